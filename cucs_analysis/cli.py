@@ -1,0 +1,179 @@
+"""The `cucs` command: French interface to the library (demo, validate, run, site, params…).
+
+Imports of heavy modules happen inside each sub-command so that `cucs --help` stays instant.
+Every failure the user can cause ends with a French message and a non-zero exit, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+_TRANSLATIONS = (
+    ("the following arguments are required: ", "arguments obligatoires manquants : "),
+    ("unrecognized arguments: ", "arguments non reconnus : "),
+    ("invalid choice: ", "choix invalide : "),
+    ("choose from ", "choisir parmi "),
+    ("expected one argument", "une valeur est attendue"),
+    ("invalid int value: ", "nombre entier invalide : "),
+    ("argument ", "argument "),
+)
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse with French usage lines, headings and error messages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "utilisation :", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "utilisation :", 1)
+
+    def error(self, message: str):
+        for english, french in _TRANSLATIONS:
+            message = message.replace(english, french)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {message}\n")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cucs_analysis import demo
+
+    out = Path(args.out)
+    truth = demo.generate(out, scale=args.scale)
+    print(f"Jeu de démonstration écrit dans {out} ({len(truth)} vérités de contrôle dans truth.json).")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from cucs_analysis import validate
+
+    data_dir = Path(args.dossier)
+    if not data_dir.is_dir():
+        return _fail(f"Dossier introuvable : {data_dir}")
+    problems = validate.validate_dir(data_dir)
+    print(validate.format_report(problems))
+    return 1 if problems else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cucs_analysis import runner
+    from cucs_analysis.params import find_project_root
+
+    root = find_project_root()
+    summary = runner.run(
+        root,
+        communes=args.communes,
+        questions=args.questions,
+        jobs=args.jobs,
+        resume=args.resume,
+        out_dir=Path(args.out) if args.out else None,
+        scheduler=args.scheduler,
+    )
+    return summary.exit_code
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from cucs_analysis import publish
+    from cucs_analysis.params import find_project_root
+
+    out = Path(args.out) if args.out else find_project_root() / "out"
+    if not (out / "manifest.json").is_file():
+        return _fail(f"Aucun résultat à publier dans {out} : lancez d'abord « cucs run ».")
+    site = publish.build_site(out)
+    print(f"Site reconstruit : {site / 'index.html'}")
+    return 0
+
+
+def cmd_params_init(args: argparse.Namespace) -> int:
+    from cucs_analysis import params
+
+    root = params.find_project_root()
+    path = params.write_commune_template(args.code_commune, root, force=args.force)
+    print(f"Fichier de paramètres écrit : {path}")
+    return 0
+
+
+def build_parser() -> FrenchParser:
+    parser = FrenchParser(
+        prog="cucs",
+        description="Évaluation des CUCS et des contrats de ville : données, carnets et site.",
+    )
+    sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE", parser_class=FrenchParser)
+
+    p = sub.add_parser("demo", help="(re)génère le jeu de démonstration")
+    p.add_argument("--out", default="data/demo", help="dossier de sortie (défaut : data/demo)")
+    p.add_argument(
+        "--scale",
+        choices=("region", "national"),
+        default="region",
+        help="taille : une région fictive ou un jeu national (~900 communes)",
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("validate", help="vérifie un dossier de données et liste tous les problèmes")
+    p.add_argument("dossier", help="dossier de données à vérifier")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="exécute les carnets pour les communes et publie le site")
+    p.add_argument("--communes", nargs="+", metavar="CODE", help="codes des communes (défaut : toutes)")
+    p.add_argument("--questions", nargs="+", metavar="Q", help="questions (q1 … q8, synthese ; défaut : toutes)")
+    p.add_argument("--jobs", type=int, default=None, help="nombre de processus (défaut : un par cœur)")
+    p.add_argument("--resume", action="store_true", help="ne relance que ce qui a changé")
+    p.add_argument("--out", default=None, help="dossier de sortie (défaut : out/)")
+    p.add_argument("--scheduler", default=None, help="adresse d'un ordonnanceur Dask (optionnel)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("site", help="reconstruit le site à partir des résultats existants")
+    p.add_argument("--out", default=None, help="dossier des résultats (défaut : out/)")
+    p.set_defaults(func=cmd_site)
+
+    p = sub.add_parser("params", help="fichiers de paramètres")
+    psub = p.add_subparsers(dest="action", title="actions", metavar="ACTION", parser_class=FrenchParser)
+    pi = psub.add_parser("init", help="écrit un fichier de paramètres commenté pour une commune")
+    pi.add_argument("code_commune", help="code INSEE de la commune, ex. 20001")
+    pi.add_argument("--force", action="store_true", help="remplace un fichier existant")
+    pi.set_defaults(func=cmd_params_init)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    # Errors the user can cause are reported in French, without a traceback.
+    from cucs_analysis.errors import DataError
+
+    known: tuple[type[BaseException], ...] = (DataError, FileNotFoundError, PermissionError)
+    try:
+        from cucs_analysis.params import ParamError
+
+        known = (*known, ParamError)
+    except ImportError:  # params module not available in a minimal install
+        pass
+    try:
+        return args.func(args)
+    except known as exc:
+        return _fail(f"Erreur : {exc}")
+    except KeyboardInterrupt:
+        return _fail("Interrompu.", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

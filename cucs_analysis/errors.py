@@ -1,0 +1,69 @@
+"""Problems found in input data, and the exception that carries them.
+
+A `Problem` names the file, the physical line (header = line 1), the column, the value and the
+rule, so an analyst can fix the file in a spreadsheet. Messages are French (users read them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _fr_int(n: int) -> str:
+    # French thousands separator (narrow no-break space), without importing the text module.
+    return f"{n:,}".replace(",", "\u202f")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one place of one input file.
+
+    `autres` > 0 marks a summary entry standing for that many further problems of the same
+    rule and column that were not listed one by one (listings are capped).
+    """
+
+    fichier: str
+    ligne: int | None
+    colonne: str | None
+    valeur: str | None
+    regle: str
+    message: str
+    autres: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many problems this entry stands for."""
+        return self.autres if self.autres else 1
+
+    def __str__(self) -> str:
+        parts = [self.fichier]
+        if self.ligne is not None:
+            parts.append(f"ligne {self.ligne}")
+        if self.colonne is not None:
+            parts.append(f"colonne « {self.colonne} »")
+        if self.valeur is not None:
+            parts.append(f"valeur « {self.valeur} »")
+        return f"{', '.join(parts)} : {self.message} [règle : {self.regle}]"
+
+
+def count_problems(problems: list[Problem]) -> int:
+    """Total number of problems, summary entries included with their count."""
+    return sum(p.count for p in problems)
+
+
+class DataError(Exception):
+    """Input data that cannot be used as is; `problems` lists everything that was found."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("", None, None, None, "données", problems)]
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = count_problems(self.problems)
+        if n == 1 and not self.problems[0].fichier:
+            return self.problems[0].message
+        head = f"{_fr_int(n)} problème{'s' if n > 1 else ''} dans les données :"
+        lines = [f"  - {p}" if p.fichier else f"  - {p.message}" for p in self.problems]
+        return "\n".join([head, *lines])

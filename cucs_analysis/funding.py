@@ -1,0 +1,535 @@
+"""Money: specific credits vs mainstream ("droit commun"), substitution typology, leverage.
+
+Pure functions on the project's tables (column names of `cucs_analysis.schema`): DataFrames in,
+DataFrames or small values out; no I/O, no plotting. Amounts are `montant_accorde` (granted)
+unless stated otherwise. The substitution rule is exactly the one of docs/rules.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from babel.numbers import format_decimal
+
+SPECIFIQUE = "specifique"
+DROIT_COMMUN = "droit_commun"
+
+TYPES_SUBSTITUTION = ("complementarite", "substitution_temporaire", "substitution_durable", "indetermine")
+
+SUBSTITUTION_COLUMNS = [
+    "code_territoire",
+    "domaine",
+    "type",
+    "base",
+    "derniere_valeur",
+    "annees_sous_seuil",
+    "plus_longue_serie",
+    "raison",
+]
+
+# Statuses under which an action is considered running in a given year.
+_STATUTS_EN_COURS = ("programmée", "réalisée")
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _eur(x: float) -> str:
+    """French amount, no decimals: 1 234 567 €."""
+    return f"{format_decimal(round(float(x)), format='#,##0', locale='fr_FR')} €"
+
+
+def _pct(x: float) -> str:
+    return f"{format_decimal(100 * float(x), format='#,##0.#', locale='fr_FR')} %"
+
+
+def _ans(n: int) -> str:
+    return f"{n} an" if n == 1 else f"{n} ans"
+
+
+def _with_action_attrs(
+    financements: pd.DataFrame, actions: pd.DataFrame, cols: Sequence[str]
+) -> pd.DataFrame:
+    """Add action attributes (thematique, dispositif, …) to funding rows via (id_action, annee)."""
+    cols = [c for c in cols if c not in financements.columns]
+    if not cols:
+        return financements
+    attrs = actions[["id_action", "annee", *cols]].drop_duplicates(["id_action", "annee"])
+    return financements.merge(attrs, on=["id_action", "annee"], how="left", validate="many_to_one")
+
+
+def _by_credit_type(fin: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Granted amounts in two columns (specifique, droit_commun) by `by`."""
+    out = (
+        fin.groupby([*by, "type_credit"], dropna=False, observed=True)["montant_accorde"]
+        .sum()
+        .unstack("type_credit", fill_value=0.0)
+    )
+    out = out.reindex(columns=[SPECIFIQUE, DROIT_COMMUN], fill_value=0.0)
+    out.columns.name = None
+    return out.astype(float)
+
+
+def _runs(flags: pd.Series) -> pd.Series:
+    """Length of the run of consecutive True values ending at each position (0 where False).
+
+    Vectorised: a new group starts at every False, so the cumulative sum of the flags within
+    a group is the length of the current run.
+    """
+    f = flags.astype(bool).to_numpy()
+    groups = np.cumsum(~f)
+    run = pd.Series(f.astype(int)).groupby(groups).cumsum().to_numpy()
+    return pd.Series(run, index=flags.index)
+
+
+# --- specific vs mainstream ------------------------------------------------------------------
+
+
+def specific_vs_mainstream(
+    financements: pd.DataFrame, actions: pd.DataFrame | None = None, by: Sequence[str] = ("annee",)
+) -> pd.DataFrame:
+    """Granted amounts by credit type and the mainstream share, by `by`.
+
+    `by` may name any column of `financements` (annee, institution, financeur…) or of
+    `actions` (thematique, dispositif, code_quartier…), joined on (id_action, annee).
+    Columns: *by, specifique, droit_commun, total, part_droit_commun (share in [0, 1], NaN
+    when the total is 0).
+    """
+    by = list(by)
+    fin = financements
+    if actions is not None:
+        fin = _with_action_attrs(fin, actions, by)
+    out = _by_credit_type(fin, by)
+    out["total"] = out[SPECIFIQUE] + out[DROIT_COMMUN]
+    out["part_droit_commun"] = (out[DROIT_COMMUN] / out["total"]).where(out["total"] > 0)
+    return out.reset_index()
+
+
+def funding_by_source(
+    financements: pd.DataFrame, by: Sequence[str] = ("institution", "annee")
+) -> pd.DataFrame:
+    """Requested and granted amounts by funder group (default institution × year).
+
+    Columns: *by, montant_demande, montant_accorde, actions (distinct funded actions),
+    taux_accord (granted / requested), part_annee (share of the year's granted total, when
+    `annee` is in `by`).
+    """
+    by = list(by)
+    g = financements.groupby(by, dropna=False, observed=True)
+    out = g.agg(
+        montant_demande=("montant_demande", "sum"),
+        montant_accorde=("montant_accorde", "sum"),
+        actions=("id_action", "nunique"),
+    ).reset_index()
+    out["taux_accord"] = (out["montant_accorde"] / out["montant_demande"]).where(out["montant_demande"] > 0)
+    if "annee" in by:
+        total = out.groupby("annee")["montant_accorde"].transform("sum")
+        out["part_annee"] = (out["montant_accorde"] / total).where(total > 0)
+    return out
+
+
+def mainstream_by_institution_domain(
+    droit_commun: pd.DataFrame,
+    code_territoire: str,
+    annees: Sequence[int] | None = None,
+    mesure: str = "credits",
+    niveau: str | None = None,
+) -> pd.DataFrame:
+    """Institution × domain matrix of mainstream means in a territory (sum over `annees`).
+
+    For the default mesure "credits" the values are euros. Rows: institutions, columns: domains
+    (only those with data); empty frame when nothing matches.
+    """
+    dc = droit_commun[
+        (droit_commun["code_territoire"] == code_territoire) & (droit_commun["mesure"] == mesure)
+    ]
+    if niveau is not None:
+        dc = dc[dc["niveau"] == niveau]
+    if annees is not None:
+        dc = dc[dc["annee"].isin(list(annees))]
+    out = dc.pivot_table(
+        index="institution", columns="domaine", values="valeur", aggfunc="sum", fill_value=0.0, observed=True
+    )
+    out.index.name = "institution"
+    out.columns.name = "domaine"
+    return out.astype(float)
+
+
+# --- dispositifs -------------------------------------------------------------------------------
+
+
+def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataFrame:
+    """One row per dispositif: actions, budget, beneficiaries and budget trend.
+
+    Columns: dispositif, actions (distinct id_action), actions_annees, budget (granted, all
+    credit types), budget_specifique, budget_droit_commun, beneficiaires_prevus,
+    beneficiaires_realises, taux_realisation (achieved / planned over rows with an achieved
+    figure), premiere_annee, derniere_annee, budget_premiere_annee, budget_derniere_annee,
+    evolution_budget (relative change first → last year), pente_budget (OLS slope of the
+    yearly budget, € per year; NaN with fewer than two years).
+    """
+    cols = [
+        "dispositif",
+        "actions",
+        "actions_annees",
+        "budget",
+        "budget_specifique",
+        "budget_droit_commun",
+        "beneficiaires_prevus",
+        "beneficiaires_realises",
+        "taux_realisation",
+        "premiere_annee",
+        "derniere_annee",
+        "budget_premiere_annee",
+        "budget_derniere_annee",
+        "evolution_budget",
+        "pente_budget",
+    ]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    act = actions.copy()
+    # Achievement rate only over rows that report achieved beneficiaries.
+    act["_prevus_avec_realise"] = act["beneficiaires_prevus"].where(act["beneficiaires_realises"].notna())
+    base = act.groupby("dispositif", observed=True).agg(
+        actions=("id_action", "nunique"),
+        actions_annees=("id_action", "size"),
+        beneficiaires_prevus=("beneficiaires_prevus", "sum"),
+        beneficiaires_realises=("beneficiaires_realises", "sum"),
+        _prevus_r=("_prevus_avec_realise", "sum"),
+    )
+    base["taux_realisation"] = (base["beneficiaires_realises"] / base["_prevus_r"]).where(
+        base["_prevus_r"] > 0
+    )
+    base = base.drop(columns="_prevus_r")
+
+    fin = _with_action_attrs(financements, actions, ["dispositif"])
+    fin = fin[fin["dispositif"].notna()]
+    money = _by_credit_type(fin, ["dispositif"]).rename(
+        columns={SPECIFIQUE: "budget_specifique", DROIT_COMMUN: "budget_droit_commun"}
+    )
+    money["budget"] = money["budget_specifique"] + money["budget_droit_commun"]
+
+    # Yearly budget per dispositif over the years the dispositif has actions (0 when unfunded).
+    years = act[["dispositif", "annee"]].drop_duplicates()
+    yearly = (
+        fin.groupby(["dispositif", "annee"], observed=True)["montant_accorde"].sum().rename("b").reset_index()
+    )
+    yearly = years.merge(yearly, on=["dispositif", "annee"], how="left").fillna({"b": 0.0})
+    # Plain floats: nullable Int64 years would turn the slope into pd.NA instead of NaN.
+    yearly = yearly.astype({"annee": "float64", "b": "float64"})
+    yearly = yearly.sort_values(["dispositif", "annee"])
+    g = yearly.groupby("dispositif", observed=True)
+    trend = g.agg(
+        premiere_annee=("annee", "min"),
+        derniere_annee=("annee", "max"),
+        budget_premiere_annee=("b", "first"),
+        budget_derniere_annee=("b", "last"),
+    )
+    trend = trend.astype({"premiere_annee": "int64", "derniere_annee": "int64"})
+    # OLS slope = cov(year, budget) / var(year), computed from centred columns.
+    yearly["_x"] = yearly["annee"] - g["annee"].transform("mean")
+    yearly["_y"] = yearly["b"] - g["b"].transform("mean")
+    yearly["_xy"] = yearly["_x"] * yearly["_y"]
+    yearly["_xx"] = yearly["_x"] ** 2
+    s = yearly.groupby("dispositif", observed=True)[["_xy", "_xx"]].sum()
+    trend["pente_budget"] = (s["_xy"] / s["_xx"]).where(s["_xx"] > 0)
+    trend["evolution_budget"] = (trend["budget_derniere_annee"] / trend["budget_premiere_annee"] - 1).where(
+        trend["budget_premiere_annee"] > 0
+    )
+
+    out = base.join(money, how="left").join(trend, how="left")
+    out[["budget", "budget_specifique", "budget_droit_commun"]] = out[
+        ["budget", "budget_specifique", "budget_droit_commun"]
+    ].fillna(0.0)
+    out = out.reset_index().sort_values("budget", ascending=False, kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+# --- substitution typology ---------------------------------------------------------------------
+
+
+def classify_substitution(
+    dc: pd.Series,
+    sp: pd.Series,
+    annees_reference: Sequence[int] = (2005, 2006),
+    annee_debut: int = 2007,
+    tolerance: float = 0.10,
+    duree_max: int = 3,
+) -> tuple[str, dict[str, Any]]:
+    """Substitution type of one territory × domain (docs/rules.md, q1).
+
+    `dc`: mainstream credits by year (index = year), `sp`: specific credits by year.
+    A year t >= annee_debut is *below* when DC_t < (1 - tolerance) * B, B the mean of DC over
+    `annees_reference` (a value exactly at the threshold is not below). Runs of consecutive
+    below-years count calendar years: a year without a DC value breaks a run.
+
+    - indetermine: B missing or 0, no specific credits at all (sum over every year of `sp`
+      is 0), fewer than duree_max + 1 observed DC years from annee_debut on, or a series
+      that ends below with a run of at most duree_max years (too early to say);
+    - complementarite: no year below;
+    - substitution_durable: the longest run of below-years is longer than duree_max;
+    - substitution_temporaire: some years below, longest run <= duree_max, last observed
+      year not below.
+
+    Returns (type, details) with details: base, derniere_valeur, annees_sous_seuil (count),
+    liste_annees_sous_seuil, plus_longue_serie, annees_observees, seuil, motif (a short
+    code of the reason, used to write the French sentence).
+    """
+    dc = pd.Series(dc, dtype=float).dropna().sort_index()
+    sp = pd.Series(sp, dtype=float).fillna(0.0)
+    ref = dc[dc.index.isin(list(annees_reference))]
+    base = float(ref.mean()) if len(ref) else float("nan")
+    obs = dc[dc.index >= annee_debut]
+    seuil = (1 - tolerance) * base if np.isfinite(base) else float("nan")
+    details: dict[str, Any] = {
+        "base": base,
+        "derniere_valeur": float(obs.iloc[-1]) if len(obs) else float("nan"),
+        "annees_sous_seuil": 0,
+        "liste_annees_sous_seuil": [],
+        "plus_longue_serie": 0,
+        "annees_observees": len(obs),
+        "seuil": seuil,
+        "motif": "",
+    }
+    if not np.isfinite(base) or base == 0:
+        details["motif"] = "base_absente" if not np.isfinite(base) else "base_nulle"
+        return "indetermine", details
+    if not (sp.sum() > 0):
+        details["motif"] = "sans_credits_specifiques"
+        return "indetermine", details
+    if len(obs) < duree_max + 1:
+        details["motif"] = "serie_courte"
+        return "indetermine", details
+
+    # A value equal to the threshold up to rounding noise is not below (rule: strict <).
+    below = (obs < seuil) & ~np.isclose(obs, seuil, rtol=1e-12, atol=0.0)
+    years = np.arange(int(obs.index.min()), int(obs.index.max()) + 1)
+    below_cal = below.reindex(years, fill_value=False)
+    runs = _runs(below_cal)
+    longest = int(runs.max())
+    details["annees_sous_seuil"] = int(below.sum())
+    details["liste_annees_sous_seuil"] = [int(y) for y in below.index[below.to_numpy()]]
+    details["plus_longue_serie"] = longest
+
+    if longest == 0:
+        details["motif"] = "aucune_annee_sous_seuil"
+        return "complementarite", details
+    if longest > duree_max:
+        details["motif"] = "serie_longue"
+        return "substitution_durable", details
+    if bool(below.iloc[-1]):
+        details["motif"] = "finit_sous_seuil"
+        return "indetermine", details
+    details["motif"] = "reprise"
+    return "substitution_temporaire", details
+
+
+def _raison(type_: str, d: dict[str, Any], tolerance: float, duree_max: int) -> str:
+    """The French sentence that says why a series got its type."""
+    m = d["motif"]
+    tol = _pct(tolerance)
+    if m == "base_absente":
+        return "Indéterminé : pas de crédits de droit commun sur les années de référence."
+    if m == "base_nulle":
+        return "Indéterminé : crédits de droit commun nuls sur les années de référence."
+    if m == "sans_credits_specifiques":
+        return "Indéterminé : aucun crédit spécifique sur ce domaine."
+    if m == "serie_courte":
+        return (
+            f"Indéterminé : {_ans(d['annees_observees'])} observé(s) depuis le début du contrat, "
+            f"il en faut au moins {duree_max + 1}."
+        )
+    n, lg = d["annees_sous_seuil"], d["plus_longue_serie"]
+    if m == "aucune_annee_sous_seuil":
+        return (
+            f"Complémentarité : le droit commun ne passe jamais de plus de {tol} sous sa base "
+            f"({_eur(d['base'])}) ; les crédits spécifiques s'y ajoutent."
+        )
+    if m == "serie_longue":
+        return (
+            f"Substitution durable : le droit commun reste {_ans(lg)} de suite à plus de {tol} sous "
+            f"sa base ({_eur(d['base'])}), au-delà de la durée admise ({_ans(duree_max)})."
+        )
+    if m == "finit_sous_seuil":
+        return (
+            f"Indéterminé : le droit commun est sous sa base la dernière année ({_ans(lg)} de suite "
+            f"au plus), trop tôt pour conclure."
+        )
+    return (
+        f"Substitution temporaire (effet levier) : le droit commun passe sous sa base pendant "
+        f"{_ans(n)} ({_ans(lg)} de suite au plus) puis revient à {_eur(d['derniere_valeur'])}."
+    )
+
+
+def substitution_series(
+    droit_commun: pd.DataFrame, financements: pd.DataFrame, actions: pd.DataFrame, code_commune: str
+) -> pd.DataFrame:
+    """Yearly DC_t and SP_t of one commune by domain (long: domaine, annee, dc, sp).
+
+    DC_t: droit_commun credits (mesure "credits") at niveau commune for that commune, all
+    institutions; SP_t: specific credits granted to the commune's actions of that domain.
+    `dc` is NaN for a year without mainstream data.
+    """
+    dc = droit_commun[
+        (droit_commun["mesure"] == "credits")
+        & (droit_commun["niveau"] == "commune")
+        & (droit_commun["code_territoire"] == code_commune)
+    ]
+    dc = dc.groupby(["domaine", "annee"], observed=True)["valeur"].sum().rename("dc")
+    act = actions[actions["code_commune"] == code_commune]
+    fin = financements[financements["type_credit"] == SPECIFIQUE]
+    fin = fin.merge(
+        act[["id_action", "annee", "thematique"]].drop_duplicates(["id_action", "annee"]),
+        on=["id_action", "annee"],
+        how="inner",
+    )
+    sp = fin.groupby(["thematique", "annee"], observed=True)["montant_accorde"].sum().rename("sp")
+    sp.index = sp.index.set_names(["domaine", "annee"])
+    out = pd.concat([dc, sp], axis=1).reset_index()
+    out["sp"] = out["sp"].fillna(0.0)
+    out["domaine"] = out["domaine"].astype(str)
+    return out.sort_values(["domaine", "annee"]).reset_index(drop=True)
+
+
+def substitution_typology(
+    droit_commun: pd.DataFrame,
+    financements: pd.DataFrame,
+    actions: pd.DataFrame,
+    code_commune: str,
+    annees_reference: Sequence[int] = (2005, 2006),
+    annee_debut: int = 2007,
+    tolerance: float = 0.10,
+    duree_max: int = 3,
+) -> pd.DataFrame:
+    """Substitution type per domain of one commune (docs/rules.md q1), one row per domain with
+    data (mainstream or specific). Columns: code_territoire, domaine, type, base,
+    derniere_valeur, annees_sous_seuil (count), plus_longue_serie, raison (French)."""
+    series = substitution_series(droit_commun, financements, actions, code_commune)
+    if series.empty:
+        return pd.DataFrame(columns=SUBSTITUTION_COLUMNS)
+
+    def one(g: pd.DataFrame) -> pd.Series:
+        type_, d = classify_substitution(
+            g.set_index("annee")["dc"],
+            g.set_index("annee")["sp"],
+            annees_reference=annees_reference,
+            annee_debut=annee_debut,
+            tolerance=tolerance,
+            duree_max=duree_max,
+        )
+        return pd.Series(
+            {
+                "type": type_,
+                "base": d["base"],
+                "derniere_valeur": d["derniere_valeur"],
+                "annees_sous_seuil": d["annees_sous_seuil"],
+                "plus_longue_serie": d["plus_longue_serie"],
+                "raison": _raison(type_, d, tolerance, duree_max),
+            }
+        )
+
+    out = series.groupby("domaine")[["annee", "dc", "sp"]].apply(one).reset_index()
+    out.insert(0, "code_territoire", code_commune)
+    out["annees_sous_seuil"] = out["annees_sous_seuil"].astype(int)
+    out["plus_longue_serie"] = out["plus_longue_serie"].astype(int)
+    out["base"] = out["base"].astype(float)
+    out["derniere_valeur"] = out["derniere_valeur"].astype(float)
+    return out[SUBSTITUTION_COLUMNS]
+
+
+# --- actions whose future depends on a mainstream takeover ---------------------------------------
+
+
+def actions_at_stake(
+    actions: pd.DataFrame,
+    financements: pd.DataFrame,
+    seuil_specifique: float = 0.8,
+    duree_min: int = 3,
+    annee_fin: int | None = None,
+) -> pd.DataFrame:
+    """Actions whose continuation depends on a mainstream takeover (effet levier at stake).
+
+    Rule: an action-year is *mostly specific* when specific credits are >= `seuil_specifique`
+    (80 %) of its granted funding (years with no granted funding are not). An action is at
+    stake when it runs in the last year `annee_fin` (default: last year of `actions`), with
+    status programmée or réalisée, and its years mostly specific form a run of at least
+    `duree_min` (3) consecutive calendar years ending in that last year.
+
+    Columns: id_action, intitule, thematique, dispositif, id_operateur, code_quartier,
+    annees_consecutives, debut_serie, montant_specifique (last year), montant_total (last
+    year), part_specifique (last year); sorted by montant_specifique, largest first.
+    """
+    cols = [
+        "id_action",
+        "intitule",
+        "thematique",
+        "dispositif",
+        "id_operateur",
+        "code_quartier",
+        "annees_consecutives",
+        "debut_serie",
+        "montant_specifique",
+        "montant_total",
+        "part_specifique",
+    ]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    if annee_fin is None:
+        annee_fin = int(actions["annee"].max())
+    money = _by_credit_type(financements, ["id_action", "annee"]).reset_index()
+    money["montant_total"] = money[SPECIFIQUE] + money[DROIT_COMMUN]
+    money["part_specifique"] = (money[SPECIFIQUE] / money["montant_total"]).where(money["montant_total"] > 0)
+    money["_maj"] = money["part_specifique"] >= seuil_specifique
+
+    # Complete calendar of each action up to annee_fin so that a missing year breaks a run.
+    span = money[money["annee"] <= annee_fin].groupby("id_action")["annee"].min()
+    lengths = annee_fin - span.to_numpy().astype(int) + 1
+    starts = np.repeat(span.to_numpy().astype(int), lengths)
+    # Position within each action's block: global position minus the block's first position.
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cal = pd.DataFrame({"id_action": span.index.repeat(lengths), "annee": starts + offsets})
+    cal = cal.merge(money, on=["id_action", "annee"], how="left")
+    cal["_maj"] = cal["_maj"].fillna(False).astype(bool)
+    cal = cal.sort_values(["id_action", "annee"]).reset_index(drop=True)
+    # Run length per action: a new group at every non-majority year or new action.
+    new_group = (~cal["_maj"]) | (cal["id_action"] != cal["id_action"].shift())
+    grp = new_group.cumsum()
+    cal["_run"] = cal["_maj"].astype(int).groupby(grp).cumsum()
+
+    last = cal[cal["annee"] == annee_fin]
+    last = last[last["_run"] >= duree_min]
+    running = actions[(actions["annee"] == annee_fin) & actions["statut"].isin(_STATUTS_EN_COURS)]
+    attrs = running[["id_action", "intitule", "thematique", "dispositif", "id_operateur", "code_quartier"]]
+    out = attrs.merge(last, on="id_action", how="inner")
+    out["annees_consecutives"] = out["_run"].astype(int)
+    out["debut_serie"] = (annee_fin - out["annees_consecutives"] + 1).astype(int)
+    out = out.rename(columns={SPECIFIQUE: "montant_specifique"})
+    out = out.sort_values(["montant_specifique", "id_action"], ascending=[False, True], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+# --- leverage --------------------------------------------------------------------------------
+
+
+def leverage(financements: pd.DataFrame, by: Sequence[str] | None = None) -> float | pd.DataFrame:
+    """Co-funding per euro of specific credits (docs/rules.md q7).
+
+    Over action-years that receive specific credits (granted > 0):
+    sum(droit_commun granted) / sum(specifique granted). Without `by`, a float (NaN when no
+    specific credits); with `by` (columns of `financements`, e.g. annee or a column joined
+    beforehand such as structure_pilotage), a DataFrame: *by, specifique, droit_commun,
+    effet_levier.
+    """
+    by = list(by) if by is not None else []
+    keys = list(dict.fromkeys(["id_action", "annee", *by]))
+    money = _by_credit_type(financements, keys).reset_index()
+    money = money[money[SPECIFIQUE] > 0]
+    if not by:
+        sp = money[SPECIFIQUE].sum()
+        return float(money[DROIT_COMMUN].sum() / sp) if sp > 0 else float("nan")
+    out = money.groupby(by, observed=True)[[SPECIFIQUE, DROIT_COMMUN]].sum().reset_index()
+    out["effet_levier"] = out[DROIT_COMMUN] / out[SPECIFIQUE]
+    return out

@@ -1,0 +1,400 @@
+"""Outcomes: funding intensity, difference-in-differences, event study, gaps and convergence.
+
+Pure functions on the project's tables (column names of `cucs_analysis.schema`); no I/O, no
+plotting. The rules (treated / comparison quartiers, pre-trend check) are those of
+docs/rules.md (q2). Estimates describe an association between funding and trends; the
+narrative must never read them as causal proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+
+from cucs_analysis import trends
+
+PANEL_COLUMNS = ["quartier", "annee", "y", "traite", "post", "traite_post"]
+DID_COLUMNS = ["indicateur", "estimation", "ic_bas", "ic_haut", "p_value", "n_quartiers", "pre_tendance_ok"]
+GAP_COLUMNS = [
+    "code_quartier",
+    "indicateur",
+    "annee_debut",
+    "ecart_debut",
+    "annee_fin",
+    "ecart_fin",
+    "convergence",
+]
+
+
+@dataclass(frozen=True)
+class DidResult:
+    """Two-way fixed-effects difference-in-differences estimate and its context.
+
+    estimation: coefficient of traite_post (indicator's unit); ic_bas / ic_haut: 95 % interval
+    (clustered by quartier, Student t with n_clusters - 1 df); pre_tendance_ok: True when the
+    pre-period slope difference is not significant (p >= 0.05), None when it cannot be tested.
+    """
+
+    estimation: float
+    ic_bas: float
+    ic_haut: float
+    p_value: float
+    n_quartiers: int
+    n_traites: int
+    n_obs: int
+    pre_tendance_ok: bool | None
+    pre_tendance_p: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- funding intensity -----------------------------------------------------------------------
+
+
+def _population_frame(population: pd.DataFrame) -> pd.DataFrame:
+    """code_quartier, annee, population from either a long `indicateurs` frame or a ready one."""
+    if "indicateur" in population.columns:
+        pop = population[(population["indicateur"] == "population") & (population["niveau"] == "quartier")]
+        pop = pop.rename(columns={"code_territoire": "code_quartier", "valeur": "population"})
+    else:
+        pop = population
+    pop = pop[["code_quartier", "annee", "population"]].dropna(subset=["population"])
+    return pop.groupby(["code_quartier", "annee"], as_index=False)["population"].sum()
+
+
+def funding_intensity(
+    financements: pd.DataFrame,
+    actions: pd.DataFrame,
+    operateurs: pd.DataFrame,
+    population: pd.DataFrame,
+) -> pd.DataFrame:
+    """Specific credits to associations' actions per inhabitant, quartier × year (rules.md q2).
+
+    Specific credits (`type_credit == "specifique"`, granted) of actions whose operator is an
+    association and that target a quartier (`actions.code_quartier`), divided by the
+    quartier's population that year. `population` is either the long `indicateurs` table
+    (rows `indicateur == "population"`, `niveau == "quartier"`) or a frame with
+    code_quartier, annee, population. Every quartier × year with a population is kept (0 €
+    when unfunded), so comparison quartiers appear. Columns: code_quartier, annee,
+    credits_specifiques_associations, population, intensite (€/hab., NaN if population 0).
+    """
+    pop = _population_frame(population)
+    assoc = operateurs.loc[operateurs["statut_juridique"] == "association", "id_operateur"]
+    act = actions[actions["id_operateur"].isin(assoc) & actions["code_quartier"].notna()]
+    fin = financements[financements["type_credit"] == "specifique"]
+    fin = fin.merge(
+        act[["id_action", "annee", "code_quartier"]].drop_duplicates(["id_action", "annee"]),
+        on=["id_action", "annee"],
+        how="inner",
+    )
+    credits = (
+        fin.groupby(["code_quartier", "annee"], as_index=False)["montant_accorde"]
+        .sum()
+        .rename(columns={"montant_accorde": "credits_specifiques_associations"})
+    )
+    out = pop.merge(credits, on=["code_quartier", "annee"], how="left")
+    out["credits_specifiques_associations"] = out["credits_specifiques_associations"].fillna(0.0)
+    out["intensite"] = (out["credits_specifiques_associations"] / out["population"]).where(
+        out["population"] > 0
+    )
+    cols = ["code_quartier", "annee", "credits_specifiques_associations", "population", "intensite"]
+    return out[cols].sort_values(["code_quartier", "annee"]).reset_index(drop=True)
+
+
+def treatment_groups(
+    intensity: pd.DataFrame,
+    annee_traitement: int = 2009,
+    seuil_intensite: float = 25.0,
+    seuil_comparaison: float = 10.0,
+) -> pd.DataFrame:
+    """Treated / comparison status per quartier (rules.md q2).
+
+    Mean intensity over the years >= annee_traitement: treated when >= seuil_intensite,
+    comparison when < seuil_comparaison, left out in between (groupe "exclu").
+    Columns: code_quartier, intensite_moyenne, groupe ("traite", "comparaison", "exclu").
+    """
+    post = intensity[intensity["annee"] >= annee_traitement]
+    mean = post.groupby("code_quartier")["intensite"].mean().rename("intensite_moyenne").reset_index()
+    mean["groupe"] = np.select(
+        [mean["intensite_moyenne"] >= seuil_intensite, mean["intensite_moyenne"] < seuil_comparaison],
+        ["traite", "comparaison"],
+        default="exclu",
+    )
+    return mean
+
+
+# --- panel and estimators ---------------------------------------------------------------------
+
+
+def build_panel(
+    indicateurs: pd.DataFrame,
+    intensity: pd.DataFrame,
+    indicateur: str,
+    annee_traitement: int = 2009,
+    seuil_intensite: float = 25.0,
+    seuil_comparaison: float = 10.0,
+) -> pd.DataFrame:
+    """Quartier × year panel of one indicator for the DiD (rules.md q2).
+
+    Keeps quartier-level rows of `indicateur` that are neither secret nor missing, for the
+    treated and comparison quartiers of `treatment_groups`. Columns: quartier, annee, y,
+    traite (0/1), post (annee >= annee_traitement, 0/1), traite_post (0/1). The treatment
+    year is stored in `panel.attrs["annee_traitement"]`.
+    """
+    ind = indicateurs[(indicateurs["niveau"] == "quartier") & (indicateurs["indicateur"] == indicateur)]
+    if "secret" in ind.columns:
+        ind = ind[~ind["secret"].fillna(False).astype(bool)]
+    ind = ind[ind["valeur"].notna()]
+    groups = treatment_groups(intensity, annee_traitement, seuil_intensite, seuil_comparaison)
+    groups = groups[groups["groupe"] != "exclu"]
+    panel = ind[["code_territoire", "annee", "valeur"]].merge(
+        groups[["code_quartier", "groupe"]], left_on="code_territoire", right_on="code_quartier", how="inner"
+    )
+    panel = pd.DataFrame(
+        {
+            "quartier": panel["code_territoire"].astype(str),
+            "annee": panel["annee"].astype(int),
+            "y": panel["valeur"].astype(float),
+            "traite": (panel["groupe"] == "traite").astype(int),
+            "post": (panel["annee"] >= annee_traitement).astype(int),
+        }
+    )
+    panel["traite_post"] = panel["traite"] * panel["post"]
+    panel = panel.sort_values(["quartier", "annee"]).reset_index(drop=True)[PANEL_COLUMNS]
+    panel.attrs["annee_traitement"] = annee_traitement
+    return panel
+
+
+def _numpy_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel with plain numpy dtypes (patsy rejects pandas' nullable Int64 / boolean)."""
+    out = panel.dropna(subset=["y"]).copy()
+    out["quartier"] = out["quartier"].astype(str).astype(object)
+    out["y"] = out["y"].astype("float64")
+    for c in ("annee", "traite", "post", "traite_post"):
+        out[c] = out[c].astype("int64")
+    return out
+
+
+def _clustered_fit(formula: str, data: pd.DataFrame):
+    """OLS with errors clustered by quartier, t-based inference (few clusters)."""
+    groups = pd.factorize(data["quartier"])[0]
+    return smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _annee_traitement(panel: pd.DataFrame) -> int | None:
+    if "annee_traitement" in panel.attrs:
+        return int(panel.attrs["annee_traitement"])
+    post = panel.loc[panel["post"] == 1, "annee"]
+    return int(post.min()) if len(post) else None
+
+
+def pre_trend_test(panel: pd.DataFrame) -> float:
+    """p-value of the treated × year slope on pre-treatment years (NaN if not testable).
+
+    Model on years with post == 0: y ~ traite:annee + C(quartier) + C(annee), clustered by
+    quartier. Needs at least two pre-years and quartiers of both groups.
+    """
+    pre = panel[panel["post"] == 0]
+    if pre["annee"].nunique() < 2 or pre["traite"].nunique() < 2 or pre["quartier"].nunique() < 3:
+        return float("nan")
+    pre = pre.assign(t_annee=pre["traite"] * (pre["annee"] - pre["annee"].min()))
+    try:
+        res = _clustered_fit("y ~ t_annee + C(quartier) + C(annee)", pre)
+        return float(res.pvalues["t_annee"])
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan")
+
+
+def did_twfe(panel: pd.DataFrame, alpha: float = 0.05, seuil_pre_tendance: float = 0.05) -> DidResult:
+    """Two-way fixed-effects DiD: y ~ traite_post + C(quartier) + C(annee), clustered by quartier.
+
+    The interval is (1 - alpha) with Student t on n_quartiers - 1 df (statsmodels' cluster
+    covariance with small-sample correction). Pre-trend: `pre_trend_test`, ok when
+    p >= seuil_pre_tendance. A panel without treated or comparison quartiers, or without
+    pre/post years, gives NaN estimates (never an exception) with the counts filled in.
+    """
+    panel = _numpy_panel(panel)
+    n_q = int(panel["quartier"].nunique())
+    n_t = int(panel.loc[panel["traite"] == 1, "quartier"].nunique())
+    nan = float("nan")
+    estimable = (
+        n_t > 0
+        and n_q - n_t > 0
+        and panel["post"].nunique() == 2
+        and panel["traite_post"].nunique() == 2
+        and n_q >= 3
+    )
+    est = lo = hi = p = nan
+    if estimable:
+        try:
+            res = _clustered_fit("y ~ traite_post + C(quartier) + C(annee)", panel)
+            est = float(res.params["traite_post"])
+            lo, hi = (float(v) for v in res.conf_int(alpha=alpha).loc["traite_post"])
+            p = float(res.pvalues["traite_post"])
+        except (ValueError, np.linalg.LinAlgError):
+            pass
+    p_pre = pre_trend_test(panel) if estimable else nan
+    return DidResult(
+        estimation=est,
+        ic_bas=lo,
+        ic_haut=hi,
+        p_value=p,
+        n_quartiers=n_q,
+        n_traites=n_t,
+        n_obs=int(len(panel)),
+        pre_tendance_ok=None if np.isnan(p_pre) else bool(p_pre >= seuil_pre_tendance),
+        pre_tendance_p=p_pre,
+    )
+
+
+def event_study(
+    panel: pd.DataFrame,
+    reference: int | None = None,
+    annee_traitement: int | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Event-study coefficients: treated × relative-year dummies with quartier and year FE.
+
+    Relative year = annee - annee_traitement (taken from `panel.attrs`, else the first post
+    year). `reference` is the calendar year normalised to 0 (default annee_traitement - 1,
+    the year before treatment). Columns: annee_relative, annee, coefficient, ic_bas, ic_haut,
+    p_value (the reference row has 0, a zero-width interval and no p-value); errors clustered
+    by quartier. Empty frame when not estimable.
+    """
+    cols = ["annee_relative", "annee", "coefficient", "ic_bas", "ic_haut", "p_value"]
+    attrs = dict(panel.attrs)
+    panel = _numpy_panel(panel)
+    panel.attrs.update(attrs)
+    if annee_traitement is None:
+        annee_traitement = _annee_traitement(panel)
+    if annee_traitement is None or panel["traite"].nunique() < 2 or panel["quartier"].nunique() < 3:
+        return pd.DataFrame(columns=cols)
+    ref_rel = (annee_traitement - 1 if reference is None else int(reference)) - annee_traitement
+    rel = (panel["annee"] - annee_traitement).astype(int)
+    years = sorted(set(rel) - {ref_rel})
+    if ref_rel not in set(rel) or not years:
+        return pd.DataFrame(columns=cols)
+    # One dummy per non-reference relative year, switched on for treated quartiers only.
+    names = {k: f"ev_m{-k}" if k < 0 else f"ev_p{k}" for k in years}
+    dummies = pd.DataFrame(
+        {names[k]: ((rel == k) & (panel["traite"] == 1)).astype(int) for k in years}, index=panel.index
+    )
+    data = pd.concat([panel, dummies], axis=1)
+    formula = "y ~ " + " + ".join(names.values()) + " + C(quartier) + C(annee)"
+    try:
+        res = _clustered_fit(formula, data)
+    except (ValueError, np.linalg.LinAlgError):
+        return pd.DataFrame(columns=cols)
+    ci = res.conf_int(alpha=alpha)
+    terms = list(names.values())
+    out = pd.DataFrame(
+        {
+            "annee_relative": list(years),
+            "coefficient": res.params[terms].to_numpy(),
+            "ic_bas": ci.loc[terms, 0].to_numpy(),
+            "ic_haut": ci.loc[terms, 1].to_numpy(),
+            "p_value": res.pvalues[terms].to_numpy(),
+        }
+    )
+    ref = pd.DataFrame(
+        {
+            "annee_relative": [ref_rel],
+            "coefficient": [0.0],
+            "ic_bas": [0.0],
+            "ic_haut": [0.0],
+            "p_value": [np.nan],
+        }
+    )
+    out = pd.concat([out, ref], ignore_index=True).sort_values("annee_relative").reset_index(drop=True)
+    out["annee"] = out["annee_relative"] + annee_traitement
+    return out[cols]
+
+
+def did_all(
+    indicateurs: pd.DataFrame,
+    intensity: pd.DataFrame,
+    indicateurs_list: Sequence[str],
+    annee_traitement: int = 2009,
+    seuil_intensite: float = 25.0,
+    seuil_comparaison: float = 10.0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """`did_twfe` for each indicator; the results-contract columns (DESIGN.md §6 q2) plus
+    n_traites, n_obs and pre_tendance_p. One row per indicator, NaN where not estimable."""
+    rows = []
+    for ind in indicateurs_list:  # a handful of indicators, one model each
+        panel = build_panel(indicateurs, intensity, ind, annee_traitement, seuil_intensite, seuil_comparaison)
+        rows.append({"indicateur": ind, **did_twfe(panel, alpha=alpha).as_dict()})
+    extra = ["n_traites", "n_obs", "pre_tendance_p"]
+    out = pd.DataFrame(rows, columns=[*DID_COLUMNS, *extra])
+    return out.astype({"pre_tendance_ok": object})
+
+
+# --- gaps and convergence ---------------------------------------------------------------------
+
+
+def gap_convergence(
+    indicateurs: pd.DataFrame,
+    quartiers: pd.DataFrame,
+    reference_level: str = "commune",
+    annee_debut: int | None = None,
+    annee_fin: int | None = None,
+    indicateurs_list: Sequence[str] | None = None,
+    communes: pd.DataFrame | None = None,
+    tolerance: float | Mapping[str, float] = 0.5,
+) -> pd.DataFrame:
+    """Gap of each quartier to its reference territory at two years, and its change.
+
+    Built on `trends.gap_series` and `trends.convergence`. Gap = quartier value - reference
+    value (points for a rate). Reference: the quartier's commune (`reference_level=
+    "commune"`) or its EPCI (`"epci"`, needs `communes` for code_epci). Secret or missing
+    cells are ignored. Without `annee_debut` / `annee_fin`, each quartier × indicator uses
+    its first and last years with a known gap. convergence (label of `trends.convergence`):
+    "convergence" when |gap| shrank by at least `tolerance` (indicator's unit), "divergence"
+    when it grew by at least `tolerance`, "stable" otherwise, missing when not computable.
+    Columns: code_quartier, indicateur, annee_debut, ecart_debut, annee_fin, ecart_fin,
+    convergence, evolution_ecart (ecart_fin - ecart_debut).
+    """
+    if reference_level not in ("commune", "epci"):
+        raise ValueError(f"Niveau de référence inconnu : {reference_level!r} (commune ou epci).")
+    cols = [*GAP_COLUMNS, "evolution_ecart"]
+    ind = indicateurs
+    if "secret" in ind.columns:
+        ind = ind[~ind["secret"].fillna(False).astype(bool)]
+    ind = ind[ind["valeur"].notna()]
+    if indicateurs_list is not None:
+        ind = ind[ind["indicateur"].isin(list(indicateurs_list))]
+    ref_map = quartiers[["code_quartier", "code_commune"]].rename(columns={"code_commune": "code_reference_"})
+    if reference_level == "epci":
+        if communes is None:
+            raise ValueError("La table des communes est nécessaire pour comparer à l'EPCI.")
+        ref_map = ref_map.merge(
+            communes[["code_commune", "code_epci"]], left_on="code_reference_", right_on="code_commune"
+        )[["code_quartier", "code_epci"]].rename(columns={"code_epci": "code_reference_"})
+    q = ind[ind["niveau"] == "quartier"][["niveau", "code_territoire", "indicateur", "annee", "valeur"]]
+    q = q.merge(ref_map, left_on="code_territoire", right_on="code_quartier")
+    q = q.drop(columns="code_quartier")
+    r = ind[ind["niveau"] == reference_level][["niveau", "code_territoire", "indicateur", "annee", "valeur"]]
+    r = r.assign(code_reference_=r["code_territoire"]).drop_duplicates(
+        ["code_reference_", "indicateur", "annee"]
+    )
+    if q.empty or r.empty:
+        return pd.DataFrame(columns=cols)
+    gaps = trends.gap_series(q, r, on=("code_reference_", "indicateur", "annee"))
+    if annee_debut is not None:
+        gaps = gaps[gaps["annee"] >= annee_debut]
+    if annee_fin is not None:
+        gaps = gaps[gaps["annee"] <= annee_fin]
+    gaps = gaps[gaps["ecart"].notna()]
+    if gaps.empty:
+        return pd.DataFrame(columns=cols)
+    out = trends.convergence(
+        gaps, annee_debut, annee_fin, tolerance=tolerance, by=["code_territoire", "indicateur"]
+    )
+    out = out.rename(columns={"code_territoire": "code_quartier", "variation_ecart": "evolution_ecart"})
+    return out[cols].reset_index(drop=True)

@@ -1,0 +1,822 @@
+"""Readers for the project's tables, with French file conventions, and the territory bundle.
+
+Files come from spreadsheets: `;` or `,` separators, decimal commas, Latin-1 or UTF-8 (with or
+without BOM), secrecy codes (`s`, `ns`, `nd`, `so`) in numeric cells, codes with leading zeros.
+Everything is first read as strings, then coerced column by column following `schema.TABLES`;
+coercion never raises: what cannot be read becomes missing and a `Problem` is recorded.
+
+Frames returned by `read_table` are indexed by the file's physical line number ("ligne",
+header = line 1) so problems can point at the line; `load_dataset` returns plain RangeIndex
+frames. Validation itself lives in `validate.py`; `load_dataset` runs it and raises `DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cucs_analysis import schema
+from cucs_analysis.errors import DataError, Problem
+
+TABLE_EXTENSIONS = (".csv", ".xlsx", ".parquet")
+GEOMETRY_EXTENSIONS = (".geojson", ".gpkg")
+#: Layers that may come with a geometry file, and the code column that links them to the table.
+GEOMETRY_LAYERS = {
+    **{n: t.key[0] for n, t in schema.TABLES.items() if t.geometry},
+    "communes": "code_commune",
+}
+#: Numeric columns where secrecy codes are legitimate (elsewhere they are a problem).
+SECRET_ALLOWED: dict[str, tuple[str, ...]] = {"indicateurs": ("valeur", "numerateur", "denominateur")}
+#: At most this many problems of the same rule × column are listed one by one.
+MAX_LISTED = 20
+
+NUMERIC_KINDS = ("int", "year", "float")
+STRING_KINDS = ("code", "text", "category", "list")
+TRUE_WORDS = ("oui", "vrai", "true", "1", "o", "y", "yes")
+FALSE_WORDS = ("non", "faux", "false", "0", "n", "no")
+CACHE_VERSION = "1"
+
+
+# --- problems helper --------------------------------------------------------------------------
+
+
+def problems_from_mask(
+    fichier: str,
+    frame_index: pd.Index,
+    mask: pd.Series | np.ndarray,
+    colonne: str | None,
+    valeurs: pd.Series | None,
+    regle: str,
+    message: str | pd.Series | Callable[[pd.Series], pd.Series],
+    cap: int = MAX_LISTED,
+) -> list[Problem]:
+    """Problems for the rows where `mask` is True: the first `cap` listed, then one summary.
+
+    `frame_index` holds line numbers; `message` is one text, a Series aligned on the frame,
+    or a function computing messages from the listed values (only called on the listed rows).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    pos = np.flatnonzero(mask)[:cap]
+    lines = [int(x) if pd.notna(x) else None for x in np.asarray(frame_index)[pos]]
+    if valeurs is None:
+        vals: list[str | None] = [None] * len(pos)
+        listed = None
+    else:
+        listed = valeurs.iloc[pos]
+        vals = ["" if pd.isna(v) else str(v) for v in listed]
+    if callable(message):
+        msgs = list(message(listed))
+    elif isinstance(message, pd.Series):
+        msgs = list(message.iloc[pos])
+    else:
+        msgs = [message] * len(pos)
+    out = [Problem(fichier, li, colonne, v, regle, m) for li, v, m in zip(lines, vals, msgs, strict=True)]
+    if n > cap:
+        rest = n - cap
+        out.append(
+            Problem(
+                fichier,
+                None,
+                colonne,
+                None,
+                regle,
+                f"… et {rest} autre{'s' if rest > 1 else ''} ligne{'s' if rest > 1 else ''} avec ce problème",
+                autres=rest,
+            )
+        )
+    return out
+
+
+# --- raw reading (strings only) ---------------------------------------------------------------
+
+
+def sniff_encoding(raw: bytes) -> str | None:
+    """The encoding to decode `raw` with, or None for binary content that is not text.
+
+    Strict UTF-8 first (BOM accepted), then UTF-16 with a BOM, else cp1252 / Latin-1.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    # Control bytes (NUL, etc.) never occur in a spreadsheet's text export.
+    if any(b in raw for b in (b"\x00", b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06")):
+        return None
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        raw.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_separator(header_line: str) -> str:
+    """`;`, tab or `,`: whichever occurs most in the header line (`,` if none)."""
+    counts = {sep: header_line.count(sep) for sep in (";", "\t", ",")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > 0 else ","
+
+
+def _frame_from_rows(rows: list[list[str]], fichier: str, first_line: int = 1) -> tuple[pd.DataFrame, list[Problem]]:
+    """Header + rows of strings → frame indexed by line number; bad field counts become problems."""
+    problems: list[Problem] = []
+    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    body = rows[1:]
+    counts = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    lines = np.arange(first_line + 1, first_line + 1 + len(body))
+    blank = counts == 0
+    bad = (counts != len(header)) & ~blank
+    if bad.any():
+        idx = pd.Index(lines)
+        msg = pd.Series(
+            [
+                f"la ligne a {c} champ{'s' if c > 1 else ''} au lieu de {len(header)} "
+                "(ligne tronquée, séparateur en trop ou guillemet non fermé)"
+                for c in counts[bad][:MAX_LISTED]
+            ]
+        )
+        problems += problems_from_mask(
+            fichier, idx[bad], np.ones(int(bad.sum()), bool), None, None, "nombre de champs", lambda _: msg
+        )
+    keep = ~(bad | blank)
+    kept = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
+    df = pd.DataFrame(kept, columns=header, dtype="str") if kept else pd.DataFrame(columns=header, dtype="str")
+    df.index = pd.Index(lines[keep], name="ligne")
+    # Spreadsheet exports pad cells with spaces; codes must compare exactly.
+    df = df.apply(lambda s: s.str.strip()) if len(df.columns) else df
+    return df, problems
+
+
+def read_raw_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV as strings (frame indexed by line number), sniffing encoding and separator."""
+    path = Path(path)
+    fichier = path.name
+    raw = path.read_bytes()
+    if not raw.strip():
+        return None, [Problem(fichier, None, None, None, "fichier vide", "le fichier est vide")]
+    enc = sniff_encoding(raw)
+    if enc is None:
+        return None, [
+            Problem(
+                fichier,
+                None,
+                None,
+                None,
+                "fichier illisible",
+                "le fichier n'est pas un fichier texte (contenu binaire) : enregistrez-le au format "
+                "CSV (UTF-8 ou Latin-1)",
+            )
+        ]
+    text = raw.decode(enc)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = sniff_separator(first)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error as exc:
+        return None, [Problem(fichier, None, None, None, "fichier illisible", f"lecture CSV impossible : {exc}")]
+    # Leading blank lines are skipped but still counted for line numbers.
+    lead = next((i for i, r in enumerate(rows) if r and any(c.strip() for c in r)), None)
+    if lead is None:
+        return None, [Problem(fichier, None, None, None, "fichier vide", "le fichier est vide")]
+    return _frame_from_rows(rows[lead:], fichier, first_line=lead + 1)
+
+
+def read_raw_xlsx(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one sheet (named `sheet`, else the first) of an Excel file, all cells as strings."""
+    path = Path(path)
+    fichier = path.name
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds on corrupt files
+        return None, [
+            Problem(fichier, None, None, None, "fichier illisible", f"classeur Excel illisible ({type(exc).__name__})")
+        ]
+    if not sheets:
+        return None, [Problem(fichier, None, None, None, "feuille vide", "le classeur ne contient aucune feuille")]
+    name = sheet if sheet in sheets else next(iter(sheets))
+    df = sheets[name].fillna("")
+    rows = df.astype(str).values.tolist()
+    # Trailing empty rows are frequent in workbooks; they are not data.
+    nonempty = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not nonempty:
+        return None, [
+            Problem(
+                fichier,
+                None,
+                None,
+                None,
+                "feuille vide",
+                f"la feuille « {name} » est vide : la première ligne doit contenir les noms des colonnes",
+            )
+        ]
+    rows = rows[nonempty[0] : nonempty[-1] + 1]
+    # Excel rows are never ragged: trailing empty header cells are padding columns.
+    header = rows[0]
+    width = max(i for i, h in enumerate(header) if h.strip()) + 1 if any(h.strip() for h in header) else 1
+    rows = [r[:width] for r in rows]
+    out, problems = _frame_from_rows(rows, fichier, first_line=nonempty[0] + 1)
+    return out, problems
+
+
+def read_raw_parquet(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a Parquet file and turn every column back into strings (coercion is shared)."""
+    path = Path(path)
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow errors vary with the damage
+        return None, [
+            Problem(path.name, None, None, None, "fichier illisible", f"fichier Parquet illisible ({type(exc).__name__})")
+        ]
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            s = s.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(s):
+            s = s.map({True: "oui", False: "non"})
+        out[str(col)] = s.astype("str").where(s.notna(), "")
+    res = pd.DataFrame(out, dtype="str").reset_index(drop=True)
+    res.index = pd.Index(np.arange(2, len(df) + 2), name="ligne")
+    return res, []
+
+
+# --- coercion --------------------------------------------------------------------------------
+
+
+def _normalise_number(s: pd.Series) -> pd.Series:
+    """French numbers → parseable: spaces as thousands separators, decimal comma."""
+    s = s.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    has_comma = s.str.contains(",", regex=False)
+    # "1.234,5": the dot is a thousands separator when a decimal comma is present.
+    return s.where(~has_comma, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    t = s.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    iso = pd.to_datetime(t, format="%Y-%m-%d", errors="coerce")
+    fr = pd.to_datetime(t, format="%d/%m/%Y", errors="coerce")
+    return iso.fillna(fr).astype("datetime64[us]")
+
+
+_KIND_LABEL = {
+    "int": "un nombre entier",
+    "year": "une année (nombre entier, ex. « 2010 »)",
+    "float": "un nombre (ex. « 1234,5 » ou « 1234.5 »)",
+    "bool": "oui ou non",
+    "date": "une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
+}
+
+
+def coerce_column(
+    s: pd.Series, col: schema.Column, table_name: str, fichier: str
+) -> tuple[pd.Series, pd.Series | None, list[Problem]]:
+    """Coerce one string column per `col.kind`: (values, secrecy flags or None, problems)."""
+    s = s.astype("str")
+    empty = s.isna() | (s == "")
+    problems: list[Problem] = []
+    secret = None
+    if col.kind in STRING_KINDS:
+        return s.mask(empty), None, []
+    if col.kind in NUMERIC_KINDS:
+        is_secret = s.str.lower().isin(schema.SECRECY_CODES)
+        allowed = col.name in SECRET_ALLOWED.get(table_name, ())
+        if allowed or is_secret.any():
+            secret = is_secret.astype("boolean")
+        if not allowed:
+            problems += problems_from_mask(
+                fichier,
+                s.index,
+                is_secret,
+                col.name,
+                s,
+                "secret statistique",
+                "les codes de secret statistique (s, ns, nd, so) ne sont admis que dans les colonnes "
+                "valeur, numerateur et denominateur de indicateurs : ici, laissez la cellule vide "
+                "ou indiquez la valeur",
+            )
+        empty = empty | is_secret
+        num = pd.to_numeric(_normalise_number(s.mask(empty)), errors="coerce")
+        bad = num.isna() & ~empty
+        if col.kind in ("int", "year"):
+            frac = num.notna() & (num != np.floor(num))
+            bad = bad | frac
+            num = num.mask(frac)
+            values = num.astype("Int64")
+        else:
+            values = num.astype("float64")
+    elif col.kind == "bool":
+        low = s.str.lower()
+        values = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        values = values.mask(low.isin(TRUE_WORDS), True).mask(low.isin(FALSE_WORDS), False)
+        bad = values.isna() & ~empty
+    elif col.kind == "date":
+        values = _parse_dates(s.mask(empty))
+        bad = values.isna() & ~empty
+    else:  # pragma: no cover - schema kinds are closed
+        raise ValueError(f"unknown column kind {col.kind!r}")
+    problems += problems_from_mask(
+        fichier, s.index, bad, col.name, s, "type", f"la valeur doit être {_KIND_LABEL[col.kind]}"
+    )
+    return values, secret, problems
+
+
+def empty_frame(table: schema.Table) -> pd.DataFrame:
+    """An empty frame with the table's columns and the dtypes the loader produces."""
+    raw = pd.DataFrame({c: pd.Series([], dtype="str") for c in table.column_names})
+    df, _ = coerce_table(raw, table, table.name)
+    return df.reset_index(drop=True)
+
+
+def coerce_table(raw: pd.DataFrame, table: schema.Table, fichier: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Coerce a string frame to the table's dtypes; header problems and bad cells as problems."""
+    problems: list[Problem] = []
+    cols = list(raw.columns)
+    dup = pd.Index(cols)[pd.Index(cols).duplicated()].unique()
+    for c in dup:
+        problems.append(Problem(fichier, 1, c, None, "colonne en double", "cette colonne apparaît plusieurs fois"))
+    raw = raw.loc[:, ~pd.Index(cols).duplicated()]
+    expected = set(table.column_names)
+    for c in table.columns:
+        if c.name not in raw.columns and c.required:
+            problems.append(
+                Problem(
+                    fichier,
+                    1,
+                    c.name,
+                    None,
+                    "colonne manquante",
+                    f"colonne obligatoire absente de l'en-tête ({c.description})",
+                )
+            )
+    for c in raw.columns:
+        if c not in expected and not str(c).endswith("_secret"):
+            close = difflib.get_close_matches(str(c).lower(), sorted(expected), n=1, cutoff=0.75)
+            hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
+            problems.append(
+                Problem(fichier, 1, str(c), None, "colonne inconnue", f"colonne inconnue dans la table {table.name}{hint}")
+            )
+    out: dict[str, pd.Series] = {}
+    secrets: dict[str, pd.Series] = {}
+    for c in table.columns:
+        src = raw[c.name] if c.name in raw.columns else pd.Series("", index=raw.index, dtype="str")
+        values, secret, probs = coerce_column(src, c, table.name, fichier)
+        out[c.name] = values
+        problems += probs
+        if secret is not None:
+            secrets[f"{c.name}_secret"] = secret
+    df = pd.DataFrame(out, index=raw.index)
+    for k, v in secrets.items():
+        df[k] = v
+    if table.name == "indicateurs" and secrets:
+        flagged = pd.concat(list(secrets.values()), axis=1).any(axis=1)
+        df["secret"] = (df["secret"].fillna(False) | flagged).astype("boolean")
+    return df, problems
+
+
+# --- public readers ---------------------------------------------------------------------------
+
+
+def read_raw(path: str | Path, table_name: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read any supported table file as strings, by extension."""
+    ext = Path(path).suffix.lower()
+    if ext == ".csv":
+        return read_raw_csv(path)
+    if ext == ".xlsx":
+        return read_raw_xlsx(path, table_name)
+    if ext == ".parquet":
+        return read_raw_parquet(path)
+    return None, [
+        Problem(Path(path).name, None, None, None, "fichier illisible", f"format non pris en charge : « {ext} »")
+    ]
+
+
+def read_table(path: str | Path, table: schema.Table | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a CSV/XLSX/Parquet file, coerce it with `table` (if given); never raises on bad cells.
+
+    Returns the frame (indexed by physical line number, "ligne") and the problems found. An
+    unreadable or empty file gives an empty frame (schema columns) and its problem.
+    """
+    raw, problems = read_raw(path, table.name if table else None)
+    if raw is None:
+        return (empty_frame(table) if table else pd.DataFrame()), problems
+    if table is None:
+        return raw, problems
+    df, probs = coerce_table(raw, table, Path(path).name)
+    return df, problems + probs
+
+
+def read_csv(path: str | Path, table: schema.Table | None = None) -> pd.DataFrame:
+    """Read a CSV with French conventions (see module doc); coerced when `table` is given.
+
+    Bad cells become missing (use `read_table` to get the problems); only a file that cannot
+    be read at all raises `DataError`.
+    """
+    raw, problems = read_raw_csv(path)
+    if raw is None:
+        raise DataError(problems)
+    if table is None:
+        return raw.reset_index(drop=True)
+    df, _ = coerce_table(raw, table, Path(path).name)
+    return df.reset_index(drop=True)
+
+
+def read_geometry(path: str | Path, code_column: str | None = None):
+    """Read a GeoJSON/GeoPackage layer (pyogrio); codes kept as strings. Returns (gdf|None, problems)."""
+    import geopandas as gpd
+
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # GDAL errors come in many types
+        return None, [
+            Problem(path.name, None, None, None, "fichier illisible", f"couche géographique illisible ({type(exc).__name__})")
+        ]
+    if code_column and code_column in gdf.columns:
+        s = gdf[code_column]
+        gdf[code_column] = s.astype("str").where(s.notna()).str.strip()
+    return gdf, []
+
+
+def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Problem]]:
+    """`metadonnees.yaml` → DatasetMetadata (defaults when absent); bad values are problems."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        return schema.DatasetMetadata(), []
+    fichier = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return schema.DatasetMetadata(), [
+            Problem(fichier, None, None, None, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})")
+        ]
+    if not isinstance(data, dict):
+        return schema.DatasetMetadata(), [
+            Problem(fichier, None, None, None, "métadonnées", "le fichier doit contenir des paires « clé: valeur »")
+        ]
+    known = {f.name: f for f in fields(schema.DatasetMetadata) if f.name != "extra"}
+    kwargs, extra, problems = {}, {}, []
+    types = {"annee_debut": int, "annee_fin": int, "annee_revenus_qpv": int, "revenu_median_national": float}
+    for k, v in data.items():
+        if k not in known:
+            extra[k] = v
+            continue
+        want = types.get(k)
+        if want is not None and v is not None:
+            try:
+                if isinstance(v, bool) or (want is int and float(v) != int(float(v))):
+                    raise ValueError
+                v = want(float(v)) if want is int else want(v)
+            except (TypeError, ValueError):
+                problems.append(
+                    Problem(fichier, None, k, str(v), "métadonnées", "la valeur doit être un nombre")
+                )
+                continue
+        kwargs[k] = v
+    meta = schema.DatasetMetadata(**kwargs, extra=extra)
+    if meta.annee_debut > meta.annee_fin:
+        problems.append(
+            Problem(
+                fichier,
+                None,
+                "annee_fin",
+                str(meta.annee_fin),
+                "métadonnées",
+                f"annee_fin doit être postérieure ou égale à annee_debut ({meta.annee_debut})",
+            )
+        )
+    return meta, problems
+
+
+# --- file discovery -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The input files of a data directory, by table."""
+
+    tables: dict[str, list[Path]]  # table → its files (more than one is a problem)
+    geometries: dict[str, list[Path]]
+    metadata: Path | None
+
+    def all_files(self) -> list[Path]:
+        files = [p for ps in self.tables.values() for p in ps]
+        files += [p for ps in self.geometries.values() for p in ps]
+        if self.metadata:
+            files.append(self.metadata)
+        return sorted(files)
+
+
+def find_files(data_dir: str | Path) -> DataFiles:
+    """Find the table, geometry and metadata files of `data_dir` (names as in schema.TABLES)."""
+    d = Path(data_dir)
+    tables = {n: [d / f"{n}{e}" for e in TABLE_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in schema.TABLES}
+    geoms = {n: [d / f"{n}{e}" for e in GEOMETRY_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in GEOMETRY_LAYERS}
+    meta = d / schema.METADATA_FILE
+    return DataFiles(
+        {k: v for k, v in tables.items() if v}, {k: v for k, v in geoms.items() if v}, meta if meta.is_file() else None
+    )
+
+
+def fingerprint(files: DataFiles) -> str:
+    """sha256 over the input files' names and bytes, plus the schema and cache format."""
+    h = hashlib.sha256()
+    h.update(f"cucs-cache-{CACHE_VERSION}|{schema.TABLES!r}|{schema.SECRECY_CODES!r}".encode())
+    for p in files.all_files():
+        h.update(p.name.encode() + b"\0")
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+# --- dataset -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """Every table of a data directory, coerced and validated."""
+
+    path: Path
+    metadata: schema.DatasetMetadata
+    tables: dict[str, pd.DataFrame]
+    geometries: dict[str, object] = field(default_factory=dict)  # name → GeoDataFrame
+    available: frozenset[str] = frozenset()
+    fingerprint: str = ""
+
+    def shallow_copy(self) -> Dataset:
+        # Copy-on-write makes shallow copies cheap and protects the memo from callers' edits.
+        return Dataset(
+            self.path,
+            self.metadata,
+            {k: v.copy(deep=False) for k, v in self.tables.items()},
+            {k: v.copy(deep=False) for k, v in self.geometries.items()},
+            self.available,
+            self.fingerprint,
+        )
+
+
+_MEMO: dict[tuple[str, str], Dataset] = {}
+
+
+def cache_dir() -> Path:
+    """Where parsed data sets are cached: $CUCS_CACHE_DIR, else ~/.cache/cucs-analysis."""
+    env = os.environ.get("CUCS_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "cucs-analysis"
+
+
+def _write_cache(ds: Dataset) -> None:
+    root = cache_dir()
+    final = root / ds.fingerprint
+    data_dir = ds.path.resolve()
+    # Never write inside the data directory, even if the cache variable points there.
+    if final.resolve() == data_dir or data_dir in final.resolve().parents:
+        return
+    if final.exists():
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    except OSError:
+        return  # a read-only home must not prevent loading
+    try:
+        for name, df in ds.tables.items():
+            df.to_parquet(tmp / f"t_{name}.parquet", index=False)
+        for name, gdf in ds.geometries.items():
+            gdf.to_parquet(tmp / f"g_{name}.parquet", index=False)
+        with (tmp / "meta.pkl").open("wb") as f:
+            pickle.dump({"metadata": ds.metadata, "available": ds.available, "tables": list(ds.tables)}, f)
+        os.replace(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another process won the race, or disk full
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _read_cache(path: Path, fp: str) -> Dataset | None:
+    final = cache_dir() / fp
+    meta_file = final / "meta.pkl"
+    if not meta_file.is_file():
+        return None
+    try:
+        import geopandas as gpd
+
+        with meta_file.open("rb") as f:
+            meta = pickle.load(f)
+        tables = {n: pd.read_parquet(final / f"t_{n}.parquet") for n in meta["tables"]}
+        if set(tables) != set(schema.TABLES):
+            raise ValueError("incomplete cache")
+        geoms = {p.stem[2:]: gpd.read_parquet(p) for p in sorted(final.glob("g_*.parquet"))}
+        return Dataset(path, meta["metadata"], tables, geoms, meta["available"], fp)
+    except Exception:
+        # A corrupt or stale cache entry is dropped and rebuilt from the files.
+        shutil.rmtree(final, ignore_errors=True)
+        return None
+
+
+def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
+    """Load and validate every table of `data_dir`; raises `DataError` listing every problem.
+
+    Uses the in-process memo and the on-disk Parquet cache (outside the data directory),
+    both keyed by the fingerprint of the input files.
+    """
+    from cucs_analysis import validate as _validate
+
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise DataError(f"Le dossier de données « {path} » n'existe pas.")
+    files = find_files(path)
+    fp = fingerprint(files)
+    key = (str(path.resolve()), fp)
+    if use_cache:
+        if key in _MEMO:
+            return _MEMO[key].shallow_copy()
+        ds = _read_cache(path, fp)
+        if ds is not None:
+            _MEMO[key] = ds
+            return ds.shallow_copy()
+    insp = _validate.inspect_dir(path, files)
+    if insp.problems:
+        raise DataError(insp.problems)
+    tables = {n: df.reset_index(drop=True) for n, df in insp.tables.items()}
+    ds = Dataset(path, insp.metadata, tables, insp.geometries, frozenset(insp.available), fp)
+    if use_cache:
+        _write_cache(ds)
+        _MEMO[key] = ds
+        return ds.shallow_copy()
+    return ds
+
+
+def clear_memo() -> None:
+    """Forget the in-process memo (tests, or to force a reload)."""
+    _MEMO.clear()
+
+
+# --- territory ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Territory:
+    """The data of one commune (and what analyses compare it with)."""
+
+    code_commune: str
+    commune: dict
+    dataset: Dataset
+    quartiers: pd.DataFrame  # GeoDataFrame
+    quartiers_comparaison: pd.DataFrame  # GeoDataFrame
+    indicateurs: pd.DataFrame
+    catalogue: pd.DataFrame
+    actions: pd.DataFrame
+    financements: pd.DataFrame
+    droit_commun: pd.DataFrame
+    operateurs: pd.DataFrame
+    instances: pd.DataFrame
+    parcours: pd.DataFrame
+    enquetes: pd.DataFrame
+    gup: pd.DataFrame
+    bilans: pd.DataFrame
+    equipements: pd.DataFrame
+    metadata: schema.DatasetMetadata
+    available: dict[str, bool]
+
+
+def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
+    import geopandas as gpd
+
+    geo = ds.geometries.get(layer)
+    if geo is None or code not in geo.columns:
+        return gpd.GeoDataFrame(df.copy(), geometry=gpd.GeoSeries([None] * len(df), index=df.index, crs="EPSG:2154"))
+    g = geo[[code, geo.geometry.name]].drop_duplicates(code)
+    if g.geometry.name != "geometry":
+        g = g.rename_geometry("geometry")
+    merged = df.merge(g, on=code, how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=geo.crs)
+
+
+def _pick(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    return df.loc[mask.fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
+    """Load the data set (cached) and cut out what concerns one commune."""
+    if not isinstance(code_commune, str):
+        raise DataError(
+            f"Le code commune doit être une chaîne de caractères (ex. « 01001 »), pas {type(code_commune).__name__} "
+            f"« {code_commune} » : un code lu comme un nombre perd son zéro initial."
+        )
+    ds = load_dataset(data_dir)
+    t = ds.tables
+    communes = t["communes"]
+    row = communes.loc[communes["code_commune"] == code_commune]
+    if row.empty:
+        codes = communes["code_commune"].dropna().sort_values().head(5).tolist()
+        exemples = ", ".join(f"« {c} »" for c in codes)
+        padded = code_commune.zfill(5)
+        hint = ""
+        if code_commune.isdigit() and padded != code_commune and (communes["code_commune"] == padded).any():
+            hint = f" Vouliez-vous dire « {padded} » ? (le zéro initial a sans doute été perdu)"
+        raise DataError(
+            f"La commune « {code_commune} » est absente de la table communes du jeu de données "
+            f"« {ds.path} ». Codes valides, par exemple : {exemples}.{hint}"
+        )
+    commune = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+    epci, dep, reg = commune.get("code_epci"), commune.get("code_departement"), commune.get("code_region")
+
+    q = t["quartiers"]
+    own = q["code_commune"] == code_commune
+    region_communes = communes.loc[communes["code_region"] == reg, "code_commune"]
+    comparable = q["veille"].fillna(False).astype(bool) | (q["categorie_cucs"] == "3")
+    comp = ~own & q["code_commune"].isin(region_communes) & comparable
+    quartiers = _with_geometry(_pick(q, own), ds, "quartiers", "code_quartier")
+    quartiers_comp = _with_geometry(_pick(q, comp), ds, "quartiers", "code_quartier")
+    own_q = set(quartiers["code_quartier"])
+    comp_q = set(quartiers_comp["code_quartier"])
+
+    def by_level(df: pd.DataFrame, quartier_codes: set[str]) -> pd.Series:
+        n, c = df["niveau"], df["code_territoire"]
+        return (
+            ((n == "quartier") & c.isin(quartier_codes))
+            | ((n == "commune") & (c == code_commune))
+            | ((n == "epci") & (c == epci))
+            | ((n == "departement") & (c == dep))
+            | ((n == "region") & (c == reg))
+        )
+
+    indicateurs = _pick(t["indicateurs"], by_level(t["indicateurs"], own_q | comp_q))
+    actions = _pick(t["actions"], t["actions"]["code_commune"] == code_commune)
+    ids = set(actions["id_action"])
+    financements = _pick(t["financements"], t["financements"]["id_action"].isin(ids))
+    dc = t["droit_commun"]
+    droit_commun = _pick(
+        dc,
+        ((dc["niveau"] == "commune") & (dc["code_territoire"] == code_commune))
+        | ((dc["niveau"] == "quartier") & dc["code_territoire"].isin(own_q)),
+    )
+    op = t["operateurs"]
+    operateurs = _pick(op, op["id_operateur"].isin(set(actions["id_operateur"].dropna())) | (op["code_commune"] == code_commune))
+    instances = _pick(t["instances"], t["instances"]["code_commune"] == code_commune)
+    parcours = _pick(t["parcours"], t["parcours"]["code_quartier"].isin(own_q))
+    enquetes = _pick(t["enquetes"], t["enquetes"]["code_quartier"].isin(own_q | comp_q))
+    gup = _pick(t["gup"], t["gup"]["code_quartier"].isin(own_q))
+    bilans = _pick(t["bilans"], t["bilans"]["id_action"].isin(ids))
+    equipements = _pick(t["equipements"], by_level(t["equipements"], own_q))
+    parts = {
+        "communes": row,
+        "quartiers": quartiers,
+        "indicateurs": indicateurs,
+        "catalogue_indicateurs": t["catalogue_indicateurs"],
+        "actions": actions,
+        "financements": financements,
+        "droit_commun": droit_commun,
+        "operateurs": operateurs,
+        "instances": instances,
+        "parcours": parcours,
+        "bilans": bilans,
+        "enquetes": enquetes,
+        "gup": gup,
+        "equipements": equipements,
+    }
+    return Territory(
+        code_commune=code_commune,
+        commune=commune,
+        dataset=ds,
+        quartiers=quartiers,
+        quartiers_comparaison=quartiers_comp,
+        indicateurs=indicateurs,
+        catalogue=t["catalogue_indicateurs"],
+        actions=actions,
+        financements=financements,
+        droit_commun=droit_commun,
+        operateurs=operateurs,
+        instances=instances,
+        parcours=parcours,
+        enquetes=enquetes,
+        gup=gup,
+        bilans=bilans,
+        equipements=equipements,
+        metadata=ds.metadata,
+        available={k: len(v) > 0 for k, v in parts.items()},
+    )

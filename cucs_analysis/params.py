@@ -1,0 +1,574 @@
+"""Parameter files: `params/defaults.yaml` + `params/<code_commune>.yaml`, validated with pydantic.
+
+Merge order: defaults ← commune file ← explicit overrides (deep merge, lists replaced).
+Every problem is reported in French with the file and the key path; codes must be quoted
+strings in the YAML (an unquoted `01001` is read by YAML as the integer 1001).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cucs_analysis.schema import PATTERN_COMMUNE, PATTERN_QUARTIER
+
+DEFAULTS_FILE = "defaults.yaml"
+PARAMS_DIR = "params"
+#: Pseudo commune code of the runs made once for the whole region.
+REGION = "region"
+
+# Keys that hold codes: YAML must read them as strings (quoted), never as numbers.
+_CODE_KEYS = ("code_commune", "quartiers_interet", "quartiers_experimentaux")
+_COMMUNE_KEYS = ("code_commune", "quartiers_interet", "quartiers_experimentaux", "territoire_comparaison")
+
+
+class ParamError(Exception):
+    """A parameter problem; the message is French and names the file and the key path."""
+
+    def __init__(self, messages: str | list[str]):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
+
+
+# --- models ---------------------------------------------------------------------------------
+# Each leaf carries its French expectation in `description`: it becomes the error message.
+
+Fraction = Annotated[float, Field(ge=0, le=1, description="un nombre entre 0 et 1")]
+PositiveNumber = Annotated[float, Field(ge=0, description="un nombre positif ou nul")]
+Year = Annotated[int, Field(ge=1990, le=2100, description="une année (nombre entier, par ex. 2009)")]
+Count = Annotated[int, Field(ge=1, description="un nombre entier supérieur ou égal à 1")]
+NonNegativeInt = Annotated[int, Field(ge=0, description="un nombre entier positif ou nul")]
+IndicatorList = Annotated[
+    list[str], Field(min_length=1, description="une liste non vide de codes d'indicateurs (textes)")
+]
+QuartierCode = Annotated[
+    str,
+    Field(
+        pattern=PATTERN_QUARTIER,
+        description="un code de quartier entre guillemets, de la forme « QP020001 »",
+    ),
+]
+
+
+class _Strict(BaseModel):
+    # strict: no silent "2009" → 2009 coercion; forbid: a misspelt key is an error.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Periode(_Strict):
+    debut: Year
+    fin: Year
+
+
+class Substitution(_Strict):
+    annees_reference: Annotated[
+        list[Year], Field(min_length=1, description="une liste d'années, par ex. [2005, 2006]")
+    ]
+    tolerance: Fraction
+    duree_max_annees: Count
+
+
+class Did(_Strict):
+    indicateurs: IndicatorList
+    annee_traitement: Year
+    seuil_intensite: PositiveNumber
+    seuil_comparaison: PositiveNumber
+
+
+class Qpv2014(_Strict):
+    annee_revenus: Year
+    revenu_median_national: Annotated[
+        float | None,
+        Field(gt=0, description="un montant en euros positif, ou null (valeur du jeu de données)"),
+    ] = None
+    population_min_quartier: NonNegativeInt
+    population_min_uu: NonNegativeInt
+
+
+class Zus(_Strict):
+    annee: Year
+    seuil_quantile: Fraction
+
+
+class Dynamique(_Strict):
+    annee_debut: Year
+    annee_fin: Year
+    seuil_points: PositiveNumber
+
+
+class Typologie(_Strict):
+    nombre_classes: Annotated[int, Field(ge=2, le=12, description="un nombre entier entre 2 et 12")]
+    indicateurs: IndicatorList
+
+
+class Operateurs(_Strict):
+    seuil_realisation: Fraction
+    min_annees_realisees: Count
+
+
+class Pilotage(_Strict):
+    seuil_participatif: Fraction
+    seuil_adaptable: Fraction
+
+
+class Gup(_Strict):
+    seuil_variation: PositiveNumber
+
+
+class Convergence(_Strict):
+    tolerance_points: PositiveNumber
+
+
+class Defauts(_Strict):
+    """What every run shares (params/defaults.yaml)."""
+
+    donnees: Annotated[str, Field(min_length=1, description="un chemin de dossier (texte)")]
+    periode: Periode
+    annee_debut_cucs: Year
+    seuil_secret: Count
+    substitution: Substitution
+    did: Did
+    qpv2014: Qpv2014
+    zus: Zus
+    dynamique: Dynamique
+    typologie: Typologie
+    operateurs: Operateurs
+    pilotage: Pilotage
+    gup: Gup
+    convergence: Convergence
+
+
+class Parametres(Defauts):
+    """The merged parameters of one run (defaults ← commune file ← overrides)."""
+
+    code_commune: Annotated[
+        str,
+        Field(
+            pattern=rf"{PATTERN_COMMUNE}|^{REGION}$",
+            description='un code commune INSEE de 5 caractères entre guillemets, par ex. "20001"',
+        ),
+    ]
+    quartiers_interet: Annotated[
+        list[QuartierCode], Field(description="une liste de codes de quartiers entre guillemets")
+    ] = []
+    quartiers_experimentaux: Annotated[
+        list[QuartierCode], Field(description="une liste de codes de quartiers entre guillemets")
+    ] = []
+    territoire_comparaison: Annotated[
+        Literal["epci", "departement", "region"],
+        Field(description="l'une des valeurs epci, departement ou region"),
+    ] = "epci"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (what the runner injects into a notebook)."""
+        return self.model_dump(mode="json")
+
+
+# --- French error messages --------------------------------------------------------------------
+
+_TYPE_MESSAGES = {
+    "string_type": "doit être un texte",
+    "int_type": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier",
+    "float_type": "doit être un nombre",
+    "bool_type": "doit valoir true ou false",
+    "list_type": "doit être une liste",
+    "model_type": "doit être une section (clé : valeur)",
+    "dict_type": "doit être une section (clé : valeur)",
+    "model_attributes_type": "doit être une section (clé : valeur)",
+}
+
+
+def _fmt_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _field_description(model: type[BaseModel], loc: tuple) -> str | None:
+    """The French expectation of the leaf field at `loc` (list indices skipped)."""
+    current: Any = model
+    desc = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return desc
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        desc = field.description
+        current = field.annotation
+    return desc
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "vide"
+    if isinstance(value, dict):
+        return "une section"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _error_message(model: type[BaseModel], err: dict) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _parent_model(model, loc[:-1])
+        allowed = list(parent.model_fields) if parent else []
+        msg = "clé inconnue"
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if guess:
+            msg += f" (vouliez-vous dire « {guess[0]} » ?)"
+        elif loc[-1] in _COMMUNE_KEYS:
+            msg += " ici : cette clé se met dans le fichier d'une commune (params/<code_commune>.yaml)"
+        elif allowed:
+            msg += f" (clés permises : {', '.join(allowed)})"
+        return msg
+    if kind == "missing":
+        return "clé obligatoire absente"
+    desc = _field_description(model, loc)
+    if kind == "literal_error" and desc:
+        return f"doit être {desc} (valeur « {_shown(err.get('input'))} »)"
+    base = f"doit être {desc}" if desc else _TYPE_MESSAGES.get(kind, "valeur invalide")
+    return f"{base} (valeur « {_shown(err.get('input'))} »)"
+
+
+def _parent_model(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return None
+        current = field.annotation
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+# --- YAML reading -----------------------------------------------------------------------------
+
+_YAML_PROBLEMS = {
+    "mapping values are not allowed here": "deux-points « : » inattendu (une valeur contient-elle « : » ?)",
+    "could not find expected ':'": "deux-points « : » attendu après la clé",
+    "found character '\\t' that cannot start any token": "tabulation interdite : indentez avec des espaces",
+    "found a tab character": "tabulation interdite : indentez avec des espaces",
+    "expected <block end>, but found": "indentation incohérente",
+    "did not find expected key": "indentation incohérente ou clé attendue",
+    "found unexpected end of stream": "fin de fichier inattendue (guillemet ou crochet non fermé ?)",
+    "did not find expected ',' or ']'": "crochet « ] » ou virgule attendu",
+    "expected ',' or ']'": "crochet « ] » ou virgule attendu",
+    "did not find expected ',' or '}'": "accolade « } » ou virgule attendue",
+    "found undefined alias": "alias inconnu",
+}
+
+
+def _yaml_problem(problem: str | None) -> str:
+    problem = problem or ""
+    for english, french in _YAML_PROBLEMS.items():
+        if problem.startswith(english):
+            return french
+    return f"syntaxe invalide ({problem})" if problem else "syntaxe invalide"
+
+
+def _node_checks(node: yaml.Node, path: tuple) -> list[tuple[tuple, str]]:
+    """Duplicate keys, and codes YAML would read as numbers (`01001` → 1001)."""
+    problems: list[tuple[tuple, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(((*path, key), f"clé en double (ligne {key_node.start_mark.line + 1})"))
+            seen.add(key)
+            problems.extend(_node_checks(value_node, (*path, key)))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems.extend(_node_checks(item, (*path, i)))
+    elif isinstance(node, yaml.ScalarNode) and path and path[0] in _CODE_KEYS:
+        if node.style is None and node.tag != "tag:yaml.org,2002:str":
+            problems.append(
+                (
+                    path,
+                    f'un code doit être écrit entre guillemets : "{node.value}" et non {node.value} '
+                    f"(sans guillemets, YAML le lit comme un nombre et perd les zéros de tête)",
+                )
+            )
+    return problems
+
+
+def _read_yaml(path: Path, shown: str) -> dict:
+    """Parse a params file into a dict; ParamError (French, with file and line) otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamError(f"{shown} : fichier introuvable") from None
+    except UnicodeDecodeError:
+        raise ParamError(f"{shown} : le fichier doit être encodé en UTF-8") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
+        raise ParamError(f"{shown}{where} : {_yaml_problem(exc.problem)}") from None
+    except yaml.YAMLError as exc:
+        raise ParamError(f"{shown} : syntaxe YAML invalide ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamError(f"{shown} : le fichier doit contenir des lignes « clé : valeur »")
+    problems = _node_checks(node, ()) if node is not None else []
+    if problems:
+        raise ParamError([f"{shown}, clé « {_fmt_path(loc)} » : {msg}" for loc, msg in problems])
+    return data
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _has_path(data: Any, loc: tuple) -> bool:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
+
+
+def _coherence(p: Defauts) -> list[tuple[tuple, str]]:
+    """Cross-field rules pydantic cannot express field by field."""
+    out: list[tuple[tuple, str]] = []
+    if p.periode.debut > p.periode.fin:
+        out.append((("periode",), f"début ({p.periode.debut}) postérieur à la fin ({p.periode.fin})"))
+    if p.dynamique.annee_debut >= p.dynamique.annee_fin:
+        out.append(
+            (
+                ("dynamique",),
+                f"annee_debut ({p.dynamique.annee_debut}) doit précéder annee_fin ({p.dynamique.annee_fin})",
+            )
+        )
+    if not p.periode.debut <= p.annee_debut_cucs <= p.periode.fin:
+        out.append((("annee_debut_cucs",), f"{p.annee_debut_cucs} est hors de la période étudiée"))
+    late = [a for a in p.substitution.annees_reference if a >= p.annee_debut_cucs]
+    if late:
+        out.append(
+            (
+                ("substitution", "annees_reference"),
+                f"les années de référence doivent précéder le CUCS ({p.annee_debut_cucs}) : {late}",
+            )
+        )
+    if p.did.seuil_comparaison > p.did.seuil_intensite:
+        out.append((("did", "seuil_comparaison"), "doit être inférieur ou égal à did.seuil_intensite"))
+    return out
+
+
+def _validate(
+    model: type[Defauts], data: dict, sources: list[tuple[str, dict]], default_source: str
+) -> Defauts:
+    """Validate `data`; errors name the last source (file) that sets the key, else `default_source`."""
+
+    def source_of(loc: tuple) -> str:
+        for name, raw in reversed(sources):
+            for n in range(len(loc), 0, -1):
+                if _has_path(raw, loc[:n]):
+                    return name
+        return default_source
+
+    try:
+        value = model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise ParamError(
+            [
+                f"{source_of(tuple(e['loc']))}, clé « {_fmt_path(tuple(e['loc']))} » : {_error_message(model, e)}"
+                for e in errors
+            ]
+        ) from None
+    problems = _coherence(value)
+    if problems:
+        raise ParamError([f"{source_of(loc)}, clé « {_fmt_path(loc)} » : {msg}" for loc, msg in problems])
+    return value
+
+
+# --- public API ---------------------------------------------------------------------------------
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder, from `start` (default: cwd) upwards, that holds params/defaults.yaml."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PARAMS_DIR / DEFAULTS_FILE).is_file():
+            return folder
+    raise ParamError(
+        f"Racine du projet introuvable : aucun dossier contenant {PARAMS_DIR}/{DEFAULTS_FILE} "
+        f"au-dessus de {here}"
+    )
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_code(code_commune: Any) -> str:
+    if not isinstance(code_commune, str):
+        raise ParamError(
+            f'Code commune « {code_commune} » : doit être un texte (entre guillemets), par ex. "01001"'
+        )
+    if code_commune != REGION and not re.match(PATTERN_COMMUNE, code_commune):
+        raise ParamError(
+            f'Code commune « {code_commune} » : doit être un code INSEE de 5 caractères, par ex. "20001"'
+        )
+    return code_commune
+
+
+def _load_defaults(root: Path) -> tuple[dict, str]:
+    path = root / PARAMS_DIR / DEFAULTS_FILE
+    shown = _rel(path, root)
+    raw = _read_yaml(path, shown)
+    _validate(Defauts, raw, [(shown, raw)], shown)
+    return raw, shown
+
+
+def _load_commune_file(root: Path, code_commune: str) -> tuple[dict, str]:
+    path = root / PARAMS_DIR / f"{code_commune}.yaml"
+    shown = _rel(path, root)
+    if code_commune == REGION or not path.is_file():
+        # A commune without a file runs with the defaults; load_territory checks the code exists.
+        return {"code_commune": code_commune}, shown
+    raw = _read_yaml(path, shown)
+    if "code_commune" in raw and raw["code_commune"] != code_commune:
+        raise ParamError(
+            f"{shown}, clé « code_commune » : vaut « {raw['code_commune']} » alors que le fichier "
+            f"s'appelle {code_commune}.yaml (les deux doivent être identiques)"
+        )
+    return raw, shown
+
+
+def load_params(code_commune: str, root: Path | None = None, overrides: dict | None = None) -> Parametres:
+    """Merged, validated parameters of one commune (or of the region: `code_commune="region"`)."""
+    _check_code(code_commune)
+    root = Path(root) if root is not None else find_project_root()
+    defaults, defaults_shown = _load_defaults(root)
+    commune, commune_shown = _load_commune_file(root, code_commune)
+    overrides = overrides or {}
+    merged = _deep_merge(_deep_merge(defaults, commune), overrides)
+    sources = [(defaults_shown, defaults), (commune_shown, commune)]
+    if overrides:
+        sources.append(("paramètres fournis", overrides))
+    value = _validate(Parametres, merged, sources, commune_shown)
+    if value.code_commune != code_commune:
+        raise ParamError(
+            f"paramètres fournis, clé « code_commune » : « {value.code_commune} » au lieu de « {code_commune} »"
+        )
+    return value  # type: ignore[return-value]
+
+
+def validate_params_dict(parametres: dict, code_commune: str | None = None) -> Parametres:
+    """Validate a complete parameter dict (as injected by the runner) with the same models."""
+    if not isinstance(parametres, dict):
+        raise ParamError("paramètres fournis : doivent être un dictionnaire (clé : valeur)")
+    shown = "paramètres fournis"
+    value = _validate(Parametres, parametres, [(shown, parametres)], shown)
+    if code_commune is not None and value.code_commune != code_commune:
+        raise ParamError(
+            f"{shown}, clé « code_commune » : « {value.code_commune} » ne correspond pas à la commune "
+            f"du carnet « {code_commune} »"
+        )
+    return value  # type: ignore[return-value]
+
+
+def commune_param_files(root: Path) -> list[Path]:
+    """params/*.yaml except defaults.yaml, sorted."""
+    return sorted(p for p in (Path(root) / PARAMS_DIR).glob("*.yaml") if p.name != DEFAULTS_FILE)
+
+
+def validate_all(root: Path) -> list[str]:
+    """Every problem of every params file, as French messages (empty list: all good)."""
+    root = Path(root)
+    messages: list[str] = []
+    try:
+        _load_defaults(root)
+        defaults_ok = True
+    except ParamError as exc:
+        messages.extend(exc.messages)
+        defaults_ok = False
+    for path in commune_param_files(root):
+        code = path.stem
+        if not re.match(PATTERN_COMMUNE, code):
+            messages.append(
+                f"{_rel(path, root)} : nom de fichier inattendu, il doit être <code_commune>.yaml (par ex. 20001.yaml)"
+            )
+            continue
+        try:
+            if defaults_ok:
+                load_params(code, root)
+            else:
+                _load_commune_file(root, code)
+        except ParamError as exc:
+            messages.extend(exc.messages)
+    return messages
+
+
+_TEMPLATE = """\
+# Paramètres de la commune {code} pour les carnets d'évaluation du CUCS.
+# Ce fichier complète params/defaults.yaml : toute valeur par défaut peut être redéfinie ici
+# (seules les clés indiquées changent, les autres gardent la valeur par défaut).
+# Les codes s'écrivent TOUJOURS entre guillemets : "01001" (sans guillemets, YAML lirait 1001).
+
+# Code INSEE de la commune (identique au nom du fichier).
+code_commune: "{code}"
+
+# Quartiers à suivre en priorité dans les carnets (codes entre guillemets, par ex. "QP020001").
+quartiers_interet: {quartiers}
+
+# Quartiers d'expérimentation dont le carnet q8 dresse une fiche.
+quartiers_experimentaux: []
+
+# Territoire de comparaison : epci, departement ou region.
+territoire_comparaison: epci
+
+# Exemples de valeurs par défaut redéfinies pour cette commune (retirez le « # » pour activer) :
+# substitution:
+#   tolerance: 0.15          # baisse tolérée du droit commun avant de parler de substitution
+# did:
+#   seuil_intensite: 30      # euros par habitant pour qu'un quartier soit « financé »
+# seuil_secret: 11           # effectif minimal publié (secret statistique)
+"""
+
+
+def write_commune_template(
+    code_commune: str, root: Path, force: bool = False, quartiers: list[str] | None = None
+) -> Path:
+    """Write a commented French params/<code>.yaml; refuses to overwrite unless `force`."""
+    _check_code(code_commune)
+    if code_commune == REGION:
+        raise ParamError("« region » n'est pas un code commune : aucun fichier de paramètres à créer")
+    root = Path(root)
+    path = root / PARAMS_DIR / f"{code_commune}.yaml"
+    if path.exists() and not force:
+        raise ParamError(f"{_rel(path, root)} existe déjà : ajoutez --force pour le remplacer")
+    quoted = "[" + ", ".join(f'"{q}"' for q in (quartiers or [])) + "]"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_TEMPLATE.format(code=code_commune, quartiers=quoted), encoding="utf-8")
+    return path

@@ -1,0 +1,781 @@
+"""HTML export of executed notebooks and the static site.
+
+Two entry points used by the runner:
+
+- ``render_page(nb, question_id, code_commune, nom_commune)`` turns one executed notebook into a
+  self-contained French HTML page (no code, no prompts, one shared stylesheet, no script,
+  every figure with an ``alt``). Figures follow the ``plots.show(fig, alt)`` contract: a
+  ``display_data`` output with ``image/png`` and ``metadata["image/png"]["alt"]``.
+- ``build_site(out_dir)`` assembles ``out_dir/site`` (index, one page per commune, "Méthode",
+  the question pages, CSV downloads) in a temporary folder and swaps it in atomically.
+
+The site only uses relative links, so it works opened from disk and from any static server.
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import ctypes.util
+import functools
+import html
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from cucs_analysis import questions as _questions
+
+logger = logging.getLogger(__name__)
+
+SITE_NAME = "cucs-analysis"
+SITE_DIR = "site"
+STATIC_FILES = ("cucs.css", "recherche.js")
+
+#: Cell tags whose whole cell is left out of the page.
+REMOVE_CELL_TAGS = frozenset({"remove", "hide", "remove-cell", "remove_cell", "hide-cell", "hide_cell"})
+#: Cell tags whose outputs are left out of the page.
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output", "hide_output"})
+
+#: Run statuses whose page and results are published ("ignore": skipped by --resume, unchanged).
+PUBLISHED_STATUTS = frozenset({"ok", "ignore"})
+
+STATUT_LIBELLES = {"ok": "ok", "echec": "échec", "ignore": "ignoré", "absent": "absent"}
+
+_SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
+
+
+# --- small value types ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """One exported page and the problems noticed while exporting it (French messages)."""
+
+    html: str
+    warnings: tuple[str, ...]
+
+
+# --- titles and French formatting -----------------------------------------------------------
+
+
+def _question_titre(question_id: str) -> str:
+    q = _questions.BY_ID.get(question_id)
+    return q.titre if q is not None else question_id
+
+
+def _is_regional(question_id: str) -> bool:
+    q = _questions.BY_ID.get(question_id)
+    return bool(q is not None and q.regional)
+
+
+def page_title(question_id: str, code_commune: str, nom_commune: str) -> str:
+    """The ``<title>`` of a question page, e.g. ``Géographie prioritaire — Valbrune (20001) | cucs-analysis``."""
+    titre = _question_titre(question_id)
+    if _is_regional(question_id):
+        return f"{titre} | {SITE_NAME}"
+    nom = nom_commune or code_commune
+    lieu = f"{nom} ({code_commune})" if nom != code_commune else code_commune
+    return f"{titre} — {lieu} | {SITE_NAME}"
+
+
+def _babel_nombre(x: float, decimales: int) -> str:
+    from babel.numbers import format_decimal
+
+    motif = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
+    return format_decimal(x, format=motif, locale="fr_FR")
+
+
+def nombre(x: float, decimales: int = 0) -> str:
+    """French number (``1 234,5``): ``cucs_analysis.text.nombre`` when available, else babel."""
+    try:
+        from cucs_analysis import text as _text  # written by another engineer
+
+        return _text.nombre(x, decimales)
+    except (ImportError, AttributeError):
+        return _babel_nombre(x, decimales)
+
+
+def _decimales(x: float) -> int:
+    if float(x).is_integer() or abs(x) >= 100:
+        return 0
+    return 2 if abs(x) < 1 else 1
+
+
+def format_chiffre(valeur: object, unite: object = None) -> str:
+    """A key figure in French: ``12,3 %``, ``1 234 €``, ``4,2 jours``; non-numbers shown as given."""
+    unite = "" if unite is None or (isinstance(unite, float) and math.isnan(unite)) else str(unite).strip()
+    if isinstance(valeur, bool) or valeur is None:
+        texte = {True: "oui", False: "non", None: "—"}[valeur]
+    elif isinstance(valeur, int | float):
+        if isinstance(valeur, float) and not math.isfinite(valeur):
+            return "—"
+        texte = nombre(valeur, _decimales(valeur))
+    else:
+        return str(valeur)  # already a string, e.g. "s" for a secret cell
+    if not unite:
+        return texte
+    # French typography: a no-break space before the unit (as cucs_analysis.text does)
+    return f"{texte}\u00a0{unite}"
+
+
+# --- notebook cleaning (pure) ---------------------------------------------------------------
+
+
+def _tags(cell: Mapping) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def _keep_output(output: Mapping) -> bool:
+    kind = output.get("output_type")
+    if kind in {"stream", "error"}:
+        return False  # stdout/stderr and tracebacks show code and internals
+    if kind == "execute_result" and set(output.get("data", {})) <= {"text/plain"}:
+        return False  # the bare repr of the cell's last value (e.g. `<Axes: …>`) is code noise
+    return kind in {"display_data", "execute_result"}
+
+
+def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy of ``nb`` fit for publication, and the French warnings raised while cleaning.
+
+    Drops cells tagged ``remove``/``hide`` (and their variants), every code cell's source,
+    stream and error outputs, raw cells; gives every image output an ``alt`` (``figure_alt``
+    when the notebook gave none, with a warning).
+    """
+    nb = copy.deepcopy(nb)
+    warnings: list[str] = []
+    cells = []
+    for cell in nb.cells:  # a notebook has tens of cells: a plain loop is the clear way here
+        tags = _tags(cell)
+        if tags & REMOVE_CELL_TAGS or cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "code":
+            cell.source = ""  # belt and braces: exclude_input already hides it
+            outputs = (
+                [] if tags & REMOVE_OUTPUT_TAGS else [o for o in cell.get("outputs", []) if _keep_output(o)]
+            )
+            for out in outputs:
+                for mime in ("image/png", "image/jpeg"):
+                    if mime not in out.get("data", {}):
+                        continue
+                    meta = out.setdefault("metadata", {}).setdefault(mime, {})
+                    alt = str(meta.get("alt") or "").strip()
+                    if not alt:
+                        warnings.append(
+                            f"Figure sans texte alternatif (cellule {len(cells) + 1}) : « {figure_alt} » utilisé."
+                        )
+                        alt = figure_alt
+                    meta["alt"] = alt
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb, warnings
+
+
+# --- HTML sanitising (pure) -----------------------------------------------------------------
+
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "iframe",
+        "object",
+        "embed",
+        "noscript",
+        "template",
+        "frame",
+        "frameset",
+        "applet",
+        "head",
+        "title",
+    }
+)
+_DROP_TAG = frozenset({"link", "meta", "base", "html", "body"})
+_VOID = frozenset(
+    {"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr", "param", "keygen"}
+)
+_URL_ATTRS = frozenset(
+    {"href", "src", "xlink:href", "action", "formaction", "poster", "background", "srcset"}
+)
+_ATTR_NAME = re.compile(r"^[a-z_:][-a-z0-9_:.]*$")
+_BAD_CSS = re.compile(r"<|@import|expression\s*\(|url\s*\(\s*['\"]?\s*(?:https?:|//|javascript:)", re.I)
+
+
+def _url_allowed(tag: str, attr: str, value: str) -> bool:
+    v = re.sub(r"[\x00-\x20]+", "", value).lower()
+    if v.startswith(("javascript:", "vbscript:")):
+        return False
+    if v.startswith("data:"):
+        return tag == "img" and attr == "src" and v.startswith("data:image/")
+    if attr == "href" and tag == "a":
+        return True  # navigation to outside sources is fine: nothing is loaded
+    # resources (images, media) must be local: nothing fetched from the internet
+    return not v.startswith(("http:", "https:", "//", "ftp:"))
+
+
+class _Sanitizer(HTMLParser):
+    def __init__(self, default_alt: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.default_alt = default_alt
+        self.parts: list[str] = []
+        self.skip: list[str] = []
+        self.in_style = False
+        self.style_buffer: list[str] = []
+        self.warnings: list[str] = []
+
+    def _attrs(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
+        kept: list[str] = []
+        names = set()
+        for name, value in attrs:
+            if not _ATTR_NAME.match(name) or name.startswith("on") or name in {"srcdoc", "formaction"}:
+                continue
+            if name in _URL_ATTRS and value is not None and not _url_allowed(tag, name, value):
+                continue
+            if name == "style" and value is not None and _BAD_CSS.search(value):
+                continue
+            if tag == "img" and name == "alt" and not (value or "").strip():
+                continue
+            names.add(name)
+            kept.append(name if value is None else f'{name}="{html.escape(value, quote=True)}"')
+        if tag == "img" and "alt" not in names:
+            self.warnings.append(f"Image sans texte alternatif : « {self.default_alt} » utilisé.")
+            kept.append(f'alt="{html.escape(self.default_alt, quote=True)}"')
+        return "".join(" " + a for a in kept)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if self.skip:
+            if tag == self.skip[-1] and not closed and tag not in _VOID:
+                self.skip.append(tag)
+            return
+        if tag in _DROP_WITH_CONTENT:
+            if not closed and tag not in _VOID:
+                self.skip.append(tag)
+            return
+        if tag in _DROP_TAG:
+            return
+        if tag == "style":
+            self.in_style = not closed
+            self.style_buffer = []
+            return
+        end = " />" if closed and tag not in _VOID else ">"
+        self.parts.append(f"<{tag}{self._attrs(tag, attrs)}{end}")
+
+    def handle_starttag(self, tag, attrs):
+        self._start(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag, attrs):
+        self._start(tag, attrs, closed=True)
+
+    def handle_endtag(self, tag):
+        if self.skip:
+            if tag == self.skip[-1]:
+                self.skip.pop()
+            return
+        if tag in _DROP_WITH_CONTENT or tag in _DROP_TAG or tag in _VOID:
+            return
+        if tag == "style":
+            css = "".join(self.style_buffer)
+            # a style block that could load or run something is dropped whole
+            if self.in_style and not _BAD_CSS.search(css):
+                self.parts.append(f"<style>{css}</style>")
+            self.in_style = False
+            self.style_buffer = []
+            return
+        self.parts.append(f"</{tag}>")
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.in_style:
+            self.style_buffer.append(data)
+        else:
+            self.parts.append(html.escape(data, quote=False))
+
+
+def sanitize_html(fragment: str, default_alt: str = "Figure") -> tuple[str, list[str]]:
+    """Clean an HTML fragment and return it with French warnings.
+
+    Removes scripts, frames, objects, ``<link>``/``<meta>``/``<base>``, comments, event
+    attributes (``on…``), ``javascript:`` URLs and resources fetched from the internet; text
+    is re-escaped, so ``&lt;script&gt;`` stays text. Every ``<img>`` gets a non-empty ``alt``.
+    """
+    parser = _Sanitizer(default_alt)
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.parts), parser.warnings
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _jinja_env():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("cucs_analysis") / "templates")),
+        autoescape=True,  # every data string is escaped
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["chiffre"] = format_chiffre
+    env.globals["site_name"] = SITE_NAME
+    return env
+
+
+@functools.cache
+def _exporter():
+    """One HTMLExporter per process: creating it costs about 0.2 s."""
+    from nbconvert import HTMLExporter
+
+    # `basic` renders the cells only (no inline CSS, no require.js, no MathJax): the page
+    # around them is ours
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_raw=True,
+    )
+
+
+# --- one page -------------------------------------------------------------------------------
+
+
+def render_page_with_warnings(
+    nb: nbformat.NotebookNode, question_id: str, code_commune: str, nom_commune: str
+) -> RenderedPage:
+    """Like :func:`render_page`, and also return the French warnings (figures without alt…)."""
+    titre = _question_titre(question_id)
+    figure_alt = f"Figure : {titre}"
+    cleaned, warnings = clean_notebook(nb, figure_alt)
+    body, _ = _exporter().from_notebook_node(cleaned)
+    body, more = sanitize_html(body, figure_alt)
+    regional = _is_regional(question_id)
+    page = (
+        _jinja_env()
+        .get_template("page.html.j2")
+        .render(
+            racine="../../",
+            titre_page=page_title(question_id, code_commune, nom_commune),
+            titre=titre,
+            question=_questions.BY_ID.get(question_id),
+            code_commune=code_commune,
+            nom_commune=nom_commune or code_commune,
+            lien_commune=None if regional else f"../../communes/{code_commune}.html",
+            corps=body,
+        )
+    )
+    _assert_no_script(page, allowed=())
+    return RenderedPage(page, tuple(warnings + more))
+
+
+def render_page(nb: nbformat.NotebookNode, question_id: str, code_commune: str, nom_commune: str) -> str:
+    """The published HTML page of one executed notebook (French, no code, no script).
+
+    Written by the runner to ``out/pages/<code_commune>/<question_id>.html``; links point to
+    ``../../static/cucs.css``, ``../../index.html``, ``../../communes/<code>.html`` and
+    ``../../methode.html``. Figures without alt text get ``Figure : <question>`` and a logged
+    warning.
+    """
+    rendered = render_page_with_warnings(nb, question_id, code_commune, nom_commune)
+    for w in rendered.warnings:
+        logger.warning("%s (%s, %s)", w, code_commune, question_id)
+    return rendered.html
+
+
+_SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.I)
+
+
+def _assert_no_script(page: str, allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for m in _SCRIPT_TAG.finditer(page):
+        if m.group(0) not in allowed:
+            raise ValueError(f"Balise <script> inattendue dans la page produite : {m.group(0)}")
+
+
+# --- site data (pure) -----------------------------------------------------------------------
+
+
+def runs_table(manifest: Mapping, pages: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+    """One row per (code_commune, question): ``statut``, ``erreur``, ``nom_commune``.
+
+    From the manifest's ``runs`` (the last entry of a pair wins); without a manifest, every
+    page found counts as ``ok``. Entries with unsafe codes or ids (path characters) are
+    dropped.
+    """
+    cols = ["code_commune", "question", "statut", "erreur", "nom_commune"]
+    runs = pd.DataFrame(list(manifest.get("runs", []) or []))
+    if runs.empty:
+        runs = pd.DataFrame(list(pages), columns=["code_commune", "question"]).assign(statut="ok")
+    runs = runs.reindex(columns=cols)
+    runs[["code_commune", "question"]] = runs[["code_commune", "question"]].astype("str")
+    runs["statut"] = runs["statut"].fillna("absent").astype("str")
+    runs["erreur"] = runs["erreur"].where(runs["erreur"].notna(), "").astype("str")
+    runs["nom_commune"] = runs["nom_commune"].astype("object")
+    safe = runs["code_commune"].str.match(_SAFE_ID) & runs["question"].str.match(_SAFE_ID)
+    if not safe.all():
+        logger.warning("Entrées du manifeste ignorées (code ou question invalide) : %d", int((~safe).sum()))
+    return runs[safe].drop_duplicates(["code_commune", "question"], keep="last").reset_index(drop=True)
+
+
+def commune_names(
+    runs: pd.DataFrame, results: Mapping[tuple[str, str], Mapping], extra: Mapping[str, str]
+) -> dict:
+    """Commune code → name: manifest ``nom_commune``, then results, then ``extra``, else the code."""
+    names = dict(extra)
+    from_results = {code: r.get("nom_commune") for (code, _), r in results.items() if r.get("nom_commune")}
+    names.update(from_results)
+    from_runs = runs.dropna(subset=["nom_commune"]).drop_duplicates("code_commune", keep="last")
+    names.update(dict(zip(from_runs["code_commune"], from_runs["nom_commune"].astype(str), strict=True)))
+    codes = set(runs["code_commune"]) | {code for code, _ in results}
+    return {code: str(names.get(code) or code) for code in sorted(codes)}
+
+
+def _question_order(ids: Iterable[str]) -> list[str]:
+    known = [q.id for q in _questions.QUESTIONS]
+    ids = set(ids)
+    return [q for q in known if q in ids] + sorted(ids - set(known))
+
+
+def results_tables(results: Mapping) -> dict[str, pd.DataFrame]:
+    """The list-valued keys of a results JSON as tables, named by key.
+
+    Lists of records become one column per field (nested fields flattened with ``.``);
+    lists of values one column named after the key; list-valued keys inside a dict-valued key
+    (e.g. ``recouvrement.combinaisons``) are named ``<cle>_<sous_cle>``. ``parametres`` is
+    left out. Empty lists give no table.
+    """
+    candidates: dict[str, list] = {}
+    for key, value in results.items():
+        if key == "parametres":
+            continue
+        if isinstance(value, list):
+            candidates[key] = value
+        elif isinstance(value, dict):
+            candidates.update({f"{key}_{k}": v for k, v in value.items() if isinstance(v, list)})
+    tables = {}
+    for key, rows in candidates.items():
+        if not rows or not re.match(r"^[0-9A-Za-z_.-]+$", key):
+            continue
+        if all(isinstance(r, dict) for r in rows):
+            tables[key] = pd.json_normalize(rows)
+        else:
+            tables[key] = pd.DataFrame(
+                {key: [json.dumps(r, ensure_ascii=False) if isinstance(r, list | dict) else r for r in rows]}
+            )
+    return tables
+
+
+_TABLE_LIBELLES = {"constats": "Constats", "reserves": "Réserves", "chiffres_cles": "Chiffres clés"}
+
+
+def _libelle_table(key: str) -> str:
+    """A readable French label for a downloadable table (the file keeps the key)."""
+    texte = _TABLE_LIBELLES.get(key, key.replace("_", " "))
+    return texte[:1].upper() + texte[1:]
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """A table as CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM."""
+    # booleans read as oui / non in a French spreadsheet
+    table = table.apply(lambda s: s.map({True: "oui", False: "non"}) if s.dtype == bool else s)
+    return table.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+# --- site building (I/O) --------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logger.warning("Fichier JSON illisible ignoré : %s (%s)", path, exc)
+        return None
+
+
+def _read_results(out_dir: Path) -> dict[tuple[str, str], dict]:
+    found = {}
+    for path in sorted((out_dir / "results").glob("*/*.json")):
+        code, question = path.parent.name, path.stem
+        if _SAFE_ID.match(code) and _SAFE_ID.match(question) and (data := _read_json(path)) is not None:
+            found[(code, question)] = data
+    return found
+
+
+def _names_from_dataset(manifest: Mapping, out_dir: Path) -> dict[str, str]:
+    """Commune names from ``<jeu_de_donnees>/communes.csv`` when the manifest points to it."""
+    jeu = manifest.get("jeu_de_donnees")
+    if not isinstance(jeu, str) or not jeu:
+        return {}
+    for base in (Path(jeu), out_dir / jeu, out_dir.parent / jeu):
+        path = base / "communes.csv"
+        if path.is_file():
+            try:
+                df = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+            except (OSError, ValueError, UnicodeDecodeError):
+                return {}
+            if {"code_commune", "nom"} <= set(df.columns):
+                return dict(zip(df["code_commune"], df["nom"], strict=True))
+    return {}
+
+
+def _date_generation(valeur: object) -> str | None:
+    """The manifest's generation time in French (``15 janvier 2025``), as given if unreadable."""
+    if not valeur:
+        return None
+    try:
+        from cucs_analysis.text import date_fr
+
+        return date_fr(str(valeur))
+    except (ImportError, ValueError, TypeError):
+        return str(valeur)
+
+
+def _error_summary(erreur: str, limite: int = 300) -> str:
+    texte = " ".join(str(erreur).split())
+    return texte if len(texte) <= limite else texte[: limite - 1] + "…"
+
+
+def _cell(run: Mapping | None, results: Mapping | None, has_page: bool) -> dict:
+    """What the index and the commune page show for one (commune, question)."""
+    statut = run["statut"] if run is not None else ("ok" if has_page else "absent")
+    if statut == "ignore":
+        # the runner marks runs skipped by --resume (inputs unchanged) "ignore": their page holds
+        statut = "ok"
+    if statut == "ok" and not has_page:
+        statut = "absent"  # never a broken link
+    chiffre = libelle = None
+    if results and statut == "ok":
+        cles = [c for c in results.get("chiffres_cles") or [] if isinstance(c, dict)]
+        if cles:
+            chiffre = format_chiffre(cles[0].get("valeur"), cles[0].get("unite"))
+            libelle = str(cles[0].get("libelle") or "")
+    return {
+        "statut": statut,
+        "statut_libelle": STATUT_LIBELLES.get(statut, statut),
+        "erreur": _error_summary(run["erreur"]) if run is not None and statut == "echec" else "",
+        "chiffre": chiffre,
+        "chiffre_libelle": libelle,
+    }
+
+
+def run_page_path(code_commune: str, question_id: str) -> str:
+    """Path of a question page inside the site."""
+    return f"pages/{code_commune}/{question_id}.html"
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def _copy_static(site: Path) -> None:
+    static = resources.files("cucs_analysis") / "static"
+    for name in STATIC_FILES:
+        _write(site / "static" / name, (static / name).read_bytes())
+
+
+def _render(template: str, **context) -> str:
+    return _jinja_env().get_template(template).render(**context)
+
+
+def _build_into(site: Path, out_dir: Path) -> None:
+    manifest = _read_json(out_dir / "manifest.json") if (out_dir / "manifest.json").exists() else None
+    manifest = manifest or {}
+    pages_dir = out_dir / "pages"
+    pages_found = [
+        (p.parent.name, p.stem)
+        for p in sorted(pages_dir.glob("*/*.html"))
+        if _SAFE_ID.match(p.parent.name) and _SAFE_ID.match(p.stem)
+    ]
+    runs = runs_table(manifest, pages_found)
+    results = _read_results(out_dir)
+    names = commune_names(runs, results, _names_from_dataset(manifest, out_dir))
+    run_by_key = {(r["code_commune"], r["question"]): r for r in runs.to_dict("records")}
+
+    _copy_static(site)
+
+    # question pages: only those of successful runs (a stale page of a failed run is not published)
+    published = set()
+    for code, question in pages_found:
+        run = run_by_key.get((code, question))
+        if run is None or run["statut"] in PUBLISHED_STATUTS:
+            _write(site / run_page_path(code, question), (pages_dir / code / f"{question}.html").read_bytes())
+            published.add((code, question))
+
+    # CSV downloads of the results of successful runs
+    downloads: dict[tuple[str, str], list[dict]] = {}
+    for (code, question), data in results.items():
+        run = run_by_key.get((code, question))
+        if run is not None and run["statut"] not in PUBLISHED_STATUTS:
+            continue
+        for key, table in results_tables(data).items():
+            rel = f"telechargements/{code}/{question}_{key}.csv"
+            _write(site / rel, csv_bytes(table))
+            downloads.setdefault((code, question), []).append(
+                {"cle": key, "libelle": _libelle_table(key), "chemin": rel, "lignes": len(table)}
+            )
+
+    question_ids = _question_order(
+        {q for _, q in run_by_key} | {q for _, q in results} | {q for _, q in published}
+    )
+    commune_questions = [q for q in question_ids if not _is_regional(q)]
+    regional_questions = [q for q in question_ids if _is_regional(q)]
+    communes = [c for c in names if any((c, q) in run_by_key or (c, q) in results for q in commune_questions)]
+
+    def cell(code: str, question: str, prefix: str) -> dict:
+        info = _cell(
+            run_by_key.get((code, question)), results.get((code, question)), (code, question) in published
+        )
+        info["lien"] = prefix + run_page_path(code, question) if info["statut"] == "ok" else None
+        return info
+
+    def qinfo(question: str) -> dict:
+        q = _questions.BY_ID.get(question)
+        return {
+            "id": question,
+            "titre": _question_titre(question),
+            "question": q.question if q else "",
+            "groupe": q.groupe if q else "",
+        }
+
+    regional = []
+    for question in regional_questions:
+        codes = [c for (c, q) in run_by_key if q == question] or [c for (c, q) in results if q == question]
+        for code in codes:
+            regional.append({**qinfo(question), **cell(code, question, "")})
+
+    lignes = [
+        {
+            "code": code,
+            "nom": names[code],
+            "recherche": code if names[code] == code else f"{names[code]} {code}",
+            "cellules": [cell(code, q, "") for q in commune_questions],
+        }
+        for code in communes
+    ]
+    _write(
+        site / "index.html",
+        _render(
+            "index.html.j2",
+            racine="",
+            titre_page=f"Accueil | {SITE_NAME}",
+            questions=[qinfo(q) for q in commune_questions],
+            lignes=lignes,
+            regional=regional,
+            genere_le=_date_generation(manifest.get("genere_le")),
+            jeu_de_donnees=manifest.get("jeu_de_donnees"),
+        ),
+    )
+
+    for code in communes:
+        sections = []
+        for question in commune_questions:
+            data = results.get((code, question)) or {}
+            info = cell(code, question, "../")
+            ok = info["statut"] == "ok"
+            sections.append(
+                {
+                    **qinfo(question),
+                    **info,
+                    "constats": [str(s) for s in (data.get("constats") or [])] if ok else [],
+                    "reserves": [str(s) for s in (data.get("reserves") or [])] if ok else [],
+                    "chiffres_cles": [
+                        {
+                            "libelle": str(c.get("libelle") or c.get("id") or ""),
+                            "valeur": c.get("valeur"),
+                            "unite": c.get("unite"),
+                        }
+                        for c in (data.get("chiffres_cles") or [])
+                        if isinstance(c, dict)
+                    ]
+                    if ok
+                    else [],
+                    "telechargements": [
+                        {**d, "chemin": "../" + d["chemin"]} for d in downloads.get((code, question), [])
+                    ],
+                }
+            )
+        _write(
+            site / "communes" / f"{code}.html",
+            _render(
+                "commune.html.j2",
+                racine="../",
+                titre_page=f"{names[code]} ({code}) | {SITE_NAME}"
+                if names[code] != code
+                else f"{code} | {SITE_NAME}",
+                code=code,
+                nom=names[code],
+                sections=sections,
+            ),
+        )
+
+    _write(site / "methode.html", _render("methode.html.j2", racine="", titre_page=f"Méthode | {SITE_NAME}"))
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two directories (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name or os.name != "posix":
+        return False
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _publish(new: Path, target: Path) -> None:
+    """Put ``new`` in place of ``target`` so a reader sees the old site or the new one, whole."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _renameat2_exchange(new, target):
+        shutil.rmtree(new)  # `new` now holds the old site
+        return
+    # fallback (non-Linux): two renames; `target` is missing only for an instant, never half-written
+    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.old-", dir=target.parent))
+    os.rmdir(old)
+    os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(out_dir: Path) -> Path:
+    """Build ``out_dir/site`` from ``out_dir/manifest.json``, ``results/`` and ``pages/``.
+
+    The site is written to ``out_dir/site.tmp-XXXX`` and swapped in only when complete; if
+    the build fails, the previous site is left untouched and the temporary folder removed.
+    Returns the path of the site.
+    """
+    out_dir = Path(out_dir)
+    target = out_dir / SITE_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=f"{SITE_DIR}.tmp-", dir=out_dir))
+    try:
+        _build_into(tmp, out_dir)
+        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a web server must read it
+        _publish(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,349 @@
+"""French formatting of numbers, dates and lists, and the sentence helpers of "En bref".
+
+Conventions (fixed here, tested in tests/test_text.py; every user-facing number goes through
+this module so the whole site reads the same way):
+
+- Digit groups are separated by a narrow no-break space U+202F (``1 234,5``), the decimal
+  mark is a comma. This is what babel/CLDR give for ``fr_FR``.
+- A unit or sign that follows a number (``%``, ``€``, ``‰``, ``points``, ``hab.``) is
+  separated by a no-break space U+00A0, as CLDR does for ``%`` and ``€`` in French: the
+  number and its unit never break across lines.
+- Negative numbers use the true minus sign U+2212 (``−0,4 point``), which screen readers say
+  "moins" and which has the width of ``+``. Positive signed values use ``+``.
+- Rounding is half up (``2,25`` → ``2,3`` with one decimal), as a French reader expects,
+  not banker's rounding; a value that rounds to zero loses its sign.
+- A missing value (None, NaN, NA) is written ``n.d.`` (non disponible); a value under
+  statistical secrecy is written ``s`` (pass ``secret=True`` or the value ``"s"``).
+- ``points``: singular below two in absolute value (``1,5 point``, ``2,0 points``), following
+  French usage for numbers below 2.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+LOCALE = "fr_FR"
+ESPACE_GROUPE = "\u202f"  # narrow no-break space between digit groups
+ESPACE_UNITE = "\u00a0"  # no-break space between a number and its unit
+MOINS = "\u2212"  # true minus sign
+ND = "n.d."
+SECRET = "s"
+
+__all__ = [
+    "ESPACE_GROUPE",
+    "ESPACE_UNITE",
+    "LOCALE",
+    "MOINS",
+    "ND",
+    "SECRET",
+    "annee_periode",
+    "date_fr",
+    "euros",
+    "euros_compacts",
+    "liste_fr",
+    "manquant",
+    "minuscule_initiale",
+    "nombre",
+    "phrase_convergence",
+    "phrase_ecart",
+    "phrase_evolution",
+    "pluriel",
+    "points",
+    "pourcentage",
+    "ratio",
+    "valeur_unite",
+]
+
+
+def manquant(x: object) -> bool:
+    """True for None, NaN, pd.NA and NaT (what is written ``n.d.``)."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # arrays and other containers are not "missing"
+        return False
+
+
+def _special(x: object, secret: bool) -> str | None:
+    """The marker for a secret or missing value, or None when x is a real number."""
+    if secret or (isinstance(x, str) and x.strip().lower() == SECRET):
+        return SECRET
+    if manquant(x):
+        return ND
+    if isinstance(x, str):
+        raise TypeError(f"Valeur non numérique : {x!r}")
+    return None
+
+
+def _rounded(x: float, decimales: int) -> Decimal:
+    # str() of a float is its shortest repr, so 2.25 stays 2.25 before rounding half up.
+    q = Decimal(1).scaleb(-decimales)
+    d = Decimal(str(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+    return abs(d) if d.is_zero() else d
+
+
+def _format(d: Decimal, decimales: int, signe: bool = False) -> str:
+    pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
+    corps = format_decimal(abs(d), format=pattern, locale=LOCALE, decimal_quantization=True)
+    if d < 0:
+        return MOINS + corps
+    if signe and d > 0:
+        return "+" + corps
+    return corps
+
+
+def nombre(x: object, decimales: int = 0, *, signe: bool = False, secret: bool = False) -> str:
+    """``1234.5`` → ``1 234,5`` (with ``decimales=1``); ``signe=True`` adds ``+`` to positives."""
+    special = _special(x, secret)
+    if special is not None:
+        return special
+    if math.isinf(float(x)):
+        return ND
+    return _format(_rounded(x, decimales), decimales, signe)
+
+
+def pourcentage(x: object, decimales: int = 1, *, signe: bool = False, secret: bool = False) -> str:
+    """A value already in percent: ``12.34`` → ``12,3 %``."""
+    s = nombre(x, decimales, signe=signe, secret=secret)
+    return s if s in (ND, SECRET) else f"{s}{ESPACE_UNITE}%"
+
+
+def points(x: object, decimales: int = 1, *, secret: bool = False) -> str:
+    """A signed gap in percentage points: ``+2,1 points``, ``−0,4 point``, ``0,0 point``."""
+    special = _special(x, secret)
+    if special is not None:
+        return special
+    d = _rounded(x, decimales)
+    unite = "point" if abs(d) < 2 else "points"
+    return f"{_format(d, decimales, signe=True)}{ESPACE_UNITE}{unite}"
+
+
+def euros(x: object, decimales: int = 0, *, secret: bool = False) -> str:
+    """``12500`` → ``12 500 €``."""
+    s = nombre(x, decimales, secret=secret)
+    return s if s in (ND, SECRET) else f"{s}{ESPACE_UNITE}€"
+
+
+def euros_compacts(x: object, decimales: int = 1, *, secret: bool = False) -> str:
+    """Compact amounts: ``1,2 M€``, ``350 k€``, ``2,5 Md€``; below 1 000, ``850 €``.
+
+    Thousands are shown without decimals (``350 k€``), millions and billions with
+    ``decimales`` (trailing ``,0`` kept so a column reads evenly).
+    """
+    special = _special(x, secret)
+    if special is not None:
+        return special
+    v = float(x)
+    a = abs(v)
+    if a >= 1e9:
+        return f"{nombre(v / 1e9, decimales)}{ESPACE_UNITE}Md€"
+    if a >= 1e6:
+        return f"{nombre(v / 1e6, decimales)}{ESPACE_UNITE}M€"
+    if a >= 1e3:
+        # 999 600 would round to "1 000 k€": say "1,0 M€" instead.
+        if _rounded(a / 1e3, 0) >= 1000:
+            return f"{nombre(v / 1e6, decimales)}{ESPACE_UNITE}M€"
+        return f"{nombre(v / 1e3, 0)}{ESPACE_UNITE}k€"
+    return euros(v, 0)
+
+
+def ratio(x: object, decimales: int = 1, *, secret: bool = False) -> str:
+    """A ratio without unit: ``1.83`` → ``1,8``."""
+    return nombre(x, decimales, secret=secret)
+
+
+def date_fr(d: object) -> str:
+    """``2012-03-03`` → ``3 mars 2012`` (accepts date, datetime, Timestamp or ISO string)."""
+    if manquant(d):
+        return ND
+    if isinstance(d, str):
+        d = pd.Timestamp(d)
+    if isinstance(d, pd.Timestamp):
+        d = d.date()
+    if isinstance(d, _dt.datetime):
+        d = d.date()
+    jour = "1er" if d.day == 1 else str(d.day)
+    return f"{jour} {format_date(d, format='MMMM y', locale=LOCALE)}"
+
+
+def annee_periode(a: object, b: object) -> str:
+    """``(2007, 2014)`` → ``2007-2014``; a single year when both are equal."""
+    if manquant(a) or manquant(b):
+        return ND
+    a, b = int(a), int(b)
+    return str(a) if a == b else f"{a}-{b}"
+
+
+def liste_fr(elements: Iterable[object], conjonction: str = "et") -> str:
+    """``["a", "b", "c"]`` → ``a, b et c``; one element as is; none → empty string."""
+    items = [str(e) for e in elements]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjonction} {items[-1]}"
+
+
+def pluriel(n: object, singulier: str, pluriel_: str | None = None) -> str:
+    """``3 quartiers``, ``1 quartier``, ``0 quartier`` (French: singular below 2)."""
+    if manquant(n):
+        return f"{ND} {pluriel_ or singulier + 's'}"
+    mot = singulier if abs(float(n)) < 2 else (pluriel_ or singulier + "s")
+    decimales = 0 if float(n) == int(float(n)) else 1
+    return f"{nombre(n, decimales)} {mot}"
+
+
+def minuscule_initiale(texte: str) -> str:
+    """Lower-case the first letter of a label for use inside a sentence (keeps acronyms)."""
+    if not texte:
+        return texte
+    premier_mot = texte.split(" ", 1)[0]
+    if len(premier_mot) > 1 and premier_mot.isupper():  # "QPV", "CAF": leave as is
+        return texte
+    return texte[0].lower() + texte[1:]
+
+
+def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, secret: bool = False) -> str:
+    """Format a value in the catalogue's unit (``%``, ``€``, ``‰``, ``hab.``, ``nombre``)."""
+    unite = (unite or "").strip()
+    if unite == "%":
+        return pourcentage(x, 1 if decimales is None else decimales, secret=secret)
+    if unite == "€":
+        return euros(x, 0 if decimales is None else decimales, secret=secret)
+    if unite in ("‰", "hab.", "ETP", "places"):
+        d = (1 if unite == "‰" else 0) if decimales is None else decimales
+        s = nombre(x, d, secret=secret)
+        return s if s in (ND, SECRET) else f"{s}{ESPACE_UNITE}{unite}"
+    return nombre(x, 0 if decimales is None else decimales, secret=secret)
+
+
+def _ecart_unite(x: object, unite: str | None) -> str:
+    """A signed difference in the indicator's unit: points for a rate, € for money, etc."""
+    unite = (unite or "").strip()
+    if unite == "%":
+        return points(x)
+    if manquant(x):
+        return ND
+    if unite == "€":
+        return f"{nombre(x, 0, signe=True)}{ESPACE_UNITE}€"
+    if unite == "‰":
+        return f"{nombre(x, 1, signe=True)}{ESPACE_UNITE}‰"
+    return nombre(x, 0 if unite in ("hab.", "nombre") else 1, signe=True)
+
+
+_COMPARAISONS = {
+    "plus élevé": "est plus élevé {territoire} ({valeur}) que {nom_reference} ({reference})",
+    "plus faible": "est plus faible {territoire} ({valeur}) que {nom_reference} ({reference})",
+    "comparable": "est du même ordre {territoire} ({valeur}) que {nom_reference} ({reference})",
+}
+
+
+def phrase_ecart(
+    libelle: str,
+    territoire: str,
+    valeur: object,
+    reference: object,
+    nom_reference: str,
+    unite: str | None,
+    flag: str | None,
+) -> str:
+    """One sentence on the gap between a territory and its reference.
+
+    ``territoire`` and ``nom_reference`` are complements as they would be written in the
+    sentence (``"à Bellevue"``, ``"dans la commune"``). ``flag`` is the output of
+    `trends.compare_to_reference` (``plus élevé`` / ``comparable`` / ``plus faible``).
+    Example: « Le taux de chômage des 15-64 ans est plus élevé à Bellevue (24,1 %) que dans la
+    commune (12,0 %), soit un écart de +12,1 points. »
+    """
+    sujet = f"{minuscule_initiale(libelle)}"
+    v, r = valeur_unite(valeur, unite), valeur_unite(reference, unite)
+    if manquant(valeur) or manquant(reference) or flag not in _COMPARAISONS:
+        return (
+            f"L'écart entre {territoire} ({v}) et {nom_reference} ({r}) ne peut pas être calculé "
+            f"pour l'indicateur « {sujet} »."
+        )
+    ecart = float(valeur) - float(reference)
+    corps = _COMPARAISONS[flag].format(
+        territoire=territoire, valeur=v, nom_reference=nom_reference, reference=r
+    )
+    if flag == "comparable":
+        fin = f" : l'écart ({_ecart_unite(ecart, unite)}) n'est pas significatif."
+    else:
+        fin = f", soit un écart de {_ecart_unite(ecart, unite)}."
+    return f"L'indicateur « {sujet} » {corps}{fin}"
+
+
+def phrase_evolution(
+    libelle: str,
+    territoire: str,
+    valeur_debut: object,
+    valeur_fin: object,
+    annee_debut: int,
+    annee_fin: int,
+    unite: str | None,
+    tendance: str | None = None,
+) -> str:
+    """One sentence on the evolution of an indicator between two years.
+
+    ``tendance`` (from `trends.evolution`: ``hausse``/``baisse``/``stable``, or None when no
+    trend may be claimed) adds whether the trend over all years is clear.
+    """
+    sujet = minuscule_initiale(libelle)
+    d, f = valeur_unite(valeur_debut, unite), valeur_unite(valeur_fin, unite)
+    if manquant(valeur_debut) or manquant(valeur_fin):
+        return f"L'évolution de l'indicateur « {sujet} » {territoire} n'est pas disponible entre {annee_debut} et {annee_fin}."
+    var = float(valeur_fin) - float(valeur_debut)
+    if var == 0:
+        verbe = "est resté stable"
+    else:
+        verbe = "a augmenté" if var > 0 else "a diminué"
+    phrase = (
+        f"{territoire[0].upper() + territoire[1:]}, l'indicateur « {sujet} » {verbe} entre "
+        f"{annee_debut} et {annee_fin} ({d} puis {f}, soit {_ecart_unite(var, unite)})"
+    )
+    if tendance == "hausse":
+        phrase += " ; la tendance sur l'ensemble des années est nettement orientée à la hausse"
+    elif tendance == "baisse":
+        phrase += " ; la tendance sur l'ensemble des années est nettement orientée à la baisse"
+    elif tendance == "stable":
+        phrase += " ; sur l'ensemble des années, aucune tendance nette ne se dégage"
+    return phrase + "."
+
+
+def phrase_convergence(
+    libelle: str,
+    territoire: str,
+    nom_reference: str,
+    ecart_debut: object,
+    ecart_fin: object,
+    annee_debut: int,
+    annee_fin: int,
+    unite: str | None,
+    convergence: str | None,
+) -> str:
+    """One sentence on the change of the gap (``convergence``/``divergence``/``stable``)."""
+    sujet = minuscule_initiale(libelle)
+    a, b = _ecart_unite(ecart_debut, unite), _ecart_unite(ecart_fin, unite)
+    if convergence == "convergence":
+        verdict = f"l'écart avec {nom_reference} s'est réduit"
+    elif convergence == "divergence":
+        verdict = f"l'écart avec {nom_reference} s'est creusé"
+    elif convergence == "stable":
+        verdict = f"l'écart avec {nom_reference} est resté stable"
+    else:
+        return (
+            f"L'évolution de l'écart avec {nom_reference} {territoire} pour l'indicateur « {sujet} » "
+            f"n'est pas disponible entre {annee_debut} et {annee_fin}."
+        )
+    return (
+        f"Pour l'indicateur « {sujet} », {verdict} {territoire} entre {annee_debut} et {annee_fin} "
+        f"({a} puis {b})."
+    )

@@ -1,0 +1,431 @@
+"""Validation of a data directory: every problem, in one pass, in French.
+
+Per-column value rules (allowed values, code shapes, minimum/maximum) are checked with pandera
+schemas built from `schema.TABLES` (lazy mode, so every failure is collected); the rest
+(field counts, types, missing values, list columns, period, duplicate keys, references,
+geometry codes) is vectorised pandas. Nothing here writes a file.
+
+Secrecy codes (`s`, `ns`, `nd`, `so`) are accepted only in `indicateurs.valeur`,
+`numerateur` and `denominateur` (where statistical secrecy applies); anywhere else they are
+reported under the rule "secret statistique", because a missing amount or count must be left
+empty there, not coded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from cucs_analysis import schema
+from cucs_analysis.errors import Problem, _fr_int, count_problems
+from cucs_analysis.load import (
+    GEOMETRY_LAYERS,
+    MAX_LISTED,
+    DataFiles,
+    coerce_table,
+    empty_frame,
+    find_files,
+    problems_from_mask,
+    read_geometry,
+    read_metadata,
+    read_raw,
+)
+
+#: French description of each code shape, with an example.
+PATTERN_LABELS = {
+    schema.PATTERN_COMMUNE: "le code commune doit avoir 5 caractères (ex. « 01001 », « 2A004 »)",
+    schema.PATTERN_EPCI: "le numéro SIREN de l'EPCI doit avoir 9 chiffres (ex. « 200000001 »)",
+    schema.PATTERN_DEPARTEMENT: "le code département doit avoir 2 ou 3 caractères (ex. « 01 », « 2A », « 971 »)",
+    schema.PATTERN_REGION: "le code région doit avoir 2 chiffres (ex. « 84 »)",
+    schema.PATTERN_QUARTIER: "le code quartier doit commencer par QP, QN ou QV suivi de 5 à 7 chiffres ou "
+    "lettres majuscules (ex. « QP075001 »)",
+    schema.PATTERN_TERRITOIRE: "le code territoire doit faire 2 à 9 chiffres ou lettres majuscules",
+}
+RULE_NAMES = {"allowed": "valeurs admises", "pattern": "forme du code", "minimum": "minimum", "maximum": "maximum"}
+
+
+@dataclass
+class Inspection:
+    """What reading and checking a data directory found (tables indexed by line number)."""
+
+    tables: dict[str, pd.DataFrame]
+    geometries: dict[str, object]
+    metadata: schema.DatasetMetadata
+    available: set[str]
+    files: DataFiles
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --- pandera schemas --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def pandera_schema(table_name: str) -> pa.DataFrameSchema:
+    """The value rules of a table as a pandera schema (applied to coerced frames).
+
+    Missing values are checked separately (a cell that failed coercion is already reported),
+    so every column is nullable here; checks carry the rule key in `error`.
+    """
+    table = schema.TABLES[table_name]
+    columns = {}
+    for c in table.columns:
+        checks = []
+        if c.allowed is not None and c.kind == "category":
+            checks.append(pa.Check.isin(list(c.allowed), error="allowed"))
+        if c.pattern is not None:
+            checks.append(pa.Check.str_matches(c.pattern, error="pattern"))
+        # Years of the period are checked against metadonnees.yaml instead.
+        if not c.in_period:
+            if c.minimum is not None:
+                checks.append(pa.Check.ge(c.minimum, error="minimum"))
+            if c.maximum is not None:
+                checks.append(pa.Check.le(c.maximum, error="maximum"))
+        columns[c.name] = pa.Column(checks=checks, nullable=True, required=False)
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def _fmt_num(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def _range_message(col: schema.Column, rule: str) -> str:
+    if col.minimum is not None and col.maximum is not None:
+        return f"la valeur doit être comprise entre {_fmt_num(col.minimum)} et {_fmt_num(col.maximum)}"
+    if rule == "minimum":
+        if col.minimum == 0:
+            return "la valeur ne peut pas être négative"
+        return f"la valeur doit être supérieure ou égale à {_fmt_num(col.minimum)}"
+    return f"la valeur doit être inférieure ou égale à {_fmt_num(col.maximum)}"
+
+
+def _pattern_messages(col: schema.Column) -> callable:
+    base = PATTERN_LABELS.get(col.pattern, f"la valeur ne respecte pas la forme attendue ({col.pattern})")
+    rx = re.compile(col.pattern)
+
+    def messages(values: pd.Series) -> list[str]:
+        out = []
+        for v in values.astype("str"):
+            hint = ""
+            if v.isdigit():
+                fixed = next((v.zfill(n) for n in (2, 3, 5, 9) if len(v) < n and rx.match(v.zfill(n))), None)
+                if fixed:
+                    hint = (
+                        f" ; le zéro initial a sans doute été perdu par un tableur (« {fixed} ») : "
+                        "enregistrez la colonne au format texte"
+                    )
+            elif re.fullmatch(r"\d+[.,]0+", v or ""):
+                hint = " ; le code a été lu comme un nombre décimal par un tableur : enregistrez la colonne au format texte"
+            out.append(base + hint)
+        return out
+
+    return messages
+
+
+def check_values(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str) -> list[Problem]:
+    """Allowed values, code shapes and bounds (pandera), missing values and list elements."""
+    problems: list[Problem] = []
+    lines = df.index
+    flat = df.reset_index(drop=True)  # pandera loses failures on non-default indexes
+    shown = raw.reset_index(drop=True) if raw is not None else flat
+    cols = [c for c in table.columns if c.name in flat.columns]
+    try:
+        pandera_schema(table.name).validate(flat, lazy=True)
+    except SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["check"].isin(list(RULE_NAMES)) & fc["index"].notna()]
+        for (colname, check), grp in fc.groupby(["column", "check"], sort=False):
+            col = table.column(colname)
+            mask = np.zeros(len(flat), dtype=bool)
+            mask[grp["index"].astype(int).to_numpy()] = True
+            values = shown[colname] if colname in shown.columns else flat[colname]
+            if check == "allowed":
+                vals = ", ".join(f"« {a} »" for a in col.allowed)
+                msg = f"valeur non admise ; valeurs possibles : {vals}"
+            elif check == "pattern":
+                msg = _pattern_messages(col)
+            else:
+                msg = _range_message(col, check)
+            problems += problems_from_mask(fichier, lines, mask, colname, values, RULE_NAMES[check], msg)
+    for col in cols:
+        s = flat[col.name]
+        # A column missing from the header is reported once, not once per row.
+        if not col.nullable and (raw is None or col.name in raw.columns):
+            # A cell that was not empty but is missing now failed coercion: already reported.
+            was_empty = shown[col.name].isna() | (shown[col.name] == "") if col.name in shown.columns else s.isna()
+            mask = s.isna() & was_empty
+            if col.name in flat.columns and f"{col.name}_secret" in flat.columns:
+                mask &= ~flat[f"{col.name}_secret"].fillna(False).astype(bool)
+            problems += problems_from_mask(
+                fichier, lines, mask, col.name, None, "valeur obligatoire", f"cellule vide : {col.description.lower()} est obligatoire"
+            )
+        if col.kind == "list" and col.allowed is not None:
+            parts = s.str.split(";").explode().str.strip()
+            bad_el = parts.notna() & (parts != "") & ~parts.isin(list(col.allowed))
+            bad_rows = bad_el.groupby(level=0).any().reindex(range(len(flat)), fill_value=False)
+            first_bad = parts.where(bad_el).groupby(level=0).first().reindex(range(len(flat)))
+            vals = ", ".join(f"« {a} »" for a in col.allowed)
+            problems += problems_from_mask(
+                fichier,
+                lines,
+                bad_rows.to_numpy(),
+                col.name,
+                first_bad,
+                "valeurs admises",
+                f"élément de liste non admis (éléments séparés par « ; ») ; valeurs possibles : {vals}",
+            )
+    return problems
+
+
+def check_period(
+    df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str, meta: schema.DatasetMetadata
+) -> list[Problem]:
+    """Years within [annee_debut, annee_fin]; dates within a year either side of the period."""
+    problems: list[Problem] = []
+    d0, d1 = meta.annee_debut, meta.annee_fin
+    for col in table.columns:
+        if not col.in_period or col.name not in df.columns:
+            continue
+        s = df[col.name]
+        shown = raw[col.name] if raw is not None and col.name in raw.columns else s
+        if col.kind == "date":
+            lo, hi = pd.Timestamp(d0 - 1, 1, 1), pd.Timestamp(d1 + 1, 12, 31)
+            mask = s.notna() & ((s < lo) | (s > hi))
+            msg = (
+                f"date hors de la période du jeu de données ({d0}-{d1}, à un an près) : elle doit être "
+                f"comprise entre le {lo:%d/%m/%Y} et le {hi:%d/%m/%Y}"
+            )
+        else:
+            mask = s.notna() & ((s < d0) | (s > d1))
+            msg = f"année hors de la période du jeu de données ({d0}-{d1}, voir metadonnees.yaml)"
+        problems += problems_from_mask(fichier, df.index, mask.to_numpy(), col.name, shown, "période", msg)
+    return problems
+
+
+def check_keys(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str) -> list[Problem]:
+    """Duplicate keys, naming the line that first had the key."""
+    key = [k for k in table.key if k in df.columns]
+    if len(key) != len(table.key) or df.empty:
+        return []
+    frame = (raw if raw is not None and all(k in raw.columns for k in key) else df)[key]
+    dup = df.duplicated(key, keep="first").to_numpy()
+    if not dup.any():
+        return []
+    line = pd.Series(df.index, index=df.index)
+    first_line = line.groupby([df[k] for k in key], dropna=False).transform("min")
+    shown = frame.astype("str").fillna("").agg(" / ".join, axis=1) if len(key) > 1 else frame[key[0]]
+    cols = ", ".join(key)
+    msg = "clé en double : " + (f"les colonnes ({cols}) ont" if len(key) > 1 else f"la colonne {cols} a")
+    messages = msg + " déjà cette valeur à la ligne " + first_line.astype(str)
+    return problems_from_mask(fichier, df.index, dup, cols, shown, "clé en double", messages)
+
+
+def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
+    """Foreign keys of schema.TABLES (honouring `when`), against tables that could be read."""
+    problems: list[Problem] = []
+    for name, table in schema.TABLES.items():
+        df = tables.get(name)
+        if df is None or df.empty or name not in fichiers:
+            continue
+        for ref in table.references:
+            target = tables.get(ref.target)
+            # An empty target (unreadable or header-only file) is reported once, on that file.
+            if target is None or ref.target not in fichiers or target.empty:
+                continue
+            if not all(c in df.columns for c in ref.columns) or not all(c in target.columns for c in ref.target_columns):
+                continue
+            src = df[list(ref.columns)]
+            scope = src.notna().all(axis=1)
+            if ref.when is not None:
+                scope &= df[ref.when[0]] == ref.when[1]
+            tgt = target[list(ref.target_columns)].dropna()
+            if len(ref.columns) == 1:
+                known = src.iloc[:, 0].isin(set(tgt.iloc[:, 0]))
+                shown = src.iloc[:, 0]
+            else:
+                known = pd.Series(
+                    pd.MultiIndex.from_frame(src.astype("str")).isin(pd.MultiIndex.from_frame(tgt.astype("str"))),
+                    index=src.index,
+                )
+                shown = src.astype("str").agg(" / ".join, axis=1)
+            mask = (scope & ~known).to_numpy()
+            where = f" (niveau « {ref.when[1]} »)" if ref.when else ""
+            msg = (
+                f"référence inconnue{where} : cette valeur n'existe pas dans {fichiers[ref.target]} "
+                f"(colonne{'s' if len(ref.target_columns) > 1 else ''} {', '.join(ref.target_columns)})"
+            )
+            problems += problems_from_mask(
+                fichiers[name], df.index, mask, ", ".join(ref.columns), shown, "référence inconnue", msg
+            )
+    return problems
+
+
+def check_geometry(gdf, layer: str, table_df: pd.DataFrame | None, fichier: str, table_file: str | None) -> list[Problem]:
+    """The geometry layer's codes must exist in the table (and be unique)."""
+    code = GEOMETRY_LAYERS[layer]
+    if code not in gdf.columns:
+        return [
+            Problem(fichier, None, code, None, "géométrie", f"la couche n'a pas de colonne « {code} » pour la relier à la table")
+        ]
+    features = pd.Index(np.arange(1, len(gdf) + 1))
+    codes = gdf[code].reset_index(drop=True)
+    nolines = pd.Index([None] * len(gdf))
+    where = pd.Series([f"entité n° {k} de la couche : " for k in features])
+    problems = problems_from_mask(
+        fichier, nolines, codes.isna().to_numpy(), code, None, "géométrie", where + "entité sans code"
+    )
+    dup = (codes.duplicated(keep="first") & codes.notna()).to_numpy()
+    problems += problems_from_mask(fichier, nolines, dup, code, codes, "géométrie", where + "code en double dans la couche")
+    if table_df is not None and table_file is not None and code in table_df.columns:
+        unknown = (codes.notna() & ~codes.isin(set(table_df[code].dropna()))).to_numpy()
+        msgs = pd.Series([f"entité n° {k} de la couche : ce code est absent de {table_file}" for k in features])
+        problems += problems_from_mask(
+            fichier, pd.Index([None] * len(gdf)), unknown, code, codes, "géométrie", msgs
+        )
+    return problems
+
+
+# --- the whole directory ------------------------------------------------------------------------
+
+
+def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspection:
+    """Read, coerce and check every file of `data_dir`; never raises on bad data, never writes."""
+    data_dir = Path(data_dir)
+    files = files or find_files(data_dir)
+    problems: list[Problem] = []
+    meta, probs = read_metadata(data_dir / schema.METADATA_FILE)
+    problems += probs
+    tables: dict[str, pd.DataFrame] = {}
+    raws: dict[str, pd.DataFrame | None] = {}
+    fichiers: dict[str, str] = {}  # tables that were read, → file name
+    available: set[str] = set()
+    for name, table in schema.TABLES.items():
+        paths = files.tables.get(name, [])
+        if not paths:
+            if not table.optional:
+                problems.append(
+                    Problem(
+                        f"{name}.csv",
+                        None,
+                        None,
+                        None,
+                        "table absente",
+                        f"table obligatoire absente : ajoutez le fichier {name}.csv (ou {name}.xlsx, {name}.parquet)",
+                    )
+                )
+            tables[name] = empty_frame(table)
+            continue
+        if len(paths) > 1:
+            problems.append(
+                Problem(
+                    paths[0].name,
+                    None,
+                    None,
+                    None,
+                    "plusieurs fichiers",
+                    f"plusieurs fichiers pour la table {name} ({', '.join(p.name for p in paths)}) : n'en gardez qu'un",
+                )
+            )
+        path = paths[0]
+        available.add(name)
+        raw, probs = read_raw(path, name)
+        problems += probs
+        if raw is None:
+            tables[name] = empty_frame(table)
+            continue
+        if raw.empty and not table.optional and not any(p.regle == "nombre de champs" for p in probs):
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "en-tête seul",
+                    "le fichier ne contient que la ligne d'en-tête : la table obligatoire est vide",
+                )
+            )
+        df, probs = coerce_table(raw, table, path.name)
+        problems += probs
+        problems += check_values(df, raw, table, path.name)
+        problems += check_period(df, raw, table, path.name, meta)
+        problems += check_keys(df, raw, table, path.name)
+        tables[name], raws[name], fichiers[name] = df, raw, path.name
+    problems += check_references(tables, fichiers)
+    geometries = {}
+    for layer, paths in files.geometries.items():
+        if len(paths) > 1:
+            problems.append(
+                Problem(
+                    paths[0].name,
+                    None,
+                    None,
+                    None,
+                    "plusieurs fichiers",
+                    f"plusieurs couches géographiques pour {layer} ({', '.join(p.name for p in paths)})",
+                )
+            )
+        gdf, probs = read_geometry(paths[0], GEOMETRY_LAYERS[layer])
+        problems += probs
+        if gdf is None:
+            continue
+        problems += check_geometry(gdf, layer, tables.get(layer), paths[0].name, fichiers.get(layer))
+        geometries[layer] = gdf
+    return Inspection(tables, geometries, meta, available, files, problems)
+
+
+def validate_dir(data_dir: str | Path) -> list[Problem]:
+    """Every problem of a data directory (empty list: valid). Reads only; writes nothing."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return [Problem(str(data_dir), None, None, None, "dossier absent", "le dossier de données n'existe pas")]
+    return inspect_dir(data_dir).problems
+
+
+def format_report(problems: list[Problem], n_tables: int | None = None) -> str:
+    """French report grouped by file, closing with a count line (for `cucs validate`)."""
+    if not problems:
+        n = len(schema.TABLES) if n_tables is None else n_tables
+        return f"Aucun problème : le jeu de données est valide ({n} tables)."
+    order = list(dict.fromkeys(p.fichier for p in problems))
+    out = []
+    for f in order:
+        group = [p for p in problems if p.fichier == f]
+        n = count_problems(group)
+        out.append(f"{f} ({_fr_int(n)} problème{'s' if n > 1 else ''})")
+        for p in group:
+            text = str(p)
+            # The file name is the group's heading: drop it from each line.
+            if text.startswith(f + ", "):
+                text = text[len(f) + 2 :]
+            elif text.startswith(f + " : "):
+                text = text[len(f) + 3 :]
+            out.append("  - " + text)
+    total = count_problems(problems)
+    nf = len(order)
+    out.append("")
+    out.append(
+        f"{_fr_int(total)} problème{'s' if total > 1 else ''} trouvé{'s' if total > 1 else ''} "
+        f"dans {nf} fichier{'s' if nf > 1 else ''}."
+    )
+    return "\n".join(out)
+
+
+__all__ = [
+    "Inspection",
+    "MAX_LISTED",
+    "check_geometry",
+    "check_keys",
+    "check_period",
+    "check_references",
+    "check_values",
+    "format_report",
+    "inspect_dir",
+    "pandera_schema",
+    "validate_dir",
+]

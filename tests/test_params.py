@@ -1,0 +1,209 @@
+"""Parameter files: merge order, strict validation, French messages naming file and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cucs_analysis import params
+from cucs_analysis.params import ParamError, find_project_root, load_params, validate_all
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "params").mkdir()
+    shutil.copy(ROOT / "params" / "defaults.yaml", tmp_path / "params" / "defaults.yaml")
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / "params" / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_defaults_and_commune_files_are_valid():
+    assert validate_all(ROOT) == []
+
+
+def test_merge_defaults_commune_then_overrides(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: 0.2\nseuil_secret: 5\n')
+    p = load_params("20001", root, overrides={"substitution": {"duree_max_annees": 5}})
+    assert p.substitution.tolerance == 0.2  # from the commune file
+    assert p.substitution.duree_max_annees == 5  # from the overrides
+    assert p.substitution.annees_reference == [2005, 2006]  # deep merge keeps the defaults
+    assert p.seuil_secret == 5
+    assert p.did.seuil_intensite == 25
+    d = p.as_dict()
+    assert d["code_commune"] == "20001" and d["substitution"]["tolerance"] == 0.2
+
+
+def test_commune_without_file_runs_on_defaults(root):
+    p = load_params("20007", root)
+    assert p.code_commune == "20007" and p.territoire_comparaison == "epci"
+
+
+def test_leading_zero_code_stays_a_string(root):
+    write(root, "01001.yaml", 'code_commune: "01001"\nquartiers_interet: ["QP001001"]\n')
+    p = load_params("01001", root)
+    assert p.code_commune == "01001"
+    assert p.as_dict()["code_commune"] == "01001"
+
+
+@pytest.mark.parametrize("raw", ["01001", "20001"])
+def test_unquoted_code_is_rejected_with_advice_to_quote(root, raw):
+    write(root, f"{raw}.yaml", f"code_commune: {raw}\n")
+    with pytest.raises(ParamError) as exc:
+        load_params(raw, root)
+    msg = str(exc.value)
+    assert f"params/{raw}.yaml" in msg and "« code_commune »" in msg
+    assert "guillemets" in msg and f'"{raw}"' in msg
+
+
+def test_unquoted_quartier_code_in_list_is_rejected(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nquartiers_interet: ["QP020001", 20002]\n')
+    with pytest.raises(ParamError, match=r"quartiers_interet\[1\]"):
+        load_params("20001", root)
+
+
+def test_wrong_value_names_file_key_expectation_and_value(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: beaucoup\n')
+    with pytest.raises(ParamError) as exc:
+        load_params("20001", root)
+    assert str(exc.value) == (
+        "params/20001.yaml, clé « substitution.tolerance » : doit être un nombre entre 0 et 1 "
+        "(valeur « beaucoup »)"
+    )
+
+
+def test_out_of_range_value(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\noperateurs:\n  seuil_realisation: 1.5\n')
+    with pytest.raises(ParamError, match="operateurs.seuil_realisation » : doit être un nombre entre 0 et 1"):
+        load_params("20001", root)
+
+
+def test_unknown_key_is_an_error_with_suggestion(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerence: 0.2\n')
+    with pytest.raises(ParamError) as exc:
+        load_params("20001", root)
+    msg = str(exc.value)
+    assert "params/20001.yaml, clé « substitution.tolerence » : clé inconnue" in msg
+    assert "« tolerance »" in msg
+
+
+def test_all_problems_of_a_file_reported_at_once(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nseuil_secret: "11"\ngup: {seuil_variation: -1}\n')
+    with pytest.raises(ParamError) as exc:
+        load_params("20001", root)
+    assert len(exc.value.messages) == 2
+    assert "seuil_secret" in exc.value.messages[0] or "seuil_secret" in exc.value.messages[1]
+
+
+def test_error_in_defaults_names_defaults_file(root):
+    text = (root / "params" / "defaults.yaml").read_text(encoding="utf-8")
+    write(root, "defaults.yaml", text.replace("seuil_secret: 11", "seuil_secret: onze"))
+    with pytest.raises(ParamError, match=r"params/defaults.yaml, clé « seuil_secret »"):
+        load_params("20001", root)
+
+
+def test_yaml_syntax_error_gives_line(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: [0.1\n')
+    with pytest.raises(ParamError, match=r"params/20001.yaml, ligne \d+"):
+        load_params("20001", root)
+
+
+def test_tab_indentation_is_explained(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n\ttolerance: 0.1\n')
+    with pytest.raises(ParamError, match="ligne 3.*tabulation"):
+        load_params("20001", root)
+
+
+def test_duplicate_key_is_an_error(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nseuil_secret: 5\nseuil_secret: 7\n')
+    with pytest.raises(ParamError, match="« seuil_secret » : clé en double"):
+        load_params("20001", root)
+
+
+def test_code_must_match_file_name(root):
+    write(root, "20001.yaml", 'code_commune: "20002"\n')
+    with pytest.raises(ParamError, match="params/20001.yaml, clé « code_commune » : vaut « 20002 »"):
+        load_params("20001", root)
+
+
+def test_commune_key_in_defaults_is_flagged(root):
+    text = (root / "params" / "defaults.yaml").read_text(encoding="utf-8")
+    write(root, "defaults.yaml", text + 'quartiers_interet: ["QP020001"]\n')
+    with pytest.raises(
+        ParamError, match="params/defaults.yaml, clé « quartiers_interet » : clé inconnue ici"
+    ):
+        load_params("20001", root)
+
+
+def test_incoherent_years(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nperiode: {debut: 2014, fin: 2005}\n')
+    with pytest.raises(ParamError, match="params/20001.yaml, clé « periode » : début"):
+        load_params("20001", root)
+
+
+def test_override_error_names_the_overrides(root):
+    with pytest.raises(ParamError, match="paramètres fournis, clé « did.seuil_intensite »"):
+        load_params("20001", root, overrides={"did": {"seuil_intensite": "x"}})
+
+
+def test_code_as_int_in_api_is_rejected(root):
+    with pytest.raises(ParamError, match="texte"):
+        load_params(1001, root)  # type: ignore[arg-type]
+
+
+def test_validate_params_dict_round_trip_and_mismatch(root):
+    d = load_params("20001", root).as_dict()
+    assert params.validate_params_dict(d, "20001").as_dict() == d
+    with pytest.raises(ParamError, match="ne correspond pas"):
+        params.validate_params_dict(d, "20002")
+    bad = {**d, "code_commune": 20001}
+    with pytest.raises(ParamError, match="« code_commune » : doit être un code commune"):
+        params.validate_params_dict(bad)
+
+
+def test_region_runs_on_defaults(root):
+    assert load_params("region", root).code_commune == "region"
+
+
+def test_validate_all_collects_every_file(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\n')
+    write(root, "20002.yaml", "code_commune: 20002\n")
+    write(root, "20003.yaml", 'code_commune: "20003"\npilotage: {seuil_adaptable: 2}\n')
+    write(root, "brouillon.yaml", "x: 1\n")
+    messages = validate_all(root)
+    assert len(messages) == 3
+    assert any(m.startswith("params/20002.yaml, clé « code_commune »") for m in messages)
+    assert any(m.startswith("params/20003.yaml, clé « pilotage.seuil_adaptable »") for m in messages)
+    assert any(m.startswith("params/brouillon.yaml : nom de fichier") for m in messages)
+
+
+def test_find_project_root_from_notebooks_dir(root, monkeypatch):
+    (root / "notebooks").mkdir()
+    monkeypatch.chdir(root / "notebooks")
+    assert find_project_root() == root.resolve()
+    assert find_project_root(root / "notebooks") == root.resolve()
+
+
+def test_find_project_root_fails_in_french(tmp_path):
+    with pytest.raises(ParamError, match="Racine du projet introuvable"):
+        find_project_root(tmp_path)
+
+
+def test_template_is_valid_and_not_overwritten(root):
+    path = params.write_commune_template("01001", root, quartiers=["QP001001"])
+    p = load_params("01001", root)
+    assert p.quartiers_interet == ["QP001001"] and p.code_commune == "01001"
+    path.write_text('code_commune: "01001"\nseuil_secret: 5\n', encoding="utf-8")
+    with pytest.raises(ParamError, match="existe déjà"):
+        params.write_commune_template("01001", root)
+    assert "seuil_secret: 5" in path.read_text(encoding="utf-8")
+    params.write_commune_template("01001", root, force=True)
+    assert load_params("01001", root).seuil_secret == 11

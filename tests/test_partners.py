@@ -1,0 +1,132 @@
+"""Tests of cucs_analysis.partners on small hand-made frames with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cucs_analysis.partners import cofunding, institutions_presence, mainstream_mobilised, steering_bodies
+
+
+def make_instances() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id_instance": ["I1", "I2", "I3", "I4"],
+            "date": pd.to_datetime(["2008-03-01", "2008-06-01", "2008-09-01", "2009-01-15"]),
+            "code_commune": ["20001"] * 4,
+            "type": [
+                "comité de pilotage",
+                "comité de pilotage",
+                "réunion de consignes",
+                "comité de pilotage",
+            ],
+            "institutions": ["État;commune;département", "État; commune", "commune", "État;commune;État"],
+            "participants": [20, 10, 5, 12],
+            "habitants": [2, 0, 0, 3],
+        }
+    )
+
+
+def test_steering_bodies():
+    out = steering_bodies(make_instances()).set_index(["type", "annee"])
+    copil08 = out.loc[("comité de pilotage", 2008)]
+    assert copil08["nombre"] == 2
+    assert copil08["participants"] == 30
+    assert copil08["part_habitants"] == pytest.approx(2 / 30)
+    assert copil08["institutions_moyennes"] == pytest.approx(2.5)  # 3 and 2
+    # duplicated "État" in I4 counts once
+    assert out.loc[("comité de pilotage", 2009), "institutions_moyennes"] == 2
+    assert out.loc[("réunion de consignes", 2008), "nombre"] == 1
+    by_type = steering_bodies(make_instances(), by=["type"]).set_index("type")
+    assert by_type.loc["comité de pilotage", "nombre"] == 3
+    assert steering_bodies(make_instances().iloc[0:0]).empty
+
+
+def test_institutions_presence():
+    out = institutions_presence(make_instances()).set_index(["institution", "annee"])
+    assert out.loc[("commune", 2008), "reunions"] == 3
+    assert out.loc[("commune", 2008), "part_presence"] == 1.0
+    assert out.loc[("État", 2008), "reunions"] == 2
+    assert out.loc[("État", 2008), "part_presence"] == pytest.approx(2 / 3)
+    assert out.loc[("département", 2008), "reunions"] == 1
+    assert ("département", 2009) not in out.index
+    overall = institutions_presence(make_instances(), by=[]).set_index("institution")
+    assert overall.loc["État", "reunions"] == 3
+    assert overall.loc["État", "part_presence"] == pytest.approx(0.75)
+
+
+def make_financements() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id_action": ["A", "A", "A", "B", "B", "C", "A", "D"],
+            "annee": [2008, 2008, 2008, 2008, 2008, 2008, 2009, 2009],
+            "financeur": ["ACSé", "Ville", "Ville bis", "ACSé", "ACSé 2", "CAF", "ACSé", "Région"],
+            "institution": ["État", "commune", "commune", "État", "État", "CAF", "État", "région"],
+            "type_credit": [
+                "specifique",
+                "droit_commun",
+                "droit_commun",
+                "specifique",
+                "specifique",
+                "droit_commun",
+                "specifique",
+                "droit_commun",
+            ],
+            "montant_accorde": [100.0, 50.0, 25.0, 80.0, 20.0, 0.0, 100.0, 40.0],
+        }
+    )
+
+
+def test_cofunding():
+    res = cofunding(make_financements())
+    # funded action-years: A-2008 (État + commune: co-funded), B-2008 (two État funders: not),
+    # A-2009, D-2009 (single institution); C-2008 has 0 € granted and is ignored
+    assert res["part_actions_cofinancees"] == pytest.approx(1 / 4)
+    par = res["par_annee"].set_index("annee")
+    assert par.loc[2008, "actions_financees"] == 2
+    assert par.loc[2008, "actions_cofinancees"] == 1
+    assert par.loc[2009, "part"] == 0
+    inst = res["institutions"].set_index("institution")
+    assert inst.loc["État", "actions_financees"] == 2
+    assert inst.loc["État", "actions_cofinancees"] == 1
+    assert inst.loc["commune", "actions_cofinancees"] == 1
+    assert inst.loc["région", "actions_cofinancees"] == 0
+    assert "CAF" not in inst.index
+    empty = cofunding(make_financements().iloc[0:0])
+    assert np.isnan(empty["part_actions_cofinancees"])
+
+
+def test_mainstream_mobilised():
+    fin = make_financements()
+    actions = pd.DataFrame(
+        {
+            "id_action": ["A", "B", "C", "A", "D"],
+            "annee": [2008, 2008, 2008, 2009, 2009],
+            "thematique": ["education", "emploi", "sante", "education", "emploi"],
+        }
+    )
+    dc = pd.DataFrame(
+        {
+            "institution": ["commune", "commune", "État", "État"],
+            "domaine": ["education", "education", "emploi", "emploi"],
+            "niveau": ["commune", "commune", "commune", "commune"],
+            "code_territoire": ["20001", "20001", "20001", "20002"],
+            "annee": [2008, 2009, 2008, 2008],
+            "mesure": ["credits", "credits", "postes", "credits"],
+            "valeur": [1000.0, 500.0, 3.0, 999.0],
+        }
+    )
+    out = mainstream_mobilised(fin, dc, actions, code_territoire="20001").set_index(
+        ["institution", "domaine"]
+    )
+    assert out.loc[("commune", "education"), "montant_actions"] == 75
+    assert out.loc[("commune", "education"), "montant_territoire"] == 1500
+    assert out.loc[("commune", "education"), "montant"] == 1575
+    assert out.loc[("région", "emploi"), "montant_actions"] == 40
+    assert ("État", "emploi") not in out.index  # posts are not credits; 999 is another commune
+    assert out.index[0] == ("commune", "education")  # largest first
+    y08 = mainstream_mobilised(fin, dc, actions, code_territoire="20001", annees=[2008])
+    assert y08.set_index(["institution", "domaine"]).loc[("commune", "education"), "montant"] == 1075
+    no_dc = mainstream_mobilised(fin, None, actions)
+    assert no_dc["montant_territoire"].sum() == 0

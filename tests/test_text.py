@@ -1,0 +1,197 @@
+"""French formatting: exact strings, including the no-break spaces and the minus sign."""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cucs_analysis import text as t
+
+NNBSP = "\u202f"  # digit groups
+NBSP = "\u00a0"  # before a unit
+MINUS = "\u2212"
+
+
+def test_constants_are_the_documented_characters():
+    assert t.ESPACE_GROUPE == NNBSP
+    assert t.ESPACE_UNITE == NBSP
+    assert t.MOINS == MINUS
+
+
+@pytest.mark.parametrize(
+    ("x", "dec", "expected"),
+    [
+        (1234.5, 1, f"1{NNBSP}234,5"),
+        (1234.5, 0, f"1{NNBSP}235"),
+        (1234567, 0, f"1{NNBSP}234{NNBSP}567"),
+        (2.25, 1, "2,3"),  # half up, not banker's rounding
+        (0.125, 2, "0,13"),
+        (-1234.5, 1, f"{MINUS}1{NNBSP}234,5"),
+        (-0.04, 1, "0,0"),  # rounds to zero: no sign
+        (12, 2, "12,00"),
+        (np.int64(999), 0, "999"),
+    ],
+)
+def test_nombre(x, dec, expected):
+    assert t.nombre(x, dec) == expected
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT])
+def test_missing_values_are_nd(missing):
+    assert t.nombre(missing) == "n.d."
+    assert t.pourcentage(missing) == "n.d."
+    assert t.points(missing) == "n.d."
+    assert t.euros(missing) == "n.d."
+    assert t.euros_compacts(missing) == "n.d."
+    assert t.date_fr(missing) == "n.d."
+
+
+def test_secret_marker():
+    assert t.nombre(5, secret=True) == "s"
+    assert t.nombre("s") == "s"
+    assert t.pourcentage(12.3, secret=True) == "s"
+    assert t.euros("s") == "s"
+
+
+def test_nombre_rejects_text():
+    with pytest.raises(TypeError):
+        t.nombre("douze")
+
+
+def test_nombre_signe():
+    assert t.nombre(3, signe=True) == "+3"
+    assert t.nombre(-3, signe=True) == f"{MINUS}3"
+    assert t.nombre(0, signe=True) == "0"
+
+
+def test_pourcentage():
+    assert t.pourcentage(12.34) == f"12,3{NBSP}%"
+    assert t.pourcentage(100, 0) == f"100{NBSP}%"
+    assert t.pourcentage(1234.56) == f"1{NNBSP}234,6{NBSP}%"
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (2.1, f"+2,1{NBSP}points"),
+        (-0.4, f"{MINUS}0,4{NBSP}point"),
+        (1.96, f"+2,0{NBSP}points"),  # the rounded value decides the plural
+        (1.5, f"+1,5{NBSP}point"),
+        (-2.0, f"{MINUS}2,0{NBSP}points"),
+        (0.0, f"0,0{NBSP}point"),
+        (-0.01, f"0,0{NBSP}point"),
+    ],
+)
+def test_points(x, expected):
+    assert t.points(x) == expected
+
+
+def test_euros():
+    assert t.euros(12500) == f"12{NNBSP}500{NBSP}€"
+    assert t.euros(12.5, 2) == f"12,50{NBSP}€"
+    assert t.euros(-300) == f"{MINUS}300{NBSP}€"
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (1_234_567, f"1,2{NBSP}M€"),
+        (350_000, f"350{NBSP}k€"),
+        (999_600, f"1,0{NBSP}M€"),
+        (2_500_000_000, f"2,5{NBSP}Md€"),
+        (850, f"850{NBSP}€"),
+        (-45_000, f"{MINUS}45{NBSP}k€"),
+    ],
+)
+def test_euros_compacts(x, expected):
+    assert t.euros_compacts(x) == expected
+
+
+def test_ratio():
+    assert t.ratio(1.83) == "1,8"
+    assert t.ratio(float("inf")) == "n.d."
+
+
+def test_date_fr():
+    assert t.date_fr(dt.date(2012, 3, 3)) == "3 mars 2012"
+    assert t.date_fr(pd.Timestamp("2014-12-31")) == "31 décembre 2014"
+    assert t.date_fr("2010-02-01") == "1er février 2010"
+    assert t.date_fr(dt.datetime(2008, 8, 15, 10, 30)) == "15 août 2008"
+
+
+def test_annee_periode():
+    assert t.annee_periode(2007, 2014) == "2007-2014"
+    assert t.annee_periode(2012.0, 2012) == "2012"
+    assert t.annee_periode(None, 2014) == "n.d."
+
+
+def test_liste_fr():
+    assert t.liste_fr(["a", "b", "c"]) == "a, b et c"
+    assert t.liste_fr(["a", "b"]) == "a et b"
+    assert t.liste_fr(["a"]) == "a"
+    assert t.liste_fr([]) == ""
+    assert t.liste_fr(["a", "b"], "ou") == "a ou b"
+
+
+def test_pluriel():
+    assert t.pluriel(3, "quartier", "quartiers") == "3 quartiers"
+    assert t.pluriel(1, "quartier", "quartiers") == "1 quartier"
+    assert t.pluriel(0, "quartier", "quartiers") == "0 quartier"
+    assert t.pluriel(1500, "action") == f"1{NNBSP}500 actions"
+    assert t.pluriel(2, "bureau", "bureaux") == "2 bureaux"
+
+
+def test_valeur_unite():
+    assert t.valeur_unite(24.12, "%") == f"24,1{NBSP}%"
+    assert t.valeur_unite(11450, "€") == f"11{NNBSP}450{NBSP}€"
+    assert t.valeur_unite(45.67, "‰") == f"45,7{NBSP}‰"
+    assert t.valeur_unite(1234, "hab.") == f"1{NNBSP}234{NBSP}hab."
+    assert t.valeur_unite(42, "nombre") == "42"
+
+
+def test_minuscule_initiale():
+    assert t.minuscule_initiale("Taux de chômage") == "taux de chômage"
+    assert t.minuscule_initiale("QPV de la commune") == "QPV de la commune"
+
+
+def test_phrase_ecart_significant():
+    s = t.phrase_ecart("Taux de chômage", "à Bellevue", 24.1, 12.0, "dans la commune", "%", "plus élevé")
+    assert s == (
+        f"L'indicateur « taux de chômage » est plus élevé à Bellevue (24,1{NBSP}%) que dans la "
+        f"commune (12,0{NBSP}%), soit un écart de +12,1{NBSP}points."
+    )
+
+
+def test_phrase_ecart_comparable_and_missing():
+    s = t.phrase_ecart("Taux de chômage", "à Bellevue", 13.0, 12.0, "dans la commune", "%", "comparable")
+    assert "du même ordre" in s and "n'est pas significatif" in s and f"+1,0{NBSP}point)" in s
+    s = t.phrase_ecart("Taux de chômage", "à Bellevue", math.nan, 12.0, "dans la commune", "%", None)
+    assert "ne peut pas être calculé" in s and "n.d." in s
+
+
+def test_phrase_ecart_euros():
+    s = t.phrase_ecart("Revenu médian", "aux Tilleuls", 11450, 16000, "dans la région", "€", "plus faible")
+    assert s.endswith(f"soit un écart de {MINUS}4{NNBSP}550{NBSP}€.")
+
+
+def test_phrase_evolution():
+    s = t.phrase_evolution("Taux de pauvreté", "à Bellevue", 40.0, 43.5, 2007, 2012, "%", "hausse")
+    assert s.startswith("À Bellevue, l'indicateur « taux de pauvreté » a augmenté entre 2007 et 2012")
+    assert f"soit +3,5{NBSP}points" in s and "à la hausse" in s
+    s = t.phrase_evolution("Taux de pauvreté", "à Bellevue", 43.5, 40.0, 2007, 2012, "%", None)
+    assert "a diminué" in s and "tendance" not in s
+
+
+def test_phrase_convergence():
+    s = t.phrase_convergence(
+        "Taux de chômage", "à Bellevue", "la commune", 12.0, 9.5, 2007, 2014, "%", "convergence"
+    )
+    assert "s'est réduit" in s and f"+12,0{NBSP}points puis +9,5{NBSP}points" in s
+    assert "s'est creusé" in t.phrase_convergence(
+        "X", "à B", "la commune", 1, 5, 2007, 2014, "%", "divergence"
+    )
+    assert "n'est pas disponible" in t.phrase_convergence(
+        "X", "à B", "la commune", 1, None, 2007, 2014, "%", None
+    )

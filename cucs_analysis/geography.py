@@ -1,7 +1,8 @@
 """Priority geography: eligibility rules for quartiers.
 
-For now only the QPV 2014 income rule (loi 2014-173, décret 2014-767; docs/rules.md, q3).
-Pure functions: numbers or DataFrames in, numbers or Series out.
+The QPV 2014 income rule (loi 2014-173, décret 2014-767), a ZUS-style synthetic index, a
+"dynamique" rule (worsening gap), and the entries and exits each rule implies (docs/rules.md,
+q3). Pure functions: numbers or DataFrames in, numbers or Series out.
 """
 
 from __future__ import annotations
@@ -57,3 +58,135 @@ def qpv2014_eligible(
     eligible = (revenu < seuil) & (pop >= min_pop) & (uu_pop >= min_uu_pop)
     # Comparisons with NaN are already False; make the dtype plain bool.
     return eligible.fillna(False).astype(bool).rename("eligible_qpv2014")
+
+
+# --- q3: the other eligibility rules, entries and exits ------------------------------------
+
+
+def indicator_matrix(
+    indicateurs: pd.DataFrame, niveau: str, annee: int, indicateurs_list: list[str] | tuple[str, ...]
+) -> pd.DataFrame:
+    """Territory × indicator values for one level and year (secret cells stay missing)."""
+    rows = indicateurs[
+        (indicateurs["niveau"] == niveau)
+        & (indicateurs["annee"] == annee)
+        & (indicateurs["indicateur"].isin(list(indicateurs_list)))
+    ]
+    rows = rows.drop_duplicates(["code_territoire", "indicateur"])
+    wide = rows.pivot(index="code_territoire", columns="indicateur", values="valeur")
+    return wide.reindex(columns=list(indicateurs_list))
+
+
+def zus_index(features: pd.DataFrame) -> pd.Series:
+    """ZUS-style synthetic index (as used to select the ZRU, loi du 14 novembre 1996):
+
+    population × unemployment rate × share under 25 × share without diploma
+    / fiscal potential per inhabitant of the commune.
+
+    `features` columns: population, taux_chomage, part_moins_25_ans, part_sans_diplome (in
+    percent) and potentiel_fiscal_hab (€). Rates are used as proportions.
+    """
+    return (
+        features["population"]
+        * (features["taux_chomage"] / 100)
+        * (features["part_moins_25_ans"] / 100)
+        * (features["part_sans_diplome"] / 100)
+        / features["potentiel_fiscal_hab"]
+    ).rename("indice_zus")
+
+
+def zus_eligible(index: pd.Series, seuil_quantile: float = 0.5) -> pd.Series:
+    """Eligible when the index reaches the `seuil_quantile` quantile of the quartiers compared
+    (the real ZRU threshold was national; a region only has its own distribution). A missing
+    index is not eligible."""
+    threshold = index.quantile(seuil_quantile)
+    return (index >= threshold).fillna(False).astype(bool).rename("regle_zus")
+
+
+def dynamique_rule(
+    indicateurs: pd.DataFrame,
+    quartiers: pd.DataFrame,
+    indicateur: str,
+    annee_debut: int,
+    annee_fin: int,
+    seuil_points: float,
+) -> pd.DataFrame:
+    """The 'dynamique' rule: quartiers whose gap to their commune worsened by at least
+    `seuil_points` between two years (a rise of a 'hausse = dégradation' indicator).
+
+    Returns one row per quartier: ecart_debut, ecart_fin, variation, regle_dynamique; a
+    quartier without both values is not eligible under this rule (variation missing).
+    """
+    values = indicateurs[
+        (indicateurs["indicateur"] == indicateur) & (indicateurs["annee"].isin([annee_debut, annee_fin]))
+    ]
+    q = values[values["niveau"] == "quartier"].pivot_table(
+        index="code_territoire", columns="annee", values="valeur", aggfunc="first"
+    )
+    c = values[values["niveau"] == "commune"].pivot_table(
+        index="code_territoire", columns="annee", values="valeur", aggfunc="first"
+    )
+    base = quartiers[["code_quartier", "code_commune"]].set_index("code_quartier")
+    q = q.reindex(index=base.index, columns=[annee_debut, annee_fin])
+    c = c.reindex(index=base["code_commune"], columns=[annee_debut, annee_fin])
+    c.index = base.index
+    gaps = q - c
+    out = pd.DataFrame(
+        {
+            "ecart_debut": gaps[annee_debut],
+            "ecart_fin": gaps[annee_fin],
+        }
+    )
+    out["variation"] = out["ecart_fin"] - out["ecart_debut"]
+    out["regle_dynamique"] = (out["variation"] >= seuil_points).fillna(False).astype(bool)
+    out.index.name = "code_quartier"
+    return out
+
+
+def entries_exits(eligibilite: pd.DataFrame, dans_la_liste: pd.Series) -> pd.DataFrame:
+    """Who enters or leaves the priority list under each rule.
+
+    `eligibilite`: index code_quartier, boolean columns regle_*; `dans_la_liste`: boolean
+    Series (same index) — the current list (e.g. quartiers with a CUCS category). Returns
+    one row per rule with the counts and the codes of entrants, leavers and those kept.
+    """
+    current = dans_la_liste.reindex(eligibilite.index).fillna(False).astype(bool)
+    rows = []
+    for rule in [c for c in eligibilite.columns if c.startswith("regle_")]:
+        eligible = eligibilite[rule].fillna(False).astype(bool)
+        entrants = eligible & ~current
+        sortants = ~eligible & current
+        maintenus = eligible & current
+        rows.append(
+            {
+                "regle": rule,
+                "eligibles": int(eligible.sum()),
+                "maintenus": int(maintenus.sum()),
+                "entrants": int(entrants.sum()),
+                "sortants": int(sortants.sum()),
+                "codes_entrants": sorted(eligibilite.index[entrants]),
+                "codes_sortants": sorted(eligibilite.index[sortants]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def list_transitions(quartiers: pd.DataFrame) -> pd.DataFrame:
+    """Actual entries and exits of the official lists: CUCS (2007) → QPV 2015 → QPV 2024."""
+    q = quartiers.set_index("code_quartier")
+    cucs = q["categorie_cucs"].notna()
+    steps = {
+        "CUCS → QPV 2015": (cucs, q["qpv_2015"].astype(bool)),
+        "QPV 2015 → QPV 2024": (q["qpv_2015"].astype(bool), q["qpv_2024"].astype(bool)),
+    }
+    rows = []
+    for label, (before, after) in steps.items():
+        rows.append(
+            {
+                "etape": label,
+                "maintenus": int((before & after).sum()),
+                "entrants": int((~before & after).sum()),
+                "sortants": int((before & ~after).sum()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -97,6 +97,7 @@ class Zus(_Strict):
 
 
 class Dynamique(_Strict):
+    indicateur: Annotated[str, Field(min_length=1, description="un code d'indicateur du catalogue")]
     annee_debut: Year
     annee_fin: Year
     seuil_points: PositiveNumber

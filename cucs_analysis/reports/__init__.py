@@ -1,0 +1,1 @@
+"""One module per evaluative question: everything its notebook shows, computed and narrated."""

@@ -1,0 +1,330 @@
+"""q3 — « En quoi l'échelle du quartier prioritaire est-elle pertinente ? Quelle géographie
+prioritaire ? »: everything the notebook shows, computed from one commune's Territory.
+
+The notebook calls `build(territoire, params)` and displays the fields of the returned
+report; the French findings are generated here so that they are tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cucs_analysis import geography, text, trends
+from cucs_analysis.typology import Typology, build_typology
+
+#: Indicators shown at every scale (if present in the catalogue).
+INDICATEURS_ECHELLES = (
+    "taux_chomage",
+    "taux_chomage_jeunes",
+    "taux_pauvrete",
+    "revenu_median_uc",
+    "part_sans_diplome",
+    "taux_reussite_brevet",
+)
+NIVEAUX_LIBELLES = {
+    "quartier": "Quartier",
+    "commune": "Commune",
+    "epci": "EPCI",
+    "departement": "Département",
+    "region": "Région",
+}
+REGLES = {
+    "regle_zus": "indice synthétique de type ZUS",
+    "regle_qpv2014": "règle de revenu QPV 2014",
+    "regle_dynamique": "règle « dynamique » (aggravation de l'écart)",
+}
+
+
+@dataclass
+class RapportQ3:
+    code_commune: str
+    nom_commune: str
+    annee: int  # year of the comparison at every scale
+    seuil_qpv2014: float | None
+    revenu_median_national: float | None
+    eligibilite: pd.DataFrame  # the commune's quartiers
+    eligibilite_region: pd.DataFrame  # every quartier of the data set
+    entrees_sorties: pd.DataFrame  # per rule, commune's quartiers
+    transitions: pd.DataFrame  # official lists CUCS → QPV 2015 → QPV 2024, commune
+    echelles: pd.DataFrame  # long: territory × indicator, with gap and flag for quartiers
+    typologie: Typology | None
+    classes_commune: pd.DataFrame  # code_quartier, nom, classe, description
+    secrets: int  # secret cells among the quartier indicators used
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+
+    def resultats(self) -> dict:
+        """The q3 keys of the results contract (DESIGN.md §6)."""
+        elig = self.eligibilite
+        return {
+            "eligibilite": [
+                {
+                    "code_quartier": r.code_quartier,
+                    "regle_zus": bool(r.regle_zus),
+                    "regle_qpv2014": bool(r.regle_qpv2014),
+                    "regle_dynamique": bool(r.regle_dynamique),
+                }
+                for r in elig.itertuples()
+            ],
+            "seuil_qpv2014": self.seuil_qpv2014,
+            "typologie": [
+                {"code_quartier": r.code_quartier, "classe": int(r.classe)}
+                for r in self.classes_commune.itertuples()
+            ],
+        }
+
+
+def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
+    rows = indicateurs[
+        (indicateurs["niveau"] == niveau) & (indicateurs["indicateur"] == indicateur) & (indicateurs["annee"] == annee)
+    ]
+    return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
+
+
+def eligibility_region(dataset, params) -> tuple[pd.DataFrame, float | None]:
+    """The three rules applied to every quartier of the data set."""
+    quartiers = dataset.tables["quartiers"]
+    communes = dataset.tables["communes"].set_index("code_commune")
+    ind = dataset.tables["indicateurs"]
+    national = params.qpv2014.revenu_median_national or dataset.metadata.revenu_median_national
+    a = params.qpv2014.annee_revenus
+    base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
+    base = base.set_index("code_quartier")
+    base["revenu_median_uc"] = _values(ind, "quartier", "revenu_median_uc", a)
+    base["population"] = _values(ind, "quartier", "population", a)
+    base["revenu_median_uu"] = base["code_commune"].map(communes["revenu_median_uu"])
+    base["population_unite_urbaine"] = base["code_commune"].map(communes["population_unite_urbaine"])
+    if national is not None:
+        base["seuil_qpv2014"] = geography.qpv2014_threshold(
+            national, base["revenu_median_uu"], base["population_unite_urbaine"].fillna(0)
+        )
+        base["regle_qpv2014"] = geography.qpv2014_eligible(
+            base.reset_index(),
+            national,
+            params.qpv2014.population_min_quartier,
+            params.qpv2014.population_min_uu,
+        ).to_numpy()
+    else:
+        base["seuil_qpv2014"] = float("nan")
+        base["regle_qpv2014"] = False
+
+    z = params.zus.annee
+    features = pd.DataFrame(
+        {
+            "population": _values(ind, "quartier", "population", z),
+            "taux_chomage": _values(ind, "quartier", "taux_chomage", z),
+            "part_moins_25_ans": _values(ind, "quartier", "part_moins_25_ans", z),
+            "part_sans_diplome": _values(ind, "quartier", "part_sans_diplome", z),
+        }
+    ).reindex(base.index)
+    features["potentiel_fiscal_hab"] = base["code_commune"].map(_values(ind, "commune", "potentiel_fiscal_hab", z))
+    base["indice_zus"] = geography.zus_index(features)
+    base["regle_zus"] = geography.zus_eligible(base["indice_zus"], params.zus.seuil_quantile)
+
+    dyn = geography.dynamique_rule(
+        ind,
+        quartiers,
+        params.dynamique.indicateur,
+        params.dynamique.annee_debut,
+        params.dynamique.annee_fin,
+        params.dynamique.seuil_points,
+    )
+    base = base.join(dyn[["ecart_debut", "ecart_fin", "variation", "regle_dynamique"]])
+    base["regle_dynamique"] = base["regle_dynamique"].fillna(False).astype(bool)
+    base["dans_cucs"] = base["categorie_cucs"].notna()
+    seuil = None
+    return base.reset_index(), seuil
+
+
+def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES) -> pd.DataFrame:
+    """Each indicator for the commune's quartiers and every upper level, one year; quartiers
+    carry their gap to the commune with the Wilson-interval flag."""
+    ind = territoire.indicateurs
+    ind = ind[(ind["annee"] == annee) & ind["indicateur"].isin(indicateurs)]
+    commune = territoire.commune
+    codes = {
+        "quartier": list(territoire.quartiers["code_quartier"]),
+        "commune": [commune["code_commune"]],
+        "epci": [commune["code_epci"]],
+        "departement": [commune["code_departement"]],
+        "region": [commune["code_region"]],
+    }
+    keep = pd.Series(False, index=ind.index)
+    for niveau, cs in codes.items():
+        keep |= (ind["niveau"] == niveau) & ind["code_territoire"].isin(cs)
+    rows = ind[keep]
+    ref = rows[rows["niveau"] == "commune"]
+    quart = rows[rows["niveau"] == "quartier"]
+    compared = trends.compare_to_reference(quart, ref, on=("indicateur", "annee"), catalogue=territoire.catalogue)
+    cols = ["niveau", "code_territoire", "indicateur", "annee", "valeur", "secret"]
+    out = rows[cols].merge(
+        compared[["code_territoire", "indicateur", "ecart", "comparaison", "appreciation", "ic_bas", "ic_haut"]],
+        on=["code_territoire", "indicateur"],
+        how="left",
+    )
+    order = {n: i for i, n in enumerate(NIVEAUX_LIBELLES)}
+    return out.sort_values(["indicateur", "niveau", "code_territoire"], key=lambda s: s.map(order) if s.name == "niveau" else s).reset_index(drop=True)
+
+
+def _latest_year(territoire, default: int) -> int:
+    ind = territoire.indicateurs
+    q = ind[(ind["niveau"] == "quartier") & ind["valeur"].notna()]
+    return int(q["annee"].max()) if not q.empty else default
+
+
+def build(territoire, params) -> RapportQ3:
+    ds = territoire.dataset
+    code = territoire.code_commune
+    nom = str(territoire.commune.get("nom", code))
+    region, _ = eligibility_region(ds, params)
+    elig = region[region["code_commune"] == code].reset_index(drop=True)
+    national = params.qpv2014.revenu_median_national or ds.metadata.revenu_median_national
+    commune = territoire.commune
+    seuil = None
+    if national is not None and pd.notna(commune.get("revenu_median_uu")):
+        seuil = float(
+            geography.qpv2014_threshold(national, commune["revenu_median_uu"], commune.get("population_unite_urbaine") or 0)
+        )
+    entrees = geography.entries_exits(elig.set_index("code_quartier")[list(REGLES)], elig.set_index("code_quartier")["dans_cucs"])
+    transitions = geography.list_transitions(ds.tables["quartiers"][ds.tables["quartiers"]["code_commune"] == code])
+    annee = _latest_year(territoire, params.periode.fin)
+    echelles = scales_table(territoire, annee)
+
+    # Typology on every quartier of the data set, so classes mean the same in every commune.
+    ty_ind = list(params.typologie.indicateurs)
+    all_ind = ds.tables["indicateurs"]
+    feats = pd.DataFrame({i: _values(all_ind, "quartier", i, annee) for i in ty_ind})
+    libelles = dict(zip(territoire.catalogue["indicateur"], territoire.catalogue["libelle"], strict=False))
+    typo = build_typology(feats, params.typologie.nombre_classes, libelles) if len(feats.dropna()) >= 2 else None
+    if typo is not None and not elig.empty:
+        classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))
+        classes = classes.dropna(subset=["classe"]).astype({"classe": "int64"})
+        classes["description"] = classes["classe"].map(typo.descriptions)
+    else:
+        classes = pd.DataFrame(columns=["code_quartier", "nom", "classe", "description"])
+
+    q_ind = territoire.indicateurs[territoire.indicateurs["niveau"] == "quartier"]
+    q_ind = q_ind[q_ind["code_territoire"].isin(elig["code_quartier"])]
+    secrets = int(q_ind["secret"].fillna(False).astype(bool).sum())
+
+    rapport = RapportQ3(
+        code_commune=code,
+        nom_commune=nom,
+        annee=annee,
+        seuil_qpv2014=seuil,
+        revenu_median_national=national,
+        eligibilite=elig,
+        eligibilite_region=region,
+        entrees_sorties=entrees,
+        transitions=transitions,
+        echelles=echelles,
+        typologie=typo,
+        classes_commune=classes,
+        secrets=secrets,
+    )
+    _narrate(rapport, territoire, params)
+    return rapport
+
+
+def _noms(df: pd.DataFrame, mask: pd.Series) -> str:
+    return text.liste_fr(df.loc[mask, "nom"].tolist())
+
+
+def _narrate(r: RapportQ3, territoire, params) -> None:
+    """French findings, caveats and questions for the debate, from the computed tables."""
+    elig = r.eligibilite
+    n = len(elig)
+    if n == 0:
+        r.constats.append(
+            f"{r.nom_commune} ne compte aucun quartier prioritaire ou de comparaison dans les données : "
+            "seules les comparaisons régionales sont présentées."
+        )
+    else:
+        n_qpv = int(elig["regle_qpv2014"].sum())
+        seuil = text.euros(r.seuil_qpv2014) if r.seuil_qpv2014 is not None else "n.d."
+        r.constats.append(
+            f"Selon la règle de revenu de 2014 (seuil de {seuil} de revenu médian par unité de consommation "
+            f"pour l'unité urbaine de {r.nom_commune}), {text.pluriel(n_qpv, 'quartier éligible', 'quartiers éligibles')} "
+            f"sur {text.pluriel(n, 'quartier étudié', 'quartiers étudiés')}."
+        )
+        rules = elig[list(REGLES)]
+        agree = rules.all(axis=1) | (~rules).all(axis=1)
+        if agree.all():
+            r.constats.append("Les trois règles d'éligibilité désignent exactement les mêmes quartiers.")
+        else:
+            r.constats.append(
+                f"Les règles ne concordent pas pour {text.pluriel(int((~agree).sum()), 'quartier')} : "
+                f"{_noms(elig, ~agree)}."
+            )
+        sortants = elig["dans_cucs"] & ~elig["regle_qpv2014"]
+        if sortants.any():
+            r.constats.append(
+                f"Quartiers du CUCS que la règle de revenu ne retiendrait pas : {_noms(elig, sortants)}."
+            )
+        entrants = ~elig["dans_cucs"] & elig["regle_qpv2014"]
+        if entrants.any():
+            r.constats.append(
+                f"Quartiers hors CUCS que la règle de revenu retiendrait : {_noms(elig, entrants)}."
+            )
+        chom = r.echelles[(r.echelles["indicateur"] == "taux_chomage") & (r.echelles["niveau"] == "quartier")]
+        plus = chom[chom["comparaison"] == "plus élevé"]
+        if not chom.empty:
+            r.constats.append(
+                f"En {r.annee}, le taux de chômage est significativement plus élevé que dans la commune dans "
+                f"{text.pluriel(len(plus), 'quartier')} sur {len(chom)}."
+            )
+        if not r.classes_commune.empty:
+            for c, grp in r.classes_commune.groupby("classe"):
+                r.constats.append(
+                    f"Classe {c} de la typologie régionale ({text.liste_fr(grp['nom'].tolist())}) : "
+                    f"{text.minuscule_initiale(grp['description'].iloc[0])}"
+                )
+        dyn = elig[elig["regle_dynamique"]]
+        if not dyn.empty:
+            r.debat.append(
+                f"L'écart de chômage avec la commune s'est creusé de plus de "
+                f"{text.points(params.dynamique.seuil_points)} à {text.liste_fr(dyn['nom'].tolist())} : "
+                "quels processus de dégradation l'expliquent, et l'intervention doit-elle changer d'échelle ?"
+            )
+        if sortants.any():
+            r.debat.append(
+                f"Que deviennent les actions conduites à {_noms(elig, sortants)} si ces quartiers sortent de la "
+                "géographie prioritaire (veille active, droit commun renforcé) ?"
+            )
+    r.debat.append(
+        "Les critères quantitatifs suffisent-ils ? Le groupe de l'État demandait de les croiser avec la "
+        "compréhension des dysfonctionnements : quels éléments qualitatifs faut-il réunir ?"
+    )
+    r.debat.append(
+        "Quelle part de l'intervention relève du quartier, de la commune ou de l'agglomération "
+        "(jeunesse, emploi, mobilité), et qui en porte les moyens ?"
+    )
+    r.reserves.append(
+        "La règle de 2014 s'applique en réalité à des carreaux de 200 m et dessine de nouveaux périmètres : "
+        "l'appliquer aux quartiers existants n'en donne qu'une approximation."
+    )
+    r.reserves.append(
+        f"Le seuil de l'indice de type ZUS est relatif (quantile {text.nombre(params.zus.seuil_quantile, 2)} des "
+        "quartiers de la région) : il classe les quartiers entre eux, sans référence nationale."
+    )
+    r.reserves.append(
+        "L'INSEE déconseille de comparer deux années consécutives sous le niveau communal : les évolutions "
+        "sont lues sur toute la période."
+    )
+    if r.secrets:
+        r.reserves.append(
+            f"{text.pluriel(r.secrets, 'valeur couverte', 'valeurs couvertes')} par le secret statistique "
+            "pour les quartiers de la commune : les règles ne peuvent pas être appliquées à ces cellules."
+        )
+    n_qpv = int(elig["regle_qpv2014"].sum()) if n else 0
+    pop = elig.loc[elig["regle_qpv2014"], "population"].sum() if n else 0
+    r.chiffres_cles = [
+        {"id": "eligibles_qpv2014", "libelle": "Quartiers éligibles (règle de revenu 2014)", "valeur": n_qpv, "unite": "quartiers"},
+        {"id": "seuil_qpv2014", "libelle": "Seuil de revenu QPV 2014", "valeur": r.seuil_qpv2014, "unite": "€"},
+        {"id": "population_eligible", "libelle": "Habitants des quartiers éligibles", "valeur": float(pop), "unite": "hab."},
+        {"id": "quartiers_etudies", "libelle": "Quartiers étudiés", "valeur": n, "unite": "quartiers"},
+    ]

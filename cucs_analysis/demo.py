@@ -133,7 +133,14 @@ _OBJECTIFS = {
     "cadre_de_vie": "Améliorer le cadre de vie et la gestion de proximité",
 }
 # Mainstream credits per inhabitant and how institutions share them, per domain.
-_DC_PAR_HAB = {"education": 60, "emploi": 45, "sante": 25, "prevention": 20, "lien_social": 15, "cadre_de_vie": 35}
+_DC_PAR_HAB = {
+    "education": 60,
+    "emploi": 45,
+    "sante": 25,
+    "prevention": 20,
+    "lien_social": 15,
+    "cadre_de_vie": 35,
+}
 _DC_PARTS = {
     "education": (("État", 0.6), ("commune", 0.25), ("département", 0.15)),
     "emploi": (("État", 0.5), ("région", 0.3), ("département", 0.2)),
@@ -170,7 +177,10 @@ _QUESTIONS_ENQUETE = (
 _BILAN_TEXTES = {
     "réussite": (
         ("mobilisation du public", "Le public visé a été mobilisé au-delà des prévisions."),
-        ("partenariat", "Le travail avec l'école et le centre social a permis un meilleur repérage des familles."),
+        (
+            "partenariat",
+            "Le travail avec l'école et le centre social a permis un meilleur repérage des familles.",
+        ),
         ("résultats", "La plupart des participants ont achevé le parcours prévu."),
     ),
     "difficulté": (
@@ -183,8 +193,14 @@ _BILAN_TEXTES = {
         ("partenariat", "Le bailleur n'a pas donné suite à la demande de mise à disposition d'un local."),
     ),
     "écart expliqué": (
-        ("mobilisation du public", "Moins de participants que prévu : l'action a démarré après la rentrée scolaire."),
-        ("financement", "Le financement accordé étant inférieur à la demande, le nombre de séances a été réduit."),
+        (
+            "mobilisation du public",
+            "Moins de participants que prévu : l'action a démarré après la rentrée scolaire.",
+        ),
+        (
+            "financement",
+            "Le financement accordé étant inférieur à la demande, le nombre de séances a été réduit.",
+        ),
         ("encadrement", "Faute de bénévoles, un seul groupe a pu être ouvert au lieu de deux."),
     ),
 }
@@ -334,7 +350,9 @@ def _operators(rng: np.random.Generator, com: pd.DataFrame) -> pd.DataFrame:
         chef_lieu = com.loc[(com["tile"] == tile) & (com["idx"] == 1), "code_commune"].iloc[0]
         for code, nom in zip(grp["code_commune"], grp["nom"], strict=True):
             for k in range(15):
-                rows.append({"code_commune": code, "pool": code, "assoc": k < 12, "local": True, "ville": nom})
+                rows.append(
+                    {"code_commune": code, "pool": code, "assoc": k < 12, "local": True, "ville": nom}
+                )
         for k in range(30):
             rows.append({"code_commune": chef_lieu, "pool": "", "assoc": k < 20, "local": False, "ville": ""})
     ops = pd.DataFrame(rows)
@@ -372,7 +390,9 @@ def _operators(rng: np.random.Generator, com: pd.DataFrame) -> pd.DataFrame:
     return ops
 
 
-def _actions(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame) -> pd.DataFrame:
+def _actions(
+    rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame
+) -> pd.DataFrame:
     """Distinct actions (one row each, with first and last year)."""
     rows = []
     dom = schema.DOMAINES
@@ -385,7 +405,8 @@ def _actions(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame, ops
         any_pool = np.concatenate([pool["id_operateur"].to_numpy(), reg["id_operateur"].to_numpy()])
         qs = qua[qua["code_commune"] == code]
 
-        def add(kind, d, q, first, last, op, prio=None, qnom=""):
+        # Defaults bind this commune's values (the closure is only used inside this iteration).
+        def add(kind, d, q, first, last, op, prio=None, qnom="", code=code, c=c):
             disp, label = _ACTIONS_DOMAINE[d][rng.integers(0, len(_ACTIONS_DOMAINE[d]))]
             rows.append(
                 {
@@ -461,7 +482,9 @@ def _actions(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame, ops
     return act
 
 
-def _action_years(rng: np.random.Generator, act: pd.DataFrame, ops: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+def _action_years(
+    rng: np.random.Generator, act: pd.DataFrame, ops: pd.DataFrame
+) -> tuple[pd.DataFrame, list]:
     n_years = act["last"] - act["first"] + 1
     ay = act.loc[act.index.repeat(n_years)].copy()
     ay["annee"] = ay["first"] + ay.groupby("id_action").cumcount()
@@ -470,10 +493,12 @@ def _action_years(rng: np.random.Generator, act: pd.DataFrame, ops: pd.DataFrame
     base = rng.integers(12, 160, len(act))
     prevus_base = pd.Series(base, index=act["id_action"])
     ay["beneficiaires_prevus"] = (
-        ay["id_action"].map(prevus_base) * rng.uniform(0.9, 1.1, n)
-    ).round().astype(int)
+        (ay["id_action"].map(prevus_base) * rng.uniform(0.9, 1.1, n)).round().astype(int)
+    )
     u = rng.random(n)
-    statut = np.where(ay["kind"].isin(["core", "quartier"]), "réalisée", np.where(u < 0.05, "abandonnée", "réalisée"))
+    statut = np.where(
+        ay["kind"].isin(["core", "quartier"]), "réalisée", np.where(u < 0.05, "abandonnée", "réalisée")
+    )
     statut = np.where((ay["annee"] == 2014) & (u > 0.75), "programmée", statut)
     statut = np.where(ay["kind"] == "non_pourvue", "non pourvue", statut)
     ay["statut"] = statut
@@ -493,7 +518,9 @@ def _action_years(rng: np.random.Generator, act: pd.DataFrame, ops: pd.DataFrame
     return ay, under
 
 
-def _funding(rng: np.random.Generator, ay: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame, com) -> pd.DataFrame:
+def _funding(
+    rng: np.random.Generator, ay: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame, com
+) -> pd.DataFrame:
     funded = ay[ay["statut"] != "non pourvue"].copy()
     n = len(funded)
     # Commune-wide and non-quartier actions: a typical 2,000-40,000 € of specific credits.
@@ -507,7 +534,9 @@ def _funding(rng: np.random.Generator, ay: pd.DataFrame, qua: pd.DataFrame, ops:
     post = fq["annee"] >= ANNEE_TRAITEMENT
     traite = fq["code_quartier"].map(qinfo["traite"]).astype(bool)
     pop = fq["code_quartier"].map(qinfo["pop2011"]).astype(float)
-    per_hab = np.where(traite & post, rng.uniform(42, 48, len(fq)), np.where(traite, rng.uniform(4, 7, len(fq)), 0))
+    per_hab = np.where(
+        traite & post, rng.uniform(42, 48, len(fq)), np.where(traite, rng.uniform(4, 7, len(fq)), 0)
+    )
     per_hab = np.where(~traite, rng.uniform(2.5, 5.5, len(fq)), per_hab)
     # Same intensity for every action of a quartier-year: take the first draw of the group.
     key = fq["code_quartier"] + "|" + fq["annee"].astype(str)
@@ -545,7 +574,13 @@ def _funding(rng: np.random.Generator, ay: pd.DataFrame, qua: pd.DataFrame, ops:
     nom_e = funded["code_commune"].map(com.set_index("code_commune")["nom_epci"]).to_numpy()[ii]
     financeur = np.select(
         [inst == "commune", inst == "département", inst == "région", inst == "CAF", inst == "EPCI"],
-        ["Ville de " + nom_c, "Conseil général", "Conseil régional", "Caisse d'allocations familiales", nom_e],
+        [
+            "Ville de " + nom_c,
+            "Conseil général",
+            "Conseil régional",
+            "Caisse d'allocations familiales",
+            nom_e,
+        ],
         "Bailleur social Habitat du Val",
     )
     dc_rows = pd.DataFrame(
@@ -598,8 +633,10 @@ def _droit_commun(rng: np.random.Generator, com: pd.DataFrame) -> tuple[pd.DataF
     t_len = np.minimum(t_len, 2013 - t_start + 1)  # a temporary drop ends by 2013
     d_start = rng.integers(2007, 2011, nk)
     yy = YEARS[None, :]
-    temp = (planted == "substitution_temporaire")[:, None] & (yy >= t_start[:, None]) & (
-        yy < (t_start + t_len)[:, None]
+    temp = (
+        (planted == "substitution_temporaire")[:, None]
+        & (yy >= t_start[:, None])
+        & (yy < (t_start + t_len)[:, None])
     )
     dur = (planted == "substitution_durable")[:, None] & (yy >= d_start[:, None])
     mult = np.where(temp | dur, drop[:, None], mult)
@@ -671,7 +708,9 @@ def _indicators(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame) 
     qpop = np.round(qua["pop2011"].to_numpy()[:, None] * (1 + g * (yy - ANNEE_REVENUS)))
     inc_noise = rng.normal(0, 60, (nq, nt))
     inc_noise[:, YEARS == ANNEE_REVENUS] = 0
-    qinc = np.round((qua["revenu2011"].to_numpy()[:, None] * (1 + 0.013 * (yy - ANNEE_REVENUS)) + inc_noise), -1)
+    qinc = np.round(
+        (qua["revenu2011"].to_numpy()[:, None] * (1 + 0.013 * (yy - ANNEE_REVENUS)) + inc_noise), -1
+    )
     poor = np.clip((13500 - qua["revenu2011"].to_numpy()) / 4500, 0, 1)[:, None]
     traite = qua["traite"].to_numpy()[:, None].astype(float)
     post = (yy >= ANNEE_TRAITEMENT).astype(float)
@@ -713,7 +752,9 @@ def _indicators(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame) 
 
     # Communes: quartiers plus the rest of the commune (better off).
     ncom = len(com)
-    cpop = np.round(com["population"].to_numpy()[:, None] * (1 + rng.uniform(-0.004, 0.008, (ncom, 1)) * (yy - 2011)))
+    cpop = np.round(
+        com["population"].to_numpy()[:, None] * (1 + rng.uniform(-0.004, 0.008, (ncom, 1)) * (yy - 2011))
+    )
     cidx = pd.Index(com["code_commune"]).get_indexer(qua["code_commune"])
     onehot = np.zeros((ncom, nq))
     onehot[cidx, np.arange(nq)] = 1.0
@@ -734,8 +775,10 @@ def _indicators(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame) 
         rden = np.round(rest * share)
         cden[k] = rden + onehot @ qden[k]
         cnum[k] = np.round(rate / per * rden) + onehot @ qnum[k]
-    rest_inc = com["revenu_median_uu"].to_numpy()[:, None] * rng.uniform(0.97, 1.08, (ncom, 1)) * (
-        1 + 0.013 * (yy - 2011)
+    rest_inc = (
+        com["revenu_median_uu"].to_numpy()[:, None]
+        * rng.uniform(0.97, 1.08, (ncom, 1))
+        * (1 + 0.013 * (yy - 2011))
     )
     cinc = np.round((rest * rest_inc + onehot @ (qpop * qinc)) / cpop, -1)
     cde = np.round(rest * 0.07 * (1 + gamma_ch / 20)) + onehot @ qde
@@ -778,7 +821,11 @@ def _indicators(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame) 
 
     # Aggregates above the commune: sums of numerators and denominators.
     levels = [("commune", com["code_commune"].to_numpy(), np.eye(ncom))]
-    for niveau, col in (("epci", "code_epci"), ("departement", "code_departement"), ("region", "code_region")):
+    for niveau, col in (
+        ("epci", "code_epci"),
+        ("departement", "code_departement"),
+        ("region", "code_region"),
+    ):
         codes = np.array(sorted(com[col].unique()))
         agg = (com[col].to_numpy()[None, :] == codes[:, None]).astype(float)
         levels.append((niveau, codes, agg))
@@ -831,14 +878,18 @@ def _parcours(rng: np.random.Generator, qua: pd.DataFrame, ay: pd.DataFrame, n_m
     ep["niveau_sortie"] = np.minimum(ep["niveau_entree"] + gain, 4).astype(float)
     ep.loc[en_cours, "niveau_sortie"] = np.nan
     motifs = np.array(schema.MOTIFS_SORTIE)
-    ep["motif_sortie"] = pd.Series(motifs[rng.choice(6, m, p=[0.4, 0.15, 0.15, 0.12, 0.1, 0.08])]).where(~en_cours)
+    ep["motif_sortie"] = pd.Series(motifs[rng.choice(6, m, p=[0.4, 0.15, 0.15, 0.12, 0.1, 0.08])]).where(
+        ~en_cours
+    )
     # Link to an action of the commune with the same dispositif active that year, when there is one.
     ep["annee"] = ep["date_entree"].dt.year
     ep["code_commune"] = ep["code_quartier"].map(qua.set_index("code_quartier")["code_commune"])
     link = (
         ay[ay["statut"] != "non pourvue"]
         .sort_values("id_action")
-        .drop_duplicates(["code_commune", "dispositif", "annee"])[["code_commune", "dispositif", "annee", "id_action"]]
+        .drop_duplicates(["code_commune", "dispositif", "annee"])[
+            ["code_commune", "dispositif", "annee", "id_action"]
+        ]
     )
     ep = ep.merge(link, on=["code_commune", "dispositif", "annee"], how="left")
     ep["id_personne"] = [f"P{i + 1:06d}" for i in ep["p"]]
@@ -850,7 +901,7 @@ def _gup(rng: np.random.Generator, qua: pd.DataFrame, scale: str) -> tuple[pd.Da
     qs = qua[qua["signataire"] & ~qua["sans_donnees"]].reset_index(drop=True)
     cats = np.array(schema.CATEGORIES_GUP)
     rates = np.array([4.0, 1.5, 2.0, 1.5, 2.5, 1.0])
-    nq, nc, nt = len(qs), len(cats), len(YEARS)
+    nt = len(YEARS)
     lam = qs["pop2011"].to_numpy()[:, None, None] / 1000 * rates[None, :, None] * np.ones((1, 1, nt // 2))
     half = rng.poisson(lam)
     # Palindromic series: the Poisson slope on year is exactly zero (stable) for unplanted cells.
@@ -866,7 +917,9 @@ def _gup(rng: np.random.Generator, qua: pd.DataFrame, scale: str) -> tuple[pd.Da
         for qi, ci, series, tend in ((q_up, 4, hausse, "hausse"), (q_dn, 0, baisse, "baisse")):
             if len(qi):
                 counts[qi[0], ci, :] = series
-                planted.append({"code_quartier": qs.loc[qi[0], "code_quartier"], "categorie": cats[ci], "tendance": tend})
+                planted.append(
+                    {"code_quartier": qs.loc[qi[0], "code_quartier"], "categorie": cats[ci], "tendance": tend}
+                )
         if scale == "region":
             break
     qq, cc, tt = np.nonzero(counts >= 0)
@@ -909,13 +962,17 @@ def _instances(rng: np.random.Generator, com: pd.DataFrame) -> pd.DataFrame:
             "rencontre individuelle de soutien": rng.integers(2, 5, len(years)),
         }
         for typ, counts in per_type.items():
-            frames.append(pd.DataFrame({"code_commune": code, "type": typ, "annee": np.repeat(years, counts)}))
+            frames.append(
+                pd.DataFrame({"code_commune": code, "type": typ, "annee": np.repeat(years, counts)})
+            )
     ins = pd.concat(frames, ignore_index=True)
     m = len(ins)
     ins["date"] = _dates(ins["annee"].to_numpy(), rng.integers(0, 350, m))
     inst = np.array(schema.INSTITUTIONS)
     present = rng.random((m, len(inst))) < 0.35
-    present[:, 0] = present[:, 0] | (ins["type"].isin(["comité de pilotage", "réunion de consignes"]).to_numpy())
+    present[:, 0] = present[:, 0] | (
+        ins["type"].isin(["comité de pilotage", "réunion de consignes"]).to_numpy()
+    )
     present[:, 3] = True  # the commune is always there
     ins["institutions"] = [";".join(inst[p]) for p in present]
     ins["participants"] = rng.integers(4, 35, m)
@@ -965,7 +1022,9 @@ def _bilans(rng: np.random.Generator, ay: pd.DataFrame, under: list) -> pd.DataF
         th, tx = opts[k % len(opts)]
         themes.append(th)
         textes.append(tx)
-    out = pd.DataFrame({"id_action": b["id_action"], "annee": b["annee"], "categorie": c, "theme": themes, "texte": textes})
+    out = pd.DataFrame(
+        {"id_action": b["id_action"], "annee": b["annee"], "categorie": c, "theme": themes, "texte": textes}
+    )
     out["id_bilan"] = [f"B{i + 1:05d}" for i in range(n)]
     return out
 
@@ -974,8 +1033,22 @@ def _equipements(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame)
     years = np.arange(2007, 2015)
     terr = pd.concat(
         [
-            pd.DataFrame({"niveau": "commune", "code_territoire": com["code_commune"], "pop": com["population"], "q": 1.0}),
-            pd.DataFrame({"niveau": "quartier", "code_territoire": qua["code_quartier"], "pop": qua["pop2011"], "q": 0.0}),
+            pd.DataFrame(
+                {
+                    "niveau": "commune",
+                    "code_territoire": com["code_commune"],
+                    "pop": com["population"],
+                    "q": 1.0,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "niveau": "quartier",
+                    "code_territoire": qua["code_quartier"],
+                    "pop": qua["pop2011"],
+                    "q": 0.0,
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -1010,7 +1083,9 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
         .sum()
         .rename("sp")
     )
-    base = dct[dct["annee"].isin([2005, 2006])].groupby(["code_territoire", "domaine"])["dc"].mean().rename("b")
+    base = (
+        dct[dct["annee"].isin([2005, 2006])].groupby(["code_territoire", "domaine"])["dc"].mean().rename("b")
+    )
     dct = dct.join(base, on=["code_territoire", "domaine"])
     dct = dct[dct["annee"] >= ANNEE_DEBUT_CUCS].sort_values(["code_territoire", "domaine", "annee"])
     dct["ratio"] = dct["dc"] / dct["b"]
@@ -1045,7 +1120,9 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
     qpop = qpop.set_index(["code_territoire", "annee"])["valeur"]
     assoc_ops = t["operateurs"].loc[t["operateurs"]["statut_juridique"] == "association", "id_operateur"]
     fq = fa.merge(act[["id_action", "annee", "code_quartier", "id_operateur"]], on=["id_action", "annee"])
-    fq = fq[(fq["type_credit"] == "specifique") & fq["id_operateur"].isin(assoc_ops) & (fq["code_quartier"] != "")]
+    fq = fq[
+        (fq["type_credit"] == "specifique") & fq["id_operateur"].isin(assoc_ops) & (fq["code_quartier"] != "")
+    ]
     inten = fq.groupby(["code_quartier", "annee"])["montant_accorde"].sum()
     qua = t["quartiers"]
     grid = pd.MultiIndex.from_product([qua["code_quartier"], YEARS], names=["code_quartier", "annee"])
@@ -1070,13 +1147,21 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
         dmat.loc[dmat.index.isin(treated), dmat.columns >= ANNEE_TRAITEMENT] = 1.0
 
         def dd(m):
-            return m - m.mean(axis=1).to_numpy()[:, None] - m.mean(axis=0).to_numpy()[None, :] + m.to_numpy().mean()
+            return (
+                m
+                - m.mean(axis=1).to_numpy()[:, None]
+                - m.mean(axis=0).to_numpy()[None, :]
+                + m.to_numpy().mean()
+            )
 
         yd, xd = dd(y).to_numpy().ravel(), dd(dmat).to_numpy().ravel()
         est[name] = float((xd @ yd) / (xd @ xd))
     assert abs(est["taux_chomage"] - EFFET_CHOMAGE) < 0.1, est
     assert abs(est["taux_pauvrete"]) < 0.1, est
-    out["did"] = [{"indicateur": "taux_chomage", "effet": EFFET_CHOMAGE}, {"indicateur": "taux_pauvrete", "effet": 0.0}]
+    out["did"] = [
+        {"indicateur": "taux_chomage", "effet": EFFET_CHOMAGE},
+        {"indicateur": "taux_pauvrete", "effet": 0.0},
+    ]
 
     # QPV 2014 eligibility.
     q11 = ind[(ind["niveau"] == "quartier") & (ind["annee"] == ANNEE_REVENUS)]
@@ -1110,7 +1195,12 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
 
     # Steering model.
     ins = t["instances"]
-    coll = ins["type"].isin(["réunion collective de travail", "groupe thématique"]).groupby(ins["code_commune"]).sum()
+    coll = (
+        ins["type"]
+        .isin(["réunion collective de travail", "groupe thématique"])
+        .groupby(ins["code_commune"])
+        .sum()
+    )
     cons = (ins["type"] == "réunion de consignes").groupby(ins["code_commune"]).sum()
     share_p = coll / (coll + cons)
     first = act.groupby(["code_commune", "id_action"])["annee"].min().reset_index()
@@ -1136,7 +1226,9 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
     with_sp = fs.loc[fs["type_credit"] == "specifique", ["id_action", "annee"]].drop_duplicates()
     fs = fs.merge(with_sp, on=["id_action", "annee"])
     by = fs.groupby(["structure_pilotage", "type_credit"])["montant_accorde"].sum().unstack()
-    out["effet_levier"] = {s: round(float(by.loc[s, "droit_commun"] / by.loc[s, "specifique"]), 2) for s in sorted(by.index)}
+    out["effet_levier"] = {
+        s: round(float(by.loc[s, "droit_commun"] / by.loc[s, "specifique"]), 2) for s in sorted(by.index)
+    }
 
     # GUP trends (Poisson regression) — exhaustive check only at the regional scale.
     if scale == "region":
@@ -1162,7 +1254,9 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
             slope, p = fit.params[1], fit.pvalues[1]
             change = np.exp(slope * (len(YEARS) - 1)) - 1
             if p < 0.05 and abs(change) >= 0.2:
-                found.append({"code_quartier": q, "categorie": c, "tendance": "hausse" if slope > 0 else "baisse"})
+                found.append(
+                    {"code_quartier": q, "categorie": c, "tendance": "hausse" if slope > 0 else "baisse"}
+                )
         out["gup_tendance"] = found
     return out
 
@@ -1292,8 +1386,15 @@ def build(scale: str = "region", seed: int = 2007) -> tuple[dict[str, pd.DataFra
     assert truth["actions_non_pourvues"] == {c: int(v) for c, v in sig["non_pourvues"].items()}
     for c, m in truth["modele_pilotage"].items():
         part, adapt = sig.loc[c, "participatif"], sig.loc[c, "adaptable"]
-        exp_p = "indetermine" if part is None or sig.loc[c, "sans_donnees"] else ("participatif" if part else "descendant")
-        assert m == {"axe_descendant_participatif": exp_p, "axe_fige_adaptable": "adaptable" if adapt else "fige"}, c
+        exp_p = (
+            "indetermine"
+            if part is None or sig.loc[c, "sans_donnees"]
+            else ("participatif" if part else "descendant")
+        )
+        assert m == {
+            "axe_descendant_participatif": exp_p,
+            "axe_fige_adaptable": "adaptable" if adapt else "fige",
+        }, c
     for s, target in STRUCTURE_LEVIER.items():
         assert abs(truth["effet_levier"][s] - target) < 0.15, truth["effet_levier"]
     if "gup_tendance" in truth:
@@ -1318,3 +1419,132 @@ def generate(out_dir: Path, scale: str = "region", seed: int = 2007) -> dict:
     truth_text = json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     (out_dir / "truth.json").write_bytes(truth_text.encode("utf-8"))
     return truth
+
+
+# --- data README ----------------------------------------------------------------------------
+
+_KIND_FR = {
+    "code": "code (texte)",
+    "text": "texte",
+    "int": "entier",
+    "float": "nombre",
+    "bool": "oui/non",
+    "date": "date AAAA-MM-JJ",
+    "year": "année",
+    "category": "modalité",
+    "list": "liste (séparateur ;)",
+}
+
+
+def data_readme() -> str:
+    """The French data README (data/README.md), with column tables built from `schema.TABLES`."""
+    lines = [
+        "# Données de démonstration",
+        "",
+        "**Les données de `data/demo/` sont entièrement synthétiques et fictives.** Elles sont produites",
+        "par le générateur du projet (`cucs demo`, module `cucs_analysis/demo.py`, graine fixe : mêmes",
+        "octets à chaque exécution). Communes, quartiers, EPCI, opérateurs, actions, personnes et ménages",
+        "n'existent pas : les noms sont inventés et les codes utilisent le département `20`, inutilisé",
+        "depuis 1976, pour ne jamais se confondre avec une commune réelle. Aucune conclusion ne peut en",
+        "être tirée sur un territoire réel ; elles servent à montrer et à tester les analyses.",
+        "",
+        "La région fictive compte 12 communes (`20001` à `20012`), dont 8 signataires d'un CUCS, 3 EPCI,",
+        "30 quartiers (catégories CUCS 1, 2 et 3, et 7 quartiers de veille servant de comparaison) et",
+        "couvre les années 2005 à 2014. La commune `20008` n'a volontairement ni parcours, ni enquêtes,",
+        "ni signalements GUP, ni réunions d'instances : ses carnets doivent indiquer « données non",
+        "disponibles ».",
+        "",
+        "Pour régénérer : `cucs demo --out data/demo` (ou, en Python,",
+        '`cucs_analysis.demo.generate(Path("data/demo"))`). L\'option `--scale national` produit une',
+        "version d'environ 900 communes et 1 500 quartiers pour les essais de performance (non versionnée).",
+        "",
+        "## Conventions des fichiers CSV",
+        "",
+        "- encodage UTF-8 sans BOM, séparateur `,`, séparateur décimal `.`, fins de ligne `\\n`, une ligne",
+        "  d'en-tête ;",
+        "- booléens écrits `oui` / `non` ; dates au format ISO `AAAA-MM-JJ` ; cellule vide = valeur",
+        "  manquante ;",
+        "- les codes (commune, EPCI, quartier, opérateur…) sont des chaînes : `20001` doit être lu comme",
+        "  du texte, jamais comme un nombre ;",
+        "- les lignes sont triées selon la clé de chaque table ;",
+        "- taux : `valeur = 100 × numerateur / denominateur` arrondi au dixième (`1000 ×` pour les",
+        "  indicateurs en ‰) ; une cellule couverte par le secret statistique a `secret = oui` et",
+        "  `valeur`, `numerateur`, `denominateur` vides.",
+        "",
+        "## Fichiers",
+        "",
+        "| fichier | contenu |",
+        "|---|---|",
+    ]
+    for name, table in schema.TABLES.items():
+        opt = " Table facultative." if table.optional else ""
+        lines.append(f"| `{name}.csv` | {table.description}{opt} |")
+    lines += [
+        "| `quartiers.geojson` | Contours des quartiers (Lambert-93, EPSG:2154, coordonnées au mètre) ; "
+        "propriétés `code_quartier`, `nom`. |",
+        "| `communes.geojson` | Contours des communes (Lambert-93, EPSG:2154) ; propriétés `code_commune`, `nom`. |",
+        f"| `{schema.METADATA_FILE}` | Description du jeu : `nom`, `annee_debut`, `annee_fin`, `synthetique`, "
+        "`revenu_median_national` (19 000 €), `annee_revenus_qpv` (2011), `description`. |",
+        "| `truth.json` | Les « vérités plantées » par le générateur (voir plus bas). |",
+        "",
+        "## Colonnes",
+        "",
+    ]
+    for name, table in schema.TABLES.items():
+        key = ", ".join(f"`{k}`" for k in table.key)
+        lines += [f"### `{name}.csv`", "", f"{table.description} Clé : {key}.", ""]
+        lines += [
+            "| colonne | type | obligatoire | vide permis | description | valeurs permises |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in table.columns:
+            allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
+            if c.pattern:
+                allowed = "motif `{}`".format(c.pattern.replace("|", "\\|"))  # keep the Markdown table intact
+            elif c.minimum is not None or c.maximum is not None:
+                lo = "" if c.minimum is None else f"≥ {c.minimum:g}"
+                hi = "" if c.maximum is None else f"≤ {c.maximum:g}"
+                allowed = " et ".join(x for x in (lo, hi) if x)
+            lines.append(
+                f"| `{c.name}` | {_KIND_FR.get(c.kind, c.kind)} | {'oui' if c.required else 'non'} | "
+                f"{'oui' if c.nullable else 'non'} | {c.description} | {allowed} |"
+            )
+        lines.append("")
+    lines += [
+        "Indicateurs du catalogue (`catalogue_indicateurs.csv`) : "
+        + ", ".join(f"`{c['indicateur']}`" for c in schema.CATALOGUE_INDICATEURS)
+        + ". Ils sont fournis pour chaque niveau (quartier, commune, EPCI, département, région) et chaque "
+        "année, sauf `potentiel_fiscal_hab`, communal seulement. Les moyens de droit commun "
+        "(`droit_commun.csv`) sont en crédits (`mesure = credits`, unité €) et, pour certains, en postes "
+        "(`mesure = postes`, unité ETP).",
+        "",
+        "## `truth.json` : les vérités plantées",
+        "",
+        "Le générateur fabrique les données de façon à ce que certaines réponses soient connues d'avance,",
+        "selon les règles de `docs/rules.md`, avec des marges nettes. Il recalcule chacune depuis les",
+        "tables produites et refuse d'écrire si le résultat diffère. Les tests vérifient que les analyses",
+        "les retrouvent ; **les analyses ne lisent jamais ce fichier.** Clés :",
+        "",
+        "- `substitution` : pour chaque commune signataire × domaine, le type de relation entre droit",
+        "  commun et crédits spécifiques (`complementarite`, `substitution_temporaire`,",
+        "  `substitution_durable`) ;",
+        "- `did` : l'effet planté des crédits spécifiques aux associations dans les quartiers financés",
+        "  (catégories 1 et 2 des communes signataires, à partir de 2009) : −2,0 points sur",
+        "  `taux_chomage`, aucun effet sur `taux_pauvrete` ;",
+        "- `eligibles_qpv2014` : les quartiers éligibles selon la règle de revenu QPV 2014 (revenus 2011),",
+        "  dont un quartier pauvre de moins de 1 000 habitants et un quartier pauvre d'une unité urbaine",
+        "  de moins de 10 000 habitants, tous deux non éligibles ;",
+        "- `menages_multi_dispositifs` : le nombre de ménages suivis par au moins deux dispositifs ;",
+        "- `operateurs_sous_performants` : les opérateurs dont le taux de réalisation est d'environ 0,45",
+        "  (les autres dépassent 0,85) ;",
+        "- `actions_non_pourvues` : par commune signataire, le nombre d'actions prioritaires jamais",
+        "  réalisées faute d'opérateur ;",
+        "- `modele_pilotage` : par commune signataire, `descendant` ou `participatif` et `fige` ou",
+        "  `adaptable` (`indetermine` quand les réunions manquent, comme pour `20008`) ;",
+        "- `effet_levier` : par structure de pilotage, les cofinancements de droit commun par euro de",
+        "  crédits spécifiques (GIP ≈ 1,8 ; service intercommunal ≈ 1,4 ; service municipal ≈ 1,0) ;",
+        "- `gup_tendance` : un couple quartier × catégorie de signalements en forte hausse et un en forte",
+        "  baisse (les autres séries sont stables).",
+        "",
+    ]
+    return "\n".join(lines)

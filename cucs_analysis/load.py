@@ -135,7 +135,9 @@ def sniff_separator(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _frame_from_rows(rows: list[list[str]], fichier: str, first_line: int = 1) -> tuple[pd.DataFrame, list[Problem]]:
+def _frame_from_rows(
+    rows: list[list[str]], fichier: str, first_line: int = 1
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Header + rows of strings → frame indexed by line number; bad field counts become problems."""
     problems: list[Problem] = []
     header = [h.strip().lstrip("\ufeff") for h in rows[0]]
@@ -158,7 +160,9 @@ def _frame_from_rows(rows: list[list[str]], fichier: str, first_line: int = 1) -
         )
     keep = ~(bad | blank)
     kept = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
-    df = pd.DataFrame(kept, columns=header, dtype="str") if kept else pd.DataFrame(columns=header, dtype="str")
+    df = (
+        pd.DataFrame(kept, columns=header, dtype="str") if kept else pd.DataFrame(columns=header, dtype="str")
+    )
     df.index = pd.Index(lines[keep], name="ligne")
     # Spreadsheet exports pad cells with spaces; codes must compare exactly.
     df = df.apply(lambda s: s.str.strip()) if len(df.columns) else df
@@ -191,7 +195,9 @@ def read_raw_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as exc:
-        return None, [Problem(fichier, None, None, None, "fichier illisible", f"lecture CSV impossible : {exc}")]
+        return None, [
+            Problem(fichier, None, None, None, "fichier illisible", f"lecture CSV impossible : {exc}")
+        ]
     # Leading blank lines are skipped but still counted for line numbers.
     lead = next((i for i, r in enumerate(rows) if r and any(c.strip() for c in r)), None)
     if lead is None:
@@ -207,10 +213,19 @@ def read_raw_xlsx(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFr
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds on corrupt files
         return None, [
-            Problem(fichier, None, None, None, "fichier illisible", f"classeur Excel illisible ({type(exc).__name__})")
+            Problem(
+                fichier,
+                None,
+                None,
+                None,
+                "fichier illisible",
+                f"classeur Excel illisible ({type(exc).__name__})",
+            )
         ]
     if not sheets:
-        return None, [Problem(fichier, None, None, None, "feuille vide", "le classeur ne contient aucune feuille")]
+        return None, [
+            Problem(fichier, None, None, None, "feuille vide", "le classeur ne contient aucune feuille")
+        ]
     name = sheet if sheet in sheets else next(iter(sheets))
     df = sheets[name].fillna("")
     rows = df.astype(str).values.tolist()
@@ -243,7 +258,14 @@ def read_raw_parquet(path: str | Path) -> tuple[pd.DataFrame | None, list[Proble
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow errors vary with the damage
         return None, [
-            Problem(path.name, None, None, None, "fichier illisible", f"fichier Parquet illisible ({type(exc).__name__})")
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                "fichier illisible",
+                f"fichier Parquet illisible ({type(exc).__name__})",
+            )
         ]
     out = {}
     for col in df.columns:
@@ -351,7 +373,9 @@ def coerce_table(raw: pd.DataFrame, table: schema.Table, fichier: str) -> tuple[
     cols = list(raw.columns)
     dup = pd.Index(cols)[pd.Index(cols).duplicated()].unique()
     for c in dup:
-        problems.append(Problem(fichier, 1, c, None, "colonne en double", "cette colonne apparaît plusieurs fois"))
+        problems.append(
+            Problem(fichier, 1, c, None, "colonne en double", "cette colonne apparaît plusieurs fois")
+        )
     raw = raw.loc[:, ~pd.Index(cols).duplicated()]
     expected = set(table.column_names)
     for c in table.columns:
@@ -371,7 +395,14 @@ def coerce_table(raw: pd.DataFrame, table: schema.Table, fichier: str) -> tuple[
             close = difflib.get_close_matches(str(c).lower(), sorted(expected), n=1, cutoff=0.75)
             hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
             problems.append(
-                Problem(fichier, 1, str(c), None, "colonne inconnue", f"colonne inconnue dans la table {table.name}{hint}")
+                Problem(
+                    fichier,
+                    1,
+                    str(c),
+                    None,
+                    "colonne inconnue",
+                    f"colonne inconnue dans la table {table.name}{hint}",
+                )
             )
     out: dict[str, pd.Series] = {}
     secrets: dict[str, pd.Series] = {}
@@ -404,7 +435,9 @@ def read_raw(path: str | Path, table_name: str | None = None) -> tuple[pd.DataFr
     if ext == ".parquet":
         return read_raw_parquet(path)
     return None, [
-        Problem(Path(path).name, None, None, None, "fichier illisible", f"format non pris en charge : « {ext} »")
+        Problem(
+            Path(path).name, None, None, None, "fichier illisible", f"format non pris en charge : « {ext} »"
+        )
     ]
 
 
@@ -449,7 +482,14 @@ def read_geometry(path: str | Path, code_column: str | None = None):
             gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # GDAL errors come in many types
         return None, [
-            Problem(path.name, None, None, None, "fichier illisible", f"couche géographique illisible ({type(exc).__name__})")
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                "fichier illisible",
+                f"couche géographique illisible ({type(exc).__name__})",
+            )
         ]
     if code_column and code_column in gdf.columns:
         s = gdf[code_column]
@@ -469,11 +509,20 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return schema.DatasetMetadata(), [
-            Problem(fichier, None, None, None, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})")
+            Problem(
+                fichier, None, None, None, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})"
+            )
         ]
     if not isinstance(data, dict):
         return schema.DatasetMetadata(), [
-            Problem(fichier, None, None, None, "métadonnées", "le fichier doit contenir des paires « clé: valeur »")
+            Problem(
+                fichier,
+                None,
+                None,
+                None,
+                "métadonnées",
+                "le fichier doit contenir des paires « clé: valeur »",
+            )
         ]
     known = {f.name: f for f in fields(schema.DatasetMetadata) if f.name != "extra"}
     kwargs, extra, problems = {}, {}, []
@@ -531,11 +580,17 @@ class DataFiles:
 def find_files(data_dir: str | Path) -> DataFiles:
     """Find the table, geometry and metadata files of `data_dir` (names as in schema.TABLES)."""
     d = Path(data_dir)
-    tables = {n: [d / f"{n}{e}" for e in TABLE_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in schema.TABLES}
-    geoms = {n: [d / f"{n}{e}" for e in GEOMETRY_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in GEOMETRY_LAYERS}
+    tables = {
+        n: [d / f"{n}{e}" for e in TABLE_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in schema.TABLES
+    }
+    geoms = {
+        n: [d / f"{n}{e}" for e in GEOMETRY_EXTENSIONS if (d / f"{n}{e}").is_file()] for n in GEOMETRY_LAYERS
+    }
     meta = d / schema.METADATA_FILE
     return DataFiles(
-        {k: v for k, v in tables.items() if v}, {k: v for k, v in geoms.items() if v}, meta if meta.is_file() else None
+        {k: v for k, v in tables.items() if v},
+        {k: v for k, v in geoms.items() if v},
+        meta if meta.is_file() else None,
     )
 
 
@@ -708,7 +763,9 @@ def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
 
     geo = ds.geometries.get(layer)
     if geo is None or code not in geo.columns:
-        return gpd.GeoDataFrame(df.copy(), geometry=gpd.GeoSeries([None] * len(df), index=df.index, crs="EPSG:2154"))
+        return gpd.GeoDataFrame(
+            df.copy(), geometry=gpd.GeoSeries([None] * len(df), index=df.index, crs="EPSG:2154")
+        )
     g = geo[[code, geo.geometry.name]].drop_duplicates(code)
     if g.geometry.name != "geometry":
         g = g.rename_geometry("geometry")
@@ -776,7 +833,10 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
         | ((dc["niveau"] == "quartier") & dc["code_territoire"].isin(own_q)),
     )
     op = t["operateurs"]
-    operateurs = _pick(op, op["id_operateur"].isin(set(actions["id_operateur"].dropna())) | (op["code_commune"] == code_commune))
+    operateurs = _pick(
+        op,
+        op["id_operateur"].isin(set(actions["id_operateur"].dropna())) | (op["code_commune"] == code_commune),
+    )
     instances = _pick(t["instances"], t["instances"]["code_commune"] == code_commune)
     parcours = _pick(t["parcours"], t["parcours"]["code_quartier"].isin(own_q))
     enquetes = _pick(t["enquetes"], t["enquetes"]["code_quartier"].isin(own_q | comp_q))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,12 @@ PATTERN_LABELS = {
     "lettres majuscules (ex. « QP075001 »)",
     schema.PATTERN_TERRITOIRE: "le code territoire doit faire 2 à 9 chiffres ou lettres majuscules",
 }
-RULE_NAMES = {"allowed": "valeurs admises", "pattern": "forme du code", "minimum": "minimum", "maximum": "maximum"}
+RULE_NAMES = {
+    "allowed": "valeurs admises",
+    "pattern": "forme du code",
+    "minimum": "minimum",
+    "maximum": "maximum",
+}
 
 
 @dataclass
@@ -66,7 +71,7 @@ class Inspection:
 # --- pandera schemas --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def pandera_schema(table_name: str) -> pa.DataFrameSchema:
     """The value rules of a table as a pandera schema (applied to coerced frames).
 
@@ -128,7 +133,9 @@ def _pattern_messages(col: schema.Column) -> callable:
     return messages
 
 
-def check_values(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str) -> list[Problem]:
+def check_values(
+    df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str
+) -> list[Problem]:
     """Allowed values, code shapes and bounds (pandera), missing values and list elements."""
     problems: list[Problem] = []
     lines = df.index
@@ -158,12 +165,20 @@ def check_values(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table
         # A column missing from the header is reported once, not once per row.
         if not col.nullable and (raw is None or col.name in raw.columns):
             # A cell that was not empty but is missing now failed coercion: already reported.
-            was_empty = shown[col.name].isna() | (shown[col.name] == "") if col.name in shown.columns else s.isna()
+            was_empty = (
+                shown[col.name].isna() | (shown[col.name] == "") if col.name in shown.columns else s.isna()
+            )
             mask = s.isna() & was_empty
             if col.name in flat.columns and f"{col.name}_secret" in flat.columns:
                 mask &= ~flat[f"{col.name}_secret"].fillna(False).astype(bool)
             problems += problems_from_mask(
-                fichier, lines, mask, col.name, None, "valeur obligatoire", f"cellule vide : {col.description.lower()} est obligatoire"
+                fichier,
+                lines,
+                mask,
+                col.name,
+                None,
+                "valeur obligatoire",
+                f"cellule vide : {col.description.lower()} est obligatoire",
             )
         if col.kind == "list" and col.allowed is not None:
             parts = s.str.split(";").explode().str.strip()
@@ -184,7 +199,11 @@ def check_values(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table
 
 
 def check_period(
-    df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str, meta: schema.DatasetMetadata
+    df: pd.DataFrame,
+    raw: pd.DataFrame | None,
+    table: schema.Table,
+    fichier: str,
+    meta: schema.DatasetMetadata,
 ) -> list[Problem]:
     """Years within [annee_debut, annee_fin]; dates within a year either side of the period."""
     problems: list[Problem] = []
@@ -208,7 +227,18 @@ def check_period(
     return problems
 
 
-def check_keys(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str) -> list[Problem]:
+def _join_columns(frame: pd.DataFrame) -> pd.Series:
+    """Values of several columns shown as one ("A001 / 2010"), vectorised."""
+    cols = [frame[c].astype("str").fillna("") for c in frame.columns]
+    out = cols[0]
+    for c in cols[1:]:
+        out = out + " / " + c
+    return out
+
+
+def check_keys(
+    df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, fichier: str
+) -> list[Problem]:
     """Duplicate keys, naming the line that first had the key."""
     key = [k for k in table.key if k in df.columns]
     if len(key) != len(table.key) or df.empty:
@@ -219,7 +249,7 @@ def check_keys(df: pd.DataFrame, raw: pd.DataFrame | None, table: schema.Table, 
         return []
     line = pd.Series(df.index, index=df.index)
     first_line = line.groupby([df[k] for k in key], dropna=False).transform("min")
-    shown = frame.astype("str").fillna("").agg(" / ".join, axis=1) if len(key) > 1 else frame[key[0]]
+    shown = _join_columns(frame)
     cols = ", ".join(key)
     msg = "clé en double : " + (f"les colonnes ({cols}) ont" if len(key) > 1 else f"la colonne {cols} a")
     messages = msg + " déjà cette valeur à la ligne " + first_line.astype(str)
@@ -238,7 +268,9 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
             # An empty target (unreadable or header-only file) is reported once, on that file.
             if target is None or ref.target not in fichiers or target.empty:
                 continue
-            if not all(c in df.columns for c in ref.columns) or not all(c in target.columns for c in ref.target_columns):
+            if not all(c in df.columns for c in ref.columns) or not all(
+                c in target.columns for c in ref.target_columns
+            ):
                 continue
             src = df[list(ref.columns)]
             scope = src.notna().all(axis=1)
@@ -250,10 +282,12 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
                 shown = src.iloc[:, 0]
             else:
                 known = pd.Series(
-                    pd.MultiIndex.from_frame(src.astype("str")).isin(pd.MultiIndex.from_frame(tgt.astype("str"))),
+                    pd.MultiIndex.from_frame(src.astype("str")).isin(
+                        pd.MultiIndex.from_frame(tgt.astype("str"))
+                    ),
                     index=src.index,
                 )
-                shown = src.astype("str").agg(" / ".join, axis=1)
+                shown = _join_columns(src)
             mask = (scope & ~known).to_numpy()
             where = f" (niveau « {ref.when[1]} »)" if ref.when else ""
             msg = (
@@ -266,12 +300,21 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
     return problems
 
 
-def check_geometry(gdf, layer: str, table_df: pd.DataFrame | None, fichier: str, table_file: str | None) -> list[Problem]:
+def check_geometry(
+    gdf, layer: str, table_df: pd.DataFrame | None, fichier: str, table_file: str | None
+) -> list[Problem]:
     """The geometry layer's codes must exist in the table (and be unique)."""
     code = GEOMETRY_LAYERS[layer]
     if code not in gdf.columns:
         return [
-            Problem(fichier, None, code, None, "géométrie", f"la couche n'a pas de colonne « {code} » pour la relier à la table")
+            Problem(
+                fichier,
+                None,
+                code,
+                None,
+                "géométrie",
+                f"la couche n'a pas de colonne « {code} » pour la relier à la table",
+            )
         ]
     features = pd.Index(np.arange(1, len(gdf) + 1))
     codes = gdf[code].reset_index(drop=True)
@@ -281,10 +324,14 @@ def check_geometry(gdf, layer: str, table_df: pd.DataFrame | None, fichier: str,
         fichier, nolines, codes.isna().to_numpy(), code, None, "géométrie", where + "entité sans code"
     )
     dup = (codes.duplicated(keep="first") & codes.notna()).to_numpy()
-    problems += problems_from_mask(fichier, nolines, dup, code, codes, "géométrie", where + "code en double dans la couche")
+    problems += problems_from_mask(
+        fichier, nolines, dup, code, codes, "géométrie", where + "code en double dans la couche"
+    )
     if table_df is not None and table_file is not None and code in table_df.columns:
         unknown = (codes.notna() & ~codes.isin(set(table_df[code].dropna()))).to_numpy()
-        msgs = pd.Series([f"entité n° {k} de la couche : ce code est absent de {table_file}" for k in features])
+        msgs = pd.Series(
+            [f"entité n° {k} de la couche : ce code est absent de {table_file}" for k in features]
+        )
         problems += problems_from_mask(
             fichier, pd.Index([None] * len(gdf)), unknown, code, codes, "géométrie", msgs
         )
@@ -383,7 +430,9 @@ def validate_dir(data_dir: str | Path) -> list[Problem]:
     """Every problem of a data directory (empty list: valid). Reads only; writes nothing."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        return [Problem(str(data_dir), None, None, None, "dossier absent", "le dossier de données n'existe pas")]
+        return [
+            Problem(str(data_dir), None, None, None, "dossier absent", "le dossier de données n'existe pas")
+        ]
     return inspect_dir(data_dir).problems
 
 

@@ -191,7 +191,9 @@ def test_load_dataset_raises_with_every_problem(tmp_path):
 def test_positive_cases_load(case, tmp_path):
     ds = load_dataset(overlay(case, tmp_path))
     assert ds.tables["communes"]["code_commune"].tolist() == ["20001", "20002", "02003"]
-    assert ds.tables["financements"]["montant_accorde"].sum() == pytest.approx(51000.25 if "virgule" in case else 51000)
+    assert ds.tables["financements"]["montant_accorde"].sum() == pytest.approx(
+        51000.25 if "virgule" in case else 51000
+    )
 
 
 def test_fingerprint_depends_on_bytes(tmp_path):

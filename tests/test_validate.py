@@ -124,7 +124,9 @@ def test_problem_str_is_french_and_complete():
 
 
 def test_data_error_lists_problems_and_count():
-    err = DataError([Problem("a.csv", 2, "x", "1", "type", "m1"), Problem("b.csv", 3, "y", "2", "type", "m2")])
+    err = DataError(
+        [Problem("a.csv", 2, "x", "1", "type", "m1"), Problem("b.csv", 3, "y", "2", "type", "m2")]
+    )
     text = str(err)
     assert text.startswith("2 problèmes dans les données")
     assert "a.csv, ligne 2" in text and "b.csv, ligne 3" in text
@@ -174,7 +176,10 @@ def test_check_values_finds_each_failure_on_the_right_line():
         {**base, "id_reponse": "R4", "question": ""},
     ]
     df, raw = _coerced("enquetes", rows)
-    found = {(p.ligne, p.colonne, p.regle) for p in check_values(df, raw, schema.TABLES["enquetes"], "enquetes.csv")}
+    found = {
+        (p.ligne, p.colonne, p.regle)
+        for p in check_values(df, raw, schema.TABLES["enquetes"], "enquetes.csv")
+    }
     assert found == {
         (3, "reponse", "minimum"),
         (4, "type_repondant", "valeurs admises"),
@@ -184,7 +189,12 @@ def test_check_values_finds_each_failure_on_the_right_line():
 
 
 def test_check_keys_names_the_first_line():
-    rows = [{"id_operateur": "OP1"}, {"id_operateur": "OP2"}, {"id_operateur": "OP1"}, {"id_operateur": "OP1"}]
+    rows = [
+        {"id_operateur": "OP1"},
+        {"id_operateur": "OP2"},
+        {"id_operateur": "OP1"},
+        {"id_operateur": "OP1"},
+    ]
     df, raw = _coerced("operateurs", rows)
     problems = check_keys(df, raw, schema.TABLES["operateurs"], "operateurs.csv")
     assert [(p.ligne, p.valeur) for p in problems] == [(4, "OP1"), (5, "OP1")]

@@ -234,6 +234,15 @@ def _noms(df: pd.DataFrame, mask: pd.Series) -> str:
     return text.liste_fr(df.loc[mask, "nom"].tolist())
 
 
+def _courte(description: str, n: int = 3) -> str:
+    """The first `n` traits of a class description (they come sorted by strength)."""
+    body = description.removeprefix("Quartiers avec ").rstrip(".")
+    traits = body.replace(" et ", ", ").split(", ")
+    if len(traits) <= n or description.startswith("Quartiers proches"):
+        return text.minuscule_initiale(description)
+    return "quartiers avec " + text.liste_fr(traits[:n]) + "."
+
+
 def _narrate(r: RapportQ3, territoire, params) -> None:
     """French findings, caveats and questions for the debate, from the computed tables."""
     elig = r.eligibilite
@@ -281,18 +290,18 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
             for c, grp in r.classes_commune.groupby("classe"):
                 r.constats.append(
                     f"Classe {c} de la typologie régionale ({text.liste_fr(grp['nom'].tolist())}) : "
-                    f"{text.minuscule_initiale(grp['description'].iloc[0])}"
+                    f"{_courte(grp['description'].iloc[0])}"
                 )
         dyn = elig[elig["regle_dynamique"]]
         if not dyn.empty:
             r.debat.append(
-                f"L'écart de chômage avec la commune s'est creusé de plus de "
-                f"{text.points(params.dynamique.seuil_points)} à {text.liste_fr(dyn['nom'].tolist())} : "
+                f"L'écart avec la commune s'est creusé d'au moins {text.nombre(params.dynamique.seuil_points, 1)} "
+                f"points dans le(s) quartier(s) {text.liste_fr(dyn['nom'].tolist())} : "
                 "quels processus de dégradation l'expliquent, et l'intervention doit-elle changer d'échelle ?"
             )
         if sortants.any():
             r.debat.append(
-                f"Que deviennent les actions conduites à {_noms(elig, sortants)} si ces quartiers sortent de la "
+                f"Que deviennent les actions conduites dans le(s) quartier(s) {_noms(elig, sortants)} s'ils sortent de la "
                 "géographie prioritaire (veille active, droit commun renforcé) ?"
             )
     r.debat.append(
@@ -327,4 +336,213 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         {"id": "seuil_qpv2014", "libelle": "Seuil de revenu QPV 2014", "valeur": r.seuil_qpv2014, "unite": "€"},
         {"id": "population_eligible", "libelle": "Habitants des quartiers éligibles", "valeur": float(pop), "unite": "hab."},
         {"id": "quartiers_etudies", "libelle": "Quartiers étudiés", "valeur": n, "unite": "quartiers"},
+    ]
+
+
+# --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
+
+
+def figure_echelles(r: RapportQ3, catalogue: pd.DataFrame, indicateur: str = "taux_chomage"):
+    """One indicator for the commune's quartiers and every upper level, with intervals."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis import plots
+
+    rows = r.echelles[(r.echelles["indicateur"] == indicateur) & r.echelles["valeur"].notna()]
+    if rows.empty:
+        return None
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+    label = rows.apply(
+        lambda x: noms.get(x["code_territoire"], x["code_territoire"])
+        if x["niveau"] == "quartier"
+        else f"{NIVEAUX_LIBELLES[x['niveau']]}" + (f" ({r.nom_commune})" if x["niveau"] == "commune" else ""),
+        axis=1,
+    )
+    cat = catalogue.set_index("indicateur")
+    libelle = str(cat.loc[indicateur, "libelle"]) if indicateur in cat.index else indicateur
+    unite = str(cat.loc[indicateur, "unite"]) if indicateur in cat.index else None
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    y = range(len(rows))[::-1]
+    colors = [plots.OKABE_ITO["vermillon"] if n == "quartier" else plots.GRIS for n in rows["niveau"]]
+    ax.barh(list(y), rows["valeur"], color=colors)
+    err_lo = (rows["valeur"] - rows["ic_bas"]).fillna(0).clip(lower=0)
+    err_hi = (rows["ic_haut"] - rows["valeur"]).fillna(0).clip(lower=0)
+    ax.errorbar(rows["valeur"], list(y), xerr=[err_lo, err_hi], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.set_yticks(list(y), label.tolist())
+    ax.set_title(f"{libelle} en {r.annee}, du quartier à la région")
+    ax.set_xlabel(libelle + (f" ({unite})" if unite else ""))
+    plots.franciser_axes(ax, x="pourcentage" if unite == "%" else "nombre", y=None)
+    valeurs = text.liste_fr(
+        [f"{lab} : {text.valeur_unite(v, unite)}" for lab, v in zip(label, rows["valeur"], strict=False)]
+    )
+    return plots.set_alt(
+        fig,
+        f"Diagramme en barres horizontales : {text.minuscule_initiale(libelle)} en {r.annee} pour chaque "
+        f"quartier de {r.nom_commune} (avec intervalles de confiance à 95 %) et pour les niveaux supérieurs. "
+        f"Valeurs : {valeurs}.",
+    )
+
+
+def figure_revenus(r: RapportQ3):
+    """Median income of each quartier against the QPV 2014 threshold of its urban unit."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis import plots
+
+    e = r.eligibilite.dropna(subset=["revenu_median_uc"])
+    if e.empty or r.seuil_qpv2014 is None:
+        return None
+    e = e.sort_values("revenu_median_uc")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(e) + 1.5))
+    colors = [plots.OKABE_ITO["bleu"] if ok else plots.GRIS for ok in e["regle_qpv2014"]]
+    ax.scatter(e["revenu_median_uc"], e["nom"], color=colors, s=60, zorder=3)
+    ax.axvline(r.seuil_qpv2014, color=plots.OKABE_ITO["vermillon"], ls="--", lw=1.5)
+    ax.annotate(
+        f"seuil : {text.euros(r.seuil_qpv2014)}",
+        (r.seuil_qpv2014, 1.0),
+        xycoords=("data", "axes fraction"),
+        ha="left",
+        va="bottom",
+        color=plots.OKABE_ITO["vermillon"],
+    )
+    ax.set_xlabel("Revenu fiscal médian par unité de consommation (€)")
+    ax.set_title("Revenu médian des quartiers et seuil de la règle de 2014", pad=18)
+    ax.xaxis.set_major_formatter(plots.formatter_euros(compact=False))
+    details = text.liste_fr(
+        [
+            f"{n} : {text.euros(v)}{'' if ok else ' (non éligible)'}"
+            for n, v, ok in zip(e["nom"], e["revenu_median_uc"], e["regle_qpv2014"], strict=False)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Nuage de points : revenu médian par unité de consommation de chaque quartier de {r.nom_commune}, "
+        f"comparé au seuil de la règle de 2014 ({text.euros(r.seuil_qpv2014)}). {details}.",
+    )
+
+
+def _map(gdf, column: str, categories: dict, title: str, outline=None):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(7, 7))
+    if outline is not None and not outline.empty:
+        outline.boundary.plot(ax=ax, color="#888888", lw=0.8)
+    handles = []
+    for value, (label, color) in categories.items():
+        part = gdf[gdf[column] == value]
+        if not part.empty:
+            part.plot(ax=ax, color=color, edgecolor="white", lw=0.5)
+            handles.append(Patch(facecolor=color, label=label))
+    ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=9)
+    ax.set_title(title)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return fig
+
+
+def carte_commune(r: RapportQ3, territoire):
+    """The commune's quartiers coloured by their eligibility under the QPV 2014 rule."""
+    from cucs_analysis import plots
+
+    q = territoire.quartiers
+    if q is None or q.empty or "geometry" not in q or q.geometry.isna().all():
+        return None
+    gdf = q[["code_quartier", "geometry"]].merge(r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier")
+    outline = territoire.dataset.geometries.get("communes")
+    if outline is not None:
+        outline = outline[outline["code_commune"] == r.code_commune]
+    fig = _map(
+        gdf,
+        "regle_qpv2014",
+        {True: ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]), False: ("Non éligible", plots.GRIS)},
+        f"Quartiers de {r.nom_commune}",
+        outline,
+    )
+    n_ok = int(gdf["regle_qpv2014"].sum())
+    return plots.set_alt(
+        fig,
+        f"Carte de {r.nom_commune} et de ses {len(gdf)} quartiers : {n_ok} éligibles selon la règle de revenu "
+        f"de 2014 (en bleu), {len(gdf) - n_ok} non éligibles (en gris).",
+    )
+
+
+def carte_region(r: RapportQ3, dataset):
+    """Every quartier of the region coloured by its typology class."""
+    from cucs_analysis import plots
+
+    geo = dataset.geometries.get("quartiers")
+    if geo is None or r.typologie is None:
+        return None
+    gdf = geo[["code_quartier", "geometry"]].copy()
+    gdf["classe"] = gdf["code_quartier"].map(r.typologie.classes)
+    colors = list(plots.OKABE_ITO.values())
+    cats = {
+        int(c): (f"Classe {int(c)} ({text.pluriel(int(n), 'quartier')})", colors[(int(c) - 1) % len(colors)])
+        for c, n in r.typologie.effectifs.items()
+    }
+    fig = _map(gdf, "classe", cats, "Typologie des quartiers de la région", dataset.geometries.get("communes"))
+    desc = " ".join(f"Classe {c} : {_courte(d)}" for c, d in r.typologie.descriptions.items())
+    return plots.set_alt(
+        fig,
+        f"Carte de la région : les {len(gdf)} quartiers colorés selon leur classe dans la typologie "
+        f"({len(cats)} classes). {desc}",
+    )
+
+
+# --- tables as the notebook shows them ---------------------------------------------------------
+
+
+def echelles_large(r: RapportQ3, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Territories (rows) × indicators (columns) as French strings; quartier values carry the
+    comparison with the commune when the intervals allow one."""
+    e = r.echelles
+    if e.empty:
+        return pd.DataFrame()
+    cat = catalogue.set_index("indicateur")
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+
+    def cell(row) -> str:
+        unite = cat["unite"].get(row["indicateur"])
+        if row["secret"] is True or (pd.isna(row["valeur"]) and bool(row["secret"])):
+            return "s"
+        v = text.valeur_unite(row["valeur"], unite)
+        if row["niveau"] == "quartier" and isinstance(row["comparaison"], str) and row["comparaison"] != "comparable":
+            v += f" ({row['comparaison']})"
+        return v
+
+    def territoire(row) -> str:
+        if row["niveau"] == "quartier":
+            return noms.get(row["code_territoire"], row["code_territoire"])
+        return NIVEAUX_LIBELLES[row["niveau"]] + (f" ({r.nom_commune})" if row["niveau"] == "commune" else "")
+
+    shown = e.assign(cellule=e.apply(cell, axis=1), territoire=e.apply(territoire, axis=1))
+    order = list(dict.fromkeys(shown["territoire"]))
+    wide = shown.pivot(index="territoire", columns="indicateur", values="cellule").reindex(order)
+    wide = wide[[i for i in INDICATEURS_ECHELLES if i in wide.columns]]
+    wide.columns = [str(cat["libelle"].get(c, c)) for c in wide.columns]
+    return wide.reset_index().rename(columns={"territoire": "Territoire"}).fillna("n.d.")
+
+
+def sources(r: RapportQ3, params, metadata) -> list[str]:
+    """The 'Sources et méthode' list, with the values actually used."""
+    nat = text.euros(r.revenu_median_national) if r.revenu_median_national else "n.d."
+    return [
+        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
+        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        f"Règle de revenu (décret 2014-767) : seuil = 0,6 × (0,7 × médiane nationale + 0,3 × médiane de l'unité "
+        f"urbaine), arrondi à la centaine d'euros supérieure ; médiane nationale retenue : {nat} ; revenus de "
+        f"{params.qpv2014.annee_revenus} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
+        f"habitants dans une unité urbaine d'au moins {text.nombre(params.qpv2014.population_min_uu)} habitants.",
+        f"Indice de type ZUS ({params.zus.annee}) : population × taux de chômage × part des moins de 25 ans × part "
+        "des sans-diplôme ÷ potentiel fiscal par habitant de la commune ; éligible au-delà du quantile "
+        f"{text.nombre(params.zus.seuil_quantile, 2)} des quartiers de la région.",
+        f"Règle « dynamique » : écart du quartier à sa commune ({params.dynamique.indicateur}) creusé d'au moins "
+        f"{text.nombre(params.dynamique.seuil_points, 1)} points entre {params.dynamique.annee_debut} et "
+        f"{params.dynamique.annee_fin}.",
+        "Écarts : un quartier n'est dit « plus élevé » ou « plus faible » que sa commune que si les intervalles de "
+        "confiance à 95 % (méthode de Wilson) ne se chevauchent pas.",
+        f"Typologie : classification ascendante hiérarchique (méthode de Ward) sur indicateurs centrés réduits "
+        f"de {r.annee}, {params.typologie.nombre_classes} classes au plus, tous les quartiers de la région.",
+        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
     ]

@@ -1,0 +1,119 @@
+"""What a notebook shows besides figures: French sentences, lists and tables as escaped HTML.
+
+Every data string (quartier names, action titles…) goes through `html.escape` here, so a
+title such as ``<script>alert(1)</script>`` is shown as text in JupyterLab and on the site.
+Markdown outputs are avoided on purpose: nbconvert passes raw HTML inside Markdown through.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Mapping
+
+import pandas as pd
+
+from cucs_analysis import text
+
+NON_DISPONIBLE = "Données non disponibles"
+
+
+class Html:
+    """An HTML fragment that IPython displays as such (and as plain text elsewhere)."""
+
+    def __init__(self, fragment: str, texte: str = ""):
+        self.fragment = fragment
+        self.texte = texte
+
+    def _repr_html_(self) -> str:
+        return self.fragment
+
+    def __repr__(self) -> str:
+        return self.texte or self.fragment
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def paragraphe(phrase: str, classe: str = "cucs-texte") -> Html:
+    return Html(f'<p class="{classe}">{_e(phrase)}</p>', phrase)
+
+
+def titre_commune(nom: str, code: str, groupe: str) -> Html:
+    """The line under the notebook's title: commune and the group that asked the question."""
+    fragment = (
+        f'<p class="cucs-commune">Commune : <strong>{_e(nom)}</strong> ({_e(code)}) — '
+        f"question posée par : {_e(groupe)}</p>"
+    )
+    return Html(fragment, f"Commune : {nom} ({code})")
+
+
+def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = None) -> Html:
+    """A bulleted list of French sentences (with an optional heading)."""
+    items = [p for p in phrases if p]
+    head = f'<p class="cucs-liste-titre"><strong>{_e(titre)}</strong></p>' if titre else ""
+    if not items:
+        return Html(head + f"<p>{_e(vide or NON_DISPONIBLE + '.')}</p>", vide or NON_DISPONIBLE)
+    body = "".join(f"<li>{_e(p)}</li>" for p in items)
+    return Html(f"{head}<ul class=\"cucs-liste\">{body}</ul>", "\n".join(items))
+
+
+def en_bref(constats: list[str], reserves: list[str]) -> Html:
+    """The "En bref" box: findings then caveats."""
+    c = liste(constats, "Constats", "Aucun constat ne peut être établi avec les données disponibles.")
+    r = liste(reserves, "Réserves", "Pas de réserve particulière.")
+    return Html(f'<div class="cucs-en-bref">{c.fragment}{r.fragment}</div>', c.texte + "\n" + r.texte)
+
+
+def non_disponible(quoi: str) -> Html:
+    """The one sentence a section shows when its data is missing for this commune."""
+    phrase = f"{NON_DISPONIBLE} : {quoi}."
+    return Html(f'<p class="cucs-non-disponible">{_e(phrase)}</p>', phrase)
+
+
+Formatter = Callable[[object], str]
+
+
+def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = None) -> pd.DataFrame:
+    """Strings for display: formatter per column; booleans as oui/non; missing as n.d."""
+    formats = dict(formats or {})
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if col in formats:
+            out[col] = s.map(formats[col])
+        elif pd.api.types.is_bool_dtype(s):
+            out[col] = s.map(lambda v: "n.d." if pd.isna(v) else ("oui" if v else "non"))
+        elif pd.api.types.is_integer_dtype(s):
+            out[col] = s.map(lambda v: text.nombre(v, 0))
+        elif pd.api.types.is_float_dtype(s):
+            out[col] = s.map(lambda v: text.nombre(v, 1))
+        else:
+            out[col] = s.map(lambda v: "n.d." if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+    return out
+
+
+def tableau(
+    df: pd.DataFrame,
+    colonnes: Mapping[str, str],
+    formats: Mapping[str, Formatter] | None = None,
+    legende: str | None = None,
+    vide: str = "aucune ligne à afficher",
+) -> Html:
+    """An HTML table with French headers (`colonnes`: column → header, in display order),
+    French number formatting and every cell escaped."""
+    if df.empty:
+        return non_disponible(vide)
+    shown = format_frame(df[list(colonnes)], formats).rename(columns=dict(colonnes))
+    table = shown.to_html(index=False, escape=True, border=0, classes="cucs-tableau", na_rep="n.d.")
+    caption = f'<p class="cucs-legende">{_e(legende)}</p>' if legende else ""
+    return Html(f'<div class="cucs-tableau-bloc">{caption}{table}</div>', shown.to_string(index=False))
+
+
+def figure(fig, quoi: str):
+    """A figure with its alt text, or the 'données non disponibles' sentence when `fig` is None."""
+    if fig is None:
+        return non_disponible(quoi)
+    from cucs_analysis import plots
+
+    return plots.figure_html(fig)

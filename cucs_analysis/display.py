@@ -101,13 +101,21 @@ def tableau(
     vide: str = "aucune ligne à afficher",
 ) -> Html:
     """An HTML table with French headers (`colonnes`: column → header, in display order),
-    French number formatting and every cell escaped."""
+    French number formatting and every cell escaped; numeric columns are right-aligned."""
     if df.empty:
         return non_disponible(vide)
-    shown = format_frame(df[list(colonnes)], formats).rename(columns=dict(colonnes))
-    table = shown.to_html(index=False, escape=True, border=0, classes="cucs-tableau", na_rep="n.d.")
-    caption = f'<p class="cucs-legende">{_e(legende)}</p>' if legende else ""
-    return Html(f'<div class="cucs-tableau-bloc">{caption}{table}</div>', shown.to_string(index=False))
+    cols = list(colonnes)
+    shown = format_frame(df[cols], formats)
+    numeric = {c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    cls = {c: ' class="num"' if c in numeric else "" for c in cols}
+    head = "".join(f"<th{cls[c]}>{_e(colonnes[c])}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td{cls[c]}>{_e(v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
+        for row in shown.itertuples(index=False, name=None)
+    )
+    caption = f"<caption>{_e(legende)}</caption>" if legende else ""
+    table = f'<table class="cucs-tableau">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return Html(f'<div class="cucs-tableau-bloc">{table}</div>', shown.to_string(index=False))
 
 
 def figure(fig, quoi: str):

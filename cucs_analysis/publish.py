@@ -126,6 +126,9 @@ def format_chiffre(valeur: object, unite: object = None) -> str:
         return str(valeur)  # already a string, e.g. "s" for a secret cell
     if not unite:
         return texte
+    # A word unit takes the singular below 2 in French ("1 quartier", "0 quartier").
+    if unite.isalpha() and unite.endswith("s") and isinstance(valeur, int | float) and abs(valeur) < 2:
+        unite = unite[:-1]
     # French typography: a no-break space before the unit (as cucs_analysis.text does)
     return f"{texte}\u00a0{unite}"
 
@@ -517,8 +520,8 @@ def _read_results(out_dir: Path) -> dict[tuple[str, str], dict]:
 
 
 def _names_from_dataset(manifest: Mapping, out_dir: Path) -> dict[str, str]:
-    """Commune names from ``<jeu_de_donnees>/communes.csv`` when the manifest points to it."""
-    jeu = manifest.get("jeu_de_donnees")
+    """Commune names from ``<dossier_donnees>/communes.csv`` when the manifest points to it."""
+    jeu = manifest.get("dossier_donnees")
     if not isinstance(jeu, str) or not jeu:
         return {}
     for base in (Path(jeu), out_dir / jeu, out_dir.parent / jeu):
@@ -681,7 +684,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
             lignes=lignes,
             regional=regional,
             genere_le=_date_generation(manifest.get("genere_le")),
-            jeu_de_donnees=manifest.get("jeu_de_donnees"),
+            jeu_de_donnees=manifest.get("nom_jeu_de_donnees") or manifest.get("dossier_donnees"),
         ),
     )
 

@@ -433,6 +433,7 @@ def run(
     manifest = {
         "genere_le": _now(),
         "jeu_de_donnees": fingerprint,
+        "nom_jeu_de_donnees": str(getattr(getattr(dataset, "metadata", None), "nom", "") or ""),
         "dossier_donnees": _shown_path(data_dir, root),
         "versions": versions,
         "runs": all_entries,

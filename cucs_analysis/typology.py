@@ -56,10 +56,11 @@ def cluster_quartiers(features: pd.DataFrame, n_classes: int) -> pd.Series:
     return labels.map(renumber).rename("classe").astype("int64")
 
 
-def describe_class(profile: pd.Series, libelles: dict[str, str]) -> str:
-    """One French sentence from a class's mean z-scores (above / below the regional mean)."""
+def describe_class(profile: pd.Series, libelles: dict[str, str], max_traits: int = 3) -> str:
+    """One French sentence from a class's mean z-scores (above / below the regional mean):
+    the `max_traits` most distinctive indicators, strongest first."""
     parts = []
-    for ind, z in profile.sort_values(key=np.abs, ascending=False).items():
+    for ind, z in profile.sort_values(key=np.abs, ascending=False).head(max_traits).items():
         if abs(z) < PLUTOT:
             continue
         force = "nettement" if abs(z) >= NETTEMENT else "plutôt"

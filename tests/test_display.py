@@ -11,7 +11,7 @@ def test_table_escapes_data_and_formats_french():
     html = out._repr_html_()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Atelier" in html
-    assert "<th>Action</th>" in html and "<th>Montant</th>" in html
+    assert "<th>Action</th>" in html and "<th class=\"num\">Montant</th>" in html
     assert "12\u202f500,0" in html  # float default: one decimal, French
     assert "1\u202f234" in html
     assert ">oui<" in html

@@ -234,15 +234,6 @@ def _noms(df: pd.DataFrame, mask: pd.Series) -> str:
     return text.liste_fr(df.loc[mask, "nom"].tolist())
 
 
-def _courte(description: str, n: int = 3) -> str:
-    """The first `n` traits of a class description (they come sorted by strength)."""
-    body = description.removeprefix("Quartiers avec ").rstrip(".")
-    traits = body.replace(" et ", ", ").split(", ")
-    if len(traits) <= n or description.startswith("Quartiers proches"):
-        return text.minuscule_initiale(description)
-    return "quartiers avec " + text.liste_fr(traits[:n]) + "."
-
-
 def _narrate(r: RapportQ3, territoire, params) -> None:
     """French findings, caveats and questions for the debate, from the computed tables."""
     elig = r.eligibilite
@@ -290,7 +281,7 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
             for c, grp in r.classes_commune.groupby("classe"):
                 r.constats.append(
                     f"Classe {c} de la typologie régionale ({text.liste_fr(grp['nom'].tolist())}) : "
-                    f"{_courte(grp['description'].iloc[0])}"
+                    f"{text.minuscule_initiale(grp['description'].iloc[0])}"
                 )
         dyn = elig[elig["regle_dynamique"]]
         if not dyn.empty:
@@ -482,7 +473,7 @@ def carte_region(r: RapportQ3, dataset):
         for c, n in r.typologie.effectifs.items()
     }
     fig = _map(gdf, "classe", cats, "Typologie des quartiers de la région", dataset.geometries.get("communes"))
-    desc = " ".join(f"Classe {c} : {_courte(d)}" for c, d in r.typologie.descriptions.items())
+    desc = " ".join(f"Classe {c} : {text.minuscule_initiale(d)}" for c, d in r.typologie.descriptions.items())
     return plots.set_alt(
         fig,
         f"Carte de la région : les {len(gdf)} quartiers colorés selon leur classe dans la typologie "

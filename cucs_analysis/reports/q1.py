@@ -1,0 +1,705 @@
+"""q1 — « Le CUCS a-t-il réussi à mettre en cohérence le droit commun avec les différents
+dispositifs sectoriels de la politique de la ville ? CLAS, OVV, etc. ? »: everything the
+notebook shows, computed from one commune's Territory.
+
+The notebook calls `build(territoire, params)` and displays the fields of the returned
+report; the French findings are generated here so that they are tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cucs_analysis import funding, text
+from cucs_analysis.schema import DOMAINE_LIBELLES
+
+TYPE_LIBELLES = {
+    "complementarite": "Complémentarité",
+    "substitution_temporaire": "Substitution temporaire (effet levier)",
+    "substitution_durable": "Substitution durable",
+    "indetermine": "Indéterminé",
+}
+TYPE_LIBELLES_COURTS = {
+    "complementarite": "complémentarité",
+    "substitution_temporaire": "substitution temporaire",
+    "substitution_durable": "substitution durable",
+    "indetermine": "indéterminé",
+}
+CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_COMMUN: "droit commun"}
+
+#: Actions at stake (funding.actions_at_stake): an action-year is "mostly specific" at this
+#: share of specific credits, and the run must last this many years up to the last year.
+#: Not in params/defaults.yaml yet (see the report of this module's author).
+SEUIL_SPECIFIQUE = 0.8
+DUREE_MIN_ANNEES = 3
+#: Sector dispositifs the workshop named (others are shown too, but these lead the sentences).
+DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
+
+
+#: Institutions with their article, for sentences ("celle de l'État", "du département").
+INSTITUTION_ARTICLES = {
+    "État": "l'État",
+    "région": "la région",
+    "département": "le département",
+    "commune": "la commune",
+    "EPCI": "l'EPCI",
+    "CAF": "la CAF",
+    "bailleur": "le bailleur",
+    "autre": "un autre financeur",
+}
+
+
+def libelle_domaine(d: object) -> str:
+    return DOMAINE_LIBELLES.get(str(d), str(d))
+
+
+def avec_article(institution: object) -> str:
+    return INSTITUTION_ARTICLES.get(str(institution), str(institution))
+
+
+def de_institution(institution: object) -> str:
+    """« de l'État », « du département », « de la région »."""
+    a = avec_article(institution)
+    if a.startswith("le "):
+        return "du " + a[3:]
+    return "de " + a
+
+
+@dataclass
+class RapportQ1:
+    code_commune: str
+    nom_commune: str
+    signataire: bool  # the commune has a CUCS programme (actions) in the data
+    periode: tuple[int, int]
+    annees_reference: list[int]
+    annee_debut_cucs: int
+    tolerance: float
+    duree_max: int
+    droit_commun: pd.DataFrame  # institution × domaine, € over the period (mesure "credits")
+    droit_commun_autres_mesures: pd.DataFrame  # mesure, unite, lignes (non-euro means, not summed)
+    tableau_de_bord: pd.DataFrame  # funding.dispositif_dashboard
+    budget_dispositifs: pd.DataFrame  # dispositif, annee, total
+    financement_annee: pd.DataFrame  # annee, specifique, droit_commun, total, part_droit_commun
+    financement_sources: pd.DataFrame  # annee, institution, type_credit, montant_accorde, …
+    substitution: pd.DataFrame  # funding.substitution_typology
+    series: pd.DataFrame  # domaine, annee, dc, sp
+    retraits: pd.DataFrame  # domaine, institution, base, derniere_valeur, variation (largest fall)
+    actions_en_jeu: pd.DataFrame  # funding.actions_at_stake
+    actions_substitution: pd.DataFrame  # running actions of the last year in "durable" domains
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+    textes: dict[str, list[str]] = field(default_factory=dict)  # section → its sentences
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences that say what a section shows (also among the findings)."""
+        return self.textes.get(section, [])
+
+    def resultats(self) -> dict:
+        """The q1 keys of the results contract (DESIGN.md §6)."""
+        s = self.substitution
+        f = self.financement_annee.dropna(subset=["part_droit_commun"])
+        return {
+            "substitution": [
+                {"code_territoire": str(c), "domaine": str(d), "type": str(t)}
+                for c, d, t in zip(s["code_territoire"], s["domaine"], s["type"], strict=True)
+            ],
+            "part_droit_commun": [
+                {"annee": int(a), "part": float(p)}
+                for a, p in zip(f["annee"], f["part_droit_commun"], strict=True)
+            ],
+        }
+
+
+# --- computations ------------------------------------------------------------------------------
+
+
+def institution_withdrawals(
+    droit_commun: pd.DataFrame, code_commune: str, annees_reference: list[int], annee_debut: int
+) -> pd.DataFrame:
+    """Per domain, the institution whose mainstream credits fell most between the reference
+    mean and the last observed year (who withdrew). Columns: domaine, institution, base,
+    derniere_valeur, variation (€, negative = fall); one row per domain with data."""
+    cols = ["domaine", "institution", "base", "derniere_valeur", "variation"]
+    dc = droit_commun[
+        (droit_commun["mesure"] == "credits")
+        & (droit_commun["niveau"] == "commune")
+        & (droit_commun["code_territoire"] == code_commune)
+    ]
+    if dc.empty:
+        return pd.DataFrame(columns=cols)
+    y = dc.groupby(["domaine", "institution", "annee"], observed=True)["valeur"].sum().reset_index()
+    y[["domaine", "institution"]] = y[["domaine", "institution"]].astype(str)
+    base = y[y["annee"].isin(annees_reference)].groupby(["domaine", "institution"])["valeur"].mean()
+    late = y[y["annee"] >= annee_debut].sort_values("annee")
+    last = late.groupby(["domaine", "institution"])["valeur"].last()
+    out = pd.concat([base.rename("base"), last.rename("derniere_valeur")], axis=1).fillna(0.0)
+    out["variation"] = out["derniere_valeur"] - out["base"]
+    out = out.reset_index().sort_values(["domaine", "variation", "institution"], kind="stable")
+    return out.drop_duplicates("domaine").reset_index(drop=True)[cols]
+
+
+def actions_in_durable_domains(
+    actions: pd.DataFrame, financements: pd.DataFrame, substitution: pd.DataFrame
+) -> pd.DataFrame:
+    """Actions running in the last year whose domain is in durable substitution: the specific
+    credits stand in for mainstream means, so their future depends on a takeover.
+
+    Columns: id_action, intitule, thematique, dispositif, montant_specifique,
+    montant_droit_commun (last year); largest specific amount first.
+    """
+    cols = ["id_action", "intitule", "thematique", "dispositif", "montant_specifique", "montant_droit_commun"]
+    domaines = substitution.loc[substitution["type"] == "substitution_durable", "domaine"].astype(str)
+    if actions.empty or domaines.empty:
+        return pd.DataFrame(columns=cols)
+    last = int(actions["annee"].max())
+    act = actions[
+        (actions["annee"] == last)
+        & actions["statut"].isin(["programmée", "réalisée"])
+        & actions["thematique"].astype(str).isin(set(domaines))
+    ]
+    fin = financements[financements["annee"] == last]
+    money = funding.specific_vs_mainstream(fin, by=("id_action",))
+    out = act[["id_action", "intitule", "thematique", "dispositif"]].merge(money, on="id_action", how="left")
+    out = out.rename(
+        columns={funding.SPECIFIQUE: "montant_specifique", funding.DROIT_COMMUN: "montant_droit_commun"}
+    )
+    out[["montant_specifique", "montant_droit_commun"]] = out[
+        ["montant_specifique", "montant_droit_commun"]
+    ].fillna(0.0)
+    out = out.sort_values(["montant_specifique", "id_action"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)[cols]
+
+
+def build(territoire, params) -> RapportQ1:
+    code = territoire.code_commune
+    nom = str((territoire.commune or {}).get("nom") or code)
+    actions, fin, dc = territoire.actions, territoire.financements, territoire.droit_commun
+    signataire = not actions.empty
+    debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
+    annees = list(range(debut, fin_periode + 1))
+    s = params.substitution
+    ref = [int(a) for a in s.annees_reference]
+
+    dc_com = dc[(dc["niveau"] == "commune") & (dc["code_territoire"] == code)] if not dc.empty else dc
+    matrice = (
+        funding.mainstream_by_institution_domain(dc_com, code, annees, niveau="commune")
+        if not dc_com.empty
+        else pd.DataFrame()
+    )
+    autres = dc_com[dc_com["mesure"] != "credits"] if not dc_com.empty else dc_com
+    autres = (
+        autres.groupby(["mesure", "unite"], observed=True).size().rename("lignes").reset_index()
+        if not autres.empty
+        else pd.DataFrame(columns=["mesure", "unite", "lignes"])
+    )
+
+    if signataire:
+        board = funding.dispositif_dashboard(actions, fin)
+        budget_disp = funding.specific_vs_mainstream(fin, actions, by=("dispositif", "annee"))
+        budget_disp["dispositif"] = budget_disp["dispositif"].astype(str)
+        par_annee = funding.specific_vs_mainstream(fin)
+        sources = funding.funding_by_source(fin, ("annee", "institution", "type_credit"))
+        sources[["institution", "type_credit"]] = sources[["institution", "type_credit"]].astype(str)
+        typo = funding.substitution_typology(
+            dc,
+            fin,
+            actions,
+            code,
+            ref,
+            int(params.annee_debut_cucs),
+            float(s.tolerance),
+            int(s.duree_max_annees),
+        )
+        series = funding.substitution_series(dc, fin, actions, code)
+        en_jeu = funding.actions_at_stake(actions, fin, SEUIL_SPECIFIQUE, DUREE_MIN_ANNEES)
+        en_substitution = actions_in_durable_domains(actions, fin, typo)
+    else:
+        # No programme: the typology has no specific credits to compare with.
+        board = funding.dispositif_dashboard(actions, fin)
+        budget_disp = pd.DataFrame(columns=["dispositif", "annee", "total"])
+        par_annee = pd.DataFrame(
+            columns=["annee", "specifique", "droit_commun", "total", "part_droit_commun"]
+        )
+        sources = pd.DataFrame(columns=["annee", "institution", "type_credit", "montant_accorde"])
+        typo = pd.DataFrame(columns=funding.SUBSTITUTION_COLUMNS)
+        series = pd.DataFrame(columns=["domaine", "annee", "dc", "sp"])
+        en_jeu = funding.actions_at_stake(actions, fin)
+        en_substitution = actions_in_durable_domains(actions, fin, typo)
+
+    r = RapportQ1(
+        code_commune=code,
+        nom_commune=nom,
+        signataire=signataire,
+        periode=(debut, fin_periode),
+        annees_reference=ref,
+        annee_debut_cucs=int(params.annee_debut_cucs),
+        tolerance=float(s.tolerance),
+        duree_max=int(s.duree_max_annees),
+        droit_commun=matrice,
+        droit_commun_autres_mesures=autres,
+        tableau_de_bord=board,
+        budget_dispositifs=budget_disp,
+        financement_annee=par_annee,
+        financement_sources=sources,
+        substitution=typo,
+        series=series,
+        retraits=institution_withdrawals(dc, code, ref, int(params.annee_debut_cucs)),
+        actions_en_jeu=en_jeu,
+        actions_substitution=en_substitution,
+    )
+    _narrate(r)
+    return r
+
+
+# --- French sentences ------------------------------------------------------------------------------
+
+
+def regle(r: RapportQ1) -> str:
+    """The substitution rule with the parameter values actually used."""
+    return (
+        f"Règle appliquée à chaque domaine : la base est la moyenne des crédits de droit commun de "
+        f"{text.liste_fr(r.annees_reference)} ; à partir de {r.annee_debut_cucs}, une année est « en dessous » "
+        f"quand le droit commun est inférieur de plus de {text.pourcentage(100 * r.tolerance, 0)} à cette base. "
+        f"Complémentarité : aucune année en dessous ; substitution temporaire (effet levier) : des années en "
+        f"dessous, au plus {text.pluriel(r.duree_max, 'an')} de suite, puis le droit commun revient ; "
+        f"substitution durable : plus de {text.pluriel(r.duree_max, 'an')} de suite en dessous ; indéterminé : "
+        f"pas de base, pas de crédits spécifiques, moins de {text.pluriel(r.duree_max + 1, 'année observée', 'années observées')} "
+        "ou série qui finit en dessous."
+    )
+
+
+def _domaines(df: pd.DataFrame) -> str:
+    # Quoted: the labels themselves contain "et".
+    return text.liste_fr([f"« {text.minuscule_initiale(libelle_domaine(d))} »" for d in df["domaine"]])
+
+
+def _constat(r: RapportQ1, section: str, phrase: str) -> None:
+    r.constats.append(phrase)
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _narrate(r: RapportQ1) -> None:
+    periode = text.annee_periode(*r.periode)
+    if not r.signataire:
+        _constat(
+            r,
+            "general",
+            f"{r.nom_commune} n'a pas de programmation CUCS dans les données : ni tableau de bord des dispositifs, "
+            "ni typologie de substitution ; seuls les moyens de droit commun de la commune sont présentés.",
+        )
+    m = r.droit_commun
+    if not m.empty and m.to_numpy().sum() > 0:
+        total = float(m.to_numpy().sum())
+        by_inst = m.sum(axis=1).sort_values(ascending=False)
+        first = str(by_inst.index[0])
+        dom = str(m.loc[first].idxmax())
+        _constat(
+            r,
+            "droit_commun",
+            f"Les moyens de droit commun recensés dans la commune atteignent {text.euros_compacts(total)} sur "
+            f"{periode} ; premier contributeur : {avec_article(first)} ({text.euros_compacts(by_inst.iloc[0])}, "
+            f"{text.pourcentage(100 * by_inst.iloc[0] / total)} du total), surtout en "
+            f"{text.minuscule_initiale(libelle_domaine(dom))}.",
+        )
+    fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    if not fa.empty:
+        tot = fa[["specifique", "droit_commun", "total"]].sum()
+        _constat(
+            r,
+            "financements",
+            f"Sur {text.annee_periode(fa['annee'].min(), fa['annee'].max())}, les actions de la programmation ont "
+            f"reçu {text.euros(tot['total'])}, dont {text.euros(tot['specifique'])} de crédits spécifiques et "
+            f"{text.euros(tot['droit_commun'])} de droit commun (part du droit commun : "
+            f"{text.pourcentage(100 * tot['droit_commun'] / tot['total'])}).",
+        )
+        if len(fa) >= 2:
+            a, b = fa.iloc[0], fa.iloc[-1]
+            _constat(
+                r,
+                "financements",
+                f"La part du droit commun dans le financement des actions passe de "
+                f"{text.pourcentage(100 * a['part_droit_commun'])} en {int(a['annee'])} à "
+                f"{text.pourcentage(100 * b['part_droit_commun'])} en {int(b['annee'])} "
+                f"({text.points(100 * (b['part_droit_commun'] - a['part_droit_commun']))}).",
+            )
+    typo = r.substitution
+    if not typo.empty:
+        parts = [
+            f"{text.pluriel(len(g), 'domaine')} en {TYPE_LIBELLES_COURTS[t]} ({_domaines(g)})"
+            for t in funding.TYPES_SUBSTITUTION
+            if not (g := typo[typo["type"] == t]).empty
+        ]
+        _constat(
+            r,
+            "substitution",
+            f"Typologie de substitution sur {text.pluriel(len(typo), 'domaine')} : {text.liste_fr(parts)}.",
+        )
+    board = r.tableau_de_bord
+    if not board.empty:
+        sect = board[board["dispositif"].astype(str).isin(DISPOSITIFS_SECTORIELS)].head(3)
+        if not sect.empty:
+            _constat(
+                r,
+                "dispositifs",
+                "Parmi les dispositifs sectoriels, les plus dotés sont "
+                + text.liste_fr(
+                    [
+                        f"{d} ({text.euros_compacts(b)}, {text.pluriel(int(n), 'action')})"
+                        for d, b, n in zip(sect["dispositif"], sect["budget"], sect["actions"], strict=True)
+                    ]
+                )
+                + ".",
+            )
+        baisse = board[board["evolution_budget"] < 0]
+        if not baisse.empty:
+            _constat(
+                r,
+                "dispositifs",
+                "Budget en baisse entre la première et la dernière année : "
+                + text.liste_fr(
+                    [
+                        f"{d} ({text.pourcentage(100 * e, 1, signe=True)})"
+                        for d, e in zip(baisse["dispositif"], baisse["evolution_budget"], strict=True)
+                    ]
+                )
+                + ".",
+            )
+    if r.signataire:
+        n = len(r.actions_en_jeu)
+        _constat(
+            r,
+            "actions",
+            f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} "
+            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} : "
+            "leur poursuite suppose une reprise par le droit commun."
+            if n
+            else f"Aucune action ne dépend à {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} ou plus des crédits "
+            f"spécifiques depuis au moins {text.pluriel(DUREE_MIN_ANNEES, 'an')}.",
+        )
+    sub = r.actions_substitution
+    if not sub.empty:
+        _constat(
+            r,
+            "actions",
+            f"Dans les domaines en substitution durable, {text.pluriel(len(sub), 'action en cours', 'actions en cours')} "
+            f"la dernière année {'reçoit' if len(sub) < 2 else 'reçoivent'} "
+            f"{text.euros(sub['montant_specifique'].sum())} de crédits spécifiques : leur avenir dépend d'un retour "
+            "du droit commun.",
+        )
+
+    # Caveats.
+    r.reserves.append(
+        "Les moyens de droit commun sont ceux que les institutions ont déclarés pour la commune : un recensement "
+        "incomplet peut faire croire à un retrait, et donc à une substitution."
+    )
+    if not r.droit_commun_autres_mesures.empty:
+        mesures = text.liste_fr(
+            [
+                f"{m} ({u})"
+                for m, u in zip(
+                    r.droit_commun_autres_mesures["mesure"],
+                    r.droit_commun_autres_mesures["unite"],
+                    strict=True,
+                )
+            ]
+        )
+        r.reserves.append(
+            f"Les moyens de droit commun qui ne sont pas chiffrés en euros ({mesures}) ne sont pas comptés dans la typologie."
+        )
+    r.reserves.append(
+        "Une substitution constatée dit que le droit commun a baissé pendant que les crédits spécifiques "
+        "continuaient : elle ne dit pas que les uns ont causé le retrait de l'autre."
+    )
+    if not typo.empty and (typo["type"] == "indetermine").any():
+        ind = typo[typo["type"] == "indetermine"]
+        r.reserves.append(
+            f"Typologie indéterminée pour : {_domaines(ind)} (série trop courte ou incomplète)."
+        )
+
+    # Questions for the debate, from the data.
+    retraits = r.retraits.set_index("domaine") if not r.retraits.empty else pd.DataFrame()
+    for row in typo[typo["type"] == "substitution_durable"].itertuples():
+        dom = text.minuscule_initiale(libelle_domaine(row.domaine))
+        qui = ""
+        if row.domaine in retraits.index and retraits.loc[row.domaine, "variation"] < 0:
+            w = retraits.loc[row.domaine]
+            qui = (
+                f" La baisse la plus forte est celle {de_institution(w['institution'])} "
+                f"({text.euros_compacts(w['base'])} en moyenne de référence, {text.euros_compacts(w['derniere_valeur'])} "
+                "la dernière année)."
+            )
+        r.debat.append(
+            f"En {dom}, le droit commun reste {text.pluriel(int(row.plus_longue_serie), 'an')} de suite sous sa base "
+            f"pendant que les crédits spécifiques continuent.{qui} Quelle institution doit reprendre ces moyens, "
+            "et à quelles conditions ?"
+        )
+    for row in typo[typo["type"] == "substitution_temporaire"].itertuples():
+        dom = text.minuscule_initiale(libelle_domaine(row.domaine))
+        r.debat.append(
+            f"En {dom}, le droit commun est revenu après {text.pluriel(int(row.plus_longue_serie), 'an')} sous sa base : "
+            "les crédits spécifiques ont-ils servi de levier, et comment garantir que la reprise dure ?"
+        )
+    top = r.actions_substitution.head(3)
+    if not top.empty:
+        r.debat.append(
+            "Actions des domaines en substitution durable les plus financées par les crédits spécifiques la "
+            "dernière année : "
+            + text.liste_fr(
+                [
+                    f"« {i} » ({text.euros(m)})"
+                    for i, m in zip(top["intitule"], top["montant_specifique"], strict=True)
+                ]
+            )
+            + ". Qui en assure la suite si les crédits spécifiques baissent ?"
+        )
+    r.debat.append(
+        "Quelles conditions de mobilisation du droit commun (conventions d'objectifs, engagements chiffrés par "
+        "institution) mettre en débat avec les acteurs participants ?"
+    )
+
+    part = None
+    if not fa.empty:
+        part = float(fa["droit_commun"].sum() / fa["total"].sum())
+    counts = typo["type"].value_counts() if not typo.empty else pd.Series(dtype="int64")
+    r.chiffres_cles = [
+        {
+            "id": "part_droit_commun",
+            "libelle": "Part du droit commun dans le financement des actions",
+            "valeur": None if part is None else round(100 * part, 1),
+            "unite": "%",
+        },
+        {
+            "id": "domaines_substitution_durable",
+            "libelle": "Domaines en substitution durable",
+            "valeur": int(counts.get("substitution_durable", 0)),
+            "unite": "domaines",
+        },
+        {
+            "id": "domaines_complementarite",
+            "libelle": "Domaines en complémentarité",
+            "valeur": int(counts.get("complementarite", 0)),
+            "unite": "domaines",
+        },
+        {
+            "id": "actions_en_jeu",
+            "libelle": "Actions dont la poursuite dépend d'une reprise par le droit commun",
+            "valeur": len(r.actions_en_jeu),
+            "unite": "actions",
+        },
+    ]
+
+
+# --- tables as the notebook shows them ---------------------------------------------------------
+
+
+def tableau_droit_commun(r: RapportQ1) -> pd.DataFrame:
+    """Institutions (rows) × domains (French headers) as French euro strings, with totals."""
+    m = r.droit_commun
+    if m.empty:
+        return pd.DataFrame()
+    m = m.copy()
+    m["Total"] = m.sum(axis=1)
+    m = m.sort_values("Total", ascending=False)
+    m.columns = [libelle_domaine(c) if c != "Total" else c for c in m.columns]
+    shown = m.map(text.euros_compacts)
+    return shown.rename_axis("Institution").reset_index()
+
+
+def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
+    t = r.substitution
+    if t.empty:
+        return t
+    return t.assign(
+        domaine=t["domaine"].map(libelle_domaine),
+        type=t["type"].map(TYPE_LIBELLES),
+    )
+
+
+# --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
+
+
+def figure_droit_commun(r: RapportQ1):
+    """Heatmap of mainstream credits by institution × domain over the period."""
+    from cucs_analysis import plots
+
+    m = r.droit_commun
+    if m.empty or m.to_numpy().sum() <= 0:
+        return None
+    shown = m.copy()
+    shown.columns = [libelle_domaine(c) for c in shown.columns]
+    periode = text.annee_periode(*r.periode)
+    fig = plots.heatmap(
+        shown,
+        f"Moyens de droit commun par institution et domaine, {periode}",
+        xlabel="Domaine",
+        ylabel="Institution",
+        unite="€",
+    )
+    fig.axes[0].tick_params(axis="x", labelrotation=30)
+    for lab in fig.axes[0].get_xticklabels():
+        lab.set_ha("right")
+    top = shown.stack().sort_values(ascending=False).head(3)
+    details = text.liste_fr(
+        [f"{i} en {text.minuscule_initiale(d)} ({text.euros_compacts(v)})" for (i, d), v in top.items()]
+    )
+    return plots.set_alt(
+        fig,
+        f"Carte de chaleur : crédits de droit commun de {r.nom_commune} sur {periode}, par institution (lignes) et "
+        f"domaine (colonnes). Montants les plus élevés : {details}.",
+    )
+
+
+def figure_financements(r: RapportQ1):
+    """Stacked bars per year: granted funding by institution and credit type."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis import plots
+
+    s = r.financement_sources
+    if s.empty or s["montant_accorde"].sum() <= 0:
+        return None
+    inst = s["institution"].str[:1].str.upper() + s["institution"].str[1:]
+    s = s.assign(source=inst + " (" + s["type_credit"].map(CREDIT_LIBELLES) + ")")
+    wide = s.pivot_table(
+        index="annee", columns="source", values="montant_accorde", aggfunc="sum", fill_value=0.0
+    )
+    # Specific credits first (bottom of the bars), then mainstream sources by size.
+    order = sorted(wide.columns, key=lambda c: (CREDIT_LIBELLES[funding.SPECIFIQUE] not in c, -wide[c].sum()))
+    wide = wide[order]
+    fig, ax = plt.subplots(figsize=(9, 6))
+    bottom = pd.Series(0.0, index=wide.index)
+    for i, col in enumerate(wide.columns):
+        ax.bar(
+            wide.index.astype(int),
+            wide[col],
+            bottom=bottom,
+            label=col,
+            color=plots.PALETTE[i % len(plots.PALETTE)],
+        )
+        bottom = bottom + wide[col]
+    ax.set_title("Financement des actions par source et type de crédit")
+    ax.set_xlabel("Année")
+    ax.set_ylabel("Montant accordé")
+    ax.set_xticks(list(wide.index.astype(int)), [str(int(a)) for a in wide.index])
+    plots.franciser_axes(ax, x=None, y="€")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    parts = text.liste_fr(
+        [
+            f"{int(a)} : {text.pourcentage(100 * p)}"
+            for a, p in zip(fa["annee"], fa["part_droit_commun"], strict=True)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Barres empilées par année : montants accordés aux actions de {r.nom_commune} par institution et type de "
+        f"crédit (crédits spécifiques ou droit commun). Part du droit commun par année : {parts}.",
+    )
+
+
+def figure_dispositifs(r: RapportQ1, nombre: int = 6):
+    """Yearly budget of the largest dispositifs (lines)."""
+    from cucs_analysis import plots
+
+    b = r.budget_dispositifs
+    if b.empty or r.tableau_de_bord.empty:
+        return None
+    top = [d for d in r.tableau_de_bord["dispositif"].astype(str) if d != "autre"][:nombre]
+    data = b[b["dispositif"].isin(top)][["dispositif", "annee", "total"]]
+    if data.empty:
+        return None
+    fig = plots.series_temporelles(
+        data.assign(annee=data["annee"].astype(int)),
+        "annee",
+        "total",
+        "dispositif",
+        "Budget annuel des principaux dispositifs",
+        "Montant accordé",
+        unite="€",
+    )
+    return plots.set_alt(
+        fig,
+        f"Courbes : budget annuel (crédits spécifiques et droit commun) des dispositifs {text.liste_fr(top)} à "
+        f"{r.nom_commune}.",
+    )
+
+
+def figure_substitution(r: RapportQ1):
+    """Small multiples: mainstream credits per domain as an index (base 100 = reference mean),
+    with the tolerance line; the panel title gives the type."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis import plots
+
+    s = r.series.dropna(subset=["dc"])
+    if s.empty or r.substitution.empty:
+        return None
+    s = s.assign(annee=s["annee"].astype(int))
+    base = s[s["annee"].isin(r.annees_reference)].groupby("domaine")["dc"].mean()
+    s = s[s["domaine"].isin(base[base > 0].index)]
+    if s.empty:
+        return None
+    s = s.assign(indice=100 * s["dc"] / s["domaine"].map(base))
+    types = dict(zip(r.substitution["domaine"], r.substitution["type"], strict=True))
+    domaines = list(dict.fromkeys(s["domaine"]))
+    ncol = 3
+    nrow = -(-len(domaines) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.2 * nrow), sharey=True, squeeze=False)
+    seuil = 100 * (1 - r.tolerance)
+    for ax, (dom, g) in zip(
+        axes.flat, s.groupby("domaine", sort=False), strict=False
+    ):  # one panel per domain
+        ax.axvspan(r.annee_debut_cucs - 0.5, g["annee"].max() + 0.5, color="#EEEEEE", zorder=0)
+        ax.plot(g["annee"], g["indice"], marker="o", markersize=3, color=plots.OKABE_ITO["bleu"])
+        ax.axhline(seuil, color=plots.OKABE_ITO["vermillon"], ls="--", lw=1)
+        ax.axhline(100, color=plots.GRIS, lw=0.8)
+        ax.set_title(
+            f"{libelle_domaine(dom)}\n{TYPE_LIBELLES_COURTS.get(types.get(dom), 'n.d.')}", fontsize=9
+        )
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=4))
+        plots.franciser_axes(ax, x=None, y="nombre")
+    for ax in list(axes.flat)[len(domaines) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Indice (base 100)")
+    fig.suptitle(
+        f"Droit commun par domaine (base 100 = moyenne {text.liste_fr(r.annees_reference)}) ; "
+        f"tirets : seuil de {text.nombre(seuil)} ; en grisé : période du CUCS",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    details = text.liste_fr(
+        [
+            f"{text.minuscule_initiale(libelle_domaine(d))} : {TYPE_LIBELLES_COURTS.get(types.get(d), 'n.d.')}"
+            for d in domaines
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Petits graphiques, un par domaine : crédits de droit commun de {r.nom_commune} en indice (base 100 = moyenne "
+        f"de {text.liste_fr(r.annees_reference)}), avec le seuil de tolérance à {text.nombre(seuil)} et la période du "
+        f"CUCS en grisé. Type retenu : {details}.",
+    )
+
+
+def sources(r: RapportQ1, params, metadata) -> list[str]:
+    """The 'Sources et méthode' list, with the values actually used."""
+    return [
+        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
+        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        "Droit commun : table des moyens de droit commun déclarés par institution, domaine et année (crédits en "
+        "euros au niveau de la commune) ; crédits spécifiques : montants accordés aux actions de la programmation "
+        "(type de crédit « spécifique »), rattachés au domaine de l'action.",
+        regle(r),
+        f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
+        f"spécifiques représentent au moins {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} du financement depuis au "
+        f"moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} de suite.",
+        "Tableau de bord des dispositifs : actions distinctes, montants accordés (tous types de crédit), bénéficiaires "
+        "prévus et touchés ; évolution du budget entre la première et la dernière année du dispositif.",
+        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
+    ]

@@ -1,0 +1,140 @@
+"""q3 (géographie prioritaire): the report recovers the planted truths of the demo, copes with
+missing data, and the notebook runs end to end through the runner into a site that a real
+browser reads."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cucs_analysis import load, params
+from cucs_analysis.reports import q3
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
+COMMUNES = pd.read_csv(DEMO / "communes.csv", dtype=str)["code_commune"].tolist()
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _report(code: str, data_dir: Path = DEMO):
+    return q3.build(load.load_territory(data_dir, code), params.load_params(code, ROOT))
+
+
+def test_qpv2014_eligibility_recovers_the_planted_list():
+    flagged = set()
+    for code in COMMUNES:
+        res = _report(code).resultats()
+        flagged |= {e["code_quartier"] for e in res["eligibilite"] if e["regle_qpv2014"]}
+    assert sorted(flagged) == sorted(TRUTH["eligibles_qpv2014"])
+
+
+def test_report_values_and_sentences_for_a_commune():
+    r = _report("20001")
+    res = r.resultats()
+    assert res["seuil_qpv2014"] == 11300.0
+    assert {e["code_quartier"] for e in res["eligibilite"]} == set(
+        pd.read_csv(DEMO / "quartiers.csv", dtype=str).query("code_commune == '20001'")["code_quartier"]
+    )
+    n = sum(e["regle_qpv2014"] for e in res["eligibilite"])
+    assert any(f"{n} quartiers éligibles sur {len(res['eligibilite'])}" in c for c in r.constats)
+    assert any("11\u202f300\u00a0€" in c for c in r.constats)
+    # every quartier of the commune has a class, and classes are described in words
+    assert {t["code_quartier"] for t in res["typologie"]} == {e["code_quartier"] for e in res["eligibilite"]}
+    assert all(d.startswith("Quartiers ") for d in r.typologie.descriptions.values())
+    # the scale table holds every level once per indicator
+    chom = r.echelles[r.echelles["indicateur"] == "taux_chomage"]
+    assert set(chom["niveau"]) == {"quartier", "commune", "epci", "departement", "region"}
+    assert chom["comparaison"].dropna().isin(["plus élevé", "comparable", "plus faible"]).all()
+
+
+def test_zus_and_dynamique_rules_on_the_region_are_consistent():
+    r = _report("20001")
+    region = r.eligibilite_region
+    # ZUS rule: exactly the quartiers at or above the median index
+    median = region["indice_zus"].median()
+    assert (region["regle_zus"] == (region["indice_zus"] >= median)).all()
+    # dynamique rule: the gap widened by at least the threshold
+    seuil = params.load_params("20001", ROOT).dynamique.seuil_points
+    assert (region["regle_dynamique"] == (region["variation"] >= seuil)).all()
+
+
+@pytest.fixture(scope="module")
+def partial_data(tmp_path_factory) -> Path:
+    """The demo without contours and without any indicator for commune 20008's quartiers."""
+    d = tmp_path_factory.mktemp("partiel") / "data"
+    shutil.copytree(DEMO, d)
+    for f in ("quartiers.geojson", "communes.geojson", "truth.json"):
+        (d / f).unlink()
+    q = pd.read_csv(d / "quartiers.csv", dtype=str)
+    gone = set(q.loc[q["code_commune"] == "20008", "code_quartier"])
+    ind = pd.read_csv(d / "indicateurs.csv", dtype=str, keep_default_na=False)
+    ind[~ind["code_territoire"].isin(gone)].to_csv(d / "indicateurs.csv", index=False)
+    return d
+
+
+def test_partial_data_gives_not_available_sections(partial_data, monkeypatch):
+    r = _report("20008", partial_data)
+    assert not r.eligibilite["regle_qpv2014"].any()
+    assert q3.carte_commune(r, load.load_territory(partial_data, "20008")) is None
+    assert q3.figure_revenus(r) is None
+    assert q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None  # upper levels
+
+
+@pytest.mark.slow
+def test_notebook_end_to_end_through_runner_and_browser(tmp_path, partial_data):
+    from cucs_analysis import runner
+
+    project = tmp_path / "projet"
+    (project / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "q3_geographie_prioritaire.ipynb", project / "notebooks")
+    shutil.copytree(ROOT / "params", project / "params")
+    defaults = project / "params" / "defaults.yaml"
+    defaults.write_text(
+        defaults.read_text(encoding="utf-8").replace("donnees: data/demo", f"donnees: {partial_data}"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    summary = runner.run(project, ["20001", "20008"], ["q3"], jobs=2, resume=False, out_dir=out, progress=False)
+    assert summary.exit_code == 0, summary.message
+    for code in ("20001", "20008"):
+        res = json.loads((out / "results" / code / "q3.json").read_text(encoding="utf-8"))
+        assert {"eligibilite", "seuil_qpv2014", "typologie", "constats", "reserves", "chiffres_cles"} <= set(res)
+        assert res["code_commune"] == code
+    rich = json.loads((out / "results" / "20001" / "q3.json").read_text(encoding="utf-8"))
+    expected = sorted(
+        e for e in TRUTH["eligibles_qpv2014"] if e in {x["code_quartier"] for x in rich["eligibilite"]}
+    )
+    assert sorted(e["code_quartier"] for e in rich["eligibilite"] if e["regle_qpv2014"]) == expected
+
+    page = (out / "site" / "pages" / "20008" / "q3.html").read_text(encoding="utf-8")
+    assert "Données non disponibles : contours des quartiers de la commune." in page
+    assert "Données non disponibles : revenus des quartiers et seuil de 2014." in page
+    assert "<title>Géographie prioritaire — Villefrêne (20008)" in page
+
+    from test_site_browser import _chromium_or_skip, dump_dom
+
+    _chromium_or_skip()
+    site = out / "site"
+    profile = tmp_path / "profil"
+    for rel in ("index.html", "communes/20001.html", "pages/20001/q3.html"):
+        dom, console = dump_dom((site / rel).as_uri(), profile)
+        assert console == [], (rel, console)
+        assert '<html lang="fr">' in dom
+        assert "ctx = demarrer" not in dom and "import " not in dom and "In [" not in dom
+        for tag in re.findall(r"<img\b[^>]*>", dom):
+            alt = re.search(r'alt="([^"]+)"', tag)
+            assert alt and alt.group(1).strip(), tag[:100]
+    dom, _ = dump_dom((site / "pages/20001/q3.html").as_uri(), profile)
+    assert dom.count("<img") == 2  # bars and income dots; no contours in this data, so no maps
+    assert "Données non disponibles : carte régionale de la typologie." in dom
+    assert "Selon la règle de revenu de 2014" in dom

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     # Errors the user can cause are reported in French, without a traceback.
     from cucs_analysis.errors import DataError
 
-    known: tuple[type[BaseException], ...] = (DataError, FileNotFoundError, PermissionError)
+    known: tuple[type[BaseException], ...] = (DataError,)
     try:
         from cucs_analysis.params import ParamError
 
@@ -171,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except known as exc:
         return _fail(f"Erreur : {exc}")
+    except FileNotFoundError as exc:
+        return _fail(f"Erreur : fichier ou dossier introuvable : {exc.filename}")
+    except PermissionError as exc:
+        return _fail(f"Erreur : accès refusé : {exc.filename}")
     except KeyboardInterrupt:
         return _fail("Interrompu.", 130)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import json
@@ -72,6 +73,18 @@ def plan_runs(
             continue
         runs.extend([(REGION, q)] if q.regional else [(c, q) for c in communes])
     return runs, missing
+
+
+@functools.cache
+def library_digest() -> str:
+    """Version plus a digest of the library's own files: a code change invalidates --resume."""
+    h = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".j2", ".css", ".js", ".yaml"}:
+            h.update(str(path.relative_to(package)).encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def input_hash(
@@ -379,7 +392,7 @@ def run(
             for (c, qid), h in hashes.items()
             if _phase(questions_by_id(qid)) < phase and (q.regional or c == code)
         )
-        h = input_hash(nb_bytes[q.notebook], params_cache[code], fingerprint, __version__, "|".join(deps))
+        h = input_hash(nb_bytes[q.notebook], params_cache[code], fingerprint, library_digest(), "|".join(deps))
         hashes[(code, q.id)] = h
         nom = names.get(code, code) if code != REGION else "Région"
         outputs_there = (out_dir / "pages" / code / f"{q.id}.html").is_file() and (

@@ -55,6 +55,11 @@ def libelle_domaine(d: object) -> str:
     return DOMAINE_LIBELLES.get(str(d), str(d))
 
 
+def majuscule(s: object) -> str:
+    s = str(s)
+    return s[:1].upper() + s[1:]
+
+
 def avec_article(institution: object) -> str:
     return INSTITUTION_ARTICLES.get(str(institution), str(institution))
 
@@ -340,6 +345,13 @@ def _narrate(r: RapportQ1) -> None:
         )
     board = r.tableau_de_bord
     if not board.empty:
+        _constat(
+            r,
+            "dispositifs",
+            f"La programmation compte {text.pluriel(int(board['actions'].sum()), 'action distincte', 'actions distinctes')} "
+            f"réparties entre {text.pluriel(len(board), 'dispositif')}, pour {text.euros_compacts(board['budget'].sum())} "
+            "accordés (crédits spécifiques et droit commun).",
+        )
         sect = board[board["dispositif"].astype(str).isin(DISPOSITIFS_SECTORIELS)].head(3)
         if not sect.empty:
             _constat(
@@ -505,6 +517,7 @@ def tableau_droit_commun(r: RapportQ1) -> pd.DataFrame:
     m["Total"] = m.sum(axis=1)
     m = m.sort_values("Total", ascending=False)
     m.columns = [libelle_domaine(c) if c != "Total" else c for c in m.columns]
+    m.index = [majuscule(i) for i in m.index]
     shown = m.map(text.euros_compacts)
     return shown.rename_axis("Institution").reset_index()
 
@@ -529,7 +542,8 @@ def figure_droit_commun(r: RapportQ1):
     m = r.droit_commun
     if m.empty or m.to_numpy().sum() <= 0:
         return None
-    shown = m.copy()
+    shown = m.loc[m.sum(axis=1).sort_values(ascending=False).index].copy()
+    shown.index = [majuscule(i) for i in shown.index]
     shown.columns = [libelle_domaine(c) for c in shown.columns]
     periode = text.annee_periode(*r.periode)
     fig = plots.heatmap(
@@ -542,6 +556,7 @@ def figure_droit_commun(r: RapportQ1):
     fig.axes[0].tick_params(axis="x", labelrotation=30)
     for lab in fig.axes[0].get_xticklabels():
         lab.set_ha("right")
+    fig.tight_layout()
     top = shown.stack().sort_values(ascending=False).head(3)
     details = text.liste_fr(
         [f"{i} en {text.minuscule_initiale(d)} ({text.euros_compacts(v)})" for (i, d), v in top.items()]

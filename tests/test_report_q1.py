@@ -1,0 +1,223 @@
+"""q1 (droit commun et dispositifs): the report recovers the planted substitution types, its
+numbers and sentences agree with plain pandas on the demo CSVs, a commune without a programme
+gives empty results, and the notebook runs end to end through the runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cucs_analysis import load, params, plots
+from cucs_analysis.reports import q1
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
+COMMUNES = pd.read_csv(DEMO / "communes.csv", dtype=str)
+SIGNATAIRES = COMMUNES.loc[COMMUNES["signataire_cucs"] == "oui", "code_commune"].tolist()
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _report(code: str, overrides: dict | None = None):
+    return q1.build(load.load_territory(DEMO, code), params.load_params(code, ROOT, overrides))
+
+
+def _csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(DEMO / f"{name}.csv", dtype={"code_commune": str, "code_territoire": str})
+
+
+def _fr(x: float, decimales: int) -> str:
+    """Plain French formatting for the checks: 1 234,5 (narrow no-break space for thousands)."""
+    s = f"{x:,.{decimales}f}"
+    return s.replace(",", NNBSP).replace(".", ",")
+
+
+def test_substitution_recovers_every_planted_type():
+    found = []
+    for code in SIGNATAIRES:
+        got = _report(code).resultats()["substitution"]
+        expected = [t for t in TRUTH["substitution"] if t["code_territoire"] == code]
+        key = lambda t: t["domaine"]  # noqa: E731
+        assert sorted(got, key=key) == sorted(expected, key=key), code
+        found += got
+    assert len(found) == len(TRUTH["substitution"]) == 48
+
+
+def test_part_droit_commun_and_sentences_match_plain_pandas():
+    r = _report("20001")
+    res = r.resultats()
+    act = _csv("actions")
+    ids = set(act.loc[act["code_commune"] == "20001", "id_action"])
+    fin = _csv("financements")
+    fin = fin[fin["id_action"].isin(ids)]
+    by_year = fin.pivot_table(index="annee", columns="type_credit", values="montant_accorde", aggfunc="sum")
+    part = by_year["droit_commun"] / by_year.sum(axis=1)
+    assert [p["annee"] for p in res["part_droit_commun"]] == part.index.tolist()
+    assert [p["part"] for p in res["part_droit_commun"]] == pytest.approx(part.tolist())
+
+    total = fin["montant_accorde"].sum()
+    dc = fin.loc[fin["type_credit"] == "droit_commun", "montant_accorde"].sum()
+    sentence = next(c for c in r.constats if c.startswith("Sur 2005-2014, les actions"))
+    assert f"{_fr(total, 0)}{NBSP}€" in sentence
+    assert f"part du droit commun : {_fr(100 * dc / total, 1)}{NBSP}%" in sentence
+    first, last = part.iloc[0], part.iloc[-1]
+    assert any(
+        f"passe de {_fr(100 * first, 1)}{NBSP}% en 2005 à {_fr(100 * last, 1)}{NBSP}% en 2014" in c
+        for c in r.constats
+    )
+    # the planted durable substitution of 20001 is named in the findings and put to the debate
+    durable = [
+        t["domaine"]
+        for t in TRUTH["substitution"]
+        if t["code_territoire"] == "20001" and t["type"] == "substitution_durable"
+    ]
+    assert durable == ["education"]
+    assert any("1 domaine en substitution durable (« éducation »)" in c for c in r.constats)
+    assert any(d.startswith("En éducation, le droit commun reste") and "l'État" in d for d in r.debat)
+
+
+def test_mainstream_matrix_and_dashboard_match_plain_pandas():
+    r = _report("20001")
+    dc = _csv("droit_commun")
+    dc = dc[(dc["code_territoire"] == "20001") & (dc["mesure"] == "credits") & (dc["niveau"] == "commune")]
+    expected = dc.pivot_table(
+        index="institution", columns="domaine", values="valeur", aggfunc="sum", fill_value=0
+    )
+    got = r.droit_commun.reindex(index=expected.index, columns=expected.columns)
+    assert got.to_numpy() == pytest.approx(expected.to_numpy().astype(float))
+    assert set(r.droit_commun.index) == set(expected.index)
+
+    act = _csv("actions")
+    act = act[act["code_commune"] == "20001"]
+    board = r.tableau_de_bord.set_index("dispositif")
+    n = act.groupby("dispositif")["id_action"].nunique()
+    assert board["actions"].to_dict() == n.to_dict()
+    # the non-euro means are reported, not summed
+    assert r.droit_commun_autres_mesures["mesure"].tolist() == ["postes"]
+
+
+def test_parameters_drive_the_typology_and_the_stated_rule():
+    r = _report("20001")
+    assert "plus de 10\u00a0% à cette base" in q1.regle(r)
+    assert "moyenne des crédits de droit commun de 2005 et 2006" in q1.regle(r)
+    assert "plus de 3 ans de suite" in q1.regle(r)
+    # a tolerance of 60 % no longer sees the education fall (to about 65 % of its base) as below
+    loose = _report("20001", {"substitution": {"tolerance": 0.6}})
+    types = dict(zip(loose.substitution["domaine"], loose.substitution["type"], strict=True))
+    assert types["education"] == "complementarite"
+    assert "plus de 60\u00a0% à cette base" in q1.regle(loose)
+
+
+def test_figures_have_french_alt_text():
+    r = _report("20001")
+    for f in (q1.figure_droit_commun, q1.figure_financements, q1.figure_dispositifs, q1.figure_substitution):
+        fig = f(r)
+        assert fig is not None, f.__name__
+        assert "Valbrune-sur-Lèze" in plots.get_alt(fig)
+    assert "éducation : substitution durable" in plots.get_alt(q1.figure_substitution(r))
+
+
+def test_non_signatory_commune_gives_empty_results():
+    r = _report("20012")
+    assert not r.signataire
+    assert r.resultats() == {"substitution": [], "part_droit_commun": []}
+    assert "n'a pas de programmation CUCS" in r.constats[0]
+    for f in (q1.figure_financements, q1.figure_dispositifs, q1.figure_substitution):
+        assert f(r) is None
+    assert q1.figure_droit_commun(r) is not None  # mainstream means exist without a contract
+    assert r.texte("substitution") == [] and r.actions_en_jeu.empty
+    assert next(c for c in r.chiffres_cles if c["id"] == "part_droit_commun")["valeur"] is None
+
+
+def test_institution_withdrawals_on_a_small_frame():
+    dc = pd.DataFrame(
+        {
+            "institution": ["État", "État", "État", "commune", "commune", "commune", "CAF"],
+            "domaine": ["education"] * 6 + ["sante"],
+            "niveau": "commune",
+            "code_territoire": "99001",
+            "annee": [2005, 2006, 2010, 2005, 2006, 2010, 2010],
+            "mesure": "credits",
+            "valeur": [100.0, 100.0, 40.0, 50.0, 50.0, 60.0, 10.0],
+            "unite": "€",
+        }
+    )
+    out = q1.institution_withdrawals(dc, "99001", [2005, 2006], 2007)
+    edu = out.set_index("domaine").loc["education"]
+    assert edu["institution"] == "État" and edu["variation"] == -60.0
+    # an institution that appears after the reference years counts from a zero base
+    assert out.set_index("domaine").loc["sante", "variation"] == 10.0
+
+
+def test_actions_in_durable_domains_on_a_small_frame():
+    actions = pd.DataFrame(
+        {
+            "id_action": ["A", "B", "C", "A"],
+            "annee": [2014, 2014, 2014, 2013],
+            "intitule": ["a", "b", "c", "a"],
+            "thematique": ["education", "education", "sante", "education"],
+            "dispositif": ["CLAS", "PRE", "ASV", "CLAS"],
+            "statut": ["réalisée", "abandonnée", "réalisée", "réalisée"],
+        }
+    )
+    fin = pd.DataFrame(
+        {
+            "id_action": ["A", "A", "C", "A"],
+            "annee": [2014, 2014, 2014, 2013],
+            "institution": ["État", "commune", "État", "État"],
+            "type_credit": ["specifique", "droit_commun", "specifique", "specifique"],
+            "montant_demande": 0.0,
+            "montant_accorde": [100.0, 50.0, 70.0, 999.0],
+        }
+    )
+    typo = pd.DataFrame(
+        {"domaine": ["education", "sante"], "type": ["substitution_durable", "complementarite"]}
+    )
+    out = q1.actions_in_durable_domains(actions, fin, typo)
+    # B is abandoned, C is in a complementary domain, 2013 money is not the last year's
+    assert out["id_action"].tolist() == ["A"]
+    assert out.loc[0, "montant_specifique"] == 100.0 and out.loc[0, "montant_droit_commun"] == 50.0
+
+
+@pytest.mark.slow
+def test_notebook_runs_through_the_runner(tmp_path, monkeypatch):
+    from cucs_analysis import runner
+
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    summary = runner.run(
+        ROOT,
+        communes=["20001", "20012"],
+        questions=["q1"],
+        jobs=2,
+        resume=False,
+        out_dir=tmp_path,
+        progress=False,
+    )
+    assert summary.exit_code == 0, summary.message
+    for code in ("20001", "20012"):
+        res = json.loads((tmp_path / "results" / code / "q1.json").read_text(encoding="utf-8"))
+        assert {"substitution", "part_droit_commun", "constats", "reserves", "chiffres_cles"} <= set(res)
+        assert res["code_commune"] == code
+    rich = json.loads((tmp_path / "results" / "20001" / "q1.json").read_text(encoding="utf-8"))
+    expected = [t for t in TRUTH["substitution"] if t["code_territoire"] == "20001"]
+    assert sorted(rich["substitution"], key=str) == sorted(expected, key=str)
+    assert len(rich["part_droit_commun"]) == 10
+    poor = json.loads((tmp_path / "results" / "20012" / "q1.json").read_text(encoding="utf-8"))
+    assert poor["substitution"] == [] and poor["part_droit_commun"] == []
+    page = (tmp_path / "site" / "pages" / "20012" / "q1.html").read_text(encoding="utf-8")
+    assert (
+        page.count("Données non disponibles : programmation des actions de la commune.") == 2
+    )  # sections 2 and 5
+    assert "Données non disponibles : financements des actions de la commune." in page
+    assert (
+        "Données non disponibles : financements des actions par source" not in page
+    )  # said once per section
+    assert "ctx = demarrer" not in page

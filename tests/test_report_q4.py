@@ -1,0 +1,181 @@
+"""q4 (implication des partenaires): steering bodies, co-funding and mainstream mobilised agree
+with plain pandas on the demo CSVs, missing tables give "non disponible" paths, and the
+notebook runs end to end through the runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cucs_analysis import load, params, plots
+from cucs_analysis.reports import q4
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+NBSP = "\u00a0"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _report(code: str):
+    return q4.build(load.load_territory(DEMO, code), params.load_params(code, ROOT))
+
+
+def _csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(DEMO / f"{name}.csv", dtype={"code_commune": str, "code_territoire": str})
+
+
+def _fr1(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
+
+
+def _commune_funding(code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    act = _csv("actions")
+    act = act[act["code_commune"] == code]
+    fin = _csv("financements")
+    return act, fin[fin["id_action"].isin(set(act["id_action"]))]
+
+
+def test_instances_match_plain_pandas():
+    r = _report("20001")
+    inst = _csv("instances")
+    inst = inst[inst["code_commune"] == "20001"]
+    expected = inst["type"].value_counts().to_dict()
+    got = {i["type"]: i["nombre"] for i in r.resultats()["instances"]}
+    assert got == expected
+    assert any(c.startswith(f"{len(inst)} réunions d'instances") for c in r.constats)
+    # presence of the région, as a share of the commune's meetings
+    present = inst["institutions"].str.split(";").apply(lambda xs: "région" in xs)
+    assert any(f"la région {_fr1(100 * present.mean())}{NBSP}%" in c for c in r.texte("instances"))
+    # meetings with two institutions or more
+    multi = inst["institutions"].str.split(";").apply(lambda xs: len(set(xs)) >= 2)
+    share = r.instances_annee["part_interinstitutionnelles"]
+    n = r.instances_annee["nombre"]
+    assert (share * n).sum() == multi.sum()
+
+
+def test_cofunding_matches_plain_pandas():
+    r = _report("20001")
+    _, fin = _commune_funding("20001")
+    fin = fin[fin["montant_accorde"] > 0]
+    per = fin.groupby(["id_action", "annee"])["institution"].nunique()
+    co = r.resultats()["cofinancement"]
+    assert co["part_actions_cofinancees"] == pytest.approx((per >= 2).mean())
+    by_inst = fin.groupby("institution").agg(n=("id_action", "nunique"), m=("montant_accorde", "sum"))
+    got = {i["institution"]: (i["actions_financees"], i["montant_accorde"]) for i in co["institutions"]}
+    assert got == {k: (int(v.n), pytest.approx(v.m)) for k, v in by_inst.iterrows()}
+    first = by_inst["m"].idxmax()
+    assert first == "État"
+    assert any(c.startswith("Premier financeur des actions : l'État") for c in r.constats)
+
+
+def test_mobilisation_matches_plain_pandas():
+    r = _report("20001")
+    act, fin = _commune_funding("20001")
+    fdc = fin[fin["type_credit"] == "droit_commun"].merge(
+        act[["id_action", "annee", "thematique"]], on=["id_action", "annee"]
+    )
+    on_actions = fdc.groupby(["institution", "thematique"])["montant_accorde"].sum()
+    dc = _csv("droit_commun")
+    dc = dc[
+        (dc["code_territoire"] == "20001") & (dc["mesure"] == "credits") & dc["annee"].between(2005, 2014)
+    ]
+    territory = dc.groupby(["institution", "domaine"])["valeur"].sum()
+    expected = on_actions.rename_axis(["institution", "domaine"]).add(territory, fill_value=0)
+    got = {(m["institution"], m["domaine"]): m["montant"] for m in r.resultats()["mobilisation"]}
+    assert set(got) == set(expected.index)
+    assert [got[k] for k in expected.index] == pytest.approx(expected.tolist())
+    # the État funds actions only with specific credits: nothing mobilised "on the actions"
+    etat = r.mobilisation[r.mobilisation["institution"] == "État"]
+    assert etat["montant_actions"].sum() == 0
+    assert any("L'État ne mobilise aucun crédit de droit commun en" in c for c in r.texte("mobilisation"))
+
+
+def test_figures_have_french_alt_text():
+    r = _report("20001")
+    for f in (q4.figure_instances, q4.figure_presence, q4.figure_cofinancement, q4.figure_mobilisation):
+        fig = f(r)
+        assert fig is not None, f.__name__
+        assert "Valbrune-sur-Lèze" in plots.get_alt(fig)
+
+
+def test_commune_without_instances_says_so():
+    r = _report("20008")
+    res = r.resultats()
+    assert res["instances"] == []
+    assert res["cofinancement"]["part_actions_cofinancees"] is not None
+    assert q4.figure_instances(r) is None and q4.figure_presence(r) is None
+    assert r.texte("instances") == []
+    assert "Aucune réunion d'instance n'est renseignée pour cette commune." in r.reserves
+
+
+def test_non_signatory_commune_gives_empty_results():
+    r = _report("20012")
+    res = r.resultats()
+    assert res == {
+        "instances": [],
+        "cofinancement": {"part_actions_cofinancees": None, "institutions": [], "par_annee": []},
+        "mobilisation": [],
+    }
+    assert "n'a pas de programmation CUCS" in r.constats[0]
+    for f in (q4.figure_instances, q4.figure_presence, q4.figure_cofinancement, q4.figure_mobilisation):
+        assert f(r) is None
+    assert q4.tableau_mobilisation(r).empty
+
+
+def test_interinstitutional_share_on_a_small_frame():
+    inst = pd.DataFrame(
+        {
+            "id_instance": ["I1", "I2", "I3", "I4"],
+            "date": ["2008-01-10", "2008-05-02", "2009-03-01", "2009-04-01"],
+            "code_commune": "99001",
+            "type": "comité technique",
+            "institutions": ["État;commune", "commune;commune", "commune", "État; région ;commune"],
+            "participants": 10,
+            "habitants": 0,
+        }
+    )
+    out = q4.interinstitutional_share(inst).set_index("annee")
+    # a repeated institution counts once; spaces around names are ignored
+    assert (
+        out.loc[2008, "interinstitutionnelles"] == 1 and out.loc[2008, "part_interinstitutionnelles"] == 0.5
+    )
+    assert out.loc[2009, "interinstitutionnelles"] == 1 and out.loc[2009, "reunions"] == 2
+
+
+@pytest.mark.slow
+def test_notebook_runs_through_the_runner(tmp_path, monkeypatch):
+    from cucs_analysis import runner
+
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    summary = runner.run(
+        ROOT,
+        communes=["20001", "20012"],
+        questions=["q4"],
+        jobs=2,
+        resume=False,
+        out_dir=tmp_path,
+        progress=False,
+    )
+    assert summary.exit_code == 0, summary.message
+    for code in ("20001", "20012"):
+        res = json.loads((tmp_path / "results" / code / "q4.json").read_text(encoding="utf-8"))
+        assert {"instances", "cofinancement", "mobilisation", "constats", "reserves", "chiffres_cles"} <= set(
+            res
+        )
+        assert {"part_actions_cofinancees", "institutions"} <= set(res["cofinancement"])
+    rich = json.loads((tmp_path / "results" / "20001" / "q4.json").read_text(encoding="utf-8"))
+    inst = _csv("instances")
+    assert sum(i["nombre"] for i in rich["instances"]) == (inst["code_commune"] == "20001").sum()
+    assert rich["mobilisation"] and all(
+        set(m) == {"institution", "domaine", "montant"} for m in rich["mobilisation"]
+    )
+    page = (tmp_path / "site" / "pages" / "20012" / "q4.html").read_text(encoding="utf-8")
+    assert page.count("Données non disponibles : réunions des instances de pilotage pour cette commune.") == 1
+    assert "ctx = demarrer" not in page

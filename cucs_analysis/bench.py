@@ -11,7 +11,6 @@ from the same run. Usage: ``python -m cucs_analysis.bench [--communes 20001 2000
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import shutil
@@ -75,7 +74,9 @@ def naive_loop(root: Path, communes: list[str], qids: list[str], work: Path) -> 
                 check=True,
                 capture_output=True,
             )
-    return Mesure("boucle naïve (CLI papermill + CLI nbconvert)", time.perf_counter() - start, len(communes) * len(qids))
+    return Mesure(
+        "boucle naïve (CLI papermill + CLI nbconvert)", time.perf_counter() - start, len(communes) * len(qids)
+    )
 
 
 def runner(root: Path, communes: list[str], qids: list[str], work: Path, jobs: int | None) -> Mesure:
@@ -85,7 +86,11 @@ def runner(root: Path, communes: list[str], qids: list[str], work: Path, jobs: i
     summary = _runner.run(root, communes, qids, jobs=jobs, resume=False, out_dir=work / "out", progress=False)
     if summary.exit_code != 0:
         raise SystemExit(f"cucs run a échoué pendant la mesure : {summary.message}")
-    return Mesure(f"cucs run ({jobs or os.cpu_count()} processus)", time.perf_counter() - start, len(communes) * len(qids))
+    return Mesure(
+        f"cucs run ({jobs or os.cpu_count()} processus)",
+        time.perf_counter() - start,
+        len(communes) * len(qids),
+    )
 
 
 def floor(root: Path, communes: list[str], qids: list[str]) -> Mesure:
@@ -110,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     from cucs_analysis.cli import FrenchParser
     from cucs_analysis.params import find_project_root
 
-    parser = FrenchParser(prog="python -m cucs_analysis.bench", description="Mesure comparée des trois façons d'exécuter.")
+    parser = FrenchParser(
+        prog="python -m cucs_analysis.bench", description="Mesure comparée des trois façons d'exécuter."
+    )
     parser.add_argument("--communes", nargs="+", default=list(DEFAULT_COMMUNES))
     parser.add_argument("--questions", nargs="+", default=None)
     parser.add_argument("--jobs", type=int, default=None)
@@ -131,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     plancher, run, naive = mesures
     for m in mesures:
-        print(f"- {m.nom} : {m.secondes:.1f} s, soit {m.secondes / m.executions:.2f} s par carnet".replace(".", ","))
+        print(
+            f"- {m.nom} : {m.secondes:.1f} s, soit {m.secondes / m.executions:.2f} s par carnet".replace(
+                ".", ","
+            )
+        )
     print(f"Rapport boucle naïve / cucs run : {naive.secondes / run.secondes:.1f}".replace(".", ","))
     print(f"Rapport cucs run / plancher : {run.secondes / plancher.secondes:.1f}".replace(".", ","))
     return 0

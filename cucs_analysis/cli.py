@@ -113,7 +113,9 @@ def build_parser() -> FrenchParser:
         prog="cucs",
         description="Évaluation des CUCS et des contrats de ville : données, carnets et site.",
     )
-    sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE", parser_class=FrenchParser)
+    sub = parser.add_subparsers(
+        dest="commande", title="commandes", metavar="COMMANDE", parser_class=FrenchParser
+    )
 
     p = sub.add_parser("demo", help="(re)génère le jeu de démonstration")
     p.add_argument("--out", default="data/demo", help="dossier de sortie (défaut : data/demo)")
@@ -131,7 +133,9 @@ def build_parser() -> FrenchParser:
 
     p = sub.add_parser("run", help="exécute les carnets pour les communes et publie le site")
     p.add_argument("--communes", nargs="+", metavar="CODE", help="codes des communes (défaut : toutes)")
-    p.add_argument("--questions", nargs="+", metavar="Q", help="questions (q1 … q8, synthese ; défaut : toutes)")
+    p.add_argument(
+        "--questions", nargs="+", metavar="Q", help="questions (q1 … q8, synthese ; défaut : toutes)"
+    )
     p.add_argument("--jobs", type=int, default=None, help="nombre de processus (défaut : un par cœur)")
     p.add_argument("--resume", action="store_true", help="ne relance que ce qui a changé")
     p.add_argument("--out", default=None, help="dossier de sortie (défaut : out/)")

@@ -39,6 +39,12 @@ def paragraphe(phrase: str, classe: str = "cucs-texte") -> Html:
     return Html(f'<p class="{classe}">{_e(phrase)}</p>', phrase)
 
 
+def titre(texte: str, niveau: int = 3) -> Html:
+    """A heading whose text comes from data (static headings stay in Markdown cells)."""
+    n = min(max(int(niveau), 2), 6)
+    return Html(f"<h{n}>{_e(texte)}</h{n}>", texte)
+
+
 def titre_commune(nom: str, code: str, groupe: str) -> Html:
     """The line under the notebook's title: commune and the group that asked the question."""
     fragment = (
@@ -55,7 +61,7 @@ def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = N
     if not items:
         return Html(head + f"<p>{_e(vide or NON_DISPONIBLE + '.')}</p>", vide or NON_DISPONIBLE)
     body = "".join(f"<li>{_e(p)}</li>" for p in items)
-    return Html(f"{head}<ul class=\"cucs-liste\">{body}</ul>", "\n".join(items))
+    return Html(f'{head}<ul class="cucs-liste">{body}</ul>', "\n".join(items))
 
 
 def en_bref(constats: list[str], reserves: list[str]) -> Html:
@@ -89,7 +95,9 @@ def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = Non
         elif pd.api.types.is_float_dtype(s):
             out[col] = s.map(lambda v: text.nombre(v, 1))
         else:
-            out[col] = s.map(lambda v: "n.d." if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+            out[col] = s.map(
+                lambda v: "n.d." if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+            )
     return out
 
 
@@ -106,7 +114,9 @@ def tableau(
         return non_disponible(vide)
     cols = list(colonnes)
     shown = format_frame(df[cols], formats)
-    numeric = {c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    numeric = {
+        c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    }
     cls = {c: ' class="num"' if c in numeric else "" for c in cols}
     head = "".join(f"<th{cls[c]}>{_e(colonnes[c])}</th>" for c in cols)
     body = "".join(
@@ -114,7 +124,9 @@ def tableau(
         for row in shown.itertuples(index=False, name=None)
     )
     caption = f"<caption>{_e(legende)}</caption>" if legende else ""
-    table = f'<table class="cucs-tableau">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    table = (
+        f'<table class="cucs-tableau">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
     return Html(f'<div class="cucs-tableau-bloc">{table}</div>', shown.to_string(index=False))
 
 

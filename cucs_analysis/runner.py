@@ -392,7 +392,9 @@ def run(
             for (c, qid), h in hashes.items()
             if _phase(questions_by_id(qid)) < phase and (q.regional or c == code)
         )
-        h = input_hash(nb_bytes[q.notebook], params_cache[code], fingerprint, library_digest(), "|".join(deps))
+        h = input_hash(
+            nb_bytes[q.notebook], params_cache[code], fingerprint, library_digest(), "|".join(deps)
+        )
         hashes[(code, q.id)] = h
         nom = names.get(code, code) if code != REGION else "Région"
         outputs_there = (out_dir / "pages" / code / f"{q.id}.html").is_file() and (

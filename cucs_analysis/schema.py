@@ -344,7 +344,9 @@ TABLES: dict[str, Table] = {
                 Column("date", "date", "Date de la réunion", in_period=True),
                 _code_commune(),
                 Column("type", "category", "Type de réunion", allowed=TYPES_INSTANCE),
-                Column("institutions", "list", "Institutions présentes (séparées par ;)", allowed=INSTITUTIONS),
+                Column(
+                    "institutions", "list", "Institutions présentes (séparées par ;)", allowed=INSTITUTIONS
+                ),
                 Column("participants", "int", "Nombre de participants", minimum=0),
                 Column("habitants", "int", "Dont habitants", minimum=0),
             ),
@@ -405,7 +407,13 @@ TABLES: dict[str, Table] = {
                 Column("type_repondant", "category", "Répondant", allowed=TYPES_REPONDANT),
                 _code_quartier(),
                 Column("question", "text", "Question"),
-                Column("reponse", "int", "Réponse (1 = pas du tout d'accord … 5 = tout à fait)", minimum=1, maximum=5),
+                Column(
+                    "reponse",
+                    "int",
+                    "Réponse (1 = pas du tout d'accord … 5 = tout à fait)",
+                    minimum=1,
+                    maximum=5,
+                ),
                 _annee(),
             ),
             key=("id_reponse",),
@@ -420,7 +428,9 @@ TABLES: dict[str, Table] = {
                 Column("date", "date", "Date du signalement", in_period=True),
                 _code_quartier(),
                 Column("categorie", "category", "Catégorie", allowed=CATEGORIES_GUP),
-                Column("delai_resolution_jours", "int", "Délai de résolution (jours)", nullable=True, minimum=0),
+                Column(
+                    "delai_resolution_jours", "int", "Délai de résolution (jours)", nullable=True, minimum=0
+                ),
                 Column("statut", "category", "Statut", allowed=STATUTS_GUP),
             ),
             key=("id_signalement",),

@@ -212,17 +212,23 @@ def minuscule_initiale(texte: str) -> str:
 
 
 def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, secret: bool = False) -> str:
-    """Format a value in the catalogue's unit (``%``, ``€``, ``‰``, ``hab.``, ``nombre``)."""
+    """Format a value in its unit: ``%``, ``€``, ``nombre`` (no unit shown), or any other unit
+    written after the number (``‰``, ``hab.``, ``ETP``, ``quartiers``…, singular below 2)."""
     unite = (unite or "").strip()
     if unite == "%":
         return pourcentage(x, 1 if decimales is None else decimales, secret=secret)
     if unite == "€":
         return euros(x, 0 if decimales is None else decimales, secret=secret)
-    if unite in ("‰", "hab.", "ETP", "places"):
-        d = (1 if unite == "‰" else 0) if decimales is None else decimales
-        s = nombre(x, d, secret=secret)
-        return s if s in (ND, SECRET) else f"{s}{ESPACE_UNITE}{unite}"
-    return nombre(x, 0 if decimales is None else decimales, secret=secret)
+    if unite in ("", "nombre"):
+        return nombre(x, 0 if decimales is None else decimales, secret=secret)
+    d = (1 if unite == "‰" else 0) if decimales is None else decimales
+    s = nombre(x, d, secret=secret)
+    if s in (ND, SECRET):
+        return s
+    # A counted word ("quartiers", "réunions") takes the singular below 2 in French.
+    if unite.isalpha() and unite.endswith("s") and abs(float(x)) < 2:
+        unite = unite[:-1]
+    return f"{s}{ESPACE_UNITE}{unite}"
 
 
 def _ecart_unite(x: object, unite: str | None) -> str:

@@ -73,7 +73,9 @@ def describe_class(profile: pd.Series, libelles: dict[str, str], max_traits: int
     return "Quartiers avec " + ", ".join(parts[:-1]) + " et " + parts[-1] + "."
 
 
-def build_typology(features: pd.DataFrame, n_classes: int, libelles: dict[str, str] | None = None) -> Typology:
+def build_typology(
+    features: pd.DataFrame, n_classes: int, libelles: dict[str, str] | None = None
+) -> Typology:
     """Cluster quartiers (rows, complete cases) and describe each class in words."""
     libelles = libelles or {}
     complete = features.dropna()

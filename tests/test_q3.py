@@ -87,7 +87,9 @@ def test_partial_data_gives_not_available_sections(partial_data, monkeypatch):
     assert not r.eligibilite["regle_qpv2014"].any()
     assert q3.carte_commune(r, load.load_territory(partial_data, "20008")) is None
     assert q3.figure_revenus(r) is None
-    assert q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None  # upper levels
+    assert (
+        q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None
+    )  # upper levels
 
 
 @pytest.mark.slow
@@ -104,11 +106,15 @@ def test_notebook_end_to_end_through_runner_and_browser(tmp_path, partial_data):
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    summary = runner.run(project, ["20001", "20008"], ["q3"], jobs=2, resume=False, out_dir=out, progress=False)
+    summary = runner.run(
+        project, ["20001", "20008"], ["q3"], jobs=2, resume=False, out_dir=out, progress=False
+    )
     assert summary.exit_code == 0, summary.message
     for code in ("20001", "20008"):
         res = json.loads((out / "results" / code / "q3.json").read_text(encoding="utf-8"))
-        assert {"eligibilite", "seuil_qpv2014", "typologie", "constats", "reserves", "chiffres_cles"} <= set(res)
+        assert {"eligibilite", "seuil_qpv2014", "typologie", "constats", "reserves", "chiffres_cles"} <= set(
+            res
+        )
         assert res["code_commune"] == code
     rich = json.loads((out / "results" / "20001" / "q3.json").read_text(encoding="utf-8"))
     expected = sorted(

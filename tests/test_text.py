@@ -195,3 +195,14 @@ def test_phrase_convergence():
     assert "n'est pas disponible" in t.phrase_convergence(
         "X", "à B", "la commune", 1, None, 2007, 2014, "%", None
     )
+
+
+def test_valeur_unite_counted_words_agree_in_number():
+    from cucs_analysis.text import valeur_unite
+
+    assert valeur_unite(1, "quartiers") == "1\u00a0quartier"
+    assert valeur_unite(0, "quartiers") == "0\u00a0quartier"
+    assert valeur_unite(157, "réunions") == "157\u00a0réunions"
+    assert valeur_unite(2.5, "jours", 1) == "2,5\u00a0jours"
+    assert valeur_unite(1234, "nombre") == "1\u202f234"
+    assert valeur_unite(None, "quartiers") == "n.d."

@@ -80,7 +80,9 @@ class RapportQ3:
 
 def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
     rows = indicateurs[
-        (indicateurs["niveau"] == niveau) & (indicateurs["indicateur"] == indicateur) & (indicateurs["annee"] == annee)
+        (indicateurs["niveau"] == niveau)
+        & (indicateurs["indicateur"] == indicateur)
+        & (indicateurs["annee"] == annee)
     ]
     return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
 
@@ -121,7 +123,9 @@ def eligibility_region(dataset, params) -> tuple[pd.DataFrame, float | None]:
             "part_sans_diplome": _values(ind, "quartier", "part_sans_diplome", z),
         }
     ).reindex(base.index)
-    features["potentiel_fiscal_hab"] = base["code_commune"].map(_values(ind, "commune", "potentiel_fiscal_hab", z))
+    features["potentiel_fiscal_hab"] = base["code_commune"].map(
+        _values(ind, "commune", "potentiel_fiscal_hab", z)
+    )
     base["indice_zus"] = geography.zus_index(features)
     base["regle_zus"] = geography.zus_eligible(base["indice_zus"], params.zus.seuil_quantile)
 
@@ -159,15 +163,21 @@ def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATE
     rows = ind[keep]
     ref = rows[rows["niveau"] == "commune"]
     quart = rows[rows["niveau"] == "quartier"]
-    compared = trends.compare_to_reference(quart, ref, on=("indicateur", "annee"), catalogue=territoire.catalogue)
+    compared = trends.compare_to_reference(
+        quart, ref, on=("indicateur", "annee"), catalogue=territoire.catalogue
+    )
     cols = ["niveau", "code_territoire", "indicateur", "annee", "valeur", "secret"]
     out = rows[cols].merge(
-        compared[["code_territoire", "indicateur", "ecart", "comparaison", "appreciation", "ic_bas", "ic_haut"]],
+        compared[
+            ["code_territoire", "indicateur", "ecart", "comparaison", "appreciation", "ic_bas", "ic_haut"]
+        ],
         on=["code_territoire", "indicateur"],
         how="left",
     )
     order = {n: i for i, n in enumerate(NIVEAUX_LIBELLES)}
-    return out.sort_values(["indicateur", "niveau", "code_territoire"], key=lambda s: s.map(order) if s.name == "niveau" else s).reset_index(drop=True)
+    return out.sort_values(
+        ["indicateur", "niveau", "code_territoire"], key=lambda s: s.map(order) if s.name == "niveau" else s
+    ).reset_index(drop=True)
 
 
 def _latest_year(territoire, default: int) -> int:
@@ -187,10 +197,16 @@ def build(territoire, params) -> RapportQ3:
     seuil = None
     if national is not None and pd.notna(commune.get("revenu_median_uu")):
         seuil = float(
-            geography.qpv2014_threshold(national, commune["revenu_median_uu"], commune.get("population_unite_urbaine") or 0)
+            geography.qpv2014_threshold(
+                national, commune["revenu_median_uu"], commune.get("population_unite_urbaine") or 0
+            )
         )
-    entrees = geography.entries_exits(elig.set_index("code_quartier")[list(REGLES)], elig.set_index("code_quartier")["dans_cucs"])
-    transitions = geography.list_transitions(ds.tables["quartiers"][ds.tables["quartiers"]["code_commune"] == code])
+    entrees = geography.entries_exits(
+        elig.set_index("code_quartier")[list(REGLES)], elig.set_index("code_quartier")["dans_cucs"]
+    )
+    transitions = geography.list_transitions(
+        ds.tables["quartiers"][ds.tables["quartiers"]["code_commune"] == code]
+    )
     annee = _latest_year(territoire, params.periode.fin)
     echelles = scales_table(territoire, annee)
 
@@ -199,7 +215,9 @@ def build(territoire, params) -> RapportQ3:
     all_ind = ds.tables["indicateurs"]
     feats = pd.DataFrame({i: _values(all_ind, "quartier", i, annee) for i in ty_ind})
     libelles = dict(zip(territoire.catalogue["indicateur"], territoire.catalogue["libelle"], strict=False))
-    typo = build_typology(feats, params.typologie.nombre_classes, libelles) if len(feats.dropna()) >= 2 else None
+    typo = (
+        build_typology(feats, params.typologie.nombre_classes, libelles) if len(feats.dropna()) >= 2 else None
+    )
     if typo is not None and not elig.empty:
         classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))
         classes = classes.dropna(subset=["classe"]).astype({"classe": "int64"})
@@ -323,9 +341,24 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     n_qpv = int(elig["regle_qpv2014"].sum()) if n else 0
     pop = elig.loc[elig["regle_qpv2014"], "population"].sum() if n else 0
     r.chiffres_cles = [
-        {"id": "eligibles_qpv2014", "libelle": "Quartiers éligibles (règle de revenu 2014)", "valeur": n_qpv, "unite": "quartiers"},
-        {"id": "seuil_qpv2014", "libelle": "Seuil de revenu QPV 2014", "valeur": r.seuil_qpv2014, "unite": "€"},
-        {"id": "population_eligible", "libelle": "Habitants des quartiers éligibles", "valeur": float(pop), "unite": "hab."},
+        {
+            "id": "eligibles_qpv2014",
+            "libelle": "Quartiers éligibles (règle de revenu 2014)",
+            "valeur": n_qpv,
+            "unite": "quartiers",
+        },
+        {
+            "id": "seuil_qpv2014",
+            "libelle": "Seuil de revenu QPV 2014",
+            "valeur": r.seuil_qpv2014,
+            "unite": "€",
+        },
+        {
+            "id": "population_eligible",
+            "libelle": "Habitants des quartiers éligibles",
+            "valeur": float(pop),
+            "unite": "hab.",
+        },
         {"id": "quartiers_etudies", "libelle": "Quartiers étudiés", "valeur": n, "unite": "quartiers"},
     ]
 
@@ -344,9 +377,12 @@ def figure_echelles(r: RapportQ3, catalogue: pd.DataFrame, indicateur: str = "ta
         return None
     noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
     label = rows.apply(
-        lambda x: noms.get(x["code_territoire"], x["code_territoire"])
-        if x["niveau"] == "quartier"
-        else f"{NIVEAUX_LIBELLES[x['niveau']]}" + (f" ({r.nom_commune})" if x["niveau"] == "commune" else ""),
+        lambda x: (
+            noms.get(x["code_territoire"], x["code_territoire"])
+            if x["niveau"] == "quartier"
+            else f"{NIVEAUX_LIBELLES[x['niveau']]}"
+            + (f" ({r.nom_commune})" if x["niveau"] == "commune" else "")
+        ),
         axis=1,
     )
     cat = catalogue.set_index("indicateur")
@@ -439,14 +475,19 @@ def carte_commune(r: RapportQ3, territoire):
     q = territoire.quartiers
     if q is None or q.empty or "geometry" not in q or q.geometry.isna().all():
         return None
-    gdf = q[["code_quartier", "geometry"]].merge(r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier")
+    gdf = q[["code_quartier", "geometry"]].merge(
+        r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier"
+    )
     outline = territoire.dataset.geometries.get("communes")
     if outline is not None:
         outline = outline[outline["code_commune"] == r.code_commune]
     fig = _map(
         gdf,
         "regle_qpv2014",
-        {True: ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]), False: ("Non éligible", plots.GRIS)},
+        {
+            True: ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]),
+            False: ("Non éligible", plots.GRIS),
+        },
         f"Quartiers de {r.nom_commune}",
         outline,
     )
@@ -472,7 +513,9 @@ def carte_region(r: RapportQ3, dataset):
         int(c): (f"Classe {int(c)} ({text.pluriel(int(n), 'quartier')})", colors[(int(c) - 1) % len(colors)])
         for c, n in r.typologie.effectifs.items()
     }
-    fig = _map(gdf, "classe", cats, "Typologie des quartiers de la région", dataset.geometries.get("communes"))
+    fig = _map(
+        gdf, "classe", cats, "Typologie des quartiers de la région", dataset.geometries.get("communes")
+    )
     desc = " ".join(f"Classe {c} : {text.minuscule_initiale(d)}" for c, d in r.typologie.descriptions.items())
     return plots.set_alt(
         fig,
@@ -498,7 +541,11 @@ def echelles_large(r: RapportQ3, catalogue: pd.DataFrame) -> pd.DataFrame:
         if row["secret"] is True or (pd.isna(row["valeur"]) and bool(row["secret"])):
             return "s"
         v = text.valeur_unite(row["valeur"], unite)
-        if row["niveau"] == "quartier" and isinstance(row["comparaison"], str) and row["comparaison"] != "comparable":
+        if (
+            row["niveau"] == "quartier"
+            and isinstance(row["comparaison"], str)
+            and row["comparaison"] != "comparable"
+        ):
             v += f" ({row['comparaison']})"
         return v
 

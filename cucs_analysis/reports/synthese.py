@@ -1,0 +1,166 @@
+"""Syntheses: the headline findings of every question for one commune, and all communes side
+by side for the region. They read the results files of the question notebooks (the results
+contract, DESIGN.md §6), never the data: what they show is exactly what the pages say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cucs_analysis import questions, results, text
+
+#: The per-commune questions, in the order of the workshop (q1 … q8).
+QUESTIONS_COMMUNE = tuple(q for q in questions.QUESTIONS if q.required_keys and not q.regional)
+
+
+def valeur_affichee(chiffre: dict) -> str:
+    """A key figure in French with its unit ("3 quartiers", "64,2 %", "3 428 010 €")."""
+    valeur, unite = chiffre.get("valeur"), chiffre.get("unite")
+    if isinstance(valeur, bool):
+        return "oui" if valeur else "non"
+    if isinstance(valeur, str):
+        return valeur
+    decimales = 0 if valeur is None or float(valeur).is_integer() or abs(valeur) >= 100 else 1
+    return text.valeur_unite(valeur, unite, decimales)
+
+
+@dataclass
+class SectionSynthese:
+    question: questions.Question
+    disponible: bool
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    chiffres: pd.DataFrame = field(default_factory=pd.DataFrame)  # libelle, valeur (French)
+
+
+@dataclass
+class SyntheseCommune:
+    code_commune: str
+    nom_commune: str
+    sections: list[SectionSynthese]
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+
+    @property
+    def absentes(self) -> list[str]:
+        return [s.question.titre for s in self.sections if not s.disponible]
+
+
+def _chiffres(res: dict) -> pd.DataFrame:
+    rows = [{"libelle": c["libelle"], "valeur": valeur_affichee(c)} for c in res.get("chiffres_cles", [])]
+    return pd.DataFrame(rows, columns=["libelle", "valeur"])
+
+
+def build_commune(
+    dossier_resultats: Path, code_commune: str, nom_commune: str, max_constats: int = 3
+) -> SyntheseCommune:
+    """Each question's first findings and key figures for one commune."""
+    sections = []
+    for q in QUESTIONS_COMMUNE:
+        res = results.read_result(Path(dossier_resultats), code_commune, q.id)
+        if res is None:
+            sections.append(SectionSynthese(q, False))
+            continue
+        sections.append(
+            SectionSynthese(
+                q,
+                True,
+                list(res.get("constats", []))[:max_constats],
+                list(res.get("reserves", [])),
+                _chiffres(res),
+            )
+        )
+    s = SyntheseCommune(code_commune, nom_commune, sections)
+    faites = [x for x in sections if x.disponible]
+    s.constats.append(
+        f"{text.pluriel(len(faites), 'question évaluative traitée', 'questions évaluatives traitées')} "
+        f"pour {nom_commune} sur {len(sections)}."
+    )
+    for x in faites:
+        if x.constats:
+            s.constats.append(f"{x.question.titre} : {x.constats[0]}")
+    if s.absentes:
+        s.reserves.append(
+            f"Pas encore de résultats pour : {text.liste_fr(s.absentes)} (carnet non exécuté ou données absentes)."
+        )
+    s.reserves.append(
+        "Chaque constat est détaillé, avec ses limites, dans la page de la question : la synthèse ne les remplace pas."
+    )
+    s.chiffres_cles = [
+        {
+            "id": "questions_traitees",
+            "libelle": "Questions évaluatives traitées",
+            "valeur": len(faites),
+            "unite": "questions",
+        }
+    ]
+    return s
+
+
+@dataclass
+class SyntheseRegionale:
+    tableau: pd.DataFrame  # one row per commune; French strings
+    colonnes: dict[str, str]  # column → header
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+
+
+def build_regionale(
+    dossier_resultats: Path, communes: pd.DataFrame, par_question: int = 2
+) -> SyntheseRegionale:
+    """All communes side by side: the first `par_question` key figures of each question."""
+    rows: dict[str, dict] = {
+        c: {"code_commune": c, "nom": n}
+        for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
+    }
+    colonnes = {"nom": "Commune", "code_commune": "Code"}
+    raw: dict[str, dict[str, object]] = {}
+    for res in results.read_results(Path(dossier_resultats)):
+        q, code = res.get("question"), res.get("code_commune")
+        if code not in rows or q not in {x.id for x in QUESTIONS_COMMUNE}:
+            continue
+        for c in res.get("chiffres_cles", [])[:par_question]:
+            key = f"{q}_{c['id']}"
+            colonnes.setdefault(key, f"{questions.get(q).titre} — {c['libelle']}")
+            rows[code][key] = valeur_affichee(c)
+            raw.setdefault(key, {})[code] = c.get("valeur")
+    ordre = ["nom", "code_commune"] + sorted(k for k in colonnes if k not in ("nom", "code_commune"))
+    tableau = pd.DataFrame(list(rows.values())).reindex(columns=ordre).fillna("—")
+    colonnes = {k: colonnes[k] for k in ordre}
+    s = SyntheseRegionale(tableau, colonnes)
+    with_results = {code for v in raw.values() for code in v}
+    s.constats.append(
+        f"{text.pluriel(len(with_results), 'commune a', 'communes ont')} des résultats sur "
+        f"{text.pluriel(len(rows), 'commune')} de la région."
+    )
+    elig = raw.get("q3_eligibles_qpv2014", {})
+    if elig:
+        total = sum(v for v in elig.values() if isinstance(v, int | float))
+        s.constats.append(
+            f"Selon la règle de revenu de 2014, {text.pluriel(int(total), 'quartier est éligible', 'quartiers sont éligibles')} "
+            f"dans la région."
+        )
+    part = {k: v for k, v in raw.get("q1_part_droit_commun", {}).items() if isinstance(v, int | float)}
+    if part:
+        lo, hi = min(part, key=part.get), max(part, key=part.get)
+        s.constats.append(
+            f"La part du droit commun dans le financement des actions va de {text.pourcentage(part[lo])} "
+            f"({rows[lo]['nom']}) à {text.pourcentage(part[hi])} ({rows[hi]['nom']})."
+        )
+    s.reserves.append(
+        "Les communes diffèrent par leur taille, leurs quartiers et leurs données : comparer leurs chiffres "
+        "suppose de lire chaque page, et le petit nombre de communes interdit toute conclusion générale."
+    )
+    s.chiffres_cles = [
+        {
+            "id": "communes_avec_resultats",
+            "libelle": "Communes avec résultats",
+            "valeur": len(with_results),
+            "unite": "communes",
+        }
+    ]
+    return s

@@ -33,6 +33,10 @@ CODE_REG = "20"
 COMMUNE_SANS_DONNEES = 8  # index in the tile of the signatory commune with partly missing data
 SCRIPT_TITLE = "<script>alert(1)</script> Atelier « théâtre »"
 STRUCTURE_LEVIER = {"GIP": 1.8, "service municipal": 1.0, "service intercommunal": 1.4}
+# Actions at stake (docs/rules.md, params `reprise`): share of specific credits and run length.
+SEUIL_REPRISE = 0.8
+DUREE_REPRISE = 3
+STATUTS_EN_COURS = ("réalisée", "programmée")
 # Median delays in days (decision, payment) by steering structure.
 STRUCTURE_DELAIS = {"GIP": (40, 25), "service municipal": (95, 60), "service intercommunal": (65, 40)}
 
@@ -519,8 +523,14 @@ def _action_years(
 
 
 def _funding(
-    rng: np.random.Generator, ay: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame, com
-) -> pd.DataFrame:
+    rng: np.random.Generator,
+    ay: pd.DataFrame,
+    qua: pd.DataFrame,
+    ops: pd.DataFrame,
+    com: pd.DataFrame,
+    rng_solo: np.random.Generator,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Funding rows, and the ids of the actions planted "at stake" (see `_single_funder`)."""
     funded = ay[ay["statut"] != "non pourvue"].copy()
     n = len(funded)
     # Commune-wide and non-quartier actions: a typical 2,000-40,000 € of specific credits.
@@ -610,7 +620,89 @@ def _funding(
     fin["date_decision"] = _dates(years, dec)
     paid = ~fin["statut"].isin(["abandonnée", "programmée"]).to_numpy()
     fin["date_paiement"] = _dates(years, pay).where(paid)
-    return fin
+    # Applied last, with its own generator, so that every other draw (and truth) is unchanged.
+    return _single_funder(rng_solo, fin, com)
+
+
+def _single_funder(
+    rng: np.random.Generator, fin: pd.DataFrame, com: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """Remove or shrink mainstream co-funding of some action-years; plant the actions at stake.
+
+    - Single funder: per commune a rate in [10 %, 42 %]; half of it as whole actions funded by
+      the State alone, half as single years, so co-funding varies by commune and year.
+    - At stake (docs/rules.md, `reprise`): in the chef-lieu and 4 other signatory communes of
+      each tile, 1-4 actions running in 2014 get >= 80 % specific credits (State alone, or
+      co-funding cut to 5-15 % of the specific credits) from 2010-2012 to 2014. Accidental
+      runs of 3 single-funder years up to 2014 are broken, so these are the only ones.
+    Only droit_commun rows are dropped or scaled: specific credits (the DiD intensity) stay.
+    The remaining co-funding is scaled per steering structure so leverage keeps its value.
+    """
+    key = ["id_action", "annee"]
+    spec = fin[fin["type_credit"] == "specifique"]
+    ay = spec[[*key, "code_commune", "statut"]].assign(spec=spec["montant_accorde"])
+    ay = ay.sort_values(key).reset_index(drop=True)
+    acts = ay.groupby("id_action").agg(code_commune=("code_commune", "first"), first=("annee", "min"))
+    sig = com[com["signataire_cucs"]].sort_values("code_commune").reset_index(drop=True)
+    rate = pd.Series(rng.uniform(0.1, 0.42, len(sig)), index=sig["code_commune"])
+    whole = pd.Series(
+        rng.random(len(acts)) < 0.5 * acts["code_commune"].map(rate).to_numpy(), index=acts.index
+    )
+    ay["solo"] = ay["id_action"].map(whole).to_numpy() | (
+        rng.random(len(ay)) < 0.5 * ay["code_commune"].map(rate).to_numpy()
+    )
+
+    # Planted actions at stake: running in the last year, funded in each of the last 3 years.
+    fin_an = int(YEARS[-1])
+    tail = ay["annee"] > fin_an - DUREE_REPRISE
+    last = ay[ay["annee"] == fin_an].set_index("id_action")["statut"]
+    n_tail = ay[tail].groupby("id_action").size()
+    cand = acts[
+        acts.index.isin(n_tail[n_tail == DUREE_REPRISE].index)
+        & acts.index.isin(last[last.isin(STATUTS_EN_COURS)].index)
+    ].copy()
+    u = pd.Series(rng.random(len(sig)), index=sig.index).where(sig["idx"] != 1, -1.0)  # chef-lieu first
+    chosen = u.groupby(sig["tile"]).rank(method="first") <= 5
+    n_plant = pd.Series(np.where(chosen, rng.integers(1, 5, len(sig)), 0), index=sig["code_commune"])
+    cand["u"] = rng.random(len(cand))
+    cand["rang"] = cand.groupby("code_commune")["u"].rank(method="first")
+    planted = cand[cand["rang"] <= cand["code_commune"].map(n_plant)].copy()
+    planted["debut"] = np.maximum(rng.integers(fin_an - 4, fin_an - 1, len(planted)), planted["first"])
+    planted["reduit"] = rng.random(len(planted)) < 0.5
+    planted["part_dc"] = rng.uniform(0.05, 0.15, len(planted))
+    ay = ay.merge(planted[["debut", "reduit", "part_dc"]], left_on="id_action", right_index=True, how="left")
+    in_run = ay["debut"].notna() & (ay["annee"] >= ay["debut"])
+    reduit = in_run & ay["reduit"].fillna(False).astype(bool)
+    ay["solo"] = (ay["solo"] & ~in_run) | (in_run & ~reduit)
+    ay["reduit"] = reduit
+    # Break accidental runs: one of the last 3 years of an all-single-funder tail keeps its co-funders.
+    n_solo = ay["solo"].where(tail, False).groupby(ay["id_action"]).transform("sum")
+    casse = pd.Series(rng.integers(0, DUREE_REPRISE, len(acts)), index=acts.index)
+    annee_casse = fin_an - DUREE_REPRISE + 1 + ay["id_action"].map(casse)
+    fix = ay["debut"].isna() & (n_solo == DUREE_REPRISE) & (ay["annee"] == annee_casse)
+    ay.loc[fix, "solo"] = False
+
+    fin = fin.merge(ay[[*key, "spec", "solo", "reduit", "part_dc"]], on=key, how="left")
+    is_dc = fin["type_credit"] == "droit_commun"
+    before = fin[is_dc].groupby("structure")["montant_accorde"].sum()
+    dc_sum = (
+        fin["montant_accorde"].where(is_dc, 0.0).groupby([fin["id_action"], fin["annee"]]).transform("sum")
+    )
+    shrink = is_dc & fin["reduit"]
+    f = (fin["spec"] * fin["part_dc"] / dc_sum).where(shrink, 1.0)
+    fin["montant_accorde"] = (fin["montant_accorde"] * f).round(-1)
+    fin["montant_demande"] = (fin["montant_demande"] * f).round(-1)
+    fin = fin[~(is_dc & (fin["solo"] | (fin["montant_accorde"] <= 0)))].copy()
+    is_dc = fin["type_credit"] == "droit_commun"
+    free = is_dc & ~fin["reduit"]
+    fixed = fin[is_dc & fin["reduit"]].groupby("structure")["montant_accorde"].sum()
+    kept = fin[free].groupby("structure")["montant_accorde"].sum()
+    factor = (before - fixed.reindex(before.index, fill_value=0.0)) / kept.reindex(before.index)
+    g = fin["structure"].map(factor).where(free, 1.0).astype(float)
+    fin["montant_accorde"] = (fin["montant_accorde"] * g).round(-1)
+    fin["montant_demande"] = (fin["montant_demande"] * g).round(-1)
+    fin = fin.drop(columns=["spec", "solo", "reduit", "part_dc"]).reset_index(drop=True)
+    return fin, sorted(planted.index)
 
 
 def _droit_commun(rng: np.random.Generator, com: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -1230,6 +1322,20 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
         s: round(float(by.loc[s, "droit_commun"] / by.loc[s, "specifique"]), 2) for s in sorted(by.index)
     }
 
+    # Actions at stake: years with >= 80 % specific credits, counted back from the last year.
+    money = fin.pivot_table(
+        index=["id_action", "annee"], columns="type_credit", values="montant_accorde", aggfunc="sum"
+    ).fillna(0.0)
+    share = money["specifique"] / (money["specifique"] + money["droit_commun"])
+    assert ((share >= 0.83) | (share <= 0.6)).all(), "reprise: marge insuffisante"
+    mostly = (share >= SEUIL_REPRISE).unstack("annee").reindex(columns=YEARS)
+    mostly = mostly.fillna(False).astype(bool)  # a year without funding breaks the run
+    back = mostly.loc[:, ::-1].astype(int).cumprod(axis=1).sum(axis=1)
+    running = act.loc[(act["annee"] == YEARS[-1]) & act["statut"].isin(STATUTS_EN_COURS), "id_action"]
+    stake = act[act["id_action"].isin(back.index[back >= DUREE_REPRISE]) & act["id_action"].isin(running)]
+    ids = stake.groupby("code_commune")["id_action"].unique()
+    out["actions_enjeu_reprise"] = {c: sorted(ids.get(c, [])) for c in sorted(sig)}
+
     # GUP trends (Poisson regression) — exhaustive check only at the regional scale.
     if scale == "region":
         import statsmodels.api as sm
@@ -1342,7 +1448,7 @@ def build(scale: str = "region", seed: int = 2007) -> tuple[dict[str, pd.DataFra
     ops = _operators(rng, com)
     act = _actions(rng, com, qua, ops)
     ay, under = _action_years(rng, act, ops)
-    fin = _funding(rng, ay, qua, ops, com)
+    fin, at_stake = _funding(rng, ay, qua, ops, com, np.random.default_rng([seed, 1]))
     dc, subst_truth = _droit_commun(rng, com)
     ind = _indicators(rng, com, qua)
     n_tiles = _scale_tiles(scale)[0]
@@ -1397,6 +1503,13 @@ def build(scale: str = "region", seed: int = 2007) -> tuple[dict[str, pd.DataFra
         }, c
     for s, target in STRUCTURE_LEVIER.items():
         assert abs(truth["effet_levier"][s] - target) < 0.15, truth["effet_levier"]
+    planted_stake = (
+        act.loc[act["id_action"].isin(at_stake)].groupby("code_commune")["id_action"].apply(sorted)
+    )
+    assert truth["actions_enjeu_reprise"] == {
+        c: list(planted_stake.get(c, [])) for c in truth["actions_enjeu_reprise"]
+    }, "actions à enjeu de reprise: écart entre planté et recalculé"
+    assert sum(1 for v in truth["actions_enjeu_reprise"].values() if v) >= 4
     if "gup_tendance" in truth:
         key = lambda d: (d["code_quartier"], d["categorie"])  # noqa: E731
         assert sorted(truth["gup_tendance"], key=key) == sorted(gup_truth, key=key), truth["gup_tendance"]
@@ -1545,6 +1658,11 @@ def data_readme() -> str:
         "  crédits spécifiques (GIP ≈ 1,8 ; service intercommunal ≈ 1,4 ; service municipal ≈ 1,0) ;",
         "- `gup_tendance` : un couple quartier × catégorie de signalements en forte hausse et un en forte",
         "  baisse (les autres séries sont stables).",
+        "- `actions_enjeu_reprise` : par commune signataire, les actions dont la reprise par le droit",
+        "  commun est en jeu : en cours en 2014 (réalisées ou programmées) et financées à 80 % ou plus par",
+        "  les crédits spécifiques au moins 3 années de suite jusqu'en 2014 (1 à 4 actions dans 5 communes,",
+        "  aucune ailleurs). Par ailleurs, environ une action-année sur cinq n'a que l'État pour financeur",
+        "  (crédits spécifiques seuls) : la part des actions cofinancées varie selon la commune et l'année.",
         "",
     ]
     return "\n".join(lines)

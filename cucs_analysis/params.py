@@ -126,6 +126,12 @@ class Convergence(_Strict):
     tolerance_points: PositiveNumber
 
 
+class Reprise(_Strict):
+    # Actions whose mainstream takeover is at stake (q1, q4): funding.actions_at_stake.
+    seuil_specifique: Fraction
+    duree_min_annees: Count
+
+
 class Defauts(_Strict):
     """What every run shares (params/defaults.yaml)."""
 
@@ -143,6 +149,7 @@ class Defauts(_Strict):
     pilotage: Pilotage
     gup: Gup
     convergence: Convergence
+    reprise: Reprise
 
 
 class Parametres(Defauts):

@@ -77,6 +77,27 @@ def institutions_presence(instances: pd.DataFrame, by: Sequence[str] = ("annee",
     ]
 
 
+def interinstitutional_share(instances: pd.DataFrame, by: Sequence[str] = ("annee",)) -> pd.DataFrame:
+    """Share of meetings attended by at least two distinct institutions, by `by`.
+
+    `by` among type, annee, code_commune. Meetings with no institution listed count as
+    meetings, not as inter-institutional ones. Columns: *by, reunions,
+    interinstitutionnelles, part_interinstitutionnelles.
+    """
+    by = list(by)
+    cols = [*by, "reunions", "interinstitutionnelles", "part_interinstitutionnelles"]
+    if instances.empty:
+        return pd.DataFrame(columns=cols)
+    inst = instances.assign(annee=pd.to_datetime(instances["date"]).dt.year)
+    n_inst = _exploded_institutions(instances).groupby("id_instance").size()
+    inst["_inter"] = inst["id_instance"].map(n_inst).fillna(0) >= 2
+    out = inst.groupby(by, observed=True).agg(
+        reunions=("id_instance", "size"), interinstitutionnelles=("_inter", "sum")
+    )
+    out["part_interinstitutionnelles"] = out["interinstitutionnelles"] / out["reunions"]
+    return out.reset_index()[cols]
+
+
 def cofunding(financements: pd.DataFrame) -> dict:
     """Co-funding of action-years by distinct institutions (granted amount > 0).
 

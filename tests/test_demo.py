@@ -27,6 +27,7 @@ TRUTH_KEYS = (
     "modele_pilotage",
     "effet_levier",
     "gup_tendance",
+    "actions_enjeu_reprise",
 )
 
 
@@ -459,6 +460,73 @@ def test_leverage(t, truth):
     assert truth["effet_levier"]["GIP"] == pytest.approx(1.8, abs=0.1)
     assert truth["effet_levier"]["service municipal"] == pytest.approx(1.0, abs=0.1)
     assert truth["effet_levier"]["service intercommunal"] == pytest.approx(1.4, abs=0.1)
+
+
+def _mostly_specific_years(t) -> pd.DataFrame:
+    """id_action, annee, part of specific credits in the granted funding of each action-year."""
+    fa = _action_funding(t)
+    spec = fa["m"].where(fa["type_credit"] == "specifique", 0.0)
+    g = fa.assign(spec=spec).groupby(["code_commune", "id_action", "annee"])[["spec", "m"]].sum()
+    return (g["spec"] / g["m"]).rename("part").reset_index().assign(annee=lambda d: d["annee"].astype(int))
+
+
+def test_actions_at_stake_recomputed(t, truth):
+    parts = _mostly_specific_years(t)
+    # Clear margins around the 80 % threshold.
+    assert ((parts["part"] >= 0.83) | (parts["part"] <= 0.6)).all()
+    act = t["actions"]
+    running = set(
+        act.loc[(act["annee"] == "2014") & act["statut"].isin(["réalisée", "programmée"]), "id_action"]
+    )
+    mostly = parts[parts["part"] >= 0.8]
+    # At stake: mostly specific in each of 2012, 2013 and 2014 (a run of >= 3 years up to 2014).
+    last3 = mostly[mostly["annee"] >= 2012].groupby(["code_commune", "id_action"]).size()
+    ids = last3[last3 == 3].reset_index()
+    ids = ids[ids["id_action"].isin(running)]
+    expected = {
+        c: sorted(ids.loc[ids["code_commune"] == c, "id_action"]) for c in truth["actions_enjeu_reprise"]
+    }
+    assert truth["actions_enjeu_reprise"] == expected
+    sig = set(t["communes"].loc[t["communes"]["signataire_cucs"] == "oui", "code_commune"])
+    assert set(expected) == sig
+    counts = [len(v) for v in expected.values() if v]
+    assert len(counts) >= 4 and max(counts) <= 4
+    assert expected["20001"], "the chef-lieu shows the section in its q1/q4 pages"
+    # Some planted actions keep a small co-funder (between 80 % and 100 % specific).
+    planted = parts[parts["id_action"].isin(sum(expected.values(), [])) & (parts["annee"] == 2014)]
+    assert (planted["part"] < 1).any() and (planted["part"] == 1).any()
+
+
+def test_funding_finds_the_actions_at_stake(t, truth):
+    from cucs_analysis import funding
+
+    act = t["actions"].assign(annee=num(t["actions"]["annee"]))
+    fin = t["financements"].assign(
+        annee=num(t["financements"]["annee"]),
+        montant_accorde=num(t["financements"]["montant_accorde"]).astype(float),
+    )
+    for c, expected in truth["actions_enjeu_reprise"].items():
+        a = act[act["code_commune"] == c]
+        found = funding.actions_at_stake(a, fin[fin["id_action"].isin(a["id_action"])], 0.8, 3)
+        assert sorted(found["id_action"]) == expected, c
+        assert (found["annees_consecutives"] >= 3).all() and (found["part_specifique"] >= 0.8).all()
+
+
+def test_cofunding_varies_by_commune_and_year(t):
+    fa = _action_funding(t)
+    per = (
+        fa[fa["m"] > 0]
+        .groupby(["code_commune", "id_action", "annee"])["institution"]
+        .agg(["nunique", "first"])
+    )
+    solo = per[per["nunique"] == 1]
+    # A single funder is always the State with specific credits only.
+    assert (solo["first"] == "État").all()
+    assert 0.15 <= len(solo) / len(per) <= 0.25
+    co = (per["nunique"] >= 2).groupby(level="code_commune").mean()
+    assert co.min() >= 0.6 and co.max() <= 0.95 and co.max() - co.min() >= 0.1
+    by_year = (per["nunique"] >= 2).groupby(level="annee").mean()
+    assert by_year.max() < 1 and by_year.max() - by_year.min() >= 0.05
 
 
 def test_gup_trends(t, truth):

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis.partners import cofunding, institutions_presence, mainstream_mobilised, steering_bodies
+from cucs_analysis.partners import (
+    cofunding,
+    institutions_presence,
+    interinstitutional_share,
+    mainstream_mobilised,
+    steering_bodies,
+)
 
 
 def make_instances() -> pd.DataFrame:
@@ -130,3 +136,37 @@ def test_mainstream_mobilised():
     assert y08.set_index(["institution", "domaine"]).loc[("commune", "education"), "montant"] == 1075
     no_dc = mainstream_mobilised(fin, None, actions)
     assert no_dc["montant_territoire"].sum() == 0
+
+
+# --- inter-institutional meetings ---------------------------------------------------------------
+
+
+def test_interinstitutional_share_by_year():
+    inst = pd.DataFrame(
+        {
+            "id_instance": ["I1", "I2", "I3", "I4", "I5"],
+            "date": ["2008-01-10", "2008-05-02", "2009-03-01", "2009-04-01", "2009-06-01"],
+            "code_commune": "99001",
+            "type": "comité technique",
+            "institutions": ["État;commune", "commune;commune", "commune", "État; région ;commune", None],
+            "participants": 10,
+            "habitants": 0,
+        }
+    )
+    out = interinstitutional_share(inst).set_index("annee")
+    assert list(out.columns) == ["reunions", "interinstitutionnelles", "part_interinstitutionnelles"]
+    # A repeated institution counts once; spaces around names are ignored.
+    assert out.loc[2008, "reunions"] == 2 and out.loc[2008, "interinstitutionnelles"] == 1
+    assert out.loc[2008, "part_interinstitutionnelles"] == 0.5
+    # A meeting with no institution listed is a meeting, not an inter-institutional one.
+    assert out.loc[2009, "reunions"] == 3 and out.loc[2009, "interinstitutionnelles"] == 1
+    assert out.loc[2009, "part_interinstitutionnelles"] == pytest.approx(1 / 3)
+
+
+def test_interinstitutional_share_by_type_and_empty():
+    out = interinstitutional_share(make_instances(), ("type",)).set_index("type")
+    assert out.loc["comité de pilotage", "reunions"] == 3
+    assert out.loc["comité de pilotage", "interinstitutionnelles"] == 3
+    assert out.loc["réunion de consignes", "part_interinstitutionnelles"] == 0.0
+    empty = interinstitutional_share(make_instances().iloc[0:0])
+    assert empty.empty and "part_interinstitutionnelles" in empty.columns

@@ -116,6 +116,29 @@ def test_parameters_drive_the_typology_and_the_stated_rule():
     assert "plus de 60\u00a0% à cette base" in q1.regle(loose)
 
 
+def test_actions_at_stake_follow_the_reprise_parameters():
+    truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))["actions_enjeu_reprise"]["20001"]
+    r = _report("20001")
+    assert sorted(r.actions_en_jeu["id_action"]) == truth and len(truth) >= 2
+    assert any(
+        c.startswith(
+            f"{len(truth)} actions dépendent à 80\u00a0% ou plus des crédits spécifiques depuis au moins 3 ans"
+        )
+        for c in r.constats
+    )
+    # A longer run keeps only the actions mostly specific for 4 years or more; the rule stated follows.
+    long = _report("20001", {"reprise": {"duree_min_annees": 4}})
+    kept = set(long.actions_en_jeu["id_action"])
+    assert kept < set(truth) and (long.actions_en_jeu["annees_consecutives"] >= 4).all()
+    meta, _ = load.read_metadata(DEMO / "metadonnees.yaml")
+    stated = q1.sources(long, params.load_params("20001", ROOT), meta)
+    assert any("depuis au moins 4 ans de suite" in x for x in stated)
+    # No planted action is at exactly 100 % every year, so a threshold of 100 % keeps fewer.
+    strict = _report("20001", {"reprise": {"seuil_specifique": 1.0}})
+    assert set(strict.actions_en_jeu["id_action"]) < set(truth)
+    assert any("à 100\u00a0% ou plus" in c for c in strict.constats)
+
+
 def test_figures_have_french_alt_text():
     r = _report("20001")
     for f in (q1.figure_droit_commun, q1.figure_financements, q1.figure_dispositifs, q1.figure_substitution):

@@ -23,8 +23,8 @@ def _cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
-def _report(code: str):
-    return q4.build(load.load_territory(DEMO, code), params.load_params(code, ROOT))
+def _report(code: str, overrides: dict | None = None):
+    return q4.build(load.load_territory(DEMO, code), params.load_params(code, ROOT, overrides))
 
 
 def _csv(name: str) -> pd.DataFrame:
@@ -73,6 +73,29 @@ def test_cofunding_matches_plain_pandas():
     first = by_inst["m"].idxmax()
     assert first == "État"
     assert any(c.startswith("Premier financeur des actions : l'État") for c in r.constats)
+
+
+def test_cofunding_is_partial_and_varies_by_year():
+    r = _report("20001")
+    co = r.resultats()["cofinancement"]
+    # Some action-years are funded by the State alone (specific credits only).
+    assert 0.6 <= co["part_actions_cofinancees"] < 0.95
+    parts = [y["part"] for y in co["par_annee"]]
+    assert max(parts) < 1 and max(parts) - min(parts) >= 0.05
+    etat = next(i for i in co["institutions"] if i["institution"] == "État")
+    assert etat["actions_cofinancees"] < etat["actions_financees"]
+
+
+def test_actions_at_stake_follow_the_reprise_parameters():
+    truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))["actions_enjeu_reprise"]["20001"]
+    r = _report("20001")
+    assert sorted(r.actions_en_jeu["id_action"]) == truth and truth
+    assert any(c.startswith(f"{len(truth)} actions dépendent à 80{NBSP}%") for c in r.texte("reprise"))
+    long = _report("20001", {"reprise": {"duree_min_annees": 4, "seuil_specifique": 0.9}})
+    assert set(long.actions_en_jeu["id_action"]) < set(truth)
+    assert any(
+        f"à 90{NBSP}% ou plus des crédits spécifiques depuis au moins 4 ans" in c for c in long.constats
+    )
 
 
 def test_mobilisation_matches_plain_pandas():
@@ -127,26 +150,6 @@ def test_non_signatory_commune_gives_empty_results():
     for f in (q4.figure_instances, q4.figure_presence, q4.figure_cofinancement, q4.figure_mobilisation):
         assert f(r) is None
     assert q4.tableau_mobilisation(r).empty
-
-
-def test_interinstitutional_share_on_a_small_frame():
-    inst = pd.DataFrame(
-        {
-            "id_instance": ["I1", "I2", "I3", "I4"],
-            "date": ["2008-01-10", "2008-05-02", "2009-03-01", "2009-04-01"],
-            "code_commune": "99001",
-            "type": "comité technique",
-            "institutions": ["État;commune", "commune;commune", "commune", "État; région ;commune"],
-            "participants": 10,
-            "habitants": 0,
-        }
-    )
-    out = q4.interinstitutional_share(inst).set_index("annee")
-    # a repeated institution counts once; spaces around names are ignored
-    assert (
-        out.loc[2008, "interinstitutionnelles"] == 1 and out.loc[2008, "part_interinstitutionnelles"] == 0.5
-    )
-    assert out.loc[2009, "interinstitutionnelles"] == 1 and out.loc[2009, "reunions"] == 2
 
 
 @pytest.mark.slow

@@ -29,11 +29,6 @@ TYPE_LIBELLES_COURTS = {
 }
 CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_COMMUN: "droit commun"}
 
-#: Actions at stake (funding.actions_at_stake): an action-year is "mostly specific" at this
-#: share of specific credits, and the run must last this many years up to the last year.
-#: Not in params/defaults.yaml yet (see the report of this module's author).
-SEUIL_SPECIFIQUE = 0.8
-DUREE_MIN_ANNEES = 3
 #: Sector dispositifs the workshop named (others are shown too, but these lead the sentences).
 DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
 
@@ -93,6 +88,8 @@ class RapportQ1:
     retraits: pd.DataFrame  # domaine, institution, base, derniere_valeur, variation (largest fall)
     actions_en_jeu: pd.DataFrame  # funding.actions_at_stake
     actions_substitution: pd.DataFrame  # running actions of the last year in "durable" domains
+    seuil_specifique: float  # params.reprise actually used
+    duree_min_reprise: int
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
@@ -188,6 +185,7 @@ def build(territoire, params) -> RapportQ1:
     annees = list(range(debut, fin_periode + 1))
     s = params.substitution
     ref = [int(a) for a in s.annees_reference]
+    seuil_sp, duree_min = float(params.reprise.seuil_specifique), int(params.reprise.duree_min_annees)
 
     dc_com = dc[(dc["niveau"] == "commune") & (dc["code_territoire"] == code)] if not dc.empty else dc
     matrice = (
@@ -220,7 +218,7 @@ def build(territoire, params) -> RapportQ1:
             int(s.duree_max_annees),
         )
         series = funding.substitution_series(dc, fin, actions, code)
-        en_jeu = funding.actions_at_stake(actions, fin, SEUIL_SPECIFIQUE, DUREE_MIN_ANNEES)
+        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = actions_in_durable_domains(actions, fin, typo)
     else:
         # No programme: the typology has no specific credits to compare with.
@@ -232,7 +230,7 @@ def build(territoire, params) -> RapportQ1:
         sources = pd.DataFrame(columns=["annee", "institution", "type_credit", "montant_accorde"])
         typo = pd.DataFrame(columns=funding.SUBSTITUTION_COLUMNS)
         series = pd.DataFrame(columns=["domaine", "annee", "dc", "sp"])
-        en_jeu = funding.actions_at_stake(actions, fin)
+        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = actions_in_durable_domains(actions, fin, typo)
 
     r = RapportQ1(
@@ -255,6 +253,8 @@ def build(territoire, params) -> RapportQ1:
         retraits=institution_withdrawals(dc, code, ref, int(params.annee_debut_cucs)),
         actions_en_jeu=en_jeu,
         actions_substitution=en_substitution,
+        seuil_specifique=seuil_sp,
+        duree_min_reprise=duree_min,
     )
     _narrate(r)
     return r
@@ -385,12 +385,12 @@ def _narrate(r: RapportQ1) -> None:
         _constat(
             r,
             "actions",
-            f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} "
-            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} : "
+            f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
+            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} : "
             "leur poursuite suppose une reprise par le droit commun."
             if n
-            else f"Aucune action ne dépend à {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} ou plus des crédits "
-            f"spécifiques depuis au moins {text.pluriel(DUREE_MIN_ANNEES, 'an')}.",
+            else f"Aucune action ne dépend à {text.pourcentage(100 * r.seuil_specifique, 0)} ou plus des crédits "
+            f"spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')}.",
         )
     sub = r.actions_substitution
     if not sub.empty:
@@ -712,8 +712,8 @@ def sources(r: RapportQ1, params, metadata) -> list[str]:
         "(type de crédit « spécifique »), rattachés au domaine de l'action.",
         regle(r),
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
-        f"spécifiques représentent au moins {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} du financement depuis au "
-        f"moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} de suite.",
+        f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
+        f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite.",
         "Tableau de bord des dispositifs : actions distinctes, montants accordés (tous types de crédit), bénéficiaires "
         "prévus et touchés ; évolution du budget entre la première et la dernière année du dispositif.",
         f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",

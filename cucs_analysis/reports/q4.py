@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cucs_analysis import funding, partners, text
+from cucs_analysis.partners import interinstitutional_share
 from cucs_analysis.reports.q1 import (
-    DUREE_MIN_ANNEES,
-    SEUIL_SPECIFIQUE,
     actions_in_durable_domains,
     avec_article,
     libelle_domaine,
@@ -53,6 +52,8 @@ class RapportQ4:
     mobilisation: pd.DataFrame  # partners.mainstream_mobilised
     actions_en_jeu: pd.DataFrame  # funding.actions_at_stake
     actions_substitution: pd.DataFrame  # running actions of domains in durable substitution
+    seuil_specifique: float  # params.reprise actually used
+    duree_min_reprise: int
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
@@ -103,30 +104,6 @@ class RapportQ4:
 # --- computations ------------------------------------------------------------------------------
 
 
-def interinstitutional_share(instances: pd.DataFrame, by: tuple[str, ...] = ("annee",)) -> pd.DataFrame:
-    """Share of meetings attended by at least two distinct institutions, by `by`.
-
-    Columns: *by, reunions, interinstitutionnelles, part_interinstitutionnelles.
-    """
-    by = list(by)
-    cols = [*by, "reunions", "interinstitutionnelles", "part_interinstitutionnelles"]
-    if instances.empty:
-        return pd.DataFrame(columns=cols)
-    inst = instances.assign(annee=pd.to_datetime(instances["date"]).dt.year)
-    names = inst[["id_instance", "institutions"]].assign(
-        institution=inst["institutions"].fillna("").astype(str).str.split(";")
-    )
-    names = names.explode("institution")
-    names["institution"] = names["institution"].str.strip()
-    n = names[names["institution"] != ""].groupby("id_instance")["institution"].nunique()
-    inst["_inter"] = inst["id_instance"].map(n).fillna(0) >= 2
-    out = inst.groupby(by, observed=True).agg(
-        reunions=("id_instance", "size"), interinstitutionnelles=("_inter", "sum")
-    )
-    out["part_interinstitutionnelles"] = out["interinstitutionnelles"] / out["reunions"]
-    return out.reset_index()[cols]
-
-
 def build(territoire, params) -> RapportQ4:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
@@ -140,6 +117,7 @@ def build(territoire, params) -> RapportQ4:
     a_instances = inst is not None and not inst.empty
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annees = list(range(debut, fin_periode + 1))
+    seuil_sp, duree_min = float(params.reprise.seuil_specifique), int(params.reprise.duree_min_annees)
 
     if a_instances:
         by_type = partners.steering_bodies(inst, ("type",)).sort_values(
@@ -180,7 +158,7 @@ def build(territoire, params) -> RapportQ4:
             float(s.tolerance),
             int(s.duree_max_annees),
         )
-        en_jeu = funding.actions_at_stake(actions, fin, SEUIL_SPECIFIQUE, DUREE_MIN_ANNEES)
+        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = actions_in_durable_domains(actions, fin, typo)
     else:
         # Without a programme there is nothing the partners co-fund or mobilise on.
@@ -195,7 +173,7 @@ def build(territoire, params) -> RapportQ4:
         mob = pd.DataFrame(
             columns=["institution", "domaine", "montant_actions", "montant_territoire", "montant"]
         )
-        en_jeu = funding.actions_at_stake(actions, fin)
+        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = actions_in_durable_domains(actions, fin, pd.DataFrame(columns=["domaine", "type"]))
 
     r = RapportQ4(
@@ -214,6 +192,8 @@ def build(territoire, params) -> RapportQ4:
         mobilisation=mob,
         actions_en_jeu=en_jeu,
         actions_substitution=en_substitution,
+        seuil_specifique=seuil_sp,
+        duree_min_reprise=duree_min,
     )
     _narrate(r)
     return r
@@ -353,8 +333,8 @@ def _narrate(r: RapportQ4) -> None:
         _constat(
             r,
             "reprise",
-            f"{debut} à {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} "
-            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} ; "
+            f"{debut} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
+            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} ; "
             f"{text.pluriel(k, 'action en cours', 'actions en cours')} dans des domaines où le droit commun s'est "
             "retiré durablement.",
         )
@@ -652,8 +632,8 @@ def sources(r: RapportQ4, params, metadata) -> list[str]:
         f"Droit commun mobilisé ({text.annee_periode(*r.periode)}) : cofinancements de droit commun accordés aux "
         "actions (rattachés au domaine de l'action) plus crédits de droit commun déclarés pour la commune.",
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
-        f"spécifiques représentent au moins {text.pourcentage(100 * SEUIL_SPECIFIQUE, 0)} du financement depuis au "
-        f"moins {text.pluriel(DUREE_MIN_ANNEES, 'an')} de suite, et actions en cours des domaines en substitution "
+        f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
+        f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite, et actions en cours des domaines en substitution "
         "durable (voir la question sur le droit commun).",
         f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
     ]

@@ -322,6 +322,34 @@ def series_temporelles(
     return fig
 
 
+def barres_empilees_annees(
+    wide: pd.DataFrame,
+    titre: str,
+    ylabel: str,
+    unite: str | None = None,
+    libelles: dict[str, str] | None = None,
+    ncol: int = 3,
+) -> Figure:
+    """Stacked bars, one per year (index: years; columns: the stacked parts, in stack order,
+    first at the bottom); legend under the plot. `unite` formats the y axis ("€", "%"…)."""
+    fig, ax = _new_figure((9, 6))
+    years = [int(a) for a in wide.index]
+    bottom = np.zeros(len(wide))
+    for i, col in enumerate(wide.columns):
+        values = wide[col].to_numpy(dtype=float)
+        label = (libelles or {}).get(col, str(col))
+        ax.bar(years, values, bottom=bottom, label=label, color=PALETTE[i % len(PALETTE)])
+        bottom = bottom + values
+    ax.set_title(titre)
+    ax.set_xlabel("Année")
+    ax.set_ylabel(ylabel)
+    ax.set_xticks(years, [str(a) for a in years])
+    franciser_axes(ax, x=None, y=unite or "nombre")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=ncol, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def barres_divergentes(
     df: pd.DataFrame,
     question: str,

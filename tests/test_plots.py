@@ -177,3 +177,17 @@ def test_carte_choroplethe():
     gdf = gpd.GeoDataFrame({"taux": [10.0, np.nan]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
     fig = plots.carte_choroplethe(gdf, "taux", "Carte du taux", unite="%")
     assert _title(fig.axes[0]) == "Carte du taux"
+
+
+def test_barres_empilees_annees_stacks_in_order():
+    import pandas as pd
+
+    from cucs_analysis import plots
+
+    wide = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=[2009, 2010])
+    fig = plots.barres_empilees_annees(wide, "Titre", "Montant", "€", libelles={"a": "Première"})
+    ax = fig.axes[0]
+    tops = sorted((round(p.get_x() + p.get_width() / 2), p.get_y() + p.get_height()) for p in ax.patches)
+    assert tops == [(2009, 1.0), (2009, 4.0), (2010, 2.0), (2010, 6.0)]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Première", "b"]
+    assert "Titre" in {ax.get_title(loc) for loc in ("left", "center")} and ax.get_xlabel() == "Année"

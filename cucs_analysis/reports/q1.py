@@ -570,7 +570,6 @@ def figure_droit_commun(r: RapportQ1):
 
 def figure_financements(r: RapportQ1):
     """Stacked bars per year: granted funding by institution and credit type."""
-    import matplotlib.pyplot as plt
 
     from cucs_analysis import plots
 
@@ -585,24 +584,9 @@ def figure_financements(r: RapportQ1):
     # Specific credits first (bottom of the bars), then mainstream sources by size.
     order = sorted(wide.columns, key=lambda c: (CREDIT_LIBELLES[funding.SPECIFIQUE] not in c, -wide[c].sum()))
     wide = wide[order]
-    fig, ax = plt.subplots(figsize=(9, 6))
-    bottom = pd.Series(0.0, index=wide.index)
-    for i, col in enumerate(wide.columns):
-        ax.bar(
-            wide.index.astype(int),
-            wide[col],
-            bottom=bottom,
-            label=col,
-            color=plots.PALETTE[i % len(plots.PALETTE)],
-        )
-        bottom = bottom + wide[col]
-    ax.set_title("Financement des actions par source et type de crédit")
-    ax.set_xlabel("Année")
-    ax.set_ylabel("Montant accordé")
-    ax.set_xticks(list(wide.index.astype(int)), [str(int(a)) for a in wide.index])
-    plots.franciser_axes(ax, x=None, y="€")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig = plots.barres_empilees_annees(
+        wide, "Financement des actions par source et type de crédit", "Montant accordé", "€"
+    )
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
     parts = text.liste_fr(
         [

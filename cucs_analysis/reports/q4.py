@@ -539,7 +539,6 @@ def figure_presence(r: RapportQ4):
 
 def figure_cofinancement(r: RapportQ4):
     """100 % stacked bars: each institution's share of the granted funding, by year."""
-    import matplotlib.pyplot as plt
 
     from cucs_analysis import plots
 
@@ -553,24 +552,14 @@ def figure_cofinancement(r: RapportQ4):
         * 100
     )
     wide = wide[wide.sum().sort_values(ascending=False).index]
-    fig, ax = plt.subplots(figsize=(9, 6))
-    bottom = pd.Series(0.0, index=wide.index)
-    for i, col in enumerate(wide.columns):
-        ax.bar(
-            wide.index.astype(int),
-            wide[col],
-            bottom=bottom,
-            label=majuscule(col),
-            color=plots.PALETTE[i % len(plots.PALETTE)],
-        )
-        bottom = bottom + wide[col]
-    ax.set_title("Part de chaque institution dans les financements accordés aux actions")
-    ax.set_xlabel("Année")
-    ax.set_ylabel("Part des montants accordés")
-    ax.set_xticks(list(wide.index.astype(int)), [str(int(a)) for a in wide.index])
-    plots.franciser_axes(ax, x=None, y="%")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig = plots.barres_empilees_annees(
+        wide,
+        "Part de chaque institution dans les financements accordés aux actions",
+        "Part des montants accordés",
+        "%",
+        libelles={c: majuscule(c) for c in wide.columns},
+        ncol=4,
+    )
     tot = s.groupby("institution")["montant_accorde"].sum().sort_values(ascending=False)
     det = text.liste_fr(
         [f"{avec_article(i)} {text.pourcentage(100 * v / tot.sum())}" for i, v in tot.items()]

@@ -411,7 +411,7 @@ def _narrate(r: RapportQ1) -> None:
     if not r.droit_commun_autres_mesures.empty:
         mesures = text.liste_fr(
             [
-                f"{m} ({u})"
+                f"{m} en {u}"
                 for m, u in zip(
                     r.droit_commun_autres_mesures["mesure"],
                     r.droit_commun_autres_mesures["unite"],
@@ -420,7 +420,8 @@ def _narrate(r: RapportQ1) -> None:
             ]
         )
         r.reserves.append(
-            f"Les moyens de droit commun qui ne sont pas chiffrés en euros ({mesures}) ne sont pas comptés dans la typologie."
+            f"Les moyens de droit commun qui ne sont pas chiffrés en euros ({mesures}) ne sont pas comptés "
+            "dans la typologie."
         )
     r.reserves.append(
         "Une substitution constatée dit que le droit commun a baissé pendant que les crédits spécifiques "

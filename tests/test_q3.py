@@ -1,11 +1,9 @@
-"""q3 (géographie prioritaire): the report recovers the planted truths of the demo, copes with
-missing data, and the notebook runs end to end through the runner into a site that a real
-browser reads."""
+"""q3 (géographie prioritaire): the report recovers the planted truths of the demo and copes
+with missing data (the end-to-end run is in test_site_end_to_end.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -90,57 +88,3 @@ def test_partial_data_gives_not_available_sections(partial_data, monkeypatch):
     assert (
         q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None
     )  # upper levels
-
-
-@pytest.mark.slow
-def test_notebook_end_to_end_through_runner_and_browser(tmp_path, partial_data):
-    from cucs_analysis import runner
-
-    project = tmp_path / "projet"
-    (project / "notebooks").mkdir(parents=True)
-    shutil.copy(ROOT / "notebooks" / "q3_geographie_prioritaire.ipynb", project / "notebooks")
-    shutil.copytree(ROOT / "params", project / "params")
-    defaults = project / "params" / "defaults.yaml"
-    defaults.write_text(
-        defaults.read_text(encoding="utf-8").replace("donnees: data/demo", f"donnees: {partial_data}"),
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    summary = runner.run(
-        project, ["20001", "20008"], ["q3"], jobs=2, resume=False, out_dir=out, progress=False
-    )
-    assert summary.exit_code == 0, summary.message
-    for code in ("20001", "20008"):
-        res = json.loads((out / "results" / code / "q3.json").read_text(encoding="utf-8"))
-        assert {"eligibilite", "seuil_qpv2014", "typologie", "constats", "reserves", "chiffres_cles"} <= set(
-            res
-        )
-        assert res["code_commune"] == code
-    rich = json.loads((out / "results" / "20001" / "q3.json").read_text(encoding="utf-8"))
-    expected = sorted(
-        e for e in TRUTH["eligibles_qpv2014"] if e in {x["code_quartier"] for x in rich["eligibilite"]}
-    )
-    assert sorted(e["code_quartier"] for e in rich["eligibilite"] if e["regle_qpv2014"]) == expected
-
-    page = (out / "site" / "pages" / "20008" / "q3.html").read_text(encoding="utf-8")
-    assert "Données non disponibles : contours des quartiers de la commune." in page
-    assert "Données non disponibles : revenus des quartiers et seuil de 2014." in page
-    assert "<title>Géographie prioritaire — Villefrêne (20008)" in page
-
-    from test_site_browser import _chromium_or_skip, dump_dom
-
-    _chromium_or_skip()
-    site = out / "site"
-    profile = tmp_path / "profil"
-    for rel in ("index.html", "communes/20001.html", "pages/20001/q3.html"):
-        dom, console = dump_dom((site / rel).as_uri(), profile)
-        assert console == [], (rel, console)
-        assert '<html lang="fr">' in dom
-        assert "ctx = demarrer" not in dom and "import " not in dom and "In [" not in dom
-        for tag in re.findall(r"<img\b[^>]*>", dom):
-            alt = re.search(r'alt="([^"]+)"', tag)
-            assert alt and alt.group(1).strip(), tag[:100]
-    dom, _ = dump_dom((site / "pages/20001/q3.html").as_uri(), profile)
-    assert dom.count("<img") == 2  # bars and income dots; no contours in this data, so no maps
-    assert "Données non disponibles : carte régionale de la typologie." in dom
-    assert "Selon la règle de revenu de 2014" in dom

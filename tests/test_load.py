@@ -296,3 +296,20 @@ def test_demo_loads_and_warm_territory_is_fast():
     t = load_territory(DEMO, code)
     assert time.perf_counter() - start < 1.0
     assert t.code_commune == code
+
+
+def test_geopackage_contours_are_read_like_geojson(tmp_path, monkeypatch):
+    import geopandas as gpd
+
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "donnees"
+    shutil.copytree(MINIMAL, data)
+    geo = gpd.read_file(data / "quartiers.geojson")
+    (data / "quartiers.geojson").unlink()
+    geo.to_file(data / "quartiers.gpkg", driver="GPKG")
+    t = load_territory(data, "20001")
+    assert sorted(t.quartiers["code_quartier"]) == ["QP020001", "QP020002"]
+    assert t.quartiers.geometry.notna().all() and t.quartiers.crs.to_epsg() == 2154
+    assert t.quartiers.geometry.area.sum() == pytest.approx(
+        geo[geo["code_quartier"].isin(["QP020001", "QP020002"])].geometry.area.sum()
+    )

@@ -45,6 +45,31 @@ class FrenchParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog} : erreur : {message}\n")
 
 
+def _os_error(exc: OSError) -> str:
+    """A French sentence for a file-system error (Python's own text is English)."""
+    import errno
+
+    quoi = {
+        errno.ENOENT: "fichier ou dossier introuvable",
+        errno.EACCES: "accès refusé",
+        errno.EPERM: "opération non permise",
+        errno.EROFS: "système de fichiers en lecture seule",
+        errno.ENOSPC: "plus de place sur le disque",
+        errno.EEXIST: "le fichier existe déjà",
+    }.get(exc.errno, "erreur d'accès au disque")
+    return f"{quoi} : {exc.filename}" if exc.filename else quoi
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre entier attendu, pas « {value} »") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"au moins 1 processus, pas {n}")
+    return n
+
+
 def _fail(message: str, code: int = 1) -> int:
     print(message, file=sys.stderr)
     return code
@@ -136,7 +161,9 @@ def build_parser() -> FrenchParser:
     p.add_argument(
         "--questions", nargs="+", metavar="Q", help="questions (q1 … q8, synthese ; défaut : toutes)"
     )
-    p.add_argument("--jobs", type=int, default=None, help="nombre de processus (défaut : un par cœur)")
+    p.add_argument(
+        "--jobs", type=_positive_int, default=None, help="nombre de processus (défaut : un par cœur)"
+    )
     p.add_argument("--resume", action="store_true", help="ne relance que ce qui a changé")
     p.add_argument("--out", default=None, help="dossier de sortie (défaut : out/)")
     p.add_argument("--scheduler", default=None, help="adresse d'un ordonnanceur Dask (optionnel)")
@@ -175,10 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except known as exc:
         return _fail(f"Erreur : {exc}")
-    except FileNotFoundError as exc:
-        return _fail(f"Erreur : fichier ou dossier introuvable : {exc.filename}")
-    except PermissionError as exc:
-        return _fail(f"Erreur : accès refusé : {exc.filename}")
+    except OSError as exc:
+        return _fail(f"Erreur : {_os_error(exc)}")
     except KeyboardInterrupt:
         return _fail("Interrompu.", 130)
 

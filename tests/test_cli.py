@@ -103,3 +103,12 @@ def test_params_init_writes_a_file_and_refuses_to_overwrite(tmp_path):
     again = cucs("params", "init", "01001", cwd=tmp_path)
     assert again.returncode == 1 and "Traceback" not in again.stderr
     assert "existe" in again.stderr
+
+
+def test_jobs_must_be_positive_and_os_errors_are_french():
+    done = cucs("run", "--jobs", "0")
+    assert done.returncode == 2 and "au moins 1 processus" in done.stderr
+    done = cucs("demo", "--out", "/proc/interdit")
+    assert done.returncode == 1
+    assert done.stderr.startswith("Erreur : ") and "Traceback" not in done.stderr
+    assert "No such file" not in done.stderr and "Permission denied" not in done.stderr

@@ -90,8 +90,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     data_dir = Path(args.dossier)
     if not data_dir.is_dir():
         return _fail(f"Dossier introuvable : {data_dir}")
+    from cucs_analysis import load, schema
+
     problems = validate.validate_dir(data_dir)
-    print(validate.format_report(problems))
+    found = load.find_files(data_dir).tables
+    absentes = [t for t in schema.TABLES if not found.get(t)]
+    print(validate.format_report(problems, absentes=absentes))
     return 1 if problems else 0
 
 

@@ -436,11 +436,19 @@ def validate_dir(data_dir: str | Path) -> list[Problem]:
     return inspect_dir(data_dir).problems
 
 
-def format_report(problems: list[Problem], n_tables: int | None = None) -> str:
-    """French report grouped by file, closing with a count line (for `cucs validate`)."""
+def format_report(
+    problems: list[Problem], n_tables: int | None = None, absentes: list[str] | None = None
+) -> str:
+    """French report grouped by file, closing with a count line (for `cucs validate`).
+
+    `absentes`: optional tables the data set does not have (named in the success line)."""
     if not problems:
-        n = len(schema.TABLES) if n_tables is None else n_tables
-        return f"Aucun problème : le jeu de données est valide ({n} tables)."
+        absentes = list(absentes or [])
+        n = (len(schema.TABLES) - len(absentes)) if n_tables is None else n_tables
+        line = f"Aucun problème : le jeu de données est valide ({n} tables)."
+        if absentes:
+            line = line[:-2] + f" ; tables facultatives absentes : {', '.join(absentes)})."
+        return line
     order = list(dict.fromkeys(p.fichier for p in problems))
     out = []
     for f in order:

@@ -217,3 +217,9 @@ def test_code_hint_only_when_zero_padding_fixes_it():
 def test_demo_validates_cleanly():
     problems = validate_dir(DEMO)
     assert problems == [], format_report(problems)
+
+
+def test_success_line_names_absent_optional_tables():
+    assert format_report([], absentes=["gup", "parcours"]) == (
+        "Aucun problème : le jeu de données est valide (12 tables ; tables facultatives absentes : gup, parcours)."
+    )

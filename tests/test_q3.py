@@ -88,3 +88,12 @@ def test_partial_data_gives_not_available_sections(partial_data, monkeypatch):
     assert (
         q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None
     )  # upper levels
+
+
+def test_display_tables():
+    r = _report("20001")
+    classes = q3.tableau_classes(r)
+    assert classes["effectif"].sum() == 30  # every quartier of the region is classed
+    assert classes["classe"].tolist() == sorted(classes["classe"])
+    vue = q3.vue_entrees_sorties(r)
+    assert set(vue["regle"]) == set(q3.REGLES.values())

@@ -584,3 +584,23 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         f"de {r.annee}, {params.typologie.nombre_classes} classes au plus, tous les quartiers de la région.",
         f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
     ]
+
+
+def tableau_classes(r: RapportQ3) -> pd.DataFrame:
+    """One row per class of the regional typology: number of quartiers and profile in words."""
+    if r.typologie is None:
+        return pd.DataFrame(columns=["classe", "effectif", "description"])
+    t = r.typologie
+    return pd.DataFrame(
+        {
+            "classe": list(t.descriptions),
+            "effectif": [int(t.effectifs.get(c, 0)) for c in t.descriptions],
+            "description": list(t.descriptions.values()),
+        }
+    )
+
+
+def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
+    """Entries and exits per rule, with the rule named in French."""
+    e = r.entrees_sorties
+    return e.assign(regle=e["regle"].map(REGLES)) if not e.empty else e

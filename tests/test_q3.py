@@ -97,3 +97,13 @@ def test_display_tables():
     assert classes["classe"].tolist() == sorted(classes["classe"])
     vue = q3.vue_entrees_sorties(r)
     assert set(vue["regle"]) == set(q3.REGLES.values())
+
+
+def test_disagreement_sentence_counts_each_rule():
+    r = _report("20001")
+    e = r.eligibilite
+    sentence = next(c for c in r.constats if c.startswith("Les règles ne concordent pas"))
+    assert (
+        f"la règle de revenu en retient {int(e['regle_qpv2014'].sum())}, l'indice de type ZUS "
+        f"{int(e['regle_zus'].sum())} et la règle « dynamique » {int(e['regle_dynamique'].sum())}, sur {len(e)}."
+    ) in sentence

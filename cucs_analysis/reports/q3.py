@@ -275,8 +275,10 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
             r.constats.append("Les trois règles d'éligibilité désignent exactement les mêmes quartiers.")
         else:
             r.constats.append(
-                f"Les règles ne concordent pas pour {text.pluriel(int((~agree).sum()), 'quartier')} : "
-                f"{_noms(elig, ~agree)}."
+                f"Les règles ne concordent pas pour {text.pluriel(int((~agree).sum()), 'quartier')} "
+                f"({_noms(elig, ~agree)}) : la règle de revenu en retient {int(rules['regle_qpv2014'].sum())}, "
+                f"l'indice de type ZUS {int(rules['regle_zus'].sum())} et la règle « dynamique » "
+                f"{int(rules['regle_dynamique'].sum())}, sur {n}."
             )
         sortants = elig["dans_cucs"] & ~elig["regle_qpv2014"]
         if sortants.any():

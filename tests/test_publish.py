@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from cucs_analysis import publish
 
-FIXTURE_OUT = Path(__file__).parent / "fixtures" / "site" / "out"
+FIXTURE_OUT = Path(__file__).parent / "fixtures" / "resultats_publication"
 # a valid 1x1 PNG
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 INJECTED = "&lt;script&gt;alert(1)&lt;/script&gt;"

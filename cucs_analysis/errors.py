@@ -30,6 +30,11 @@ class Problem:
     message: str
     autres: int = 0
 
+    @classmethod
+    def whole_file(cls, fichier: str, regle: str, message: str) -> Problem:
+        """A problem with the file as a whole (no line, column or value)."""
+        return cls(fichier, None, None, None, regle, message)
+
     @property
     def count(self) -> int:
         """How many problems this entry stands for."""

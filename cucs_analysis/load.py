@@ -175,15 +175,12 @@ def read_raw_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     fichier = path.name
     raw = path.read_bytes()
     if not raw.strip():
-        return None, [Problem(fichier, None, None, None, "fichier vide", "le fichier est vide")]
+        return None, [Problem.whole_file(fichier, "fichier vide", "le fichier est vide")]
     enc = sniff_encoding(raw)
     if enc is None:
         return None, [
-            Problem(
+            Problem.whole_file(
                 fichier,
-                None,
-                None,
-                None,
                 "fichier illisible",
                 "le fichier n'est pas un fichier texte (contenu binaire) : enregistrez-le au format "
                 "CSV (UTF-8 ou Latin-1)",
@@ -195,13 +192,11 @@ def read_raw_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as exc:
-        return None, [
-            Problem(fichier, None, None, None, "fichier illisible", f"lecture CSV impossible : {exc}")
-        ]
+        return None, [Problem.whole_file(fichier, "fichier illisible", f"lecture CSV impossible : {exc}")]
     # Leading blank lines are skipped but still counted for line numbers.
     lead = next((i for i, r in enumerate(rows) if r and any(c.strip() for c in r)), None)
     if lead is None:
-        return None, [Problem(fichier, None, None, None, "fichier vide", "le fichier est vide")]
+        return None, [Problem.whole_file(fichier, "fichier vide", "le fichier est vide")]
     return _frame_from_rows(rows[lead:], fichier, first_line=lead + 1)
 
 
@@ -213,19 +208,14 @@ def read_raw_xlsx(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFr
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds on corrupt files
         return None, [
-            Problem(
+            Problem.whole_file(
                 fichier,
-                None,
-                None,
-                None,
                 "fichier illisible",
                 f"classeur Excel illisible ({type(exc).__name__})",
             )
         ]
     if not sheets:
-        return None, [
-            Problem(fichier, None, None, None, "feuille vide", "le classeur ne contient aucune feuille")
-        ]
+        return None, [Problem.whole_file(fichier, "feuille vide", "le classeur ne contient aucune feuille")]
     name = sheet if sheet in sheets else next(iter(sheets))
     df = sheets[name].fillna("")
     rows = df.astype(str).values.tolist()
@@ -233,11 +223,8 @@ def read_raw_xlsx(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFr
     nonempty = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not nonempty:
         return None, [
-            Problem(
+            Problem.whole_file(
                 fichier,
-                None,
-                None,
-                None,
                 "feuille vide",
                 f"la feuille « {name} » est vide : la première ligne doit contenir les noms des colonnes",
             )
@@ -258,11 +245,8 @@ def read_raw_parquet(path: str | Path) -> tuple[pd.DataFrame | None, list[Proble
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow errors vary with the damage
         return None, [
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 "fichier illisible",
                 f"fichier Parquet illisible ({type(exc).__name__})",
             )
@@ -482,11 +466,8 @@ def read_geometry(path: str | Path, code_column: str | None = None):
             gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # GDAL errors come in many types
         return None, [
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 "fichier illisible",
                 f"couche géographique illisible ({type(exc).__name__})",
             )
@@ -509,17 +490,12 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return schema.DatasetMetadata(), [
-            Problem(
-                fichier, None, None, None, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})"
-            )
+            Problem.whole_file(fichier, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})")
         ]
     if not isinstance(data, dict):
         return schema.DatasetMetadata(), [
-            Problem(
+            Problem.whole_file(
                 fichier,
-                None,
-                None,
-                None,
                 "métadonnées",
                 "le fichier doit contenir des paires « clé: valeur »",
             )

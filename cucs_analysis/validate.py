@@ -357,11 +357,8 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
         if not paths:
             if not table.optional:
                 problems.append(
-                    Problem(
+                    Problem.whole_file(
                         f"{name}.csv",
-                        None,
-                        None,
-                        None,
                         "table absente",
                         f"table obligatoire absente : ajoutez le fichier {name}.csv (ou {name}.xlsx, {name}.parquet)",
                     )
@@ -370,11 +367,8 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
             continue
         if len(paths) > 1:
             problems.append(
-                Problem(
+                Problem.whole_file(
                     paths[0].name,
-                    None,
-                    None,
-                    None,
                     "plusieurs fichiers",
                     f"plusieurs fichiers pour la table {name} ({', '.join(p.name for p in paths)}) : n'en gardez qu'un",
                 )
@@ -388,11 +382,8 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
             continue
         if raw.empty and not table.optional and not any(p.regle == "nombre de champs" for p in probs):
             problems.append(
-                Problem(
+                Problem.whole_file(
                     path.name,
-                    None,
-                    None,
-                    None,
                     "en-tête seul",
                     "le fichier ne contient que la ligne d'en-tête : la table obligatoire est vide",
                 )
@@ -408,11 +399,8 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
     for layer, paths in files.geometries.items():
         if len(paths) > 1:
             problems.append(
-                Problem(
+                Problem.whole_file(
                     paths[0].name,
-                    None,
-                    None,
-                    None,
                     "plusieurs fichiers",
                     f"plusieurs couches géographiques pour {layer} ({', '.join(p.name for p in paths)})",
                 )

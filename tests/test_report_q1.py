@@ -211,20 +211,8 @@ def test_actions_in_durable_domains_on_a_small_frame():
 
 
 @pytest.mark.slow
-def test_notebook_runs_through_the_runner(tmp_path, monkeypatch):
-    from cucs_analysis import runner
-
-    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
-    summary = runner.run(
-        ROOT,
-        communes=["20001", "20012"],
-        questions=["q1"],
-        jobs=2,
-        resume=False,
-        out_dir=tmp_path,
-        progress=False,
-    )
-    assert summary.exit_code == 0, summary.message
+def test_notebook_runs_through_the_runner(demo_run):
+    tmp_path = demo_run  # the shared run of q1, q2 and q4 (conftest.py)
     for code in ("20001", "20012"):
         res = json.loads((tmp_path / "results" / code / "q1.json").read_text(encoding="utf-8"))
         assert {"substitution", "part_droit_commun", "constats", "reserves", "chiffres_cles"} <= set(res)

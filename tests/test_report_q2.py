@@ -385,20 +385,8 @@ def test_figures_have_french_alt_text(riche):
 
 
 @pytest.mark.slow
-def test_notebook_runs_for_a_rich_and_a_non_signatory_commune(tmp_path, monkeypatch, truth):
-    from cucs_analysis import runner
-
-    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
-    summary = runner.run(
-        ROOT,
-        communes=["20001", "20012"],
-        questions=["q2"],
-        jobs=2,
-        resume=False,
-        out_dir=tmp_path,
-        progress=False,
-    )
-    assert summary.exit_code == 0
+def test_notebook_runs_for_a_rich_and_a_non_signatory_commune(demo_run, truth):
+    tmp_path = demo_run  # the shared run of q1, q2 and q4 (conftest.py)
     for code in ("20001", "20012"):
         res = json.loads((tmp_path / "results" / code / "q2.json").read_text(encoding="utf-8"))
         assert res["question"] == "q2" and res["code_commune"] == code

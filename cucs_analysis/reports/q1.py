@@ -571,7 +571,6 @@ def figure_droit_commun(r: RapportQ1):
 
 def figure_financements(r: RapportQ1):
     """Stacked bars per year: granted funding by institution and credit type."""
-
     from cucs_analysis import plots
 
     s = r.financement_sources

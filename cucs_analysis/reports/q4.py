@@ -468,7 +468,7 @@ def tableau_mobilisation(r: RapportQ4) -> pd.DataFrame:
 
 def figure_instances(r: RapportQ4):
     """Stacked bars: meetings per year by type."""
-    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from cucs_analysis import plots
 
@@ -477,25 +477,13 @@ def figure_instances(r: RapportQ4):
         return None
     wide = t.pivot_table(index="annee", columns="type", values="nombre", aggfunc="sum", fill_value=0)
     wide = wide[wide.sum().sort_values(ascending=False).index]
-    fig, ax = plt.subplots(figsize=(9, 6))
-    bottom = pd.Series(0.0, index=wide.index)
-    for i, col in enumerate(wide.columns):
-        ax.bar(
-            wide.index.astype(int),
-            wide[col],
-            bottom=bottom,
-            label=majuscule(col),
-            color=plots.PALETTE[i % len(plots.PALETTE)],
-        )
-        bottom = bottom + wide[col]
-    ax.set_title("Réunions des instances de pilotage et de travail, par type")
-    ax.set_xlabel("Année")
-    ax.set_ylabel("Nombre de réunions")
-    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.set_xticks(list(wide.index.astype(int)), [str(int(a)) for a in wide.index])
-    plots.franciser_axes(ax, x=None, y="nombre")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig = plots.barres_empilees_annees(
+        wide,
+        "Réunions des instances de pilotage et de travail, par type",
+        "Nombre de réunions",
+        libelles={c: majuscule(c) for c in wide.columns},
+    )
+    fig.axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     tot = wide.sum(axis=1)
     return plots.set_alt(
         fig,
@@ -539,7 +527,6 @@ def figure_presence(r: RapportQ4):
 
 def figure_cofinancement(r: RapportQ4):
     """100 % stacked bars: each institution's share of the granted funding, by year."""
-
     from cucs_analysis import plots
 
     s = r.financement_institutions

@@ -76,7 +76,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cucs_analysis import demo
+    from cucs_analysis.data import demo
 
     out = Path(args.out)
     truth = demo.generate(out, scale=args.scale)
@@ -85,23 +85,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from cucs_analysis import validate
+    from cucs_analysis.data import validate
 
     data_dir = Path(args.dossier)
     if not data_dir.is_dir():
         return _fail(f"Dossier introuvable : {data_dir}")
-    from cucs_analysis import load, schema
+    from cucs_analysis.data import readers, schema
 
     problems = validate.validate_dir(data_dir)
-    found = load.find_files(data_dir).tables
+    found = readers.find_files(data_dir).tables
     absentes = [t for t in schema.TABLES if not found.get(t)]
     print(validate.format_report(problems, absentes=absentes))
     return 1 if problems else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cucs_analysis import runner
-    from cucs_analysis.params import find_project_root
+    from cucs_analysis.pipeline import runner
+    from cucs_analysis.pipeline.params import find_project_root
 
     root = find_project_root()
     summary = runner.run(
@@ -117,8 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from cucs_analysis import publish
-    from cucs_analysis.params import find_project_root
+    from cucs_analysis.pipeline import publish
+    from cucs_analysis.pipeline.params import find_project_root
 
     out = Path(args.out) if args.out else find_project_root() / "out"
     if not (out / "manifest.json").is_file():
@@ -129,7 +129,7 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 
 def cmd_params_init(args: argparse.Namespace) -> int:
-    from cucs_analysis import params
+    from cucs_analysis.pipeline import params
 
     root = params.find_project_root()
     path = params.write_commune_template(args.code_commune, root, force=args.force)
@@ -193,11 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     # Errors the user can cause are reported in French, without a traceback.
-    from cucs_analysis.errors import DataError
+    from cucs_analysis.data.errors import DataError
 
     known: tuple[type[BaseException], ...] = (DataError,)
     try:
-        from cucs_analysis.params import ParamError
+        from cucs_analysis.pipeline.params import ParamError
 
         known = (*known, ParamError)
     except ImportError:  # params module not available in a minimal install

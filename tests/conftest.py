@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def demo_run(tmp_path_factory) -> Path:
     """q1, q2 and q4 run once through the project's runner on the demo, for a rich commune
     (20001) and a non-signatory one (20012); returns the output folder (results/, site/)."""
-    from cucs_analysis import runner
+    from cucs_analysis.pipeline import runner
 
     out = tmp_path_factory.mktemp("execution-demo")
     mp = pytest.MonkeyPatch()

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from cucs_analysis import schema
-from cucs_analysis.demo import SCRIPT_TITLE, generate
-from cucs_analysis.geography import qpv2014_eligible
+from cucs_analysis.analysis.geography import qpv2014_eligible
+from cucs_analysis.data import schema
+from cucs_analysis.data.demo import SCRIPT_TITLE, generate
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "demo"
 TRUTH_KEYS = (
@@ -498,7 +498,7 @@ def test_actions_at_stake_recomputed(t, truth):
 
 
 def test_funding_finds_the_actions_at_stake(t, truth):
-    from cucs_analysis import funding
+    from cucs_analysis.analysis import funding
 
     act = t["actions"].assign(annee=num(t["actions"]["annee"]))
     fin = t["financements"].assign(
@@ -568,10 +568,12 @@ def test_national_scale(tmp_path):
 
 
 def test_data_readme_is_up_to_date():
-    from cucs_analysis.demo import data_readme
+    from cucs_analysis.data.demo import data_readme
 
     text = (COMMITTED.parent / "README.md").read_text(encoding="utf-8")
-    assert text == data_readme(), "data/README.md is stale: rewrite it from cucs_analysis.demo.data_readme()"
+    assert text == data_readme(), (
+        "data/README.md is stale: rewrite it from cucs_analysis.data.demo.data_readme()"
+    )
     assert "synthétiques et fictives" in text
     for name in schema.TABLES:
         assert f"### `{name}.csv`" in text

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from cucs_analysis import display
+from cucs_analysis.present import display
 
 
 def test_table_escapes_data_and_formats_french():
@@ -21,7 +21,7 @@ def test_table_escapes_data_and_formats_french():
 
 def test_table_custom_formatter_and_empty():
     df = pd.DataFrame({"taux": [12.34]})
-    from cucs_analysis import text
+    from cucs_analysis.present import text
 
     html = display.tableau(df, {"taux": "Taux"}, {"taux": text.pourcentage})._repr_html_()
     assert "12,3\u00a0%" in html

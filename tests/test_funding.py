@@ -1,4 +1,4 @@
-"""Tests of cucs_analysis.funding on small hand-made frames with known answers."""
+"""Tests of cucs_analysis.analysis.funding on small hand-made frames with known answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis.funding import (
+from cucs_analysis.analysis.funding import (
     actions_at_stake,
     classify_substitution,
     dispositif_dashboard,

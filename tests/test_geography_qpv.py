@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from cucs_analysis.geography import qpv2014_eligible, qpv2014_threshold
+from cucs_analysis.analysis.geography import qpv2014_eligible, qpv2014_threshold
 
 
 def test_threshold_scalar_known_values():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis.geography import (
+from cucs_analysis.analysis.geography import (
     dynamique_rule,
     entries_exits,
     indicator_matrix,

@@ -1,4 +1,4 @@
-"""Tests of cucs_analysis.impact on hand-made and simulated panels with known answers."""
+"""Tests of cucs_analysis.analysis.impact on hand-made and simulated panels with known answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from cucs_analysis.impact import (
+from cucs_analysis.analysis.impact import (
     DidResult,
     build_panel,
     did_all,

@@ -11,16 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import load, schema
-from cucs_analysis.errors import DataError
-from cucs_analysis.load import (
-    load_dataset,
-    load_territory,
-    read_csv,
-    read_table,
-    sniff_encoding,
-    sniff_separator,
-)
+from cucs_analysis.data import dataset as load
+from cucs_analysis.data import readers, schema
+from cucs_analysis.data.dataset import load_dataset, load_territory
+from cucs_analysis.data.errors import DataError
+from cucs_analysis.data.readers import read_csv, read_table, sniff_encoding, sniff_separator
 
 HERE = Path(__file__).parent
 MINIMAL = HERE / "fixtures" / "minimal"
@@ -124,7 +119,7 @@ def test_coercion_failures_are_problems_not_exceptions(tmp_path):
 def test_boolean_words(tmp_path):
     col = schema.Column("b", "bool", "test")
     s = pd.Series(["oui", "Non", "VRAI", "faux", "1", "0", "o", "n", "peut-être", ""], dtype="str")
-    values, _, problems = load.coerce_column(s, col, "t", "t.csv")
+    values, _, problems = readers.coerce_column(s, col, "t", "t.csv")
     assert values.tolist()[:8] == [True, False, True, False, True, False, True, False]
     assert pd.isna(values.iloc[8]) and pd.isna(values.iloc[9])
     assert [p.valeur for p in problems] == ["peut-être"]
@@ -199,10 +194,10 @@ def test_positive_cases_load(case, tmp_path):
 def test_fingerprint_depends_on_bytes(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(MINIMAL, d)
-    fp1 = load.fingerprint(load.find_files(d))
+    fp1 = readers.fingerprint(readers.find_files(d))
     with (d / "gup.csv").open("a", encoding="utf-8") as f:
         f.write("G003,2012-01-02,QP020001,voirie,3,résolu\n")
-    assert load.fingerprint(load.find_files(d)) != fp1
+    assert readers.fingerprint(readers.find_files(d)) != fp1
 
 
 def test_cache_is_used_in_a_new_process_and_is_outside_data_dir(tmp_path, monkeypatch):
@@ -215,7 +210,7 @@ def test_cache_is_used_in_a_new_process_and_is_outside_data_dir(tmp_path, monkey
     assert (entry / "meta.pkl").exists()
     # A fresh process must read the cache, not parse: make parsing impossible there.
     code = (
-        "import sys; from cucs_analysis import load, validate\n"
+        "import sys; from cucs_analysis.data import dataset as load, validate\n"
         "validate.inspect_dir = lambda *a, **k: sys.exit('parsed')\n"
         f"ds = load.load_dataset({str(d)!r})\n"
         "print(ds.tables['communes']['code_commune'].tolist(), str(ds.tables['actions']['annee'].dtype))"

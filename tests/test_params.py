@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cucs_analysis import params
-from cucs_analysis.params import ParamError, find_project_root, load_params, validate_all
+from cucs_analysis.pipeline import params
+from cucs_analysis.pipeline.params import ParamError, find_project_root, load_params, validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 

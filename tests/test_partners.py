@@ -1,4 +1,4 @@
-"""Tests of cucs_analysis.partners on small hand-made frames with known answers."""
+"""Tests of cucs_analysis.analysis.partners on small hand-made frames with known answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis.partners import (
+from cucs_analysis.analysis.partners import (
     cofunding,
     institutions_presence,
     interinstitutional_share,

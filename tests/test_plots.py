@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from nbconvert import HTMLExporter  # noqa: E402
 
-from cucs_analysis import plots  # noqa: E402
+from cucs_analysis.present import plots  # noqa: E402
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -182,7 +182,7 @@ def test_carte_choroplethe():
 def test_barres_empilees_annees_stacks_in_order():
     import pandas as pd
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     wide = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=[2009, 2010])
     fig = plots.barres_empilees_annees(wide, "Titre", "Montant", "€", libelles={"a": "Première"})

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis import privacy as p
-from cucs_analysis import text
+from cucs_analysis.analysis import privacy as p
+from cucs_analysis.present import text
 
 
 def _no_line_with_single_secret(mask: pd.DataFrame) -> bool:

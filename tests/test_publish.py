@@ -1,4 +1,4 @@
-"""Tests of the HTML export and the static site (cucs_analysis.publish)."""
+"""Tests of the HTML export and the static site (cucs_analysis.pipeline.publish)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from cucs_analysis import publish
+from cucs_analysis.pipeline import publish
 
 FIXTURE_OUT = Path(__file__).parent / "fixtures" / "resultats_publication"
 # a valid 1x1 PNG
@@ -192,7 +192,7 @@ def test_figures_get_alt_from_metadata_or_a_generic_one_with_warning(caplog):
     assert [a.get("alt") for a in parse(without.html).of("img")] == ["Figure : Géographie prioritaire"]
     assert len(without.warnings) == 1 and "texte alternatif" in without.warnings[0]
 
-    with caplog.at_level(logging.WARNING, logger="cucs_analysis.publish"):
+    with caplog.at_level(logging.WARNING, logger="cucs_analysis.pipeline.publish"):
         publish.render_page(make_notebook(False), "q3", "20001", "Valbrune-sur-Lèze")
     assert any("texte alternatif" in r.getMessage() for r in caplog.records)
 
@@ -488,7 +488,7 @@ def test_rebuild_replaces_site(tmp_path, monkeypatch, exchange):
 
 
 def test_figure_as_html_output_keeps_its_alt():
-    # the form cucs_analysis.plots.show displays: a text/html <figure> with an inline PNG and alt
+    # the form cucs_analysis.present.plots.show displays: a text/html <figure> with an inline PNG and alt
     figure = (
         '<figure class="cucs-figure"><img src="data:image/png;base64,' + PNG + '" alt="Taux de chômage, '
         'quartier et commune" style="max-width:100%;height:auto"><figcaption>Source : Insee</figcaption></figure>'

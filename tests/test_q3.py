@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import load, params
+from cucs_analysis.data import dataset as load
+from cucs_analysis.pipeline import params
 from cucs_analysis.reports import q3
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import load, params, plots
+from cucs_analysis.data import dataset as load
+from cucs_analysis.data import readers
+from cucs_analysis.pipeline import params
+from cucs_analysis.present import plots
 from cucs_analysis.reports import q1
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +133,7 @@ def test_actions_at_stake_follow_the_reprise_parameters():
     long = _report("20001", {"reprise": {"duree_min_annees": 4}})
     kept = set(long.actions_en_jeu["id_action"])
     assert kept < set(truth) and (long.actions_en_jeu["annees_consecutives"] >= 4).all()
-    meta, _ = load.read_metadata(DEMO / "metadonnees.yaml")
+    meta, _ = readers.read_metadata(DEMO / "metadonnees.yaml")
     stated = q1.sources(long, params.load_params("20001", ROOT), meta)
     assert any("depuis au moins 4 ans de suite" in x for x in stated)
     # No planted action is at exactly 100 % every year, so a threshold of 100 % keeps fewer.

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis import display, privacy, text
+from cucs_analysis.analysis import privacy
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import q2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,8 @@ def _build(code: str):
     import matplotlib
 
     matplotlib.use("Agg")
-    from cucs_analysis import load, params
+    from cucs_analysis.data import dataset as load
+    from cucs_analysis.pipeline import params
 
     terr = load.load_territory(DEMO, code)
     return terr, q2.build(terr, params.load_params(code, ROOT))
@@ -357,7 +359,7 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
 
 
 def test_figures_have_french_alt_text(riche):
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     _, r = riche
     figs = [

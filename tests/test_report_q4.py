@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import load, params, plots
+from cucs_analysis.data import dataset as load
+from cucs_analysis.pipeline import params
+from cucs_analysis.present import plots
 from cucs_analysis.reports import q4
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis.results import read_result, read_results, to_jsonable, write_results
+from cucs_analysis.pipeline.results import read_result, read_results, to_jsonable, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CHIFFRE = {"id": "part", "libelle": "Part du droit commun", "valeur": 0.5, "unite": "%"}
@@ -125,9 +125,9 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
 
-    from cucs_analysis.errors import DataError
+    from cucs_analysis.data.errors import DataError
 
-    fake = types.ModuleType("cucs_analysis.load")
+    fake = types.ModuleType("cucs_analysis.data.dataset")
     fake.calls = []
 
     def load_territory(data_dir, code_commune):
@@ -137,16 +137,16 @@ def project(tmp_path, monkeypatch):
         return types.SimpleNamespace(code_commune=code_commune, commune={"nom": "Ambérieu-Test"})
 
     fake.load_territory = load_territory
-    monkeypatch.setitem(sys.modules, "cucs_analysis.load", fake)
+    monkeypatch.setitem(sys.modules, "cucs_analysis.data.dataset", fake)
     return tmp_path
 
 
 def test_demarrer_in_jupyterlab_reads_params_and_data(project):
-    from cucs_analysis.notebook import demarrer
+    from cucs_analysis.pipeline.notebook import demarrer
 
     ctx = demarrer("q1", "01001")
     assert ctx.params.seuil_secret == 5 and ctx.nom_commune == "Ambérieu-Test"
-    assert sys.modules["cucs_analysis.load"].calls == [(project.resolve() / "data" / "demo", "01001")]
+    assert sys.modules["cucs_analysis.data.dataset"].calls == [(project.resolve() / "data" / "demo", "01001")]
     assert ctx.dossier_resultats == project.resolve() / "out" / "results"
     path = ctx.ecrire_resultats(["Constat."], ["Réserve."], [CHIFFRE], substitution=[], part_droit_commun=[])
     assert ctx.chemin_resultats == path == project.resolve() / "out" / "results" / "01001" / "q1.json"
@@ -155,8 +155,8 @@ def test_demarrer_in_jupyterlab_reads_params_and_data(project):
 
 
 def test_demarrer_with_injected_params_validates_them(project, tmp_path):
-    from cucs_analysis.notebook import NotebookError, demarrer
-    from cucs_analysis.params import load_params
+    from cucs_analysis.pipeline.notebook import NotebookError, demarrer
+    from cucs_analysis.pipeline.params import load_params
 
     injected = load_params("01001", project).as_dict() | {"seuil_secret": 3}
     ctx = demarrer("q2", "01001", injected, str(tmp_path / "res"))
@@ -166,7 +166,7 @@ def test_demarrer_with_injected_params_validates_them(project, tmp_path):
 
 
 def test_demarrer_errors_are_short_french_messages(project):
-    from cucs_analysis.notebook import NotebookError, demarrer
+    from cucs_analysis.pipeline.notebook import NotebookError, demarrer
 
     with pytest.raises(NotebookError) as exc:
         demarrer("q1", "20099")
@@ -183,7 +183,7 @@ def test_demarrer_errors_are_short_french_messages(project):
 
 
 def test_ecrire_resultats_missing_key_is_a_notebook_error(project):
-    from cucs_analysis.notebook import NotebookError, demarrer
+    from cucs_analysis.pipeline.notebook import NotebookError, demarrer
 
     ctx = demarrer("q1", "01001")
     with pytest.raises(NotebookError, match="part_droit_commun"):
@@ -192,8 +192,8 @@ def test_ecrire_resultats_missing_key_is_a_notebook_error(project):
 
 
 def test_demarrer_regional_run_has_no_territory(project):
-    from cucs_analysis.notebook import demarrer
+    from cucs_analysis.pipeline.notebook import demarrer
 
     ctx = demarrer("synthese_regionale", "region")
     assert ctx.territoire is None and ctx.nom_commune == "Région"
-    assert sys.modules["cucs_analysis.load"].calls == []
+    assert sys.modules["cucs_analysis.data.dataset"].calls == []

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cucs_analysis import runner
-from cucs_analysis.params import ParamError
+from cucs_analysis.pipeline import runner
+from cucs_analysis.pipeline.params import ParamError
 
 pytest.importorskip("papermill")
 
@@ -40,7 +40,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
 
     communes = pd.DataFrame({"code_commune": ["01001", "20002"], "nom": ["Ambérieu-Test", "Bourg-Test"]})
     dataset = types.SimpleNamespace(fingerprint="empreinte-1", tables={"communes": communes})
-    fake_load = types.ModuleType("cucs_analysis.load")
+    fake_load = types.ModuleType("cucs_analysis.data.dataset")
     fake_load.calls = []
 
     def load_dataset(data_dir):
@@ -50,7 +50,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     fake_load.load_dataset = load_dataset
     fake_load.dataset = dataset
 
-    fake_publish = types.ModuleType("cucs_analysis.publish")
+    fake_publish = types.ModuleType("cucs_analysis.pipeline.publish")
 
     def render_page(nb, question_id, code_commune, nom_commune):
         return f"<html lang='fr'><title>{question_id} {nom_commune}</title>{len(nb.cells)} cellules</html>"
@@ -64,8 +64,8 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     fake_publish.render_page = render_page
     fake_publish.build_site = build_site
     # Workers are forked from this process, so they see the stubs too.
-    monkeypatch.setitem(sys.modules, "cucs_analysis.load", fake_load)
-    monkeypatch.setitem(sys.modules, "cucs_analysis.publish", fake_publish)
+    monkeypatch.setitem(sys.modules, "cucs_analysis.data.dataset", fake_load)
+    monkeypatch.setitem(sys.modules, "cucs_analysis.pipeline.publish", fake_publish)
     return tmp_path
 
 
@@ -143,7 +143,7 @@ def test_bad_params_file_stops_everything_before_any_kernel(project):
     msg = str(exc.value)
     assert "aucun carnet n'a été exécuté" in msg
     assert "params/20002.yaml, clé « substitution.tolerance » : doit être un nombre entre 0 et 1" in msg
-    assert sys.modules["cucs_analysis.load"].calls == []  # not even the data was loaded
+    assert sys.modules["cucs_analysis.data.dataset"].calls == []  # not even the data was loaded
     assert not (project / "out").exists()
 
 
@@ -169,7 +169,7 @@ def test_data_error_stops_before_any_run(project):
     def broken(data_dir):
         raise DataError("1 problème dans les données : communes.csv, ligne 3 : code invalide")
 
-    sys.modules["cucs_analysis.load"].load_dataset = broken
+    sys.modules["cucs_analysis.data.dataset"].load_dataset = broken
     with pytest.raises(DataError, match="communes.csv, ligne 3"):
         runner.run(project, None, ["q1"], jobs=1, resume=False, progress=False)
     assert not (project / "out").exists()

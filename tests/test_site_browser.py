@@ -28,7 +28,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 from test_publish import INJECTED, make_notebook, make_out, parse
 
-from cucs_analysis import publish
+from cucs_analysis.pipeline import publish
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import runner
+from cucs_analysis.pipeline import runner
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from cucs_analysis import results
+from cucs_analysis.pipeline import results
 from cucs_analysis.reports import synthese
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cucs_analysis import text as t
+from cucs_analysis.present import text as t
 
 NNBSP = "\u202f"  # digit groups
 NBSP = "\u00a0"  # before a unit
@@ -198,7 +198,7 @@ def test_phrase_convergence():
 
 
 def test_valeur_unite_counted_words_agree_in_number():
-    from cucs_analysis.text import valeur_unite
+    from cucs_analysis.present.text import valeur_unite
 
     assert valeur_unite(1, "quartiers") == "1\u00a0quartier"
     assert valeur_unite(0, "quartiers") == "0\u00a0quartier"

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cucs_analysis import trends as t
+from cucs_analysis.analysis import trends as t
 
 
 def _long(rows, niveau="quartier"):

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from cucs_analysis.typology import build_typology, cluster_quartiers, describe_class, standardise
+from cucs_analysis.analysis.typology import build_typology, cluster_quartiers, describe_class, standardise
 
 
 def _two_groups() -> pd.DataFrame:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucs_analysis import schema
-from cucs_analysis.errors import DataError, Problem, count_problems
-from cucs_analysis.load import coerce_table
-from cucs_analysis.validate import check_keys, check_values, format_report, validate_dir
+from cucs_analysis.data import schema
+from cucs_analysis.data.errors import DataError, Problem, count_problems
+from cucs_analysis.data.readers import coerce_table
+from cucs_analysis.data.validate import check_keys, check_values, format_report, validate_dir
 
 HERE = Path(__file__).parent
 MINIMAL = HERE / "fixtures" / "minimal"

@@ -1,1 +1,1 @@
-"""One module per evaluative question: everything its notebook shows, computed and narrated."""
+"""Reports layer: the question registry, the region stage and one report per question."""

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis import funding, text
-from cucs_analysis.schema import DOMAINE_LIBELLES
+from cucs_analysis.analysis import funding
+from cucs_analysis.data.schema import DOMAINE_LIBELLES
+from cucs_analysis.present import text
 
 TYPE_LIBELLES = {
     "complementarite": "Complémentarité",
@@ -538,7 +539,7 @@ def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
 
 def figure_droit_commun(r: RapportQ1):
     """Heatmap of mainstream credits by institution × domain over the period."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     m = r.droit_commun
     if m.empty or m.to_numpy().sum() <= 0:
@@ -571,7 +572,7 @@ def figure_droit_commun(r: RapportQ1):
 
 def figure_financements(r: RapportQ1):
     """Stacked bars per year: granted funding by institution and credit type."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     s = r.financement_sources
     if s.empty or s["montant_accorde"].sum() <= 0:
@@ -603,7 +604,7 @@ def figure_financements(r: RapportQ1):
 
 def figure_dispositifs(r: RapportQ1, nombre: int = 6):
     """Yearly budget of the largest dispositifs (lines)."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     b = r.budget_dispositifs
     if b.empty or r.tableau_de_bord.empty:
@@ -633,7 +634,7 @@ def figure_substitution(r: RapportQ1):
     with the tolerance line; the panel title gives the type."""
     import matplotlib.pyplot as plt
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     s = r.series.dropna(subset=["dc"])
     if s.empty or r.substitution.empty:

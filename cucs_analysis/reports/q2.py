@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cucs_analysis import impact, privacy, text, trends
-from cucs_analysis.schema import DOMAINE_LIBELLES
+from cucs_analysis.analysis import impact, privacy, trends
+from cucs_analysis.data.schema import DOMAINE_LIBELLES
+from cucs_analysis.present import text
 
 #: How many actions the "most significant" table keeps (largest specific credits).
 N_ACTIONS = 10
@@ -226,7 +227,7 @@ def publics_table(territoire, actions: pd.DataFrame) -> pd.DataFrame:
 
 def bilans_table(territoire, significatives: pd.DataFrame) -> pd.DataFrame:
     """Coded statements of the activity reports of the significant actions, by category."""
-    from cucs_analysis.schema import CATEGORIES_BILAN
+    from cucs_analysis.data.schema import CATEGORIES_BILAN
 
     bilans = territoire.bilans
     cols = ["id_action", "intitule", *CATEGORIES_BILAN, "theme_principal"]
@@ -960,7 +961,7 @@ def _court(s: object, n: int = 48) -> str:
 
 def figure_actions(r: RapportQ2):
     """The most significant actions by specific credits (horizontal bars)."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     top = r.actions_significatives
     if top.empty:
@@ -989,7 +990,7 @@ def figure_tendances(r: RapportQ2, indicateur: str):
     """Funded quartiers of the commune vs commune vs comparison quartiers, with 95 % intervals."""
     from matplotlib.ticker import MaxNLocator
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     s = r.series
     if s.empty:
@@ -1043,7 +1044,7 @@ def figure_ecarts(r: RapportQ2, indicateur: str):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     e = r.ecarts
     if e.empty:
@@ -1087,7 +1088,7 @@ def figure_etude_evenement(r: RapportQ2, indicateur: str):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     ev = r.etudes_evenement.get(indicateur)
     if ev is None or ev.empty:
@@ -1137,7 +1138,7 @@ def figure_etude_evenement(r: RapportQ2, indicateur: str):
 def figure_enquetes(r: RapportQ2, annee: int | None = None):
     """Likert answers per statement and respondent type (diverging bars), with the 95 %
     interval of the agreement share; secret groups (fewer than the threshold) left out."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     s = r.enquetes
     if s.empty:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis import geography, text, trends
-from cucs_analysis.typology import Typology, build_typology
+from cucs_analysis.analysis import geography, trends
+from cucs_analysis.analysis.typology import Typology, build_typology
+from cucs_analysis.present import text
 
 #: Indicators shown at every scale (if present in the catalogue).
 INDICATEURS_ECHELLES = (
@@ -372,7 +373,7 @@ def figure_echelles(r: RapportQ3, catalogue: pd.DataFrame, indicateur: str = "ta
     """One indicator for the commune's quartiers and every upper level, with intervals."""
     import matplotlib.pyplot as plt
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     rows = r.echelles[(r.echelles["indicateur"] == indicateur) & r.echelles["valeur"].notna()]
     if rows.empty:
@@ -416,7 +417,7 @@ def figure_revenus(r: RapportQ3):
     """Median income of each quartier against the QPV 2014 threshold of its urban unit."""
     import matplotlib.pyplot as plt
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     e = r.eligibilite.dropna(subset=["revenu_median_uc"])
     if e.empty or r.seuil_qpv2014 is None:
@@ -472,7 +473,7 @@ def _map(gdf, column: str, categories: dict, title: str, outline=None):
 
 def carte_commune(r: RapportQ3, territoire):
     """The commune's quartiers coloured by their eligibility under the QPV 2014 rule."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     q = territoire.quartiers
     if q is None or q.empty or "geometry" not in q or q.geometry.isna().all():
@@ -503,7 +504,7 @@ def carte_commune(r: RapportQ3, territoire):
 
 def carte_region(r: RapportQ3, dataset):
     """Every quartier of the region coloured by its typology class."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     geo = dataset.geometries.get("quartiers")
     if geo is None or r.typologie is None:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis import funding, partners, text
-from cucs_analysis.partners import interinstitutional_share
+from cucs_analysis.analysis import funding, partners
+from cucs_analysis.analysis.partners import interinstitutional_share
+from cucs_analysis.present import text
 from cucs_analysis.reports.q1 import (
     actions_in_durable_domains,
     avec_article,
@@ -470,7 +471,7 @@ def figure_instances(r: RapportQ4):
     """Stacked bars: meetings per year by type."""
     from matplotlib.ticker import MaxNLocator
 
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     t = r.instances_type_annee
     if t.empty:
@@ -495,7 +496,7 @@ def figure_instances(r: RapportQ4):
 
 def figure_presence(r: RapportQ4):
     """Heatmap: share of the year's meetings each institution attended."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     p = r.presence_annee
     if p.empty:
@@ -527,7 +528,7 @@ def figure_presence(r: RapportQ4):
 
 def figure_cofinancement(r: RapportQ4):
     """100 % stacked bars: each institution's share of the granted funding, by year."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     s = r.financement_institutions
     if s.empty or s["montant_accorde"].sum() <= 0:
@@ -560,7 +561,7 @@ def figure_cofinancement(r: RapportQ4):
 
 def figure_mobilisation(r: RapportQ4):
     """Heatmap of mainstream means mobilised per institution × domain."""
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     m = r.mobilisation
     if m.empty or m["montant"].sum() <= 0:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cucs_analysis import questions, results, text
+from cucs_analysis.pipeline import results
+from cucs_analysis.present import text
+from cucs_analysis.reports import questions
 
 #: The per-commune questions, in the order of the workshop (q1 … q8).
 QUESTIONS_COMMUNE = tuple(q for q in questions.QUESTIONS if q.required_keys and not q.regional)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from cucs_analysis import text
+from cucs_analysis.present import text
 
 NON_DISPONIBLE = "Données non disponibles"
 
@@ -134,6 +134,6 @@ def figure(fig, quoi: str):
     """A figure with its alt text, or the 'données non disponibles' sentence when `fig` is None."""
     if fig is None:
         return non_disponible(quoi)
-    from cucs_analysis import plots
+    from cucs_analysis.present import plots
 
     return plots.figure_html(fig)

@@ -23,9 +23,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from cucs_analysis import schema
-from cucs_analysis.errors import Problem, _fr_int, count_problems
-from cucs_analysis.load import (
+from cucs_analysis.data import schema
+from cucs_analysis.data.errors import Problem, _fr_int, count_problems
+from cucs_analysis.data.readers import (
     GEOMETRY_LAYERS,
     MAX_LISTED,
     DataFiles,

@@ -1,6 +1,6 @@
 """Money: specific credits vs mainstream ("droit commun"), substitution typology, leverage.
 
-Pure functions on the project's tables (column names of `cucs_analysis.schema`): DataFrames in,
+Pure functions on the project's tables (column names of `cucs_analysis.data.schema`): DataFrames in,
 DataFrames or small values out; no I/O, no plotting. Amounts are `montant_accorde` (granted)
 unless stated otherwise. The substitution rule is exactly the one of docs/rules.md.
 """

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cucs_analysis import schema
-from cucs_analysis.geography import qpv2014_eligible, qpv2014_threshold
+from cucs_analysis.analysis.geography import qpv2014_eligible, qpv2014_threshold
+from cucs_analysis.data import schema
 
 YEARS = np.arange(2005, 2015)
 ANNEE_DEBUT_CUCS = 2007
@@ -1568,7 +1568,7 @@ def data_readme() -> str:
         "disponibles ».",
         "",
         "Pour régénérer : `cucs demo --out data/demo` (ou, en Python,",
-        '`cucs_analysis.demo.generate(Path("data/demo"))`). L\'option `--scale national` produit une',
+        '`cucs_analysis.data.demo.generate(Path("data/demo"))`). L\'option `--scale national` produit une',
         "version d'environ 900 communes et 1 500 quartiers pour les essais de performance (non versionnée).",
         "",
         "## Conventions des fichiers CSV",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cucs_analysis import questions
+from cucs_analysis.reports import questions
 
 CHIFFRE_CLE_KEYS = ("id", "libelle", "valeur", "unite")
 BASE_KEYS = ("question", "code_commune", "parametres", "constats", "reserves", "chiffres_cles")

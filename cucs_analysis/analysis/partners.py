@@ -1,6 +1,6 @@
 """Partners (q4): steering bodies, co-funding, mainstream competences mobilised.
 
-Pure functions on the project's tables (column names of `cucs_analysis.schema`); no I/O, no
+Pure functions on the project's tables (column names of `cucs_analysis.data.schema`); no I/O, no
 plotting. `instances.institutions` is a ";"-separated list of institutions present.
 """
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from cucs_analysis import questions as _questions
+from cucs_analysis.reports import questions as _questions
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +98,9 @@ def _babel_nombre(x: float, decimales: int) -> str:
 
 
 def nombre(x: float, decimales: int = 0) -> str:
-    """French number (``1 234,5``): ``cucs_analysis.text.nombre`` when available, else babel."""
+    """French number (``1 234,5``): ``cucs_analysis.present.text.nombre`` when available, else babel."""
     try:
-        from cucs_analysis import text as _text  # written by another engineer
+        from cucs_analysis.present import text as _text  # written by another engineer
 
         return _text.nombre(x, decimales)
     except (ImportError, AttributeError):
@@ -129,7 +129,7 @@ def format_chiffre(valeur: object, unite: object = None) -> str:
     # A word unit takes the singular below 2 in French ("1 quartier", "0 quartier").
     if unite.isalpha() and unite.endswith("s") and isinstance(valeur, int | float) and abs(valeur) < 2:
         unite = unite[:-1]
-    # French typography: a no-break space before the unit (as cucs_analysis.text does)
+    # French typography: a no-break space before the unit (as cucs_analysis.present.text does)
     return f"{texte}\u00a0{unite}"
 
 
@@ -328,7 +328,7 @@ def _jinja_env():
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("cucs_analysis") / "templates")),
+        loader=jinja2.FileSystemLoader(str(resources.files("cucs_analysis.pipeline") / "templates")),
         autoescape=True,  # every data string is escaped
         trim_blocks=True,
         lstrip_blocks=True,
@@ -541,7 +541,7 @@ def _date_generation(valeur: object) -> str | None:
     if not valeur:
         return None
     try:
-        from cucs_analysis.text import date_fr
+        from cucs_analysis.present.text import date_fr
 
         return date_fr(str(valeur))
     except (ImportError, ValueError, TypeError):
@@ -590,7 +590,7 @@ def _write(path: Path, text: str | bytes) -> None:
 
 
 def _copy_static(site: Path) -> None:
-    static = resources.files("cucs_analysis") / "static"
+    static = resources.files("cucs_analysis.pipeline") / "static"
     for name in STATIC_FILES:
         _write(site / "static" / name, (static / name).read_bytes())
 

@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from cucs_analysis.schema import SECRECY_CODES
-from cucs_analysis.text import SECRET
+from cucs_analysis.data.schema import SECRECY_CODES
+from cucs_analysis.present.text import SECRET
 
 DEFAULT_THRESHOLD = 11
 Margins = Literal["both", "rows", "columns", "none"]

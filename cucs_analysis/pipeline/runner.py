@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cucs_analysis import __version__, questions
-from cucs_analysis.params import REGION, ParamError, commune_param_files, load_params, validate_all
-from cucs_analysis.results import results_path, write_json_atomic
-from cucs_analysis.schema import PATTERN_COMMUNE
+from cucs_analysis import __version__
+from cucs_analysis.data.schema import PATTERN_COMMUNE
+from cucs_analysis.pipeline.params import REGION, ParamError, commune_param_files, load_params, validate_all
+from cucs_analysis.pipeline.results import results_path, write_json_atomic
+from cucs_analysis.reports import questions
 
 NOTEBOOKS_DIR = "notebooks"
 MANIFEST = "manifest.json"
@@ -79,7 +80,7 @@ def plan_runs(
 def library_digest() -> str:
     """Version plus a digest of the library's own files: a code change invalidates --resume."""
     h = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the whole cucs_analysis package
     for path in sorted(package.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".j2", ".css", ".js", ".yaml"}:
             h.update(str(path.relative_to(package)).encode())
@@ -151,7 +152,7 @@ def _warm_up() -> None:
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
-    importlib.import_module("cucs_analysis.publish")
+    importlib.import_module("cucs_analysis.pipeline.publish")
 
 
 def execute_run(task: dict) -> dict:
@@ -187,7 +188,7 @@ def execute_run(task: dict) -> dict:
         )
         if task["resultats_requis"] and not result.is_file():
             raise RuntimeError(f"le carnet n'a pas écrit ses résultats ({code}/{qid}.json)")
-        publish = importlib.import_module("cucs_analysis.publish")
+        publish = importlib.import_module("cucs_analysis.pipeline.publish")
         _write_text_atomic(page, publish.render_page(nb, qid, code, task["nom_commune"]))
     except Exception as exc:  # one failing run never stops the others
         statut, erreur = "echec", summarize_error(exc)
@@ -343,7 +344,7 @@ def run(
     """
     from tqdm import tqdm
 
-    from cucs_analysis import questions as _questions
+    from cucs_analysis.reports import questions as _questions
 
     root = Path(root).resolve()
     out_dir = Path(out_dir).resolve() if out_dir is not None else root / "out"
@@ -361,7 +362,7 @@ def run(
 
     base = load_params(REGION, root)
     data_dir = Path(base.donnees) if Path(base.donnees).is_absolute() else root / base.donnees
-    load = importlib.import_module("cucs_analysis.load")
+    load = importlib.import_module("cucs_analysis.data.dataset")
     dataset = load.load_dataset(data_dir)  # DataError: the French validation report
     fingerprint = str(getattr(dataset, "fingerprint", ""))
     names = _commune_names(dataset)
@@ -465,7 +466,7 @@ def run(
     )
     site_text = ""
     try:
-        publish = importlib.import_module("cucs_analysis.publish")
+        publish = importlib.import_module("cucs_analysis.pipeline.publish")
         site = Path(publish.build_site(out_dir))
         summary.site_index = site / "index.html"
         site_text = f"site : {_shown_path(summary.site_index, root)}"

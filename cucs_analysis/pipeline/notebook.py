@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cucs_analysis import questions, results
-from cucs_analysis.errors import DataError
-from cucs_analysis.params import (
+from cucs_analysis.data.errors import DataError
+from cucs_analysis.pipeline import results
+from cucs_analysis.pipeline.params import (
     REGION,
     ParamError,
     Parametres,
@@ -22,6 +22,7 @@ from cucs_analysis.params import (
     load_params,
     validate_params_dict,
 )
+from cucs_analysis.reports import questions
 
 NOM_REGION = "Région"
 
@@ -57,7 +58,7 @@ class Contexte:
 
     def charger_jeu(self):
         """The whole data set (cached by `load`), e.g. for the regional synthesis."""
-        load = importlib.import_module("cucs_analysis.load")
+        load = importlib.import_module("cucs_analysis.data.dataset")
         try:
             return load.load_dataset(self.dossier_donnees)
         except DataError as exc:
@@ -94,9 +95,9 @@ def _data_dir(params: Parametres, root: Path | None) -> Path:
 
 def _use_style() -> None:
     try:
-        plots = importlib.import_module("cucs_analysis.plots")
+        plots = importlib.import_module("cucs_analysis.present.plots")
     except ModuleNotFoundError as exc:
-        if exc.name != "cucs_analysis.plots":
+        if exc.name != "cucs_analysis.present.plots":
             raise
         return
     use_style = getattr(plots, "use_style", None)
@@ -128,7 +129,7 @@ def demarrer(
                 root = find_project_root()
             out = root / "out" / "results"
         data_dir = _data_dir(params, root)
-        load = importlib.import_module("cucs_analysis.load")
+        load = importlib.import_module("cucs_analysis.data.dataset")
         if code_commune == REGION:
             territoire, nom = None, NOM_REGION
         else:

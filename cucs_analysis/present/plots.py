@@ -40,7 +40,7 @@ from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from cucs_analysis import text
+from cucs_analysis.present import text
 
 __all__ = [
     "ALT_ATTRIBUTE",

@@ -5,7 +5,7 @@
 3. floor — the report functions called directly, without notebooks, kernels or HTML.
 
 Timings on a shared machine are noisy: compare the ratios printed at the end, which come
-from the same run. Usage: ``python -m cucs_analysis.bench [--communes 20001 20008 …]
+from the same run. Usage: ``python benchmarks/bench.py [--communes 20001 20008 …]
 [--questions q3 …] [--jobs N]``.
 """
 
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cucs_analysis import questions as _questions
+from cucs_analysis.reports import questions as _questions
 
 DEFAULT_COMMUNES = ("20001", "20004", "20008", "20012")
 
@@ -80,7 +80,7 @@ def naive_loop(root: Path, communes: list[str], qids: list[str], work: Path) -> 
 
 
 def runner(root: Path, communes: list[str], qids: list[str], work: Path, jobs: int | None) -> Mesure:
-    from cucs_analysis import runner as _runner
+    from cucs_analysis.pipeline import runner as _runner
 
     start = time.perf_counter()
     summary = _runner.run(root, communes, qids, jobs=jobs, resume=False, out_dir=work / "out", progress=False)
@@ -95,7 +95,8 @@ def runner(root: Path, communes: list[str], qids: list[str], work: Path, jobs: i
 
 def floor(root: Path, communes: list[str], qids: list[str]) -> Mesure:
     """The analyses alone: load the commune, build each question's report (no figures)."""
-    from cucs_analysis import load, params
+    from cucs_analysis.data import dataset as load
+    from cucs_analysis.pipeline import params
 
     p0 = params.load_params(communes[0], root)
     data_dir = (root / p0.donnees).resolve()
@@ -113,7 +114,7 @@ def floor(root: Path, communes: list[str], qids: list[str]) -> Mesure:
 
 def main(argv: list[str] | None = None) -> int:
     from cucs_analysis.cli import FrenchParser
-    from cucs_analysis.params import find_project_root
+    from cucs_analysis.pipeline.params import find_project_root
 
     parser = FrenchParser(
         prog="python -m cucs_analysis.bench", description="Mesure comparée des trois façons d'exécuter."

@@ -1,6 +1,6 @@
 """Outcomes: funding intensity, difference-in-differences, event study, gaps and convergence.
 
-Pure functions on the project's tables (column names of `cucs_analysis.schema`); no I/O, no
+Pure functions on the project's tables (column names of `cucs_analysis.data.schema`); no I/O, no
 plotting. The rules (treated / comparison quartiers, pre-trend check) are those of
 docs/rules.md (q2). Estimates describe an association between funding and trends; the
 narrative must never read them as causal proof.
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from cucs_analysis import trends
+from cucs_analysis.analysis import trends
 
 PANEL_COLUMNS = ["quartier", "annee", "y", "traite", "post", "traite_post"]
 DID_COLUMNS = ["indicateur", "estimation", "ic_bas", "ic_haut", "p_value", "n_quartiers", "pre_tendance_ok"]

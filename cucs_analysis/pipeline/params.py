@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cucs_analysis.schema import PATTERN_COMMUNE, PATTERN_QUARTIER
+from cucs_analysis.data.schema import PATTERN_COMMUNE, PATTERN_QUARTIER
 
 DEFAULTS_FILE = "defaults.yaml"
 PARAMS_DIR = "params"

@@ -1,0 +1,294 @@
+"""The data set of a data directory (validated, cached) and the territory of one commune.
+
+`load_dataset` runs `validate.inspect_dir` and caches the coerced tables as Parquet outside the
+data directory, keyed by a fingerprint of the files; `load_territory` cuts out one commune.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cucs_analysis.data import schema
+from cucs_analysis.data.errors import DataError
+from cucs_analysis.data.readers import find_files, fingerprint
+
+# --- dataset -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """Every table of a data directory, coerced and validated."""
+
+    path: Path
+    metadata: schema.DatasetMetadata
+    tables: dict[str, pd.DataFrame]
+    geometries: dict[str, object] = field(default_factory=dict)  # name → GeoDataFrame
+    available: frozenset[str] = frozenset()
+    fingerprint: str = ""
+
+    def shallow_copy(self) -> Dataset:
+        # Copy-on-write makes shallow copies cheap and protects the memo from callers' edits.
+        return Dataset(
+            self.path,
+            self.metadata,
+            {k: v.copy(deep=False) for k, v in self.tables.items()},
+            {k: v.copy(deep=False) for k, v in self.geometries.items()},
+            self.available,
+            self.fingerprint,
+        )
+
+
+_MEMO: dict[tuple[str, str], Dataset] = {}
+
+
+def cache_dir() -> Path:
+    """Where parsed data sets are cached: $CUCS_CACHE_DIR, else ~/.cache/cucs-analysis."""
+    env = os.environ.get("CUCS_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "cucs-analysis"
+
+
+def _write_cache(ds: Dataset) -> None:
+    root = cache_dir()
+    final = root / ds.fingerprint
+    data_dir = ds.path.resolve()
+    # Never write inside the data directory, even if the cache variable points there.
+    if final.resolve() == data_dir or data_dir in final.resolve().parents:
+        return
+    if final.exists():
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    except OSError:
+        return  # a read-only home must not prevent loading
+    try:
+        for name, df in ds.tables.items():
+            df.to_parquet(tmp / f"t_{name}.parquet", index=False)
+        for name, gdf in ds.geometries.items():
+            gdf.to_parquet(tmp / f"g_{name}.parquet", index=False)
+        with (tmp / "meta.pkl").open("wb") as f:
+            pickle.dump({"metadata": ds.metadata, "available": ds.available, "tables": list(ds.tables)}, f)
+        os.replace(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another process won the race, or disk full
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _read_cache(path: Path, fp: str) -> Dataset | None:
+    final = cache_dir() / fp
+    meta_file = final / "meta.pkl"
+    if not meta_file.is_file():
+        return None
+    try:
+        import geopandas as gpd
+
+        with meta_file.open("rb") as f:
+            meta = pickle.load(f)
+        tables = {n: pd.read_parquet(final / f"t_{n}.parquet") for n in meta["tables"]}
+        if set(tables) != set(schema.TABLES):
+            raise ValueError("incomplete cache")
+        geoms = {p.stem[2:]: gpd.read_parquet(p) for p in sorted(final.glob("g_*.parquet"))}
+        return Dataset(path, meta["metadata"], tables, geoms, meta["available"], fp)
+    except Exception:
+        # A corrupt or stale cache entry is dropped and rebuilt from the files.
+        shutil.rmtree(final, ignore_errors=True)
+        return None
+
+
+def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
+    """Load and validate every table of `data_dir`; raises `DataError` listing every problem.
+
+    Uses the in-process memo and the on-disk Parquet cache (outside the data directory),
+    both keyed by the fingerprint of the input files.
+    """
+    from cucs_analysis.data import validate as _validate
+
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise DataError(f"Le dossier de données « {path} » n'existe pas.")
+    files = find_files(path)
+    fp = fingerprint(files)
+    key = (str(path.resolve()), fp)
+    if use_cache:
+        if key in _MEMO:
+            return _MEMO[key].shallow_copy()
+        ds = _read_cache(path, fp)
+        if ds is not None:
+            _MEMO[key] = ds
+            return ds.shallow_copy()
+    insp = _validate.inspect_dir(path, files)
+    if insp.problems:
+        raise DataError(insp.problems)
+    tables = {n: df.reset_index(drop=True) for n, df in insp.tables.items()}
+    ds = Dataset(path, insp.metadata, tables, insp.geometries, frozenset(insp.available), fp)
+    if use_cache:
+        _write_cache(ds)
+        _MEMO[key] = ds
+        return ds.shallow_copy()
+    return ds
+
+
+def clear_memo() -> None:
+    """Forget the in-process memo (tests, or to force a reload)."""
+    _MEMO.clear()
+
+
+# --- territory ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Territory:
+    """The data of one commune (and what analyses compare it with)."""
+
+    code_commune: str
+    commune: dict
+    dataset: Dataset
+    quartiers: pd.DataFrame  # GeoDataFrame
+    quartiers_comparaison: pd.DataFrame  # GeoDataFrame
+    indicateurs: pd.DataFrame
+    catalogue: pd.DataFrame
+    actions: pd.DataFrame
+    financements: pd.DataFrame
+    droit_commun: pd.DataFrame
+    operateurs: pd.DataFrame
+    instances: pd.DataFrame
+    parcours: pd.DataFrame
+    enquetes: pd.DataFrame
+    gup: pd.DataFrame
+    bilans: pd.DataFrame
+    equipements: pd.DataFrame
+    metadata: schema.DatasetMetadata
+    available: dict[str, bool]
+
+
+def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
+    import geopandas as gpd
+
+    geo = ds.geometries.get(layer)
+    if geo is None or code not in geo.columns:
+        return gpd.GeoDataFrame(
+            df.copy(), geometry=gpd.GeoSeries([None] * len(df), index=df.index, crs="EPSG:2154")
+        )
+    g = geo[[code, geo.geometry.name]].drop_duplicates(code)
+    if g.geometry.name != "geometry":
+        g = g.rename_geometry("geometry")
+    merged = df.merge(g, on=code, how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=geo.crs)
+
+
+def _pick(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    return df.loc[mask.fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
+    """Load the data set (cached) and cut out what concerns one commune."""
+    if not isinstance(code_commune, str):
+        raise DataError(
+            f"Le code commune doit être une chaîne de caractères (ex. « 01001 »), pas {type(code_commune).__name__} "
+            f"« {code_commune} » : un code lu comme un nombre perd son zéro initial."
+        )
+    ds = load_dataset(data_dir)
+    t = ds.tables
+    communes = t["communes"]
+    row = communes.loc[communes["code_commune"] == code_commune]
+    if row.empty:
+        codes = communes["code_commune"].dropna().sort_values().head(5).tolist()
+        exemples = ", ".join(f"« {c} »" for c in codes)
+        padded = code_commune.zfill(5)
+        hint = ""
+        if code_commune.isdigit() and padded != code_commune and (communes["code_commune"] == padded).any():
+            hint = f" Vouliez-vous dire « {padded} » ? (le zéro initial a sans doute été perdu)"
+        raise DataError(
+            f"La commune « {code_commune} » est absente de la table communes du jeu de données "
+            f"« {ds.path} ». Codes valides, par exemple : {exemples}.{hint}"
+        )
+    commune = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+    epci, dep, reg = commune.get("code_epci"), commune.get("code_departement"), commune.get("code_region")
+
+    q = t["quartiers"]
+    own = q["code_commune"] == code_commune
+    region_communes = communes.loc[communes["code_region"] == reg, "code_commune"]
+    comparable = q["veille"].fillna(False).astype(bool) | (q["categorie_cucs"] == "3")
+    comp = ~own & q["code_commune"].isin(region_communes) & comparable
+    quartiers = _with_geometry(_pick(q, own), ds, "quartiers", "code_quartier")
+    quartiers_comp = _with_geometry(_pick(q, comp), ds, "quartiers", "code_quartier")
+    own_q = set(quartiers["code_quartier"])
+    comp_q = set(quartiers_comp["code_quartier"])
+
+    def by_level(df: pd.DataFrame, quartier_codes: set[str]) -> pd.Series:
+        n, c = df["niveau"], df["code_territoire"]
+        return (
+            ((n == "quartier") & c.isin(quartier_codes))
+            | ((n == "commune") & (c == code_commune))
+            | ((n == "epci") & (c == epci))
+            | ((n == "departement") & (c == dep))
+            | ((n == "region") & (c == reg))
+        )
+
+    indicateurs = _pick(t["indicateurs"], by_level(t["indicateurs"], own_q | comp_q))
+    actions = _pick(t["actions"], t["actions"]["code_commune"] == code_commune)
+    ids = set(actions["id_action"])
+    financements = _pick(t["financements"], t["financements"]["id_action"].isin(ids))
+    dc = t["droit_commun"]
+    droit_commun = _pick(
+        dc,
+        ((dc["niveau"] == "commune") & (dc["code_territoire"] == code_commune))
+        | ((dc["niveau"] == "quartier") & dc["code_territoire"].isin(own_q)),
+    )
+    op = t["operateurs"]
+    operateurs = _pick(
+        op,
+        op["id_operateur"].isin(set(actions["id_operateur"].dropna())) | (op["code_commune"] == code_commune),
+    )
+    instances = _pick(t["instances"], t["instances"]["code_commune"] == code_commune)
+    parcours = _pick(t["parcours"], t["parcours"]["code_quartier"].isin(own_q))
+    enquetes = _pick(t["enquetes"], t["enquetes"]["code_quartier"].isin(own_q | comp_q))
+    gup = _pick(t["gup"], t["gup"]["code_quartier"].isin(own_q))
+    bilans = _pick(t["bilans"], t["bilans"]["id_action"].isin(ids))
+    equipements = _pick(t["equipements"], by_level(t["equipements"], own_q))
+    parts = {
+        "communes": row,
+        "quartiers": quartiers,
+        "indicateurs": indicateurs,
+        "catalogue_indicateurs": t["catalogue_indicateurs"],
+        "actions": actions,
+        "financements": financements,
+        "droit_commun": droit_commun,
+        "operateurs": operateurs,
+        "instances": instances,
+        "parcours": parcours,
+        "bilans": bilans,
+        "enquetes": enquetes,
+        "gup": gup,
+        "equipements": equipements,
+    }
+    return Territory(
+        code_commune=code_commune,
+        commune=commune,
+        dataset=ds,
+        quartiers=quartiers,
+        quartiers_comparaison=quartiers_comp,
+        indicateurs=indicateurs,
+        catalogue=t["catalogue_indicateurs"],
+        actions=actions,
+        financements=financements,
+        droit_commun=droit_commun,
+        operateurs=operateurs,
+        instances=instances,
+        parcours=parcours,
+        enquetes=enquetes,
+        gup=gup,
+        bilans=bilans,
+        equipements=equipements,
+        metadata=ds.metadata,
+        available={k: len(v) > 0 for k, v in parts.items()},
+    )

@@ -1,0 +1,1 @@
+"""Pipeline layer: parameters, the results contract, the notebook context, the runner, the site."""

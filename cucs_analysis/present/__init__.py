@@ -1,0 +1,1 @@
+"""Presentation layer: the one French formatter (`text`), labels, figures and notebook display."""

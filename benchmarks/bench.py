@@ -97,17 +97,22 @@ def floor(root: Path, communes: list[str], qids: list[str]) -> Mesure:
     """The analyses alone: load the commune, build each question's report (no figures)."""
     from cucs_analysis.data import dataset as load
     from cucs_analysis.pipeline import params
+    from cucs_analysis.reports import region
 
     p0 = params.load_params(communes[0], root)
     data_dir = (root / p0.donnees).resolve()
     start = time.perf_counter()
     n = 0
+    # The region stage once, as the runner does (communes with their own region parameters
+    # would need their own stage; the demo's share one).
+    stage = region.build(load.load_dataset(data_dir), p0)
     for code in communes:
         p = params.load_params(code, root)
         terr = load.load_territory(data_dir, code)
         for qid in qids:
             module = importlib.import_module(f"cucs_analysis.reports.{qid}")
-            module.build(terr, p)
+            args = (terr, stage, p) if _questions.get(qid).etape_region else (terr, p)
+            module.build(*args)
             n += 1
     return Mesure("plancher (analyses seules, sans carnet)", time.perf_counter() - start, n)
 

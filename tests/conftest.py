@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,19 @@ def demo_run(tmp_path_factory) -> Path:
         mp.undo()
     assert summary.exit_code == 0, summary.message
     return out
+
+
+_REGIONS: dict = {}
+
+
+def region_of(data_dir: Path, params):
+    """The region stage of a data directory for these parameters (memoised for the session):
+    what the runner computes once before the commune runs."""
+    from cucs_analysis.data import dataset as load
+    from cucs_analysis.reports import region
+
+    ds = load.load_dataset(data_dir)
+    key = (ds.fingerprint, json.dumps(region.parametres_region(params), sort_keys=True))
+    if key not in _REGIONS:
+        _REGIONS[key] = region.build(ds, params)
+    return _REGIONS[key]

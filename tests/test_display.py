@@ -1,32 +1,59 @@
 import pandas as pd
+import pytest
 
 from cucs_analysis.present import display
 
 
-def test_table_escapes_data_and_formats_french():
+def _vue():
     df = pd.DataFrame(
-        {"intitule": ["<script>alert(1)</script> Atelier"], "montant": [12500.0], "ok": [True], "n": [1234]}
+        {
+            "intitule": ["<script>alert(1)</script> Atelier"],
+            "montant": [12500.0],
+            "ok": [True],
+            "n": [1234],
+            "part": [0.4567],
+        }
     )
-    out = display.tableau(
-        df, {"intitule": "Action", "montant": "Montant", "ok": "Réalisée", "n": "Bénéficiaires"}
+    return display.vue(
+        df,
+        {
+            "intitule": ("Action", "texte"),
+            "montant": ("Montant", "euros"),
+            "ok": ("Réalisée", "oui_non"),
+            "n": ("Bénéficiaires", "nombre"),
+            "part": ("Part", "part"),
+        },
+        vide="aucune action",
     )
-    html = out._repr_html_()
+
+
+def test_a_view_keeps_numbers_and_french_headers():
+    v = _vue()
+    assert list(v.columns) == ["Action", "Montant", "Réalisée", "Bénéficiaires", "Part"]
+    assert v["Montant"].iloc[0] == 12500.0 and v["Part"].iloc[0] == 0.4567  # numbers, not strings
+    assert v.attrs["unites"]["Part"] == "part"
+    with pytest.raises(ValueError, match="unités inconnues"):
+        display.vue(pd.DataFrame({"a": [1]}), {"a": ("A", "kilomètres")}, vide="x")
+
+
+def test_table_of_a_view_escapes_data_formats_french_and_aligns():
+    html = display.tableau(_vue(), legende="Actions")._repr_html_()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Atelier" in html
-    assert "<th>Action</th>" in html and '<th class="num">Montant</th>' in html
-    assert "12\u202f500,0" in html  # float default: one decimal, French
-    assert "1\u202f234" in html
-    assert ">oui<" in html
+    assert '<th class="txt" style="text-align: left">Action</th>' in html  # text left, even in Lab
+    assert '<td class="num" style="text-align: right">12\u202f500\u00a0€</td>' in html
+    assert "1\u202f234" in html and ">oui<" in html
+    assert "45,7\u00a0%" in html  # a fraction shown as a percentage
+    assert "<caption>Actions</caption>" in html
 
 
-def test_table_custom_formatter_and_empty():
-    df = pd.DataFrame({"taux": [12.34]})
-    from cucs_analysis.present import text
-
-    html = display.tableau(df, {"taux": "Taux"}, {"taux": text.pourcentage})._repr_html_()
-    assert "12,3\u00a0%" in html
-    empty = display.tableau(df.iloc[:0], {"taux": "Taux"}, vide="aucun quartier")._repr_html_()
-    assert "Données non disponibles : aucun quartier." in empty
+def test_missing_or_empty_view_says_so_once():
+    assert display.tableau(None, vide="parcours")._repr_html_().endswith(
+        "Données non disponibles : parcours.</p>"
+    )
+    empty = display.tableau(_vue().iloc[:0])._repr_html_()
+    assert "Données non disponibles : aucune action." in empty
+    assert display.vue(None, {"a": ("A", "texte")}, vide="x") is None
 
 
 def test_lists_and_en_bref_escape():

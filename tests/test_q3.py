@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import region_of
 
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
@@ -26,7 +27,8 @@ def _cache(tmp_path_factory, monkeypatch):
 
 
 def _report(code: str, data_dir: Path = DEMO):
-    return q3.build(load.load_territory(data_dir, code), params.load_params(code, ROOT))
+    p = params.load_params(code, ROOT)
+    return q3.build(load.load_territory(data_dir, code), region_of(data_dir, p), p)
 
 
 def test_qpv2014_eligibility_recovers_the_planted_list():

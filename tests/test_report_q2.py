@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import region_of
 
-from cucs_analysis.analysis import privacy
+from cucs_analysis.analysis import privacy, trends
 from cucs_analysis.present import display, text
 from cucs_analysis.reports import q2
 
@@ -32,7 +33,8 @@ def _build(code: str):
     from cucs_analysis.pipeline import params
 
     terr = load.load_territory(DEMO, code)
-    return terr, q2.build(terr, params.load_params(code, ROOT))
+    p = params.load_params(code, ROOT)
+    return terr, q2.build(terr, region_of(DEMO, p), p)
 
 
 def plain(s: str) -> str:
@@ -167,7 +169,7 @@ def test_pooled_series_is_a_population_weighted_rate():
             "secret": [False, False, False, True],
         }
     )
-    out = q2._pooled(ind, ["A", "B"], "t", "finances").set_index("annee")
+    out = trends.pooled_series(ind, ["A", "B"], "t", "finances").set_index("annee")
     assert out.loc[2010, "valeur"] == pytest.approx(25.0)  # 100 / 400, not the mean 20
     assert out.loc[2010, "n_quartiers"] == 2
     assert out.loc[2011, "valeur"] == pytest.approx(20.0)  # the secret cell is left out
@@ -179,7 +181,7 @@ def test_pooled_series_is_a_population_weighted_rate():
 
 def test_credits_to_associations_and_sentence(riche):
     terr, r = riche
-    ops = terr.dataset.tables["operateurs"]
+    ops = terr.operateurs
     assoc = set(ops.loc[ops["statut_juridique"] == "association", "id_operateur"])
     ids = set(terr.actions.loc[terr.actions["id_operateur"].isin(assoc), "id_action"])
     f = terr.financements

@@ -51,7 +51,9 @@ def _fixture(tmp_path):
 
 def test_commune_synthesis_reads_results_and_lists_missing_questions(tmp_path):
     _fixture(tmp_path)
-    s = synthese.build_commune(tmp_path, "20001", "Valbrune")
+    s = synthese.build_commune(
+        {r["question"]: r for r in results.read_results(tmp_path, "20001")}, "20001", "Valbrune"
+    )
     by_id = {x.question.id: x for x in s.sections}
     assert by_id["q3"].disponible and by_id["q3"].constats == [
         "Trois quartiers éligibles.",
@@ -72,7 +74,7 @@ def test_regional_synthesis_side_by_side(tmp_path):
     communes = pd.DataFrame(
         {"code_commune": ["20001", "20002", "20003"], "nom": ["Valbrune", "Castelnoir", "Pontmorel"]}
     )
-    s = synthese.build_regionale(tmp_path, communes)
+    s = synthese.build_regionale(results.read_results(tmp_path), communes)
     t = s.tableau.set_index("code_commune")
     assert (
         t.loc["20001", "q1_part_droit_commun"] == "64,2\u00a0%"

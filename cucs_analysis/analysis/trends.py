@@ -395,3 +395,33 @@ def convergence(
     for c in ("annee_debut", "annee_fin"):
         out[c] = out[c].astype("Int64")
     return out.reset_index(drop=True)
+
+
+def pooled_series(ind: pd.DataFrame, codes, indicateur: str, serie: str) -> pd.DataFrame:
+    """One series from several quartiers: sum of numerators over sum of denominators (a
+    population-weighted rate) with its Wilson interval; the mean when counts are missing."""
+    rows = ind[
+        (ind["niveau"] == "quartier")
+        & ind["code_territoire"].isin(list(codes))
+        & (ind["indicateur"] == indicateur)
+        & ind["valeur"].notna()
+    ]
+    if "secret" in rows:
+        rows = rows[~rows["secret"].fillna(False).astype(bool)]
+    cols = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    g = rows.groupby("annee")
+    out = g.agg(
+        num=("numerateur", "sum"),
+        den=("denominateur", "sum"),
+        moyenne=("valeur", "mean"),
+        n_quartiers=("code_territoire", "nunique"),
+        complet=("denominateur", lambda s: bool(s.notna().all())),
+    ).reset_index()
+    rate = (100 * out["num"] / out["den"].where(out["den"] > 0)).where(out["complet"])
+    out["valeur"] = rate.fillna(out["moyenne"])
+    lo, hi = wilson_interval(out["num"].where(out["complet"]), out["den"].where(out["complet"]))
+    out["ic_bas"], out["ic_haut"] = lo, hi
+    out["indicateur"], out["serie"] = indicateur, serie
+    return out[cols]

@@ -147,11 +147,16 @@ def clear_memo() -> None:
 
 @dataclass
 class Territory:
-    """The data of one commune (and what analyses compare it with)."""
+    """The data of one commune: its quartiers, its comparison quartiers and its upper levels.
+
+    Region-wide work (DiD, eligibility of every quartier, typology) is not done from a
+    territory: it is the region stage (`reports.region`), computed once per data set.
+    """
 
     code_commune: str
     commune: dict
-    dataset: Dataset
+    source: Path  # the data directory it was cut from
+    fingerprint: str  # of that data set
     quartiers: pd.DataFrame  # GeoDataFrame
     quartiers_comparaison: pd.DataFrame  # GeoDataFrame
     indicateurs: pd.DataFrame
@@ -168,6 +173,7 @@ class Territory:
     equipements: pd.DataFrame
     metadata: schema.DatasetMetadata
     available: dict[str, bool]
+    contour: pd.DataFrame | None = None  # GeoDataFrame: the commune's outline, when known
 
 
 def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
@@ -274,7 +280,8 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
     return Territory(
         code_commune=code_commune,
         commune=commune,
-        dataset=ds,
+        source=ds.path,
+        fingerprint=ds.fingerprint,
         quartiers=quartiers,
         quartiers_comparaison=quartiers_comp,
         indicateurs=indicateurs,
@@ -291,4 +298,12 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
         equipements=equipements,
         metadata=ds.metadata,
         available={k: len(v) > 0 for k, v in parts.items()},
+        contour=_commune_outline(ds, code_commune),
     )
+
+
+def _commune_outline(ds: Dataset, code_commune: str):
+    geo = ds.geometries.get("communes")
+    if geo is None or "code_commune" not in geo.columns:
+        return None
+    return geo[geo["code_commune"] == code_commune].reset_index(drop=True)

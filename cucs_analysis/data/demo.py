@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cucs_analysis.analysis.geography import qpv2014_eligible, qpv2014_threshold
 from cucs_analysis.data import schema
 
 YEARS = np.arange(2005, 2015)
@@ -27,6 +26,30 @@ ANNEE_DEBUT_CUCS = 2007
 ANNEE_TRAITEMENT = 2009
 ANNEE_REVENUS = 2011
 NATIONAL_MEDIAN = 19000.0
+
+
+# The QPV 2014 rule (décret 2014-767), written here from the decree rather than imported from
+# the analysis layer: the planted truth must not be computed by the function it checks.
+def qpv2014_threshold(national: float, uu_median: pd.Series, uu_population: pd.Series) -> pd.Series:
+    """S = 0.6 × (0.7 × national + 0.3 × urban unit), weights swapped for urban units of
+    5 million inhabitants or more, rounded up to the next 100 €."""
+    big = pd.to_numeric(uu_population).astype(float) >= 5_000_000
+    w = big.map({True: 0.3, False: 0.7})
+    raw = 0.6 * (w * national + (1 - w) * pd.to_numeric(uu_median).astype(float))
+    return (np.ceil(raw.round(6) / 100) * 100).rename("seuil_qpv2014")
+
+
+def qpv2014_eligible(q: pd.DataFrame, national: float) -> pd.Series:
+    """Income below the threshold, at least 1,000 inhabitants, urban unit of 10,000 or more."""
+    seuil = qpv2014_threshold(national, q["revenu_median_uu"], q["population_unite_urbaine"])
+    ok = (
+        (q["revenu_median_uc"] < seuil)
+        & (q["population"] >= 1000)
+        & (q["population_unite_urbaine"] >= 10_000)
+    )
+    return ok.fillna(False).astype(bool)
+
+
 EFFET_CHOMAGE = -2.0
 CODE_DEP = "20"
 CODE_REG = "20"

@@ -7,6 +7,7 @@ French sentence, not a traceback through the library.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,24 @@ class Contexte:
     @property
     def dossier_donnees(self) -> Path:
         return _data_dir(self.params, self.racine)
+
+    @functools.cached_property
+    def region(self):
+        """The region stage (DiD, eligibility, typology): read from the results folder, or
+        computed once and stored there (`pipeline.region`)."""
+        from cucs_analysis.pipeline import region
+
+        projet = [self.racine / "out" / "results"] if self.racine is not None else []
+        try:
+            return region.ensure(
+                self.territoire.fingerprint, self.params, self.charger_jeu, self.dossier_resultats, *projet
+            )
+        except DataError as exc:
+            raise NotebookError(str(exc)) from None
+
+    def lire_resultats(self, code_commune: str | None = None) -> list[dict]:
+        """The results files already written in this run's results folder (all communes, or one)."""
+        return results.read_results(self.dossier_resultats, code_commune)
 
     def charger_jeu(self):
         """The whole data set (cached by `load`), e.g. for the regional synthesis."""

@@ -10,24 +10,32 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import functools
 import hashlib
 import importlib
 import json
-import multiprocessing
 import os
 import platform
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cucs_analysis import __version__
 from cucs_analysis.data.schema import PATTERN_COMMUNE
-from cucs_analysis.pipeline.params import REGION, ParamError, commune_param_files, load_params, validate_all
-from cucs_analysis.pipeline.results import results_path, write_json_atomic
+from cucs_analysis.pipeline import atomic, executors, region
+from cucs_analysis.pipeline.params import (
+    REGION,
+    ParamError,
+    commune_param_files,
+    load_params,
+    validate_all,
+    validate_params_dict,
+)
+from cucs_analysis.pipeline.region import library_digest
+from cucs_analysis.pipeline.results import results_path
 from cucs_analysis.reports import questions
 
 NOTEBOOKS_DIR = "notebooks"
@@ -74,18 +82,6 @@ def plan_runs(
             continue
         runs.extend([(REGION, q)] if q.regional else [(c, q) for c in communes])
     return runs, missing
-
-
-@functools.cache
-def library_digest() -> str:
-    """Version plus a digest of the library's own files: a code change invalidates --resume."""
-    h = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parents[1]  # the whole cucs_analysis package
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".j2", ".css", ".js", ".yaml"}:
-            h.update(str(path.relative_to(package)).encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def input_hash(
@@ -137,13 +133,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --- the worker ---------------------------------------------------------------------------------
 
 
@@ -189,7 +178,7 @@ def execute_run(task: dict) -> dict:
         if task["resultats_requis"] and not result.is_file():
             raise RuntimeError(f"le carnet n'a pas écrit ses résultats ({code}/{qid}.json)")
         publish = importlib.import_module("cucs_analysis.pipeline.publish")
-        _write_text_atomic(page, publish.render_page(nb, qid, code, task["nom_commune"]))
+        atomic.write_text(page, publish.render_page(nb, qid, code, task["nom_commune"]))
     except Exception as exc:  # one failing run never stops the others
         statut, erreur = "echec", summarize_error(exc)
     finally:
@@ -210,58 +199,32 @@ def execute_run(task: dict) -> dict:
     }
 
 
-# --- executors ----------------------------------------------------------------------------------
+# --- executing the runs ---------------------------------------------------------------------------
 
 
-class _Executor:
-    """A process pool (default) or a Dask client, created on first use and kept for all phases."""
+def _run_phase(executor: cf.Executor, tasks: list[dict]) -> Iterator[dict]:
+    """Submit the tasks and yield each one's record as soon as it is done.
 
-    def __init__(self, jobs: int | None, scheduler: str | None, n_tasks: int):
-        self.scheduler = scheduler
-        self.jobs = max(1, min(jobs or os.cpu_count() or 1, n_tasks))
-        self._pool: Any = None
-
-    def __enter__(self) -> _Executor:
-        if self.scheduler:
+    A task whose worker died (or that could not be submitted) yields a failed record; the
+    others go on. Leaving early cancels what has not started.
+    """
+    futures: dict[cf.Future, dict] = {}
+    for t in tasks:
+        try:
+            futures[executor.submit(execute_run, t)] = t
+        except Exception as exc:  # e.g. a pool broken by a worker that died in a previous phase
+            yield _failed_record(t, f"exécution impossible ({summarize_error(exc)})")
+    try:
+        for fut in cf.as_completed(futures):
             try:
-                from dask.distributed import Client
-            except ImportError:
-                raise ParamError(
-                    "L'exécution sur un cluster Dask demande le paquet dask.distributed : "
-                    "installez l'option « cucs-analysis[dask] » ou lancez sans --scheduler."
-                ) from None
-            self._pool = Client(self.scheduler)
-        else:
-            _warm_up()
-            # fork: workers inherit the imported modules (no re-import per worker)
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_warm_up
-            )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.scheduler:
-            self._pool.close()
-        else:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def map_unordered(self, tasks: list[dict]):
-        """Yield each task's record as soon as it is done."""
-        if self.scheduler:
-            from dask.distributed import as_completed
-
-            futures = [self._pool.submit(execute_run, t, pure=False) for t in tasks]
-            for fut in as_completed(futures):
                 yield fut.result()
-        else:
-            futures = {self._pool.submit(execute_run, t): t for t in tasks}
-            for fut in cf.as_completed(futures):
-                try:
-                    yield fut.result()
-                except Exception as exc:  # a worker died: record the run, go on
-                    t = futures[fut]
-                    yield _failed_record(t, f"le processus d'exécution s'est arrêté ({summarize_error(exc)})")
+            except Exception as exc:  # a worker died: record the run, go on
+                yield _failed_record(
+                    futures[fut], f"le processus d'exécution s'est arrêté ({summarize_error(exc)})"
+                )
+    finally:
+        for fut in futures:
+            fut.cancel()
 
 
 def _failed_record(task: dict, erreur: str) -> dict:
@@ -424,16 +387,26 @@ def run(
             }
         )
 
+    # First phase: the region stage, once per data set and region parameters, in the driver.
+    needs_region = sorted({t["code_commune"] for ts in phases.values() for t in ts if _reads_region(t)})
+    etapes_region = region.prepare(
+        dataset, [validate_params_dict(params_cache[c], c) for c in needs_region], results_dir
+    )
+
     n_tasks = sum(len(t) for t in phases.values())
     if n_tasks:
-        with (
-            _Executor(jobs, scheduler, n_tasks) as executor,
-            tqdm(total=n_tasks, desc="Exécution des carnets", unit="carnet", disable=not progress) as bar,
-        ):
-            for phase in sorted(phases):
-                for record in executor.map_unordered(phases[phase]):
-                    entries.append(record)
-                    bar.update(1)
+        workers = max(1, min(jobs or os.cpu_count() or 1, n_tasks))
+        executor = executors.open_executor(scheduler, workers, initializer=_warm_up)
+        try:
+            with tqdm(
+                total=n_tasks, desc="Exécution des carnets", unit="carnet", disable=not progress
+            ) as bar:
+                for phase in sorted(phases):
+                    for record in _run_phase(executor, phases[phase]):
+                        entries.append(record)
+                        bar.update(1)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     # Runs not selected this time keep their last entry, so the site shows everything.
     done = {(e["code_commune"], e["question"]) for e in entries}
@@ -452,9 +425,10 @@ def run(
         "nom_jeu_de_donnees": str(getattr(getattr(dataset, "metadata", None), "nom", "") or ""),
         "dossier_donnees": _shown_path(data_dir, root),
         "versions": versions,
+        "etape_region": etapes_region,
         "runs": all_entries,
     }
-    manifest_path = write_json_atomic(out_dir / MANIFEST, manifest)
+    manifest_path = atomic.write_json(out_dir / MANIFEST, manifest)
 
     summary = RunSummary(
         executes=sum(e["statut"] != "ignore" for e in entries),
@@ -488,6 +462,10 @@ def run(
         summary.message += f"\n  échec {e['code_commune']} / {e['question']} : {e['erreur']}"
     print(summary.message, file=sys.stdout)
     return summary
+
+
+def _reads_region(task: dict) -> bool:
+    return questions_by_id(task["question"]).etape_region
 
 
 def questions_by_id(qid: str) -> questions.Question:

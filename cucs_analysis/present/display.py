@@ -79,6 +79,106 @@ def non_disponible(quoi: str) -> Html:
 
 Formatter = Callable[[object], str]
 
+#: The fixed set of units a view's column may have, and how each is written at display.
+#: A view holds numbers (an analyst can compute on them); formatting happens here only.
+FORMATS_UNITE: dict[str, Formatter] = {
+    "texte": lambda v: text.ND if text.manquant(v) else str(v),
+    "nombre": lambda v: text.nombre(v, 0),
+    "decimal": lambda v: text.nombre(v, 1),
+    "euros": text.euros,
+    "euros_compacts": text.euros_compacts,
+    "pourcentage": text.pourcentage,  # already in percent (0-100)
+    "part": lambda v: text.pourcentage(v if isinstance(v, str) else 100 * v),  # a fraction (0-1)
+    "evolution": lambda v: text.pourcentage(v if isinstance(v, str) else 100 * v, signe=True),
+    "points": text.points,
+    "ratio": text.ratio,
+    "annee": text.annee,
+    "oui_non": lambda v: text.ND if text.manquant(v) else ("oui" if v else "non"),
+}
+UNITES = tuple(FORMATS_UNITE)
+
+
+def vue(df: pd.DataFrame | None, colonnes: Mapping[str, tuple[str, str]], vide: str) -> pd.DataFrame | None:
+    """A view for `tableau`: the columns of `df` in display order, renamed to their French
+    headers, values unchanged (numbers stay numbers); `colonnes` maps column → (header, unit)
+    with units from `UNITES`; `vide` says what is missing when there is no row. Returns None
+    when `df` is None (the section's data is absent)."""
+    bad = {c: u for c, (_, u) in colonnes.items() if u not in FORMATS_UNITE}
+    if bad:
+        raise ValueError(f"unités inconnues : {bad} (attendu : {', '.join(UNITES)})")
+    if df is None:
+        return None
+    out = df[list(colonnes)].rename(columns={c: h for c, (h, _) in colonnes.items()}).reset_index(drop=True)
+    out.attrs = {"unites": {h: u for h, u in colonnes.values()}, "vide": vide}
+    return out
+
+
+def _unit_of(df: pd.DataFrame, col: str) -> str:
+    u = df.attrs.get("unites", {}).get(col)
+    if u:
+        return u
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        return "oui_non"
+    if pd.api.types.is_integer_dtype(s):
+        return "nombre"
+    if pd.api.types.is_float_dtype(s):
+        return "decimal"
+    return "texte"
+
+
+def _legacy_tableau(df, colonnes, formats, legende, vide) -> Html:
+    # Older call style (column mapping and formatters in the notebook), kept while notebooks move
+    # to views.
+    if df.empty:
+        return non_disponible(vide)
+    cols = list(colonnes)
+    shown = format_frame(df[cols], formats)
+    numeric = {
+        c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    }
+    return _html_table(shown, [colonnes[c] for c in cols], [c in numeric for c in cols], legende)
+
+
+def _html_table(shown: pd.DataFrame, headers: list[str], numeric: list[bool], legende: str | None) -> Html:
+    # Alignment inline as well as by class: JupyterLab right-aligns every cell by default.
+    cls = [
+        ' class="num" style="text-align: right"' if n else ' class="txt" style="text-align: left"'
+        for n in numeric
+    ]
+    head = "".join(f"<th{k}>{_e(h)}</th>" for k, h in zip(cls, headers, strict=True))
+    body = "".join(
+        "<tr>" + "".join(f"<td{k}>{_e(v)}</td>" for k, v in zip(cls, row, strict=True)) + "</tr>"
+        for row in shown.itertuples(index=False, name=None)
+    )
+    caption = f"<caption>{_e(legende)}</caption>" if legende else ""
+    table = (
+        f'<table class="cucs-tableau">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    return Html(f'<div class="cucs-tableau-bloc">{table}</div>', shown.to_string(index=False))
+
+
+def tableau(
+    vue: pd.DataFrame | None,
+    colonnes: Mapping[str, str] | None = None,
+    formats: Mapping[str, Formatter] | None = None,
+    legende: str | None = None,
+    vide: str | None = None,
+) -> Html:
+    """An HTML table of a view (see `vue`): French headers, each column written by its unit,
+    every cell escaped, numbers right-aligned and text left-aligned. A view that is None or
+    empty gives the one sentence « Données non disponibles : … »."""
+    if colonnes is not None:
+        return _legacy_tableau(vue, colonnes, formats, legende, vide or "aucune ligne à afficher")
+    if vue is None or vue.empty:
+        quoi = vide or (vue.attrs.get("vide") if vue is not None else None) or "aucune ligne à afficher"
+        return non_disponible(quoi)
+    units = [_unit_of(vue, c) for c in vue.columns]
+    shown = pd.DataFrame(
+        {c: vue[c].map(FORMATS_UNITE[u]) for c, u in zip(vue.columns, units, strict=True)}, index=vue.index
+    )
+    return _html_table(shown, list(vue.columns), [u != "texte" for u in units], legende)
+
 
 def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = None) -> pd.DataFrame:
     """Strings for display: formatter per column; booleans as oui/non; missing as n.d."""
@@ -99,35 +199,6 @@ def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = Non
                 lambda v: "n.d." if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
             )
     return out
-
-
-def tableau(
-    df: pd.DataFrame,
-    colonnes: Mapping[str, str],
-    formats: Mapping[str, Formatter] | None = None,
-    legende: str | None = None,
-    vide: str = "aucune ligne à afficher",
-) -> Html:
-    """An HTML table with French headers (`colonnes`: column → header, in display order),
-    French number formatting and every cell escaped; numeric columns are right-aligned."""
-    if df.empty:
-        return non_disponible(vide)
-    cols = list(colonnes)
-    shown = format_frame(df[cols], formats)
-    numeric = {
-        c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    }
-    cls = {c: ' class="num"' if c in numeric else "" for c in cols}
-    head = "".join(f"<th{cls[c]}>{_e(colonnes[c])}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td{cls[c]}>{_e(v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
-        for row in shown.itertuples(index=False, name=None)
-    )
-    caption = f"<caption>{_e(legende)}</caption>" if legende else ""
-    table = (
-        f'<table class="cucs-tableau">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )
-    return Html(f'<div class="cucs-tableau-bloc">{table}</div>', shown.to_string(index=False))
 
 
 def figure(fig, quoi: str):

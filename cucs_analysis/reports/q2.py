@@ -144,7 +144,7 @@ def association_actions(territoire) -> pd.DataFrame:
     actions = territoire.actions
     if actions is None or actions.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
-    ops = territoire.dataset.tables.get("operateurs", territoire.operateurs)
+    ops = territoire.operateurs
     ops = ops.drop_duplicates("id_operateur").set_index("id_operateur")
     assoc = actions[actions["id_operateur"].map(ops["statut_juridique"]).eq("association").fillna(False)]
     if assoc.empty:
@@ -250,57 +250,27 @@ def bilans_table(territoire, significatives: pd.DataFrame) -> pd.DataFrame:
 # --- outcomes: trends, gaps, DiD ---------------------------------------------------------------
 
 
-def _pooled(ind: pd.DataFrame, codes, indicateur: str, serie: str) -> pd.DataFrame:
-    """One series from several quartiers: sum of numerators over sum of denominators (a
-    population-weighted rate) with its Wilson interval; the mean when counts are missing."""
-    rows = ind[
-        (ind["niveau"] == "quartier")
-        & ind["code_territoire"].isin(list(codes))
-        & (ind["indicateur"] == indicateur)
-        & ind["valeur"].notna()
-    ]
-    if "secret" in rows:
-        rows = rows[~rows["secret"].fillna(False).astype(bool)]
-    cols = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
-    if rows.empty:
-        return pd.DataFrame(columns=cols)
-    g = rows.groupby("annee")
-    out = g.agg(
-        num=("numerateur", "sum"),
-        den=("denominateur", "sum"),
-        moyenne=("valeur", "mean"),
-        n_quartiers=("code_territoire", "nunique"),
-        complet=("denominateur", lambda s: bool(s.notna().all())),
-    ).reset_index()
-    rate = (100 * out["num"] / out["den"].where(out["den"] > 0)).where(out["complet"])
-    out["valeur"] = rate.fillna(out["moyenne"])
-    lo, hi = trends.wilson_interval(out["num"].where(out["complet"]), out["den"].where(out["complet"]))
-    out["ic_bas"], out["ic_haut"] = lo, hi
-    out["indicateur"], out["serie"] = indicateur, serie
-    return out[cols]
-
-
-def series_table(territoire, groupes: pd.DataFrame, indicateurs: list[str]) -> pd.DataFrame:
+def series_table(territoire, region, indicateurs: list[str]) -> pd.DataFrame:
     """Funded quartiers of the commune (pooled) vs the commune vs the region's comparison
-    quartiers (pooled), per indicator and year."""
+    quartiers (pooled, from the region stage), per indicator and year."""
     cols = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
     code = territoire.code_commune
     own = set(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else set()
-    g = groupes.set_index("code_quartier")["groupe"]
+    g = region.groupes.set_index("code_quartier")["groupe"]
     funded = [q for q in own if g.get(q) == "traite"]
-    comparison = g.index[g == "comparaison"]
-    region = territoire.dataset.tables["indicateurs"]
+    ind_commune = territoire.indicateurs
+    comparison = region.series_comparaison
     parts = []
     for ind in indicateurs:  # two or three indicators
-        parts.append(_pooled(region, funded, ind, "finances"))
-        com = region[
-            (region["niveau"] == "commune")
-            & (region["code_territoire"] == code)
-            & (region["indicateur"] == ind)
+        parts.append(trends.pooled_series(ind_commune, funded, ind, "finances"))
+        com = ind_commune[
+            (ind_commune["niveau"] == "commune")
+            & (ind_commune["code_territoire"] == code)
+            & (ind_commune["indicateur"] == ind)
         ]
         com = trends.with_intervals(com[com["valeur"].notna()])
         parts.append(com.assign(serie="commune", n_quartiers=np.nan)[cols])
-        parts.append(_pooled(region, comparison, ind, "comparaison"))
+        parts.append(comparison[comparison["indicateur"] == ind][cols])
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -344,38 +314,6 @@ def gaps_table(territoire, groupes: pd.DataFrame, indicateurs: list[str], tolera
     out["nom"] = out["code_quartier"].map(dict(zip(q["code_quartier"], q["nom"], strict=False)))
     out["groupe"] = out["code_quartier"].map(groupes.set_index("code_quartier")["groupe"]).map(GROUPES)
     return out[cols].sort_values(["indicateur", "code_quartier"]).reset_index(drop=True)
-
-
-def did_region(dataset, params) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
-    """Region-wide funding intensity, groups, DiD per indicator and event studies."""
-    t = dataset.tables
-    needed = ("financements", "actions", "operateurs", "indicateurs")
-    empty_did = pd.DataFrame(columns=[*impact.DID_COLUMNS, "n_traites", "n_obs", "pre_tendance_p"])
-    if any(t.get(n) is None or t[n].empty for n in needed):
-        return (
-            empty_did,
-            {},
-            pd.DataFrame(columns=["code_quartier", "intensite_moyenne", "groupe"]),
-            pd.DataFrame(),
-        )
-    p = params.did
-    intensity = impact.funding_intensity(t["financements"], t["actions"], t["operateurs"], t["indicateurs"])
-    groupes = impact.treatment_groups(intensity, p.annee_traitement, p.seuil_intensite, p.seuil_comparaison)
-    did = impact.did_all(
-        t["indicateurs"],
-        intensity,
-        list(p.indicateurs),
-        p.annee_traitement,
-        p.seuil_intensite,
-        p.seuil_comparaison,
-    )
-    events = {}
-    for ind in p.indicateurs:  # one model per indicator
-        panel = impact.build_panel(
-            t["indicateurs"], intensity, ind, p.annee_traitement, p.seuil_intensite, p.seuil_comparaison
-        )
-        events[ind] = impact.event_study(panel)
-    return did, events, groupes, intensity
 
 
 # --- crossed viewpoints: surveys ----------------------------------------------------------------
@@ -431,8 +369,8 @@ def survey_answers(territoire, table: pd.DataFrame) -> pd.DataFrame:
 # --- the report -------------------------------------------------------------------------------
 
 
-def build(territoire, params) -> RapportQ2:
-    ds = territoire.dataset
+def build(territoire, region, params) -> RapportQ2:
+    """The q2 report of one commune; `region` is the region stage (DiD, groups, comparison)."""
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom", code))
     indicateurs = list(params.did.indicateurs)
@@ -451,7 +389,7 @@ def build(territoire, params) -> RapportQ2:
     publics = _secret(publics_table(territoire, actions), benef, seuil)
     bilans = bilans_table(territoire, significatives)
 
-    did, events, groupes, intensity = did_region(ds, params)
+    did, events, groupes = region.did, region.etudes_evenement, region.groupes
     q = territoire.quartiers
     if q is not None and not q.empty and not groupes.empty:
         intens = q[["code_quartier", "nom"]].merge(groupes, on="code_quartier", how="left")
@@ -459,7 +397,7 @@ def build(territoire, params) -> RapportQ2:
         intens = pd.DataFrame(intens.drop(columns="geometry", errors="ignore"))
     else:
         intens = pd.DataFrame(columns=["code_quartier", "nom", "intensite_moyenne", "groupe", "statut"])
-    series = series_table(territoire, groupes, indicateurs) if not groupes.empty else pd.DataFrame()
+    series = series_table(territoire, region, indicateurs) if not groupes.empty else pd.DataFrame()
     ecarts = gaps_table(
         territoire,
         groupes if not groupes.empty else pd.DataFrame(columns=["code_quartier", "groupe"]),

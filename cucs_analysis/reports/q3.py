@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cucs_analysis.analysis import geography, trends
-from cucs_analysis.analysis.typology import Typology, build_typology
-from cucs_analysis.present import text
+from cucs_analysis.analysis.typology import Typology
+from cucs_analysis.present import labels, text
+from cucs_analysis.reports.region import latest_quartier_year
 
 #: Indicators shown at every scale (if present in the catalogue).
 INDICATEURS_ECHELLES = (
@@ -79,72 +80,6 @@ class RapportQ3:
         }
 
 
-def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
-    rows = indicateurs[
-        (indicateurs["niveau"] == niveau)
-        & (indicateurs["indicateur"] == indicateur)
-        & (indicateurs["annee"] == annee)
-    ]
-    return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
-
-
-def eligibility_region(dataset, params) -> tuple[pd.DataFrame, float | None]:
-    """The three rules applied to every quartier of the data set."""
-    quartiers = dataset.tables["quartiers"]
-    communes = dataset.tables["communes"].set_index("code_commune")
-    ind = dataset.tables["indicateurs"]
-    national = params.qpv2014.revenu_median_national or dataset.metadata.revenu_median_national
-    a = params.qpv2014.annee_revenus
-    base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
-    base = base.set_index("code_quartier")
-    base["revenu_median_uc"] = _values(ind, "quartier", "revenu_median_uc", a)
-    base["population"] = _values(ind, "quartier", "population", a)
-    base["revenu_median_uu"] = base["code_commune"].map(communes["revenu_median_uu"])
-    base["population_unite_urbaine"] = base["code_commune"].map(communes["population_unite_urbaine"])
-    if national is not None:
-        base["seuil_qpv2014"] = geography.qpv2014_threshold(
-            national, base["revenu_median_uu"], base["population_unite_urbaine"].fillna(0)
-        )
-        base["regle_qpv2014"] = geography.qpv2014_eligible(
-            base.reset_index(),
-            national,
-            params.qpv2014.population_min_quartier,
-            params.qpv2014.population_min_uu,
-        ).to_numpy()
-    else:
-        base["seuil_qpv2014"] = float("nan")
-        base["regle_qpv2014"] = False
-
-    z = params.zus.annee
-    features = pd.DataFrame(
-        {
-            "population": _values(ind, "quartier", "population", z),
-            "taux_chomage": _values(ind, "quartier", "taux_chomage", z),
-            "part_moins_25_ans": _values(ind, "quartier", "part_moins_25_ans", z),
-            "part_sans_diplome": _values(ind, "quartier", "part_sans_diplome", z),
-        }
-    ).reindex(base.index)
-    features["potentiel_fiscal_hab"] = base["code_commune"].map(
-        _values(ind, "commune", "potentiel_fiscal_hab", z)
-    )
-    base["indice_zus"] = geography.zus_index(features)
-    base["regle_zus"] = geography.zus_eligible(base["indice_zus"], params.zus.seuil_quantile)
-
-    dyn = geography.dynamique_rule(
-        ind,
-        quartiers,
-        params.dynamique.indicateur,
-        params.dynamique.annee_debut,
-        params.dynamique.annee_fin,
-        params.dynamique.seuil_points,
-    )
-    base = base.join(dyn[["ecart_debut", "ecart_fin", "variation", "regle_dynamique"]])
-    base["regle_dynamique"] = base["regle_dynamique"].fillna(False).astype(bool)
-    base["dans_cucs"] = base["categorie_cucs"].notna()
-    seuil = None
-    return base.reset_index(), seuil
-
-
 def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES) -> pd.DataFrame:
     """Each indicator for the commune's quartiers and every upper level, one year; quartiers
     carry their gap to the commune with the Wilson-interval flag."""
@@ -181,19 +116,12 @@ def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATE
     ).reset_index(drop=True)
 
 
-def _latest_year(territoire, default: int) -> int:
-    ind = territoire.indicateurs
-    q = ind[(ind["niveau"] == "quartier") & ind["valeur"].notna()]
-    return int(q["annee"].max()) if not q.empty else default
-
-
-def build(territoire, params) -> RapportQ3:
-    ds = territoire.dataset
+def build(territoire, region, params) -> RapportQ3:
+    """The q3 report of one commune; `region` is the region stage (eligibility, typology)."""
     code = territoire.code_commune
     nom = str(territoire.commune.get("nom", code))
-    region, _ = eligibility_region(ds, params)
-    elig = region[region["code_commune"] == code].reset_index(drop=True)
-    national = params.qpv2014.revenu_median_national or ds.metadata.revenu_median_national
+    elig = region.quartiers_de(code)
+    national = region.revenu_median_national
     commune = territoire.commune
     seuil = None
     if national is not None and pd.notna(commune.get("revenu_median_uu")):
@@ -205,20 +133,10 @@ def build(territoire, params) -> RapportQ3:
     entrees = geography.entries_exits(
         elig.set_index("code_quartier")[list(REGLES)], elig.set_index("code_quartier")["dans_cucs"]
     )
-    transitions = geography.list_transitions(
-        ds.tables["quartiers"][ds.tables["quartiers"]["code_commune"] == code]
-    )
-    annee = _latest_year(territoire, params.periode.fin)
+    transitions = geography.list_transitions(pd.DataFrame(territoire.quartiers))
+    annee = latest_quartier_year(territoire.indicateurs, params.periode.fin)
     echelles = scales_table(territoire, annee)
-
-    # Typology on every quartier of the data set, so classes mean the same in every commune.
-    ty_ind = list(params.typologie.indicateurs)
-    all_ind = ds.tables["indicateurs"]
-    feats = pd.DataFrame({i: _values(all_ind, "quartier", i, annee) for i in ty_ind})
-    libelles = dict(zip(territoire.catalogue["indicateur"], territoire.catalogue["libelle"], strict=False))
-    typo = (
-        build_typology(feats, params.typologie.nombre_classes, libelles) if len(feats.dropna()) >= 2 else None
-    )
+    typo = labels.typologie_decrite(region.typologie)
     if typo is not None and not elig.empty:
         classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))
         classes = classes.dropna(subset=["classe"]).astype({"classe": "int64"})
@@ -237,7 +155,7 @@ def build(territoire, params) -> RapportQ3:
         seuil_qpv2014=seuil,
         revenu_median_national=national,
         eligibilite=elig,
-        eligibilite_region=region,
+        eligibilite_region=region.eligibilite,
         entrees_sorties=entrees,
         transitions=transitions,
         echelles=echelles,
@@ -481,9 +399,7 @@ def carte_commune(r: RapportQ3, territoire):
     gdf = q[["code_quartier", "geometry"]].merge(
         r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier"
     )
-    outline = territoire.dataset.geometries.get("communes")
-    if outline is not None:
-        outline = outline[outline["code_commune"] == r.code_commune]
+    outline = territoire.contour
     fig = _map(
         gdf,
         "regle_qpv2014",
@@ -502,11 +418,11 @@ def carte_commune(r: RapportQ3, territoire):
     )
 
 
-def carte_region(r: RapportQ3, dataset):
+def carte_region(r: RapportQ3, region):
     """Every quartier of the region coloured by its typology class."""
     from cucs_analysis.present import plots
 
-    geo = dataset.geometries.get("quartiers")
+    geo = region.contours_quartiers
     if geo is None or r.typologie is None:
         return None
     gdf = geo[["code_quartier", "geometry"]].copy()
@@ -516,9 +432,7 @@ def carte_region(r: RapportQ3, dataset):
         int(c): (f"Classe {int(c)} ({text.pluriel(int(n), 'quartier')})", colors[(int(c) - 1) % len(colors)])
         for c, n in r.typologie.effectifs.items()
     }
-    fig = _map(
-        gdf, "classe", cats, "Typologie des quartiers de la région", dataset.geometries.get("communes")
-    )
+    fig = _map(gdf, "classe", cats, "Typologie des quartiers de la région", region.contours_communes)
     desc = " ".join(f"Classe {c} : {text.minuscule_initiale(d)}" for c, d in r.typologie.descriptions.items())
     return plots.set_alt(
         fig,

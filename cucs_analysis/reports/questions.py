@@ -18,6 +18,7 @@ class Question:
     groupe: str  # the working group that asked it
     required_keys: tuple[str, ...]  # results-contract keys (DESIGN.md §6)
     regional: bool = False  # run once for the whole region rather than per commune
+    etape_region: bool = False  # its report reads the region stage: build(territoire, region, params)
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -38,6 +39,7 @@ QUESTIONS: tuple[Question, ...] = (
         "améliorer la situation sociale des publics visés ?",
         "Groupe 1 : services de l'État",
         ("did", "ecarts"),
+        etape_region=True,
     ),
     Question(
         "q3",
@@ -47,6 +49,7 @@ QUESTIONS: tuple[Question, ...] = (
         "pertinente dans l'intervention Etat ? Quelle géographie prioritaire ?",
         "Groupe 1 : services de l'État, et groupe 4 : pilotes CUCS des communes",
         ("eligibilite", "seuil_qpv2014", "typologie"),
+        etape_region=True,
     ),
     Question(
         "q4",

@@ -1,31 +1,20 @@
 """Syntheses: the headline findings of every question for one commune, and all communes side
-by side for the region. They read the results files of the question notebooks (the results
-contract, DESIGN.md §6), never the data: what they show is exactly what the pages say."""
+by side for the region. They read the results of the question notebooks (the results
+contract, DESIGN.md §6; the notebook reads the files through `pipeline.results`), never the
+data: what they show is exactly what the pages say."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from cucs_analysis.pipeline import results
 from cucs_analysis.present import text
 from cucs_analysis.reports import questions
 
 #: The per-commune questions, in the order of the workshop (q1 … q8).
 QUESTIONS_COMMUNE = tuple(q for q in questions.QUESTIONS if q.required_keys and not q.regional)
-
-
-def valeur_affichee(chiffre: dict) -> str:
-    """A key figure in French with its unit ("3 quartiers", "64,2 %", "3 428 010 €")."""
-    valeur, unite = chiffre.get("valeur"), chiffre.get("unite")
-    if isinstance(valeur, bool):
-        return "oui" if valeur else "non"
-    if isinstance(valeur, str):
-        return valeur
-    decimales = 0 if valeur is None or float(valeur).is_integer() or abs(valeur) >= 100 else 1
-    return text.valeur_unite(valeur, unite, decimales)
 
 
 @dataclass
@@ -52,17 +41,21 @@ class SyntheseCommune:
 
 
 def _chiffres(res: dict) -> pd.DataFrame:
-    rows = [{"libelle": c["libelle"], "valeur": valeur_affichee(c)} for c in res.get("chiffres_cles", [])]
+    rows = [
+        {"libelle": c["libelle"], "valeur": text.chiffre_cle(c.get("valeur"), c.get("unite"))}
+        for c in res.get("chiffres_cles", [])
+    ]
     return pd.DataFrame(rows, columns=["libelle", "valeur"])
 
 
 def build_commune(
-    dossier_resultats: Path, code_commune: str, nom_commune: str, max_constats: int = 3
+    resultats: Mapping[str, dict], code_commune: str, nom_commune: str, max_constats: int = 3
 ) -> SyntheseCommune:
-    """Each question's first findings and key figures for one commune."""
+    """Each question's first findings and key figures for one commune (`resultats`: question
+    id → that commune's results)."""
     sections = []
     for q in QUESTIONS_COMMUNE:
-        res = results.read_result(Path(dossier_resultats), code_commune, q.id)
+        res = resultats.get(q.id)
         if res is None:
             sections.append(SectionSynthese(q, False))
             continue
@@ -112,23 +105,24 @@ class SyntheseRegionale:
 
 
 def build_regionale(
-    dossier_resultats: Path, communes: pd.DataFrame, par_question: int = 2
+    resultats: Iterable[dict], communes: pd.DataFrame, par_question: int = 2
 ) -> SyntheseRegionale:
-    """All communes side by side: the first `par_question` key figures of each question."""
+    """All communes side by side (`resultats`: every results file of the region): the first
+    `par_question` key figures of each question."""
     rows: dict[str, dict] = {
         c: {"code_commune": c, "nom": n}
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
     colonnes = {"nom": "Commune", "code_commune": "Code"}
     raw: dict[str, dict[str, object]] = {}
-    for res in results.read_results(Path(dossier_resultats)):
+    for res in resultats:
         q, code = res.get("question"), res.get("code_commune")
         if code not in rows or q not in {x.id for x in QUESTIONS_COMMUNE}:
             continue
         for c in res.get("chiffres_cles", [])[:par_question]:
             key = f"{q}_{c['id']}"
             colonnes.setdefault(key, f"{questions.get(q).titre} — {c['libelle']}")
-            rows[code][key] = valeur_affichee(c)
+            rows[code][key] = text.chiffre_cle(c.get("valeur"), c.get("unite"))
             raw.setdefault(key, {})[code] = c.get("valeur")
     ordre = ["nom", "code_commune"] + sorted(k for k in colonnes if k not in ("nom", "code_commune"))
     tableau = pd.DataFrame(list(rows.values())).reindex(columns=ordre).fillna("—")

@@ -1,0 +1,193 @@
+"""The region stage: what is the same for every commune of a data set, computed once.
+
+The difference-in-differences and its event studies (q2), the treated / comparison status of
+every quartier and the pooled series of the comparison quartiers (q2), the eligibility of
+every quartier under each rule (q3) and the typology of quartiers with the map data (q3)
+depend on the whole data set and on a few parameters, not on the commune. `build` computes
+them from a `Dataset`; the pipeline stores the result under `results/region/`, keyed by the
+data fingerprint and `parametres_region(params)`, and every commune's report reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cucs_analysis.analysis import geography, impact, trends
+from cucs_analysis.analysis.typology import Typology, build_typology
+
+#: The parameter sections the region stage depends on (its cache key covers exactly these).
+SECTIONS_PARAMETRES = ("periode", "did", "qpv2014", "zus", "dynamique", "typologie")
+GROUPES_COLONNES = ["code_quartier", "intensite_moyenne", "groupe"]
+SERIES_COLONNES = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
+
+
+@dataclass
+class Region:
+    """Region-wide results shared by every commune's report."""
+
+    fingerprint: str  # of the data set it was computed from
+    parametres: dict  # the sections of SECTIONS_PARAMETRES it was computed with
+    revenu_median_national: float | None
+    did: pd.DataFrame  # one row per indicator (impact.did_all)
+    etudes_evenement: dict[str, pd.DataFrame]  # indicator → event-study coefficients
+    groupes: pd.DataFrame  # GROUPES_COLONNES, every quartier with funding data
+    series_comparaison: pd.DataFrame  # SERIES_COLONNES, the comparison quartiers pooled
+    eligibilite: pd.DataFrame  # every quartier × rule (see `eligibility`)
+    annee_typologie: int
+    typologie: Typology | None
+    contours_quartiers: pd.DataFrame | None = None  # GeoDataFrame code_quartier, geometry
+    contours_communes: pd.DataFrame | None = None  # GeoDataFrame code_commune, geometry
+    n_communes: int = 0
+    n_quartiers: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def quartiers_de(self, code_commune: str) -> pd.DataFrame:
+        """The eligibility rows of one commune's quartiers."""
+        e = self.eligibilite
+        return e[e["code_commune"] == code_commune].reset_index(drop=True)
+
+
+def parametres_region(params) -> dict:
+    """The part of a commune's parameters the region stage depends on (JSON-able)."""
+    full = params.as_dict() if hasattr(params, "as_dict") else dict(params)
+    return {k: full[k] for k in SECTIONS_PARAMETRES if k in full}
+
+
+# --- q2: difference-in-differences --------------------------------------------------------------
+
+
+def did_region(tables: dict, params) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """Region-wide funding intensity groups, DiD per indicator and event studies."""
+    needed = ("financements", "actions", "operateurs", "indicateurs")
+    empty_did = pd.DataFrame(columns=[*impact.DID_COLUMNS, "n_traites", "n_obs", "pre_tendance_p"])
+    if any(tables.get(n) is None or tables[n].empty for n in needed):
+        return empty_did, {}, pd.DataFrame(columns=GROUPES_COLONNES)
+    p = params.did
+    ind = tables["indicateurs"]
+    intensity = impact.funding_intensity(tables["financements"], tables["actions"], tables["operateurs"], ind)
+    groupes = impact.treatment_groups(intensity, p.annee_traitement, p.seuil_intensite, p.seuil_comparaison)
+    seuils = (p.annee_traitement, p.seuil_intensite, p.seuil_comparaison)
+    did = impact.did_all(ind, intensity, list(p.indicateurs), *seuils)
+    events = {i: impact.event_study(impact.build_panel(ind, intensity, i, *seuils)) for i in p.indicateurs}
+    return did, events, groupes
+
+
+def comparison_series(indicateurs: pd.DataFrame, groupes: pd.DataFrame, liste: list[str]) -> pd.DataFrame:
+    """The comparison quartiers of the region pooled into one series per indicator."""
+    if groupes.empty:
+        return pd.DataFrame(columns=SERIES_COLONNES)
+    codes = groupes.loc[groupes["groupe"] == "comparaison", "code_quartier"]
+    parts = [trends.pooled_series(indicateurs, codes, i, "comparaison") for i in liste]
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SERIES_COLONNES)
+
+
+# --- q3: eligibility under each rule, typology --------------------------------------------------
+
+
+def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
+    rows = indicateurs[
+        (indicateurs["niveau"] == niveau)
+        & (indicateurs["indicateur"] == indicateur)
+        & (indicateurs["annee"] == annee)
+    ]
+    return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
+
+
+def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
+    """The three rules (ZUS-style index, QPV 2014 income, "dynamique") for every quartier."""
+    quartiers = tables["quartiers"]
+    communes = tables["communes"].set_index("code_commune")
+    ind = tables["indicateurs"]
+    a = params.qpv2014.annee_revenus
+    base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
+    base = base.set_index("code_quartier")
+    base["revenu_median_uc"] = _values(ind, "quartier", "revenu_median_uc", a)
+    base["population"] = _values(ind, "quartier", "population", a)
+    base["revenu_median_uu"] = base["code_commune"].map(communes["revenu_median_uu"])
+    base["population_unite_urbaine"] = base["code_commune"].map(communes["population_unite_urbaine"])
+    if national is not None:
+        base["seuil_qpv2014"] = geography.qpv2014_threshold(
+            national, base["revenu_median_uu"], base["population_unite_urbaine"].fillna(0)
+        )
+        base["regle_qpv2014"] = geography.qpv2014_eligible(
+            base.reset_index(),
+            national,
+            params.qpv2014.population_min_quartier,
+            params.qpv2014.population_min_uu,
+        ).to_numpy()
+    else:
+        base["seuil_qpv2014"] = float("nan")
+        base["regle_qpv2014"] = False
+
+    z = params.zus.annee
+    features = pd.DataFrame(
+        {
+            "population": _values(ind, "quartier", "population", z),
+            "taux_chomage": _values(ind, "quartier", "taux_chomage", z),
+            "part_moins_25_ans": _values(ind, "quartier", "part_moins_25_ans", z),
+            "part_sans_diplome": _values(ind, "quartier", "part_sans_diplome", z),
+        }
+    ).reindex(base.index)
+    features["potentiel_fiscal_hab"] = base["code_commune"].map(
+        _values(ind, "commune", "potentiel_fiscal_hab", z)
+    )
+    base["indice_zus"] = geography.zus_index(features)
+    base["regle_zus"] = geography.zus_eligible(base["indice_zus"], params.zus.seuil_quantile)
+
+    d = params.dynamique
+    dyn = geography.dynamique_rule(ind, quartiers, d.indicateur, d.annee_debut, d.annee_fin, d.seuil_points)
+    base = base.join(dyn[["ecart_debut", "ecart_fin", "variation", "regle_dynamique"]])
+    base["regle_dynamique"] = base["regle_dynamique"].fillna(False).astype(bool)
+    base["dans_cucs"] = base["categorie_cucs"].notna()
+    return base.reset_index()
+
+
+def latest_quartier_year(indicateurs: pd.DataFrame, default: int) -> int:
+    """The last year with a quartier value: the year of the typology."""
+    q = indicateurs[(indicateurs["niveau"] == "quartier") & indicateurs["valeur"].notna()]
+    return int(q["annee"].max()) if not q.empty else default
+
+
+def typology(tables: dict, params, annee: int) -> Typology | None:
+    """Typology of every quartier of the data set, so classes mean the same in every commune."""
+    ind, cat = tables["indicateurs"], tables["catalogue_indicateurs"]
+    feats = pd.DataFrame({i: _values(ind, "quartier", i, annee) for i in params.typologie.indicateurs})
+    if len(feats.dropna()) < 2:
+        return None
+    libelles = dict(zip(cat["indicateur"], cat["libelle"], strict=False))
+    return build_typology(feats, params.typologie.nombre_classes, libelles)
+
+
+def _contours(dataset, layer: str, code: str) -> pd.DataFrame | None:
+    geo = dataset.geometries.get(layer)
+    if geo is None or code not in geo.columns:
+        return None
+    return geo[[code, geo.geometry.name]].copy()
+
+
+def build(dataset, params) -> Region:
+    """Compute the region stage of `dataset` with the region-wide part of `params`."""
+    t = dataset.tables
+    national = params.qpv2014.revenu_median_national or dataset.metadata.revenu_median_national
+    did, events, groupes = did_region(t, params)
+    indicateurs = list(params.did.indicateurs)
+    annee = latest_quartier_year(t["indicateurs"], params.periode.fin)
+    return Region(
+        fingerprint=dataset.fingerprint,
+        parametres=parametres_region(params),
+        revenu_median_national=None if national is None else float(national),
+        did=did,
+        etudes_evenement=events,
+        groupes=groupes,
+        series_comparaison=comparison_series(t["indicateurs"], groupes, indicateurs),
+        eligibilite=eligibility(t, national, params),
+        annee_typologie=annee,
+        typologie=typology(t, params, annee),
+        contours_quartiers=_contours(dataset, "quartiers", "code_quartier"),
+        contours_communes=_contours(dataset, "communes", "code_commune"),
+        n_communes=int(t["communes"]["code_commune"].nunique()),
+        n_quartiers=int(t["quartiers"]["code_quartier"].nunique()),
+    )

@@ -53,7 +53,9 @@ def test_missing_or_empty_view_says_so_once():
     )
     empty = display.tableau(_vue().iloc[:0])._repr_html_()
     assert "Données non disponibles : aucune action." in empty
-    assert display.vue(None, {"a": ("A", "texte")}, vide="x") is None
+    absent = display.vue(None, {"a": ("A", "texte")}, vide="parcours des ménages")
+    assert absent.empty and list(absent.columns) == ["A"]
+    assert "Données non disponibles : parcours des ménages." in display.tableau(absent).fragment
 
 
 def test_lists_and_en_bref_escape():

@@ -15,6 +15,7 @@ from conftest import region_of
 from cucs_analysis.analysis import privacy, trends
 from cucs_analysis.present import display, text
 from cucs_analysis.reports import q2
+from cucs_analysis.reports.q2 import tables as q2_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -246,7 +247,7 @@ def test_association_actions_on_hand_made_tables():
     assert row["beneficiaires_prevus"] == 20 and row["beneficiaires_realises"] == 15
     assert row["taux_realisation"] == pytest.approx(0.75)
     assert row["cout_par_beneficiaire"] == pytest.approx(100.0)
-    hidden = q2._secret(out, ["beneficiaires_prevus", "beneficiaires_realises"], 16)
+    hidden = q2_tables._secret(out, ["beneficiaires_prevus", "beneficiaires_realises"], 16)
     assert bool(hidden["beneficiaires_realises_secret"].iloc[0]) and np.isnan(
         hidden["beneficiaires_realises"].iloc[0]
     )
@@ -257,7 +258,7 @@ def test_script_title_is_shown_as_text(riche):
     _, r = riche
     vue = q2.vue_actions(r)
     assert SCRIPT_TITLE in vue["Action"].tolist()
-    html = display.tableau(vue, q2.colonnes(vue)).fragment
+    html = display.tableau(vue).fragment
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Atelier « théâtre »" in html
     assert "<script>" not in display.liste(r.constats).fragment
@@ -294,9 +295,9 @@ def test_small_survey_groups_are_secret():
     assert s.loc[s["type_repondant"] == "opérateur", "secret"].all()
     assert s.loc[s["secret"], ["n", "accord", "ic_bas", "ic_haut"]].isna().all().all()
     vue = q2.vue_enquetes(r)
-    assert (vue == text.SECRET).any().any()
-    counts = [c for c in vue.columns if c.startswith("Réponses")]
-    privacy.check_no_small_counts(vue, r.seuil_secret, columns=counts)
+    assert (vue["Réponses"] == text.SECRET).any()
+    assert vue.loc[vue["Réponses"] == text.SECRET, ["D'accord", "IC à 95 % : borne basse"]].isna().all().all()
+    privacy.check_no_small_counts(vue, r.seuil_secret, columns=["Réponses"])
     assert set(r.reponses["type_repondant"]) == {"habitant"}  # the figure never uses secret groups
     assert any("secret statistique" in p for p in r.phrases_enquetes)
 
@@ -356,6 +357,8 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
     assert "Données non disponibles : actions associatives financées dans la commune." in html
     for vue in (q2.vue_actions, q2.vue_publics, q2.vue_bilans, q2.vue_ecarts, q2.vue_enquetes):
         assert vue(r).empty
+    assert q2.figures_tendances(r) == [] and q2.figures_ecarts(r) == []
+    assert "Données non disponibles : aucune action associative" in display.tableau(q2.vue_actions(r)).fragment
     assert (r.contribution["lecture"].iloc[:3] == "non disponible").all()
     assert "seule la tendance régionale" in r.reponse_atelier[2]
 
@@ -403,4 +406,17 @@ def test_notebook_runs_for_a_rich_and_a_non_signatory_commune(demo_run, truth):
     assert (
         len(json.loads((tmp_path / "results" / "20001" / "q2.json").read_text(encoding="utf-8"))["ecarts"])
         == 8
+    )
+
+
+def test_views_hold_numbers_for_the_analyst(riche):
+    _, r = riche
+    t = r.tables
+    assert {"actions", "did", "ecarts", "enquetes", "publics"} <= set(t)
+    assert pd.api.types.is_float_dtype(t["actions"]["Crédits spécifiques"])
+    assert pd.api.types.is_float_dtype(t["did"]["Écart d'évolution estimé"])
+    assert t["did"].attrs["unites"]["Écart d'évolution estimé"] == "points"
+    # the same numbers as the report's own frame, not formatted strings
+    assert t["actions"]["Crédits spécifiques"].sum() == pytest.approx(
+        r.actions_significatives["credits_specifiques"].sum()
     )

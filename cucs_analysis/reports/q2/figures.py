@@ -1,0 +1,267 @@
+"""q2 figures: each returns a matplotlib Figure with its French alt text, or None when the data
+is missing for the commune."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cucs_analysis.analysis import trends
+from cucs_analysis.present import text
+from cucs_analysis.reports.q2.narrative import _ecart
+from cucs_analysis.reports.q2.tables import REPONDANTS, SERIES, RapportQ2
+
+
+def _court(s: object, n: int = 48) -> str:
+    s = str(s)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def figure_actions(r: RapportQ2):
+    """The most significant actions by specific credits (horizontal bars)."""
+    from cucs_analysis.present import plots
+
+    top = r.actions_significatives
+    if top.empty:
+        return None
+    # The rank keeps labels unique (two actions may share a title).
+    data = top.assign(libelle=[f"{i}. {_court(t)}" for i, t in enumerate(top["intitule"], start=1)])
+    fig = plots.barres_horizontales(
+        data,
+        "libelle",
+        "credits_specifiques",
+        f"Les {len(top)} actions associatives les mieux dotées",
+        "Crédits spécifiques accordés sur la période (€)",
+        unite="€",
+    )
+    details = text.liste_fr(
+        [f"{t} : {text.euros(v)}" for t, v in zip(top["intitule"], top["credits_specifiques"], strict=False)]
+    )
+    return plots.set_alt(
+        fig,
+        f"Diagramme en barres : crédits spécifiques accordés aux {len(top)} actions associatives les mieux "
+        f"dotées de {r.nom_commune}. {details}.",
+    )
+
+
+def figure_tendances(r: RapportQ2, indicateur: str):
+    """Funded quartiers of the commune vs commune vs comparison quartiers, with 95 % intervals."""
+    from matplotlib.ticker import MaxNLocator
+
+    from cucs_analysis.present import plots
+
+    s = r.series
+    if s.empty:
+        return None
+    s = s[s["indicateur"] == indicateur]
+    if s.empty or not (s["serie"] == "finances").any():
+        return None
+    libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
+    order = {k: i for i, k in enumerate(SERIES)}
+    s = s.sort_values(["serie", "annee"], key=lambda c: c.map(order) if c.name == "serie" else c)
+    fig = plots.series_temporelles(
+        s,
+        "annee",
+        "valeur",
+        "serie",
+        f"{libelle} :\nquartiers financés, commune et quartiers de comparaison",
+        libelle + (f" ({unite})" if unite and unite != "nombre" else ""),
+        unite=unite if unite in ("%", "€") else None,
+        bas="ic_bas",
+        haut="ic_haut",
+        libelles=SERIES,
+    )
+    ax = fig.axes[0]
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # no "22,5 %" shown as "23 %"
+    ax.axvline(r.annee_traitement - 0.5, color=plots.GRIS, ls="--", lw=1)
+    ax.annotate(
+        f"financement renforcé (à partir de {r.annee_traitement})",
+        (r.annee_traitement - 0.4, 1.0),
+        xycoords=("data", "axes fraction"),
+        va="top",
+        fontsize=9,
+        color=plots.GRIS,
+    )
+    fin = s.sort_values("annee").groupby("serie", sort=False).last()
+    valeurs = text.liste_fr(
+        [
+            f"{SERIES[k]} : {text.valeur_unite(v, unite)} en {int(a)}"
+            for k, v, a in zip(fin.index, fin["valeur"], fin["annee"], strict=False)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Courbes de {text.minuscule_initiale(libelle)} par année, avec intervalles de confiance à 95 %, pour les "
+        f"quartiers financés de {r.nom_commune}, pour la commune et pour les quartiers de comparaison de la région. "
+        f"Dernières valeurs : {valeurs}.",
+    )
+
+
+def figure_ecarts(r: RapportQ2, indicateur: str):
+    """Gap of each quartier to the commune, first year vs last year (dumbbell)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from cucs_analysis.present import plots
+
+    e = r.ecarts
+    if e.empty:
+        return None
+    e = e[(e["indicateur"] == indicateur) & e["ecart_debut"].notna() & e["ecart_fin"].notna()]
+    if e.empty:
+        return None
+    libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
+    e = e.sort_values("ecart_fin")
+    y = list(range(len(e)))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(e) + 1.8))
+    ax.hlines(y, e["ecart_debut"], e["ecart_fin"], color=plots.GRIS, lw=2)
+    a0, a1 = int(e["annee_debut"].min()), int(e["annee_fin"].max())
+    ax.scatter(e["ecart_debut"], y, color=plots.OKABE_ITO["orange"], s=60, zorder=3, label=str(a0))
+    ax.scatter(e["ecart_fin"], y, color=plots.OKABE_ITO["bleu"], s=60, zorder=3, label=str(a1))
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{n} ({g})" for n, g in zip(e["nom"], e["groupe"].fillna("non classé"), strict=False)])
+    ax.set_title(f"Écart à la commune : {text.minuscule_initiale(libelle)}")
+    ax.set_xlabel("Écart au taux de la commune (points)" if unite == "%" else f"Écart à la commune ({unite})")
+    ax.grid(axis="x", visible=True)
+    ax.grid(axis="y", visible=False)
+    plots.franciser_axes(ax, x="nombre", y=None, decimales=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best")
+    details = text.liste_fr(
+        [
+            f"{n} : {_ecart(d, unite)} puis {_ecart(f, unite)}"
+            for n, d, f in zip(e["nom"], e["ecart_debut"], e["ecart_fin"], strict=False)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Graphique en haltères : écart de {text.minuscule_initiale(libelle)} entre chaque quartier de "
+        f"{r.nom_commune} et la commune, en {a0} et en {a1}. {details}.",
+    )
+
+
+def figure_etude_evenement(r: RapportQ2, indicateur: str):
+    """Event study: difference between funded and comparison quartiers year by year, relative
+    to the year before the funding, with 95 % intervals."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from cucs_analysis.present import plots
+
+    ev = r.etudes_evenement.get(indicateur)
+    if ev is None or ev.empty:
+        return None
+    libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    pre = ev["annee"] < r.annee_traitement
+    for mask, colour, label in (
+        (pre, plots.GRIS, f"avant {r.annee_traitement}"),
+        (~pre, plots.OKABE_ITO["bleu"], f"à partir de {r.annee_traitement}"),
+    ):
+        part = ev[mask]
+        ax.errorbar(
+            part["annee"],
+            part["coefficient"],
+            yerr=[part["coefficient"] - part["ic_bas"], part["ic_haut"] - part["coefficient"]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            label=label,
+        )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(r.annee_traitement - 0.5, color=plots.GRIS, ls="--", lw=1)
+    ax.set_title(f"Étude d'événement : {text.minuscule_initiale(libelle)}")
+    ax.set_xlabel("Année")
+    ax.set_ylabel("Différence avec l'année de référence (points)" if unite == "%" else "Différence")
+    plots.franciser_axes(ax, x=None, y="nombre", decimales=1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best")
+    ref = (
+        int(ev.loc[ev["ic_bas"].eq(ev["ic_haut"]), "annee"].iloc[0])
+        if ev["ic_bas"].eq(ev["ic_haut"]).any()
+        else None
+    )
+    valeurs = text.liste_fr(
+        [f"{int(a)} : {_ecart(c, unite)}" for a, c in zip(ev["annee"], ev["coefficient"], strict=False)]
+    )
+    return plots.set_alt(
+        fig,
+        f"Points avec intervalles de confiance à 95 % : pour chaque année, différence d'évolution de "
+        f"{text.minuscule_initiale(libelle)} entre les quartiers financés et les quartiers de comparaison de la "
+        f"région, par rapport à {ref if ref else 'l’année de référence'}. Des points proches de zéro avant "
+        f"{r.annee_traitement} indiquent des évolutions parallèles avant le financement. Valeurs : {valeurs}.",
+    )
+
+
+def figure_enquetes(r: RapportQ2, annee: int | None = None):
+    """Likert answers per statement and respondent type (diverging bars), with the 95 %
+    interval of the agreement share; secret groups (fewer than the threshold) left out."""
+    from cucs_analysis.present import plots
+
+    s = r.enquetes
+    if s.empty:
+        return None
+    annee = int(s["annee"].max()) if annee is None else annee
+    shown = s[(s["annee"] == annee) & ~s["secret"]]
+    if shown.empty:
+        return None
+    raw = r.reponses[r.reponses["annee"] == annee]
+    if raw.empty:
+        return None
+    raw = raw.assign(
+        libelle=[
+            f"{_court(q, 55)} — {REPONDANTS.get(t, t).lower()}"
+            for q, t in zip(raw["question"], raw["type_repondant"], strict=False)
+        ]
+    )
+    fig = plots.barres_divergentes(
+        raw, "libelle", "reponse", f"Points de vue croisés sur les quartiers ({annee})"
+    )
+    ax = fig.axes[0]
+    # Keep the legend just under the axis whatever the figure's height.
+    height = ax.get_position().height * fig.get_size_inches()[1]
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=3, fontsize=9)
+    # Bars are drawn in the crosstab's (sorted) label order: put each interval on its bar.
+    counts = pd.crosstab(raw["libelle"], raw["reponse"]).reindex(columns=range(1, 6), fill_value=0)
+    shares = counts.div(counts.sum(axis=1), axis=0) * 100
+    start = shares[3] / 2  # agreement starts at the middle of the neutral answers
+    idx = {lab: i for i, lab in enumerate(shares.index.astype(str))}
+    n = counts.sum(axis=1)
+    ok = counts[4] + counts[5]
+    lo, hi = trends.wilson_interval(ok, n)
+    centre = start + shares[4] + shares[5]
+    ax.errorbar(
+        centre,
+        [idx[str(k)] for k in shares.index],
+        xerr=[(centre - (start + lo)).clip(lower=0), ((start + hi) - centre).clip(lower=0)],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+        lw=1,
+    )
+    details = text.liste_fr(
+        [
+            f"{q} ({REPONDANTS.get(t, t).lower()}) : {text.pourcentage(v, 0)} d'accord"
+            for t, q, v in zip(shown["type_repondant"], shown["question"], shown["accord"], strict=False)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Barres divergentes : réponses des habitants, des opérateurs et des partenaires aux affirmations de "
+        f"l'enquête {annee} sur les quartiers de {r.nom_commune}, du désaccord (à gauche) à l'accord (à droite), "
+        f"avec l'intervalle de confiance à 95 % de la part d'accord. {details}.",
+    )
+
+
+def figures_tendances(r: RapportQ2) -> list:
+    """`figure_tendances` for each indicator followed (none when no quartier is followed)."""
+    return [] if r.ecarts.empty else [figure_tendances(r, i) for i in r.indicateurs]
+
+
+def figures_ecarts(r: RapportQ2) -> list:
+    """`figure_ecarts` for each indicator followed (none when no quartier is followed)."""
+    return [] if r.ecarts.empty else [figure_ecarts(r, i) for i in r.indicateurs]
+
+
+def figures_etude_evenement(r: RapportQ2) -> list:
+    """`figure_etude_evenement` for each indicator followed."""
+    return [figure_etude_evenement(r, i) for i in r.indicateurs]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from cucs_analysis.analysis.funding import (
+    MOTIFS_SUBSTITUTION,
     actions_at_stake,
     classify_substitution,
     dispositif_dashboard,
@@ -190,7 +191,8 @@ def test_substitution_typology_table():
         "derniere_valeur",
         "annees_sous_seuil",
         "plus_longue_serie",
-        "raison",
+        "annees_observees",
+        "motif",
     ]
     got = dict(zip(out["domaine"], out["type"], strict=True))
     assert got == {
@@ -203,9 +205,17 @@ def test_substitution_typology_table():
     assert edu["derniere_valeur"] == 50
     assert edu["annees_sous_seuil"] == 6
     assert edu["plus_longue_serie"] == 6
+    assert edu["annees_observees"] == 6
     assert (out["code_territoire"] == "20001").all()
-    assert edu["raison"].startswith("Substitution durable")
-    assert "100 €" in edu["raison"]
+    # Codes and numbers only: the French reading is written by the report (reports.q1).
+    assert dict(zip(out["domaine"], out["motif"], strict=True)) == {
+        "education": "serie_longue",
+        "emploi": "reprise",
+        "sante": "aucune_annee_sous_seuil",
+    }
+    assert out["motif"].isin(MOTIFS_SUBSTITUTION).all()
+    texts = out.select_dtypes(exclude="number").astype(str)
+    assert not texts.apply(lambda c: c.str.contains(r"\s|€|%", regex=True)).any().any(), texts
 
 
 def test_substitution_typology_domain_with_only_specific_credits():
@@ -214,7 +224,7 @@ def test_substitution_typology_domain_with_only_specific_credits():
     got = dict(zip(out["domaine"], out["type"], strict=True))
     # prevention has specific credits but no mainstream data: indetermine (no base)
     assert got["prevention"] == "indetermine"
-    assert "Indéterminé" in out.set_index("domaine").loc["prevention", "raison"]
+    assert out.set_index("domaine").loc["prevention", "motif"] == "base_absente"
 
 
 def test_substitution_typology_empty():

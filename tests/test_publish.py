@@ -257,13 +257,13 @@ def test_sanitize_html_adds_missing_alt():
         (12.345, "%", "12,3 %"),
         (1234, "€", "1 234 €"),
         (1234567.8, "€", "1 234 568 €"),
-        (0.456, None, "0,46"),
-        (1.37, "€", "1,4 €"),
+        (0.456, None, "0"),  # one number of decimals per unit (text.chiffre_cle), none without unit
+        (1.37, "€", "1 €"),
         (45, "jours", "45 jours"),
         ("s", "%", "s"),
-        (None, "%", "— %"),
+        (None, "%", "n.d."),
         (True, "", "oui"),
-        (float("nan"), "%", "—"),
+        (float("nan"), "%", "n.d."),
     ],
 )
 def test_format_chiffre(valeur, unite, attendu):

@@ -1,6 +1,8 @@
 import pandas as pd
+import pytest
 
-from cucs_analysis.pipeline import results
+from cucs_analysis.pipeline import publish, results
+from cucs_analysis.present import text
 from cucs_analysis.reports import synthese
 
 
@@ -76,10 +78,9 @@ def test_regional_synthesis_side_by_side(tmp_path):
     )
     s = synthese.build_regionale(results.read_results(tmp_path), communes)
     t = s.tableau.set_index("code_commune")
-    assert (
-        t.loc["20001", "q1_part_droit_commun"] == "64,2\u00a0%"
-        or t.loc["20001", "q1_part_droit_commun"] == "64,3\u00a0%"
-    )
+    # 64.25 % is "64,3 %" (half up, one decimal for a percentage), as on the site index.
+    assert t.loc["20001", "q1_part_droit_commun"] == "64,3\u00a0%"
+    assert t.loc["20002", "q1_part_droit_commun"] == "40,0\u00a0%"
     assert t.loc["20002", "q3_eligibles_qpv2014"] == "1\u00a0quartier"
     assert t.loc["20003", "q3_eligibles_qpv2014"] == "—"
     assert s.constats[0] == "2 communes ont des résultats sur 3 communes de la région."
@@ -88,3 +89,69 @@ def test_regional_synthesis_side_by_side(tmp_path):
         s.constats[2]
         == "La part du droit commun dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
     )
+
+
+# --- the synthesis and the site show a key figure the same way -----------------------------------
+
+CHIFFRES = [
+    (0.45, None),
+    (0.456, ""),
+    (0.45, "%"),
+    (64.25, "%"),
+    (64.0, "%"),
+    (2.5, "€"),
+    (1.37, "€"),
+    (3428010.4, "€"),
+    (1, "quartiers"),
+    (3, "quartiers"),
+    (12345.6, "hab."),
+    (-1.54, "points"),
+    (45.67, "‰"),
+    (None, "%"),
+    (float("nan"), "%"),
+    ("s", "%"),
+    (True, ""),
+]
+
+
+@pytest.mark.parametrize(("valeur", "unite"), CHIFFRES)
+def test_index_and_synthesis_show_a_key_figure_alike(valeur, unite):
+    chiffre = {"id": "x", "libelle": "X", "valeur": valeur, "unite": unite}
+    res = {
+        "question": "q1",
+        "code_commune": "20001",
+        "constats": [],
+        "reserves": [],
+        "chiffres_cles": [chiffre],
+    }
+    # The site index cell, the commune page (template filter) and the syntheses.
+    index = publish._cell({"statut": "ok", "erreur": ""}, res, True)["chiffre"]
+    page = publish._jinja_env().filters["chiffre"](valeur, unite)
+    commune = synthese.build_commune({"q1": res}, "20001", "Valbrune")
+    dans_synthese = {x.question.id: x for x in commune.sections}["q1"].chiffres["valeur"].iloc[0]
+    regionale = (
+        synthese.build_regionale([res], pd.DataFrame({"code_commune": ["20001"], "nom": ["Valbrune"]}))
+        .tableau.set_index("code_commune")
+        .loc["20001", "q1_x"]
+    )
+    assert index == page == dans_synthese == regionale == text.chiffre_cle(valeur, unite)
+
+
+def test_key_figures_known_strings():
+    # The disagreements this replaced: 0,45 on the index but 0,5 in the synthesis; 2,5 € read
+    # "2 €" in the q1 sentences and "3 €" in the tables.
+    assert publish.format_chiffre(0.45, "%") == "0,5\u00a0%"
+    assert (
+        synthese.build_regionale(
+            [
+                {
+                    "question": "q1",
+                    "code_commune": "1",
+                    "chiffres_cles": [{"id": "x", "libelle": "X", "valeur": 0.45, "unite": "%"}],
+                }
+            ],
+            pd.DataFrame({"code_commune": ["1"], "nom": ["A"]}),
+        ).tableau.loc[0, "q1_x"]
+        == "0,5\u00a0%"
+    )
+    assert publish.format_chiffre(2.5, "€") == text.euros(2.5) == "3\u00a0€"

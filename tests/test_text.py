@@ -206,3 +206,96 @@ def test_valeur_unite_counted_words_agree_in_number():
     assert valeur_unite(2.5, "jours", 1) == "2,5\u00a0jours"
     assert valeur_unite(1234, "nombre") == "1\u202f234"
     assert valeur_unite(None, "quartiers") == "n.d."
+
+
+# --- key figures, exact numbers, years, the secrecy marker --------------------------------------
+
+
+def test_secret_symbol_is_the_code_of_the_analysis_layer():
+    # text must import nothing from the package, so the symbol shown (text.SECRET) and the code
+    # put in secret cells (analysis.privacy.SECRET) are two constants: they must stay equal.
+    from cucs_analysis.analysis import privacy
+
+    assert t.SECRET == privacy.SECRET == "s"
+    shown = privacy.secret_counts(pd.Series([3, 40, 50], name="n")).display(t.nombre)
+    assert shown.iloc[0] == t.SECRET
+
+
+def test_decimales_unite_one_number_per_unit():
+    assert t.decimales_unite("%") == 1
+    assert t.decimales_unite("points") == 1
+    assert t.decimales_unite("‰") == 1
+    assert t.decimales_unite("€") == 0
+    assert t.decimales_unite("hab.") == 0
+    assert t.decimales_unite("quartiers") == 0
+    assert t.decimales_unite(None) == t.decimales_unite(float("nan")) == t.decimales_unite("") == 0
+    assert t.decimales_unite(" % ") == 1
+
+
+@pytest.mark.parametrize(
+    ("valeur", "unite", "attendu"),
+    [
+        (64.25, "%", f"64,3{NBSP}%"),  # half up, one decimal for a percentage
+        (64.0, "%", f"64,0{NBSP}%"),  # the same decimals whatever the value
+        (0.45, "%", f"0,5{NBSP}%"),
+        (3428010.4, "€", f"3{NNBSP}428{NNBSP}010{NBSP}€"),
+        (2.5, "€", f"3{NBSP}€"),
+        (1.37, "€", f"1{NBSP}€"),
+        (3, "quartiers", f"3{NBSP}quartiers"),
+        (1, "quartiers", f"1{NBSP}quartier"),
+        (12345.6, "hab.", f"12{NNBSP}346{NBSP}hab."),
+        (2.06, "points", f"+2,1{NBSP}points"),
+        (-1.54, "points", f"{MINUS}1,5{NBSP}point"),
+        (45.67, "‰", f"45,7{NBSP}‰"),
+        (0.456, None, "0"),
+        (0.456, float("nan"), "0"),
+        (1234, "nombre", f"1{NNBSP}234"),
+        (np.int64(7), "actions", f"7{NBSP}actions"),
+        (True, "", "oui"),
+        (False, "%", "non"),
+        ("s", "%", "s"),
+        (None, "%", "n.d."),
+        (float("nan"), "€", "n.d."),
+        (float("inf"), "%", "n.d."),
+    ],
+)
+def test_chiffre_cle(valeur, unite, attendu):
+    assert t.chiffre_cle(valeur, unite) == attendu
+
+
+def test_chiffre_cle_is_valeur_unite_with_the_decimals_of_the_unit():
+    for valeur in (0.45, 2.5, 12.345, 1234.5, 99.95):
+        for unite in ("%", "€", "‰", "hab.", "quartiers", "nombre", "ETP"):
+            assert t.chiffre_cle(valeur, unite) == t.valeur_unite(valeur, unite, t.decimales_unite(unite))
+            assert t.chiffre_cle(valeur, unite) == t.valeur_unite(valeur, unite)
+
+
+@pytest.mark.parametrize(
+    ("x", "attendu"),
+    [
+        (0, "0"),
+        (100, "100"),
+        (100.0, "100"),
+        (0.5, "0,5"),
+        (12.25, "12,25"),
+        (1e6, f"1{NNBSP}000{NNBSP}000"),
+        (-3.5, f"{MINUS}3,5"),
+    ],
+)
+def test_nombre_exact(x, attendu):
+    assert t.nombre_exact(x) == attendu
+
+
+def test_nombre_exact_caps_decimals_and_marks_missing():
+    assert t.nombre_exact(1 / 3) == "0,333333"
+    assert t.nombre_exact(1 / 3, 2) == "0,33"
+    assert t.nombre_exact(None) == "n.d."
+    assert t.nombre_exact(float("inf")) == "n.d."
+
+
+def test_annee_has_no_digit_groups():
+    assert t.annee(2035) == "2035"
+    assert t.annee(1800.0) == "1800"
+    assert t.annee(np.int64(2012)) == "2012"
+    assert t.annee(None) == "n.d."
+    assert t.nombre(2035) == f"2{NNBSP}035"  # why annee exists

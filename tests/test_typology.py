@@ -1,7 +1,13 @@
 import numpy as np
 import pandas as pd
 
-from cucs_analysis.analysis.typology import build_typology, cluster_quartiers, describe_class, standardise
+from cucs_analysis.analysis.typology import (
+    Trait,
+    build_typology,
+    cluster_quartiers,
+    distinctive_traits,
+    standardise,
+)
 
 
 def _two_groups() -> pd.DataFrame:
@@ -35,26 +41,45 @@ def test_standardise_constant_column_is_zero():
     assert np.isclose(z["b"].mean(), 0) and np.isclose(z["b"].std(ddof=0), 1)
 
 
-def test_describe_class_words():
-    text = describe_class(
-        pd.Series({"taux_chomage": 1.4, "revenu_median_uc": -0.7, "x": 0.1}),
-        {"taux_chomage": "Taux de chômage", "revenu_median_uc": "Revenu médian"},
-    )
-    assert text == (
-        "Quartiers avec taux de chômage nettement au-dessus de la moyenne et "
-        "revenu médian plutôt en dessous de la moyenne."
-    )
-    assert "proches de la moyenne" in describe_class(pd.Series({"a": 0.2}), {})
+def test_distinctive_traits_are_codes_strongest_first():
+    traits = distinctive_traits(pd.Series({"taux_chomage": 1.4, "revenu_median_uc": -0.7, "x": 0.1}))
+    assert traits == [
+        Trait("taux_chomage", "nettement", "au_dessus", 1.4),
+        Trait("revenu_median_uc", "plutot", "en_dessous", -0.7),
+    ]
+    # Only the max_traits furthest from 0, and none below PLUTOT (0.5 standard deviation).
+    assert [t.indicateur for t in distinctive_traits(pd.Series({"a": 2.0, "b": -1.5, "c": 0.9}), 2)] == [
+        "a",
+        "b",
+    ]
+    assert distinctive_traits(pd.Series({"a": 0.2, "b": -0.49})) == []
+    # The thresholds: 1.0 is "nettement", 0.5 is "plutot", both inclusive.
+    assert [t.force for t in distinctive_traits(pd.Series({"a": 1.0, "b": -0.5}))] == ["nettement", "plutot"]
 
 
-def test_build_typology_drops_incomplete_rows_and_describes_each_class():
+def test_build_typology_drops_incomplete_rows_and_finds_each_class_traits():
     df = _two_groups()
     df.loc["QP020099"] = [np.nan, 10000]
-    t = build_typology(df, 2, {"taux_chomage": "Taux de chômage", "revenu_median_uc": "Revenu médian"})
+    libelles = {"taux_chomage": "Taux de chômage", "revenu_median_uc": "Revenu médian"}
+    t = build_typology(df, 2, libelles)
     assert "QP020099" not in t.classes.index
     assert t.effectifs.to_dict() == {1: 5, 2: 3}
-    assert "taux de chômage nettement au-dessus" in t.descriptions[2]
+    assert set(t.traits) == {1, 2}
+    poor = {tr.indicateur: (tr.force, tr.sens) for tr in t.traits[2]}
+    assert poor == {
+        "taux_chomage": ("nettement", "au_dessus"),
+        "revenu_median_uc": ("nettement", "en_dessous"),
+    }
+    assert t.libelles == libelles
     assert t.moyennes.loc[2, "taux_chomage"] == 25.0
+
+
+def test_typology_holds_no_french_sentence():
+    t = build_typology(_two_groups(), 2)
+    assert not hasattr(t, "descriptions")
+    for traits in t.traits.values():
+        for tr in traits:
+            assert tr.force in ("nettement", "plutot") and tr.sens in ("au_dessus", "en_dessous")
 
 
 def test_single_quartier_and_empty():

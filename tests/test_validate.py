@@ -149,6 +149,34 @@ def test_format_report_groups_by_file_and_counts():
     assert format_report([]) == "Aucun problème : le jeu de données est valide (14 tables)."
 
 
+def test_counts_in_messages_use_the_french_digit_groups():
+    # The data layer writes its numbers with cucs_analysis.present.text (narrow no-break space).
+    many = [Problem("a.csv", None, "x", None, "type", "m", autres=1234)]
+    assert str(DataError(many)).startswith("1\u202f234 problèmes dans les données :")
+    report = format_report(many).splitlines()
+    assert report[0] == "a.csv (1\u202f234 problèmes)"
+    assert report[-1] == "1\u202f234 problèmes trouvés dans 1 fichier."
+
+
+def test_range_messages_write_bounds_in_french():
+    from cucs_analysis.data.validate import _range_message
+
+    col = schema.Column("part", "float", "Part", minimum=0.5, maximum=1e6)
+    assert _range_message(col, "minimum") == "la valeur doit être comprise entre 0,5 et 1\u202f000\u202f000"
+    assert _range_message(schema.Column("n", "float", "N", minimum=2.25), "minimum") == (
+        "la valeur doit être supérieure ou égale à 2,25"
+    )
+    assert _range_message(schema.Column("n", "float", "N", maximum=100.0), "maximum") == (
+        "la valeur doit être inférieure ou égale à 100"
+    )
+    assert _range_message(schema.Column("n", "int", "N", minimum=0), "minimum") == (
+        "la valeur ne peut pas être négative"
+    )
+    # Years are written without digit groups ("1800", not "1 800").
+    creation = next(c for c in schema.TABLES["operateurs"].columns if c.name == "annee_creation")
+    assert _range_message(creation, "maximum") == "la valeur doit être comprise entre 1800 et 2035"
+
+
 # --- rules on hand-made frames -----------------------------------------------------------------
 
 

@@ -3,6 +3,9 @@
 Pure functions on the project's tables (column names of `cucs_analysis.data.schema`): DataFrames in,
 DataFrames or small values out; no I/O, no plotting. Amounts are `montant_accorde` (granted)
 unless stated otherwise. The substitution rule is exactly the one of docs/rules.md.
+
+Codes and numbers only: the French reading of a substitution type (why a domain got it) is
+written by the report from the `motif` code and the numbers (`reports.q1.raison_substitution`).
 """
 
 from __future__ import annotations
@@ -12,12 +15,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from babel.numbers import format_decimal
 
 SPECIFIQUE = "specifique"
 DROIT_COMMUN = "droit_commun"
 
 TYPES_SUBSTITUTION = ("complementarite", "substitution_temporaire", "substitution_durable", "indetermine")
+#: Codes of the reason of a substitution type (`classify_substitution`, details["motif"]).
+MOTIFS_SUBSTITUTION = (
+    "base_absente",
+    "base_nulle",
+    "sans_credits_specifiques",
+    "serie_courte",
+    "aucune_annee_sous_seuil",
+    "serie_longue",
+    "finit_sous_seuil",
+    "reprise",
+)
 
 SUBSTITUTION_COLUMNS = [
     "code_territoire",
@@ -27,7 +40,8 @@ SUBSTITUTION_COLUMNS = [
     "derniere_valeur",
     "annees_sous_seuil",
     "plus_longue_serie",
-    "raison",
+    "annees_observees",
+    "motif",
 ]
 
 # Statuses under which an action is considered running in a given year.
@@ -35,19 +49,6 @@ _STATUTS_EN_COURS = ("programmée", "réalisée")
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def _eur(x: float) -> str:
-    """French amount, no decimals: 1 234 567 €."""
-    return f"{format_decimal(round(float(x)), format='#,##0', locale='fr_FR')} €"
-
-
-def _pct(x: float) -> str:
-    return f"{format_decimal(100 * float(x), format='#,##0.#', locale='fr_FR')} %"
-
-
-def _ans(n: int) -> str:
-    return f"{n} an" if n == 1 else f"{n} ans"
 
 
 def _with_action_attrs(
@@ -275,8 +276,8 @@ def classify_substitution(
       year not below.
 
     Returns (type, details) with details: base, derniere_valeur, annees_sous_seuil (count),
-    liste_annees_sous_seuil, plus_longue_serie, annees_observees, seuil, motif (a short
-    code of the reason, used to write the French sentence).
+    liste_annees_sous_seuil, plus_longue_serie, annees_observees, seuil, motif (the code of
+    the reason, one of MOTIFS_SUBSTITUTION; the report writes the French sentence from it).
     """
     dc = pd.Series(dc, dtype=float).dropna().sort_index()
     sp = pd.Series(sp, dtype=float).fillna(0.0)
@@ -327,43 +328,6 @@ def classify_substitution(
     return "substitution_temporaire", details
 
 
-def _raison(type_: str, d: dict[str, Any], tolerance: float, duree_max: int) -> str:
-    """The French sentence that says why a series got its type."""
-    m = d["motif"]
-    tol = _pct(tolerance)
-    if m == "base_absente":
-        return "Indéterminé : pas de crédits de droit commun sur les années de référence."
-    if m == "base_nulle":
-        return "Indéterminé : crédits de droit commun nuls sur les années de référence."
-    if m == "sans_credits_specifiques":
-        return "Indéterminé : aucun crédit spécifique sur ce domaine."
-    if m == "serie_courte":
-        return (
-            f"Indéterminé : {_ans(d['annees_observees'])} observé(s) depuis le début du contrat, "
-            f"il en faut au moins {duree_max + 1}."
-        )
-    n, lg = d["annees_sous_seuil"], d["plus_longue_serie"]
-    if m == "aucune_annee_sous_seuil":
-        return (
-            f"Complémentarité : le droit commun ne passe jamais de plus de {tol} sous sa base "
-            f"({_eur(d['base'])}) ; les crédits spécifiques s'y ajoutent."
-        )
-    if m == "serie_longue":
-        return (
-            f"Substitution durable : le droit commun reste {_ans(lg)} de suite à plus de {tol} sous "
-            f"sa base ({_eur(d['base'])}), au-delà de la durée admise ({_ans(duree_max)})."
-        )
-    if m == "finit_sous_seuil":
-        return (
-            f"Indéterminé : le droit commun est sous sa base la dernière année ({_ans(lg)} de suite "
-            f"au plus), trop tôt pour conclure."
-        )
-    return (
-        f"Substitution temporaire (effet levier) : le droit commun passe sous sa base pendant "
-        f"{_ans(n)} ({_ans(lg)} de suite au plus) puis revient à {_eur(d['derniere_valeur'])}."
-    )
-
-
 def substitution_series(
     droit_commun: pd.DataFrame, financements: pd.DataFrame, actions: pd.DataFrame, code_commune: str
 ) -> pd.DataFrame:
@@ -406,7 +370,8 @@ def substitution_typology(
 ) -> pd.DataFrame:
     """Substitution type per domain of one commune (docs/rules.md q1), one row per domain with
     data (mainstream or specific). Columns: code_territoire, domaine, type, base,
-    derniere_valeur, annees_sous_seuil (count), plus_longue_serie, raison (French)."""
+    derniere_valeur, annees_sous_seuil (count), plus_longue_serie, annees_observees (years
+    observed from annee_debut on), motif (code of the reason, MOTIFS_SUBSTITUTION)."""
     series = substitution_series(droit_commun, financements, actions, code_commune)
     if series.empty:
         return pd.DataFrame(columns=SUBSTITUTION_COLUMNS)
@@ -427,7 +392,8 @@ def substitution_typology(
                 "derniere_valeur": d["derniere_valeur"],
                 "annees_sous_seuil": d["annees_sous_seuil"],
                 "plus_longue_serie": d["plus_longue_serie"],
-                "raison": _raison(type_, d, tolerance, duree_max),
+                "annees_observees": d["annees_observees"],
+                "motif": d["motif"],
             }
         )
 
@@ -435,6 +401,7 @@ def substitution_typology(
     out.insert(0, "code_territoire", code_commune)
     out["annees_sous_seuil"] = out["annees_sous_seuil"].astype(int)
     out["plus_longue_serie"] = out["plus_longue_serie"].astype(int)
+    out["annees_observees"] = out["annees_observees"].astype(int)
     out["base"] = out["base"].astype(float)
     out["derniere_valeur"] = out["derniere_valeur"].astype(float)
     return out[SUBSTITUTION_COLUMNS]

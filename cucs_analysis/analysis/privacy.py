@@ -32,13 +32,16 @@ import numpy as np
 import pandas as pd
 
 from cucs_analysis.data.schema import SECRECY_CODES
-from cucs_analysis.present.text import SECRET
 
 DEFAULT_THRESHOLD = 11
+#: The code put in a secret cell by `display()`. The presentation layer shows it as is: its
+#: symbol `cucs_analysis.present.text.SECRET` is the same string (tests/test_text.py).
+SECRET = "s"
 Margins = Literal["both", "rows", "columns", "none"]
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "SECRET",
     "SecretSeries",
     "SecretTable",
     "SmallCountError",
@@ -277,10 +280,11 @@ def check_no_small_counts(
     """Raise `SmallCountError` (French message) if `df` publishes a count below `threshold`."""
     bad = small_counts(df, threshold, columns)
     if len(bad):
-        cells = "; ".join(
-            f"ligne {r!s}, colonne {c!s} : {v:g}" for r, c, v in bad.head(10).itertuples(index=False)
-        )
         raise SmallCountError(
             f"{len(bad)} effectif(s) inférieur(s) au seuil du secret statistique ({threshold}) "
-            f"seraient publiés : {cells}."
+            "seraient publiés : "
+            + "; ".join(
+                f"ligne {r!s}, colonne {c!s} : {v:g}" for r, c, v in bad.head(10).itertuples(index=False)
+            )
+            + "."
         )

@@ -1,21 +1,38 @@
-"""Typology of quartiers: hierarchical clustering on standardised indicators, with each
-class described in French words.
+"""Typology of quartiers: hierarchical clustering on standardised indicators, with the
+distinctive traits of each class as data.
 
 Ward's method on z-scores (scipy) is deterministic, which k-means with random starts is not:
-the same data always give the same classes, numbered by decreasing size.
+the same data always give the same classes, numbered by decreasing size. Each class's traits
+are codes (indicator, strength, direction); the French sentence that describes a class is
+written by the presentation layer (`cucs_analysis.present.labels.describe_class`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 
-# Thresholds (in standard deviations) for the words used to describe a class profile.
+# Thresholds (in standard deviations) of the strength codes of a trait.
 NETTEMENT = 1.0
 PLUTOT = 0.5
+
+#: Strength codes of a trait: |z| >= NETTEMENT, or PLUTOT <= |z| < NETTEMENT.
+FORCES = ("nettement", "plutot")
+#: Direction codes of a trait: class mean above or below the mean of the quartiers studied.
+SENS = ("au_dessus", "en_dessous")
+
+
+@dataclass(frozen=True)
+class Trait:
+    """One distinctive trait of a class: an indicator whose class mean z-score is far from 0."""
+
+    indicateur: str
+    force: str  # one of FORCES
+    sens: str  # one of SENS
+    z: float  # the class's mean z-score on the indicator
 
 
 @dataclass(frozen=True)
@@ -24,7 +41,8 @@ class Typology:
     profils: pd.DataFrame  # class × indicator: mean z-score
     moyennes: pd.DataFrame  # class × indicator: mean raw value
     effectifs: pd.Series  # class → number of quartiers
-    descriptions: dict[int, str]  # class → French description
+    traits: dict[int, list[Trait]]  # class → its distinctive traits, strongest first
+    libelles: dict[str, str] = field(default_factory=dict)  # indicator → label, as given
 
 
 def standardise(features: pd.DataFrame) -> pd.DataFrame:
@@ -56,33 +74,31 @@ def cluster_quartiers(features: pd.DataFrame, n_classes: int) -> pd.Series:
     return labels.map(renumber).rename("classe").astype("int64")
 
 
-def describe_class(profile: pd.Series, libelles: dict[str, str], max_traits: int = 3) -> str:
-    """One French sentence from a class's mean z-scores (above / below the regional mean):
-    the `max_traits` most distinctive indicators, strongest first."""
-    parts = []
+def distinctive_traits(profile: pd.Series, max_traits: int = 3) -> list[Trait]:
+    """The distinctive traits of a class from its mean z-scores: among the `max_traits`
+    indicators furthest from 0, those with |z| >= PLUTOT, strongest first. An empty list
+    means a class close to the mean on every indicator."""
+    traits = []
     for ind, z in profile.sort_values(key=np.abs, ascending=False).head(max_traits).items():
         if abs(z) < PLUTOT:
             continue
-        force = "nettement" if abs(z) >= NETTEMENT else "plutôt"
-        sens = "au-dessus" if z > 0 else "en dessous"
-        parts.append(f"{libelles.get(ind, ind).lower()} {force} {sens} de la moyenne")
-    if not parts:
-        return "Quartiers proches de la moyenne des quartiers étudiés sur tous les indicateurs."
-    if len(parts) == 1:
-        return f"Quartiers avec {parts[0]}."
-    return "Quartiers avec " + ", ".join(parts[:-1]) + " et " + parts[-1] + "."
+        force = "nettement" if abs(z) >= NETTEMENT else "plutot"
+        sens = "au_dessus" if z > 0 else "en_dessous"
+        traits.append(Trait(str(ind), force, sens, float(z)))
+    return traits
 
 
 def build_typology(
     features: pd.DataFrame, n_classes: int, libelles: dict[str, str] | None = None
 ) -> Typology:
-    """Cluster quartiers (rows, complete cases) and describe each class in words."""
-    libelles = libelles or {}
+    """Cluster quartiers (rows, complete cases) and find each class's distinctive traits.
+
+    `libelles` (indicator → label) is kept as given for the presentation layer."""
     complete = features.dropna()
     classes = cluster_quartiers(complete, n_classes)
     z = standardise(complete)
     profils = z.groupby(classes).mean()
     moyennes = complete.groupby(classes).mean()
     effectifs = classes.value_counts().sort_index().rename("effectif")
-    descriptions = {int(c): describe_class(profils.loc[c], libelles) for c in profils.index}
-    return Typology(classes, profils, moyennes, effectifs, descriptions)
+    traits = {int(c): distinctive_traits(profils.loc[c]) for c in profils.index}
+    return Typology(classes, profils, moyennes, effectifs, traits, dict(libelles or {}))

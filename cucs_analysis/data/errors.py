@@ -2,16 +2,17 @@
 
 A `Problem` names the file, the physical line (header = line 1), the column, the value and the
 rule, so an analyst can fix the file in a spreadsheet. Messages are French (users read them).
+
+Numbers in messages go through `cucs_analysis.present.text`, the one French formatter: the
+single documented exception to the layering (the data layer imports nothing above it but this
+leaf module, which imports nothing from the package).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def _fr_int(n: int) -> str:
-    # French thousands separator (narrow no-break space), without importing the text module.
-    return f"{n:,}".replace(",", "\u202f")
+from cucs_analysis.present import text
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,6 @@ class DataError(Exception):
         n = count_problems(self.problems)
         if n == 1 and not self.problems[0].fichier:
             return self.problems[0].message
-        head = f"{_fr_int(n)} problème{'s' if n > 1 else ''} dans les données :"
+        head = f"{text.nombre(n)} problème{'s' if n > 1 else ''} dans les données :"
         lines = [f"  - {p}" if p.fichier else f"  - {p.message}" for p in self.problems]
         return "\n".join([head, *lines])

@@ -24,7 +24,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from cucs_analysis.data import schema
-from cucs_analysis.data.errors import Problem, _fr_int, count_problems
+from cucs_analysis.data.errors import Problem, count_problems
 from cucs_analysis.data.readers import (
     GEOMETRY_LAYERS,
     MAX_LISTED,
@@ -37,6 +37,9 @@ from cucs_analysis.data.readers import (
     read_metadata,
     read_raw,
 )
+
+# The one French formatter: the documented exception to the layering (see data/errors.py).
+from cucs_analysis.present import text as fr
 
 #: French description of each code shape, with an example.
 PATTERN_LABELS = {
@@ -96,18 +99,21 @@ def pandera_schema(table_name: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
 
-def _fmt_num(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def _borne(col: schema.Column, x: float) -> str:
+    """A bound of a column in French (`present.text`): a year without digit groups."""
+    if col.kind in ("year", "date") or col.name.startswith("annee"):
+        return fr.annee(x)
+    return fr.nombre_exact(x)
 
 
 def _range_message(col: schema.Column, rule: str) -> str:
     if col.minimum is not None and col.maximum is not None:
-        return f"la valeur doit être comprise entre {_fmt_num(col.minimum)} et {_fmt_num(col.maximum)}"
+        return f"la valeur doit être comprise entre {_borne(col, col.minimum)} et {_borne(col, col.maximum)}"
     if rule == "minimum":
         if col.minimum == 0:
             return "la valeur ne peut pas être négative"
-        return f"la valeur doit être supérieure ou égale à {_fmt_num(col.minimum)}"
-    return f"la valeur doit être inférieure ou égale à {_fmt_num(col.maximum)}"
+        return f"la valeur doit être supérieure ou égale à {_borne(col, col.minimum)}"
+    return f"la valeur doit être inférieure ou égale à {_borne(col, col.maximum)}"
 
 
 def _pattern_messages(col: schema.Column) -> callable:
@@ -442,7 +448,7 @@ def format_report(
     for f in order:
         group = [p for p in problems if p.fichier == f]
         n = count_problems(group)
-        out.append(f"{f} ({_fr_int(n)} problème{'s' if n > 1 else ''})")
+        out.append(f"{f} ({fr.nombre(n)} problème{'s' if n > 1 else ''})")
         for p in group:
             text = str(p)
             # The file name is the group's heading: drop it from each line.
@@ -455,7 +461,7 @@ def format_report(
     nf = len(order)
     out.append("")
     out.append(
-        f"{_fr_int(total)} problème{'s' if total > 1 else ''} trouvé{'s' if total > 1 else ''} "
+        f"{fr.nombre(total)} problème{'s' if total > 1 else ''} trouvé{'s' if total > 1 else ''} "
         f"dans {nf} fichier{'s' if nf > 1 else ''}."
     )
     return "\n".join(out)

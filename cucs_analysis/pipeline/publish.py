@@ -21,7 +21,6 @@ import functools
 import html
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -35,6 +34,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from cucs_analysis.present import text as _text
 from cucs_analysis.reports import questions as _questions
 
 logger = logging.getLogger(__name__)
@@ -90,47 +90,10 @@ def page_title(question_id: str, code_commune: str, nom_commune: str) -> str:
     return f"{titre} — {lieu} | {SITE_NAME}"
 
 
-def _babel_nombre(x: float, decimales: int) -> str:
-    from babel.numbers import format_decimal
-
-    motif = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
-    return format_decimal(x, format=motif, locale="fr_FR")
-
-
-def nombre(x: float, decimales: int = 0) -> str:
-    """French number (``1 234,5``): ``cucs_analysis.present.text.nombre`` when available, else babel."""
-    try:
-        from cucs_analysis.present import text as _text  # written by another engineer
-
-        return _text.nombre(x, decimales)
-    except (ImportError, AttributeError):
-        return _babel_nombre(x, decimales)
-
-
-def _decimales(x: float) -> int:
-    if float(x).is_integer() or abs(x) >= 100:
-        return 0
-    return 2 if abs(x) < 1 else 1
-
-
 def format_chiffre(valeur: object, unite: object = None) -> str:
-    """A key figure in French: ``12,3 %``, ``1 234 €``, ``4,2 jours``; non-numbers shown as given."""
-    unite = "" if unite is None or (isinstance(unite, float) and math.isnan(unite)) else str(unite).strip()
-    if isinstance(valeur, bool) or valeur is None:
-        texte = {True: "oui", False: "non", None: "—"}[valeur]
-    elif isinstance(valeur, int | float):
-        if isinstance(valeur, float) and not math.isfinite(valeur):
-            return "—"
-        texte = nombre(valeur, _decimales(valeur))
-    else:
-        return str(valeur)  # already a string, e.g. "s" for a secret cell
-    if not unite:
-        return texte
-    # A word unit takes the singular below 2 in French ("1 quartier", "0 quartier").
-    if unite.isalpha() and unite.endswith("s") and isinstance(valeur, int | float) and abs(valeur) < 2:
-        unite = unite[:-1]
-    # French typography: a no-break space before the unit (as cucs_analysis.present.text does)
-    return f"{texte}\u00a0{unite}"
+    """A key figure in French (the templates' ``chiffre`` filter and the index cells): exactly
+    `cucs_analysis.present.text.chiffre_cle`, which the syntheses use too."""
+    return _text.chiffre_cle(valeur, unite)
 
 
 # --- notebook cleaning (pure) ---------------------------------------------------------------

@@ -16,6 +16,15 @@ this module so the whole site reads the same way):
   statistical secrecy is written ``s`` (pass ``secret=True`` or the value ``"s"``).
 - ``points``: singular below two in absolute value (``1,5 point``, ``2,0 points``), following
   French usage for numbers below 2.
+- A key figure ``{valeur, unite}`` of a results file is written by `chiffre_cle`, with one
+  number of decimals per unit (`DECIMALES_UNITE`): the site index, the commune pages and the
+  syntheses all call it, so the same figure reads the same everywhere.
+- Years are written without digit groups (``2035``, not ``2 035``): `annee`.
+
+This module is a leaf: it imports nothing from ``cucs_analysis``. That is why the data layer
+(`data.errors`, `data.validate`) may use it for its French messages, the one documented
+exception to the layering. ``SECRET`` is the symbol shown for a secret cell; the analysis
+layer has its own constant for the code (`analysis.privacy.SECRET`), equal to it (tested).
 """
 
 from __future__ import annotations
@@ -34,7 +43,21 @@ ESPACE_GROUPE = "\u202f"  # narrow no-break space between digit groups
 ESPACE_UNITE = "\u00a0"  # no-break space between a number and its unit
 MOINS = "\u2212"  # true minus sign
 ND = "n.d."
-SECRET = "s"
+SECRET = "s"  # shown for a secret cell; equal to analysis.privacy.SECRET (tests/test_text.py)
+
+#: Decimals of a key figure per unit (`chiffre_cle`, and `valeur_unite` by default). Any other
+#: unit is a counted word (``quartiers``, ``actions``…) or a whole quantity: no decimals.
+DECIMALES_UNITE = {
+    "%": 1,
+    "points": 1,
+    "point": 1,
+    "‰": 1,
+    "ETP": 1,
+    "€": 0,
+    "hab.": 0,
+    "nombre": 0,
+    "": 0,
+}
 
 __all__ = [
     "ESPACE_GROUPE",
@@ -42,15 +65,20 @@ __all__ = [
     "LOCALE",
     "MOINS",
     "ND",
+    "DECIMALES_UNITE",
     "SECRET",
+    "annee",
     "annee_periode",
+    "chiffre_cle",
     "date_fr",
+    "decimales_unite",
     "euros",
     "euros_compacts",
     "liste_fr",
     "manquant",
     "minuscule_initiale",
     "nombre",
+    "nombre_exact",
     "phrase_convergence",
     "phrase_ecart",
     "phrase_evolution",
@@ -108,6 +136,26 @@ def nombre(x: object, decimales: int = 0, *, signe: bool = False, secret: bool =
     if math.isinf(float(x)):
         return ND
     return _format(_rounded(x, decimales), decimales, signe)
+
+
+def nombre_exact(x: object, max_decimales: int = 6, *, secret: bool = False) -> str:
+    """A number with the decimals it has, up to `max_decimales`: ``0.5`` → ``0,5``,
+    ``100.0`` → ``100``, ``1e6`` → ``1 000 000`` (for bounds and thresholds given as is)."""
+    special = _special(x, secret)
+    if special is not None:
+        return special
+    if math.isinf(float(x)):
+        return ND
+    d = Decimal(str(float(x))).normalize()
+    decimales = min(max(0, -int(d.as_tuple().exponent)), max_decimales)
+    return nombre(x, decimales)
+
+
+def annee(x: object) -> str:
+    """A year, without digit groups: ``2035`` → ``2035`` (``nombre`` would write ``2 035``)."""
+    if manquant(x):
+        return ND
+    return str(int(x))
 
 
 def pourcentage(x: object, decimales: int = 1, *, signe: bool = False, secret: bool = False) -> str:
@@ -211,17 +259,28 @@ def minuscule_initiale(texte: str) -> str:
     return texte[0].lower() + texte[1:]
 
 
+def _unite(unite: object) -> str:
+    """A unit as a clean string: None and NaN (an empty cell of a CSV) are no unit."""
+    return "" if unite is None or manquant(unite) else str(unite).strip()
+
+
+def decimales_unite(unite: object) -> int:
+    """The number of decimals a value in this unit is written with (`DECIMALES_UNITE`)."""
+    return DECIMALES_UNITE.get(_unite(unite), 0)
+
+
 def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, secret: bool = False) -> str:
     """Format a value in its unit: ``%``, ``€``, ``nombre`` (no unit shown), or any other unit
-    written after the number (``‰``, ``hab.``, ``ETP``, ``quartiers``…, singular below 2)."""
-    unite = (unite or "").strip()
+    written after the number (``‰``, ``hab.``, ``ETP``, ``quartiers``…, singular below 2).
+    Without `decimales`, those of the unit (`decimales_unite`)."""
+    unite = _unite(unite)
+    d = decimales_unite(unite) if decimales is None else decimales
     if unite == "%":
-        return pourcentage(x, 1 if decimales is None else decimales, secret=secret)
+        return pourcentage(x, d, secret=secret)
     if unite == "€":
-        return euros(x, 0 if decimales is None else decimales, secret=secret)
+        return euros(x, d, secret=secret)
     if unite in ("", "nombre"):
-        return nombre(x, 0 if decimales is None else decimales, secret=secret)
-    d = (1 if unite == "‰" else 0) if decimales is None else decimales
+        return nombre(x, d, secret=secret)
     s = nombre(x, d, secret=secret)
     if s in (ND, SECRET):
         return s
@@ -229,6 +288,32 @@ def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, 
     if unite.isalpha() and unite.endswith("s") and abs(float(x)) < 2:
         unite = unite[:-1]
     return f"{s}{ESPACE_UNITE}{unite}"
+
+
+def chiffre_cle(valeur: object, unite: object = None) -> str:
+    """A key figure ``{valeur, unite}`` of a results file, as the site index, the commune pages
+    and the syntheses show it: ``64,2 %``, ``3 428 010 €``, ``3 quartiers``, ``−1,5 point``.
+
+    One number of decimals per unit (`DECIMALES_UNITE`), whatever the value; a gap in
+    ``points`` is signed (`points`); booleans read ``oui``/``non``; a string (``"s"`` for a
+    secret value) is shown as given; a missing or infinite value is ``n.d.``.
+    """
+    unite = _unite(unite)
+    if isinstance(valeur, bool):
+        return "oui" if valeur else "non"
+    if isinstance(valeur, str):
+        return valeur
+    if manquant(valeur):
+        return ND
+    try:
+        v = float(valeur)
+    except (TypeError, ValueError):
+        return str(valeur)
+    if math.isinf(v):
+        return ND
+    if unite in ("points", "point"):
+        return points(v, decimales_unite(unite))
+    return valeur_unite(v, unite, decimales_unite(unite))
 
 
 def _ecart_unite(x: object, unite: str | None) -> str:

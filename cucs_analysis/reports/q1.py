@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cucs_analysis.analysis import funding
-from cucs_analysis.data.schema import DOMAINE_LIBELLES
 from cucs_analysis.present import text
+from cucs_analysis.present.labels import avec_article, de_institution, libelle_domaine, majuscule
 
 TYPE_LIBELLES = {
     "complementarite": "Complémentarité",
@@ -33,39 +33,9 @@ CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_CO
 #: Sector dispositifs the workshop named (others are shown too, but these lead the sentences).
 DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
 
-
-#: Institutions with their article, for sentences ("celle de l'État", "du département").
-INSTITUTION_ARTICLES = {
-    "État": "l'État",
-    "région": "la région",
-    "département": "le département",
-    "commune": "la commune",
-    "EPCI": "l'EPCI",
-    "CAF": "la CAF",
-    "bailleur": "le bailleur",
-    "autre": "un autre financeur",
-}
-
-
-def libelle_domaine(d: object) -> str:
-    return DOMAINE_LIBELLES.get(str(d), str(d))
-
-
-def majuscule(s: object) -> str:
-    s = str(s)
-    return s[:1].upper() + s[1:]
-
-
-def avec_article(institution: object) -> str:
-    return INSTITUTION_ARTICLES.get(str(institution), str(institution))
-
-
-def de_institution(institution: object) -> str:
-    """« de l'État », « du département », « de la région »."""
-    a = avec_article(institution)
-    if a.startswith("le "):
-        return "du " + a[3:]
-    return "de " + a
+# The labels of domains and institutions (libelle_domaine, avec_article, de_institution,
+# majuscule) live in cucs_analysis.present.labels; they stay importable from here (notebooks
+# call q1.libelle_domaine).
 
 
 @dataclass
@@ -276,6 +246,55 @@ def regle(r: RapportQ1) -> str:
         f"pas de base, pas de crédits spécifiques, moins de {text.pluriel(r.duree_max + 1, 'année observée', 'années observées')} "
         "ou série qui finit en dessous."
     )
+
+
+def raison_substitution(ligne, tolerance: float, duree_max: int) -> str:
+    """The French sentence that says why a domain got its substitution type, from one row of
+    `funding.substitution_typology` (its ``motif`` code and numbers) and the rule's parameters.
+
+    ``ligne``: a mapping (dict, Series) or a namedtuple (``itertuples``) with motif, base,
+    derniere_valeur, annees_observees, annees_sous_seuil and plus_longue_serie.
+    """
+    d = ligne._asdict() if hasattr(ligne, "_asdict") else dict(ligne)
+    m = d["motif"]
+    tol = text.pourcentage(100 * tolerance, 0)
+
+    def ans(n: object) -> str:
+        return text.pluriel(int(n), "an")
+
+    if m == "base_absente":
+        return "Indéterminé : pas de crédits de droit commun sur les années de référence."
+    if m == "base_nulle":
+        return "Indéterminé : crédits de droit commun nuls sur les années de référence."
+    if m == "sans_credits_specifiques":
+        return "Indéterminé : aucun crédit spécifique sur ce domaine."
+    if m == "serie_courte":
+        return (
+            f"Indéterminé : {ans(d['annees_observees'])} observé(s) depuis le début du contrat, "
+            f"il en faut au moins {duree_max + 1}."
+        )
+    n, lg = d["annees_sous_seuil"], d["plus_longue_serie"]
+    if m == "aucune_annee_sous_seuil":
+        return (
+            f"Complémentarité : le droit commun ne passe jamais de plus de {tol} sous sa base "
+            f"({text.euros(d['base'])}) ; les crédits spécifiques s'y ajoutent."
+        )
+    if m == "serie_longue":
+        return (
+            f"Substitution durable : le droit commun reste {ans(lg)} de suite à plus de {tol} sous "
+            f"sa base ({text.euros(d['base'])}), au-delà de la durée admise ({ans(duree_max)})."
+        )
+    if m == "finit_sous_seuil":
+        return (
+            f"Indéterminé : le droit commun est sous sa base la dernière année ({ans(lg)} de suite "
+            f"au plus), trop tôt pour conclure."
+        )
+    if m == "reprise":
+        return (
+            f"Substitution temporaire (effet levier) : le droit commun passe sous sa base pendant "
+            f"{ans(n)} ({ans(lg)} de suite au plus) puis revient à {text.euros(d['derniere_valeur'])}."
+        )
+    raise ValueError(f"Motif de substitution inconnu : {m!r}")
 
 
 def _domaines(df: pd.DataFrame) -> str:
@@ -525,12 +544,14 @@ def tableau_droit_commun(r: RapportQ1) -> pd.DataFrame:
 
 
 def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
+    """The typology by domain with French labels and ``raison``, the sentence that reads it."""
     t = r.substitution
     if t.empty:
-        return t
+        return t.assign(raison=pd.Series(dtype=object))
     return t.assign(
         domaine=t["domaine"].map(libelle_domaine),
         type=t["type"].map(TYPE_LIBELLES),
+        raison=[raison_substitution(row, r.tolerance, r.duree_max) for row in t.itertuples(index=False)],
     )
 
 

@@ -15,12 +15,8 @@ import pandas as pd
 from cucs_analysis.analysis import funding, partners
 from cucs_analysis.analysis.partners import interinstitutional_share
 from cucs_analysis.present import text
-from cucs_analysis.reports.q1 import (
-    actions_in_durable_domains,
-    avec_article,
-    libelle_domaine,
-    majuscule,
-)
+from cucs_analysis.present.labels import avec_article, libelle_domaine, majuscule
+from cucs_analysis.reports.q1 import actions_in_durable_domains
 
 #: The four institutions the workshop named for mainstream competences.
 INSTITUTIONS_CLES = ("État", "région", "département", "commune")

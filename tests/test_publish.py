@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from cucs_analysis.pipeline import publish
+from cucs_analysis.pipeline import atomic, publish
 
 FIXTURE_OUT = Path(__file__).parent / "fixtures" / "resultats_publication"
 # a valid 1x1 PNG
@@ -204,6 +204,59 @@ def test_render_page_does_not_modify_the_notebook():
     assert nbformat.writes(nb) == before
 
 
+@pytest.mark.parametrize("tag", sorted(publish.REMOVE_CELL_TAGS | publish.REMOVE_OUTPUT_TAGS))
+def test_tagged_cells_and_outputs_are_left_out(tag):
+    shown = new_output("display_data", data={"text/html": "<p>VISIBLE</p>"})
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("RECIT_TAGUE", metadata={"tags": [tag]}),
+            new_code_cell(
+                "x",
+                metadata={"tags": [tag]},
+                outputs=[new_output("display_data", data={"text/html": "<p>SORTIE_TAGUEE</p>"})],
+            ),
+            new_code_cell("y", outputs=[shown]),
+        ]
+    )
+    cleaned, _ = publish.clean_notebook(nb, "Figure")
+    page = publish.render_page(nb, "q3", "20001", "Valbrune-sur-Lèze")
+    assert "SORTIE_TAGUEE" not in page and "VISIBLE" in page
+    # a cell whose outputs are removed is left out whole (no empty block on the page)
+    assert [c.cell_type for c in cleaned.cells] == (
+        ["code"] if tag in publish.REMOVE_CELL_TAGS else ["markdown", "code"]
+    )
+    assert ("RECIT_TAGUE" in page) == (tag in publish.REMOVE_OUTPUT_TAGS)
+
+
+def test_raw_cells_bare_results_and_code_are_not_published():
+    nb = new_notebook(
+        cells=[
+            nbformat.v4.new_raw_cell("BRUT_SECRET"),
+            new_code_cell(
+                "CODE_SECRET = 1\nCODE_SECRET",
+                execution_count=4,
+                outputs=[
+                    new_output("execute_result", data={"text/plain": "REPR_SECRET"}, execution_count=4),
+                    new_output(
+                        "execute_result",
+                        data={"text/html": "<p>TABLEAU</p>", "text/plain": "t"},
+                        execution_count=4,
+                    ),
+                    new_output("display_data", data={"image/png": PNG}),
+                ],
+            ),
+        ]
+    )
+    cleaned, warnings = publish.clean_notebook(nb, "Figure : Q")
+    [code] = [c for c in cleaned.cells if c.cell_type == "code"]
+    assert [o.output_type for o in code.outputs] == ["execute_result", "display_data"]
+    assert warnings == ["Figure sans texte alternatif (cellule 4) : « Figure : Q » utilisé."]
+    page = publish.render_page(nb, "q3", "20001", "Valbrune-sur-Lèze")
+    for secret in ("BRUT_SECRET", "CODE_SECRET", "REPR_SECRET"):
+        assert secret not in page, secret
+    assert "TABLEAU" in page
+
+
 def test_page_title_variants():
     assert publish.page_title("q3", "20001", "Valbrune-sur-Lèze") == TITLE_Q3
     assert publish.page_title("q3", "20001", "") == "Géographie prioritaire — 20001 | cucs-analysis"
@@ -229,7 +282,7 @@ def test_page_title_variants():
         ('<link rel="stylesheet" href="https://cdn/x.css"><p>t</p>', "<link", "<p>t</p>"),
         ("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", "<script", "&lt;script&gt;alert(1)&lt;/script&gt;"),
         ("<!-- <script>x</script> --><p>c</p>", "<!--", "<p>c</p>"),
-        ('<svg><script>alert(1)</script><circle r="1"/></svg>', "alert", '<circle r="1" />'),
+        ('<svg><script>alert(1)</script><circle r="1"/></svg>', "alert", '<circle r="1">'),
         ("<style>td > b { color: red; }</style>", "&gt;", "td > b"),
     ],
 )
@@ -479,7 +532,7 @@ def test_rebuild_replaces_site(tmp_path, monkeypatch, exchange):
     publish.build_site(out)
     (out / "site" / "vieux.txt").write_text("ancien")
     if not exchange:  # the portable two-rename fallback
-        monkeypatch.setattr(publish, "_renameat2_exchange", lambda a, b: False)
+        monkeypatch.setattr(atomic, "_renameat2_exchange", lambda a, b: False)
     (out / "manifest.json").unlink()
     site = publish.build_site(out)
     assert not (site / "vieux.txt").exists()

@@ -6,7 +6,9 @@ and independent of the demo data; the notebooks, workers, manifest and resume lo
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
+import os
 import shutil
 import sys
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cucs_analysis.pipeline import runner
+from cucs_analysis.pipeline import executors, runner
 from cucs_analysis.pipeline.params import ParamError
 
 pytest.importorskip("papermill")
@@ -229,14 +231,84 @@ def test_summarize_error_of_a_papermill_failure():
     assert runner.summarize_error(KeyError("x")) == "KeyError : 'x'"
 
 
-def test_dask_scheduler_without_dask_is_a_french_error(project):
-    try:
-        import dask.distributed  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("dask est installé : ce test vérifie le message quand il ne l'est pas")
+def test_dask_scheduler_without_dask_is_a_french_error(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask were not installed
     with pytest.raises(ParamError, match="dask.distributed"):
         runner.run(
             project, ["01001"], ["q1"], jobs=1, resume=False, progress=False, scheduler="tcp://127.0.0.1:8786"
         )
+    assert not (project / "out" / "manifest.json").exists()
+
+
+# --- executors: worker death, Dask --------------------------------------------------------------
+
+
+def fake_execute_run(task: dict) -> dict:
+    """Stands for `runner.execute_run` (module level: the pool pickles it by name)."""
+    if task["code_commune"] == "20002" and task["question"] == "q1":
+        os._exit(1)  # the worker process dies (out of memory, segfault…)
+    return {**runner._failed_record(task, ""), "statut": "ok", "erreur": None}
+
+
+def test_worker_that_dies_is_a_failed_run_and_the_others_go_on(project, monkeypatch):
+    monkeypatch.setattr(runner, "execute_run", fake_execute_run)
+    (project / "notebooks" / "synthese_commune.ipynb").write_text("{}", encoding="utf-8")
+    summary = runner.run(project, None, ["q1", "synthese"], jobs=1, resume=False, progress=False)
+    m = manifest(project)
+    assert entry(m, "01001", "q1")["statut"] == "ok"
+    died = entry(m, "20002", "q1")
+    assert died["statut"] == "echec" and "le processus d'exécution s'est arrêté" in died["erreur"]
+    # the next phase finds the pool broken: its runs are recorded as failed, nothing hangs
+    assert {entry(m, c, "synthese")["statut"] for c in ("01001", "20002")} == {"echec"}
+    assert summary.exit_code == 1 and summary.executes == 4 and summary.echecs == 3
+
+
+def test_process_executor_is_a_concurrent_futures_executor():
+    calls = []
+    with executors.open_executor("processes", 2, initializer=lambda: calls.append(1)) as ex:
+        assert isinstance(ex, cf.Executor)
+        futures = [ex.submit(pow, 2, i) for i in range(5)]
+        assert sorted(f.result() for f in cf.as_completed(futures)) == [1, 2, 4, 8, 16]
+    assert calls == [1]  # run once here before forking (workers inherit what it imported)
+
+
+@pytest.fixture
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+def test_dask_executor_runs_tasks_through_the_concurrent_futures_api(dask_cluster):
+    ex = executors.open_executor(dask_cluster.scheduler_address)
+    assert isinstance(ex, cf.Executor)
+    with ex:
+        futures = [ex.submit(pow, 3, i) for i in range(4)]
+        assert all(isinstance(f, cf.Future) for f in futures)
+        assert sorted(f.result(timeout=30) for f in cf.as_completed(futures, timeout=60)) == [1, 3, 9, 27]
+    assert ex._client.status == "closed"  # shutting the executor down closes its client
+
+
+def test_runner_on_a_dask_cluster(project, monkeypatch, dask_cluster):
+    def execute_ok(task):
+        return {**runner._failed_record(task, ""), "statut": "ok", "erreur": None}
+
+    monkeypatch.setattr(runner, "execute_run", execute_ok)
+    summary = runner.run(
+        project, None, ["q1"], resume=False, progress=False, scheduler=dask_cluster.scheduler_address
+    )
+    assert summary.exit_code == 0 and summary.executes == 2
+    assert {entry(manifest(project), c, "q1")["statut"] for c in ("01001", "20002")} == {"ok"}
+
+
+def test_unreachable_dask_scheduler_is_a_french_error():
+    pytest.importorskip("distributed")
+    import dask
+
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ParamError, match="Ordonnanceur Dask injoignable"),
+    ):
+        executors.open_executor("tcp://127.0.0.1:9")

@@ -15,25 +15,22 @@ The site only uses relative links, so it works opened from disk and from any sta
 from __future__ import annotations
 
 import copy
-import ctypes
-import ctypes.util
 import functools
 import html
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
+import nh3
 import pandas as pd
 
+from cucs_analysis.pipeline import atomic
 from cucs_analysis.present import text as _text
 from cucs_analysis.reports import questions as _questions
 
@@ -99,10 +96,6 @@ def format_chiffre(valeur: object, unite: object = None) -> str:
 # --- notebook cleaning (pure) ---------------------------------------------------------------
 
 
-def _tags(cell: Mapping) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []) or [])
-
-
 def _keep_output(output: Mapping) -> bool:
     kind = output.get("output_type")
     if kind in {"stream", "error"}:
@@ -112,40 +105,44 @@ def _keep_output(output: Mapping) -> bool:
     return kind in {"display_data", "execute_result"}
 
 
+@functools.cache
+def _tag_remover():
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    return TagRemovePreprocessor(
+        remove_cell_tags=set(REMOVE_CELL_TAGS), remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS)
+    )
+
+
 def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat.NotebookNode, list[str]]:
     """A copy of ``nb`` fit for publication, and the French warnings raised while cleaning.
 
-    Drops cells tagged ``remove``/``hide`` (and their variants), every code cell's source,
-    stream and error outputs, raw cells; gives every image output an ``alt`` (``figure_alt``
-    when the notebook gave none, with a warning).
+    nbconvert's ``TagRemovePreprocessor`` drops the cells tagged ``remove``/``hide`` (and
+    variants) and the outputs of cells tagged ``remove-output``/``hide-output``; then stream
+    and error outputs, bare ``text/plain`` results and the code cells left without outputs
+    are dropped, and every image output gets an ``alt`` (``figure_alt`` when the notebook gave
+    none, with a warning). Code and raw cells are hidden by the exporter (``exclude_input``,
+    ``exclude_raw``).
     """
-    nb = copy.deepcopy(nb)
+    nb, _ = _tag_remover().preprocess(copy.deepcopy(nb), {})
     warnings: list[str] = []
     cells = []
     for cell in nb.cells:  # a notebook has tens of cells: a plain loop is the clear way here
-        tags = _tags(cell)
-        if tags & REMOVE_CELL_TAGS or cell.cell_type == "raw":
-            continue
         if cell.cell_type == "code":
-            cell.source = ""  # belt and braces: exclude_input already hides it
-            outputs = (
-                [] if tags & REMOVE_OUTPUT_TAGS else [o for o in cell.get("outputs", []) if _keep_output(o)]
-            )
-            for out in outputs:
+            cell.outputs = [o for o in cell.get("outputs", []) if _keep_output(o)]
+            if not cell.outputs:
+                continue
+            where = f"cellule {cell.execution_count}" if cell.get("execution_count") else "une cellule"
+            for out in cell.outputs:
                 for mime in ("image/png", "image/jpeg"):
                     if mime not in out.get("data", {}):
                         continue
                     meta = out.setdefault("metadata", {}).setdefault(mime, {})
                     alt = str(meta.get("alt") or "").strip()
                     if not alt:
-                        warnings.append(
-                            f"Figure sans texte alternatif (cellule {len(cells) + 1}) : « {figure_alt} » utilisé."
-                        )
+                        warnings.append(f"Figure sans texte alternatif ({where}) : « {figure_alt} » utilisé.")
                         alt = figure_alt
                     meta["alt"] = alt
-            cell.outputs = outputs
-            if not outputs:
-                continue
         cells.append(cell)
     nb.cells = cells
     return nb, warnings
@@ -153,134 +150,113 @@ def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat
 
 # --- HTML sanitising (pure) -----------------------------------------------------------------
 
+# What nh3 (the Rust "ammonia" sanitiser) keeps: the markup of nbconvert and of the tables and
+# figures of cucs_analysis.present (their classes style the page: see static/cucs.css), pandas'
+# tables and <style> blocks, plain SVG drawings. Everything else goes: scripts, frames, objects,
+# forms, <link>/<meta>/<base>, comments, event attributes, unknown tags (their text stays).
+_SVG_TAGS = frozenset(
+    {"svg", "g", "defs", "symbol", "use", "path", "rect", "circle", "ellipse", "line", "polyline"}
+    | {"polygon", "text", "tspan", "clipPath", "linearGradient", "radialGradient", "stop", "image"}
+)
+_SVG_ATTRIBUTES = frozenset(
+    {"viewBox", "preserveAspectRatio", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "dx", "dy"}
+    | {"cx", "cy", "r", "rx", "ry", "d", "points", "transform", "href", "offset", "gradientUnits"}
+    | {"gradientTransform", "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "opacity"}
+    | {"stroke-opacity", "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "stroke-miterlimit"}
+    | {"clip-path", "clip-rule", "font-family", "font-size", "font-style", "font-weight"}
+    | {"text-anchor", "dominant-baseline", "stop-color", "stop-opacity"}
+)
+_TAGS = frozenset(nh3.ALLOWED_TAGS | {"style", "tfoot", "section"} | _SVG_TAGS)
 _DROP_WITH_CONTENT = frozenset(
-    {
-        "script",
-        "iframe",
-        "object",
-        "embed",
-        "noscript",
-        "template",
-        "frame",
-        "frameset",
-        "applet",
-        "head",
-        "title",
-    }
+    {"script", "iframe", "object", "embed", "applet", "frame", "frameset", "noscript", "noembed"}
+    | {"noframes", "template", "title", "textarea", "select", "xmp"}
 )
-_DROP_TAG = frozenset({"link", "meta", "base", "html", "body"})
-_VOID = frozenset(
-    {"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr", "param", "keygen"}
+_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "*": {"class", "id", "style", "title", "lang", "dir", "role"},
+    "table": nh3.ALLOWED_ATTRIBUTES["table"] | {"border"},
+    **{tag: set(_SVG_ATTRIBUTES) for tag in _SVG_TAGS},
+}
+# in CSS: markup, escapes (which can spell any of the rest), imports, script, resource sets
+_BAD_CSS = re.compile(
+    r"<|\\|@import|expression\s*\(|image-set\s*\(|javascript:|behavior\s*:|-moz-binding", re.I
 )
-_URL_ATTRS = frozenset(
-    {"href", "src", "xlink:href", "action", "formaction", "poster", "background", "srcset"}
+_CSS_URL = re.compile(r"url\s*\(\s*['\"]?([^'\")]*)", re.I)
+# nh3's output is canonical HTML (attribute values in double quotes, < and > escaped in text,
+# <style> the only raw-text element left): one match of this pattern is one whole tag or text.
+_TOKEN = re.compile(
+    r"<style\b(?:[^>\"]|\"[^\"]*\")*>(?P<css>.*?)</style>|<img\b(?P<img>(?:[^>\"]|\"[^\"]*\")*)>"
+    r"|<(?:[^>\"]|\"[^\"]*\")*>|[^<]+",
+    re.S,
 )
-_ATTR_NAME = re.compile(r"^[a-z_:][-a-z0-9_:.]*$")
-_BAD_CSS = re.compile(r"<|@import|expression\s*\(|url\s*\(\s*['\"]?\s*(?:https?:|//|javascript:)", re.I)
 
 
-def _url_allowed(tag: str, attr: str, value: str) -> bool:
-    v = re.sub(r"[\x00-\x20]+", "", value).lower()
-    if v.startswith(("javascript:", "vbscript:")):
-        return False
+def _local_url(url: str, data: bool = True) -> bool:
+    """A URL the browser can load without the internet: relative, or (``data``) an image ``data:`` URI."""
+    v = re.sub(r"[\x00-\x20]+", "", url).replace("\\", "/").lower()
     if v.startswith("data:"):
-        return tag == "img" and attr == "src" and v.startswith("data:image/")
+        return data and v.startswith("data:image/")
+    try:
+        parts = urlsplit(v)
+    except ValueError:
+        return False
+    return not parts.scheme and not parts.netloc
+
+
+def _css_allowed(css: str) -> bool:
+    """CSS that runs nothing and loads nothing from the internet (``url()`` must be local)."""
+    return not _BAD_CSS.search(css) and all(_local_url(u) for u in _CSS_URL.findall(css))
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    """The site's rules on the values of allowed attributes (``None`` drops the attribute)."""
     if attr == "href" and tag == "a":
-        return True  # navigation to outside sources is fine: nothing is loaded
-    # resources (images, media) must be local: nothing fetched from the internet
-    return not v.startswith(("http:", "https:", "//", "ftp:"))
+        # a link only navigates: any scheme nh3 allows, but no data: document
+        return None if re.sub(r"[\x00-\x20]+", "", value).lower().startswith("data:") else value
+    if attr in {"src", "href"}:  # <img src>, SVG <use>/<image> href: resources, loaded
+        return value if _local_url(value, data=(tag, attr) in {("img", "src"), ("image", "href")}) else None
+    if attr == "alt":
+        return value if value.strip() else None  # an empty alt is replaced below
+    if attr == "style" or tag in _SVG_TAGS:
+        return value if _css_allowed(value) else None
+    return value
 
 
-class _Sanitizer(HTMLParser):
-    def __init__(self, default_alt: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.default_alt = default_alt
-        self.parts: list[str] = []
-        self.skip: list[str] = []
-        self.in_style = False
-        self.style_buffer: list[str] = []
-        self.warnings: list[str] = []
-
-    def _attrs(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
-        kept: list[str] = []
-        names = set()
-        for name, value in attrs:
-            if not _ATTR_NAME.match(name) or name.startswith("on") or name in {"srcdoc", "formaction"}:
-                continue
-            if name in _URL_ATTRS and value is not None and not _url_allowed(tag, name, value):
-                continue
-            if name == "style" and value is not None and _BAD_CSS.search(value):
-                continue
-            if tag == "img" and name == "alt" and not (value or "").strip():
-                continue
-            names.add(name)
-            kept.append(name if value is None else f'{name}="{html.escape(value, quote=True)}"')
-        if tag == "img" and "alt" not in names:
-            self.warnings.append(f"Image sans texte alternatif : « {self.default_alt} » utilisé.")
-            kept.append(f'alt="{html.escape(self.default_alt, quote=True)}"')
-        return "".join(" " + a for a in kept)
-
-    def _start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
-        if self.skip:
-            if tag == self.skip[-1] and not closed and tag not in _VOID:
-                self.skip.append(tag)
-            return
-        if tag in _DROP_WITH_CONTENT:
-            if not closed and tag not in _VOID:
-                self.skip.append(tag)
-            return
-        if tag in _DROP_TAG:
-            return
-        if tag == "style":
-            self.in_style = not closed
-            self.style_buffer = []
-            return
-        end = " />" if closed and tag not in _VOID else ">"
-        self.parts.append(f"<{tag}{self._attrs(tag, attrs)}{end}")
-
-    def handle_starttag(self, tag, attrs):
-        self._start(tag, attrs, closed=False)
-
-    def handle_startendtag(self, tag, attrs):
-        self._start(tag, attrs, closed=True)
-
-    def handle_endtag(self, tag):
-        if self.skip:
-            if tag == self.skip[-1]:
-                self.skip.pop()
-            return
-        if tag in _DROP_WITH_CONTENT or tag in _DROP_TAG or tag in _VOID:
-            return
-        if tag == "style":
-            css = "".join(self.style_buffer)
-            # a style block that could load or run something is dropped whole
-            if self.in_style and not _BAD_CSS.search(css):
-                self.parts.append(f"<style>{css}</style>")
-            self.in_style = False
-            self.style_buffer = []
-            return
-        self.parts.append(f"</{tag}>")
-
-    def handle_data(self, data):
-        if self.skip:
-            return
-        if self.in_style:
-            self.style_buffer.append(data)
-        else:
-            self.parts.append(html.escape(data, quote=False))
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes=_ATTRIBUTES,
+        attribute_filter=_attribute_filter,
+        url_schemes={"http", "https", "mailto", "data"},
+        generic_attribute_prefixes={"data-", "aria-"},
+        link_rel=None,
+        strip_comments=True,
+    )
 
 
 def sanitize_html(fragment: str, default_alt: str = "Figure") -> tuple[str, list[str]]:
-    """Clean an HTML fragment and return it with French warnings.
+    """Clean an HTML fragment with nh3 and return it with French warnings.
 
-    Removes scripts, frames, objects, ``<link>``/``<meta>``/``<base>``, comments, event
-    attributes (``on…``), ``javascript:`` URLs and resources fetched from the internet; text
-    is re-escaped, so ``&lt;script&gt;`` stays text. Every ``<img>`` gets a non-empty ``alt``.
+    Removes scripts, frames, objects, forms, ``<link>``/``<meta>``/``<base>``, comments,
+    event attributes (``on…``), ``javascript:`` URLs and resources fetched from the internet
+    (images and CSS ``url()`` must be relative or ``data:image/…``); a ``<style>`` block that
+    could load or run something is dropped whole. Text is re-escaped, so ``&lt;script&gt;``
+    stays text. Every ``<img>`` gets a non-empty ``alt`` (``default_alt``, with a warning).
     """
-    parser = _Sanitizer(default_alt)
-    parser.feed(fragment)
-    parser.close()
-    return "".join(parser.parts), parser.warnings
+    warnings: list[str] = []
+    alt = f' alt="{html.escape(default_alt, quote=True)}"'
+
+    def finish(m: re.Match) -> str:
+        if m["css"] is not None and not _css_allowed(m["css"]):
+            return ""
+        if m["img"] is not None and not re.search(r'\salt="', re.sub(r'"[^"]*"', '""', m["img"])):
+            warnings.append(f"Image sans texte alternatif : « {default_alt} » utilisé.")
+            return f"<img{m['img']}{alt}>"
+        return m[0]
+
+    return _TOKEN.sub(finish, _cleaner().clean(fragment)), warnings
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -544,18 +520,10 @@ def run_page_path(code_commune: str, question_id: str) -> str:
     return f"pages/{code_commune}/{question_id}.html"
 
 
-def _write(path: Path, text: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-
-
 def _copy_static(site: Path) -> None:
     static = resources.files("cucs_analysis.pipeline") / "static"
     for name in STATIC_FILES:
-        _write(site / "static" / name, (static / name).read_bytes())
+        atomic.write_bytes(site / "static" / name, (static / name).read_bytes())
 
 
 def _render(template: str, **context) -> str:
@@ -583,7 +551,9 @@ def _build_into(site: Path, out_dir: Path) -> None:
     for code, question in pages_found:
         run = run_by_key.get((code, question))
         if run is None or run["statut"] in PUBLISHED_STATUTS:
-            _write(site / run_page_path(code, question), (pages_dir / code / f"{question}.html").read_bytes())
+            atomic.write_bytes(
+                site / run_page_path(code, question), (pages_dir / code / f"{question}.html").read_bytes()
+            )
             published.add((code, question))
 
     # CSV downloads of the results of successful runs
@@ -594,7 +564,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
             continue
         for key, table in results_tables(data).items():
             rel = f"telechargements/{code}/{question}_{key}.csv"
-            _write(site / rel, csv_bytes(table))
+            atomic.write_bytes(site / rel, csv_bytes(table))
             downloads.setdefault((code, question), []).append(
                 {"cle": key, "libelle": _libelle_table(key), "chemin": rel, "lignes": len(table)}
             )
@@ -637,7 +607,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
         }
         for code in communes
     ]
-    _write(
+    atomic.write_text(
         site / "index.html",
         _render(
             "index.html.j2",
@@ -679,7 +649,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
                     ],
                 }
             )
-        _write(
+        atomic.write_text(
             site / "communes" / f"{code}.html",
             _render(
                 "commune.html.j2",
@@ -693,38 +663,9 @@ def _build_into(site: Path, out_dir: Path) -> None:
             ),
         )
 
-    _write(site / "methode.html", _render("methode.html.j2", racine="", titre_page=f"Méthode | {SITE_NAME}"))
-
-
-def _renameat2_exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two directories (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name or os.name != "posix":
-        return False
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
-def _publish(new: Path, target: Path) -> None:
-    """Put ``new`` in place of ``target`` so a reader sees the old site or the new one, whole."""
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if _renameat2_exchange(new, target):
-        shutil.rmtree(new)  # `new` now holds the old site
-        return
-    # fallback (non-Linux): two renames; `target` is missing only for an instant, never half-written
-    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.old-", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    os.rename(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+    atomic.write_text(
+        site / "methode.html", _render("methode.html.j2", racine="", titre_page=f"Méthode | {SITE_NAME}")
+    )
 
 
 def build_site(out_dir: Path) -> Path:
@@ -736,12 +677,6 @@ def build_site(out_dir: Path) -> Path:
     """
     out_dir = Path(out_dir)
     target = out_dir / SITE_DIR
-    tmp = Path(tempfile.mkdtemp(prefix=f"{SITE_DIR}.tmp-", dir=out_dir))
-    try:
+    with atomic.new_dir(target) as tmp:
         _build_into(tmp, out_dir)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a web server must read it
-        _publish(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

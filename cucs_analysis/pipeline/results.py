@@ -1,7 +1,8 @@
 """The results contract: one JSON file per run, `<dossier>/<code_commune>/<question>.json`.
 
-Written by every notebook through `write_results` (atomically), read back by the syntheses
-and the site through `read_results`. DESIGN.md §6 lists the keys each question must provide.
+Written by every notebook through `write_results` (atomically, with `pipeline.atomic`), read
+back by the syntheses and the site through `read_results`. DESIGN.md §6 lists the keys each
+question must provide.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cucs_analysis.pipeline import atomic
 from cucs_analysis.reports import questions
 
 CHIFFRE_CLE_KEYS = ("id", "libelle", "valeur", "unite")
@@ -63,20 +63,8 @@ def results_path(dossier: Path, code_commune: str, question: str) -> Path:
     return Path(dossier) / code_commune / f"{question}.json"
 
 
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON (UTF-8, indent 2, sorted keys) via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+#: The old name of `atomic.write_json`, kept for the modules that still import it from here.
+write_json_atomic = atomic.write_json
 
 
 def _check_sentences(name: str, value: Any) -> list[str]:
@@ -131,7 +119,7 @@ def write_results(
         "chiffres_cles": _check_chiffres(chiffres_cles),
         **cles,
     }
-    return write_json_atomic(results_path(dossier, code_commune, question), to_jsonable(data))
+    return atomic.write_json(results_path(dossier, code_commune, question), to_jsonable(data))
 
 
 def read_results(dossier: Path, code_commune: str | None = None, question: str | None = None) -> list[dict]:

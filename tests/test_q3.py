@@ -1,5 +1,6 @@
-"""q3 (géographie prioritaire): the report recovers the planted truths of the demo and copes
-with missing data (the end-to-end run is in test_site_end_to_end.py)."""
+"""q3 (géographie prioritaire): the report recovers the planted truths of the demo, its views
+hold numbers, and it copes with missing data (the end-to-end run is in
+test_site_end_to_end.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from conftest import region_of
 
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import q3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,18 +90,65 @@ def test_partial_data_gives_not_available_sections(partial_data, monkeypatch):
     assert not r.eligibilite["regle_qpv2014"].any()
     assert q3.carte_commune(r, load.load_territory(partial_data, "20008")) is None
     assert q3.figure_revenus(r) is None
-    assert (
-        q3.figure_echelles(r, load.load_territory(partial_data, "20008").catalogue) is not None
-    )  # upper levels
+    assert q3.figure_echelles(r) is not None  # upper levels
+    echelles = q3.vue_echelles(r)
+    assert echelles["Territoire"].tolist() == ["Commune (Villefrêne)", "EPCI", "Département", "Région"]
+    assert (echelles["Écart significatif à la commune"] == "").all()  # no quartier row left
 
 
-def test_display_tables():
+def test_views_hold_numbers_for_the_analyst():
     r = _report("20001")
-    classes = q3.tableau_classes(r)
-    assert classes["effectif"].sum() == 30  # every quartier of the region is classed
-    assert classes["classe"].tolist() == sorted(classes["classe"])
-    vue = q3.vue_entrees_sorties(r)
-    assert set(vue["regle"]) == set(q3.REGLES.values())
+    t = r.tables
+    assert set(t) == {
+        "echelles",
+        "eligibilite",
+        "entrees_sorties",
+        "transitions",
+        "classes",
+        "classes_commune",
+    }
+    for name, vue in t.items():
+        assert not vue.empty, name
+        for col, unite in vue.attrs["unites"].items():
+            if unite != "texte":
+                assert pd.api.types.is_numeric_dtype(vue[col]), (name, col)
+    classes = t["classes"]
+    assert classes["Quartiers"].sum() == 30  # every quartier of the region is classed
+    assert classes["Classe"].tolist() == sorted(classes["Classe"])
+    assert set(t["entrees_sorties"]["Règle"]) == set(q3.REGLES.values())
+    elig = t["eligibilite"]
+    assert elig["Revenu médian (€)"].tolist() == r.eligibilite["revenu_median_uc"].tolist()
+    assert elig["Règle de revenu 2014"].dtype == bool
+    # indicators at every scale: numbers in the catalogue's unit, quartiers first
+    e = t["echelles"]
+    chomage = e["Taux de chômage des 15-64 ans"]
+    assert pd.api.types.is_float_dtype(chomage) and e.attrs["unites"][chomage.name] == "pourcentage"
+    assert e.attrs["unites"]["Revenu fiscal médian par unité de consommation"] == "euros"
+    n = len(r.eligibilite)
+    assert e["Territoire"].tolist()[n:] == ["Commune (Valbrune-sur-Lèze)", "EPCI", "Département", "Région"]
+    quartier = r.echelles[(r.echelles["niveau"] == "quartier") & (r.echelles["indicateur"] == "taux_chomage")]
+    assert sorted(chomage.iloc[:n]) == sorted(quartier["valeur"])
+    # each significant gap to the commune is named on its quartier's row
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=True))
+    ecarts = dict(zip(e["Territoire"], e["Écart significatif à la commune"], strict=True))
+    libelles = r.catalogue.set_index("indicateur")["libelle"]
+    for row in r.echelles[r.echelles["comparaison"].isin(["plus élevé", "plus faible"])].itertuples():
+        assert text.minuscule_initiale(libelles[row.indicateur]) in ecarts[noms[row.code_territoire]]
+        assert row.comparaison in ecarts[noms[row.code_territoire]]
+    html = display.tableau(e).fragment
+    assert "27,0\u00a0%" in html and "9\u202f880\u00a0€" in html
+
+
+def test_a_secret_value_stays_secret_in_the_scale_view():
+    r = _report("20005")
+    e = q3.vue_echelles(r)
+    secret = r.echelles[r.echelles["secret"].fillna(False).astype(bool)]
+    assert not secret.empty
+    for ind in set(secret["indicateur"]):
+        col = e[r.catalogue.set_index("indicateur").loc[ind, "libelle"]]
+        assert (col == text.SECRET).sum() == (secret["indicateur"] == ind).sum()
+        assert all(isinstance(v, float) for v in col if v != text.SECRET)  # the others stay numbers
+    assert ">s<" in display.tableau(e).fragment
 
 
 def test_disagreement_sentence_counts_each_rule():

@@ -1,6 +1,7 @@
 """q1 (droit commun et dispositifs): the report recovers the planted substitution types, its
-numbers and sentences agree with plain pandas on the demo CSVs, a commune without a programme
-gives empty results, and the notebook runs end to end through the runner."""
+numbers and sentences agree with plain pandas on the demo CSVs, its views hold numbers, a
+commune without a programme gives empty results and views that say what is missing, and the
+notebook runs end to end through the runner."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from cucs_analysis.data import dataset as load
 from cucs_analysis.data import readers
 from cucs_analysis.pipeline import params
-from cucs_analysis.present import plots
+from cucs_analysis.present import display, plots
 from cucs_analysis.reports import q1
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +164,69 @@ def test_non_signatory_commune_gives_empty_results():
     assert next(c for c in r.chiffres_cles if c["id"] == "part_droit_commun")["valeur"] is None
 
 
+def _numbers_only(vue: pd.DataFrame) -> None:
+    """Every column of a view whose unit is not text holds numbers, never formatted strings."""
+    for col, unite in vue.attrs["unites"].items():
+        if unite != "texte":
+            assert pd.api.types.is_numeric_dtype(vue[col]), col
+
+
+def test_views_hold_numbers_for_the_analyst():
+    r = _report("20001")
+    t = r.tables
+    assert set(t) == {
+        "droit_commun",
+        "tableau_de_bord",
+        "financement_annee",
+        "substitution",
+        "actions_en_jeu",
+        "actions_substitution",
+    }
+    for vue in t.values():
+        assert not vue.empty
+        _numbers_only(vue)
+    board = t["tableau_de_bord"]
+    assert (
+        pd.api.types.is_float_dtype(board["Budget"]) and board.attrs["unites"]["Budget"] == "euros_compacts"
+    )
+    assert board["Budget"].sum() == pytest.approx(r.tableau_de_bord["budget"].sum())
+    assert board["Dispositif"].tolist() == r.tableau_de_bord["dispositif"].tolist()  # same order
+    assert board["Années"].iloc[0] == "2005-2014"
+    parts = t["financement_annee"]["Part du droit commun"]
+    assert parts.tolist() == pytest.approx(r.financement_annee["part_droit_commun"].tolist())  # fractions
+    # institutions × domains with French headers, the largest total first
+    dc = t["droit_commun"]
+    assert list(dc.columns[[0, -1]]) == ["Institution", "Total"] and "Éducation" in dc.columns
+    assert dc["Total"].tolist() == sorted(dc["Total"], reverse=True)
+    assert dc["Total"].sum() == pytest.approx(r.droit_commun.to_numpy().sum())
+    assert dc["Institution"].iloc[0] == "État"
+    assert "Substitution durable" in t["substitution"]["Type"].tolist()
+    en_jeu = t["actions_en_jeu"]
+    assert (en_jeu["Part des crédits spécifiques"] >= r.seuil_specifique).all()
+    assert "Éducation" in en_jeu["Domaine"].tolist()  # domains in French, not codes
+    # formatting happens at display only
+    html = display.tableau(board, legende="Tableau de bord par dispositif").fragment
+    assert "M€" in html and "<caption>Tableau de bord par dispositif</caption>" in html
+
+
+def test_non_signatory_views_say_what_is_missing():
+    r = _report("20012")
+    for vue in (
+        q1.vue_tableau_de_bord,
+        q1.vue_financement_annee,
+        q1.vue_substitution,
+        q1.vue_actions_en_jeu,
+        q1.vue_actions_substitution,
+    ):
+        v = vue(r)
+        assert v.empty and len(v.columns) >= 5, vue.__name__  # absent data: headers kept, no row
+        assert f"Données non disponibles : {v.attrs['vide']}." in display.tableau(v).fragment
+        assert v.attrs["vide"].endswith("(pas de programmation CUCS dans cette commune)"), vue.__name__
+    assert q1.vue_tableau_de_bord(r).attrs["vide"].startswith("tableau de bord des dispositifs")
+    # mainstream means exist without a contract
+    assert set(q1.vue_droit_commun(r)["Institution"]) == {i[:1].upper() + i[1:] for i in r.droit_commun.index}
+
+
 def test_institution_withdrawals_on_a_small_frame():
     dc = pd.DataFrame(
         {
@@ -227,11 +291,27 @@ def test_notebook_runs_through_the_runner(demo_run):
     poor = json.loads((tmp_path / "results" / "20012" / "q1.json").read_text(encoding="utf-8"))
     assert poor["substitution"] == [] and poor["part_droit_commun"] == []
     page = (tmp_path / "site" / "pages" / "20012" / "q1.html").read_text(encoding="utf-8")
-    assert (
-        page.count("Données non disponibles : programmation des actions de la commune.") == 2
-    )  # sections 2 and 5
+    # the sentence lists of sections 2 and 5
+    assert page.count("Données non disponibles : programmation des actions de la commune.") == 2
+    # each table and figure of a section without data says what it lacks, once
+    sans = "(pas de programmation CUCS dans cette commune)"
+    for quoi in (
+        f"tableau de bord des dispositifs {sans}",
+        "budget annuel des dispositifs",
+        "financements des actions par source et type de crédit",
+        f"financement des actions par année {sans}",
+        "évolution du droit commun par domaine",
+        f"typologie de substitution {sans}",  # the list of section 4
+        f"typologie par domaine {sans}",
+        f"actions dépendant des crédits spécifiques {sans}",
+        f"actions des domaines en substitution durable {sans}",
+    ):
+        assert page.count(f"Données non disponibles : {quoi}.") == 1, quoi
     assert "Données non disponibles : financements des actions de la commune." in page
-    assert (
-        "Données non disponibles : financements des actions par source" not in page
-    )  # said once per section
+    assert "Crédits de droit commun par institution et domaine" in page  # means without a contract
     assert "ctx = demarrer" not in page
+    rich = (tmp_path / "site" / "pages" / "20001" / "q1.html").read_text(encoding="utf-8")
+    assert "Données non disponibles" not in rich
+    assert "<caption>Tableau de bord par dispositif</caption>" in rich and "M€" in rich
+    assert "<caption>Paramètres utilisés</caption>" in rich and "substitution.tolerance" in rich
+    assert "Résultats enregistrés" not in rich

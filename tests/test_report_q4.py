@@ -1,6 +1,6 @@
 """q4 (implication des partenaires): steering bodies, co-funding and mainstream mobilised agree
-with plain pandas on the demo CSVs, missing tables give "non disponible" paths, and the
-notebook runs end to end through the runner."""
+with plain pandas on the demo CSVs, the views hold numbers, missing tables give "non
+disponible" paths, and the notebook runs end to end through the runner."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
-from cucs_analysis.present import plots
-from cucs_analysis.reports import q4
+from cucs_analysis.present import display, plots
+from cucs_analysis.reports import q1, q4
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -136,6 +136,11 @@ def test_commune_without_instances_says_so():
     assert res["instances"] == []
     assert res["cofinancement"]["part_actions_cofinancees"] is not None
     assert q4.figure_instances(r) is None and q4.figure_presence(r) is None
+    for vue in (q4.vue_instances_type, q4.vue_instances_annee):
+        assert vue(r).empty and vue(r).attrs["vide"].endswith(
+            "(aucune réunion renseignée pour cette commune)"
+        )
+    assert not q4.vue_cofinancement_institutions(r).empty  # the programme is there
     assert r.texte("instances") == []
     assert "Aucune réunion d'instance n'est renseignée pour cette commune." in r.reserves
 
@@ -151,7 +156,46 @@ def test_non_signatory_commune_gives_empty_results():
     assert "n'a pas de programmation CUCS" in r.constats[0]
     for f in (q4.figure_instances, q4.figure_presence, q4.figure_cofinancement, q4.figure_mobilisation):
         assert f(r) is None
-    assert q4.tableau_mobilisation(r).empty
+    for name, vue in r.tables.items():
+        assert vue.empty, name  # no meeting and no programme: every view says what is missing
+        assert f"Données non disponibles : {vue.attrs['vide']}." in display.tableau(vue).fragment
+    assert set(r.tables) == set(_report("20001").tables)
+    for vue in (q4.vue_cofinancement_institutions, q4.vue_mobilisation, q4.vue_actions_en_jeu):
+        assert vue(r).attrs["vide"].endswith("(pas de programmation CUCS dans cette commune)"), vue.__name__
+
+
+def test_views_hold_numbers_for_the_analyst():
+    r = _report("20001")
+    t = r.tables
+    assert set(t) == {
+        "instances_type",
+        "instances_annee",
+        "cofinancement_institutions",
+        "cofinancement_annee",
+        "mobilisation",
+        "actions_en_jeu",
+        "actions_substitution",
+    }
+    for name, vue in t.items():
+        assert not vue.empty, name
+        for col, unite in vue.attrs["unites"].items():
+            if unite != "texte":
+                assert pd.api.types.is_numeric_dtype(vue[col]), (name, col)
+    inst = t["cofinancement_institutions"]
+    assert pd.api.types.is_float_dtype(inst["Montant accordé"])
+    assert inst["Montant accordé"].sum() == pytest.approx(
+        r.cofinancement["institutions"]["montant_accorde"].sum()
+    )
+    assert inst["Institution"].iloc[0] == "État"  # French label, capitalised
+    assert t["instances_type"]["Type de réunion"].iloc[0][0].isupper()
+    assert t["cofinancement_annee"]["Part cofinancée"].between(0, 1).all()  # fractions, shown as %
+    mob = t["mobilisation"]
+    assert list(mob.columns[[0, -1]]) == ["Institution", "Total"]
+    assert mob["Total"].sum() == pytest.approx(r.mobilisation["montant"].sum())
+    assert mob["Total"].tolist() == sorted(mob["Total"], reverse=True)
+    # q4 shows q1's tables of the actions at stake
+    assert t["actions_en_jeu"]["Action"].tolist() == q4.vue_actions_en_jeu(r)["Action"].tolist()
+    assert list(t["actions_en_jeu"].columns) == [h for h, _ in q1.COLONNES_ACTIONS_EN_JEU.values()]
 
 
 @pytest.mark.slow
@@ -170,5 +214,17 @@ def test_notebook_runs_through_the_runner(demo_run):
         set(m) == {"institution", "domaine", "montant"} for m in rich["mobilisation"]
     )
     page = (tmp_path / "site" / "pages" / "20012" / "q4.html").read_text(encoding="utf-8")
+    # section 1: the list once, then each figure and table names what it would show
     assert page.count("Données non disponibles : réunions des instances de pilotage pour cette commune.") == 1
+    for quoi in (
+        "réunions des instances de pilotage et de travail",
+        "réunions par type (aucune réunion renseignée pour cette commune)",
+        "présence des institutions aux réunions",
+        "réunions par année (aucune réunion renseignée pour cette commune)",
+    ):
+        assert page.count(f"Données non disponibles : {quoi}.") == 1, quoi
     assert "ctx = demarrer" not in page
+    rich = (tmp_path / "site" / "pages" / "20001" / "q4.html").read_text(encoding="utf-8")
+    assert "Données non disponibles" not in rich
+    assert "<caption>Réunions par type sur la période</caption>" in rich
+    assert "<caption>Paramètres utilisés</caption>" in rich

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from cucs_analysis.pipeline import publish, results
-from cucs_analysis.present import text
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import synthese
 
 
@@ -155,3 +155,63 @@ def test_key_figures_known_strings():
         == "0,5\u00a0%"
     )
     assert publish.format_chiffre(2.5, "€") == text.euros(2.5) == "3\u00a0€"
+
+
+# --- the views the synthesis notebooks show ------------------------------------------------------
+
+
+def test_commune_synthesis_question_by_question(tmp_path):
+    _fixture(tmp_path)
+    s = synthese.build_commune(
+        {r["question"]: r for r in results.read_results(tmp_path, "20001")}, "20001", "Valbrune"
+    )
+    parts = synthese.question_par_question(s)
+    assert [p[0].split(" — ")[0] for p in parts] == [x.question.titre for x in s.sections]
+    by_title = {p[0].split(" — ")[0]: p for p in parts}
+    entete, constats, vue = by_title["Géographie prioritaire"]
+    assert entete.endswith("»") and "« " in entete  # the question verbatim
+    assert constats == ["Trois quartiers éligibles.", "Deuxième.", "Troisième."]
+    assert vue.to_dict("records") == [{"Chiffre clé": "Quartiers éligibles", "Valeur": "3\u00a0quartiers"}]
+    assert by_title["Moyens aux associations"][2] is None  # no results for q2
+    html = display.sections(
+        parts, vide="cette question n'a pas de résultats pour la commune", titre_liste="Constats"
+    )
+    missing = "Données non disponibles : cette question n'a pas de résultats pour la commune."
+    assert html.texte.count(missing) == len(parts) - 2
+    assert html.fragment.count("<h3>") == len(parts)
+    assert "<strong>Constats</strong>" in html.fragment and "3\u00a0quartiers" in html.fragment
+    # r.tables: the key figures of every question with results, and no regional view
+    t = s.tables
+    assert set(t) == {"chiffres_cles"}
+    assert t["chiffres_cles"]["Question"].tolist() == [
+        "Droit commun et dispositifs",
+        "Géographie prioritaire",
+    ]
+
+
+def test_sections_escape_and_say_when_a_section_has_no_data():
+    vue = display.vue(pd.DataFrame({"a": ["<b>x</b>"]}), {"a": ("A", "texte")}, vide="rien")
+    html = display.sections(
+        [("<i>T</i>", ["<script>p</script>"], vue), ("U", [], None)], vide="pas de données"
+    )
+    assert "<script>" not in html.fragment and "<i>" not in html.fragment
+    assert "&lt;b&gt;x&lt;/b&gt;" in html.fragment
+    assert html.fragment.endswith("Données non disponibles : pas de données.</p>")
+
+
+def test_regional_synthesis_view(tmp_path):
+    _fixture(tmp_path)
+    communes = pd.DataFrame(
+        {"code_commune": ["20001", "20002", "20003"], "nom": ["Valbrune", "Castelnoir", "Pontmorel"]}
+    )
+    s = synthese.build_regionale(results.read_results(tmp_path), communes)
+    t = s.tables
+    assert set(t) == {"communes"}
+    vue = t["communes"]
+    assert list(vue.columns) == list(s.colonnes.values())
+    assert vue.columns[:2].tolist() == ["Commune", "Code"]
+    assert "Droit commun et dispositifs — Part du droit commun" in vue.columns
+    # the key figures as the site index writes them; « — » for a question without results
+    assert vue.set_index("Code").loc["20003", "Géographie prioritaire — Quartiers éligibles"] == "—"
+    html = display.tableau(vue, legende="Premiers chiffres clés").fragment
+    assert "64,3\u00a0%" in html and ">—<" in html

@@ -2,8 +2,9 @@
 dispositifs sectoriels de la politique de la ville ? CLAS, OVV, etc. ? »: everything the
 notebook shows, computed from one commune's Territory.
 
-The notebook calls `build(territoire, params)` and displays the fields of the returned
-report; the French findings are generated here so that they are tested.
+The notebook calls `build(territoire, params)`, then shows each table as
+`d.tableau(q1.vue_<name>(r), legende=…)` and each figure as `d.figure(q1.figure_<name>(r), …)`;
+the French findings are generated here so that they are tested.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cucs_analysis.analysis import funding
-from cucs_analysis.present import text
+from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import avec_article, de_institution, libelle_domaine, majuscule
+from cucs_analysis.reports.rapport import AvecVues
 
 TYPE_LIBELLES = {
     "complementarite": "Complémentarité",
@@ -34,12 +36,11 @@ CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_CO
 DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
 
 # The labels of domains and institutions (libelle_domaine, avec_article, de_institution,
-# majuscule) live in cucs_analysis.present.labels; they stay importable from here (notebooks
-# call q1.libelle_domaine).
+# majuscule) live in cucs_analysis.present.labels; they stay importable from here.
 
 
 @dataclass
-class RapportQ1:
+class RapportQ1(AvecVues):
     code_commune: str
     nom_commune: str
     signataire: bool  # the commune has a CUCS programme (actions) in the data
@@ -526,21 +527,7 @@ def _narrate(r: RapportQ1) -> None:
     ]
 
 
-# --- tables as the notebook shows them ---------------------------------------------------------
-
-
-def tableau_droit_commun(r: RapportQ1) -> pd.DataFrame:
-    """Institutions (rows) × domains (French headers) as French euro strings, with totals."""
-    m = r.droit_commun
-    if m.empty:
-        return pd.DataFrame()
-    m = m.copy()
-    m["Total"] = m.sum(axis=1)
-    m = m.sort_values("Total", ascending=False)
-    m.columns = [libelle_domaine(c) if c != "Total" else c for c in m.columns]
-    m.index = [majuscule(i) for i in m.index]
-    shown = m.map(text.euros_compacts)
-    return shown.rename_axis("Institution").reset_index()
+# --- views: the tables the notebook shows (numbers, French headers and units) -----------------
 
 
 def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
@@ -552,6 +539,144 @@ def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
         domaine=t["domaine"].map(libelle_domaine),
         type=t["type"].map(TYPE_LIBELLES),
         raison=[raison_substitution(row, r.tolerance, r.duree_max) for row in t.itertuples(index=False)],
+    )
+
+
+# Each `vue_<name>(r)` is a `present.display.vue`; `r.tables` returns them all by name. When the
+# section's data is absent for the commune (no programme, no mainstream means declared), the
+# view is empty and says what is missing.
+
+COLONNES_TABLEAU_DE_BORD = {
+    "dispositif": ("Dispositif", "texte"),
+    "actions": ("Actions", "nombre"),
+    "budget": ("Budget", "euros_compacts"),
+    "budget_specifique": ("Dont crédits spécifiques", "euros_compacts"),
+    "budget_droit_commun": ("Dont droit commun", "euros_compacts"),
+    "beneficiaires_prevus": ("Bénéficiaires prévus", "nombre"),
+    "beneficiaires_realises": ("Bénéficiaires touchés", "nombre"),
+    "taux_realisation": ("Taux de réalisation", "part"),
+    "periode": ("Années", "texte"),
+    "evolution_budget": ("Évolution du budget", "evolution"),
+}
+COLONNES_FINANCEMENT_ANNEE = {
+    "annee": ("Année", "annee"),
+    "specifique": ("Crédits spécifiques", "euros"),
+    "droit_commun": ("Droit commun", "euros"),
+    "total": ("Total", "euros"),
+    "part_droit_commun": ("Part du droit commun", "part"),
+}
+COLONNES_SUBSTITUTION = {
+    "domaine": ("Domaine", "texte"),
+    "type": ("Type", "texte"),
+    "base": ("Base (€)", "euros"),
+    "derniere_valeur": ("Dernière année (€)", "euros"),
+    "annees_sous_seuil": ("Années en dessous", "nombre"),
+    "plus_longue_serie": ("Plus longue série", "nombre"),
+    "raison": ("Lecture", "texte"),
+}
+#: The actions whose continuation depends on a takeover by mainstream means (q1 and q4 show them).
+COLONNES_ACTIONS_EN_JEU = {
+    "intitule": ("Action", "texte"),
+    "dispositif": ("Dispositif", "texte"),
+    "thematique": ("Domaine", "texte"),
+    "annees_consecutives": ("Années de suite", "nombre"),
+    "montant_specifique": ("Crédits spécifiques (dernière année)", "euros"),
+    "part_specifique": ("Part des crédits spécifiques", "part"),
+}
+#: The running actions of the domains in durable substitution (q1 and q4 show them).
+COLONNES_ACTIONS_SUBSTITUTION = {
+    "intitule": ("Action", "texte"),
+    "dispositif": ("Dispositif", "texte"),
+    "thematique": ("Domaine", "texte"),
+    "montant_specifique": ("Crédits spécifiques", "euros"),
+    "montant_droit_commun": ("Droit commun", "euros"),
+}
+#: How many actions of the durable-substitution domains the table shows (largest specific first).
+N_ACTIONS_SUBSTITUTION = 15
+
+
+def manque(r, quoi: str) -> str:
+    """What an empty view of `r` lacks: `quoi`, with the reason when the commune has no CUCS
+    programme (q1 and q4): « tableau de bord des dispositifs (pas de programmation CUCS dans
+    cette commune) »."""
+    return quoi if r.signataire else f"{quoi} (pas de programmation CUCS dans cette commune)"
+
+
+def vue_droit_commun(r: RapportQ1) -> pd.DataFrame:
+    """Mainstream credits declared for the commune over the period: institutions (rows, largest
+    total first) × domains, with the total of each institution."""
+    m = r.droit_commun
+    colonnes = {"institution": ("Institution", "texte")}
+    df = None
+    if not m.empty:
+        colonnes |= {str(c): (libelle_domaine(c), "euros_compacts") for c in m.columns}
+        colonnes["total"] = ("Total", "euros_compacts")
+        m = m.assign(total=m.sum(axis=1)).sort_values("total", ascending=False)
+        df = m.rename_axis("institution").reset_index()
+        df.columns = [str(c) for c in df.columns]
+        df["institution"] = df["institution"].map(majuscule)
+    return display.vue(df, colonnes, vide="crédits de droit commun déclarés pour la commune")
+
+
+def vue_tableau_de_bord(r: RapportQ1) -> pd.DataFrame:
+    """Per dispositif: actions, budget (specific and mainstream), beneficiaries, years and the
+    change of the budget between its first and last year."""
+    b = r.tableau_de_bord
+    df = None
+    if r.signataire:
+        df = b.assign(
+            periode=[
+                text.annee_periode(a, z)
+                for a, z in zip(b["premiere_annee"], b["derniere_annee"], strict=True)
+            ]
+        )
+    return display.vue(df, COLONNES_TABLEAU_DE_BORD, vide=manque(r, "tableau de bord des dispositifs"))
+
+
+def vue_financement_annee(r: RapportQ1) -> pd.DataFrame:
+    """Funding of the actions per year: specific credits, mainstream, total and mainstream share."""
+    return display.vue(
+        r.financement_annee if r.signataire else None,
+        COLONNES_FINANCEMENT_ANNEE,
+        vide=manque(r, "financement des actions par année"),
+    )
+
+
+def vue_substitution(r: RapportQ1) -> pd.DataFrame:
+    """The substitution typology by domain, with the sentence that reads each row."""
+    return display.vue(
+        tableau_substitution(r) if r.signataire else None,
+        COLONNES_SUBSTITUTION,
+        vide=manque(r, "typologie par domaine"),
+    )
+
+
+def vue_actions_en_jeu(r: RapportQ1) -> pd.DataFrame:
+    """Actions funded mostly by specific credits for several years running (also q4's view:
+    `r` needs signataire, actions_en_jeu, seuil_specifique and duree_min_reprise)."""
+    a = r.actions_en_jeu
+    if not r.signataire:
+        return display.vue(
+            None, COLONNES_ACTIONS_EN_JEU, vide=manque(r, "actions dépendant des crédits spécifiques")
+        )
+    return display.vue(
+        a.assign(thematique=a["thematique"].map(libelle_domaine)),
+        COLONNES_ACTIONS_EN_JEU,
+        vide=f"aucune action financée à {text.pourcentage(100 * r.seuil_specifique, 0)} ou plus par les "
+        f"crédits spécifiques depuis {text.pluriel(r.duree_min_reprise, 'an')}",
+    )
+
+
+def vue_actions_substitution(r: RapportQ1) -> pd.DataFrame:
+    """The running actions (last year) of the domains in durable substitution, the
+    `N_ACTIONS_SUBSTITUTION` largest specific amounts (also q4's view)."""
+    a = r.actions_substitution.head(N_ACTIONS_SUBSTITUTION)
+    return display.vue(
+        a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire else None,
+        COLONNES_ACTIONS_SUBSTITUTION,
+        vide="aucune action en cours dans un domaine en substitution durable"
+        if r.signataire
+        else manque(r, "actions des domaines en substitution durable"),
     )
 
 

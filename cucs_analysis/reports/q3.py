@@ -1,8 +1,9 @@
 """q3 — « En quoi l'échelle du quartier prioritaire est-elle pertinente ? Quelle géographie
 prioritaire ? »: everything the notebook shows, computed from one commune's Territory.
 
-The notebook calls `build(territoire, params)` and displays the fields of the returned
-report; the French findings are generated here so that they are tested.
+The notebook calls `build(territoire, region, params)`, then shows each table as
+`d.tableau(q3.vue_<name>(r), legende=…)` and each figure or map as `d.figure(…, quoi)`; the
+French findings are generated here so that they are tested.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pandas as pd
 
 from cucs_analysis.analysis import geography, trends
 from cucs_analysis.analysis.typology import Typology
-from cucs_analysis.present import labels, text
+from cucs_analysis.present import display, labels, text
+from cucs_analysis.reports.rapport import AvecVues
 from cucs_analysis.reports.region import latest_quartier_year
 
 #: Indicators shown at every scale (if present in the catalogue).
@@ -40,7 +42,7 @@ REGLES = {
 
 
 @dataclass
-class RapportQ3:
+class RapportQ3(AvecVues):
     code_commune: str
     nom_commune: str
     annee: int  # year of the comparison at every scale
@@ -54,6 +56,7 @@ class RapportQ3:
     typologie: Typology | None
     classes_commune: pd.DataFrame  # code_quartier, nom, classe, description
     secrets: int  # secret cells among the quartier indicators used
+    catalogue: pd.DataFrame = field(default_factory=pd.DataFrame)  # indicators: libelle, unite
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
@@ -162,6 +165,7 @@ def build(territoire, region, params) -> RapportQ3:
         typologie=typo,
         classes_commune=classes,
         secrets=secrets,
+        catalogue=territoire.catalogue,
     )
     _narrate(rapport, territoire, params)
     return rapport
@@ -287,7 +291,7 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
 
 
-def figure_echelles(r: RapportQ3, catalogue: pd.DataFrame, indicateur: str = "taux_chomage"):
+def figure_echelles(r: RapportQ3, indicateur: str = "taux_chomage"):
     """One indicator for the commune's quartiers and every upper level, with intervals."""
     import matplotlib.pyplot as plt
 
@@ -306,7 +310,7 @@ def figure_echelles(r: RapportQ3, catalogue: pd.DataFrame, indicateur: str = "ta
         ),
         axis=1,
     )
-    cat = catalogue.set_index("indicateur")
+    cat = r.catalogue.set_index("indicateur")
     libelle = str(cat.loc[indicateur, "libelle"]) if indicateur in cat.index else indicateur
     unite = str(cat.loc[indicateur, "unite"]) if indicateur in cat.index else None
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
@@ -441,44 +445,6 @@ def carte_region(r: RapportQ3, region):
     )
 
 
-# --- tables as the notebook shows them ---------------------------------------------------------
-
-
-def echelles_large(r: RapportQ3, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Territories (rows) × indicators (columns) as French strings; quartier values carry the
-    comparison with the commune when the intervals allow one."""
-    e = r.echelles
-    if e.empty:
-        return pd.DataFrame()
-    cat = catalogue.set_index("indicateur")
-    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
-
-    def cell(row) -> str:
-        unite = cat["unite"].get(row["indicateur"])
-        if row["secret"] is True or (pd.isna(row["valeur"]) and bool(row["secret"])):
-            return "s"
-        v = text.valeur_unite(row["valeur"], unite)
-        if (
-            row["niveau"] == "quartier"
-            and isinstance(row["comparaison"], str)
-            and row["comparaison"] != "comparable"
-        ):
-            v += f" ({row['comparaison']})"
-        return v
-
-    def territoire(row) -> str:
-        if row["niveau"] == "quartier":
-            return noms.get(row["code_territoire"], row["code_territoire"])
-        return NIVEAUX_LIBELLES[row["niveau"]] + (f" ({r.nom_commune})" if row["niveau"] == "commune" else "")
-
-    shown = e.assign(cellule=e.apply(cell, axis=1), territoire=e.apply(territoire, axis=1))
-    order = list(dict.fromkeys(shown["territoire"]))
-    wide = shown.pivot(index="territoire", columns="indicateur", values="cellule").reindex(order)
-    wide = wide[[i for i in INDICATEURS_ECHELLES if i in wide.columns]]
-    wide.columns = [str(cat["libelle"].get(c, c)) for c in wide.columns]
-    return wide.reset_index().rename(columns={"territoire": "Territoire"}).fillna("n.d.")
-
-
 def sources(r: RapportQ3, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     nat = text.euros(r.revenu_median_national) if r.revenu_median_national else "n.d."
@@ -503,6 +469,43 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
     ]
 
 
+# --- views: the tables the notebook shows (numbers, French headers and units) -----------------
+#
+# Each `vue_<name>(r)` is a `present.display.vue`; `r.tables` returns them all by name. A view
+# with no row says what is missing (no quartier in the commune, no typology).
+
+SANS_QUARTIER = "aucun quartier dans cette commune"
+#: Units of the indicator catalogue → units of a view (`display.UNITES`); any other: decimal.
+UNITES_CATALOGUE = {"%": "pourcentage", "€": "euros", "": "nombre", "nombre": "nombre"}
+COLONNES_ELIGIBILITE = {
+    "nom": ("Quartier", "texte"),
+    "categorie_cucs": ("Catégorie CUCS", "texte"),
+    "population": ("Habitants", "nombre"),
+    "revenu_median_uc": ("Revenu médian (€)", "euros"),
+    "regle_qpv2014": ("Règle de revenu 2014", "oui_non"),
+    "regle_zus": ("Indice de type ZUS", "oui_non"),
+    "variation": ("Écart creusé (points)", "decimal"),
+    "regle_dynamique": ("Règle dynamique", "oui_non"),
+}
+COLONNES_MOUVEMENTS = {
+    "maintenus": ("Maintenus", "nombre"),
+    "entrants": ("Entrants", "nombre"),
+    "sortants": ("Sortants", "nombre"),
+}
+COLONNES_ENTREES_SORTIES = {
+    "regle": ("Règle", "texte"),
+    "eligibles": ("Éligibles", "nombre"),
+    **COLONNES_MOUVEMENTS,
+}
+COLONNES_TRANSITIONS = {"etape": ("Étape", "texte"), **COLONNES_MOUVEMENTS}
+COLONNES_CLASSES = {
+    "classe": ("Classe", "nombre"),
+    "effectif": ("Quartiers", "nombre"),
+    "description": ("Profil", "texte"),
+}
+COLONNES_CLASSES_COMMUNE = {"nom": ("Quartier", "texte"), "classe": ("Classe", "nombre")}
+
+
 def tableau_classes(r: RapportQ3) -> pd.DataFrame:
     """One row per class of the regional typology: number of quartiers and profile in words."""
     if r.typologie is None:
@@ -517,7 +520,90 @@ def tableau_classes(r: RapportQ3) -> pd.DataFrame:
     )
 
 
+def _unite_vue(unite: object) -> str:
+    return UNITES_CATALOGUE.get("" if text.manquant(unite) else str(unite).strip(), "decimal")
+
+
+def _ecarts_significatifs(lignes: pd.DataFrame, libelles: dict[str, str]) -> str:
+    """« plus élevé : a et b ; plus faible : c » for one quartier's significant gaps to its commune."""
+    parts = []
+    for sens in ("plus élevé", "plus faible"):
+        inds = lignes.loc[lignes["comparaison"] == sens, "indicateur"]
+        if not inds.empty:
+            noms = [text.minuscule_initiale(libelles.get(i, i)) for i in inds]
+            parts.append(f"{sens} : {text.liste_fr(noms)}")
+    return " ; ".join(parts) or "aucun écart significatif"
+
+
+def vue_echelles(r: RapportQ3) -> pd.DataFrame:
+    """Territories (the commune's quartiers, then commune, EPCI, département, région) ×
+    indicators of `r.annee`, « s » for a secret value; for each quartier, the indicators whose
+    gap to the commune is significant (the confidence intervals do not overlap)."""
+    e = r.echelles
+    colonnes = {"territoire": ("Territoire", "texte")}
+    if e.empty:
+        return display.vue(None, colonnes, vide="indicateurs aux différentes échelles")
+    cat = r.catalogue.set_index("indicateur") if not r.catalogue.empty else pd.DataFrame()
+    libelles = {i: str(cat["libelle"].get(i, i)) if "libelle" in cat else i for i in e["indicateur"]}
+    unites = cat["unite"] if "unite" in cat else pd.Series(dtype=object)
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+
+    def territoire(niveau: str, code: str) -> str:
+        if niveau == "quartier":
+            return noms.get(code, code)
+        return NIVEAUX_LIBELLES[niveau] + (f" ({r.nom_commune})" if niveau == "commune" else "")
+
+    e = e.assign(
+        territoire=[territoire(n, c) for n, c in zip(e["niveau"], e["code_territoire"], strict=True)],
+        secret=e["secret"].fillna(False).astype(bool),
+    )
+    ordre = list(dict.fromkeys(e["territoire"]))
+    wide = e.pivot(index="territoire", columns="indicateur", values="valeur").reindex(ordre)
+    secrets = e.pivot(index="territoire", columns="indicateur", values="secret").reindex(ordre)
+    indicateurs = [i for i in INDICATEURS_ECHELLES if i in wide.columns]
+    for i in indicateurs:  # a column stays numeric unless one of its values is secret
+        cache = secrets[i].fillna(False).astype(bool)
+        if cache.any():
+            wide[i] = wide[i].astype(object).where(~cache, text.SECRET)
+    rang = {i: k for k, i in enumerate(INDICATEURS_ECHELLES)}
+    quartiers = e[e["niveau"] == "quartier"].sort_values(
+        "indicateur", key=lambda c: c.map(rang), kind="stable"
+    )
+    ecarts = {t: _ecarts_significatifs(g, libelles) for t, g in quartiers.groupby("territoire", sort=False)}
+    df = wide[indicateurs].rename_axis(index="territoire", columns=None).reset_index()
+    df["ecarts"] = [ecarts.get(t, "") for t in df["territoire"]]
+    colonnes |= {i: (libelles[i], _unite_vue(unites.get(i))) for i in indicateurs}
+    colonnes["ecarts"] = ("Écart significatif à la commune", "texte")
+    return display.vue(df, colonnes, vide="indicateurs aux différentes échelles")
+
+
+def vue_eligibilite(r: RapportQ3) -> pd.DataFrame:
+    """Each quartier of the commune under the three eligibility rules."""
+    return display.vue(r.eligibilite, COLONNES_ELIGIBILITE, vide=SANS_QUARTIER)
+
+
 def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
-    """Entries and exits per rule, with the rule named in French."""
+    """Per rule: eligible quartiers, and those of the CUCS list it keeps, adds or leaves out."""
     e = r.entrees_sorties
-    return e.assign(regle=e["regle"].map(REGLES)) if not e.empty else e
+    return display.vue(e.assign(regle=e["regle"].map(REGLES)), COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
+
+
+def vue_transitions(r: RapportQ3) -> pd.DataFrame:
+    """Movements of the official lists (CUCS → QPV 2015 → QPV 2024) in the commune."""
+    return display.vue(r.transitions, COLONNES_TRANSITIONS, vide=SANS_QUARTIER)
+
+
+def vue_classes(r: RapportQ3) -> pd.DataFrame:
+    """The classes of the regional typology: number of quartiers and profile in words."""
+    return display.vue(
+        tableau_classes(r) if r.typologie is not None else None,
+        COLONNES_CLASSES,
+        vide="typologie impossible (indicateurs manquants)",
+    )
+
+
+def vue_classes_commune(r: RapportQ3) -> pd.DataFrame:
+    """The class of each quartier of the commune."""
+    return display.vue(
+        r.classes_commune, COLONNES_CLASSES_COMMUNE, vide="aucun quartier classé dans cette commune"
+    )

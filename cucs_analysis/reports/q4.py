@@ -2,8 +2,9 @@
 réussir les actions et les repositionner à l'avenir ? »: everything the notebook shows,
 computed from one commune's Territory.
 
-The notebook calls `build(territoire, params)` and displays the fields of the returned
-report; the French findings are generated here so that they are tested.
+The notebook calls `build(territoire, params)`, then shows each table as
+`d.tableau(q4.vue_<name>(r), legende=…)` and each figure as `d.figure(q4.figure_<name>(r), …)`;
+the French findings are generated here so that they are tested.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import pandas as pd
 
 from cucs_analysis.analysis import funding, partners
 from cucs_analysis.analysis.partners import interinstitutional_share
-from cucs_analysis.present import text
+from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import avec_article, libelle_domaine, majuscule
+from cucs_analysis.reports import q1
 from cucs_analysis.reports.q1 import actions_in_durable_domains
+from cucs_analysis.reports.rapport import AvecVues
 
 #: The four institutions the workshop named for mainstream competences.
 INSTITUTIONS_CLES = ("État", "région", "département", "commune")
@@ -33,7 +36,7 @@ TYPES_PLURIELS = {
 
 
 @dataclass
-class RapportQ4:
+class RapportQ4(AvecVues):
     code_commune: str
     nom_commune: str
     signataire: bool  # the commune has a CUCS programme (actions) in the data
@@ -442,22 +445,111 @@ def _domaines_sans_mobilisation(m: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-# --- tables as the notebook shows them ---------------------------------------------------------
+# --- views: the tables the notebook shows (numbers, French headers and units) -----------------
+#
+# Each `vue_<name>(r)` is a `present.display.vue`; `r.tables` returns them all by name. When the
+# section's data is absent for the commune (no meeting recorded, no programme), the view is
+# empty and says what is missing.
+
+SANS_INSTANCES = "aucune réunion renseignée pour cette commune"
+COLONNES_INSTANCES_TYPE = {
+    "type": ("Type de réunion", "texte"),
+    "nombre": ("Réunions", "nombre"),
+    "participants": ("Participants", "nombre"),
+    "institutions_moyennes": ("Institutions présentes (moyenne)", "decimal"),
+    "part_habitants": ("Part d'habitants", "part"),
+}
+COLONNES_INSTANCES_ANNEE = {
+    "annee": ("Année", "annee"),
+    "nombre": ("Réunions", "nombre"),
+    "part_interinstitutionnelles": ("Avec au moins deux institutions", "part"),
+    "institutions_moyennes": ("Institutions présentes (moyenne)", "decimal"),
+    "part_habitants": ("Part d'habitants", "part"),
+}
+COLONNES_COFINANCEMENT_INSTITUTIONS = {
+    "institution": ("Institution", "texte"),
+    "actions_financees": ("Actions financées", "nombre"),
+    "actions_cofinancees": ("Dont cofinancées", "nombre"),
+    "montant_accorde": ("Montant accordé", "euros"),
+}
+COLONNES_COFINANCEMENT_ANNEE = {
+    "annee": ("Année", "annee"),
+    "actions_financees": ("Actions financées", "nombre"),
+    "actions_cofinancees": ("Actions cofinancées", "nombre"),
+    "part": ("Part cofinancée", "part"),
+}
 
 
-def tableau_mobilisation(r: RapportQ4) -> pd.DataFrame:
-    """Institutions (rows) × domains (French headers) of mainstream mobilised, as French strings."""
-    m = r.mobilisation
-    if m.empty:
-        return pd.DataFrame()
-    wide = m.pivot_table(
-        index="institution", columns="domaine", values="montant", aggfunc="sum", fill_value=0.0
+def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
+    """Meetings per type over the period: number, participants, institutions present, residents."""
+    t = r.instances_type
+    return display.vue(
+        t.assign(type=t["type"].map(majuscule)) if r.a_instances else None,
+        COLONNES_INSTANCES_TYPE,
+        vide=f"réunions par type ({SANS_INSTANCES})",
     )
-    wide["Total"] = wide.sum(axis=1)
-    wide = wide.sort_values("Total", ascending=False)
-    wide.columns = [libelle_domaine(c) if c != "Total" else c for c in wide.columns]
-    wide.index = [majuscule(i) for i in wide.index]
-    return wide.map(text.euros_compacts).rename_axis("Institution").reset_index()
+
+
+def vue_instances_annee(r: RapportQ4) -> pd.DataFrame:
+    """Meetings per year, with the share that gathers at least two institutions."""
+    return display.vue(
+        r.instances_annee if r.a_instances else None,
+        COLONNES_INSTANCES_ANNEE,
+        vide=f"réunions par année ({SANS_INSTANCES})",
+    )
+
+
+def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
+    """Per institution: distinct actions funded, of which co-funded, and the amount granted."""
+    i = r.cofinancement["institutions"]
+    return display.vue(
+        i.assign(institution=i["institution"].map(majuscule)) if r.signataire else None,
+        COLONNES_COFINANCEMENT_INSTITUTIONS,
+        vide=q1.manque(r, "actions financées et cofinancées par institution"),
+    )
+
+
+def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
+    """Per year: actions funded, co-funded, and the co-funded share."""
+    return display.vue(
+        r.cofinancement["par_annee"] if r.signataire else None,
+        COLONNES_COFINANCEMENT_ANNEE,
+        vide=q1.manque(r, "cofinancement par année"),
+    )
+
+
+def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
+    """Mainstream means mobilised: institutions (rows, largest total first) × domains, with the
+    total of each institution."""
+    m = r.mobilisation
+    colonnes = {"institution": ("Institution", "texte")}
+    df = None
+    if r.signataire and not m.empty:
+        wide = m.pivot_table(
+            index="institution", columns="domaine", values="montant", aggfunc="sum", fill_value=0.0
+        )
+        colonnes |= {str(c): (libelle_domaine(c), "euros_compacts") for c in wide.columns}
+        colonnes["total"] = ("Total", "euros_compacts")
+        wide = wide.assign(total=wide.sum(axis=1)).sort_values("total", ascending=False)
+        df = wide.rename_axis(index="institution", columns=None).reset_index()
+        df.columns = [str(c) for c in df.columns]
+        df["institution"] = df["institution"].map(majuscule)
+    vide = (
+        "droit commun mobilisé sur les actions de la commune"
+        if r.signataire
+        else q1.manque(r, "montants de droit commun mobilisés par institution et domaine")
+    )
+    return display.vue(df, colonnes, vide=vide)
+
+
+def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
+    """Actions funded mostly by specific credits for several years running (as in q1)."""
+    return q1.vue_actions_en_jeu(r)
+
+
+def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
+    """The running actions of the domains where mainstream means withdrew durably (as in q1)."""
+    return q1.vue_actions_substitution(r)
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.present import text
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import questions
+from cucs_analysis.reports.rapport import AvecVues
 
 #: The per-commune questions, in the order of the workshop (q1 … q8).
 QUESTIONS_COMMUNE = tuple(q for q in questions.QUESTIONS if q.required_keys and not q.regional)
@@ -27,7 +28,7 @@ class SectionSynthese:
 
 
 @dataclass
-class SyntheseCommune:
+class SyntheseCommune(AvecVues):
     code_commune: str
     nom_commune: str
     sections: list[SectionSynthese]
@@ -96,7 +97,7 @@ def build_commune(
 
 
 @dataclass
-class SyntheseRegionale:
+class SyntheseRegionale(AvecVues):
     tableau: pd.DataFrame  # one row per commune; French strings
     colonnes: dict[str, str]  # column → header
     constats: list[str] = field(default_factory=list)
@@ -160,3 +161,52 @@ def build_regionale(
         }
     ]
     return s
+
+
+# --- views: what the synthesis notebooks show ------------------------------------------------
+#
+# The key figures stay as the results files give them, written by `text.chiffre_cle` (as on the
+# site index and the commune pages): a key figure's unit travels with its value and differs from
+# one row (commune synthesis) or question (regional synthesis) to the next, and « — » marks a
+# question without results. This module holds the views of both syntheses: each returns None
+# for the other one, so `r.tables` holds only a synthesis's own views.
+
+COLONNES_CHIFFRES = {"libelle": ("Chiffre clé", "texte"), "valeur": ("Valeur", "texte")}
+
+
+def chiffres_section(section: SectionSynthese) -> pd.DataFrame | None:
+    """One question's key figures (None when the question has no results for the commune)."""
+    if not section.disponible:
+        return None
+    return display.vue(section.chiffres, COLONNES_CHIFFRES, vide="aucun chiffre clé")
+
+
+def question_par_question(s: SyntheseCommune) -> list[tuple[str, list[str], pd.DataFrame | None]]:
+    """The commune synthesis, question by question, for `display.sections`: each question's
+    heading (its title and the question verbatim), first findings and key figures."""
+    return [
+        (f"{x.question.titre} — « {x.question.question} »", x.constats, chiffres_section(x))
+        for x in s.sections
+    ]
+
+
+def vue_chiffres_cles(s: SyntheseCommune | SyntheseRegionale) -> pd.DataFrame | None:
+    """Commune synthesis: the key figures of every question with results, in one table."""
+    if not isinstance(s, SyntheseCommune):
+        return None
+    lignes = [
+        x.chiffres.assign(question=x.question.titre)
+        for x in s.sections
+        if x.disponible and not x.chiffres.empty
+    ]
+    df = pd.concat(lignes, ignore_index=True) if lignes else None
+    return display.vue(
+        df, {"question": ("Question", "texte"), **COLONNES_CHIFFRES}, vide="aucune question n'a de résultats"
+    )
+
+
+def vue_communes(s: SyntheseCommune | SyntheseRegionale) -> pd.DataFrame | None:
+    """Regional synthesis: all communes side by side, the first key figures of each question."""
+    if not isinstance(s, SyntheseRegionale):
+        return None
+    return display.vue(s.tableau, {c: (h, "texte") for c, h in s.colonnes.items()}, vide="aucun résultat")

@@ -555,3 +555,29 @@ def test_figure_as_html_output_keeps_its_alt():
     assert imgs[0]["src"].startswith("data:image/png;base64,")
     assert "Source : Insee" in rendered.html
     assert rendered.warnings == ()
+
+
+def test_a_section_says_once_that_its_data_is_missing():
+    def nd(quoi):
+        html = f'<p class="cucs-non-disponible">Données non disponibles : {quoi}.</p>'
+        return new_code_cell("d.tableau(…)", outputs=[new_output("display_data", data={"text/html": html})])
+
+    table = '<div class="cucs-tableau-bloc"><table class="cucs-tableau"></table></div>'
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("## 1. Actions"),
+            nd("aucune action"),
+            nd("tableau des actions"),  # same section: dropped
+            new_markdown_cell("## 2. Écarts"),
+            nd("aucun quartier suivi"),  # a new section says it again
+            new_code_cell("d.tableau(…)", outputs=[new_output("display_data", data={"text/html": table})]),
+            nd("enquêtes"),  # after content: kept
+        ]
+    )
+    clean, _ = publish.clean_notebook(nb, "Figure")
+    shown = ["".join(o["data"]["text/html"]) for c in clean.cells if c.cell_type == "code" for o in c.outputs]
+    assert [s.split(": ")[-1] for s in shown if "non-disponible" in s] == [
+        "aucune action.</p>",
+        "aucun quartier suivi.</p>",
+        "enquêtes.</p>",
+    ]

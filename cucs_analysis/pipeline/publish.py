@@ -114,24 +114,37 @@ def _tag_remover():
     )
 
 
+def _is_missing_data(output: Mapping) -> bool:
+    """Whether an output is only the « Données non disponibles : … » sentence of a section."""
+    html_text = output.get("data", {}).get("text/html", "")
+    html_text = "".join(html_text) if isinstance(html_text, list) else str(html_text)
+    return html_text.startswith('<p class="cucs-non-disponible">') and html_text.count("<p") == 1
+
+
 def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat.NotebookNode, list[str]]:
     """A copy of ``nb`` fit for publication, and the French warnings raised while cleaning.
 
     nbconvert's ``TagRemovePreprocessor`` drops the cells tagged ``remove``/``hide`` (and
     variants) and the outputs of cells tagged ``remove-output``/``hide-output``; then stream
     and error outputs, bare ``text/plain`` results and the code cells left without outputs
-    are dropped, and every image output gets an ``alt`` (``figure_alt`` when the notebook gave
+    are dropped, a code cell that only repeats that the section's data is missing (after another
+    such cell, with no heading between them) is dropped, and every image output gets an ``alt`` (``figure_alt`` when the notebook gave
     none, with a warning). Code and raw cells are hidden by the exporter (``exclude_input``,
     ``exclude_raw``).
     """
     nb, _ = _tag_remover().preprocess(copy.deepcopy(nb), {})
     warnings: list[str] = []
     cells = []
+    section_says_missing = False  # a section says once that its data is missing
     for cell in nb.cells:  # a notebook has tens of cells: a plain loop is the clear way here
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if _keep_output(o)]
             if not cell.outputs:
                 continue
+            missing = all(_is_missing_data(o) for o in cell.outputs)
+            if missing and section_says_missing:
+                continue
+            section_says_missing = missing
             where = f"cellule {cell.execution_count}" if cell.get("execution_count") else "une cellule"
             for out in cell.outputs:
                 for mime in ("image/png", "image/jpeg"):
@@ -143,6 +156,8 @@ def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat
                         warnings.append(f"Figure sans texte alternatif ({where}) : « {figure_alt} » utilisé.")
                         alt = figure_alt
                     meta["alt"] = alt
+        else:
+            section_says_missing = False
         cells.append(cell)
     nb.cells = cells
     return nb, warnings

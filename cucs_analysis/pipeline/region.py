@@ -13,13 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from cucs_analysis import __version__
-from cucs_analysis.pipeline.results import to_jsonable, write_json_atomic
+from cucs_analysis.pipeline import atomic
+from cucs_analysis.pipeline.results import to_jsonable
 from cucs_analysis.reports import region as region_stage
 
 DOSSIER = Path("region") / "etape"
@@ -90,16 +89,8 @@ def summary(stage: region_stage.Region) -> dict:
 def write(dossier_resultats: Path, cle: str, stage: region_stage.Region) -> Path:
     """Store the stage (pickle for the reports, JSON for readers), each file atomically."""
     p = path(dossier_resultats, cle)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(p.with_suffix(".json"), to_jsonable(summary(stage)))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_json(p.with_suffix(".json"), to_jsonable(summary(stage)))
+    atomic.write_bytes(p, pickle.dumps(stage, protocol=pickle.HIGHEST_PROTOCOL))
     return p
 
 

@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installe
+# Notebooks saved from JupyterLab are committed without outputs: nbstripout is the git filter of
+# *.ipynb (.gitattributes), keeping cell ids so that a save does not renumber every cell.
+# Idempotent; skipped outside a git work tree (e.g. an unpacked archive).
+GIT_FILTER = if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	$(BIN)/nbstripout --install --attributes .gitattributes \
+	&& git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; fi
 
 .PHONY: demo test install lint format bench lab clean
 
@@ -11,9 +17,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(GIT_FILTER)
 	touch $(STAMP)
 
 install: $(STAMP)
+	@$(GIT_FILTER)
 
 # Main job: check the demo data, run every notebook for every demo commune, build the site.
 demo: $(STAMP)
@@ -21,9 +29,11 @@ demo: $(STAMP)
 	$(BIN)/cucs run
 	@echo "Ouvrez out/site/index.html dans un navigateur."
 
+# Then every notebook runs with its default parameters, as in JupyterLab (results in out/brouillon).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,9 +45,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
-lab: $(STAMP)
+# JupyterLab at the project root (params/, docs/rules.md, data/README.md a click away), showing notebooks/.
+lab: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,3 +59,52 @@ def test_readme_commands_exist_in_makefile():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_notebooks_saved_from_jupyterlab_stay_clean_in_git():
+    """nbstripout is the git filter of notebooks (.gitattributes), installed by the Makefile's
+    install step, and a dev dependency."""
+    attributes = (ROOT / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    assert "*.ipynb filter=nbstripout" in attributes and "*.ipynb diff=ipynb" in attributes
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "nbstripout --install --attributes .gitattributes" in makefile
+    assert re.search(r"^install: \$\(STAMP\)\n\t@\$\(GIT_FILTER\)$", makefile, flags=re.M)
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "nbstripout" in _names(dev["optional-dependencies"]["dev"])
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    for pattern in ("/out/", "*.nbconvert.ipynb", "notebooks/.ipynb_checkpoints/"):
+        assert pattern in ignored, pattern
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git absent")
+def test_installing_the_git_filter_is_idempotent(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shutil.copy(ROOT / ".gitattributes", tmp_path / ".gitattributes")
+    before = (tmp_path / ".gitattributes").read_text(encoding="utf-8")
+    for _ in range(2):
+        subprocess.run(
+            [sys.executable, "-m", "nbstripout", "--install", "--attributes", ".gitattributes"],
+            cwd=tmp_path,
+            check=True,
+        )
+    assert (tmp_path / ".gitattributes").read_text(encoding="utf-8") == before
+    clean = subprocess.run(
+        ["git", "config", "filter.nbstripout.clean"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "nbstripout" in clean.stdout
+
+
+def test_make_lab_opens_the_project_root_on_the_notebooks():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lab = re.search(r"^lab:.*?(?=^\S|\Z)", makefile, flags=re.M | re.S).group(0)
+    assert '--ServerApp.root_dir="$(CURDIR)"' in lab and "--LabApp.default_url=/lab/tree/notebooks" in lab
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "jupyterlab" in _names(project["optional-dependencies"]["lab"])
+
+
+def test_make_test_runs_ruff_the_tests_and_every_notebook():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    test = re.search(r"^test:.*?(?=^\S|\Z)", makefile, flags=re.M | re.S).group(0)
+    assert "ruff check ." in test
+    assert re.search(r"pytest -q$", test, flags=re.M)
+    assert "pytest -q --nbval-lax --nbval-current-env notebooks/" in test

@@ -207,3 +207,81 @@ def test_template_is_valid_and_not_overwritten(root):
     assert "seuil_secret: 5" in path.read_text(encoding="utf-8")
     params.write_commune_template("01001", root, force=True)
     assert load_params("01001", root).seuil_secret == 11
+
+
+# --- a notebook's trial thresholds (`seuils`) ------------------------------------------------------
+
+
+def test_partial_seuils_are_merged_onto_the_files(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: 0.2\n')
+    p = params.load_params_with_seuils(
+        "20001", root, {"substitution": {"tolerance": 0.05}, "did": {"indicateurs": ("taux_chomage",)}}
+    )
+    assert p.substitution.tolerance == 0.05  # the trial wins over the commune file
+    assert p.substitution.annees_reference == [2005, 2006] and p.substitution.duree_max_annees == 3
+    assert p.did.indicateurs == ["taux_chomage"]  # a tuple is taken as a list; lists are replaced
+    assert params.load_params_with_seuils("20001", root, {}) == load_params("20001", root)
+    assert params.load_params_with_seuils("20001", root, None) == load_params("20001", root)
+
+
+def test_numpy_values_in_seuils_are_plain_numbers(root):
+    np = pytest.importorskip("numpy")
+    p = params.load_params_with_seuils(
+        "20001", root, {"seuil_secret": np.int64(5), "zus": {"seuil_quantile": np.float64(0.4)}}
+    )
+    assert p.seuil_secret == 5 and p.zus.seuil_quantile == 0.4
+
+
+@pytest.mark.parametrize(
+    ("seuils", "message"),
+    [
+        (
+            {"substitution": {"tolerance": "x"}},
+            "seuils › substitution › tolerance : doit être un nombre entre 0 et 1 (valeur « x »)",
+        ),
+        ({"substitution": {"tolerance": 2}}, "seuils › substitution › tolerance : doit être un nombre"),
+        (
+            {"substitution": {"toleranse": 0.05}},
+            "seuils › substitution › toleranse : clé inconnue (vouliez-vous dire « tolerance » ?)",
+        ),
+        ({"substitution": 0.05}, "seuils › substitution : doit être une section"),
+        ({"did": {"indicateurs": ["taux_chomage", 3]}}, "seuils › did › indicateurs[1] : doit être"),
+        ({"periode": {"debut": 2015}}, "seuils › periode : début (2015) postérieur à la fin (2014)"),
+        ({"seuil_secret": 2.5}, "seuils › seuil_secret : doit être un nombre entier"),
+        ({"code_commune": "20002"}, "seuils › code_commune : le code commune se change dans la cellule"),
+        ({1: 2}, "seuils : la clé 1 doit être un texte"),
+        ([("substitution", 1)], "seuils : doit être un dictionnaire"),
+        ("substitution: {tolerance: 0.05}", "papermill -y 'seuils: {substitution: {tolerance: 0.05}}'"),
+    ],
+)
+def test_seuils_errors_name_the_key_as_typed_in_the_notebook(root, seuils, message):
+    with pytest.raises(ParamError) as exc:
+        params.load_params_with_seuils("20001", root, seuils)
+    assert message in str(exc.value)
+
+
+def test_seuils_error_in_a_file_still_names_the_file(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nzus:\n  seuil_quantile: 3\n')
+    with pytest.raises(ParamError, match="params/20001.yaml, clé « zus.seuil_quantile »"):
+        params.load_params_with_seuils("20001", root, {"substitution": {"tolerance": 0.05}})
+
+
+def test_int_code_says_how_to_pass_it_with_papermill(root):
+    # `papermill … -p code_commune 20008` passes the integer 20008; `-p … 01001` passes 1001
+    with pytest.raises(ParamError) as exc:
+        load_params(20008, root)  # type: ignore[arg-type]
+    assert "doit être un texte" in str(exc.value)
+    assert "passez-le comme texte avec papermill -r code_commune 20008" in str(exc.value)
+    with pytest.raises(ParamError, match='code_commune = "01001".*papermill -r code_commune 01001'):
+        params.check_code_commune(1001)
+
+
+def test_param_layers_and_leaf_sources(root):
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: 0.2\n')
+    layers = params.param_layers("20001", root)
+    assert [name for name, _ in layers] == ["params/defaults.yaml", "params/20001.yaml"]
+    assert params.source_of_leaf(layers, ("substitution", "tolerance")) == "params/20001.yaml"
+    assert params.source_of_leaf(layers, ("substitution", "duree_max_annees")) == "params/defaults.yaml"
+    assert params.source_of_leaf(layers, ("substitution", "tolerance"), 0.3, check=True) is None
+    assert params.source_of_leaf(layers, ("absent",)) is None
+    assert ((("did", "indicateurs"), ["a", "b"])) in params.leaves({"did": {"indicateurs": ["a", "b"]}})

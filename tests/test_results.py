@@ -115,6 +115,16 @@ def test_read_results_filters_and_keeps_codes_as_strings(tmp_path):
 # --- notebook context ---------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _fresh_notebook_state(monkeypatch):
+    """Each test starts with the display showing and no active context (module state)."""
+    from cucs_analysis.pipeline import notebook
+    from cucs_analysis.present import display
+
+    monkeypatch.setattr(display, "_motif_arret", None)
+    monkeypatch.setattr(notebook, "_actif", None)
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     (tmp_path / "params").mkdir()
@@ -147,9 +157,11 @@ def test_demarrer_in_jupyterlab_reads_params_and_data(project):
     ctx = demarrer("q1", "01001")
     assert ctx.params.seuil_secret == 5 and ctx.nom_commune == "Ambérieu-Test"
     assert sys.modules["cucs_analysis.data.dataset"].calls == [(project.resolve() / "data" / "demo", "01001")]
-    assert ctx.dossier_resultats == project.resolve() / "out" / "results"
+    # an interactive run writes to the scratch folder, which neither the runner nor the site reads
+    assert ctx.dossier_resultats == project.resolve() / "out" / "brouillon" / "results" and ctx.brouillon
     path = ctx.ecrire_resultats(["Constat."], ["Réserve."], [CHIFFRE], substitution=[], part_droit_commun=[])
-    assert ctx.chemin_resultats == path == project.resolve() / "out" / "results" / "01001" / "q1.json"
+    assert ctx.chemin_resultats == path == ctx.dossier_resultats / "01001" / "q1.json"
+    assert repr(path).startswith("Résultats enregistrés dans le brouillon : ")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["parametres"]["seuil_secret"] == 5 and data["nom_commune"] == "Ambérieu-Test"
 
@@ -161,6 +173,9 @@ def test_demarrer_with_injected_params_validates_them(project, tmp_path):
     injected = load_params("01001", project).as_dict() | {"seuil_secret": 3}
     ctx = demarrer("q2", "01001", injected, str(tmp_path / "res"))
     assert ctx.params.seuil_secret == 3 and ctx.dossier_resultats == tmp_path / "res"
+    assert not ctx.brouillon
+    # without a results folder, injected parameters (the runner's way) still mean out/results
+    assert demarrer("q2", "01001", injected).dossier_resultats == project.resolve() / "out" / "results"
     with pytest.raises(NotebookError, match="clé « did.seuil_intensite » : doit être un nombre positif"):
         demarrer("q2", "01001", injected | {"did": injected["did"] | {"seuil_intensite": -1}})
 
@@ -189,6 +204,23 @@ def test_ecrire_resultats_missing_key_is_a_notebook_error(project):
     with pytest.raises(NotebookError, match="part_droit_commun"):
         ctx.ecrire_resultats([], [], [], substitution=[])
     assert ctx.chemin_resultats is None
+
+
+def test_ecrire_resultats_takes_a_report(project):
+    from cucs_analysis.pipeline.notebook import demarrer
+
+    ctx = demarrer("q1", "01001")
+    rapport = types.SimpleNamespace(
+        constats=["Constat."],
+        reserves=["Réserve."],
+        chiffres_cles=[CHIFFRE],
+        resultats=lambda: {"substitution": [{"domaine": "éducation"}], "part_droit_commun": []},
+    )
+    path = ctx.ecrire_resultats(rapport, part_droit_commun=[{"annee": 2010}])  # explicit keys win
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["constats"] == ["Constat."] and data["reserves"] == ["Réserve."]
+    assert data["chiffres_cles"] == [CHIFFRE] and data["substitution"] == [{"domaine": "éducation"}]
+    assert data["part_droit_commun"] == [{"annee": 2010}] and data["nom_commune"] == "Ambérieu-Test"
 
 
 def test_demarrer_regional_run_has_no_territory(project):

@@ -1,6 +1,7 @@
 """Parameter files: `params/defaults.yaml` + `params/<code_commune>.yaml`, validated with pydantic.
 
-Merge order: defaults ← commune file ← explicit overrides (deep merge, lists replaced).
+Merge order: defaults ← commune file ← explicit overrides (deep merge, lists replaced). The
+notebook's trial overrides (`seuils`, partial) are such overrides, validated by the same models.
 Every problem is reported in French with the file and the key path; codes must be quoted
 strings in the YAML (an unquoted `01001` is read by YAML as the integer 1001).
 """
@@ -22,6 +23,9 @@ DEFAULTS_FILE = "defaults.yaml"
 PARAMS_DIR = "params"
 #: Pseudo commune code of the runs made once for the whole region.
 REGION = "region"
+#: Source name of explicit overrides in messages, and of a notebook's trial overrides.
+FOURNIS = "paramètres fournis"
+SEUILS = "seuils"
 
 # Keys that hold codes: YAML must read them as strings (quoted), never as numbers.
 _CODE_KEYS = ("code_commune", "quartiers_interet", "quartiers_experimentaux")
@@ -388,6 +392,17 @@ def _coherence(p: Defauts) -> list[tuple[tuple, str]]:
     return out
 
 
+def _where(source: str, loc: tuple) -> str:
+    """Where a problem is: « params/20001.yaml, clé « did.seuil_intensite » », or for the
+    notebook's trial overrides the path as the analyst typed it: « seuils › did › seuil_intensite »."""
+    if source == SEUILS:
+        path = SEUILS
+        for part in loc:
+            path += f"[{part}]" if isinstance(part, int) else f" › {part}"
+        return path
+    return f"{source}, clé « {_fmt_path(loc)} »"
+
+
 def _validate(
     model: type[Defauts], data: dict, sources: list[tuple[str, dict]], default_source: str
 ) -> Defauts:
@@ -406,13 +421,13 @@ def _validate(
         errors = exc.errors(include_url=False)
         raise ParamError(
             [
-                f"{source_of(tuple(e['loc']))}, clé « {_fmt_path(tuple(e['loc']))} » : {_error_message(model, e)}"
+                f"{_where(source_of(tuple(e['loc'])), tuple(e['loc']))} : {_error_message(model, e)}"
                 for e in errors
             ]
         ) from None
     problems = _coherence(value)
     if problems:
-        raise ParamError([f"{source_of(loc)}, clé « {_fmt_path(loc)} » : {msg}" for loc, msg in problems])
+        raise ParamError([f"{_where(source_of(loc), loc)} : {msg}" for loc, msg in problems])
     return value
 
 
@@ -438,7 +453,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _check_code(code_commune: Any) -> str:
+def check_code_commune(code_commune: Any) -> str:
+    """The commune code if it is a 5-character INSEE code (or « region »); ParamError otherwise.
+    An integer is what `papermill -p code_commune 20008` passes: the message says to use `-r`."""
+    if isinstance(code_commune, int) and not isinstance(code_commune, bool):
+        texte = str(code_commune).zfill(5)  # -p 01001 arrives as 1001: the zeros are lost
+        raise ParamError(
+            f"Code commune « {code_commune} » : doit être un texte entre guillemets, par ex. "
+            f'code_commune = "{texte}" (un nombre perd les zéros de tête). Avec papermill, « -p » '
+            f"lit le code comme un nombre : passez-le comme texte avec papermill -r code_commune {texte}"
+        )
     if not isinstance(code_commune, str):
         raise ParamError(
             f'Code commune « {code_commune} » : doit être un texte (entre guillemets), par ex. "01001"'
@@ -448,6 +472,9 @@ def _check_code(code_commune: Any) -> str:
             f'Code commune « {code_commune} » : doit être un code INSEE de 5 caractères, par ex. "20001"'
         )
     return code_commune
+
+
+_check_code = check_code_commune
 
 
 def _load_defaults(root: Path) -> tuple[dict, str]:
@@ -473,30 +500,122 @@ def _load_commune_file(root: Path, code_commune: str) -> tuple[dict, str]:
     return raw, shown
 
 
-def load_params(code_commune: str, root: Path | None = None, overrides: dict | None = None) -> Parametres:
-    """Merged, validated parameters of one commune (or of the region: `code_commune="region"`)."""
-    _check_code(code_commune)
-    root = Path(root) if root is not None else find_project_root()
+def param_layers(code_commune: str, root: Path) -> list[tuple[str, dict]]:
+    """The parameter files merged for a commune, lowest first, as (name shown, raw dict):
+    params/defaults.yaml (validated on its own), then params/<code_commune>.yaml."""
     defaults, defaults_shown = _load_defaults(root)
     commune, commune_shown = _load_commune_file(root, code_commune)
+    return [(defaults_shown, defaults), (commune_shown, commune)]
+
+
+def load_params(
+    code_commune: str, root: Path | None = None, overrides: dict | None = None, *, source: str = FOURNIS
+) -> Parametres:
+    """Merged, validated parameters of one commune (or of the region: `code_commune="region"`).
+
+    `overrides` may be partial (deep-merged, lists replaced); `source` names them in errors
+    (`SEUILS` for a notebook's trial overrides: « seuils › substitution › tolerance : … »)."""
+    check_code_commune(code_commune)
+    root = Path(root) if root is not None else find_project_root()
+    layers = param_layers(code_commune, root)
     overrides = overrides or {}
-    merged = _deep_merge(_deep_merge(defaults, commune), overrides)
-    sources = [(defaults_shown, defaults), (commune_shown, commune)]
+    merged: dict = {}
+    for _, raw in layers:
+        merged = _deep_merge(merged, raw)
+    merged = _deep_merge(merged, overrides)
+    sources = list(layers)
     if overrides:
-        sources.append(("paramètres fournis", overrides))
-    value = _validate(Parametres, merged, sources, commune_shown)
+        sources.append((source, overrides))
+    value = _validate(Parametres, merged, sources, layers[-1][0])
     if value.code_commune != code_commune:
         raise ParamError(
-            f"paramètres fournis, clé « code_commune » : « {value.code_commune} » au lieu de « {code_commune} »"
+            f"{_where(source, ('code_commune',))} : « {value.code_commune} » au lieu de « {code_commune} »"
         )
     return value  # type: ignore[return-value]
+
+
+def _plain(value: Any, loc: tuple) -> Any:
+    """A notebook's value as YAML would give it: tuples as lists, numpy scalars as Python ones."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ParamError(
+                    f"{_where(SEUILS, loc)} : la clé {key!r} doit être un texte entre guillemets"
+                )
+            out[key] = _plain(item, (*loc, key))
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v, (*loc, i)) for i, v in enumerate(value)]
+    item = getattr(value, "item", None)  # numpy scalar
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def check_seuils(seuils: Any) -> dict:
+    """A notebook's trial overrides (`seuils`), checked before the merge: a dict (possibly
+    partial) of parameter sections; not the commune code, which has its own parameter."""
+    if seuils is None:
+        return {}
+    if isinstance(seuils, str):
+        raise ParamError(
+            'seuils : doit être un dictionnaire, par ex. {"substitution": {"tolerance": 0.05}} '
+            f"(valeur « {_shown(seuils)} »). Avec papermill, passez-le en YAML : "
+            "papermill -y 'seuils: {substitution: {tolerance: 0.05}}'"
+        )
+    if not isinstance(seuils, dict):
+        raise ParamError(
+            'seuils : doit être un dictionnaire, par ex. {"substitution": {"tolerance": 0.05}} '
+            f"(valeur « {_shown(seuils)} »)"
+        )
+    if "code_commune" in seuils:
+        raise ParamError(
+            f"{_where(SEUILS, ('code_commune',))} : le code commune se change dans la cellule de "
+            'paramètres (code_commune = "…"), pas dans seuils'
+        )
+    return _plain(seuils, ())
+
+
+def load_params_with_seuils(code_commune: str, root: Path | None, seuils: Any) -> Parametres:
+    """A commune's parameters with a notebook's trial overrides merged on top (partial dict)."""
+    return load_params(code_commune, root, overrides=check_seuils(seuils), source=SEUILS)
+
+
+def leaves(data: Any, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
+    """The (path, value) of every leaf of a parameter dict: sections are walked, lists are leaves."""
+    if isinstance(data, dict):
+        return [leaf for key, value in data.items() for leaf in leaves(value, (*prefix, key))]
+    return [(prefix, data)]
+
+
+def field_description(loc: tuple) -> str | None:
+    """The French expectation of the parameter at `loc` (e.g. « une année (…) »), or None."""
+    return _field_description(Parametres, loc)
+
+
+def value_at(data: Any, loc: tuple) -> Any:
+    """The value at `loc` in nested dicts (KeyError when absent)."""
+    for part in loc:
+        if not isinstance(data, dict) or part not in data:
+            raise KeyError(loc)
+        data = data[part]
+    return data
+
+
+def source_of_leaf(layers: list[tuple[str, dict]], loc: tuple, value: Any = None, *, check: bool = False):
+    """The name of the last layer that sets the leaf `loc` (with this `value` when `check`), or None."""
+    for name, raw in reversed(layers):
+        if _has_path(raw, loc) and (not check or value_at(raw, loc) == value):
+            return name
+    return None
 
 
 def validate_params_dict(parametres: dict, code_commune: str | None = None) -> Parametres:
     """Validate a complete parameter dict (as injected by the runner) with the same models."""
     if not isinstance(parametres, dict):
         raise ParamError("paramètres fournis : doivent être un dictionnaire (clé : valeur)")
-    shown = "paramètres fournis"
+    shown = FOURNIS
     value = _validate(Parametres, parametres, [(shown, parametres)], shown)
     if code_commune is not None and value.code_commune != code_commune:
         raise ParamError(

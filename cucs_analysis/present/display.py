@@ -3,6 +3,11 @@
 Every data string (quartier names, action titles…) goes through `html.escape` here, so a
 title such as ``<script>alert(1)</script>`` is shown as text in JupyterLab and on the site.
 Markdown outputs are avoided on purpose: nbconvert passes raw HTML inside Markdown through.
+
+A notebook whose setup failed must not go on showing what a kernel kept across runs still
+holds (the previous commune's report): `arreter(motif)` stops every helper here, which then
+returns the one line « Le carnet n'a pas démarré : … Rien n'est affiché. » until `reprendre()`.
+`pipeline.notebook.demarrer` calls the first before anything else and the second on success.
 """
 
 from __future__ import annotations
@@ -35,18 +40,64 @@ def _e(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
+# --- stop state -----------------------------------------------------------------------------
+
+_motif_arret: str | None = None
+
+
+def arreter(motif: str) -> None:
+    """Stop the notebook's story: every helper now returns the stop line giving `motif`."""
+    global _motif_arret
+    _motif_arret = str(motif)
+
+
+def reprendre() -> None:
+    """Show again (after a successful setup)."""
+    global _motif_arret
+    _motif_arret = None
+
+
+def motif_arret() -> str | None:
+    """Why the notebook is stopped, or None when it shows."""
+    return _motif_arret
+
+
+def phrase_arret(motif: str) -> str:
+    """« Le carnet n'a pas démarré : <motif>. Rien n'est affiché. » on one line."""
+    raison = " ; ".join(ligne.strip() for ligne in str(motif).splitlines() if ligne.strip())
+    raison = text.minuscule_initiale(raison.rstrip(" .")) or "raison inconnue"
+    return f"Le carnet n'a pas démarré : {raison}. Rien n'est affiché."
+
+
+def _arret() -> Html | None:
+    """The stop line when the notebook is stopped, else None."""
+    if _motif_arret is None:
+        return None
+    phrase = phrase_arret(_motif_arret)
+    return Html(f'<p class="cucs-arret"><strong>{_e(phrase)}</strong></p>', phrase)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
 def paragraphe(phrase: str, classe: str = "cucs-texte") -> Html:
+    if (stop := _arret()) is not None:
+        return stop
     return Html(f'<p class="{classe}">{_e(phrase)}</p>', phrase)
 
 
 def titre(texte: str, niveau: int = 3) -> Html:
     """A heading whose text comes from data (static headings stay in Markdown cells)."""
+    if (stop := _arret()) is not None:
+        return stop
     n = min(max(int(niveau), 2), 6)
     return Html(f"<h{n}>{_e(texte)}</h{n}>", texte)
 
 
 def titre_commune(nom: str, code: str, groupe: str) -> Html:
     """The line under the notebook's title: commune and the group that asked the question."""
+    if (stop := _arret()) is not None:
+        return stop
     fragment = (
         f'<p class="cucs-commune">Commune : <strong>{_e(nom)}</strong> ({_e(code)}) — '
         f"question posée par : {_e(groupe)}</p>"
@@ -56,6 +107,8 @@ def titre_commune(nom: str, code: str, groupe: str) -> Html:
 
 def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = None) -> Html:
     """A bulleted list of French sentences (with an optional heading)."""
+    if (stop := _arret()) is not None:
+        return stop
     items = [p for p in phrases if p]
     head = f'<p class="cucs-liste-titre"><strong>{_e(titre)}</strong></p>' if titre else ""
     if not items:
@@ -66,6 +119,8 @@ def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = N
 
 def en_bref(constats: list[str], reserves: list[str]) -> Html:
     """The "En bref" box: findings then caveats."""
+    if (stop := _arret()) is not None:
+        return stop
     c = liste(constats, "Constats", "Aucun constat ne peut être établi avec les données disponibles.")
     r = liste(reserves, "Réserves", "Pas de réserve particulière.")
     return Html(f'<div class="cucs-en-bref">{c.fragment}{r.fragment}</div>', c.texte + "\n" + r.texte)
@@ -73,6 +128,8 @@ def en_bref(constats: list[str], reserves: list[str]) -> Html:
 
 def non_disponible(quoi: str) -> Html:
     """The one sentence a section shows when its data is missing for this commune."""
+    if (stop := _arret()) is not None:
+        return stop
     phrase = f"{NON_DISPONIBLE} : {quoi}."
     return Html(f'<p class="cucs-non-disponible">{_e(phrase)}</p>', phrase)
 
@@ -94,6 +151,7 @@ FORMATS_UNITE: dict[str, Formatter] = {
     "ratio": text.ratio,
     "annee": text.annee,
     "oui_non": lambda v: text.ND if text.manquant(v) else ("oui" if v else "non"),
+    "p_valeur": lambda v: text.ND if text.manquant(v) else ("< 0,001" if v < 0.001 else text.nombre(v, 3)),
 }
 UNITES = tuple(FORMATS_UNITE)
 
@@ -101,13 +159,14 @@ UNITES = tuple(FORMATS_UNITE)
 def vue(df: pd.DataFrame | None, colonnes: Mapping[str, tuple[str, str]], vide: str) -> pd.DataFrame | None:
     """A view for `tableau`: the columns of `df` in display order, renamed to their French
     headers, values unchanged (numbers stay numbers); `colonnes` maps column → (header, unit)
-    with units from `UNITES`; `vide` says what is missing when there is no row. Returns None
-    when `df` is None (the section's data is absent)."""
+    with units from `UNITES`; `vide` says what is missing when there is no row. When `df` is
+    None (the section's data is absent) the view is empty but keeps its headers and `vide`, so
+    `tableau` says why."""
     bad = {c: u for c, (_, u) in colonnes.items() if u not in FORMATS_UNITE}
     if bad:
         raise ValueError(f"unités inconnues : {bad} (attendu : {', '.join(UNITES)})")
     if df is None:
-        return None
+        df = pd.DataFrame(columns=list(colonnes))
     out = df[list(colonnes)].rename(columns={c: h for c, (h, _) in colonnes.items()}).reset_index(drop=True)
     out.attrs = {"unites": {h: u for h, u in colonnes.values()}, "vide": vide}
     return out
@@ -168,6 +227,8 @@ def tableau(
     """An HTML table of a view (see `vue`): French headers, each column written by its unit,
     every cell escaped, numbers right-aligned and text left-aligned. A view that is None or
     empty gives the one sentence « Données non disponibles : … »."""
+    if (stop := _arret()) is not None:
+        return stop
     if colonnes is not None:
         return _legacy_tableau(vue, colonnes, formats, legende, vide or "aucune ligne à afficher")
     if vue is None or vue.empty:
@@ -203,8 +264,63 @@ def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = Non
 
 def figure(fig, quoi: str):
     """A figure with its alt text, or the 'données non disponibles' sentence when `fig` is None."""
+    if (stop := _arret()) is not None:
+        _fermer(fig)  # else the inline backend would still show it at the end of the cell
+        return stop
     if fig is None:
         return non_disponible(quoi)
     from cucs_analysis.present import plots
 
     return plots.figure_html(fig)
+
+
+def figures(figs, quoi: str):
+    """Several figures of one section (e.g. one per indicator), each shown with its own alt
+    text; the 'données non disponibles' sentence when there is none."""
+    if (stop := _arret()) is not None:
+        for fig in figs or []:
+            _fermer(fig)
+        return stop
+    figs = [f for f in (figs or []) if f is not None]
+    if not figs:
+        return non_disponible(quoi)
+    from IPython.display import display as _show
+
+    from cucs_analysis.present import plots
+
+    for fig in figs:
+        _show(plots.figure_html(fig))
+    return None
+
+
+def _fermer(fig) -> None:
+    """Close a matplotlib figure made from stale objects, unseen."""
+    if fig is None:
+        return
+    import matplotlib.pyplot as plt
+
+    try:
+        plt.close(fig)
+    except TypeError:
+        pass  # not a figure: nothing to close
+
+
+def sections(
+    parties: Iterable[tuple[str, Iterable[str], pd.DataFrame | None]],
+    vide: str,
+    titre_liste: str | None = None,
+) -> Html:
+    """Several sections in one output (the commune synthesis: one per question). Each part is
+    (heading from data, sentences, view): the heading, the sentences as a list under
+    `titre_liste`, then the view as a table; a part whose view is None has no data here and
+    shows « Données non disponibles : `vide`. » under its heading instead."""
+    if (stop := _arret()) is not None:
+        return stop
+    blocs: list[Html] = []
+    for entete, phrases, v in parties:
+        blocs.append(titre(entete))
+        if v is None:
+            blocs.append(non_disponible(vide))
+        else:
+            blocs += [liste(phrases, titre_liste), tableau(v)]
+    return Html("".join(b.fragment for b in blocs), "\n".join(b.texte for b in blocs))

@@ -19,6 +19,9 @@ class Question:
     required_keys: tuple[str, ...]  # results-contract keys (DESIGN.md §6)
     regional: bool = False  # run once for the whole region rather than per commune
     etape_region: bool = False  # its report reads the region stage: build(territoire, region, params)
+    # The parameters its report reads (sections or dotted leaves of params/defaults.yaml): the
+    # notebook's « Paramètres utilisés » table (`Contexte.vue_parametres`) lists their values.
+    sections_parametres: tuple[str, ...] = ()
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -30,6 +33,7 @@ QUESTIONS: tuple[Question, ...] = (
         "dispositifs sectoriels de la politique de la ville ? CLAS, OVV, etc. ?",
         "Groupe 1 : services de l'État",
         ("substitution", "part_droit_commun"),
+        sections_parametres=("periode", "annee_debut_cucs", "substitution", "reprise", "seuil_secret"),
     ),
     Question(
         "q2",
@@ -40,6 +44,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 1 : services de l'État",
         ("did", "ecarts"),
         etape_region=True,
+        sections_parametres=("did", "convergence", "operateurs.seuil_realisation", "seuil_secret"),
     ),
     Question(
         "q3",
@@ -50,6 +55,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 1 : services de l'État, et groupe 4 : pilotes CUCS des communes",
         ("eligibilite", "seuil_qpv2014", "typologie"),
         etape_region=True,
+        sections_parametres=("periode.fin", "qpv2014", "zus", "dynamique", "typologie", "seuil_secret"),
     ),
     Question(
         "q4",
@@ -59,6 +65,7 @@ QUESTIONS: tuple[Question, ...] = (
         "réussir les actions et les repositionner à l'avenir ?",
         "Groupe 2 : opérateurs",
         ("instances", "cofinancement", "mobilisation"),
+        sections_parametres=("periode", "annee_debut_cucs", "substitution", "reprise", "seuil_secret"),
     ),
     Question(
         "q5",

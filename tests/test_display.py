@@ -48,8 +48,10 @@ def test_table_of_a_view_escapes_data_formats_french_and_aligns():
 
 
 def test_missing_or_empty_view_says_so_once():
-    assert display.tableau(None, vide="parcours")._repr_html_().endswith(
-        "Données non disponibles : parcours.</p>"
+    assert (
+        display.tableau(None, vide="parcours")
+        ._repr_html_()
+        .endswith("Données non disponibles : parcours.</p>")
     )
     empty = display.tableau(_vue().iloc[:0])._repr_html_()
     assert "Données non disponibles : aucune action." in empty

@@ -358,7 +358,9 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
     for vue in (q2.vue_actions, q2.vue_publics, q2.vue_bilans, q2.vue_ecarts, q2.vue_enquetes):
         assert vue(r).empty
     assert q2.figures_tendances(r) == [] and q2.figures_ecarts(r) == []
-    assert "Données non disponibles : aucune action associative" in display.tableau(q2.vue_actions(r)).fragment
+    assert (
+        "Données non disponibles : aucune action associative" in display.tableau(q2.vue_actions(r)).fragment
+    )
     assert (r.contribution["lecture"].iloc[:3] == "non disponible").all()
     assert "seule la tendance régionale" in r.reponse_atelier[2]
 

@@ -112,7 +112,10 @@ def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = N
     items = [p for p in phrases if p]
     head = f'<p class="cucs-liste-titre"><strong>{_e(titre)}</strong></p>' if titre else ""
     if not items:
-        return Html(head + f"<p>{_e(vide or NON_DISPONIBLE + '.')}</p>", vide or NON_DISPONIBLE)
+        phrase = vide or NON_DISPONIBLE + "."
+        # A missing-data sentence carries its class, so the page can say it once per section.
+        cls = ' class="cucs-non-disponible"' if phrase.startswith(NON_DISPONIBLE) and not head else ""
+        return Html(head + f"<p{cls}>{_e(phrase)}</p>", phrase)
     body = "".join(f"<li>{_e(p)}</li>" for p in items)
     return Html(f'{head}<ul class="cucs-liste">{body}</ul>', "\n".join(items))
 

@@ -64,6 +64,11 @@ BREAKS = {
         "from cucs_analysis import cli  # noqa\n",
         "Nothing imports the cli",
     ),
+    "one question's report imports another's": (
+        "reports/q4.py",
+        "from cucs_analysis.reports import q1  # noqa\n",
+        "Question reports are independent",
+    ),
     "the formatter imports the package": (
         "present/text.py",
         "from cucs_analysis.data import schema  # noqa\n",

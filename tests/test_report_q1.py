@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cucs_analysis.analysis import funding
 from cucs_analysis.data import dataset as load
 from cucs_analysis.data import readers
 from cucs_analysis.pipeline import params
@@ -271,7 +272,7 @@ def test_actions_in_durable_domains_on_a_small_frame():
     typo = pd.DataFrame(
         {"domaine": ["education", "sante"], "type": ["substitution_durable", "complementarite"]}
     )
-    out = q1.actions_in_durable_domains(actions, fin, typo)
+    out = funding.actions_in_durable_domains(actions, fin, typo)
     # B is abandoned, C is in a complementary domain, 2013 money is not the last year's
     assert out["id_action"].tolist() == ["A"]
     assert out.loc[0, "montant_specifique"] == 100.0 and out.loc[0, "montant_droit_commun"] == 50.0

@@ -13,7 +13,7 @@ import pytest
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
 from cucs_analysis.present import display, plots
-from cucs_analysis.reports import q1, q4
+from cucs_analysis.reports import programme, q4
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -195,7 +195,7 @@ def test_views_hold_numbers_for_the_analyst():
     assert mob["Total"].tolist() == sorted(mob["Total"], reverse=True)
     # q4 shows q1's tables of the actions at stake
     assert t["actions_en_jeu"]["Action"].tolist() == q4.vue_actions_en_jeu(r)["Action"].tolist()
-    assert list(t["actions_en_jeu"].columns) == [h for h, _ in q1.COLONNES_ACTIONS_EN_JEU.values()]
+    assert list(t["actions_en_jeu"].columns) == [h for h, _ in programme.COLONNES_ACTIONS_EN_JEU.values()]
 
 
 @pytest.mark.slow

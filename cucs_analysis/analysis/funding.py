@@ -500,3 +500,33 @@ def leverage(financements: pd.DataFrame, by: Sequence[str] | None = None) -> flo
     out = money.groupby(by, observed=True)[[SPECIFIQUE, DROIT_COMMUN]].sum().reset_index()
     out["effet_levier"] = out[DROIT_COMMUN] / out[SPECIFIQUE]
     return out
+
+
+def actions_in_durable_domains(
+    actions: pd.DataFrame, financements: pd.DataFrame, substitution: pd.DataFrame
+) -> pd.DataFrame:
+    """Actions running in the last year whose domain is in durable substitution: the specific
+    credits stand in for mainstream means, so their future depends on a takeover.
+
+    Columns: id_action, intitule, thematique, dispositif, montant_specifique,
+    montant_droit_commun (last year); largest specific amount first.
+    """
+    cols = ["id_action", "intitule", "thematique", "dispositif", "montant_specifique", "montant_droit_commun"]
+    domaines = substitution.loc[substitution["type"] == "substitution_durable", "domaine"].astype(str)
+    if actions.empty or domaines.empty:
+        return pd.DataFrame(columns=cols)
+    last = int(actions["annee"].max())
+    act = actions[
+        (actions["annee"] == last)
+        & actions["statut"].isin(["programmée", "réalisée"])
+        & actions["thematique"].astype(str).isin(set(domaines))
+    ]
+    fin = financements[financements["annee"] == last]
+    money = specific_vs_mainstream(fin, by=("id_action",))
+    out = act[["id_action", "intitule", "thematique", "dispositif"]].merge(money, on="id_action", how="left")
+    out = out.rename(columns={SPECIFIQUE: "montant_specifique", DROIT_COMMUN: "montant_droit_commun"})
+    out[["montant_specifique", "montant_droit_commun"]] = out[
+        ["montant_specifique", "montant_droit_commun"]
+    ].fillna(0.0)
+    out = out.sort_values(["montant_specifique", "id_action"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)[cols]

@@ -16,6 +16,8 @@ import pandas as pd
 from cucs_analysis.analysis import funding
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import avec_article, de_institution, libelle_domaine, majuscule
+from cucs_analysis.reports import programme
+from cucs_analysis.reports.programme import manque
 from cucs_analysis.reports.rapport import AvecVues
 
 TYPE_LIBELLES = {
@@ -116,38 +118,6 @@ def institution_withdrawals(
     return out.drop_duplicates("domaine").reset_index(drop=True)[cols]
 
 
-def actions_in_durable_domains(
-    actions: pd.DataFrame, financements: pd.DataFrame, substitution: pd.DataFrame
-) -> pd.DataFrame:
-    """Actions running in the last year whose domain is in durable substitution: the specific
-    credits stand in for mainstream means, so their future depends on a takeover.
-
-    Columns: id_action, intitule, thematique, dispositif, montant_specifique,
-    montant_droit_commun (last year); largest specific amount first.
-    """
-    cols = ["id_action", "intitule", "thematique", "dispositif", "montant_specifique", "montant_droit_commun"]
-    domaines = substitution.loc[substitution["type"] == "substitution_durable", "domaine"].astype(str)
-    if actions.empty or domaines.empty:
-        return pd.DataFrame(columns=cols)
-    last = int(actions["annee"].max())
-    act = actions[
-        (actions["annee"] == last)
-        & actions["statut"].isin(["programmée", "réalisée"])
-        & actions["thematique"].astype(str).isin(set(domaines))
-    ]
-    fin = financements[financements["annee"] == last]
-    money = funding.specific_vs_mainstream(fin, by=("id_action",))
-    out = act[["id_action", "intitule", "thematique", "dispositif"]].merge(money, on="id_action", how="left")
-    out = out.rename(
-        columns={funding.SPECIFIQUE: "montant_specifique", funding.DROIT_COMMUN: "montant_droit_commun"}
-    )
-    out[["montant_specifique", "montant_droit_commun"]] = out[
-        ["montant_specifique", "montant_droit_commun"]
-    ].fillna(0.0)
-    out = out.sort_values(["montant_specifique", "id_action"], ascending=[False, True], kind="stable")
-    return out.reset_index(drop=True)[cols]
-
-
 def build(territoire, params) -> RapportQ1:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
@@ -191,7 +161,7 @@ def build(territoire, params) -> RapportQ1:
         )
         series = funding.substitution_series(dc, fin, actions, code)
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        en_substitution = actions_in_durable_domains(actions, fin, typo)
+        en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
         # No programme: the typology has no specific credits to compare with.
         board = funding.dispositif_dashboard(actions, fin)
@@ -203,7 +173,7 @@ def build(territoire, params) -> RapportQ1:
         typo = pd.DataFrame(columns=funding.SUBSTITUTION_COLUMNS)
         series = pd.DataFrame(columns=["domaine", "annee", "dc", "sp"])
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        en_substitution = actions_in_durable_domains(actions, fin, typo)
+        en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
 
     r = RapportQ1(
         code_commune=code,
@@ -574,32 +544,6 @@ COLONNES_SUBSTITUTION = {
     "plus_longue_serie": ("Plus longue série", "nombre"),
     "raison": ("Lecture", "texte"),
 }
-#: The actions whose continuation depends on a takeover by mainstream means (q1 and q4 show them).
-COLONNES_ACTIONS_EN_JEU = {
-    "intitule": ("Action", "texte"),
-    "dispositif": ("Dispositif", "texte"),
-    "thematique": ("Domaine", "texte"),
-    "annees_consecutives": ("Années de suite", "nombre"),
-    "montant_specifique": ("Crédits spécifiques (dernière année)", "euros"),
-    "part_specifique": ("Part des crédits spécifiques", "part"),
-}
-#: The running actions of the domains in durable substitution (q1 and q4 show them).
-COLONNES_ACTIONS_SUBSTITUTION = {
-    "intitule": ("Action", "texte"),
-    "dispositif": ("Dispositif", "texte"),
-    "thematique": ("Domaine", "texte"),
-    "montant_specifique": ("Crédits spécifiques", "euros"),
-    "montant_droit_commun": ("Droit commun", "euros"),
-}
-#: How many actions of the durable-substitution domains the table shows (largest specific first).
-N_ACTIONS_SUBSTITUTION = 15
-
-
-def manque(r, quoi: str) -> str:
-    """What an empty view of `r` lacks: `quoi`, with the reason when the commune has no CUCS
-    programme (q1 and q4): « tableau de bord des dispositifs (pas de programmation CUCS dans
-    cette commune) »."""
-    return quoi if r.signataire else f"{quoi} (pas de programmation CUCS dans cette commune)"
 
 
 def vue_droit_commun(r: RapportQ1) -> pd.DataFrame:
@@ -651,33 +595,10 @@ def vue_substitution(r: RapportQ1) -> pd.DataFrame:
     )
 
 
-def vue_actions_en_jeu(r: RapportQ1) -> pd.DataFrame:
-    """Actions funded mostly by specific credits for several years running (also q4's view:
-    `r` needs signataire, actions_en_jeu, seuil_specifique and duree_min_reprise)."""
-    a = r.actions_en_jeu
-    if not r.signataire:
-        return display.vue(
-            None, COLONNES_ACTIONS_EN_JEU, vide=manque(r, "actions dépendant des crédits spécifiques")
-        )
-    return display.vue(
-        a.assign(thematique=a["thematique"].map(libelle_domaine)),
-        COLONNES_ACTIONS_EN_JEU,
-        vide=f"aucune action financée à {text.pourcentage(100 * r.seuil_specifique, 0)} ou plus par les "
-        f"crédits spécifiques depuis {text.pluriel(r.duree_min_reprise, 'an')}",
-    )
-
-
-def vue_actions_substitution(r: RapportQ1) -> pd.DataFrame:
-    """The running actions (last year) of the domains in durable substitution, the
-    `N_ACTIONS_SUBSTITUTION` largest specific amounts (also q4's view)."""
-    a = r.actions_substitution.head(N_ACTIONS_SUBSTITUTION)
-    return display.vue(
-        a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire else None,
-        COLONNES_ACTIONS_SUBSTITUTION,
-        vide="aucune action en cours dans un domaine en substitution durable"
-        if r.signataire
-        else manque(r, "actions des domaines en substitution durable"),
-    )
+# Shared with the other question on the programme (reports/programme.py); named here so the
+# notebook and `r.tables` show them as this question's views.
+vue_actions_en_jeu = programme.vue_actions_en_jeu
+vue_actions_substitution = programme.vue_actions_substitution
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------

@@ -17,8 +17,8 @@ from cucs_analysis.analysis import funding, partners
 from cucs_analysis.analysis.partners import interinstitutional_share
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import avec_article, libelle_domaine, majuscule
-from cucs_analysis.reports import q1
-from cucs_analysis.reports.q1 import actions_in_durable_domains
+from cucs_analysis.reports import programme
+from cucs_analysis.reports.programme import manque
 from cucs_analysis.reports.rapport import AvecVues
 
 #: The four institutions the workshop named for mainstream competences.
@@ -159,7 +159,7 @@ def build(territoire, params) -> RapportQ4:
             int(s.duree_max_annees),
         )
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        en_substitution = actions_in_durable_domains(actions, fin, typo)
+        en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
         # Without a programme there is nothing the partners co-fund or mobilise on.
         cof = {
@@ -174,7 +174,9 @@ def build(territoire, params) -> RapportQ4:
             columns=["institution", "domaine", "montant_actions", "montant_territoire", "montant"]
         )
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        en_substitution = actions_in_durable_domains(actions, fin, pd.DataFrame(columns=["domaine", "type"]))
+        en_substitution = funding.actions_in_durable_domains(
+            actions, fin, pd.DataFrame(columns=["domaine", "type"])
+        )
 
     r = RapportQ4(
         code_commune=code,
@@ -505,7 +507,7 @@ def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         i.assign(institution=i["institution"].map(majuscule)) if r.signataire else None,
         COLONNES_COFINANCEMENT_INSTITUTIONS,
-        vide=q1.manque(r, "actions financées et cofinancées par institution"),
+        vide=manque(r, "actions financées et cofinancées par institution"),
     )
 
 
@@ -514,7 +516,7 @@ def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         r.cofinancement["par_annee"] if r.signataire else None,
         COLONNES_COFINANCEMENT_ANNEE,
-        vide=q1.manque(r, "cofinancement par année"),
+        vide=manque(r, "cofinancement par année"),
     )
 
 
@@ -537,19 +539,15 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
     vide = (
         "droit commun mobilisé sur les actions de la commune"
         if r.signataire
-        else q1.manque(r, "montants de droit commun mobilisés par institution et domaine")
+        else manque(r, "montants de droit commun mobilisés par institution et domaine")
     )
     return display.vue(df, colonnes, vide=vide)
 
 
-def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
-    """Actions funded mostly by specific credits for several years running (as in q1)."""
-    return q1.vue_actions_en_jeu(r)
-
-
-def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
-    """The running actions of the domains where mainstream means withdrew durably (as in q1)."""
-    return q1.vue_actions_substitution(r)
+# Shared with the other question on the programme (reports/programme.py); named here so the
+# notebook and `r.tables` show them as this question's views.
+vue_actions_en_jeu = programme.vue_actions_en_jeu
+vue_actions_substitution = programme.vue_actions_substitution
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------

@@ -91,7 +91,7 @@ def test_chiffre_cle_without_unit_is_refused(tmp_path):
 
 def test_unknown_question_and_numeric_code_are_refused(tmp_path):
     with pytest.raises(KeyError, match="Question inconnue"):
-        write_results(tmp_path, "q9", "20001", {}, [], [], [])
+        write_results(tmp_path, "q42", "20001", {}, [], [], [])
     with pytest.raises(ValueError, match="texte"):
         write_results(tmp_path, "synthese", 1001, {}, [], [], [])  # type: ignore[arg-type]
 
@@ -191,7 +191,7 @@ def test_demarrer_errors_are_short_french_messages(project):
         "Erreur : La commune « 20099 » est absente de la table communes."
     ]
     with pytest.raises(NotebookError, match="Question inconnue"):
-        demarrer("q9", "01001")
+        demarrer("q42", "01001")
     (project / "params" / "01001.yaml").write_text("code_commune: 01001\n", encoding="utf-8")
     with pytest.raises(NotebookError, match="guillemets"):
         demarrer("q1", "01001")

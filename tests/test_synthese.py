@@ -66,7 +66,8 @@ def test_commune_synthesis_reads_results_and_lists_missing_questions(tmp_path):
         {"libelle": "Quartiers éligibles", "valeur": "3\u00a0quartiers"}
     ]
     assert not by_id["q2"].disponible
-    assert s.constats[0] == "2 questions évaluatives traitées pour Valbrune sur 8."
+    n = len(synthese.QUESTIONS_COMMUNE)  # every question of the registry with results keys
+    assert s.constats[0] == f"2 questions évaluatives traitées pour Valbrune sur {n}."
     assert "Géographie prioritaire : Trois quartiers éligibles." in s.constats
     assert "Moyens aux associations" in s.reserves[0]
 

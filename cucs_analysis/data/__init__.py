@@ -1,4 +1,5 @@
 """Data layer: the schema, the readers, validation, the data set and its territories, the demo.
 
-Imports nothing above it (no analysis, present, reports, pipeline or cli).
+Imports nothing above it (no analysis, reports, pipeline or cli), except the leaf French
+formatter `present.text` for the French messages of `errors` and `validate`.
 """

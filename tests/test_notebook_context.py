@@ -182,7 +182,6 @@ def _helpers():
     vue = display.vue(pd.DataFrame({"a": [1]}), {"a": ("A", "nombre")}, vide="rien")
     return {
         "tableau": lambda: display.tableau(vue, legende="Ancien tableau"),
-        "tableau_ancien": lambda: display.tableau(pd.DataFrame({"a": [1]}), {"a": "A"}),
         "liste": lambda: display.liste(["Les Tilleuls"], "Titre"),
         "en_bref": lambda: display.en_bref(["Les Tilleuls"], []),
         "paragraphe": lambda: display.paragraphe("Les Tilleuls"),

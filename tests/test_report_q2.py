@@ -418,6 +418,10 @@ def test_views_hold_numbers_for_the_analyst(riche):
     assert pd.api.types.is_float_dtype(t["actions"]["Crédits spécifiques"])
     assert pd.api.types.is_float_dtype(t["did"]["Écart d'évolution estimé"])
     assert t["did"].attrs["unites"]["Écart d'évolution estimé"] == "points"
+    # an amount per inhabitant keeps its unit and its decimal on the page
+    html = display.tableau(q2.vue_intensite(r)).fragment
+    first = r.intensite["intensite_moyenne"].iloc[0]
+    assert f">{text.euros(first, 1)}<" in html and "\u00a0€<" in html
     # the same numbers as the report's own frame, not formatted strings
     assert t["actions"]["Crédits spécifiques"].sum() == pytest.approx(
         r.actions_significatives["credits_specifiques"].sum()

@@ -299,3 +299,9 @@ def test_annee_has_no_digit_groups():
     assert t.annee(np.int64(2012)) == "2012"
     assert t.annee(None) == "n.d."
     assert t.nombre(2035) == f"2{NNBSP}035"  # why annee exists
+
+
+def test_p_value():
+    assert t.p_valeur(0.0004) == "<\u00a00,001"
+    assert t.p_valeur(0.9876) == "0,988"
+    assert t.p_valeur(None) == "n.d."

@@ -146,6 +146,7 @@ FORMATS_UNITE: dict[str, Formatter] = {
     "nombre": lambda v: text.nombre(v, 0),
     "decimal": lambda v: text.nombre(v, 1),
     "euros": text.euros,
+    "euros_decimal": lambda v: text.euros(v, 1),  # small amounts: per inhabitant, per year
     "euros_compacts": text.euros_compacts,
     "pourcentage": text.pourcentage,  # already in percent (0-100)
     "part": lambda v: text.pourcentage(v if isinstance(v, str) else 100 * v),  # a fraction (0-1)
@@ -154,7 +155,7 @@ FORMATS_UNITE: dict[str, Formatter] = {
     "ratio": text.ratio,
     "annee": text.annee,
     "oui_non": lambda v: text.ND if text.manquant(v) else ("oui" if v else "non"),
-    "p_valeur": lambda v: text.ND if text.manquant(v) else ("< 0,001" if v < 0.001 else text.nombre(v, 3)),
+    "p_valeur": text.p_valeur,
 }
 UNITES = tuple(FORMATS_UNITE)
 
@@ -189,19 +190,6 @@ def _unit_of(df: pd.DataFrame, col: str) -> str:
     return "texte"
 
 
-def _legacy_tableau(df, colonnes, formats, legende, vide) -> Html:
-    # Older call style (column mapping and formatters in the notebook), kept while notebooks move
-    # to views.
-    if df.empty:
-        return non_disponible(vide)
-    cols = list(colonnes)
-    shown = format_frame(df[cols], formats)
-    numeric = {
-        c for c in cols if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    }
-    return _html_table(shown, [colonnes[c] for c in cols], [c in numeric for c in cols], legende)
-
-
 def _html_table(shown: pd.DataFrame, headers: list[str], numeric: list[bool], legende: str | None) -> Html:
     # Alignment inline as well as by class: JupyterLab right-aligns every cell by default.
     cls = [
@@ -220,20 +208,12 @@ def _html_table(shown: pd.DataFrame, headers: list[str], numeric: list[bool], le
     return Html(f'<div class="cucs-tableau-bloc">{table}</div>', shown.to_string(index=False))
 
 
-def tableau(
-    vue: pd.DataFrame | None,
-    colonnes: Mapping[str, str] | None = None,
-    formats: Mapping[str, Formatter] | None = None,
-    legende: str | None = None,
-    vide: str | None = None,
-) -> Html:
+def tableau(vue: pd.DataFrame | None, legende: str | None = None, vide: str | None = None) -> Html:
     """An HTML table of a view (see `vue`): French headers, each column written by its unit,
     every cell escaped, numbers right-aligned and text left-aligned. A view that is None or
     empty gives the one sentence « Données non disponibles : … »."""
     if (stop := _arret()) is not None:
         return stop
-    if colonnes is not None:
-        return _legacy_tableau(vue, colonnes, formats, legende, vide or "aucune ligne à afficher")
     if vue is None or vue.empty:
         quoi = vide or (vue.attrs.get("vide") if vue is not None else None) or "aucune ligne à afficher"
         return non_disponible(quoi)
@@ -242,27 +222,6 @@ def tableau(
         {c: vue[c].map(FORMATS_UNITE[u]) for c, u in zip(vue.columns, units, strict=True)}, index=vue.index
     )
     return _html_table(shown, list(vue.columns), [u != "texte" for u in units], legende)
-
-
-def format_frame(df: pd.DataFrame, formats: Mapping[str, Formatter] | None = None) -> pd.DataFrame:
-    """Strings for display: formatter per column; booleans as oui/non; missing as n.d."""
-    formats = dict(formats or {})
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        s = df[col]
-        if col in formats:
-            out[col] = s.map(formats[col])
-        elif pd.api.types.is_bool_dtype(s):
-            out[col] = s.map(lambda v: "n.d." if pd.isna(v) else ("oui" if v else "non"))
-        elif pd.api.types.is_integer_dtype(s):
-            out[col] = s.map(lambda v: text.nombre(v, 0))
-        elif pd.api.types.is_float_dtype(s):
-            out[col] = s.map(lambda v: text.nombre(v, 1))
-        else:
-            out[col] = s.map(
-                lambda v: "n.d." if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            )
-    return out
 
 
 def figure(fig, quoi: str):

@@ -85,6 +85,7 @@ __all__ = [
     "pluriel",
     "points",
     "pourcentage",
+    "p_valeur",
     "ratio",
     "valeur_unite",
 ]
@@ -201,6 +202,13 @@ def euros_compacts(x: object, decimales: int = 1, *, secret: bool = False) -> st
             return f"{nombre(v / 1e6, decimales)}{ESPACE_UNITE}M€"
         return f"{nombre(v / 1e3, 0)}{ESPACE_UNITE}k€"
     return euros(v, 0)
+
+
+def p_valeur(x: object) -> str:
+    """A p-value with three decimals, or « < 0,001 » below that."""
+    if manquant(x):
+        return ND
+    return f"<{ESPACE_UNITE}{nombre(0.001, 3)}" if float(x) < 0.001 else nombre(x, 3)
 
 
 def ratio(x: object, decimales: int = 1, *, secret: bool = False) -> str:

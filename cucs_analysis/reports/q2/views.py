@@ -117,7 +117,7 @@ def vue_intensite(r: RapportQ2) -> pd.DataFrame:
         i,
         {
             "nom": ("Quartier", "texte"),
-            "intensite_moyenne": (entete, "decimal"),
+            "intensite_moyenne": (entete, "euros_decimal"),
             "statut": ("Groupe", "texte"),
         },
         vide=f"aucun quartier suivi à {r.nom_commune}",

@@ -162,6 +162,68 @@ def mainstream_by_institution_domain(
 # --- dispositifs -------------------------------------------------------------------------------
 
 
+STATUT_REALISEE = "réalisée"
+STATUT_PROGRAMMEE = "programmée"  # still running (the last year of the data): not yet closed
+STATUTS_NON_REALISEES = ("non pourvue", "abandonnée")
+
+REALISATION_COLUMNS = [
+    "actions_annees",
+    "annees_realisees",
+    "annees_en_cours",
+    "annees_non_pourvues",
+    "annees_abandonnees",
+    "prevus",
+    "prevus_realisees",
+    "realises",
+    "taux_realisation",
+    "prevus_non_realisees",
+]
+
+
+def realisation(actions: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Achievement of planned beneficiaries, numerator and denominator on one base.
+
+    Per group of `by` (one row for the whole table when empty), counted in action-years:
+    actions_annees (all), annees_realisees, annees_en_cours (status "programmée"),
+    annees_non_pourvues, annees_abandonnees; prevus (planned beneficiaries, all rows);
+    prevus_realisees and realises (planned and achieved over the same rows: realised action-years
+    that report an achieved figure); taux_realisation = realises / prevus_realisees (NaN when the
+    base is 0); prevus_non_realisees (planned beneficiaries of actions never carried out or
+    abandoned, named apart rather than mixed into the rate).
+    """
+    by = list(by)
+    if actions.empty:
+        return pd.DataFrame(columns=[*by, *REALISATION_COLUMNS])
+    st = actions["statut"].astype(str)
+    done = (st == STATUT_REALISEE) & actions["beneficiaires_realises"].notna()
+    not_done = st.isin(STATUTS_NON_REALISEES)
+    prevus = actions["beneficiaires_prevus"].astype(float)
+    work = pd.DataFrame(
+        {
+            "actions_annees": 1,
+            "annees_realisees": (st == STATUT_REALISEE).astype(int),
+            "annees_en_cours": (st == STATUT_PROGRAMMEE).astype(int),
+            "annees_non_pourvues": (st == "non pourvue").astype(int),
+            "annees_abandonnees": (st == "abandonnée").astype(int),
+            "prevus": prevus.fillna(0.0),
+            "prevus_realisees": prevus.where(done, 0.0).fillna(0.0),
+            "realises": actions["beneficiaires_realises"].astype(float).where(done, 0.0),
+            "prevus_non_realisees": prevus.where(not_done, 0.0).fillna(0.0),
+        },
+        index=actions.index,
+    )
+    if by:
+        for c in by:
+            work[c] = actions[c]
+        out = work.groupby(by, observed=True, dropna=False).sum().reset_index()
+    else:
+        out = work.sum().to_frame().T
+    out["taux_realisation"] = (out["realises"] / out["prevus_realisees"]).where(out["prevus_realisees"] > 0)
+    counts = [c for c in REALISATION_COLUMNS if c.startswith(("actions_", "annees_"))]
+    out[counts] = out[counts].astype("int64")
+    return out[[*by, *REALISATION_COLUMNS]].reset_index(drop=True)
+
+
 def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataFrame:
     """One row per dispositif: actions, budget, beneficiaries and budget trend.
 

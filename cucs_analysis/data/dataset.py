@@ -175,6 +175,11 @@ class Territory:
     available: dict[str, bool]
     contour: pd.DataFrame | None = None  # GeoDataFrame: the commune's outline, when known
 
+    @property
+    def signataire(self) -> bool:
+        """The commune signed a CUCS (`communes.signataire_cucs`): outside it, it is a comparison."""
+        return bool(self.commune.get("signataire_cucs"))
+
 
 def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
     import geopandas as gpd

@@ -199,6 +199,9 @@ class Contexte:
             reserves = getattr(rapport, "reserves", [])
             chiffres_cles = getattr(rapport, "chiffres_cles", [])
         cles.setdefault("nom_commune", self.nom_commune)
+        # Every results file says whether the commune is in a CUCS: "hors CUCS" is not "no data".
+        if self.territoire is not None:
+            cles.setdefault("signataire_cucs", self.territoire.signataire)
         try:
             path = results.write_results(
                 self.dossier_resultats,

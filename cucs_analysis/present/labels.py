@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
+from cucs_analysis.analysis import motifs
 from cucs_analysis.analysis.typology import Trait, Typology
 from cucs_analysis.data.schema import DOMAINE_LIBELLES
 from cucs_analysis.present import text
 
 __all__ = [
     "FORCE_LIBELLES",
+    "MOTIF_LIBELLES",
+    "phrase_hors_cucs",
     "INSTITUTION_ARTICLES",
     "SENS_LIBELLES",
     "TypologieDecrite",
@@ -26,6 +29,25 @@ __all__ = [
     "majuscule",
     "typologie_decrite",
 ]
+
+# --- why a value is absent ----------------------------------------------------------------------
+
+#: One label per reason (`analysis.motifs`): what a table cell, an index cell or a key figure shows.
+MOTIF_LIBELLES = {
+    motifs.HORS_CUCS: "hors CUCS",
+    motifs.DONNEE_ABSENTE: "données non disponibles",
+    motifs.SECRET: "secret statistique",
+    motifs.NON_CALCULABLE: "non calculable",
+}
+
+
+def phrase_hors_cucs(nom_commune: object, objet: str) -> str:
+    """The one sentence for a commune outside the CUCS: it has no programme, it is a comparison."""
+    return (
+        f"{nom_commune} n'a pas signé de CUCS : {objet} est sans objet ici (hors CUCS). "
+        f"La commune et ses quartiers servent de comparaison aux communes signataires."
+    )
+
 
 # --- domains and institutions -------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -69,6 +70,10 @@ __all__ = [
     "SECRET",
     "annee",
     "annee_periode",
+    "aucun",
+    "de",
+    "parmi",
+    "typographie",
     "chiffre_cle",
     "date_fr",
     "decimales_unite",
@@ -255,6 +260,53 @@ def pluriel(n: object, singulier: str, pluriel_: str | None = None) -> str:
     mot = singulier if abs(float(n)) < 2 else (pluriel_ or singulier + "s")
     decimales = 0 if float(n) == int(float(n)) else 1
     return f"{nombre(n, decimales)} {mot}"
+
+
+_VOYELLES = "aeiouyàâäéèêëîïôöûüœAEIOUYÀÂÄÉÈÊËÎÏÔÖÛÜŒ"
+
+
+def de(nom: object) -> str:
+    """``de Valbrune``, ``d'Esterbourg``: the preposition with elision before a vowel."""
+    s = str(nom)
+    return f"d'{s}" if s[:1] in _VOYELLES else f"de {s}"
+
+
+def aucun(n: object, singulier: str, pluriel_: str | None = None, *, feminin: bool = False) -> str:
+    """``aucun quartier``, ``aucune action`` for zero; otherwise `pluriel` (``1 quartier``, ``3 quartiers``)."""
+    if not manquant(n) and float(n) == 0:
+        return f"{'aucune' if feminin else 'aucun'} {singulier}"
+    return pluriel(n, singulier, pluriel_)
+
+
+def parmi(
+    n: object, total: object, singulier: str, pluriel_: str | None = None, *, feminin: bool = False
+) -> str:
+    """A count out of a total: ``aucun des 4 quartiers``, ``1 quartier sur 4``, ``3 quartiers sur 4``.
+
+    The verb that follows agrees with the first word: singular for ``aucun`` and ``1``.
+    """
+    mots = pluriel_ or singulier + "s"
+    if manquant(n) or manquant(total):
+        return f"{ND} {mots}"
+    if float(n) == 0:
+        if float(total) == 1:
+            return f"{'aucune' if feminin else 'aucun'} {singulier}"
+        return f"{'aucune' if feminin else 'aucun'} des {nombre(total)} {mots}"
+    return f"{pluriel(n, singulier, pluriel_)} sur {nombre(total)}"
+
+
+# The regular space before a high punctuation mark or » (after «, before % and €) becomes a
+# no-break space, so they never start a line; text without a space (URLs, "10:30") is left alone.
+_AVANT_PONCTUATION = re.compile(r"[ \t]+([:;?!»])")
+_APRES_GUILLEMET = re.compile(r"«[ \t\u00a0\u202f]*")
+_UNITE_APRES_NOMBRE = re.compile(r"(?<=\d) (?=[%€‰])")
+
+
+def typographie(s: str) -> str:
+    """French typography of a sentence: no-break spaces before ``: ; ? ! »``, after ``«``, before ``%`` and ``€``."""
+    s = _APRES_GUILLEMET.sub("«" + ESPACE_UNITE, s)
+    s = _AVANT_PONCTUATION.sub(ESPACE_UNITE + r"\1", s)
+    return _UNITE_APRES_NOMBRE.sub(ESPACE_UNITE, s)
 
 
 def minuscule_initiale(texte: str) -> str:

@@ -1,0 +1,84 @@
+"""The shared pieces of issue 8: achievement on one base, reasons for absence, French agreement."""
+
+import pandas as pd
+import pytest
+
+from cucs_analysis.analysis import funding, motifs
+from cucs_analysis.present import labels, text
+
+
+def _actions(rows):
+    return pd.DataFrame(
+        rows, columns=["id_action", "dispositif", "statut", "beneficiaires_prevus", "beneficiaires_realises"]
+    )
+
+
+def test_realisation_rate_on_one_base():
+    a = _actions(
+        [
+            ("A1", "PRE", "réalisée", 100, 110),
+            ("A2", "PRE", "non pourvue", 50, None),
+            ("A3", "PRE", "abandonnée", 30, None),
+            ("A4", "PRE", "programmée", 20, None),
+            ("A5", "CLAS", "réalisée", 40, 20),
+        ]
+    )
+    r = funding.realisation(a, ["dispositif"]).set_index("dispositif")
+    pre = r.loc["PRE"]
+    assert pre["prevus"] == 200 and pre["prevus_realisees"] == 100 and pre["realises"] == 110
+    assert pre["taux_realisation"] == pytest.approx(1.1)  # 110 / 100: same rows above and below
+    assert pre["prevus_non_realisees"] == 80
+    assert (pre["annees_non_pourvues"], pre["annees_abandonnees"], pre["annees_en_cours"]) == (1, 1, 1)
+    assert r.loc["CLAS", "taux_realisation"] == pytest.approx(0.5)
+    whole = funding.realisation(a)
+    assert len(whole) == 1 and whole.loc[0, "realises"] == 130 and whole.loc[0, "prevus_realisees"] == 140
+
+
+def test_realisation_without_base_is_nan_not_zero():
+    a = _actions([("A1", "PRE", "non pourvue", 50, None)])
+    r = funding.realisation(a, ["dispositif"])
+    assert pd.isna(r.loc[0, "taux_realisation"]) and r.loc[0, "annees_non_pourvues"] == 1
+    assert funding.realisation(a.iloc[:0], ["dispositif"]).empty
+
+
+def test_motif_commune_keeps_three_cases_apart():
+    assert motifs.motif_commune(False, False) == motifs.HORS_CUCS
+    assert motifs.motif_commune(False, True) == motifs.HORS_CUCS
+    assert motifs.motif_commune(True, False) == motifs.DONNEE_ABSENTE
+    assert motifs.motif_commune(True, True) is None
+    assert set(labels.MOTIF_LIBELLES) == set(motifs.MOTIFS)
+    assert labels.MOTIF_LIBELLES[motifs.HORS_CUCS] == "hors CUCS"
+
+
+@pytest.mark.parametrize(
+    ("n", "total", "attendu"),
+    [
+        (0, 4, "aucun des 4 quartiers"),
+        (1, 4, "1 quartier sur 4"),
+        (3, 4, "3 quartiers sur 4"),
+        (0, 1, "aucun quartier"),
+    ],
+)
+def test_parmi(n, total, attendu):
+    assert text.parmi(n, total, "quartier") == attendu
+
+
+def test_agreement_helpers():
+    assert text.de("Esterbourg") == "d'Esterbourg" and text.de("Valbrune") == "de Valbrune"
+    assert text.aucun(0, "action", feminin=True) == "aucune action"
+    assert text.aucun(2, "action") == "2 actions"
+    assert text.points(-2.0) == "\u22122,0\u00a0points"
+
+
+@pytest.mark.parametrize(
+    ("brut", "attendu"),
+    [
+        ("Constat : ok ; vraiment ?", "Constat\u00a0: ok\u00a0; vraiment\u00a0?"),
+        ("« Le CUCS »", "«\u00a0Le CUCS\u00a0»"),
+        ("«\u00a0déjà\u00a0»", "«\u00a0déjà\u00a0»"),
+        ("95 % et 25 €", "95\u00a0% et 25\u00a0€"),
+        ("https://x.fr/a à 10:30", "https://x.fr/a à 10:30"),
+    ],
+)
+def test_typographie(brut, attendu):
+    assert text.typographie(brut) == attendu

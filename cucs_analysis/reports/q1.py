@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cucs_analysis.analysis import funding
-from cucs_analysis.present import display, text
+from cucs_analysis.present import display, methode, text
 from cucs_analysis.present.labels import avec_article, de_institution, libelle_domaine, majuscule
 from cucs_analysis.reports import programme
 from cucs_analysis.reports.programme import manque
@@ -206,16 +206,12 @@ def build(territoire, params) -> RapportQ1:
 
 
 def regle(r: RapportQ1) -> str:
-    """The substitution rule with the parameter values actually used."""
-    return (
-        f"Règle appliquée à chaque domaine : la base est la moyenne des crédits de droit commun de "
-        f"{text.liste_fr(r.annees_reference)} ; à partir de {r.annee_debut_cucs}, une année est « en dessous » "
-        f"quand le droit commun est inférieur de plus de {text.pourcentage(100 * r.tolerance, 0)} à cette base. "
-        f"Complémentarité : aucune année en dessous ; substitution temporaire (effet levier) : des années en "
-        f"dessous, au plus {text.pluriel(r.duree_max, 'an')} de suite, puis le droit commun revient ; "
-        f"substitution durable : plus de {text.pluriel(r.duree_max, 'an')} de suite en dessous ; indéterminé : "
-        f"pas de base, pas de crédits spécifiques, moins de {text.pluriel(r.duree_max + 1, 'année observée', 'années observées')} "
-        "ou série qui finit en dessous."
+    """The substitution rule with the parameter values actually used (same words as the Méthode page)."""
+    return methode.regle_substitution(
+        annees_reference=r.annees_reference,
+        annee_debut_cucs=r.annee_debut_cucs,
+        tolerance=r.tolerance,
+        duree_max=r.duree_max,
     )
 
 

@@ -82,3 +82,47 @@ def test_agreement_helpers():
 )
 def test_typographie(brut, attendu):
     assert text.typographie(brut) == attendu
+
+
+def test_compare_periods_pools_rates_by_period():
+    from cucs_analysis.analysis import trends
+
+    df = pd.DataFrame(
+        {
+            "q": ["A"] * 4 + ["B"] * 2,
+            "annee": [2005, 2006, 2008, 2009, 2008, 2009],
+            "num": [10, 20, 30, 30, 8, 8],
+            "den": [100, 100, 100, 100, 14, 12],
+        }
+    )
+    r = trends.compare_periods(
+        df, by=["q"], annee_debut_cucs=2007, debut=2005, fin=2014, numerateur="num", denominateur="den"
+    ).set_index("q")
+    assert r.loc["A", "valeur_avant"] == pytest.approx(15.0) and r.loc[
+        "A", "valeur_pendant"
+    ] == pytest.approx(30.0)
+    assert r.loc["A", "difference"] == pytest.approx(15.0) and not r.loc["A", "petite_base"]
+    # B starts with the contract: no "before", so no difference is claimed.
+    assert not r.loc["B", "avant_testable"] and pd.isna(r.loc["B", "difference"])
+    assert r.loc["B", "denominateur_pendant"] == 26
+
+
+def test_compare_periods_flags_small_bases_and_levels():
+    from cucs_analysis.analysis import trends
+
+    df = pd.DataFrame(
+        {"annee": [2005, 2006, 2010], "num": [8, 8, 8], "den": [14, 14, 12], "eur": [1.0, 3.0, 5.0]}
+    )
+    rate = trends.compare_periods(
+        df, annee_debut_cucs=2007, debut=2005, fin=2014, numerateur="num", denominateur="den"
+    )
+    assert bool(rate.loc[0, "petite_base"])
+    level = trends.compare_periods(df, annee_debut_cucs=2007, debut=2005, fin=2014, valeur="eur")
+    assert level.loc[0, "valeur_avant"] == 2.0 and level.loc[0, "difference"] == 3.0
+    with pytest.raises(ValueError):
+        trends.compare_periods(df, annee_debut_cucs=2007, debut=2005, fin=2014)
+
+
+def test_difference_from_displayed_values():
+    assert text.difference_affichee(100 * 8 / 14, 100 * 8 / 12) == pytest.approx(9.6)  # 57,1 → 66,7
+    assert text.difference_affichee(None, 3) is None

@@ -425,3 +425,86 @@ def pooled_series(ind: pd.DataFrame, codes, indicateur: str, serie: str) -> pd.D
     out["ic_bas"], out["ic_haut"] = lo, hi
     out["indicateur"], out["serie"] = indicateur, serie
     return out[cols]
+
+
+# --- before / during the contract ---------------------------------------------------------------
+
+PERIODE_COLUMNS = [
+    "annees_avant",
+    "annees_pendant",
+    "numerateur_avant",
+    "denominateur_avant",
+    "valeur_avant",
+    "numerateur_pendant",
+    "denominateur_pendant",
+    "valeur_pendant",
+    "difference",
+    "avant_testable",
+    "petite_base",
+]
+
+
+def compare_periods(
+    df: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+    by: Sequence[str] = (),
+    valeur: str | None = None,
+    numerateur: str | None = None,
+    denominateur: str | None = None,
+    echelle: float = 100.0,
+    base_min: float = 30,
+) -> pd.DataFrame:
+    """Compare the period before the contract with the period during it, not a first and a last year.
+
+    Before = [debut, annee_debut_cucs - 1], during = [annee_debut_cucs, fin]. Give either
+    `numerateur` and `denominateur` (a rate: the pooled rate of each period, echelle ×
+    Σ numerator / Σ denominator, so both periods stand on their own stated base) or `valeur`
+    (a level: the mean of the yearly values of each period). Per group of `by`: the years
+    observed in each period, the numerators and denominators (NaN for a level), the value of
+    each period, their difference (during − before), `avant_testable` (some year before the
+    contract was observed: a series that starts with the contract cannot say what changed)
+    and `petite_base` (a rate whose denominator is below `base_min` in either period).
+    """
+    if (valeur is None) == (numerateur is None or denominateur is None):
+        raise ValueError("compare_periods: give valeur, or numerateur and denominateur")
+    by = list(by)
+    cols = [*by, *PERIODE_COLUMNS]
+    d = df[(df["annee"] >= debut) & (df["annee"] <= fin)].copy()
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    d["_periode"] = np.where(d["annee"] < annee_debut_cucs, "avant", "pendant")
+    d["_tout"] = 0  # one group when `by` is empty, so the frame unstacks the same way
+    keys = [*(by or ["_tout"]), "_periode"]
+    if valeur is not None:
+        g = d.groupby(keys, observed=True, dropna=False).agg(
+            annees=("annee", "nunique"), valeur=(valeur, "mean")
+        )
+        g["numerateur"] = np.nan
+        g["denominateur"] = np.nan
+    else:
+        g = d.groupby(keys, observed=True, dropna=False).agg(
+            annees=("annee", "nunique"), numerateur=(numerateur, "sum"), denominateur=(denominateur, "sum")
+        )
+        g["valeur"] = (echelle * g["numerateur"] / g["denominateur"]).where(g["denominateur"] > 0)
+    wide = g.unstack("_periode")
+    out = pd.DataFrame(index=wide.index)
+    for p in ("avant", "pendant"):
+        for c in ("annees", "numerateur", "denominateur", "valeur"):
+            out[f"{c}_{p}"] = wide[(c, p)] if (c, p) in wide.columns else np.nan
+    out[["annees_avant", "annees_pendant"]] = (
+        out[["annees_avant", "annees_pendant"]].fillna(0).astype("int64")
+    )
+    out["difference"] = out["valeur_pendant"] - out["valeur_avant"]
+    out["avant_testable"] = out["annees_avant"] > 0
+    if valeur is None:
+        small = (out["denominateur_avant"].fillna(0) < base_min) | (
+            out["denominateur_pendant"].fillna(0) < base_min
+        )
+        out["petite_base"] = small & out["avant_testable"]
+    else:
+        out["petite_base"] = False
+    out = out.reset_index() if by else out.reset_index(drop=True)
+    return out[cols]

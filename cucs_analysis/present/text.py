@@ -72,6 +72,7 @@ __all__ = [
     "annee_periode",
     "aucun",
     "de",
+    "difference_affichee",
     "parmi",
     "typographie",
     "chiffre_cle",
@@ -307,6 +308,17 @@ def typographie(s: str) -> str:
     s = _APRES_GUILLEMET.sub("«" + ESPACE_UNITE, s)
     s = _AVANT_PONCTUATION.sub(ESPACE_UNITE + r"\1", s)
     return _UNITE_APRES_NOMBRE.sub(ESPACE_UNITE, s)
+
+
+def difference_affichee(avant: object, apres: object, decimales: int = 1) -> float | None:
+    """The difference of two values as the reader can recompute it from what is printed.
+
+    Both values are rounded as they are displayed first: ``57,1`` → ``66,7`` gives ``+9,6``,
+    never a ``+9,5`` computed before rounding that contradicts the two figures beside it.
+    """
+    if manquant(avant) or manquant(apres):
+        return None
+    return float(_rounded(float(apres), decimales) - _rounded(float(avant), decimales))
 
 
 def minuscule_initiale(texte: str) -> str:

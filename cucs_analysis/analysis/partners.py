@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+
+from cucs_analysis.analysis import trends
 
 
 def _exploded_institutions(instances: pd.DataFrame) -> pd.DataFrame:
@@ -186,3 +189,224 @@ def mainstream_mobilised(
     out = out.reset_index()
     out[["institution", "domaine"]] = out[["institution", "domaine"]].astype(str)
     return out.sort_values(["montant", "institution"], ascending=[False, True]).reset_index(drop=True)[cols]
+
+
+# --- before / during the contract --------------------------------------------------------------
+
+
+def _sens(bas_avant, haut_avant, bas_pendant, haut_pendant) -> pd.Series:
+    """`hausse` / `baisse` when the two periods' intervals do not overlap, else `stable`."""
+    sens = np.where(
+        bas_pendant > haut_avant, "hausse", np.where(haut_pendant < bas_avant, "baisse", "stable")
+    )
+    known = pd.notna(bas_avant) & pd.notna(bas_pendant)
+    return pd.Series(sens, index=getattr(bas_avant, "index", None)).where(known)
+
+
+def cofunding_periods(
+    financements: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+    base_min: float = 30,
+) -> pd.DataFrame:
+    """The co-funded share of funded action-years before vs during the contract (one row).
+
+    Pooled rates of each period (`trends.compare_periods`: numerator = co-funded action-years,
+    denominator = funded action-years, in percent), each with its 95 % Wilson interval
+    (ic_bas_avant, ic_haut_avant, ic_bas_pendant, ic_haut_pendant) and `sens`: `hausse` /
+    `baisse` when the intervals do not overlap, `stable` when they do, missing when "before"
+    cannot be tested. Empty frame when nothing is funded.
+    """
+    cols = [
+        *trends.PERIODE_COLUMNS,
+        "ic_bas_avant",
+        "ic_haut_avant",
+        "ic_bas_pendant",
+        "ic_haut_pendant",
+        "sens",
+    ]
+    par_annee = cofunding(financements)["par_annee"] if not financements.empty else pd.DataFrame()
+    if par_annee.empty:
+        return pd.DataFrame(columns=cols)
+    out = trends.compare_periods(
+        par_annee,
+        annee_debut_cucs=annee_debut_cucs,
+        debut=debut,
+        fin=fin,
+        numerateur="actions_cofinancees",
+        denominateur="actions_financees",
+        base_min=base_min,
+    )
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    for p in ("avant", "pendant"):
+        out[f"ic_bas_{p}"], out[f"ic_haut_{p}"] = trends.wilson_interval(
+            out[f"numerateur_{p}"], out[f"denominateur_{p}"]
+        )
+    out["sens"] = _sens(
+        out["ic_bas_avant"], out["ic_haut_avant"], out["ic_bas_pendant"], out["ic_haut_pendant"]
+    )
+    out["sens"] = out["sens"].where(out["avant_testable"])
+    return out[cols]
+
+
+def granted_by_institution_year(financements: pd.DataFrame) -> pd.DataFrame:
+    """Amount granted by each institution each year, with 0 € for the years of the programme
+    (years with any funding row) in which the institution granted nothing, so that a mean per
+    year counts those years. Columns: institution, annee, montant_accorde."""
+    cols = ["institution", "annee", "montant_accorde"]
+    if financements.empty:
+        return pd.DataFrame(columns=cols)
+    g = financements.groupby(["institution", "annee"], observed=True)["montant_accorde"].sum()
+    grid = pd.MultiIndex.from_product(
+        [sorted(financements["institution"].astype(str).unique()), sorted(financements["annee"].unique())],
+        names=["institution", "annee"],
+    )
+    g.index = g.index.set_levels(g.index.levels[0].astype(str), level=0)
+    return g.reindex(grid, fill_value=0.0).reset_index()[cols]
+
+
+def requests_granted(financements: pd.DataFrame, by: Sequence[str] = ("institution",)) -> pd.DataFrame:
+    """Requested vs granted amounts on one base: the funding rows with a requested amount > 0
+    and a known granted amount (rows without a request are left out of both sums).
+
+    Columns: *by, demandes (rows), demandes_reduites (0 < granted < requested),
+    demandes_refusees (granted == 0), montant_demande, montant_accorde, taux_accord (granted /
+    requested, a fraction).
+    """
+    by = list(by)
+    cols = [
+        *by,
+        "demandes",
+        "demandes_reduites",
+        "demandes_refusees",
+        "montant_demande",
+        "montant_accorde",
+        "taux_accord",
+    ]
+    f = financements[(financements["montant_demande"] > 0) & financements["montant_accorde"].notna()]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    f = f.assign(
+        _reduite=(f["montant_accorde"] > 0) & (f["montant_accorde"] < f["montant_demande"]),
+        _refusee=f["montant_accorde"] == 0,
+    )
+    out = (
+        f.groupby(by, observed=True)
+        .agg(
+            demandes=("montant_demande", "size"),
+            demandes_reduites=("_reduite", "sum"),
+            demandes_refusees=("_refusee", "sum"),
+            montant_demande=("montant_demande", "sum"),
+            montant_accorde=("montant_accorde", "sum"),
+        )
+        .reset_index()
+    )
+    out["taux_accord"] = out["montant_accorde"] / out["montant_demande"]
+    return out[cols]
+
+
+def requests_granted_periods(
+    financements: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+    base_min: float = 30,
+) -> pd.DataFrame:
+    """Granted / requested per institution, before vs during the contract, on one base.
+
+    The rate of each period is Σ granted / Σ requested over the requests of that period (in
+    percent, `trends.compare_periods`); demandes_avant / demandes_pendant count those
+    requests, and `petite_base` flags fewer than `base_min` requests in either period (the
+    denominator in euros says nothing of the base). Columns: institution, demandes_avant,
+    demandes_pendant, and the columns of `trends.PERIODE_COLUMNS` (numerators: granted €,
+    denominators: requested €).
+    """
+    cols = ["institution", "demandes_avant", "demandes_pendant", *trends.PERIODE_COLUMNS]
+    per_year = requests_granted(financements, ("institution", "annee"))
+    if per_year.empty:
+        return pd.DataFrame(columns=cols)
+    per_year["institution"] = per_year["institution"].astype(str)
+    kw = {"annee_debut_cucs": annee_debut_cucs, "debut": debut, "fin": fin, "by": ["institution"]}
+    rate = trends.compare_periods(
+        per_year, numerateur="montant_accorde", denominateur="montant_demande", **kw
+    )
+    n = trends.compare_periods(per_year, numerateur="demandes", denominateur="demandes", **kw)
+    rate = rate.merge(
+        n[["institution", "numerateur_avant", "numerateur_pendant"]].rename(
+            columns={"numerateur_avant": "demandes_avant", "numerateur_pendant": "demandes_pendant"}
+        ),
+        on="institution",
+    )
+    rate[["demandes_avant", "demandes_pendant"]] = rate[["demandes_avant", "demandes_pendant"]].fillna(0)
+    small = (rate["demandes_avant"] < base_min) | (rate["demandes_pendant"] < base_min)
+    rate["petite_base"] = small & rate["avant_testable"]
+    return rate[cols].reset_index(drop=True)
+
+
+# --- coded statements of the activity reports about partners --------------------------------------
+
+#: Themes of `bilans` that concern the institutional partners: cooperation, and the funding
+#: they grant (a grant below the request, a late payment).
+THEMES_PARTENAIRES = ("partenariat", "financement")
+
+
+def partner_statements(
+    bilans: pd.DataFrame, *, annee_debut_cucs: int, themes: Sequence[str] = THEMES_PARTENAIRES
+) -> pd.DataFrame:
+    """Coded report statements about partners, per theme × category (réussite, difficulté,
+    blocage, écart expliqué): enonces (statements), enonces_avant / enonces_pendant (report
+    year before / from `annee_debut_cucs`), actions (distinct actions concerned). Counts of
+    reports, before any secrecy."""
+    cols = ["theme", "categorie", "enonces_avant", "enonces_pendant", "enonces", "actions"]
+    b = bilans[bilans["theme"].isin(list(themes))] if bilans is not None and not bilans.empty else None
+    if b is None or b.empty:
+        return pd.DataFrame(columns=cols)
+    b = b.assign(
+        theme=b["theme"].astype(str),
+        categorie=b["categorie"].astype(str),
+        _avant=(b["annee"] < annee_debut_cucs).astype(int),
+        _pendant=(b["annee"] >= annee_debut_cucs).astype(int),
+    )
+    out = (
+        b.groupby(["theme", "categorie"], observed=True)
+        .agg(
+            enonces_avant=("_avant", "sum"),
+            enonces_pendant=("_pendant", "sum"),
+            enonces=("id_action", "size"),
+            actions=("id_action", "nunique"),
+        )
+        .reset_index()
+    )
+    order = {t: i for i, t in enumerate(themes)}
+    out = out.sort_values(["theme", "enonces"], key=lambda s: s.map(order) if s.name == "theme" else -s)
+    return out[cols].reset_index(drop=True)
+
+
+def partner_statement_examples(
+    bilans: pd.DataFrame, themes: Sequence[str] = THEMES_PARTENAIRES
+) -> pd.DataFrame:
+    """The distinct statements about partners, most frequent first: theme, categorie, texte,
+    enonces (times it is reported), actions (distinct actions), annee_min, annee_max."""
+    cols = ["theme", "categorie", "texte", "enonces", "actions", "annee_min", "annee_max"]
+    b = bilans[bilans["theme"].isin(list(themes))] if bilans is not None and not bilans.empty else None
+    if b is None or b.empty:
+        return pd.DataFrame(columns=cols)
+    b = b.assign(
+        theme=b["theme"].astype(str), categorie=b["categorie"].astype(str), texte=b["texte"].astype(str)
+    )
+    out = (
+        b.groupby(["theme", "categorie", "texte"], observed=True)
+        .agg(
+            enonces=("id_action", "size"),
+            actions=("id_action", "nunique"),
+            annee_min=("annee", "min"),
+            annee_max=("annee", "max"),
+        )
+        .reset_index()
+        .sort_values(["enonces", "texte"], ascending=[False, True])
+    )
+    return out[cols].reset_index(drop=True)

@@ -13,18 +13,22 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding, partners
+from cucs_analysis.analysis import funding, motifs, partners, privacy, trends
 from cucs_analysis.analysis.partners import interinstitutional_share
-from cucs_analysis.present import display, text
+from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import avec_article, libelle_domaine, majuscule
 from cucs_analysis.reports import programme
-from cucs_analysis.reports.programme import manque
 from cucs_analysis.reports.rapport import AvecVues
 
 #: The four institutions the workshop named for mainstream competences.
 INSTITUTIONS_CLES = ("État", "région", "département", "commune")
 #: Meeting types that are collective work rather than instructions (docs/rules.md, q6).
 TYPES_COLLECTIFS = ("réunion collective de travail", "groupe thématique")
+#: Below this base (action-years, requests, meetings) in either period a comparison is a « petite base »
+#: (docs/rules.md).
+BASE_MIN = 30
+#: The counts of report statements published through statistical secrecy.
+COMPTES_BILANS = ("enonces_avant", "enonces_pendant", "enonces", "actions")
 TYPES_PLURIELS = {
     "comité de pilotage": "comités de pilotage",
     "comité technique": "comités techniques",
@@ -39,30 +43,56 @@ TYPES_PLURIELS = {
 class RapportQ4(AvecVues):
     code_commune: str
     nom_commune: str
-    signataire: bool  # the commune has a CUCS programme (actions) in the data
+    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    a_programme: bool  # the commune has actions and their funding in the data
     a_instances: bool
     periode: tuple[int, int]
+    annee_debut_cucs: int
     instances_type: pd.DataFrame  # partners.steering_bodies by type
     instances_annee: pd.DataFrame  # by year, with part_interinstitutionnelles
     instances_type_annee: pd.DataFrame  # type × year
     presence: pd.DataFrame  # partners.institutions_presence, whole period
     presence_annee: pd.DataFrame  # institution × year
+    reunions_periodes: pd.DataFrame  # trends.compare_periods: meetings per year, inter-institutional share
     cofinancement: dict  # partners.cofunding
+    cofinancement_periodes: pd.DataFrame  # partners.cofunding_periods (one row)
     financement_institutions: pd.DataFrame  # funding.funding_by_source(institution, annee)
+    montants_periodes: pd.DataFrame  # mean granted per year and institution, before / during
+    accord: pd.DataFrame  # partners.requests_granted by institution, whole period
+    accord_periodes: pd.DataFrame  # partners.requests_granted_periods
+    bilans_partenaires: pd.DataFrame  # partners.partner_statements after secrecy (NaN + *_secret)
+    bilans_exemples: pd.DataFrame  # partners.partner_statement_examples after secrecy
     mobilisation: pd.DataFrame  # partners.mainstream_mobilised
     actions_en_jeu: pd.DataFrame  # funding.actions_at_stake
     actions_substitution: pd.DataFrame  # running actions of domains in durable substitution
     seuil_specifique: float  # params.reprise actually used
     duree_min_reprise: int
+    seuil_secret: int
+    base_min: int = BASE_MIN
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
     textes: dict[str, list[str]] = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)
 
     def texte(self, section: str) -> list[str]:
         """The sentences that say what a section shows (also among the findings)."""
         return self.textes.get(section, [])
+
+    @property
+    def motif_programme(self) -> str | None:
+        """Why the programme figures (co-funding, requests, mainstream) are absent, or None."""
+        return motifs.motif_commune(self.signataire, self.a_programme)
+
+    @property
+    def motif_instances(self) -> str | None:
+        """Why the meetings are absent (« hors CUCS », « données non disponibles »), or None."""
+        return motifs.motif_commune(self.signataire, self.a_instances)
+
+    @property
+    def motif_bilans(self) -> str | None:
+        return motifs.motif_commune(self.signataire, not self.bilans_partenaires.empty)
 
     @property
     def part_cofinancees(self) -> float | None:
@@ -70,7 +100,7 @@ class RapportQ4(AvecVues):
         return None if p is None or pd.isna(p) else float(p)
 
     def resultats(self) -> dict:
-        """The q4 keys of the results contract (DESIGN.md §6)."""
+        """The q4 keys of the results contract (DESIGN.md §6), with `verdict`."""
         it = self.instances_type
         inst = self.cofinancement.get("institutions", pd.DataFrame())
         par_annee = self.cofinancement.get("par_annee", pd.DataFrame())
@@ -79,8 +109,11 @@ class RapportQ4(AvecVues):
             "instances": [
                 {"type": str(t), "nombre": int(n)} for t, n in zip(it["type"], it["nombre"], strict=True)
             ],
+            "instances_motif": self.motif_instances,
+            "reunions_periodes": _periodes_json(self.reunions_periodes, "mesure", self.motif_instances),
             "cofinancement": {
                 "part_actions_cofinancees": self.part_cofinancees,
+                "motif": self.motif_programme,
                 "institutions": [
                     {
                         "institution": str(row.institution),
@@ -91,17 +124,114 @@ class RapportQ4(AvecVues):
                     for row in inst.itertuples()
                 ],
                 "par_annee": [
-                    {"annee": int(row.annee), "part": float(row.part)} for row in par_annee.itertuples()
+                    {
+                        "annee": int(row.annee),
+                        "actions_financees": int(row.actions_financees),
+                        "actions_cofinancees": int(row.actions_cofinancees),
+                        "part": float(row.part),
+                    }
+                    for row in par_annee.itertuples()
                 ],
+                "periodes": (
+                    _periodes_json(self.cofinancement_periodes, None, self.motif_programme) or [None]
+                )[0],
             },
+            "montants_periodes": _periodes_json(self.montants_periodes, "institution", self.motif_programme),
+            "accord_demandes": [
+                {
+                    "institution": str(row.institution),
+                    "demandes": int(row.demandes),
+                    "demandes_reduites": int(row.demandes_reduites),
+                    "demandes_refusees": int(row.demandes_refusees),
+                    "montant_demande": float(row.montant_demande),
+                    "montant_accorde": float(row.montant_accorde),
+                    "taux_accord": float(row.taux_accord),
+                }
+                for row in self.accord.itertuples()
+            ],
+            "accord_periodes": _periodes_json(self.accord_periodes, "institution", self.motif_programme),
+            "bilans_partenaires": _bilans_json(self.bilans_partenaires),
+            "bilans_motif": self.motif_bilans,
             "mobilisation": [
                 {"institution": str(i), "domaine": str(d), "montant": float(v)}
                 for i, d, v in zip(m["institution"], m["domaine"], m["montant"], strict=True)
             ],
+            "verdict": self.verdict,
         }
 
 
+def _num(x: object) -> float | int | None:
+    if x is None or text.manquant(x):
+        return None
+    f = float(x)
+    return int(f) if f.is_integer() else f
+
+
+def _periodes_json(df: pd.DataFrame, cle: str | None, motif: str | None) -> list[dict]:
+    """Rows of a before / during comparison, numbers as JSON (null where absent); `motif` on each
+    row says why "before" or a value is missing (`non_calculable` when the series starts with
+    the contract)."""
+    rows = []
+    for row in df.to_dict(orient="records"):
+        d = {cle: str(row[cle])} if cle else {}
+        for c in trends.PERIODE_COLUMNS:
+            v = row.get(c)
+            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
+        for c in ("demandes_avant", "demandes_pendant", "sens"):
+            if c in row:
+                d[c] = row[c] if isinstance(row[c], str) else _num(row[c])
+        d["motif"] = motif if motif else (None if d["avant_testable"] else motifs.NON_CALCULABLE)
+        rows.append(d)
+    return rows
+
+
+def _bilans_json(b: pd.DataFrame) -> list[dict]:
+    rows = []
+    for row in b.to_dict(orient="records"):
+        d = {"theme": row["theme"], "categorie": row["categorie"]}
+        secret = False
+        for c in COMPTES_BILANS:
+            hidden = bool(row[f"{c}_secret"])
+            d[c] = None if hidden else _num(row[c])
+            secret |= hidden
+        d["motif"] = motifs.SECRET if secret else None
+        rows.append(d)
+    return rows
+
+
 # --- computations ------------------------------------------------------------------------------
+
+
+def _vide(*cols: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(cols))
+
+
+def _secret(df: pd.DataFrame, cols: list[str], seuil: int, total: str | None = None) -> pd.DataFrame:
+    """Counts of reports under the secrecy threshold hidden (NaN) with a `<col>_secret` flag each;
+    with `total`, the column totals are taken as published (secondary secrecy)."""
+    if df.empty:
+        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
+    if total is not None:
+        st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="both", total_column=total)
+    else:
+        st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="none")
+    out = df.copy()
+    for c in cols:
+        out[c] = st.values[c]
+        out[f"{c}_secret"] = st.mask[c].to_numpy()
+    return out
+
+
+def _reunions_periodes(by_year: pd.DataFrame, kw: dict) -> pd.DataFrame:
+    """Meetings per year (mean level) and the inter-institutional share (pooled), before / during."""
+    if by_year.empty:
+        return _vide("mesure", *trends.PERIODE_COLUMNS)
+    y = by_year.assign(inter=by_year["part_interinstitutionnelles"] * by_year["nombre"])
+    n = trends.compare_periods(y, valeur="nombre", **kw).assign(mesure="reunions_par_an")
+    p = trends.compare_periods(y, numerateur="inter", denominateur="nombre", **kw).assign(
+        mesure="part_interinstitutionnelles"
+    )
+    return pd.concat([n, p], ignore_index=True)[["mesure", *trends.PERIODE_COLUMNS]]
 
 
 def build(territoire, params) -> RapportQ4:
@@ -113,11 +243,15 @@ def build(territoire, params) -> RapportQ4:
         territoire.droit_commun,
         territoire.instances,
     )
-    signataire = not actions.empty
-    a_instances = inst is not None and not inst.empty
+    signataire = bool(territoire.signataire)
+    a_programme = signataire and not actions.empty and fin is not None and not fin.empty
+    a_instances = signataire and inst is not None and not inst.empty
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
+    annee_cucs = int(params.annee_debut_cucs)
+    kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
     annees = list(range(debut, fin_periode + 1))
     seuil_sp, duree_min = float(params.reprise.seuil_specifique), int(params.reprise.duree_min_annees)
+    seuil_secret = int(params.seuil_secret)
 
     if a_instances:
         by_type = partners.steering_bodies(inst, ("type",)).sort_values(
@@ -132,20 +266,33 @@ def build(territoire, params) -> RapportQ4:
         presence = partners.institutions_presence(inst, ())
         presence_annee = partners.institutions_presence(inst, ("annee",))
     else:
-        by_type = pd.DataFrame(columns=["type", "nombre", "participants", "habitants", "part_habitants"])
-        by_year = pd.DataFrame(
-            columns=["annee", "nombre", "institutions_moyennes", "part_interinstitutionnelles"]
+        by_type = _vide(
+            "type", "nombre", "participants", "habitants", "part_habitants", "institutions_moyennes"
         )
-        by_type_year = pd.DataFrame(columns=["type", "annee", "nombre"])
-        presence = pd.DataFrame(columns=["institution", "reunions", "reunions_total", "part_presence"])
-        presence_annee = pd.DataFrame(
-            columns=["institution", "annee", "reunions", "reunions_total", "part_presence"]
+        by_year = _vide(
+            "annee", "nombre", "institutions_moyennes", "part_interinstitutionnelles", "part_habitants"
         )
+        by_type_year = _vide("type", "annee", "nombre")
+        presence = _vide("institution", "reunions", "reunions_total", "part_presence")
+        presence_annee = _vide("institution", "annee", "reunions", "reunions_total", "part_presence")
+    reunions_periodes = _reunions_periodes(by_year, kw)
 
-    if signataire and not fin.empty:
+    if a_programme:
         cof = partners.cofunding(fin)
+        cof_periodes = partners.cofunding_periods(fin, **kw, base_min=BASE_MIN)
         sources = funding.funding_by_source(fin, ("institution", "annee"))
         sources["institution"] = sources["institution"].astype(str)
+        montants = trends.compare_periods(
+            partners.granted_by_institution_year(fin), valeur="montant_accorde", by=["institution"], **kw
+        )
+        montants = montants.sort_values("valeur_pendant", ascending=False).reset_index(drop=True)
+        accord = partners.requests_granted(fin, ("institution",))
+        accord["institution"] = accord["institution"].astype(str)
+        accord = accord.sort_values("montant_accorde", ascending=False).reset_index(drop=True)
+        accord_periodes = partners.requests_granted_periods(fin, **kw, base_min=BASE_MIN)
+        accord_periodes = (
+            accord_periodes.set_index("institution").reindex(accord["institution"]).reset_index()
+        )
         mob = partners.mainstream_mobilised(fin, dc, actions, code, annees)
         s = params.substitution
         typo = funding.substitution_typology(
@@ -154,48 +301,67 @@ def build(territoire, params) -> RapportQ4:
             actions,
             code,
             list(s.annees_reference),
-            int(params.annee_debut_cucs),
+            annee_cucs,
             float(s.tolerance),
             int(s.duree_max_annees),
         )
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
-        # Without a programme there is nothing the partners co-fund or mobilise on.
+        # Outside the CUCS, or without a programme in the data: nothing co-funded or mobilised to describe.
         cof = {
             "part_actions_cofinancees": None,
-            "par_annee": pd.DataFrame(columns=["annee", "actions_financees", "actions_cofinancees", "part"]),
-            "institutions": pd.DataFrame(
-                columns=["institution", "actions_financees", "actions_cofinancees", "montant_accorde"]
+            "par_annee": _vide("annee", "actions_financees", "actions_cofinancees", "part"),
+            "institutions": _vide(
+                "institution", "actions_financees", "actions_cofinancees", "montant_accorde"
             ),
         }
-        sources = pd.DataFrame(columns=["institution", "annee", "montant_accorde", "part_annee"])
-        mob = pd.DataFrame(
-            columns=["institution", "domaine", "montant_actions", "montant_territoire", "montant"]
-        )
-        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
+        cof_periodes = partners.cofunding_periods(fin.iloc[0:0], **kw)
+        sources = _vide("institution", "annee", "montant_accorde", "part_annee")
+        montants = _vide("institution", *trends.PERIODE_COLUMNS)
+        accord = partners.requests_granted(fin.iloc[0:0], ("institution",))
+        accord_periodes = partners.requests_granted_periods(fin.iloc[0:0], **kw)
+        mob = _vide("institution", "domaine", "montant_actions", "montant_territoire", "montant")
+        en_jeu = funding.actions_at_stake(actions.iloc[0:0], fin.iloc[0:0], seuil_sp, duree_min)
         en_substitution = funding.actions_in_durable_domains(
-            actions, fin, pd.DataFrame(columns=["domaine", "type"])
+            actions.iloc[0:0], fin.iloc[0:0], _vide("domaine", "type")
         )
+
+    bilans = territoire.bilans if signataire else None
+    stats = partners.partner_statements(bilans, annee_debut_cucs=annee_cucs)
+    stats = _secret(stats, ["enonces_avant", "enonces_pendant", "enonces"], seuil_secret, total="enonces")
+    stats = _secret(stats, ["actions"], seuil_secret)
+    exemples = partners.partner_statement_examples(bilans)
+    exemples = _secret(exemples, ["enonces", "actions"], seuil_secret)
 
     r = RapportQ4(
         code_commune=code,
         nom_commune=nom,
         signataire=signataire,
+        a_programme=a_programme,
         a_instances=a_instances,
         periode=(debut, fin_periode),
+        annee_debut_cucs=annee_cucs,
         instances_type=by_type.reset_index(drop=True),
         instances_annee=by_year,
         instances_type_annee=by_type_year,
         presence=presence,
         presence_annee=presence_annee,
+        reunions_periodes=reunions_periodes,
         cofinancement=cof,
+        cofinancement_periodes=cof_periodes,
         financement_institutions=sources,
+        montants_periodes=montants,
+        accord=accord,
+        accord_periodes=accord_periodes,
+        bilans_partenaires=stats,
+        bilans_exemples=exemples,
         mobilisation=mob,
         actions_en_jeu=en_jeu,
         actions_substitution=en_substitution,
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
+        seuil_secret=seuil_secret,
     )
     _narrate(r)
     return r
@@ -203,21 +369,42 @@ def build(territoire, params) -> RapportQ4:
 
 # --- French sentences ------------------------------------------------------------------------------
 
+#: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
+SECTIONS = {
+    "en_bref": "En bref",
+    "instances": "1. Les instances de pilotage et de travail interinstitutionnelles",
+    "bilans": "2. Réussites et points de blocage de la coopération dans les bilans",
+    "cofinancement": "3. Les cofinancements par institution et leur évolution",
+    "accord": "4. Les montants demandés et accordés par institution",
+    "mobilisation": "5. Les compétences de droit commun mobilisées par institution",
+    "reprise": "6. Les actions dont la reprise est en jeu (effet levier)",
+}
+#: What each section describes, for the one « hors CUCS » sentence of a non-signatory commune.
+OBJETS_SECTIONS = {
+    "instances": "le pilotage interinstitutionnel du CUCS",
+    "bilans": "les bilans des actions du CUCS",
+    "cofinancement": "le cofinancement des actions du CUCS",
+    "accord": "la comparaison des montants demandés et accordés aux actions du CUCS",
+    "mobilisation": "la mobilisation du droit commun sur les actions du CUCS",
+    "reprise": "la reprise des actions du CUCS par le droit commun",
+}
+CATEGORIES_BILANS = {
+    "réussite": ("réussite", "réussites"),
+    "blocage": ("blocage", "blocages"),
+    "difficulté": ("difficulté", "difficultés"),
+    "écart expliqué": ("écart expliqué", "écarts expliqués"),
+}
+#: Pronoun of each institution (agreement of « il / elle » in the questions for the debate).
+PRONOMS = {"région": "elle", "commune": "elle", "CAF": "elle"}
+EUROS_COURANTS = (
+    "Les montants sont en euros courants (non corrigés de l'inflation) : comparer une période à l'autre "
+    "surestime un peu la hausse réelle."
+)
+
 
 def _constat(r: RapportQ4, section: str, phrase: str) -> None:
     r.constats.append(phrase)
     r.textes.setdefault(section, []).append(phrase)
-
-
-def _evolution(sujet: str, a: float, b: float, annee_a: object, annee_b: object) -> str:
-    """« X passe de 40,0 % en 2007 à 45,0 % en 2014 (+5,0 points) », or « … comme en 2014 » when equal
-    (only the two ends are compared: the years between may differ, the table shows them)."""
-    if round(100 * a, 1) == round(100 * b, 1):
-        return f"{sujet} est de {text.pourcentage(100 * a)} en {int(annee_a)} comme en {int(annee_b)}."
-    return (
-        f"{sujet} passe de {text.pourcentage(100 * a)} en {int(annee_a)} à {text.pourcentage(100 * b)} en "
-        f"{int(annee_b)} ({text.points(100 * (b - a))})."
-    )
 
 
 def _domaines(doms: list[str]) -> str:
@@ -225,149 +412,368 @@ def _domaines(doms: list[str]) -> str:
     return text.liste_fr([f"« {text.minuscule_initiale(libelle_domaine(d))} »" for d in doms])
 
 
-def _narrate(r: RapportQ4) -> None:
-    if not r.signataire:
+def _avant(r: RapportQ4) -> str:
+    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+
+
+def _pendant(r: RapportQ4) -> str:
+    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
+
+
+def _ecart(row) -> str:
+    """The difference in points as the reader recomputes it from the two displayed rates."""
+    return text.points(text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 1))
+
+
+def _petite_base(r: RapportQ4, row, unite: str, pluriel_: str) -> str:
+    """« Petite base : … » naming the period(s) whose base is below `base_min`, or ""."""
+    if not bool(row["petite_base"]):
+        return ""
+    cols = (("avant", "denominateur_avant", _avant(r)), ("pendant", "denominateur_pendant", _pendant(r)))
+    petites = [
+        f"la période {lib} ne compte que {text.pluriel(row[c], unite, pluriel_)}"
+        for _, c, lib in cols
+        if row[c] < r.base_min
+    ]
+    return (
+        f"Petite base : {text.liste_fr(petites)} (moins de {text.nombre(r.base_min)}) ; l'écart est à lire "
+        "avec prudence."
+    )
+
+
+def _phrase_cofinancement_periodes(r: RapportQ4) -> list[str]:
+    cp = r.cofinancement_periodes
+    if cp.empty:
+        return []
+    row = cp.iloc[0]
+    pendant = (
+        f"{_pendant(r)}, elle est de {text.pourcentage(row['valeur_pendant'])} "
+        f"({text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])})"
+    )
+    if not bool(row["avant_testable"]):
+        return [
+            f"La part des actions cofinancées est de {text.pourcentage(row['valeur_pendant'])} {_pendant(r)} "
+            f"({text.parmi(row['numerateur_pendant'], row['denominateur_pendant'], 'action-année', 'actions-années', feminin=True)}) ; "
+            "aucune action n'est renseignée avant le CUCS : l'évolution ne peut pas être testée."
+        ]
+    out = [
+        f"{majuscule(_avant(r))}, la part des actions cofinancées est de {text.pourcentage(row['valeur_avant'])} "
+        f"({text.parmi(row['numerateur_avant'], row['denominateur_avant'], 'action-année', 'actions-années', feminin=True)}) ; "
+        f"{pendant}, soit {_ecart(row)}."
+    ]
+    sens = row["sens"]
+    if sens == "stable":
+        out.append(
+            "Cet écart reste dans la marge d'incertitude : les intervalles de confiance à 95 % des deux périodes se "
+            "recouvrent."
+        )
+    elif sens in ("hausse", "baisse"):
+        out.append(
+            f"La {sens} est nette : les intervalles de confiance à 95 % des deux périodes ne se recouvrent pas."
+        )
+    if pb := _petite_base(r, row, "action-année", "actions-années"):
+        out.append(pb)
+    return out
+
+
+def _taux_cles(r: RapportQ4) -> pd.DataFrame:
+    """The key institutions' granted / requested rates during the contract, lowest first."""
+    a = r.accord_periodes
+    a = a[a["institution"].isin(INSTITUTIONS_CLES) & a["valeur_pendant"].notna()]
+    return a.sort_values(["valeur_pendant", "institution"]).reset_index(drop=True)
+
+
+def _narrate_hors_cucs(r: RapportQ4) -> None:
+    phrase = labels.phrase_hors_cucs(
+        r.nom_commune, "l'implication des partenaires institutionnels dans le CUCS"
+    )
+    r.constats.append(phrase)
+    for section, objet in OBJETS_SECTIONS.items():
+        r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
+    r.reserves.append(
+        f"{r.nom_commune} n'étant pas signataire, ses chiffres ne sont pas des résultats du CUCS ; elle sert de "
+        "comparaison aux communes signataires."
+    )
+
+
+def _narrate_instances(r: RapportQ4) -> None:
+    if not r.a_instances:
+        if r.signataire:
+            r.reserves.append(
+                "Les réunions des instances ne sont pas renseignées pour cette commune (données non disponibles) : "
+                "cela ne veut pas dire qu'aucune réunion n'a eu lieu."
+            )
+        return
+    it, ia = r.instances_type, r.instances_annee
+    total = int(it["nombre"].sum())
+    detail = text.liste_fr(
+        [text.pluriel(n, t, TYPES_PLURIELS.get(t)) for t, n in zip(it["type"], it["nombre"], strict=True)]
+    )
+    _constat(
+        r,
+        "instances",
+        f"Les bilans consignent {text.pluriel(total, 'réunion')} d'instances de pilotage et de travail sur "
+        f"{text.annee_periode(ia['annee'].min(), ia['annee'].max())} : {detail}.",
+    )
+    rp = r.reunions_periodes.set_index("mesure")
+    n, p = rp.loc["reunions_par_an"], rp.loc["part_interinstitutionnelles"]
+    if bool(n["avant_testable"]):
         _constat(
             r,
-            "general",
-            f"{r.nom_commune} n'a pas de programmation CUCS dans les données : ni cofinancement des actions, ni "
-            "mobilisation du droit commun sur des actions à décrire.",
+            "instances",
+            f"La commune tient en moyenne {text.nombre(n['valeur_avant'], 1)} réunions par an {_avant(r)} et "
+            f"{text.nombre(n['valeur_pendant'], 1)} {_pendant(r)} ; la part des réunions qui associent au moins deux "
+            f"institutions passe de {text.pourcentage(p['valeur_avant'])} "
+            f"({text.nombre(p['numerateur_avant'])} sur {text.nombre(p['denominateur_avant'])}) à "
+            f"{text.pourcentage(p['valeur_pendant'])} ({text.nombre(p['numerateur_pendant'])} sur "
+            f"{text.nombre(p['denominateur_pendant'])}), soit {_ecart(p)}.",
         )
-    # Steering bodies.
-    if r.a_instances:
-        it, ia = r.instances_type, r.instances_annee
-        total = int(it["nombre"].sum())
-        detail = text.liste_fr(
-            [text.pluriel(n, t, TYPES_PLURIELS.get(t)) for t, n in zip(it["type"], it["nombre"], strict=True)]
+        if pb := _petite_base(r, p, "réunion", "réunions"):
+            _constat(r, "instances", pb)
+    else:
+        _constat(
+            r,
+            "instances",
+            f"{majuscule(_pendant(r))}, la commune tient en moyenne {text.nombre(n['valeur_pendant'], 1)} réunions "
+            f"par an ; {text.parmi(p['numerateur_pendant'], p['denominateur_pendant'], 'réunion', feminin=True)} "
+            f"associent au moins deux institutions ({text.pourcentage(p['valeur_pendant'])}).",
         )
         _constat(
             r,
             "instances",
-            f"{text.pluriel(total, 'réunion')} d'instances de pilotage et de travail sur "
-            f"{text.annee_periode(ia['annee'].min(), ia['annee'].max())} : {detail}.",
+            f"Les réunions ne sont consignées qu'à partir de {text.annee(ia['annee'].min())} : l'avant-CUCS ne peut "
+            "pas être comparé, et aucune évolution due au contrat ne peut être testée sur les instances.",
         )
-        if len(ia) >= 2:
-            a, b = ia.iloc[0], ia.iloc[-1]
+    pr = r.presence
+    if not pr.empty:
+        cles = pr[pr["institution"].isin(INSTITUTIONS_CLES)]
+        _constat(
+            r,
+            "instances",
+            "Les institutions assistent aux réunions dans ces proportions : "
+            + text.liste_fr(
+                [
+                    f"{avec_article(i)} {text.pourcentage(100 * v)}"
+                    for i, v in zip(cles["institution"], cles["part_presence"], strict=True)
+                ]
+            )
+            + f" (sur {text.pluriel(total, 'réunion')}).",
+        )
+
+
+def _narrate_bilans(r: RapportQ4) -> None:
+    b = r.bilans_partenaires
+    if b.empty:
+        if r.signataire:
+            r.reserves.append(
+                "Aucun énoncé des bilans d'activité ne porte sur le partenariat ou le financement dans cette commune "
+                "(données non disponibles)."
+            )
+        return
+    ex = r.bilans_exemples
+    for theme, g in b.groupby("theme", sort=False):
+        parts = []
+        for row in g.to_dict(orient="records"):
+            sg, pl = CATEGORIES_BILANS.get(row["categorie"], (row["categorie"], row["categorie"] + "s"))
+            if row["enonces_secret"]:
+                n = f"des {pl} (nombre soumis au secret statistique)"
+            else:
+                n = text.pluriel(row["enonces"], sg, pl)
+            parts.append(n)
+        _constat(
+            r,
+            "bilans",
+            f"Sur le thème « {theme} », les bilans d'activité codent {text.liste_fr(parts)}.",
+        )
+        exemples = ex[ex["theme"] == theme]
+        for row in exemples.drop_duplicates("categorie").to_dict(orient="records"):
+            sg, pl = CATEGORIES_BILANS.get(row["categorie"], (row["categorie"], row["categorie"] + "s"))
             _constat(
                 r,
-                "instances",
-                _evolution(
-                    "La part des réunions qui associent au moins deux institutions",
-                    a["part_interinstitutionnelles"],
-                    b["part_interinstitutionnelles"],
-                    a["annee"],
-                    b["annee"],
-                )[:-1]
-                + f" ; {text.nombre(a['institutions_moyennes'], 1)} puis "
-                f"{text.nombre(b['institutions_moyennes'], 1)} institutions présentes en moyenne par réunion.",
+                "bilans",
+                f"Exemple {text.de(sg)} ({theme}) : « {row['texte']} » "
+                f"({text.annee_periode(row['annee_min'], row['annee_max'])}).",
             )
-        p = r.presence
-        if not p.empty:
-            cles = p[p["institution"].isin(INSTITUTIONS_CLES)]
-            _constat(
-                r,
-                "instances",
-                "Présence aux réunions : "
-                + text.liste_fr(
-                    [
-                        f"{avec_article(i)} {text.pourcentage(100 * v)}"
-                        for i, v in zip(cles["institution"], cles["part_presence"], strict=True)
-                    ]
-                )
-                + " des réunions.",
-            )
-    # Co-funding.
+
+
+def _narrate_cofinancement(r: RapportQ4) -> None:
     part = r.part_cofinancees
+    if part is None:
+        return
     pa = r.cofinancement["par_annee"]
-    if part is not None:
+    n, d = int(pa["actions_cofinancees"].sum()), int(pa["actions_financees"].sum())
+    _constat(
+        r,
+        "cofinancement",
+        f"Sur {text.annee_periode(pa['annee'].min(), pa['annee'].max())}, "
+        f"{text.parmi(n, d, 'action-année financée', 'actions-années financées', feminin=True)} "
+        f"{'reçoivent' if n >= 2 else 'reçoit'} des crédits d'au moins deux institutions ({text.pourcentage(100 * part)}).",
+    )
+    for phrase in _phrase_cofinancement_periodes(r):
+        _constat(r, "cofinancement", phrase)
+    mp = r.montants_periodes
+    cles = mp[mp["institution"].isin(INSTITUTIONS_CLES)]
+    if not cles.empty and bool(cles["avant_testable"].any()):
         _constat(
             r,
             "cofinancement",
-            f"{text.pourcentage(100 * part)} des actions financées (action × année) le sont par au moins deux "
-            "institutions.",
-        )
-        if len(pa) >= 2:
-            a, b = pa.iloc[0], pa.iloc[-1]
-            _constat(
-                r, "cofinancement", _evolution("Cette part", a["part"], b["part"], a["annee"], b["annee"])
-            )
-        ci = r.cofinancement["institutions"]
-        if not ci.empty:
-            top = ci.sort_values("montant_accorde", ascending=False).iloc[0]
-            _constat(
-                r,
-                "cofinancement",
-                f"Premier financeur des actions : {avec_article(top['institution'])} "
-                f"({text.euros(top['montant_accorde'])}, {text.pluriel(int(top['actions_financees']), 'action')}).",
-            )
-    # Mainstream competences mobilised.
-    m = r.mobilisation
-    if not m.empty:
-        per = (
-            m.groupby("institution")[["montant_actions", "montant"]]
-            .sum()
-            .sort_values("montant", ascending=False)
-        )
-        _constat(
-            r,
-            "mobilisation",
-            f"Droit commun mobilisé sur {text.annee_periode(*r.periode)} : "
+            f"Montant moyen accordé par an aux actions, {_avant(r)} puis {_pendant(r)} : "
             + text.liste_fr(
                 [
-                    f"{avec_article(i)} {text.euros_compacts(v)} (dont {text.euros_compacts(a)} sur les actions)"
-                    for i, (a, v) in per.loc[[i for i in INSTITUTIONS_CLES if i in per.index]].iterrows()
+                    f"{avec_article(i)} {text.euros(a)} puis {text.euros(b)}"
+                    for i, a, b in zip(
+                        cles["institution"], cles["valeur_avant"], cles["valeur_pendant"], strict=True
+                    )
+                ]
+            )
+            + " (euros courants).",
+        )
+    ci = r.cofinancement["institutions"]
+    if not ci.empty:
+        top = ci.sort_values("montant_accorde", ascending=False).iloc[0]
+        _constat(
+            r,
+            "cofinancement",
+            f"Le premier financeur des actions est {avec_article(top['institution'])} "
+            f"({text.euros(top['montant_accorde'])} accordés à {text.pluriel(int(top['actions_financees']), 'action')}).",
+        )
+
+
+def _narrate_accord(r: RapportQ4) -> None:
+    a = r.accord
+    if a.empty:
+        return
+    dem, acc = a["montant_demande"].sum(), a["montant_accorde"].sum()
+    n, red, ref = (
+        int(a["demandes"].sum()),
+        int(a["demandes_reduites"].sum()),
+        int(a["demandes_refusees"].sum()),
+    )
+    _constat(
+        r,
+        "accord",
+        f"Sur {text.annee_periode(*r.periode)}, les institutions accordent {text.pourcentage(100 * acc / dem)} des "
+        f"montants demandés ({text.euros(acc)} sur {text.euros(dem)}) ; "
+        f"{text.parmi(red, n, 'demande', feminin=True)} {'sont réduites' if red >= 2 else 'est réduite'} et "
+        f"{text.aucun(ref, 'demande refusée', 'demandes refusées', feminin=True)}.",
+    )
+    t = _taux_cles(r)
+    if not t.empty:
+        _constat(
+            r,
+            "accord",
+            f"{majuscule(_pendant(r))}, la part des montants demandés qui est accordée vaut "
+            + text.liste_fr(
+                [
+                    f"{text.pourcentage(v)} pour {avec_article(i)} ({text.pluriel(k, 'demande')})"
+                    for i, v, k in zip(
+                        t["institution"], t["valeur_pendant"], t["demandes_pendant"], strict=True
+                    )
                 ]
             )
             + ".",
         )
-        vides = _domaines_sans_mobilisation(m)
-        for inst, doms in vides.items():
-            _constat(
-                r,
-                "mobilisation",
-                f"{majuscule(avec_article(inst))} ne mobilise aucun crédit de droit commun en "
-                f"{_domaines(doms)}.",
+    ap = r.accord_periodes
+    ap = ap[ap["avant_testable"].astype(bool) & ap["valeur_avant"].notna() & ap["valeur_pendant"].notna()]
+    if not ap.empty:
+        ecarts = [
+            text.difference_affichee(x, y, 1)
+            for x, y in zip(ap["valeur_avant"], ap["valeur_pendant"], strict=True)
+        ]
+        petites = int(ap["petite_base"].sum())
+        phrase = (
+            f"Entre les deux périodes, l'écart de ce taux va de {text.points(min(ecarts))} à {text.points(max(ecarts))} "
+            "selon l'institution"
+        )
+        if petites:
+            phrase += (
+                f" ; pour {text.parmi(petites, len(ap), 'institution', feminin=True)}, une période compte moins de "
+                f"{text.nombre(r.base_min)} demandes (petite base, à lire avec prudence)"
             )
-    if r.signataire:
-        n = len(r.actions_en_jeu)
-        k = len(r.actions_substitution)
-        debut = f"{text.pluriel(n, 'action dépend', 'actions dépendent')}" if n else "Aucune action ne dépend"
+        _constat(r, "accord", phrase + ".")
+
+
+def _narrate_mobilisation(r: RapportQ4) -> None:
+    m = r.mobilisation
+    if m.empty:
+        return
+    per = (
+        m.groupby("institution")[["montant_actions", "montant"]].sum().sort_values("montant", ascending=False)
+    )
+    _constat(
+        r,
+        "mobilisation",
+        f"Sur {text.annee_periode(*r.periode)}, les institutions mobilisent ce droit commun : "
+        + text.liste_fr(
+            [
+                f"{avec_article(i)} {text.euros_compacts(v)} (dont {text.euros_compacts(a)} sur les actions)"
+                for i, (a, v) in per.loc[[i for i in INSTITUTIONS_CLES if i in per.index]].iterrows()
+            ]
+        )
+        + ".",
+    )
+    for inst, doms in _domaines_sans_mobilisation(m).items():
         _constat(
             r,
-            "reprise",
-            f"{debut} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
-            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} ; "
-            f"{text.pluriel(k, 'action en cours', 'actions en cours')} dans des domaines où le droit commun s'est "
-            "retiré durablement.",
+            "mobilisation",
+            f"{majuscule(avec_article(inst))} ne mobilise aucun crédit de droit commun en {_domaines(doms)}.",
         )
 
-    # Caveats.
-    r.reserves.append(
-        "Les instances sont celles que les bilans mentionnent : une réunion non consignée n'est pas comptée, et la "
-        "présence d'une institution ne dit rien de la qualité de sa participation."
+
+def _narrate_reprise(r: RapportQ4) -> None:
+    if not r.a_programme:
+        return
+    n = len(r.actions_en_jeu)
+    k = len(r.actions_substitution)
+    debut = f"{text.pluriel(n, 'action dépend', 'actions dépendent')}" if n else "Aucune action ne dépend"
+    _constat(
+        r,
+        "reprise",
+        f"{debut} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
+        f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} ; "
+        f"{text.aucun(k, 'action en cours', 'actions en cours', feminin=True)} "
+        f"{'relèvent' if k >= 2 else 'relève'} de domaines où le droit commun s'est retiré durablement.",
     )
-    if r.signataire:
-        r.reserves.append(
-            "Le droit commun mobilisé additionne deux sources distinctes : les cofinancements de droit commun des "
-            "actions programmées et les crédits de droit commun déclarés pour la commune."
-        )
-    if not r.a_instances:
-        r.reserves.append("Aucune réunion d'instance n'est renseignée pour cette commune.")
 
-    # Lessons to bring to the decision level.
+
+def _debat(r: RapportQ4) -> None:
+    """Questions for the collective debate, generated from the requests granted and the bilans."""
+    t = _taux_cles(r)
+    if not t.empty:
+        low = t.iloc[0]
+        il = PRONOMS.get(low["institution"], "il")
+        r.debat.append(
+            f"{majuscule(avec_article(low['institution']))} accorde {text.pourcentage(low['valeur_pendant'])} des "
+            f"montants demandés {_pendant(r)}, le taux le plus faible des quatre institutions : quelles demandes "
+            f"réduit-{il}, pour quelles raisons, et faut-il en faire un objet de négociation ?"
+        )
+    ex = r.bilans_exemples
+    for categorie, question in (
+        ("blocage", "qui peut lever ce blocage, et à quel niveau de décision faut-il le remonter ?"),
+        (
+            "réussite",
+            "quelles conditions de réussite de cette coopération faut-il transposer aux autres actions ?",
+        ),
+    ):
+        e = ex[ex["categorie"] == categorie]
+        if not e.empty:
+            r.debat.append(f"Les bilans rapportent : « {e.iloc[0]['texte']} » ; {question}")
+    fin = ex[(ex["theme"] == "financement") & ex["texte"].str.contains("inférieur à la demande", regex=False)]
+    if not fin.empty and not r.accord.empty:
+        r.debat.append(
+            "Les bilans relient des écarts de réalisation à un financement inférieur à la demande : les réductions "
+            "de montants sont-elles concertées entre financeurs, ou subies par les opérateurs ?"
+        )
     p = r.presence
     if not p.empty:
         cles = p[p["institution"].isin(INSTITUTIONS_CLES)].sort_values("part_presence")
         if not cles.empty:
             low = cles.iloc[0]
+            e = "e" if PRONOMS.get(low["institution"], "il") == "elle" else ""
             r.debat.append(
                 f"{majuscule(avec_article(low['institution']))} n'assiste qu'à "
-                f"{text.pourcentage(100 * low['part_presence'])} des réunions : à quelles instances doit-elle "
-                "être associée, et avec quel mandat ?"
-                if low["institution"] in ("région", "commune")
-                else f"{majuscule(avec_article(low['institution']))} n'assiste qu'à "
-                f"{text.pourcentage(100 * low['part_presence'])} des réunions : à quelles instances doit-il "
-                "être associé, et avec quel mandat ?"
+                f"{text.pourcentage(100 * low['part_presence'])} des réunions : à quelles instances doit-{PRONOMS.get(low['institution'], 'il')} "
+                f"être associé{e}, et avec quel mandat ?"
             )
     if r.a_instances:
         it = r.instances_type.set_index("type")["nombre"]
@@ -375,17 +781,16 @@ def _narrate(r: RapportQ4) -> None:
         cons = int(it.get("réunion de consignes", 0))
         if coll + cons > 0:
             r.debat.append(
-                f"Réunions de travail collectif : {text.nombre(coll)} ; réunions de consignes : {text.nombre(cons)}. "
-                "Quelles conditions de réussite et quels points de blocage de ces coopérations faut-il remonter au "
-                "comité de pilotage ?"
+                f"La commune a tenu {text.pluriel(coll, 'réunion')} de travail collectif et "
+                f"{text.pluriel(cons, 'réunion')} de consignes : quelles conditions de réussite et quels points de "
+                "blocage de ces coopérations faut-il remonter au comité de pilotage ?"
             )
     m = r.mobilisation
     if not m.empty:
         for inst, doms in _domaines_sans_mobilisation(m).items():
             r.debat.append(
-                f"{majuscule(avec_article(inst))} ne mobilise pas de droit commun en "
-                f"{_domaines(doms)} : est-ce hors de ses "
-                "compétences, ou un objectif de négociation ?"
+                f"{majuscule(avec_article(inst))} ne mobilise pas de droit commun en {_domaines(doms)} : est-ce hors "
+                "de ses compétences, ou un objectif de négociation ?"
             )
     top = r.actions_substitution.head(3)
     if not top.empty:
@@ -399,37 +804,155 @@ def _narrate(r: RapportQ4) -> None:
             )
             + " relèvent de domaines où le droit commun s'est retiré : quelle institution s'engage à les reprendre ?"
         )
-    r.debat.append(
-        "Quels enseignements remonter au niveau décisionnel, à l'échelle communale voire régionale (comité de "
-        "pilotage régional), pour en faire un objectif de négociation ?"
+    if r.signataire:
+        r.debat.append(
+            "Quels enseignements remonter au niveau décisionnel, à l'échelle communale voire régionale (comité de "
+            "pilotage régional), pour en faire un objectif de négociation ?"
+        )
+
+
+def _verdict(r: RapportQ4) -> dict:
+    """One line that answers the question for this commune, with its reason and its section."""
+    if not r.signataire:
+        return {
+            "texte": f"Partenaires : hors CUCS — {r.nom_commune} n'a pas signé de CUCS et sert de comparaison.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTIONS["en_bref"],
+        }
+    cp = r.cofinancement_periodes
+    if not r.a_programme or cp.empty:
+        return {
+            "texte": "Partenaires : données non disponibles (financements des actions absents des données).",
+            "motif": motifs.DONNEE_ABSENTE,
+            "section": SECTIONS["cofinancement"],
+        }
+    row = cp.iloc[0]
+    if bool(row["avant_testable"]):
+        jugement = {
+            "hausse": "cofinancement en hausse nette",
+            "baisse": "cofinancement en baisse nette",
+            "stable": "cofinancement sans changement net",
+        }[row["sens"]]
+        if bool(row["petite_base"]):
+            jugement += (
+                " (petite base avant le CUCS)" if row["denominateur_avant"] < r.base_min else " (petite base)"
+            )
+        chiffre = (
+            f"{text.pourcentage(row['valeur_avant'])} des actions cofinancées avant le CUCS "
+            f"({text.nombre(row['numerateur_avant'])}/{text.nombre(row['denominateur_avant'])}), "
+            f"{text.pourcentage(row['valeur_pendant'])} pendant "
+            f"({text.nombre(row['numerateur_pendant'])}/{text.nombre(row['denominateur_pendant'])})"
+        )
+    else:
+        jugement = "évolution non testable (pas de donnée avant le CUCS)"
+        chiffre = f"{text.pourcentage(row['valeur_pendant'])} des actions cofinancées pendant le CUCS"
+    texte = f"Partenaires : {jugement} — {chiffre}"
+    t = _taux_cles(r)
+    if not t.empty:
+        low = t.iloc[0]
+        texte += (
+            f" ; {avec_article(low['institution'])} accorde {text.pourcentage(low['valeur_pendant'])} des montants "
+            "demandés, le taux le plus faible"
+        )
+    return {"texte": texte + ".", "motif": None, "section": SECTIONS["cofinancement"]}
+
+
+def _narrate(r: RapportQ4) -> None:
+    if not r.signataire:
+        _narrate_hors_cucs(r)
+    else:
+        if not r.a_programme:
+            _constat(
+                r,
+                "general",
+                f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
+                "ni cofinancement des actions, ni mobilisation du droit commun ne peuvent être décrits.",
+            )
+        _narrate_instances(r)
+        _narrate_bilans(r)
+        _narrate_cofinancement(r)
+        _narrate_accord(r)
+        _narrate_mobilisation(r)
+        _narrate_reprise(r)
+
+    # Caveats (limits stated where they apply).
+    if r.signataire:
+        r.reserves.append(
+            "Les instances sont celles que les bilans mentionnent : une réunion non consignée n'est pas comptée, et la "
+            "présence d'une institution ne dit rien de la qualité de sa participation."
+        )
+    if r.a_programme:
+        r.reserves.append(EUROS_COURANTS)
+        r.reserves.append(
+            "Le droit commun mobilisé additionne deux sources distinctes : les cofinancements de droit commun des "
+            "actions programmées et les crédits de droit commun déclarés pour la commune. Ces crédits sont déclarés "
+            "pour toute la commune, pas par quartier : ils ne disent pas ce qui bénéficie aux quartiers prioritaires."
+        )
+    if not r.bilans_partenaires.empty:
+        r.reserves.append(
+            "Les énoncés des bilans sont ceux que les opérateurs ont rédigés et que le centre de ressources a codés : un "
+            f"bilan non remis ne compte pas ; les nombres d'énoncés inférieurs à {text.nombre(r.seuil_secret)} sont "
+            "soumis au secret statistique."
+        )
+    _debat(r)
+
+    motif_p, motif_i = r.motif_programme, r.motif_instances
+    cp = r.cofinancement_periodes
+    pendant = (
+        None
+        if cp.empty or text.manquant(cp.iloc[0]["valeur_pendant"])
+        else round(float(cp.iloc[0]["valeur_pendant"]), 1)
     )
+    part = r.part_cofinancees
+    a = r.accord
+    taux = None if a.empty else round(100 * float(a["montant_accorde"].sum() / a["montant_demande"].sum()), 1)
+    m = r.mobilisation
+
+    def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
+        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+        if valeur is None:
+            d["motif"] = motif or motifs.NON_CALCULABLE
+        return d
 
     r.chiffres_cles = [
-        {
-            "id": "reunions_instances",
-            "libelle": "Réunions d'instances de pilotage et de travail",
-            "valeur": int(r.instances_type["nombre"].sum()) if r.a_instances else None,
-            "unite": "réunions",
-        },
-        {
-            "id": "part_actions_cofinancees",
-            "libelle": "Actions cofinancées par au moins deux institutions",
-            "valeur": None if part is None else round(100 * part, 1),
-            "unite": "%",
-        },
-        {
-            "id": "droit_commun_actions",
-            "libelle": "Droit commun accordé aux actions programmées",
-            "valeur": float(m["montant_actions"].sum()) if not m.empty else None,
-            "unite": "€",
-        },
-        {
-            "id": "actions_en_jeu",
-            "libelle": "Actions dont la poursuite dépend d'une reprise par le droit commun",
-            "valeur": len(r.actions_en_jeu),
-            "unite": "actions",
-        },
+        cle(
+            "part_cofinancees_pendant",
+            "Actions cofinancées par au moins deux institutions pendant le CUCS",
+            pendant,
+            "%",
+            motif_p,
+        ),
+        cle(
+            "reunions_instances",
+            "Réunions d'instances de pilotage et de travail",
+            int(r.instances_type["nombre"].sum()) if r.a_instances else None,
+            "réunions",
+            motif_i,
+        ),
+        cle(
+            "part_actions_cofinancees",
+            "Actions cofinancées par au moins deux institutions (toute la période)",
+            None if part is None else round(100 * part, 1),
+            "%",
+            motif_p,
+        ),
+        cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
+        cle(
+            "droit_commun_actions",
+            "Droit commun accordé aux actions programmées",
+            float(m["montant_actions"].sum()) if not m.empty else None,
+            "€",
+            motif_p,
+        ),
+        cle(
+            "actions_en_jeu",
+            "Actions dont la poursuite dépend d'une reprise par le droit commun",
+            len(r.actions_en_jeu) if r.a_programme else None,
+            "actions",
+            motif_p,
+        ),
     ]
+    r.verdict = _verdict(r)
 
 
 def _domaines_sans_mobilisation(m: pd.DataFrame) -> dict[str, list[str]]:
@@ -453,7 +976,14 @@ def _domaines_sans_mobilisation(m: pd.DataFrame) -> dict[str, list[str]]:
 # section's data is absent for the commune (no meeting recorded, no programme), the view is
 # empty and says what is missing.
 
-SANS_INSTANCES = "aucune réunion renseignée pour cette commune"
+
+def _vide_motif(r: RapportQ4, quoi: str, motif: str | None) -> str:
+    """What an empty view lacks, with its reason: « hors CUCS » or « pour cette commune »."""
+    if motif == motifs.HORS_CUCS:
+        return f"{quoi} ({labels.MOTIF_LIBELLES[motif]} : {r.nom_commune} n'a pas signé de CUCS)"
+    return f"{quoi} pour cette commune"
+
+
 COLONNES_INSTANCES_TYPE = {
     "type": ("Type de réunion", "texte"),
     "nombre": ("Réunions", "nombre"),
@@ -472,7 +1002,7 @@ COLONNES_COFINANCEMENT_INSTITUTIONS = {
     "institution": ("Institution", "texte"),
     "actions_financees": ("Actions financées", "nombre"),
     "actions_cofinancees": ("Dont cofinancées", "nombre"),
-    "montant_accorde": ("Montant accordé", "euros"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
 }
 COLONNES_COFINANCEMENT_ANNEE = {
     "annee": ("Année", "annee"),
@@ -480,6 +1010,63 @@ COLONNES_COFINANCEMENT_ANNEE = {
     "actions_cofinancees": ("Actions cofinancées", "nombre"),
     "part": ("Part cofinancée", "part"),
 }
+COLONNES_COFINANCEMENT_PERIODES = {
+    "periode": ("Période", "texte"),
+    "annees": ("Années observées", "nombre"),
+    "denominateur": ("Actions-années financées", "nombre"),
+    "numerateur": ("Dont cofinancées", "nombre"),
+    "valeur": ("Part cofinancée", "pourcentage"),
+    "ic_bas": ("Intervalle de confiance à 95 % : borne basse", "pourcentage"),
+    "ic_haut": ("Borne haute", "pourcentage"),
+    "petite_base": (f"Petite base (moins de {BASE_MIN})", "oui_non"),
+}
+COLONNES_MONTANTS_PERIODES = {
+    "institution": ("Institution", "texte"),
+    "valeur_avant": ("Montant moyen par an avant le CUCS (euros courants)", "euros"),
+    "valeur_pendant": ("Montant moyen par an pendant le CUCS (euros courants)", "euros"),
+    "difference": ("Écart", "euros"),
+}
+COLONNES_ACCORD = {
+    "institution": ("Institution", "texte"),
+    "demandes": ("Demandes", "nombre"),
+    "demandes_reduites": ("Dont réduites", "nombre"),
+    "demandes_refusees": ("Dont refusées", "nombre"),
+    "montant_demande": ("Montant demandé (euros courants)", "euros"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
+    "taux_accord": ("Part accordée", "part"),
+}
+COLONNES_ACCORD_PERIODES = {
+    "institution": ("Institution", "texte"),
+    "demandes_avant": ("Demandes avant le CUCS", "nombre"),
+    "valeur_avant": ("Part accordée avant", "pourcentage"),
+    "demandes_pendant": ("Demandes pendant le CUCS", "nombre"),
+    "valeur_pendant": ("Part accordée pendant", "pourcentage"),
+    "ecart": ("Écart", "points"),
+    "petite_base": (f"Petite base (moins de {BASE_MIN} demandes)", "oui_non"),
+}
+COLONNES_BILANS = {
+    "theme": ("Thème", "texte"),
+    "categorie": ("Catégorie", "texte"),
+    "enonces_avant": ("Énoncés avant le CUCS", "nombre"),
+    "enonces_pendant": ("Énoncés pendant le CUCS", "nombre"),
+    "enonces": ("Énoncés", "nombre"),
+    "actions": ("Actions concernées", "nombre"),
+}
+COLONNES_BILANS_EXEMPLES = {
+    "theme": ("Thème", "texte"),
+    "categorie": ("Catégorie", "texte"),
+    "texte": ("Énoncé du bilan", "texte"),
+    "enonces": ("Bilans qui le rapportent", "nombre"),
+    "annees": ("Années", "texte"),
+}
+
+
+def _avec_secret(df: pd.DataFrame, cols) -> pd.DataFrame:
+    """Counts as numbers, « s » (`privacy.SECRET`) where secret."""
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].astype(object).where(~out[f"{c}_secret"].astype(bool), privacy.SECRET)
+    return out
 
 
 def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
@@ -488,7 +1075,7 @@ def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         t.assign(type=t["type"].map(majuscule)) if r.a_instances else None,
         COLONNES_INSTANCES_TYPE,
-        vide=f"réunions par type ({SANS_INSTANCES})",
+        vide=_vide_motif(r, "réunions des instances par type", r.motif_instances),
     )
 
 
@@ -497,7 +1084,38 @@ def vue_instances_annee(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         r.instances_annee if r.a_instances else None,
         COLONNES_INSTANCES_ANNEE,
-        vide=f"réunions par année ({SANS_INSTANCES})",
+        vide=_vide_motif(r, "réunions des instances par année", r.motif_instances),
+    )
+
+
+def vue_bilans_partenaires(r: RapportQ4) -> pd.DataFrame:
+    """Coded report statements about partners, per theme × category, before / during, with
+    statistical secrecy on the counts (« s »)."""
+    b = r.bilans_partenaires
+    df = None
+    if not b.empty:
+        df = _avec_secret(b, COMPTES_BILANS).assign(
+            theme=b["theme"].map(majuscule), categorie=b["categorie"].map(majuscule)
+        )
+    return display.vue(
+        df, COLONNES_BILANS, vide=_vide_motif(r, "énoncés des bilans sur le partenariat", r.motif_bilans)
+    )
+
+
+def vue_bilans_exemples(r: RapportQ4) -> pd.DataFrame:
+    """The statements themselves, most reported first, with how many reports give them."""
+    b = r.bilans_exemples
+    df = None
+    if not b.empty:
+        df = _avec_secret(b, ["enonces"]).assign(
+            theme=b["theme"].map(majuscule),
+            categorie=b["categorie"].map(majuscule),
+            annees=[text.annee_periode(a, z) for a, z in zip(b["annee_min"], b["annee_max"], strict=True)],
+        )
+    return display.vue(
+        df,
+        COLONNES_BILANS_EXEMPLES,
+        vide=_vide_motif(r, "énoncés des bilans sur le partenariat", r.motif_bilans),
     )
 
 
@@ -505,18 +1123,92 @@ def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
     """Per institution: distinct actions funded, of which co-funded, and the amount granted."""
     i = r.cofinancement["institutions"]
     return display.vue(
-        i.assign(institution=i["institution"].map(majuscule)) if r.signataire else None,
+        i.assign(institution=i["institution"].map(majuscule)) if r.a_programme else None,
         COLONNES_COFINANCEMENT_INSTITUTIONS,
-        vide=manque(r, "actions financées et cofinancées par institution"),
+        vide=_vide_motif(r, "actions financées et cofinancées par institution", r.motif_programme),
     )
 
 
 def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
     """Per year: actions funded, co-funded, and the co-funded share."""
     return display.vue(
-        r.cofinancement["par_annee"] if r.signataire else None,
+        r.cofinancement["par_annee"] if r.a_programme else None,
         COLONNES_COFINANCEMENT_ANNEE,
-        vide=manque(r, "cofinancement par année"),
+        vide=_vide_motif(r, "cofinancement par année", r.motif_programme),
+    )
+
+
+def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
+    """The co-funded share before and during the contract: one row per period, with its base
+    (numerator and denominator), its 95 % interval and the small-base flag."""
+    cp = r.cofinancement_periodes
+    df = None
+    if r.a_programme and not cp.empty:
+        row = cp.iloc[0]
+        rows = []
+        for p, lib in (("avant", _avant(r)), ("pendant", _pendant(r))):
+            small = bool(row["avant_testable"]) and row[f"denominateur_{p}"] < r.base_min
+            rows.append(
+                {
+                    "periode": majuscule(lib),
+                    "annees": row[f"annees_{p}"],
+                    "denominateur": row[f"denominateur_{p}"],
+                    "numerateur": row[f"numerateur_{p}"],
+                    "valeur": row[f"valeur_{p}"],
+                    "ic_bas": row[f"ic_bas_{p}"],
+                    "ic_haut": row[f"ic_haut_{p}"],
+                    "petite_base": small,
+                }
+            )
+        df = pd.DataFrame(rows)
+    return display.vue(
+        df,
+        COLONNES_COFINANCEMENT_PERIODES,
+        vide=_vide_motif(r, "cofinancement avant et pendant le CUCS", r.motif_programme),
+    )
+
+
+def vue_montants_periodes(r: RapportQ4) -> pd.DataFrame:
+    """Mean amount granted per year by each institution, before and during the contract."""
+    m = r.montants_periodes
+    df = None
+    if r.a_programme and not m.empty:
+        df = m.assign(institution=m["institution"].map(majuscule))
+    return display.vue(
+        df,
+        COLONNES_MONTANTS_PERIODES,
+        vide=_vide_motif(r, "montants accordés par institution avant et pendant le CUCS", r.motif_programme),
+    )
+
+
+def vue_accord_institutions(r: RapportQ4) -> pd.DataFrame:
+    """Requested vs granted amounts per institution over the whole period, on one base."""
+    a = r.accord
+    return display.vue(
+        a.assign(institution=a["institution"].map(majuscule)) if r.a_programme and not a.empty else None,
+        COLONNES_ACCORD,
+        vide=_vide_motif(r, "montants demandés et accordés par institution", r.motif_programme),
+    )
+
+
+def vue_accord_periodes(r: RapportQ4) -> pd.DataFrame:
+    """Granted / requested per institution before and during the contract, the difference
+    computed from the displayed rates, and the small-base flag."""
+    a = r.accord_periodes
+    df = None
+    if r.a_programme and not a.empty:
+        df = a.assign(
+            institution=a["institution"].map(majuscule),
+            ecart=[
+                text.difference_affichee(x, y, 1)
+                for x, y in zip(a["valeur_avant"], a["valeur_pendant"], strict=True)
+            ],
+        )
+        df["ecart"] = df["ecart"].astype(float)
+    return display.vue(
+        df,
+        COLONNES_ACCORD_PERIODES,
+        vide=_vide_motif(r, "part accordée avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -526,7 +1218,7 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
     m = r.mobilisation
     colonnes = {"institution": ("Institution", "texte")}
     df = None
-    if r.signataire and not m.empty:
+    if r.a_programme and not m.empty:
         wide = m.pivot_table(
             index="institution", columns="domaine", values="montant", aggfunc="sum", fill_value=0.0
         )
@@ -538,8 +1230,10 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
         df["institution"] = df["institution"].map(majuscule)
     vide = (
         "droit commun mobilisé sur les actions de la commune"
-        if r.signataire
-        else manque(r, "montants de droit commun mobilisés par institution et domaine")
+        if r.a_programme
+        else _vide_motif(
+            r, "montants de droit commun mobilisés par institution et domaine", r.motif_programme
+        )
     )
     return display.vue(df, colonnes, vide=vide)
 
@@ -688,12 +1382,27 @@ def sources(r: RapportQ4, params, metadata) -> list[str]:
     return [
         f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
         + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
-        "Instances : réunions consignées dans les bilans (date, type, institutions présentes, participants). Une "
-        "réunion est dite interinstitutionnelle quand au moins deux institutions distinctes y assistent.",
+        f"Périodes comparées : {_avant(r)} et {_pendant(r)}. Une part est calculée sur chaque période entière "
+        "(somme des numérateurs sur somme des dénominateurs), un montant comme une moyenne annuelle ; on ne compare "
+        "jamais une première et une dernière année. L'écart affiché est calculé à partir des valeurs affichées. Une "
+        f"base de moins de {text.nombre(r.base_min)} (actions-années, demandes ou réunions) dans l'une des périodes "
+        "est signalée « petite base ».",
+        "Instances : réunions consignées dans les bilans (date, type, institutions présentes, participants), à partir "
+        "de 2007 dans les données de démonstration. Une réunion est dite interinstitutionnelle quand au moins deux "
+        "institutions distinctes y assistent.",
         "Cofinancement : une action est cofinancée une année donnée quand au moins deux institutions distinctes lui "
-        "ont accordé un montant non nul.",
+        "ont accordé un montant non nul. L'évolution est jugée nette quand les intervalles de confiance à 95 % "
+        "(Wilson) des deux périodes ne se recouvrent pas.",
+        "Montants demandés et accordés : lignes de financement dont le montant demandé est connu et non nul ; la "
+        "part accordée est la somme des montants accordés sur la somme des montants demandés de ces mêmes lignes. "
+        "Une demande est réduite quand le montant accordé est inférieur au montant demandé.",
+        "Bilans : énoncés codés des bilans d'activité des actions de la commune sur les thèmes « partenariat » et "
+        "« financement », par catégorie (réussite, difficulté, blocage, écart expliqué) ; les nombres d'énoncés "
+        "passent par le secret statistique.",
         f"Droit commun mobilisé ({text.annee_periode(*r.periode)}) : cofinancements de droit commun accordés aux "
-        "actions (rattachés au domaine de l'action) plus crédits de droit commun déclarés pour la commune.",
+        "actions (rattachés au domaine de l'action) plus crédits de droit commun déclarés pour toute la commune "
+        "(pas par quartier).",
+        "Montants en euros courants, non corrigés de l'inflation.",
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
         f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
         f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite, et actions en cours des domaines en substitution "

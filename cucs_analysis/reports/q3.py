@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import geography, trends
+from cucs_analysis.analysis import funding, geography, motifs, trends
 from cucs_analysis.analysis.typology import Typology
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.reports.rapport import AvecVues
@@ -39,6 +39,40 @@ REGLES = {
     "regle_qpv2014": "règle de revenu QPV 2014",
     "regle_dynamique": "règle « dynamique » (aggravation de l'écart)",
 }
+#: The same with their article, for sentences (« selon l'indice … »).
+REGLES_ARTICLE = {
+    "regle_zus": "l'indice synthétique de type ZUS",
+    "regle_qpv2014": "la règle de revenu QPV 2014",
+    "regle_dynamique": "la règle « dynamique » (aggravation de l'écart)",
+}
+
+
+#: The quartier values each rule uses, by rule (what a secrecy caveat may name).
+VALEURS_REGLES = {
+    "regle_qpv2014": ("revenu_median_uc", "population"),
+    "regle_zus": ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome"),
+    "regle_dynamique": ("taux_chomage",),
+}
+#: People counts whose share living in the quartiers is shown (indicator → French noun).
+PERSONNES = {
+    "taux_chomage": ("chômeur", "chômeurs"),
+    "taux_pauvrete": ("personne pauvre", "personnes pauvres"),
+    "population": ("habitant", "habitants"),
+}
+#: Indicators read as possible "entrées" of the next contracts, with the domain of actions
+#: that works on them (None: no domain of the programme matches).
+ENTREES = {
+    "taux_chomage": "emploi",
+    "taux_chomage_jeunes": "emploi",
+    "taux_pauvrete": None,
+    "part_sans_diplome": "education",
+    "taux_reussite_brevet": "education",
+    "delits_pour_1000": "prevention",
+}
+#: The headings of the notebook (``## …``) the verdict points to.
+SECTION_ECHELLE = "2. L'échelle du quartier"
+SECTION_ENTREES_SORTIES = "4. Entrées et sorties selon chaque règle"
+SECTION_ELIGIBILITE = "3. L'éligibilité selon trois règles"
 
 
 @dataclass
@@ -55,23 +89,57 @@ class RapportQ3(AvecVues):
     echelles: pd.DataFrame  # long: territory × indicator, with gap and flag for quartiers
     typologie: Typology | None
     classes_commune: pd.DataFrame  # code_quartier, nom, classe, description
-    secrets: int  # secret cells among the quartier indicators used
+    secrets: int  # secret cells among the quartier values the rules use
     catalogue: pd.DataFrame = field(default_factory=pd.DataFrame)  # indicators: libelle, unite
+    signataire: bool = True
+    motif: str | None = None  # motifs code of the whole page (hors_cucs), or None
+    annee_revenus: int | None = None
+    annee_zus: int | None = None
+    parametres: dict = field(default_factory=dict)  # the rule parameters shown in labels
+    repartition: pd.DataFrame = field(default_factory=pd.DataFrame)  # share of people in the quartiers
+    ciblage: pd.DataFrame = field(default_factory=pd.DataFrame)  # quartier vs commune-wide credits
+    credits_quartiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per quartier
+    bilans: pd.DataFrame = field(default_factory=pd.DataFrame)  # per target: achievement, bilans
+    jeunesse: pd.DataFrame = field(default_factory=pd.DataFrame)  # credits to young people vs others
+    entrees: pd.DataFrame = field(default_factory=pd.DataFrame)  # gaps before/during per indicator
+    annees_actions: tuple[int, int] | None = None
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
+    phrases: dict[str, list[str]] = field(default_factory=dict)  # section → sentences
+    verdict: dict = field(default_factory=dict)
+
+    @property
+    def prioritaires(self) -> pd.DataFrame:
+        """The quartiers of the commune's priority list (a CUCS category 1, 2 or 3)."""
+        return self.eligibilite[self.eligibilite["dans_cucs"]] if not self.eligibilite.empty else self.eligibilite
 
     def resultats(self) -> dict:
-        """The q3 keys of the results contract (DESIGN.md §6)."""
+        """The q3 keys of the results contract (DESIGN.md §6): a rule that cannot be computed
+        is null with its `motif_<regle>`; `raisons_<regle>` lists the codes of a « non »."""
+
+        def b(v):
+            return None if v is pd.NA or text.manquant(v) else bool(v)
+
+        def raisons(v):
+            return [c for c in str(v).split(geography.SEP_RAISONS) if c] if isinstance(v, str) else []
+
         elig = self.eligibilite
         return {
             "eligibilite": [
                 {
                     "code_quartier": r.code_quartier,
-                    "regle_zus": bool(r.regle_zus),
-                    "regle_qpv2014": bool(r.regle_qpv2014),
-                    "regle_dynamique": bool(r.regle_dynamique),
+                    "categorie": _categorie(r),
+                    "regle_zus": b(r.regle_zus),
+                    "regle_qpv2014": b(r.regle_qpv2014),
+                    "regle_dynamique": b(r.regle_dynamique),
+                    "motif_zus": r.motif_zus,
+                    "motif_qpv2014": r.motif_qpv2014,
+                    "motif_dynamique": r.motif_dynamique,
+                    "raisons_zus": raisons(r.raisons_zus),
+                    "raisons_qpv2014": raisons(r.raisons_qpv2014),
+                    "raisons_dynamique": raisons(r.raisons_dynamique),
                 }
                 for r in elig.itertuples()
             ],
@@ -80,7 +148,54 @@ class RapportQ3(AvecVues):
                 {"code_quartier": r.code_quartier, "classe": int(r.classe)}
                 for r in self.classes_commune.itertuples()
             ],
+            "territoire": {"signataire": self.signataire, "motif": self.motif},
+            "repartition": [
+                {
+                    "indicateur": r.indicateur,
+                    "annee": int(r.annee),
+                    "personnes_quartiers": r.personnes_quartiers,
+                    "personnes_commune": r.personnes_commune,
+                    "part": None if text.manquant(r.part) else float(r.part),
+                    "motif": _motif_part(r),
+                }
+                for r in self.repartition.itertuples()
+            ],
+            "verdict": self.verdict,
         }
+
+
+#: Category codes of a quartier (labels in CATEGORIE_LIBELLES).
+CATEGORIE_LIBELLES = {
+    "1": "catégorie 1",
+    "2": "catégorie 2",
+    "3": "catégorie 3",
+    "veille": "quartier de veille",
+    "hors_cucs": "hors CUCS",
+    "hors_cucs_veille": "hors CUCS (quartier de veille)",
+    "hors_liste": "hors liste du CUCS",
+}
+
+
+def _categorie(r) -> str:
+    """The category code of an eligibility row: 1/2/3, veille, hors_cucs (non-signatory)."""
+    cat = getattr(r, "categorie_cucs", None)
+    veille = getattr(r, "veille", None)
+    veille = bool(veille) if not text.manquant(veille) else False
+    if not bool(getattr(r, "signataire", True)):
+        return "hors_cucs_veille" if veille else "hors_cucs"
+    if not text.manquant(cat):
+        return str(cat).split(".")[0]
+    return "veille" if veille else "hors_liste"
+
+
+def _motif_part(r) -> str | None:
+    if not text.manquant(r.part):
+        return None
+    if bool(r.secret):
+        return motifs.SECRET
+    if r.n_quartiers == 0:
+        return motifs.NON_CALCULABLE
+    return motifs.DONNEE_ABSENTE
 
 
 def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES) -> pd.DataFrame:
@@ -119,11 +234,41 @@ def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATE
     ).reset_index(drop=True)
 
 
+def _bilans_par_cible(actions: pd.DataFrame, bilans: pd.DataFrame) -> pd.DataFrame:
+    """Per target (a quartier code, or "" for commune-wide action-years): achievement on one
+    base (`funding.realisation`) and the number of coded bilans statements per category."""
+    if actions.empty:
+        return pd.DataFrame(columns=["cible", *funding.REALISATION_COLUMNS])
+    a = actions.assign(cible=actions["code_quartier"].fillna(""))
+    out = funding.realisation(a, by=["cible"])
+    if bilans is not None and not bilans.empty:
+        b = bilans.merge(a[["id_action", "annee", "cible"]], on=["id_action", "annee"], how="inner")
+        counts = b.pivot_table(index="cible", columns="categorie", values="id_bilan", aggfunc="count")
+        counts = counts.reindex(columns=list(CATEGORIES_BILANS)).fillna(0).astype("int64")
+        counts.columns = [f"bilans_{CATEGORIES_BILANS[c]}" for c in counts.columns]
+        out = out.merge(counts, left_on="cible", right_index=True, how="left")
+    for c in CATEGORIES_BILANS.values():
+        col = f"bilans_{c}"
+        out[col] = out[col].fillna(0).astype("int64") if col in out else 0
+    return out
+
+
+#: Categories of the coded bilans statements (data value → column suffix).
+CATEGORIES_BILANS = {
+    "réussite": "reussite",
+    "difficulté": "difficulte",
+    "écart expliqué": "ecart_explique",
+    "blocage": "blocage",
+}
+
+
 def build(territoire, region, params) -> RapportQ3:
     """The q3 report of one commune; `region` is the region stage (eligibility, typology)."""
     code = territoire.code_commune
     nom = str(territoire.commune.get("nom", code))
     elig = region.quartiers_de(code)
+    if "signataire" not in elig:  # a region stage of an older library
+        elig = elig.assign(signataire=territoire.signataire)
     national = region.revenu_median_national
     commune = territoire.commune
     seuil = None
@@ -147,9 +292,51 @@ def build(territoire, region, params) -> RapportQ3:
     else:
         classes = pd.DataFrame(columns=["code_quartier", "nom", "classe", "description"])
 
-    q_ind = territoire.indicateurs[territoire.indicateurs["niveau"] == "quartier"]
-    q_ind = q_ind[q_ind["code_territoire"].isin(elig["code_quartier"])]
-    secrets = int(q_ind["secret"].fillna(False).astype(bool).sum())
+    # Secret cells among the values the rules use (other secret cells are named elsewhere).
+    motifs_regles = elig[[f"motif_{r.removeprefix('regle_')}" for r in REGLES]] if not elig.empty else None
+    secrets = int((motifs_regles == motifs.SECRET).any(axis=1).sum()) if motifs_regles is not None else 0
+
+    # The scale of the quartier: priority quartiers (or, outside the CUCS, the quartiers observed).
+    signataire = bool(territoire.signataire)
+    codes = list(elig.loc[elig["dans_cucs"], "code_quartier"]) if signataire else list(elig["code_quartier"])
+    repartition = geography.share_in_quartiers(territoire.indicateurs, code, codes, annee)
+    actions, fin = territoire.actions, territoire.financements
+    ciblage = geography.credits_by_targeting(actions, fin)
+    par_quartier = geography.credits_by_quartier(actions, fin)
+    if not elig.empty:
+        pop = elig[["code_quartier", "nom"]].assign(categorie=[_categorie(r) for r in elig.itertuples()])
+        pop["population_annee"] = pop["code_quartier"].map(
+            _population(territoire.indicateurs, annee)
+        )
+        par_quartier = pop.merge(par_quartier, on="code_quartier", how="left").fillna(
+            {"actions": 0, "actions_annees": 0, "credits_specifiques": 0.0, "credits_total": 0.0}
+        )
+        par_quartier["credits_specifiques_hab"] = (
+            par_quartier["credits_specifiques"] / par_quartier["population_annee"]
+        )
+    bilans = _bilans_par_cible(actions, territoire.bilans)
+    jeunesse = geography.credits_youth(actions, fin)
+    ecarts = geography.pooled_gap_periods(
+        territoire.indicateurs,
+        codes,
+        code,
+        list(ENTREES),
+        annee_debut_cucs=params.annee_debut_cucs,
+        debut=params.periode.debut,
+        fin=params.periode.fin,
+        echelles=_echelles(territoire.catalogue),
+    )
+    domaines = geography.credits_by_domain(actions, fin).set_index("thematique")
+    if not ecarts.empty:
+        ecarts["domaine"] = ecarts["indicateur"].map(ENTREES)
+        ecarts["part_credits_domaine"] = ecarts["domaine"].map(domaines["part_credits_specifiques"])
+        sens = _sens(territoire.catalogue)
+        signe = ecarts["indicateur"].map(lambda i: -1.0 if sens.get(i) == "hausse_amelioration" else 1.0)
+        ecarts["ecart_defavorable_pendant"] = signe * ecarts["ecart_pendant"]
+        ecarts["creusement"] = signe * ecarts["variation_ecart"]
+        ecarts = ecarts.sort_values(["creusement", "ecart_defavorable_pendant"], ascending=False).reset_index(
+            drop=True
+        )
 
     rapport = RapportQ3(
         code_commune=code,
@@ -166,59 +353,180 @@ def build(territoire, region, params) -> RapportQ3:
         classes_commune=classes,
         secrets=secrets,
         catalogue=territoire.catalogue,
+        signataire=signataire,
+        motif=None if signataire else motifs.HORS_CUCS,
+        annee_revenus=int(params.qpv2014.annee_revenus),
+        annee_zus=int(params.zus.annee),
+        parametres={
+            "population_min_quartier": params.qpv2014.population_min_quartier,
+            "population_min_uu": params.qpv2014.population_min_uu,
+            "zus_quantile": params.zus.seuil_quantile,
+            "dynamique_debut": params.dynamique.annee_debut,
+            "dynamique_fin": params.dynamique.annee_fin,
+            "dynamique_seuil": params.dynamique.seuil_points,
+            "dynamique_indicateur": params.dynamique.indicateur,
+            "annee_debut_cucs": params.annee_debut_cucs,
+            "debut": params.periode.debut,
+            "fin": params.periode.fin,
+        },
+        repartition=repartition,
+        ciblage=ciblage,
+        credits_quartiers=par_quartier,
+        bilans=bilans,
+        jeunesse=jeunesse,
+        entrees=ecarts,
+        annees_actions=None if actions.empty else (int(actions["annee"].min()), int(actions["annee"].max())),
     )
     _narrate(rapport, territoire, params)
     return rapport
+
+
+def _population(indicateurs: pd.DataFrame, annee: int) -> pd.Series:
+    rows = indicateurs[
+        (indicateurs["niveau"] == "quartier")
+        & (indicateurs["indicateur"] == "population")
+        & (indicateurs["annee"] == annee)
+    ]
+    return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
+
+
+def _echelles(catalogue: pd.DataFrame) -> dict[str, float]:
+    """Scale of each rate of the catalogue: 1 000 for a per-mille indicator, else 100."""
+    if catalogue is None or catalogue.empty:
+        return {}
+    return {i: 1000.0 if str(u).strip() == "‰" else 100.0 for i, u in zip(catalogue["indicateur"], catalogue["unite"])}
+
+
+def _sens(catalogue: pd.DataFrame) -> dict[str, str]:
+    if catalogue is None or catalogue.empty or "sens" not in catalogue:
+        return {}
+    return dict(zip(catalogue["indicateur"], catalogue["sens"], strict=False))
 
 
 def _noms(df: pd.DataFrame, mask: pd.Series) -> str:
     return text.liste_fr(df.loc[mask, "nom"].tolist())
 
 
+def _libelle(r: RapportQ3, indicateur: str) -> str:
+    cat = r.catalogue.set_index("indicateur") if not r.catalogue.empty else pd.DataFrame()
+    if "libelle" in cat and indicateur in cat.index:
+        return str(cat.loc[indicateur, "libelle"])
+    return indicateur
+
+
+def _unite(r: RapportQ3, indicateur: str) -> str | None:
+    cat = r.catalogue.set_index("indicateur") if not r.catalogue.empty else pd.DataFrame()
+    if "unite" in cat and indicateur in cat.index:
+        return str(cat.loc[indicateur, "unite"])
+    return None
+
+
+def _ecart(r: RapportQ3, indicateur: str, x: float) -> str:
+    """A gap in the indicator's unit: points for a percentage, the unit otherwise."""
+    u = _unite(r, indicateur)
+    if u == "%":
+        return text.points(x)
+    return f"{text.nombre(x, 1, signe=True)} {u}" if u else text.nombre(x, 1, signe=True)
+
+
+def _valeur(r: RapportQ3, indicateur: str, x: float) -> str:
+    return text.valeur_unite(x, _unite(r, indicateur))
+
+
+# --- reasons of each verdict, in French -----------------------------------------------------
+
+
+def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
+    """One French cell per rule for a quartier: « oui », « non : <why> » or « n.d. : <why> »."""
+    p = r.parametres
+    out = {}
+    for regle in REGLES:
+        suffixe = regle.removeprefix("regle_")
+        v = getattr(row, regle)
+        if v is pd.NA or text.manquant(v):
+            motif = getattr(row, f"motif_{suffixe}")
+            out[regle] = f"n.d. : {labels.MOTIF_LIBELLES.get(motif, 'non calculable')}"
+            continue
+        if bool(v):
+            out[regle] = "oui"
+            continue
+        parts = []
+        for code in str(getattr(row, f"raisons_{suffixe}")).split(geography.SEP_RAISONS):
+            if code == geography.REVENU_AU_DESSUS:
+                parts.append(
+                    f"revenu médian {r.annee_revenus} de {text.euros(row.revenu_median_uc)}, "
+                    f"au-dessus du seuil de {text.euros(row.seuil_qpv2014)}"
+                )
+            elif code == geography.TAILLE_QUARTIER:
+                parts.append(
+                    f"{text.pluriel(row.population, 'habitant')} en {r.annee_revenus}, moins de "
+                    f"{text.nombre(p.get('population_min_quartier'))}"
+                )
+            elif code == geography.TAILLE_UU:
+                parts.append(
+                    f"unité urbaine de {text.pluriel(row.population_unite_urbaine, 'habitant')}, moins de "
+                    f"{text.nombre(p.get('population_min_uu'))}"
+                )
+            elif code == geography.INDICE_SOUS_SEUIL:
+                parts.append(
+                    f"indice {r.annee_zus} sous le seuil (quantile {text.nombre_exact(p.get('zus_quantile'))} "
+                    "des quartiers de la région)"
+                )
+            elif code == geography.ECART_NON_CREUSE:
+                parts.append(
+                    f"écart à la commune passé de {text.points(row.ecart_debut)} à {text.points(row.ecart_fin)} "
+                    f"entre {p.get('dynamique_debut')} et {p.get('dynamique_fin')}, "
+                    f"creusé de moins de {text.nombre(p.get('dynamique_seuil'), 1)} points"
+                )
+        out[regle] = "non : " + " ; ".join(parts) if parts else "non"
+    return out
+
+
+def _phrase_eligibles(n: int, total: int, quoi: str, quois: str, verbe: tuple[str, str], complement: str) -> str:
+    """« aucun des 4 quartiers prioritaires ne resterait éligible … », « 1 quartier prioritaire
+    sur 4 resterait éligible … », « 3 quartiers prioritaires sur 4 resteraient éligibles … »."""
+    compte = text.parmi(n, total, quoi, quois)
+    if n == 0:
+        return f"{compte} ne {verbe[0]} éligible {complement}"
+    if n < 2:
+        return f"{compte} {verbe[0]} éligible {complement}"
+    return f"{compte} {verbe[1]} éligibles {complement}"
+
+
 def _narrate(r: RapportQ3, territoire, params) -> None:
     """French findings, caveats and questions for the debate, from the computed tables."""
     elig = r.eligibilite
     n = len(elig)
+    r.phrases = {k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")}
+    if not r.signataire:
+        r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "la liste de quartiers prioritaires"))
     if n == 0:
         r.constats.append(
-            f"{r.nom_commune} ne compte aucun quartier prioritaire ou de comparaison dans les données : "
+            f"{r.nom_commune} ne compte aucun quartier prioritaire ou observé dans les données : "
             "seules les comparaisons régionales sont présentées."
         )
     else:
-        n_qpv = int(elig["regle_qpv2014"].sum())
-        seuil = text.euros(r.seuil_qpv2014) if r.seuil_qpv2014 is not None else "n.d."
-        r.constats.append(
-            f"Selon la règle de revenu de 2014 (seuil de {seuil} de revenu médian par unité de consommation "
-            f"pour l'unité urbaine de {r.nom_commune}), {text.pluriel(n_qpv, 'quartier éligible', 'quartiers éligibles')} "
-            f"sur {text.pluriel(n, 'quartier étudié', 'quartiers étudiés')}."
-        )
-        rules = elig[list(REGLES)]
-        agree = rules.all(axis=1) | (~rules).all(axis=1)
-        if agree.all():
-            r.constats.append("Les trois règles d'éligibilité désignent exactement les mêmes quartiers.")
-        else:
-            r.constats.append(
-                f"Les règles ne concordent pas pour {text.pluriel(int((~agree).sum()), 'quartier')} "
-                f"({_noms(elig, ~agree)}) : la règle de revenu en retient {int(rules['regle_qpv2014'].sum())}, "
-                f"l'indice de type ZUS {int(rules['regle_zus'].sum())} et la règle « dynamique » "
-                f"{int(rules['regle_dynamique'].sum())}, sur {n}."
-            )
-        sortants = elig["dans_cucs"] & ~elig["regle_qpv2014"]
-        if sortants.any():
-            r.constats.append(
-                f"Quartiers du CUCS que la règle de revenu ne retiendrait pas : {_noms(elig, sortants)}."
-            )
-        entrants = ~elig["dans_cucs"] & elig["regle_qpv2014"]
-        if entrants.any():
-            r.constats.append(
-                f"Quartiers hors CUCS que la règle de revenu retiendrait : {_noms(elig, entrants)}."
-            )
+        _narrate_regles(r, params)
+    _narrate_echelle(r)
+    _narrate_bilans(r)
+    _narrate_jeunesse(r)
+    _narrate_entrees(r)
+    if n:
         chom = r.echelles[(r.echelles["indicateur"] == "taux_chomage") & (r.echelles["niveau"] == "quartier")]
         plus = chom[chom["comparaison"] == "plus élevé"]
-        if not chom.empty:
+        if len(chom) == 1:
+            nom = _noms(elig, elig["code_quartier"].isin(chom["code_territoire"]))
             r.constats.append(
-                f"En {r.annee}, le taux de chômage est significativement plus élevé que dans la commune dans "
-                f"{text.pluriel(len(plus), 'quartier')} sur {len(chom)}."
+                f"En {r.annee}, le taux de chômage du quartier {nom} "
+                + ("est" if len(plus) else "n'est pas")
+                + " significativement plus élevé que celui de la commune."
+            )
+        elif not chom.empty:
+            compte = text.parmi(len(plus), len(chom), "quartier")
+            verbe = "n'a" if len(plus) == 0 else ("a" if len(plus) < 2 else "ont")
+            r.constats.append(
+                f"En {r.annee}, {compte} {verbe} un taux de chômage significativement plus élevé "
+                f"que celui de la commune."
             )
         if not r.classes_commune.empty:
             for c, grp in r.classes_commune.groupby("classe"):
@@ -226,16 +534,22 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
                     f"Classe {c} de la typologie régionale ({text.liste_fr(grp['nom'].tolist())}) : "
                     f"{text.minuscule_initiale(grp['description'].iloc[0])}"
                 )
-        dyn = elig[elig["regle_dynamique"]]
+        dyn = elig[elig["regle_dynamique"].fillna(False).astype(bool)]
         if not dyn.empty:
             r.debat.append(
                 f"L'écart avec la commune s'est creusé d'au moins {text.nombre(params.dynamique.seuil_points, 1)} "
-                f"points dans le(s) quartier(s) {text.liste_fr(dyn['nom'].tolist())} : "
-                "quels processus de dégradation l'expliquent, et l'intervention doit-elle changer d'échelle ?"
+                f"points entre {params.dynamique.annee_debut} et {params.dynamique.annee_fin} "
+                f"{'dans le quartier' if len(dyn) == 1 else 'dans les quartiers'} "
+                f"{text.liste_fr(dyn['nom'].tolist())} : quels processus de dégradation l'expliquent, "
+                "et l'intervention doit-elle changer d'échelle ?"
             )
+        sortants = elig["dans_cucs"] & elig["regle_qpv2014"].eq(False).fillna(False).astype(bool)
         if sortants.any():
+            un = sortants.sum() == 1
+            sort = "s'il sort" if un else "s'ils sortent"
             r.debat.append(
-                f"Que deviennent les actions conduites dans le(s) quartier(s) {_noms(elig, sortants)} s'ils sortent de la "
+                f"Que deviennent les actions conduites {'dans le quartier' if un else 'dans les quartiers'} "
+                f"{_noms(elig, sortants)} {sort} de la "
                 "géographie prioritaire (veille active, droit commun renforcé) ?"
             )
     r.debat.append(
@@ -246,46 +560,462 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         "Quelle part de l'intervention relève du quartier, de la commune ou de l'agglomération "
         "(jeunesse, emploi, mobilité), et qui en porte les moyens ?"
     )
+    _reserves(r, territoire, params)
+    _chiffres_cles(r)
+    _verdict(r)
+
+
+def _narrate_regles(r: RapportQ3, params) -> None:
+    elig = r.eligibilite
+    n = len(elig)
+    qpv = elig["regle_qpv2014"].astype("boolean")
+    n_qpv = int(qpv.fillna(False).sum())
+    n_nd = int(qpv.isna().sum())
+    seuil = text.euros(r.seuil_qpv2014) if r.seuil_qpv2014 is not None else "n.d."
+    compte = text.parmi(n_qpv, n, "quartier étudié", "quartiers étudiés")
+    verbe = "est éligible" if n_qpv < 2 else "sont éligibles"
+    if n_qpv == 0:
+        verbe = "n'est éligible"
+    phrase = (
+        f"Selon la règle de revenu de 2014 (revenus {r.annee_revenus}, seuil de {seuil} de revenu médian par "
+        f"unité de consommation pour l'unité urbaine {text.de(r.nom_commune)}), {compte} {verbe}"
+    )
+    if n_nd:
+        phrase += f" ; la règle ne peut pas être appliquée à {text.pluriel(n_nd, 'quartier')}"
+    r.constats.append(phrase + ".")
+    r.phrases["eligibilite"].append(phrase + ".")
+    # Reasons of the « non » of the income rule, one sentence per reason.
+    for code, libelle in (
+        (geography.REVENU_AU_DESSUS, "leur revenu médian dépasse le seuil"),
+        (geography.TAILLE_QUARTIER, f"ils comptent moins de {text.nombre(params.qpv2014.population_min_quartier)} habitants"),
+        (geography.TAILLE_UU, f"leur unité urbaine compte moins de {text.nombre(params.qpv2014.population_min_uu)} habitants"),
+    ):
+        mask = elig["raisons_qpv2014"].fillna("").str.split(geography.SEP_RAISONS).map(lambda c, k=code: k in c)
+        if mask.any():
+            k = int(mask.sum())
+            raison = libelle
+            if k == 1:
+                raison = (
+                    libelle.replace("leur revenu médian dépasse", "son revenu médian dépasse")
+                    .replace("ils comptent", "il compte")
+                    .replace("leur unité urbaine", "son unité urbaine")
+                )
+            r.phrases["eligibilite"].append(
+                f"{'Non éligible' if k == 1 else 'Non éligibles'} selon la règle de revenu : "
+                f"{_noms(elig, mask)}, car {raison}."
+            )
+    accord = geography.rules_agree(elig.set_index("code_quartier"), list(REGLES))
+    if accord["meme_liste"]:
+        r.constats.append(
+            "Les trois règles d'éligibilité retiennent les mêmes quartiers : "
+            f"{_noms(elig, elig['regle_qpv2014'].fillna(False).astype(bool))}."
+        )
+    elif accord["n_calculables"] and accord["n_selectionnes"] == 0:
+        r.constats.append(
+            f"Aucune des trois règles ne retient de quartier {text.de(r.nom_commune)} parmi ceux où elles "
+            "s'appliquent toutes."
+        )
+    elif accord["n_discordants"]:
+        disc = elig["code_quartier"].isin(accord["codes_discordants"])
+        cnt = {k: int(elig[k].fillna(False).astype(bool).sum()) for k in REGLES}
+        r.constats.append(
+            f"Les règles ne concordent pas pour {text.pluriel(accord['n_discordants'], 'quartier')} "
+            f"({_noms(elig, disc)}) : la règle de revenu en retient {cnt['regle_qpv2014']}, "
+            f"l'indice de type ZUS {cnt['regle_zus']} et la règle « dynamique » {cnt['regle_dynamique']}, "
+            f"sur {n}."
+        )
+    for regle, libelle in REGLES_ARTICLE.items():
+        suffixe = regle.removeprefix("regle_")
+        nd = elig[regle].isna()
+        if nd.any():
+            motifs_nd = sorted({labels.MOTIF_LIBELLES.get(m, m) for m in elig.loc[nd, f"motif_{suffixe}"]})
+            r.phrases["eligibilite"].append(
+                f"{labels.majuscule(libelle)} ne peut pas être appliquée à {_noms(elig, nd)} ({text.liste_fr(motifs_nd)}) : "
+                "son résultat est « n.d. », non « non »."
+            )
+    dans = elig["dans_cucs"]
+    sortants = dans & elig["regle_qpv2014"].eq(False).fillna(False).astype(bool)
+    if sortants.any():
+        phrase = f"Quartiers du CUCS que la règle de revenu ne retiendrait pas : {_noms(elig, sortants)}."
+        r.constats.append(phrase)
+        r.phrases["entrees_sorties"].append(phrase)
+    entrants = ~dans & elig["regle_qpv2014"].fillna(False).astype(bool)
+    if not r.signataire:
+        for regle, libelle in REGLES_ARTICLE.items():
+            e = elig[regle].fillna(False).astype(bool)
+            r.phrases["entrees_sorties"].append(
+                f"Selon {libelle}, "
+                + (
+                    f"{_noms(elig, e)} pourrai{'t' if e.sum() == 1 else 'ent'} entrer dans la géographie prioritaire."
+                    if e.any()
+                    else f"aucun des quartiers {text.de(r.nom_commune)} n'entrerait dans la géographie prioritaire."
+                )
+            )
+        if entrants.any():
+            r.constats.append(
+                f"Hors CUCS, {_noms(elig, entrants)} pourrai{'t' if entrants.sum() == 1 else 'ent'} entrer dans la "
+                "géographie prioritaire selon la règle de revenu de 2014."
+            )
+    elif entrants.any():
+        phrase = f"Quartiers hors de la liste du CUCS que la règle de revenu retiendrait : {_noms(elig, entrants)}."
+        r.constats.append(phrase)
+        r.phrases["entrees_sorties"].append(phrase)
+    veille = elig["veille"].fillna(False).astype(bool) & elig["signataire"].astype(bool)
+    if veille.any():
+        r.phrases["entrees_sorties"].append(
+            f"{_noms(elig, veille)} {'est un quartier' if veille.sum() == 1 else 'sont des quartiers'} de veille : "
+            "hors des catégories 1, 2 et 3, suivi sans être prioritaire."
+        )
+
+
+def _narrate_echelle(r: RapportQ3) -> None:
+    rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
+    n = int(rep["n_quartiers"].iloc[0]) if not rep.empty else 0
+    quartiers = (
+        ("son quartier prioritaire" if n == 1 else f"ses {n} quartiers prioritaires")
+        if r.signataire
+        else ("son quartier observé" if n == 1 else f"ses {n} quartiers observés")
+    )
+    if n == 0 or rep.empty:
+        r.phrases["echelle"].append(
+            f"{r.nom_commune} n'a aucun quartier prioritaire dans les données : la part de ses habitants "
+            "qui vivent en quartier prioritaire n'est pas calculable."
+        )
+    else:
+        pop = rep["part"].get("population")
+        parts = []
+        for ind in ("taux_chomage", "taux_pauvrete"):
+            if ind not in rep.index:
+                continue
+            row = rep.loc[ind]
+            sing, plur = PERSONNES[ind]
+            if text.manquant(row["part"]):
+                motif = motifs.SECRET if bool(row["secret"]) else motifs.DONNEE_ABSENTE
+                parts.append(f"la part des {plur} n'est pas calculable ({labels.MOTIF_LIBELLES[motif]})")
+            else:
+                parts.append(
+                    f"{text.pourcentage(row['part'])} des {plur} de la commune "
+                    f"({text.nombre(row['personnes_quartiers'])} sur {text.nombre(row['personnes_commune'])})"
+                )
+        if parts:
+            phrase = f"En {r.annee}, {text.liste_fr(parts)} vivent dans {quartiers}"
+            if not text.manquant(pop):
+                phrase += f", {'qui regroupe' if n == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+            r.phrases["echelle"].append(
+                phrase + " (base : chômeurs et personnes pauvres recensés dans la commune la même année)."
+            )
+            r.constats.append(phrase + ".")
+            ch = rep["part"].get("taux_chomage")
+            if not text.manquant(ch) and not text.manquant(pop) and pop > 0:
+                ratio = ch / pop
+                if ratio >= 1.2:
+                    lecture = "les chômeurs y sont nettement surreprésentés : l'échelle du quartier concentre bien le problème"
+                elif ratio > 0.8:
+                    lecture = "les chômeurs n'y sont pas plus nombreux qu'ailleurs dans la commune : le quartier n'est pas une échelle plus pertinente que la commune pour l'emploi"
+                else:
+                    lecture = "les chômeurs y sont moins représentés que dans le reste de la commune"
+                r.phrases["echelle"].append(f"Rapportée à la part des habitants, {lecture}.")
+                if r.signataire and ch < 50:
+                    r.phrases["echelle"].append(
+                        f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
+                        "des quartiers prioritaires : une intervention limitée aux quartiers ne les atteint pas."
+                    )
+    c = r.ciblage.set_index("ciblage") if not r.ciblage.empty else pd.DataFrame()
+    if not r.signataire:
+        r.phrases["echelle"].append(labels.phrase_hors_cucs(r.nom_commune, "la répartition des crédits du contrat"))
+    elif c.empty:
+        r.phrases["echelle"].append(
+            f"Les actions {text.de(r.nom_commune)} ne sont pas dans les données (données non disponibles)."
+        )
+    else:
+        q, k = c.loc[geography.CIBLE_QUARTIER], c.loc[geography.CIBLE_COMMUNE]
+        a, b = r.annees_actions
+        r.phrases["echelle"].append(
+            f"De {a} à {b}, les actions ciblées sur un quartier ont reçu {text.pourcentage(q['part_credits_specifiques'])} "
+            f"des crédits spécifiques ({text.euros(q['credits_specifiques'])}) et les actions à l'échelle de la "
+            f"commune entière {text.pourcentage(k['part_credits_specifiques'])} ({text.euros(k['credits_specifiques'])}), "
+            f"pour {text.pluriel(int(q['actions']), 'action')} et {text.pluriel(int(k['actions']), 'action')}."
+        )
+        r.debat.append(
+            f"{text.pourcentage(k['part_credits_specifiques'])} des crédits spécifiques vont à des actions "
+            "menées à l'échelle de la commune entière : à qui profitent-elles, et faut-il assumer cette "
+            "échelle dans le prochain contrat ?"
+        )
+
+
+def _narrate_bilans(r: RapportQ3) -> None:
+    b = r.bilans
+    if not r.signataire:
+        r.phrases["bilans"].append(labels.phrase_hors_cucs(r.nom_commune, "le bilan des actions"))
+        return
+    if b.empty:
+        r.phrases["bilans"].append(
+            f"Les actions {text.de(r.nom_commune)} ne sont pas dans les données (données non disponibles)."
+        )
+        return
+    tot = b[[c for c in b.columns if c != "cible"]].sum(numeric_only=True)
+    taux = tot["realises"] / tot["prevus_realisees"] if tot["prevus_realisees"] else None
+    a, z = r.annees_actions
+    phrase = (
+        f"De {a} à {z}, {text.pluriel(int(tot['annees_realisees']), 'action-année réalisée', 'actions-années réalisées')} "
+        f"sur {text.nombre(int(tot['actions_annees']))} programmées"
+    )
+    if taux is not None:
+        phrase += (
+            f" ont touché {text.nombre(tot['realises'])} bénéficiaires pour {text.nombre(tot['prevus_realisees'])} prévus "
+            f"({text.pourcentage(100 * taux)}, sur les seules actions réalisées)"
+        )
+    non = int(tot["annees_non_pourvues"] + tot["annees_abandonnees"])
+    if non:
+        phrase += f" ; {text.pluriel(non, 'action-année', 'actions-années')} non pourvues ou abandonnées sont comptées à part"
+    r.phrases["bilans"].append(phrase + ".")
+    cols = [f"bilans_{c}" for c in CATEGORIES_BILANS.values()]
+    if all(c in b for c in cols) and tot[cols].sum() > 0:
+        r.phrases["bilans"].append(
+            f"Les bilans des opérateurs comptent {text.pluriel(int(tot['bilans_reussite']), 'réussite')}, "
+            f"{text.pluriel(int(tot['bilans_difficulte']), 'difficulté')}, "
+            f"{text.pluriel(int(tot['bilans_ecart_explique']), 'écart expliqué', 'écarts expliqués')} et "
+            f"{text.pluriel(int(tot['bilans_blocage']), 'blocage')}."
+        )
+        par_q = b[b["cible"] != ""].copy()
+        if not par_q.empty:
+            par_q["part_bloc"] = (par_q["bilans_blocage"] + par_q["bilans_difficulte"]) / par_q[cols].sum(axis=1).where(
+                par_q[cols].sum(axis=1) > 0
+            )
+            pire = par_q.dropna(subset=["part_bloc"]).sort_values("part_bloc", ascending=False).head(1)
+            noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+            for row in pire.itertuples():
+                r.debat.append(
+                    f"Dans le quartier {noms.get(row.cible, row.cible)}, {text.pourcentage(100 * row.part_bloc)} des "
+                    "constats des bilans sont des difficultés ou des blocages : que disent-ils de l'échelle "
+                    "et des conditions d'intervention ?"
+                )
+
+
+def _narrate_jeunesse(r: RapportQ3) -> None:
+    e = r.entrees.set_index("indicateur") if not r.entrees.empty else pd.DataFrame()
+    p = r.parametres
+    periode = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
+    quartiers = "les quartiers prioritaires" if r.signataire else "les quartiers observés"
+    if "taux_chomage_jeunes" in e.index:
+        row = e.loc["taux_chomage_jeunes"]
+        r.phrases["jeunesse"].append(
+            f"En moyenne sur {periode}, le taux de chômage des moins de 25 ans est de "
+            f"{text.pourcentage(row['valeur_quartiers_pendant'])} dans {quartiers} contre "
+            f"{text.pourcentage(row['valeur_commune_pendant'])} dans la commune "
+            f"(écart de {text.points(text.difference_affichee(row['valeur_commune_pendant'], row['valeur_quartiers_pendant']))})."
+        )
+    jeunes = r.jeunesse.set_index("public") if not r.jeunesse.empty else pd.DataFrame()
+    if not r.signataire:
+        r.phrases["jeunesse"].append(labels.phrase_hors_cucs(r.nom_commune, "la part des crédits destinés aux jeunes"))
+    elif jeunes.empty:
+        r.phrases["jeunesse"].append(
+            f"Les actions {text.de(r.nom_commune)} ne sont pas dans les données (données non disponibles)."
+        )
+    else:
+        j = jeunes.loc["jeunes"]
+        a, z = r.annees_actions
+        r.phrases["jeunesse"].append(
+            f"De {a} à {z}, les actions dont le public déclaré est jeune (enfants, collégiens, jeunes de moins de "
+            f"25 ans) reçoivent {text.pourcentage(j['part_credits_specifiques'])} des crédits spécifiques "
+            f"({text.euros(j['credits_specifiques'])}) ; elles représentent "
+            f"{text.pourcentage(j['part_actions_annees'])} des actions-années."
+        )
+        r.debat.append(
+            "La jeunesse n'est pas un objet à part entière du CUCS : au vu de l'écart de chômage des jeunes et de "
+            f"la part des crédits qui leur sont destinés ({text.pourcentage(j['part_credits_specifiques'])}), "
+            "faut-il en faire une entrée du prochain contrat ?"
+        )
+
+
+def _narrate_entrees(r: RapportQ3) -> None:
+    e = r.entrees
+    if e.empty:
+        r.phrases["entrees"].append(
+            "Les indicateurs des quartiers ne sont pas dans les données : aucune entrée ne peut être proposée au débat."
+        )
+        return
+    p = r.parametres
+    avant = text.annee_periode(p.get("debut"), p.get("annee_debut_cucs") - 1)
+    pendant = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
+    if not e["avant_testable"].any():
+        r.phrases["entrees"].append(
+            f"Les séries commencent avec le CUCS : l'évolution des écarts depuis la période antérieure ({avant}) "
+            "ne peut pas être testée."
+        )
+    # A gap "widened" only when the displayed values say so (one decimal).
+    affiche = [
+        text.difference_affichee(a, b) or 0.0
+        for a, b in zip(e["ecart_defavorable_pendant"] - e["creusement"], e["ecart_defavorable_pendant"], strict=True)
+    ]
+    creuses = e[(pd.Series(affiche, index=e.index) > 0) & e["avant_testable"]].head(3)
+    for row in creuses.itertuples():
+        libelle = text.minuscule_initiale(_libelle(r, row.indicateur))
+        if not r.signataire or r.ciblage.empty:
+            domaine = ""
+        elif not isinstance(row.domaine, str):
+            domaine = " ; aucun domaine du programme ne vise directement cet indicateur"
+        elif text.manquant(row.part_credits_domaine) or row.part_credits_domaine == 0:
+            domaine = f" ; le domaine « {labels.libelle_domaine(row.domaine)} » ne reçoit aucun crédit spécifique"
+        else:
+            domaine = (
+                f" ; le domaine « {labels.libelle_domaine(row.domaine)} » reçoit "
+                f"{text.pourcentage(row.part_credits_domaine)} des crédits spécifiques"
+            )
+        r.phrases["entrees"].append(
+            f"{labels.majuscule(libelle)} : "
+            f"l'écart défavorable aux quartiers est passé de {_ecart(r, row.indicateur, row.ecart_avant)} ({avant}) à "
+            f"{_ecart(r, row.indicateur, row.ecart_pendant)} ({pendant}){domaine}. "
+            "Faut-il en faire une entrée du prochain contrat ?"
+        )
+    if creuses.empty:
+        r.phrases["entrees"].append(
+            f"Aucun écart défavorable aux quartiers ne s'est creusé entre {avant} et {pendant} : les entrées du "
+            "prochain contrat se discutent sur les écarts qui demeurent (tableau ci-dessous)."
+        )
+
+
+def _reserves(r: RapportQ3, territoire, params) -> None:
     r.reserves.append(
         "La règle de 2014 s'applique en réalité à des carreaux de 200 m et dessine de nouveaux périmètres : "
         "l'appliquer aux quartiers existants n'en donne qu'une approximation."
     )
     r.reserves.append(
-        f"Le seuil de l'indice de type ZUS est relatif (quantile {text.nombre(params.zus.seuil_quantile, 2)} des "
-        "quartiers de la région) : il classe les quartiers entre eux, sans référence nationale."
+        f"Indice de type ZUS ({params.zus.annee}) = population × taux de chômage × part des moins de 25 ans × "
+        "part des sans-diplôme ÷ potentiel fiscal par habitant de la commune. Son seuil est relatif (quantile "
+        f"{text.nombre_exact(params.zus.seuil_quantile)} des quartiers de la région) : il classe les quartiers "
+        "entre eux, sans référence nationale."
     )
     r.reserves.append(
-        "L'INSEE déconseille de comparer deux années consécutives sous le niveau communal : les évolutions "
-        "sont lues sur toute la période."
+        "À l'échelle du quartier, les taux issus du recensement (chômage, diplôme, moins de 25 ans) sont des "
+        "estimations glissantes sur cinq années d'enquêtes : deux années proches partagent la plupart de leurs "
+        "enquêtes, et l'INSEE déconseille de les comparer ; les évolutions sont lues par périodes, avant et "
+        "pendant le contrat."
     )
-    if r.secrets:
+    r.reserves.append(
+        "Les périmètres ont changé (ZUS de 1996, CUCS de 2007, quartiers prioritaires de 2015 et de 2024) : un "
+        "même nom ne désigne pas toujours le même territoire, et les séries d'un quartier redécoupé se lisent "
+        "avec prudence."
+    )
+    if r.signataire and not r.ciblage.empty:
         r.reserves.append(
-            f"{text.pluriel(r.secrets, 'valeur couverte', 'valeurs couvertes')} par le secret statistique "
-            "pour les quartiers de la commune : les règles ne peuvent pas être appliquées à ces cellules."
+            "Le droit commun est déclaré pour la commune entière, non par quartier : la part ciblée sur les "
+            "quartiers ne porte que sur les crédits des actions du programme."
         )
-    n_qpv = int(elig["regle_qpv2014"].sum()) if n else 0
-    pop = elig.loc[elig["regle_qpv2014"], "population"].sum() if n else 0
+    elig = r.eligibilite
+    if not elig.empty:
+        for regle, libelle in REGLES_ARTICLE.items():
+            m = elig[f"motif_{regle.removeprefix('regle_')}"] == motifs.SECRET
+            if m.any():
+                r.reserves.append(
+                    f"Secret statistique : une valeur qu'utilise {libelle} "
+                    f"({text.liste_fr(_libelle(r, i).lower() for i in VALEURS_REGLES[regle])}) est couverte par "
+                    f"le secret pour {_noms(elig, m)} : la règle y est « n.d. »."
+                )
+        e = r.echelles
+        sec = e[(e["niveau"] == "quartier") & e["secret"].fillna(False).astype(bool)]
+        utilises = {i for v in VALEURS_REGLES.values() for i in v}
+        autres = sec[~sec["indicateur"].isin(utilises)]
+        if not autres.empty:
+            noms = dict(zip(elig["code_quartier"], elig["nom"], strict=False))
+            for ind, g in autres.groupby("indicateur"):
+                qs = text.liste_fr(sorted({noms.get(c, c) for c in g["code_territoire"]}))
+                r.reserves.append(
+                    f"{_libelle(r, ind)} ({r.annee}) : valeur couverte par le secret statistique pour {qs} (« s »). "
+                    "Cet indicateur n'entre dans aucune des trois règles."
+                )
+
+
+def _chiffres_cles(r: RapportQ3) -> None:
+    elig = r.eligibilite
+    n = len(elig)
+    qpv = elig["regle_qpv2014"].astype("boolean") if n else pd.Series(dtype="boolean")
+    calculable = n > 0 and qpv.notna().any()
+    n_qpv = int(qpv.fillna(False).sum()) if n else 0
+    pop = float(elig.loc[qpv.fillna(False).astype(bool), "population"].sum()) if n else 0.0
+    rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
+    part = rep["part"].get("taux_chomage") if not rep.empty else None
+    part = None if text.manquant(part) else float(part)
+
+    def cle(id_, libelle, valeur, unite, motif=None):
+        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+        if valeur is None:
+            d["motif"] = motif or motifs.NON_CALCULABLE
+        return d
+
+    absent = motifs.DONNEE_ABSENTE if n else motifs.NON_CALCULABLE
     r.chiffres_cles = [
-        {
-            "id": "eligibles_qpv2014",
-            "libelle": "Quartiers éligibles (règle de revenu 2014)",
-            "valeur": n_qpv,
-            "unite": "quartiers",
-        },
-        {
-            "id": "seuil_qpv2014",
-            "libelle": "Seuil de revenu QPV 2014",
-            "valeur": r.seuil_qpv2014,
-            "unite": "€",
-        },
-        {
-            "id": "population_eligible",
-            "libelle": "Habitants des quartiers éligibles",
-            "valeur": float(pop),
-            "unite": "hab.",
-        },
-        {"id": "quartiers_etudies", "libelle": "Quartiers étudiés", "valeur": n, "unite": "quartiers"},
+        cle("eligibles_qpv2014", "Quartiers éligibles (règle de revenu 2014)", n_qpv if calculable else None,
+            "quartiers", absent),
+        cle("seuil_qpv2014", "Seuil de revenu QPV 2014", r.seuil_qpv2014, "€", motifs.DONNEE_ABSENTE),
+        cle("population_eligible", "Habitants des quartiers éligibles", pop if calculable else None, "hab.", absent),
+        cle("quartiers_etudies", "Quartiers étudiés", n, "quartiers"),
+        cle(
+            "part_chomeurs_quartiers",
+            ("Part des chômeurs de la commune vivant en quartier prioritaire" if r.signataire
+             else "Part des chômeurs de la commune vivant dans ses quartiers observés") + f" ({r.annee})",
+            part,
+            "%",
+            motifs.SECRET if not rep.empty and bool(rep["secret"].get("taux_chomage", False)) else absent,
+        ),
     ]
+
+
+def _verdict(r: RapportQ3) -> None:
+    """One line that answers the question for the commune, with its reason and its section."""
+    elig = r.eligibilite
+    rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
+    part = rep["part"].get("taux_chomage") if not rep.empty else None
+    n_q = int(rep["n_quartiers"].iloc[0]) if not rep.empty else 0
+    if not r.signataire:
+        qpv = elig["regle_qpv2014"].fillna(False).astype(bool) if not elig.empty else pd.Series(dtype=bool)
+        if elig.empty:
+            suite = "aucun quartier observé dans les données"
+        elif qpv.any():
+            suite = (
+                f"selon la règle de revenu de 2014, {_noms(elig, qpv)} pourrai{'t' if qpv.sum() == 1 else 'ent'} "
+                "entrer dans la géographie prioritaire"
+            )
+        else:
+            suite = (
+                f"selon la règle de revenu de 2014, {text.parmi(0, len(elig), 'quartier observé', 'quartiers observés')} "
+                "n'entrerait dans la géographie prioritaire"
+            )
+        r.verdict = {
+            "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; {suite}.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTION_ENTREES_SORTIES,
+        }
+        return
+    if n_q == 0 or text.manquant(part):
+        motif = motifs.DONNEE_ABSENTE
+        if not rep.empty and bool(rep["secret"].get("taux_chomage", False)):
+            motif = motifs.SECRET
+        r.verdict = {
+            "texte": "Échelle du quartier : " + labels.MOTIF_LIBELLES[motif] + " (part des chômeurs de la commune "
+            "vivant en quartier prioritaire non calculable).",
+            "motif": motif,
+            "section": SECTION_ECHELLE,
+        }
+        return
+    prio = elig[elig["dans_cucs"]]
+    qpv = prio["regle_qpv2014"].astype("boolean")
+    quartiers = "son quartier prioritaire" if n_q == 1 else f"ses {n_q} quartiers prioritaires"
+    pop = rep["part"].get("population")
+    texte = f"Échelle du quartier : {text.pourcentage(part)} des chômeurs de la commune vivent dans {quartiers}"
+    if not text.manquant(pop):
+        texte += f", {'qui regroupe' if n_q == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+    texte += f" ({r.annee})"
+    if qpv.notna().any():
+        texte += " ; " + _phrase_eligibles(
+            int(qpv.fillna(False).sum()),
+            len(prio),
+            "quartier prioritaire",
+            "quartiers prioritaires",
+            ("resterait", "resteraient"),
+            f"selon la règle de revenu de 2014 (revenus {r.annee_revenus})",
+        )
+    r.verdict = {"texte": texte + ".", "motif": None, "section": SECTION_ECHELLE}
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
@@ -477,16 +1207,6 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
 SANS_QUARTIER = "aucun quartier dans cette commune"
 #: Units of the indicator catalogue → units of a view (`display.UNITES`); any other: decimal.
 UNITES_CATALOGUE = {"%": "pourcentage", "€": "euros", "": "nombre", "nombre": "nombre"}
-COLONNES_ELIGIBILITE = {
-    "nom": ("Quartier", "texte"),
-    "categorie_cucs": ("Catégorie CUCS", "texte"),
-    "population": ("Habitants", "nombre"),
-    "revenu_median_uc": ("Revenu médian (€)", "euros"),
-    "regle_qpv2014": ("Règle de revenu 2014", "oui_non"),
-    "regle_zus": ("Indice de type ZUS", "oui_non"),
-    "variation": ("Écart creusé (points)", "decimal"),
-    "regle_dynamique": ("Règle dynamique", "oui_non"),
-}
 COLONNES_MOUVEMENTS = {
     "maintenus": ("Maintenus", "nombre"),
     "entrants": ("Entrants", "nombre"),
@@ -496,6 +1216,7 @@ COLONNES_ENTREES_SORTIES = {
     "regle": ("Règle", "texte"),
     "eligibles": ("Éligibles", "nombre"),
     **COLONNES_MOUVEMENTS,
+    "non_calculables": ("Non calculables (n.d.)", "nombre"),
 }
 COLONNES_TRANSITIONS = {"etape": ("Étape", "texte"), **COLONNES_MOUVEMENTS}
 COLONNES_CLASSES = {
@@ -577,9 +1298,43 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
     return display.vue(df, colonnes, vide="indicateurs aux différentes échelles")
 
 
+def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
+    """The eligibility view's columns: every value carries its year in its header."""
+    p = r.parametres
+    return {
+        "nom": ("Quartier", "texte"),
+        "categorie": ("Catégorie", "texte"),
+        "population": (f"Habitants ({r.annee_revenus})", "nombre"),
+        "revenu_median_uc": (f"Revenu médian par UC ({r.annee_revenus})", "euros"),
+        "seuil_qpv2014": ("Seuil de la règle de revenu", "euros"),
+        "regle_qpv2014": ("Règle de revenu 2014", "texte"),
+        "regle_zus": (f"Indice de type ZUS ({r.annee_zus})", "texte"),
+        "variation": (
+            f"Variation de l'écart à la commune, {text.minuscule_initiale(_libelle(r, p.get('dynamique_indicateur', '')))} "
+            f"({text.annee_periode(p.get('dynamique_debut'), p.get('dynamique_fin'))}, points)",
+            "decimal",
+        ),
+        "regle_dynamique": ("Règle « dynamique »", "texte"),
+    }
+
+
+def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
+    """Each quartier: its category (1/2/3, veille, hors CUCS), the values the rules use and,
+    for each rule, « oui », « non : <reason> » or « n.d. : <why> »."""
+    e = r.eligibilite
+    if e.empty:
+        return e.assign(categorie=pd.Series(dtype=object))
+    out = e.copy()
+    out["categorie"] = [CATEGORIE_LIBELLES[_categorie(row)] for row in e.itertuples()]
+    verdicts = [raisons_libelles(r, row) for row in e.itertuples()]
+    for regle in REGLES:
+        out[regle] = [v[regle] for v in verdicts]
+    return out
+
+
 def vue_eligibilite(r: RapportQ3) -> pd.DataFrame:
-    """Each quartier of the commune under the three eligibility rules."""
-    return display.vue(r.eligibilite, COLONNES_ELIGIBILITE, vide=SANS_QUARTIER)
+    """Each quartier of the commune under the three eligibility rules, with the reason of each verdict."""
+    return display.vue(tableau_eligibilite(r), colonnes_eligibilite(r), vide=SANS_QUARTIER)
 
 
 def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
@@ -607,3 +1362,129 @@ def vue_classes_commune(r: RapportQ3) -> pd.DataFrame:
     return display.vue(
         r.classes_commune, COLONNES_CLASSES_COMMUNE, vide="aucun quartier classé dans cette commune"
     )
+
+
+COLONNES_REPARTITION = {
+    "personnes": ("Personnes", "texte"),
+    "annee": ("Année", "annee"),
+    "personnes_quartiers": ("Dans les quartiers", "nombre"),
+    "personnes_commune": ("Dans la commune", "nombre"),
+    "part": ("Part vivant dans les quartiers", "pourcentage"),
+}
+
+
+def vue_repartition(r: RapportQ3) -> pd.DataFrame:
+    """Share of the commune's unemployed, poor and inhabitants living in its priority quartiers
+    (outside the CUCS: in its quartiers observed); base: the commune's count, same year."""
+    rep = r.repartition
+    if rep.empty or int(rep["n_quartiers"].iloc[0]) == 0:
+        return display.vue(None, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
+    rep = rep.assign(personnes=[labels.majuscule(PERSONNES[i][1]) for i in rep["indicateur"]])
+    return display.vue(rep, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
+
+
+CIBLAGE_LIBELLES = {geography.CIBLE_QUARTIER: "Ciblées sur un quartier", geography.CIBLE_COMMUNE: "Commune entière"}
+
+
+def vue_ciblage(r: RapportQ3) -> pd.DataFrame:
+    """Quartier-targeted vs commune-wide actions: actions, action-years, specific credits."""
+    a = f" ({text.annee_periode(*r.annees_actions)})" if r.annees_actions else ""
+    colonnes = {
+        "ciblage": ("Actions", "texte"),
+        "actions": ("Nombre d'actions", "nombre"),
+        "actions_annees": ("Actions-années", "nombre"),
+        "credits_specifiques": (f"Crédits spécifiques accordés{a}", "euros"),
+        "part_credits_specifiques": ("Part des crédits spécifiques", "pourcentage"),
+    }
+    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    if r.ciblage.empty or not r.signataire:
+        return display.vue(None, colonnes, vide=vide)
+    c = r.ciblage.assign(ciblage=r.ciblage["ciblage"].map(CIBLAGE_LIBELLES))
+    return display.vue(c, colonnes, vide=vide)
+
+
+def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
+    """Per quartier: category, inhabitants, actions targeted on it and specific credits per inhabitant."""
+    a = f" ({text.annee_periode(*r.annees_actions)})" if r.annees_actions else ""
+    colonnes = {
+        "nom": ("Quartier", "texte"),
+        "categorie": ("Catégorie", "texte"),
+        "population_annee": (f"Habitants ({r.annee})", "nombre"),
+        "actions": (f"Actions ciblées{a}", "nombre"),
+        "credits_specifiques": (f"Crédits spécifiques{a}", "euros"),
+        "credits_specifiques_hab": ("Crédits spécifiques par habitant", "euros"),
+    }
+    cq = r.credits_quartiers
+    if not r.signataire or cq.empty or "nom" not in cq:
+        return display.vue(None, colonnes, vide="hors CUCS" if not r.signataire else SANS_QUARTIER)
+    return display.vue(cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES)), colonnes, vide=SANS_QUARTIER)
+
+
+def vue_bilans(r: RapportQ3) -> pd.DataFrame:
+    """Per target (each quartier, the commune as a whole): action-years carried out, achievement
+    on one base, and the coded statements of the operators' bilans."""
+    colonnes = {
+        "cible": ("Ciblage", "texte"),
+        "annees_realisees": ("Actions-années réalisées", "nombre"),
+        "annees_non_pourvues": ("Non pourvues", "nombre"),
+        "annees_abandonnees": ("Abandonnées", "nombre"),
+        "prevus_realisees": ("Bénéficiaires prévus (actions réalisées)", "nombre"),
+        "realises": ("Bénéficiaires touchés", "nombre"),
+        "taux_realisation": ("Taux de réalisation", "part"),
+        "bilans_reussite": ("Réussites", "nombre"),
+        "bilans_difficulte": ("Difficultés", "nombre"),
+        "bilans_ecart_explique": ("Écarts expliqués", "nombre"),
+        "bilans_blocage": ("Blocages", "nombre"),
+    }
+    b = r.bilans
+    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    if b.empty or not r.signataire:
+        return display.vue(None, colonnes, vide=vide)
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+    b = b.assign(cible=[noms.get(c, c) if c else "Commune entière" for c in b["cible"]])
+    return display.vue(b, colonnes, vide=vide)
+
+
+def vue_jeunesse(r: RapportQ3) -> pd.DataFrame:
+    """Actions aimed at young people (declared public) vs the others: actions and specific credits."""
+    a = f" ({text.annee_periode(*r.annees_actions)})" if r.annees_actions else ""
+    colonnes = {
+        "public": ("Public déclaré", "texte"),
+        "actions": ("Nombre d'actions", "nombre"),
+        "actions_annees": ("Actions-années", "nombre"),
+        "credits_specifiques": (f"Crédits spécifiques{a}", "euros"),
+        "part_credits_specifiques": ("Part des crédits spécifiques", "pourcentage"),
+    }
+    j = r.jeunesse
+    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    if j.empty or not r.signataire:
+        return display.vue(None, colonnes, vide=vide)
+    j = j.assign(public=j["public"].map({"jeunes": "Enfants et jeunes", "autres": "Autres publics"}))
+    return display.vue(j, colonnes, vide=vide)
+
+
+def vue_entrees(r: RapportQ3) -> pd.DataFrame:
+    """Per indicator: the gap of the quartiers (pooled) to the commune before and during the
+    contract, its change, and the share of specific credits of the matching domain."""
+    p = r.parametres
+    avant = text.annee_periode(p.get("debut"), (p.get("annee_debut_cucs") or 1) - 1)
+    pendant = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
+    colonnes = {
+        "libelle": ("Indicateur", "texte"),
+        "valeur_quartiers_pendant": (f"Quartiers ({pendant})", "decimal"),
+        "valeur_commune_pendant": (f"Commune ({pendant})", "decimal"),
+        "ecart_avant": (f"Écart avant le CUCS ({avant})", "decimal"),
+        "ecart_pendant": (f"Écart pendant le CUCS ({pendant})", "decimal"),
+        "variation_ecart": ("Variation de l'écart", "decimal"),
+        "domaine_libelle": ("Domaine d'action", "texte"),
+        "part_credits_domaine": ("Part des crédits spécifiques du domaine", "pourcentage"),
+    }
+    e = r.entrees
+    if e.empty:
+        return display.vue(None, colonnes, vide="indicateurs des quartiers non disponibles")
+    e = e.assign(
+        libelle=[f"{_libelle(r, i)} ({_unite(r, i) or ''})".replace(" ()", "") for i in e["indicateur"]],
+        domaine_libelle=[labels.libelle_domaine(d) if isinstance(d, str) else "aucun" for d in e["domaine"]],
+        variation_ecart=[text.difference_affichee(a, b) for a, b in zip(e["ecart_avant"], e["ecart_pendant"], strict=True)],
+    )
+    return display.vue(e, colonnes, vide="indicateurs des quartiers non disponibles")

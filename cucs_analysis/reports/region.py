@@ -87,60 +87,100 @@ def comparison_series(indicateurs: pd.DataFrame, groupes: pd.DataFrame, liste: l
 # --- q3: eligibility under each rule, typology --------------------------------------------------
 
 
-def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
+def _rows(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.DataFrame:
     rows = indicateurs[
         (indicateurs["niveau"] == niveau)
         & (indicateurs["indicateur"] == indicateur)
         & (indicateurs["annee"] == annee)
     ]
-    return rows.drop_duplicates("code_territoire").set_index("code_territoire")["valeur"]
+    return rows.drop_duplicates("code_territoire").set_index("code_territoire")
+
+
+def _values(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
+    return _rows(indicateurs, niveau, indicateur, annee)["valeur"]
+
+
+def _secret(indicateurs: pd.DataFrame, niveau: str, indicateur: str, annee: int) -> pd.Series:
+    """True where the value is under statistical secrecy (bool Series by code_territoire)."""
+    rows = _rows(indicateurs, niveau, indicateur, annee)
+    if "secret" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["secret"].fillna(False).astype(bool)
+
+
+def _any_secret(index: pd.Index, *flags: pd.Series) -> pd.Series:
+    out = pd.Series(False, index=index)
+    for f in flags:
+        out |= f.reindex(index).fillna(False).astype(bool)
+    return out
+
+
+#: The quartier values each rule uses, as (indicator, parameter section holding its year).
+VALEURS_REGLES = {
+    "regle_qpv2014": ("revenu_median_uc", "population"),
+    "regle_zus": ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome"),
+}
 
 
 def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
-    """The three rules (ZUS-style index, QPV 2014 income, "dynamique") for every quartier."""
+    """The three rules (ZUS-style index, QPV 2014 income, "dynamique") for every quartier.
+
+    Each rule gives `regle_<r>` (pandas "boolean": True, False, or NA when it cannot be
+    computed), `raisons_<r>` (codes of `analysis.geography.RAISONS` of a False, joined by
+    ";") and `motif_<r>` (an `analysis.motifs` code of an NA). `signataire` says whether the
+    quartier's commune signed a CUCS; `dans_cucs` whether the quartier has a CUCS category.
+    """
     quartiers = tables["quartiers"]
     communes = tables["communes"].set_index("code_commune")
     ind = tables["indicateurs"]
     a = params.qpv2014.annee_revenus
     base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
     base = base.set_index("code_quartier")
+    if "signataire_cucs" in communes:
+        base["signataire"] = base["code_commune"].map(communes["signataire_cucs"]).fillna(False).astype(bool)
+    else:
+        base["signataire"] = True
+    base["annee_revenus"] = a
     base["revenu_median_uc"] = _values(ind, "quartier", "revenu_median_uc", a)
     base["population"] = _values(ind, "quartier", "population", a)
     base["revenu_median_uu"] = base["code_commune"].map(communes["revenu_median_uu"])
     base["population_unite_urbaine"] = base["code_commune"].map(communes["population_unite_urbaine"])
-    if national is not None:
-        base["seuil_qpv2014"] = geography.qpv2014_threshold(
-            national, base["revenu_median_uu"], base["population_unite_urbaine"].fillna(0)
-        )
-        base["regle_qpv2014"] = geography.qpv2014_eligible(
-            base.reset_index(),
-            national,
-            params.qpv2014.population_min_quartier,
-            params.qpv2014.population_min_uu,
-        ).to_numpy()
-    else:
-        base["seuil_qpv2014"] = float("nan")
-        base["regle_qpv2014"] = False
+    secret_q = _any_secret(
+        base.index,
+        _secret(ind, "quartier", "revenu_median_uc", a),
+        _secret(ind, "quartier", "population", a),
+    )
+    base["secret_revenu_median_uc"] = _secret(ind, "quartier", "revenu_median_uc", a).reindex(base.index)
+    base["secret_revenu_median_uc"] = base["secret_revenu_median_uc"].fillna(False).astype(bool)
+    verdict = geography.qpv2014_verdict(
+        base,
+        national,
+        params.qpv2014.population_min_quartier,
+        params.qpv2014.population_min_uu,
+        secret_q,
+    )
+    base = base.join(verdict)
 
     z = params.zus.annee
-    features = pd.DataFrame(
-        {
-            "population": _values(ind, "quartier", "population", z),
-            "taux_chomage": _values(ind, "quartier", "taux_chomage", z),
-            "part_moins_25_ans": _values(ind, "quartier", "part_moins_25_ans", z),
-            "part_sans_diplome": _values(ind, "quartier", "part_sans_diplome", z),
-        }
-    ).reindex(base.index)
+    inputs = ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome")
+    features = pd.DataFrame({i: _values(ind, "quartier", i, z) for i in inputs}).reindex(base.index)
     features["potentiel_fiscal_hab"] = base["code_commune"].map(
         _values(ind, "commune", "potentiel_fiscal_hab", z)
     )
+    secret_z = _any_secret(base.index, *(_secret(ind, "quartier", i, z) for i in inputs))
+    base["annee_zus"] = z
     base["indice_zus"] = geography.zus_index(features)
-    base["regle_zus"] = geography.zus_eligible(base["indice_zus"], params.zus.seuil_quantile)
+    base = base.join(geography.zus_verdict(base["indice_zus"], params.zus.seuil_quantile, secret_z))
 
     d = params.dynamique
     dyn = geography.dynamique_rule(ind, quartiers, d.indicateur, d.annee_debut, d.annee_fin, d.seuil_points)
-    base = base.join(dyn[["ecart_debut", "ecart_fin", "variation", "regle_dynamique"]])
-    base["regle_dynamique"] = base["regle_dynamique"].fillna(False).astype(bool)
+    base = base.join(dyn[["ecart_debut", "ecart_fin", "variation"]])
+    secret_d = _any_secret(
+        base.index,
+        _secret(ind, "quartier", d.indicateur, d.annee_debut),
+        _secret(ind, "quartier", d.indicateur, d.annee_fin),
+    )
+    base = base.join(geography.dynamique_verdict(base["variation"], d.seuil_points, secret_d))
     base["dans_cucs"] = base["categorie_cucs"].notna()
     return base.reset_index()
 

@@ -8,9 +8,15 @@ import pytest
 
 from cucs_analysis.analysis.partners import (
     cofunding,
+    cofunding_periods,
+    granted_by_institution_year,
     institutions_presence,
     interinstitutional_share,
     mainstream_mobilised,
+    partner_statement_examples,
+    partner_statements,
+    requests_granted,
+    requests_granted_periods,
     steering_bodies,
 )
 
@@ -170,3 +176,107 @@ def test_interinstitutional_share_by_type_and_empty():
     assert out.loc["réunion de consignes", "part_interinstitutionnelles"] == 0.0
     empty = interinstitutional_share(make_instances().iloc[0:0])
     assert empty.empty and "part_interinstitutionnelles" in empty.columns
+
+
+# --- before / during the contract, requests granted, report statements ---------------------------
+
+
+def _cofunded_frame(n_fin: dict[int, int], n_co: dict[int, int]) -> pd.DataFrame:
+    """Funding rows: in year y, n_fin[y] funded actions of which n_co[y] by two institutions."""
+    rows = []
+    for y, n in n_fin.items():
+        for k in range(n):
+            rows.append({"id_action": f"A{k}", "annee": y, "institution": "État", "montant_accorde": 100.0})
+            if k < n_co[y]:
+                rows.append(
+                    {"id_action": f"A{k}", "annee": y, "institution": "commune", "montant_accorde": 50.0}
+                )
+    return pd.DataFrame(rows)
+
+
+def test_cofunding_periods_pools_each_period_and_flags_a_small_base():
+    # The issue's example: 8 co-funded of 14 before, the same 8 of 12 during: 57,1 % → 66,7 %.
+    fin = _cofunded_frame({2005: 7, 2006: 7, 2007: 6, 2008: 6}, {2005: 4, 2006: 4, 2007: 4, 2008: 4})
+    out = cofunding_periods(fin, annee_debut_cucs=2007, debut=2005, fin=2014).iloc[0]
+    assert (out["numerateur_avant"], out["denominateur_avant"]) == (8, 14)
+    assert (out["numerateur_pendant"], out["denominateur_pendant"]) == (8, 12)
+    assert out["valeur_avant"] == pytest.approx(100 * 8 / 14)
+    assert bool(out["petite_base"]) and bool(out["avant_testable"])
+    assert out["sens"] == "stable"  # the intervals of 14 and 12 action-years overlap
+    big = _cofunded_frame({2005: 100, 2007: 100}, {2005: 20, 2007: 80})
+    out = cofunding_periods(big, annee_debut_cucs=2007, debut=2005, fin=2014).iloc[0]
+    assert not out["petite_base"] and out["sens"] == "hausse"
+    late = _cofunded_frame({2007: 40, 2008: 40}, {2007: 10, 2008: 30})
+    out = cofunding_periods(late, annee_debut_cucs=2007, debut=2005, fin=2014).iloc[0]
+    assert not out["avant_testable"] and pd.isna(out["sens"]) and not out["petite_base"]
+    assert cofunding_periods(big.iloc[0:0], annee_debut_cucs=2007, debut=2005, fin=2014).empty
+
+
+def test_granted_by_institution_year_counts_years_without_funding_as_zero():
+    fin = pd.DataFrame(
+        {
+            "institution": ["État", "État", "région"],
+            "annee": [2005, 2006, 2006],
+            "montant_accorde": [10.0, 20.0, 5.0],
+        }
+    )
+    out = granted_by_institution_year(fin).set_index(["institution", "annee"])["montant_accorde"]
+    assert out[("région", 2005)] == 0 and out[("région", 2006)] == 5 and len(out) == 4
+
+
+def _requests() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id_action": ["A", "B", "C", "D", "E"],
+            "annee": [2006, 2006, 2008, 2008, 2008],
+            "institution": ["État", "État", "État", "région", "région"],
+            "montant_demande": [100.0, 100.0, 200.0, 50.0, np.nan],
+            "montant_accorde": [100.0, 60.0, 0.0, 40.0, 30.0],
+        }
+    )
+
+
+def test_requests_granted_on_one_base():
+    out = requests_granted(_requests()).set_index("institution")
+    assert out.loc["État", "demandes"] == 3
+    assert out.loc["État", "demandes_reduites"] == 1 and out.loc["État", "demandes_refusees"] == 1
+    assert out.loc["État", "taux_accord"] == pytest.approx(160 / 400)
+    # the row without a requested amount is left out of both sums
+    assert out.loc["région", "demandes"] == 1 and out.loc["région", "montant_accorde"] == 40
+    assert requests_granted(_requests().iloc[0:0]).empty
+
+
+def test_requests_granted_periods_count_requests_for_the_base():
+    out = requests_granted_periods(_requests(), annee_debut_cucs=2007, debut=2005, fin=2014).set_index(
+        "institution"
+    )
+    assert out.loc["État", "demandes_avant"] == 2 and out.loc["État", "demandes_pendant"] == 1
+    assert out.loc["État", "valeur_avant"] == pytest.approx(80.0)
+    assert out.loc["État", "valeur_pendant"] == 0
+    assert bool(out.loc["État", "petite_base"])  # 2 and 1 requests, though hundreds of euros
+    assert not out.loc["région", "avant_testable"] and not out.loc["région", "petite_base"]
+
+
+def _bilans() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id_bilan": ["B1", "B2", "B3", "B4", "B5"],
+            "id_action": ["A", "A", "B", "C", "C"],
+            "annee": [2006, 2008, 2008, 2009, 2009],
+            "categorie": ["réussite", "réussite", "blocage", "réussite", "difficulté"],
+            "theme": ["partenariat", "partenariat", "financement", "partenariat", "locaux"],
+            "texte": ["Bon travail.", "Bon travail.", "Versement tardif.", "Bon travail.", "Locaux petits."],
+        }
+    )
+
+
+def test_partner_statements_and_examples():
+    out = partner_statements(_bilans(), annee_debut_cucs=2007).set_index(["theme", "categorie"])
+    assert list(out.index) == [("partenariat", "réussite"), ("financement", "blocage")]  # no "locaux"
+    row = out.loc[("partenariat", "réussite")]
+    assert (row["enonces_avant"], row["enonces_pendant"], row["enonces"], row["actions"]) == (1, 2, 3, 2)
+    ex = partner_statement_examples(_bilans())
+    assert ex.iloc[0]["texte"] == "Bon travail." and ex.iloc[0]["enonces"] == 3
+    assert (ex.iloc[0]["annee_min"], ex.iloc[0]["annee_max"]) == (2006, 2009)
+    assert partner_statements(_bilans().iloc[0:0], annee_debut_cucs=2007).empty
+    assert partner_statement_examples(None).empty

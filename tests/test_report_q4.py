@@ -51,7 +51,7 @@ def test_instances_match_plain_pandas():
     expected = inst["type"].value_counts().to_dict()
     got = {i["type"]: i["nombre"] for i in r.resultats()["instances"]}
     assert got == expected
-    assert any(c.startswith(f"{len(inst)} réunions d'instances") for c in r.constats)
+    assert any(c.startswith(f"Les bilans consignent {len(inst)} réunions d'instances") for c in r.constats)
     # presence of the région, as a share of the commune's meetings
     present = inst["institutions"].str.split(";").apply(lambda xs: "région" in xs)
     assert any(f"la région {_fr1(100 * present.mean())}{NBSP}%" in c for c in r.texte("instances"))
@@ -74,7 +74,7 @@ def test_cofunding_matches_plain_pandas():
     assert got == {k: (int(v.n), pytest.approx(v.m)) for k, v in by_inst.iterrows()}
     first = by_inst["m"].idxmax()
     assert first == "État"
-    assert any(c.startswith("Premier financeur des actions : l'État") for c in r.constats)
+    assert any(c.startswith("Le premier financeur des actions est l'État") for c in r.constats)
 
 
 def test_cofunding_is_partial_and_varies_by_year():
@@ -133,35 +133,34 @@ def test_figures_have_french_alt_text():
 def test_commune_without_instances_says_so():
     r = _report("20008")
     res = r.resultats()
-    assert res["instances"] == []
+    assert res["instances"] == [] and res["instances_motif"] == "donnee_absente"
     assert res["cofinancement"]["part_actions_cofinancees"] is not None
     assert q4.figure_instances(r) is None and q4.figure_presence(r) is None
     for vue in (q4.vue_instances_type, q4.vue_instances_annee):
-        assert vue(r).empty and vue(r).attrs["vide"].endswith(
-            "(aucune réunion renseignée pour cette commune)"
-        )
+        assert vue(r).empty and vue(r).attrs["vide"].endswith("pour cette commune")
+        assert "hors CUCS" not in vue(r).attrs["vide"]
     assert not q4.vue_cofinancement_institutions(r).empty  # the programme is there
     assert r.texte("instances") == []
-    assert "Aucune réunion d'instance n'est renseignée pour cette commune." in r.reserves
+    assert any("(données non disponibles)" in x and "réunions" in x for x in r.reserves)
 
 
-def test_non_signatory_commune_gives_empty_results():
+def test_non_signatory_commune_is_hors_cucs():
     r = _report("20012")
     res = r.resultats()
-    assert res == {
-        "instances": [],
-        "cofinancement": {"part_actions_cofinancees": None, "institutions": [], "par_annee": []},
-        "mobilisation": [],
-    }
-    assert "n'a pas de programmation CUCS" in r.constats[0]
+    assert res["instances"] == [] and res["instances_motif"] == "hors_cucs"
+    assert res["cofinancement"]["part_actions_cofinancees"] is None
+    assert res["cofinancement"]["motif"] == "hors_cucs"
+    assert res["mobilisation"] == [] and res["accord_demandes"] == [] and res["bilans_partenaires"] == []
+    assert res["verdict"]["motif"] == "hors_cucs"
+    assert "hors CUCS" in r.constats[0]
     for f in (q4.figure_instances, q4.figure_presence, q4.figure_cofinancement, q4.figure_mobilisation):
         assert f(r) is None
     for name, vue in r.tables.items():
-        assert vue.empty, name  # no meeting and no programme: every view says what is missing
-        assert f"Données non disponibles : {vue.attrs['vide']}." in display.tableau(vue).fragment
+        assert vue.empty, name  # no meeting and no programme: every view says why
+        assert display.tableau(vue).texte == f"Données non disponibles : {vue.attrs['vide']}."
     assert set(r.tables) == set(_report("20001").tables)
-    for vue in (q4.vue_cofinancement_institutions, q4.vue_mobilisation, q4.vue_actions_en_jeu):
-        assert vue(r).attrs["vide"].endswith("(pas de programmation CUCS dans cette commune)"), vue.__name__
+    for vue in (q4.vue_cofinancement_institutions, q4.vue_mobilisation, q4.vue_instances_type):
+        assert "hors CUCS" in vue(r).attrs["vide"], vue.__name__
 
 
 def test_views_hold_numbers_for_the_analyst():
@@ -170,8 +169,14 @@ def test_views_hold_numbers_for_the_analyst():
     assert set(t) == {
         "instances_type",
         "instances_annee",
+        "bilans_partenaires",
+        "bilans_exemples",
         "cofinancement_institutions",
         "cofinancement_annee",
+        "cofinancement_periodes",
+        "montants_periodes",
+        "accord_institutions",
+        "accord_periodes",
         "mobilisation",
         "actions_en_jeu",
         "actions_substitution",
@@ -179,11 +184,15 @@ def test_views_hold_numbers_for_the_analyst():
     for name, vue in t.items():
         assert not vue.empty, name
         for col, unite in vue.attrs["unites"].items():
-            if unite != "texte":
-                assert pd.api.types.is_numeric_dtype(vue[col]), (name, col)
+            if unite == "texte":
+                continue
+            if name.startswith("bilans_"):  # counts of reports: numbers, or « s » where secret
+                assert vue[col].map(lambda v: v == "s" or isinstance(v, int | float)).all(), (name, col)
+            else:
+                assert pd.api.types.is_numeric_dtype(vue[col]) or unite == "oui_non", (name, col)
     inst = t["cofinancement_institutions"]
-    assert pd.api.types.is_float_dtype(inst["Montant accordé"])
-    assert inst["Montant accordé"].sum() == pytest.approx(
+    assert pd.api.types.is_float_dtype(inst["Montant accordé (euros courants)"])
+    assert inst["Montant accordé (euros courants)"].sum() == pytest.approx(
         r.cofinancement["institutions"]["montant_accorde"].sum()
     )
     assert inst["Institution"].iloc[0] == "État"  # French label, capitalised
@@ -214,10 +223,13 @@ def test_notebook_runs_through_the_runner(demo_run):
         set(m) == {"institution", "domaine", "montant"} for m in rich["mobilisation"]
     )
     page = (tmp_path / "site" / "pages" / "20012" / "q4.html").read_text(encoding="utf-8")
-    # section 1 without meetings says so once (the page drops the repeats of its tables and figures)
+    # outside the CUCS: each section says « hors CUCS » (the page drops the repeats of its tables and figures)
     per_section = [part.count("Données non disponibles") for part in page.split("<h2")]
-    assert max(per_section) == 1, per_section
-    assert page.count("Données non disponibles : réunions des instances de pilotage pour cette commune.") == 1
+    assert max(per_section) <= 1, per_section
+    assert "Hors CUCS" in page and "0 réunion" not in page
+    hors = json.loads((tmp_path / "results" / "20012" / "q4.json").read_text(encoding="utf-8"))
+    assert hors["signataire_cucs"] is False and hors["verdict"]["motif"] == "hors_cucs"
+    assert all(c["valeur"] is None and c["motif"] == "hors_cucs" for c in hors["chiffres_cles"])
     assert "ctx = demarrer" not in page
     rich = (tmp_path / "site" / "pages" / "20001" / "q4.html").read_text(encoding="utf-8")
     assert "Données non disponibles" not in rich

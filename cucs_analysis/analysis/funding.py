@@ -10,11 +10,13 @@ written by the report from the `motif` code and the numbers (`reports.q1.raison_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from cucs_analysis.analysis import trends
 
 SPECIFIQUE = "specifique"
 DROIT_COMMUN = "droit_commun"
@@ -42,6 +44,7 @@ SUBSTITUTION_COLUMNS = [
     "plus_longue_serie",
     "annees_observees",
     "motif",
+    "debut_plus_longue_serie",
 ]
 
 # Statuses under which an action is considered running in a given year.
@@ -338,8 +341,9 @@ def classify_substitution(
       year not below.
 
     Returns (type, details) with details: base, derniere_valeur, annees_sous_seuil (count),
-    liste_annees_sous_seuil, plus_longue_serie, annees_observees, seuil, motif (the code of
-    the reason, one of MOTIFS_SUBSTITUTION; the report writes the French sentence from it).
+    liste_annees_sous_seuil, plus_longue_serie, debut_plus_longue_serie (first year of the
+    longest run, None without one), annees_observees, seuil, motif (the code of the reason,
+    one of MOTIFS_SUBSTITUTION; the report writes the French sentence from it).
     """
     dc = pd.Series(dc, dtype=float).dropna().sort_index()
     sp = pd.Series(sp, dtype=float).fillna(0.0)
@@ -355,6 +359,7 @@ def classify_substitution(
         "plus_longue_serie": 0,
         "annees_observees": len(obs),
         "seuil": seuil,
+        "debut_plus_longue_serie": None,
         "motif": "",
     }
     if not np.isfinite(base) or base == 0:
@@ -376,6 +381,9 @@ def classify_substitution(
     details["annees_sous_seuil"] = int(below.sum())
     details["liste_annees_sous_seuil"] = [int(y) for y in below.index[below.to_numpy()]]
     details["plus_longue_serie"] = longest
+    if longest:
+        fin_serie = int(years[int(np.argmax(runs.to_numpy()))])  # the year the first longest run ends
+        details["debut_plus_longue_serie"] = fin_serie - longest + 1
 
     if longest == 0:
         details["motif"] = "aucune_annee_sous_seuil"
@@ -433,7 +441,8 @@ def substitution_typology(
     """Substitution type per domain of one commune (docs/rules.md q1), one row per domain with
     data (mainstream or specific). Columns: code_territoire, domaine, type, base,
     derniere_valeur, annees_sous_seuil (count), plus_longue_serie, annees_observees (years
-    observed from annee_debut on), motif (code of the reason, MOTIFS_SUBSTITUTION)."""
+    observed from annee_debut on), motif (code of the reason, MOTIFS_SUBSTITUTION),
+    debut_plus_longue_serie (first year of the longest run below, <NA> without one)."""
     series = substitution_series(droit_commun, financements, actions, code_commune)
     if series.empty:
         return pd.DataFrame(columns=SUBSTITUTION_COLUMNS)
@@ -456,6 +465,7 @@ def substitution_typology(
                 "plus_longue_serie": d["plus_longue_serie"],
                 "annees_observees": d["annees_observees"],
                 "motif": d["motif"],
+                "debut_plus_longue_serie": d["debut_plus_longue_serie"],
             }
         )
 
@@ -466,6 +476,7 @@ def substitution_typology(
     out["annees_observees"] = out["annees_observees"].astype(int)
     out["base"] = out["base"].astype(float)
     out["derniere_valeur"] = out["derniere_valeur"].astype(float)
+    out["debut_plus_longue_serie"] = pd.to_numeric(out["debut_plus_longue_serie"]).astype("Int64")
     return out[SUBSTITUTION_COLUMNS]
 
 
@@ -592,3 +603,226 @@ def actions_in_durable_domains(
     ].fillna(0.0)
     out = out.sort_values(["montant_specifique", "id_action"], ascending=[False, True], kind="stable")
     return out.reset_index(drop=True)[cols]
+
+
+# --- constant euros ------------------------------------------------------------------------------
+
+
+def price_factors(inflation: Mapping[int, float], annee_reference: int) -> pd.Series:
+    """Factors that turn current euros of each year into euros of `annee_reference`.
+
+    `inflation`: the annual change of consumer prices by year, as a fraction (year t against
+    year t-1: 0.018 for +1.8 %), with no gap. The price level is P(t) = P(t-1) · (1 + r_t), so
+    the table reaches from its first year minus one to its last; the factor of year t is
+    P(annee_reference) / P(t) (above 1 for a year before the reference when prices rose).
+    Returns a Series indexed by year (int). ValueError on a gap or a reference out of reach.
+    """
+    if not inflation:
+        raise ValueError("price_factors: empty inflation table")
+    years = sorted(int(y) for y in inflation)
+    gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+    if gaps:
+        raise ValueError(f"price_factors: no inflation rate for {gaps}")
+    rates = np.array([float(inflation[y]) for y in years])
+    index = pd.Series(
+        np.concatenate([[1.0], np.cumprod(1.0 + rates)]), index=range(years[0] - 1, years[-1] + 1)
+    )
+    if int(annee_reference) not in index.index:
+        raise ValueError(
+            f"price_factors: reference year {annee_reference} outside {years[0] - 1}-{years[-1]}"
+        )
+    return (index[int(annee_reference)] / index).rename("facteur")
+
+
+def to_constant_euros(
+    df: pd.DataFrame, facteurs: pd.Series, colonne: str, annee: str = "annee"
+) -> pd.DataFrame:
+    """A copy of `df` whose `colonne` (current euros) is in constant euros: multiplied by the
+    factor of its year (`price_factors`). ValueError when a year of `df` has no factor."""
+    if df.empty:
+        return df.copy()
+    years = pd.to_numeric(df[annee]).astype("int64")
+    missing = sorted(set(years) - set(int(y) for y in facteurs.index))
+    if missing:
+        raise ValueError(f"to_constant_euros: no price factor for {missing}")
+    out = df.copy()
+    out[colonne] = out[colonne].astype(float) * years.map(facteurs).to_numpy()
+    return out
+
+
+def deflate_mainstream(droit_commun: pd.DataFrame, facteurs: pd.Series) -> pd.DataFrame:
+    """`droit_commun` with its euro rows (mesure "credits") in constant euros, other means as is."""
+    if droit_commun.empty:
+        return droit_commun.copy()
+    euros = droit_commun["mesure"] == "credits"
+    out = droit_commun.copy()
+    out["valeur"] = out["valeur"].astype(float)
+    out.loc[euros, "valeur"] = to_constant_euros(droit_commun[euros], facteurs, "valeur")["valeur"]
+    return out
+
+
+# --- dispositifs over the periods, their actions, and the mainstream of their domain ------------
+
+
+def dispositif_yearly_budget(
+    actions: pd.DataFrame, financements: pd.DataFrame, by: Sequence[str] = ("dispositif",)
+) -> pd.DataFrame:
+    """Granted funding per group of `by` (columns of `actions`) and year, over the years the group
+    has actions (0 € for a year with actions but no funding; no row for a year without actions).
+    Columns: *by, annee, budget, budget_specifique, budget_droit_commun."""
+    by = list(by)
+    cols = [*by, "annee", "budget", "budget_specifique", "budget_droit_commun"]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    years = actions[[*by, "annee"]].drop_duplicates()
+    fin = _with_action_attrs(financements, actions, by)
+    fin = fin.dropna(subset=by)
+    money = _by_credit_type(fin, [*by, "annee"]).reset_index()
+    money = money.rename(columns={SPECIFIQUE: "budget_specifique", DROIT_COMMUN: "budget_droit_commun"})
+    out = years.merge(money, on=[*by, "annee"], how="left")
+    out[["budget_specifique", "budget_droit_commun"]] = (
+        out[["budget_specifique", "budget_droit_commun"]].astype(float).fillna(0.0)
+    )
+    out["budget"] = out["budget_specifique"] + out["budget_droit_commun"]
+    out["annee"] = out["annee"].astype("int64")
+    return out.sort_values([*by, "annee"]).reset_index(drop=True)[cols]
+
+
+def main_actions(
+    actions: pd.DataFrame, financements: pd.DataFrame, by: Sequence[str] = ("dispositif",), n: int = 3
+) -> pd.DataFrame:
+    """The `n` actions with the largest granted funding in each group of `by` (the programmes by
+    name, not only euros). Columns: *by, rang, id_action, intitule, id_operateur,
+    premiere_annee, derniere_annee, annees (action-years), budget, budget_specifique;
+    groups in the order of `by`, actions largest first."""
+    by = list(by)
+    cols = [
+        *by,
+        "rang",
+        "id_action",
+        "intitule",
+        "id_operateur",
+        "premiere_annee",
+        "derniere_annee",
+        "annees",
+        "budget",
+        "budget_specifique",
+    ]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    keys = [*by, "id_action"]
+    a = actions.groupby(keys, observed=True, dropna=False).agg(
+        intitule=("intitule", "last"),
+        id_operateur=("id_operateur", "last"),
+        premiere_annee=("annee", "min"),
+        derniere_annee=("annee", "max"),
+        annees=("annee", "nunique"),
+    )
+    money = (
+        dispositif_yearly_budget(actions, financements, keys)
+        .groupby(keys, observed=True)[["budget", "budget_specifique"]]
+        .sum()
+    )
+    out = a.join(money, how="left").fillna({"budget": 0.0, "budget_specifique": 0.0}).reset_index()
+    out = out.sort_values([*by, "budget", "id_action"], ascending=[*([True] * len(by)), False, True])
+    out["rang"] = out.groupby(by, observed=True).cumcount() + 1
+    out = out[out["rang"] <= n]
+    out[["premiere_annee", "derniere_annee", "annees"]] = out[
+        ["premiere_annee", "derniere_annee", "annees"]
+    ].astype("int64")
+    return out.reset_index(drop=True)[cols]
+
+
+CROISEMENT_COLUMNS = [
+    "dispositif",
+    "domaine",
+    "sp_annees_avant",
+    "sp_avant",
+    "sp_annees_pendant",
+    "sp_pendant",
+    "dc_annees_avant",
+    "dc_avant",
+    "dc_annees_pendant",
+    "dc_pendant",
+    "dc_difference",
+    "dc_avant_testable",
+    "type",
+]
+
+
+def dispositif_mainstream_cross(
+    actions: pd.DataFrame,
+    financements: pd.DataFrame,
+    droit_commun: pd.DataFrame,
+    code_commune: str,
+    substitution: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+) -> pd.DataFrame:
+    """Each dispositif beside the mainstream credits of its domain: the « cohérence » question.
+
+    One row per dispositif × domain (`thematique`) of the commune's actions: the dispositif's
+    specific credits (mean per year over the years it has actions) before the contract
+    (debut..annee_debut_cucs-1) and during it (annee_debut_cucs..fin); the domain's mainstream
+    credits (`droit_commun`, mesure "credits", niveau commune, all institutions: mean per year
+    of each period) and their difference; `dc_avant_testable` (mainstream observed before);
+    `type`, the domain's substitution type (`substitution_typology`). Means are NaN for a
+    period without a year; the caller chooses the euros (give deflated tables for constant euros).
+    """
+    if actions.empty:
+        return pd.DataFrame(columns=CROISEMENT_COLUMNS)
+    periodes = {"annee_debut_cucs": annee_debut_cucs, "debut": debut, "fin": fin}
+    act = actions.assign(
+        domaine=actions["thematique"].astype(str), dispositif=actions["dispositif"].astype(str)
+    )
+    sp = dispositif_yearly_budget(act, financements, ("dispositif", "domaine"))
+    sp_cmp = trends.compare_periods(sp, by=["dispositif", "domaine"], valeur="budget_specifique", **periodes)
+    sp_cmp = sp_cmp.rename(
+        columns={
+            "annees_avant": "sp_annees_avant",
+            "valeur_avant": "sp_avant",
+            "annees_pendant": "sp_annees_pendant",
+            "valeur_pendant": "sp_pendant",
+        }
+    )[["dispositif", "domaine", "sp_annees_avant", "sp_avant", "sp_annees_pendant", "sp_pendant"]]
+    dc = droit_commun[
+        (droit_commun["mesure"] == "credits")
+        & (droit_commun["niveau"] == "commune")
+        & (droit_commun["code_territoire"] == code_commune)
+    ]
+    dc_y = dc.groupby(["domaine", "annee"], observed=True)["valeur"].sum().reset_index()
+    dc_y["domaine"] = dc_y["domaine"].astype(str)
+    dc_cmp = trends.compare_periods(dc_y, by=["domaine"], valeur="valeur", **periodes).rename(
+        columns={
+            "annees_avant": "dc_annees_avant",
+            "valeur_avant": "dc_avant",
+            "annees_pendant": "dc_annees_pendant",
+            "valeur_pendant": "dc_pendant",
+            "difference": "dc_difference",
+            "avant_testable": "dc_avant_testable",
+        }
+    )
+    dc_cmp = dc_cmp[
+        [
+            "domaine",
+            "dc_annees_avant",
+            "dc_avant",
+            "dc_annees_pendant",
+            "dc_pendant",
+            "dc_difference",
+            "dc_avant_testable",
+        ]
+    ]
+    types = substitution[["domaine", "type"]].astype({"domaine": str}) if not substitution.empty else None
+    out = sp_cmp.merge(dc_cmp, on="domaine", how="left")
+    out = out.merge(types, on="domaine", how="left") if types is not None else out.assign(type=np.nan)
+    out[["dc_annees_avant", "dc_annees_pendant"]] = (
+        out[["dc_annees_avant", "dc_annees_pendant"]].fillna(0).astype("int64")
+    )
+    out["dc_avant_testable"] = out["dc_avant_testable"].astype("boolean").fillna(False).astype(bool)
+    order = out.assign(_sp=out["sp_pendant"].fillna(0)).sort_values(
+        ["_sp", "dispositif", "domaine"], ascending=[False, True, True], kind="stable"
+    )
+    return order.reset_index(drop=True)[CROISEMENT_COLUMNS]

@@ -136,6 +136,44 @@ class Reprise(_Strict):
     duree_min_annees: Count
 
 
+class TauxInflation(_Strict):
+    annee: Year
+    taux: Annotated[
+        float,
+        Field(ge=-50, le=100, description="un taux annuel en pourcentage (par ex. 1.8 pour 1,8 %)"),
+    ]
+
+
+class EurosConstants(_Strict):
+    # Constant euros (q1): the substitution typology compares mainstream credits in the euros of
+    # one year, deflated by the consumer price index (analysis.funding.price_factors).
+    actif: Annotated[bool, Field(description="true ou false")] = True
+    annee_reference: Annotated[
+        int | None,
+        Field(
+            ge=1990,
+            le=2100,
+            description="une année (nombre entier, par ex. 2014), ou null (fin de la période étudiée)",
+        ),
+    ] = None
+    source: Annotated[str, Field(min_length=1, description="la source de la série d'inflation (texte)")]
+    inflation: Annotated[
+        list[TauxInflation],
+        Field(
+            min_length=1,
+            description="une liste de { annee: 2005, taux: 1.8 } (glissement annuel des prix, en %)",
+        ),
+    ]
+
+    def reference(self, periode: Periode) -> int:
+        """The year whose euros are shown: `annee_reference`, or the end of the period."""
+        return int(self.annee_reference if self.annee_reference is not None else periode.fin)
+
+    def taux(self) -> dict[int, float]:
+        """The annual inflation as fractions by year (1.8 % → 0.018)."""
+        return {int(t.annee): float(t.taux) / 100 for t in self.inflation}
+
+
 class Defauts(_Strict):
     """What every run shares (params/defaults.yaml)."""
 
@@ -154,6 +192,7 @@ class Defauts(_Strict):
     gup: Gup
     convergence: Convergence
     reprise: Reprise
+    euros_constants: EurosConstants
 
 
 class Parametres(Defauts):
@@ -389,6 +428,39 @@ def _coherence(p: Defauts) -> list[tuple[tuple, str]]:
         )
     if p.did.seuil_comparaison > p.did.seuil_intensite:
         out.append((("did", "seuil_comparaison"), "doit être inférieur ou égal à did.seuil_intensite"))
+    out.extend(_coherence_euros_constants(p))
+    return out
+
+
+def _coherence_euros_constants(p: Defauts) -> list[tuple[tuple, str]]:
+    """The inflation table: one rate per year, no gap, covering the period and the reference year."""
+    e = p.euros_constants
+    annees = [int(t.annee) for t in e.inflation]
+    doubles = sorted({a for a in annees if annees.count(a) > 1})
+    if doubles:
+        return [(("euros_constants", "inflation"), f"année(s) en double : {', '.join(map(str, doubles))}")]
+    trous = [a for a in range(min(annees), max(annees) + 1) if a not in annees]
+    if trous:
+        return [(("euros_constants", "inflation"), f"année(s) manquante(s) : {', '.join(map(str, trous))}")]
+    # A rate of year t links t-1 to t: the table reaches from its first year minus one to its last.
+    premiere, derniere = min(annees) - 1, max(annees)
+    out: list[tuple[tuple, str]] = []
+    reference = e.reference(p.periode)
+    if not premiere <= reference <= derniere:
+        out.append(
+            (
+                ("euros_constants", "annee_reference"),
+                f"{reference} n'est pas couverte par la série d'inflation ({premiere}-{derniere})",
+            )
+        )
+    if p.periode.debut < premiere or p.periode.fin > derniere:
+        out.append(
+            (
+                ("euros_constants", "inflation"),
+                f"la série d'inflation ({premiere}-{derniere}) doit couvrir la période étudiée "
+                f"({p.periode.debut}-{p.periode.fin})",
+            )
+        )
     return out
 
 

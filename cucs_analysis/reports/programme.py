@@ -4,8 +4,11 @@ discuss). Their reports re-export the two views, so each notebook shows them as 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from cucs_analysis.analysis import funding
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import libelle_domaine
 
@@ -63,3 +66,67 @@ def vue_actions_substitution(r) -> pd.DataFrame:
         if r.signataire
         else manque(r, "actions des domaines en substitution durable"),
     )
+
+
+# --- the substitution typology in the euros the parameters choose (q1; q4 may use it too) ------
+
+
+@dataclass
+class TypologieEuros:
+    """The substitution typology of one commune and the tables it was computed on.
+
+    `constants`: True when the mainstream and specific credits were deflated to the euros of
+    `annee_reference` (params ``euros_constants``), False for current euros; `droit_commun` and
+    `financements` are the tables in those euros (for the figure and the cross with dispositifs).
+    """
+
+    substitution: pd.DataFrame  # funding.substitution_typology
+    series: pd.DataFrame  # funding.substitution_series: domaine, annee, dc, sp
+    droit_commun: pd.DataFrame
+    financements: pd.DataFrame
+    constants: bool
+    annee_reference: int
+    source: str
+
+
+def euros_des_parametres(params) -> tuple[bool, int, str, pd.Series | None]:
+    """(constant euros on?, year of the euros shown, source of the inflation series, price factors)."""
+    e = params.euros_constants
+    reference = e.reference(params.periode)
+    facteurs = funding.price_factors(e.taux(), reference) if e.actif else None
+    return bool(e.actif), reference, str(e.source), facteurs
+
+
+def typologie_substitution(territoire, params, actions: pd.DataFrame | None = None) -> TypologieEuros:
+    """The typology (docs/rules.md q1) in constant euros when ``euros_constants.actif``.
+
+    Deflating every year by the price index changes the ratio of each year to the reference
+    mean, hence the typology: a flat budget in current euros falls in constant euros. The year of
+    the euros shown (`annee_reference`) does not change the types, only the amounts printed.
+    `actions` defaults to the commune's actions (q1 passes them with « autre » split by domain).
+    """
+    actions = territoire.actions if actions is None else actions
+    dc, fin = territoire.droit_commun, territoire.financements
+    constants, reference, source, facteurs = euros_des_parametres(params)
+    if facteurs is not None:
+        dc = funding.deflate_mainstream(dc, facteurs)
+        fin = funding.to_constant_euros(fin, facteurs, "montant_accorde")
+    s = params.substitution
+    code = territoire.code_commune
+    typo = funding.substitution_typology(
+        dc,
+        fin,
+        actions,
+        code,
+        [int(a) for a in s.annees_reference],
+        int(params.annee_debut_cucs),
+        float(s.tolerance),
+        int(s.duree_max_annees),
+    )
+    series = funding.substitution_series(dc, fin, actions, code)
+    return TypologieEuros(typo, series, dc, fin, constants, reference, source)
+
+
+def libelle_euros(constants: bool, annee_reference: int) -> str:
+    """« euros constants de 2014 » or « euros courants »."""
+    return f"euros constants de {annee_reference}" if constants else "euros courants"

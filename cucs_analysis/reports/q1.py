@@ -5,19 +5,32 @@ notebook shows, computed from one commune's Territory.
 The notebook calls `build(territoire, params)`, then shows each table as
 `d.tableau(q1.vue_<name>(r), legende=…)` and each figure as `d.figure(q1.figure_<name>(r), …)`;
 the French findings are generated here so that they are tested.
+
+Rules (docs/rules.md): achievement rates on one base (`funding.realisation`), before/during
+the contract instead of first/last year (`trends.compare_periods`), « hors CUCS » / « données
+non disponibles » / a measured zero kept apart (`analysis.motifs`), the substitution typology
+in constant euros when `euros_constants.actif` (`programme.typologie_substitution`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from cucs_analysis.analysis import funding
+from cucs_analysis.analysis import funding, motifs, trends
 from cucs_analysis.present import display, methode, text
-from cucs_analysis.present.labels import avec_article, de_institution, libelle_domaine, majuscule
+from cucs_analysis.present.labels import (
+    MOTIF_LIBELLES,
+    avec_article,
+    de_institution,
+    libelle_domaine,
+    majuscule,
+    phrase_hors_cucs,
+)
 from cucs_analysis.reports import programme
-from cucs_analysis.reports.programme import manque
 from cucs_analysis.reports.rapport import AvecVues
 
 TYPE_LIBELLES = {
@@ -37,29 +50,98 @@ CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_CO
 #: Sector dispositifs the workshop named (others are shown too, but these lead the sentences).
 DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
 
+#: The actions outside any sector dispositif (« autre ») are read by programme: the actions that
+#: share a title across sites (« Jardins partagés — Le Haut-Val », « Jardins partagés (école
+#: Jules-Ferry) ») form one line « Jardins partagés (hors dispositif) », in one domain. One
+#: « autre » line was the largest « dispositif » of most communes and said nothing; a split by
+#: domain still left a residual « autre — cadre de vie » on top in three communes, while the
+#: programmes are what the workshop asked to name (« regrouper les actions et ne pas s'éparpiller »).
+AUTRE = "autre"
+HORS_DISPOSITIF = "(hors dispositif)"
+_SITE = re.compile(r"\s+—\s+.*$")
+_PRECISION = re.compile(r"\s*\([^()]*\)\s*$")
+
+#: The notebook's section headings (the text after « ## »): the verdict links to one of them.
+SECTIONS = {
+    "droit_commun": "1. Les politiques de droit commun par institution et domaine",
+    "dispositifs": "2. Tableau de bord des dispositifs",
+    "programmes": "3. Les programmes de chaque dispositif",
+    "coherence": "4. Chaque dispositif face au droit commun de son domaine",
+    "financements": "5. Crédits spécifiques et droit commun dans le financement des actions",
+    "substitution": "6. Complémentarité ou substitution ?",
+    "actions": "7. Les actions dont la reprise par le droit commun est en jeu",
+}
+
+#: What each section of the programme shows, for the sentence of a commune without one.
+OBJETS_PROGRAMME = {
+    "dispositifs": "le tableau de bord des dispositifs",
+    "programmes": "la liste des programmes de chaque dispositif",
+    "coherence": "le croisement des dispositifs avec le droit commun de leur domaine",
+    "financements": "le financement des actions",
+    "substitution": "la typologie de substitution",
+    "actions": "la liste des actions dont la reprise est en jeu",
+}
+
+#: How many actions per dispositif the « programmes » table names (largest funding first).
+N_PROGRAMMES = 3
+
 # The labels of domains and institutions (libelle_domaine, avec_article, de_institution,
 # majuscule) live in cucs_analysis.present.labels; they stay importable from here.
+
+
+def programme_de_l_action(intitule: object) -> str:
+    """The programme an action belongs to: its title without the site (« — Les Tilleuls ») and
+    without a trailing precision in brackets (« (école Jean-Moulin) »)."""
+    t = _SITE.sub("", str(intitule)).strip()
+    return _PRECISION.sub("", t).strip() or str(intitule)
+
+
+def libelle_dispositif(dispositif: object, intitule: object) -> str:
+    """The group an action is read in: its dispositif, or its programme « Jardins partagés (hors
+    dispositif) » when it has none (« autre »)."""
+    d = str(dispositif)
+    if d != AUTRE:
+        return d
+    return f"{programme_de_l_action(intitule)} {HORS_DISPOSITIF}"
+
+
+def actions_par_groupe(actions: pd.DataFrame) -> pd.DataFrame:
+    """The commune's actions with « autre » split into its programmes (`libelle_dispositif`)."""
+    if actions.empty:
+        return actions
+    d = actions["dispositif"].astype(str)
+    autre = actions["intitule"].map(lambda t: libelle_dispositif(AUTRE, t))
+    return actions.assign(dispositif=d.where(d != AUTRE, autre))
 
 
 @dataclass
 class RapportQ1(AvecVues):
     code_commune: str
     nom_commune: str
-    signataire: bool  # the commune has a CUCS programme (actions) in the data
+    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    motif_programme: str | None  # why there is no programme to show (analysis.motifs), or None
+    motif_droit_commun: str | None  # why there are no mainstream means, or None
     periode: tuple[int, int]
     annees_reference: list[int]
     annee_debut_cucs: int
     tolerance: float
     duree_max: int
-    droit_commun: pd.DataFrame  # institution × domaine, € over the period (mesure "credits")
+    euros_constants: bool  # the typology (and the cross with dispositifs) in constant euros
+    annee_euros: int  # the year of the constant euros
+    source_inflation: str
+    droit_commun: pd.DataFrame  # institution × domaine, € over the period; NaN = nothing declared
     droit_commun_autres_mesures: pd.DataFrame  # mesure, unite, lignes (non-euro means, not summed)
-    tableau_de_bord: pd.DataFrame  # funding.dispositif_dashboard
+    tableau_de_bord: pd.DataFrame  # one row per dispositif: money, periods, realisation
+    actions_non_realisees: pd.DataFrame  # action-years not carried out or still running, named
+    programmes: pd.DataFrame  # the main actions of each dispositif, by title, with their operator
+    croisement: pd.DataFrame  # funding.dispositif_mainstream_cross (euros of the typology)
     budget_dispositifs: pd.DataFrame  # dispositif, annee, total
     financement_annee: pd.DataFrame  # annee, specifique, droit_commun, total, part_droit_commun
+    part_periodes: pd.DataFrame  # trends.compare_periods of the mainstream share (one row)
     financement_sources: pd.DataFrame  # annee, institution, type_credit, montant_accorde, …
     substitution: pd.DataFrame  # funding.substitution_typology
-    series: pd.DataFrame  # domaine, annee, dc, sp
-    retraits: pd.DataFrame  # domaine, institution, base, derniere_valeur, variation (largest fall)
+    series: pd.DataFrame  # domaine, annee, dc, sp (euros of the typology)
+    retraits: pd.DataFrame  # domaine, institution, avant, pendant, variation (largest fall)
     actions_en_jeu: pd.DataFrame  # funding.actions_at_stake
     actions_substitution: pd.DataFrame  # running actions of the last year in "durable" domains
     seuil_specifique: float  # params.reprise actually used
@@ -69,15 +151,45 @@ class RapportQ1(AvecVues):
     debat: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
     textes: dict[str, list[str]] = field(default_factory=dict)  # section → its sentences
+    verdict: dict = field(default_factory=dict)
+
+    @property
+    def programme(self) -> bool:
+        """The commune has a CUCS programme to show (signatory with actions and funding)."""
+        return self.motif_programme is None
+
+    @property
+    def motif_typologie(self) -> str | None:
+        """Why the typology is absent: the programme's reason, else the mainstream's."""
+        return self.motif_programme or self.motif_droit_commun
+
+    @property
+    def euros(self) -> str:
+        """« euros constants de 2014 » or « euros courants »: the euros of the typology."""
+        return programme.libelle_euros(self.euros_constants, self.annee_euros)
 
     def texte(self, section: str) -> list[str]:
-        """The sentences that say what a section shows (also among the findings)."""
+        """The sentences that say what a section shows (also among the findings); for a section
+        of the programme in a commune without one, the sentence that says why (hors CUCS,
+        données non disponibles)."""
+        if self.motif_programme is not None and section in OBJETS_PROGRAMME:
+            return [phrase_absence(self, OBJETS_PROGRAMME[section])]
         return self.textes.get(section, [])
 
     def resultats(self) -> dict:
-        """The q1 keys of the results contract (DESIGN.md §6)."""
+        """The q1 keys of the results contract (DESIGN.md §6): the typology, the mainstream share
+        by year and by period, the dashboard with the numerator and denominator of every rate,
+        the cross of each dispositif with its domain's mainstream, the euros used, the verdict;
+        `motifs` gives the reason of each key left empty (hors_cucs, donnee_absente)."""
         s = self.substitution
         f = self.financement_annee.dropna(subset=["part_droit_commun"])
+        absents = {}
+        if self.motif_typologie is not None:
+            absents["substitution"] = self.motif_typologie
+            absents["croisement"] = self.motif_typologie
+        if self.motif_programme is not None:
+            for cle in ("part_droit_commun", "part_droit_commun_periodes", "tableau_de_bord"):
+                absents[cle] = self.motif_programme
         return {
             "substitution": [
                 {"code_territoire": str(c), "domaine": str(d), "type": str(t)}
@@ -87,19 +199,95 @@ class RapportQ1(AvecVues):
                 {"annee": int(a), "part": float(p)}
                 for a, p in zip(f["annee"], f["part_droit_commun"], strict=True)
             ],
+            "part_droit_commun_periodes": _periodes_json(self.part_periodes),
+            "tableau_de_bord": _records(self.tableau_de_bord, COLONNES_JSON_TABLEAU_DE_BORD),
+            "croisement": _records(self.croisement, funding.CROISEMENT_COLUMNS),
+            "euros": {
+                "constants": self.euros_constants,
+                "annee_reference": self.annee_euros if self.euros_constants else None,
+                "source_inflation": self.source_inflation if self.euros_constants else None,
+            },
+            "motifs": absents,
+            "verdict": dict(self.verdict),
         }
+
+
+COLONNES_JSON_TABLEAU_DE_BORD = [
+    "dispositif",
+    "actions",
+    "actions_annees",
+    "budget",
+    "budget_specifique",
+    "budget_droit_commun",
+    "annees_avant",
+    "budget_avant",
+    "annees_pendant",
+    "budget_pendant",
+    "avant_testable",
+    "annees_realisees",
+    "prevus_realisees",
+    "realises",
+    "taux_realisation",
+    "annees_non_pourvues",
+    "annees_abandonnees",
+    "annees_en_cours",
+    "prevus_non_realisees",
+]
+
+
+def _json(v: object) -> object:
+    """A JSON value: NaN/NA → None, numpy scalars → Python ones."""
+    if v is None or (not isinstance(v, str | bool) and pd.isna(v)):
+        return None
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating | float):
+        return float(v)
+    return v if isinstance(v, int | str) else str(v)
+
+
+def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+    if df.empty:
+        return []
+    return [{c: _json(v) for c, v in row.items()} for row in df[cols].to_dict(orient="records")]
+
+
+def _periodes_json(p: pd.DataFrame) -> dict | None:
+    """The mainstream share before and during the contract, with the sums it is computed from."""
+    if p.empty:
+        return None
+    row = p.iloc[0]
+    return {
+        "avant": {
+            "annees": int(row["annees_avant"]),
+            "droit_commun": _json(row["numerateur_avant"]),
+            "total": _json(row["denominateur_avant"]),
+            "part": _json(row["valeur_avant"] / 100),
+        },
+        "pendant": {
+            "annees": int(row["annees_pendant"]),
+            "droit_commun": _json(row["numerateur_pendant"]),
+            "total": _json(row["denominateur_pendant"]),
+            "part": _json(row["valeur_pendant"] / 100),
+        },
+        "avant_testable": bool(row["avant_testable"]),
+    }
 
 
 # --- computations ------------------------------------------------------------------------------
 
 
 def institution_withdrawals(
-    droit_commun: pd.DataFrame, code_commune: str, annees_reference: list[int], annee_debut: int
+    droit_commun: pd.DataFrame, code_commune: str, annee_debut: int, debut: int, fin: int
 ) -> pd.DataFrame:
-    """Per domain, the institution whose mainstream credits fell most between the reference
-    mean and the last observed year (who withdrew). Columns: domaine, institution, base,
-    derniere_valeur, variation (€, negative = fall); one row per domain with data."""
-    cols = ["domaine", "institution", "base", "derniere_valeur", "variation"]
+    """Per domain, the institution whose mainstream credits fell most between the period before
+    the contract (debut..annee_debut-1) and the period during it (annee_debut..fin), as mean
+    yearly amounts (who withdrew). An institution without a row in a year of the domain counts
+    0 € that year. Columns: domaine, institution, annees_avant, avant, annees_pendant, pendant,
+    variation (€, negative = fall); one row per domain observed in both periods."""
+    cols = ["domaine", "institution", "annees_avant", "avant", "annees_pendant", "pendant", "variation"]
     dc = droit_commun[
         (droit_commun["mesure"] == "credits")
         & (droit_commun["niveau"] == "commune")
@@ -109,32 +297,145 @@ def institution_withdrawals(
         return pd.DataFrame(columns=cols)
     y = dc.groupby(["domaine", "institution", "annee"], observed=True)["valeur"].sum().reset_index()
     y[["domaine", "institution"]] = y[["domaine", "institution"]].astype(str)
-    base = y[y["annee"].isin(annees_reference)].groupby(["domaine", "institution"])["valeur"].mean()
-    late = y[y["annee"] >= annee_debut].sort_values("annee")
-    last = late.groupby(["domaine", "institution"])["valeur"].last()
-    out = pd.concat([base.rename("base"), last.rename("derniere_valeur")], axis=1).fillna(0.0)
-    out["variation"] = out["derniere_valeur"] - out["base"]
-    out = out.reset_index().sort_values(["domaine", "variation", "institution"], kind="stable")
+    # Every institution of a domain over every year the domain is observed (0 € when silent).
+    grid = (
+        y[["domaine", "annee"]]
+        .drop_duplicates()
+        .merge(y[["domaine", "institution"]].drop_duplicates(), on="domaine")
+    )
+    y = grid.merge(y, on=["domaine", "institution", "annee"], how="left").fillna({"valeur": 0.0})
+    cmp = trends.compare_periods(
+        y, annee_debut_cucs=annee_debut, debut=debut, fin=fin, by=["domaine", "institution"], valeur="valeur"
+    )
+    cmp = cmp[cmp["avant_testable"] & (cmp["annees_pendant"] > 0)]
+    out = cmp.rename(
+        columns={"valeur_avant": "avant", "valeur_pendant": "pendant", "difference": "variation"}
+    )
+    out = out.sort_values(["domaine", "variation", "institution"], kind="stable")
     return out.drop_duplicates("domaine").reset_index(drop=True)[cols]
+
+
+def dashboard(
+    actions: pd.DataFrame, financements: pd.DataFrame, *, annee_debut_cucs: int, debut: int, fin: int
+) -> pd.DataFrame:
+    """One row per dispositif: `funding.dispositif_dashboard` (actions, budget, years), its mean
+    yearly budget before and during the contract (`trends.compare_periods` over the years it has
+    actions) and its achievement on one base (`funding.realisation`)."""
+    board = funding.dispositif_dashboard(actions, financements)
+    if board.empty:
+        return board
+    board["dispositif"] = board["dispositif"].astype(str)
+    board = board.drop(
+        columns=["beneficiaires_prevus", "beneficiaires_realises", "taux_realisation", "evolution_budget"]
+    )
+    yearly = funding.dispositif_yearly_budget(
+        actions.assign(dispositif=actions["dispositif"].astype(str)), financements
+    )
+    per = trends.compare_periods(
+        yearly, annee_debut_cucs=annee_debut_cucs, debut=debut, fin=fin, by=["dispositif"], valeur="budget"
+    )
+    per = per.rename(columns={"valeur_avant": "budget_avant", "valeur_pendant": "budget_pendant"})[
+        ["dispositif", "annees_avant", "budget_avant", "annees_pendant", "budget_pendant", "avant_testable"]
+    ]
+    # The difference as the reader recomputes it from the two rounded amounts printed beside it.
+    per["budget_difference"] = [
+        text.difference_affichee(a, p, 0)
+        for a, p in zip(per["budget_avant"], per["budget_pendant"], strict=True)
+    ]
+    per["budget_difference"] = per["budget_difference"].astype(float)
+    real = funding.realisation(
+        actions.assign(dispositif=actions["dispositif"].astype(str)), by=["dispositif"]
+    )
+    real = real.drop(columns="actions_annees")  # the dashboard counts the same rows
+    out = board.merge(per, on="dispositif", how="left").merge(real, on="dispositif", how="left")
+    out["avant_testable"] = out["avant_testable"].astype("boolean").fillna(False).astype(bool)
+    return out.reset_index(drop=True)
+
+
+def actions_non_realisees(actions: pd.DataFrame) -> pd.DataFrame:
+    """The action-years that are not in the achievement rate, named: non pourvues, abandonnées
+    and still running (programmée). Columns: dispositif, intitule, statut, annees (text of the
+    years), nombre (action-years), beneficiaires_prevus; by dispositif then title."""
+    cols = ["dispositif", "intitule", "statut", "annees", "nombre", "beneficiaires_prevus"]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    statuts = (*funding.STATUTS_NON_REALISEES, funding.STATUT_PROGRAMMEE)
+    a = actions[actions["statut"].astype(str).isin(statuts)].copy()
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    a[["dispositif", "statut"]] = a[["dispositif", "statut"]].astype(str)
+    g = a.groupby(["dispositif", "id_action", "statut"], observed=True).agg(
+        intitule=("intitule", "last"),
+        premiere=("annee", "min"),
+        derniere=("annee", "max"),
+        nombre=("annee", "size"),
+        beneficiaires_prevus=("beneficiaires_prevus", "sum"),
+    )
+    g = g.reset_index()
+    g["annees"] = [text.annee_periode(p, d) for p, d in zip(g["premiere"], g["derniere"], strict=True)]
+    g["beneficiaires_prevus"] = g["beneficiaires_prevus"].astype(float)
+    return g.sort_values(["dispositif", "statut", "intitule"]).reset_index(drop=True)[cols]
+
+
+def _programmes(actions: pd.DataFrame, financements: pd.DataFrame, operateurs: pd.DataFrame) -> pd.DataFrame:
+    """The main actions of each dispositif with the name of their operator."""
+    p = funding.main_actions(actions, financements, ("dispositif",), N_PROGRAMMES)
+    if p.empty:
+        return p.assign(operateur=pd.Series(dtype=object))
+    noms = (
+        operateurs.drop_duplicates("id_operateur").set_index("id_operateur")["nom"].astype(str)
+        if not operateurs.empty
+        else pd.Series(dtype=object)
+    )
+    p["operateur"] = p["id_operateur"].map(noms).fillna("opérateur non renseigné")
+    p["dispositif"] = p["dispositif"].astype(str)
+    # Dispositifs in the dashboard's order (largest budget first), actions by rank.
+    ordre = p.groupby("dispositif")["budget"].sum().sort_values(ascending=False, kind="stable")
+    p["_o"] = p["dispositif"].map({d: i for i, d in enumerate(ordre.index)})
+    return p.sort_values(["_o", "rang"]).drop(columns="_o").reset_index(drop=True)
 
 
 def build(territoire, params) -> RapportQ1:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
-    actions, fin, dc = territoire.actions, territoire.financements, territoire.droit_commun
-    signataire = not actions.empty
+    fin, dc = territoire.financements, territoire.droit_commun
+    signataire = bool(territoire.signataire)
+    available = getattr(territoire, "available", {}) or {}
+    a_des_actions = (
+        bool(available.get("actions", not territoire.actions.empty)) and not territoire.actions.empty
+    )
+    a_des_financements = bool(available.get("financements", not fin.empty)) and not fin.empty
+    motif_prog = motifs.motif_commune(signataire, a_des_actions and a_des_financements)
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
+    annee_debut = int(params.annee_debut_cucs)
+    periodes = {"annee_debut_cucs": annee_debut, "debut": debut, "fin": fin_periode}
     annees = list(range(debut, fin_periode + 1))
     s = params.substitution
     ref = [int(a) for a in s.annees_reference]
     seuil_sp, duree_min = float(params.reprise.seuil_specifique), int(params.reprise.duree_min_annees)
+    constants, annee_euros, source, facteurs = programme.euros_des_parametres(params)
 
-    dc_com = dc[(dc["niveau"] == "commune") & (dc["code_territoire"] == code)] if not dc.empty else dc
+    dc_com = (
+        dc[(dc["niveau"] == "commune") & (dc["code_territoire"] == code) & dc["annee"].isin(annees)]
+        if not dc.empty
+        else dc
+    )
+    credits = dc_com[dc_com["mesure"] == "credits"] if not dc_com.empty else dc_com
+    motif_dc = None if not credits.empty else motifs.DONNEE_ABSENTE
+    # Institution × domain: the sum declared; NaN where an institution declared nothing in a
+    # domain (a declared 0 stays 0).
     matrice = (
-        funding.mainstream_by_institution_domain(dc_com, code, annees, niveau="commune")
-        if not dc_com.empty
+        credits.pivot_table(
+            index="institution", columns="domaine", values="valeur", aggfunc="sum", observed=True
+        )
+        .astype(float)
+        .rename_axis(index="institution", columns="domaine")
+        if not credits.empty
         else pd.DataFrame()
     )
+    if not matrice.empty:
+        matrice.index = matrice.index.astype(str)
+        matrice.columns = matrice.columns.astype(str)
     autres = dc_com[dc_com["mesure"] != "credits"] if not dc_com.empty else dc_com
     autres = (
         autres.groupby(["mesure", "unite"], observed=True).size().rename("lignes").reset_index()
@@ -142,57 +443,88 @@ def build(territoire, params) -> RapportQ1:
         else pd.DataFrame(columns=["mesure", "unite", "lignes"])
     )
 
-    if signataire:
-        board = funding.dispositif_dashboard(actions, fin)
+    vide_typo = pd.DataFrame(columns=funding.SUBSTITUTION_COLUMNS)
+    if motif_prog is None:
+        actions = actions_par_groupe(territoire.actions)
+        board = dashboard(actions, fin, **periodes)
+        non_real = actions_non_realisees(actions)
+        progs = _programmes(actions, fin, territoire.operateurs)
         budget_disp = funding.specific_vs_mainstream(fin, actions, by=("dispositif", "annee"))
         budget_disp["dispositif"] = budget_disp["dispositif"].astype(str)
         par_annee = funding.specific_vs_mainstream(fin)
+        part_per = trends.compare_periods(
+            par_annee, numerateur="droit_commun", denominateur="total", echelle=100, base_min=0, **periodes
+        )
         sources = funding.funding_by_source(fin, ("annee", "institution", "type_credit"))
         sources[["institution", "type_credit"]] = sources[["institution", "type_credit"]].astype(str)
-        typo = funding.substitution_typology(
-            dc,
-            fin,
-            actions,
-            code,
-            ref,
-            int(params.annee_debut_cucs),
-            float(s.tolerance),
-            int(s.duree_max_annees),
-        )
-        series = funding.substitution_series(dc, fin, actions, code)
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
+        if motif_dc is None:
+            typ = programme.typologie_substitution(territoire, params, actions)
+            typo, series, dc_euros = typ.substitution, typ.series, typ.droit_commun
+            croisement = funding.dispositif_mainstream_cross(
+                actions, typ.financements, typ.droit_commun, code, typo, **periodes
+            )
+        else:
+            typo, series, dc_euros = vide_typo, pd.DataFrame(columns=["domaine", "annee", "dc", "sp"]), dc
+            croisement = pd.DataFrame(columns=funding.CROISEMENT_COLUMNS)
         en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
-        # No programme: the typology has no specific credits to compare with.
-        board = funding.dispositif_dashboard(actions, fin)
+        # Outside the CUCS (or without a programme table) there is nothing to compare the
+        # mainstream with: only the mainstream means are shown.
+        actions = territoire.actions
+        board = pd.DataFrame(columns=["dispositif", *COLONNES_JSON_TABLEAU_DE_BORD[1:]])
+        non_real = actions_non_realisees(actions.iloc[0:0])
+        progs = pd.DataFrame(
+            columns=[
+                "dispositif",
+                "rang",
+                "intitule",
+                "operateur",
+                "premiere_annee",
+                "derniere_annee",
+                "budget",
+                "budget_specifique",
+            ]
+        )
         budget_disp = pd.DataFrame(columns=["dispositif", "annee", "total"])
         par_annee = pd.DataFrame(
             columns=["annee", "specifique", "droit_commun", "total", "part_droit_commun"]
         )
+        part_per = pd.DataFrame()
         sources = pd.DataFrame(columns=["annee", "institution", "type_credit", "montant_accorde"])
-        typo = pd.DataFrame(columns=funding.SUBSTITUTION_COLUMNS)
-        series = pd.DataFrame(columns=["domaine", "annee", "dc", "sp"])
-        en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
+        typo, series = vide_typo, pd.DataFrame(columns=["domaine", "annee", "dc", "sp"])
+        dc_euros = funding.deflate_mainstream(dc, facteurs) if facteurs is not None else dc
+        croisement = pd.DataFrame(columns=funding.CROISEMENT_COLUMNS)
+        en_jeu = funding.actions_at_stake(actions.iloc[0:0], fin, seuil_sp, duree_min)
+        en_substitution = funding.actions_in_durable_domains(actions.iloc[0:0], fin, typo)
 
     r = RapportQ1(
         code_commune=code,
         nom_commune=nom,
         signataire=signataire,
+        motif_programme=motif_prog,
+        motif_droit_commun=motif_dc,
         periode=(debut, fin_periode),
         annees_reference=ref,
-        annee_debut_cucs=int(params.annee_debut_cucs),
+        annee_debut_cucs=annee_debut,
         tolerance=float(s.tolerance),
         duree_max=int(s.duree_max_annees),
+        euros_constants=constants,
+        annee_euros=annee_euros,
+        source_inflation=source,
         droit_commun=matrice,
         droit_commun_autres_mesures=autres,
         tableau_de_bord=board,
+        actions_non_realisees=non_real,
+        programmes=progs,
+        croisement=croisement,
         budget_dispositifs=budget_disp,
         financement_annee=par_annee,
+        part_periodes=part_per,
         financement_sources=sources,
         substitution=typo,
         series=series,
-        retraits=institution_withdrawals(dc, code, ref, int(params.annee_debut_cucs)),
+        retraits=institution_withdrawals(dc_euros, code, annee_debut, debut, fin_periode),
         actions_en_jeu=en_jeu,
         actions_substitution=en_substitution,
         seuil_specifique=seuil_sp,
@@ -236,10 +568,8 @@ def raison_substitution(ligne, tolerance: float, duree_max: int) -> str:
     if m == "sans_credits_specifiques":
         return "Indéterminé : aucun crédit spécifique sur ce domaine."
     if m == "serie_courte":
-        return (
-            f"Indéterminé : {ans(d['annees_observees'])} observé(s) depuis le début du contrat, "
-            f"il en faut au moins {duree_max + 1}."
-        )
+        observees = text.pluriel(int(d["annees_observees"]), "année observée", "années observées")
+        return f"Indéterminé : {observees} depuis le début du contrat, il en faut au moins {duree_max + 1}."
     n, lg = d["annees_sous_seuil"], d["plus_longue_serie"]
     if m == "aucune_annee_sous_seuil":
         return (
@@ -264,9 +594,20 @@ def raison_substitution(ligne, tolerance: float, duree_max: int) -> str:
     raise ValueError(f"Motif de substitution inconnu : {m!r}")
 
 
+def _dom(d: object) -> str:
+    """A domain inside a sentence: « éducation »."""
+    return text.minuscule_initiale(libelle_domaine(d))
+
+
+def _disp(d: object) -> str:
+    """A dispositif inside a list; a programme outside the dispositifs quoted (its title may hold « et »)."""
+    d = str(d)
+    return f"« {d} »" if d.endswith(HORS_DISPOSITIF) else d
+
+
 def _domaines(df: pd.DataFrame) -> str:
     # Quoted: the labels themselves contain "et".
-    return text.liste_fr([f"« {text.minuscule_initiale(libelle_domaine(d))} »" for d in df["domaine"]])
+    return text.liste_fr([f"« {_dom(d)} »" for d in df["domaine"]])
 
 
 def _constat(r: RapportQ1, section: str, phrase: str) -> None:
@@ -274,72 +615,84 @@ def _constat(r: RapportQ1, section: str, phrase: str) -> None:
     r.textes.setdefault(section, []).append(phrase)
 
 
+def _periode_avant(r: RapportQ1) -> str:
+    return text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)
+
+
+def _periode_pendant(r: RapportQ1) -> str:
+    return text.annee_periode(r.annee_debut_cucs, r.periode[1])
+
+
+def phrase_absence(r: RapportQ1, objet: str) -> str:
+    """Why the programme's sections are empty: « hors CUCS » for a commune that did not sign,
+    « données non disponibles » for a signatory whose programme tables are missing."""
+    if r.motif_programme == motifs.HORS_CUCS:
+        return phrase_hors_cucs(r.nom_commune, objet)
+    return f"{majuscule(MOTIF_LIBELLES[motifs.DONNEE_ABSENTE])} : {objet} ne figure pas dans les données pour {r.nom_commune}."
+
+
 def _narrate(r: RapportQ1) -> None:
     periode = text.annee_periode(*r.periode)
-    if not r.signataire:
+    avant, pendant = _periode_avant(r), _periode_pendant(r)
+    if r.motif_programme is not None:
         _constat(
             r,
             "general",
-            f"{r.nom_commune} n'a pas de programmation CUCS dans les données : ni tableau de bord des dispositifs, "
-            "ni typologie de substitution ; seuls les moyens de droit commun de la commune sont présentés.",
+            phrase_absence(r, "la programmation du contrat (dispositifs, actions, substitution)"),
         )
+        if r.motif_programme == motifs.HORS_CUCS and r.motif_droit_commun is None:
+            _constat(
+                r,
+                "general",
+                f"Seuls les moyens de droit commun déclarés pour {r.nom_commune} sont présentés, comme "
+                "point de comparaison.",
+            )
+
+    # 1. Mainstream means by institution and domain.
     m = r.droit_commun
-    if not m.empty and m.to_numpy().sum() > 0:
-        total = float(m.to_numpy().sum())
+    if not m.empty and np.nansum(m.to_numpy()) > 0:
+        total = float(np.nansum(m.to_numpy()))
         by_inst = m.sum(axis=1).sort_values(ascending=False)
         first = str(by_inst.index[0])
         dom = str(m.loc[first].idxmax())
         _constat(
             r,
             "droit_commun",
-            f"Les moyens de droit commun recensés dans la commune atteignent {text.euros_compacts(total)} sur "
-            f"{periode} ; premier contributeur : {avec_article(first)} ({text.euros_compacts(by_inst.iloc[0])}, "
-            f"{text.pourcentage(100 * by_inst.iloc[0] / total)} du total), surtout en "
-            f"{text.minuscule_initiale(libelle_domaine(dom))}.",
+            f"Les moyens de droit commun déclarés pour la commune atteignent {text.euros_compacts(total)} sur "
+            f"{periode} (euros courants) ; le premier contributeur est {avec_article(first)} "
+            f"({text.euros_compacts(by_inst.iloc[0])}, {text.pourcentage(100 * by_inst.iloc[0] / total)} du total), "
+            f"surtout en {_dom(dom)}.",
         )
-    fa = r.financement_annee.dropna(subset=["part_droit_commun"])
-    if not fa.empty:
-        tot = fa[["specifique", "droit_commun", "total"]].sum()
-        _constat(
-            r,
-            "financements",
-            f"Sur {text.annee_periode(fa['annee'].min(), fa['annee'].max())}, les actions de la programmation ont "
-            f"reçu {text.euros(tot['total'])}, dont {text.euros(tot['specifique'])} de crédits spécifiques et "
-            f"{text.euros(tot['droit_commun'])} de droit commun (part du droit commun : "
-            f"{text.pourcentage(100 * tot['droit_commun'] / tot['total'])}).",
-        )
-        if len(fa) >= 2:
-            a, b = fa.iloc[0], fa.iloc[-1]
+        n_vides = int(m.isna().to_numpy().sum())
+        if n_vides:
             _constat(
                 r,
-                "financements",
-                f"La part du droit commun dans le financement des actions passe de "
-                f"{text.pourcentage(100 * a['part_droit_commun'])} en {int(a['annee'])} à "
-                f"{text.pourcentage(100 * b['part_droit_commun'])} en {int(b['annee'])} "
-                f"({text.points(100 * (b['part_droit_commun'] - a['part_droit_commun']))}).",
+                "droit_commun",
+                f"{text.pluriel(n_vides, 'case institution × domaine', 'cases institution × domaine')} du tableau "
+                f"{'est' if n_vides < 2 else 'sont'} sans aucune déclaration et "
+                f"{'reste' if n_vides < 2 else 'restent'} vide{'' if n_vides < 2 else 's'} (« n.d. ») ; un montant "
+                "de 0 € est un montant déclaré nul.",
             )
-    typo = r.substitution
-    if not typo.empty:
-        parts = [
-            f"{text.pluriel(len(g), 'domaine')} en {TYPE_LIBELLES_COURTS[t]} ({_domaines(g)})"
-            for t in funding.TYPES_SUBSTITUTION
-            if not (g := typo[typo["type"] == t]).empty
-        ]
-        _constat(
-            r,
-            "substitution",
-            f"Typologie de substitution sur {text.pluriel(len(typo), 'domaine')} : {text.liste_fr(parts)}.",
+    elif r.motif_droit_commun is not None:
+        r.textes.setdefault("droit_commun", []).append(
+            f"{majuscule(MOTIF_LIBELLES[r.motif_droit_commun])} : aucun crédit de droit commun n'est déclaré "
+            f"pour {r.nom_commune} dans les données."
         )
+
     board = r.tableau_de_bord
-    if not board.empty:
+    if r.programme and not board.empty:
+        # 2. Dashboard: money over the periods, achievement on one base.
+        hors = board["dispositif"].str.endswith(HORS_DISPOSITIF)
         _constat(
             r,
             "dispositifs",
             f"La programmation compte {text.pluriel(int(board['actions'].sum()), 'action distincte', 'actions distinctes')} "
-            f"réparties entre {text.pluriel(len(board), 'dispositif')}, pour {text.euros_compacts(board['budget'].sum())} "
-            "accordés (crédits spécifiques et droit commun).",
+            f"réparties entre {text.pluriel(int((~hors).sum()), 'dispositif')} et "
+            f"{text.aucun(int(hors.sum()), 'programme hors dispositif', 'programmes hors dispositif')}, pour "
+            f"{text.euros_compacts(board['budget'].sum())} accordés sur {periode} (euros courants, crédits "
+            "spécifiques et droit commun).",
         )
-        sect = board[board["dispositif"].astype(str).isin(DISPOSITIFS_SECTORIELS)].head(3)
+        sect = board[board["dispositif"].isin(DISPOSITIFS_SECTORIELS)].head(3)
         if not sect.empty:
             _constat(
                 r,
@@ -353,31 +706,194 @@ def _narrate(r: RapportQ1) -> None:
                 )
                 + ".",
             )
-        baisse = board[board["evolution_budget"] < 0]
+        testables = board[board["avant_testable"] & board["budget_pendant"].notna()]
+        baisse = testables[testables["budget_difference"] < 0]
         if not baisse.empty:
             _constat(
                 r,
                 "dispositifs",
-                "Budget en baisse entre la première et la dernière année : "
+                f"Budget annuel moyen plus faible pendant le CUCS ({pendant}) qu'avant ({avant}) : "
                 + text.liste_fr(
                     [
-                        f"{d} ({text.pourcentage(100 * e, 1, signe=True)})"
-                        for d, e in zip(baisse["dispositif"], baisse["evolution_budget"], strict=True)
+                        f"{_disp(d)} ({text.euros(a)} avant, {text.euros(p)} pendant)"
+                        for d, a, p in zip(
+                            baisse["dispositif"],
+                            baisse["budget_avant"],
+                            baisse["budget_pendant"],
+                            strict=True,
+                        )
                     ]
                 )
                 + ".",
             )
-    if r.signataire:
+        hausse = testables[testables["budget_difference"] > 0]
+        if not hausse.empty:
+            _constat(
+                r,
+                "dispositifs",
+                f"{text.parmi(len(hausse), len(testables), 'dispositif observé', 'dispositifs observés')} avant le CUCS "
+                f"{'a' if len(hausse) < 2 else 'ont'} un budget annuel moyen plus élevé pendant ({pendant}) qu'avant ({avant}).",
+            )
+        nouveaux = board[~board["avant_testable"]]
+        if not nouveaux.empty:
+            n = len(nouveaux)
+            r.textes.setdefault("dispositifs", []).append(
+                f"{text.liste_fr(_disp(d) for d in nouveaux['dispositif'])} {'commence' if n < 2 else 'commencent'} avec le CUCS ou "
+                f"après : pour {'lui' if n < 2 else 'eux'}, l'« avant » ne peut pas être testé."
+            )
+        tot = board[
+            [
+                "prevus_realisees",
+                "realises",
+                "annees_non_pourvues",
+                "annees_abandonnees",
+                "annees_en_cours",
+                "prevus_non_realisees",
+            ]
+        ].sum()
+        if tot["prevus_realisees"] > 0:
+            non_real = int(tot["annees_non_pourvues"] + tot["annees_abandonnees"])
+            phrase = (
+                f"Sur les actions réalisées, {text.pluriel(int(tot['realises']), 'bénéficiaire touché', 'bénéficiaires touchés')} "
+                f"pour {text.nombre(tot['prevus_realisees'])} prévus, soit un taux de réalisation de "
+                f"{text.pourcentage(100 * tot['realises'] / tot['prevus_realisees'])} sur cette même base."
+            )
+            if non_real:
+                phrase += (
+                    f" À part : {text.pluriel(int(tot['annees_non_pourvues']), 'action-année non pourvue', 'actions-années non pourvues')} "
+                    f"et {text.pluriel(int(tot['annees_abandonnees']), 'abandonnée', 'abandonnées')}, qui prévoyaient "
+                    f"{text.pluriel(int(tot['prevus_non_realisees']), 'bénéficiaire')}."
+                )
+            if tot["annees_en_cours"]:
+                phrase += (
+                    f" {text.pluriel(int(tot['annees_en_cours']), 'action-année est encore en cours', 'actions-années sont encore en cours')} "
+                    "(programmées) et n'entrent pas dans le taux."
+                )
+            _constat(r, "dispositifs", phrase)
+
+    # 3. The programmes by name.
+    p = r.programmes
+    if r.programme and not p.empty:
+        premiers = p[(p["rang"] == 1) & p["dispositif"].isin(DISPOSITIFS_SECTORIELS)]
+        if not premiers.empty:
+            r.textes.setdefault("programmes", []).append(
+                "Première action de chaque dispositif sectoriel par le financement reçu : "
+                + " ; ".join(
+                    f"{row.dispositif} : « {row.intitule} » ({row.operateur}, "
+                    f"{text.annee_periode(row.premiere_annee, row.derniere_annee)}, {text.euros(row.budget)})"
+                    for row in premiers.itertuples()
+                )
+                + "."
+            )
+
+    # 4. Each dispositif beside its domain's mainstream: the « cohérence » question.
+    c = r.croisement
+    if r.programme and not c.empty:
+        for t, lecture in (
+            (
+                "substitution_durable",
+                "ces crédits compensent un droit commun en recul durable plus qu'ils ne le complètent",
+            ),
+            (
+                "substitution_temporaire",
+                "ces crédits ont fait la jonction pendant le repli du droit commun, qui est revenu ensuite",
+            ),
+            (
+                "complementarite",
+                "ces crédits s'ajoutent à un droit commun maintenu, comme le veut la complémentarité",
+            ),
+        ):
+            g = c[c["type"] == t]
+            for dom, gd in g.groupby("domaine", sort=True):
+                row = gd.iloc[0]
+                n = len(gd)
+                r.textes.setdefault("coherence", []).append(
+                    f"En {_dom(dom)} ({TYPE_LIBELLES_COURTS[t]}), le droit commun de la commune est de "
+                    f"{text.euros(row['dc_avant'])} par an avant le CUCS ({avant}) et de {text.euros(row['dc_pendant'])} "
+                    f"pendant ({pendant}, {r.euros}) ; {text.liste_fr(_disp(d) for d in gd['dispositif'])} "
+                    f"{'y engage' if n < 2 else 'y engagent'} {text.euros(gd['sp_pendant'].sum())} de crédits spécifiques "
+                    f"par an pendant le CUCS : {lecture}."
+                )
+        nd = c.loc[c["type"] == "substitution_durable", "dispositif"].nunique()
+        verbe = "n'intervient" if nd == 0 else ("intervient" if nd < 2 else "interviennent")
+        _constat(
+            r,
+            "coherence",
+            f"{majuscule(text.parmi(nd, c['dispositif'].nunique(), 'dispositif'))} {verbe} dans un domaine où le "
+            "droit commun a reculé durablement.",
+        )
+
+    # 5. Mainstream share of the actions' funding, before and during.
+    fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    if not fa.empty:
+        tot = fa[["specifique", "droit_commun", "total"]].sum()
+        _constat(
+            r,
+            "financements",
+            f"Sur {text.annee_periode(fa['annee'].min(), fa['annee'].max())}, les actions de la programmation ont "
+            f"reçu {text.euros(tot['total'])}, dont {text.euros(tot['specifique'])} de crédits spécifiques et "
+            f"{text.euros(tot['droit_commun'])} de droit commun (part du droit commun : "
+            f"{text.pourcentage(100 * tot['droit_commun'] / tot['total'])}, euros courants).",
+        )
+        pp = r.part_periodes
+        if not pp.empty:
+            row = pp.iloc[0]
+            if bool(row["avant_testable"]) and pd.notna(row["valeur_pendant"]):
+                diff = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 1)
+                _constat(
+                    r,
+                    "financements",
+                    f"La part du droit commun dans le financement des actions est de "
+                    f"{text.pourcentage(row['valeur_avant'])} avant le CUCS ({avant}, "
+                    f"{text.euros(row['numerateur_avant'])} sur {text.euros(row['denominateur_avant'])}) et de "
+                    f"{text.pourcentage(row['valeur_pendant'])} pendant ({pendant}, "
+                    f"{text.euros(row['numerateur_pendant'])} sur {text.euros(row['denominateur_pendant'])}), "
+                    f"soit {text.points(diff)}.",
+                )
+            else:
+                r.textes.setdefault("financements", []).append(
+                    f"Aucun financement n'est enregistré avant le CUCS ({avant}) : l'« avant » ne peut pas être testé."
+                )
+
+    # 6. Substitution typology.
+    typo = r.substitution
+    if not typo.empty:
+        parts = [
+            f"{text.pluriel(len(g), 'domaine')} en {TYPE_LIBELLES_COURTS[t]} ({_domaines(g)})"
+            for t in funding.TYPES_SUBSTITUTION
+            if not (g := typo[typo["type"] == t]).empty
+        ]
+        _constat(
+            r,
+            "substitution",
+            f"Typologie de substitution sur {text.pluriel(len(typo), 'domaine')}, en {r.euros} : {text.liste_fr(parts)}.",
+        )
+    if r.programme and r.motif_droit_commun is None:
+        r.textes.setdefault("substitution", []).append(
+            f"Les montants sont en {r.euros} : chaque année est ramenée aux prix de {r.annee_euros} par "
+            f"l'indice des prix à la consommation (source : {r.source_inflation}) ; un budget "
+            "stable en euros courants baisse donc en euros constants."
+            if r.euros_constants
+            else "Les montants sont en euros courants (sans correction de l'inflation)."
+        )
+    elif r.programme:
+        r.textes.setdefault("substitution", []).append(
+            f"{majuscule(MOTIF_LIBELLES[motifs.DONNEE_ABSENTE])} : sans crédits de droit commun déclarés, la "
+            "typologie ne peut pas être établie."
+        )
+
+    # 7. Actions whose takeover is at stake.
+    if r.programme:
         n = len(r.actions_en_jeu)
+        seuil = text.pourcentage(100 * r.seuil_specifique, 0)
+        duree = text.pluriel(r.duree_min_reprise, "an")
         _constat(
             r,
             "actions",
-            f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
-            f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} : "
-            "leur poursuite suppose une reprise par le droit commun."
+            f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {seuil} ou plus des crédits spécifiques "
+            f"depuis au moins {duree} : {'sa' if n < 2 else 'leur'} poursuite suppose une reprise par le droit commun."
             if n
-            else f"Aucune action ne dépend à {text.pourcentage(100 * r.seuil_specifique, 0)} ou plus des crédits "
-            f"spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')}.",
+            else f"Aucune action ne dépend à {seuil} ou plus des crédits spécifiques depuis au moins {duree}.",
         )
     sub = r.actions_substitution
     if not sub.empty:
@@ -390,11 +906,30 @@ def _narrate(r: RapportQ1) -> None:
             "du droit commun.",
         )
 
-    # Caveats.
+    _reserves(r)
+    _debat(r)
+    _chiffres_cles(r)
+    r.verdict = verdict(r)
+
+
+def _reserves(r: RapportQ1) -> None:
+    typo = r.substitution
+    r.reserves.append(
+        "Le droit commun est déclaré pour toute la commune, pas par quartier : il ne dit pas quelle part "
+        "des moyens atteint les quartiers prioritaires."
+    )
     r.reserves.append(
         "Les moyens de droit commun sont ceux que les institutions ont déclarés pour la commune : un recensement "
         "incomplet peut faire croire à un retrait, et donc à une substitution."
     )
+    if r.programme and r.motif_droit_commun is None:
+        r.reserves.append(
+            f"La typologie de substitution et le croisement des dispositifs avec le droit commun sont en {r.euros} "
+            "(inflation déduite) ; les autres montants de la page sont en euros courants."
+            if r.euros_constants
+            else "Tous les montants sont en euros courants : une stabilité apparente peut cacher une baisse en "
+            "euros constants."
+        )
     if not r.droit_commun_autres_mesures.empty:
         mesures = text.liste_fr(
             [
@@ -410,44 +945,46 @@ def _narrate(r: RapportQ1) -> None:
             f"Les moyens de droit commun qui ne sont pas chiffrés en euros ({mesures}) ne sont pas comptés "
             "dans la typologie."
         )
-    r.reserves.append(
-        "Une substitution constatée dit que le droit commun a baissé pendant que les crédits spécifiques "
-        "continuaient : elle ne dit pas que les uns ont causé le retrait de l'autre."
-    )
+    if r.programme:
+        r.reserves.append(
+            "Une substitution constatée dit que le droit commun a baissé pendant que les crédits spécifiques "
+            "continuaient : elle ne dit pas que les uns ont causé le retrait de l'autre."
+        )
     if not typo.empty and (typo["type"] == "indetermine").any():
         ind = typo[typo["type"] == "indetermine"]
         r.reserves.append(
-            f"Typologie indéterminée pour : {_domaines(ind)} (série trop courte ou incomplète)."
+            f"Typologie indéterminée pour {_domaines(ind)} : série trop courte, incomplète ou qui finit sous sa base."
         )
 
-    # Questions for the debate, from the data.
+
+def _debat(r: RapportQ1) -> None:
+    typo = r.substitution
     retraits = r.retraits.set_index("domaine") if not r.retraits.empty else pd.DataFrame()
     for row in typo[typo["type"] == "substitution_durable"].itertuples():
-        dom = text.minuscule_initiale(libelle_domaine(row.domaine))
         qui = ""
         if row.domaine in retraits.index and retraits.loc[row.domaine, "variation"] < 0:
             w = retraits.loc[row.domaine]
             qui = (
                 f" La baisse la plus forte est celle {de_institution(w['institution'])} "
-                f"({text.euros_compacts(w['base'])} en moyenne de référence, {text.euros_compacts(w['derniere_valeur'])} "
-                "la dernière année)."
+                f"({text.euros_compacts(w['avant'])} par an avant le CUCS, {text.euros_compacts(w['pendant'])} "
+                f"pendant, en {r.euros})."
             )
         r.debat.append(
-            f"En {dom}, le droit commun reste {text.pluriel(int(row.plus_longue_serie), 'an')} de suite sous sa base "
-            f"pendant que les crédits spécifiques continuent.{qui} Quelle institution doit reprendre ces moyens, "
-            "et à quelles conditions ?"
+            f"En {_dom(row.domaine)}, le droit commun reste {text.pluriel(int(row.plus_longue_serie), 'an')} de suite "
+            f"sous sa base pendant que les crédits spécifiques continuent.{qui} Quelle institution doit reprendre "
+            "ces moyens, et à quelles conditions ?"
         )
     for row in typo[typo["type"] == "substitution_temporaire"].itertuples():
-        dom = text.minuscule_initiale(libelle_domaine(row.domaine))
         r.debat.append(
-            f"En {dom}, le droit commun est revenu après {text.pluriel(int(row.plus_longue_serie), 'an')} sous sa base : "
-            "les crédits spécifiques ont-ils servi de levier, et comment garantir que la reprise dure ?"
+            f"En {_dom(row.domaine)}, le droit commun est revenu après "
+            f"{text.pluriel(int(row.plus_longue_serie), 'an')} sous sa base : les crédits spécifiques ont-ils servi "
+            "de levier, et comment garantir que la reprise dure ?"
         )
     top = r.actions_substitution.head(3)
     if not top.empty:
         r.debat.append(
-            "Actions des domaines en substitution durable les plus financées par les crédits spécifiques la "
-            "dernière année : "
+            "Les actions des domaines en substitution durable les plus financées par les crédits spécifiques la "
+            "dernière année sont "
             + text.liste_fr(
                 [
                     f"« {i} » ({text.euros(m)})"
@@ -456,41 +993,101 @@ def _narrate(r: RapportQ1) -> None:
             )
             + ". Qui en assure la suite si les crédits spécifiques baissent ?"
         )
-    r.debat.append(
-        "Quelles conditions de mobilisation du droit commun (conventions d'objectifs, engagements chiffrés par "
-        "institution) mettre en débat avec les acteurs participants ?"
-    )
+    if r.programme:
+        r.debat.append(
+            "Quelles conditions de mobilisation du droit commun (conventions d'objectifs, engagements chiffrés par "
+            "institution) mettre en débat avec les acteurs participants ?"
+        )
 
-    part = None
-    if not fa.empty:
-        part = float(fa["droit_commun"].sum() / fa["total"].sum())
-    counts = typo["type"].value_counts() if not typo.empty else pd.Series(dtype="int64")
+
+def _chiffre(id_: str, libelle: str, valeur: object, unite: str, motif: str | None) -> dict:
+    """A key figure; a value that cannot be given is None with its reason."""
+    out = {"id": id_, "libelle": libelle, "valeur": None if motif is not None else valeur, "unite": unite}
+    if out["valeur"] is None:
+        out["motif"] = motif or motifs.NON_CALCULABLE
+    return out
+
+
+def _chiffres_cles(r: RapportQ1) -> None:
+    fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    part = None if fa.empty else round(100 * float(fa["droit_commun"].sum() / fa["total"].sum()), 1)
+    counts = r.substitution["type"].value_counts() if not r.substitution.empty else pd.Series(dtype="int64")
+    motif_part = r.motif_programme or (None if part is not None else motifs.DONNEE_ABSENTE)
     r.chiffres_cles = [
-        {
-            "id": "part_droit_commun",
-            "libelle": "Part du droit commun dans le financement des actions",
-            "valeur": None if part is None else round(100 * part, 1),
-            "unite": "%",
-        },
-        {
-            "id": "domaines_substitution_durable",
-            "libelle": "Domaines en substitution durable",
-            "valeur": int(counts.get("substitution_durable", 0)),
-            "unite": "domaines",
-        },
-        {
-            "id": "domaines_complementarite",
-            "libelle": "Domaines en complémentarité",
-            "valeur": int(counts.get("complementarite", 0)),
-            "unite": "domaines",
-        },
-        {
-            "id": "actions_en_jeu",
-            "libelle": "Actions dont la poursuite dépend d'une reprise par le droit commun",
-            "valeur": len(r.actions_en_jeu),
-            "unite": "actions",
-        },
+        _chiffre(
+            "part_droit_commun", "Part du droit commun dans le financement des actions", part, "%", motif_part
+        ),
+        _chiffre(
+            "domaines_substitution_durable",
+            "Domaines en substitution durable",
+            int(counts.get("substitution_durable", 0)),
+            "domaines",
+            r.motif_typologie,
+        ),
+        _chiffre(
+            "domaines_complementarite",
+            "Domaines en complémentarité",
+            int(counts.get("complementarite", 0)),
+            "domaines",
+            r.motif_typologie,
+        ),
+        _chiffre(
+            "actions_en_jeu",
+            "Actions dont la poursuite dépend d'une reprise par le droit commun",
+            len(r.actions_en_jeu),
+            "actions",
+            r.motif_programme,
+        ),
     ]
+
+
+def verdict(r: RapportQ1) -> dict:
+    """One line that answers q1 for this commune, with its reason, and the section that holds the
+    evidence (`SECTIONS`): « Droit commun : retrait durable en éducation depuis 2010 ; 4 actions à
+    reprendre », or « Hors CUCS : … » / « Données non disponibles : … »."""
+    if r.motif_programme == motifs.HORS_CUCS:
+        return {
+            "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; ses moyens de droit commun servent "
+            "de comparaison.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTIONS["droit_commun"],
+        }
+    if r.motif_typologie is not None:
+        manque = "la programmation" if r.motif_programme else "les crédits de droit commun"
+        return {
+            "texte": f"Données non disponibles : {manque} de {r.nom_commune} "
+            f"{'manque' if r.motif_programme else 'manquent'} pour juger la cohérence du droit commun.",
+            "motif": r.motif_typologie,
+            "section": SECTIONS["dispositifs"] if r.motif_programme else SECTIONS["droit_commun"],
+        }
+    typo = r.substitution
+    n_jeu = len(r.actions_en_jeu)
+    reprendre = f"{text.aucun(n_jeu, 'action', feminin=True)} à reprendre"
+    durables = typo[typo["type"] == "substitution_durable"].sort_values("debut_plus_longue_serie")
+    if not durables.empty:
+        quoi = text.liste_fr(
+            [
+                f"en {_dom(d)}" + (f" depuis {int(a)}" if pd.notna(a) else "")
+                for d, a in zip(durables["domaine"], durables["debut_plus_longue_serie"], strict=True)
+            ]
+        )
+        texte = f"Droit commun : retrait durable {quoi} ; {reprendre}"
+    else:
+        temp = typo[typo["type"] == "substitution_temporaire"]
+        comp = typo[typo["type"] == "complementarite"]
+        if not temp.empty:
+            texte = (
+                f"Droit commun : pas de retrait durable ; repli temporaire puis reprise en "
+                f"{text.liste_fr([_dom(d) for d in temp['domaine']])} ; {reprendre}"
+            )
+        elif not comp.empty:
+            texte = (
+                f"Droit commun : maintenu, les crédits spécifiques s'y ajoutent "
+                f"({text.parmi(len(comp), len(typo), 'domaine')} en complémentarité) ; {reprendre}"
+            )
+        else:
+            texte = f"Droit commun : typologie indéterminée (séries trop courtes) ; {reprendre}"
+    return {"texte": texte + f" (en {r.euros}).", "motif": None, "section": SECTIONS["substitution"]}
 
 
 # --- views: the tables the notebook shows (numbers, French headers and units) -----------------
@@ -509,20 +1106,78 @@ def tableau_substitution(r: RapportQ1) -> pd.DataFrame:
 
 
 # Each `vue_<name>(r)` is a `present.display.vue`; `r.tables` returns them all by name. When the
-# section's data is absent for the commune (no programme, no mainstream means declared), the
-# view is empty and says what is missing.
+# section's data is absent for the commune, the view is empty, says why (`manque`) and carries
+# the reason's code in ``attrs["motif"]`` (hors_cucs, donnee_absente).
 
-COLONNES_TABLEAU_DE_BORD = {
+
+#: The default reason of a view: the programme's (hors CUCS, table absente).
+_PROGRAMME = "programme"
+
+
+def _motif(r: RapportQ1, motif: str | None) -> str | None:
+    return r.motif_programme if motif == _PROGRAMME else motif
+
+
+def manque(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> str:
+    """What an empty view lacks, with its reason: « tableau de bord des dispositifs — sans objet,
+    Esterbourg est hors CUCS (commune non signataire) » or « … — table absente des données pour … »."""
+    motif = _motif(r, motif)
+    if motif == motifs.HORS_CUCS:
+        return f"{quoi} — sans objet, {r.nom_commune} est hors CUCS (commune non signataire)"
+    if motif == motifs.DONNEE_ABSENTE:
+        return f"{quoi} — table absente des données pour {r.nom_commune}"
+    return quoi
+
+
+def _vue(r: RapportQ1, df: pd.DataFrame | None, colonnes: dict, quoi: str, motif: str | None = _PROGRAMME):
+    motif = _motif(r, motif)
+    v = display.vue(None if motif is not None else df, colonnes, vide=manque(r, quoi, motif))
+    if motif is not None:
+        v.attrs["motif"] = motif
+    return v
+
+
+def colonnes_tableau_de_bord(r: RapportQ1) -> dict:
+    avant, pendant = _periode_avant(r), _periode_pendant(r)
+    return {
+        "dispositif": ("Dispositif", "texte"),
+        "actions": ("Actions", "nombre"),
+        "periode": ("Années", "texte"),
+        "budget": (f"Budget {text.annee_periode(*r.periode)} (euros courants)", "euros_compacts"),
+        "budget_specifique": ("Dont crédits spécifiques", "euros_compacts"),
+        "budget_avant": (f"Budget annuel moyen avant le CUCS ({avant})", "euros"),
+        "budget_pendant": (f"Budget annuel moyen pendant le CUCS ({pendant})", "euros"),
+        "budget_difference": ("Écart pendant − avant", "euros"),
+    }
+
+
+COLONNES_REALISATION = {
     "dispositif": ("Dispositif", "texte"),
-    "actions": ("Actions", "nombre"),
-    "budget": ("Budget", "euros_compacts"),
-    "budget_specifique": ("Dont crédits spécifiques", "euros_compacts"),
-    "budget_droit_commun": ("Dont droit commun", "euros_compacts"),
+    "annees_realisees": ("Actions-années réalisées", "nombre"),
+    "prevus_realisees": ("Bénéficiaires prévus (actions réalisées)", "nombre"),
+    "realises": ("Bénéficiaires touchés (actions réalisées)", "nombre"),
+    "taux_realisation": ("Taux de réalisation (touchés / prévus, actions réalisées)", "part"),
+    "annees_non_pourvues": ("Actions-années non pourvues", "nombre"),
+    "annees_abandonnees": ("Actions-années abandonnées", "nombre"),
+    "prevus_non_realisees": ("Bénéficiaires prévus des actions non pourvues ou abandonnées", "nombre"),
+    "annees_en_cours": ("Actions-années en cours (programmées)", "nombre"),
+}
+COLONNES_NON_REALISEES = {
+    "dispositif": ("Dispositif", "texte"),
+    "intitule": ("Action", "texte"),
+    "statut": ("Statut", "texte"),
+    "annees": ("Années", "texte"),
+    "nombre": ("Actions-années", "nombre"),
     "beneficiaires_prevus": ("Bénéficiaires prévus", "nombre"),
-    "beneficiaires_realises": ("Bénéficiaires touchés", "nombre"),
-    "taux_realisation": ("Taux de réalisation", "part"),
+}
+COLONNES_PROGRAMMES = {
+    "dispositif": ("Dispositif", "texte"),
+    "rang": ("Rang", "nombre"),
+    "intitule": ("Action", "texte"),
+    "operateur": ("Opérateur", "texte"),
     "periode": ("Années", "texte"),
-    "evolution_budget": ("Évolution du budget", "evolution"),
+    "budget": ("Financement accordé (euros courants)", "euros"),
+    "budget_specifique": ("Dont crédits spécifiques", "euros"),
 }
 COLONNES_FINANCEMENT_ANNEE = {
     "annee": ("Année", "annee"),
@@ -531,20 +1186,38 @@ COLONNES_FINANCEMENT_ANNEE = {
     "total": ("Total", "euros"),
     "part_droit_commun": ("Part du droit commun", "part"),
 }
-COLONNES_SUBSTITUTION = {
-    "domaine": ("Domaine", "texte"),
-    "type": ("Type", "texte"),
-    "base": ("Base (€)", "euros"),
-    "derniere_valeur": ("Dernière année (€)", "euros"),
-    "annees_sous_seuil": ("Années en dessous", "nombre"),
-    "plus_longue_serie": ("Plus longue série", "nombre"),
-    "raison": ("Lecture", "texte"),
-}
+
+
+def colonnes_croisement(r: RapportQ1) -> dict:
+    avant, pendant = _periode_avant(r), _periode_pendant(r)
+    return {
+        "dispositif": ("Dispositif", "texte"),
+        "domaine": ("Domaine", "texte"),
+        "sp_pendant": (f"Crédits spécifiques du dispositif par an pendant le CUCS ({pendant})", "euros"),
+        "dc_avant": (f"Droit commun du domaine par an avant ({avant})", "euros"),
+        "dc_pendant": (f"Droit commun du domaine par an pendant ({pendant})", "euros"),
+        "dc_difference": ("Écart pendant − avant", "euros"),
+        "type": ("Type de substitution du domaine", "texte"),
+    }
+
+
+def colonnes_substitution(r: RapportQ1) -> dict:
+    unite = "€ constants " + str(r.annee_euros) if r.euros_constants else "€ courants"
+    return {
+        "domaine": ("Domaine", "texte"),
+        "type": ("Type", "texte"),
+        "base": (f"Base ({unite})", "euros"),
+        "derniere_valeur": (f"Dernière année ({unite})", "euros"),
+        "annees_sous_seuil": ("Années en dessous", "nombre"),
+        "plus_longue_serie": ("Plus longue série", "nombre"),
+        "raison": ("Lecture", "texte"),
+    }
 
 
 def vue_droit_commun(r: RapportQ1) -> pd.DataFrame:
-    """Mainstream credits declared for the commune over the period: institutions (rows, largest
-    total first) × domains, with the total of each institution."""
+    """Mainstream credits declared for the commune over the period (euros courants): institutions
+    (rows, largest total first) × domains, with the total of each institution; a cell where the
+    institution declared nothing is empty (n.d.), a declared 0 stays 0."""
     m = r.droit_commun
     colonnes = {"institution": ("Institution", "texte")}
     df = None
@@ -555,46 +1228,98 @@ def vue_droit_commun(r: RapportQ1) -> pd.DataFrame:
         df = m.rename_axis("institution").reset_index()
         df.columns = [str(c) for c in df.columns]
         df["institution"] = df["institution"].map(majuscule)
-    return display.vue(df, colonnes, vide="crédits de droit commun déclarés pour la commune")
+    return _vue(r, df, colonnes, "crédits de droit commun déclarés pour la commune", r.motif_droit_commun)
 
 
 def vue_tableau_de_bord(r: RapportQ1) -> pd.DataFrame:
-    """Per dispositif: actions, budget (specific and mainstream), beneficiaries, years and the
-    change of the budget between its first and last year."""
+    """Per dispositif: actions, years, budget over the period (specific and mainstream, euros
+    courants) and its mean yearly amount before and during the contract, with their difference
+    computed from the amounts shown."""
     b = r.tableau_de_bord
-    df = None
-    if r.signataire:
-        df = b.assign(
+    if r.programme:
+        b = b.assign(
             periode=[
                 text.annee_periode(a, z)
                 for a, z in zip(b["premiere_annee"], b["derniere_annee"], strict=True)
             ]
         )
-    return display.vue(df, COLONNES_TABLEAU_DE_BORD, vide=manque(r, "tableau de bord des dispositifs"))
+    return _vue(r, b, colonnes_tableau_de_bord(r), "tableau de bord des dispositifs")
+
+
+def vue_realisation(r: RapportQ1) -> pd.DataFrame:
+    """Per dispositif: planned and reached beneficiaries on the same rows (realised action-years)
+    and their rate; the action-years not carried out, abandoned or still running, apart."""
+    return _vue(r, r.tableau_de_bord, COLONNES_REALISATION, "réalisation des actions par dispositif")
+
+
+def vue_actions_non_realisees(r: RapportQ1) -> pd.DataFrame:
+    """The actions outside the achievement rate, by name: non pourvues, abandonnées, en cours."""
+    v = _vue(r, r.actions_non_realisees, COLONNES_NON_REALISEES, "actions non réalisées")
+    if r.programme:
+        v.attrs["vide"] = "aucune action non pourvue, abandonnée ou en cours"
+    return v
+
+
+def vue_programmes(r: RapportQ1) -> pd.DataFrame:
+    """The main actions of each dispositif (by funding received), with operator and years."""
+    p = r.programmes
+    if r.programme and not p.empty:
+        p = p.assign(
+            periode=[
+                text.annee_periode(a, z)
+                for a, z in zip(p["premiere_annee"], p["derniere_annee"], strict=True)
+            ]
+        )
+    return _vue(r, p, COLONNES_PROGRAMMES, "programmes des dispositifs")
+
+
+def vue_croisement(r: RapportQ1) -> pd.DataFrame:
+    """Each dispositif beside the mainstream credits of its domain, before and during the
+    contract (euros of the typology), and the domain's substitution type."""
+    c = r.croisement
+    if not c.empty:
+        c = c.assign(
+            domaine=c["domaine"].map(libelle_domaine),
+            type=c["type"].map(TYPE_LIBELLES),
+            dc_difference=[
+                text.difference_affichee(a, p, 0) for a, p in zip(c["dc_avant"], c["dc_pendant"], strict=True)
+            ],
+        )
+        c["dc_difference"] = c["dc_difference"].astype(float)
+    return _vue(
+        r, c, colonnes_croisement(r), "dispositifs et droit commun de leur domaine", r.motif_typologie
+    )
 
 
 def vue_financement_annee(r: RapportQ1) -> pd.DataFrame:
     """Funding of the actions per year: specific credits, mainstream, total and mainstream share."""
-    return display.vue(
-        r.financement_annee if r.signataire else None,
-        COLONNES_FINANCEMENT_ANNEE,
-        vide=manque(r, "financement des actions par année"),
-    )
+    return _vue(r, r.financement_annee, COLONNES_FINANCEMENT_ANNEE, "financement des actions par année")
 
 
 def vue_substitution(r: RapportQ1) -> pd.DataFrame:
     """The substitution typology by domain, with the sentence that reads each row."""
-    return display.vue(
-        tableau_substitution(r) if r.signataire else None,
-        COLONNES_SUBSTITUTION,
-        vide=manque(r, "typologie par domaine"),
+    return _vue(
+        r, tableau_substitution(r), colonnes_substitution(r), "typologie par domaine", r.motif_typologie
     )
 
 
-# Shared with the other question on the programme (reports/programme.py); named here so the
-# notebook and `r.tables` show them as this question's views.
-vue_actions_en_jeu = programme.vue_actions_en_jeu
-vue_actions_substitution = programme.vue_actions_substitution
+def vue_actions_en_jeu(r: RapportQ1) -> pd.DataFrame:
+    """Actions funded mostly by specific credits for several years running (programme.py's view)."""
+    v = programme.vue_actions_en_jeu(r)
+    if r.motif_programme is not None:
+        v.attrs.update(vide=manque(r, "actions dépendant des crédits spécifiques"), motif=r.motif_programme)
+    return v
+
+
+def vue_actions_substitution(r: RapportQ1) -> pd.DataFrame:
+    """The running actions of the domains in durable substitution (programme.py's view)."""
+    v = programme.vue_actions_substitution(r)
+    if r.motif_typologie is not None:
+        v.attrs.update(
+            vide=manque(r, "actions des domaines en substitution durable", r.motif_typologie),
+            motif=r.motif_typologie,
+        )
+    return v
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
@@ -605,7 +1330,7 @@ def figure_droit_commun(r: RapportQ1):
     from cucs_analysis.present import plots
 
     m = r.droit_commun
-    if m.empty or m.to_numpy().sum() <= 0:
+    if m.empty or np.nansum(m.to_numpy()) <= 0:
         return None
     shown = m.loc[m.sum(axis=1).sort_values(ascending=False).index].copy()
     shown.index = [majuscule(i) for i in shown.index]
@@ -613,7 +1338,7 @@ def figure_droit_commun(r: RapportQ1):
     periode = text.annee_periode(*r.periode)
     fig = plots.heatmap(
         shown,
-        f"Moyens de droit commun par institution et domaine, {periode}",
+        f"Moyens de droit commun par institution et domaine, {periode} (euros courants)",
         xlabel="Domaine",
         ylabel="Institution",
         unite="€",
@@ -622,7 +1347,7 @@ def figure_droit_commun(r: RapportQ1):
     for lab in fig.axes[0].get_xticklabels():
         lab.set_ha("right")
     fig.tight_layout()
-    top = shown.stack().sort_values(ascending=False).head(3)
+    top = shown.stack().dropna().sort_values(ascending=False).head(3)
     details = text.liste_fr(
         [f"{i} en {text.minuscule_initiale(d)} ({text.euros_compacts(v)})" for (i, d), v in top.items()]
     )
@@ -638,7 +1363,7 @@ def figure_financements(r: RapportQ1):
     from cucs_analysis.present import plots
 
     s = r.financement_sources
-    if s.empty or s["montant_accorde"].sum() <= 0:
+    if not r.programme or s.empty or s["montant_accorde"].sum() <= 0:
         return None
     inst = s["institution"].str[:1].str.upper() + s["institution"].str[1:]
     s = s.assign(source=inst + " (" + s["type_credit"].map(CREDIT_LIBELLES) + ")")
@@ -649,7 +1374,7 @@ def figure_financements(r: RapportQ1):
     order = sorted(wide.columns, key=lambda c: (CREDIT_LIBELLES[funding.SPECIFIQUE] not in c, -wide[c].sum()))
     wide = wide[order]
     fig = plots.barres_empilees_annees(
-        wide, "Financement des actions par source et type de crédit", "Montant accordé", "€"
+        wide, "Financement des actions par source et type de crédit (euros courants)", "Montant accordé", "€"
     )
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
     parts = text.liste_fr(
@@ -670,9 +1395,9 @@ def figure_dispositifs(r: RapportQ1, nombre: int = 6):
     from cucs_analysis.present import plots
 
     b = r.budget_dispositifs
-    if b.empty or r.tableau_de_bord.empty:
+    if not r.programme or b.empty or r.tableau_de_bord.empty:
         return None
-    top = [d for d in r.tableau_de_bord["dispositif"].astype(str) if d != "autre"][:nombre]
+    top = [d for d in r.tableau_de_bord["dispositif"].astype(str) if not d.endswith(HORS_DISPOSITIF)][:nombre]
     data = b[b["dispositif"].isin(top)][["dispositif", "annee", "total"]]
     if data.empty:
         return None
@@ -681,7 +1406,7 @@ def figure_dispositifs(r: RapportQ1, nombre: int = 6):
         "annee",
         "total",
         "dispositif",
-        "Budget annuel des principaux dispositifs",
+        "Budget annuel des principaux dispositifs (euros courants)",
         "Montant accordé",
         unite="€",
     )
@@ -731,7 +1456,7 @@ def figure_substitution(r: RapportQ1):
     for ax in axes[:, 0]:
         ax.set_ylabel("Indice (base 100)")
     fig.suptitle(
-        f"Droit commun par domaine (base 100 = moyenne {text.liste_fr(r.annees_reference)}) ; "
+        f"Droit commun par domaine en {r.euros} (base 100 = moyenne {text.liste_fr(r.annees_reference)}) ; "
         f"tirets : seuil de {text.nombre(seuil)} ; en grisé : période du CUCS",
         fontsize=10,
     )
@@ -744,7 +1469,7 @@ def figure_substitution(r: RapportQ1):
     )
     return plots.set_alt(
         fig,
-        f"Petits graphiques, un par domaine : crédits de droit commun de {r.nom_commune} en indice (base 100 = moyenne "
+        f"Petits graphiques, un par domaine : crédits de droit commun de {r.nom_commune} en {r.euros}, en indice (base 100 = moyenne "
         f"de {text.liste_fr(r.annees_reference)}), avec le seuil de tolérance à {text.nombre(seuil)} et la période du "
         f"CUCS en grisé. Type retenu : {details}.",
     )
@@ -752,17 +1477,30 @@ def figure_substitution(r: RapportQ1):
 
 def sources(r: RapportQ1, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
-    return [
+    avant, pendant = _periode_avant(r), _periode_pendant(r)
+    out = [
         f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
         + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
         "Droit commun : table des moyens de droit commun déclarés par institution, domaine et année (crédits en "
-        "euros au niveau de la commune) ; crédits spécifiques : montants accordés aux actions de la programmation "
-        "(type de crédit « spécifique »), rattachés au domaine de l'action.",
+        "euros au niveau de la commune entière, pas du quartier) ; crédits spécifiques : montants accordés aux "
+        "actions de la programmation (type de crédit « spécifique »), rattachés au domaine de l'action.",
         regle(r),
+        (
+            f"Euros constants : la typologie et le croisement des dispositifs avec le droit commun ramènent chaque "
+            f"année aux prix de {r.annee_euros} ({r.source_inflation}). Les autres montants sont en euros courants."
+            if r.euros_constants
+            else "Euros courants partout (paramètre euros_constants.actif = false) : l'inflation n'est pas déduite."
+        ),
+        f"Avant / pendant le CUCS : moyennes annuelles de {avant} et de {pendant} (jamais une première et une "
+        "dernière année) ; les écarts affichés sont calculés sur les montants affichés.",
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
         f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
         f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite.",
-        "Tableau de bord des dispositifs : actions distinctes, montants accordés (tous types de crédit), bénéficiaires "
-        "prévus et touchés ; évolution du budget entre la première et la dernière année du dispositif.",
+        "Tableau de bord des dispositifs : actions distinctes et montants accordés (tous types de crédit). Taux de "
+        "réalisation : bénéficiaires touchés / bénéficiaires prévus, sur les seules actions-années réalisées qui "
+        "déclarent un nombre de bénéficiaires touchés ; les actions non pourvues, abandonnées ou encore en cours "
+        "sont comptées à part. Les actions hors dispositif sectoriel (« autre ») sont regroupées par programme (même "
+        "intitulé, sans le lieu) : « … (hors dispositif) ».",
         f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
     ]
+    return out

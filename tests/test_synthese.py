@@ -66,9 +66,10 @@ def test_commune_synthesis_reads_results_and_lists_missing_questions(tmp_path):
         {"libelle": "Quartiers éligibles", "valeur": "3\u00a0quartiers"}
     ]
     assert not by_id["q2"].disponible
-    n = len(synthese.QUESTIONS_COMMUNE)  # every question of the registry with results keys
-    assert s.constats[0] == f"2 questions évaluatives traitées pour Valbrune sur {n}."
-    assert "Géographie prioritaire : Trois quartiers éligibles." in s.constats
+    n = len(synthese.QUESTIONS_COMMUNE)  # without the list of notebooks: every question
+    assert s.constats[0].startswith(f"2 questions évaluatives sur {n} ont des résultats pour Valbrune")
+    # without a verdict key (an older run) the verdict line is the first finding, linked to the page
+    assert ("Géographie prioritaire : Trois quartiers éligibles.", "q3.html", "voir la page") in s.verdicts()
     assert "Moyens aux associations" in s.reserves[0]
 
 
@@ -83,12 +84,15 @@ def test_regional_synthesis_side_by_side(tmp_path):
     assert t.loc["20001", "q1_part_droit_commun"] == "64,3\u00a0%"
     assert t.loc["20002", "q1_part_droit_commun"] == "40,0\u00a0%"
     assert t.loc["20002", "q3_eligibles_qpv2014"] == "1\u00a0quartier"
-    assert t.loc["20003", "q3_eligibles_qpv2014"] == "—"
-    assert s.constats[0] == "2 communes ont des résultats sur 3 communes de la région."
-    assert "4 quartiers sont éligibles" in s.constats[1]
-    assert (
-        s.constats[2]
-        == "La part du droit commun dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
+    assert t.loc["20003", "q3_eligibles_qpv2014"] == "non exécuté"
+    assert s.constats[0].startswith("2 communes sur 3 ont des résultats")
+    assert s.constats[1] == (
+        "Selon la règle de revenu de 2014, 4 quartiers sont éligibles dans les 2 communes dont les "
+        "résultats sont disponibles, sur 3 communes de la région."
+    )
+    assert s.constats[2] == (
+        "Dans les 2 communes signataires dont les résultats sont disponibles, sur 3, la part du droit commun "
+        "dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
     )
 
 
@@ -213,6 +217,6 @@ def test_regional_synthesis_view(tmp_path):
     assert vue.columns[:2].tolist() == ["Commune", "Code"]
     assert "Droit commun et dispositifs — Part du droit commun" in vue.columns
     # the key figures as the site index writes them; « — » for a question without results
-    assert vue.set_index("Code").loc["20003", "Géographie prioritaire — Quartiers éligibles"] == "—"
+    assert vue.set_index("Code").loc["20003", "Géographie prioritaire — Quartiers éligibles"] == "non exécuté"
     html = display.tableau(vue, legende="Premiers chiffres clés").fragment
     assert "64,3\u00a0%" in html and ">—<" in html

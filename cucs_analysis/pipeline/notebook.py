@@ -139,6 +139,16 @@ class Contexte:
             found.sort(key=lambda r: (str(r.get("code_commune")), str(r.get("question"))))
         return found
 
+    def questions_avec_carnet(self) -> tuple[str, ...]:
+        """The questions whose notebook exists (the project's notebooks/, else the working
+        folder, where both JupyterLab and « cucs run » start a notebook): a synthesis counts
+        and lists only those."""
+        dossiers = [self.racine / "notebooks"] if self.racine is not None else []
+        for dossier in [*dossiers, Path.cwd()]:
+            if dossier.is_dir() and (found := questions.avec_carnet(dossier)):
+                return found
+        return tuple(q.id for q in questions.QUESTIONS)
+
     def charger_jeu(self):
         """The whole data set (cached by `load`), e.g. for the regional synthesis."""
         load = importlib.import_module("cucs_analysis.data.dataset")
@@ -200,8 +210,9 @@ class Contexte:
             chiffres_cles = getattr(rapport, "chiffres_cles", [])
         cles.setdefault("nom_commune", self.nom_commune)
         # Every results file says whether the commune is in a CUCS: "hors CUCS" is not "no data".
-        if self.territoire is not None:
-            cles.setdefault("signataire_cucs", self.territoire.signataire)
+        signataire = getattr(self.territoire, "signataire", None)
+        if signataire is not None:
+            cles.setdefault("signataire_cucs", bool(signataire))
         try:
             path = results.write_results(
                 self.dossier_resultats,

@@ -28,9 +28,14 @@ from urllib.parse import urlsplit
 
 import nbformat
 import nh3
+import numpy as np
 import pandas as pd
 
+from cucs_analysis.analysis import motifs as _motifs
+from cucs_analysis.data.schema import DOMAINE_LIBELLES
 from cucs_analysis.pipeline import atomic
+from cucs_analysis.present import labels as _labels
+from cucs_analysis.present import methode as _methode
 from cucs_analysis.present import text as _text
 from cucs_analysis.reports import questions as _questions
 
@@ -48,7 +53,22 @@ REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output",
 #: Run statuses whose page and results are published ("ignore": skipped by --resume, unchanged).
 PUBLISHED_STATUTS = frozenset({"ok", "ignore"})
 
-STATUT_LIBELLES = {"ok": "ok", "echec": "échec", "ignore": "ignoré", "absent": "absent"}
+STATUT_LIBELLES = {"ok": "analyse disponible", "echec": "échec", "ignore": "ignoré", "absent": "non exécuté"}
+
+#: The state of a (commune, question) on the index and the commune page: a commune outside the
+#: CUCS, a signatory whose data is missing and a failed run are three different things.
+ETAT_LIBELLES = {
+    "ok": "analyse disponible",
+    "hors_cucs": _labels.MOTIF_LIBELLES[_motifs.HORS_CUCS],
+    "donnees_absentes": _labels.MOTIF_LIBELLES[_motifs.DONNEE_ABSENTE],
+    "echec": "échec",
+    "absent": "non exécuté",
+}
+#: The label of the link to a question page on the index (never the bare status « ok »).
+LIEN_LIBELLE = "Lire"
+
+#: The questions about the CUCS programme itself (no object for a commune outside the CUCS).
+QUESTIONS_PROGRAMME = frozenset({"q1", "q2", "q4", "q5", "q6", "q7", "q8", "synthese"})
 
 _SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
 
@@ -446,11 +466,214 @@ def _libelle_table(key: str) -> str:
     return texte[:1].upper() + texte[1:]
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM."""
-    # booleans read as oui / non in a French spreadsheet
-    table = table.apply(lambda s: s.map({True: "oui", False: "non"}) if s.dtype == bool else s)
+# --- downloads: published tables (pure) ------------------------------------------------------
+
+#: Code columns and the French labels of their values (the published file says what a code
+#: means; the results JSON keeps the codes).
+_LIBELLES_CODES: dict[str, Mapping[str, str]] = {
+    "domaine": DOMAINE_LIBELLES,
+    "thematique": DOMAINE_LIBELLES,
+    "motif": _labels.MOTIF_LIBELLES,
+    "type_credit": {"specifique": "crédits spécifiques", "droit_commun": "droit commun"},
+    "type": {
+        "complementarite": "complémentarité",
+        "substitution_temporaire": "substitution temporaire",
+        "substitution_durable": "substitution durable",
+        "indetermine": "indéterminé",
+    },
+}
+
+#: Units of the numeric columns of published tables, by column name (first match wins):
+#: (pattern, unit written in the LISEZMOI, decimals). One number of decimals per unit.
+UNITES_COLONNES: tuple[tuple[str, str, int], ...] = (
+    (r"^annee|_annee$|^annee_", "année", 0),
+    (r"p_val", "probabilité (valeur p)", 3),
+    (r"^(part|taux)(_|$)|_(part|taux)$", "part (de 0 à 1)", 3),
+    (r"pourcentage|_pct$", "%", 1),
+    (r"montant|credit|specifique|droit_commun|^total$|euros|^seuil", "euros", 0),
+    (r"par_habitant", "euros par habitant", 1),
+    (r"estimation|^ic_|ecart|^did", "points (ou unité de l'indicateur)", 1),
+)
+
+_CSV_DANGER = ("=", "+", "-", "@", "\t", "\r")
+_NOMBRE = re.compile(r"^[\u2212+-]?\d[\d\s\u202f\u00a0]*(?:[.,]\d+)?$")
+
+
+def unite_colonne(nom: str) -> tuple[str, int] | None:
+    """(unit, decimals) of a numeric column from its name (`UNITES_COLONNES`), or None."""
+    for motif, unite, decimales in UNITES_COLONNES:
+        if re.search(motif, nom):
+            return unite, decimales
+    return None
+
+
+def cellule_sure(valeur: object) -> object:
+    """A text cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets an
+    apostrophe (OWASP « CSV injection »); numbers, including negative ones, stay numbers."""
+    if not isinstance(valeur, str) or not valeur or not valeur.startswith(_CSV_DANGER):
+        return valeur
+    if _NOMBRE.match(valeur.strip()):
+        return valeur
+    return "'" + valeur
+
+
+def table_publiee(
+    table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | None = None
+) -> pd.DataFrame:
+    """A results table as a published table: codes replaced by their French labels
+    (`_LIBELLES_CODES`, plus `libelles`, e.g. indicator codes), booleans « oui »/« non »,
+    integers as integers, other numbers rounded per unit (`UNITES_COLONNES`; a key figure's
+    `valeur` by its row's `unite`), text cells safe from formula injection."""
+    codes = {**_LIBELLES_CODES, **(libelles or {})}
+    out = {}
+    for col in table.columns:
+        s = table[col]
+        valeurs = s.dropna()
+        if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
+            out[col] = s.map(lambda v: None if v is None or v is pd.NA else ("oui" if v else "non"))
+            continue
+        if col in codes and not pd.api.types.is_numeric_dtype(s):
+            out[col] = s.map(lambda v, m=codes[col]: m.get(v, v) if isinstance(v, str) else v)
+            continue
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            num = s.astype("Float64")
+            if col == "valeur" and "unite" in table.columns:
+                dec = table["unite"].map(_text.decimales_unite)
+                out[col] = [
+                    None if pd.isna(v) else (int(round(v)) if d == 0 else round(float(v), int(d)))
+                    for v, d in zip(num, dec, strict=True)
+                ]
+                out[col] = pd.Series(out[col], index=s.index, dtype=object)
+                continue
+            entiers = bool(len(valeurs)) and (num.dropna() == num.dropna().round()).all()
+            u = unite_colonne(str(col))
+            if entiers and (u is None or u[1] == 0):
+                out[col] = num.round().astype("Int64")
+            else:
+                d = u[1] if u is not None else 1
+                out[col] = num.round(d) if d else num.round().astype("Int64")
+            continue
+        out[col] = s.map(cellule_sure)
+    return pd.DataFrame(out, index=table.index)
+
+
+def csv_bytes(table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
+    """A table as CSV for French spreadsheets (`table_publiee`): « ; » separator, decimal comma,
+    CRLF line ends, UTF-8 with a byte-order mark. Excel in French reads « ; » and the decimal
+    comma as its own list separator and decimal mark, and without the mark it would read the
+    accents as Windows-1252; LibreOffice and Python (``encoding="utf-8-sig"``) accept the mark."""
+    table = table_publiee(table, libelles)
     return table.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def description_colonne(nom: str, table: pd.DataFrame) -> str:
+    """One line of a LISEZMOI: the column, its unit or the labels its codes became."""
+    s = table[nom]
+    if nom in _LIBELLES_CODES:
+        return f"{nom} : libellé en clair (texte)"
+    if nom == "valeur" and "unite" in table.columns:
+        return f"{nom} : nombre, dans l'unité de la colonne unite de la même ligne"
+    if pd.api.types.is_bool_dtype(s) or (
+        len(s.dropna()) and s.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all()
+    ):
+        return f"{nom} : oui / non"
+    if pd.api.types.is_numeric_dtype(s):
+        u = unite_colonne(nom)
+        return f"{nom} : nombre" + (f" ({u[0]})" if u else "")
+    return f"{nom} : texte"
+
+
+def lisezmoi(fichiers: list[dict], source: str, date: str | None) -> str:
+    """The LISEZMOI.txt of a download folder: each file, its columns with their units, the
+    source and the generation date, and how the files are written."""
+    lignes = [
+        "Tableaux téléchargeables — cucs-analysis",
+        "",
+        f"Source : {source}.",
+        f"Date de production : {date or 'non renseignée'}.",
+        "Format : CSV, séparateur « ; », virgule décimale, encodage UTF-8 avec marque d'ordre (BOM),",
+        "fins de ligne CRLF : s'ouvre tel quel dans Excel en français et dans LibreOffice.",
+        "Nombres arrondis selon leur unité ; « oui » / « non » pour les valeurs logiques ; cellule vide :",
+        "valeur absente (le motif, quand il existe, est dans la colonne motif) ; « s » : secret statistique.",
+        "Une cellule de texte commençant par = + - @ est précédée d'une apostrophe (protection des tableurs).",
+        "",
+    ]
+    for f in fichiers:
+        lignes += [f"{f['fichier']} — {f['libelle']} ({_text.pluriel(f['lignes'], 'ligne')})"]
+        lignes += [f"  - {c}" for c in f["colonnes"]]
+        lignes.append("")
+    return "\r\n".join(lignes)
+
+
+# --- French typography of published pages (pure) ---------------------------------------------
+
+_SANS_TYPO = frozenset({"style", "script", "pre", "code", "textarea", "kbd", "samp"})
+_JETON_HTML = re.compile(
+    r"<!--.*?-->|<!\w[^>]*>|<(?P<ferme>/?)(?P<nom>[A-Za-z][A-Za-z0-9-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[^<]+|<",
+    re.S,
+)
+
+
+def typographie_html(page: str) -> str:
+    """`text.typographie` on the visible text of an HTML page: the text nodes only (never tags,
+    attributes, URLs, nor the content of style, script, pre and code). A unit or a mark that
+    follows a tag (``<b>95</b> %``) sees the previous node's last character."""
+    out: list[str] = []
+    dedans = 0
+    avant = ""
+    for m in _JETON_HTML.finditer(page):
+        jeton = m.group(0)
+        nom = (m.group("nom") or "").lower()
+        if nom:
+            if nom in _SANS_TYPO and not jeton.endswith("/>"):
+                dedans = max(0, dedans - 1) if m.group("ferme") else dedans + 1
+            out.append(jeton)
+            continue
+        if jeton.startswith("<!") or dedans or jeton == "<":
+            out.append(jeton)
+            continue
+        texte = _text.typographie(avant + jeton)[len(avant) :]
+        out.append(texte)
+        dernier = texte[-1:] if texte else ""
+        avant = dernier if dernier and not dernier.isspace() else ""
+    return "".join(out)
+
+
+# --- a commune's dossier (pure) -----------------------------------------------------------------
+
+_ARTICLE = re.compile(r'<article class="carnet">(.*)</article>', re.S)
+_ID = re.compile(r'(\sid=")([^"]*)(")')
+_HREF = re.compile(r'(\shref=")([^"]*)(")')
+
+
+def corps_dossier(page: str, question_id: str, questions_du_dossier: Iterable[str], code: str) -> str:
+    """The notebook part of a published question page, made to sit in the commune's dossier:
+    its ids prefixed with the question (every page has an « En bref »), its links to the
+    other pages of the dossier turned into links inside it, the others made relative to the
+    dossier (``communes/<code>-dossier.html``)."""
+    m = _ARTICLE.search(page)
+    corps = m.group(1) if m else ""
+    dans = set(questions_du_dossier)
+
+    def ident(x: re.Match) -> str:
+        return f"{x.group(1)}{question_id}-{x.group(2)}{x.group(3)}"
+
+    def lien(x: re.Match) -> str:
+        url = html.unescape(x.group(2))
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith(("data:", "mailto:")):
+            return x.group(0)
+        if not parts.path:
+            cible = f"#{question_id}-{parts.fragment}"
+        elif "/" not in parts.path and parts.path.endswith(".html") and parts.path[:-5] in dans:
+            q = parts.path[:-5]
+            cible = f"#{q}-{parts.fragment}" if parts.fragment else f"#dossier-{q}"
+        else:
+            # a page two folders down (pages/<code>/) → the dossier is one folder down (communes/)
+            cible = url[3:] if url.startswith("../../") else f"../pages/{code}/{url}"
+        return f"{x.group(1)}{html.escape(cible, quote=True)}{x.group(3)}"
+
+    return _HREF.sub(lien, _ID.sub(ident, corps))
 
 
 # --- site building (I/O) --------------------------------------------------------------------
@@ -473,21 +696,71 @@ def _read_results(out_dir: Path) -> dict[tuple[str, str], dict]:
     return found
 
 
-def _names_from_dataset(manifest: Mapping, out_dir: Path) -> dict[str, str]:
-    """Commune names from ``<dossier_donnees>/communes.csv`` when the manifest points to it."""
+def _data_dir(manifest: Mapping, out_dir: Path) -> Path | None:
+    """The data folder the manifest points to (as given, or relative to the output folder or
+    its parent), when it holds ``communes.csv``."""
     jeu = manifest.get("dossier_donnees")
     if not isinstance(jeu, str) or not jeu:
-        return {}
+        return None
     for base in (Path(jeu), out_dir / jeu, out_dir.parent / jeu):
-        path = base / "communes.csv"
-        if path.is_file():
-            try:
-                df = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-            except (OSError, ValueError, UnicodeDecodeError):
-                return {}
-            if {"code_commune", "nom"} <= set(df.columns):
-                return dict(zip(df["code_commune"], df["nom"], strict=True))
-    return {}
+        if (base / "communes.csv").is_file():
+            return base
+    return None
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _communes_from_dataset(data_dir: Path | None) -> pd.DataFrame:
+    """code_commune, nom, signataire (bool or None) of every commune of the data set."""
+    cols = ["code_commune", "nom", "signataire"]
+    df = _read_csv(data_dir / "communes.csv") if data_dir is not None else None
+    if df is None or not {"code_commune", "nom"} <= set(df.columns):
+        return pd.DataFrame(columns=cols)
+    sig = df.get("signataire_cucs", pd.Series(None, index=df.index, dtype=object))
+    df["signataire"] = sig.map(
+        lambda v: {"oui": True, "true": True, "1": True, "non": False, "false": False, "0": False}.get(
+            str(v).strip().lower()
+        )
+    )
+    return df[cols][df["code_commune"].fillna("").str.match(_SAFE_ID)].reset_index(drop=True)
+
+
+def _names_from_dataset(manifest: Mapping, out_dir: Path) -> dict[str, str]:
+    """Commune names from ``<dossier_donnees>/communes.csv`` when the manifest points to it."""
+    df = _communes_from_dataset(_data_dir(manifest, out_dir))
+    return dict(zip(df["code_commune"], df["nom"], strict=True))
+
+
+def _metadonnees(data_dir: Path | None) -> dict:
+    if data_dir is None or not (data_dir / "metadonnees.yaml").is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load((data_dir / "metadonnees.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _parametres(results: Mapping[tuple[str, str], Mapping]) -> dict:
+    """The parameters of the run (as its results files record them), else the project's
+    parameters (params/defaults.yaml via `pipeline.params`)."""
+    for (_code, _q), data in sorted(results.items()):
+        p = data.get("parametres")
+        if isinstance(p, dict) and "seuil_secret" in p:
+            return p
+    from cucs_analysis.pipeline import params as _params
+
+    try:
+        return _params.load_params(_params.REGION).as_dict()
+    except Exception:  # noqa: BLE001 - no project here: the model's defaults
+        return {}
 
 
 def _date_generation(valeur: object) -> str | None:
@@ -507,23 +780,58 @@ def _error_summary(erreur: str, limite: int = 300) -> str:
     return texte if len(texte) <= limite else texte[: limite - 1] + "…"
 
 
-def _cell(run: Mapping | None, results: Mapping | None, has_page: bool) -> dict:
-    """What the index and the commune page show for one (commune, question)."""
+def _motif_resultats(results: Mapping | None, question: str | None, signataire: bool | None) -> str | None:
+    """Why a (commune, question) has no finding: the verdict's motif, else « hors CUCS » for a
+    programme question of a non-signatory commune (older results without a verdict)."""
+    verdict = (results or {}).get("verdict")
+    if isinstance(verdict, Mapping) and verdict.get("motif") in (_motifs.HORS_CUCS, _motifs.DONNEE_ABSENTE):
+        return verdict["motif"]
+    if isinstance(verdict, Mapping) and verdict.get("texte"):
+        return None
+    sig = (results or {}).get("signataire_cucs", signataire)
+    if sig is False and (question is None or question in QUESTIONS_PROGRAMME):
+        return _motifs.HORS_CUCS
+    return None
+
+
+def _cell(
+    run: Mapping | None,
+    results: Mapping | None,
+    has_page: bool,
+    *,
+    question: str | None = None,
+    signataire: bool | None = None,
+) -> dict:
+    """What the index and the commune page show for one (commune, question): its state
+    (`ETAT_LIBELLES`), the label of its link and its first key figure."""
     statut = run["statut"] if run is not None else ("ok" if has_page else "absent")
     if statut == "ignore":
         # the runner marks runs skipped by --resume (inputs unchanged) "ignore": their page holds
         statut = "ok"
     if statut == "ok" and not has_page:
         statut = "absent"  # never a broken link
+    etat = statut if statut in ("ok", "echec") else "absent"
+    if etat != "echec":
+        motif = _motif_resultats(results if statut == "ok" else None, question, signataire)
+        if motif == _motifs.HORS_CUCS:
+            etat = "hors_cucs"
+        elif motif == _motifs.DONNEE_ABSENTE and statut == "ok":
+            etat = "donnees_absentes"
     chiffre = libelle = None
-    if results and statut == "ok":
+    if results and etat == "ok":
         cles = [c for c in results.get("chiffres_cles") or [] if isinstance(c, dict)]
         if cles:
-            chiffre = format_chiffre(cles[0].get("valeur"), cles[0].get("unite"))
-            libelle = str(cles[0].get("libelle") or "")
+            c = cles[0]
+            if c.get("valeur") is None and c.get("motif") in _labels.MOTIF_LIBELLES:
+                chiffre = _labels.MOTIF_LIBELLES[c["motif"]]
+            else:
+                chiffre = format_chiffre(c.get("valeur"), c.get("unite"))
+            libelle = str(c.get("libelle") or "")
     return {
         "statut": statut,
-        "statut_libelle": STATUT_LIBELLES.get(statut, statut),
+        "etat": etat,
+        "statut_libelle": ETAT_LIBELLES[etat],
+        "lien_libelle": LIEN_LIBELLE if etat == "ok" else ETAT_LIBELLES[etat],
         "erreur": _error_summary(run["erreur"]) if run is not None and statut == "echec" else "",
         "chiffre": chiffre,
         "chiffre_libelle": libelle,
@@ -545,6 +853,37 @@ def _render(template: str, **context) -> str:
     return _jinja_env().get_template(template).render(**context)
 
 
+def _write_page(path: Path, page: str) -> None:
+    """Every published page goes out with French typography on its visible text."""
+    atomic.write_text(path, typographie_html(page))
+
+
+def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
+    """What the Méthode page prints: the parameters used, the catalogue, the glossary…"""
+    subst = parametres.get("substitution") or {}
+    regle = None
+    if {"annees_reference", "tolerance", "duree_max_annees"} <= set(
+        subst
+    ) and "annee_debut_cucs" in parametres:
+        regle = _methode.regle_substitution(
+            annees_reference=subst["annees_reference"],
+            annee_debut_cucs=parametres["annee_debut_cucs"],
+            tolerance=subst["tolerance"],
+            duree_max=subst["duree_max_annees"],
+        )
+    catalogue = _read_csv(data_dir / "catalogue_indicateurs.csv") if data_dir is not None else None
+    seuil = parametres.get("seuil_secret")
+    return {
+        "seuil_secret": seuil,
+        "phrase_secret": _methode.phrase_secret(seuil) if seuil is not None else None,
+        "regle_substitution": regle,
+        "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir)),
+        "glossaire": _methode.glossaire(),
+        "references": _methode.REFERENCES,
+        "effet_levier": _methode.EFFET_LEVIER,
+    }
+
+
 def _build_into(site: Path, out_dir: Path) -> None:
     manifest = _read_json(out_dir / "manifest.json") if (out_dir / "manifest.json").exists() else None
     manifest = manifest or {}
@@ -556,8 +895,23 @@ def _build_into(site: Path, out_dir: Path) -> None:
     ]
     runs = runs_table(manifest, pages_found)
     results = _read_results(out_dir)
-    names = commune_names(runs, results, _names_from_dataset(manifest, out_dir))
+    data_dir = _data_dir(manifest, out_dir)
+    jeu = _communes_from_dataset(data_dir)
+    names = commune_names(runs, results, dict(zip(jeu["code_commune"], jeu["nom"], strict=True)))
+    for code in jeu["code_commune"]:
+        names.setdefault(code, str(dict(zip(jeu["code_commune"], jeu["nom"], strict=True))[code] or code))
+    names = dict(sorted(names.items()))
+    signataires = {c: s for c, s in zip(jeu["code_commune"], jeu["signataire"], strict=True) if s is not None}
+    for (code, _q), data in results.items():
+        if isinstance(data.get("signataire_cucs"), bool):
+            signataires.setdefault(code, data["signataire_cucs"])
     run_by_key = {(r["code_commune"], r["question"]): r for r in runs.to_dict("records")}
+    date = _date_generation(manifest.get("genere_le"))
+    source = str(
+        manifest.get("nom_jeu_de_donnees")
+        or manifest.get("dossier_donnees")
+        or "jeu de données non renseigné"
+    )
 
     _copy_static(site)
 
@@ -566,34 +920,75 @@ def _build_into(site: Path, out_dir: Path) -> None:
     for code, question in pages_found:
         run = run_by_key.get((code, question))
         if run is None or run["statut"] in PUBLISHED_STATUTS:
-            atomic.write_bytes(
-                site / run_page_path(code, question), (pages_dir / code / f"{question}.html").read_bytes()
-            )
+            page = (pages_dir / code / f"{question}.html").read_text(encoding="utf-8")
+            _write_page(site / run_page_path(code, question), page)
             published.add((code, question))
 
-    # CSV downloads of the results of successful runs
+    # CSV downloads of the results of successful runs, with a LISEZMOI per folder
+    catalogue = _read_csv(data_dir / "catalogue_indicateurs.csv") if data_dir is not None else None
+    libelles: dict[str, Mapping[str, str]] = {}
+    if catalogue is not None and {"indicateur", "libelle"} <= set(catalogue.columns):
+        libelles["indicateur"] = dict(zip(catalogue["indicateur"], catalogue["libelle"], strict=True))
     downloads: dict[tuple[str, str], list[dict]] = {}
-    for (code, question), data in results.items():
+    dossiers: dict[str, list[dict]] = {}
+    for (code, question), data in sorted(results.items()):
         run = run_by_key.get((code, question))
         if run is not None and run["statut"] not in PUBLISHED_STATUTS:
             continue
         for key, table in results_tables(data).items():
+            if key == "colonnes":
+                continue  # the description of another table's columns: in the LISEZMOI
             rel = f"telechargements/{code}/{question}_{key}.csv"
-            atomic.write_bytes(site / rel, csv_bytes(table))
+            atomic.write_bytes(site / rel, csv_bytes(table, libelles))
+            libelle = _libelle_table(key)
             downloads.setdefault((code, question), []).append(
-                {"cle": key, "libelle": _libelle_table(key), "chemin": rel, "lignes": len(table)}
+                {"cle": key, "libelle": libelle, "chemin": rel, "lignes": len(table)}
             )
+            entetes = {
+                c.get("cle"): f"{c.get('libelle')}"
+                + (f", {c.get('unite')}" if c.get("unite") not in (None, "", "texte") else "")
+                for c in data.get("colonnes") or []
+                if isinstance(c, dict)
+            }
+            colonnes = [
+                f"{c} : {entetes[c]}"
+                if c in entetes
+                else description_colonne(str(c), table_publiee(table, libelles))
+                for c in table.columns
+            ]
+            dossiers.setdefault(code, []).append(
+                {
+                    "fichier": rel.rsplit("/", 1)[-1],
+                    "libelle": f"{_question_titre(question)} — {libelle}",
+                    "lignes": len(table),
+                    "colonnes": colonnes,
+                }
+            )
+    for code, fichiers in dossiers.items():
+        atomic.write_bytes(
+            site / "telechargements" / code / "LISEZMOI.txt",
+            lisezmoi(fichiers, source, date).encode("utf-8-sig"),
+        )
 
     question_ids = _question_order(
         {q for _, q in run_by_key} | {q for _, q in results} | {q for _, q in published}
     )
     commune_questions = [q for q in question_ids if not _is_regional(q)]
     regional_questions = [q for q in question_ids if _is_regional(q)]
-    communes = [c for c in names if any((c, q) in run_by_key or (c, q) in results for q in commune_questions)]
+    in_dataset = set(jeu["code_commune"])
+    communes = [
+        c
+        for c in names
+        if c in in_dataset or any((c, q) in run_by_key or (c, q) in results for q in commune_questions)
+    ]
 
     def cell(code: str, question: str, prefix: str) -> dict:
         info = _cell(
-            run_by_key.get((code, question)), results.get((code, question)), (code, question) in published
+            run_by_key.get((code, question)),
+            results.get((code, question)),
+            (code, question) in published,
+            question=question,
+            signataire=signataires.get(code),
         )
         info["lien"] = prefix + run_page_path(code, question) if info["statut"] == "ok" else None
         return info
@@ -611,18 +1006,21 @@ def _build_into(site: Path, out_dir: Path) -> None:
     for question in regional_questions:
         codes = [c for (c, q) in run_by_key if q == question] or [c for (c, q) in results if q == question]
         for code in codes:
-            regional.append({**qinfo(question), **cell(code, question, "")})
+            info = {**qinfo(question), **cell(code, question, "")}
+            info["telechargements"] = downloads.get((code, question), [])
+            regional.append(info)
 
     lignes = [
         {
             "code": code,
             "nom": names[code],
             "recherche": code if names[code] == code else f"{names[code]} {code}",
+            "hors_cucs": signataires.get(code) is False,
             "cellules": [cell(code, q, "") for q in commune_questions],
         }
         for code in communes
     ]
-    atomic.write_text(
+    _write_page(
         site / "index.html",
         _render(
             "index.html.j2",
@@ -631,7 +1029,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
             questions=[qinfo(q) for q in commune_questions],
             lignes=lignes,
             regional=regional,
-            genere_le=_date_generation(manifest.get("genere_le")),
+            genere_le=date,
             jeu_de_donnees=manifest.get("nom_jeu_de_donnees") or manifest.get("dossier_donnees"),
         ),
     )
@@ -651,7 +1049,9 @@ def _build_into(site: Path, out_dir: Path) -> None:
                     "chiffres_cles": [
                         {
                             "libelle": str(c.get("libelle") or c.get("id") or ""),
-                            "valeur": c.get("valeur"),
+                            "valeur": _labels.MOTIF_LIBELLES[c["motif"]]
+                            if c.get("valeur") is None and c.get("motif") in _labels.MOTIF_LIBELLES
+                            else c.get("valeur"),
                             "unite": c.get("unite"),
                         }
                         for c in (data.get("chiffres_cles") or [])
@@ -664,22 +1064,56 @@ def _build_into(site: Path, out_dir: Path) -> None:
                     ],
                 }
             )
-        atomic.write_text(
+        dans_dossier = [q for q in commune_questions if (code, q) in published]
+        titre = f"{names[code]} ({code})" if names[code] != code else code
+        _write_page(
             site / "communes" / f"{code}.html",
             _render(
                 "commune.html.j2",
                 racine="../",
-                titre_page=f"{names[code]} ({code}) | {SITE_NAME}"
-                if names[code] != code
-                else f"{code} | {SITE_NAME}",
+                titre_page=f"{titre} | {SITE_NAME}",
                 code=code,
                 nom=names[code],
+                hors_cucs=signataires.get(code) is False,
                 sections=sections,
+                dossier=f"{code}-dossier.html" if dans_dossier else None,
+                lisezmoi=f"../telechargements/{code}/LISEZMOI.txt" if code in dossiers else None,
             ),
         )
+        if dans_dossier:
+            # the synthesis first, then the questions in the workshop's order
+            ordre = sorted(dans_dossier, key=lambda q: (q != "synthese", commune_questions.index(q)))
+            parties = [
+                {
+                    "id": q,
+                    "titre": _question_titre(q),
+                    "corps": corps_dossier(
+                        (site / run_page_path(code, q)).read_text(encoding="utf-8"), q, ordre, code
+                    ),
+                }
+                for q in ordre
+            ]
+            _write_page(
+                site / "communes" / f"{code}-dossier.html",
+                _render(
+                    "dossier.html.j2",
+                    racine="../",
+                    titre_page=f"Dossier — {titre} | {SITE_NAME}",
+                    code=code,
+                    nom=names[code],
+                    parties=parties,
+                    genere_le=date,
+                ),
+            )
 
-    atomic.write_text(
-        site / "methode.html", _render("methode.html.j2", racine="", titre_page=f"Méthode | {SITE_NAME}")
+    _write_page(
+        site / "methode.html",
+        _render(
+            "methode.html.j2",
+            racine="",
+            titre_page=f"Méthode | {SITE_NAME}",
+            **_methode_context(_parametres(results), data_dir),
+        ),
     )
 
 

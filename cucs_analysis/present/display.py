@@ -120,6 +120,31 @@ def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = N
     return Html(f'{head}<ul class="cucs-liste">{body}</ul>', "\n".join(items))
 
 
+def liste_liens(
+    lignes: Iterable[tuple[str, str | None, str]], titre: str | None = None, vide: str | None = None
+) -> Html:
+    """A bulleted list of French sentences, each followed by a link (sentence, href, link
+    label; no link when href is None): a synthesis's verdicts pointing to their evidence."""
+    if (stop := _arret()) is not None:
+        return stop
+    items = [(p, h, lib) for p, h, lib in lignes if p]
+    if not items:
+        return liste([], titre, vide)
+    head = f'<p class="cucs-liste-titre"><strong>{_e(titre)}</strong></p>' if titre else ""
+    body = "".join(
+        f"<li>{_e(p)}" + (f' (<a href="{_e(h)}">{_e(lib)}</a>)' if h else "") + "</li>" for p, h, lib in items
+    )
+    return Html(f'{head}<ul class="cucs-liste cucs-liens">{body}</ul>', "\n".join(p for p, _, _ in items))
+
+
+def lien(phrase: str, href: str, libelle: str) -> Html:
+    """One sentence followed by a link (e.g. a table offered as a download on the site)."""
+    if (stop := _arret()) is not None:
+        return stop
+    fragment = f'<p class="cucs-texte">{_e(phrase)} <a href="{_e(href)}">{_e(libelle)}</a></p>'
+    return Html(fragment, f"{phrase} {libelle} : {href}")
+
+
 def en_bref(constats: list[str], reserves: list[str]) -> Html:
     """The "En bref" box: findings then caveats."""
     if (stop := _arret()) is not None:

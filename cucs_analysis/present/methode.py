@@ -6,11 +6,19 @@ syntheses) and the site's Méthode page call the functions here with the paramet
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cucs_analysis.present import text
 
-__all__ = ["regle_substitution"]
+__all__ = [
+    "EFFET_LEVIER",
+    "GLOSSAIRE",
+    "REFERENCES",
+    "catalogue",
+    "glossaire",
+    "phrase_secret",
+    "regle_substitution",
+]
 
 
 def regle_substitution(
@@ -28,3 +36,243 @@ def regle_substitution(
         f"pas de base, pas de crédits spécifiques, moins de "
         f"{text.pluriel(duree_max + 1, 'année observée', 'années observées')} ou série qui finit en dessous."
     )
+
+
+# --- the glossary, the studies quoted, the indicator catalogue -----------------------------------
+
+#: The one meaning of « effet levier » on every page (the workshop's: a temporary substitution).
+EFFET_LEVIER = (
+    "Des crédits spécifiques qui financent une action un temps, le droit commun la reprenant ensuite "
+    "à sa charge : c'est la « substitution temporaire » de la règle de substitution. Le rapport entre "
+    "cofinancements de droit commun et crédits spécifiques d'une action est appelé ici "
+    "« cofinancement par euro de crédits spécifiques », jamais « effet levier »."
+)
+
+#: Every acronym and term of art the pages use, with one definition each (sorted at display).
+GLOSSAIRE: tuple[tuple[str, str], ...] = (
+    (
+        "ACSé",
+        "Agence nationale pour la cohésion sociale et l'égalité des chances (2006-2014), qui gérait "
+        "les crédits spécifiques de la politique de la ville ; ses missions sont passées au CGET puis à l'ANCT.",
+    ),
+    (
+        "Adultes-relais",
+        "Postes de médiateurs sociaux et culturels (adultes d'au moins 26 ans, souvent "
+        "habitants des quartiers) subventionnés par l'État dans le cadre de la politique de la ville.",
+    ),
+    (
+        "ANCT",
+        "Agence nationale de la cohésion des territoires (depuis 2020), qui a repris les missions du CGET.",
+    ),
+    ("ASV", "Atelier santé ville : démarche locale de santé publique dans les quartiers prioritaires."),
+    (
+        "CAF",
+        "Caisse d'allocations familiales : finance l'action sociale et les équipements familiaux "
+        "(droit commun) et produit des données sur les allocataires.",
+    ),
+    (
+        "Catégories 1, 2 et 3",
+        "Classement des quartiers d'un CUCS : catégorie 1, les plus en difficulté, où "
+        "se concentrent les crédits spécifiques (liste nationale) ; catégorie 2, difficultés réelles (liste "
+        "adaptée par la région) ; catégorie 3, intervention plus légère, laissée au préfet.",
+    ),
+    ("CGET", "Commissariat général à l'égalité des territoires (2014-2019), successeur de l'ACSé."),
+    (
+        "CLAS",
+        "Contrat local d'accompagnement à la scolarité : aide aux devoirs et accompagnement des "
+        "parents, hors temps scolaire.",
+    ),
+    ("CLSPD", "Conseil local de sécurité et de prévention de la délinquance, présidé par le maire."),
+    (
+        "CMU",
+        "Couverture maladie universelle (2000-2015) : assurance maladie de base et complémentaire "
+        "gratuite pour les ménages à bas revenus ; la part de ses bénéficiaires sert d'indicateur de précarité.",
+    ),
+    (
+        "Cofinancement par euro de crédits spécifiques",
+        "Montant de droit commun accordé à une action pour "
+        "un euro de crédits spécifiques de la même action et de la même année.",
+    ),
+    (
+        "Crédits spécifiques",
+        "Crédits propres à la politique de la ville (programme budgétaire 147), qui "
+        "s'ajoutent au droit commun.",
+    ),
+    (
+        "CUCS",
+        "Contrat urbain de cohésion sociale (2007-2014) : contrat entre l'État (le préfet) et une "
+        "commune ou un EPCI, avec un programme d'actions pluriannuel ; remplacé en 2015 par le contrat de ville.",
+    ),
+    (
+        "DiD (différence de différences)",
+        "Comparaison de l'évolution d'un indicateur dans les quartiers "
+        "financés et dans des quartiers de comparaison, avant et après le début du financement : l'écart "
+        "entre les deux évolutions estime l'effet, si les deux groupes évoluaient de la même façon avant.",
+    ),
+    (
+        "Droit commun",
+        "Politiques publiques et crédits ordinaires (éducation, emploi, santé, logement, "
+        "sécurité, action sociale) qui s'appliquent partout ; la politique de la ville vise à ce qu'ils "
+        "bénéficient aux quartiers au moins autant qu'ailleurs.",
+    ),
+    ("Effet levier", EFFET_LEVIER),
+    (
+        "EPCI",
+        "Établissement public de coopération intercommunale (communauté de communes, "
+        "d'agglomération, urbaine, métropole).",
+    ),
+    ("ETP", "Équivalent temps plein : un poste à mi-temps compte pour 0,5 ETP."),
+    (
+        "FONJEP",
+        "Fonds de coopération de la jeunesse et de l'éducation populaire : postes d'animateurs "
+        "d'associations de jeunesse cofinancés par l'État.",
+    ),
+    (
+        "GIP",
+        "Groupement d'intérêt public : structure de droit public créée par certaines communes pour "
+        "piloter leur CUCS (cofinancements, équipe, relations avec l'État).",
+    ),
+    (
+        "GUP",
+        "Gestion urbaine de proximité : conventions entre la commune, les bailleurs sociaux et "
+        "l'État pour l'entretien, l'éclairage, la propreté et la tranquillité des quartiers (diagnostics "
+        "en marchant, signalements de dysfonctionnements).",
+    ),
+    (
+        "Hors CUCS",
+        "Commune qui n'a pas signé de CUCS : elle n'a pas de programme d'actions, ses quartiers "
+        "servent de comparaison ; ce n'est ni une donnée absente ni un zéro.",
+    ),
+    (
+        "IC (intervalle de confiance)",
+        "Fourchette de valeurs compatibles avec les données au niveau de "
+        "confiance indiqué (95 % par défaut) ; pour un taux, méthode de Wilson.",
+    ),
+    ("Insee", "Institut national de la statistique et des études économiques."),
+    (
+        "OVV",
+        "Opération ville-vie-vacances : activités éducatives et de loisirs pendant les vacances "
+        "scolaires pour les jeunes des quartiers.",
+    ),
+    (
+        "PRE",
+        "Programme de réussite éducative : accompagnement individualisé des enfants de 2 à 16 ans "
+        "et de leur famille.",
+    ),
+    (
+        "QPV",
+        "Quartier prioritaire de la politique de la ville, défini par le seul critère du revenu "
+        "(géographie de 2015 puis de 2024).",
+    ),
+    (
+        "Quartier de veille",
+        "Ancien quartier de la géographie prioritaire (ZUS ou CUCS) sorti de la liste "
+        "en 2015 : il n'a plus de crédits spécifiques mais reste observé ; c'est un groupe de comparaison "
+        "naturel, pas une donnée absente.",
+    ),
+    (
+        "Secret statistique",
+        "Règle de diffusion : aucune valeur portant sur moins de personnes ou de "
+        "ménages que le seuil n'est publiée.",
+    ),
+    (
+        "Unité de consommation (UC)",
+        "Mesure de la taille d'un ménage (échelle de l'OCDE modifiée : 1 pour "
+        "le premier adulte, 0,5 pour chaque autre personne de 14 ans ou plus, 0,3 par enfant de moins de "
+        "14 ans) ; le revenu par UC compare des ménages de tailles différentes.",
+    ),
+    (
+        "UU",
+        "Unité urbaine : zone de bâti continu définie par l'Insee, utilisée par la règle de "
+        "définition des QPV.",
+    ),
+    ("VVV", "Ville-vie-vacances : autre nom du dispositif OVV."),
+    (
+        "ZFU",
+        "Zone franche urbaine : zones bénéficiant d'exonérations fiscales et sociales (vagues de "
+        "1997, 2004 et 2006).",
+    ),
+    (
+        "ZRU",
+        "Zone de redynamisation urbaine : ZUS confrontées à des difficultés particulières, choisies "
+        "à l'aide d'un indice synthétique.",
+    ),
+    (
+        "ZUS",
+        "Zone urbaine sensible (1996) : grands ensembles ou quartiers d'habitat dégradé marqués par "
+        "un déséquilibre entre habitat et emploi ; 751 zones.",
+    ),
+)
+
+#: The studies and texts the pages quote.
+REFERENCES: tuple[str, ...] = (
+    "Loi n° 96-987 du 14 novembre 1996 relative à la mise en œuvre du pacte de relance pour la ville "
+    "(ZUS, ZRU, ZFU).",
+    "Loi n° 2003-710 du 1er août 2003 d'orientation et de programmation pour la ville et la rénovation "
+    "urbaine (réduction des écarts entre les quartiers et leur agglomération).",
+    "Loi n° 2014-173 du 21 février 2014 de programmation pour la ville et la cohésion urbaine ; décret "
+    "n° 2014-767 du 3 juillet 2014 (liste et règle de définition des quartiers prioritaires).",
+    "Wilson E. B. (1927), « Probable inference, the law of succession, and statistical inference », "
+    "Journal of the American Statistical Association, 22 (158), p. 209-212 (intervalles de confiance des taux).",
+    "Gobillon L., Magnac T., Selod H. (2012), « Do unemployed workers benefit from enterprise zones? "
+    "The French experience », Journal of Public Economics, 96 (9-10).",
+    "Givord P., Rathelot R., Sillard P. (2013), « Place-based tax exemptions and displacement effects: "
+    "an evaluation of the Zones Franches Urbaines program », Regional Science and Urban Economics, 43 (1).",
+    "Briant A., Lafourcade M., Schmutz B. (2015), « Can tax breaks beat geography? Lessons from the "
+    "French enterprise zone experience », American Economic Journal: Economic Policy, 7 (2).",
+    "Kirszbaum T., Epstein R. (2010), la politique de la ville « surévaluée mais inévaluable » : "
+    "beaucoup d'évaluations de processus, peu d'évaluations d'impact.",
+    "Cour des comptes (2012), La politique de la ville, une décennie de réformes, rapport public "
+    "thématique (faible mobilisation du droit commun dans les quartiers).",
+    "Observatoire national des zones urbaines sensibles (Onzus), rapports annuels 2004-2014 : l'écart "
+    "de chômage des ZUS ne s'est pas réduit entre 2003 et 2013.",
+    "Insee, indicateurs infra-communaux du recensement : les taux issus du recensement annuel (cinq "
+    "enquêtes successives) ne se comparent pas d'une année à la suivante à l'échelle du quartier.",
+)
+
+
+def glossaire() -> list[dict]:
+    """The glossary in alphabetical order (accents ignored), each term with an anchor id."""
+    import unicodedata
+
+    def cle(terme: str) -> str:
+        return unicodedata.normalize("NFKD", terme).encode("ascii", "ignore").decode().lower()
+
+    return [
+        {"terme": t, "definition": d, "id": "g-" + "-".join(cle(t).replace("(", "").replace(")", "").split())}
+        for t, d in sorted(GLOSSAIRE, key=lambda x: cle(x[0]))
+    ]
+
+
+def phrase_secret(seuil: int) -> str:
+    """The secrecy rule with the threshold actually used."""
+    return (
+        f"Aucun résultat publié (pages, tableaux téléchargeables) ne porte sur moins de "
+        f"{text.pluriel(seuil, 'personne')} ou ménages : ces cases sont remplacées par « s » (secret) et les "
+        f"totaux sont protégés pour qu'une valeur masquée ne puisse pas être retrouvée par différence. "
+        f"Les pages et les tableaux respectent le secret statistique."
+    )
+
+
+def catalogue(indicateurs, metadonnees: Mapping | None = None) -> list[dict]:
+    """The indicator catalogue (`catalogue_indicateurs.csv` rows) with the data set's years:
+    indicator code, label, unit, source, years covered, definition."""
+    if indicateurs is None or len(indicateurs) == 0:
+        return []
+    meta = metadonnees or {}
+    debut, fin = meta.get("annee_debut"), meta.get("annee_fin")
+    annees = text.annee_periode(debut, fin) if debut and fin else "non renseignées"
+    rows = []
+    for r in indicateurs.to_dict("records"):
+        unite = str(r.get("unite") or "")
+        rows.append(
+            {
+                "indicateur": str(r.get("indicateur") or ""),
+                "libelle": str(r.get("libelle") or ""),
+                "unite": {"nombre": "effectif", "%": "%"}.get(unite, unite),
+                "source": str(r.get("source") or "non renseignée"),
+                "annees": annees,
+                "definition": str(r.get("definition") or ""),
+            }
+        )
+    return sorted(rows, key=lambda x: x["libelle"])

@@ -7,6 +7,7 @@ the runner, the site and the notebooks all read them from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -136,3 +137,10 @@ def get(question_id: str) -> Question:
     except KeyError:
         valides = ", ".join(BY_ID)
         raise KeyError(f"Question inconnue « {question_id} » (questions valides : {valides}).") from None
+
+
+def avec_carnet(dossier_carnets: Path | str) -> tuple[str, ...]:
+    """The ids of the questions whose notebook exists in `dossier_carnets` (q5-q8 have none
+    yet): a synthesis counts and lists only those."""
+    dossier = Path(dossier_carnets)
+    return tuple(q.id for q in QUESTIONS if (dossier / q.notebook).is_file())

@@ -1,30 +1,209 @@
-"""Syntheses: the headline findings of every question for one commune, and all communes side
-by side for the region. They read the results of the question notebooks (the results
-contract, DESIGN.md §6; the notebook reads the files through `pipeline.results`), never the
-data: what they show is exactly what the pages say."""
+"""Syntheses: what a mayor reads in two minutes, for one commune, and all communes side by side
+for the region.
+
+The verdicts and key figures come from the results of the question notebooks (the results
+contract, DESIGN.md §6; the notebook reads the files through `pipeline.results`): what the
+synthesis says is exactly what the question pages say, and each verdict links to the section
+of the page that holds its evidence.
+
+The commune is placed among the others on a few figures per inhabitant (`reperes`). Those are
+computed from the data set, not from the other communes' results files: a run limited to a few
+communes (``cucs run --communes 20001``) would otherwise rank the commune among whatever
+happened to run. The figures use the same function and the same base as q1
+(`funding.specific_vs_mainstream` over every action-year of the commune), so the share of the
+mainstream printed here equals q1's key figure.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pandas as pd
 
-from cucs_analysis.present import display, text
+from cucs_analysis.analysis import funding, motifs
+from cucs_analysis.present import display, labels, text
 from cucs_analysis.reports import questions
 from cucs_analysis.reports.rapport import AvecVues
 
 #: The per-commune questions, in the order of the workshop (q1 … q8).
 QUESTIONS_COMMUNE = tuple(q for q in questions.QUESTIONS if q.required_keys and not q.regional)
 
+#: The questions about the CUCS programme itself: for a commune outside the CUCS they have no
+#: object (« hors CUCS »). Geography (q3) applies to every commune, signatory or not.
+QUESTIONS_PROGRAMME = frozenset({"q1", "q2", "q4", "q5", "q6", "q7", "q8"})
+
+#: What a cell of the side-by-side table says for a signatory commune without results.
+NON_EXECUTE = "non exécuté"
+
+
+def questions_publiees(ids: Iterable[str] | None = None) -> tuple[questions.Question, ...]:
+    """The per-commune questions a synthesis covers: those whose notebook exists (`ids`, from
+    `questions.avec_carnet`); all of them when `ids` is None."""
+    if ids is None:
+        return QUESTIONS_COMMUNE
+    ids = set(ids)
+    return tuple(q for q in QUESTIONS_COMMUNE if q.id in ids)
+
+
+# --- links to the evidence -------------------------------------------------------------------
+
+
+def ancre(titre_section: str) -> str:
+    """The id nbconvert gives a Markdown heading (``## 4. Complémentarité ou substitution ?``
+    → ``4.-Compl%C3%A9mentarit%C3%A9-ou-substitution-?``): spaces become hyphens, the rest is
+    URL-quoted as in `nbconvert.filters.strings._convert_header_id` (tested against the site)."""
+    return quote(str(titre_section).strip().replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+
+
+def lien_page(question_id: str, section: str | None = None, prefixe: str = "") -> str:
+    """The link from a page of the commune's folder to a question page (and its section)."""
+    page = f"{prefixe}{question_id}.html"
+    return f"{page}#{ancre(section)}" if section else page
+
+
+# --- one verdict per question -----------------------------------------------------------------
+
 
 @dataclass
 class SectionSynthese:
     question: questions.Question
     disponible: bool
+    verdict: str = ""  # one line that answers the question
+    motif: str | None = None  # why there is no finding (analysis.motifs), or None
+    section: str | None = None  # the heading of the page section that holds the evidence
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     chiffres: pd.DataFrame = field(default_factory=pd.DataFrame)  # libelle, valeur (French)
+
+    @property
+    def lien(self) -> str | None:
+        return lien_page(self.question.id, self.section) if self.disponible else None
+
+
+def verdict_de(res: Mapping) -> tuple[str, str | None, str | None]:
+    """(verdict line, motif, section) of one results file. A file written before the `verdict`
+    key existed falls back on its first finding; a non-signatory commune reads « hors CUCS »."""
+    v = res.get("verdict")
+    if isinstance(v, Mapping) and str(v.get("texte") or "").strip():
+        section = v.get("section")
+        return str(v["texte"]).strip(), v.get("motif"), str(section).strip() if section else None
+    if res.get("signataire_cucs") is False and res.get("question") in QUESTIONS_PROGRAMME:
+        return labels.MOTIF_LIBELLES[motifs.HORS_CUCS], motifs.HORS_CUCS, None
+    constats = [str(c) for c in res.get("constats") or [] if str(c).strip()]
+    if constats:
+        return constats[0], None, None
+    return "Aucun constat ne peut être établi avec les données disponibles.", motifs.DONNEE_ABSENTE, None
+
+
+def _chiffres(res: Mapping) -> pd.DataFrame:
+    rows = [{"libelle": c["libelle"], "valeur": valeur_chiffre(c)} for c in res.get("chiffres_cles", [])]
+    return pd.DataFrame(rows, columns=["libelle", "valeur"])
+
+
+def valeur_chiffre(c: Mapping) -> str:
+    """A key figure in French; a missing value says why (« hors CUCS », « données non disponibles »)."""
+    if c.get("valeur") is None and c.get("motif") in labels.MOTIF_LIBELLES:
+        return labels.MOTIF_LIBELLES[c["motif"]]
+    return text.chiffre_cle(c.get("valeur"), c.get("unite"))
+
+
+# --- the commune among the others (figures per inhabitant, from the data) ---------------------
+
+#: The figures on which a commune is placed among the signatory communes: column → (label, unit).
+REPERES = {
+    "specifique_par_habitant": ("Crédits spécifiques accordés par habitant et par an", "€"),
+    "droit_commun_par_habitant": ("Cofinancements de droit commun des actions par habitant et par an", "€"),
+    "part_droit_commun": ("Part du droit commun dans le financement des actions", "%"),
+    "quartiers_prioritaires": ("Quartiers prioritaires du CUCS (catégories 1 à 3)", "quartiers"),
+}
+DECIMALES_REPERES = {"€": 1, "%": 1, "quartiers": 0}
+
+
+def reperes(
+    communes: pd.DataFrame,
+    actions: pd.DataFrame,
+    financements: pd.DataFrame,
+    quartiers: pd.DataFrame,
+    debut: int,
+    fin: int,
+) -> pd.DataFrame:
+    """One row per commune of the region: code_commune, nom, signataire, population, the
+    granted specific and mainstream credits of its actions per inhabitant and per year over
+    `debut`..`fin` (euros), the mainstream share (percent, q1's key figure) and its priority
+    quartiers. Non-signatory communes have no programme: their figures are NaN."""
+    annees = fin - debut + 1
+    fin_ = financements[financements["annee"].between(debut, fin)]
+    money = funding.specific_vs_mainstream(fin_, actions, by=("code_commune",)).set_index("code_commune")
+    cat = pd.to_numeric(quartiers["categorie_cucs"], errors="coerce")
+    nq = quartiers[cat.isin([1, 2, 3])].groupby("code_commune").size()
+    out = communes[["code_commune", "nom", "signataire_cucs", "population"]].copy()
+    out = out.rename(columns={"signataire_cucs": "signataire"})
+    out["signataire"] = out["signataire"].fillna(False).astype(bool)
+    pop = pd.to_numeric(out["population"], errors="coerce").astype(float)
+    m = money.reindex(out["code_commune"])
+    sp = m["specifique"].to_numpy(dtype=float)
+    dc = m["droit_commun"].to_numpy(dtype=float)
+    tot = m["total"].to_numpy(dtype=float)
+    out["specifique_par_habitant"] = pd.Series(sp, index=out.index).fillna(0.0) / pop / annees
+    out["droit_commun_par_habitant"] = pd.Series(dc, index=out.index).fillna(0.0) / pop / annees
+    out["part_droit_commun"] = 100 * pd.Series(dc / tot, index=out.index)
+    out["quartiers_prioritaires"] = out["code_commune"].map(nq).fillna(0).astype(int)
+    cols = list(REPERES)
+    out.loc[~out["signataire"], cols] = float("nan")
+    out[cols] = out[cols].astype(float)
+    return out.reset_index(drop=True)
+
+
+def reperes_jeu(jeu, params) -> pd.DataFrame:
+    """`reperes` of a loaded data set over the parameters' period (`periode.debut`..`fin`)."""
+    t = jeu.tables
+    return reperes(
+        t["communes"],
+        t["actions"],
+        t["financements"],
+        t["quartiers"],
+        params.periode.debut,
+        params.periode.fin,
+    )
+
+
+def rang_fr(rang: int) -> str:
+    """``1re``, ``2e``, ``3e`` (a commune is feminine)."""
+    return "1re" if rang == 1 else f"{rang}e"
+
+
+def position(tableau: pd.DataFrame, code_commune: str, colonne: str) -> dict | None:
+    """Where a commune stands on one figure among the signatory communes that have it:
+    valeur, rang (1 = highest), n, mediane; None when the commune has no value."""
+    valeurs = tableau.loc[tableau["signataire"], ["code_commune", colonne]].dropna()
+    if code_commune not in set(valeurs["code_commune"]):
+        return None
+    v = float(valeurs.loc[valeurs["code_commune"] == code_commune, colonne].iloc[0])
+    rang = int((valeurs[colonne] > v).sum()) + 1
+    return {"valeur": v, "rang": rang, "n": len(valeurs), "mediane": float(valeurs[colonne].median())}
+
+
+def _fmt(valeur: float, unite: str) -> str:
+    d = DECIMALES_REPERES[unite]
+    if unite == "€":
+        return text.euros(valeur, d)
+    if unite == "%":
+        return text.pourcentage(valeur, d)
+    return text.pluriel(round(valeur, d), "quartier")
+
+
+def phrase_position(colonne: str, p: dict) -> str:
+    libelle, unite = REPERES[colonne]
+    egaux = "" if p["n"] > 1 else " (seule commune signataire à l'avoir)"
+    return (
+        f"{libelle} : {_fmt(p['valeur'], unite)}, {rang_fr(p['rang'])} sur {text.nombre(p['n'])} "
+        f"communes signataires{egaux} ; médiane des communes signataires : {_fmt(p['mediane'], unite)}."
+    )
+
+
+# --- the commune synthesis --------------------------------------------------------------------
 
 
 @dataclass
@@ -32,59 +211,120 @@ class SyntheseCommune(AvecVues):
     code_commune: str
     nom_commune: str
     sections: list[SectionSynthese]
+    signataire: bool | None = None
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
+    positions: dict[str, dict | None] = field(default_factory=dict)  # REPERES column → position
 
     @property
     def absentes(self) -> list[str]:
         return [s.question.titre for s in self.sections if not s.disponible]
 
+    def verdicts(self) -> list[tuple[str, str | None, str]]:
+        """One line per question (title: verdict), the link to its evidence, the link's label."""
+        return [
+            (
+                f"{x.question.titre} : {x.verdict}"
+                if x.disponible
+                else f"{x.question.titre} : {NON_EXECUTE}.",
+                x.lien,
+                f"voir « {x.section} »" if x.section else "voir la page",
+            )
+            for x in self.sections
+        ]
 
-def _chiffres(res: dict) -> pd.DataFrame:
-    rows = [
-        {"libelle": c["libelle"], "valeur": text.chiffre_cle(c.get("valeur"), c.get("unite"))}
-        for c in res.get("chiffres_cles", [])
-    ]
-    return pd.DataFrame(rows, columns=["libelle", "valeur"])
+    def resultats(self) -> dict:
+        return {
+            "signataire_cucs": self.signataire,
+            "verdicts": [
+                {
+                    "question": x.question.id,
+                    "texte": x.verdict if x.disponible else None,
+                    "motif": x.motif,
+                    "section": x.section,
+                    "lien": x.lien,
+                }
+                for x in self.sections
+            ],
+            "reperes": [
+                {"id": col, "libelle": REPERES[col][0], "unite": REPERES[col][1], **(p or {"valeur": None})}
+                for col, p in self.positions.items()
+            ],
+        }
 
 
 def build_commune(
-    resultats: Mapping[str, dict], code_commune: str, nom_commune: str, max_constats: int = 3
+    resultats: Mapping[str, dict],
+    code_commune: str,
+    nom_commune: str,
+    max_constats: int = 3,
+    *,
+    questions_ids: Iterable[str] | None = None,
+    tableau_reperes: pd.DataFrame | None = None,
+    signataire: bool | None = None,
 ) -> SyntheseCommune:
-    """Each question's first findings and key figures for one commune (`resultats`: question
-    id → that commune's results)."""
+    """One verdict per question and the commune among the others (`resultats`: question id →
+    that commune's results; `questions_ids`: the questions that have a notebook; the table of
+    `reperes` for the region)."""
     sections = []
-    for q in QUESTIONS_COMMUNE:
+    for q in questions_publiees(questions_ids):
         res = resultats.get(q.id)
         if res is None:
             sections.append(SectionSynthese(q, False))
             continue
+        if signataire is None and isinstance(res.get("signataire_cucs"), bool):
+            signataire = res["signataire_cucs"]
+        texte, motif, section = verdict_de(res)
         sections.append(
             SectionSynthese(
                 q,
                 True,
+                texte,
+                motif,
+                section,
                 list(res.get("constats", []))[:max_constats],
                 list(res.get("reserves", [])),
                 _chiffres(res),
             )
         )
-    s = SyntheseCommune(code_commune, nom_commune, sections)
+    s = SyntheseCommune(code_commune, nom_commune, sections, signataire)
     faites = [x for x in sections if x.disponible]
-    s.constats.append(
-        f"{text.pluriel(len(faites), 'question évaluative traitée', 'questions évaluatives traitées')} "
-        f"pour {nom_commune} sur {len(sections)}."
-    )
-    for x in faites:
-        if x.constats:
-            s.constats.append(f"{x.question.titre} : {x.constats[0]}")
+    total = len(sections)
+    if signataire is False:
+        s.constats.append(labels.phrase_hors_cucs(nom_commune, "le programme d'actions"))
+    if not faites:
+        s.constats.append(
+            f"Aucune des {text.pluriel(total, 'question évaluative', 'questions évaluatives')} n'a encore de "
+            f"résultats pour {nom_commune}."
+            if total > 1
+            else f"La question évaluative n'a pas encore de résultats pour {nom_commune}."
+        )
+    else:
+        verbe = "a" if len(faites) < 2 else "ont"
+        s.constats.append(
+            f"{text.parmi(len(faites), total, 'question évaluative', 'questions évaluatives', feminin=True).capitalize()} "
+            f"{verbe} des résultats pour {nom_commune} ; chaque verdict ci-dessous renvoie à la section de la page "
+            f"qui l'établit."
+        )
+    if tableau_reperes is not None and code_commune in set(tableau_reperes["code_commune"]):
+        s.positions = {col: position(tableau_reperes, code_commune, col) for col in REPERES}
+        ligne = tableau_reperes.loc[tableau_reperes["code_commune"] == code_commune].iloc[0]
+        if s.signataire is None:
+            s.signataire = bool(ligne["signataire"])
     if s.absentes:
         s.reserves.append(
-            f"Pas encore de résultats pour : {text.liste_fr(s.absentes)} (carnet non exécuté ou données absentes)."
+            f"Pas encore de résultats pour : {text.liste_fr(s.absentes)} (carnet non exécuté pour cette commune)."
         )
     s.reserves.append(
-        "Chaque constat est détaillé, avec ses limites, dans la page de la question : la synthèse ne les remplace pas."
+        "Chaque verdict est détaillé, avec ses limites, dans la page de la question : la synthèse ne les remplace pas."
     )
+    if s.positions:
+        s.reserves.append(
+            "Les repères par habitant rapportent les crédits des actions de la commune (toutes années de la "
+            "période) à sa population totale : ils situent la commune, ils ne mesurent pas un effort par "
+            "quartier."
+        )
     s.chiffres_cles = [
         {
             "id": "questions_traitees",
@@ -93,7 +333,39 @@ def build_commune(
             "unite": "questions",
         }
     ]
+    for col in ("specifique_par_habitant", "part_droit_commun"):
+        if col in s.positions:
+            p = s.positions[col]
+            c = {
+                "id": col,
+                "libelle": REPERES[col][0],
+                "valeur": None if p is None else round(p["valeur"], DECIMALES_REPERES[REPERES[col][1]]),
+                "unite": REPERES[col][1],
+            }
+            if p is None:
+                c["motif"] = motifs.HORS_CUCS if s.signataire is False else motifs.DONNEE_ABSENTE
+            s.chiffres_cles.append(c)
     return s
+
+
+def phrases_positions(s: SyntheseCommune) -> list[str]:
+    """The commune among the others, one sentence per figure."""
+    if not s.positions:
+        return []
+    if s.signataire is False:
+        return [
+            f"{s.nom_commune} n'a pas signé de CUCS : ses crédits par habitant ne se comparent pas à ceux "
+            f"des communes signataires (hors CUCS)."
+        ]
+    return [
+        phrase_position(col, p)
+        if p is not None
+        else f"{REPERES[col][0]} : {labels.MOTIF_LIBELLES[motifs.DONNEE_ABSENTE]}."
+        for col, p in s.positions.items()
+    ]
+
+
+# --- the regional synthesis -------------------------------------------------------------------
 
 
 @dataclass
@@ -103,73 +375,183 @@ class SyntheseRegionale(AvecVues):
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
+    #: the same table with numbers (rounded per unit) or the reason a value is missing: the CSV
+    donnees: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unites: dict[str, str] = field(default_factory=dict)  # column → unit of its values
+
+    def resultats(self) -> dict:
+        return {
+            "communes": self.donnees,
+            "colonnes": [
+                {"cle": k, "libelle": v, "unite": self.unites.get(k, "")}
+                for k, v in {"signataire_cucs": "Signataire du CUCS", **self.colonnes}.items()
+            ],
+        }
+
+
+def _arrondi(valeur: object, unite: str) -> object:
+    if isinstance(valeur, bool) or not isinstance(valeur, int | float):
+        return valeur
+    d = text.decimales_unite(unite)
+    return int(round(valeur)) if d == 0 else round(float(valeur), d)
+
+
+def _signataires(communes: pd.DataFrame) -> pd.Series:
+    """Whether each commune signed a CUCS (True when the table does not say)."""
+    if "signataire_cucs" not in communes.columns:
+        return pd.Series(True, index=communes.index)
+    return communes["signataire_cucs"].fillna(False).astype(bool)
 
 
 def build_regionale(
-    resultats: Iterable[dict], communes: pd.DataFrame, par_question: int = 2
+    resultats: Iterable[dict],
+    communes: pd.DataFrame,
+    par_question: int = 2,
+    *,
+    questions_ids: Iterable[str] | None = None,
 ) -> SyntheseRegionale:
-    """All communes side by side (`resultats`: every results file of the region): the first
-    `par_question` key figures of each question."""
+    """All communes of the region side by side (`resultats`: every results file of the
+    region): the first `par_question` key figures of each question with a notebook. A
+    non-signatory commune reads « hors CUCS », a signatory without results « non exécuté »."""
+    qs = {q.id: q for q in questions_publiees(questions_ids)}
+    signataire = dict(zip(communes["code_commune"], _signataires(communes), strict=True))
     rows: dict[str, dict] = {
         c: {"code_commune": c, "nom": n}
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
+    data: dict[str, dict] = {
+        c: {"code_commune": c, "nom": n, "signataire_cucs": signataire[c]}
+        for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
+    }
     colonnes = {"nom": "Commune", "code_commune": "Code"}
+    unites: dict[str, str] = {"nom": "texte", "code_commune": "texte", "signataire_cucs": "oui_non"}
     raw: dict[str, dict[str, object]] = {}
+    with_results: dict[str, set[str]] = {}
     for res in resultats:
         q, code = res.get("question"), res.get("code_commune")
-        if code not in rows or q not in {x.id for x in QUESTIONS_COMMUNE}:
+        if code not in rows or q not in qs:
             continue
+        with_results.setdefault(q, set()).add(code)
         for c in res.get("chiffres_cles", [])[:par_question]:
             key = f"{q}_{c['id']}"
-            colonnes.setdefault(key, f"{questions.get(q).titre} — {c['libelle']}")
-            rows[code][key] = text.chiffre_cle(c.get("valeur"), c.get("unite"))
+            colonnes.setdefault(key, f"{qs[q].titre} — {c['libelle']}")
+            unites.setdefault(key, str(c.get("unite") or ""))
+            v = res.get("verdict") if isinstance(res.get("verdict"), Mapping) else {}
+            hors = not signataire.get(code, True) and (
+                c.get("motif") == motifs.HORS_CUCS
+                or v.get("motif") == motifs.HORS_CUCS
+                or (q in QUESTIONS_PROGRAMME and c.get("valeur") in (None, 0))
+            )
+            if hors:
+                rows[code][key] = data[code][key] = labels.MOTIF_LIBELLES[motifs.HORS_CUCS]
+                continue
+            rows[code][key] = valeur_chiffre(c)
+            data[code][key] = (
+                labels.MOTIF_LIBELLES[c["motif"]]
+                if c.get("valeur") is None and c.get("motif") in labels.MOTIF_LIBELLES
+                else _arrondi(c.get("valeur"), str(c.get("unite") or ""))
+            )
             raw.setdefault(key, {})[code] = c.get("valeur")
     ordre = ["nom", "code_commune"] + sorted(k for k in colonnes if k not in ("nom", "code_commune"))
-    tableau = pd.DataFrame(list(rows.values())).reindex(columns=ordre).fillna("—")
-    colonnes = {k: colonnes[k] for k in ordre}
-    s = SyntheseRegionale(tableau, colonnes)
-    with_results = {code for v in raw.values() for code in v}
-    s.constats.append(
-        f"{text.pluriel(len(with_results), 'commune a', 'communes ont')} des résultats sur "
-        f"{text.pluriel(len(rows), 'commune')} de la région."
+    tableau = pd.DataFrame(list(rows.values())).reindex(columns=ordre)
+    donnees = pd.DataFrame(list(data.values()), dtype=object).reindex(
+        columns=["nom", "code_commune", "signataire_cucs", *ordre[2:]]
     )
-    elig = raw.get("q3_eligibles_qpv2014", {})
+    for k in ordre[2:]:
+        absent = tableau[k].isna()
+        hors = tableau["code_commune"].map(lambda c: not signataire.get(c, True))
+        tableau.loc[absent & hors, k] = labels.MOTIF_LIBELLES[motifs.HORS_CUCS]
+        tableau.loc[absent & ~hors, k] = NON_EXECUTE
+        donnees[k] = donnees[k].astype(object)
+        donnees.loc[donnees[k].isna() & hors.to_numpy(), k] = labels.MOTIF_LIBELLES[motifs.HORS_CUCS]
+        donnees.loc[donnees[k].isna(), k] = NON_EXECUTE
+    colonnes = {k: colonnes[k] for k in ordre}
+    s = SyntheseRegionale(
+        tableau, colonnes, donnees=donnees, unites={k: unites.get(k, "") for k in donnees.columns}
+    )
+    n_communes = len(rows)
+    n_signataires = sum(signataire.values())
+    avec = set().union(*with_results.values()) if with_results else set()
+    s.constats.append(
+        f"{text.parmi(len(avec), n_communes, 'commune', feminin=True).capitalize()} "
+        f"{'a' if len(avec) < 2 else 'ont'} des résultats ; la région compte "
+        f"{text.pluriel(n_signataires, 'commune signataire', 'communes signataires')} du CUCS et "
+        f"{text.pluriel(n_communes - n_signataires, 'commune hors CUCS', 'communes hors CUCS')}."
+    )
+    elig = {k: v for k, v in raw.get("q3_eligibles_qpv2014", {}).items() if isinstance(v, int | float)}
     if elig:
-        total = sum(v for v in elig.values() if isinstance(v, int | float))
+        total = int(sum(elig.values()))
         s.constats.append(
-            f"Selon la règle de revenu de 2014, {text.pluriel(int(total), 'quartier est éligible', 'quartiers sont éligibles')} "
-            f"dans la région."
+            f"Selon la règle de revenu de 2014, {text.pluriel(total, 'quartier est éligible', 'quartiers sont éligibles')} "
+            f"dans les {text.pluriel(len(elig), 'commune')} dont les résultats sont disponibles, "
+            f"sur {text.pluriel(n_communes, 'commune')} de la région."
+            if len(elig) > 1
+            else f"Selon la règle de revenu de 2014, {text.pluriel(total, 'quartier est éligible', 'quartiers sont éligibles')} "
+            f"dans la seule commune dont les résultats sont disponibles ({rows[next(iter(elig))]['nom']}), "
+            f"sur {text.pluriel(n_communes, 'commune')} de la région."
         )
-    part = {k: v for k, v in raw.get("q1_part_droit_commun", {}).items() if isinstance(v, int | float)}
-    if part:
+    part = {
+        k: v
+        for k, v in raw.get("q1_part_droit_commun", {}).items()
+        if isinstance(v, int | float) and signataire.get(k, False)
+    }
+    if len(part) > 1:
         lo, hi = min(part, key=part.get), max(part, key=part.get)
         s.constats.append(
-            f"La part du droit commun dans le financement des actions va de {text.pourcentage(part[lo])} "
-            f"({rows[lo]['nom']}) à {text.pourcentage(part[hi])} ({rows[hi]['nom']})."
+            f"Dans les {text.pluriel(len(part), 'commune signataire', 'communes signataires')} dont les résultats "
+            f"sont disponibles, sur {text.nombre(n_signataires)}, la part du droit commun dans le financement des "
+            f"actions va de {text.pourcentage(part[lo])} ({rows[lo]['nom']}) à {text.pourcentage(part[hi])} "
+            f"({rows[hi]['nom']})."
         )
     s.reserves.append(
         "Les communes diffèrent par leur taille, leurs quartiers et leurs données : comparer leurs chiffres "
         "suppose de lire chaque page, et le petit nombre de communes interdit toute conclusion générale."
     )
+    s.reserves.append(
+        "Une commune hors CUCS n'a pas de programme d'actions : ses cases disent « hors CUCS », elle sert de "
+        "comparaison ; « non exécuté » signale un carnet qui n'a pas été exécuté pour la commune."
+    )
     s.chiffres_cles = [
         {
             "id": "communes_avec_resultats",
             "libelle": "Communes avec résultats",
-            "valeur": len(with_results),
+            "valeur": len(avec),
             "unite": "communes",
-        }
+        },
+        {
+            "id": "communes_region",
+            "libelle": "Communes de la région",
+            "valeur": n_communes,
+            "unite": "communes",
+        },
     ]
     return s
+
+
+def liens_communes(communes: pd.DataFrame, prefixe: str = "../../communes/") -> list[tuple[str, str, str]]:
+    """Every commune of the region, linked to its page on the site (signatory or not)."""
+    sig = _signataires(communes)
+    return [
+        (
+            f"{nom} ({code})" + ("" if s else " — hors CUCS"),
+            f"{prefixe}{code}.html",
+            "page de la commune",
+        )
+        for code, nom, s in zip(communes["code_commune"], communes["nom"], sig, strict=True)
+    ]
+
+
+#: Where the site publishes the regional table as CSV (relative to the regional page).
+CSV_REGIONAL = "../../telechargements/region/synthese_regionale_communes.csv"
 
 
 # --- views: what the synthesis notebooks show ------------------------------------------------
 #
 # The key figures stay as the results files give them, written by `text.chiffre_cle` (as on the
 # site index and the commune pages): a key figure's unit travels with its value and differs from
-# one row (commune synthesis) or question (regional synthesis) to the next, and « — » marks a
-# question without results. This module holds the views of both syntheses: each returns None
-# for the other one, so `r.tables` holds only a synthesis's own views.
+# one row (commune synthesis) or question (regional synthesis) to the next. This module holds the
+# views of both syntheses: each returns None for the other one, so `r.tables` holds only a
+# synthesis's own views.
 
 COLONNES_CHIFFRES = {"libelle": ("Chiffre clé", "texte"), "valeur": ("Valeur", "texte")}
 
@@ -188,6 +570,38 @@ def question_par_question(s: SyntheseCommune) -> list[tuple[str, list[str], pd.D
         (f"{x.question.titre} — « {x.question.question} »", x.constats, chiffres_section(x))
         for x in s.sections
     ]
+
+
+def vue_reperes(s: SyntheseCommune | SyntheseRegionale) -> pd.DataFrame | None:
+    """Commune synthesis: the commune among the signatory communes, one row per figure."""
+    if not isinstance(s, SyntheseCommune) or not s.positions:
+        return None
+    rows = []
+    for col, p in s.positions.items():
+        libelle, unite = REPERES[col]
+        if p is None:
+            motif = motifs.HORS_CUCS if s.signataire is False else motifs.DONNEE_ABSENTE
+            lib = labels.MOTIF_LIBELLES[motif]
+            rows.append({"indicateur": libelle, "valeur": lib, "rang": lib, "mediane": "—"})
+        else:
+            rows.append(
+                {
+                    "indicateur": libelle,
+                    "valeur": _fmt(p["valeur"], unite),
+                    "rang": f"{rang_fr(p['rang'])} sur {text.nombre(p['n'])}",
+                    "mediane": _fmt(p["mediane"], unite),
+                }
+            )
+    return display.vue(
+        pd.DataFrame(rows),
+        {
+            "indicateur": ("Repère", "texte"),
+            "valeur": ("Commune", "texte"),
+            "rang": ("Rang parmi les communes signataires", "texte"),
+            "mediane": ("Médiane des communes signataires", "texte"),
+        },
+        vide="aucun repère",
+    )
 
 
 def vue_chiffres_cles(s: SyntheseCommune | SyntheseRegionale) -> pd.DataFrame | None:

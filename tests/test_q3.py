@@ -37,7 +37,7 @@ def test_qpv2014_eligibility_recovers_the_planted_list():
     flagged = set()
     for code in COMMUNES:
         res = _report(code).resultats()
-        flagged |= {e["code_quartier"] for e in res["eligibilite"] if e["regle_qpv2014"]}
+        flagged |= {e["code_quartier"] for e in res["eligibilite"] if e["regle_qpv2014"] is True}
     assert sorted(flagged) == sorted(TRUTH["eligibles_qpv2014"])
 
 
@@ -49,7 +49,8 @@ def test_report_values_and_sentences_for_a_commune():
         pd.read_csv(DEMO / "quartiers.csv", dtype=str).query("code_commune == '20001'")["code_quartier"]
     )
     n = sum(e["regle_qpv2014"] for e in res["eligibilite"])
-    assert any(f"{n} quartiers éligibles sur {len(res['eligibilite'])}" in c for c in r.constats)
+    compte = text.parmi(n, len(res["eligibilite"]), "quartier étudié", "quartiers étudiés")
+    assert any(f"{compte} sont éligibles" in c for c in r.constats)
     assert any("11\u202f300\u00a0€" in c for c in r.constats)
     # every quartier of the commune has a class, and classes are described in words
     assert {t["code_quartier"] for t in res["typologie"]} == {e["code_quartier"] for e in res["eligibilite"]}
@@ -106,6 +107,12 @@ def test_views_hold_numbers_for_the_analyst():
         "transitions",
         "classes",
         "classes_commune",
+        "repartition",
+        "ciblage",
+        "credits_quartiers",
+        "bilans",
+        "jeunesse",
+        "entrees",
     }
     for name, vue in t.items():
         assert not vue.empty, name
@@ -117,8 +124,10 @@ def test_views_hold_numbers_for_the_analyst():
     assert classes["Classe"].tolist() == sorted(classes["Classe"])
     assert set(t["entrees_sorties"]["Règle"]) == set(q3.REGLES.values())
     elig = t["eligibilite"]
-    assert elig["Revenu médian (€)"].tolist() == r.eligibilite["revenu_median_uc"].tolist()
-    assert elig["Règle de revenu 2014"].dtype == bool
+    assert elig["Revenu médian par UC (2011)"].tolist() == r.eligibilite["revenu_median_uc"].tolist()
+    # each verdict says why: « oui », « non : <reason> » (no bare « non »)
+    for cell, ok in zip(elig["Règle de revenu 2014"], r.eligibilite["regle_qpv2014"], strict=True):
+        assert cell == "oui" if ok else cell.startswith("non : ")
     # indicators at every scale: numbers in the catalogue's unit, quartiers first
     e = t["echelles"]
     chomage = e["Taux de chômage des 15-64 ans"]

@@ -1075,8 +1075,9 @@ def figure_revenus(r: RapportQ3):
     if e.empty or r.seuil_qpv2014 is None:
         return None
     e = e.sort_values("revenu_median_uc")
+    etat = [_etat(v) for v in e["regle_qpv2014"]]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(e) + 1.5))
-    colors = [plots.OKABE_ITO["bleu"] if ok else plots.GRIS for ok in e["regle_qpv2014"]]
+    colors = [plots.OKABE_ITO["bleu"] if x == "oui" else plots.GRIS for x in etat]
     ax.scatter(e["revenu_median_uc"], e["nom"], color=colors, s=60, zorder=3)
     ax.axvline(r.seuil_qpv2014, color=plots.OKABE_ITO["vermillon"], ls="--", lw=1.5)
     ax.annotate(
@@ -1090,17 +1091,22 @@ def figure_revenus(r: RapportQ3):
     ax.set_xlabel("Revenu fiscal médian par unité de consommation (€)")
     ax.set_title("Revenu médian des quartiers et seuil de la règle de 2014", pad=18)
     ax.xaxis.set_major_formatter(plots.formatter_euros(compact=False))
+    suffixes = {"oui": "", "non": " (non éligible)", "nd": " (non calculable)"}
     details = text.liste_fr(
-        [
-            f"{n} : {text.euros(v)}{'' if ok else ' (non éligible)'}"
-            for n, v, ok in zip(e["nom"], e["revenu_median_uc"], e["regle_qpv2014"], strict=False)
-        ]
+        [f"{n} : {text.euros(v)}{suffixes[x]}" for n, v, x in zip(e["nom"], e["revenu_median_uc"], etat, strict=False)]
     )
     return plots.set_alt(
         fig,
-        f"Nuage de points : revenu médian par unité de consommation de chaque quartier de {r.nom_commune}, "
-        f"comparé au seuil de la règle de 2014 ({text.euros(r.seuil_qpv2014)}). {details}.",
+        f"Nuage de points : revenu médian par unité de consommation ({r.annee_revenus}) de chaque quartier "
+        f"{text.de(r.nom_commune)}, comparé au seuil de la règle de 2014 ({text.euros(r.seuil_qpv2014)}). {details}.",
     )
+
+
+def _etat(v) -> str:
+    """« oui », « non » or « nd » for a rule's value (True, False, NA)."""
+    if v is pd.NA or text.manquant(v):
+        return "nd"
+    return "oui" if bool(v) else "non"
 
 
 def _map(gdf, column: str, categories: dict, title: str, outline=None):
@@ -1133,23 +1139,29 @@ def carte_commune(r: RapportQ3, territoire):
     gdf = q[["code_quartier", "geometry"]].merge(
         r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier"
     )
+    gdf["etat"] = [_etat(v) for v in gdf["regle_qpv2014"]]
     outline = territoire.contour
     fig = _map(
         gdf,
-        "regle_qpv2014",
+        "etat",
         {
-            True: ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]),
-            False: ("Non éligible", plots.GRIS),
+            "oui": ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]),
+            "non": ("Non éligible", plots.GRIS),
+            "nd": ("Non calculable (n.d.)", "#DDDDDD"),
         },
-        f"Quartiers de {r.nom_commune}",
+        f"Quartiers {text.de(r.nom_commune)}",
         outline,
     )
-    n_ok = int(gdf["regle_qpv2014"].sum())
-    return plots.set_alt(
-        fig,
-        f"Carte de {r.nom_commune} et de ses {len(gdf)} quartiers : {n_ok} éligibles selon la règle de revenu "
-        f"de 2014 (en bleu), {len(gdf) - n_ok} non éligibles (en gris).",
-    )
+    n_ok, n_non = int((gdf["etat"] == "oui").sum()), int((gdf["etat"] == "non").sum())
+    n_nd = len(gdf) - n_ok - n_non
+    parts = [
+        f"{text.parmi(n_ok, len(gdf), 'quartier éligible', 'quartiers éligibles')} selon la règle de revenu de 2014 (en bleu)",
+        f"{text.aucun(n_non, 'quartier non éligible', 'quartiers non éligibles')} (en gris)",
+    ]
+    if n_nd:
+        parts.append(f"{text.pluriel(n_nd, 'quartier non calculable', 'quartiers non calculables')} (gris clair)")
+    quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
+    return plots.set_alt(fig, f"Carte {text.de(r.nom_commune)} et de {quartiers} : {text.liste_fr(parts)}.")
 
 
 def carte_region(r: RapportQ3, region):
@@ -1195,6 +1207,15 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         "confiance à 95 % (méthode de Wilson) ne se chevauchent pas.",
         f"Typologie : classification ascendante hiérarchique (méthode de Ward) sur indicateurs centrés réduits "
         f"de {r.annee}, {params.typologie.nombre_classes} classes au plus, tous les quartiers de la région.",
+        "Échelle du quartier : chômeurs (numérateur du taux de chômage) et personnes pauvres (numérateur du "
+        "taux de pauvreté) des quartiers prioritaires rapportés à ceux de la commune, même année ; hors CUCS, les "
+        "quartiers observés. Une action est « ciblée sur un quartier » quand elle porte un code de quartier, "
+        "sinon elle vaut pour la commune entière.",
+        "Jeunesse : actions dont le public déclaré désigne des enfants, des collégiens ou des jeunes de moins "
+        "de 25 ans.",
+        f"Grandes entrées : taux des quartiers regroupés (somme des numérateurs ÷ somme des dénominateurs) comparés "
+        f"à la commune, avant ({text.annee_periode(params.periode.debut, params.annee_debut_cucs - 1)}) et pendant "
+        f"({text.annee_periode(params.annee_debut_cucs, params.periode.fin)}) le contrat.",
         f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
     ]
 

@@ -132,6 +132,8 @@ def test_phrase_did_on_hand_made_rows():
 
 
 def test_ecarts_match_a_hand_computation(riche):
+    """Gaps compare the period before the CUCS with the period during it (pooled rates), not a
+    first and a last year; recomputed here from the territory's rows in plain pandas."""
     terr, r = riche
     ecarts = r.resultats()["ecarts"]
     assert {e["code_quartier"] for e in ecarts} == set(terr.quartiers["code_quartier"])
@@ -139,21 +141,24 @@ def test_ecarts_match_a_hand_computation(riche):
     ind = terr.indicateurs
     e = next(x for x in ecarts if x["code_quartier"] == "QP020004" and x["indicateur"] == "taux_chomage")
 
-    def val(niveau, code, annee):
-        row = ind[
+    def rate(niveau, code, a, b):
+        rows = ind[
             (ind["niveau"] == niveau)
             & (ind["code_territoire"] == code)
             & (ind["indicateur"] == "taux_chomage")
-            & (ind["annee"] == annee)
+            & ind["annee"].between(a, b)
         ]
-        return float(row["valeur"].iloc[0])
+        return round(100 * rows["numerateur"].sum() / rows["denominateur"].sum(), 1)
 
-    a0, a1 = e["annee_debut"], e["annee_fin"]
-    assert (a0, a1) == (2005, 2014)
-    assert e["ecart_debut"] == pytest.approx(val("quartier", "QP020004", a0) - val("commune", "20001", a0))
-    assert e["ecart_fin"] == pytest.approx(val("quartier", "QP020004", a1) - val("commune", "20001", a1))
-    # +8,5 → +10,9 points: the gap widened by more than the 0.5-point tolerance.
-    assert e["convergence"] == "divergence"
+    assert (e["annee_debut"], e["annee_fin"]) == (2005, 2014)
+    assert (e["periode_avant"], e["periode_pendant"]) == ("2005-2006", "2007-2014")
+    avant = rate("quartier", "QP020004", 2005, 2006) - rate("commune", "20001", 2005, 2006)
+    pendant = rate("quartier", "QP020004", 2007, 2014) - rate("commune", "20001", 2007, 2014)
+    assert e["ecart_debut"] == e["ecart_avant"] == pytest.approx(avant)
+    assert e["ecart_fin"] == e["ecart_pendant"] == pytest.approx(pendant)
+    assert e["evolution_ecart"] == pytest.approx(pendant - avant)
+    # +8,5 → +9,7 points: the gap widened by more than the 0.5-point tolerance.
+    assert e["convergence"] == "divergence" and e["avant_testable"] and not e["petite_base"]
     assert set(r.ecarts["groupe"]) == {"quartier financé", "quartier de comparaison"}
 
 
@@ -254,8 +259,17 @@ def test_association_actions_on_hand_made_tables():
     assert np.isnan(hidden["taux_realisation"].iloc[0])  # a rate on a secret count is hidden too
 
 
-def test_script_title_is_shown_as_text(riche):
-    _, r = riche
+def test_script_title_is_shown_as_text(demo_hostile):
+    # The committed demo has no hostile title: the conftest fixture injects it into a copy.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cucs_analysis.data import dataset as load
+    from cucs_analysis.pipeline import params
+
+    data, _ = demo_hostile
+    p = params.load_params("20001", ROOT)
+    r = q2.build(load.load_territory(data, "20001"), region_of(data, p), p)
     vue = q2.vue_actions(r)
     assert SCRIPT_TITLE in vue["Action"].tolist()
     html = display.tableau(vue).fragment
@@ -284,7 +298,7 @@ def test_survey_shares_and_intervals(riche):
     assert row["n"].iloc[0] == len(sel)
     assert row["accord"].iloc[0] == pytest.approx(100 * sel["reponse"].isin([4, 5]).mean())
     assert row["ic_bas"].iloc[0] < row["accord"].iloc[0] < row["ic_haut"].iloc[0]
-    share = text.pourcentage(row["accord"].iloc[0], 0)
+    share = text.pourcentage(row["accord"].iloc[0])  # one decimal, as in the table
     assert any(share + " des habitants" in p for p in r.phrases_enquetes)
     assert not s["secret"].any()
 
@@ -345,7 +359,7 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
     assert res["ecarts"] == []
     assert len(res["did"]) == 2  # the region-wide estimate is still shown
     assert r.actions.empty and r.actions_significatives.empty and r.enquetes.empty
-    assert "Aucune action portée par une association" in r.constats[0]
+    assert "n'a pas signé de CUCS" in r.constats[0] and "(hors CUCS)" in r.constats[0]
     for fig in (
         q2.figure_actions(r),
         q2.figure_tendances(r, "taux_chomage"),
@@ -358,11 +372,10 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
     for vue in (q2.vue_actions, q2.vue_publics, q2.vue_bilans, q2.vue_ecarts, q2.vue_enquetes):
         assert vue(r).empty
     assert q2.figures_tendances(r) == [] and q2.figures_ecarts(r) == []
-    assert (
-        "Données non disponibles : aucune action associative" in display.tableau(q2.vue_actions(r)).fragment
-    )
-    assert (r.contribution["lecture"].iloc[:3] == "non disponible").all()
-    assert "seule la tendance régionale" in r.reponse_atelier[2]
+    html = display.tableau(q2.vue_actions(r)).fragment
+    assert "aucune action associative" in html and "hors CUCS" in html
+    assert (r.contribution["lecture"].iloc[:3] == "hors CUCS").all()
+    assert "seule la tendance régionale" in r.reponse_atelier[2] and "hors CUCS" in r.reponse_atelier[2]
 
 
 def test_figures_have_french_alt_text(riche):
@@ -383,7 +396,7 @@ def test_figures_have_french_alt_text(riche):
             assert fig is not None
             alt = plots.get_alt(fig)
             assert alt and ("Valbrune-sur-Lèze" in alt or "région" in alt)
-        assert SCRIPT_TITLE in plots.get_alt(figs[0])
+        assert r.actions_significatives["intitule"].iloc[0] in plots.get_alt(figs[0])
         assert "2014 : −2,1 points" in plain(plots.get_alt(figs[3]))
     finally:
         for fig in figs:
@@ -416,8 +429,8 @@ def test_views_hold_numbers_for_the_analyst(riche):
     t = r.tables
     assert {"actions", "did", "ecarts", "enquetes", "publics"} <= set(t)
     assert pd.api.types.is_float_dtype(t["actions"]["Crédits spécifiques"])
-    assert pd.api.types.is_float_dtype(t["did"]["Écart d'évolution estimé"])
-    assert t["did"].attrs["unites"]["Écart d'évolution estimé"] == "points"
+    assert pd.api.types.is_float_dtype(t["did"]["Écart d'évolution estimé (région)"])
+    assert t["did"].attrs["unites"]["Écart d'évolution estimé (région)"] == "points"
     # an amount per inhabitant keeps its unit and its decimal on the page
     html = display.tableau(q2.vue_intensite(r)).fragment
     first = r.intensite["intensite_moyenne"].iloc[0]

@@ -398,3 +398,105 @@ def gap_convergence(
     )
     out = out.rename(columns={"code_territoire": "code_quartier", "variation_ecart": "evolution_ecart"})
     return out[cols].reset_index(drop=True)
+
+
+# --- gaps before / during the contract --------------------------------------------------------
+
+#: What `gap_periods` adds to GAP_COLUMNS: the two periods, the values on each side, their bases.
+GAP_PERIOD_COLUMNS = [
+    "annee_fin_avant",
+    "annee_debut_pendant",
+    "valeur_avant",
+    "valeur_pendant",
+    "valeur_reference_avant",
+    "valeur_reference_pendant",
+    "numerateur_avant",
+    "denominateur_avant",
+    "numerateur_pendant",
+    "denominateur_pendant",
+    "ecart_avant",
+    "ecart_pendant",
+    "evolution_ecart",
+    "avant_testable",
+    "petite_base",
+    "methode",
+]
+
+
+def gap_periods(
+    indicateurs: pd.DataFrame,
+    quartiers: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+    indicateurs_list: Sequence[str] | None = None,
+    tolerance: float = 0.5,
+    decimales: int = 1,
+    base_min: float = 30,
+) -> pd.DataFrame:
+    """Gap of each quartier to its commune before the contract and during it (not first year
+    vs last year).
+
+    For each quartier × indicator and for its commune, `trends.compare_periods_auto` gives the
+    value of each period (pooled rate Σ numerator / Σ denominator when counts exist, else the
+    mean yearly level). Both values are rounded to `decimales` as they are printed, and the gap
+    is computed from the rounded values, so a reader recomputes every printed gap and change.
+    ``ecart_avant`` / ``ecart_pendant`` are the gaps of the two periods (``ecart_debut`` /
+    ``ecart_fin`` of the results contract hold the same values, ``annee_debut`` / ``annee_fin``
+    the first and last years observed); ``evolution_ecart`` = ecart_pendant − ecart_avant;
+    ``convergence``: |gap| shrank by at least `tolerance` (``convergence``), grew by at least
+    `tolerance` (``divergence``), else ``stable``; missing when "before" cannot be tested (no
+    year observed before `annee_debut_cucs`). ``petite_base``: the quartier's or the commune's
+    denominator is below `base_min` in a period.
+    """
+    cols = [*GAP_COLUMNS, *GAP_PERIOD_COLUMNS]
+    ind = indicateurs
+    if indicateurs_list is not None:
+        ind = ind[ind["indicateur"].isin(list(indicateurs_list))]
+    ind = ind[(ind["annee"] >= debut) & (ind["annee"] <= fin) & ind["valeur"].notna()]
+    if "secret" in ind:
+        ind = ind[~ind["secret"].fillna(False).astype(bool)]
+    q = ind[(ind["niveau"] == "quartier") & ind["code_territoire"].isin(quartiers["code_quartier"])]
+    c = ind[ind["niveau"] == "commune"]
+    if q.empty or c.empty:
+        return pd.DataFrame(columns=cols)
+    kw = {"annee_debut_cucs": annee_debut_cucs, "debut": debut, "fin": fin, "base_min": base_min}
+    pq = trends.compare_periods_auto(q, by=["code_territoire", "indicateur"], **kw)
+    pc = trends.compare_periods_auto(c, by=["code_territoire", "indicateur"], **kw)
+    pq = pq.rename(columns={"code_territoire": "code_quartier"})
+    pq["code_commune"] = pq["code_quartier"].map(quartiers.set_index("code_quartier")["code_commune"])
+    pc = pc.rename(columns={"code_territoire": "code_commune"})
+    ref = pc[["code_commune", "indicateur", "valeur_avant", "valeur_pendant", "petite_base"]].rename(
+        columns={
+            "valeur_avant": "valeur_reference_avant",
+            "valeur_pendant": "valeur_reference_pendant",
+            "petite_base": "petite_base_reference",
+        }
+    )
+    out = pq.merge(ref, on=["code_commune", "indicateur"], how="inner")
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    r = trends.arrondi
+    out["ecart_avant"] = r(out["valeur_avant"], decimales) - r(out["valeur_reference_avant"], decimales)
+    out["ecart_pendant"] = r(out["valeur_pendant"], decimales) - r(out["valeur_reference_pendant"], decimales)
+    out["ecart_avant"] = r(out["ecart_avant"], decimales)
+    out["ecart_pendant"] = r(out["ecart_pendant"], decimales)
+    out["evolution_ecart"] = r(out["ecart_pendant"] - out["ecart_avant"], decimales)
+    change = r(out["ecart_pendant"].abs() - out["ecart_avant"].abs(), decimales)
+    tol = float(tolerance)
+    label = np.select([change <= -tol, change >= tol], ["convergence", "divergence"], "stable").astype(object)
+    out["convergence"] = pd.Series(label, index=out.index).where(change.notna() & out["avant_testable"])
+    out["petite_base"] = out["petite_base"].astype(bool) | out["petite_base_reference"].fillna(False).astype(
+        bool
+    )
+    years = q.groupby(["code_territoire", "indicateur"])["annee"].agg(["min", "max"])
+    years.index = years.index.set_names(["code_quartier", "indicateur"])
+    out = out.join(years, on=["code_quartier", "indicateur"])
+    out["annee_debut"] = out["min"].astype("Int64")
+    out["annee_fin"] = out["max"].astype("Int64")
+    out["annee_fin_avant"] = annee_debut_cucs - 1
+    out["annee_debut_pendant"] = annee_debut_cucs
+    out["ecart_debut"] = out["ecart_avant"]
+    out["ecart_fin"] = out["ecart_pendant"]
+    return out[cols].sort_values(["indicateur", "code_quartier"]).reset_index(drop=True)

@@ -27,6 +27,9 @@ from scipy import stats
 
 __all__ = [
     "MOTIF_DEUX_ANNEES_CONSECUTIVES",
+    "arrondi",
+    "compare_periods",
+    "compare_periods_auto",
     "compare_to_reference",
     "convergence",
     "evolution",
@@ -508,3 +511,56 @@ def compare_periods(
         out["petite_base"] = False
     out = out.reset_index() if by else out.reset_index(drop=True)
     return out[cols]
+
+
+def arrondi(x, decimales: int = 1):
+    """Half-up rounding, vectorised (``2.25`` → ``2.3``, ``−2.25`` → ``−2.3``), as the French
+    formatter rounds: a comparison made on rounded values agrees with the figures printed."""
+    a = np.asarray(x, dtype=float)
+    f = 10.0**decimales
+    # repr-level correction so 2.675 (stored 2.67499…) still rounds up like its printed form
+    out = np.sign(a) * np.floor(np.abs(a) * f + 0.5 + 1e-9) / f
+    if isinstance(x, pd.Series):
+        return pd.Series(out, index=x.index, name=x.name)
+    return out if out.ndim else float(out)
+
+
+def compare_periods_auto(
+    df: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+    by: Sequence[str],
+    echelle: float = 100.0,
+    base_min: float = 30,
+) -> pd.DataFrame:
+    """`compare_periods` per indicator, on the right base for each: pooled rates (Σ numerator /
+    Σ denominator) when every kept row has its counts, mean yearly levels otherwise. Secret or
+    missing values are left out. `by` must hold ``indicateur``. Adds ``methode``: ``taux``
+    (pooled rate) or ``moyenne`` (mean of yearly values)."""
+    cols = [*by, *PERIODE_COLUMNS, "methode"]
+    d = df[df["valeur"].notna()]
+    if "secret" in d:
+        d = d[~d["secret"].fillna(False).astype(bool)]
+    parts = []
+    for _ind, grp in d.groupby("indicateur", sort=True):  # a handful of indicators
+        counts = {"numerateur", "denominateur"} <= set(grp.columns) and bool(
+            grp[["numerateur", "denominateur"]].notna().all().all()
+        )
+        kw = {"numerateur": "numerateur", "denominateur": "denominateur"} if counts else {"valeur": "valeur"}
+        res = compare_periods(
+            grp,
+            annee_debut_cucs=annee_debut_cucs,
+            debut=debut,
+            fin=fin,
+            by=by,
+            echelle=echelle,
+            base_min=base_min,
+            **kw,
+        )
+        parts.append(res.assign(methode="taux" if counts else "moyenne"))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]

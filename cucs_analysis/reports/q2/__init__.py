@@ -24,6 +24,7 @@ from cucs_analysis.reports.q2.tables import (
     LECTURES,
     N_ACTIONS,
     QUESTION_AMELIORATION,
+    SECTIONS,
     RapportQ2,
     association_actions,
     compute,
@@ -33,12 +34,16 @@ from cucs_analysis.reports.q2.views import (
     vue_actions,
     vue_actions_declarees,
     vue_bilans,
+    vue_bilans_themes,
     vue_contribution,
     vue_did,
     vue_ecarts,
     vue_enquetes,
     vue_intensite,
+    vue_non_realisees,
     vue_publics,
+    vue_qualification,
+    vue_tendances,
 )
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "N_ACTIONS",
     "QUESTION_AMELIORATION",
     "RapportQ2",
+    "SECTIONS",
     "association_actions",
     "build",
     "figure_actions",
@@ -62,12 +68,16 @@ __all__ = [
     "vue_actions",
     "vue_actions_declarees",
     "vue_bilans",
+    "vue_bilans_themes",
     "vue_contribution",
     "vue_did",
     "vue_ecarts",
     "vue_enquetes",
     "vue_intensite",
+    "vue_non_realisees",
     "vue_publics",
+    "vue_qualification",
+    "vue_tendances",
 ]
 
 

@@ -53,7 +53,7 @@ def figure_tendances(r: RapportQ2, indicateur: str):
     if s.empty:
         return None
     s = s[s["indicateur"] == indicateur]
-    if s.empty or not (s["serie"] == "finances").any():
+    if s.empty or not s["serie"].isin(["finances", "quartiers"]).any():
         return None
     libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
     order = {k: i for i, k in enumerate(SERIES)}
@@ -63,7 +63,7 @@ def figure_tendances(r: RapportQ2, indicateur: str):
         "annee",
         "valeur",
         "serie",
-        f"{libelle} :\nquartiers financés, commune et quartiers de comparaison",
+        f"{libelle} :\nquartiers de la commune, commune et quartiers de comparaison",
         libelle + (f" ({unite})" if unite and unite != "nombre" else ""),
         unite=unite if unite in ("%", "€") else None,
         bas="ic_bas",
@@ -91,13 +91,14 @@ def figure_tendances(r: RapportQ2, indicateur: str):
     return plots.set_alt(
         fig,
         f"Courbes de {text.minuscule_initiale(libelle)} par année, avec intervalles de confiance à 95 %, pour les "
-        f"quartiers financés de {r.nom_commune}, pour la commune et pour les quartiers de comparaison de la région. "
+        f"{'quartiers financés' if s['serie'].iloc[0] == 'finances' else 'quartiers'} de {r.nom_commune}, pour la commune et pour les quartiers de "
+        "comparaison de la région. "
         f"Dernières valeurs : {valeurs}.",
     )
 
 
 def figure_ecarts(r: RapportQ2, indicateur: str):
-    """Gap of each quartier to the commune, first year vs last year (dumbbell)."""
+    """Gap of each quartier to the commune, before the CUCS vs during it (period means, dumbbell)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -106,21 +107,35 @@ def figure_ecarts(r: RapportQ2, indicateur: str):
     e = r.ecarts
     if e.empty:
         return None
-    e = e[(e["indicateur"] == indicateur) & e["ecart_debut"].notna() & e["ecart_fin"].notna()]
+    e = e[(e["indicateur"] == indicateur) & e["ecart_avant"].notna() & e["ecart_pendant"].notna()]
     if e.empty:
         return None
     libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
-    e = e.sort_values("ecart_fin")
+    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
+    e = e.sort_values("ecart_pendant")
     y = list(range(len(e)))
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(e) + 1.8))
-    ax.hlines(y, e["ecart_debut"], e["ecart_fin"], color=plots.GRIS, lw=2)
-    a0, a1 = int(e["annee_debut"].min()), int(e["annee_fin"].max())
-    ax.scatter(e["ecart_debut"], y, color=plots.OKABE_ITO["orange"], s=60, zorder=3, label=str(a0))
-    ax.scatter(e["ecart_fin"], y, color=plots.OKABE_ITO["bleu"], s=60, zorder=3, label=str(a1))
+    ax.hlines(y, e["ecart_avant"], e["ecart_pendant"], color=plots.GRIS, lw=2)
+    ax.scatter(
+        e["ecart_avant"], y, color=plots.OKABE_ITO["orange"], s=60, zorder=3, label=f"avant le CUCS ({avant})"
+    )
+    ax.scatter(
+        e["ecart_pendant"],
+        y,
+        color=plots.OKABE_ITO["bleu"],
+        s=60,
+        zorder=3,
+        label=f"pendant le CUCS ({pendant})",
+    )
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [f"{n} ({g})" for n, g in zip(e["nom"], e["groupe"].fillna("non classé"), strict=False)])
     ax.set_title(f"Écart à la commune : {text.minuscule_initiale(libelle)}")
-    ax.set_xlabel("Écart au taux de la commune (points)" if unite == "%" else f"Écart à la commune ({unite})")
+    ax.set_xlabel(
+        "Écart au taux de la commune, moyenne de la période (points)"
+        if unite == "%"
+        else f"Écart à la commune, moyenne de la période ({unite})"
+    )
     ax.grid(axis="x", visible=True)
     ax.grid(axis="y", visible=False)
     plots.franciser_axes(ax, x="nombre", y=None, decimales=0)
@@ -129,13 +144,13 @@ def figure_ecarts(r: RapportQ2, indicateur: str):
     details = text.liste_fr(
         [
             f"{n} : {_ecart(d, unite)} puis {_ecart(f, unite)}"
-            for n, d, f in zip(e["nom"], e["ecart_debut"], e["ecart_fin"], strict=False)
+            for n, d, f in zip(e["nom"], e["ecart_avant"], e["ecart_pendant"], strict=False)
         ]
     )
     return plots.set_alt(
         fig,
         f"Graphique en haltères : écart de {text.minuscule_initiale(libelle)} entre chaque quartier de "
-        f"{r.nom_commune} et la commune, en {a0} et en {a1}. {details}.",
+        f"{r.nom_commune} et la commune, en moyenne avant le CUCS ({avant}) et pendant ({pendant}). {details}.",
     )
 
 

@@ -3,13 +3,14 @@ of the funded quartiers, the region's DiD (from the region stage) and the survey
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from cucs_analysis.analysis import impact, privacy, trends
-from cucs_analysis.data.schema import DOMAINE_LIBELLES
+from cucs_analysis.analysis import funding, impact, motifs, privacy, trends
+from cucs_analysis.data.schema import CATEGORIES_BILAN, DOMAINE_LIBELLES
 from cucs_analysis.present import text
 from cucs_analysis.reports.rapport import AvecVues
 
@@ -21,13 +22,44 @@ REPONDANTS = {"habitant": "Habitants", "opérateur": "Opérateurs", "partenaire"
 GROUPES = {"traite": "quartier financé", "comparaison": "quartier de comparaison", "exclu": "intermédiaire"}
 SERIES = {
     "finances": "Quartiers financés de la commune",
+    "quartiers": "Quartiers de la commune (hors CUCS)",
     "commune": "Commune",
     "comparaison": "Quartiers de comparaison (région)",
 }
 #: Survey statement read as the residents' view of an improvement.
 QUESTION_AMELIORATION = "Le quartier s'est amélioré ces trois dernières années"
 ACCORD = (4, 5)  # "plutôt" and "tout à fait d'accord" on the 1-5 scale
-LECTURES = ("concordant", "partiel", "non concordant", "non établi", "non disponible")
+LECTURES = ("concordant", "partiel", "non concordant", "non établi", "non disponible", "hors CUCS")
+#: The notebook's headings (exact text after « ## »): the verdict points to the one holding the evidence.
+SECTIONS = {
+    "actions": "1. Les actions les plus significatives",
+    "publics": "2. Objectifs et qualification des publics",
+    "bilans": "3. Les rapports et bilans d'activité",
+    "tendances": "4. La situation sociale des quartiers, avant et pendant le CUCS",
+    "did": "5. Quartiers financés et quartiers de comparaison : différence de différences",
+    "enquetes": "6. Des points de vue croisés : habitants, opérateurs, partenaires",
+    "contribution": "7. « Comment prouver qu'une amélioration est due à une action ? »",
+}
+#: Precision of a declared public: what it names (an age bracket, a social situation), in display order.
+PRECISIONS = {
+    "age_situation": "Âge et situation précisés",
+    "age": "Âge précisé",
+    "situation": "Situation précisée",
+    "general": "Public général (habitants, tout public)",
+    "non_declare": "Public non déclaré",
+}
+_AGE = re.compile(
+    r"\d+\s*(?:à|-)\s*\d+\s*ans|\d+\s*ans|\b(?:enfants?|jeunes?|adolescents?|collégiens?|lycéens?|seniors?|"
+    r"retraités?|personnes âgées|moins de|plus de)\b",
+    re.I,
+)
+_SITUATION = re.compile(
+    r"\b(?:cmu|rsa|demandeurs? d'emploi|chômeurs?|sans qualification|sans diplôme|locataires?|parents?|"
+    r"familles?|femmes?|isolée?s?|handicap\w*|bénéficiaires?|allocataires?|primo-arrivants?|"
+    r"décrocheurs?|salariés?)\b",
+    re.I,
+)
+
 
 ACTION_COLUMNS = [
     "id_action",
@@ -45,6 +77,12 @@ ACTION_COLUMNS = [
     "beneficiaires_realises",
     "taux_realisation",
     "cout_par_beneficiaire",
+    "annees_realisees",
+    "annees_base",
+    "annees_en_cours",
+    "annees_non_pourvues",
+    "annees_abandonnees",
+    "prevus_non_realisees",
 ]
 
 
@@ -63,12 +101,12 @@ class RapportQ2(AvecVues):
     credits_associations: float  # commune, associations only
     actions: pd.DataFrame  # association actions of the commune, one row per action (ACTION_COLUMNS)
     actions_significatives: pd.DataFrame  # the N_ACTIONS largest, counts after secrecy
-    publics: pd.DataFrame  # per declared public, counts after secrecy
-    bilans: pd.DataFrame  # coded report statements of the significant actions, by category
+    publics: pd.DataFrame  # per declared public, achievement on one base, counts after secrecy
+    bilans: pd.DataFrame  # what the activity reports of the significant actions say, per action
     intensite: pd.DataFrame  # the commune's quartiers: nom, intensite_moyenne, groupe
     groupes_region: pd.DataFrame  # treated / comparison status of every quartier of the region
     series: pd.DataFrame  # indicateur, serie, annee, valeur, ic_bas, ic_haut
-    ecarts: pd.DataFrame  # commune's quartiers × indicator: gap, convergence, flags, trend
+    ecarts: pd.DataFrame  # commune's quartiers × indicator: gaps before / during the CUCS, convergence
     did: pd.DataFrame  # region-wide DiD per indicator (impact.did_all)
     etudes_evenement: dict[str, pd.DataFrame]  # indicator → event-study coefficients
     enquetes: pd.DataFrame  # type_repondant × question × annee: n, accord, interval, secret
@@ -76,23 +114,95 @@ class RapportQ2(AvecVues):
     contribution: pd.DataFrame  # etape, constat, lecture
     seuil_intensite: float = 25.0  # €/inhabitant/year above which a quartier is "financé"
     sens: dict[str, str] = field(default_factory=dict)  # catalogue's sens per indicator
+    signataire: bool = True  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    motif: str | None = None  # analysis.motifs code when the commune has no programme to show
+    enquetes_disponibles: bool = True  # the data set has survey rows for the commune's quartiers
+    annee_debut_cucs: int = 2007
+    periode_debut: int = 2005
+    periode_fin: int = 2014
+    tolerance: float = 0.5
+    credits_commune_entiere: float = 0.0  # association credits to actions without a quartier
+    realisation: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.realisation, whole commune
+    non_realisees: pd.DataFrame = field(default_factory=pd.DataFrame)  # actions with years not carried out
+    qualification: pd.DataFrame = field(default_factory=pd.DataFrame)  # per precision of the declared public
+    bilans_themes: pd.DataFrame = field(default_factory=pd.DataFrame)  # category × theme, after secrecy
+    bilans_categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # per category, after secrecy
+    periodes: pd.DataFrame = field(default_factory=pd.DataFrame)  # series × indicator, before / during
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     debat: list[str] = field(default_factory=list)
+    phrases_actions: list[str] = field(default_factory=list)
+    phrases_publics: list[str] = field(default_factory=list)
+    phrases_bilans: list[str] = field(default_factory=list)
+    phrases_tendances: list[str] = field(default_factory=list)
     phrases_did: list[str] = field(default_factory=list)
     phrases_ecarts: list[str] = field(default_factory=list)
     phrases_enquetes: list[str] = field(default_factory=list)
     reponse_atelier: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
+    verdict: dict = field(default_factory=dict)
+
+    @property
+    def n_finances(self) -> int:
+        """The commune's quartiers in the treated group (funded above the intensity threshold)."""
+        i = self.intensite
+        return int((i["groupe"] == "traite").sum()) if not i.empty else 0
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences of a notebook section (keys of SECTIONS); empty when its data is missing,
+        so the section's one « Données non disponibles » sentence is said once."""
+        return {
+            "actions": self.phrases_actions,
+            "publics": self.phrases_publics,
+            "bilans": self.phrases_bilans,
+            "tendances": self.phrases_tendances,
+            "ecarts": self.phrases_ecarts,
+            "did": self.phrases_did,
+            "enquetes": self.phrases_enquetes,
+            "contribution": self.reponse_atelier,
+        }[section]
 
     def resultats(self) -> dict:
-        """The q2 keys of the results contract (DESIGN.md §6)."""
+        """The q2 keys of the results contract (DESIGN.md §6), with the period values of each gap,
+        the achievement on one base and the verdict."""
         did = (
             self.did[list(impact.DID_COLUMNS)]
             if not self.did.empty
             else pd.DataFrame(columns=impact.DID_COLUMNS)
         )
-        ecarts = self.ecarts[list(impact.GAP_COLUMNS)] if not self.ecarts.empty else None
+        e = self.ecarts
+        ecarts = []
+        for r in e.itertuples():
+            ecarts.append(
+                {
+                    "code_quartier": str(r.code_quartier),
+                    "indicateur": str(r.indicateur),
+                    "annee_debut": _int(r.annee_debut),
+                    "ecart_debut": _num(r.ecart_debut),
+                    "annee_fin": _int(r.annee_fin),
+                    "ecart_fin": _num(r.ecart_fin),
+                    "convergence": None if text.manquant(r.convergence) else str(r.convergence),
+                    "periode_avant": text.annee_periode(r.annee_debut, r.annee_fin_avant)
+                    if r.avant_testable
+                    else None,
+                    "periode_pendant": text.annee_periode(r.annee_debut_pendant, r.annee_fin),
+                    "valeur_avant": _num(r.valeur_avant),
+                    "valeur_pendant": _num(r.valeur_pendant),
+                    "valeur_commune_avant": _num(r.valeur_reference_avant),
+                    "valeur_commune_pendant": _num(r.valeur_reference_pendant),
+                    "numerateur_avant": _num(r.numerateur_avant),
+                    "denominateur_avant": _num(r.denominateur_avant),
+                    "numerateur_pendant": _num(r.numerateur_pendant),
+                    "denominateur_pendant": _num(r.denominateur_pendant),
+                    "ecart_avant": _num(r.ecart_avant),
+                    "ecart_pendant": _num(r.ecart_pendant),
+                    "evolution_ecart": _num(r.evolution_ecart),
+                    "avant_testable": bool(r.avant_testable),
+                    "petite_base": bool(r.petite_base),
+                    "motif": None if not text.manquant(r.convergence) else motifs.NON_CALCULABLE,
+                }
+            )
+        real = self.realisation.iloc[0] if not self.realisation.empty else None
         return {
             "did": [
                 {
@@ -106,20 +216,30 @@ class RapportQ2(AvecVues):
                 }
                 for r in did.itertuples()
             ],
-            "ecarts": []
-            if ecarts is None
-            else [
-                {
-                    "code_quartier": str(r.code_quartier),
-                    "indicateur": str(r.indicateur),
-                    "annee_debut": None if text.manquant(r.annee_debut) else int(r.annee_debut),
-                    "ecart_debut": _num(r.ecart_debut),
-                    "annee_fin": None if text.manquant(r.annee_fin) else int(r.annee_fin),
-                    "ecart_fin": _num(r.ecart_fin),
-                    "convergence": None if text.manquant(r.convergence) else str(r.convergence),
-                }
-                for r in ecarts.itertuples()
-            ],
+            # The DiD is region-wide: it is a finding for the commune only through its funded quartiers.
+            "did_portee": {
+                "echelle": "region",
+                "quartiers_finances_commune": self.n_finances if self.signataire else None,
+                "resultat_de_la_commune": bool(self.signataire and self.n_finances > 0),
+                "motif": self.motif if not self.signataire else None,
+            },
+            "ecarts": ecarts,
+            "realisation": None
+            if real is None
+            else {
+                "base": "actions-années réalisées déclarant un effectif touché",
+                "prevus": _num(real["prevus_realisees"]),
+                "realises": _num(real["realises"]),
+                "taux": _num(real["taux_realisation"]),
+                "annees_base": _int(real["annees_base"]),
+                "annees_non_pourvues": _int(real["annees_non_pourvues"]),
+                "annees_abandonnees": _int(real["annees_abandonnees"]),
+                "annees_en_cours": _int(real["annees_en_cours"]),
+                "prevus_non_realisees": _num(real["prevus_non_realisees"]),
+            },
+            "realisation_motif": None if real is not None else (self.motif or motifs.DONNEE_ABSENTE),
+            "enquetes_motif": None if not self.enquetes.empty else (self.motif or motifs.DONNEE_ABSENTE),
+            "verdict": self.verdict,
         }
 
 
@@ -127,24 +247,51 @@ def _num(x: object) -> float | None:
     return None if text.manquant(x) else float(x)
 
 
+def _int(x: object) -> int | None:
+    return None if text.manquant(x) else int(x)
+
+
 # --- means: the commune's association actions -----------------------------------------------
+
+
+def association_rows(territoire) -> pd.DataFrame:
+    """The commune's action-years whose operator is an association."""
+    actions = territoire.actions
+    if actions is None or actions.empty:
+        return pd.DataFrame(columns=[] if actions is None else actions.columns)
+    ops = territoire.operateurs.drop_duplicates("id_operateur").set_index("id_operateur")
+    statut = actions["id_operateur"].map(ops["statut_juridique"])
+    return actions[statut.eq("association").fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def _realisation(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """`funding.realisation` plus `annees_base`: the action-years the rate stands on."""
+    out = funding.realisation(rows, by=by)
+    if rows.empty:
+        return out.assign(annees_base=pd.Series(dtype="int64"))
+    base = (rows["statut"].astype(str) == funding.STATUT_REALISEE) & rows["beneficiaires_realises"].notna()
+    if by:
+        n = base.groupby([rows[c] for c in by], dropna=False, observed=True).sum().rename("annees_base")
+        out = out.merge(n.reset_index(), on=by, how="left")
+    else:
+        out["annees_base"] = int(base.sum())
+    out["annees_base"] = out["annees_base"].fillna(0).astype("int64")
+    return out
 
 
 def association_actions(territoire) -> pd.DataFrame:
     """One row per action of the commune run by an association (ACTION_COLUMNS).
 
-    Declared attributes (title, public, objective) come from the action's last year;
-    amounts are summed over the years; beneficiaries over the years with status
-    `réalisée` (planned and achieved compare like with like).
+    Declared attributes (title, public, objective) come from the action's last year; amounts
+    are summed over the years. Beneficiaries stand on one base (`funding.realisation`): planned
+    and achieved over the same action-years, those of status `réalisée` that report an achieved
+    figure (`annees_base`); years `non pourvue`, `abandonnée` and `programmée` are counted apart,
+    with the beneficiaries they had planned (`prevus_non_realisees`).
     """
-    actions = territoire.actions
-    if actions is None or actions.empty:
-        return pd.DataFrame(columns=ACTION_COLUMNS)
-    ops = territoire.operateurs
-    ops = ops.drop_duplicates("id_operateur").set_index("id_operateur")
-    assoc = actions[actions["id_operateur"].map(ops["statut_juridique"]).eq("association").fillna(False)]
+    assoc = association_rows(territoire)
     if assoc.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
+    ops = territoire.operateurs.drop_duplicates("id_operateur").set_index("id_operateur")
     last = (
         assoc.sort_values(["id_action", "annee"])
         .drop_duplicates("id_action", keep="last")
@@ -156,8 +303,7 @@ def association_actions(territoire) -> pd.DataFrame:
     montants = fin.pivot_table(
         index="id_action", columns="type_credit", values="montant_accorde", aggfunc="sum", fill_value=0.0
     ).reindex(columns=["specifique", "droit_commun"], fill_value=0.0)
-    done = assoc[assoc["statut"] == "réalisée"]
-    benef = done.groupby("id_action")[["beneficiaires_prevus", "beneficiaires_realises"]].sum()
+    real = _realisation(assoc, ["id_action"]).set_index("id_action")
     noms_q = dict(zip(territoire.quartiers["code_quartier"], territoire.quartiers["nom"], strict=False))
     out = pd.DataFrame(index=last.index)
     out["intitule"] = last["intitule"]
@@ -170,12 +316,22 @@ def association_actions(territoire) -> pd.DataFrame:
     out["periode"] = [text.annee_periode(a, b) for a, b in zip(years["min"], years["max"], strict=True)]
     out["credits_specifiques"] = montants["specifique"].reindex(out.index).fillna(0.0)
     out["cofinancements"] = montants["droit_commun"].reindex(out.index).fillna(0.0)
-    out["beneficiaires_prevus"] = benef["beneficiaires_prevus"].reindex(out.index).astype("Float64")
-    out["beneficiaires_realises"] = benef["beneficiaires_realises"].reindex(out.index).astype("Float64")
-    prevus = out["beneficiaires_prevus"].where(out["beneficiaires_prevus"] > 0)
-    out["taux_realisation"] = (out["beneficiaires_realises"] / prevus).astype(float)
+    base = real["annees_base"].reindex(out.index).fillna(0)
+    # No achieved figure at all: the counts are unknown (n.d.), not zero.
+    out["beneficiaires_prevus"] = real["prevus_realisees"].reindex(out.index).where(base > 0).astype(float)
+    out["beneficiaires_realises"] = real["realises"].reindex(out.index).where(base > 0).astype(float)
+    out["taux_realisation"] = real["taux_realisation"].reindex(out.index).astype(float)
     realises = out["beneficiaires_realises"].where(out["beneficiaires_realises"] > 0)
     out["cout_par_beneficiaire"] = (out["credits_specifiques"] / realises).astype(float)
+    for c in (
+        "annees_realisees",
+        "annees_base",
+        "annees_en_cours",
+        "annees_non_pourvues",
+        "annees_abandonnees",
+    ):
+        out[c] = real[c].reindex(out.index).fillna(0).astype("int64")
+    out["prevus_non_realisees"] = real["prevus_non_realisees"].reindex(out.index).fillna(0.0)
     out = out.reset_index().sort_values(["credits_specifiques", "id_action"], ascending=[False, True])
     return out[ACTION_COLUMNS].reset_index(drop=True)
 
@@ -197,68 +353,203 @@ def _secret(df: pd.DataFrame, columns: list[str], seuil: int) -> pd.DataFrame:
     return out
 
 
+def precision_public(public: pd.Series) -> pd.Series:
+    """Code of what a declared public names (keys of PRECISIONS): an age bracket, a social
+    situation, both, neither (« Habitants du quartier ») or nothing declared."""
+    s = public.astype("string").str.strip()
+    declared = s.notna() & (s.fillna("") != "")
+    age = s.fillna("").str.contains(_AGE)
+    situation = s.fillna("").str.contains(_SITUATION)
+    code = np.select(
+        [~declared, age & situation, age, situation],
+        ["non_declare", "age_situation", "age", "situation"],
+        "general",
+    )
+    return pd.Series(code, index=public.index, dtype=object)
+
+
+def _declared(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().fillna("").ne("")
+
+
 def publics_table(territoire, actions: pd.DataFrame) -> pd.DataFrame:
-    """Per declared public: actions, specific credits, planned and achieved beneficiaries."""
+    """Per declared public: actions, specific credits and the achievement on one base
+    (`funding.realisation` over the association action-years of that public)."""
     cols = [
         "public_cible",
+        "precision",
         "actions",
         "credits_specifiques",
         "beneficiaires_prevus",
         "beneficiaires_realises",
+        "taux_realisation",
+        "annees_base",
+        "annees_non_pourvues",
+        "annees_abandonnees",
+        "annees_en_cours",
     ]
     if actions.empty:
-        return pd.DataFrame(columns=[*cols, "taux_realisation"])
-    g = actions.groupby("public_cible", dropna=False)
-    out = g.agg(
+        return pd.DataFrame(columns=cols)
+    rows = association_rows(territoire)
+    # The public declared on the action's last year, as in the actions table.
+    public = actions.set_index("id_action")["public_cible"]
+    rows = rows.assign(public_cible=rows["id_action"].map(public).fillna("Public non déclaré"))
+    real = _realisation(rows, ["public_cible"])
+    a = actions.assign(public_cible=actions["public_cible"].fillna("Public non déclaré"))
+    g = a.groupby("public_cible", dropna=False).agg(
+        actions=("id_action", "nunique"), credits_specifiques=("credits_specifiques", "sum")
+    )
+    out = g.reset_index().merge(real, on="public_cible", how="left")
+    base = out["annees_base"].fillna(0)
+    out["beneficiaires_prevus"] = out["prevus_realisees"].where(base > 0).astype(float)
+    out["beneficiaires_realises"] = out["realises"].where(base > 0).astype(float)
+    out["precision"] = precision_public(
+        out["public_cible"].where(out["public_cible"] != "Public non déclaré")
+    )
+    out = out.sort_values(["credits_specifiques", "public_cible"], ascending=[False, True])
+    return out[cols].reset_index(drop=True)
+
+
+def qualification_table(actions: pd.DataFrame) -> pd.DataFrame:
+    """How precisely the programme qualifies its publics: per precision level (PRECISIONS),
+    the actions, their share, their specific credits and share, and how many also declare an
+    objective."""
+    cols = [
+        "precision",
+        "libelle",
+        "actions",
+        "part_actions",
+        "credits_specifiques",
+        "part_credits",
+        "objectif_declare",
+    ]
+    if actions.empty:
+        return pd.DataFrame(columns=cols)
+    a = actions.assign(
+        precision=precision_public(actions["public_cible"]), objectif_ok=_declared(actions["objectif"])
+    )
+    g = a.groupby("precision").agg(
         actions=("id_action", "nunique"),
         credits_specifiques=("credits_specifiques", "sum"),
-        beneficiaires_prevus=("beneficiaires_prevus", "sum"),
-        beneficiaires_realises=("beneficiaires_realises", "sum"),
-    ).reset_index()
-    out["public_cible"] = out["public_cible"].fillna("Public non précisé")
-    prevus = out["beneficiaires_prevus"].where(out["beneficiaires_prevus"] > 0)
-    out["taux_realisation"] = (out["beneficiaires_realises"] / prevus).astype(float)
-    return out.sort_values("credits_specifiques", ascending=False).reset_index(drop=True)
+        objectif_declare=("objectif_ok", "sum"),
+    )
+    g = g.reindex(list(PRECISIONS), fill_value=0).reset_index()
+    g = g[g["actions"] > 0].copy()
+    g["libelle"] = g["precision"].map(PRECISIONS)
+    g["part_actions"] = g["actions"] / g["actions"].sum()
+    total = g["credits_specifiques"].sum()
+    g["part_credits"] = g["credits_specifiques"] / total if total else np.nan
+    g["objectif_declare"] = g["objectif_declare"].astype("int64")
+    return g[cols].reset_index(drop=True)
 
 
 def bilans_table(territoire, significatives: pd.DataFrame) -> pd.DataFrame:
-    """Coded statements of the activity reports of the significant actions, by category."""
-    from cucs_analysis.data.schema import CATEGORIES_BILAN
-
+    """What the activity reports of the significant actions say: per action, the years
+    reported, the number of coded statements and the statements themselves (quoted, with their
+    years), by category (successes; difficulties and blockages; explained gaps)."""
+    cols = [
+        "id_action",
+        "intitule",
+        "annees",
+        "constats",
+        "reussite",
+        "difficulte",
+        "ecart",
+        "theme_principal",
+    ]
     bilans = territoire.bilans
-    cols = ["id_action", "intitule", *CATEGORIES_BILAN, "theme_principal"]
     if bilans is None or bilans.empty or significatives.empty:
         return pd.DataFrame(columns=cols)
-    b = bilans[bilans["id_action"].isin(significatives["id_action"])]
+    b = bilans[bilans["id_action"].isin(significatives["id_action"])].copy()
     if b.empty:
         return pd.DataFrame(columns=cols)
-    counts = pd.crosstab(b["id_action"], b["categorie"]).reindex(columns=list(CATEGORIES_BILAN), fill_value=0)
+    b["categorie"] = b["categorie"].astype(str)
+    b["groupe"] = b["categorie"].map(
+        {
+            "réussite": "reussite",
+            "difficulté": "difficulte",
+            "blocage": "difficulte",
+            "écart expliqué": "ecart",
+        }
+    )
+
+    def quotes(df: pd.DataFrame) -> str:
+        years = df.groupby("texte", sort=False)["annee"].apply(
+            lambda y: text.liste_fr(sorted(set(int(v) for v in y)))
+        )
+        return " ; ".join(f"« {t} » ({a})" for t, a in years.items())
+
+    per = b.sort_values(["id_action", "annee", "id_bilan"]).groupby(["id_action", "groupe"])
+    cites = (
+        per.apply(quotes, include_groups=False)
+        .unstack("groupe")
+        .reindex(columns=["reussite", "difficulte", "ecart"])
+    )
+    summary = b.groupby("id_action").agg(
+        debut=("annee", "min"), fin=("annee", "max"), constats=("id_bilan", "count")
+    )
     theme = b.groupby(["id_action", "theme"]).size().rename("n").reset_index()
     theme = theme.sort_values(["id_action", "n", "theme"], ascending=[True, False, True]).drop_duplicates(
         "id_action"
     )
-    out = significatives[["id_action", "intitule"]].merge(counts.reset_index(), on="id_action", how="inner")
+    out = significatives[["id_action", "intitule"]].merge(summary.reset_index(), on="id_action", how="inner")
+    out = out.merge(cites.reset_index(), on="id_action", how="left")
+    out["annees"] = [text.annee_periode(a, z) for a, z in zip(out["debut"], out["fin"], strict=True)]
     out["theme_principal"] = out["id_action"].map(theme.set_index("id_action")["theme"])
-    out[list(CATEGORIES_BILAN)] = out[list(CATEGORIES_BILAN)].astype("int64")
+    out["constats"] = out["constats"].astype("int64")
     return out[cols].reset_index(drop=True)
+
+
+def bilans_counts(territoire, significatives: pd.DataFrame, seuil: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of coded statements of the significant actions' reports, through statistical
+    secrecy: category × theme (with row and column totals known) and per category."""
+    bilans = territoire.bilans
+    cats = list(CATEGORIES_BILAN)
+    empty = (
+        pd.DataFrame(columns=["theme", *cats, "total"]),
+        pd.DataFrame(columns=["categorie", "n", "n_secret"]),
+    )
+    if bilans is None or bilans.empty or significatives.empty:
+        return empty
+    b = bilans[bilans["id_action"].isin(significatives["id_action"])]
+    if b.empty:
+        return empty
+    ct = pd.crosstab(b["theme"].astype(str), b["categorie"].astype(str)).reindex(columns=cats, fill_value=0)
+    ct["total"] = ct.sum(axis=1)
+    st = privacy.apply_secrecy(ct, [*cats, "total"], seuil, margins="both", total_column="total")
+    themes = st.values.reset_index().rename(columns={"index": "theme"})
+    themes.columns = ["theme", *cats, "total"]
+    for c in [*cats, "total"]:
+        themes[f"{c}_secret"] = st.mask[c].to_numpy()
+    per_cat = b["categorie"].astype(str).value_counts().reindex(cats, fill_value=0)
+    sc = privacy.secret_counts(per_cat, seuil)
+    categories = pd.DataFrame({"categorie": cats, "n": sc.values.to_numpy(), "n_secret": sc.mask.to_numpy()})
+    return themes, categories
 
 
 # --- outcomes: trends, gaps, DiD ---------------------------------------------------------------
 
 
+def _funded_codes(territoire, groupes: pd.DataFrame) -> list[str]:
+    own = list(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else []
+    g = groupes.set_index("code_quartier")["groupe"] if not groupes.empty else pd.Series(dtype=object)
+    return [q for q in own if g.get(q) == "traite"]
+
+
 def series_table(territoire, region, indicateurs: list[str]) -> pd.DataFrame:
-    """Funded quartiers of the commune (pooled) vs the commune vs the region's comparison
-    quartiers (pooled, from the region stage), per indicator and year."""
+    """Funded quartiers of the commune (pooled; all its quartiers when it has none funded) vs the
+    commune vs the region's comparison quartiers (pooled, from the region stage), per
+    indicator and year."""
     cols = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
     code = territoire.code_commune
-    own = set(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else set()
-    g = region.groupes.set_index("code_quartier")["groupe"]
-    funded = [q for q in own if g.get(q) == "traite"]
+    funded = _funded_codes(territoire, region.groupes)
+    own = list(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else []
+    codes, nom = (funded, "finances") if funded else (own, "quartiers")
     ind_commune = territoire.indicateurs
     comparison = region.series_comparaison
     parts = []
     for ind in indicateurs:  # two or three indicators
-        parts.append(trends.pooled_series(ind_commune, funded, ind, "finances"))
+        parts.append(trends.pooled_series(ind_commune, codes, ind, nom))
         com = ind_commune[
             (ind_commune["niveau"] == "commune")
             & (ind_commune["code_territoire"] == code)
@@ -268,24 +559,86 @@ def series_table(territoire, region, indicateurs: list[str]) -> pd.DataFrame:
         parts.append(com.assign(serie="commune", n_quartiers=np.nan)[cols])
         parts.append(comparison[comparison["indicateur"] == ind][cols])
     parts = [p for p in parts if not p.empty]
-    if not parts:
+    if not codes or not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
 
 
-def gaps_table(territoire, groupes: pd.DataFrame, indicateurs: list[str], tolerance: float) -> pd.DataFrame:
-    """The commune's quartiers × indicators: gap to the commune at the first and last years,
-    convergence, the last year's significance flag (Wilson intervals) and the quartier's own
-    trend (slope and its interval)."""
+PERIODE_SERIES_COLUMNS = [
+    "indicateur",
+    "serie",
+    "n_quartiers",
+    "methode",
+    *trends.PERIODE_COLUMNS,
+]
+
+
+def periods_table(territoire, region, indicateurs: list[str], params) -> pd.DataFrame:
+    """Each series of `series_table` before the CUCS and during it (`trends.compare_periods`):
+    the funded quartiers and the commune as pooled rates (Σ numerators / Σ denominators of each
+    period, the bases shown), the region's comparison quartiers as the mean of their yearly
+    pooled rates (the region stage keeps rates, not counts)."""
+    kw = {
+        "annee_debut_cucs": int(params.annee_debut_cucs),
+        "debut": int(params.periode.debut),
+        "fin": int(params.periode.fin),
+    }
+    ind = territoire.indicateurs
+    ind = ind[ind["indicateur"].isin(indicateurs)]
+    funded = _funded_codes(territoire, region.groupes)
+    own = list(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else []
+    codes, nom = (funded, "finances") if funded else (own, "quartiers")
+    parts = []
+    q = ind[(ind["niveau"] == "quartier") & ind["code_territoire"].isin(codes)]
+    if not q.empty:
+        p = trends.compare_periods_auto(q, by=["indicateur"], **kw)
+        n = q.groupby("indicateur")["code_territoire"].nunique().rename("n_quartiers")
+        parts.append(p.merge(n.reset_index(), on="indicateur", how="left").assign(serie=nom))
+    c = ind[(ind["niveau"] == "commune") & (ind["code_territoire"] == territoire.code_commune)]
+    if not q.empty and not c.empty:
+        parts.append(
+            trends.compare_periods_auto(c, by=["indicateur"], **kw).assign(
+                serie="commune", n_quartiers=np.nan
+            )
+        )
+    comp = region.series_comparaison
+    comp = comp[comp["indicateur"].isin(indicateurs)] if not comp.empty else comp
+    if not q.empty and not comp.empty:
+        p = trends.compare_periods(comp, by=["indicateur"], valeur="valeur", **kw).assign(methode="moyenne")
+        n = comp.groupby("indicateur")["n_quartiers"].max().rename("n_quartiers")
+        parts.append(p.merge(n.reset_index(), on="indicateur", how="left").assign(serie="comparaison"))
+    if not parts:
+        return pd.DataFrame(columns=PERIODE_SERIES_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    order = {k: i for i, k in enumerate(SERIES)}
+    out = out.assign(
+        _o=out["serie"].map(order), _i=out["indicateur"].map({k: i for i, k in enumerate(indicateurs)})
+    )
+    return out.sort_values(["_i", "_o"])[PERIODE_SERIES_COLUMNS].reset_index(drop=True)
+
+
+def gaps_table(territoire, groupes: pd.DataFrame, indicateurs: list[str], params) -> pd.DataFrame:
+    """The commune's quartiers × indicators: gap to the commune before the CUCS and during it
+    (`impact.gap_periods`), convergence, the significance flag of the last year (Wilson
+    intervals) and the quartier's own trend over all its years (slope and its interval; never
+    from two consecutive years: `trends.evolution`)."""
     extra = ["nom", "groupe", "comparaison_fin", "tendance"]
-    cols = [*impact.GAP_COLUMNS, "evolution_ecart", *extra]
+    cols = [*impact.GAP_COLUMNS, *impact.GAP_PERIOD_COLUMNS, *extra]
     q = territoire.quartiers
     if q is None or q.empty:
         return pd.DataFrame(columns=cols)
     ind = territoire.indicateurs
     own = ind[(ind["niveau"] != "quartier") | ind["code_territoire"].isin(q["code_quartier"])]
     own = own[(own["niveau"] != "commune") | (own["code_territoire"] == territoire.code_commune)]
-    gaps = impact.gap_convergence(own, q, indicateurs_list=indicateurs, tolerance=tolerance)
+    gaps = impact.gap_periods(
+        own,
+        q,
+        annee_debut_cucs=int(params.annee_debut_cucs),
+        debut=int(params.periode.debut),
+        fin=int(params.periode.fin),
+        indicateurs_list=indicateurs,
+        tolerance=float(params.convergence.tolerance_points),
+    )
     if gaps.empty:
         return pd.DataFrame(columns=cols)
     quart = own[(own["niveau"] == "quartier") & own["indicateur"].isin(indicateurs) & own["valeur"].notna()]
@@ -308,7 +661,8 @@ def gaps_table(territoire, groupes: pd.DataFrame, indicateurs: list[str], tolera
         evo[["code_quartier", "indicateur", "tendance"]], how="left"
     )
     out["nom"] = out["code_quartier"].map(dict(zip(q["code_quartier"], q["nom"], strict=False)))
-    out["groupe"] = out["code_quartier"].map(groupes.set_index("code_quartier")["groupe"]).map(GROUPES)
+    g = groupes.set_index("code_quartier")["groupe"] if not groupes.empty else pd.Series(dtype=object)
+    out["groupe"] = out["code_quartier"].map(g).map(GROUPES)
     return out[cols].sort_values(["indicateur", "code_quartier"]).reset_index(drop=True)
 
 
@@ -369,6 +723,9 @@ def compute(territoire, region, params) -> RapportQ2:
     """The q2 tables of one commune (no sentences yet); `region` is the region stage."""
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom", code))
+    signataire = bool(getattr(territoire, "signataire", True))
+    available = getattr(territoire, "available", {}) or {}
+    motif = motifs.motif_commune(signataire, bool(available.get("actions", True)))
     indicateurs = list(params.did.indicateurs)
     cat = territoire.catalogue.set_index("indicateur")
     libelles = {i: str(cat["libelle"].get(i, i)) for i in indicateurs}
@@ -376,14 +733,38 @@ def compute(territoire, region, params) -> RapportQ2:
     seuil = int(params.seuil_secret)
 
     actions = association_actions(territoire)
+    rows = association_rows(territoire)
     fin = territoire.financements
     spec = fin[fin["type_credit"] == "specifique"] if fin is not None and not fin.empty else None
     credits_spec = float(spec["montant_accorde"].sum()) if spec is not None else 0.0
     credits_assoc = float(actions["credits_specifiques"].sum()) if not actions.empty else 0.0
+    sans_quartier = (
+        actions.loc[actions["quartier"] == "Toute la commune", "credits_specifiques"]
+        if not actions.empty
+        else None
+    )
+    credits_commune = float(sans_quartier.sum()) if sans_quartier is not None else 0.0
     benef = ["beneficiaires_prevus", "beneficiaires_realises"]
     significatives = _secret(actions.head(N_ACTIONS).reset_index(drop=True), benef, seuil)
     publics = _secret(publics_table(territoire, actions), benef, seuil)
     bilans = bilans_table(territoire, significatives)
+    themes, categories = bilans_counts(territoire, significatives, seuil)
+    realisation = _realisation(rows, []) if not rows.empty else pd.DataFrame()
+    cols_nr = [
+        "intitule",
+        "quartier",
+        "periode",
+        "annees_non_pourvues",
+        "annees_abandonnees",
+        "prevus_non_realisees",
+    ]
+    non_realisees = (
+        actions[(actions["annees_non_pourvues"] + actions["annees_abandonnees"]) > 0][cols_nr].reset_index(
+            drop=True
+        )
+        if not actions.empty
+        else pd.DataFrame(columns=cols_nr)
+    )
 
     did, events, groupes = region.did, region.etudes_evenement, region.groupes
     q = territoire.quartiers
@@ -394,16 +775,23 @@ def compute(territoire, region, params) -> RapportQ2:
     else:
         intens = pd.DataFrame(columns=["code_quartier", "nom", "intensite_moyenne", "groupe", "statut"])
     series = series_table(territoire, region, indicateurs) if not groupes.empty else pd.DataFrame()
+    periodes = periods_table(territoire, region, indicateurs, params)
     ecarts = gaps_table(
         territoire,
         groupes if not groupes.empty else pd.DataFrame(columns=["code_quartier", "groupe"]),
         indicateurs,
-        params.convergence.tolerance_points,
+        params,
     )
     enquetes = survey_table(territoire, seuil)
     reponses = survey_answers(territoire, enquetes)
+    e = territoire.enquetes
+    enq_dispo = (
+        e is not None and not e.empty and bool(e["code_quartier"].isin(q["code_quartier"]).any())
+        if q is not None
+        else False
+    )
 
-    r = RapportQ2(
+    return RapportQ2(
         code_commune=code,
         nom_commune=nom,
         annee_traitement=int(params.did.annee_traitement),
@@ -428,5 +816,18 @@ def compute(territoire, region, params) -> RapportQ2:
         contribution=pd.DataFrame(columns=["etape", "constat", "lecture"]),
         seuil_intensite=float(params.did.seuil_intensite),
         sens={i: str(cat["sens"].get(i, "")) for i in indicateurs},
+        signataire=signataire,
+        motif=motif,
+        enquetes_disponibles=enq_dispo,
+        annee_debut_cucs=int(params.annee_debut_cucs),
+        periode_debut=int(params.periode.debut),
+        periode_fin=int(params.periode.fin),
+        tolerance=float(params.convergence.tolerance_points),
+        credits_commune_entiere=credits_commune,
+        realisation=realisation,
+        non_realisees=non_realisees,
+        qualification=qualification_table(actions),
+        bilans_themes=themes,
+        bilans_categories=categories,
+        periodes=periodes,
     )
-    return r

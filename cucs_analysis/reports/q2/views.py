@@ -1,13 +1,15 @@
 """q2 views: the tables the notebook shows, as numbers with French headers and units
 (`present.display.vue`); an empty view, which says what is missing, when the section's data is
-absent for the commune."""
+absent for the commune. Headers state the base of every rate; an empty view of a commune
+outside the CUCS says « hors CUCS » and carries the motif (``attrs["motif"]``)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from cucs_analysis.analysis import motifs
 from cucs_analysis.present import display, text
-from cucs_analysis.reports.q2.tables import REPONDANTS, RapportQ2
+from cucs_analysis.reports.q2.tables import PRECISIONS, REPONDANTS, SERIES, RapportQ2, precision_public
 
 CONVERGENCE = {"convergence": "réduit", "divergence": "creusé", "stable": "stable"}
 TENDANCES = {"hausse": "en hausse", "baisse": "en baisse", "stable": "pas de tendance nette"}
@@ -17,6 +19,8 @@ BILANS = {
     "blocage": "Blocages",
     "écart expliqué": "Écarts expliqués",
 }
+#: The base of every achievement rate, said in the headers.
+BASE = "années réalisées déclarant un effectif"
 
 
 def _count(values: pd.Series, secret: pd.Series) -> pd.Series:
@@ -29,8 +33,26 @@ def _unit_of_gaps(r: RapportQ2, indicateurs: pd.Series) -> str:
     return "points" if indicateurs.map(r.unites).eq("%").all() else "decimal"
 
 
+def _vide(r: RapportQ2, quoi: str, *, programme: bool = True) -> str:
+    """What an empty view lacks, with the reason: hors CUCS for a programme view of a
+    non-signatory commune."""
+    if programme and not r.signataire:
+        return f"{quoi} — hors CUCS : {r.nom_commune} n'a pas signé de CUCS, ses quartiers servent de comparaison"
+    return quoi
+
+
+def _vue(r: RapportQ2, df, colonnes: dict, vide: str, *, programme: bool = True) -> pd.DataFrame:
+    """`display.vue` with the reason of an empty view in ``attrs["motif"]``."""
+    v = display.vue(df, colonnes, vide=_vide(r, vide, programme=programme))
+    if v.empty:
+        v.attrs["motif"] = (
+            motifs.HORS_CUCS if (programme and not r.signataire) else (r.motif or motifs.DONNEE_ABSENTE)
+        )
+    return v
+
+
 def vue_actions(r: RapportQ2) -> pd.DataFrame:
-    """The most significant actions: means and achievements."""
+    """The most significant actions: means and achievements on one base."""
     a = r.actions_significatives
     df = None
     if not r.actions.empty:
@@ -38,8 +60,10 @@ def vue_actions(r: RapportQ2) -> pd.DataFrame:
             rang=range(1, len(a) + 1),
             prevus=_count(a["beneficiaires_prevus"], a["beneficiaires_prevus_secret"]),
             touches=_count(a["beneficiaires_realises"], a["beneficiaires_realises_secret"]),
+            non_realisees=a["annees_non_pourvues"] + a["annees_abandonnees"],
         )
-    return display.vue(
+    return _vue(
+        r,
         df,
         {
             "rang": ("Rang", "nombre"),
@@ -48,20 +72,51 @@ def vue_actions(r: RapportQ2) -> pd.DataFrame:
             "periode": ("Années", "texte"),
             "credits_specifiques": ("Crédits spécifiques", "euros"),
             "cofinancements": ("Cofinancements de droit commun", "euros"),
-            "prevus": ("Bénéficiaires prévus", "nombre"),
-            "touches": ("Bénéficiaires touchés", "nombre"),
-            "taux_realisation": ("Réalisation", "part"),
-            "cout_par_beneficiaire": ("Crédits par bénéficiaire", "euros"),
+            "annees_base": (f"Base : {BASE}", "nombre"),
+            "prevus": ("Bénéficiaires prévus (sur la base)", "nombre"),
+            "touches": ("Bénéficiaires touchés (sur la base)", "nombre"),
+            "taux_realisation": ("Réalisation : touchés / prévus (sur la base)", "part"),
+            "non_realisees": ("Années non pourvues ou abandonnées (hors base)", "nombre"),
+            "cout_par_beneficiaire": ("Crédits par bénéficiaire touché", "euros"),
         },
-        vide="aucune action associative financée dans la commune",
+        "aucune action associative financée dans la commune",
+    )
+
+
+def vue_non_realisees(r: RapportQ2) -> pd.DataFrame:
+    """The actions with years not carried out, named apart from the achievement rates."""
+    n = r.non_realisees
+    return _vue(
+        r,
+        None if r.actions.empty else n,
+        {
+            "intitule": ("Action", "texte"),
+            "quartier": ("Quartier", "texte"),
+            "periode": ("Années", "texte"),
+            "annees_non_pourvues": ("Années non pourvues", "nombre"),
+            "annees_abandonnees": ("Années abandonnées", "nombre"),
+            "prevus_non_realisees": ("Bénéficiaires prévus ces années-là", "nombre"),
+        },
+        "aucune action associative financée dans la commune"
+        if r.actions.empty
+        else "aucune action associative n'a d'année non pourvue ou abandonnée",
     )
 
 
 def vue_actions_declarees(r: RapportQ2) -> pd.DataFrame:
     """The most significant actions as declared: operator, theme, public and objective."""
     a = r.actions_significatives
-    return display.vue(
-        None if r.actions.empty else a.assign(rang=range(1, len(a) + 1)),
+    return _vue(
+        r,
+        None
+        if r.actions.empty
+        else a.assign(
+            rang=range(1, len(a) + 1),
+            precision=precision_public(a["public_cible"]).map(PRECISIONS),
+            objectif=a["objectif"].where(
+                a["objectif"].astype("string").str.strip().fillna("").ne(""), "non déclaré"
+            ),
+        ),
         {
             "rang": ("Rang", "nombre"),
             "intitule": ("Action", "texte"),
@@ -69,43 +124,103 @@ def vue_actions_declarees(r: RapportQ2) -> pd.DataFrame:
             "thematique": ("Thématique", "texte"),
             "dispositif": ("Dispositif", "texte"),
             "public_cible": ("Public visé (déclaré)", "texte"),
+            "precision": ("Précision du public", "texte"),
             "objectif": ("Objectif (déclaré)", "texte"),
         },
-        vide="aucune action associative financée dans la commune",
+        "aucune action associative financée dans la commune",
+    )
+
+
+def vue_qualification(r: RapportQ2) -> pd.DataFrame:
+    """How precisely the association actions qualify their publics and objectives."""
+    q = r.qualification
+    return _vue(
+        r,
+        None if r.actions.empty or q.empty else q,
+        {
+            "libelle": ("Public déclaré", "texte"),
+            "actions": ("Actions", "nombre"),
+            "part_actions": ("Part des actions", "part"),
+            "credits_specifiques": ("Crédits spécifiques", "euros"),
+            "part_credits": ("Part des crédits", "part"),
+            "objectif_declare": ("Actions déclarant un objectif", "nombre"),
+        },
+        "aucune action associative financée dans la commune",
     )
 
 
 def vue_publics(r: RapportQ2) -> pd.DataFrame:
-    """Means and beneficiaries per declared public."""
+    """Means and achievement on one base per declared public."""
     p = r.publics
     df = None
     if not r.actions.empty:
         df = p.assign(
             prevus=_count(p["beneficiaires_prevus"], p["beneficiaires_prevus_secret"]),
             touches=_count(p["beneficiaires_realises"], p["beneficiaires_realises_secret"]),
+            non_realisees=p["annees_non_pourvues"] + p["annees_abandonnees"],
+            precision=p["precision"].map(PRECISIONS),
         )
-    return display.vue(
+    return _vue(
+        r,
         df,
         {
             "public_cible": ("Public visé (déclaré)", "texte"),
+            "precision": ("Précision du public", "texte"),
             "actions": ("Actions", "nombre"),
             "credits_specifiques": ("Crédits spécifiques", "euros"),
-            "prevus": ("Bénéficiaires prévus", "nombre"),
-            "touches": ("Bénéficiaires touchés", "nombre"),
-            "taux_realisation": ("Réalisation", "part"),
+            "annees_base": (f"Base : {BASE}", "nombre"),
+            "prevus": ("Bénéficiaires prévus (sur la base)", "nombre"),
+            "touches": ("Bénéficiaires touchés (sur la base)", "nombre"),
+            "taux_realisation": ("Réalisation : touchés / prévus (sur la base)", "part"),
+            "non_realisees": ("Années non pourvues ou abandonnées (hors base)", "nombre"),
         },
-        vide="aucune action associative financée dans la commune",
+        "aucune action associative financée dans la commune",
     )
 
 
 def vue_bilans(r: RapportQ2) -> pd.DataFrame:
-    """Coded statements of the activity reports of the most significant actions."""
+    """What the activity reports of the most significant actions say, quoted."""
     b = r.bilans
-    cols = {"intitule": ("Action", "texte")}
-    cols.update({c: (h, "nombre") for c, h in BILANS.items() if c in b or b.empty})
-    cols["theme_principal"] = ("Thème le plus cité", "texte")
-    return display.vue(
-        None if b.empty else b, cols, vide="bilans d'activité des actions les plus significatives"
+    return _vue(
+        r,
+        None
+        if b.empty
+        else b.assign(
+            reussite=b["reussite"].fillna("aucune"),
+            difficulte=b["difficulte"].fillna("aucune"),
+            ecart=b["ecart"].fillna("aucun"),
+        ),
+        {
+            "intitule": ("Action", "texte"),
+            "annees": ("Années des bilans", "texte"),
+            "constats": ("Constats codés", "nombre"),
+            "reussite": ("Réussites rapportées", "texte"),
+            "difficulte": ("Difficultés et blocages rapportés", "texte"),
+            "ecart": ("Écarts expliqués", "texte"),
+            "theme_principal": ("Thème le plus cité", "texte"),
+        },
+        "aucune des actions les plus significatives n'a de bilan d'activité codé"
+        if r.signataire and not r.actions.empty
+        else "bilans d'activité des actions les plus significatives",
+    )
+
+
+def vue_bilans_themes(r: RapportQ2) -> pd.DataFrame:
+    """Coded statements of the significant actions' reports, theme × category, after secrecy."""
+    t = r.bilans_themes
+    df = None
+    if not t.empty:
+        df = t.assign(**{c: _count(t[c], t[f"{c}_secret"]) for c in [*BILANS, "total"]})
+    cols = {"theme": ("Thème", "texte")}
+    cols.update({c: (h, "nombre") for c, h in BILANS.items()})
+    cols["total"] = ("Ensemble des constats", "nombre")
+    return _vue(
+        r,
+        df,
+        cols,
+        "aucune des actions les plus significatives n'a de bilan d'activité codé"
+        if r.signataire and not r.actions.empty
+        else "bilans d'activité des actions les plus significatives",
     )
 
 
@@ -113,47 +228,104 @@ def vue_intensite(r: RapportQ2) -> pd.DataFrame:
     """Funding intensity of each quartier of the commune and its group in the comparison."""
     i = r.intensite
     entete = f"Crédits aux associations par habitant et par an (depuis {text.annee(r.annee_traitement)})"
-    return display.vue(
+    return _vue(
+        r,
         i,
         {
             "nom": ("Quartier", "texte"),
             "intensite_moyenne": (entete, "euros_decimal"),
             "statut": ("Groupe", "texte"),
         },
-        vide=f"aucun quartier suivi à {r.nom_commune}",
+        f"aucun quartier de {r.nom_commune} n'est suivi dans les données",
+        programme=False,
+    )
+
+
+def vue_tendances(r: RapportQ2) -> pd.DataFrame:
+    """Each series before the CUCS and during it: values, difference, bases, small bases."""
+    p = r.periodes
+    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
+    df = None
+    if not p.empty:
+        df = p.assign(
+            libelle=p["indicateur"].map(r.libelles).fillna(p["indicateur"]),
+            serie=p["serie"].map(SERIES).fillna(p["serie"]),
+            valeur_avant=p["valeur_avant"].where(p["avant_testable"]),
+            difference=[
+                text.difference_affichee(a, b, 1) if ok else None
+                for a, b, ok in zip(p["valeur_avant"], p["valeur_pendant"], p["avant_testable"], strict=True)
+            ],
+            base=p["methode"].map({"taux": "taux regroupé", "moyenne": "moyenne des taux annuels"}),
+            note=[
+                "avant non testable (la série commence avec le CUCS)"
+                if not ok
+                else ("petite base" if small else "")
+                for ok, small in zip(p["avant_testable"], p["petite_base"], strict=True)
+            ],
+        )
+        df["difference"] = df["difference"].astype(float)
+    unite = "points" if all(r.unites.get(i) == "%" for i in r.indicateurs) else "decimal"
+    valeur = "pourcentage" if unite == "points" else "decimal"
+    return _vue(
+        r,
+        df,
+        {
+            "libelle": ("Indicateur", "texte"),
+            "serie": ("Série", "texte"),
+            "n_quartiers": ("Quartiers", "nombre"),
+            "valeur_avant": (f"Avant le CUCS ({avant})", valeur),
+            "valeur_pendant": (f"Pendant le CUCS ({pendant})", valeur),
+            "difference": ("Différence (pendant − avant)", unite),
+            "base": ("Calcul", "texte"),
+            "numerateur_avant": ("Numérateur avant", "nombre"),
+            "denominateur_avant": ("Dénominateur avant", "nombre"),
+            "numerateur_pendant": ("Numérateur pendant", "nombre"),
+            "denominateur_pendant": ("Dénominateur pendant", "nombre"),
+            "note": ("Remarque", "texte"),
+        },
+        f"aucun quartier de {r.nom_commune} n'est suivi dans les données",
+        programme=False,
     )
 
 
 def vue_ecarts(r: RapportQ2) -> pd.DataFrame:
-    """Gaps of the commune's quartiers to the commune, at the first and last years, and their trend."""
+    """Gaps of the commune's quartiers to the commune before and during the CUCS, and their trend."""
     e = r.ecarts
     unite = _unit_of_gaps(r, e["indicateur"])
+    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     df = (
         None
         if e.empty
         else e.assign(
             libelle=e["indicateur"].map(r.libelles).fillna(e["indicateur"]),
             groupe=e["groupe"].fillna("non classé"),
-            evolution=e["convergence"].map(CONVERGENCE),
+            evolution=e["convergence"].map(CONVERGENCE).fillna("avant non testable"),
             tendance=e["tendance"].map(TENDANCES).fillna("non calculable"),
             unite=e["indicateur"].map(r.unites),
+            petite=e["petite_base"].map({True: "petite base", False: ""}),
         )
     )
     cols = {
         "nom": ("Quartier", "texte"),
         "groupe": ("Groupe", "texte"),
         "libelle": ("Indicateur", "texte"),
-        "annee_debut": ("Première année", "annee"),
-        "ecart_debut": ("Écart la première année", unite),
-        "annee_fin": ("Dernière année", "annee"),
-        "ecart_fin": ("Écart la dernière année", unite),
-        "evolution": ("Évolution de l'écart", "texte"),
+        "ecart_avant": (f"Écart à la commune avant le CUCS ({avant})", unite),
+        "ecart_pendant": (f"Écart à la commune pendant le CUCS ({pendant})", unite),
+        "evolution_ecart": ("Évolution de l'écart", unite),
+        "evolution": ("Lecture", "texte"),
+        "denominateur_avant": ("Base du quartier avant (dénominateur)", "nombre"),
+        "denominateur_pendant": ("Base du quartier pendant (dénominateur)", "nombre"),
         "comparaison_fin": ("Écart significatif (dernière année)", "texte"),
-        "tendance": ("Tendance du quartier", "texte"),
+        "tendance": (f"Tendance du quartier ({text.annee_periode(r.periode_debut, r.periode_fin)})", "texte"),
+        "petite": ("Remarque", "texte"),
     }
     if unite != "points":
         cols["unite"] = ("Unité", "texte")
-    return display.vue(df, cols, vide=f"aucun quartier suivi à {r.nom_commune}")
+    return _vue(
+        r, df, cols, f"aucun quartier de {r.nom_commune} n'est suivi dans les données", programme=False
+    )
 
 
 def vue_did(r: RapportQ2) -> pd.DataFrame:
@@ -174,17 +346,17 @@ def vue_did(r: RapportQ2) -> pd.DataFrame:
     )
     cols = {
         "libelle": ("Indicateur", "texte"),
-        "estimation": ("Écart d'évolution estimé", unite),
+        "estimation": ("Écart d'évolution estimé (région)", unite),
         "ic_bas": ("IC à 95 % : borne basse", unite),
         "ic_haut": ("IC à 95 % : borne haute", unite),
         "p_value": ("p-valeur", "p_valeur"),
-        "n_traites": ("Quartiers financés", "nombre"),
-        "n_comparaison": ("Quartiers de comparaison", "nombre"),
+        "n_traites": ("Quartiers financés (région)", "nombre"),
+        "n_comparaison": ("Quartiers de comparaison (région)", "nombre"),
         "paralleles": ("Évolutions parallèles avant le financement", "texte"),
     }
     if unite != "points":
         cols["unite"] = ("Unité", "texte")
-    return display.vue(df, cols, vide="comparaison entre quartiers financés et de comparaison")
+    return _vue(r, df, cols, "comparaison entre quartiers financés et de comparaison", programme=False)
 
 
 def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
@@ -198,7 +370,11 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
             n_publie=_count(s["n"], s["secret"]),
             rang=s["type_repondant"].map(order),
         ).sort_values(["question", "rang", "annee"])
-    return display.vue(
+    if r.signataire:
+        vide = f"aucune enquête auprès des habitants, des opérateurs ou des partenaires des quartiers de {r.nom_commune} dans les données"
+    else:
+        vide = f"aucune enquête ne porte sur les quartiers de {r.nom_commune} (hors CUCS)"
+    v = display.vue(
         df,
         {
             "question": ("Affirmation", "texte"),
@@ -209,8 +385,11 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
             "ic_bas": ("IC à 95 % : borne basse", "pourcentage"),
             "ic_haut": ("IC à 95 % : borne haute", "pourcentage"),
         },
-        vide="aucune enquête ne porte sur les quartiers de la commune",
+        vide=vide,
     )
+    if v.empty:
+        v.attrs["motif"] = motifs.HORS_CUCS if not r.signataire else motifs.DONNEE_ABSENTE
+    return v
 
 
 def vue_contribution(r: RapportQ2) -> pd.DataFrame:

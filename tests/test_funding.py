@@ -10,12 +10,18 @@ from cucs_analysis.analysis.funding import (
     MOTIFS_SUBSTITUTION,
     actions_at_stake,
     classify_substitution,
+    deflate_mainstream,
     dispositif_dashboard,
+    dispositif_mainstream_cross,
+    dispositif_yearly_budget,
     funding_by_source,
     leverage,
+    main_actions,
     mainstream_by_institution_domain,
+    price_factors,
     specific_vs_mainstream,
     substitution_typology,
+    to_constant_euros,
 )
 
 # --- classify_substitution: the rule's edge cases --------------------------------------------
@@ -193,6 +199,7 @@ def test_substitution_typology_table():
         "plus_longue_serie",
         "annees_observees",
         "motif",
+        "debut_plus_longue_serie",
     ]
     got = dict(zip(out["domaine"], out["type"], strict=True))
     assert got == {
@@ -206,6 +213,8 @@ def test_substitution_typology_table():
     assert edu["annees_sous_seuil"] == 6
     assert edu["plus_longue_serie"] == 6
     assert edu["annees_observees"] == 6
+    assert edu["debut_plus_longue_serie"] == 2007  # 6 years below, 2007-2012
+    assert pd.isna(out.set_index("domaine").loc["sante", "debut_plus_longue_serie"])
     assert (out["code_territoire"] == "20001").all()
     # Codes and numbers only: the French reading is written by the report (reports.q1).
     assert dict(zip(out["domaine"], out["motif"], strict=True)) == {
@@ -407,3 +416,159 @@ def test_demo_substitution_truth_is_recovered():
         "substitution_temporaire",
         "substitution_durable",
     }
+
+
+def test_start_of_the_longest_run_below():
+    # below in 2007, then 2009-2012 (the longest), then back: the run starts in 2009
+    t, d = classify_substitution(dc_with([50, 100, 50, 50, 50, 50, 100]), SP, duree_max=3)
+    assert t == "substitution_durable"
+    assert d["plus_longue_serie"] == 4 and d["debut_plus_longue_serie"] == 2009
+    _, d = classify_substitution(dc_with([100, 100, 100, 100]), SP)
+    assert d["debut_plus_longue_serie"] is None
+
+
+# --- constant euros ------------------------------------------------------------------------------
+
+INFLATION = {2005: 0.018, 2006: 0.016, 2007: 0.015, 2008: 0.028}
+
+
+def test_price_factors_chain_the_annual_rates():
+    f = price_factors(INFLATION, 2008)
+    # P(2004) = 1, P(t) = P(t-1)·(1 + r_t): euros of 2005 in 2008 euros are × (1.016·1.015·1.028)
+    assert list(f.index) == [2004, 2005, 2006, 2007, 2008]
+    assert f[2008] == 1.0
+    assert f[2005] == pytest.approx(1.016 * 1.015 * 1.028)
+    assert f[2004] == pytest.approx(1.018 * 1.016 * 1.015 * 1.028)
+    # a year after the reference is brought back: 2008 euros in 2006 euros
+    back = price_factors(INFLATION, 2006)
+    assert back[2008] == pytest.approx(1 / (1.015 * 1.028))
+    # the reference year only rescales: the ratio of two years does not depend on it
+    assert f[2005] / f[2007] == pytest.approx(back[2005] / back[2007])
+
+
+def test_price_factors_zero_and_negative_inflation():
+    f = price_factors({2015: 0.0, 2016: -0.01}, 2016)
+    assert f[2015] == pytest.approx(0.99) and f[2014] == pytest.approx(0.99)
+
+
+def test_price_factors_refuse_a_gap_or_an_unreachable_reference():
+    with pytest.raises(ValueError, match="no inflation rate for \\[2007\\]"):
+        price_factors({2005: 0.01, 2006: 0.01, 2008: 0.01}, 2006)
+    with pytest.raises(ValueError, match="reference year 2010"):
+        price_factors(INFLATION, 2010)
+    with pytest.raises(ValueError, match="empty"):
+        price_factors({}, 2010)
+
+
+def test_to_constant_euros_multiplies_each_year_by_its_factor():
+    f = price_factors(INFLATION, 2008)
+    df = pd.DataFrame({"annee": [2005, 2008, 2005], "montant": [100.0, 100.0, 0.0], "autre": [1, 2, 3]})
+    out = to_constant_euros(df, f, "montant")
+    assert out["montant"].tolist() == pytest.approx([100 * f[2005], 100.0, 0.0])
+    assert df["montant"].tolist() == [100.0, 100.0, 0.0]  # the input is left alone
+    assert out["autre"].tolist() == [1, 2, 3]
+    # nullable years (the loader's Int64) work the same
+    same = to_constant_euros(df.astype({"annee": "Int64"}), f, "montant")
+    assert same["montant"].tolist() == pytest.approx(out["montant"].tolist())
+    with pytest.raises(ValueError, match="no price factor for \\[2012\\]"):
+        to_constant_euros(pd.DataFrame({"annee": [2012], "montant": [1.0]}), f, "montant")
+    assert to_constant_euros(df.iloc[0:0], f, "montant").empty
+
+
+def test_deflate_mainstream_touches_euro_rows_only():
+    f = price_factors(INFLATION, 2008)
+    dc = pd.DataFrame(
+        {
+            "annee": [2005, 2005],
+            "mesure": ["credits", "postes"],
+            "valeur": [1000.0, 4.0],
+            "unite": ["€", "ETP"],
+        }
+    )
+    out = deflate_mainstream(dc, f)
+    assert out["valeur"].tolist() == pytest.approx([1000 * f[2005], 4.0])
+
+
+def test_constant_euros_turn_a_flat_budget_into_a_fall():
+    # 100 € every year in current euros; prices +5 % a year from 2007: in 2012 euros the
+    # reference years are worth 128 €, and the later years fall more than 10 % below them
+    rates = {y: (0.0 if y < 2007 else 0.05) for y in range(2005, 2013)}
+    f = price_factors(rates, 2012)
+    years = range(2005, 2013)
+    flat = series({y: 100.0 for y in years})
+    assert classify_substitution(flat, SP)[0] == "complementarite"
+    real = series({y: 100.0 * f[y] for y in years})
+    t, d = classify_substitution(real, SP)
+    assert t == "substitution_durable" and d["liste_annees_sous_seuil"] == [2009, 2010, 2011, 2012]
+
+
+# --- dispositifs over the periods, programmes, cross with the mainstream ------------------------
+
+
+def small_programme():
+    actions = pd.DataFrame(
+        {
+            "id_action": ["A", "A", "A", "B", "C", "C"],
+            "annee": [2005, 2007, 2008, 2008, 2007, 2008],
+            "intitule": ["a", "a", "a", "b", "c", "c"],
+            "id_operateur": ["O1", "O1", "O1", "O2", "O3", "O3"],
+            "thematique": ["education", "education", "education", "education", "sante", "sante"],
+            "dispositif": ["CLAS", "CLAS", "CLAS", "CLAS", "ASV", "ASV"],
+            "code_commune": "20001",
+        }
+    )
+    fin = pd.DataFrame(
+        {
+            "id_action": ["A", "A", "A", "B", "C"],
+            "annee": [2005, 2007, 2008, 2008, 2007],
+            "type_credit": ["specifique", "specifique", "droit_commun", "specifique", "specifique"],
+            "montant_accorde": [100.0, 200.0, 50.0, 400.0, 30.0],
+        }
+    )
+    return actions, fin
+
+
+def test_dispositif_yearly_budget_counts_unfunded_years_as_zero():
+    actions, fin = small_programme()
+    out = dispositif_yearly_budget(actions, fin).set_index(["dispositif", "annee"])
+    assert out.loc[("CLAS", 2005), "budget"] == 100
+    assert out.loc[("CLAS", 2008), "budget"] == 450 and out.loc[("CLAS", 2008), "budget_droit_commun"] == 50
+    assert out.loc[("ASV", 2008), "budget"] == 0  # an action but no funding that year
+    assert ("ASV", 2005) not in out.index  # no action: no row (not a zero)
+
+
+def test_main_actions_names_the_largest_per_dispositif():
+    actions, fin = small_programme()
+    out = main_actions(actions, fin, ("dispositif",), n=1)
+    clas = out[out["dispositif"] == "CLAS"].iloc[0]
+    assert clas["id_action"] == "B" and clas["budget"] == 400 and clas["rang"] == 1  # B 400 > A 350
+    two = main_actions(actions, fin, ("dispositif",), n=2)
+    a = two[two["id_action"] == "A"].iloc[0]
+    assert (a["premiere_annee"], a["derniere_annee"], a["annees"], a["budget"]) == (2005, 2008, 3, 350)
+    assert a["id_operateur"] == "O1" and a["rang"] == 2
+
+
+def test_dispositif_mainstream_cross_compares_periods_of_the_domain():
+    actions, fin = small_programme()
+    dc = pd.DataFrame(
+        {
+            "code_territoire": "20001",
+            "niveau": "commune",
+            "mesure": "credits",
+            "domaine": ["education"] * 4 + ["sante"] * 2,
+            "annee": [2005, 2006, 2007, 2008, 2007, 2008],
+            "valeur": [1000.0, 1000.0, 600.0, 800.0, 50.0, 70.0],
+        }
+    )
+    typo = pd.DataFrame({"domaine": ["education", "sante"], "type": ["substitution_durable", "indetermine"]})
+    out = dispositif_mainstream_cross(
+        actions, fin, dc, "20001", typo, annee_debut_cucs=2007, debut=2005, fin=2008
+    ).set_index("dispositif")
+    clas = out.loc["CLAS"]
+    assert clas["dc_avant"] == 1000 and clas["dc_pendant"] == 700 and clas["dc_difference"] == -300
+    assert clas["sp_avant"] == 100 and clas["sp_pendant"] == 300  # (200 + 400) / 2 years
+    assert clas["type"] == "substitution_durable" and clas["dc_avant_testable"]
+    asv = out.loc["ASV"]
+    assert pd.isna(asv["dc_avant"]) and not asv["dc_avant_testable"]  # the series starts with the CUCS
+    assert asv["sp_annees_avant"] == 0 and pd.isna(asv["sp_avant"])
+    assert list(out.index) == ["CLAS", "ASV"]  # largest specific credits during first

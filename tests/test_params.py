@@ -285,3 +285,76 @@ def test_param_layers_and_leaf_sources(root):
     assert params.source_of_leaf(layers, ("substitution", "tolerance"), 0.3, check=True) is None
     assert params.source_of_leaf(layers, ("absent",)) is None
     assert ((("did", "indicateurs"), ["a", "b"])) in params.leaves({"did": {"indicateurs": ["a", "b"]}})
+
+
+# --- euros_constants (q1) --------------------------------------------------------------------------
+
+
+def test_euros_constants_defaults(root):
+    p = load_params("20001", root)
+    e = p.euros_constants
+    assert e.actif is True and e.annee_reference is None
+    assert e.reference(p.periode) == p.periode.fin  # null: the end of the period
+    taux = e.taux()
+    assert taux[2008] == pytest.approx(0.028) and taux[2015] == 0.0 and len(taux) == 20
+    assert sorted(taux) == list(range(2005, 2025))
+    assert e.source.startswith("Insee, indice des prix à la consommation")
+    # survives the runner's JSON round trip (years stay integers inside the list)
+    import json
+
+    again = params.validate_params_dict(json.loads(json.dumps(p.as_dict())), "20001")
+    assert again.euros_constants == e
+
+
+def test_euros_constants_can_be_switched_off_and_rereferenced(root):
+    write(
+        root,
+        "20001.yaml",
+        'code_commune: "20001"\neuros_constants:\n  actif: false\n  annee_reference: 2010\n',
+    )
+    e = load_params("20001", root).euros_constants
+    assert e.actif is False and e.reference(load_params("20001", root).periode) == 2010
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("euros_constants:\n  actif: oui\n", "clé « euros_constants.actif » : doit être true ou false"),
+        (
+            "euros_constants:\n  annee_reference: 2040\n",
+            "clé « euros_constants.annee_reference » : 2040 n'est pas couverte par la série d'inflation (2004-2024)",
+        ),
+        (
+            "euros_constants:\n  inflation: [{annee: 2005, taux: 1.8}, {annee: 2007, taux: 1.5}]\n",
+            "clé « euros_constants.inflation » : année(s) manquante(s) : 2006",
+        ),
+        (
+            "euros_constants:\n  inflation: [{annee: 2005, taux: 1.8}, {annee: 2005, taux: 1.5}]\n",
+            "clé « euros_constants.inflation » : année(s) en double : 2005",
+        ),
+        (
+            "euros_constants:\n  inflation: [{annee: 2010, taux: 1.5}, {annee: 2011, taux: 2.1}]\n  annee_reference: 2011\n",
+            "la série d'inflation (2009-2011) doit couvrir la période étudiée (2005-2014)",
+        ),
+        (
+            "euros_constants:\n  inflation: [{annee: 2005, taux: beaucoup}]\n",
+            "clé « euros_constants.inflation[0].taux » : doit être un taux annuel en pourcentage",
+        ),
+        ("euros_constants:\n  inflation: []\n", "clé « euros_constants.inflation » : doit être une liste de"),
+        ("euros_constants:\n  actif: true\n  sources: x\n", "clé inconnue (vouliez-vous dire « source » ?)"),
+    ],
+)
+def test_euros_constants_errors_are_french_and_name_the_key(root, yaml_text, message):
+    write(root, "20001.yaml", 'code_commune: "20001"\n' + yaml_text)
+    with pytest.raises(ParamError) as exc:
+        load_params("20001", root)
+    assert any(m.startswith("params/20001.yaml") and message in m for m in exc.value.messages), (
+        exc.value.messages
+    )
+
+
+def test_euros_constants_in_a_notebook_trial(root):
+    with pytest.raises(ParamError, match="seuils › euros_constants › actif : doit être true ou false"):
+        params.load_params_with_seuils("20001", root, {"euros_constants": {"actif": "non"}})
+    p = params.load_params_with_seuils("20001", root, {"euros_constants": {"actif": False}})
+    assert p.euros_constants.actif is False and len(p.euros_constants.inflation) == 20  # rest kept

@@ -34,7 +34,10 @@ def ligne(motif: str, **kw) -> dict:
         ("base_absente", "Indéterminé : pas de crédits de droit commun sur les années de référence."),
         ("base_nulle", "Indéterminé : crédits de droit commun nuls sur les années de référence."),
         ("sans_credits_specifiques", "Indéterminé : aucun crédit spécifique sur ce domaine."),
-        ("serie_courte", "Indéterminé : 6 ans observé(s) depuis le début du contrat, il en faut au moins 4."),
+        (
+            "serie_courte",
+            "Indéterminé : 6 années observées depuis le début du contrat, il en faut au moins 4.",
+        ),
         ("aucune_annee_sous_seuil", "Complémentarité : "),
         ("serie_longue", "Substitution durable : "),
         ("finit_sous_seuil", "Indéterminé : le droit commun est sous sa base la dernière année"),

@@ -24,6 +24,9 @@ TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
 COMMUNES = pd.read_csv(DEMO / "communes.csv", dtype=str)
 SIGNATAIRES = COMMUNES.loc[COMMUNES["signataire_cucs"] == "oui", "code_commune"].tolist()
 NBSP, NNBSP = "\u00a0", "\u202f"
+#: The demo plants its substitution types in current euros (tests/test_q1_euros_constants.py says
+#: what constant euros change and why).
+EUROS_COURANTS = {"euros_constants": {"actif": False}}
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +51,7 @@ def _fr(x: float, decimales: int) -> str:
 def test_substitution_recovers_every_planted_type():
     found = []
     for code in SIGNATAIRES:
-        got = _report(code).resultats()["substitution"]
+        got = _report(code, EUROS_COURANTS).resultats()["substitution"]
         expected = [t for t in TRUTH["substitution"] if t["code_territoire"] == code]
         key = lambda t: t["domaine"]  # noqa: E731
         assert sorted(got, key=key) == sorted(expected, key=key), code
@@ -73,11 +76,22 @@ def test_part_droit_commun_and_sentences_match_plain_pandas():
     sentence = next(c for c in r.constats if c.startswith("Sur 2005-2014, les actions"))
     assert f"{_fr(total, 0)}{NBSP}€" in sentence
     assert f"part du droit commun : {_fr(100 * dc / total, 1)}{NBSP}%" in sentence
-    first, last = part.iloc[0], part.iloc[-1]
-    assert any(
-        f"passe de {_fr(100 * first, 1)}{NBSP}% en 2005 à {_fr(100 * last, 1)}{NBSP}% en 2014" in c
-        for c in r.constats
+    # before (2005-2006) vs during (2007-2014): pooled shares, never the first and the last year
+    avant, pendant = by_year.loc[[2005, 2006]].sum(), by_year.loc[2007:2014].sum()
+    pa, pp = 100 * avant["droit_commun"] / avant.sum(), 100 * pendant["droit_commun"] / pendant.sum()
+    per = res["part_droit_commun_periodes"]
+    assert per["avant"]["annees"] == 2 and per["pendant"]["annees"] == 8
+    assert per["avant"]["part"] == pytest.approx(pa / 100) and per["pendant"]["part"] == pytest.approx(
+        pp / 100
     )
+    assert per["avant"]["total"] == pytest.approx(avant.sum())
+    shown = round(float(_fr(pp, 1).replace(",", ".")) - float(_fr(pa, 1).replace(",", ".")), 1)
+    phrase = next(c for c in r.constats if c.startswith("La part du droit commun dans le financement"))
+    assert f"est de {_fr(pa, 1)}{NBSP}% avant le CUCS (2005-2006" in phrase
+    assert f"de {_fr(pp, 1)}{NBSP}% pendant (2007-2014" in phrase
+    signe = "+" if shown > 0 else ("\u2212" if shown < 0 else "")
+    assert f"soit {signe}{_fr(abs(shown), 1)}{NBSP}point" in phrase
+    assert not any("en 2005 à" in c for c in r.constats)  # no first-year / last-year reading
     # the planted durable substitution of 20001 is named in the findings and put to the debate
     durable = [
         t["domaine"]
@@ -85,7 +99,9 @@ def test_part_droit_commun_and_sentences_match_plain_pandas():
         if t["code_territoire"] == "20001" and t["type"] == "substitution_durable"
     ]
     assert durable == ["education"]
-    assert any("1 domaine en substitution durable (« éducation »)" in c for c in r.constats)
+    courants = _report("20001", EUROS_COURANTS)
+    assert any("1 domaine en substitution durable (« éducation »)" in c for c in courants.constats)
+    assert any(d.startswith("En éducation, le droit commun reste") and "l'État" in d for d in courants.debat)
     assert any(d.startswith("En éducation, le droit commun reste") and "l'État" in d for d in r.debat)
 
 
@@ -97,14 +113,22 @@ def test_mainstream_matrix_and_dashboard_match_plain_pandas():
         index="institution", columns="domaine", values="valeur", aggfunc="sum", fill_value=0
     )
     got = r.droit_commun.reindex(index=expected.index, columns=expected.columns)
-    assert got.to_numpy() == pytest.approx(expected.to_numpy().astype(float))
+    assert got.fillna(0).to_numpy() == pytest.approx(expected.to_numpy().astype(float))
     assert set(r.droit_commun.index) == set(expected.index)
+    # a cell without any declared row is empty (n.d.), not 0; a declared 0 would stay 0
+    declared = dc.groupby(["institution", "domaine"]).size()
+    empty = {(i, d) for i, d in got.stack(future_stack=True).index if pd.isna(got.loc[i, d])}
+    assert empty == {(i, d) for i in expected.index for d in expected.columns} - set(declared.index)
+    assert empty, "the demo declares every institution in every domain: nothing to distinguish"
 
     act = _csv("actions")
     act = act[act["code_commune"] == "20001"]
     board = r.tableau_de_bord.set_index("dispositif")
     n = act.groupby("dispositif")["id_action"].nunique()
-    assert board["actions"].to_dict() == n.to_dict()
+    sector = n.drop("autre")
+    assert board["actions"].reindex(sector.index).to_dict() == sector.to_dict()
+    hors = board[board.index.str.endswith(q1.HORS_DISPOSITIF)]
+    assert hors["actions"].sum() == n["autre"]  # « autre » split into its programmes, none lost
     # the non-euro means are reported, not summed
     assert r.droit_commun_autres_mesures["mesure"].tolist() == ["postes"]
 
@@ -115,7 +139,7 @@ def test_parameters_drive_the_typology_and_the_stated_rule():
     assert "moyenne des crédits de droit commun de 2005 et 2006" in q1.regle(r)
     assert "plus de 3 ans de suite" in q1.regle(r)
     # a tolerance of 60 % no longer sees the education fall (to about 65 % of its base) as below
-    loose = _report("20001", {"substitution": {"tolerance": 0.6}})
+    loose = _report("20001", {"substitution": {"tolerance": 0.6}, **EUROS_COURANTS})
     types = dict(zip(loose.substitution["domaine"], loose.substitution["type"], strict=True))
     assert types["education"] == "complementarite"
     assert "plus de 60\u00a0% à cette base" in q1.regle(loose)
@@ -155,14 +179,18 @@ def test_figures_have_french_alt_text():
 
 def test_non_signatory_commune_gives_empty_results():
     r = _report("20012")
-    assert not r.signataire
-    assert r.resultats() == {"substitution": [], "part_droit_commun": []}
-    assert "n'a pas de programmation CUCS" in r.constats[0]
+    assert not r.signataire and r.motif_programme == "hors_cucs"
+    res = r.resultats()
+    assert res["substitution"] == [] and res["part_droit_commun"] == [] and res["tableau_de_bord"] == []
+    assert res["motifs"]["substitution"] == "hors_cucs" and res["motifs"]["part_droit_commun"] == "hors_cucs"
+    assert r.constats[0].startswith("Sept-Ormeaux n'a pas signé de CUCS") and "(hors CUCS)" in r.constats[0]
+    assert not any("pas de programmation CUCS dans les données" in c for c in r.constats)
     for f in (q1.figure_financements, q1.figure_dispositifs, q1.figure_substitution):
         assert f(r) is None
     assert q1.figure_droit_commun(r) is not None  # mainstream means exist without a contract
-    assert r.texte("substitution") == [] and r.actions_en_jeu.empty
-    assert next(c for c in r.chiffres_cles if c["id"] == "part_droit_commun")["valeur"] is None
+    assert "hors CUCS" in r.texte("substitution")[0] and r.actions_en_jeu.empty
+    for c in r.chiffres_cles:
+        assert c["valeur"] is None and c["motif"] == "hors_cucs", c
 
 
 def _numbers_only(vue: pd.DataFrame) -> None:
@@ -178,6 +206,10 @@ def test_views_hold_numbers_for_the_analyst():
     assert set(t) == {
         "droit_commun",
         "tableau_de_bord",
+        "realisation",
+        "actions_non_realisees",
+        "programmes",
+        "croisement",
         "financement_annee",
         "substitution",
         "actions_en_jeu",
@@ -187,10 +219,9 @@ def test_views_hold_numbers_for_the_analyst():
         assert not vue.empty
         _numbers_only(vue)
     board = t["tableau_de_bord"]
-    assert (
-        pd.api.types.is_float_dtype(board["Budget"]) and board.attrs["unites"]["Budget"] == "euros_compacts"
-    )
-    assert board["Budget"].sum() == pytest.approx(r.tableau_de_bord["budget"].sum())
+    budget = "Budget 2005-2014 (euros courants)"
+    assert pd.api.types.is_float_dtype(board[budget]) and board.attrs["unites"][budget] == "euros_compacts"
+    assert board[budget].sum() == pytest.approx(r.tableau_de_bord["budget"].sum())
     assert board["Dispositif"].tolist() == r.tableau_de_bord["dispositif"].tolist()  # same order
     assert board["Années"].iloc[0] == "2005-2014"
     parts = t["financement_annee"]["Part du droit commun"]
@@ -199,7 +230,7 @@ def test_views_hold_numbers_for_the_analyst():
     dc = t["droit_commun"]
     assert list(dc.columns[[0, -1]]) == ["Institution", "Total"] and "Éducation" in dc.columns
     assert dc["Total"].tolist() == sorted(dc["Total"], reverse=True)
-    assert dc["Total"].sum() == pytest.approx(r.droit_commun.to_numpy().sum())
+    assert dc["Total"].sum() == pytest.approx(r.droit_commun.sum().sum())
     assert dc["Institution"].iloc[0] == "État"
     assert "Substitution durable" in t["substitution"]["Type"].tolist()
     en_jeu = t["actions_en_jeu"]
@@ -208,12 +239,17 @@ def test_views_hold_numbers_for_the_analyst():
     # formatting happens at display only
     html = display.tableau(board, legende="Tableau de bord par dispositif").fragment
     assert "M€" in html and "<caption>Tableau de bord par dispositif</caption>" in html
+    # the substitution table says which euros it shows
+    assert "Base (€ constants 2014)" in t["substitution"].columns
 
 
 def test_non_signatory_views_say_what_is_missing():
     r = _report("20012")
     for vue in (
         q1.vue_tableau_de_bord,
+        q1.vue_realisation,
+        q1.vue_programmes,
+        q1.vue_croisement,
         q1.vue_financement_annee,
         q1.vue_substitution,
         q1.vue_actions_en_jeu,
@@ -221,8 +257,9 @@ def test_non_signatory_views_say_what_is_missing():
     ):
         v = vue(r)
         assert v.empty and len(v.columns) >= 5, vue.__name__  # absent data: headers kept, no row
-        assert f"Données non disponibles : {v.attrs['vide']}." in display.tableau(v).fragment
-        assert v.attrs["vide"].endswith("(pas de programmation CUCS dans cette commune)"), vue.__name__
+        assert v.attrs["vide"] in display.tableau(v).fragment
+        assert v.attrs["vide"].endswith("sans objet, Sept-Ormeaux est hors CUCS (commune non signataire)")
+        assert v.attrs["motif"] == "hors_cucs", vue.__name__
     assert q1.vue_tableau_de_bord(r).attrs["vide"].startswith("tableau de bord des dispositifs")
     # mainstream means exist without a contract
     assert set(q1.vue_droit_commun(r)["Institution"]) == {i[:1].upper() + i[1:] for i in r.droit_commun.index}
@@ -231,21 +268,34 @@ def test_non_signatory_views_say_what_is_missing():
 def test_institution_withdrawals_on_a_small_frame():
     dc = pd.DataFrame(
         {
-            "institution": ["État", "État", "État", "commune", "commune", "commune", "CAF"],
-            "domaine": ["education"] * 6 + ["sante"],
+            "institution": [
+                "État",
+                "État",
+                "État",
+                "État",
+                "commune",
+                "commune",
+                "commune",
+                "commune",
+                "CAF",
+            ],
+            "domaine": ["education"] * 8 + ["sante"],
             "niveau": "commune",
             "code_territoire": "99001",
-            "annee": [2005, 2006, 2010, 2005, 2006, 2010, 2010],
+            "annee": [2005, 2006, 2010, 2014, 2005, 2006, 2010, 2014, 2010],
             "mesure": "credits",
-            "valeur": [100.0, 100.0, 40.0, 50.0, 50.0, 60.0, 10.0],
+            "valeur": [100.0, 100.0, 40.0, 100.0, 50.0, 50.0, 60.0, 60.0, 10.0],
             "unite": "€",
         }
     )
-    out = q1.institution_withdrawals(dc, "99001", [2005, 2006], 2007)
-    edu = out.set_index("domaine").loc["education"]
-    assert edu["institution"] == "État" and edu["variation"] == -60.0
-    # an institution that appears after the reference years counts from a zero base
-    assert out.set_index("domaine").loc["sante", "variation"] == 10.0
+    out = q1.institution_withdrawals(dc, "99001", 2007, 2005, 2014).set_index("domaine")
+    edu = out.loc["education"]
+    # mean before (2005-2006) 100, mean during (2010, 2014) 70: the State withdrew 30 a year,
+    # although its last year equals its first (a first/last-year reading would see no change)
+    assert edu["institution"] == "État" and edu["avant"] == 100 and edu["pendant"] == 70
+    assert edu["variation"] == -30.0
+    # a domain observed only during the contract cannot say who withdrew
+    assert "sante" not in out.index
 
 
 def test_actions_in_durable_domains_on_a_small_frame():
@@ -286,25 +336,33 @@ def test_notebook_runs_through_the_runner(demo_run):
         assert {"substitution", "part_droit_commun", "constats", "reserves", "chiffres_cles"} <= set(res)
         assert res["code_commune"] == code
     rich = json.loads((tmp_path / "results" / "20001" / "q1.json").read_text(encoding="utf-8"))
-    expected = [t for t in TRUTH["substitution"] if t["code_territoire"] == "20001"]
-    assert sorted(rich["substitution"], key=str) == sorted(expected, key=str)
+    # the run's results are the report's on the same parameters (constant euros by default)
+    assert rich["substitution"] == _report("20001").resultats()["substitution"]
+    assert rich["euros"] == {
+        "constants": True,
+        "annee_reference": 2014,
+        "source_inflation": rich["euros"]["source_inflation"],
+    }
     assert len(rich["part_droit_commun"]) == 10
+    assert rich["verdict"]["motif"] is None and rich["verdict"]["texte"].startswith("Droit commun : ")
     poor = json.loads((tmp_path / "results" / "20012" / "q1.json").read_text(encoding="utf-8"))
     assert poor["substitution"] == [] and poor["part_droit_commun"] == []
+    assert poor["motifs"]["substitution"] == "hors_cucs" and poor["verdict"]["motif"] == "hors_cucs"
+    assert all(c["valeur"] is None and c["motif"] == "hors_cucs" for c in poor["chiffres_cles"])
     page = (tmp_path / "site" / "pages" / "20012" / "q1.html").read_text(encoding="utf-8")
     # each section without data says so once (the page drops the repeats of its tables and figures)
     per_section = [part.count("Données non disponibles") for part in page.split("<h2")]
     assert max(per_section) == 1, per_section
-    titles = [part.split(">", 1)[1].split("<", 1)[0] for part in page.split("<h2")[1:]]
-    missing = dict(zip(titles, per_section[1:], strict=True))
-    for numero in ("2.", "3.", "4.", "5."):
-        assert next(v for t, v in missing.items() if t.startswith(numero)) == 1, missing
-    assert "Données non disponibles : programmation des actions de la commune." in page
-    assert "Données non disponibles : financements des actions de la commune." in page
+    parts = page.split("<h2")[1:]
+    titles = [part.split(">", 1)[1].split("<", 1)[0] for part in parts]
+    for numero in ("2.", "3.", "4.", "5.", "6.", "7."):
+        texte = next(p for t, p in zip(titles, parts, strict=True) if t.startswith(numero))
+        assert "hors CUCS" in texte and "n'a pas signé de CUCS" in texte, numero
+    assert "pas de programmation CUCS" not in page
     assert "Crédits de droit commun par institution et domaine" in page  # means without a contract
     assert "ctx = demarrer" not in page
     rich = (tmp_path / "site" / "pages" / "20001" / "q1.html").read_text(encoding="utf-8")
     assert "Données non disponibles" not in rich
-    assert "<caption>Tableau de bord par dispositif</caption>" in rich and "M€" in rich
+    assert "<caption>Tableau de bord par dispositif" in rich and "M€" in rich
     assert "<caption>Paramètres utilisés</caption>" in rich and "substitution.tolerance" in rich
     assert "Résultats enregistrés" not in rich

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -243,8 +244,19 @@ def _fmt_path(loc: tuple) -> str:
     return out
 
 
+def _model_in(annotation: Any) -> Any:
+    """The model a field holds: the annotation itself, or the item of a list of models."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
 def _field_description(model: type[BaseModel], loc: tuple) -> str | None:
-    """The French expectation of the leaf field at `loc` (list indices skipped)."""
+    """The French expectation of the leaf field at `loc` (list indices skipped; a list of
+    sections, such as euros_constants.inflation, is walked into)."""
     current: Any = model
     desc = None
     for part in loc:
@@ -256,7 +268,7 @@ def _field_description(model: type[BaseModel], loc: tuple) -> str | None:
         if field is None:
             return None
         desc = field.description
-        current = field.annotation
+        current = _model_in(field.annotation)
     return desc
 
 
@@ -301,7 +313,7 @@ def _parent_model(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         field = current.model_fields.get(part) if isinstance(current, type) else None
         if field is None:
             return None
-        current = field.annotation
+        current = _model_in(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 

@@ -80,6 +80,17 @@ class RapportQ4(AvecVues):
         """The sentences that say what a section shows (also among the findings)."""
         return self.textes.get(section, [])
 
+    def absence(self, quoi: str, table: str = "programme") -> str:
+        """What a missing figure of the notebook lacks, with its reason: « … (hors CUCS : X n'a pas
+        signé de CUCS) » outside the CUCS, « … pour cette commune » when the table (`programme`,
+        `instances` or `bilans`) is missing for a signatory."""
+        motif = {
+            "programme": self.motif_programme,
+            "instances": self.motif_instances,
+            "bilans": self.motif_bilans,
+        }[table]
+        return _vide_motif(self, quoi, motif)
+
     @property
     def motif_programme(self) -> str | None:
         """Why the programme figures (co-funding, requests, mainstream) are absent, or None."""
@@ -382,7 +393,7 @@ SECTIONS = {
 #: What each section describes, for the one « hors CUCS » sentence of a non-signatory commune.
 OBJETS_SECTIONS = {
     "instances": "le pilotage interinstitutionnel du CUCS",
-    "bilans": "les bilans des actions du CUCS",
+    "bilans": "l'analyse des bilans des actions du CUCS",
     "cofinancement": "le cofinancement des actions du CUCS",
     "accord": "la comparaison des montants demandés et accordés aux actions du CUCS",
     "mobilisation": "la mobilisation du droit commun sur les actions du CUCS",
@@ -493,6 +504,10 @@ def _narrate_hors_cucs(r: RapportQ4) -> None:
     r.reserves.append(
         f"{r.nom_commune} n'étant pas signataire, ses chiffres ne sont pas des résultats du CUCS ; elle sert de "
         "comparaison aux communes signataires."
+    )
+    r.debat.append(
+        f"Hors CUCS : {r.nom_commune} n'a pas de programme CUCS dont les enseignements seraient à remonter au niveau "
+        "décisionnel."
     )
 
 
@@ -1024,7 +1039,7 @@ COLONNES_MONTANTS_PERIODES = {
     "institution": ("Institution", "texte"),
     "valeur_avant": ("Montant moyen par an avant le CUCS (euros courants)", "euros"),
     "valeur_pendant": ("Montant moyen par an pendant le CUCS (euros courants)", "euros"),
-    "difference": ("Écart", "euros"),
+    "evolution": ("Évolution", "evolution"),
 }
 COLONNES_ACCORD = {
     "institution": ("Institution", "texte"),
@@ -1173,7 +1188,8 @@ def vue_montants_periodes(r: RapportQ4) -> pd.DataFrame:
     m = r.montants_periodes
     df = None
     if r.a_programme and not m.empty:
-        df = m.assign(institution=m["institution"].map(majuscule))
+        avant = m["valeur_avant"].where(m["valeur_avant"] > 0)
+        df = m.assign(institution=m["institution"].map(majuscule), evolution=m["valeur_pendant"] / avant - 1)
     return display.vue(
         df,
         COLONNES_MONTANTS_PERIODES,
@@ -1239,9 +1255,23 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
 
 
 # Shared with the other question on the programme (reports/programme.py); named here so the
-# notebook and `r.tables` show them as this question's views.
-vue_actions_en_jeu = programme.vue_actions_en_jeu
-vue_actions_substitution = programme.vue_actions_substitution
+# notebook and `r.tables` show them as this question's views, with q4's reason when empty.
+
+
+def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
+    """Actions funded mostly by specific credits for several years running (reports/programme.py)."""
+    v = programme.vue_actions_en_jeu(r)
+    if not r.a_programme:
+        v.attrs["vide"] = _vide_motif(r, "actions dépendant des crédits spécifiques", r.motif_programme)
+    return v
+
+
+def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
+    """The running actions of the domains in durable substitution (reports/programme.py)."""
+    v = programme.vue_actions_substitution(r)
+    if not r.a_programme:
+        v.attrs["vide"] = _vide_motif(r, "actions des domaines en substitution durable", r.motif_programme)
+    return v
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------

@@ -28,7 +28,11 @@ def _one(df, national=19000, secret=None):
     out = g.qpv2014_verdict(df, national, 1000, 10000, secret)
     row = out.iloc[0]
     v = row["regle_qpv2014"]
-    return (None if v is pd.NA else bool(v)), row["raisons_qpv2014"].split(g.SEP_RAISONS), row["motif_qpv2014"]
+    return (
+        (None if v is pd.NA else bool(v)),
+        row["raisons_qpv2014"].split(g.SEP_RAISONS),
+        row["motif_qpv2014"],
+    )
 
 
 def test_each_failed_condition_gives_its_reason():
@@ -53,8 +57,14 @@ def test_a_missing_value_is_nd_with_its_motif_not_non():
 
 @pytest.mark.parametrize(
     "over",
-    [{}, {"revenu_median_uc": 11300.0}, {"population": 999.0}, {"population_unite_urbaine": 9999.0},
-     {"revenu_median_uc": math.nan}, {"population_unite_urbaine": 5_000_000.0, "revenu_median_uc": 11250.0}],
+    [
+        {},
+        {"revenu_median_uc": 11300.0},
+        {"population": 999.0},
+        {"population_unite_urbaine": 9999.0},
+        {"revenu_median_uc": math.nan},
+        {"population_unite_urbaine": 5_000_000.0, "revenu_median_uc": 11250.0},
+    ],
 )
 def test_verdict_agrees_with_the_boolean_rule(over):
     df = _frame(**over)
@@ -107,7 +117,9 @@ def test_share_in_quartiers_and_a_missing_count():
             ("commune", "c", "taux_pauvrete", 2014, 15.0, 900, False),
         ]
     )
-    out = g.share_in_quartiers(ind, "c", ["q1", "q2"], 2014, {"taux_chomage": "numerateur", "taux_pauvrete": "numerateur"})
+    out = g.share_in_quartiers(
+        ind, "c", ["q1", "q2"], 2014, {"taux_chomage": "numerateur", "taux_pauvrete": "numerateur"}
+    )
     out = out.set_index("indicateur")
     assert out.loc["taux_chomage", "part"] == pytest.approx(25.0)
     assert out.loc["taux_chomage", "personnes_quartiers"] == 150

@@ -32,7 +32,9 @@ def _cache(tmp_path_factory, monkeypatch):
 
 
 def _csv(name: str, data_dir: Path = DEMO) -> pd.DataFrame:
-    return pd.read_csv(data_dir / name, dtype={"code_territoire": str, "code_commune": str, "categorie_cucs": str})
+    return pd.read_csv(
+        data_dir / name, dtype={"code_territoire": str, "code_commune": str, "categorie_cucs": str}
+    )
 
 
 def _report(code: str, data_dir: Path = DEMO):
@@ -58,9 +60,10 @@ def _expected_reasons() -> dict[str, set[str]]:
     """The reasons of the QPV 2014 rule for every quartier, from the CSV files alone."""
     p = params.load_params("20001", ROOT)
     a = p.qpv2014.annee_revenus
-    nat = p.qpv2014.revenu_median_national or yaml.safe_load((DEMO / "metadonnees.yaml").read_text())[
-        "revenu_median_national"
-    ]
+    nat = (
+        p.qpv2014.revenu_median_national
+        or yaml.safe_load((DEMO / "metadonnees.yaml").read_text())["revenu_median_national"]
+    )
     ind = _csv("indicateurs.csv")
     q = _csv("quartiers.csv").merge(_communes(), on="code_commune", suffixes=("", "_commune"))
     vals = ind[(ind["niveau"] == "quartier") & (ind["annee"] == a)].pivot_table(
@@ -90,7 +93,9 @@ def test_every_non_carries_the_reasons_recomputed_from_the_tables():
     for code in _communes()["code_commune"]:
         r = _report(code)
         res = r.resultats()
-        cells = dict(zip(r.eligibilite["code_quartier"], q3.tableau_eligibilite(r)["regle_qpv2014"], strict=True))
+        cells = dict(
+            zip(r.eligibilite["code_quartier"], q3.tableau_eligibilite(r)["regle_qpv2014"], strict=True)
+        )
         for e in res["eligibilite"]:
             want = expected[e["code_quartier"]]
             assert e["regle_qpv2014"] is (not want), e
@@ -106,7 +111,10 @@ def test_every_non_carries_the_reasons_recomputed_from_the_tables():
                 if geography.TAILLE_UU in want:
                     assert "unité urbaine de" in cell and "moins de 10\u202f000" in cell
                 if geography.REVENU_AU_DESSUS in want:
-                    assert "au-dessus du seuil" in cell and str(params.load_params(code, ROOT).qpv2014.annee_revenus) in cell
+                    assert (
+                        "au-dessus du seuil" in cell
+                        and str(params.load_params(code, ROOT).qpv2014.annee_revenus) in cell
+                    )
     # the demo exercises every reason (a quartier under 1 000 inhabitants, a small urban unit)
     assert seen == {geography.REVENU_AU_DESSUS, geography.TAILLE_QUARTIER, geography.TAILLE_UU}
 
@@ -166,11 +174,16 @@ def test_partial_data_gives_nd_with_donnee_absente(tmp_path):
     ind[~ind["code_territoire"].isin(gone)].to_csv(d / "indicateurs.csv", index=False)
     r = _report("20008", d)
     res = r.resultats()
-    assert all(e["regle_qpv2014"] is None and e["motif_qpv2014"] == motifs.DONNEE_ABSENTE for e in res["eligibilite"])
+    assert all(
+        e["regle_qpv2014"] is None and e["motif_qpv2014"] == motifs.DONNEE_ABSENTE for e in res["eligibilite"]
+    )
     assert all(e["regle_zus"] is None for e in res["eligibilite"])
     assert not any("mêmes quartiers" in s for s in r.constats)
     cle = {c["id"]: c for c in r.chiffres_cles}
-    assert cle["eligibles_qpv2014"]["valeur"] is None and cle["eligibles_qpv2014"]["motif"] == motifs.DONNEE_ABSENTE
+    assert (
+        cle["eligibles_qpv2014"]["valeur"] is None
+        and cle["eligibles_qpv2014"]["motif"] == motifs.DONNEE_ABSENTE
+    )
     assert r.verdict["motif"] == motifs.DONNEE_ABSENTE
 
 
@@ -228,13 +241,16 @@ def test_non_signatory_commune_is_hors_cucs_and_lists_its_potential_entries():
             assert noms[c] in res["verdict"]["texte"]
             assert any(noms[c] in s and "pourrai" in s for s in r.phrases["entrees_sorties"])
         if not mine.empty:
-            assert set(q3.tableau_eligibilite(r)["categorie"]) <= {"hors CUCS", "hors CUCS (quartier de veille)"}
+            assert set(q3.tableau_eligibilite(r)["categorie"]) <= {
+                "hors CUCS",
+                "hors CUCS (quartier de veille)",
+            }
             es = r.entrees_sorties.set_index("regle")
             assert es.loc["regle_qpv2014", "entrants"] == len(entrants)
             assert (es["maintenus"] == 0).all() and (es["sortants"] == 0).all()
         # the programme sections say hors CUCS, not "0"
         for vue in (q3.vue_ciblage(r), q3.vue_bilans(r), q3.vue_jeunesse(r)):
-            assert vue.empty and vue.attrs["vide"] == "hors CUCS"
+            assert vue.empty and "hors CUCS" in vue.attrs["vide"]
 
 
 # --- point 5: the workshop's moyens --------------------------------------------------------------
@@ -248,7 +264,9 @@ def test_share_of_the_communes_unemployed_recomputed_from_indicateurs():
         annee = int(ind.loc[ind["niveau"] == "quartier", "annee"].max())
         mine = q[q["code_commune"] == code]
         signataire = _communes().set_index("code_commune").loc[code, "signataire_cucs"] == "oui"
-        codes = mine.loc[mine["categorie_cucs"].notna(), "code_quartier"] if signataire else mine["code_quartier"]
+        codes = (
+            mine.loc[mine["categorie_cucs"].notna(), "code_quartier"] if signataire else mine["code_quartier"]
+        )
         rows = ind[(ind["indicateur"] == "taux_chomage") & (ind["annee"] == annee)]
         num = rows[rows["code_territoire"].isin(codes) & (rows["niveau"] == "quartier")]["numerateur"].sum()
         den = rows[(rows["niveau"] == "commune") & (rows["code_territoire"] == code)]["numerateur"].iloc[0]

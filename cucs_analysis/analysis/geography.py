@@ -291,7 +291,9 @@ def qpv2014_verdict(
     return out
 
 
-def zus_verdict(index: pd.Series, seuil_quantile: float = 0.5, secret: pd.Series | None = None) -> pd.DataFrame:
+def zus_verdict(
+    index: pd.Series, seuil_quantile: float = 0.5, secret: pd.Series | None = None
+) -> pd.DataFrame:
     """The ZUS-style rule with its reasons: eligible at or above the `seuil_quantile` quantile
     of the computed indices; NA (motif) where the index cannot be computed."""
     threshold = index.quantile(seuil_quantile)
@@ -299,7 +301,9 @@ def zus_verdict(index: pd.Series, seuil_quantile: float = 0.5, secret: pd.Series
     return rule_verdict({INDICE_SOUS_SEUIL: ok}, secret, "regle_zus")
 
 
-def dynamique_verdict(variation: pd.Series, seuil_points: float, secret: pd.Series | None = None) -> pd.DataFrame:
+def dynamique_verdict(
+    variation: pd.Series, seuil_points: float, secret: pd.Series | None = None
+) -> pd.DataFrame:
     """The 'dynamique' rule with its reasons: eligible when the gap widened by at least
     `seuil_points`; NA (motif) where a value of either year is missing."""
     ok = (variation >= seuil_points).astype("boolean").where(variation.notna(), pd.NA)
@@ -347,8 +351,16 @@ def share_in_quartiers(
     quartier's count is missing or secret, or the commune's is), secret (a quartier's value
     is secret). The base is the commune's count for the same indicator and year.
     """
-    cols = ["indicateur", "annee", "n_quartiers", "n_quartiers_avec_valeur", "personnes_quartiers",
-            "personnes_commune", "part", "secret"]
+    cols = [
+        "indicateur",
+        "annee",
+        "n_quartiers",
+        "n_quartiers_avec_valeur",
+        "personnes_quartiers",
+        "personnes_commune",
+        "part",
+        "secret",
+    ]
     indicateurs_list = indicateurs_list or NUMERATEURS_PERSONNES
     rows = []
     ind = indicateurs[indicateurs["annee"] == annee]
@@ -364,7 +376,18 @@ def share_in_quartiers(
         commune = float(pd.to_numeric(c[colonne], errors="coerce").iloc[0]) if len(c) else np.nan
         complet = n_ok == len(codes_quartiers) and len(codes_quartiers) > 0
         part = 100.0 * total / commune if complet and commune and not np.isnan(commune) else np.nan
-        rows.append([indicateur, annee, len(codes_quartiers), n_ok, total if complet else np.nan, commune, part, secret])
+        rows.append(
+            [
+                indicateur,
+                annee,
+                len(codes_quartiers),
+                n_ok,
+                total if complet else np.nan,
+                commune,
+                part,
+                secret,
+            ]
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -401,14 +424,33 @@ def credits_by_targeting(actions: pd.DataFrame, financements: pd.DataFrame) -> p
     one row per `ciblage` (CIBLE_QUARTIER, CIBLE_COMMUNE) with actions, actions_annees,
     credits_specifiques, credits_total, part_credits_specifiques, part_actions_annees (in %),
     annee_debut, annee_fin."""
-    cols = ["ciblage", "actions", "actions_annees", "credits_specifiques", "credits_total",
-            "part_credits_specifiques", "part_actions_annees", "annee_debut", "annee_fin"]
+    cols = [
+        "ciblage",
+        "actions",
+        "actions_annees",
+        "credits_specifiques",
+        "credits_total",
+        "part_credits_specifiques",
+        "part_actions_annees",
+        "annee_debut",
+        "annee_fin",
+    ]
     if actions.empty:
         return pd.DataFrame(columns=cols)
-    key = pd.Series(np.where(actions["code_quartier"].notna(), CIBLE_QUARTIER, CIBLE_COMMUNE), index=actions.index)
+    key = pd.Series(
+        np.where(actions["code_quartier"].notna(), CIBLE_QUARTIER, CIBLE_COMMUNE), index=actions.index
+    )
     g = _credits_by(actions, financements, key).reindex([CIBLE_QUARTIER, CIBLE_COMMUNE])
-    g = g.fillna({"actions": 0, "actions_annees": 0, "credits_specifiques": 0.0, "credits_total": 0.0,
-                  "part_credits_specifiques": 0.0, "part_actions_annees": 0.0})
+    g = g.fillna(
+        {
+            "actions": 0,
+            "actions_annees": 0,
+            "credits_specifiques": 0.0,
+            "credits_total": 0.0,
+            "part_credits_specifiques": 0.0,
+            "part_actions_annees": 0.0,
+        }
+    )
     g["annee_debut"] = int(actions["annee"].min())
     g["annee_fin"] = int(actions["annee"].max())
     return g.rename_axis("ciblage").reset_index()[cols]
@@ -438,8 +480,15 @@ def youth_actions(actions: pd.DataFrame) -> pd.Series:
 def credits_youth(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataFrame:
     """Action-years aimed at young people vs the others: same columns as
     `credits_by_targeting` with `public` in ("jeunes", "autres")."""
-    cols = ["public", "actions", "actions_annees", "credits_specifiques", "credits_total",
-            "part_credits_specifiques", "part_actions_annees"]
+    cols = [
+        "public",
+        "actions",
+        "actions_annees",
+        "credits_specifiques",
+        "credits_total",
+        "part_credits_specifiques",
+        "part_actions_annees",
+    ]
     if actions.empty:
         return pd.DataFrame(columns=cols)
     key = pd.Series(np.where(youth_actions(actions), "jeunes", "autres"), index=actions.index)
@@ -449,8 +498,15 @@ def credits_youth(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataF
 
 def credits_by_domain(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataFrame:
     """Per thematique (domain): actions, action-years, specific credits and their share."""
-    cols = ["thematique", "actions", "actions_annees", "credits_specifiques", "credits_total",
-            "part_credits_specifiques", "part_actions_annees"]
+    cols = [
+        "thematique",
+        "actions",
+        "actions_annees",
+        "credits_specifiques",
+        "credits_total",
+        "part_credits_specifiques",
+        "part_actions_annees",
+    ]
     if actions.empty:
         return pd.DataFrame(columns=cols)
     g = _credits_by(actions, financements, actions["thematique"])
@@ -475,23 +531,52 @@ def pooled_gap_periods(
     ecart_avant, ecart_pendant, variation_ecart (during − before), avant_testable,
     petite_base. Secret or missing quartier cells are left out of the pool.
     """
-    cols = ["indicateur", "valeur_quartiers_avant", "valeur_quartiers_pendant", "valeur_commune_avant",
-            "valeur_commune_pendant", "ecart_avant", "ecart_pendant", "variation_ecart", "avant_testable",
-            "petite_base"]
+    cols = [
+        "indicateur",
+        "valeur_quartiers_avant",
+        "valeur_quartiers_pendant",
+        "valeur_commune_avant",
+        "valeur_commune_pendant",
+        "ecart_avant",
+        "ecart_pendant",
+        "variation_ecart",
+        "avant_testable",
+        "petite_base",
+    ]
     echelles = echelles or {}
     rows = []
     for indicateur in indicateurs_list:
-        d = indicateurs[(indicateurs["indicateur"] == indicateur)].dropna(subset=["numerateur", "denominateur"])
+        d = indicateurs[(indicateurs["indicateur"] == indicateur)].dropna(
+            subset=["numerateur", "denominateur"]
+        )
         q = d[(d["niveau"] == "quartier") & d["code_territoire"].isin(codes_quartiers)]
         c = d[(d["niveau"] == "commune") & (d["code_territoire"] == code_commune)]
         if q.empty or c.empty:
             continue
-        kw = dict(annee_debut_cucs=annee_debut_cucs, debut=debut, fin=fin, numerateur="numerateur",
-                  denominateur="denominateur", echelle=echelles.get(indicateur, 100.0))
+        kw = dict(
+            annee_debut_cucs=annee_debut_cucs,
+            debut=debut,
+            fin=fin,
+            numerateur="numerateur",
+            denominateur="denominateur",
+            echelle=echelles.get(indicateur, 100.0),
+        )
         pq = trends.compare_periods(q, **kw).iloc[0]
         pc = trends.compare_periods(c, **kw).iloc[0]
         ea = pq["valeur_avant"] - pc["valeur_avant"]
         ep = pq["valeur_pendant"] - pc["valeur_pendant"]
-        rows.append([indicateur, pq["valeur_avant"], pq["valeur_pendant"], pc["valeur_avant"],
-                     pc["valeur_pendant"], ea, ep, ep - ea, bool(pq["avant_testable"]), bool(pq["petite_base"])])
+        rows.append(
+            [
+                indicateur,
+                pq["valeur_avant"],
+                pq["valeur_pendant"],
+                pc["valeur_avant"],
+                pc["valeur_pendant"],
+                ea,
+                ep,
+                ep - ea,
+                bool(pq["avant_testable"]),
+                bool(pq["petite_base"]),
+            ]
+        )
     return pd.DataFrame(rows, columns=cols)

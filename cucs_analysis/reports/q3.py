@@ -113,7 +113,11 @@ class RapportQ3(AvecVues):
     @property
     def prioritaires(self) -> pd.DataFrame:
         """The quartiers of the commune's priority list (a CUCS category 1, 2 or 3)."""
-        return self.eligibilite[self.eligibilite["dans_cucs"]] if not self.eligibilite.empty else self.eligibilite
+        return (
+            self.eligibilite[self.eligibilite["dans_cucs"]]
+            if not self.eligibilite.empty
+            else self.eligibilite
+        )
 
     def resultats(self) -> dict:
         """The q3 keys of the results contract (DESIGN.md §6): a rule that cannot be computed
@@ -305,9 +309,7 @@ def build(territoire, region, params) -> RapportQ3:
     par_quartier = geography.credits_by_quartier(actions, fin)
     if not elig.empty:
         pop = elig[["code_quartier", "nom"]].assign(categorie=[_categorie(r) for r in elig.itertuples()])
-        pop["population_annee"] = pop["code_quartier"].map(
-            _population(territoire.indicateurs, annee)
-        )
+        pop["population_annee"] = pop["code_quartier"].map(_population(territoire.indicateurs, annee))
         par_quartier = pop.merge(par_quartier, on="code_quartier", how="left").fillna(
             {"actions": 0, "actions_annees": 0, "credits_specifiques": 0.0, "credits_total": 0.0}
         )
@@ -328,6 +330,20 @@ def build(territoire, region, params) -> RapportQ3:
     )
     domaines = geography.credits_by_domain(actions, fin).set_index("thematique")
     if not ecarts.empty:
+        # Gaps as the reader recomputes them from the values shown (one decimal).
+        for periode in ("avant", "pendant"):
+            ecarts[f"ecart_{periode}"] = [
+                text.difference_affichee(c, q)
+                for c, q in zip(
+                    ecarts[f"valeur_commune_{periode}"], ecarts[f"valeur_quartiers_{periode}"], strict=True
+                )
+            ]
+        ecarts[["ecart_avant", "ecart_pendant"]] = ecarts[["ecart_avant", "ecart_pendant"]].astype(float)
+        ecarts["variation_ecart"] = [
+            text.difference_affichee(a, b)
+            for a, b in zip(ecarts["ecart_avant"], ecarts["ecart_pendant"], strict=True)
+        ]
+        ecarts["variation_ecart"] = ecarts["variation_ecart"].astype(float)
         ecarts["domaine"] = ecarts["indicateur"].map(ENTREES)
         ecarts["part_credits_domaine"] = ecarts["domaine"].map(domaines["part_credits_specifiques"])
         sens = _sens(territoire.catalogue)
@@ -394,7 +410,10 @@ def _echelles(catalogue: pd.DataFrame) -> dict[str, float]:
     """Scale of each rate of the catalogue: 1 000 for a per-mille indicator, else 100."""
     if catalogue is None or catalogue.empty:
         return {}
-    return {i: 1000.0 if str(u).strip() == "‰" else 100.0 for i, u in zip(catalogue["indicateur"], catalogue["unite"])}
+    return {
+        i: 1000.0 if str(u).strip() == "‰" else 100.0
+        for i, u in zip(catalogue["indicateur"], catalogue["unite"], strict=True)
+    }
 
 
 def _sens(catalogue: pd.DataFrame) -> dict[str, str]:
@@ -474,15 +493,18 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
                 )
             elif code == geography.ECART_NON_CREUSE:
                 parts.append(
-                    f"écart à la commune passé de {text.points(row.ecart_debut)} à {text.points(row.ecart_fin)} "
-                    f"entre {p.get('dynamique_debut')} et {p.get('dynamique_fin')}, "
-                    f"creusé de moins de {text.nombre(p.get('dynamique_seuil'), 1)} points"
+                    f"écart à la commune de {text.points(row.ecart_debut)} en {p.get('dynamique_debut')} et de "
+                    f"{text.points(row.ecart_fin)} en {p.get('dynamique_fin')}, soit "
+                    f"{text.points(text.difference_affichee(row.ecart_debut, row.ecart_fin))}, sous le seuil de "
+                    f"{text.points(p.get('dynamique_seuil'))}"
                 )
         out[regle] = "non : " + " ; ".join(parts) if parts else "non"
     return out
 
 
-def _phrase_eligibles(n: int, total: int, quoi: str, quois: str, verbe: tuple[str, str], complement: str) -> str:
+def _phrase_eligibles(
+    n: int, total: int, quoi: str, quois: str, verbe: tuple[str, str], complement: str
+) -> str:
     """« aucun des 4 quartiers prioritaires ne resterait éligible … », « 1 quartier prioritaire
     sur 4 resterait éligible … », « 3 quartiers prioritaires sur 4 resteraient éligibles … »."""
     compte = text.parmi(n, total, quoi, quois)
@@ -497,7 +519,9 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     """French findings, caveats and questions for the debate, from the computed tables."""
     elig = r.eligibilite
     n = len(elig)
-    r.phrases = {k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")}
+    r.phrases = {
+        k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
+    }
     if not r.signataire:
         r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "la liste de quartiers prioritaires"))
     if n == 0:
@@ -587,10 +611,18 @@ def _narrate_regles(r: RapportQ3, params) -> None:
     # Reasons of the « non » of the income rule, one sentence per reason.
     for code, libelle in (
         (geography.REVENU_AU_DESSUS, "leur revenu médian dépasse le seuil"),
-        (geography.TAILLE_QUARTIER, f"ils comptent moins de {text.nombre(params.qpv2014.population_min_quartier)} habitants"),
-        (geography.TAILLE_UU, f"leur unité urbaine compte moins de {text.nombre(params.qpv2014.population_min_uu)} habitants"),
+        (
+            geography.TAILLE_QUARTIER,
+            f"ils comptent moins de {text.nombre(params.qpv2014.population_min_quartier)} habitants",
+        ),
+        (
+            geography.TAILLE_UU,
+            f"leur unité urbaine compte moins de {text.nombre(params.qpv2014.population_min_uu)} habitants",
+        ),
     ):
-        mask = elig["raisons_qpv2014"].fillna("").str.split(geography.SEP_RAISONS).map(lambda c, k=code: k in c)
+        mask = (
+            elig["raisons_qpv2014"].fillna("").str.split(geography.SEP_RAISONS).map(lambda c, k=code: k in c)
+        )
         if mask.any():
             k = int(mask.sum())
             raison = libelle
@@ -722,7 +754,9 @@ def _narrate_echelle(r: RapportQ3) -> None:
                     )
     c = r.ciblage.set_index("ciblage") if not r.ciblage.empty else pd.DataFrame()
     if not r.signataire:
-        r.phrases["echelle"].append(labels.phrase_hors_cucs(r.nom_commune, "la répartition des crédits du contrat"))
+        r.phrases["echelle"].append(
+            labels.phrase_hors_cucs(r.nom_commune, "la répartition des crédits du contrat")
+        )
     elif c.empty:
         r.phrases["echelle"].append(
             f"Les actions {text.de(r.nom_commune)} ne sont pas dans les données (données non disponibles)."
@@ -733,8 +767,9 @@ def _narrate_echelle(r: RapportQ3) -> None:
         r.phrases["echelle"].append(
             f"De {a} à {b}, les actions ciblées sur un quartier ont reçu {text.pourcentage(q['part_credits_specifiques'])} "
             f"des crédits spécifiques ({text.euros(q['credits_specifiques'])}) et les actions à l'échelle de la "
-            f"commune entière {text.pourcentage(k['part_credits_specifiques'])} ({text.euros(k['credits_specifiques'])}), "
-            f"pour {text.pluriel(int(q['actions']), 'action')} et {text.pluriel(int(k['actions']), 'action')}."
+            f"commune entière {text.pourcentage(k['part_credits_specifiques'])} ({text.euros(k['credits_specifiques'])}) ; "
+            f"on compte {text.aucun(int(q['actions']), 'action ciblée', 'actions ciblées', feminin=True)} et "
+            f"{text.aucun(int(k['actions']), 'action', feminin=True)} pour la commune entière."
         )
         r.debat.append(
             f"{text.pourcentage(k['part_credits_specifiques'])} des crédits spécifiques vont à des actions "
@@ -779,9 +814,9 @@ def _narrate_bilans(r: RapportQ3) -> None:
         )
         par_q = b[b["cible"] != ""].copy()
         if not par_q.empty:
-            par_q["part_bloc"] = (par_q["bilans_blocage"] + par_q["bilans_difficulte"]) / par_q[cols].sum(axis=1).where(
-                par_q[cols].sum(axis=1) > 0
-            )
+            par_q["part_bloc"] = (par_q["bilans_blocage"] + par_q["bilans_difficulte"]) / par_q[cols].sum(
+                axis=1
+            ).where(par_q[cols].sum(axis=1) > 0)
             pire = par_q.dropna(subset=["part_bloc"]).sort_values("part_bloc", ascending=False).head(1)
             noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
             for row in pire.itertuples():
@@ -807,7 +842,9 @@ def _narrate_jeunesse(r: RapportQ3) -> None:
         )
     jeunes = r.jeunesse.set_index("public") if not r.jeunesse.empty else pd.DataFrame()
     if not r.signataire:
-        r.phrases["jeunesse"].append(labels.phrase_hors_cucs(r.nom_commune, "la part des crédits destinés aux jeunes"))
+        r.phrases["jeunesse"].append(
+            labels.phrase_hors_cucs(r.nom_commune, "la part des crédits destinés aux jeunes")
+        )
     elif jeunes.empty:
         r.phrases["jeunesse"].append(
             f"Les actions {text.de(r.nom_commune)} ne sont pas dans les données (données non disponibles)."
@@ -846,7 +883,9 @@ def _narrate_entrees(r: RapportQ3) -> None:
     # A gap "widened" only when the displayed values say so (one decimal).
     affiche = [
         text.difference_affichee(a, b) or 0.0
-        for a, b in zip(e["ecart_defavorable_pendant"] - e["creusement"], e["ecart_defavorable_pendant"], strict=True)
+        for a, b in zip(
+            e["ecart_defavorable_pendant"] - e["creusement"], e["ecart_defavorable_pendant"], strict=True
+        )
     ]
     creuses = e[(pd.Series(affiche, index=e.index) > 0) & e["avant_testable"]].head(3)
     for row in creuses.itertuples():
@@ -856,7 +895,9 @@ def _narrate_entrees(r: RapportQ3) -> None:
         elif not isinstance(row.domaine, str):
             domaine = " ; aucun domaine du programme ne vise directement cet indicateur"
         elif text.manquant(row.part_credits_domaine) or row.part_credits_domaine == 0:
-            domaine = f" ; le domaine « {labels.libelle_domaine(row.domaine)} » ne reçoit aucun crédit spécifique"
+            domaine = (
+                f" ; le domaine « {labels.libelle_domaine(row.domaine)} » ne reçoit aucun crédit spécifique"
+            )
         else:
             domaine = (
                 f" ; le domaine « {labels.libelle_domaine(row.domaine)} » reçoit "
@@ -945,15 +986,30 @@ def _chiffres_cles(r: RapportQ3) -> None:
 
     absent = motifs.DONNEE_ABSENTE if n else motifs.NON_CALCULABLE
     r.chiffres_cles = [
-        cle("eligibles_qpv2014", "Quartiers éligibles (règle de revenu 2014)", n_qpv if calculable else None,
-            "quartiers", absent),
+        cle(
+            "eligibles_qpv2014",
+            "Quartiers éligibles (règle de revenu 2014)",
+            n_qpv if calculable else None,
+            "quartiers",
+            absent,
+        ),
         cle("seuil_qpv2014", "Seuil de revenu QPV 2014", r.seuil_qpv2014, "€", motifs.DONNEE_ABSENTE),
-        cle("population_eligible", "Habitants des quartiers éligibles", pop if calculable else None, "hab.", absent),
+        cle(
+            "population_eligible",
+            "Habitants des quartiers éligibles",
+            pop if calculable else None,
+            "hab.",
+            absent,
+        ),
         cle("quartiers_etudies", "Quartiers étudiés", n, "quartiers"),
         cle(
             "part_chomeurs_quartiers",
-            ("Part des chômeurs de la commune vivant en quartier prioritaire" if r.signataire
-             else "Part des chômeurs de la commune vivant dans ses quartiers observés") + f" ({r.annee})",
+            (
+                "Part des chômeurs de la commune vivant en quartier prioritaire"
+                if r.signataire
+                else "Part des chômeurs de la commune vivant dans ses quartiers observés"
+            )
+            + f" ({r.annee})",
             part,
             "%",
             motifs.SECRET if not rep.empty and bool(rep["secret"].get("taux_chomage", False)) else absent,
@@ -970,16 +1026,25 @@ def _verdict(r: RapportQ3) -> None:
     if not r.signataire:
         qpv = elig["regle_qpv2014"].fillna(False).astype(bool) if not elig.empty else pd.Series(dtype=bool)
         if elig.empty:
-            suite = "aucun quartier observé dans les données"
+            suite = "elle ne compte aucun quartier observé dans les données"
         elif qpv.any():
             suite = (
                 f"selon la règle de revenu de 2014, {_noms(elig, qpv)} pourrai{'t' if qpv.sum() == 1 else 'ent'} "
                 "entrer dans la géographie prioritaire"
             )
         else:
+            raisons = {c for v in elig["raisons_qpv2014"] for c in str(v).split(geography.SEP_RAISONS) if c}
+            courtes = {
+                geography.REVENU_AU_DESSUS: "revenu médian au-dessus du seuil",
+                geography.TAILLE_QUARTIER: f"moins de {text.nombre(r.parametres.get('population_min_quartier'))} "
+                "habitants dans le quartier",
+                geography.TAILLE_UU: f"unité urbaine de moins de {text.nombre(r.parametres.get('population_min_uu'))} "
+                "habitants",
+            }
+            pourquoi = text.liste_fr(courtes[c] for c in geography.RAISONS if c in raisons)
             suite = (
                 f"selon la règle de revenu de 2014, {text.parmi(0, len(elig), 'quartier observé', 'quartiers observés')} "
-                "n'entrerait dans la géographie prioritaire"
+                "n'entrerait dans la géographie prioritaire" + (f" ({pourquoi})" if pourquoi else "")
             )
         r.verdict = {
             "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; {suite}.",
@@ -992,7 +1057,9 @@ def _verdict(r: RapportQ3) -> None:
         if not rep.empty and bool(rep["secret"].get("taux_chomage", False)):
             motif = motifs.SECRET
         r.verdict = {
-            "texte": "Échelle du quartier : " + labels.MOTIF_LIBELLES[motif] + " (part des chômeurs de la commune "
+            "texte": "Échelle du quartier : "
+            + labels.MOTIF_LIBELLES[motif]
+            + " (part des chômeurs de la commune "
             "vivant en quartier prioritaire non calculable).",
             "motif": motif,
             "section": SECTION_ECHELLE,
@@ -1002,9 +1069,13 @@ def _verdict(r: RapportQ3) -> None:
     qpv = prio["regle_qpv2014"].astype("boolean")
     quartiers = "son quartier prioritaire" if n_q == 1 else f"ses {n_q} quartiers prioritaires"
     pop = rep["part"].get("population")
-    texte = f"Échelle du quartier : {text.pourcentage(part)} des chômeurs de la commune vivent dans {quartiers}"
+    texte = (
+        f"Échelle du quartier : {text.pourcentage(part)} des chômeurs de la commune vivent dans {quartiers}"
+    )
     if not text.manquant(pop):
-        texte += f", {'qui regroupe' if n_q == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+        texte += (
+            f", {'qui regroupe' if n_q == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+        )
     texte += f" ({r.annee})"
     if qpv.notna().any():
         texte += " ; " + _phrase_eligibles(
@@ -1093,7 +1164,10 @@ def figure_revenus(r: RapportQ3):
     ax.xaxis.set_major_formatter(plots.formatter_euros(compact=False))
     suffixes = {"oui": "", "non": " (non éligible)", "nd": " (non calculable)"}
     details = text.liste_fr(
-        [f"{n} : {text.euros(v)}{suffixes[x]}" for n, v, x in zip(e["nom"], e["revenu_median_uc"], etat, strict=False)]
+        [
+            f"{n} : {text.euros(v)}{suffixes[x]}"
+            for n, v, x in zip(e["nom"], e["revenu_median_uc"], etat, strict=False)
+        ]
     )
     return plots.set_alt(
         fig,
@@ -1159,7 +1233,9 @@ def carte_commune(r: RapportQ3, territoire):
         f"{text.aucun(n_non, 'quartier non éligible', 'quartiers non éligibles')} (en gris)",
     ]
     if n_nd:
-        parts.append(f"{text.pluriel(n_nd, 'quartier non calculable', 'quartiers non calculables')} (gris clair)")
+        parts.append(
+            f"{text.pluriel(n_nd, 'quartier non calculable', 'quartiers non calculables')} (gris clair)"
+        )
     quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
     return plots.set_alt(fig, f"Carte {text.de(r.nom_commune)} et de {quartiers} : {text.liste_fr(parts)}.")
 
@@ -1347,6 +1423,11 @@ def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
         return e.assign(categorie=pd.Series(dtype=object))
     out = e.copy()
     out["categorie"] = [CATEGORIE_LIBELLES[_categorie(row)] for row in e.itertuples()]
+    # the change of the gap as the reader recomputes it from the two gaps in the cell beside it
+    out["variation"] = pd.array(
+        [text.difference_affichee(a, b) for a, b in zip(e["ecart_debut"], e["ecart_fin"], strict=True)],
+        dtype="Float64",
+    ).astype(float)
     verdicts = [raisons_libelles(r, row) for row in e.itertuples()]
     for regle in REGLES:
         out[regle] = [v[regle] for v in verdicts]
@@ -1404,7 +1485,17 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
     return display.vue(rep, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
 
 
-CIBLAGE_LIBELLES = {geography.CIBLE_QUARTIER: "Ciblées sur un quartier", geography.CIBLE_COMMUNE: "Commune entière"}
+def _vide(r: RapportQ3) -> str:
+    """What an empty programme view lacks, with its reason (hors CUCS, or no action in the data)."""
+    if not r.signataire:
+        return f"actions du contrat ({labels.MOTIF_LIBELLES[motifs.HORS_CUCS]} : {r.nom_commune} n'a pas signé de CUCS)"
+    return "actions de la commune"
+
+
+CIBLAGE_LIBELLES = {
+    geography.CIBLE_QUARTIER: "Ciblées sur un quartier",
+    geography.CIBLE_COMMUNE: "Commune entière",
+}
 
 
 def vue_ciblage(r: RapportQ3) -> pd.DataFrame:
@@ -1417,7 +1508,7 @@ def vue_ciblage(r: RapportQ3) -> pd.DataFrame:
         "credits_specifiques": (f"Crédits spécifiques accordés{a}", "euros"),
         "part_credits_specifiques": ("Part des crédits spécifiques", "pourcentage"),
     }
-    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    vide = _vide(r)
     if r.ciblage.empty or not r.signataire:
         return display.vue(None, colonnes, vide=vide)
     c = r.ciblage.assign(ciblage=r.ciblage["ciblage"].map(CIBLAGE_LIBELLES))
@@ -1437,8 +1528,10 @@ def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
     }
     cq = r.credits_quartiers
     if not r.signataire or cq.empty or "nom" not in cq:
-        return display.vue(None, colonnes, vide="hors CUCS" if not r.signataire else SANS_QUARTIER)
-    return display.vue(cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES)), colonnes, vide=SANS_QUARTIER)
+        return display.vue(None, colonnes, vide=_vide(r) if not r.signataire else SANS_QUARTIER)
+    return display.vue(
+        cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES)), colonnes, vide=SANS_QUARTIER
+    )
 
 
 def vue_bilans(r: RapportQ3) -> pd.DataFrame:
@@ -1458,7 +1551,7 @@ def vue_bilans(r: RapportQ3) -> pd.DataFrame:
         "bilans_blocage": ("Blocages", "nombre"),
     }
     b = r.bilans
-    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    vide = _vide(r)
     if b.empty or not r.signataire:
         return display.vue(None, colonnes, vide=vide)
     noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
@@ -1477,7 +1570,7 @@ def vue_jeunesse(r: RapportQ3) -> pd.DataFrame:
         "part_credits_specifiques": ("Part des crédits spécifiques", "pourcentage"),
     }
     j = r.jeunesse
-    vide = "hors CUCS" if not r.signataire else "données non disponibles (actions)"
+    vide = _vide(r)
     if j.empty or not r.signataire:
         return display.vue(None, colonnes, vide=vide)
     j = j.assign(public=j["public"].map({"jeunes": "Enfants et jeunes", "autres": "Autres publics"}))
@@ -1492,9 +1585,11 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
     pendant = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
     colonnes = {
         "libelle": ("Indicateur", "texte"),
+        "valeur_quartiers_avant": (f"Quartiers ({avant})", "decimal"),
+        "valeur_commune_avant": (f"Commune ({avant})", "decimal"),
+        "ecart_avant": (f"Écart avant le CUCS ({avant})", "decimal"),
         "valeur_quartiers_pendant": (f"Quartiers ({pendant})", "decimal"),
         "valeur_commune_pendant": (f"Commune ({pendant})", "decimal"),
-        "ecart_avant": (f"Écart avant le CUCS ({avant})", "decimal"),
         "ecart_pendant": (f"Écart pendant le CUCS ({pendant})", "decimal"),
         "variation_ecart": ("Variation de l'écart", "decimal"),
         "domaine_libelle": ("Domaine d'action", "texte"),
@@ -1506,6 +1601,5 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
     e = e.assign(
         libelle=[f"{_libelle(r, i)} ({_unite(r, i) or ''})".replace(" ()", "") for i in e["indicateur"]],
         domaine_libelle=[labels.libelle_domaine(d) if isinstance(d, str) else "aucun" for d in e["domaine"]],
-        variation_ecart=[text.difference_affichee(a, b) for a, b in zip(e["ecart_avant"], e["ecart_pendant"], strict=True)],
     )
     return display.vue(e, colonnes, vide="indicateurs des quartiers non disponibles")

@@ -13,7 +13,6 @@ from cucs_analysis.reports.q2.tables import (
     CITATION_ATELIER,
     GROUPES,
     N_ACTIONS,
-    PRECISIONS,
     QUESTION_AMELIORATION,
     REPONDANTS,
     SECTIONS,
@@ -30,6 +29,10 @@ CATEGORIES = {
     "blocage": ("blocage", "blocages"),
     "écart expliqué": ("écart expliqué", "écarts expliqués"),
 }
+
+NEN = ("n'en déclare", "n'en déclarent")
+NA = ("n'a", "n'ont")
+NEST = "n'est"
 
 # --- French sentences -----------------------------------------------------------------------
 
@@ -147,6 +150,19 @@ def narrate(r: RapportQ2, params) -> None:
 def _maj(s: str) -> str:
     """Upper-case the first letter only (``aucune des 4 actions`` → ``Aucune des 4 actions``)."""
     return s[:1].upper() + s[1:]
+
+
+def _sujet(n: int, total: int, mot: str, mots: str | None = None, *, feminin: bool = False) -> str:
+    """The subject of a sentence counting `n` out of `total` (n ≥ 1): ``Les 36 actions``,
+    ``La seule action``, ``23 actions sur 36``."""
+    mots = mots or mot + "s"
+    if n == total:
+        return f"{'La seule' if feminin else 'Le seul'} {mot}" if total == 1 else f"Les {total} {mots}"
+    return text.parmi(n, total, mot, mots, feminin=feminin)
+
+
+def _accord(n: int, singulier: str, pluriel_: str) -> str:
+    return singulier if n < 2 else pluriel_
 
 
 def _dans(n: int, total: int, mot: str, mots: str | None = None) -> str:
@@ -287,14 +303,19 @@ def _narrate_publics(r: RapportQ2) -> None:
     precis = int(by.loc[by.index.isin(["age_situation", "age", "situation"]), "actions"].sum())
     general = int(by["actions"].get("general", 0))
     non_decl = int(by["actions"].get("non_declare", 0))
-    phrase = (
-        f"{_maj(text.parmi(precis, n, 'action', feminin=True))} "
-        f"{'désigne' if precis < 2 else 'désignent'} un public précis (un âge, une situation sociale ou les deux), "
-        f"{text.aucun(general, 'action', feminin=True) if general == 0 else text.pluriel(general, 'action')} "
-        f"un public général ({PRECISIONS['general'].split(' (')[1].rstrip(')')})"
-        + (f" et {text.pluriel(non_decl, 'action')} aucun public." if non_decl else ".")
-    )
-    r.phrases_publics.append(phrase)
+    if precis == 0:
+        phrase = f"Aucune des {n} actions associatives ne désigne un public précis (un âge ou une situation sociale)"
+    else:
+        phrase = (
+            f"{_sujet(precis, n, 'action', feminin=True)} {_accord(precis, 'désigne', 'désignent')} un public précis "
+            "(un âge, une situation sociale ou les deux)"
+        )
+    autres = []
+    if general:
+        autres.append(f"{text.pluriel(general, 'action')} un public général (habitants, tout public)")
+    if non_decl:
+        autres.append(f"{text.pluriel(non_decl, 'action')} aucun public")
+    r.phrases_publics.append(phrase + (", " + text.liste_fr(autres) if autres and precis else "") + ".")
     if general and not text.manquant(by["part_credits"].get("general")):
         r.phrases_publics.append(
             f"Les actions au public général reçoivent {text.pourcentage(100 * by['part_credits']['general'])} des "
@@ -302,15 +323,17 @@ def _narrate_publics(r: RapportQ2) -> None:
             "indicateur social précis."
         )
     obj = int(q["objectif_declare"].sum())
-    r.phrases_publics.append(
-        f"{_maj(text.parmi(obj, n, 'action', feminin=True))} "
-        f"{'déclare' if obj < 2 else 'déclarent'} un objectif"
-        + (
-            "."
-            if obj == n
-            else f" ; {text.pluriel(n - obj, 'action n’en déclare', 'actions n’en déclarent')} aucun."
+    if obj == 0:
+        r.phrases_publics.append(f"Aucune des {n} actions associatives ne déclare d'objectif.")
+    else:
+        r.phrases_publics.append(
+            f"{_sujet(obj, n, 'action', feminin=True)} {_accord(obj, 'déclare', 'déclarent')} un objectif"
+            + (
+                "."
+                if obj == n
+                else f" ; {text.pluriel(n - obj, 'action')} {_accord(n - obj, NEN[0], NEN[1])} aucun."
+            )
         )
-    )
     p = r.publics
     known = p[p["taux_realisation"].notna()]
     if len(known) >= 2:
@@ -345,19 +368,25 @@ def _narrate_bilans(r: RapportQ2) -> None:
         else:
             parts.append(text.pluriel(row.n, sing, plur))
     total = int(b["constats"].sum())
+    sujet = (
+        f"Les bilans des {len(top)} actions les plus significatives"
+        if len(b) == len(top)
+        else f"Les bilans de {len(b)} des {len(top)} actions les plus significatives"
+    )
     r.phrases_bilans.append(
-        f"Les bilans de {text.parmi(len(b), len(top), 'action')} les plus significatives rassemblent "
+        f"{sujet} rassemblent "
         f"{text.pluriel(total, 'constat codé', 'constats codés')} : {text.liste_fr(parts)}."
     )
     manquants = len(top) - len(b)
     if manquants:
         r.phrases_bilans.append(
-            f"{text.pluriel(manquants, 'action significative n’a', 'actions significatives n’ont')} aucun bilan "
-            "codé : leurs résultats ne sont connus que par les chiffres de réalisation."
+            f"{text.pluriel(manquants, 'action significative', 'actions significatives')} "
+            f"{_accord(manquants, NA[0], NA[1])} aucun bilan codé : {_accord(manquants, 'ses', 'leurs')} résultats ne "
+            "sont connus que par les chiffres de réalisation."
         )
     for col, quoi in (
         ("reussite", "réussites"),
-        ("difficulte", "difficultés"),
+        ("difficulte", "difficultés ou des blocages"),
         ("ecart", "écarts expliqués"),
     ):
         cites = b[col].dropna()
@@ -484,7 +513,7 @@ def _narrate_surveys(r: RapportQ2) -> None:
     if n_secret:
         r.phrases_enquetes.append(
             f"{text.pluriel(n_secret, 'groupe de répondants', 'groupes de répondants')} de moins de {r.seuil_secret} "
-            f"personnes {'n’est' if n_secret < 2 else 'ne sont'} pas {'publié' if n_secret < 2 else 'publiés'} "
+            f"personnes {_accord(n_secret, NEST, 'ne sont')} pas {_accord(n_secret, 'publié', 'publiés')} "
             "(secret statistique)."
         )
     wide = last.pivot_table(index="question", columns="type_repondant", values="accord")
@@ -692,10 +721,14 @@ def _caveats(r: RapportQ2) -> None:
             f"l'échelle de toute la commune ; elles touchent aussi ses quartiers peu financés, ce qui rapproche les "
             "deux groupes et tend à réduire l'écart mesuré."
         )
-    elif not r.signataire:
+    elif not r.signataire and not r.intensite.empty:
         r.reserves.append(
             f"{r.nom_commune} est hors CUCS : ses quartiers servent de comparaison ; des actions d'autres politiques "
             "(droit commun, département, région) peuvent pourtant y agir."
+        )
+    elif not r.signataire:
+        r.reserves.append(
+            f"{r.nom_commune} est hors CUCS et aucun de ses quartiers n'est suivi dans les données."
         )
     r.reserves.append(
         "Recensement rénové : les taux des quartiers sont des estimations sur cinq ans glissants ; deux années "
@@ -728,7 +761,12 @@ def _caveats(r: RapportQ2) -> None:
             f"{text.pluriel(hidden, 'effectif masqué', 'effectifs masqués')} (moins de {r.seuil_secret}, "
             "secret statistique)."
         )
-    if r.signataire:
+    if not r.signataire:
+        r.debat.append(
+            f"{r.nom_commune} est hors CUCS : ses habitants ont-ils des besoins que les actions associatives financées "
+            "ailleurs par le contrat couvriraient, et faut-il suivre sa situation à l'échelle d'un quartier ?"
+        )
+    else:
         r.debat.append(
             "Quelles actions faut-il choisir collectivement comme « les plus significatives » pour une évaluation "
             "approfondie, et avec quels critères ?"

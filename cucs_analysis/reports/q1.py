@@ -930,7 +930,7 @@ def _reserves(r: RapportQ1) -> None:
             else "Tous les montants sont en euros courants : une stabilité apparente peut cacher une baisse en "
             "euros constants."
         )
-    if not r.droit_commun_autres_mesures.empty:
+    if r.programme and not r.droit_commun_autres_mesures.empty:
         mesures = text.liste_fr(
             [
                 f"{m} en {u}"

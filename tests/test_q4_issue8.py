@@ -21,6 +21,8 @@ from cucs_analysis.reports import q4
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 NOTEBOOK = ROOT / "notebooks" / "q4_partenaires.ipynb"
+#: docs/rules.md: a rate whose denominator is below 30 in either period is a « petite base ».
+BASE_MIN = 30
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +88,7 @@ def test_cofinancing_before_during_recomputed_from_the_csv():
         assert got[f"denominateur_{p}"] == expected.loc[p, "den"]
         assert got[f"valeur_{p}"] == pytest.approx(100 * expected.loc[p, "num"] / expected.loc[p, "den"])
     assert got["avant_testable"] and got["motif"] is None
-    assert got["petite_base"] == bool((expected["den"] < q4.BASE_MIN).any())
+    assert got["petite_base"] == bool((expected["den"] < BASE_MIN).any())
     # the sentence shows both bases and a difference computed from the displayed rates
     a, b = (
         text.pourcentage(100 * expected.loc[p, "num"] / expected.loc[p, "den"]) for p in ("avant", "pendant")
@@ -112,15 +114,15 @@ def test_small_base_is_flagged_with_its_counts_20008():
     expected = _cofunding_by_period(code)
     r = _report(code)
     got = r.resultats()["cofinancement"]["periodes"]
-    small = bool((expected["den"] < q4.BASE_MIN).any())
+    small = bool((expected["den"] < BASE_MIN).any())
     assert got["petite_base"] == small
     assert (got["denominateur_avant"], got["denominateur_pendant"]) == tuple(
         expected.loc[["avant", "pendant"], "den"]
     )
     vue = q4.vue_cofinancement_periodes(r)
     assert (
-        vue[f"Petite base (moins de {q4.BASE_MIN})"].tolist()
-        == (expected.loc[["avant", "pendant"], "den"] < q4.BASE_MIN).tolist()
+        vue[f"Petite base (moins de {BASE_MIN})"].tolist()
+        == (expected.loc[["avant", "pendant"], "den"] < BASE_MIN).tolist()
     )
     petite = [c for c in r.texte("cofinancement") if c.startswith("Petite base")]
     if small:
@@ -213,7 +215,7 @@ def test_requested_vs_granted_by_institution_recomputed_from_the_csv():
         assert periodes[inst][f"demandes_{periode}"] == row["n"]
         assert periodes[inst][f"valeur_{periode}"] == pytest.approx(100 * row["acc"] / row["dem"])
     for inst, x in periodes.items():
-        assert x["petite_base"] == (min(x["demandes_avant"], x["demandes_pendant"]) < q4.BASE_MIN), inst
+        assert x["petite_base"] == (min(x["demandes_avant"], x["demandes_pendant"]) < BASE_MIN), inst
     # the view's difference is the one of the displayed rates
     vue = q4.vue_accord_periodes(r)
     for a, b, e in zip(vue["Part accordée avant"], vue["Part accordée pendant"], vue["Écart"], strict=True):
@@ -323,3 +325,16 @@ def test_planted_truths_still_recovered():
         cons = it.get("réunion de consignes", 0)
         seuil = float(_params(code).pilotage.seuil_participatif)
         assert ("participatif" if coll / (coll + cons) >= seuil else "descendant") == modele
+
+
+def test_per_inhabitant_figure_recomputed_from_the_csv():
+    code = "20001"
+    p = _params(code)
+    fin = _commune_funding(code)
+    pendant = fin[fin["annee"].between(int(p.annee_debut_cucs), int(p.periode.fin))]
+    par_an = pendant["montant_accorde"].sum() / pendant["annee"].nunique()
+    pop = float(_csv("communes").set_index("code_commune").loc[code, "population"])
+    r = _report(code)
+    cle = next(c for c in r.chiffres_cles if c["id"] == "credits_actions_par_habitant")
+    assert cle["valeur"] == round(par_an / pop)
+    assert any(f"soit {text.euros(par_an / pop)} par habitant" in c for c in r.texte("cofinancement"))

@@ -68,6 +68,7 @@ class RapportQ4(AvecVues):
     seuil_specifique: float  # params.reprise actually used
     duree_min_reprise: int
     seuil_secret: int
+    population: float | None = None  # communes.population
     base_min: int = BASE_MIN
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
@@ -245,6 +246,21 @@ def _reunions_periodes(by_year: pd.DataFrame, kw: dict) -> pd.DataFrame:
     return pd.concat([n, p], ignore_index=True)[["mesure", *trends.PERIODE_COLUMNS]]
 
 
+def _population(territoire) -> float | None:
+    pop = (territoire.commune or {}).get("population")
+    return None if pop is None or text.manquant(pop) or float(pop) <= 0 else float(pop)
+
+
+def _par_habitant_pendant(r: RapportQ4) -> tuple[float, float | None] | None:
+    """Mean amount granted per year to the actions during the contract (all institutions), and
+    per inhabitant of the commune; None without a programme."""
+    m = r.montants_periodes
+    if m.empty or m["valeur_pendant"].isna().all():
+        return None
+    total = float(m["valeur_pendant"].sum())
+    return total, (None if r.population is None else total / r.population)
+
+
 def build(territoire, params) -> RapportQ4:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
@@ -373,6 +389,7 @@ def build(territoire, params) -> RapportQ4:
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
         seuil_secret=seuil_secret,
+        population=_population(territoire),
     )
     _narrate(r)
     return r
@@ -642,6 +659,14 @@ def _narrate_cofinancement(r: RapportQ4) -> None:
                 ]
             )
             + " (euros courants).",
+        )
+    ph = _par_habitant_pendant(r)
+    if ph is not None and ph[1] is not None:
+        _constat(
+            r,
+            "cofinancement",
+            f"{majuscule(_pendant(r))}, les institutions accordent en moyenne {text.euros(ph[0])} par an aux actions, "
+            f"soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)} (euros courants).",
         )
     ci = r.cofinancement["institutions"]
     if not ci.empty:
@@ -922,6 +947,7 @@ def _narrate(r: RapportQ4) -> None:
     a = r.accord
     taux = None if a.empty else round(100 * float(a["montant_accorde"].sum() / a["montant_demande"].sum()), 1)
     m = r.mobilisation
+    ph = _par_habitant_pendant(r)
 
     def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
         d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
@@ -952,6 +978,13 @@ def _narrate(r: RapportQ4) -> None:
             motif_p,
         ),
         cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
+        cle(
+            "credits_actions_par_habitant",
+            "Crédits accordés aux actions par habitant et par an pendant le CUCS (euros courants)",
+            None if ph is None or ph[1] is None else round(ph[1]),
+            "€ par habitant et par an",
+            motif_p,
+        ),
         cle(
             "droit_commun_actions",
             "Droit commun accordé aux actions programmées",

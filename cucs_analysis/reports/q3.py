@@ -523,7 +523,12 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
     }
     if not r.signataire:
-        r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "la liste de quartiers prioritaires"))
+        r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "le programme d'actions du CUCS"))
+        r.constats.append(
+            "La question de la géographie prioritaire se pose pourtant pour elle : l'atelier la posait « aussi bien "
+            "pour les communes en CUCS, que celles qui pourraient y rentrer ». Les règles ci-dessous disent lesquels "
+            "de ses quartiers pourraient y entrer."
+        )
     if n == 0:
         r.constats.append(
             f"{r.nom_commune} ne compte aucun quartier prioritaire ou observé dans les données : "
@@ -680,7 +685,11 @@ def _narrate_regles(r: RapportQ3, params) -> None:
                 + (
                     f"{_noms(elig, e)} pourrai{'t' if e.sum() == 1 else 'ent'} entrer dans la géographie prioritaire."
                     if e.any()
-                    else f"aucun des quartiers {text.de(r.nom_commune)} n'entrerait dans la géographie prioritaire."
+                    else (
+                        f"{_noms(elig, elig['code_quartier'].notna())} n'entrerait pas dans la géographie prioritaire."
+                        if len(elig) == 1
+                        else f"aucun des quartiers {text.de(r.nom_commune)} n'entrerait dans la géographie prioritaire."
+                    )
                 )
             )
         if entrants.any():
@@ -988,7 +997,7 @@ def _chiffres_cles(r: RapportQ3) -> None:
     r.chiffres_cles = [
         cle(
             "eligibles_qpv2014",
-            "Quartiers éligibles (règle de revenu 2014)",
+            f"Quartiers éligibles (règle de revenu 2014, revenus {r.annee_revenus})",
             n_qpv if calculable else None,
             "quartiers",
             absent,
@@ -996,7 +1005,7 @@ def _chiffres_cles(r: RapportQ3) -> None:
         cle("seuil_qpv2014", "Seuil de revenu QPV 2014", r.seuil_qpv2014, "€", motifs.DONNEE_ABSENTE),
         cle(
             "population_eligible",
-            "Habitants des quartiers éligibles",
+            f"Habitants des quartiers éligibles ({r.annee_revenus})",
             pop if calculable else None,
             "hab.",
             absent,
@@ -1595,6 +1604,8 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
         "domaine_libelle": ("Domaine d'action", "texte"),
         "part_credits_domaine": ("Part des crédits spécifiques du domaine", "pourcentage"),
     }
+    if not r.signataire:  # no programme: its credits are hors CUCS, not "n.d."
+        colonnes = {k: v for k, v in colonnes.items() if k not in ("domaine_libelle", "part_credits_domaine")}
     e = r.entrees
     if e.empty:
         return display.vue(None, colonnes, vide="indicateurs des quartiers non disponibles")

@@ -654,7 +654,7 @@ def _narrate_regles(r: RapportQ3, params) -> None:
         )
     elif accord["n_discordants"]:
         disc = elig["code_quartier"].isin(accord["codes_discordants"])
-        cnt = {k: int(elig[k].fillna(False).astype(bool).sum()) for k in REGLES}
+        cnt = {k: int(elig[k].fillna(False).astype(bool).sum()) or "aucun" for k in REGLES}
         r.constats.append(
             f"Les règles ne concordent pas pour {text.pluriel(accord['n_discordants'], 'quartier')} "
             f"({_noms(elig, disc)}) : la règle de revenu en retient {cnt['regle_qpv2014']}, "
@@ -1168,8 +1168,8 @@ def figure_revenus(r: RapportQ3):
         va="bottom",
         color=plots.OKABE_ITO["vermillon"],
     )
-    ax.set_xlabel("Revenu fiscal médian par unité de consommation (€)")
-    ax.set_title("Revenu médian des quartiers et seuil de la règle de 2014", pad=18)
+    ax.set_xlabel(f"Revenu fiscal médian par unité de consommation en {r.annee_revenus} (€)")
+    ax.set_title(f"Revenu médian des quartiers ({r.annee_revenus}) et seuil de la règle de 2014", pad=18)
     ax.xaxis.set_major_formatter(plots.formatter_euros(compact=False))
     suffixes = {"oui": "", "non": " (non éligible)", "nd": " (non calculable)"}
     details = text.liste_fr(

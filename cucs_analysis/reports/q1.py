@@ -45,6 +45,13 @@ TYPE_LIBELLES_COURTS = {
     "substitution_durable": "substitution durable",
     "indetermine": "indéterminé",
 }
+#: A count of domains and its type: « 2 domaines en substitution durable », « 1 domaine au type indéterminé ».
+EN_TYPE = {
+    "complementarite": "en complémentarité",
+    "substitution_temporaire": "en substitution temporaire",
+    "substitution_durable": "en substitution durable",
+    "indetermine": "au type indéterminé",
+}
 CREDIT_LIBELLES = {funding.SPECIFIQUE: "crédits spécifiques", funding.DROIT_COMMUN: "droit commun"}
 
 #: Sector dispositifs the workshop named (others are shown too, but these lead the sentences).
@@ -380,6 +387,7 @@ def actions_non_realisees(actions: pd.DataFrame) -> pd.DataFrame:
 def _programmes(actions: pd.DataFrame, financements: pd.DataFrame, operateurs: pd.DataFrame) -> pd.DataFrame:
     """The main actions of each dispositif with the name of their operator."""
     p = funding.main_actions(actions, financements, ("dispositif",), N_PROGRAMMES)
+    p = p[p["budget"] > 0]  # an action never funded is named with the non-realised ones, not here
     if p.empty:
         return p.assign(operateur=pd.Series(dtype=object))
     noms = (
@@ -712,7 +720,7 @@ def _narrate(r: RapportQ1) -> None:
             _constat(
                 r,
                 "dispositifs",
-                f"Budget annuel moyen plus faible pendant le CUCS ({pendant}) qu'avant ({avant}) : "
+                f"Le budget annuel moyen est plus faible pendant le CUCS ({pendant}) qu'avant ({avant}) pour "
                 + text.liste_fr(
                     [
                         f"{_disp(d)} ({text.euros(a)} avant, {text.euros(p)} pendant)"
@@ -754,7 +762,7 @@ def _narrate(r: RapportQ1) -> None:
         if tot["prevus_realisees"] > 0:
             non_real = int(tot["annees_non_pourvues"] + tot["annees_abandonnees"])
             phrase = (
-                f"Sur les actions réalisées, {text.pluriel(int(tot['realises']), 'bénéficiaire touché', 'bénéficiaires touchés')} "
+                f"Sur les actions réalisées, {text.pluriel(int(tot['realises']), 'bénéficiaire a été touché', 'bénéficiaires ont été touchés')} "
                 f"pour {text.nombre(tot['prevus_realisees'])} prévus, soit un taux de réalisation de "
                 f"{text.pourcentage(100 * tot['realises'] / tot['prevus_realisees'])} sur cette même base."
             )
@@ -777,7 +785,7 @@ def _narrate(r: RapportQ1) -> None:
         premiers = p[(p["rang"] == 1) & p["dispositif"].isin(DISPOSITIFS_SECTORIELS)]
         if not premiers.empty:
             r.textes.setdefault("programmes", []).append(
-                "Première action de chaque dispositif sectoriel par le financement reçu : "
+                "L'action la plus financée de chaque dispositif sectoriel est la suivante : "
                 + " ; ".join(
                     f"{row.dispositif} : « {row.intitule} » ({row.operateur}, "
                     f"{text.annee_periode(row.premiere_annee, row.derniere_annee)}, {text.euros(row.budget)})"
@@ -859,19 +867,20 @@ def _narrate(r: RapportQ1) -> None:
     typo = r.substitution
     if not typo.empty:
         parts = [
-            f"{text.pluriel(len(g), 'domaine')} en {TYPE_LIBELLES_COURTS[t]} ({_domaines(g)})"
+            f"{text.pluriel(len(g), 'domaine')} {EN_TYPE[t]} ({_domaines(g)})"
             for t in funding.TYPES_SUBSTITUTION
             if not (g := typo[typo["type"] == t]).empty
         ]
         _constat(
             r,
             "substitution",
-            f"Typologie de substitution sur {text.pluriel(len(typo), 'domaine')}, en {r.euros} : {text.liste_fr(parts)}.",
+            f"La typologie de substitution porte sur {text.pluriel(len(typo), 'domaine')}, en {r.euros} : "
+            f"{text.liste_fr(parts)}.",
         )
     if r.programme and r.motif_droit_commun is None:
         r.textes.setdefault("substitution", []).append(
-            f"Les montants sont en {r.euros} : chaque année est ramenée aux prix de {r.annee_euros} par "
-            f"l'indice des prix à la consommation (source : {r.source_inflation}) ; un budget "
+            f"Les montants sont en {r.euros} : chaque année est ramenée aux prix de {r.annee_euros} "
+            f"({r.source_inflation}) ; un budget "
             "stable en euros courants baisse donc en euros constants."
             if r.euros_constants
             else "Les montants sont en euros courants (sans correction de l'inflation)."
@@ -953,7 +962,8 @@ def _reserves(r: RapportQ1) -> None:
     if not typo.empty and (typo["type"] == "indetermine").any():
         ind = typo[typo["type"] == "indetermine"]
         r.reserves.append(
-            f"Typologie indéterminée pour {_domaines(ind)} : série trop courte, incomplète ou qui finit sous sa base."
+            f"La typologie reste indéterminée pour {_domaines(ind)} : série trop courte, incomplète ou qui finit "
+            "sous sa base."
         )
 
 

@@ -332,9 +332,17 @@ def test_per_inhabitant_figure_recomputed_from_the_csv():
     p = _params(code)
     fin = _commune_funding(code)
     pendant = fin[fin["annee"].between(int(p.annee_debut_cucs), int(p.periode.fin))]
-    par_an = pendant["montant_accorde"].sum() / pendant["annee"].nunique()
+    e = p.euros_constants
+    montants = pendant["montant_accorde"]
+    if e.actif:  # euros of the reference year: each year × P(reference) / P(year), P from the inflation rates
+        taux = {int(t.annee): float(t.taux) / 100 for t in e.inflation}
+        ref = int(e.annee_reference or p.periode.fin)
+        niveau = pd.Series(taux).sort_index().add(1).cumprod()
+        montants = montants * pendant["annee"].map(lambda y: niveau[ref] / niveau[y])
+    par_an = montants.sum() / pendant["annee"].nunique()
     pop = float(_csv("communes").set_index("code_commune").loc[code, "population"])
     r = _report(code)
     cle = next(c for c in r.chiffres_cles if c["id"] == "credits_actions_par_habitant")
     assert cle["valeur"] == round(par_an / pop)
+    assert ("euros constants" if e.actif else "euros courants") in cle["libelle"]
     assert any(f"soit {text.euros(par_an / pop)} par habitant" in c for c in r.texte("cofinancement"))

@@ -69,6 +69,7 @@ class RapportQ4(AvecVues):
     duree_min_reprise: int
     seuil_secret: int
     population: float | None = None  # communes.population
+    euros: str = "euros courants"  # the euros of the before / during amounts (params euros_constants)
     base_min: int = BASE_MIN
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
@@ -279,6 +280,7 @@ def build(territoire, params) -> RapportQ4:
     annees = list(range(debut, fin_periode + 1))
     seuil_sp, duree_min = float(params.reprise.seuil_specifique), int(params.reprise.duree_min_annees)
     seuil_secret = int(params.seuil_secret)
+    constants, annee_euros, _, facteurs = programme.euros_des_parametres(params)
 
     if a_instances:
         by_type = partners.steering_bodies(inst, ("type",)).sort_values(
@@ -309,8 +311,12 @@ def build(territoire, params) -> RapportQ4:
         cof_periodes = partners.cofunding_periods(fin, **kw, base_min=BASE_MIN)
         sources = funding.funding_by_source(fin, ("institution", "annee"))
         sources["institution"] = sources["institution"].astype(str)
+        fin_euros = fin if facteurs is None else funding.to_constant_euros(fin, facteurs, "montant_accorde")
         montants = trends.compare_periods(
-            partners.granted_by_institution_year(fin), valeur="montant_accorde", by=["institution"], **kw
+            partners.granted_by_institution_year(fin_euros),
+            valeur="montant_accorde",
+            by=["institution"],
+            **kw,
         )
         montants = montants.sort_values("valeur_pendant", ascending=False).reset_index(drop=True)
         accord = partners.requests_granted(fin, ("institution",))
@@ -321,17 +327,9 @@ def build(territoire, params) -> RapportQ4:
             accord_periodes.set_index("institution").reindex(accord["institution"]).reset_index()
         )
         mob = partners.mainstream_mobilised(fin, dc, actions, code, annees)
-        s = params.substitution
-        typo = funding.substitution_typology(
-            dc,
-            fin,
-            actions,
-            code,
-            list(s.annees_reference),
-            annee_cucs,
-            float(s.tolerance),
-            int(s.duree_max_annees),
-        )
+        # The same typology as the question on the droit commun (constant euros when the
+        # parameters say so), so both pages name the same domains in durable substitution.
+        typo = programme.typologie_substitution(territoire, params).substitution
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
@@ -390,6 +388,7 @@ def build(territoire, params) -> RapportQ4:
         duree_min_reprise=duree_min,
         seuil_secret=seuil_secret,
         population=_population(territoire),
+        euros=programme.libelle_euros(constants, annee_euros),
     )
     _narrate(r)
     return r
@@ -424,10 +423,20 @@ CATEGORIES_BILANS = {
 }
 #: Pronoun of each institution (agreement of « il / elle » in the questions for the debate).
 PRONOMS = {"région": "elle", "commune": "elle", "CAF": "elle"}
-EUROS_COURANTS = (
-    "Les montants sont en euros courants (non corrigés de l'inflation) : comparer une période à l'autre "
-    "surestime un peu la hausse réelle."
-)
+
+
+def _reserve_euros(r: RapportQ4) -> str:
+    """Which euros each figure is in (params euros_constants)."""
+    if r.euros == "euros courants":
+        return (
+            "Les montants sont en euros courants (non corrigés de l'inflation) : comparer une période à l'autre "
+            "surestime un peu la hausse réelle."
+        )
+    return (
+        f"Les montants moyens par an avant et pendant le CUCS et les montants par habitant sont en {r.euros} "
+        "(déflatés par l'indice des prix à la consommation) ; les totaux sur la période, les montants demandés et "
+        "accordés et le droit commun mobilisé sont en euros courants."
+    )
 
 
 def _constat(r: RapportQ4, section: str, phrase: str) -> None:
@@ -658,7 +667,7 @@ def _narrate_cofinancement(r: RapportQ4) -> None:
                     )
                 ]
             )
-            + " (euros courants).",
+            + f" ({r.euros}).",
         )
     ph = _par_habitant_pendant(r)
     if ph is not None and ph[1] is not None:
@@ -666,7 +675,7 @@ def _narrate_cofinancement(r: RapportQ4) -> None:
             r,
             "cofinancement",
             f"{majuscule(_pendant(r))}, les institutions accordent en moyenne {text.euros(ph[0])} par an aux actions, "
-            f"soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)} (euros courants).",
+            f"soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)} ({r.euros}).",
         )
     ci = r.cofinancement["institutions"]
     if not ci.empty:
@@ -922,7 +931,7 @@ def _narrate(r: RapportQ4) -> None:
             "présence d'une institution ne dit rien de la qualité de sa participation."
         )
     if r.a_programme:
-        r.reserves.append(EUROS_COURANTS)
+        r.reserves.append(_reserve_euros(r))
         r.reserves.append(
             "Le droit commun mobilisé additionne deux sources distinctes : les cofinancements de droit commun des "
             "actions programmées et les crédits de droit commun déclarés pour la commune. Ces crédits sont déclarés "
@@ -980,7 +989,7 @@ def _narrate(r: RapportQ4) -> None:
         cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
         cle(
             "credits_actions_par_habitant",
-            "Crédits accordés aux actions par habitant et par an pendant le CUCS (euros courants)",
+            f"Crédits accordés aux actions par habitant et par an pendant le CUCS ({r.euros})",
             None if ph is None or ph[1] is None else round(ph[1]),
             "€ par habitant et par an",
             motif_p,
@@ -1070,8 +1079,8 @@ COLONNES_COFINANCEMENT_PERIODES = {
 }
 COLONNES_MONTANTS_PERIODES = {
     "institution": ("Institution", "texte"),
-    "valeur_avant": ("Montant moyen par an avant le CUCS (euros courants)", "euros"),
-    "valeur_pendant": ("Montant moyen par an pendant le CUCS (euros courants)", "euros"),
+    "valeur_avant": ("Montant moyen par an avant le CUCS", "euros"),
+    "valeur_pendant": ("Montant moyen par an pendant le CUCS", "euros"),
     "evolution": ("Évolution", "evolution"),
 }
 COLONNES_ACCORD = {
@@ -1223,9 +1232,12 @@ def vue_montants_periodes(r: RapportQ4) -> pd.DataFrame:
     if r.a_programme and not m.empty:
         avant = m["valeur_avant"].where(m["valeur_avant"] > 0)
         df = m.assign(institution=m["institution"].map(majuscule), evolution=m["valeur_pendant"] / avant - 1)
+    colonnes = {
+        c: (f"{h} ({r.euros})" if u == "euros" else h, u) for c, (h, u) in COLONNES_MONTANTS_PERIODES.items()
+    }
     return display.vue(
         df,
-        COLONNES_MONTANTS_PERIODES,
+        colonnes,
         vide=_vide_motif(r, "montants accordés par institution avant et pendant le CUCS", r.motif_programme),
     )
 
@@ -1465,7 +1477,9 @@ def sources(r: RapportQ4, params, metadata) -> list[str]:
         f"Droit commun mobilisé ({text.annee_periode(*r.periode)}) : cofinancements de droit commun accordés aux "
         "actions (rattachés au domaine de l'action) plus crédits de droit commun déclarés pour toute la commune "
         "(pas par quartier).",
-        "Montants en euros courants, non corrigés de l'inflation.",
+        f"Euros : moyennes annuelles avant et pendant le CUCS et montants par habitant en {r.euros}"
+        + (" (paramètre euros_constants)" if r.euros != "euros courants" else "")
+        + " ; totaux, montants demandés et accordés et droit commun mobilisé en euros courants.",
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
         f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
         f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite, et actions en cours des domaines en substitution "

@@ -126,3 +126,11 @@ def test_verdict_answers_with_its_reason_and_links_to_a_heading():
 
 def test_every_section_heading_of_the_report_is_in_the_notebook():
     assert set(q1.SECTIONS.values()) <= set(_headings())
+
+
+def test_an_unknown_signature_is_read_from_the_programme():
+    for code, attendu in (("20001", True), ("20010", False)):
+        t = load.load_territory(DEMO, code)
+        inconnu = dataclasses.replace(t, commune={**t.commune, "signataire_cucs": None})
+        r = _report(code, inconnu)
+        assert r.signataire is attendu and (r.motif_programme is None) is attendu

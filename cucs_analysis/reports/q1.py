@@ -407,11 +407,13 @@ def build(territoire, params) -> RapportQ1:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
     fin, dc = territoire.financements, territoire.droit_commun
-    signataire = bool(territoire.signataire)
     available = getattr(territoire, "available", {}) or {}
     a_des_actions = (
         bool(available.get("actions", not territoire.actions.empty)) and not territoire.actions.empty
     )
+    # communes.signataire_cucs; real data may leave it unknown: then a programme in the data says it.
+    brut = (territoire.commune or {}).get("signataire_cucs")
+    signataire = a_des_actions if brut is None or pd.isna(brut) else bool(territoire.signataire)
     a_des_financements = bool(available.get("financements", not fin.empty)) and not fin.empty
     motif_prog = motifs.motif_commune(signataire, a_des_actions and a_des_financements)
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)

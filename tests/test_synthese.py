@@ -219,4 +219,4 @@ def test_regional_synthesis_view(tmp_path):
     # the key figures as the site index writes them; « — » for a question without results
     assert vue.set_index("Code").loc["20003", "Géographie prioritaire — Quartiers éligibles"] == "non exécuté"
     html = display.tableau(vue, legende="Premiers chiffres clés").fragment
-    assert "64,3\u00a0%" in html and ">—<" in html
+    assert "64,3\u00a0%" in html and ">non exécuté<" in html

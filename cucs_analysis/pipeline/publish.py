@@ -486,11 +486,13 @@ _LIBELLES_CODES: dict[str, Mapping[str, str]] = {
 #: Units of the numeric columns of published tables, by column name (first match wins):
 #: (pattern, unit written in the LISEZMOI, decimals). One number of decimals per unit.
 UNITES_COLONNES: tuple[tuple[str, str, int], ...] = (
-    (r"^annee|_annee$|^annee_", "année", 0),
+    (r"^annee$|^annee_(debut|fin|reference)$|_annee$", "année", 0),
+    (r"^annees_", "nombre d'années d'action", 0),
+    (r"^(actions|prevus|realises|beneficiaires|nombre|n)(_|$)", "effectif", 0),
     (r"p_val", "probabilité (valeur p)", 3),
     (r"^(part|taux)(_|$)|_(part|taux)$", "part (de 0 à 1)", 3),
     (r"pourcentage|_pct$", "%", 1),
-    (r"montant|credit|specifique|droit_commun|^total$|euros|^seuil", "euros", 0),
+    (r"montant|credit|budget|specifique|droit_commun|^total$|euros|^seuil", "euros", 0),
     (r"par_habitant", "euros par habitant", 1),
     (r"estimation|^ic_|ecart|^did", "points (ou unité de l'indicateur)", 1),
 )

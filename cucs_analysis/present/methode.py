@@ -66,6 +66,14 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     ),
     ("ASV", "Atelier santé ville : démarche locale de santé publique dans les quartiers prioritaires."),
     (
+        "BPE",
+        "Base permanente des équipements de l'Insee : commerces, services, équipements de santé, d'enseignement, de sport et de loisirs, localisés.",
+    ),
+    (
+        "CCAS",
+        "Centre communal d'action sociale : établissement public de la commune qui porte l'aide sociale légale et facultative (droit commun communal).",
+    ),
+    (
         "CAF",
         "Caisse d'allocations familiales : finance l'action sociale et les équipements familiaux "
         "(droit commun) et produit des données sur les allocataires.",
@@ -102,6 +110,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "CUCS",
         "Contrat urbain de cohésion sociale (2007-2014) : contrat entre l'État (le préfet) et une "
         "commune ou un EPCI, avec un programme d'actions pluriannuel ; remplacé en 2015 par le contrat de ville.",
+    ),
+    (
+        "DGCL",
+        "Direction générale des collectivités locales (ministère de l'Intérieur) : elle publie notamment le potentiel fiscal des communes.",
     ),
     (
         "DiD (différence de différences)",
@@ -148,7 +160,7 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "Fourchette de valeurs compatibles avec les données au niveau de "
         "confiance indiqué (95 % par défaut) ; pour un taux, méthode de Wilson.",
     ),
-    ("Insee", "Institut national de la statistique et des études économiques."),
+    ("Insee (INSEE)", "Institut national de la statistique et des études économiques."),
     (
         "OVV",
         "Opération ville-vie-vacances : activités éducatives et de loisirs pendant les vacances "
@@ -169,6 +181,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "Ancien quartier de la géographie prioritaire (ZUS ou CUCS) sorti de la liste "
         "en 2015 : il n'a plus de crédits spécifiques mais reste observé ; c'est un groupe de comparaison "
         "naturel, pas une donnée absente.",
+    ),
+    (
+        "SCOP",
+        "Société coopérative et participative : entreprise dont les salariés sont associés majoritaires ; certaines portent des actions d'insertion.",
     ),
     (
         "Secret statistique",

@@ -541,3 +541,17 @@ def test_results_json_of_the_run_carry_rates_periods_and_verdict(demo_run):
     hors = json.loads((demo_run / "results" / "20012" / "q2.json").read_text(encoding="utf-8"))
     assert hors["verdict"]["motif"] == "hors_cucs" and hors["signataire_cucs"] is False
     assert hors["did_portee"]["resultat_de_la_commune"] is False
+
+
+def test_credits_per_inhabitant_recomputed_20001():
+    _, r, _ = _build("20001")
+    communes = _csv("communes").set_index("code_commune")
+    a = _association_rows("20001")
+    f = _csv("financements")
+    total = f.loc[
+        (f["type_credit"] == "specifique") & f["id_action"].isin(a["id_action"]), "montant_accorde"
+    ].sum()
+    par_hab = total / communes.loc["20001", "population"]
+    cc = {c["id"]: c for c in r.chiffres_cles}
+    assert cc["credits_associations_par_habitant"]["valeur"] == pytest.approx(par_hab)
+    assert f"({plain(text.euros(par_hab))} par habitant de la commune)" in plain(r.texte("actions")[0])

@@ -237,9 +237,10 @@ def _narrate_means(r: RapportQ2, seuil_realisation: float = 0.7) -> None:
             )
         return
     part = 100 * r.credits_associations / r.credits_specifiques if r.credits_specifiques else None
+    hab = f" ({text.euros(r.par_habitant)} par habitant de la commune)" if r.par_habitant is not None else ""
     r.phrases_actions.append(
         f"À {r.nom_commune}, les associations ont reçu {text.euros(r.credits_associations)} de crédits spécifiques "
-        f"pour {text.pluriel(len(a), 'action')}"
+        f"de {r.periode_debut} à {r.periode_fin}{hab} pour {text.pluriel(len(a), 'action')}"
         + (
             f", soit {text.pourcentage(part)} des crédits spécifiques de la commune."
             if part is not None
@@ -863,6 +864,14 @@ def _key_figures(r: RapportQ2) -> None:
             "Crédits spécifiques aux associations",
             None if hors or motif else r.credits_associations,
             "€",
+        ),
+        chiffre(
+            "credits_associations_par_habitant",
+            "Crédits spécifiques aux associations par habitant de la commune "
+            f"({text.annee_periode(r.periode_debut, r.periode_fin)})",
+            None if hors or motif else r.par_habitant,
+            "€",
+            None if hors or motif else motifs.DONNEE_ABSENTE,
         ),
         chiffre(
             "actions_associations",

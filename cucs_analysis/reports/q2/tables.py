@@ -122,6 +122,7 @@ class RapportQ2(AvecVues):
     periode_fin: int = 2014
     tolerance: float = 0.5
     credits_commune_entiere: float = 0.0  # association credits to actions without a quartier
+    population: float | None = None  # communes.population
     realisation: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.realisation, whole commune
     non_realisees: pd.DataFrame = field(default_factory=pd.DataFrame)  # actions with years not carried out
     qualification: pd.DataFrame = field(default_factory=pd.DataFrame)  # per precision of the declared public
@@ -141,6 +142,13 @@ class RapportQ2(AvecVues):
     reponse_atelier: list[str] = field(default_factory=list)
     chiffres_cles: list[dict] = field(default_factory=list)
     verdict: dict = field(default_factory=dict)
+
+    @property
+    def par_habitant(self) -> float | None:
+        """Association credits over the period per inhabitant of the commune (None without population)."""
+        if text.manquant(self.population) or not self.population:
+            return None
+        return self.credits_associations / float(self.population)
 
     @property
     def n_finances(self) -> int:
@@ -824,6 +832,7 @@ def compute(territoire, region, params) -> RapportQ2:
         periode_fin=int(params.periode.fin),
         tolerance=float(params.convergence.tolerance_points),
         credits_commune_entiere=credits_commune,
+        population=(territoire.commune or {}).get("population"),
         realisation=realisation,
         non_realisees=non_realisees,
         qualification=qualification_table(actions),

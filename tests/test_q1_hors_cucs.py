@@ -60,8 +60,11 @@ def test_non_signatory_communes_are_hors_cucs():
         assert res["verdict"]["section"] in _headings()
         assert set(res["motifs"].values()) == {"hors_cucs"} and "substitution" in res["motifs"]
         assert res["substitution"] == [] and res["tableau_de_bord"] == [] and res["croisement"] == []
-        for c in r.chiffres_cles:  # null with a reason, never 0
-            assert c["valeur"] is None and c["motif"] == "hors_cucs"
+        for c in r.chiffres_cles:  # null with a reason, never 0; the mainstream means are measured
+            if c["id"] == "droit_commun_par_habitant":
+                assert c["valeur"] > 0 and "motif" not in c
+            else:
+                assert c["valeur"] is None and c["motif"] == "hors_cucs"
         said = _everything_said(r)
         assert f"{nom} n'a pas signé de CUCS" in said and "(hors CUCS)" in said
         # no figure of the commune reads « n.d. » (only the key of the mainstream table's empty cells)
@@ -88,7 +91,9 @@ def test_a_signatory_without_its_programme_tables_says_data_are_missing():
         "Données non disponibles : "
     )
     assert set(res["motifs"].values()) == {"donnee_absente"}
-    assert all(c["motif"] == "donnee_absente" for c in r.chiffres_cles)
+    assert all(
+        c["motif"] == "donnee_absente" for c in r.chiffres_cles if c["id"] != "droit_commun_par_habitant"
+    )
     assert "hors CUCS" not in _everything_said(r)
     assert r.texte("dispositifs")[0].startswith(
         "Données non disponibles : le tableau de bord des dispositifs"
@@ -134,3 +139,21 @@ def test_an_unknown_signature_is_read_from_the_programme():
         inconnu = dataclasses.replace(t, commune={**t.commune, "signataire_cucs": None})
         r = _report(code, inconnu)
         assert r.signataire is attendu and (r.motif_programme is None) is attendu
+
+
+@pytest.mark.parametrize("code", ["20001", "20010"])
+def test_mainstream_per_inhabitant_recomputed_from_the_csv(code):
+    dc = pd.read_csv(DEMO / "droit_commun.csv", dtype={"code_territoire": str})
+    dc = dc[
+        (dc["code_territoire"] == code)
+        & (dc["mesure"] == "credits")
+        & (dc["niveau"] == "commune")
+        & dc["annee"].between(2007, 2014)
+    ]
+    pop = float(COMMUNES.set_index("code_commune").loc[code, "population"])
+    expected = dc["valeur"].sum() / dc["annee"].nunique() / pop
+    r = _report(code)
+    c = next(c for c in r.chiffres_cles if c["id"] == "droit_commun_par_habitant")
+    assert c["valeur"] == round(expected) and c["unite"] == "€"
+    assert "(2007-2014)" in c["libelle"]
+    assert any("par habitant et par an" in p for p in r.texte("droit_commun"))

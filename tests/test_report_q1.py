@@ -190,7 +190,8 @@ def test_non_signatory_commune_gives_empty_results():
     assert q1.figure_droit_commun(r) is not None  # mainstream means exist without a contract
     assert "hors CUCS" in r.texte("substitution")[0] and r.actions_en_jeu.empty
     for c in r.chiffres_cles:
-        assert c["valeur"] is None and c["motif"] == "hors_cucs", c
+        if c["id"] != "droit_commun_par_habitant":  # measured for every commune
+            assert c["valeur"] is None and c["motif"] == "hors_cucs", c
 
 
 def _numbers_only(vue: pd.DataFrame) -> None:
@@ -348,7 +349,11 @@ def test_notebook_runs_through_the_runner(demo_run):
     poor = json.loads((tmp_path / "results" / "20012" / "q1.json").read_text(encoding="utf-8"))
     assert poor["substitution"] == [] and poor["part_droit_commun"] == []
     assert poor["motifs"]["substitution"] == "hors_cucs" and poor["verdict"]["motif"] == "hors_cucs"
-    assert all(c["valeur"] is None and c["motif"] == "hors_cucs" for c in poor["chiffres_cles"])
+    assert all(
+        c["valeur"] is None and c["motif"] == "hors_cucs"
+        for c in poor["chiffres_cles"]
+        if c["id"] != "droit_commun_par_habitant"
+    )
     page = (tmp_path / "site" / "pages" / "20012" / "q1.html").read_text(encoding="utf-8")
     # each section without data says so once (the page drops the repeats of its tables and figures)
     per_section = [part.count("Données non disponibles") for part in page.split("<h2")]

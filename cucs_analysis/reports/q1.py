@@ -137,6 +137,8 @@ class RapportQ1(AvecVues):
     annee_euros: int  # the year of the constant euros
     source_inflation: str
     droit_commun: pd.DataFrame  # institution × domaine, € over the period; NaN = nothing declared
+    droit_commun_par_habitant: float | None  # declared mainstream € per inhabitant and year, during
+    population: float | None
     droit_commun_autres_mesures: pd.DataFrame  # mesure, unite, lignes (non-euro means, not summed)
     tableau_de_bord: pd.DataFrame  # one row per dispositif: money, periods, realisation
     actions_non_realisees: pd.DataFrame  # action-years not carried out or still running, named
@@ -446,6 +448,14 @@ def build(territoire, params) -> RapportQ1:
     if not matrice.empty:
         matrice.index = matrice.index.astype(str)
         matrice.columns = matrice.columns.astype(str)
+    population = pd.to_numeric(pd.Series([(territoire.commune or {}).get("population")]), errors="coerce")[0]
+    population = float(population) if pd.notna(population) and population > 0 else None
+    pendant = credits[credits["annee"] >= annee_debut] if not credits.empty else credits
+    par_habitant = (
+        float(pendant["valeur"].sum()) / pendant["annee"].nunique() / population
+        if population and not pendant.empty
+        else None
+    )
     autres = dc_com[dc_com["mesure"] != "credits"] if not dc_com.empty else dc_com
     autres = (
         autres.groupby(["mesure", "unite"], observed=True).size().rename("lignes").reset_index()
@@ -523,6 +533,8 @@ def build(territoire, params) -> RapportQ1:
         annee_euros=annee_euros,
         source_inflation=source,
         droit_commun=matrice,
+        droit_commun_par_habitant=par_habitant,
+        population=population,
         droit_commun_autres_mesures=autres,
         tableau_de_bord=board,
         actions_non_realisees=non_real,
@@ -673,6 +685,13 @@ def _narrate(r: RapportQ1) -> None:
             f"({text.euros_compacts(by_inst.iloc[0])}, {text.pourcentage(100 * by_inst.iloc[0] / total)} du total), "
             f"surtout en {_dom(dom)}.",
         )
+        if r.droit_commun_par_habitant is not None:
+            _constat(
+                r,
+                "droit_commun",
+                f"Pendant le CUCS ({_periode_pendant(r)}), cela représente {text.euros(r.droit_commun_par_habitant)} "
+                f"par habitant et par an (euros courants, {text.pluriel(int(r.population), 'habitant')}).",
+            )
         n_vides = int(m.isna().to_numpy().sum())
         if n_vides:
             _constat(
@@ -1042,6 +1061,15 @@ def _chiffres_cles(r: RapportQ1) -> None:
             int(counts.get("complementarite", 0)),
             "domaines",
             r.motif_typologie,
+        ),
+        _chiffre(
+            "droit_commun_par_habitant",
+            f"Droit commun déclaré par habitant et par an pendant le CUCS ({_periode_pendant(r)})",
+            None if r.droit_commun_par_habitant is None else round(r.droit_commun_par_habitant),
+            "€",
+            None
+            if r.droit_commun_par_habitant is not None
+            else (r.motif_droit_commun or motifs.NON_CALCULABLE),
         ),
         _chiffre(
             "actions_en_jeu",

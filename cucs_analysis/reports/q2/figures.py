@@ -81,19 +81,48 @@ def figure_tendances(r: RapportQ2, indicateur: str):
         fontsize=9,
         color=plots.GRIS,
     )
-    fin = s.sort_values("annee").groupby("serie", sort=False).last()
+    # The period means the page compares (before / during the CUCS), dotted, in each series' colour.
+    p = r.periodes[r.periodes["indicateur"] == indicateur] if not r.periodes.empty else r.periodes
+    couleurs = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    for row in p.itertuples():
+        c = couleurs.get(SERIES.get(row.serie, row.serie), plots.GRIS)
+        if row.avant_testable:
+            ax.hlines(
+                row.valeur_avant,
+                r.periode_debut - 0.3,
+                r.annee_debut_cucs - 0.7,
+                colors=c,
+                linestyles=":",
+                lw=2,
+            )
+        ax.hlines(
+            row.valeur_pendant, r.annee_debut_cucs - 0.3, r.periode_fin + 0.3, colors=c, linestyles=":", lw=2
+        )
+    ax.axvline(r.annee_debut_cucs - 0.5, color="black", ls=":", lw=1)
+    ax.annotate(
+        f"début du CUCS ({r.annee_debut_cucs}) ; pointillés : moyennes des périodes",
+        (r.annee_debut_cucs - 0.4, 0.02),
+        xycoords=("data", "axes fraction"),
+        va="bottom",
+        fontsize=8,
+        color="black",
+    )
+    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     valeurs = text.liste_fr(
         [
-            f"{SERIES[k]} : {text.valeur_unite(v, unite)} en {int(a)}"
-            for k, v, a in zip(fin.index, fin["valeur"], fin["annee"], strict=False)
+            f"{SERIES.get(row.serie, row.serie)} : "
+            + (f"{text.valeur_unite(row.valeur_avant, unite)} puis " if row.avant_testable else "")
+            + text.valeur_unite(row.valeur_pendant, unite)
+            for row in p.itertuples()
         ]
     )
     return plots.set_alt(
         fig,
         f"Courbes de {text.minuscule_initiale(libelle)} par année, avec intervalles de confiance à 95 %, pour les "
         f"{'quartiers financés' if s['serie'].iloc[0] == 'finances' else 'quartiers'} de {r.nom_commune}, pour la commune et pour les quartiers de "
-        "comparaison de la région. "
-        f"Dernières valeurs : {valeurs}.",
+        f"comparaison de la région ; en pointillés, la moyenne de chaque période. Moyennes avant le CUCS ({avant}) "
+        f"puis pendant ({pendant}) : {valeurs}.",
     )
 
 

@@ -353,3 +353,17 @@ def test_french_agreement_in_every_sentence():
         for s in _sentences(r):
             for pat in BAD:
                 assert not pat.search(s), (code, pat.pattern, s)
+
+
+def test_every_findings_list_has_a_sentence(tmp_path):
+    """An empty list would print « Données non disponibles. » in a section that has data."""
+    d = tmp_path / "data"
+    shutil.copytree(DEMO, d)
+    q = _csv("quartiers.csv", d)
+    gone = set(q.loc[q["code_commune"] == "20008", "code_quartier"])
+    ind = pd.read_csv(d / "indicateurs.csv", dtype=str, keep_default_na=False)
+    ind[~ind["code_territoire"].isin(gone)].to_csv(d / "indicateurs.csv", index=False)
+    for code, data_dir in (("20001", DEMO), ("20010", DEMO), ("20012", DEMO), ("20008", d)):
+        r = _report(code, data_dir)
+        for section, phrases in r.phrases.items():
+            assert phrases, (code, section)

@@ -589,9 +589,40 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         "Quelle part de l'intervention relève du quartier, de la commune ou de l'agglomération "
         "(jeunesse, emploi, mobilité), et qui en porte les moyens ?"
     )
+    _phrases_par_defaut(r)
     _reserves(r, territoire, params)
     _chiffres_cles(r)
     _verdict(r)
+
+
+def _phrases_par_defaut(r: RapportQ3) -> None:
+    """A section whose findings list is empty still says what its table shows (never a bare
+    « données non disponibles » for a section that has data)."""
+    n = len(r.eligibilite)
+    if n == 0:
+        for k in ("eligibilite", "entrees_sorties"):
+            if not r.phrases[k]:
+                r.phrases[k].append(
+                    f"{r.nom_commune} ne compte aucun quartier dans les données : aucune règle ne peut lui être appliquée."
+                )
+        return
+    es = r.entrees_sorties
+    if not r.phrases["entrees_sorties"]:
+        if int(es["non_calculables"].sum()) == n * len(es):
+            r.phrases["entrees_sorties"].append(
+                "Aucune règle ne peut être appliquée aux quartiers de la commune (n.d.) : les entrées et les sorties "
+                "ne peuvent pas être établies."
+            )
+        elif int(es["entrants"].sum() + es["sortants"].sum()) == 0:
+            r.phrases["entrees_sorties"].append(
+                "Aucune des trois règles ne change la liste du CUCS : elles n'en écartent aucun quartier et n'en "
+                "ajoutent aucun."
+            )
+        else:
+            r.phrases["entrees_sorties"].append(
+                "Le tableau compte, pour chaque règle, les quartiers de la liste qu'elle maintient, ceux qu'elle "
+                "ajouterait et ceux qu'elle écarterait."
+            )
 
 
 def _narrate_regles(r: RapportQ3, params) -> None:

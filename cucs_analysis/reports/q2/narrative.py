@@ -543,20 +543,21 @@ def _contribution(r: RapportQ2) -> None:
     rows = []
     a = r.actions
     hors = not r.signataire
-    hors_txt = f"{r.nom_commune} est hors CUCS : pas d'actions financées par le contrat."
+    hors_txt = f"{r.nom_commune} est hors CUCS : le contrat n'y finance aucune action."
     avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     l1 = "1. Des moyens ont été alloués aux associations"
     if hors:
         rows.append((l1, hors_txt, "hors CUCS"))
     elif a.empty:
-        rows.append((l1, "Aucune action associative financée dans les données.", "non disponible"))
+        rows.append((l1, "Aucune action associative n'est financée dans les données.", "non disponible"))
     else:
         rows.append(
             (
                 l1,
-                f"{text.euros(r.credits_associations)} de crédits spécifiques ; "
-                f"{text.parmi(r.n_finances, len(r.intensite), 'quartier')} financés au-delà de "
+                f"Les associations ont reçu {text.euros(r.credits_associations)} de crédits spécifiques ; "
+                f"{text.parmi(r.n_finances, len(r.intensite), 'quartier')} "
+                f"{'est financé' if r.n_finances < 2 else 'sont financés'} au-delà de "
                 f"{text.euros(r.seuil_intensite)} par habitant et par an.",
                 "concordant" if r.n_finances else "partiel",
             )
@@ -572,11 +573,12 @@ def _contribution(r: RapportQ2) -> None:
         rows.append(
             (
                 l2,
-                f"{text.nombre(real['realises'])} bénéficiaires touchés pour {text.nombre(real['prevus_realisees'])} "
-                f"prévus ({text.pourcentage(100 * taux)}) sur les {_annees(real['annees_base'])} réalisées qui "
-                f"déclarent un effectif ; à part, "
+                f"Les actions ont touché {text.nombre(real['realises'])} bénéficiaires pour "
+                f"{text.nombre(real['prevus_realisees'])} prévus ({text.pourcentage(100 * taux)}) sur les "
+                f"{_annees(real['annees_base'])} réalisées qui déclarent un effectif ; "
                 f"{text.aucun(real['annees_non_pourvues'], 'année non pourvue', 'années non pourvues', feminin=True)} et "
-                f"{text.aucun(real['annees_abandonnees'], 'année abandonnée', 'années abandonnées', feminin=True)}.",
+                f"{text.aucun(real['annees_abandonnees'], 'année abandonnée', 'années abandonnées', feminin=True)} "
+                "sont comptées à part.",
                 "concordant" if taux >= 0.9 else ("partiel" if taux >= 0.7 else "non concordant"),
             )
         )
@@ -586,7 +588,7 @@ def _contribution(r: RapportQ2) -> None:
     if hors:
         rows.append((l3, hors_txt, "hors CUCS"))
     elif finances_e.empty:
-        rows.append((l3, "Pas de quartier financé suivi avant et pendant le CUCS.", "non disponible"))
+        rows.append((l3, "Aucun quartier financé n'est suivi avant et pendant le CUCS.", "non disponible"))
     else:
         n = len(finances_e)
         n_conv = int((finances_e["convergence"] == "convergence").sum())
@@ -599,15 +601,15 @@ def _contribution(r: RapportQ2) -> None:
         rows.append(
             (
                 l3,
-                f"Moyenne {pendant} comparée à {avant}, sur {n} couples quartier financé × indicateur : "
-                f"{_repartition(finances_e['convergence'], 'cas', 'cas')}.",
+                f"En moyenne {pendant} comparée à {avant}, sur {n} couples quartier financé × indicateur, "
+                f"l'écart {_repartition(finances_e['convergence'], 'cas', 'cas')[3:]}.",
                 lecture,
             )
         )
     l4 = "4. L'évolution est plus favorable que dans des quartiers comparables"
     d = r.did.dropna(subset=["estimation"]) if not r.did.empty else r.did
     if d.empty:
-        rows.append((l4, "Comparaison impossible.", "non disponible"))
+        rows.append((l4, "La comparaison n'est pas possible avec ces données.", "non disponible"))
     elif hors or not r.n_finances:
         rows.append(
             (
@@ -619,9 +621,9 @@ def _contribution(r: RapportQ2) -> None:
         )
     else:
         nets = [
-            f"{text.minuscule_initiale(r.libelles.get(x.indicateur, x.indicateur))} : "
             f"{_ecart(x.estimation, r.unites.get(x.indicateur, ''))}"
             + ("" if (x.ic_bas > 0 or x.ic_haut < 0) else " (non significatif)")
+            + f" pour « {text.minuscule_initiale(r.libelles.get(x.indicateur, x.indicateur))} »"
             for x in d.itertuples()
         ]
         favorable = [
@@ -630,7 +632,10 @@ def _contribution(r: RapportQ2) -> None:
             for x in d.itertuples()
         ]
         lecture = "concordant" if all(favorable) else ("partiel" if any(favorable) else "non concordant")
-        rows.append((l4, "Écart d'évolution estimé sur la région — " + text.liste_fr(nets) + ".", lecture))
+        nets = [nets[0], *(f"de {n}" for n in nets[1:])]
+        rows.append(
+            (l4, "Sur la région, l'écart d'évolution estimé est de " + text.liste_fr(nets) + ".", lecture)
+        )
     l5 = "5. Les habitants perçoivent une amélioration"
     s = r.enquetes
     hab = (
@@ -643,7 +648,7 @@ def _contribution(r: RapportQ2) -> None:
         rows.append(
             (
                 l5,
-                "Pas d'enquête auprès des habitants des quartiers de la commune.",
+                "Aucune enquête n'interroge les habitants des quartiers de la commune.",
                 quoi if hors else "non disponible",
             )
         )
@@ -663,11 +668,12 @@ def _contribution(r: RapportQ2) -> None:
         (
             "6. Les explications concurrentes sont écartées",
             (
-                "Évolutions parallèles avant le financement. "
+                "Les deux groupes évoluaient en parallèle avant le financement ; "
                 if len(pre) and pre.astype(bool).all()
-                else "Évolutions antérieures non comparables. "
+                else "Les évolutions antérieures ne peuvent pas être comparées ; "
             )
-            + "Effets de composition (départs, arrivées), conjoncture, droit commun et rénovation urbaine non mesurés.",
+            + "les effets de composition (départs, arrivées), la conjoncture, le droit commun et la rénovation "
+            "urbaine ne sont pas mesurés.",
             "non établi",
         )
     )

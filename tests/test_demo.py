@@ -14,7 +14,7 @@ import yaml
 
 from cucs_analysis.analysis.geography import qpv2014_eligible
 from cucs_analysis.data import schema
-from cucs_analysis.data.demo import SCRIPT_TITLE, generate
+from cucs_analysis.data.demo import generate
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "demo"
 TRUTH_KEYS = (
@@ -253,11 +253,71 @@ def test_sizes(t):
     assert t["parcours"]["id_menage"].str.fullmatch(r"M\d{5}").all()
 
 
-def test_script_title_present(t):
+# --- plausibility (issue 8, point 11) ---------------------------------------------------------------
+
+
+def test_no_markup_or_formula_in_the_committed_demo(t):
+    """Hostile strings (markup, mathtext, spreadsheet formulas, bidi controls) are injected by the
+    tests (conftest `demo_hostile`), never shipped in the demo a reader sees."""
+    bidi = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+    for name, df in t.items():
+        for col in df.columns:
+            s = df[col]
+            assert not s.str.contains(r"[<>$]").any(), (name, col)
+            assert not s.str.match(r"[=+@]").any(), (name, col)
+            assert not s.str.contains(bidi).any(), (name, col)
+
+
+def test_no_two_actions_of_a_quartier_share_a_title(t):
+    act = t["actions"].drop_duplicates("id_action")
+    titles = act.groupby(["code_commune", "code_quartier", "intitule"])["id_action"].nunique()
+    assert (titles == 1).all(), titles[titles > 1].head().to_dict()
+    # One title per action over the years.
+    assert (t["actions"].groupby("id_action")["intitule"].nunique() == 1).all()
+
+
+@pytest.mark.parametrize(
+    "dispositif, bas, haut",
+    [
+        ("CLAS", 8, 70),  # groups of 10 to 30 children, a few groups for a commune-wide action
+        ("chantier d'insertion", 6, 17),  # 8 to 15 trainees
+        ("adultes-relais", 120, 800),  # 1 to 3 posts, a few hundred contacts a year
+        ("ASV", 50, 1000),  # screenings and health access: hundreds
+        ("atelier parents", 8, 50),
+        ("VVV", 10, 100),
+    ],
+)
+def test_planned_participants_are_plausible(t, dispositif, bas, haut):
     act = t["actions"]
-    rows = act[act["intitule"] == SCRIPT_TITLE]
-    assert SCRIPT_TITLE == "<script>alert(1)</script> Atelier « théâtre »"
-    assert rows["id_action"].nunique() == 1
+    rows = act[act["dispositif"] == dispositif]
+    assert len(rows) > 10
+    prevus = num(rows["beneficiaires_prevus"])
+    assert prevus.between(bas, haut).all(), (prevus.min(), prevus.max())
+    realises = num(rows["beneficiaires_realises"]).dropna()
+    assert (realises <= 1.1 * haut).all()
+
+
+def test_pre_follows_some_tens_of_children_a_year_per_commune(t):
+    act = t["actions"]
+    pre = act[act["dispositif"] == "PRE"]
+    per_commune_year = num(pre["beneficiaires_prevus"]).groupby([pre["code_commune"], pre["annee"]]).sum()
+    assert per_commune_year.between(10, 130).all(), per_commune_year.describe()
+
+
+def test_departement_and_region_rows_differ(t):
+    ind = t["indicateurs"]
+    v = ind.assign(v=num(ind["valeur"]))
+    dep = v[v["niveau"] == "departement"].set_index(["indicateur", "annee"])["v"]
+    reg = v[v["niveau"] == "region"].set_index(["indicateur", "annee"])["v"]
+    assert dep.index.equals(reg.index)
+    assert (dep != reg).all(), dep[dep == reg].head()
+    # The région holds other départements: more inhabitants, a little better off.
+    assert (reg.loc["population"] > 2 * dep.loc["population"]).all()
+    assert (reg.loc["taux_chomage"] < dep.loc["taux_chomage"]).all()
+    assert (reg.loc["revenu_median_uc"] > dep.loc["revenu_median_uc"]).all()
+    # Still consistent rates (numerator / denominator) at the regional level.
+    r = ind[(ind["niveau"] == "region") & (ind["numerateur"] != "")]
+    assert len(r) and (num(r["numerateur"]) <= num(r["denominateur"])).all()
 
 
 def test_commune_with_missing_data(t):

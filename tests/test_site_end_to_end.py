@@ -28,6 +28,9 @@ def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("bout-en-bout")
     data = tmp / "data"
     shutil.copytree(DEMO, data)
+    from conftest import inject_hostile
+
+    inject_hostile(data)  # hostile action titles (the committed demo has none)
     for f in ("quartiers.geojson", "communes.geojson", "truth.json"):
         (data / f).unlink()
     q = pd.read_csv(data / "quartiers.csv", dtype=str)
@@ -101,7 +104,7 @@ def test_pages_in_chromium(site, tmp_path):
     assert "Données non disponibles : carte régionale de la typologie." in q3
     assert "Selon la règle de revenu de 2014" in q3
     q2, _ = dump_dom((root / "pages/20001/q2.html").as_uri(), profile)
-    # The demo's action title "<script>alert(1)</script> Atelier « théâtre »" is shown as text
+    # The injected action title "<script>alert(1)</script> Atelier « théâtre »" is shown as text
     # and no script element reached the page.
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Atelier « théâtre »" in q2
     assert "<script" not in q2

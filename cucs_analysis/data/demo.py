@@ -53,8 +53,22 @@ def qpv2014_eligible(q: pd.DataFrame, national: float) -> pd.Series:
 EFFET_CHOMAGE = -2.0
 CODE_DEP = "20"
 CODE_REG = "20"
+# The rest of the région, outside département 20: population as a multiple of the département's,
+# median income as a ratio, job seekers as a ratio, and rates as differences (points, or ‰).
+AUTRES_DEPARTEMENTS = {
+    "population": 2.6,
+    "revenu": 1.05,
+    "demandeurs_emploi": 0.85,
+    "taux_chomage": -1.5,
+    "taux_chomage_jeunes": -3.0,
+    "taux_pauvrete": -2.0,
+    "part_moins_25_ans": -1.5,
+    "part_sans_diplome": -2.0,
+    "part_familles_monoparentales": -1.5,
+    "taux_reussite_brevet": 2.0,
+    "delits_pour_1000": -8.0,
+}
 COMMUNE_SANS_DONNEES = 8  # index in the tile of the signatory commune with partly missing data
-SCRIPT_TITLE = "<script>alert(1)</script> Atelier « théâtre »"
 STRUCTURE_LEVIER = {"GIP": 1.8, "service municipal": 1.0, "service intercommunal": 1.4}
 # Actions at stake (docs/rules.md, params `reprise`): share of specific credits and run length.
 SEUIL_REPRISE = 0.8
@@ -143,6 +157,72 @@ _ACTIONS_DOMAINE = {
     "cadre_de_vie": (("GUP", "Diagnostic en marchant"), ("autre", "Jardins partagés"),
                      ("autre", "Embellissement des halls d'immeubles")),
 }  # fmt: skip
+THEATRE = "Atelier théâtre"
+# Qualifiers that tell apart actions of one quartier (or of the whole commune) sharing a title.
+_QUALIFICATIFS = {
+    "Accompagnement à la scolarité": ("école Jean-Moulin", "collège Paul-Éluard", "école Jules-Ferry",
+                                      "collège Jean-Jaurès", "école Louise-Michel", "école Pasteur"),
+    "Parcours de réussite éducative": ("2-6 ans", "6-11 ans", "collégiens", "12-16 ans", "familles", "lycéens"),
+    "Club lecture et écriture": ("médiathèque", "école Jules-Ferry", "centre social", "collège Jean-Jaurès",
+                                 "maison de quartier", "école Pasteur"),
+    "Chantier d'insertion espaces verts": ("parc municipal", "coulée verte", "jardins familiaux",
+                                           "bords de rivière", "cimetière", "abords des écoles"),
+    "Permanence emploi de proximité": ("centre social", "mairie annexe", "maison de quartier",
+                                       "mission locale", "médiathèque", "marché"),
+    "Chantier d'insertion bâtiment": ("local associatif", "gymnase", "école Jean-Moulin", "halls d'immeubles",
+                                      "maison de quartier", "vestiaires du stade"),
+    "Atelier santé ville : prévention bucco-dentaire": ("écoles maternelles", "écoles élémentaires", "collèges",
+                                                        "centres de loisirs", "crèches", "familles"),
+    "Accès aux droits de santé": ("centre social", "CCAS", "maison de quartier", "mairie annexe",
+                                  "permanence mobile", "pharmacie mutualiste"),
+    "Écoute et soutien psychologique": ("jeunes", "familles", "adultes isolés", "femmes", "seniors",
+                                        "parents"),
+    "Médiation de nuit": ("centre-ville", "secteur gare", "secteur nord", "secteur sud", "transports",
+                          "parcs et jardins"),
+    "Séjours ville-vie-vacances": ("été", "hiver", "printemps", "Toussaint", "filles", "12-14 ans"),
+    "Animations estivales": ("pieds d'immeubles", "city-stade", "plan d'eau", "parc municipal", "juillet",
+                             "août"),
+    "Médiation sociale (adultes-relais)": ("écoles", "transports en commun", "bailleur social",
+                                           "accès aux droits", "centre-ville", "santé"),
+    "Atelier parents": ("petite enfance", "école maternelle", "collège", "adolescents", "parents d'élèves",
+                        "pères"),
+    "Animation jeunesse": ("maison des jeunes", "centre social", "gymnase", "city-stade", "médiathèque",
+                           "local jeunes"),
+    "Fête de quartier": ("printemps", "été", "fin d'année", "rentrée", "carnaval", "fête des voisins"),
+    "Diagnostic en marchant": ("secteur nord", "secteur sud", "abords des écoles", "centre commercial",
+                               "parkings", "espaces verts"),
+    "Jardins partagés": ("pieds d'immeubles", "école Jules-Ferry", "centre social", "résidence seniors",
+                         "parc municipal", "maison de quartier"),
+    "Embellissement des halls d'immeubles": ("fresques", "peinture", "éclairage", "boîtes aux lettres",
+                                             "entrées", "cages d'escalier"),
+    THEATRE: ("enfants", "adolescents", "adultes", "seniors", "familles", "jeunes"),
+}  # fmt: skip
+# Planned participants per year (low, high): quartier actions, then commune-wide ones. A CLAS
+# group is 10 to 30 children; a PRE follows some tens of children a year; an adulte-relais post
+# makes a few hundred contacts; a chantier d'insertion takes 8 to 15 trainees; ASV screenings and
+# neighbourhood fêtes reach hundreds.
+_BENEFICIAIRES = {
+    "Accompagnement à la scolarité": ((12, 30), (25, 60)),
+    "Parcours de réussite éducative": ((15, 40), (35, 80)),
+    "Club lecture et écriture": ((8, 20), (15, 35)),
+    "Chantier d'insertion espaces verts": ((8, 14), (10, 14)),
+    "Permanence emploi de proximité": ((60, 180), (120, 320)),
+    "Chantier d'insertion bâtiment": ((8, 14), (10, 14)),
+    "Atelier santé ville : prévention bucco-dentaire": ((150, 400), (300, 800)),
+    "Accès aux droits de santé": ((80, 220), (150, 400)),
+    "Écoute et soutien psychologique": ((20, 60), (40, 110)),
+    "Médiation de nuit": ((150, 450), (300, 800)),
+    "Séjours ville-vie-vacances": ((15, 40), (30, 80)),
+    "Animations estivales": ((60, 220), (150, 450)),
+    "Médiation sociale (adultes-relais)": ((150, 400), (250, 650)),
+    "Atelier parents": ((10, 25), (15, 40)),
+    "Animation jeunesse": ((30, 80), (50, 140)),
+    "Fête de quartier": ((200, 700), (500, 1500)),
+    "Diagnostic en marchant": ((10, 35), (20, 60)),
+    "Jardins partagés": ((10, 30), (20, 50)),
+    "Embellissement des halls d'immeubles": ((20, 80), (40, 150)),
+    THEATRE: ((10, 25), (15, 40)),
+}
 _PUBLICS = {
     "education": ("Enfants de 6 à 11 ans", "Collégiens", "Enfants de 2 à 16 ans et leurs familles"),
     "emploi": ("Demandeurs d'emploi de longue durée", "Jeunes de 16 à 25 ans sans qualification"),
@@ -442,6 +522,7 @@ def _actions(
                     "thematique": d,
                     "dispositif": disp,
                     "intitule": f"{label} — {qnom}" if qnom else label,
+                    "libelle": label,
                     "public_cible": _PUBLICS[d][rng.integers(0, len(_PUBLICS[d]))],
                     "objectif": _OBJECTIFS[d],
                     "id_operateur": op,
@@ -501,11 +582,31 @@ def _actions(
     act = pd.DataFrame(rows)
     act["id_action"] = [f"A{i + 1:05d}" for i in range(len(act))]
     act["id_operateur"] = act["id_operateur"].astype(object)
-    # One quartier action carries an HTML-injection title (the site must show it as text).
+    # The first quartier action is a theatre workshop (kept from earlier versions of the demo, so
+    # that the other numbers do not move; hostile titles are injected by the tests, not here).
     first_q = act.index[act["kind"].eq("quartier")][0]
-    act.loc[first_q, "intitule"] = SCRIPT_TITLE
+    qnom = act.loc[first_q, "intitule"].split(" — ", 1)[1]
+    act.loc[first_q, "libelle"] = THEATRE
+    act.loc[first_q, "intitule"] = f"{THEATRE} — {qnom}"
     act.loc[first_q, "thematique"] = "lien_social"
     act.loc[first_q, "dispositif"] = "autre"
+    act.loc[first_q, "objectif"] = _OBJECTIFS["lien_social"]
+    return _distinct_titles(act)
+
+
+def _distinct_titles(act: pd.DataFrame) -> pd.DataFrame:
+    """Actions sharing a title in the same commune and quartier get a qualifier (a school, a
+    season, a sector…), in the order of their ids, so no two actions of a quartier read alike."""
+    act = act.copy()
+    dup = act.duplicated(["code_commune", "code_quartier", "intitule"], keep=False)
+    for _, grp in act[dup].groupby(["code_commune", "code_quartier", "intitule"], sort=False):
+        for k, i in enumerate(grp.index):
+            label = act.loc[i, "libelle"]
+            quals = _QUALIFICATIFS.get(label, ())
+            qual = quals[k] if k < len(quals) else f"groupe {k + 1}"
+            titled = f"{label[:-1]}, {qual})" if label.endswith(")") else f"{label} ({qual})"
+            rest = act.loc[i, "intitule"][len(label) :]
+            act.loc[i, "intitule"] = titled + rest
     return act
 
 
@@ -518,7 +619,15 @@ def _action_years(
     ay = ay.reset_index(drop=True)
     n = len(ay)
     base = rng.integers(12, 160, len(act))
-    prevus_base = pd.Series(base, index=act["id_action"])
+    # The draw is kept (the rest of the random stream does not move) and mapped into the range
+    # of the action's kind, quartier or commune-wide.
+    u = (base - 12) / 147
+    ranges = [
+        _BENEFICIAIRES[lab][0 if q else 1]
+        for lab, q in zip(act["libelle"], act["code_quartier"], strict=True)
+    ]
+    lo, hi = (np.array([r[k] for r in ranges], dtype=float) for k in (0, 1))
+    prevus_base = pd.Series(np.round(lo + u * (hi - lo)), index=act["id_action"])
     ay["beneficiaires_prevus"] = (
         (ay["id_action"].map(prevus_base) * rng.uniform(0.9, 1.1, n)).round().astype(int)
     )
@@ -946,12 +1055,27 @@ def _indicators(rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame) 
         levels.append((niveau, codes, agg))
     for niveau, codes, agg in levels:
         p = agg @ cpop
+        inc = agg @ (cpop * cinc) / p
+        de = agg @ cde
+        nums = {k: agg @ cnum[k] for k in qrates}
+        dens = {k: agg @ cden[k] for k in qrates}
+        if niveau == "region":
+            # The région also holds départements outside the demo (deterministic, no draw): more
+            # inhabitants, a little better off than département 20, so the two rows differ.
+            rest = AUTRES_DEPARTEMENTS["population"]
+            inc = (p * inc + rest * p * inc * AUTRES_DEPARTEMENTS["revenu"]) / (p + rest * p)
+            de = de + np.round(rest * de * AUTRES_DEPARTEMENTS["demandeurs_emploi"])
+            for k in qrates:
+                per, rden = qrates[k][2], np.round(rest * dens[k])
+                rrate = np.clip(per * nums[k] / dens[k] + AUTRES_DEPARTEMENTS[k], 0, per)
+                nums[k] = nums[k] + np.round(rrate / per * rden)
+                dens[k] = dens[k] + rden
+            p = p + np.round(rest * p)
         emit(niveau, codes, "population", p)
-        emit(niveau, codes, "revenu_median_uc", np.round(agg @ (cpop * cinc) / p, -1))
-        emit(niveau, codes, "demandeurs_emploi", agg @ cde)
+        emit(niveau, codes, "revenu_median_uc", np.round(inc, -1))
+        emit(niveau, codes, "demandeurs_emploi", de)
         for k in qrates:
-            num, den = agg @ cnum[k], agg @ cden[k]
-            emit(niveau, codes, k, rate_val(num, den, qrates[k][2]), num, den)
+            emit(niveau, codes, k, rate_val(nums[k], dens[k], qrates[k][2]), nums[k], dens[k])
     emit("commune", com["code_commune"].to_numpy(), "potentiel_fiscal_hab", pfisc)
     return pd.concat(frames, ignore_index=True)
 
@@ -1650,9 +1774,19 @@ def data_readme() -> str:
         "Indicateurs du catalogue (`catalogue_indicateurs.csv`) : "
         + ", ".join(f"`{c['indicateur']}`" for c in schema.CATALOGUE_INDICATEURS)
         + ". Ils sont fournis pour chaque niveau (quartier, commune, EPCI, département, région) et chaque "
-        "année, sauf `potentiel_fiscal_hab`, communal seulement. Les moyens de droit commun "
+        "année, sauf `potentiel_fiscal_hab`, communal seulement. Le département `20` ne compte que les "
+        "12 communes du jeu ; la région `20` compte en plus d'autres départements, absents du jeu, un "
+        "peu moins pauvres : ses lignes diffèrent donc de celles du département. Les moyens de droit commun "
         "(`droit_commun.csv`) sont en crédits (`mesure = credits`, unité €) et, pour certains, en postes "
         "(`mesure = postes`, unité ETP).",
+        "",
+        "Deux actions d'un même quartier (ou de la même commune, hors quartier) ne portent jamais le même "
+        "intitulé : un qualificatif les distingue (« Accompagnement à la scolarité (école Jean-Moulin) »). "
+        "Les bénéficiaires prévus suivent des ordres de grandeur plausibles selon le type d'action : 10 à 30 "
+        "enfants par groupe d'accompagnement à la scolarité, quelques dizaines d'enfants par an pour la "
+        "réussite éducative, 8 à 15 stagiaires par chantier d'insertion, quelques centaines de contacts "
+        "pour la médiation (adultes-relais) ou les ateliers santé ville. Les données ne contiennent aucun "
+        "texte piégé (balise HTML, formule de tableur) : les tests les injectent dans une copie.",
         "",
         "## `truth.json` : les vérités plantées",
         "",

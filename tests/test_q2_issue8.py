@@ -521,6 +521,17 @@ def test_french_reads_as_written_by_a_person(code):
         *[s for k in q2.SECTIONS for s in r.texte(k)],
         *r.texte("ecarts"),
     ]
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis.present import plots
+
+    figs = [*q2.figures_tendances(r), *q2.figures_ecarts(r), q2.figure_actions(r), q2.figure_enquetes(r)]
+    alts = [plots.get_alt(f) for f in figs if f is not None]
+    for f in figs:
+        if f is not None:
+            plt.close(f)
+    for s in alts:
+        assert not re.search(r"\bde [AEIOUYÉÈ]\w", plain(s)), s
     for s in phrases:
         p = plain(s)
         for pat in BAD:

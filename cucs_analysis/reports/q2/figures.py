@@ -39,7 +39,7 @@ def figure_actions(r: RapportQ2):
     return plots.set_alt(
         fig,
         f"Diagramme en barres : crédits spécifiques accordés aux {len(top)} actions associatives les mieux "
-        f"dotées de {r.nom_commune}. {details}.",
+        f"dotées {text.de(r.nom_commune)}. {details}.",
     )
 
 
@@ -119,8 +119,8 @@ def figure_tendances(r: RapportQ2, indicateur: str):
     )
     return plots.set_alt(
         fig,
-        f"Courbes de {text.minuscule_initiale(libelle)} par année, avec intervalles de confiance à 95 %, pour les "
-        f"{'quartiers financés' if s['serie'].iloc[0] == 'finances' else 'quartiers'} de {r.nom_commune}, pour la commune et pour les quartiers de "
+        f"Courbes {text.de(text.minuscule_initiale(libelle))} par année, avec intervalles de confiance à 95 %, pour les "
+        f"{'quartiers financés' if s['serie'].iloc[0] == 'finances' else 'quartiers'} {text.de(r.nom_commune)}, pour la commune et pour les quartiers de "
         f"comparaison de la région ; en pointillés, la moyenne de chaque période. Moyennes avant le CUCS ({avant}) "
         f"puis pendant ({pendant}) : {valeurs}.",
     )
@@ -178,8 +178,8 @@ def figure_ecarts(r: RapportQ2, indicateur: str):
     )
     return plots.set_alt(
         fig,
-        f"Graphique en haltères : écart de {text.minuscule_initiale(libelle)} entre chaque quartier de "
-        f"{r.nom_commune} et la commune, en moyenne avant le CUCS ({avant}) et pendant ({pendant}). {details}.",
+        f"Graphique en haltères : écart {text.de(text.minuscule_initiale(libelle))} entre chaque quartier "
+        f"{text.de(r.nom_commune)} et la commune, en moyenne avant le CUCS ({avant}) et pendant ({pendant}). {details}.",
     )
 
 
@@ -291,7 +291,7 @@ def figure_enquetes(r: RapportQ2, annee: int | None = None):
     return plots.set_alt(
         fig,
         f"Barres divergentes : réponses des habitants, des opérateurs et des partenaires aux affirmations de "
-        f"l'enquête {annee} sur les quartiers de {r.nom_commune}, du désaccord (à gauche) à l'accord (à droite), "
+        f"l'enquête {annee} sur les quartiers {text.de(r.nom_commune)}, du désaccord (à gauche) à l'accord (à droite), "
         f"avec l'intervalle de confiance à 95 % de la part d'accord. {details}.",
     )
 

@@ -228,7 +228,7 @@ def _narrate_means(r: RapportQ2, seuil_realisation: float = 0.7) -> None:
     if a.empty:
         if r.motif == motifs.DONNEE_ABSENTE:
             r.constats.append(
-                f"Les actions de {r.nom_commune} ne figurent pas dans les données : leurs moyens ne peuvent pas être "
+                f"Les actions {text.de(r.nom_commune)} ne figurent pas dans les données : leurs moyens ne peuvent pas être "
                 "décrits (données non disponibles)."
             )
         else:
@@ -798,7 +798,7 @@ def _verdict(r: RapportQ2) -> None:
         absent = r.motif == motifs.DONNEE_ABSENTE
         r.verdict = {
             "texte": (
-                f"Données non disponibles : les actions de {r.nom_commune} ne figurent pas dans les données"
+                f"Données non disponibles : les actions {text.de(r.nom_commune)} ne figurent pas dans les données"
                 if absent
                 else f"Aucune action associative financée à {r.nom_commune} : la question ne se pose pas ici"
             ),
@@ -827,11 +827,11 @@ def _verdict(r: RapportQ2) -> None:
             n_div = int((g["convergence"] == "divergence").sum())
             if n_div > n_conv:
                 contre.append(
-                    f"écart de {lib} à la commune creusé {_dans(n_div, n, 'quartier financé', 'quartiers financés')}"
+                    f"écart {text.de(lib)} à la commune creusé {_dans(n_div, n, 'quartier financé', 'quartiers financés')}"
                 )
             elif n_conv > n_div:
                 pour.append(
-                    f"écart de {lib} à la commune réduit {_dans(n_conv, n, 'quartier financé', 'quartiers financés')}"
+                    f"écart {text.de(lib)} à la commune réduit {_dans(n_conv, n, 'quartier financé', 'quartiers financés')}"
                 )
     n_ok = int((c == "concordant").sum())
     n_non = int((c == "non concordant").sum())

@@ -247,6 +247,28 @@ class RapportQ2(AvecVues):
             },
             "realisation_motif": None if real is not None else (self.motif or motifs.DONNEE_ABSENTE),
             "enquetes_motif": None if not self.enquetes.empty else (self.motif or motifs.DONNEE_ABSENTE),
+            "tendances": [
+                {
+                    "indicateur": str(t.indicateur),
+                    "serie": str(t.serie),
+                    "methode": str(t.methode),
+                    "periode_avant": text.annee_periode(self.periode_debut, self.annee_debut_cucs - 1)
+                    if t.avant_testable
+                    else None,
+                    "periode_pendant": text.annee_periode(self.annee_debut_cucs, self.periode_fin),
+                    "valeur_avant": _num(t.valeur_avant),
+                    "valeur_pendant": _num(t.valeur_pendant),
+                    "difference_affichee": text.difference_affichee(t.valeur_avant, t.valeur_pendant, 1),
+                    "numerateur_avant": _num(t.numerateur_avant),
+                    "denominateur_avant": _num(t.denominateur_avant),
+                    "numerateur_pendant": _num(t.numerateur_pendant),
+                    "denominateur_pendant": _num(t.denominateur_pendant),
+                    "avant_testable": bool(t.avant_testable),
+                    "petite_base": bool(t.petite_base),
+                    "motif": None if t.avant_testable else motifs.NON_CALCULABLE,
+                }
+                for t in self.periodes.itertuples()
+            ],
             "verdict": self.verdict,
         }
 
@@ -779,6 +801,8 @@ def compute(territoire, region, params) -> RapportQ2:
     if q is not None and not q.empty and not groupes.empty:
         intens = q[["code_quartier", "nom"]].merge(groupes, on="code_quartier", how="left")
         intens["statut"] = intens["groupe"].map(GROUPES).fillna("non classé")
+        if not signataire:
+            intens["statut"] = intens["statut"] + " (hors CUCS)"
         intens = pd.DataFrame(intens.drop(columns="geometry", errors="ignore"))
     else:
         intens = pd.DataFrame(columns=["code_quartier", "nom", "intensite_moyenne", "groupe", "statut"])

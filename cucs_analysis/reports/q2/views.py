@@ -236,7 +236,7 @@ def vue_intensite(r: RapportQ2) -> pd.DataFrame:
             "intensite_moyenne": (entete, "euros_decimal"),
             "statut": ("Groupe", "texte"),
         },
-        f"aucun quartier de {r.nom_commune} n'est suivi dans les données",
+        f"aucun quartier {text.de(r.nom_commune)} n'est suivi dans les données",
         programme=False,
     )
 
@@ -284,7 +284,7 @@ def vue_tendances(r: RapportQ2) -> pd.DataFrame:
             "denominateur_pendant": ("Dénominateur pendant", "nombre"),
             "note": ("Remarque", "texte"),
         },
-        f"aucun quartier de {r.nom_commune} n'est suivi dans les données",
+        f"aucun quartier {text.de(r.nom_commune)} n'est suivi dans les données",
         programme=False,
     )
 
@@ -324,7 +324,7 @@ def vue_ecarts(r: RapportQ2) -> pd.DataFrame:
     if unite != "points":
         cols["unite"] = ("Unité", "texte")
     return _vue(
-        r, df, cols, f"aucun quartier de {r.nom_commune} n'est suivi dans les données", programme=False
+        r, df, cols, f"aucun quartier {text.de(r.nom_commune)} n'est suivi dans les données", programme=False
     )
 
 
@@ -371,9 +371,9 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
             rang=s["type_repondant"].map(order),
         ).sort_values(["question", "rang", "annee"])
     if r.signataire:
-        vide = f"aucune enquête auprès des habitants, des opérateurs ou des partenaires des quartiers de {r.nom_commune} dans les données"
+        vide = f"aucune enquête auprès des habitants, des opérateurs ou des partenaires des quartiers {text.de(r.nom_commune)} dans les données"
     else:
-        vide = f"aucune enquête ne porte sur les quartiers de {r.nom_commune} (hors CUCS)"
+        vide = f"aucune enquête ne porte sur les quartiers {text.de(r.nom_commune)} (hors CUCS)"
     v = display.vue(
         df,
         {

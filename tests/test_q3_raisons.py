@@ -338,7 +338,7 @@ def test_verdict_answers_with_its_reason_and_points_to_a_notebook_heading(code):
 
 BAD = [
     re.compile(r"\b0 (quartier|action|commune)"),
-    re.compile(r"\b1 [a-zéè-]+s\b(?! sur)"),  # « 1 non éligibles »
+    re.compile(r"(?<![\d,\u202f])\b1 (?!fois)(?:non )?[a-zéè-]+s\b(?! sur)"),  # « 1 non éligibles »
     re.compile(r"\(s\)"),
     re.compile(r"\bde [AEIOUÉÈ]"),
     re.compile(r"\bses 1 "),

@@ -39,6 +39,12 @@ REGLES = {
     "regle_qpv2014": "règle de revenu QPV 2014",
     "regle_dynamique": "règle « dynamique » (aggravation de l'écart)",
 }
+#: Short names of the rules, for table rows (the year is added beside them).
+REGLES_COURTES = {
+    "regle_zus": "indice synthétique de type ZUS",
+    "regle_qpv2014": "règle de revenu QPV 2014",
+    "regle_dynamique": "règle « dynamique » d'aggravation de l'écart",
+}
 #: The same with their article, for sentences (« selon l'indice … »).
 REGLES_ARTICLE = {
     "regle_zus": "l'indice synthétique de type ZUS",
@@ -780,13 +786,16 @@ def _narrate_echelle(r: RapportQ3) -> None:
             ch = rep["part"].get("taux_chomage")
             if not text.manquant(ch) and not text.manquant(pop) and pop > 0:
                 ratio = ch / pop
+                rapport = f"(leur part est {text.ratio(ratio)} fois celle des habitants)"
                 if ratio >= 1.2:
-                    lecture = "les chômeurs y sont nettement surreprésentés : l'échelle du quartier concentre bien le problème"
+                    lecture = f"Les chômeurs y sont donc nettement surreprésentés {rapport} : l'échelle du quartier concentre bien le problème"
                 elif ratio > 0.8:
-                    lecture = "les chômeurs n'y sont pas plus nombreux qu'ailleurs dans la commune : le quartier n'est pas une échelle plus pertinente que la commune pour l'emploi"
+                    lecture = f"Les chômeurs n'y sont pas plus nombreux qu'ailleurs dans la commune {rapport} : le quartier n'est pas, pour l'emploi, une échelle plus pertinente que la commune"
                 else:
-                    lecture = "les chômeurs y sont moins représentés que dans le reste de la commune"
-                r.phrases["echelle"].append(f"Rapportée à la part des habitants, {lecture}.")
+                    lecture = (
+                        f"Les chômeurs y sont moins représentés que dans le reste de la commune {rapport}"
+                    )
+                r.phrases["echelle"].append(f"{lecture}.")
                 if r.signataire and ch < 50:
                     r.phrases["echelle"].append(
                         f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
@@ -1482,7 +1491,14 @@ def vue_eligibilite(r: RapportQ3) -> pd.DataFrame:
 def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
     """Per rule: eligible quartiers, and those of the CUCS list it keeps, adds or leaves out."""
     e = r.entrees_sorties
-    return display.vue(e.assign(regle=e["regle"].map(REGLES)), COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
+    p = r.parametres
+    annees = {
+        "regle_zus": f"{r.annee_zus}",
+        "regle_qpv2014": f"revenus {r.annee_revenus}",
+        "regle_dynamique": text.annee_periode(p.get("dynamique_debut"), p.get("dynamique_fin")),
+    }
+    libelles = {k: f"{labels.majuscule(v)} ({annees[k]})" for k, v in REGLES_COURTES.items()}
+    return display.vue(e.assign(regle=e["regle"].map(libelles)), COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
 
 
 def vue_transitions(r: RapportQ3) -> pd.DataFrame:

@@ -80,8 +80,8 @@ def test_results_follow_the_contract_and_recover_the_truth(site):
 
 def test_missing_sections_say_so(site):
     page = (site / "site" / "pages" / "20008" / "q3.html").read_text(encoding="utf-8")
-    assert "Données non disponibles : contours des quartiers de la commune." in page
-    assert "Données non disponibles : revenus des quartiers et seuil de 2014." in page
+    assert "Données non disponibles\u00a0: contours des quartiers de la commune." in page
+    assert "Données non disponibles\u00a0: revenus des quartiers et seuil de 2014." in page
     assert "<title>Géographie prioritaire — Villefrêne (20008)" in page
 
 
@@ -101,7 +101,7 @@ def test_pages_in_chromium(site, tmp_path):
             assert alt and alt.group(1).strip(), (rel, tag[:100])
     q3, _ = dump_dom((root / "pages/20001/q3.html").as_uri(), profile)
     assert q3.count("<img") == 2  # bars and income dots; no contours in this data, so no maps
-    assert "Données non disponibles : carte régionale de la typologie." in q3
+    assert "Données non disponibles\u00a0: carte régionale de la typologie." in q3.replace("&nbsp;", "\u00a0")
     assert "Selon la règle de revenu de 2014" in q3
     q2, _ = dump_dom((root / "pages/20001/q2.html").as_uri(), profile)
     # The injected action title "<script>alert(1)</script> Atelier « théâtre »" is shown as text

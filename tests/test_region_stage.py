@@ -97,3 +97,25 @@ def test_the_runner_computes_the_stage_once_before_the_communes(demo_run):
     (etape,) = manifest["etape_region"]  # 20001 and 20012 share their region parameters
     assert etape["statut"] == "ok" and etape["erreur"] is None
     assert (demo_run / "results" / "region" / "etape" / f"{etape['cle']}.pkl").is_file()
+
+
+def test_eligibility_rows_carry_reasons_motifs_and_signatory_status(demo):
+    ds, p, st = demo
+    e = st.eligibilite
+    communes = ds.tables["communes"].set_index("code_commune")
+    assert (e["signataire"] == e["code_commune"].map(communes["signataire_cucs"]).astype(bool)).all()
+    for r in ("qpv2014", "zus", "dynamique"):
+        v = e[f"regle_{r}"].astype("boolean")
+        # a reason for every « non », none for a « oui »; a motif exactly where the rule is n.d.
+        assert (e.loc[v.eq(False).fillna(False), f"raisons_{r}"] != "").all()
+        assert (e.loc[v.eq(True).fillna(False), f"raisons_{r}"] == "").all()
+        assert (e[f"motif_{r}"].notna() == v.isna()).all()
+    # the income rule's reasons, recomputed from the stage's own columns
+    small = e["population"] < p.qpv2014.population_min_quartier
+    assert small.any()
+    assert e.loc[small, "raisons_qpv2014"].str.contains("taille_quartier").all()
+    small_uu = e["population_unite_urbaine"] < p.qpv2014.population_min_uu
+    assert e.loc[small_uu, "raisons_qpv2014"].str.contains("taille_unite_urbaine").all()
+    above = e["revenu_median_uc"] >= e["seuil_qpv2014"]
+    assert e.loc[above, "raisons_qpv2014"].str.contains("revenu_au_dessus_seuil").all()
+    assert e.loc[~above & ~small & ~small_uu, "regle_qpv2014"].all()

@@ -56,3 +56,10 @@ def test_autre_is_split_and_never_the_largest_row(code):
     # every programme line is one domain, so that it can meet its domain's mainstream (section 4)
     cross = r.croisement[r.croisement["dispositif"].str.endswith(q1.HORS_DISPOSITIF)]
     assert not cross.empty and cross["type"].notna().all()
+
+
+def test_a_right_to_left_title_is_isolated_in_its_programme_label():
+    titre = "\u202eMédiation \u0645\u0631\u0643\u0632 sociale — Le Haut-Val"
+    label = q1.libelle_dispositif("autre", titre)
+    assert label == "\u2068\u202eMédiation \u0645\u0631\u0643\u0632 sociale\u2069 (hors dispositif)"
+    assert q1.libelle_dispositif("autre", "Jardins partagés") == "Jardins partagés (hors dispositif)"

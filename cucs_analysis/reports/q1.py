@@ -66,6 +66,7 @@ DISPOSITIFS_SECTORIELS = ("CLAS", "OVV", "PRE", "VVV", "ASV", "CLSPD")
 AUTRE = "autre"
 HORS_DISPOSITIF = "(hors dispositif)"
 _SITE = re.compile(r"\s+—\s+.*$")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _PRECISION = re.compile(r"\s*\([^()]*\)\s*$")
 
 #: The notebook's section headings (the text after « ## »): the verdict links to one of them.
@@ -105,11 +106,15 @@ def programme_de_l_action(intitule: object) -> str:
 
 def libelle_dispositif(dispositif: object, intitule: object) -> str:
     """The group an action is read in: its dispositif, or its programme « Jardins partagés (hors
-    dispositif) » when it has none (« autre »)."""
+    dispositif) » when it has none (« autre »). A title holding bidirectional controls is isolated
+    (FSI … PDI), so that an unclosed right-to-left override cannot reverse the words after it."""
     d = str(dispositif)
     if d != AUTRE:
         return d
-    return f"{programme_de_l_action(intitule)} {HORS_DISPOSITIF}"
+    nom = programme_de_l_action(intitule)
+    if _BIDI.search(nom):
+        nom = f"\u2068{nom}\u2069"
+    return f"{nom} {HORS_DISPOSITIF}"
 
 
 def actions_par_groupe(actions: pd.DataFrame) -> pd.DataFrame:

@@ -367,3 +367,24 @@ def test_every_findings_list_has_a_sentence(tmp_path):
         r = _report(code, data_dir)
         for section, phrases in r.phrases.items():
             assert phrases, (code, section)
+
+
+def test_youth_share_recomputed_from_indicateurs():
+    """Sujets prioritaires (jeunesse): the share of under-25s in the priority quartiers, pooled
+    over the contract years (Σ numerators ÷ Σ denominators), against the commune."""
+    p = params.load_params("20001", ROOT)
+    ind = _csv("indicateurs.csv")
+    q = _csv("quartiers.csv")
+    codes = q.loc[(q["code_commune"] == "20001") & q["categorie_cucs"].notna(), "code_quartier"]
+    rows = ind[
+        (ind["indicateur"] == "part_moins_25_ans")
+        & (ind["annee"] >= p.annee_debut_cucs)
+        & (ind["annee"] <= p.periode.fin)
+    ]
+    mine = rows[(rows["niveau"] == "quartier") & rows["code_territoire"].isin(codes)]
+    commune = rows[(rows["niveau"] == "commune") & (rows["code_territoire"] == "20001")]
+    pq = 100 * mine["numerateur"].sum() / mine["denominateur"].sum()
+    pc = 100 * commune["numerateur"].sum() / commune["denominateur"].sum()
+    r = _report("20001")
+    phrase = next(s for s in r.phrases["jeunesse"] if "moins de 25 ans forment" in s)
+    assert text.pourcentage(pq) in phrase and text.pourcentage(pc) in phrase

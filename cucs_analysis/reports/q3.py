@@ -108,6 +108,7 @@ class RapportQ3(AvecVues):
     bilans: pd.DataFrame = field(default_factory=pd.DataFrame)  # per target: achievement, bilans
     jeunesse: pd.DataFrame = field(default_factory=pd.DataFrame)  # credits to young people vs others
     entrees: pd.DataFrame = field(default_factory=pd.DataFrame)  # gaps before/during per indicator
+    part_jeunes: pd.DataFrame = field(default_factory=pd.DataFrame)  # share of under-25s, pooled
     annees_actions: tuple[int, int] | None = None
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
@@ -324,6 +325,15 @@ def build(territoire, region, params) -> RapportQ3:
         )
     bilans = _bilans_par_cible(actions, territoire.bilans)
     jeunesse = geography.credits_youth(actions, fin)
+    jeunes_part = geography.pooled_gap_periods(
+        territoire.indicateurs,
+        codes,
+        code,
+        ["part_moins_25_ans"],
+        annee_debut_cucs=params.annee_debut_cucs,
+        debut=params.periode.debut,
+        fin=params.periode.fin,
+    )
     ecarts = geography.pooled_gap_periods(
         territoire.indicateurs,
         codes,
@@ -397,6 +407,7 @@ def build(territoire, region, params) -> RapportQ3:
         bilans=bilans,
         jeunesse=jeunesse,
         entrees=ecarts,
+        part_jeunes=jeunes_part,
         annees_actions=None if actions.empty else (int(actions["annee"].min()), int(actions["annee"].max())),
     )
     _narrate(rapport, territoire, params)
@@ -543,7 +554,7 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     else:
         _narrate_regles(r, params)
     _narrate_echelle(r)
-    _narrate_bilans(r)
+    _narrate_bilans(r, territoire)
     _narrate_jeunesse(r)
     _narrate_entrees(r)
     if n:
@@ -827,7 +838,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
         )
 
 
-def _narrate_bilans(r: RapportQ3) -> None:
+def _narrate_bilans(r: RapportQ3, territoire) -> None:
     b = r.bilans
     if not r.signataire:
         r.phrases["bilans"].append(labels.phrase_hors_cucs(r.nom_commune, "le bilan des actions"))
@@ -861,6 +872,13 @@ def _narrate_bilans(r: RapportQ3) -> None:
             f"{text.pluriel(int(tot['bilans_ecart_explique']), 'écart expliqué', 'écarts expliqués')} et "
             f"{text.pluriel(int(tot['bilans_blocage']), 'blocage')}."
         )
+        themes = _themes_difficultes(territoire.actions, territoire.bilans)
+        if themes:
+            r.phrases["bilans"].append(
+                "Les difficultés et les blocages portent d'abord sur "
+                + text.liste_fr(f"« {t} » ({text.nombre(n)})" for t, n in themes)
+                + "."
+            )
         par_q = b[b["cible"] != ""].copy()
         if not par_q.empty:
             par_q["part_bloc"] = (par_q["bilans_blocage"] + par_q["bilans_difficulte"]) / par_q[cols].sum(
@@ -876,11 +894,28 @@ def _narrate_bilans(r: RapportQ3) -> None:
                 )
 
 
+def _themes_difficultes(actions: pd.DataFrame, bilans: pd.DataFrame, n: int = 3) -> list[tuple[str, int]]:
+    """The most frequent themes of the « difficulté » and « blocage » statements of the commune's actions."""
+    if actions is None or bilans is None or actions.empty or bilans.empty:
+        return []
+    b = bilans.merge(actions[["id_action", "annee"]].drop_duplicates(), on=["id_action", "annee"])
+    b = b[b["categorie"].isin(["difficulté", "blocage"])]
+    counts = b["theme"].value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable").head(n)
+    return [(str(t), int(c)) for t, c in counts.items()]
+
+
 def _narrate_jeunesse(r: RapportQ3) -> None:
     e = r.entrees.set_index("indicateur") if not r.entrees.empty else pd.DataFrame()
     p = r.parametres
     periode = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
     quartiers = "les quartiers prioritaires" if r.signataire else "les quartiers observés"
+    if not r.part_jeunes.empty:
+        row = r.part_jeunes.iloc[0]
+        r.phrases["jeunesse"].append(
+            f"En moyenne sur {periode}, les moins de 25 ans forment {text.pourcentage(row['valeur_quartiers_pendant'])} "
+            f"des habitants dans {quartiers} contre {text.pourcentage(row['valeur_commune_pendant'])} dans la commune."
+        )
     if "taux_chomage_jeunes" in e.index:
         row = e.loc["taux_chomage_jeunes"]
         r.phrases["jeunesse"].append(

@@ -37,9 +37,18 @@ def _csv(name: str, data_dir: Path = DEMO) -> pd.DataFrame:
     )
 
 
+_RAPPORTS: dict = {}
+
+
 def _report(code: str, data_dir: Path = DEMO):
+    """The q3 report of a commune (the demo's reports are built once for the module; tests only read them)."""
+    if data_dir == DEMO and code in _RAPPORTS:
+        return _RAPPORTS[code]
     p = params.load_params(code, ROOT)
-    return q3.build(load.load_territory(data_dir, code), region_of(data_dir, p), p)
+    r = q3.build(load.load_territory(data_dir, code), region_of(data_dir, p), p)
+    if data_dir == DEMO:
+        _RAPPORTS[code] = r
+    return r
 
 
 def _communes() -> pd.DataFrame:

@@ -2,8 +2,14 @@
 prioritaire ? »: everything the notebook shows, computed from one commune's Territory.
 
 The notebook calls `build(territoire, region, params)`, then shows each table as
-`d.tableau(q3.vue_<name>(r), legende=…)` and each figure or map as `d.figure(…, quoi)`; the
-French findings are generated here so that they are tested.
+`d.tableau(q3.vue_<name>(r), legende=…)`, each figure or map as `d.figure(…, quoi)` and each
+section's findings as `d.liste(r.phrases[<section>])`; the French findings are generated here so
+that they are tested. Sections follow the workshop's moyens: indicators at every scale, the
+scale of the quartier (share of the commune's unemployed and poor living in its priority
+quartiers, targeted vs commune-wide credits), the three eligibility rules with the reason of
+each verdict (« n.d. » with its motif when a rule cannot be computed), entries and exits (for
+a commune outside the CUCS: which quartiers could enter), premiers bilans, jeunesse, grandes
+entrées for the next contracts, typology and maps. `verdict` answers the question in one line.
 """
 
 from __future__ import annotations

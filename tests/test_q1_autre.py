@@ -63,3 +63,8 @@ def test_a_right_to_left_title_is_isolated_in_its_programme_label():
     label = q1.libelle_dispositif("autre", titre)
     assert label == "\u2068\u202eMédiation \u0645\u0631\u0643\u0632 sociale\u2069 (hors dispositif)"
     assert q1.libelle_dispositif("autre", "Jardins partagés") == "Jardins partagés (hors dispositif)"
+
+
+def test_data_strings_in_sentences_are_isolated_only_when_needed():
+    assert q1.isole("Jardins partagés") == "Jardins partagés"
+    assert q1.isole("\u202eabc") == "\u2068\u202eabc\u2069"

@@ -104,6 +104,13 @@ def programme_de_l_action(intitule: object) -> str:
     return _PRECISION.sub("", t).strip() or str(intitule)
 
 
+def isole(texte: object) -> str:
+    """A string from the data, bidi-isolated (FSI … PDI) when it holds bidirectional controls:
+    an unclosed right-to-left override in a title cannot reverse the sentence around it."""
+    t = str(texte)
+    return f"\u2068{t}\u2069" if _BIDI.search(t) else t
+
+
 def libelle_dispositif(dispositif: object, intitule: object) -> str:
     """The group an action is read in: its dispositif, or its programme « Jardins partagés (hors
     dispositif) » when it has none (« autre »). A title holding bidirectional controls is isolated
@@ -111,10 +118,7 @@ def libelle_dispositif(dispositif: object, intitule: object) -> str:
     d = str(dispositif)
     if d != AUTRE:
         return d
-    nom = programme_de_l_action(intitule)
-    if _BIDI.search(nom):
-        nom = f"\u2068{nom}\u2069"
-    return f"{nom} {HORS_DISPOSITIF}"
+    return f"{isole(programme_de_l_action(intitule))} {HORS_DISPOSITIF}"
 
 
 def actions_par_groupe(actions: pd.DataFrame) -> pd.DataFrame:
@@ -813,7 +817,7 @@ def _narrate(r: RapportQ1) -> None:
             r.textes.setdefault("programmes", []).append(
                 "L'action la plus financée de chaque dispositif sectoriel est la suivante : "
                 + " ; ".join(
-                    f"{row.dispositif} : « {row.intitule} » ({row.operateur}, "
+                    f"{row.dispositif} : « {isole(row.intitule)} » ({isole(row.operateur)}, "
                     f"{text.annee_periode(row.premiere_annee, row.derniere_annee)}, {text.euros(row.budget)})"
                     for row in premiers.itertuples()
                 )
@@ -1023,7 +1027,7 @@ def _debat(r: RapportQ1) -> None:
             "dernière année sont "
             + text.liste_fr(
                 [
-                    f"« {i} » ({text.euros(m)})"
+                    f"« {isole(i)} » ({text.euros(m)})"
                     for i, m in zip(top["intitule"], top["montant_specifique"], strict=True)
                 ]
             )

@@ -490,7 +490,7 @@ def test_verdict_answers_and_points_to_a_heading_of_the_notebook():
     v = r.verdict
     assert v["motif"] is None and v["texte"].startswith("Contribution")
     # its reason is the evidence of the section it points to
-    assert "quartiers financés" in v["texte"] and "2007-2014 comparé à 2005-2006" in v["texte"]
+    assert "quartiers financés" in v["texte"] and "entre 2005-2006 et 2007-2014" in v["texte"]
 
 
 # --- 9. French ---------------------------------------------------------------------------------------------

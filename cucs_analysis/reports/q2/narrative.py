@@ -819,7 +819,8 @@ def _verdict(r: RapportQ2) -> None:
             if x["ic_bas"] > 0 or x["ic_haut"] < 0:
                 favorable = (x["ic_haut"] < 0) != (r.sens.get(ind) == "hausse_amelioration")
                 (pour if favorable else contre).append(
-                    f"{lib} {_ecart(x['estimation'], unite)} face aux quartiers de comparaison de la région"
+                    f"{lib} {_ecart(x['estimation'], unite)} face aux quartiers de comparaison de la région "
+                    f"depuis {r.annee_traitement}"
                 )
         g = fe[fe["indicateur"] == ind]
         if not g.empty:
@@ -841,14 +842,22 @@ def _verdict(r: RapportQ2) -> None:
         tete = "Contribution plausible mais partielle"
     else:
         tete = "Contribution non établie"
+    # The periods are said once, on the first gap named (the DiD clause carries its own year).
+    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
+    clauses = [*pour, *contre]
+    premier = next((i for i, c in enumerate(clauses) if c.startswith("écart")), None)
+    if premier is not None:
+        clauses[premier] += f" entre {avant} et {pendant}"
+    pour, contre = clauses[: len(pour)], clauses[len(pour) :]
     raison = text.liste_fr(pour) if pour else "aucun indicateur suivi ne s'améliore plus que ses comparaisons"
     if contre:
         raison += ", mais " + text.liste_fr(contre)
-    periodes = f"{text.annee_periode(r.annee_debut_cucs, r.periode_fin)} comparé à {text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)}"
     r.verdict = {
-        "texte": f"{tete} : {raison} ({periodes}) ; une tendance, pas une preuve",
+        "texte": f"{tete} : {raison} ; une tendance, pas une preuve",
         "motif": None,
-        "section": SECTIONS["tendances"] if not fe.empty else SECTIONS["contribution"],
+        # the contribution chain gathers every piece of evidence the line names (gaps, DiD, surveys)
+        "section": SECTIONS["contribution"],
     }
 
 

@@ -317,6 +317,8 @@ def test_regional_synthesis_links_every_commune_and_offers_its_table(site, out):
         assert href in hrefs, code
         assert (page_path.parent / href).resolve().is_file()
     assert synthese.CSV_REGIONAL in hrefs
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert index.count('href="telechargements/region/synthese_regionale_communes.csv"') == 1
     csv_path = (page_path.parent / synthese.CSV_REGIONAL).resolve()
     rows = list(csv.DictReader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig")), delimiter=";"))
     assert [r["code_commune"] for r in rows] == communes["code_commune"].tolist()
@@ -463,6 +465,7 @@ def test_downloads_are_published_tables(site):
             for cell in row:
                 assert not re.fullmatch(r"-?\d+,\d{4,}", cell), (f.name, cell)  # rounded
                 assert not (cell[:1] and cell[:1] in "=+@"), (f.name, cell)
+                assert not re.fullmatch(r"-?\d+\.\d+", cell), (f.name, cell)  # decimal comma
         for j, col in enumerate(rows[0]):
             u = publish.unite_colonne(col)
             if u is not None and u[1] > 0:
@@ -470,8 +473,14 @@ def test_downloads_are_published_tables(site):
             values = [r[j] for r in rows[1:] if len(r) > j and r[j]]
             # integers as integers: no column whose every value ends in « ,0 »
             assert not (values and all(re.fullmatch(r"-?\d+,0+", v) for v in values)), (f.name, col)
-    chiffres = (folder / "q1_chiffres_cles.csv").read_bytes().decode("utf-8-sig")
-    assert "64,1" in chiffres or "%" in chiffres
+    chiffres = list(
+        csv.DictReader(
+            io.StringIO((folder / "q1_chiffres_cles.csv").read_bytes().decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    for c in chiffres:  # a key figure with the decimals of its unit
+        if c["valeur"] and c["valeur"] not in text.ND:
+            assert len((c["valeur"].split(",") + [""])[1]) == text.decimales_unite(c["unite"]), c
 
 
 def test_csv_writer_is_injection_safe_and_keeps_negative_numbers():

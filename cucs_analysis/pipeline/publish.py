@@ -556,7 +556,22 @@ def table_publiee(
                 out[col] = num.round(d) if d else num.round().astype("Int64")
             continue
         out[col] = s.map(cellule_sure)
+    # a column mixing numbers and words (« hors CUCS ») is text to pandas: its numbers get the
+    # decimal comma here, as the numeric columns get it from `to_csv(decimal=",")`
+    for col, serie in out.items():
+        if serie.dtype == object:
+            out[col] = serie.map(_nombre_dans_texte)
     return pd.DataFrame(out, index=table.index)
+
+
+def _nombre_dans_texte(v: object) -> object:
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+        return v
+    if pd.isna(v):
+        return None
+    return (
+        str(int(v)) if float(v).is_integer() and isinstance(v, int | np.integer) else str(v).replace(".", ",")
+    )
 
 
 def csv_bytes(table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
@@ -880,6 +895,7 @@ def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
         "phrase_secret": _methode.phrase_secret(seuil) if seuil is not None else None,
         "regle_substitution": regle,
         "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir)),
+        "jeu": {k: str(v) for k, v in _metadonnees(data_dir).items() if k in ("nom", "description")},
         "glossaire": _methode.glossaire(),
         "references": _methode.REFERENCES,
         "effet_levier": _methode.EFFET_LEVIER,

@@ -107,6 +107,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "s'ajoutent au droit commun.",
     ),
     (
+        "CSV",
+        "Format de tableau en texte (valeurs séparées par des points-virgules ici) : les tableaux téléchargeables s'ouvrent dans un tableur.",
+    ),
+    (
         "CUCS",
         "Contrat urbain de cohésion sociale (2007-2014) : contrat entre l'État (le préfet) et une "
         "commune ou un EPCI, avec un programme d'actions pluriannuel ; remplacé en 2015 par le contrat de ville.",
@@ -162,6 +166,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     ),
     ("Insee (INSEE)", "Institut national de la statistique et des études économiques."),
     (
+        "OCDE",
+        "Organisation de coopération et de développement économiques : son échelle d'équivalence définit les unités de consommation.",
+    ),
+    (
         "OVV",
         "Opération ville-vie-vacances : activités éducatives et de loisirs pendant les vacances "
         "scolaires pour les jeunes des quartiers.",
@@ -181,6 +189,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "Ancien quartier de la géographie prioritaire (ZUS ou CUCS) sorti de la liste "
         "en 2015 : il n'a plus de crédits spécifiques mais reste observé ; c'est un groupe de comparaison "
         "naturel, pas une donnée absente.",
+    ),
+    (
+        "RFL",
+        "Revenus fiscaux localisés (Insee, d'après les déclarations de revenus) : source des revenus par unité de consommation des quartiers, avant Filosofi.",
     ),
     (
         "SCOP",

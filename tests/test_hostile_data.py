@@ -120,16 +120,11 @@ def test_markup_in_titles_is_shown_as_text(page):
     assert html.escape("<img src=x onerror=alert(1)>", quote=False) in page
 
 
-def test_formula_and_mathtext_titles_are_plain_text_on_the_page(page):
+def test_formula_title_is_plain_text_on_the_page(page):
     text = _normal("".join(t for _, t in _parse(page).texts))
     assert HOSTILE["formule"] in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 (present layer, not the demo): q1 sentences interpolate action titles without "
-    "bidi isolation (« \u202e… » reverses the rest of the list item); tables are safe (one cell each)",
-)
 def test_right_to_left_override_does_not_leak(page):
     """A bidi control from the data is closed where it is printed: alone in its element (a table
     cell is its own bidi paragraph), inside <bdi>, or followed by a closing PDF / PDI."""

@@ -566,3 +566,22 @@ def test_credits_per_inhabitant_recomputed_20001():
     cc = {c["id"]: c for c in r.chiffres_cles}
     assert cc["credits_associations_par_habitant"]["valeur"] == pytest.approx(par_hab)
     assert f"({plain(text.euros(par_hab))} par habitant de la commune)" in plain(r.texte("actions")[0])
+
+
+@pytest.mark.slow
+def test_published_page_of_20012_says_once_per_section_that_data_is_missing(demo_run):
+    """The known bug: sections 4 and 6 of 20012 showed two missing-data sentences with content
+    between them. On the published page each says it once, and nothing else."""
+    page = (demo_run / "site" / "pages" / "20012" / "q2.html").read_text(encoding="utf-8")
+    sections = re.split(r"<h2\b", page)
+    for titre in (q2.SECTIONS["tendances"], q2.SECTIONS["enquetes"]):
+        part = next(s for s in sections if html_text(titre) in s[:400])
+        assert part.count("cucs-non-disponible") == 1, titre
+        assert "<table" not in part and "<img" not in part and "cucs-liste" not in part, titre
+    # section 1 says « hors CUCS » with the one sentence of labels.phrase_hors_cucs
+    assert html_text("n'a pas signé de CUCS") in page.replace("&#x27;", "'").replace("&#39;", "'")
+
+
+def html_text(s: str) -> str:
+    """How nbconvert and the sanitiser write a heading's text (apostrophes and guillemets kept)."""
+    return s.split(" : ")[0].split(" «")[0]

@@ -637,3 +637,15 @@ def test_data_readme_is_up_to_date():
     assert "synthétiques et fictives" in text
     for name in schema.TABLES:
         assert f"### `{name}.csv`" in text
+
+
+def test_demo_inflation_is_the_parameters_inflation():
+    """The generator plants the mainstream in constant euros with the same price series the
+    analyses deflate with (params/defaults.yaml euros_constants)."""
+    import yaml
+
+    from cucs_analysis.data.demo import INFLATION
+
+    e = yaml.safe_load((COMMITTED.parents[1] / "params" / "defaults.yaml").read_text(encoding="utf-8"))
+    taux = {int(x["annee"]): float(x["taux"]) / 100 for x in e["euros_constants"]["inflation"]}
+    assert INFLATION == pytest.approx({y: taux[y] for y in INFLATION})

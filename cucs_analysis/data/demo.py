@@ -23,6 +23,28 @@ from cucs_analysis.data import schema
 
 YEARS = np.arange(2005, 2015)
 ANNEE_DEBUT_CUCS = 2007
+# Consumer-price change of each year against the previous one (Insee, IPC ensemble des ménages,
+# moyenne annuelle), as in params/defaults.yaml (tests/test_demo.py checks they agree). The
+# mainstream credits are planted flat in constant euros, so they rise with prices in the
+# current euros written to droit_commun.csv: the planted types hold in both readings.
+INFLATION = {
+    2006: 0.016,
+    2007: 0.015,
+    2008: 0.028,
+    2009: 0.001,
+    2010: 0.015,
+    2011: 0.021,
+    2012: 0.020,
+    2013: 0.009,
+    2014: 0.005,
+}
+
+
+def _price_level() -> np.ndarray:
+    """Price level of each of YEARS, 2005 = 1."""
+    return np.cumprod([1.0] + [1.0 + INFLATION[int(y)] for y in YEARS[1:]])
+
+
 ANNEE_TRAITEMENT = 2009
 ANNEE_REVENUS = 2011
 NATIONAL_MEDIAN = 19000.0
@@ -866,7 +888,7 @@ def _droit_commun(rng: np.random.Generator, com: pd.DataFrame) -> tuple[pd.DataF
     mult = np.where(temp | dur, drop[:, None], mult)
     mult = mult * rng.uniform(0.975, 1.025, (nk, nt))
     base = keys["population"].to_numpy() * keys["domaine"].map(_DC_PAR_HAB).to_numpy()
-    totals = base[:, None] * mult
+    totals = base[:, None] * mult * _price_level()[None, :]  # current euros of each year
     frames = []
     for d, parts in _DC_PARTS.items():
         sel = keys["domaine"].to_numpy() == d
@@ -1315,6 +1337,8 @@ def _truth_from_tables(t: dict[str, pd.DataFrame], scale: str) -> dict:
     # Substitution typology.
     dcs = dc[(dc["mesure"] == "credits") & (dc["niveau"] == "commune")]
     dct = dcs.groupby(["code_territoire", "domaine", "annee"])["valeur"].sum().rename("dc").reset_index()
+    # The rule reads constant euros (params euros_constants, on by default): deflate to 2005 prices.
+    dct["dc"] = dct["dc"] / dct["annee"].map(dict(zip(YEARS.tolist(), _price_level(), strict=True)))
     fa = fin.merge(act[["id_action", "annee", "code_commune", "thematique"]], on=["id_action", "annee"])
     sp = (
         fa[fa["type_credit"] == "specifique"]
@@ -1778,7 +1802,10 @@ def data_readme() -> str:
         "12 communes du jeu ; la région `20` compte en plus d'autres départements, absents du jeu, un "
         "peu moins pauvres : ses lignes diffèrent donc de celles du département. Les moyens de droit commun "
         "(`droit_commun.csv`) sont en crédits (`mesure = credits`, unité €) et, pour certains, en postes "
-        "(`mesure = postes`, unité ETP).",
+        "(`mesure = postes`, unité ETP). Les crédits sont écrits en euros courants ; le générateur plante "
+        "leur évolution en euros constants (indice des prix à la consommation de l'Insee, comme "
+        "`euros_constants` dans `params/defaults.yaml`) : un droit commun « stable » suit donc l'inflation "
+        "en euros courants, et les types de substitution plantés valent dans les deux lectures.",
         "",
         "Deux actions d'un même quartier (ou de la même commune, hors quartier) ne portent jamais le même "
         "intitulé : un qualificatif les distingue (« Accompagnement à la scolarité (école Jean-Moulin) »). "

@@ -170,11 +170,6 @@ def test_results_keep_the_titles_as_data(hostile_run):
 # --- figures ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 (present.plots, not the demo): labels are parsed as mathtext, so a title "
-    "« … $x$ … » loses its dollars in a figure",
-)
 def test_dollars_in_a_label_are_not_mathtext(demo_hostile):
     """A bar chart of the hostile titles (as q2's actions figure draws them): the labels keep
     their dollar signs, and the figure renders."""

@@ -87,6 +87,11 @@ ALT_METADATA_KEY = "alt"
 ALT_ATTRIBUTE = "_cucs_alt"
 
 
+# Labels are data (action titles, names): a "$" is a dollar, never mathtext. Set on import, not
+# only in use_style(): every report that draws imports this module, whatever its style.
+plt.rcParams["text.parse_math"] = False
+
+
 # --- style and formatters ---------------------------------------------------------------------
 
 

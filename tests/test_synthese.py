@@ -220,3 +220,61 @@ def test_regional_synthesis_view(tmp_path):
     assert vue.set_index("Code").loc["20003", "Géographie prioritaire — Quartiers éligibles"] == "non exécuté"
     html = display.tableau(vue, legende="Premiers chiffres clés").fragment
     assert "64,3\u00a0%" in html and ">non exécuté<" in html
+
+
+# --- issue 8 point 7: verdicts, questions with a notebook, hors CUCS ------------------------------
+
+
+def test_synthesis_counts_only_questions_with_a_notebook_and_links_verdicts(tmp_path):
+    _fixture(tmp_path)
+    res = {r["question"]: r for r in results.read_results(tmp_path, "20001")}
+    res["q1"]["verdict"] = {
+        "texte": "Droit commun : retrait durable en éducation depuis 2010 ; 4 actions à reprendre.",
+        "motif": None,
+        "section": "4. Complémentarité ou substitution ?",
+    }
+    s = synthese.build_commune(res, "20001", "Valbrune", questions_ids=["q1", "q2", "q3", "q4", "synthese"])
+    assert [x.question.id for x in s.sections] == ["q1", "q2", "q3", "q4"]
+    assert s.constats[0].startswith("2 questions évaluatives sur 4 ont des résultats")
+    lignes = s.verdicts()
+    assert lignes[0] == (
+        "Droit commun et dispositifs : Droit commun : retrait durable en éducation depuis 2010 ; "
+        "4 actions à reprendre.",
+        "q1.html#4.-Compl%C3%A9mentarit%C3%A9-ou-substitution-?",
+        "voir « 4. Complémentarité ou substitution ? »",
+    )
+    assert lignes[1] == ("Moyens aux associations : non exécuté.", None, "voir la page")
+    assert not any("Insertion" in texte for texte, _, _ in lignes)
+    assert "non exécuté ou données absentes" not in " ".join(s.reserves)
+
+
+def test_regional_table_says_hors_cucs_for_a_non_signatory(tmp_path):
+    _fixture(tmp_path)
+    _write(
+        tmp_path,
+        "20012",
+        "q1",
+        ["Sans objet."],
+        [{"id": "part_droit_commun", "libelle": "Part du droit commun", "valeur": None, "unite": "%"}],
+        substitution=[],
+        part_droit_commun=[],
+        signataire_cucs=False,
+    )
+    communes = pd.DataFrame(
+        {
+            "code_commune": ["20001", "20002", "20012"],
+            "nom": ["Valbrune", "Castelnoir", "Sept-Ormeaux"],
+            "signataire_cucs": [True, True, False],
+        }
+    )
+    s = synthese.build_regionale(results.read_results(tmp_path), communes)
+    t = s.tableau.set_index("code_commune")
+    assert t.loc["20012", "q1_part_droit_commun"] == "hors CUCS"
+    assert t.loc["20012", "q3_eligibles_qpv2014"] == "hors CUCS"  # no results, not a signatory
+    d = s.donnees.set_index("code_commune")
+    assert d.loc["20001", "q1_part_droit_commun"] == 64.3  # 64.25 half up, as the page writes it
+    assert d.loc["20012", "q1_part_droit_commun"] == "hors CUCS"
+    assert "Dans les 2 communes signataires dont les résultats sont disponibles, sur 2" in s.constats[2]
+    liens = synthese.liens_communes(communes)
+    assert [h for _, h, _ in liens] == [f"../../communes/{c}.html" for c in communes["code_commune"]]
+    assert liens[2][0] == "Sept-Ormeaux (20012) — hors CUCS"

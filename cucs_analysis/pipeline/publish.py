@@ -22,6 +22,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -542,8 +543,7 @@ def table_publiee(
             if col == "valeur" and "unite" in table.columns:
                 dec = table["unite"].map(_text.decimales_unite)
                 out[col] = [
-                    None if pd.isna(v) else (int(round(v)) if d == 0 else round(float(v), int(d)))
-                    for v, d in zip(num, dec, strict=True)
+                    None if pd.isna(v) else _arrondi(v, int(d)) for v, d in zip(num, dec, strict=True)
                 ]
                 out[col] = pd.Series(out[col], index=s.index, dtype=object)
                 continue
@@ -553,7 +553,8 @@ def table_publiee(
                 out[col] = num.round().astype("Int64")
             else:
                 d = u[1] if u is not None else 1
-                out[col] = num.round(d) if d else num.round().astype("Int64")
+                arr = num.map(lambda v, d=d: None if pd.isna(v) else _arrondi(v, d))
+                out[col] = arr.astype("Float64") if d else arr.astype("Int64")
             continue
         out[col] = s.map(cellule_sure)
     # a column mixing numbers and words (« hors CUCS ») is text to pandas: its numbers get the
@@ -562,6 +563,12 @@ def table_publiee(
         if serie.dtype == object:
             out[col] = serie.map(_nombre_dans_texte)
     return pd.DataFrame(out, index=table.index)
+
+
+def _arrondi(valeur: float, decimales: int) -> int | float:
+    """Half up, as the pages write numbers (`present.text`): 64,25 → 64,3 in the file and on the page."""
+    q = Decimal(repr(float(valeur))).quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+    return int(q) if decimales == 0 else float(q)
 
 
 def _nombre_dans_texte(v: object) -> object:

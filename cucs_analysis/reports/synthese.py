@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
 import pandas as pd
@@ -392,8 +393,13 @@ class SyntheseRegionale(AvecVues):
 def _arrondi(valeur: object, unite: str) -> object:
     if isinstance(valeur, bool) or not isinstance(valeur, int | float):
         return valeur
-    d = text.decimales_unite(unite)
-    return int(round(valeur)) if d == 0 else round(float(valeur), d)
+    return arrondi(valeur, text.decimales_unite(unite))
+
+
+def arrondi(valeur: float, decimales: int) -> int | float:
+    """Half up, as `text` writes it (64.25 → 64.3, never 64.2): the CSV says what the page says."""
+    q = Decimal(repr(float(valeur))).quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+    return int(q) if decimales == 0 else float(q)
 
 
 def _signataires(communes: pd.DataFrame) -> pd.Series:

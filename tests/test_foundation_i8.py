@@ -126,3 +126,14 @@ def test_compare_periods_flags_small_bases_and_levels():
 def test_difference_from_displayed_values():
     assert text.difference_affichee(100 * 8 / 14, 100 * 8 / 12) == pytest.approx(9.6)  # 57,1 → 66,7
     assert text.difference_affichee(None, 3) is None
+
+
+def test_an_empty_view_says_its_reason():
+    from cucs_analysis.present import display
+
+    v = display.vue(pd.DataFrame({"a": []}), {"a": ("A", "nombre")}, vide="le tableau de bord")
+    assert display.tableau(v).texte == "Données non disponibles : le tableau de bord."
+    v.attrs["motif"] = motifs.HORS_CUCS
+    assert display.tableau(v).texte == "Hors CUCS : le tableau de bord."
+    assert display.figure(None, "la carte", motifs.SECRET).texte == "Secret statistique : la carte."
+    assert set(display.ENTREES_MOTIF) == set(motifs.MOTIFS)

@@ -154,11 +154,22 @@ def en_bref(constats: list[str], reserves: list[str]) -> Html:
     return Html(f'<div class="cucs-en-bref">{c.fragment}{r.fragment}</div>', c.texte + "\n" + r.texte)
 
 
-def non_disponible(quoi: str) -> Html:
-    """The one sentence a section shows when its data is missing for this commune."""
+#: What an empty section says first, by the reason of its absence (`analysis.motifs` codes):
+#: a commune outside the CUCS has nothing to show, which is not data missing from the files.
+ENTREES_MOTIF = {
+    "hors_cucs": "Hors CUCS",
+    "donnee_absente": NON_DISPONIBLE,
+    "secret": "Secret statistique",
+    "non_calculable": "Non calculable",
+}
+
+
+def non_disponible(quoi: str, motif: str | None = None) -> Html:
+    """The one sentence a section shows when it has nothing for this commune, led by its reason
+    (« Hors CUCS : … », « Données non disponibles : … », …; missing data when no reason is given)."""
     if (stop := _arret()) is not None:
         return stop
-    phrase = f"{NON_DISPONIBLE} : {quoi}."
+    phrase = f"{ENTREES_MOTIF.get(motif or '', NON_DISPONIBLE)} : {quoi}."
     return Html(f'<p class="cucs-non-disponible">{_e(phrase)}</p>', phrase)
 
 
@@ -241,7 +252,7 @@ def tableau(vue: pd.DataFrame | None, legende: str | None = None, vide: str | No
         return stop
     if vue is None or vue.empty:
         quoi = vide or (vue.attrs.get("vide") if vue is not None else None) or "aucune ligne à afficher"
-        return non_disponible(quoi)
+        return non_disponible(quoi, vue.attrs.get("motif") if vue is not None else None)
     units = [_unit_of(vue, c) for c in vue.columns]
     shown = pd.DataFrame(
         {c: vue[c].map(FORMATS_UNITE[u]) for c, u in zip(vue.columns, units, strict=True)}, index=vue.index
@@ -249,19 +260,19 @@ def tableau(vue: pd.DataFrame | None, legende: str | None = None, vide: str | No
     return _html_table(shown, list(vue.columns), [u != "texte" for u in units], legende)
 
 
-def figure(fig, quoi: str):
-    """A figure with its alt text, or the 'données non disponibles' sentence when `fig` is None."""
+def figure(fig, quoi: str, motif: str | None = None):
+    """A figure with its alt text, or the sentence of its absence (led by `motif`) when `fig` is None."""
     if (stop := _arret()) is not None:
         _fermer(fig)  # else the inline backend would still show it at the end of the cell
         return stop
     if fig is None:
-        return non_disponible(quoi)
+        return non_disponible(quoi, motif)
     from cucs_analysis.present import plots
 
     return plots.figure_html(fig)
 
 
-def figures(figs, quoi: str):
+def figures(figs, quoi: str, motif: str | None = None):
     """Several figures of one section (e.g. one per indicator), each shown with its own alt
     text; the 'données non disponibles' sentence when there is none."""
     if (stop := _arret()) is not None:
@@ -270,7 +281,7 @@ def figures(figs, quoi: str):
         return stop
     figs = [f for f in (figs or []) if f is not None]
     if not figs:
-        return non_disponible(quoi)
+        return non_disponible(quoi, motif)
     from IPython.display import display as _show
 
     from cucs_analysis.present import plots

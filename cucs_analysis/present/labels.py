@@ -45,7 +45,7 @@ def phrase_hors_cucs(nom_commune: object, objet: str) -> str:
     """The one sentence for a commune outside the CUCS: it has no programme, it is a comparison."""
     return (
         f"{nom_commune} n'a pas signé de CUCS : {objet} est sans objet ici (hors CUCS). "
-        f"La commune et ses quartiers servent de comparaison aux communes signataires."
+        f"Ses données servent de comparaison aux communes signataires."
     )
 
 

@@ -57,7 +57,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     def render_page(nb, question_id, code_commune, nom_commune):
         return f"<html lang='fr'><title>{question_id} {nom_commune}</title>{len(nb.cells)} cellules</html>"
 
-    def build_site(out_dir):
+    def build_site(out_dir, racine=None):
         site = Path(out_dir) / "site"
         site.mkdir(exist_ok=True)
         (site / "index.html").write_text("index", encoding="utf-8")

@@ -720,13 +720,16 @@ def _read_results(out_dir: Path) -> dict[tuple[str, str], dict]:
     return found
 
 
-def _data_dir(manifest: Mapping, out_dir: Path) -> Path | None:
-    """The data folder the manifest points to (as given, or relative to the output folder or
-    its parent), when it holds ``communes.csv``."""
+def _data_dir(manifest: Mapping, out_dir: Path, racine: Path | None = None) -> Path | None:
+    """The data folder the manifest points to (the manifest writes it relative to the project
+    root `racine`; else as given, or relative to the output folder or its parent), when it
+    holds ``communes.csv``."""
     jeu = manifest.get("dossier_donnees")
     if not isinstance(jeu, str) or not jeu:
         return None
-    for base in (Path(jeu), out_dir / jeu, out_dir.parent / jeu):
+    bases = [Path(racine) / jeu] if racine is not None else []
+    bases += [Path(jeu), out_dir / jeu, out_dir.parent / jeu]
+    for base in bases:
         if (base / "communes.csv").is_file():
             return base
     return None
@@ -909,7 +912,7 @@ def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
     }
 
 
-def _build_into(site: Path, out_dir: Path) -> None:
+def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
     manifest = _read_json(out_dir / "manifest.json") if (out_dir / "manifest.json").exists() else None
     manifest = manifest or {}
     pages_dir = out_dir / "pages"
@@ -920,7 +923,7 @@ def _build_into(site: Path, out_dir: Path) -> None:
     ]
     runs = runs_table(manifest, pages_found)
     results = _read_results(out_dir)
-    data_dir = _data_dir(manifest, out_dir)
+    data_dir = _data_dir(manifest, out_dir, racine)
     jeu = _communes_from_dataset(data_dir)
     names = commune_names(runs, results, dict(zip(jeu["code_commune"], jeu["nom"], strict=True)))
     for code in jeu["code_commune"]:
@@ -1142,15 +1145,16 @@ def _build_into(site: Path, out_dir: Path) -> None:
     )
 
 
-def build_site(out_dir: Path) -> Path:
+def build_site(out_dir: Path, racine: Path | None = None) -> Path:
     """Build ``out_dir/site`` from ``out_dir/manifest.json``, ``results/`` and ``pages/``.
 
     The site is written to ``out_dir/site.tmp-XXXX`` and swapped in only when complete; if
     the build fails, the previous site is left untouched and the temporary folder removed.
-    Returns the path of the site.
+    Returns the path of the site. `racine` (the project root, which the runner knows) locates
+    the data folder the manifest names: the commune list, the catalogue of indicators.
     """
     out_dir = Path(out_dir)
     target = out_dir / SITE_DIR
     with atomic.new_dir(target) as tmp:
-        _build_into(tmp, out_dir)
+        _build_into(tmp, out_dir, racine)
     return target

@@ -441,7 +441,7 @@ def run(
     site_text = ""
     try:
         publish = importlib.import_module("cucs_analysis.pipeline.publish")
-        site = Path(publish.build_site(out_dir))
+        site = Path(publish.build_site(out_dir, root))
         summary.site_index = site / "index.html"
         site_text = f"site : {_shown_path(summary.site_index, root)}"
     except Exception as exc:  # the runs are recorded; the site can be rebuilt with `cucs site`

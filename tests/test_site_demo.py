@@ -489,3 +489,19 @@ def test_csv_writer_is_injection_safe_and_keeps_negative_numbers():
     assert {r[2] for r in rows[1:]} == {"Éducation"}
     assert [r[3] for r in rows[1:3]] == ["oui", "non"]
     assert [r[4] for r in rows[1:3]] == ["1", "2"]
+
+
+def test_commune_page_verdict_links_resolve_to_a_heading(site, out):
+    page_path = site / "communes/20001.html"
+    page = page_path.read_text(encoding="utf-8")
+    for q in ("q1", "q2", "q4"):
+        verdict = json.loads((out / f"results/20001/{q}.json").read_text(encoding="utf-8")).get("verdict")
+        if not (isinstance(verdict, dict) and verdict.get("section")):
+            continue  # an older report without a verdict: the page shows its findings only
+        href = f"../pages/20001/{q}.html#{synthese.ancre(verdict['section'])}"
+        assert href in [h for h, _ in links_of(page)], q
+        target = (page_path.parent / urlsplit(href).path).resolve()
+        assert urlsplit(href).fragment in ids_of(target.read_text(encoding="utf-8")), href
+        assert " ".join(verdict["texte"].split())[:40] in " ".join(
+            visible(page).replace("\u00a0", " ").split()
+        )

@@ -39,6 +39,7 @@ from cucs_analysis.present import labels as _labels
 from cucs_analysis.present import methode as _methode
 from cucs_analysis.present import text as _text
 from cucs_analysis.reports import questions as _questions
+from cucs_analysis.reports import synthese as _synthese
 
 logger = logging.getLogger(__name__)
 
@@ -1068,10 +1069,17 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             data = results.get((code, question)) or {}
             info = cell(code, question, "../")
             ok = info["statut"] == "ok"
+            verdict = data.get("verdict") if ok and isinstance(data.get("verdict"), Mapping) else {}
+            section = str(verdict.get("section") or "").strip()
             sections.append(
                 {
                     **qinfo(question),
                     **info,
+                    "verdict": str(verdict.get("texte") or "").strip(),
+                    "verdict_lien": f"{info['lien']}#{_synthese.ancre(section)}"
+                    if section and info["lien"]
+                    else None,
+                    "verdict_section": section,
                     "constats": [str(s) for s in (data.get("constats") or [])] if ok else [],
                     "reserves": [str(s) for s in (data.get("reserves") or [])] if ok else [],
                     "chiffres_cles": [

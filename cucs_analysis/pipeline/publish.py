@@ -6,8 +6,23 @@ Two entry points used by the runner:
   self-contained French HTML page (no code, no prompts, one shared stylesheet, no script,
   every figure with an ``alt``). Figures follow the ``plots.show(fig, alt)`` contract: a
   ``display_data`` output with ``image/png`` and ``metadata["image/png"]["alt"]``.
-- ``build_site(out_dir)`` assembles ``out_dir/site`` (index, one page per commune, "Méthode",
-  the question pages, CSV downloads) in a temporary folder and swaps it in atomically.
+- ``build_site(out_dir, racine)`` assembles ``out_dir/site`` (index, one page per commune of
+  the data set, run or not, and its printable dossier, "Méthode", the question pages, CSV
+  downloads with a LISEZMOI.txt per folder) in a temporary folder and swaps it in atomically.
+
+Every published page goes through `typographie_html` (French no-break spaces in its visible
+text). A (commune, question) is in one of five states on the index and the commune page
+(`ETAT_LIBELLES`): analysis available (a « Lire » link), « hors CUCS » (a commune that did not
+sign), « données non disponibles » (a signatory whose data is missing), « échec » (the run
+failed) or « non exécuté ». A commune's dossier (``communes/<code>-dossier.html``) puts its
+synthesis and question pages one after another; the stylesheet's ``@media print`` rules print
+it as one document (no navigation, one question per sheet, link targets written out). A PDF
+would need a browser or WeasyPrint at build time: neither is a dependency, so the browser's
+« Imprimer » makes the PDF.
+
+Downloads (`table_publiee`, `csv_bytes`): codes become labels, numbers are rounded per unit
+(half up, as the pages write them), « ; » and the decimal comma, UTF-8 with a byte-order mark
+(what Excel in French reads without an import step), text cells safe from formula injection.
 
 The site only uses relative links, so it works opened from disk and from any static server.
 """

@@ -91,8 +91,8 @@ def test_regional_synthesis_side_by_side(tmp_path):
         "résultats sont disponibles, sur 3 communes de la région."
     )
     assert s.constats[2] == (
-        "Dans les 2 communes signataires dont les résultats sont disponibles, sur 3, la part du droit commun "
-        "dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
+        "Dans les 2 communes signataires dont les résultats sont disponibles, sur les 3 de la région, la part "
+        "du droit commun dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
     )
 
 
@@ -274,7 +274,10 @@ def test_regional_table_says_hors_cucs_for_a_non_signatory(tmp_path):
     d = s.donnees.set_index("code_commune")
     assert d.loc["20001", "q1_part_droit_commun"] == 64.3  # 64.25 half up, as the page writes it
     assert d.loc["20012", "q1_part_droit_commun"] == "hors CUCS"
-    assert "Dans les 2 communes signataires dont les résultats sont disponibles, sur 2" in s.constats[2]
+    assert (
+        "Dans les 2 communes signataires dont les résultats sont disponibles, sur les 2 de la région"
+        in s.constats[2]
+    )
     liens = synthese.liens_communes(communes)
     assert [h for _, h, _ in liens] == [f"../../communes/{c}.html" for c in communes["code_commune"]]
     assert liens[2][0] == "Sept-Ormeaux (20012) — hors CUCS"

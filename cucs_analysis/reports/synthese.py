@@ -505,8 +505,8 @@ def build_regionale(
         lo, hi = min(part, key=part.get), max(part, key=part.get)
         s.constats.append(
             f"Dans les {text.pluriel(len(part), 'commune signataire', 'communes signataires')} dont les résultats "
-            f"sont disponibles, sur {text.nombre(n_signataires)}, la part du droit commun dans le financement des "
-            f"actions va de {text.pourcentage(part[lo])} ({rows[lo]['nom']}) à {text.pourcentage(part[hi])} "
+            f"sont disponibles, sur les {text.nombre(n_signataires)} de la région, la part du droit commun dans le "
+            f"financement des actions va de {text.pourcentage(part[lo])} ({rows[lo]['nom']}) à {text.pourcentage(part[hi])} "
             f"({rows[hi]['nom']})."
         )
     s.reserves.append(

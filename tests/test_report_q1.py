@@ -259,8 +259,9 @@ def test_non_signatory_views_say_what_is_missing():
         v = vue(r)
         assert v.empty and len(v.columns) >= 5, vue.__name__  # absent data: headers kept, no row
         assert v.attrs["vide"] in display.tableau(v).fragment
-        assert v.attrs["vide"].endswith("sans objet, Sept-Ormeaux est hors CUCS (commune non signataire)")
         assert v.attrs["motif"] == "hors_cucs", vue.__name__
+        # the reason leads the sentence, said once: « Hors CUCS : <what>. », never « Données non disponibles »
+        assert display.tableau(v).texte == f"Hors CUCS : {v.attrs['vide']}.", vue.__name__
     assert q1.vue_tableau_de_bord(r).attrs["vide"].startswith("tableau de bord des dispositifs")
     # mainstream means exist without a contract
     assert set(q1.vue_droit_commun(r)["Institution"]) == {i[:1].upper() + i[1:] for i in r.droit_commun.index}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding
+from cucs_analysis.analysis import funding, motifs
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import libelle_domaine
 
@@ -34,18 +34,27 @@ N_ACTIONS_SUBSTITUTION = 15
 
 
 def manque(r, quoi: str) -> str:
-    """What an empty view of `r` lacks: `quoi`, with the reason when the commune has no CUCS
-    programme (q1 and q4): « tableau de bord des dispositifs (pas de programmation CUCS dans
-    cette commune) »."""
-    return quoi if r.signataire else f"{quoi} (pas de programmation CUCS dans cette commune)"
+    """What an empty view of `r` lacks (q1 and q4); the reason leads the sentence at display
+    (« Hors CUCS : … », from the view's ``attrs["motif"]``, see `_hors_cucs`)."""
+    return quoi
+
+
+def _hors_cucs(v: pd.DataFrame, r) -> pd.DataFrame:
+    """Mark an empty view of a non-signatory commune: display writes « Hors CUCS : … »."""
+    if not r.signataire:
+        v.attrs["motif"] = motifs.HORS_CUCS
+    return v
 
 
 def vue_actions_en_jeu(r) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running; `r` is q1's or q4's report."""
     a = r.actions_en_jeu
     if not r.signataire:
-        return display.vue(
-            None, COLONNES_ACTIONS_EN_JEU, vide=manque(r, "actions dépendant des crédits spécifiques")
+        return _hors_cucs(
+            display.vue(
+                None, COLONNES_ACTIONS_EN_JEU, vide=manque(r, "actions dépendant des crédits spécifiques")
+            ),
+            r,
         )
     return display.vue(
         a.assign(thematique=a["thematique"].map(libelle_domaine)),
@@ -59,13 +68,14 @@ def vue_actions_substitution(r) -> pd.DataFrame:
     """The running actions (last year) of the domains in durable substitution, the
     `N_ACTIONS_SUBSTITUTION` largest specific amounts; `r` is q1's or q4's report."""
     a = r.actions_substitution.head(N_ACTIONS_SUBSTITUTION)
-    return display.vue(
+    v = display.vue(
         a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire else None,
         COLONNES_ACTIONS_SUBSTITUTION,
         vide="aucune action en cours dans un domaine en substitution durable"
         if r.signataire
         else manque(r, "actions des domaines en substitution durable"),
     )
+    return _hors_cucs(v, r)
 
 
 # --- the substitution typology in the euros the parameters choose (q1; q4 may use it too) ------

@@ -1168,13 +1168,11 @@ def _motif(r: RapportQ1, motif: str | None) -> str | None:
 
 
 def manque(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> str:
-    """What an empty view lacks, with its reason: « tableau de bord des dispositifs — sans objet,
-    Esterbourg est hors CUCS (commune non signataire) » or « … — table absente des données pour … »."""
-    motif = _motif(r, motif)
-    if motif == motifs.HORS_CUCS:
-        return f"{quoi} — sans objet, {r.nom_commune} est hors CUCS (commune non signataire)"
-    if motif == motifs.DONNEE_ABSENTE:
-        return f"{quoi} — table absente des données pour {r.nom_commune}"
+    """What an empty view lacks; its reason leads the sentence at display (``attrs["motif"]``:
+    « Hors CUCS : tableau de bord des dispositifs. »), a missing table is named:
+    « Données non disponibles : … (table absente des données pour Villefrêne). »."""
+    if _motif(r, motif) == motifs.DONNEE_ABSENTE:
+        return f"{quoi} (table absente des données pour {r.nom_commune})"
     return quoi
 
 

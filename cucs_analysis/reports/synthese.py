@@ -192,7 +192,7 @@ def _fmt(valeur: float, unite: str) -> str:
         return text.euros(valeur, d)
     if unite == "%":
         return text.pourcentage(valeur, d)
-    return text.pluriel(round(valeur, d), "quartier")
+    return text.pluriel(valeur, "quartier")  # a median of counts may be 2,5
 
 
 def phrase_position(colonne: str, p: dict) -> str:

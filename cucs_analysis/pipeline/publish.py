@@ -592,9 +592,10 @@ def _nombre_dans_texte(v: object) -> object:
         return v
     if pd.isna(v):
         return None
-    return (
-        str(int(v)) if float(v).is_integer() and isinstance(v, int | np.integer) else str(v).replace(".", ",")
-    )
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    # the same writer as the numeric columns (pandas' `decimal=","`), for one value
+    return pd.Series([float(v)]).to_csv(sep=";", decimal=",", index=False, header=False).strip()
 
 
 def csv_bytes(table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | None = None) -> bytes:

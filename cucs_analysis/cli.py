@@ -120,10 +120,11 @@ def cmd_site(args: argparse.Namespace) -> int:
     from cucs_analysis.pipeline import publish
     from cucs_analysis.pipeline.params import find_project_root
 
-    out = Path(args.out) if args.out else find_project_root() / "out"
+    root = find_project_root()
+    out = Path(args.out) if args.out else root / "out"
     if not (out / "manifest.json").is_file():
         return _fail(f"Aucun résultat à publier dans {out} : lancez d'abord « cucs run ».")
-    site = publish.build_site(out)
+    site = publish.build_site(out, root)
     print(f"Site reconstruit : {site / 'index.html'}")
     return 0
 

@@ -300,7 +300,8 @@ def test_non_signatory_verdict_says_hors_cucs_and_no_did_is_its_finding(code):
     # the programme views say hors CUCS, never a bare "données non disponibles"
     for vue in (q2.vue_actions, q2.vue_publics, q2.vue_qualification, q2.vue_bilans):
         v = vue(r)
-        assert v.empty and v.attrs["motif"] == motifs.HORS_CUCS and "hors CUCS" in v.attrs["vide"]
+        assert v.empty and v.attrs["motif"] == motifs.HORS_CUCS
+        assert display.tableau(v).texte.startswith("Hors CUCS : ")
 
 
 def test_signatory_with_funded_quartiers_presents_the_did_as_its_finding():

@@ -373,7 +373,7 @@ def test_non_signatory_commune_gives_empty_lists_and_unavailable_sections(sans_a
         assert vue(r).empty
     assert q2.figures_tendances(r) == [] and q2.figures_ecarts(r) == []
     html = display.tableau(q2.vue_actions(r)).fragment
-    assert "aucune action associative" in html and "hors CUCS" in html
+    assert "Hors CUCS : aucune action associative" in html and "Données non disponibles" not in html
     assert (r.contribution["lecture"].iloc[:3] == "hors CUCS").all()
     assert "seule la tendance régionale" in r.reponse_atelier[2] and "hors CUCS" in r.reponse_atelier[2]
 

@@ -164,11 +164,24 @@ ENTREES_MOTIF = {
 }
 
 
+class Absence(str):
+    """What a section lacks, carrying the reason (`analysis.motifs` code) that leads its sentence:
+    a report passes it as `vide` of a view or as `quoi` of a figure."""
+
+    motif: str | None
+
+    def __new__(cls, quoi: str, motif: str | None = None):
+        obj = super().__new__(cls, quoi)
+        obj.motif = motif
+        return obj
+
+
 def non_disponible(quoi: str, motif: str | None = None) -> Html:
     """The one sentence a section shows when it has nothing for this commune, led by its reason
     (« Hors CUCS : … », « Données non disponibles : … », …; missing data when no reason is given)."""
     if (stop := _arret()) is not None:
         return stop
+    motif = motif or getattr(quoi, "motif", None)
     phrase = f"{ENTREES_MOTIF.get(motif or '', NON_DISPONIBLE)} : {quoi}."
     return Html(f'<p class="cucs-non-disponible">{_e(phrase)}</p>', phrase)
 
@@ -209,6 +222,8 @@ def vue(df: pd.DataFrame | None, colonnes: Mapping[str, tuple[str, str]], vide: 
         df = pd.DataFrame(columns=list(colonnes))
     out = df[list(colonnes)].rename(columns={c: h for c, (h, _) in colonnes.items()}).reset_index(drop=True)
     out.attrs = {"unites": {h: u for h, u in colonnes.values()}, "vide": vide}
+    if getattr(vide, "motif", None):
+        out.attrs["motif"] = vide.motif
     return out
 
 

@@ -1034,11 +1034,12 @@ def _domaines_sans_mobilisation(m: pd.DataFrame) -> dict[str, list[str]]:
 # empty and says what is missing.
 
 
-def _vide_motif(r: RapportQ4, quoi: str, motif: str | None) -> str:
-    """What an empty view lacks, with its reason: « hors CUCS » or « pour cette commune »."""
+def _vide_motif(r: RapportQ4, quoi: str, motif: str | None) -> display.Absence:
+    """What an empty view or figure lacks, carrying its reason: display writes « Hors CUCS : … »
+    outside the CUCS, « Données non disponibles : … pour cette commune » for a missing table."""
     if motif == motifs.HORS_CUCS:
-        return f"{quoi} ({labels.MOTIF_LIBELLES[motif]} : {r.nom_commune} n'a pas signé de CUCS)"
-    return f"{quoi} pour cette commune"
+        return display.Absence(quoi, motif)
+    return display.Absence(f"{quoi} pour cette commune", motif)
 
 
 COLONNES_INSTANCES_TYPE = {
@@ -1308,6 +1309,7 @@ def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
     v = programme.vue_actions_en_jeu(r)
     if not r.a_programme:
         v.attrs["vide"] = _vide_motif(r, "actions dépendant des crédits spécifiques", r.motif_programme)
+        v.attrs["motif"] = r.motif_programme
     return v
 
 
@@ -1316,6 +1318,7 @@ def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
     v = programme.vue_actions_substitution(r)
     if not r.a_programme:
         v.attrs["vide"] = _vide_motif(r, "actions des domaines en substitution durable", r.motif_programme)
+        v.attrs["motif"] = r.motif_programme
     return v
 
 

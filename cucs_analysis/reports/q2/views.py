@@ -34,10 +34,8 @@ def _unit_of_gaps(r: RapportQ2, indicateurs: pd.Series) -> str:
 
 
 def _vide(r: RapportQ2, quoi: str, *, programme: bool = True) -> str:
-    """What an empty view lacks, with the reason: hors CUCS for a programme view of a
-    non-signatory commune."""
-    if programme and not r.signataire:
-        return f"{quoi} — hors CUCS : {r.nom_commune} n'a pas signé de CUCS, ses quartiers servent de comparaison"
+    """What an empty view lacks; its reason (``attrs["motif"]``, set by `_vue`) leads the
+    sentence at display: « Hors CUCS : … » for a programme view of a non-signatory commune."""
     return quoi
 
 

@@ -18,7 +18,7 @@ from conftest import region_of
 from cucs_analysis.analysis import geography, motifs
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
-from cucs_analysis.present import text
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import q3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,7 +259,7 @@ def test_non_signatory_commune_is_hors_cucs_and_lists_its_potential_entries():
             assert (es["maintenus"] == 0).all() and (es["sortants"] == 0).all()
         # the programme sections say hors CUCS, not "0"
         for vue in (q3.vue_ciblage(r), q3.vue_bilans(r), q3.vue_jeunesse(r)):
-            assert vue.empty and "hors CUCS" in vue.attrs["vide"]
+            assert vue.empty and display.tableau(vue).texte.startswith("Hors CUCS : ")
 
 
 # --- point 5: the workshop's moyens --------------------------------------------------------------

@@ -1583,10 +1583,11 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
 
 
 def _vide(r: RapportQ3) -> str:
-    """What an empty programme view lacks, with its reason (hors CUCS, or no action in the data)."""
+    """What an empty programme view lacks, carrying its reason: display writes « Hors CUCS :
+    actions du contrat. » outside the CUCS, « Données non disponibles : actions de la commune. »."""
     if not r.signataire:
-        return f"actions du contrat ({labels.MOTIF_LIBELLES[motifs.HORS_CUCS]} : {r.nom_commune} n'a pas signé de CUCS)"
-    return "actions de la commune"
+        return display.Absence("actions du contrat", motifs.HORS_CUCS)
+    return display.Absence("actions de la commune", motifs.DONNEE_ABSENTE)
 
 
 CIBLAGE_LIBELLES = {

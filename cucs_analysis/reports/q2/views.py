@@ -371,7 +371,7 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
     if r.signataire:
         vide = f"aucune enquête auprès des habitants, des opérateurs ou des partenaires des quartiers {text.de(r.nom_commune)} dans les données"
     else:
-        vide = f"aucune enquête ne porte sur les quartiers {text.de(r.nom_commune)} (hors CUCS)"
+        vide = f"aucune enquête ne porte sur les quartiers {text.de(r.nom_commune)}"
     v = display.vue(
         df,
         {

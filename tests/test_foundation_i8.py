@@ -137,3 +137,12 @@ def test_an_empty_view_says_its_reason():
     assert display.tableau(v).texte == "Hors CUCS : le tableau de bord."
     assert display.figure(None, "la carte", motifs.SECRET).texte == "Secret statistique : la carte."
     assert set(display.ENTREES_MOTIF) == set(motifs.MOTIFS)
+
+
+def test_reading_rules_state_the_periods_of_the_parameters():
+    from cucs_analysis.present import methode
+
+    regles = dict(methode.regles_lecture(debut=2004, fin=2013, annee_debut_cucs=2008))
+    assert "2004-2007" in regles["Avant et pendant le CUCS"] and "2008-2013" in regles["Convergence"]
+    assert "jamais une première et une dernière année" in regles["Avant et pendant le CUCS"]
+    assert "hors CUCS" in regles["Hors CUCS, données non disponibles, zéro"]

@@ -421,6 +421,10 @@ def test_methode_threshold_follows_the_parameters(out, tmp_path):
             path.write_text(json.dumps(data), encoding="utf-8")
     texte = visible((publish.build_site(copy) / "methode.html").read_text(encoding="utf-8"))
     assert "Le seuil (17)" in texte and "moins de 17 personnes" in texte.replace("\u00a0", " ")
+    # the reading rules state the periods the runs used
+    assert "la période d'avant le contrat (2005-2006) à la période du contrat (2007-2014)" in texte.replace(
+        "\u00a0", " "
+    )
 
 
 # --- point 10: downloads ---------------------------------------------------------------------

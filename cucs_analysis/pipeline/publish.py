@@ -921,6 +921,13 @@ def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
         "seuil_secret": seuil,
         "phrase_secret": _methode.phrase_secret(seuil) if seuil is not None else None,
         "regle_substitution": regle,
+        "regles_lecture": _methode.regles_lecture(
+            debut=parametres["periode"]["debut"],
+            fin=parametres["periode"]["fin"],
+            annee_debut_cucs=parametres["annee_debut_cucs"],
+        )
+        if "annee_debut_cucs" in parametres and "periode" in parametres
+        else [],
         "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir)),
         "jeu": {k: str(v) for k, v in _metadonnees(data_dir).items() if k in ("nom", "description")},
         "glossaire": _methode.glossaire(),

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from cucs_analysis.present import text
 
 __all__ = [
+    "regles_lecture",
     "EFFET_LEVIER",
     "GLOSSAIRE",
     "REFERENCES",
@@ -19,6 +20,44 @@ __all__ = [
     "phrase_secret",
     "regle_substitution",
 ]
+
+
+def regles_lecture(
+    *, debut: int, fin: int, annee_debut_cucs: int, base_min: int = 30
+) -> list[tuple[str, str]]:
+    """The rules every page follows, as (term, definition), with the periods of the parameters."""
+    avant = text.annee_periode(debut, annee_debut_cucs - 1)
+    pendant = text.annee_periode(annee_debut_cucs, fin)
+    return [
+        (
+            "Taux",
+            "Un taux est toujours montré avec son numérateur et son dénominateur, tous deux sur la même base. "
+            "Le taux de réalisation rapporte les bénéficiaires touchés aux bénéficiaires prévus des mêmes "
+            "actions réalisées ; les actions non pourvues, abandonnées ou encore en cours sont comptées et "
+            "nommées à part.",
+        ),
+        (
+            "Avant et pendant le CUCS",
+            f"Une évolution compare la période d'avant le contrat ({avant}) à la période du contrat "
+            f"({pendant}) : taux de chaque période (somme des numérateurs sur somme des dénominateurs) ou "
+            f"moyenne annuelle, jamais une première et une dernière année. Un taux dont le dénominateur est "
+            f"inférieur à {text.nombre(base_min)} dans l'une des périodes est signalé « petite base ». Une série "
+            f"qui commence avec le contrat ne permet pas de tester l'« avant » : la page le dit. L'écart affiché "
+            f"est calculé sur les valeurs affichées.",
+        ),
+        (
+            "Convergence",
+            f"Évolution de l'écart d'un quartier à sa commune entre la période d'avant le contrat ({avant}) et "
+            f"celle du contrat ({pendant}) : l'écart se réduit (convergence) ou se creuse (divergence).",
+        ),
+        (
+            "Hors CUCS, données non disponibles, zéro",
+            "Trois situations distinctes : une commune « hors CUCS » n'a pas signé de contrat (ses données servent "
+            "de comparaison) ; « données non disponibles » (n.d.) signale une donnée absente des fichiers pour une "
+            "commune signataire ; seul un zéro mesuré s'écrit 0. Une règle qui ne peut pas être appliquée dit "
+            "« n.d. » et pourquoi, jamais « non ».",
+        ),
+    ]
 
 
 def regle_substitution(

@@ -196,7 +196,7 @@ def phrase_realisation(real: pd.Series) -> str:
         phrase = "Aucune action-année réalisée ne déclare d'effectif touché : le taux de réalisation n'est pas calculable."
     else:
         phrase = (
-            f"Sur les {_annees(base)} réalisées qui déclarent un effectif touché, les actions ont touché "
+            f"Sur les {_annees(base)} réalisées qui déclarent un effectif touché, les actions associatives ont touché "
             f"{text.pluriel(real['realises'], 'bénéficiaire')} pour {text.nombre(real['prevus_realisees'])} prévus, "
             f"soit un taux de réalisation de {text.pourcentage(100 * real['taux_realisation'])}."
         )

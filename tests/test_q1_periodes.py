@@ -109,3 +109,29 @@ def test_cross_of_dispositifs_and_their_domain_mainstream(rapport):
         )
     ]
     assert ecart.tolist() == pytest.approx(expected)
+
+
+def test_budget_sentence_agrees_with_its_counts():
+    """« Parmi les N dispositifs déjà financés avant le CUCS, k ont … » with k and N recomputed from
+    the dashboard (never « Parmi les 1 », never « Parmi les 10, 10 »)."""
+    import re
+
+    from cucs_analysis.data.dataset import load_territory
+    from cucs_analysis.pipeline.params import load_params
+    from cucs_analysis.reports import q1
+
+    root = Path(__file__).resolve().parents[1]
+    for code in ("20001", "20006", "20008"):
+        r = q1.build(load_territory(root / "data" / "demo", code), load_params(code, root))
+        (phrase,) = [c for c in r.constats if "déjà financé" in c]
+        board = r.resultats()["tableau_de_bord"]
+        assert "Parmi les 1 " not in phrase and not re.search(
+            r"Parmi les (\d+) dispositifs[^,]*, \1 ", phrase
+        )
+        testables = [b for b in board if b["avant_testable"]]
+        hausse = [b for b in testables if b["budget_pendant"] > b["budget_avant"]]
+        n, k = len(testables), len(hausse)
+        if n == k:
+            assert phrase.startswith(f"Les {n} dispositifs déjà financés avant le CUCS ont tous"), phrase
+        else:
+            assert phrase.startswith(f"Parmi les {n} dispositifs déjà financés avant le CUCS, {k} "), phrase

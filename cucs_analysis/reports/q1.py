@@ -769,8 +769,15 @@ def _narrate(r: RapportQ1) -> None:
             _constat(
                 r,
                 "dispositifs",
-                f"{text.parmi(len(hausse), len(testables), 'dispositif observé', 'dispositifs observés')} avant le CUCS "
-                f"{'a' if len(hausse) < 2 else 'ont'} un budget annuel moyen plus élevé pendant ({pendant}) qu'avant ({avant}).",
+                (
+                    "Le seul dispositif déjà financé avant le CUCS a"
+                    if len(testables) == 1
+                    else f"Les {text.nombre(len(testables))} dispositifs déjà financés avant le CUCS ont tous"
+                    if len(hausse) == len(testables)
+                    else f"Parmi les {text.nombre(len(testables))} dispositifs déjà financés avant le CUCS, "
+                    f"{text.nombre(len(hausse))} {'a' if len(hausse) < 2 else 'ont'}"
+                )
+                + f" un budget annuel moyen plus élevé pendant ({pendant}) qu'avant ({avant}).",
             )
         nouveaux = board[~board["avant_testable"]]
         if not nouveaux.empty:

@@ -53,11 +53,26 @@ def test_dynamique_rule_gap_widening():
         ]
     )
     q = pd.DataFrame({"code_quartier": ["QP020001", "QP020002", "QP020003"], "code_commune": ["20001"] * 3})
-    out = dynamique_rule(ind, q, "taux_chomage", 2005, 2014, 2.0)
+    out = dynamique_rule(ind, q, "taux_chomage", 2005, 2014, 2.0, annee_debut_cucs=2007)
     assert out.loc["QP020001", "variation"] == pytest.approx(4.0)
     assert out["regle_dynamique"].tolist() == [True, False, False]
     # exactly at the threshold counts
-    assert dynamique_rule(ind, q, "taux_chomage", 2005, 2014, 4.0).loc["QP020001", "regle_dynamique"]
+    rule = dynamique_rule(ind, q, "taux_chomage", 2005, 2014, 4.0, annee_debut_cucs=2007)
+    assert rule.loc["QP020001", "regle_dynamique"]
+
+
+def test_dynamique_rule_compares_period_means_not_two_years():
+    """A spike in the last year alone does not make a widening: the mean gap of 2007-2014 does."""
+    rows = []
+    for a in range(2005, 2015):
+        rows.append(("commune", "20001", "taux_chomage", a, 10.0))
+        rows.append(("quartier", "QP020001", "taux_chomage", a, 30.0 if a == 2014 else 20.0))  # spike in 2014
+        rows.append(("quartier", "QP020002", "taux_chomage", a, 20.0 if a < 2007 else 23.0))  # lasting +3
+    q = pd.DataFrame({"code_quartier": ["QP020001", "QP020002"], "code_commune": ["20001"] * 2})
+    out = dynamique_rule(_ind(rows), q, "taux_chomage", 2005, 2014, 2.0, annee_debut_cucs=2007)
+    assert out.loc["QP020001", "ecart_debut"] == pytest.approx(10.0)
+    assert out.loc["QP020001", "ecart_fin"] == pytest.approx(10.0 + 10.0 / 8)  # one spiked year in eight
+    assert out["regle_dynamique"].tolist() == [False, True]
 
 
 def test_entries_exits_counts():

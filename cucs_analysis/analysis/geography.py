@@ -112,15 +112,23 @@ def dynamique_rule(
     annee_debut: int,
     annee_fin: int,
     seuil_points: float,
+    *,
+    annee_debut_cucs: int,
 ) -> pd.DataFrame:
     """The 'dynamique' rule: quartiers whose gap to their commune worsened by at least
-    `seuil_points` between two years (a rise of a 'hausse = dégradation' indicator).
+    `seuil_points` between the period before the contract [annee_debut, annee_debut_cucs - 1]
+    and the period during it [annee_debut_cucs, annee_fin] (a rise of a 'hausse = dégradation'
+    indicator). Each period's gap is the mean of the yearly gaps (quartier − commune) of the
+    years where both values exist: never a first year against a last year.
 
-    Returns one row per quartier: ecart_debut, ecart_fin, variation, regle_dynamique; a
-    quartier without both values is not eligible under this rule (variation missing).
+    Returns one row per quartier: ecart_debut and ecart_fin (the gaps of the two periods),
+    variation, regle_dynamique; a quartier without a gap in either period is not eligible under
+    this rule (variation missing).
     """
     values = indicateurs[
-        (indicateurs["indicateur"] == indicateur) & (indicateurs["annee"].isin([annee_debut, annee_fin]))
+        (indicateurs["indicateur"] == indicateur)
+        & (indicateurs["annee"] >= annee_debut)
+        & (indicateurs["annee"] <= annee_fin)
     ]
     q = values[values["niveau"] == "quartier"].pivot_table(
         index="code_territoire", columns="annee", values="valeur", aggfunc="first"
@@ -128,16 +136,20 @@ def dynamique_rule(
     c = values[values["niveau"] == "commune"].pivot_table(
         index="code_territoire", columns="annee", values="valeur", aggfunc="first"
     )
+    years = list(range(int(annee_debut), int(annee_fin) + 1))
     base = quartiers[["code_quartier", "code_commune"]].set_index("code_quartier")
-    q = q.reindex(index=base.index, columns=[annee_debut, annee_fin])
-    c = c.reindex(index=base["code_commune"], columns=[annee_debut, annee_fin])
+    q = q.reindex(index=base.index, columns=years)
+    c = c.reindex(index=base["code_commune"], columns=years)
     c.index = base.index
     gaps = q - c
+    avant = [y for y in years if y < annee_debut_cucs]
+    pendant = [y for y in years if y >= annee_debut_cucs]
     out = pd.DataFrame(
         {
-            "ecart_debut": gaps[annee_debut],
-            "ecart_fin": gaps[annee_fin],
-        }
+            "ecart_debut": gaps[avant].mean(axis=1) if avant else np.nan,
+            "ecart_fin": gaps[pendant].mean(axis=1) if pendant else np.nan,
+        },
+        index=base.index,
     )
     out["variation"] = out["ecart_fin"] - out["ecart_debut"]
     out["regle_dynamique"] = (out["variation"] >= seuil_points).fillna(False).astype(bool)

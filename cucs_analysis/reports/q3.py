@@ -516,13 +516,20 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
                 )
             elif code == geography.ECART_NON_CREUSE:
                 parts.append(
-                    f"écart à la commune de {text.points(row.ecart_debut)} en {p.get('dynamique_debut')} et de "
-                    f"{text.points(row.ecart_fin)} en {p.get('dynamique_fin')}, soit "
+                    f"écart moyen à la commune de {text.points(row.ecart_debut)} en {_periode_dynamique(p, False)} "
+                    f"et de {text.points(row.ecart_fin)} en {_periode_dynamique(p, True)}, soit "
                     f"{text.points(text.difference_affichee(row.ecart_debut, row.ecart_fin))}, sous le seuil de "
                     f"{text.points(p.get('dynamique_seuil'))}"
                 )
         out[regle] = "non : " + " ; ".join(parts) if parts else "non"
     return out
+
+
+def _periode_dynamique(p: dict, pendant: bool) -> str:
+    """The period of the « dynamique » rule: before the contract, or during it."""
+    if pendant:
+        return text.annee_periode(p.get("annee_debut_cucs"), p.get("dynamique_fin"))
+    return text.annee_periode(p.get("dynamique_debut"), p.get("annee_debut_cucs") - 1)
 
 
 def _phrase_eligibles(
@@ -1498,7 +1505,7 @@ def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
         "regle_zus": (f"Indice de type ZUS ({r.annee_zus})", "texte"),
         "variation": (
             f"Variation de l'écart à la commune, {text.minuscule_initiale(_libelle(r, p.get('dynamique_indicateur', '')))} "
-            f"({text.annee_periode(p.get('dynamique_debut'), p.get('dynamique_fin'))}, points)",
+            f"({_periode_dynamique(p, False)} → {_periode_dynamique(p, True)}, points)",
             "decimal",
         ),
         "regle_dynamique": ("Règle « dynamique »", "texte"),
@@ -1536,7 +1543,7 @@ def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
     annees = {
         "regle_zus": f"{r.annee_zus}",
         "regle_qpv2014": f"revenus {r.annee_revenus}",
-        "regle_dynamique": text.annee_periode(p.get("dynamique_debut"), p.get("dynamique_fin")),
+        "regle_dynamique": f"{_periode_dynamique(p, False)} → {_periode_dynamique(p, True)}",
     }
     libelles = {k: f"{labels.majuscule(v)} ({annees[k]})" for k, v in REGLES_COURTES.items()}
     return display.vue(e.assign(regle=e["regle"].map(libelles)), COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)

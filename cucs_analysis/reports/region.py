@@ -18,7 +18,7 @@ from cucs_analysis.analysis import geography, impact, trends
 from cucs_analysis.analysis.typology import Typology, build_typology
 
 #: The parameter sections the region stage depends on (its cache key covers exactly these).
-SECTIONS_PARAMETRES = ("periode", "did", "qpv2014", "zus", "dynamique", "typologie")
+SECTIONS_PARAMETRES = ("periode", "annee_debut_cucs", "did", "qpv2014", "zus", "dynamique", "typologie")
 GROUPES_COLONNES = ["code_quartier", "intensite_moyenne", "groupe"]
 SERIES_COLONNES = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
 
@@ -173,12 +173,19 @@ def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
     base = base.join(geography.zus_verdict(base["indice_zus"], params.zus.seuil_quantile, secret_z))
 
     d = params.dynamique
-    dyn = geography.dynamique_rule(ind, quartiers, d.indicateur, d.annee_debut, d.annee_fin, d.seuil_points)
+    dyn = geography.dynamique_rule(
+        ind,
+        quartiers,
+        d.indicateur,
+        d.annee_debut,
+        d.annee_fin,
+        d.seuil_points,
+        annee_debut_cucs=params.annee_debut_cucs,
+    )
     base = base.join(dyn[["ecart_debut", "ecart_fin", "variation"]])
     secret_d = _any_secret(
         base.index,
-        _secret(ind, "quartier", d.indicateur, d.annee_debut),
-        _secret(ind, "quartier", d.indicateur, d.annee_fin),
+        *(_secret(ind, "quartier", d.indicateur, a) for a in range(d.annee_debut, d.annee_fin + 1)),
     )
     base = base.join(geography.dynamique_verdict(base["variation"], d.seuil_points, secret_d))
     base["dans_cucs"] = base["categorie_cucs"].notna()

@@ -87,12 +87,22 @@ def test_regional_synthesis_side_by_side(tmp_path):
     assert t.loc["20003", "q3_eligibles_qpv2014"] == "non exécuté"
     assert s.constats[0].startswith("2 communes sur 3 ont des résultats")
     assert s.constats[1] == (
-        "Selon la règle de revenu de 2014, 4 quartiers sont éligibles dans les 2 communes dont les "
-        "résultats sont disponibles, sur 3 communes de la région."
+        "Selon la règle de revenu de 2014 : 4 quartiers éligibles dans les communes signataires "
+        "(2 sur 3 avec des résultats)."
     )
     assert s.constats[2] == (
         "Dans les 2 communes signataires dont les résultats sont disponibles, sur les 3 de la région, la part "
         "du droit commun dans le financement des actions va de 40,0\u00a0% (Castelnoir) à 64,3\u00a0% (Valbrune)."
+    )
+
+
+def test_regional_eligible_count_keeps_signatories_and_communes_outside_apart():
+    sig = {"20001": True, "20002": True, "20009": False, "20010": False}
+    phrase = synthese.phrase_eligibles_region({"20001": 3, "20002": 1, "20009": 1, "20010": 0}, sig, 4, 2)
+    assert phrase == (
+        "Selon la règle de revenu de 2014 : 4 quartiers éligibles dans les communes signataires "
+        "(2 sur 2 avec des résultats) ; 1 quartier qui pourrait entrer dans les communes hors CUCS "
+        "(2 sur 2 avec des résultats)."
     )
 
 

@@ -409,6 +409,30 @@ def _signataires(communes: pd.DataFrame) -> pd.Series:
     return communes["signataire_cucs"].fillna(False).astype(bool)
 
 
+def phrase_eligibles_region(
+    elig: Mapping[str, float], signataire: Mapping[str, bool], n_communes: int, n_signataires: int
+) -> str:
+    """The regional count of quartiers eligible under the 2014 income rule, saying over how many
+    communes it runs: signatories (quartiers that would stay) apart from communes outside the
+    CUCS (quartiers that could enter)."""
+    sig = {k: v for k, v in elig.items() if signataire.get(k, True)}
+    hors = {k: v for k, v in elig.items() if not signataire.get(k, True)}
+    parts = []
+    if sig:
+        n = int(sum(sig.values()))
+        parts.append(
+            f"{text.aucun(n, 'quartier éligible', 'quartiers éligibles')} dans les communes signataires "
+            f"({text.nombre(len(sig))} sur {text.nombre(n_signataires)} avec des résultats)"
+        )
+    if hors:
+        n = int(sum(hors.values()))
+        parts.append(
+            f"{text.aucun(n, 'quartier qui pourrait entrer', 'quartiers qui pourraient entrer')} dans les "
+            f"communes hors CUCS ({text.nombre(len(hors))} sur {text.nombre(n_communes - n_signataires)} avec des résultats)"
+        )
+    return f"Selon la règle de revenu de 2014 : {' ; '.join(parts)}."
+
+
 def build_regionale(
     resultats: Iterable[dict],
     communes: pd.DataFrame,
@@ -443,10 +467,14 @@ def build_regionale(
             colonnes.setdefault(key, f"{qs[q].titre} — {c['libelle']}")
             unites.setdefault(key, str(c.get("unite") or ""))
             v = res.get("verdict") if isinstance(res.get("verdict"), Mapping) else {}
+            # Outside the CUCS a programme figure has no object; q3's figures (which quartiers
+            # would enter) are measured for every commune and stay numbers.
             hors = not signataire.get(code, True) and (
                 c.get("motif") == motifs.HORS_CUCS
-                or v.get("motif") == motifs.HORS_CUCS
-                or (q in QUESTIONS_PROGRAMME and c.get("valeur") in (None, 0))
+                or (
+                    q in QUESTIONS_PROGRAMME
+                    and (v.get("motif") == motifs.HORS_CUCS or c.get("valeur") in (None, 0))
+                )
             )
             if hors:
                 rows[code][key] = data[code][key] = labels.MOTIF_LIBELLES[motifs.HORS_CUCS]
@@ -486,16 +514,7 @@ def build_regionale(
     )
     elig = {k: v for k, v in raw.get("q3_eligibles_qpv2014", {}).items() if isinstance(v, int | float)}
     if elig:
-        total = int(sum(elig.values()))
-        s.constats.append(
-            f"Selon la règle de revenu de 2014, {text.pluriel(total, 'quartier est éligible', 'quartiers sont éligibles')} "
-            f"dans les {text.pluriel(len(elig), 'commune')} dont les résultats sont disponibles, "
-            f"sur {text.pluriel(n_communes, 'commune')} de la région."
-            if len(elig) > 1
-            else f"Selon la règle de revenu de 2014, {text.pluriel(total, 'quartier est éligible', 'quartiers sont éligibles')} "
-            f"dans la seule commune dont les résultats sont disponibles ({rows[next(iter(elig))]['nom']}), "
-            f"sur {text.pluriel(n_communes, 'commune')} de la région."
-        )
+        s.constats.append(phrase_eligibles_region(elig, signataire, n_communes, n_signataires))
     part = {
         k: v
         for k, v in raw.get("q1_part_droit_commun", {}).items()

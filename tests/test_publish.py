@@ -581,3 +581,11 @@ def test_a_section_says_once_that_its_data_is_missing():
         "aucun quartier suivi.</p>",
         "enquêtes.</p>",
     ]
+
+
+def test_published_tables_put_what_a_row_is_about_first():
+    """Results files have sorted keys; the download reads « dispositif » before its figures."""
+    t = publish.results_tables(
+        {"tableau_de_bord": [{"actions": 3, "budget": 10.0, "dispositif": "PRE", "motif": None}]}
+    )["tableau_de_bord"]
+    assert list(t.columns) == ["dispositif", "actions", "budget", "motif"]

@@ -466,12 +466,21 @@ def results_tables(results: Mapping) -> dict[str, pd.DataFrame]:
         if not rows or not re.match(r"^[0-9A-Za-z_.-]+$", key):
             continue
         if all(isinstance(r, dict) for r in rows):
-            tables[key] = pd.json_normalize(rows)
+            tables[key] = _identifiers_first(pd.json_normalize(rows))
         else:
             tables[key] = pd.DataFrame(
                 {key: [json.dumps(r, ensure_ascii=False) if isinstance(r, list | dict) else r for r in rows]}
             )
     return tables
+
+
+def _identifiers_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns of a published table in reading order: what a row is about (text columns such as
+    dispositif, domaine, code_quartier) before its figures, and the reason of an absence last.
+    Results files are written with sorted keys, so their own order is alphabetical."""
+    texte = [c for c in table.columns if c != "motif" and table[c].map(lambda v: isinstance(v, str)).any()]
+    autres = [c for c in table.columns if c not in texte and c != "motif"]
+    return table[texte + autres + (["motif"] if "motif" in table.columns else [])]
 
 
 _TABLE_LIBELLES = {"constats": "Constats", "reserves": "Réserves", "chiffres_cles": "Chiffres clés"}

@@ -88,7 +88,7 @@ def test_regional_synthesis_side_by_side(tmp_path):
     assert s.constats[0].startswith("2 communes sur 3 ont des résultats")
     assert s.constats[1] == (
         "Selon la règle de revenu de 2014 : 4 quartiers éligibles dans les communes signataires "
-        "(2 sur 3 avec des résultats)."
+        "(2 sur 3 où la règle a pu être appliquée)."
     )
     assert s.constats[2] == (
         "Dans les 2 communes signataires dont les résultats sont disponibles, sur les 3 de la région, la part "
@@ -101,8 +101,8 @@ def test_regional_eligible_count_keeps_signatories_and_communes_outside_apart():
     phrase = synthese.phrase_eligibles_region({"20001": 3, "20002": 1, "20009": 1, "20010": 0}, sig, 4, 2)
     assert phrase == (
         "Selon la règle de revenu de 2014 : 4 quartiers éligibles dans les communes signataires "
-        "(2 sur 2 avec des résultats) ; 1 quartier qui pourrait entrer dans les communes hors CUCS "
-        "(2 sur 2 avec des résultats)."
+        "(2 sur 2 où la règle a pu être appliquée) ; 1 quartier qui pourrait entrer dans les communes hors CUCS "
+        "(2 sur 2 où la règle a pu être appliquée)."
     )
 
 

@@ -422,13 +422,13 @@ def phrase_eligibles_region(
         n = int(sum(sig.values()))
         parts.append(
             f"{text.aucun(n, 'quartier éligible', 'quartiers éligibles')} dans les communes signataires "
-            f"({text.nombre(len(sig))} sur {text.nombre(n_signataires)} avec des résultats)"
+            f"({text.nombre(len(sig))} sur {text.nombre(n_signataires)} où la règle a pu être appliquée)"
         )
     if hors:
         n = int(sum(hors.values()))
         parts.append(
             f"{text.aucun(n, 'quartier qui pourrait entrer', 'quartiers qui pourraient entrer')} dans les "
-            f"communes hors CUCS ({text.nombre(len(hors))} sur {text.nombre(n_communes - n_signataires)} avec des résultats)"
+            f"communes hors CUCS ({text.nombre(len(hors))} sur {text.nombre(n_communes - n_signataires)} où la règle a pu être appliquée)"
         )
     return f"Selon la règle de revenu de 2014 : {' ; '.join(parts)}."
 

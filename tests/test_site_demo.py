@@ -509,3 +509,20 @@ def test_commune_page_verdict_links_resolve_to_a_heading(site, out):
         assert " ".join(verdict["texte"].split())[:40] in " ".join(
             visible(page).replace("\u00a0", " ").split()
         )
+
+
+def test_a_non_signatory_keeps_its_q3_figure_beside_hors_cucs():
+    """Outside the CUCS, q3 still says which quartiers could enter: the index cell shows the
+    figure with the « hors CUCS » label; programme questions show the label alone."""
+    res = {
+        "signataire_cucs": False,
+        "verdict": {"texte": "Hors CUCS : …", "motif": "hors_cucs", "section": "En bref"},
+        "chiffres_cles": [
+            {"id": "eligibles_qpv2014", "libelle": "Quartiers éligibles", "valeur": 1, "unite": "quartiers"}
+        ],
+    }
+    ok = {"statut": "ok", "erreur": None}
+    q3 = publish._cell(ok, res, True, question="q3", signataire=False)
+    q1 = publish._cell(ok, res, True, question="q1", signataire=False)
+    assert q3["statut_libelle"] == q1["statut_libelle"] == "hors CUCS"
+    assert q3["chiffre"] == "1\u00a0quartier" and q1["chiffre"] is None

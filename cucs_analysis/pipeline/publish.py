@@ -871,7 +871,10 @@ def _cell(
         elif motif == _motifs.DONNEE_ABSENTE and statut == "ok":
             etat = "donnees_absentes"
     chiffre = libelle = None
-    if results and etat == "ok":
+    # q3 is measured outside the CUCS too (which quartiers could enter): its figure stays beside
+    # the « hors CUCS » label; a programme question has none to show.
+    mesure_hors_cucs = etat == "hors_cucs" and question is not None and question not in QUESTIONS_PROGRAMME
+    if results and (etat == "ok" or mesure_hors_cucs):
         cles = [c for c in results.get("chiffres_cles") or [] if isinstance(c, dict)]
         if cles:
             c = cles[0]

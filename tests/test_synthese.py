@@ -248,7 +248,7 @@ def test_synthesis_counts_only_questions_with_a_notebook_and_links_verdicts(tmp_
     assert s.constats[0].startswith("2 questions évaluatives sur 4 ont des résultats")
     lignes = s.verdicts()
     assert lignes[0] == (
-        "Droit commun et dispositifs : Droit commun : retrait durable en éducation depuis 2010 ; "
+        "Droit commun et dispositifs : Retrait durable en éducation depuis 2010 ; "
         "4 actions à reprendre.",
         "q1.html#4.-Compl%C3%A9mentarit%C3%A9-ou-substitution-?",
         "voir « 4. Complémentarité ou substitution ? »",
@@ -291,3 +291,21 @@ def test_regional_table_says_hors_cucs_for_a_non_signatory(tmp_path):
     liens = synthese.liens_communes(communes)
     assert [h for _, h, _ in liens] == [f"../../communes/{c}.html" for c in communes["code_commune"]]
     assert liens[2][0] == "Sept-Ormeaux (20012) — hors CUCS"
+
+
+def test_a_verdict_does_not_repeat_the_title_of_its_question():
+    assert synthese.sans_etiquette("Droit commun et dispositifs", "Droit commun : retrait durable") == (
+        "Retrait durable"
+    )
+    assert (
+        synthese.sans_etiquette("Implication des partenaires", "Partenaires : hors CUCS — x")
+        == "Hors CUCS — x"
+    )
+    # a label that says something the title does not is kept
+    assert (
+        synthese.sans_etiquette("Géographie prioritaire", "Hors CUCS : Esterbourg…")
+        == "Hors CUCS : Esterbourg…"
+    )
+    assert synthese.sans_etiquette("Géographie prioritaire", "Échelle du quartier : 27,2 %") == (
+        "Échelle du quartier : 27,2 %"
+    )

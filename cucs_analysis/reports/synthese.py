@@ -83,6 +83,16 @@ class SectionSynthese:
         return lien_page(self.question.id, self.section) if self.disponible else None
 
 
+def sans_etiquette(titre: str, verdict: str) -> str:
+    """The verdict without its own leading label when the question's title already says it:
+    « Droit commun et dispositifs : Droit commun : retrait… » reads « … : retrait… »; a label that
+    adds something (« Hors CUCS : », « Échelle du quartier : ») stays."""
+    etiquette, sep, reste = verdict.partition(" : ")
+    if sep and reste and len(etiquette) <= 30 and etiquette.lower() in titre.lower():
+        return reste[:1].upper() + reste[1:]
+    return verdict
+
+
 def verdict_de(res: Mapping) -> tuple[str, str | None, str | None]:
     """(verdict line, motif, section) of one results file. A file written before the `verdict`
     key existed falls back on its first finding; a non-signatory commune reads « hors CUCS »."""
@@ -226,7 +236,7 @@ class SyntheseCommune(AvecVues):
         """One line per question (title: verdict), the link to its evidence, the link's label."""
         return [
             (
-                f"{x.question.titre} : {x.verdict}"
+                f"{x.question.titre} : {sans_etiquette(x.question.titre, x.verdict)}"
                 if x.disponible
                 else f"{x.question.titre} : {NON_EXECUTE}.",
                 x.lien,

@@ -228,14 +228,14 @@ def realisation(actions: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> pd.DataFrame:
-    """One row per dispositif: actions, budget, beneficiaries and budget trend.
+    """One row per dispositif: actions, budget and years.
 
     Columns: dispositif, actions (distinct id_action), actions_annees, budget (granted, all
-    credit types), budget_specifique, budget_droit_commun, beneficiaires_prevus,
-    beneficiaires_realises, taux_realisation (achieved / planned over rows with an achieved
-    figure), premiere_annee, derniere_annee, budget_premiere_annee, budget_derniere_annee,
-    evolution_budget (relative change first → last year), pente_budget (OLS slope of the
-    yearly budget, € per year; NaN with fewer than two years).
+    credit types), budget_specifique, budget_droit_commun, premiere_annee, derniere_annee,
+    pente_budget (OLS slope of the yearly budget, € per year; NaN with fewer than two years).
+    Achievement is `realisation` (one base) and an evolution is `trends.compare_periods`
+    (before / during the contract): neither a mixed-base rate nor a first-year / last-year
+    change is computed here, so neither can be shown by mistake.
     """
     cols = [
         "dispositif",
@@ -244,32 +244,16 @@ def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> p
         "budget",
         "budget_specifique",
         "budget_droit_commun",
-        "beneficiaires_prevus",
-        "beneficiaires_realises",
-        "taux_realisation",
         "premiere_annee",
         "derniere_annee",
-        "budget_premiere_annee",
-        "budget_derniere_annee",
-        "evolution_budget",
         "pente_budget",
     ]
     if actions.empty:
         return pd.DataFrame(columns=cols)
     act = actions.copy()
-    # Achievement rate only over rows that report achieved beneficiaries.
-    act["_prevus_avec_realise"] = act["beneficiaires_prevus"].where(act["beneficiaires_realises"].notna())
     base = act.groupby("dispositif", observed=True).agg(
-        actions=("id_action", "nunique"),
-        actions_annees=("id_action", "size"),
-        beneficiaires_prevus=("beneficiaires_prevus", "sum"),
-        beneficiaires_realises=("beneficiaires_realises", "sum"),
-        _prevus_r=("_prevus_avec_realise", "sum"),
+        actions=("id_action", "nunique"), actions_annees=("id_action", "size")
     )
-    base["taux_realisation"] = (base["beneficiaires_realises"] / base["_prevus_r"]).where(
-        base["_prevus_r"] > 0
-    )
-    base = base.drop(columns="_prevus_r")
 
     fin = _with_action_attrs(financements, actions, ["dispositif"])
     fin = fin[fin["dispositif"].notna()]
@@ -288,12 +272,7 @@ def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> p
     yearly = yearly.astype({"annee": "float64", "b": "float64"})
     yearly = yearly.sort_values(["dispositif", "annee"])
     g = yearly.groupby("dispositif", observed=True)
-    trend = g.agg(
-        premiere_annee=("annee", "min"),
-        derniere_annee=("annee", "max"),
-        budget_premiere_annee=("b", "first"),
-        budget_derniere_annee=("b", "last"),
-    )
+    trend = g.agg(premiere_annee=("annee", "min"), derniere_annee=("annee", "max"))
     trend = trend.astype({"premiere_annee": "int64", "derniere_annee": "int64"})
     # OLS slope = cov(year, budget) / var(year), computed from centred columns.
     yearly["_x"] = yearly["annee"] - g["annee"].transform("mean")
@@ -302,9 +281,6 @@ def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> p
     yearly["_xx"] = yearly["_x"] ** 2
     s = yearly.groupby("dispositif", observed=True)[["_xy", "_xx"]].sum()
     trend["pente_budget"] = (s["_xy"] / s["_xx"]).where(s["_xx"] > 0)
-    trend["evolution_budget"] = (trend["budget_derniere_annee"] / trend["budget_premiere_annee"] - 1).where(
-        trend["budget_premiere_annee"] > 0
-    )
 
     out = base.join(money, how="left").join(trend, how="left")
     out[["budget", "budget_specifique", "budget_droit_commun"]] = out[

@@ -343,9 +343,6 @@ def dashboard(
     if board.empty:
         return board
     board["dispositif"] = board["dispositif"].astype(str)
-    board = board.drop(
-        columns=["beneficiaires_prevus", "beneficiaires_realises", "taux_realisation", "evolution_budget"]
-    )
     yearly = funding.dispositif_yearly_budget(
         actions.assign(dispositif=actions["dispositif"].astype(str)), financements
     )

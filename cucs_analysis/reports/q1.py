@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cucs_analysis.analysis import funding, motifs, trends
+from cucs_analysis.analysis import funding, motifs, privacy, trends
 from cucs_analysis.present import display, methode, text
 from cucs_analysis.present.labels import (
     MOTIF_LIBELLES,
@@ -170,6 +170,8 @@ class RapportQ1(AvecVues):
     chiffres_cles: list[dict] = field(default_factory=list)
     textes: dict[str, list[str]] = field(default_factory=dict)  # section → its sentences
     verdict: dict = field(default_factory=dict)
+    # Cells of counts of people hidden by statistical secrecy, per table (same labels, True = secret).
+    secret: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def programme(self) -> bool:
@@ -218,7 +220,10 @@ class RapportQ1(AvecVues):
                 for a, p in zip(f["annee"], f["part_droit_commun"], strict=True)
             ],
             "part_droit_commun_periodes": _periodes_json(self.part_periodes),
-            "tableau_de_bord": _records(self.tableau_de_bord, COLONNES_JSON_TABLEAU_DE_BORD),
+            "tableau_de_bord": _records(
+                _publie(self.tableau_de_bord, self.secret.get("tableau_de_bord"), None),
+                COLONNES_JSON_TABLEAU_DE_BORD,
+            ),
             "croisement": _records(self.croisement, funding.CROISEMENT_COLUMNS),
             "euros": {
                 "constants": self.euros_constants,
@@ -264,6 +269,36 @@ def _json(v: object) -> object:
     if isinstance(v, np.floating | float):
         return float(v)
     return v if isinstance(v, int | str) else str(v)
+
+
+#: The dashboard's counts of people (beneficiaries): published only through secrecy. Their column
+#: totals are printed in the findings, so secondary secrecy runs down each column.
+BENEFICIAIRES_TABLEAU_DE_BORD = ["prevus_realisees", "realises", "prevus_non_realisees"]
+#: A rate computed on a hidden count would give it back.
+_TAUX_SUR = {"taux_realisation": ("prevus_realisees", "realises")}
+
+
+def _secret_mask(df: pd.DataFrame, colonnes: list[str], seuil: int, marges: str) -> pd.DataFrame:
+    """Which cells of `colonnes` (counts of people) secrecy hides, with the rates computed on them."""
+    if df.empty or not set(colonnes) <= set(df.columns):
+        return pd.DataFrame(False, index=df.index, columns=list(df.columns))
+    mask = privacy.apply_secrecy(df[colonnes].astype(float), colonnes, seuil, margins=marges).mask
+    out = pd.DataFrame(False, index=df.index, columns=list(df.columns))
+    out[colonnes] = mask[colonnes].to_numpy()
+    for taux, bases in _TAUX_SUR.items():
+        if taux in out:
+            out[taux] = out[[b for b in bases if b in out]].any(axis=1)
+    return out
+
+
+def _publie(df: pd.DataFrame, mask: pd.DataFrame | None, code=privacy.SECRET) -> pd.DataFrame:
+    """`df` with its secret cells replaced by `code` (« s » in a view, None in a results file)."""
+    if mask is None or df.empty or not mask.to_numpy().any():
+        return df
+    out = df.copy()
+    for c in mask.columns[mask.any()]:
+        out[c] = out[c].astype(object).where(~mask[c], code)
+    return out
 
 
 def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -558,6 +593,12 @@ def build(territoire, params) -> RapportQ1:
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
     )
+    r.secret = {
+        "tableau_de_bord": _secret_mask(board, BENEFICIAIRES_TABLEAU_DE_BORD, params.seuil_secret, "columns"),
+        "actions_non_realisees": _secret_mask(
+            non_real, ["beneficiaires_prevus"], params.seuil_secret, "none"
+        ),
+    }
     _narrate(r)
     return r
 
@@ -1300,12 +1341,14 @@ def vue_tableau_de_bord(r: RapportQ1) -> pd.DataFrame:
 def vue_realisation(r: RapportQ1) -> pd.DataFrame:
     """Per dispositif: planned and reached beneficiaries on the same rows (realised action-years)
     and their rate; the action-years not carried out, abandoned or still running, apart."""
-    return _vue(r, r.tableau_de_bord, COLONNES_REALISATION, "réalisation des actions par dispositif")
+    b = _publie(r.tableau_de_bord, r.secret.get("tableau_de_bord"))
+    return _vue(r, b, COLONNES_REALISATION, "réalisation des actions par dispositif")
 
 
 def vue_actions_non_realisees(r: RapportQ1) -> pd.DataFrame:
     """The actions outside the achievement rate, by name: non pourvues, abandonnées, en cours."""
-    v = _vue(r, r.actions_non_realisees, COLONNES_NON_REALISEES, "actions non réalisées")
+    a = _publie(r.actions_non_realisees, r.secret.get("actions_non_realisees"))
+    v = _vue(r, a, COLONNES_NON_REALISEES, "actions non réalisées")
     if r.programme:
         v.attrs["vide"] = "aucune action non pourvue, abandonnée ou en cours"
     return v

@@ -1246,7 +1246,10 @@ def figure_revenus(r: RapportQ3):
     etat = [_etat(v) for v in e["regle_qpv2014"]]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(e) + 1.5))
     colors = [plots.OKABE_ITO["bleu"] if x == "oui" else plots.GRIS for x in etat]
-    ax.scatter(e["revenu_median_uc"], e["nom"], color=colors, s=60, zorder=3)
+    # One row per quartier by position (two quartiers may share a name), labelled with the names.
+    rangs = range(len(e))
+    ax.scatter(e["revenu_median_uc"], list(rangs), color=colors, s=60, zorder=3)
+    ax.set_yticks(list(rangs), [str(n) for n in e["nom"]])
     ax.axvline(r.seuil_qpv2014, color=plots.OKABE_ITO["vermillon"], ls="--", lw=1.5)
     ax.annotate(
         f"seuil : {text.euros(r.seuil_qpv2014)}",
@@ -1468,13 +1471,16 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
             return noms.get(code, code)
         return NIVEAUX_LIBELLES[niveau] + (f" ({r.nom_commune})" if niveau == "commune" else "")
 
+    # Pivot on the (level, code) key, never on a display name: two quartiers may share a name.
     e = e.assign(
+        cle=e["niveau"].astype(str) + "|" + e["code_territoire"].astype(str),
         territoire=[territoire(n, c) for n, c in zip(e["niveau"], e["code_territoire"], strict=True)],
         secret=e["secret"].fillna(False).astype(bool),
     )
-    ordre = list(dict.fromkeys(e["territoire"]))
-    wide = e.pivot(index="territoire", columns="indicateur", values="valeur").reindex(ordre)
-    secrets = e.pivot(index="territoire", columns="indicateur", values="secret").reindex(ordre)
+    ordre = list(dict.fromkeys(e["cle"]))
+    noms_cle = dict(zip(e["cle"], e["territoire"], strict=False))
+    wide = e.pivot(index="cle", columns="indicateur", values="valeur").reindex(ordre)
+    secrets = e.pivot(index="cle", columns="indicateur", values="secret").reindex(ordre)
     indicateurs = [i for i in INDICATEURS_ECHELLES if i in wide.columns]
     for i in indicateurs:  # a column stays numeric unless one of its values is secret
         cache = secrets[i].fillna(False).astype(bool)
@@ -1484,9 +1490,10 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
     quartiers = e[e["niveau"] == "quartier"].sort_values(
         "indicateur", key=lambda c: c.map(rang), kind="stable"
     )
-    ecarts = {t: _ecarts_significatifs(g, libelles) for t, g in quartiers.groupby("territoire", sort=False)}
-    df = wide[indicateurs].rename_axis(index="territoire", columns=None).reset_index()
-    df["ecarts"] = [ecarts.get(t, "") for t in df["territoire"]]
+    ecarts = {k: _ecarts_significatifs(g, libelles) for k, g in quartiers.groupby("cle", sort=False)}
+    df = wide[indicateurs].rename_axis(index="cle", columns=None).reset_index()
+    df["ecarts"] = [ecarts.get(k, "") for k in df["cle"]]
+    df.insert(0, "territoire", df.pop("cle").map(noms_cle))
     colonnes |= {i: (libelles[i], _unite_vue(unites.get(i))) for i in indicateurs}
     colonnes["ecarts"] = ("Écart significatif à la commune", "texte")
     return display.vue(df, colonnes, vide="indicateurs aux différentes échelles")

@@ -305,3 +305,17 @@ def test_p_value():
     assert t.p_valeur(0.0004) == "<\u00a00,001"
     assert t.p_valeur(0.9876) == "0,988"
     assert t.p_valeur(None) == "n.d."
+
+
+@pytest.mark.parametrize("x", [float("inf"), float("-inf")])
+def test_non_finite_values_read_nd_never_crash(x):
+    """Issue 9: an infinite value that slipped through is « n.d. », not decimal.InvalidOperation."""
+    for f in (t.nombre, t.pourcentage, t.euros, t.euros_compacts, t.points, t.ratio):
+        assert f(x) == t.ND, f.__name__
+    assert t.chiffre_cle(x, "%") == t.ND
+    assert t.difference_affichee(x, 1.0) is None
+
+
+def test_the_largest_float_is_written_not_crashed():
+    assert t.nombre(1e308).startswith("100\u202f000")
+    assert t.euros_compacts(1e308).endswith("Md€")

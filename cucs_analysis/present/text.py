@@ -33,7 +33,7 @@ import datetime as _dt
 import math
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pandas as pd
 from babel.dates import format_date
@@ -115,19 +115,33 @@ def _special(x: object, secret: bool) -> str | None:
         return ND
     if isinstance(x, str):
         raise TypeError(f"Valeur non numérique : {x!r}")
+    try:
+        if not math.isfinite(float(x)):  # ±inf is not a figure anyone measured
+            return ND
+    except (TypeError, ValueError, OverflowError):
+        return None
     return None
+
+
+def _precision(d: Decimal, decimales: int):
+    """A decimal context with enough digits for any finite float (1e308 included): quantizing
+    never overflows into decimal.InvalidOperation."""
+    return localcontext(prec=max(28, d.adjusted() + decimales + 4))
 
 
 def _rounded(x: float, decimales: int) -> Decimal:
     # str() of a float is its shortest repr, so 2.25 stays 2.25 before rounding half up.
     q = Decimal(1).scaleb(-decimales)
-    d = Decimal(str(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+    d = Decimal(str(float(x)))
+    with _precision(d, decimales):
+        d = d.quantize(q, rounding=ROUND_HALF_UP)
     return abs(d) if d.is_zero() else d
 
 
 def _format(d: Decimal, decimales: int, signe: bool = False) -> str:
     pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
-    corps = format_decimal(abs(d), format=pattern, locale=LOCALE, decimal_quantization=True)
+    with _precision(d, decimales):
+        corps = format_decimal(abs(d), format=pattern, locale=LOCALE, decimal_quantization=True)
     if d < 0:
         return MOINS + corps
     if signe and d > 0:
@@ -316,7 +330,11 @@ def difference_affichee(avant: object, apres: object, decimales: int = 1) -> flo
     Both values are rounded as they are displayed first: ``57,1`` → ``66,7`` gives ``+9,6``,
     never a ``+9,5`` computed before rounding that contradicts the two figures beside it.
     """
-    if manquant(avant) or manquant(apres):
+    if (
+        manquant(avant)
+        or manquant(apres)
+        or not (math.isfinite(float(avant)) and math.isfinite(float(apres)))
+    ):
         return None
     return float(_rounded(float(apres), decimales) - _rounded(float(avant), decimales))
 

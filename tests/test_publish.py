@@ -589,3 +589,27 @@ def test_published_tables_put_what_a_row_is_about_first():
         {"tableau_de_bord": [{"actions": 3, "budget": 10.0, "dispositif": "PRE", "motif": None}]}
     )["tableau_de_bord"]
     assert list(t.columns) == ["dispositif", "actions", "budget", "motif"]
+
+
+@pytest.mark.parametrize(
+    ("erreur", "attendu"),
+    [
+        (
+            "DeadKernelError : Kernel died before replying to kernel_info",
+            "Le noyau Python du carnet s'est arrêté",
+        ),
+        ("CellTimeoutError : A cell timed out while it was being executed", "Délai dépassé"),
+        ("KeyboardInterrupt", "Exécution interrompue"),
+    ],
+)
+def test_technical_failures_read_in_french_on_the_site(erreur, attendu):
+    """Issue 9: « Kernel died » and its kind never reach the site in English."""
+    assert publish._error_summary(erreur).startswith(attendu)
+    cell = publish._cell({"statut": "echec", "erreur": erreur}, None, False, question="q1")
+    assert cell["erreur"].startswith(attendu) and "Kernel" not in cell["erreur"]
+
+
+def test_a_french_error_is_kept_as_written():
+    assert publish._error_summary("NotebookError : la commune « 99999 » est absente") == (
+        "NotebookError : la commune « 99999 » est absente"
+    )

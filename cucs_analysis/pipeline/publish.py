@@ -828,8 +828,27 @@ def _date_generation(valeur: object) -> str | None:
         return str(valeur)
 
 
+#: Technical failures the execution stack reports in English, said in French on the site.
+_ERREURS_TECHNIQUES = (
+    (
+        re.compile(r"DeadKernelError|Kernel died|kernel.*(?:died|dead|restart)", re.I),
+        "le noyau Python du carnet s'est arrêté en cours d'exécution (mémoire insuffisante ou arrêt forcé)",
+    ),
+    (
+        re.compile(r"CellTimeoutError|Timeout waiting|timed out|TimeoutError", re.I),
+        "délai dépassé pendant l'exécution d'une cellule",
+    ),
+    (re.compile(r"KeyboardInterrupt", re.I), "exécution interrompue avant la fin"),
+)
+
+
 def _error_summary(erreur: str, limite: int = 300) -> str:
+    """The error of a failed run as the site shows it: in French, on one line, cut at `limite`."""
     texte = " ".join(str(erreur).split())
+    for motif, phrase in _ERREURS_TECHNIQUES:
+        if motif.search(texte):
+            texte = phrase[:1].upper() + phrase[1:] + "."
+            break
     return texte if len(texte) <= limite else texte[: limite - 1] + "…"
 
 

@@ -305,6 +305,11 @@ def build(territoire, params) -> RapportQ4:
         presence = _vide("institution", "reunions", "reunions_total", "part_presence")
         presence_annee = _vide("institution", "annee", "reunions", "reunions_total", "part_presence")
     reunions_periodes = _reunions_periodes(by_year, kw)
+    # Participants and residents are people: published through secrecy, with the share of
+    # residents hidden wherever it is computed on a hidden count (7 participants, 14,3 % = 1 person).
+    by_type = _secret(by_type, ["participants", "habitants"], seuil_secret)
+    by_type["part_habitants_secret"] = by_type["participants_secret"] | by_type["habitants_secret"]
+    by_type["part_habitants"] = by_type["part_habitants"].where(~by_type["part_habitants_secret"])
 
     if a_programme:
         cof = partners.cofunding(fin)
@@ -1130,6 +1135,10 @@ def _avec_secret(df: pd.DataFrame, cols) -> pd.DataFrame:
 def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
     """Meetings per type over the period: number, participants, institutions present, residents."""
     t = r.instances_type
+    if r.a_instances:  # a column stays numeric unless one of its values is secret
+        t = _avec_secret(
+            t, [c for c in ("participants", "habitants", "part_habitants") if t[f"{c}_secret"].any()]
+        )
     return display.vue(
         t.assign(type=t["type"].map(majuscule)) if r.a_instances else None,
         COLONNES_INSTANCES_TYPE,

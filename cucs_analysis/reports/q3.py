@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding, geography, motifs, trends
+from cucs_analysis.analysis import funding, geography, motifs, privacy, trends
 from cucs_analysis.analysis.typology import Typology
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.reports.rapport import AvecVues
@@ -215,11 +215,29 @@ def _motif_part(r) -> str | None:
     return motifs.DONNEE_ABSENTE
 
 
-def scales_table(territoire, annee: int, indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES) -> pd.DataFrame:
+def scales_table(
+    territoire,
+    annee: int,
+    indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES,
+    *,
+    seuil: int = privacy.DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
     """Each indicator for the commune's quartiers and every upper level, one year; quartiers
-    carry their gap to the commune with the Wilson-interval flag."""
+    carry their gap to the commune with the Wilson-interval flag. A value counting fewer than
+    `seuil` people (a population, or a rate's numerator or denominator) is secret whatever the
+    input's own flag says, and its value and gap are not kept."""
     ind = territoire.indicateurs
-    ind = ind[(ind["annee"] == annee) & ind["indicateur"].isin(indicateurs)]
+    ind = ind[(ind["annee"] == annee) & ind["indicateur"].isin(indicateurs)].copy()
+    petit = pd.Series(False, index=ind.index)
+    for col in ("numerateur", "denominateur"):
+        if col in ind:
+            petit |= privacy.primary_mask(ind[col].astype(float), seuil).fillna(False).astype(bool)
+    pop = ind["indicateur"] == "population"
+    petit |= pop & privacy.primary_mask(ind["valeur"].astype(float), seuil).fillna(False).astype(bool)
+    ind["secret"] = ind["secret"].fillna(False).astype(bool) | petit if "secret" in ind else petit
+    for col in ("valeur", "numerateur", "denominateur"):
+        if col in ind:
+            ind[col] = ind[col].where(~ind["secret"])
     commune = territoire.commune
     codes = {
         "quartier": list(territoire.quartiers["code_quartier"]),
@@ -300,7 +318,7 @@ def build(territoire, region, params) -> RapportQ3:
     )
     transitions = geography.list_transitions(pd.DataFrame(territoire.quartiers))
     annee = latest_quartier_year(territoire.indicateurs, params.periode.fin)
-    echelles = scales_table(territoire, annee)
+    echelles = scales_table(territoire, annee, seuil=int(params.seuil_secret))
     typo = labels.typologie_decrite(region.typologie)
     if typo is not None and not elig.empty:
         classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))

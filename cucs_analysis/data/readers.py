@@ -16,6 +16,8 @@ import csv
 import difflib
 import hashlib
 import io
+import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -26,6 +28,9 @@ import pandas as pd
 
 from cucs_analysis.data import schema
 from cucs_analysis.data.errors import DataError, Problem
+
+# The one French formatter: the documented exception to the layering (see data/errors.py).
+from cucs_analysis.present import text as fr
 
 TABLE_EXTENSIONS = (".csv", ".xlsx", ".parquet")
 GEOMETRY_EXTENSIONS = (".geojson", ".gpkg")
@@ -44,6 +49,8 @@ STRING_KINDS = ("code", "text", "category", "list")
 TRUE_WORDS = ("oui", "vrai", "true", "1", "o", "y", "yes")
 FALSE_WORDS = ("non", "faux", "false", "0", "n", "no")
 CACHE_VERSION = "1"
+#: Integers beyond this are not read exactly by a float (2**53): refused before the cast.
+MAX_INTEGER = 2**53
 
 
 # --- problems helper --------------------------------------------------------------------------
@@ -156,6 +163,19 @@ def _frame_from_rows(
         )
     keep = ~(bad | blank)
     kept = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
+    # A header name given twice: reported once, the first column kept (pandas cannot index
+    # a frame by a duplicated label).
+    dup = pd.Index(header).duplicated()
+    for name in pd.Index(header)[dup].unique():
+        problems.append(
+            Problem(
+                fichier, first_line, name, None, "colonne en double", "cette colonne apparaît plusieurs fois"
+            )
+        )
+    if dup.any():
+        pos = np.flatnonzero(~dup)
+        header = [header[i] for i in pos]
+        kept = [[r[i] for i in pos] for r in kept]
     df = (
         pd.DataFrame(kept, columns=header, dtype="str") if kept else pd.DataFrame(columns=header, dtype="str")
     )
@@ -315,15 +335,41 @@ def coerce_column(
                 "ou indiquez la valeur",
             )
         empty = empty | is_secret
-        num = pd.to_numeric(_normalise_number(s.mask(empty)), errors="coerce")
+        # Every value is checked before any cast: float64 holds any parsed number (a 20-digit
+        # integer, 1e400 → inf), then what is not finite or too large for the kind is refused.
+        num = pd.to_numeric(_normalise_number(s.mask(empty)), errors="coerce").astype("float64")
         bad = num.isna() & ~empty
+        infinite = num.notna() & ~np.isfinite(num.to_numpy(dtype="float64", na_value=np.nan))
+        problems += problems_from_mask(
+            fichier,
+            s.index,
+            infinite,
+            col.name,
+            s,
+            "nombre non fini",
+            "la valeur n'est pas un nombre fini (infini ou trop grand pour être lu) : indiquez la valeur "
+            "ou laissez la cellule vide",
+        )
+        num = num.mask(infinite)
         if col.kind in ("int", "year"):
+            huge = num.notna() & (num.abs() > MAX_INTEGER)
+            problems += problems_from_mask(
+                fichier,
+                s.index,
+                huge,
+                col.name,
+                s,
+                "hors limites",
+                f"nombre trop grand pour {_KIND_LABEL[col.kind].split(' (')[0]} : "
+                "la valeur est sans doute erronée",
+            )
+            num = num.mask(huge)
             frac = num.notna() & (num != np.floor(num))
             bad = bad | frac
             num = num.mask(frac)
             values = num.astype("Int64")
         else:
-            values = num.astype("float64")
+            values = num
     elif col.kind == "bool":
         low = s.str.lower()
         values = pd.Series(pd.NA, index=s.index, dtype="boolean")
@@ -498,29 +544,58 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
         ]
     known = {f.name: f for f in fields(schema.DatasetMetadata) if f.name != "extra"}
     kwargs, extra, problems = {}, {}, []
-    types = {"annee_debut": int, "annee_fin": int, "annee_revenus_qpv": int, "revenu_median_national": float}
+    lines = _yaml_key_lines(path.read_text(encoding="utf-8"))
     for k, v in data.items():
-        if k not in known:
-            extra[k] = v
+        if not isinstance(k, str) or k not in known:
+            extra[str(k)] = v
             continue
-        want = types.get(k)
-        if want is not None and v is not None:
-            try:
-                if isinstance(v, bool) or (want is int and float(v) != int(float(v))):
-                    raise ValueError
-                v = want(float(v)) if want is int else want(v)
-            except (TypeError, ValueError):
+        line = lines.get(k)
+        shown = _shown(v)
+        bounds = schema.METADATA_BOUNDS.get(k)
+        if bounds is not None and v is not None:
+            lo, hi, want = bounds
+            number = _finite_number(v)
+            if number is None:
                 problems.append(
-                    Problem(fichier, None, k, str(v), "métadonnées", "la valeur doit être un nombre")
+                    Problem(fichier, line, k, shown, "métadonnées", "la valeur doit être un nombre fini")
                 )
                 continue
+            if want is int and number != int(number):
+                problems.append(
+                    Problem(fichier, line, k, shown, "métadonnées", "la valeur doit être un nombre entier")
+                )
+                continue
+            if not lo <= number <= hi:
+                what = "une année comprise entre" if k.startswith("annee") else "comprise entre"
+                problems.append(
+                    Problem(
+                        fichier,
+                        line,
+                        k,
+                        shown,
+                        "hors limites",
+                        f"la valeur doit être {what} {_metadata_bound(k, lo)} et {_metadata_bound(k, hi)}",
+                    )
+                )
+                continue
+            v = int(number) if want is int else float(number)
+        elif k in ("nom",) and v is not None and not isinstance(v, str):
+            problems.append(Problem(fichier, line, k, shown, "métadonnées", "la valeur doit être un texte"))
+            continue
+        elif k == "synthetique" and not isinstance(v, bool):
+            problems.append(
+                Problem(fichier, line, k, shown, "métadonnées", "la valeur doit être true ou false")
+            )
+            continue
+        if v is None and k in ("nom", "annee_debut", "annee_fin", "synthetique"):
+            continue  # an empty value keeps the default
         kwargs[k] = v
     meta = schema.DatasetMetadata(**kwargs, extra=extra)
     if meta.annee_debut > meta.annee_fin:
         problems.append(
             Problem(
                 fichier,
-                None,
+                lines.get("annee_fin"),
                 "annee_fin",
                 str(meta.annee_fin),
                 "métadonnées",
@@ -528,6 +603,37 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
             )
         )
     return meta, problems
+
+
+def _yaml_key_lines(text: str) -> dict[str, int]:
+    """Line number (1-based) of each top-level key of a YAML mapping, for the problems."""
+    out: dict[str, int] = {}
+    for i, ln in enumerate(text.splitlines(), start=1):
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", ln)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = i
+    return out
+
+
+def _shown(v: object) -> str:
+    """A metadata value as shown in a problem (short)."""
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "…"
+
+
+def _finite_number(v: object) -> float | None:
+    """A YAML value as a finite float, or None (text, bool, list, inf, nan, overflow)."""
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        return None
+    try:
+        x = float(str(v).replace(",", ".").strip()) if isinstance(v, str) else float(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _metadata_bound(key: str, x: float) -> str:
+    return fr.annee(x) if key.startswith("annee") else fr.nombre_exact(x)
 
 
 # --- file discovery -----------------------------------------------------------------------------

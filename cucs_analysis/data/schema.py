@@ -82,6 +82,30 @@ PATTERN_QUARTIER = r"^Q[PNV][0-9A-Z]{5,7}$"
 PATTERN_TERRITOIRE = r"^[0-9A-Z]{2,9}$"
 
 
+# Plausible bounds: a value beyond them is a typing or export error (1e308, a misplaced
+# decimal separator), refused by the validator before it can break or falsify a page.
+MAX_MONTANT = 1e10  # € (amounts, budgets, mainstream means)
+MAX_POPULATION = 100_000_000  # inhabitants of a commune, an urban unit, a rate's base
+MAX_PERSONNES = 10_000_000  # beneficiaries, participants
+MAX_REVENU = 1_000_000  # € per consumption unit (a median income)
+MAX_ETP = 1_000_000  # full-time equivalents
+MAX_DELAI_JOURS = 36_500  # a hundred years
+MAX_EQUIPEMENTS = 1_000_000
+#: Bounds of `indicateurs.valeur` by the unit of its indicator in the catalogue (rates within
+#: [0, 100], per-thousand rates within [0, 1000]); another unit: `BORNES_VALEUR_AUTRE`.
+BORNES_UNITE: dict[str, tuple[float, float]] = {
+    "%": (0, 100),
+    "‰": (0, 1000),
+    "€": (0, MAX_MONTANT),
+    "hab.": (0, MAX_POPULATION),
+    "nombre": (0, MAX_POPULATION),
+}
+BORNES_VALEUR_AUTRE = (-1e12, 1e12)
+#: Plausible years of a data set's period and reference values (metadonnees.yaml):
+#: key → (minimum, maximum, type).
+ANNEE_MIN, ANNEE_MAX = 1900, 2100
+
+
 # --- column and table descriptions ----------------------------------------------------------
 
 
@@ -102,6 +126,9 @@ class Column:
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # Above this a value is implausible (1e308 €, a misplaced separator): refused, but not a
+    # rule of the domain (data/README.md lists `minimum`/`maximum`; see `MAX_MONTANT`…).
+    plausible_max: float | None = None
     in_period: bool = False  # a year or date that must fall within the data set's period
 
 
@@ -161,7 +188,7 @@ TABLES: dict[str, Table] = {
                 Column("code_epci", "code", "Numéro SIREN de l'EPCI", pattern=PATTERN_EPCI),
                 Column("code_departement", "code", "Code du département", pattern=PATTERN_DEPARTEMENT),
                 Column("code_region", "code", "Code de la région", pattern=PATTERN_REGION),
-                Column("population", "int", "Population municipale", minimum=0),
+                Column("population", "int", "Population municipale", minimum=0, plausible_max=MAX_POPULATION),
                 Column(
                     "structure_pilotage",
                     "category",
@@ -174,12 +201,14 @@ TABLES: dict[str, Table] = {
                     "int",
                     "Population de l'unité urbaine de la commune",
                     minimum=0,
+                    plausible_max=MAX_POPULATION,
                 ),
                 Column(
                     "revenu_median_uu",
                     "float",
                     "Revenu fiscal médian par unité de consommation de l'unité urbaine (€)",
                     minimum=0,
+                    plausible_max=MAX_REVENU,
                 ),
             ),
             key=("code_commune",),
@@ -221,8 +250,22 @@ TABLES: dict[str, Table] = {
                 Column("indicateur", "text", "Code de l'indicateur (voir le catalogue)"),
                 _annee(),
                 Column("valeur", "float", "Valeur (vide si secret)", nullable=True),
-                Column("numerateur", "float", "Numérateur d'un taux", nullable=True, minimum=0),
-                Column("denominateur", "float", "Dénominateur d'un taux", nullable=True, minimum=0),
+                Column(
+                    "numerateur",
+                    "float",
+                    "Numérateur d'un taux",
+                    nullable=True,
+                    minimum=0,
+                    plausible_max=MAX_POPULATION,
+                ),
+                Column(
+                    "denominateur",
+                    "float",
+                    "Dénominateur d'un taux",
+                    nullable=True,
+                    minimum=0,
+                    plausible_max=MAX_POPULATION,
+                ),
                 Column("source", "text", "Source de la donnée"),
                 Column("secret", "bool", "Valeur couverte par le secret statistique"),
             ),
@@ -262,13 +305,20 @@ TABLES: dict[str, Table] = {
                 _code_quartier("Quartier ciblé (vide : toute la commune)", nullable=True),
                 Column("public_cible", "text", "Public visé, tel que déclaré"),
                 Column("objectif", "text", "Objectif déclaré", required=False, nullable=True),
-                Column("beneficiaires_prevus", "int", "Bénéficiaires prévus", minimum=0),
+                Column(
+                    "beneficiaires_prevus",
+                    "int",
+                    "Bénéficiaires prévus",
+                    minimum=0,
+                    plausible_max=MAX_PERSONNES,
+                ),
                 Column(
                     "beneficiaires_realises",
                     "int",
                     "Bénéficiaires touchés (vide si non réalisée)",
                     nullable=True,
                     minimum=0,
+                    plausible_max=MAX_PERSONNES,
                 ),
                 Column("statut", "category", "Statut de l'action", allowed=STATUTS_ACTION),
                 Column("prioritaire", "bool", "Action jugée prioritaire sur le territoire"),
@@ -290,8 +340,12 @@ TABLES: dict[str, Table] = {
                 Column("financeur", "text", "Financeur (nom)"),
                 Column("institution", "category", "Institution du financeur", allowed=INSTITUTIONS),
                 Column("type_credit", "category", "Type de crédit", allowed=TYPES_CREDIT),
-                Column("montant_demande", "float", "Montant demandé (€)", minimum=0),
-                Column("montant_accorde", "float", "Montant accordé (€)", minimum=0),
+                Column(
+                    "montant_demande", "float", "Montant demandé (€)", minimum=0, plausible_max=MAX_MONTANT
+                ),
+                Column(
+                    "montant_accorde", "float", "Montant accordé (€)", minimum=0, plausible_max=MAX_MONTANT
+                ),
                 Column("date_depot", "date", "Dépôt de la demande", nullable=True, in_period=True),
                 Column("date_decision", "date", "Décision", nullable=True, in_period=True),
                 Column("date_paiement", "date", "Paiement", nullable=True, in_period=True),
@@ -309,7 +363,7 @@ TABLES: dict[str, Table] = {
                 Column("code_territoire", "code", "Code du territoire", pattern=PATTERN_TERRITOIRE),
                 _annee(),
                 Column("mesure", "text", "Ce qui est compté (crédits, postes, places)"),
-                Column("valeur", "float", "Valeur", minimum=0),
+                Column("valeur", "float", "Valeur", minimum=0, plausible_max=MAX_MONTANT),
                 Column("unite", "text", "Unité (€, ETP, places)"),
             ),
             key=("institution", "domaine", "niveau", "code_territoire", "annee", "mesure"),
@@ -326,8 +380,17 @@ TABLES: dict[str, Table] = {
                 Column("id_operateur", "text", "Identifiant de l'opérateur"),
                 Column("nom", "text", "Nom"),
                 Column("statut_juridique", "category", "Statut juridique", allowed=STATUTS_JURIDIQUES),
-                Column("budget_annuel", "float", "Budget annuel (€)", minimum=0, nullable=True),
-                Column("salaries_etp", "float", "Salariés (ETP)", minimum=0, nullable=True),
+                Column(
+                    "budget_annuel",
+                    "float",
+                    "Budget annuel (€)",
+                    minimum=0,
+                    plausible_max=MAX_MONTANT,
+                    nullable=True,
+                ),
+                Column(
+                    "salaries_etp", "float", "Salariés (ETP)", minimum=0, plausible_max=MAX_ETP, nullable=True
+                ),
                 Column("echelle", "category", "Échelle d'intervention", allowed=ECHELLES),
                 Column("domaines", "list", "Domaines (séparés par ;)", allowed=DOMAINES),
                 Column("annee_creation", "int", "Année de création", minimum=1800, maximum=2035),
@@ -347,8 +410,10 @@ TABLES: dict[str, Table] = {
                 Column(
                     "institutions", "list", "Institutions présentes (séparées par ;)", allowed=INSTITUTIONS
                 ),
-                Column("participants", "int", "Nombre de participants", minimum=0),
-                Column("habitants", "int", "Dont habitants", minimum=0),
+                Column(
+                    "participants", "int", "Nombre de participants", minimum=0, plausible_max=MAX_PERSONNES
+                ),
+                Column("habitants", "int", "Dont habitants", minimum=0, plausible_max=MAX_PERSONNES),
             ),
             key=("id_instance",),
             references=(Reference(("code_commune",), "communes", ("code_commune",)),),
@@ -429,7 +494,12 @@ TABLES: dict[str, Table] = {
                 _code_quartier(),
                 Column("categorie", "category", "Catégorie", allowed=CATEGORIES_GUP),
                 Column(
-                    "delai_resolution_jours", "int", "Délai de résolution (jours)", nullable=True, minimum=0
+                    "delai_resolution_jours",
+                    "int",
+                    "Délai de résolution (jours)",
+                    nullable=True,
+                    minimum=0,
+                    plausible_max=MAX_DELAI_JOURS,
                 ),
                 Column("statut", "category", "Statut", allowed=STATUTS_GUP),
             ),
@@ -446,7 +516,7 @@ TABLES: dict[str, Table] = {
                 Column("type_equipement", "text", "Type d'équipement (code BPE)"),
                 Column("libelle", "text", "Libellé du type d'équipement"),
                 Column("gamme", "category", "Gamme BPE", allowed=GAMMES),
-                Column("nombre", "int", "Nombre d'équipements", minimum=0),
+                Column("nombre", "int", "Nombre d'équipements", minimum=0, plausible_max=MAX_EQUIPEMENTS),
                 _annee(),
             ),
             key=("niveau", "code_territoire", "type_equipement", "annee"),
@@ -480,6 +550,16 @@ class DatasetMetadata:
     revenu_median_national: float | None = None
     annee_revenus_qpv: int | None = None
     extra: dict = field(default_factory=dict)
+
+
+#: Typed values of metadonnees.yaml: key → (minimum, maximum, type); anything else (text,
+#: infinity, a year of -2005 or 1e308) is a problem, and the default value is kept.
+METADATA_BOUNDS: dict[str, tuple[float, float, type]] = {
+    "annee_debut": (ANNEE_MIN, ANNEE_MAX, int),
+    "annee_fin": (ANNEE_MIN, ANNEE_MAX, int),
+    "annee_revenus_qpv": (ANNEE_MIN, ANNEE_MAX, int),
+    "revenu_median_national": (1, MAX_REVENU, float),
+}
 
 
 # --- the indicator catalogue ----------------------------------------------------------------

@@ -56,6 +56,7 @@ RULE_NAMES = {
     "pattern": "forme du code",
     "minimum": "minimum",
     "maximum": "maximum",
+    "plausible": "valeur invraisemblable",
 }
 
 
@@ -95,6 +96,8 @@ def pandera_schema(table_name: str) -> pa.DataFrameSchema:
                 checks.append(pa.Check.ge(c.minimum, error="minimum"))
             if c.maximum is not None:
                 checks.append(pa.Check.le(c.maximum, error="maximum"))
+            if c.plausible_max is not None:
+                checks.append(pa.Check.le(c.plausible_max, error="plausible"))
         columns[c.name] = pa.Column(checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
@@ -107,6 +110,8 @@ def _borne(col: schema.Column, x: float) -> str:
 
 
 def _range_message(col: schema.Column, rule: str) -> str:
+    if rule == "minimum" and col.minimum == 0:
+        return "la valeur ne peut pas être négative"
     if col.minimum is not None and col.maximum is not None:
         return f"la valeur doit être comprise entre {_borne(col, col.minimum)} et {_borne(col, col.maximum)}"
     if rule == "minimum":
@@ -163,6 +168,11 @@ def check_values(
                 msg = f"valeur non admise ; valeurs possibles : {vals}"
             elif check == "pattern":
                 msg = _pattern_messages(col)
+            elif check == "plausible":
+                msg = (
+                    f"valeur invraisemblable (au-delà de {_borne(col, col.plausible_max)}) : "
+                    "vérifiez l'unité et le séparateur décimal"
+                )
             else:
                 msg = _range_message(col, check)
             problems += problems_from_mask(fichier, lines, mask, colname, values, RULE_NAMES[check], msg)
@@ -306,6 +316,63 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
     return problems
 
 
+def check_consistency(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
+    """Rules across columns or tables: an indicator's value within the bounds of its unit
+    (`schema.BORNES_UNITE`: a rate within [0, 100], ‰ within [0, 1000]), a numerator not
+    above its denominator, « dont habitants » not above the participants."""
+    problems: list[Problem] = []
+    ind, cat = tables.get("indicateurs"), tables.get("catalogue_indicateurs")
+    if ind is not None and not ind.empty and "indicateurs" in fichiers:
+        fichier = fichiers["indicateurs"]
+        if cat is not None and not cat.empty and {"indicateur", "unite"} <= set(cat.columns):
+            unites = cat.drop_duplicates("indicateur").set_index("indicateur")["unite"]
+            unite = ind["indicateur"].map(unites)
+            lo_default, hi_default = schema.BORNES_VALEUR_AUTRE
+            lo = unite.map({u: b[0] for u, b in schema.BORNES_UNITE.items()}).fillna(lo_default)
+            hi = unite.map({u: b[1] for u, b in schema.BORNES_UNITE.items()}).fillna(hi_default)
+            v = ind["valeur"].astype("float64")
+            mask = (v.notna() & ((v < lo) | (v > hi))).to_numpy()
+            msgs = pd.Series(
+                [
+                    f"valeur hors des bornes de l'unité « {u} » de l'indicateur : elle doit être comprise "
+                    f"entre {fr.nombre_exact(a)} et {fr.nombre_exact(b)}"
+                    if isinstance(u, str)
+                    else f"valeur invraisemblable : elle doit être comprise entre {fr.nombre_exact(a)} et "
+                    f"{fr.nombre_exact(b)}"
+                    for u, a, b in zip(unite, lo, hi, strict=True)
+                ],
+                index=ind.index,
+            )
+            problems += problems_from_mask(fichier, ind.index, mask, "valeur", ind["valeur"], "bornes", msgs)
+        num, den = ind["numerateur"].astype("float64"), ind["denominateur"].astype("float64")
+        mask = (num.notna() & den.notna() & (num > den)).to_numpy()
+        shown = num.map(fr.nombre_exact) + " > " + den.map(fr.nombre_exact)
+        problems += problems_from_mask(
+            fichier,
+            ind.index,
+            mask,
+            "numerateur",
+            shown,
+            "numérateur ≤ dénominateur",
+            "le numérateur d'un taux ne peut pas dépasser son dénominateur",
+        )
+    inst = tables.get("instances")
+    if inst is not None and not inst.empty and "instances" in fichiers:
+        h, n = inst["habitants"], inst["participants"]
+        mask = (h.notna() & n.notna() & (h > n)).fillna(False).to_numpy(dtype=bool)
+        shown = h.astype("str") + " > " + n.astype("str")
+        problems += problems_from_mask(
+            fichiers["instances"],
+            inst.index,
+            mask,
+            "habitants",
+            shown,
+            "habitants ≤ participants",
+            "les habitants sont comptés parmi les participants : ils ne peuvent pas être plus nombreux",
+        )
+    return problems
+
+
 def check_geometry(
     gdf, layer: str, table_df: pd.DataFrame | None, fichier: str, table_file: str | None
 ) -> list[Problem]:
@@ -401,6 +468,7 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
         problems += check_keys(df, raw, table, path.name)
         tables[name], raws[name], fichiers[name] = df, raw, path.name
     problems += check_references(tables, fichiers)
+    problems += check_consistency(tables, fichiers)
     geometries = {}
     for layer, paths in files.geometries.items():
         if len(paths) > 1:
@@ -470,6 +538,7 @@ def format_report(
 __all__ = [
     "Inspection",
     "MAX_LISTED",
+    "check_consistency",
     "check_geometry",
     "check_keys",
     "check_period",

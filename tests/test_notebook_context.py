@@ -43,7 +43,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "params").mkdir()
     shutil.copy(ROOT / "params" / "defaults.yaml", tmp_path / "params" / "defaults.yaml")
     (tmp_path / "params" / "01001.yaml").write_text(
-        'code_commune: "01001"\nseuil_secret: 5\nsubstitution:\n  duree_max_annees: 4\n', encoding="utf-8"
+        'code_commune: "01001"\nseuil_secret: 15\nsubstitution:\n  duree_max_annees: 4\n', encoding="utf-8"
     )
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
@@ -58,6 +58,7 @@ def project(tmp_path, monkeypatch):
         return types.SimpleNamespace(code_commune=code_commune, commune={"nom": "Ambérieu-Test"})
 
     fake.load_territory = load_territory
+    fake.load_dataset = lambda data_dir: types.SimpleNamespace()  # no tables: nothing to check params against
     monkeypatch.setitem(sys.modules, "cucs_analysis.data.dataset", fake)
     return tmp_path.resolve()
 
@@ -79,7 +80,7 @@ def test_partial_seuils_are_merged_and_shown_with_their_source(project):
     assert rows["substitution.tolerance"] == ("0,05", "essai dans le carnet")
     assert rows["substitution.duree_max_annees"] == ("4", "params/01001.yaml")
     assert rows["substitution.annees_reference"] == ("2005, 2006", "params/defaults.yaml")
-    assert rows["seuil_secret"] == ("5", "params/01001.yaml")
+    assert rows["seuil_secret"] == ("15", "params/01001.yaml")
     assert rows["periode.debut"] == ("2005", "params/defaults.yaml")
     assert "did.seuil_intensite" not in rows  # q1 does not read the DiD thresholds
     vue = ctx.vue_parametres()
@@ -109,7 +110,7 @@ def test_runner_parameters_are_shown_with_the_file_they_come_from(project, tmp_p
     injected = load_params("01001", project).as_dict()
     injected["reprise"] = {**injected["reprise"], "seuil_specifique": 0.9}
     rows = _vue_dict(demarrer("q1", "01001", injected, str(tmp_path / "res")))
-    assert rows["seuil_secret"] == ("5", "params/01001.yaml")
+    assert rows["seuil_secret"] == ("15", "params/01001.yaml")
     assert rows["substitution.tolerance"] == ("0,1", "params/defaults.yaml")
     assert rows["reprise.seuil_specifique"] == ("0,9", "paramètres fournis par « cucs run »")
 

@@ -31,12 +31,12 @@ def test_project_defaults_and_commune_files_are_valid():
 
 
 def test_merge_defaults_commune_then_overrides(root):
-    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: 0.2\nseuil_secret: 5\n')
+    write(root, "20001.yaml", 'code_commune: "20001"\nsubstitution:\n  tolerance: 0.2\nseuil_secret: 15\n')
     p = load_params("20001", root, overrides={"substitution": {"duree_max_annees": 5}})
     assert p.substitution.tolerance == 0.2  # from the commune file
     assert p.substitution.duree_max_annees == 5  # from the overrides
     assert p.substitution.annees_reference == [2005, 2006]  # deep merge keeps the defaults
-    assert p.seuil_secret == 5
+    assert p.seuil_secret == 15
     assert p.did.seuil_intensite == 25
     d = p.as_dict()
     assert d["code_commune"] == "20001" and d["substitution"]["tolerance"] == 0.2
@@ -227,9 +227,9 @@ def test_partial_seuils_are_merged_onto_the_files(root):
 def test_numpy_values_in_seuils_are_plain_numbers(root):
     np = pytest.importorskip("numpy")
     p = params.load_params_with_seuils(
-        "20001", root, {"seuil_secret": np.int64(5), "zus": {"seuil_quantile": np.float64(0.4)}}
+        "20001", root, {"seuil_secret": np.int64(15), "zus": {"seuil_quantile": np.float64(0.4)}}
     )
-    assert p.seuil_secret == 5 and p.zus.seuil_quantile == 0.4
+    assert p.seuil_secret == 15 and p.zus.seuil_quantile == 0.4
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "params").mkdir()
     shutil.copy(ROOT / "params" / "defaults.yaml", tmp_path / "params" / "defaults.yaml")
     (tmp_path / "params" / "01001.yaml").write_text(
-        'code_commune: "01001"\nseuil_secret: 5\n', encoding="utf-8"
+        'code_commune: "01001"\nseuil_secret: 15\n', encoding="utf-8"
     )
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
@@ -147,6 +147,7 @@ def project(tmp_path, monkeypatch):
         return types.SimpleNamespace(code_commune=code_commune, commune={"nom": "Ambérieu-Test"})
 
     fake.load_territory = load_territory
+    fake.load_dataset = lambda data_dir: types.SimpleNamespace()  # no tables: nothing to check params against
     monkeypatch.setitem(sys.modules, "cucs_analysis.data.dataset", fake)
     return tmp_path
 
@@ -155,7 +156,7 @@ def test_demarrer_in_jupyterlab_reads_params_and_data(project):
     from cucs_analysis.pipeline.notebook import demarrer
 
     ctx = demarrer("q1", "01001")
-    assert ctx.params.seuil_secret == 5 and ctx.nom_commune == "Ambérieu-Test"
+    assert ctx.params.seuil_secret == 15 and ctx.nom_commune == "Ambérieu-Test"
     assert sys.modules["cucs_analysis.data.dataset"].calls == [(project.resolve() / "data" / "demo", "01001")]
     # an interactive run writes to the scratch folder, which neither the runner nor the site reads
     assert ctx.dossier_resultats == project.resolve() / "out" / "brouillon" / "results" and ctx.brouillon
@@ -163,16 +164,16 @@ def test_demarrer_in_jupyterlab_reads_params_and_data(project):
     assert ctx.chemin_resultats == path == ctx.dossier_resultats / "01001" / "q1.json"
     assert repr(path).startswith("Résultats enregistrés dans le brouillon : ")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["parametres"]["seuil_secret"] == 5 and data["nom_commune"] == "Ambérieu-Test"
+    assert data["parametres"]["seuil_secret"] == 15 and data["nom_commune"] == "Ambérieu-Test"
 
 
 def test_demarrer_with_injected_params_validates_them(project, tmp_path):
     from cucs_analysis.pipeline.notebook import NotebookError, demarrer
     from cucs_analysis.pipeline.params import load_params
 
-    injected = load_params("01001", project).as_dict() | {"seuil_secret": 3}
+    injected = load_params("01001", project).as_dict() | {"seuil_secret": 13}
     ctx = demarrer("q2", "01001", injected, str(tmp_path / "res"))
-    assert ctx.params.seuil_secret == 3 and ctx.dossier_resultats == tmp_path / "res"
+    assert ctx.params.seuil_secret == 13 and ctx.dossier_resultats == tmp_path / "res"
     assert not ctx.brouillon
     # without a results folder, injected parameters (the runner's way) still mean out/results
     assert demarrer("q2", "01001", injected).dossier_resultats == project.resolve() / "out" / "results"

@@ -124,7 +124,7 @@ def test_two_communes_run_resume_and_failure(project, capsys):
 
     # One params file changes: only that commune's runs are redone.
     (project / "params" / "01001.yaml").write_text(
-        'code_commune: "01001"\nseuil_secret: 7\n', encoding="utf-8"
+        'code_commune: "01001"\nseuil_secret: 17\n', encoding="utf-8"
     )
     before = (out / "results" / "20002" / "q1.json").stat().st_mtime_ns
     summary = runner.run(project, None, ["q1", "q2"], jobs=2, resume=True, progress=False)
@@ -133,7 +133,7 @@ def test_two_communes_run_resume_and_failure(project, capsys):
     assert entry(m3, "20002", "q1")["statut"] == "ignore"
     assert (out / "results" / "20002" / "q1.json").stat().st_mtime_ns == before
     res = json.loads((out / "results" / "01001" / "q1.json").read_text(encoding="utf-8"))
-    assert res["chiffres_cles"][0]["valeur"] == 7
+    assert res["chiffres_cles"][0]["valeur"] == 17
 
 
 def test_bad_params_file_stops_everything_before_any_kernel(project):

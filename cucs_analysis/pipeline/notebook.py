@@ -26,7 +26,9 @@ import pandas as pd
 from cucs_analysis.data.errors import DataError
 from cucs_analysis.pipeline import results
 from cucs_analysis.pipeline.params import (
+    FOURNIS,
     REGION,
+    SEUILS,
     ParamError,
     Parametres,
     check_code_commune,
@@ -38,6 +40,7 @@ from cucs_analysis.pipeline.params import (
     source_of_leaf,
     validate_params_dict,
     value_at,
+    verifier_donnees,
 )
 from cucs_analysis.present import display, text
 from cucs_analysis.reports import questions
@@ -327,7 +330,10 @@ def _demarrer(
         if parametres is None:
             root: Path | None = find_project_root()
             params = load_params_with_seuils(code_commune, root, seuils)
-            sources = _sources_fichiers(params, param_layers(code_commune, root), seuils)
+            layers = param_layers(code_commune, root)
+            sources = _sources_fichiers(params, layers, seuils)
+            # where a value named in an error comes from: a params/ file or the notebook's trial
+            couches, defaut, meme_valeur = [*layers, (SEUILS, seuils or {})], layers[-1][0], False
         else:
             if seuils:
                 raise ParamError(
@@ -337,7 +343,9 @@ def _demarrer(
                 )
             params = validate_params_dict(parametres, code_commune)
             root = _root_or_none()
-            sources = _sources_runner(params, root, code_commune)
+            layers = _layers_or_empty(root, code_commune)
+            sources = _sources_runner(params, layers)
+            couches, defaut, meme_valeur = layers, FOURNIS, True
         brouillon = False
         if dossier_resultats:
             out = Path(dossier_resultats)
@@ -353,6 +361,9 @@ def _demarrer(
         else:
             territoire = load.load_territory(data_dir, code_commune)
             nom = str((territoire.commune or {}).get("nom") or code_commune)
+        # Indicators, quartiers and years named in the parameters exist in the data (the data
+        # set is cached: load_territory has just read the same).
+        verifier_donnees(params, load.load_dataset(data_dir), couches, defaut, meme_valeur=meme_valeur)
     except (ParamError, DataError) as exc:
         raise NotebookError(str(exc)) from None
     return Contexte(question, code_commune, params, territoire, nom, out, root, sources, brouillon)
@@ -369,14 +380,18 @@ def _sources_fichiers(params: Parametres, layers: list[tuple[str, dict]], seuils
     return out
 
 
-def _sources_runner(params: Parametres, root: Path | None, code_commune: str) -> dict:
+def _layers_or_empty(root: Path | None, code_commune: str) -> list[tuple[str, dict]]:
+    """The project's params/ files for this commune, to name where injected values come from."""
+    if root is None:
+        return []
+    try:
+        return param_layers(code_commune, root)
+    except ParamError:
+        return []
+
+
+def _sources_runner(params: Parametres, layers: list[tuple[str, dict]]) -> dict:
     """Leaf → the params/ file whose value the runner injected, else the runner itself."""
-    layers: list[tuple[str, dict]] = []
-    if root is not None:
-        try:
-            layers = param_layers(code_commune, root)
-        except ParamError:
-            layers = []
     out = {}
     for loc, value in leaves(params.as_dict()):
         found = source_of_leaf(layers, loc, value, check=True)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cucs_analysis.analysis.privacy import DEFAULT_THRESHOLD
 from cucs_analysis.data.schema import PATTERN_COMMUNE, PATTERN_QUARTIER
 
 DEFAULTS_FILE = "defaults.yaml"
@@ -27,6 +28,8 @@ REGION = "region"
 #: Source name of explicit overrides in messages, and of a notebook's trial overrides.
 FOURNIS = "paramètres fournis"
 SEUILS = "seuils"
+#: The national rule of statistical secrecy: a commune may raise the threshold, never lower it.
+SEUIL_SECRET_NATIONAL = DEFAULT_THRESHOLD
 
 # Keys that hold codes: YAML must read them as strings (quoted), never as numbers.
 _CODE_KEYS = ("code_commune", "quartiers_interet", "quartiers_experimentaux")
@@ -48,6 +51,14 @@ Fraction = Annotated[float, Field(ge=0, le=1, description="un nombre entre 0 et 
 PositiveNumber = Annotated[float, Field(ge=0, description="un nombre positif ou nul")]
 Year = Annotated[int, Field(ge=1990, le=2100, description="une année (nombre entier, par ex. 2009)")]
 Count = Annotated[int, Field(ge=1, description="un nombre entier supérieur ou égal à 1")]
+SeuilSecret = Annotated[
+    int,
+    Field(
+        ge=SEUIL_SECRET_NATIONAL,
+        description=f"un nombre entier d'au moins {SEUIL_SECRET_NATIONAL} : la règle nationale du "
+        "secret statistique, qu'une commune peut relever mais jamais abaisser",
+    ),
+]
 NonNegativeInt = Annotated[int, Field(ge=0, description="un nombre entier positif ou nul")]
 IndicatorList = Annotated[
     list[str], Field(min_length=1, description="une liste non vide de codes d'indicateurs (textes)")
@@ -181,7 +192,7 @@ class Defauts(_Strict):
     donnees: Annotated[str, Field(min_length=1, description="un chemin de dossier (texte)")]
     periode: Periode
     annee_debut_cucs: Year
-    seuil_secret: Count
+    seuil_secret: SeuilSecret
     substitution: Substitution
     did: Did
     qpv2014: Qpv2014
@@ -515,6 +526,149 @@ def _validate(
     return value
 
 
+# --- parameters checked against the data ------------------------------------------------------------
+# The models above check each value on its own; these rules need the data set: an indicator, a
+# quartier or a year named in the parameters must exist in it (for the commune). They are checked
+# where a run's parameters are loaded: `notebook.demarrer` and the runner's planning.
+
+#: Parameters naming indicators: codes of the data's catalogue_indicateurs.
+CLES_INDICATEURS: tuple[tuple[str, ...], ...] = (
+    ("did", "indicateurs"),
+    ("dynamique", "indicateur"),
+    ("typologie", "indicateurs"),
+)
+#: Parameters naming quartiers: codes of the commune's quartiers.
+CLES_QUARTIERS: tuple[tuple[str, ...], ...] = (("quartiers_interet",), ("quartiers_experimentaux",))
+#: Parameters naming years of the analyses: within the data's years (metadonnees.yaml). The
+#: inflation table (euros_constants) may reach beyond them, and is not checked here.
+CLES_ANNEES: tuple[tuple[str, ...], ...] = (
+    ("periode", "debut"),
+    ("periode", "fin"),
+    ("annee_debut_cucs",),
+    ("substitution", "annees_reference"),
+    ("did", "annee_traitement"),
+    ("qpv2014", "annee_revenus"),
+    ("zus", "annee"),
+    ("dynamique", "annee_debut"),
+    ("dynamique", "annee_fin"),
+)
+_EXEMPLES_QUARTIERS = 6
+
+
+def _items(value: Any) -> list:
+    """The distinct items of a list parameter (a single value: itself), in their order."""
+    return list(dict.fromkeys(value if isinstance(value, list | tuple) else [value]))
+
+
+def _annees_du_jeu(dataset: Any) -> tuple[int, int] | None:
+    meta = getattr(dataset, "metadata", None)
+    try:
+        debut, fin = int(meta.annee_debut), int(meta.annee_fin)  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return None
+    return debut, fin
+
+
+def _quartiers_de(commune_de: dict[str, str], code_commune: str) -> str:
+    own = sorted(q for q, c in commune_de.items() if c == code_commune)
+    if not own:
+        return f"la commune {code_commune} n'a aucun quartier dans le jeu de données"
+    shown = ", ".join(own[:_EXEMPLES_QUARTIERS]) + (", …" if len(own) > _EXEMPLES_QUARTIERS else "")
+    return f"quartiers de la commune {code_commune} : {shown}"
+
+
+def problemes_donnees(p: Parametres, dataset: Any) -> list[tuple[tuple, str]]:
+    """(key path, French rule) for every indicator, quartier or year named in the parameters that
+    the data set does not have (a quartier: for the commune). A part the data set does not
+    hold (a stub without tables or metadata) is not checked."""
+    data = p.as_dict()
+    tables = getattr(dataset, "tables", None) or {}
+    out: list[tuple[tuple, str]] = []
+
+    catalogue = tables.get("catalogue_indicateurs")
+    if catalogue is not None and "indicateur" in catalogue.columns:
+        connus = sorted({str(c) for c in catalogue["indicateur"].dropna()})
+        for loc in CLES_INDICATEURS:
+            for code in _items(value_at(data, loc)):
+                if code in connus:
+                    continue
+                msg = (
+                    f"indicateur « {code} » absent du catalogue des indicateurs du jeu de données "
+                    "(table catalogue_indicateurs)"
+                )
+                guess = difflib.get_close_matches(str(code), connus, n=1)
+                out.append((loc, msg + (f" (vouliez-vous dire « {guess[0]} » ?)" if guess else "")))
+
+    quartiers = tables.get("quartiers")
+    nommes = any(value_at(data, loc) for loc in CLES_QUARTIERS)
+    if nommes and quartiers is not None and {"code_quartier", "code_commune"} <= set(quartiers.columns):
+        commune_de = {
+            str(q): str(c) for q, c in zip(quartiers["code_quartier"], quartiers["code_commune"], strict=True)
+        }
+        for loc in CLES_QUARTIERS:
+            for code in _items(value_at(data, loc)):
+                owner = commune_de.get(code)
+                if owner == p.code_commune:
+                    continue
+                if owner is None:
+                    msg = f"quartier « {code} » absent du jeu de données (table quartiers)"
+                else:
+                    msg = f"le quartier « {code} » appartient à la commune {owner}, pas à {p.code_commune}"
+                out.append((loc, f"{msg} ; {_quartiers_de(commune_de, p.code_commune)}"))
+
+    annees = _annees_du_jeu(dataset)
+    if annees is not None:
+        debut, fin = annees
+        for loc in CLES_ANNEES:
+            hors = [a for a in _items(value_at(data, loc)) if not debut <= a <= fin]
+            if hors:
+                verbe = "est" if len(hors) == 1 else "sont"
+                out.append(
+                    (
+                        loc,
+                        f"{', '.join(map(str, hors))} {verbe} hors des années du jeu de données "
+                        f"({debut}-{fin}, metadonnees.yaml)",
+                    )
+                )
+    return out
+
+
+def messages_donnees(
+    p: Parametres,
+    dataset: Any,
+    sources: list[tuple[str, dict]],
+    defaut: str,
+    *,
+    meme_valeur: bool = False,
+) -> list[str]:
+    """`problemes_donnees` as French lines naming the file and the key: the last of `sources`
+    (params files, lowest first, then a notebook's `seuils`) that sets the key, else `defaut`.
+    `meme_valeur`: only a source holding the very value counts (parameters injected by the runner)."""
+    data = p.as_dict()
+    out = []
+    for loc, msg in problemes_donnees(p, dataset):
+        source = source_of_leaf(sources, loc, value_at(data, loc), check=meme_valeur) or defaut
+        out.append(f"{_where(source, loc)} : {msg}")
+    return out
+
+
+def verifier_donnees(
+    p: Parametres,
+    dataset: Any,
+    sources: list[tuple[str, dict]],
+    defaut: str | None = None,
+    *,
+    meme_valeur: bool = False,
+) -> None:
+    """Raise `ParamError` listing every parameter the data set contradicts (`messages_donnees`);
+    `defaut`: the source named when none sets the key (default: the last of `sources`)."""
+    if defaut is None:
+        defaut = sources[-1][0] if sources else FOURNIS
+    messages = messages_donnees(p, dataset, sources, defaut, meme_valeur=meme_valeur)
+    if messages:
+        raise ParamError(messages)
+
+
 # --- public API ---------------------------------------------------------------------------------
 
 
@@ -764,7 +918,7 @@ territoire_comparaison: epci
 #   tolerance: 0.15          # baisse tolérée du droit commun avant de parler de substitution
 # did:
 #   seuil_intensite: 30      # euros par habitant pour qu'un quartier soit « financé »
-# seuil_secret: 11           # effectif minimal publié (secret statistique)
+# seuil_secret: 15           # effectif minimal publié (secret statistique) : 11 au moins, jamais moins
 """
 
 

@@ -27,10 +27,13 @@ from cucs_analysis import __version__
 from cucs_analysis.data.schema import PATTERN_COMMUNE
 from cucs_analysis.pipeline import atomic, executors, region
 from cucs_analysis.pipeline.params import (
+    FOURNIS,
     REGION,
     ParamError,
     commune_param_files,
     load_params,
+    messages_donnees,
+    param_layers,
     validate_all,
     validate_params_dict,
 )
@@ -330,6 +333,9 @@ def run(
     fingerprint = str(getattr(dataset, "fingerprint", ""))
     names = _commune_names(dataset)
     selected = _select_communes(root, communes, names)
+    # The one place a run's parameters are loaded: each commune's, checked against the data
+    # (indicators, quartiers, years) before any kernel starts; the notebooks receive them.
+    params_cache = _params_checked(root, base, selected, dataset)
 
     planned, missing = plan_runs(notebooks_dir, selected, questions)
     versions = _versions()
@@ -339,14 +345,11 @@ def run(
         for e in previous.get("runs", [])
         if isinstance(e, dict) and e.get("statut") in ("ok", "ignore")
     }
-    params_cache: dict[str, dict] = {}
     nb_bytes: dict[str, bytes] = {}
     hashes: dict[tuple[str, str], str] = {}
     phases: dict[int, list[dict]] = {}
     entries: list[dict] = []
     for code, q in planned:
-        if code not in params_cache:
-            params_cache[code] = load_params(code, root).as_dict()
         if q.notebook not in nb_bytes:
             nb_bytes[q.notebook] = (notebooks_dir / q.notebook).read_bytes()
         phase = _phase(q)
@@ -462,6 +465,23 @@ def run(
         summary.message += f"\n  échec {e['code_commune']} / {e['question']} : {e['erreur']}"
     print(summary.message, file=sys.stdout)
     return summary
+
+
+def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) -> dict[str, dict]:
+    """The parameters of the region run and of each selected commune, as injected into the
+    notebooks; `ParamError` listing every value the data set contradicts, naming its file."""
+    loaded = {REGION: base, **{code: load_params(code, root) for code in selected}}
+    problems: list[str] = []
+    for code, p in loaded.items():
+        problems.extend(messages_donnees(p, dataset, param_layers(code, root), FOURNIS))
+    if problems:
+        raise ParamError(
+            [
+                "Paramètres incompatibles avec les données : aucun carnet n'a été exécuté.",
+                *dict.fromkeys(problems),  # a value of defaults.yaml: said once, not per commune
+            ]
+        )
+    return {code: p.as_dict() for code, p in loaded.items()}
 
 
 def _reads_region(task: dict) -> bool:

@@ -10,6 +10,7 @@ leaf module, which imports nothing from the package).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from cucs_analysis.present import text
@@ -46,10 +47,18 @@ class Problem:
         if self.ligne is not None:
             parts.append(f"ligne {self.ligne}")
         if self.colonne is not None:
-            parts.append(f"colonne « {self.colonne} »")
+            parts.append(f"colonne « {_one_line(self.colonne)} »")
         if self.valeur is not None:
-            parts.append(f"valeur « {self.valeur} »")
+            parts.append(f"valeur « {_one_line(self.valeur)} »")
         return f"{', '.join(parts)} : {self.message} [règle : {self.regle}]"
+
+
+def _one_line(value: str) -> str:
+    """A cell shown inside one line: control and format characters (line breaks, tabs,
+    bidi overrides) escaped, so a problem stays one readable line."""
+    return "".join(
+        c if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") else ascii(c)[1:-1] for c in value
+    )
 
 
 def count_problems(problems: list[Problem]) -> int:

@@ -202,13 +202,30 @@ def read_raw_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
                 "CSV (UTF-8 ou Latin-1)",
             )
         ]
-    text = raw.decode(enc)
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError:  # a damaged UTF-16 file (odd length, lone surrogate)
+        return None, [
+            Problem.whole_file(
+                fichier,
+                "fichier illisible",
+                "le fichier est endommagé (encodage UTF-16 illisible) : enregistrez-le de nouveau au format "
+                "CSV (UTF-8 ou Latin-1)",
+            )
+        ]
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     sep = sniff_separator(first)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error as exc:
-        return None, [Problem.whole_file(fichier, "fichier illisible", f"lecture CSV impossible : {exc}")]
+    except csv.Error:
+        return None, [
+            Problem.whole_file(
+                fichier,
+                "fichier illisible",
+                "lecture CSV impossible (champ trop long ou guillemets mal appariés) : "
+                "enregistrez de nouveau le fichier au format CSV",
+            )
+        ]
     # Leading blank lines are skipped but still counted for line numbers.
     lead = next((i for i, r in enumerate(rows) if r and any(c.strip() for c in r)), None)
     if lead is None:
@@ -530,9 +547,19 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
     fichier = path.name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
         return schema.DatasetMetadata(), [
-            Problem.whole_file(fichier, "métadonnées", f"fichier YAML illisible ({type(exc).__name__})")
+            Problem(
+                fichier,
+                line,
+                None,
+                None,
+                "métadonnées",
+                "fichier YAML illisible : vérifiez l'encodage (UTF-8), l'indentation et les deux-points "
+                "« clé: valeur »",
+            )
         ]
     if not isinstance(data, dict):
         return schema.DatasetMetadata(), [

@@ -196,7 +196,7 @@ def check_values(
                 "valeur obligatoire",
                 f"cellule vide : {col.description.lower()} est obligatoire",
             )
-        if col.kind == "list" and col.allowed is not None:
+        if col.kind == "list" and col.allowed is not None and s.notna().any():
             parts = s.str.split(";").explode().str.strip()
             bad_el = parts.notna() & (parts != "") & ~parts.isin(list(col.allowed))
             bad_rows = bad_el.groupby(level=0).any().reindex(range(len(flat)), fill_value=False)
@@ -414,6 +414,31 @@ def check_geometry(
 # --- the whole directory ------------------------------------------------------------------------
 
 
+def inspect_table(
+    path: Path, name: str, meta: schema.DatasetMetadata
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[Problem]]:
+    """Read, coerce and check one table file on its own (no cross-table rule): (typed frame,
+    raw string frame or None when unreadable, problems). Never raises on bad data."""
+    table = schema.TABLES[name]
+    raw, problems = read_raw(path, name)
+    if raw is None:
+        return empty_frame(table), None, problems
+    if raw.empty and not table.optional and not any(p.regle == "nombre de champs" for p in problems):
+        problems.append(
+            Problem.whole_file(
+                path.name,
+                "en-tête seul",
+                "le fichier ne contient que la ligne d'en-tête : la table obligatoire est vide",
+            )
+        )
+    df, probs = coerce_table(raw, table, path.name)
+    problems += probs
+    problems += check_values(df, raw, table, path.name)
+    problems += check_period(df, raw, table, path.name, meta)
+    problems += check_keys(df, raw, table, path.name)
+    return df, raw, problems
+
+
 def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspection:
     """Read, coerce and check every file of `data_dir`; never raises on bad data, never writes."""
     data_dir = Path(data_dir)
@@ -448,25 +473,12 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
             )
         path = paths[0]
         available.add(name)
-        raw, probs = read_raw(path, name)
+        df, raw, probs = inspect_table(path, name, meta)
         problems += probs
+        tables[name] = df
         if raw is None:
-            tables[name] = empty_frame(table)
             continue
-        if raw.empty and not table.optional and not any(p.regle == "nombre de champs" for p in probs):
-            problems.append(
-                Problem.whole_file(
-                    path.name,
-                    "en-tête seul",
-                    "le fichier ne contient que la ligne d'en-tête : la table obligatoire est vide",
-                )
-            )
-        df, probs = coerce_table(raw, table, path.name)
-        problems += probs
-        problems += check_values(df, raw, table, path.name)
-        problems += check_period(df, raw, table, path.name, meta)
-        problems += check_keys(df, raw, table, path.name)
-        tables[name], raws[name], fichiers[name] = df, raw, path.name
+        raws[name], fichiers[name] = raw, path.name
     problems += check_references(tables, fichiers)
     problems += check_consistency(tables, fichiers)
     geometries = {}
@@ -546,6 +558,7 @@ __all__ = [
     "check_values",
     "format_report",
     "inspect_dir",
+    "inspect_table",
     "pandera_schema",
     "validate_dir",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -264,3 +265,45 @@ def test_cucs_validate_reports_in_french_without_a_traceback(tmp_path):
     assert "Traceback" not in out, out
     assert "communes.csv" in out and "ligne 2" in out and "nombre non fini" in out
     assert "metadonnees.yaml" in out and "annee_debut" in out
+
+
+def _edit_layer(d: Path, layer: str, edit) -> None:
+    path = d / f"{layer}.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_absent_and_self_intersecting_geometries(tmp_path):
+    d = demo_copy(tmp_path)
+
+    def edit(data):
+        data["features"][0]["geometry"] = None
+        data["features"][1]["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [700000, 6200000],
+                    [701000, 6201000],
+                    [701000, 6200000],
+                    [700000, 6201000],
+                    [700000, 6200000],
+                ]
+            ],
+        }
+
+    _edit_layer(d, "quartiers", edit)
+    problems = validate_dir(d)  # passed validation before
+    assert_one_french_line(problems)
+    msgs = [p.message for p in problems if p.fichier == "quartiers.geojson"]
+    assert any("entité n° 1" in m and "absente ou vide" in m for m in msgs), msgs
+    assert any("entité n° 2" in m and "géométrie invalide" in m for m in msgs), msgs
+
+
+def test_projected_coordinates_without_a_declared_system(tmp_path):
+    d = demo_copy(tmp_path)
+    _edit_layer(d, "communes", lambda data: data.pop("crs"))  # read as degrees (RFC 7946)
+    problems = validate_dir(d)
+    found = [p for p in problems if p.fichier == "communes.geojson"]
+    assert [p.regle for p in found] == ["système de coordonnées"], format_report(problems)
+    assert "EPSG:2154" in found[0].message

@@ -373,6 +373,54 @@ def check_consistency(tables: dict[str, pd.DataFrame], fichiers: dict[str, str])
     return problems
 
 
+def _check_shapes(gdf, fichier: str, code: str, codes: pd.Series, where: pd.Series) -> list[Problem]:
+    """Absent, empty or invalid (self-intersecting) geometries, and the coordinate system."""
+    geom = gdf.geometry.reset_index(drop=True)
+    nolines = pd.Index([None] * len(gdf))
+    absent = (geom.isna() | geom.is_empty).to_numpy()
+    problems = problems_from_mask(
+        fichier, nolines, absent, code, codes, "géométrie", where + "géométrie absente ou vide"
+    )
+    invalid = (~absent & ~geom.is_valid.to_numpy()).astype(bool)
+    problems += problems_from_mask(
+        fichier,
+        nolines,
+        invalid,
+        code,
+        codes,
+        "géométrie",
+        where + "géométrie invalide (contour qui se recoupe ou mal fermé) : réparez-la dans un logiciel SIG",
+    )
+    if gdf.crs is None:
+        problems.append(
+            Problem.whole_file(
+                fichier,
+                "système de coordonnées",
+                "la couche ne déclare pas son système de coordonnées : indiquez-le (ex. EPSG:2154, Lambert-93)",
+            )
+        )
+    elif len(geom) and not absent.all():
+        bounds = geom[~absent].total_bounds
+        if not np.isfinite(bounds).all():
+            problems.append(
+                Problem.whole_file(
+                    fichier, "système de coordonnées", "la couche a des coordonnées non finies"
+                )
+            )
+        elif gdf.crs.is_geographic and (
+            bounds[0] < -180 or bounds[2] > 180 or bounds[1] < -90 or bounds[3] > 90
+        ):
+            problems.append(
+                Problem.whole_file(
+                    fichier,
+                    "système de coordonnées",
+                    f"les coordonnées ne sont pas des degrés alors que la couche déclare "
+                    f"{gdf.crs.to_string()} : déclarez le système de la couche (ex. EPSG:2154, Lambert-93)",
+                )
+            )
+    return problems
+
+
 def check_geometry(
     gdf, layer: str, table_df: pd.DataFrame | None, fichier: str, table_file: str | None
 ) -> list[Problem]:
@@ -400,6 +448,7 @@ def check_geometry(
     problems += problems_from_mask(
         fichier, nolines, dup, code, codes, "géométrie", where + "code en double dans la couche"
     )
+    problems += _check_shapes(gdf, fichier, code, codes, where)
     if table_df is not None and table_file is not None and code in table_df.columns:
         unknown = (codes.notna() & ~codes.isin(set(table_df[code].dropna()))).to_numpy()
         msgs = pd.Series(

@@ -10,7 +10,7 @@ GIT_FILTER = if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	$(BIN)/nbstripout --install --attributes .gitattributes \
 	&& git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; fi
 
-.PHONY: demo test install lint format bench lab clean
+.PHONY: demo test install lint format bench soak lab clean
 
 # Virtualenv with the library and the test tools; re-installed when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -44,6 +44,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# Long fuzzing of the validator (CI runs 1,200 fixed inputs; this draws 20,000 new ones).
+soak: $(STAMP)
+	CUCS_FUZZ_EXAMPLES=20000 CUCS_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz_validate.py
 
 # JupyterLab at the project root (params/, docs/rules.md, data/README.md a click away), showing notebooks/.
 lab: install

@@ -37,3 +37,28 @@ def test_small_counts_are_secret_whatever_the_input_flag(tmp_path):
     ligne = q3.vue_echelles(r).set_index("Territoire").loc[nom]
     libelles = r.catalogue.set_index("indicateur")["libelle"]
     assert ligne[libelles["taux_chomage"]] == privacy.SECRET  # 2 / 5, flagged « non » in the file
+
+
+def test_bilans_counts_go_through_secrecy_on_the_demo():
+    """Counts of coded reports and of beneficiaries per quartier: none below the threshold is
+    published, and a column with a hidden cell hides a second one (its total is printed)."""
+    params = load_params("20001", ROOT)
+    dataset.clear_memo()
+    t = dataset.load_territory(ROOT / "data" / "demo", "20001")
+    r = q3.build(t, region.build(dataset.load_dataset(ROOT / "data" / "demo"), params), params)
+    raw = r.bilans
+    cols = [
+        "prevus_realisees",
+        "realises",
+        "bilans_reussite",
+        "bilans_difficulte",
+        "bilans_ecart_explique",
+        "bilans_blocage",
+    ]
+    small = ((raw[cols] > 0) & (raw[cols] < params.seuil_secret)).to_numpy().sum()
+    assert small > 0  # the demo has small counts per quartier: the test bites
+    vue = q3.vue_bilans(r)
+    for col in ("Réussites", "Difficultés", "Écarts expliqués", "Blocages", "Bénéficiaires touchés"):
+        publies = [v for v in vue[col] if v != privacy.SECRET]
+        assert all(v == 0 or v >= params.seuil_secret for v in publies), col
+        assert (vue[col] == privacy.SECRET).sum() != 1, col

@@ -319,3 +319,10 @@ def test_non_finite_values_read_nd_never_crash(x):
 def test_the_largest_float_is_written_not_crashed():
     assert t.nombre(1e308).startswith("100\u202f000")
     assert t.euros_compacts(1e308).endswith("Md€")
+
+
+def test_effectif_hides_a_small_count_in_a_sentence():
+    assert t.effectif(3, 11, "blocage") == "moins de 11 blocages (secret statistique)"
+    assert t.effectif(31, 11, "réussite") == "31 réussites"
+    assert t.effectif(0, 11, "blocage") == "0 blocage"  # a zero describes no one
+    assert t.effectif(40, 11, "constat", secret=True).startswith("moins de 11 constats")

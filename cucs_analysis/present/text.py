@@ -73,6 +73,7 @@ __all__ = [
     "aucun",
     "de",
     "difference_affichee",
+    "effectif",
     "parmi",
     "typographie",
     "chiffre_cle",
@@ -337,6 +338,17 @@ def difference_affichee(avant: object, apres: object, decimales: int = 1) -> flo
     ):
         return None
     return float(_rounded(float(apres), decimales) - _rounded(float(avant), decimales))
+
+
+def effectif(
+    n: object, seuil: int, singulier: str, pluriel_: str | None = None, *, secret: bool = False
+) -> str:
+    """A count of people or reports in a sentence, under statistical secrecy: ``moins de 11
+    blocages (secret statistique)`` when it is hidden (`secret`, or ``0 < n < seuil``), else
+    `pluriel` (``31 réussites``, ``0 blocage``)."""
+    if secret or (not manquant(n) and 0 < float(n) < seuil):
+        return f"moins de {nombre(seuil)} {pluriel_ or singulier + 's'} (secret statistique)"
+    return pluriel(n, singulier, pluriel_)
 
 
 def minuscule_initiale(texte: str) -> str:

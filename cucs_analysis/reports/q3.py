@@ -112,6 +112,8 @@ class RapportQ3(AvecVues):
     ciblage: pd.DataFrame = field(default_factory=pd.DataFrame)  # quartier vs commune-wide credits
     credits_quartiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per quartier
     bilans: pd.DataFrame = field(default_factory=pd.DataFrame)  # per target: achievement, bilans
+    bilans_secret: pd.DataFrame = field(default_factory=pd.DataFrame)  # True where secrecy hides a count
+    seuil_secret: int = privacy.DEFAULT_THRESHOLD
     jeunesse: pd.DataFrame = field(default_factory=pd.DataFrame)  # credits to young people vs others
     entrees: pd.DataFrame = field(default_factory=pd.DataFrame)  # gaps before/during per indicator
     part_jeunes: pd.DataFrame = field(default_factory=pd.DataFrame)  # share of under-25s, pooled
@@ -288,6 +290,20 @@ def _bilans_par_cible(actions: pd.DataFrame, bilans: pd.DataFrame) -> pd.DataFra
     return out
 
 
+def _secret_bilans(b: pd.DataFrame, seuil: int) -> pd.DataFrame:
+    """Which counts of the bilans table secrecy hides: beneficiaries (people) and coded statements
+    (reports). Their column totals are printed in the findings, so secondary secrecy runs down
+    each column; the achievement rate is hidden with its base."""
+    cols = ["prevus_realisees", "realises", *(f"bilans_{c}" for c in CATEGORIES_BILANS.values())]
+    if b.empty or not set(cols) <= set(b.columns):
+        return pd.DataFrame(False, index=b.index, columns=list(b.columns))
+    mask = privacy.apply_secrecy(b[cols].astype(float), cols, seuil, margins="columns").mask
+    out = pd.DataFrame(False, index=b.index, columns=list(b.columns))
+    out[cols] = mask[cols].to_numpy()
+    out["taux_realisation"] = out["prevus_realisees"] | out["realises"]
+    return out
+
+
 #: Categories of the coded bilans statements (data value → column suffix).
 CATEGORIES_BILANS = {
     "réussite": "reussite",
@@ -348,6 +364,8 @@ def build(territoire, region, params) -> RapportQ3:
             par_quartier["credits_specifiques"] / par_quartier["population_annee"]
         )
     bilans = _bilans_par_cible(actions, territoire.bilans)
+    seuil_secret = int(params.seuil_secret)
+    bilans_secret = _secret_bilans(bilans, seuil_secret)
     jeunesse = geography.credits_youth(actions, fin)
     jeunes_part = geography.pooled_gap_periods(
         territoire.indicateurs,
@@ -429,6 +447,8 @@ def build(territoire, region, params) -> RapportQ3:
         ciblage=ciblage,
         credits_quartiers=par_quartier,
         bilans=bilans,
+        bilans_secret=bilans_secret,
+        seuil_secret=seuil_secret,
         jeunesse=jeunesse,
         entrees=ecarts,
         part_jeunes=jeunes_part,
@@ -886,11 +906,14 @@ def _narrate_bilans(r: RapportQ3, territoire) -> None:
         f"De {a} à {z}, {text.pluriel(int(tot['annees_realisees']), 'action-année réalisée', 'actions-années réalisées')} "
         f"sur {text.nombre(int(tot['actions_annees']))} programmées"
     )
-    if taux is not None:
+    petit = any(0 < tot[c] < r.seuil_secret for c in ("realises", "prevus_realisees"))
+    if taux is not None and not petit:
         phrase += (
             f" ont touché {text.nombre(tot['realises'])} bénéficiaires pour {text.nombre(tot['prevus_realisees'])} prévus "
             f"({text.pourcentage(100 * taux)}, sur les seules actions réalisées)"
         )
+    elif taux is not None:
+        phrase += f" ont touché {text.effectif(tot['realises'], r.seuil_secret, 'bénéficiaire')}"
     non = int(tot["annees_non_pourvues"] + tot["annees_abandonnees"])
     if non:
         phrase += f" ; {text.pluriel(non, 'action-année', 'actions-années')} non pourvues ou abandonnées sont comptées à part"
@@ -898,16 +921,16 @@ def _narrate_bilans(r: RapportQ3, territoire) -> None:
     cols = [f"bilans_{c}" for c in CATEGORIES_BILANS.values()]
     if all(c in b for c in cols) and tot[cols].sum() > 0:
         r.phrases["bilans"].append(
-            f"Les bilans des opérateurs comptent {text.pluriel(int(tot['bilans_reussite']), 'réussite')}, "
-            f"{text.pluriel(int(tot['bilans_difficulte']), 'difficulté')}, "
-            f"{text.pluriel(int(tot['bilans_ecart_explique']), 'écart expliqué', 'écarts expliqués')} et "
-            f"{text.pluriel(int(tot['bilans_blocage']), 'blocage')}."
+            f"Les bilans des opérateurs comptent {text.effectif(tot['bilans_reussite'], r.seuil_secret, 'réussite')}, "
+            f"{text.effectif(tot['bilans_difficulte'], r.seuil_secret, 'difficulté')}, "
+            f"{text.effectif(tot['bilans_ecart_explique'], r.seuil_secret, 'écart expliqué', 'écarts expliqués')} et "
+            f"{text.effectif(tot['bilans_blocage'], r.seuil_secret, 'blocage')}."
         )
         themes = _themes_difficultes(territoire.actions, territoire.bilans)
         if themes:
             r.phrases["bilans"].append(
                 "Les difficultés et les blocages portent d'abord sur "
-                + text.liste_fr(f"« {t} » ({text.nombre(n)})" for t, n in themes)
+                + text.liste_fr(f"« {t} » ({text.effectif(n, r.seuil_secret, 'constat')})" for t, n in themes)
                 + "."
             )
         par_q = b[b["cible"] != ""].copy()
@@ -1686,6 +1709,9 @@ def vue_bilans(r: RapportQ3) -> pd.DataFrame:
         return display.vue(None, colonnes, vide=vide)
     noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
     b = b.assign(cible=[noms.get(c, c) if c else "Commune entière" for c in b["cible"]])
+    m = r.bilans_secret
+    for c in [c for c in colonnes if c in m and m[c].any()]:  # a column stays numeric unless secret
+        b[c] = b[c].astype(object).where(~m[c], text.SECRET)
     return display.vue(b, colonnes, vide=vide)
 
 

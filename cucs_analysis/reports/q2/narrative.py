@@ -364,10 +364,7 @@ def _narrate_bilans(r: RapportQ2) -> None:
     parts = []
     for row in cats.itertuples():
         sing, plur = CATEGORIES[row.categorie]
-        if row.n_secret:
-            parts.append(f"moins de {r.seuil_secret} {plur} (secret statistique)")
-        else:
-            parts.append(text.pluriel(row.n, sing, plur))
+        parts.append(text.effectif(row.n, r.seuil_secret, sing, plur, secret=bool(row.n_secret)))
     total = int(b["constats"].sum())
     sujet = (
         f"Les bilans des {len(top)} actions les plus significatives"

@@ -62,3 +62,16 @@ def test_bilans_counts_go_through_secrecy_on_the_demo():
         publies = [v for v in vue[col] if v != privacy.SECRET]
         assert all(v == 0 or v >= params.seuil_secret for v in publies), col
         assert (vue[col] == privacy.SECRET).sum() != 1, col
+
+
+def test_a_small_count_of_people_in_the_quartiers_is_secret():
+    params = load_params("20001", ROOT)
+    dataset.clear_memo()
+    t = dataset.load_territory(ROOT / "data" / "demo", "20001")
+    r = q3.build(t, region.build(dataset.load_dataset(ROOT / "data" / "demo"), params), params)
+    assert not r.repartition.empty
+    r.repartition = r.repartition.assign(personnes_quartiers=[7.0] + [5000.0] * (len(r.repartition) - 1))
+    v = q3.vue_repartition(r)
+    assert v["Dans les quartiers"].iloc[0] == privacy.SECRET
+    assert v["Part vivant dans les quartiers"].iloc[0] == privacy.SECRET
+    assert v["Dans les quartiers"].iloc[1:].tolist() == [5000.0] * (len(v) - 1)

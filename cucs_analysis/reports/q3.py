@@ -829,8 +829,13 @@ def _narrate_echelle(r: RapportQ3) -> None:
                 continue
             row = rep.loc[ind]
             sing, plur = PERSONNES[ind]
-            if text.manquant(row["part"]):
-                motif = motifs.SECRET if bool(row["secret"]) else motifs.DONNEE_ABSENTE
+            petit = bool(
+                privacy.primary_mask(
+                    pd.Series([row["personnes_quartiers"]], dtype=float), r.seuil_secret
+                ).iloc[0]
+            )
+            if text.manquant(row["part"]) or petit:
+                motif = motifs.SECRET if bool(row["secret"]) or petit else motifs.DONNEE_ABSENTE
                 parts.append(f"la part des {plur} n'est pas calculable ({labels.MOTIF_LIBELLES[motif]})")
             else:
                 parts.append(
@@ -1634,6 +1639,15 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
     if rep.empty or int(rep["n_quartiers"].iloc[0]) == 0:
         return display.vue(None, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
     rep = rep.assign(personnes=[labels.majuscule(PERSONNES[i][1]) for i in rep["indicateur"]])
+    # Counts of people: fewer than the threshold is secret, and so is the share computed on it.
+    petit = (
+        privacy.primary_mask(rep["personnes_quartiers"].astype(float), r.seuil_secret)
+        .fillna(False)
+        .astype(bool)
+    )
+    if petit.any():
+        for c in ("personnes_quartiers", "part"):
+            rep[c] = rep[c].astype(object).where(~petit, text.SECRET)
     return display.vue(rep, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
 
 

@@ -935,7 +935,10 @@ def _narrate_bilans(r: RapportQ3, territoire) -> None:
         if themes:
             r.phrases["bilans"].append(
                 "Les difficultés et les blocages portent d'abord sur "
-                + text.liste_fr(f"« {t} » ({text.effectif(n, r.seuil_secret, 'constat')})" for t, n in themes)
+                + text.liste_fr(
+                    f"« {t} » ({text.effectif(n, r.seuil_secret, 'constat').replace(' (secret statistique)', ', secret statistique')})"
+                    for t, n in themes
+                )
                 + "."
             )
         par_q = b[b["cible"] != ""].copy()

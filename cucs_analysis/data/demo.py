@@ -1752,8 +1752,11 @@ def data_readme() -> str:
         "  du texte, jamais comme un nombre ;",
         "- les lignes sont triées selon la clé de chaque table ;",
         "- taux : `valeur = 100 × numerateur / denominateur` arrondi au dixième (`1000 ×` pour les",
-        "  indicateurs en ‰) ; une cellule couverte par le secret statistique a `secret = oui` et",
-        "  `valeur`, `numerateur`, `denominateur` vides.",
+        "  indicateurs en ‰), `numerateur ≤ denominateur` ; une cellule couverte par le secret",
+        "  statistique a `secret = oui` et `valeur`, `numerateur`, `denominateur` vides ;",
+        "- une valeur non finie (`inf`, `NaN` écrit en toutes lettres) ou au-delà de sa borne de",
+        "  vraisemblance (colonne « valeurs permises ») est refusée par `cucs validate`, qui nomme le",
+        "  fichier, la ligne, la colonne et la règle.",
         "",
         "## Fichiers",
         "",
@@ -1789,6 +1792,10 @@ def data_readme() -> str:
                 lo = "" if c.minimum is None else f"≥ {c.minimum:g}"
                 hi = "" if c.maximum is None else f"≤ {c.maximum:g}"
                 allowed = " et ".join(x for x in (lo, hi) if x)
+            if c.plausible_max is not None and c.maximum is None:
+                # refused too, as implausible (a misplaced separator, 1e308 €): say where the line is
+                borne = f"≤ {c.plausible_max:,.0f} (vraisemblance)".replace(",", "\u202f")
+                allowed = f"{allowed} et {borne}" if allowed else borne
             lines.append(
                 f"| `{c.name}` | {_KIND_FR.get(c.kind, c.kind)} | {'oui' if c.required else 'non'} | "
                 f"{'oui' if c.nullable else 'non'} | {c.description} | {allowed} |"

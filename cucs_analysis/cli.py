@@ -70,6 +70,16 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _minutes(value: str) -> float:
+    try:
+        n = float(value.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre de minutes attendu, pas « {value} »") from None
+    if not (0 < n <= 1440):
+        raise argparse.ArgumentTypeError(f"une durée en minutes entre 0 (exclu) et 1440, pas {value}")
+    return n
+
+
 def _fail(message: str, code: int = 1) -> int:
     print(message, file=sys.stderr)
     return code
@@ -112,6 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         out_dir=Path(args.out) if args.out else None,
         scheduler=args.scheduler,
+        delai_max=args.delai_max,
     )
     return summary.exit_code
 
@@ -172,6 +183,14 @@ def build_parser() -> FrenchParser:
     p.add_argument("--resume", action="store_true", help="ne relance que ce qui a changé")
     p.add_argument("--out", default=None, help="dossier de sortie (défaut : out/)")
     p.add_argument("--scheduler", default=None, help="adresse d'un ordonnanceur Dask (optionnel)")
+    p.add_argument(
+        "--delai-max",
+        type=_minutes,
+        default=None,
+        metavar="MIN",
+        help="durée maximale d'un carnet, en minutes : au-delà il est arrêté et noté en échec "
+        "(défaut : execution.delai_max_minutes des paramètres, 10)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("site", help="reconstruit le site à partir des résultats existants")
@@ -210,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"Erreur : {_os_error(exc)}")
     except KeyboardInterrupt:
-        return _fail("Interrompu.", 130)
+        return _fail("Interruption demandée (Ctrl-C) : commande arrêtée.", 130)
 
 
 if __name__ == "__main__":

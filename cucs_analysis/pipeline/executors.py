@@ -3,14 +3,29 @@
 The runner only uses the standard API on what :func:`open_executor` returns: ``submit``,
 ``concurrent.futures.as_completed``, ``Future.result``/``cancel`` and ``shutdown`` (or a
 ``with`` block). A run whose worker died shows up as a future whose ``result()`` raises
-(``BrokenProcessPool`` locally, ``KilledWorker`` on Dask), never as a hang.
+(:class:`ProcessusArrete` locally, ``KilledWorker`` on Dask), never as a hang.
+
+Locally (:class:`RunProcesses`) each task gets a fresh process of its own, at most ``workers``
+at a time, so that one run can be stopped without touching the others: a task past its time
+limit (``submit_run(..., delai_s=)``) or whose process died fails alone
+(:class:`DelaiDepasse`, :class:`ProcessusArrete`) while the next tasks start; ``terminate``
+stops everything (Ctrl-C). Every process a task starts (the notebook's kernel included)
+carries an environment marker, so a stopped task leaves no orphan behind.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import multiprocessing
+import multiprocessing.connection
+import os
+import secrets
+import signal
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cucs_analysis.pipeline.params import ParamError
@@ -38,14 +53,269 @@ def open_executor(
     return _dask_executor(str(scheduler))
 
 
-def _process_pool(workers: int, initializer: Callable[[], Any] | None) -> cf.ProcessPoolExecutor:
+def _process_pool(workers: int, initializer: Callable[[], Any] | None) -> RunProcesses:
     if initializer is not None:
         initializer()
-    # fork: workers inherit the imported modules (no re-import per worker)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=initializer
-    )
+    return RunProcesses(workers, initializer)
+
+
+# --- local processes: one per task ---------------------------------------------------------------
+
+#: Environment variable marking every process started for one task (its worker, the kernel…).
+MARQUEUR = "CUCS_EXECUTION"
+
+
+class DelaiDepasse(Exception):
+    """The task ran longer than its time limit; its processes were stopped."""
+
+    def __init__(self, delai_s: float):
+        self.delai_s = delai_s
+        super().__init__(delai_s)
+
+
+class ProcessusArrete(Exception):
+    """The task's process ended without giving its result (killed, out of memory…)."""
+
+    def __init__(self, exitcode: int | None):
+        self.exitcode = exitcode
+        super().__init__(exitcode)
+
+
+class Interrompu(Exception):
+    """The task was stopped by `RunProcesses.terminate` (Ctrl-C)."""
+
+
+def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, initializer: Any) -> None:
+    """Body of a task's process: run ``fn`` and send back its result (or its exception)."""
+    # Ctrl-C in a terminal reaches the whole process group: the driver alone decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[MARQUEUR] = marqueur  # inherited by the kernel and anything it starts
+    try:
+        if initializer is not None:
+            initializer()
+        value: tuple = (True, fn(*args, **kwargs))
+    except BaseException as exc:  # sent to the driver, raised there by Future.result()
+        value = (False, exc)
+    try:
+        conn.send(value)
+    except Exception as exc:  # an exception or a value that cannot be pickled
+        conn.send((False, RuntimeError(f"{type(exc).__name__} : {exc}")))
+    conn.close()
+
+
+def marked_processes(marqueur: str) -> list:
+    """The live processes carrying ``marqueur`` in their environment (psutil.Process objects)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        return []
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.pid != os.getpid() and p.environ().get(MARQUEUR) == marqueur:
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def stop_marked(marqueur: str, timeout: float = 5.0) -> int:
+    """Kill every process carrying ``marqueur`` (a stopped task's kernel…); how many were found."""
+    import psutil
+
+    procs = marked_processes(marqueur)
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=timeout)
+    return len(procs)
+
+
+@dataclass
+class _Slot:
+    future: cf.Future
+    process: Any
+    conn: Any
+    marqueur: str
+    deadline: float | None
+    delai_s: float | None
+    message: tuple | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+class RunProcesses(cf.Executor):
+    """A ``concurrent.futures.Executor`` running each task in a new process (forked where the
+    platform allows it, so it inherits the imported modules), at most ``workers`` at a time.
+
+    ``submit_run(fn, *args, delai_s=…)`` gives a task a time limit: past it, its processes are
+    killed and its future raises :class:`DelaiDepasse`. A task whose process dies raises
+    :class:`ProcessusArrete`; the others are not affected. ``terminate()`` kills the running
+    tasks (their futures raise :class:`Interrompu`) and cancels the pending ones. After every
+    task, the processes it left (a kernel whose worker died) are killed.
+    """
+
+    _POLL_S = 0.1
+
+    def __init__(self, workers: int = 1, initializer: Callable[[], Any] | None = None):
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        self._ctx = multiprocessing.get_context(method)
+        self._fork = method == "fork"
+        self._initializer = initializer
+        self._workers = max(1, workers)
+        self._pending: collections.deque = collections.deque()
+        self._running: list[_Slot] = []
+        self._lock = threading.Lock()
+        self._shutdown = False
+        self._thread = threading.Thread(target=self._manage, name="cucs-executions", daemon=True)
+        self._thread.start()
+
+    # -- the Executor API
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        return self.submit_run(fn, *args, delai_s=None, **kwargs)
+
+    def submit_run(self, fn, /, *args, delai_s: float | None = None, **kwargs) -> cf.Future:
+        """``submit`` with a time limit in seconds (None: none)."""
+        future: cf.Future = cf.Future()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._pending.append((future, fn, args, kwargs, delai_s))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                while self._pending:
+                    self._pending.popleft()[0].cancel()
+        if wait:
+            self._thread.join()
+
+    def terminate(self) -> list[cf.Future]:
+        """Stop now: cancel the pending tasks, kill the running ones and everything they started.
+        Returns the futures of the tasks that were running (they raise :class:`Interrompu`)."""
+        with self._lock:
+            self._shutdown = True
+            while self._pending:
+                self._pending.popleft()[0].cancel()
+            slots, self._running = self._running, []
+        for slot in slots:
+            self._kill(slot)
+            if not slot.future.done():
+                slot.future.set_exception(Interrompu())
+        self._thread.join(timeout=10)
+        return [s.future for s in slots]
+
+    def running_futures(self) -> list[cf.Future]:
+        with self._lock:
+            return [s.future for s in self._running]
+
+    # -- the management thread
+    def _start(self, future, fn, args, kwargs, delai_s) -> _Slot | None:
+        if not future.set_running_or_notify_cancel():
+            return None
+        parent, child = self._ctx.Pipe(duplex=False)
+        marqueur = secrets.token_hex(12)
+        # a spawned process runs the initializer itself; a forked one inherited its imports
+        init = None if self._fork else self._initializer
+        proc = self._ctx.Process(target=_child, args=(child, fn, args, kwargs, marqueur, init), daemon=False)
+        try:
+            proc.start()
+        except Exception as exc:
+            future.set_exception(exc)
+            return None
+        finally:
+            child.close()
+        deadline = time.monotonic() + delai_s if delai_s is not None else None
+        return _Slot(future, proc, parent, marqueur, deadline, delai_s)
+
+    def _manage(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # never leave a future waiting forever
+            with self._lock:
+                self._shutdown = True
+                slots, self._running = self._running, []
+                pending = list(self._pending)
+                self._pending.clear()
+            for slot in slots:
+                self._kill(slot)
+            for future in [s.future for s in slots] + [p[0] for p in pending]:
+                if not future.done():
+                    future.set_exception(exc)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while self._pending and len(self._running) < self._workers:
+                    slot = self._start(*self._pending.popleft())
+                    if slot is not None:
+                        self._running.append(slot)
+                running = list(self._running)
+                if not running and not self._pending and self._shutdown:
+                    return
+            if not running:
+                time.sleep(self._POLL_S)
+                continue
+            waits = [s.process.sentinel for s in running] + [s.conn for s in running if s.message is None]
+            now = time.monotonic()
+            deadlines = [s.deadline - now for s in running if s.deadline is not None]
+            timeout = max(0.0, min([self._POLL_S * 5, *deadlines]))
+            try:
+                ready = set(multiprocessing.connection.wait(waits, timeout=timeout))
+            except (OSError, ValueError):  # a slot closed by terminate() meanwhile
+                continue
+            for slot in running:
+                if slot.message is None and slot.conn in ready:
+                    self._receive(slot)
+                if slot.process.sentinel in ready:
+                    self._finish(slot)
+                elif slot.deadline is not None and time.monotonic() >= slot.deadline:
+                    self._finish(slot, timed_out=True)
+
+    def _receive(self, slot: _Slot) -> None:
+        try:
+            slot.message = slot.conn.recv()
+        except (EOFError, OSError):
+            slot.message = None
+
+    def _finish(self, slot: _Slot, timed_out: bool = False) -> None:
+        with self._lock:
+            if slot not in self._running:
+                return  # terminate() took it
+            self._running.remove(slot)
+        if timed_out:
+            self._kill(slot)
+        else:
+            slot.process.join()
+            if slot.message is None and slot.conn.poll():
+                self._receive(slot)
+            slot.conn.close()
+            stop_marked(slot.marqueur)  # a kernel left behind by a worker that died
+        if slot.future.done():
+            return
+        if timed_out:
+            slot.future.set_exception(DelaiDepasse(float(slot.delai_s or 0)))
+        elif slot.message is None:
+            slot.future.set_exception(ProcessusArrete(slot.process.exitcode))
+        elif slot.message[0]:
+            slot.future.set_result(slot.message[1])
+        else:
+            slot.future.set_exception(slot.message[1])
+
+    def _kill(self, slot: _Slot) -> None:
+        try:
+            slot.process.kill()
+        except (OSError, ValueError):
+            pass
+        slot.process.join(timeout=10)
+        try:
+            slot.conn.close()
+        except OSError:
+            pass
+        stop_marked(slot.marqueur)
 
 
 class _ClientExecutor(cf.Executor):

@@ -30,6 +30,8 @@ FOURNIS = "paramètres fournis"
 SEUILS = "seuils"
 #: The national rule of statistical secrecy: a commune may raise the threshold, never lower it.
 SEUIL_SECRET_NATIONAL = DEFAULT_THRESHOLD
+#: Default per-run time limit of `cucs run` (params `execution.delai_max_minutes`).
+DELAI_MAX_MINUTES = 10.0
 
 # Keys that hold codes: YAML must read them as strings (quoted), never as numbers.
 _CODE_KEYS = ("code_commune", "quartiers_interet", "quartiers_experimentaux")
@@ -186,6 +188,18 @@ class EurosConstants(_Strict):
         return {int(t.annee): float(t.taux) / 100 for t in self.inflation}
 
 
+class Execution(_Strict):
+    # How `cucs run` executes a notebook; never part of a run's results or of its input hash.
+    delai_max_minutes: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1440,
+            description="une durée en minutes, plus grande que 0 et d'au plus 1440 (par ex. 10)",
+        ),
+    ] = DELAI_MAX_MINUTES
+
+
 class Defauts(_Strict):
     """What every run shares (params/defaults.yaml)."""
 
@@ -205,6 +219,8 @@ class Defauts(_Strict):
     convergence: Convergence
     reprise: Reprise
     euros_constants: EurosConstants
+    # excluded from `as_dict`: the notebooks, their results and the runs' hashes never see it
+    execution: Execution = Field(default_factory=Execution, exclude=True)
 
 
 class Parametres(Defauts):

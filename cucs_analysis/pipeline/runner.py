@@ -147,22 +147,94 @@ def _warm_up() -> None:
     importlib.import_module("cucs_analysis.pipeline.publish")
 
 
+def _backup_paths(result: Path) -> tuple[Path, Path]:
+    """Where a run keeps the previous results while it executes: a copy, or a marker saying
+    there were none (hidden files: `results.read_results` skips them)."""
+    return result.with_name(f".{result.name}.precedent"), result.with_name(f".{result.name}.sans-precedent")
+
+
+def _keep_previous(result: Path) -> None:
+    """Before a notebook runs: keep the previous results aside (the notebook overwrites them)."""
+    copie, absent = _backup_paths(result)
+    result.parent.mkdir(parents=True, exist_ok=True)
+    if result.is_file():
+        atomic.write_bytes(copie, result.read_bytes())
+        absent.unlink(missing_ok=True)
+    else:
+        atomic.write_bytes(absent, b"")
+        copie.unlink(missing_ok=True)
+
+
+def _forget_previous(result: Path) -> None:
+    for p in _backup_paths(result):
+        p.unlink(missing_ok=True)
+
+
+def restore_previous(result: Path) -> bool:
+    """After a run stopped midway (Ctrl-C, or a driver killed outright): put the previous
+    results back, so they match the previous page. Returns True if there was something to undo."""
+    copie, absent = _backup_paths(result)
+    if copie.is_file():
+        os.replace(copie, result)
+        absent.unlink(missing_ok=True)
+        return True
+    if absent.exists():
+        result.unlink(missing_ok=True)
+        absent.unlink(missing_ok=True)
+        return True
+    return False
+
+
+def _task_paths(task: dict) -> tuple[Path, Path, Path]:
+    """The executed notebook, the page and the results file of a run."""
+    out_dir = Path(task["out_dir"])
+    code, qid = task["code_commune"], task["question"]
+    return (
+        out_dir / "notebooks" / code / task["carnet"],
+        out_dir / "pages" / code / f"{qid}.html",
+        results_path(Path(task["results_dir"]), code, qid),
+    )
+
+
+def _discard_outputs(task: dict) -> None:
+    """A failed run: no page nor results survive (a synthesis must not read stale results);
+    the partly executed notebook is kept for diagnosis."""
+    final_nb, page, result = _task_paths(task)
+    page.unlink(missing_ok=True)
+    result.unlink(missing_ok=True)
+    _forget_previous(result)
+    for tmp in sorted(final_nb.parent.glob(f".{final_nb.name}.*.tmp.ipynb")):
+        os.replace(tmp, final_nb)
+
+
+def _undo_outputs(task: dict) -> None:
+    """A run stopped before its end: the previous page and results stay as they were."""
+    final_nb, _page, result = _task_paths(task)
+    restore_previous(result)
+    for tmp in final_nb.parent.glob(f".{final_nb.name}.*.tmp.ipynb"):
+        tmp.unlink(missing_ok=True)
+
+
 def execute_run(task: dict) -> dict:
-    """Execute one notebook, render its page; never raises (the error is in the record)."""
+    """Execute one notebook, render its page; never raises (the error is in the record).
+
+    The previous outputs stay in place until the end: the page is replaced only when the run
+    succeeds, the previous results are kept aside meanwhile (the notebook overwrites them) and
+    put back if the run is stopped midway (`restore_previous`); a failure removes both.
+    """
     import papermill as pm
 
     code, qid, name = task["code_commune"], task["question"], task["carnet"]
-    out_dir = Path(task["out_dir"])
-    final_nb = out_dir / "notebooks" / code / name
-    page = out_dir / "pages" / code / f"{qid}.html"
-    result = results_path(Path(task["results_dir"]), code, qid)
-    # Stale outputs of a previous run must not survive a failure.
-    page.unlink(missing_ok=True)
-    result.unlink(missing_ok=True)
+    final_nb, page, result = _task_paths(task)
+    _keep_previous(result)
     final_nb.parent.mkdir(parents=True, exist_ok=True)
     tmp_nb = final_nb.with_name(f".{name}.{os.getpid()}.tmp.ipynb")
     debut, t0 = _now(), time.perf_counter()
     statut, erreur = "ok", None
+    extra: dict[str, Any] = {}
+    if task.get("delai_par_cellule") and task.get("delai_s"):
+        # executors without a per-run limit (Dask): at least no cell runs past the limit
+        extra["execution_timeout"] = max(1, int(task["delai_s"] + 0.999))
     try:
         nb = pm.execute_notebook(
             task["notebook"],
@@ -177,13 +249,18 @@ def execute_run(task: dict) -> dict:
             cwd=task["notebooks_dir"],
             # the kernel's TCP warning would be printed once per run, over the progress bar
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            **extra,
         )
         if task["resultats_requis"] and not result.is_file():
             raise RuntimeError(f"le carnet n'a pas écrit ses résultats ({code}/{qid}.json)")
         publish = importlib.import_module("cucs_analysis.pipeline.publish")
         atomic.write_text(page, publish.render_page(nb, qid, code, task["nom_commune"]))
+        _forget_previous(result)
     except Exception as exc:  # one failing run never stops the others
-        statut, erreur = "echec", summarize_error(exc)
+        statut, erreur = "echec", _error_of_run(exc, task)
+        page.unlink(missing_ok=True)
+        result.unlink(missing_ok=True)
+        _forget_previous(result)
     finally:
         if tmp_nb.exists():
             os.replace(tmp_nb, final_nb)
@@ -202,29 +279,83 @@ def execute_run(task: dict) -> dict:
     }
 
 
+def _minutes(delai_s: float) -> str:
+    """A limit in minutes as the parameter reads, French style: 10, 0,05."""
+    return f"{delai_s / 60:.4g}".replace(".", ",")
+
+
+def timeout_message(delai_s: float) -> str:
+    return (
+        f"délai dépassé : le carnet tournait encore au-delà de {_minutes(delai_s)} min "
+        "(paramètre execution.delai_max_minutes) ; son exécution a été arrêtée"
+    )
+
+
+def _error_of_run(exc: BaseException, task: dict) -> str:
+    """The French summary of a run's failure; the execution stack's own errors are translated."""
+    name = type(exc).__name__
+    if name == "DeadKernelError":
+        return (
+            "le noyau Python du carnet s'est arrêté pendant l'exécution (arrêt forcé, mémoire "
+            "insuffisante ou plantage) ; le carnet n'est pas allé au bout"
+        )
+    if name == "CellTimeoutError" and task.get("delai_s"):
+        return timeout_message(float(task["delai_s"]))
+    return summarize_error(exc)
+
+
+def _stopped_message(exc: BaseException) -> str:
+    """A run whose process ended without a result (killed, out of memory, crash)."""
+    code = getattr(exc, "exitcode", None)
+    if isinstance(code, int) and code < 0:
+        try:
+            import signal
+
+            how = f"par le signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"par le signal {-code}"
+    elif isinstance(code, int):
+        how = f"avec le code {code}"
+    else:
+        how = f"({summarize_error(exc)})"
+    return (
+        f"le processus d'exécution s'est arrêté {how} avant la fin du carnet "
+        "(arrêt forcé ou mémoire insuffisante) ; les autres carnets ont continué"
+    )
+
+
 # --- executing the runs ---------------------------------------------------------------------------
 
 
 def _run_phase(executor: cf.Executor, tasks: list[dict]) -> Iterator[dict]:
     """Submit the tasks and yield each one's record as soon as it is done.
 
-    A task whose worker died (or that could not be submitted) yields a failed record; the
-    others go on. Leaving early cancels what has not started.
+    A task past its time limit, or whose worker died (or that could not be submitted), yields
+    a failed record with a French message; the others go on. Leaving early cancels what has
+    not started.
     """
     futures: dict[cf.Future, dict] = {}
+    submit_run = getattr(executor, "submit_run", None)
     for t in tasks:
         try:
-            futures[executor.submit(execute_run, t)] = t
+            if submit_run is not None:
+                fut = submit_run(execute_run, t, delai_s=t.get("delai_s"))
+            else:
+                fut = executor.submit(execute_run, {**t, "delai_par_cellule": True})
+            futures[fut] = t
         except Exception as exc:  # e.g. a pool broken by a worker that died in a previous phase
             yield _failed_record(t, f"exécution impossible ({summarize_error(exc)})")
     try:
         for fut in cf.as_completed(futures):
+            t = futures[fut]
             try:
                 yield fut.result()
+            except executors.DelaiDepasse as exc:
+                _discard_outputs(t)
+                yield {**_failed_record(t, timeout_message(exc.delai_s)), "duree_s": round(exc.delai_s, 2)}
             except Exception as exc:  # a worker died: record the run, go on
-                yield _failed_record(
-                    futures[fut], f"le processus d'exécution s'est arrêté ({summarize_error(exc)})"
-                )
+                _discard_outputs(t)
+                yield _failed_record(t, _stopped_message(exc))
     finally:
         for fut in futures:
             fut.cancel()
@@ -302,11 +433,17 @@ def run(
     out_dir: Path | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    delai_max: float | None = None,
 ) -> RunSummary:
     """Run the selected notebooks for the selected communes, write the manifest, publish the site.
 
     Raises `ParamError` (bad params file, bad selection) or `DataError` (bad data) before any
     kernel starts. Returns a summary whose `exit_code` is 1 if a run or the site failed.
+
+    `delai_max` (minutes) overrides every commune's `execution.delai_max_minutes`: a run still
+    going past its limit is stopped (kernel included) and recorded as failed. Ctrl-C stops the
+    runs, writes a manifest saying which ones finished, leaves the previous site and the
+    outputs of the stopped runs as they were, and returns `exit_code` 130.
     """
     from tqdm import tqdm
 
@@ -335,112 +472,156 @@ def run(
     selected = _select_communes(root, communes, names)
     # The one place a run's parameters are loaded: each commune's, checked against the data
     # (indicators, quartiers, years) before any kernel starts; the notebooks receive them.
-    params_cache = _params_checked(root, base, selected, dataset)
+    params_cache, delais = _params_checked(root, base, selected, dataset)
 
     planned, missing = plan_runs(notebooks_dir, selected, questions)
     versions = _versions()
     previous = _read_manifest(out_dir / MANIFEST)
+    previous_runs = [e for e in previous.get("runs", []) if isinstance(e, dict)]
     last_ok = {
         (e.get("code_commune"), e.get("question")): e.get("hash_entrees")
-        for e in previous.get("runs", [])
-        if isinstance(e, dict) and e.get("statut") in ("ok", "ignore")
+        for e in previous_runs
+        if e.get("statut") in ("ok", "ignore")
+    }
+    # What each (commune, question) is known to be: its status and input hash (syntheses read them).
+    known = {
+        (e.get("code_commune"), e.get("question")): (e.get("statut"), e.get("hash_entrees"))
+        for e in previous_runs
     }
     nb_bytes: dict[str, bytes] = {}
-    hashes: dict[tuple[str, str], str] = {}
-    phases: dict[int, list[dict]] = {}
-    entries: list[dict] = []
+    phases: dict[int, list[tuple[str, questions.Question]]] = {}
     for code, q in planned:
-        if q.notebook not in nb_bytes:
-            nb_bytes[q.notebook] = (notebooks_dir / q.notebook).read_bytes()
-        phase = _phase(q)
-        # A synthesis depends on the runs it reads: their hashes are part of its inputs.
-        deps = sorted(
-            h
-            for (c, qid), h in hashes.items()
-            if _phase(questions_by_id(qid)) < phase and (q.regional or c == code)
-        )
-        h = input_hash(
-            nb_bytes[q.notebook], params_cache[code], fingerprint, library_digest(), "|".join(deps)
-        )
-        hashes[(code, q.id)] = h
-        nom = names.get(code, code) if code != REGION else "Région"
-        outputs_there = (out_dir / "pages" / code / f"{q.id}.html").is_file() and (
-            results_path(results_dir, code, q.id).is_file() or not q.required_keys
-        )
-        if resume and last_ok.get((code, q.id)) == h and outputs_there:
-            old = next(
-                e for e in previous["runs"] if (e.get("code_commune"), e.get("question")) == (code, q.id)
-            )
-            entries.append({**old, "statut": "ignore", "erreur": None, "nom_commune": nom})
-            continue
-        phases.setdefault(phase, []).append(
-            {
-                "code_commune": code,
-                "question": q.id,
-                "carnet": q.notebook,
-                "notebook": str(notebooks_dir / q.notebook),
-                "notebooks_dir": str(notebooks_dir),
-                "out_dir": str(out_dir),
-                "results_dir": str(results_dir),
-                "parametres": params_cache[code],
-                "nom_commune": nom,
-                "hash_entrees": h,
-                "versions": versions,
-                "resultats_requis": bool(q.required_keys),
-            }
-        )
-
-    # First phase: the region stage, once per data set and region parameters, in the driver.
-    needs_region = sorted({t["code_commune"] for ts in phases.values() for t in ts if _reads_region(t)})
-    etapes_region = region.prepare(
-        dataset, [validate_params_dict(params_cache[c], c) for c in needs_region], results_dir
-    )
-
-    n_tasks = sum(len(t) for t in phases.values())
-    if n_tasks:
-        workers = max(1, min(jobs or os.cpu_count() or 1, n_tasks))
-        executor = executors.open_executor(scheduler, workers, initializer=_warm_up)
-        try:
-            with tqdm(
-                total=n_tasks, desc="Exécution des carnets", unit="carnet", disable=not progress
-            ) as bar:
-                for phase in sorted(phases):
-                    for record in _run_phase(executor, phases[phase]):
-                        entries.append(record)
+        phases.setdefault(_phase(q), []).append((code, q))
+    entries: list[dict] = []
+    etapes_region: list[dict] = []
+    started: list[dict] = []  # tasks handed to the executor (their outputs may be mid-change)
+    executor: cf.Executor | None = None
+    interrupted = False
+    old_sigint = None
+    try:
+        # A previous `cucs run` killed outright may have left results mid-change: undo that first.
+        for code, q in planned:
+            restore_previous(results_path(results_dir, code, q.id))
+        with tqdm(
+            total=len(planned), desc="Exécution des carnets", unit="carnet", disable=not progress
+        ) as bar:
+            for phase in sorted(phases):
+                tasks = []
+                for code, q in phases[phase]:
+                    if q.notebook not in nb_bytes:
+                        nb_bytes[q.notebook] = (notebooks_dir / q.notebook).read_bytes()
+                    # A synthesis depends on the runs it reads: their status, input hash and
+                    # results as they are now (computed after the earlier phases ran).
+                    deps = _dependencies(code, q, known, results_dir) if phase else ""
+                    h = input_hash(
+                        nb_bytes[q.notebook], params_cache[code], fingerprint, library_digest(), deps
+                    )
+                    nom = names.get(code, code) if code != REGION else "Région"
+                    outputs_there = (out_dir / "pages" / code / f"{q.id}.html").is_file() and (
+                        results_path(results_dir, code, q.id).is_file() or not q.required_keys
+                    )
+                    if resume and last_ok.get((code, q.id)) == h and outputs_there:
+                        old = next(
+                            e
+                            for e in previous_runs
+                            if (e.get("code_commune"), e.get("question")) == (code, q.id)
+                        )
+                        entries.append({**old, "statut": "ignore", "erreur": None, "nom_commune": nom})
+                        known[(code, q.id)] = ("ok", h)
                         bar.update(1)
-        finally:
+                        continue
+                    tasks.append(
+                        {
+                            "code_commune": code,
+                            "question": q.id,
+                            "carnet": q.notebook,
+                            "notebook": str(notebooks_dir / q.notebook),
+                            "notebooks_dir": str(notebooks_dir),
+                            "out_dir": str(out_dir),
+                            "results_dir": str(results_dir),
+                            "parametres": params_cache[code],
+                            "nom_commune": nom,
+                            "hash_entrees": h,
+                            "versions": versions,
+                            "resultats_requis": bool(q.required_keys),
+                            "delai_s": (delai_max if delai_max is not None else delais[code]) * 60,
+                        }
+                    )
+                if not tasks:
+                    continue
+                # The region stage, once per data set and region parameters, in the driver.
+                needs_region = sorted({t["code_commune"] for t in tasks if _reads_region(t)})
+                etapes_region += region.prepare(
+                    dataset, [validate_params_dict(params_cache[c], c) for c in needs_region], results_dir
+                )
+                if executor is None:
+                    workers = max(1, min(jobs or os.cpu_count() or 1, len(planned)))
+                    executor = executors.open_executor(scheduler, workers, initializer=_warm_up)
+                started.extend(tasks)
+                for record in _run_phase(executor, tasks):
+                    entries.append(record)
+                    known[(record["code_commune"], record["question"])] = (
+                        record["statut"],
+                        record["hash_entrees"],
+                    )
+                    bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        # Ctrl-C again while stopping would leave processes and a half-written manifest behind.
+        old_sigint = _ignore_sigint()
+        _stop(executor)
+        executor = None
+    finally:
+        if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
-    # Runs not selected this time keep their last entry, so the site shows everything.
-    done = {(e["code_commune"], e["question"]) for e in entries}
-    kept = [
-        e
-        for e in previous.get("runs", [])
-        if isinstance(e, dict) and (e.get("code_commune"), e.get("question")) not in done
-    ]
-    order = {q.id: i for i, q in enumerate(_questions.QUESTIONS)}
-    all_entries = sorted(
-        kept + entries, key=lambda e: (str(e.get("code_commune")), order.get(e.get("question"), 99))
-    )
-    manifest = {
-        "genere_le": _now(),
-        "jeu_de_donnees": fingerprint,
-        "nom_jeu_de_donnees": str(getattr(getattr(dataset, "metadata", None), "nom", "") or ""),
-        "dossier_donnees": _shown_path(data_dir, root),
-        "versions": versions,
-        "etape_region": etapes_region,
-        "runs": all_entries,
-    }
-    manifest_path = atomic.write_json(out_dir / MANIFEST, manifest)
+    try:
+        if interrupted:
+            done = {(e["code_commune"], e["question"]) for e in entries}
+            for t in started:
+                if (t["code_commune"], t["question"]) not in done:
+                    _undo_outputs(t)
+            entries += _interrupted_records(planned, done, previous_runs, out_dir, names, versions)
 
-    summary = RunSummary(
-        executes=sum(e["statut"] != "ignore" for e in entries),
-        echecs=sum(e["statut"] == "echec" for e in entries),
-        inchanges=sum(e["statut"] == "ignore" for e in entries),
-        absents=missing,
-        manifest=manifest_path,
-        entrees=entries,
-    )
+        # Runs not selected this time keep their last entry, so the site shows everything.
+        done = {(e["code_commune"], e["question"]) for e in entries}
+        kept = [e for e in previous_runs if (e.get("code_commune"), e.get("question")) not in done]
+        order = {q.id: i for i, q in enumerate(_questions.QUESTIONS)}
+        all_entries = sorted(
+            kept + entries, key=lambda e: (str(e.get("code_commune")), order.get(e.get("question"), 99))
+        )
+        manifest = {
+            "genere_le": _now(),
+            "jeu_de_donnees": fingerprint,
+            "nom_jeu_de_donnees": str(getattr(getattr(dataset, "metadata", None), "nom", "") or ""),
+            "dossier_donnees": _shown_path(data_dir, root),
+            "versions": versions,
+            "etape_region": etapes_region,
+            "runs": all_entries,
+        }
+        if interrupted:
+            manifest["interrompu"] = True
+        manifest_path = atomic.write_json(out_dir / MANIFEST, manifest)
+
+        summary = RunSummary(
+            executes=sum(e["statut"] in ("ok", "echec") for e in entries),
+            echecs=sum(e["statut"] == "echec" for e in entries),
+            inchanges=sum(e["statut"] == "ignore" for e in entries),
+            absents=missing,
+            manifest=manifest_path,
+            entrees=entries,
+        )
+        if interrupted:
+            summary.exit_code = 130
+            summary.message = _interrupted_message(entries, summary, manifest_path, root)
+            print(summary.message, file=sys.stdout)
+            return summary
+    finally:
+        if old_sigint is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, old_sigint)
+
     site_text = ""
     try:
         publish = importlib.import_module("cucs_analysis.pipeline.publish")
@@ -467,7 +648,98 @@ def run(
     return summary
 
 
-def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) -> dict[str, dict]:
+#: A run stopped by Ctrl-C, or not started when Ctrl-C came: neither ok nor failed.
+INTERROMPU = "interrompu"
+
+
+def _dependencies(code: str, q: questions.Question, known: dict, results_dir: Path) -> str:
+    """What a synthesis reads, as it is now: for each earlier-phase run of its commune (every
+    commune for a regional one), its status, its input hash and the digest of its results."""
+    phase = _phase(q)
+    parts = []
+    for (c, qid), (statut, h) in sorted(known.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        info = questions.BY_ID.get(str(qid))
+        if info is None or _phase(info) >= phase or not (q.regional or c == code):
+            continue
+        path = results_path(results_dir, str(c), str(qid))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
+        statut = "ok" if statut == "ignore" else statut
+        parts.append(f"{c}/{qid}:{statut}:{h}:{digest}")
+    return "|".join(parts)
+
+
+def _ignore_sigint() -> Any:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(executor: cf.Executor | None) -> None:
+    """Ctrl-C: stop the runs now, their workers and kernels included."""
+    if executor is None:
+        return
+    terminate = getattr(executor, "terminate", None)
+    if terminate is not None:
+        terminate()
+    else:  # a Dask cluster: what has not started is cancelled
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _interrupted_records(
+    planned: list, done: set, previous_runs: list[dict], out_dir: Path, names: dict, versions: dict
+) -> list[dict]:
+    """The runs Ctrl-C stopped or that had not started: « interrompu », with what their
+    previous outputs are (kept as they were: the previous run's page and results, if any)."""
+    previous = {(e.get("code_commune"), e.get("question")): e for e in previous_runs}
+    out = []
+    now = _now()
+    for code, q in planned:
+        if (code, q.id) in done:
+            continue
+        before = previous.get((code, q.id))
+        page_there = (out_dir / "pages" / code / f"{q.id}.html").is_file()
+        out.append(
+            {
+                "code_commune": code,
+                "question": q.id,
+                "nom_commune": names.get(code, code) if code != REGION else "Région",
+                "carnet": q.notebook,
+                "statut": INTERROMPU,
+                "erreur": "exécution interrompue (Ctrl-C) avant la fin de ce carnet : relancer avec --resume",
+                "duree_s": 0.0,
+                "hash_entrees": None,
+                "versions": versions,
+                "debut": now,
+                "fin": now,
+                # the outputs on disk are those of the previous run (or none): said, not hidden
+                "sorties_precedentes": bool(page_there and before is not None),
+                "precedent": (
+                    {k: before.get(k) for k in ("statut", "hash_entrees", "fin")} if before else None
+                ),
+            }
+        )
+    return out
+
+
+def _interrupted_message(entries: list[dict], summary: RunSummary, manifest: Path, root: Path) -> str:
+    finis = summary.executes
+    stoppes = sum(e["statut"] == INTERROMPU for e in entries)
+    lines = [
+        "Interruption demandée (Ctrl-C) : exécution arrêtée, processus et noyaux des carnets arrêtés.",
+        f"{_plural(finis, 'carnet terminé', 'carnets terminés')} ({summary.echecs} en échec), "
+        f"{_plural(summary.inchanges, 'inchangé', 'inchangés')}, "
+        f"{_plural(stoppes, 'carnet interrompu ou non commencé', 'carnets interrompus ou non commencés')}.",
+        f"Manifeste écrit : {_shown_path(manifest, root)} (chaque carnet y a son état réel) ; "
+        "le site précédent est conservé tel quel.",
+        "Pour terminer : relancez la même commande avec --resume.",
+    ]
+    return "\n".join(lines)
+
+
+def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) -> tuple[dict[str, dict], dict]:
     """The parameters of the region run and of each selected commune, as injected into the
     notebooks; `ParamError` listing every value the data set contradicts, naming its file."""
     loaded = {REGION: base, **{code: load_params(code, root) for code in selected}}
@@ -481,7 +753,8 @@ def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) ->
                 *dict.fromkeys(problems),  # a value of defaults.yaml: said once, not per commune
             ]
         )
-    return {code: p.as_dict() for code, p in loaded.items()}
+    delais = {code: float(p.execution.delai_max_minutes) for code, p in loaded.items()}
+    return {code: p.as_dict() for code, p in loaded.items()}, delais
 
 
 def _reads_region(task: dict) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from confiance import enregistrer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -378,3 +379,17 @@ def test_fuzz_whole_directory(small_dir, name, cells, meta):
 def test_the_fuzz_budget_reaches_a_thousand_inputs():
     assert sum(max(1, round(1200 * s)) for s in SHARES.values()) >= 1000
     assert abs(sum(SHARES.values()) - 1) < 1e-9
+
+
+def test_the_inputs_were_really_generated():
+    """Runs last in this module: counts the inputs the properties above actually checked."""
+    kinds = {"cellules", "en-têtes", "octets", "métadonnées", "dossier"}
+    if not kinds <= set(COUNTS):  # only part of the module was selected (-k …)
+        pytest.skip("fuzzing partiel : le compte n'a de sens que pour le module entier")
+    total = sum(COUNTS.values())
+    # hypothesis may stop a little early on a small strategy; never far below the budget
+    assert total >= 0.9 * FUZZ_BUDGET, COUNTS
+    if RANDOM:
+        enregistrer("fuzz.soak", total, "entrées nouvelles du long fuzzing (make soak), sans exception")
+    else:
+        enregistrer("fuzz.entrees", total, "entrées générées et validées sans exception (fuzzing de la CI)")

@@ -99,3 +99,155 @@ def demo_hostile(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
     data = tmp_path_factory.mktemp("demo-hostile") / "data"
     shutil.copytree(ROOT / "data" / "demo", data)
     return data, inject_hostile(data)
+
+
+#: The hostile strings placed in every free-text field of the data by `inject_hostile_partout`
+#: (issue 9, point 4): the five of `HOSTILE` and more. Those that would run if a page executed
+#: them mark ``<body>`` with ``data-pirate`` (the browser test looks for it).
+PIRATE = "document.body.setAttribute('data-pirate','{}')"
+HOSTILE_PARTOUT = {
+    **HOSTILE,
+    "svg": '"><svg onload="' + PIRATE.format("svg") + '"><rect/></svg>',
+    "javascript": "javascript:" + PIRATE.format("js"),
+    "jinja": "{{7*7}} {% raw %}{{ config }}{% endraw %} ${7*7} #{7*7}",
+    "tableau": "</td></tr></table></div><b class=pirate>hors tableau</b>",
+    "entites": "&amp;lt;b&amp;gt; &lt;i&gt; &#60;u&#62; &nbsp;",
+    "long": "Association" + "-tres-longue" * 24 + "-fin",
+    "invisibles": "Zéro\u200bchasse\u200c\u200djoint\u2060mot\u00adcoupé\ufeffBOM\u0007cloche",
+    "format": "${x} %s %(nom)s {0} {nom!r} %n",
+    "emoji": "\U0001f469\u200d\U0001f469\u200d\U0001f467 Ame\u0301\u0301lie\u0308 \u270a\U0001f3ff",
+    "csv": "Quartier ; \"guillemets\" ;; 'apostrophe' , virgule",
+    "saut": "Ligne un\nLigne deux\r\nLigne trois",
+    "markdown": "**gras** _italique_ [lien](http://x.example) # titre `code` <!-- c -->",
+    "isolats": "\u2067\u202b\u062a\u0639\u0627\u0648\u0646\u2069 12, 31 \u202d\u2066\u200f",
+    "mathtext2": "Cité $\\x$ et $\\frac{1}{2}$ \\$ $",
+}
+
+#: Values that the analysis still reads as codes although their column is free text: left
+#: untouched so the sections that read them keep their content (listed in the report of
+#: issue 9: they should become codes).
+CODES_DE_FAIT = {
+    ("bilans", "theme"): {"partenariat", "financement"},
+    ("enquetes", "question"): {"Le quartier s'est amélioré ces trois dernières années"},
+    ("droit_commun", "mesure"): {"credits"},
+    ("droit_commun", "unite"): {"€"},
+}
+
+#: Free-text columns of the schema (kind "text", not an identifier or a code) and the
+#: catalogue's, each given every hostile payload. `unite` of the catalogue is a code (it
+#: decides bounds and formats), `indicateur`, `id_*` and `type_equipement` are identifiers.
+CHAMPS_LIBRES = {
+    "communes": ("nom",),
+    "quartiers": ("nom",),
+    "indicateurs": ("source",),
+    "catalogue_indicateurs": ("libelle", "theme", "source", "definition"),
+    "actions": ("intitule", "public_cible", "objectif"),
+    "financements": ("financeur",),
+    "droit_commun": ("mesure", "unite"),
+    "operateurs": ("nom",),
+    "bilans": ("theme", "texte"),
+    "enquetes": ("question",),
+    "equipements": ("libelle",),
+}
+
+
+def hostile_value(i: int, n_values: int, value: str) -> str:
+    """The `i`-th of `n_values` distinct values of a field, made hostile: prefixed by every
+    payload whose rank is `i` modulo `n_values` (so each payload lands in each field, and
+    distinct values stay distinct)."""
+    payloads = list(HOSTILE_PARTOUT.values())
+    if n_values >= len(payloads):
+        mine = [payloads[i % len(payloads)]]
+    else:
+        mine = [p for j, p in enumerate(payloads) if j % n_values == i]
+    return " ".join([*mine, value]) if mine else value
+
+
+def inject_hostile_partout(data_dir: Path, code: str = "20001") -> dict[tuple[str, str], int]:
+    """Put every payload of `HOSTILE_PARTOUT` into every free-text field (`CHAMPS_LIBRES`, the
+    GeoJSON names and the metadata's name and description) of the demo copy at `data_dir`.
+    Distinct values of a field are ranked with those of commune `code` first (the run shows
+    them); each gets one payload (several when the field has fewer values than payloads),
+    prefixed to the original text. Returns, per (table, column), the number of values changed."""
+    import pandas as pd
+    import yaml
+
+    quartiers = pd.read_csv(data_dir / "quartiers.csv", dtype=str, keep_default_na=False)
+    mine_q = set(quartiers.loc[quartiers["code_commune"] == code, "code_quartier"])
+    actions = pd.read_csv(data_dir / "actions.csv", dtype=str, keep_default_na=False)
+    mine_a = set(actions.loc[actions["code_commune"] == code, "id_action"])
+
+    def is_mine(table: str, df: pd.DataFrame) -> pd.Series:
+        if "code_commune" in df:
+            return df["code_commune"] == code
+        if "code_quartier" in df:
+            return df["code_quartier"].isin(mine_q)
+        if "code_territoire" in df:
+            return df["code_territoire"].isin({code, *mine_q})
+        if "id_action" in df:
+            return df["id_action"].isin(mine_a)
+        return pd.Series(False, index=df.index)
+
+    changed: dict[tuple[str, str], int] = {}
+    mappings: dict[tuple[str, str], dict[str, str]] = {}
+    for table, cols in CHAMPS_LIBRES.items():
+        df = pd.read_csv(data_dir / f"{table}.csv", dtype=str, keep_default_na=False)
+        mine = is_mine(table, df)
+        for col in cols:
+            keep = CODES_DE_FAIT.get((table, col), set())
+            first = list(dict.fromkeys(df.loc[mine, col]))
+            rest = sorted(set(df[col]) - set(first))
+            values = [v for v in first + rest if v and v not in keep]
+            mapping = {v: hostile_value(i, len(values), v) for i, v in enumerate(values)}
+            df[col] = df[col].map(lambda v, m=mapping: m.get(v, v))
+            mappings[(table, col)] = mapping
+            changed[(table, col)] = len(mapping)
+        df.to_csv(data_dir / f"{table}.csv", index=False, lineterminator="\n")
+    for layer in ("communes", "quartiers"):
+        path = data_dir / f"{layer}.geojson"
+        geo = json.loads(path.read_text(encoding="utf-8"))
+        for f in geo["features"]:
+            props = f["properties"]
+            props["nom"] = mappings[(layer, "nom")].get(props.get("nom"), props.get("nom"))
+        path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
+    meta_path = data_dir / "metadonnees.yaml"
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    for i, k in enumerate(("nom", "description")):
+        meta[k] = " ".join([*list(HOSTILE_PARTOUT.values())[i::2], str(meta[k])])
+        changed[("metadonnees", k)] = 1
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return changed
+
+
+@pytest.fixture(scope="session")
+def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], int], float]:
+    """The whole suite (q1–q4, the commune synthesis, the regional synthesis) run once through the
+    project's runner for commune 20001 on a copy of the demo whose every free-text field holds
+    the payloads of `HOSTILE_PARTOUT`; returns the output folder, the values changed per field
+    and the run's duration in seconds."""
+    import shutil
+    import time
+
+    from cucs_analysis.pipeline import runner
+
+    tmp = tmp_path_factory.mktemp("hostile-partout")
+    data = tmp / "data"
+    shutil.copytree(ROOT / "data" / "demo", data)
+    changed = inject_hostile_partout(data)
+    project = tmp / "projet"
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+    shutil.copytree(ROOT / "params", project / "params")
+    defaults = project / "params" / "defaults.yaml"
+    text = defaults.read_text(encoding="utf-8")
+    assert "donnees: data/demo" in text
+    defaults.write_text(text.replace("donnees: data/demo", f"donnees: {data}"), encoding="utf-8")
+    out = tmp / "out"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CUCS_CACHE_DIR", str(tmp / "cache"))
+    start = time.monotonic()
+    try:
+        summary = runner.run(project, ["20001"], None, jobs=2, resume=False, out_dir=out, progress=False)
+    finally:
+        mp.undo()
+    assert summary.exit_code == 0, summary.message
+    return out, changed, time.monotonic() - start

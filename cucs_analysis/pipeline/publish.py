@@ -324,6 +324,9 @@ def _jinja_env():
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # a data string in an attribute (a commune's name in data-recherche) is cleaned like
+        # text; text nodes are cleaned again by `typographie_html` (idempotent)
+        finalize=lambda v: _text.texte_affiche(v) if type(v) is str else v,
     )
     env.filters["chiffre"] = format_chiffre
     env.globals["site_name"] = SITE_NAME
@@ -667,7 +670,9 @@ _JETON_HTML = re.compile(
 def typographie_html(page: str) -> str:
     """`text.typographie` on the visible text of an HTML page: the text nodes only (never tags,
     attributes, URLs, nor the content of style, script, pre and code). A unit or a mark that
-    follows a tag (``<b>95</b> %``) sees the previous node's last character."""
+    follows a tag (``<b>95</b> %``) sees the previous node's last character. Every text node
+    also goes through `text.texte_affiche` (the one rule for data strings on a page: bidi and
+    control characters removed, right-to-left runs isolated), whatever wrote it."""
     out: list[str] = []
     dedans = 0
     avant = ""
@@ -679,7 +684,11 @@ def typographie_html(page: str) -> str:
                 dedans = max(0, dedans - 1) if m.group("ferme") else dedans + 1
             out.append(jeton)
             continue
-        if jeton.startswith("<!") or dedans or jeton == "<":
+        if jeton.startswith("<!") or jeton == "<":
+            out.append(jeton)
+            continue
+        jeton = _text.texte_affiche(jeton)  # no bidi nor control character, RTL runs isolated
+        if dedans:
             out.append(jeton)
             continue
         texte = _text.typographie(avant + jeton)[len(avant) :]

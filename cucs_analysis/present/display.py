@@ -1,7 +1,9 @@
 """What a notebook shows besides figures: French sentences, lists and tables as escaped HTML.
 
-Every data string (quartier names, action titles…) goes through `html.escape` here, so a
-title such as ``<script>alert(1)</script>`` is shown as text in JupyterLab and on the site.
+Every data string (quartier names, action titles…) goes through `text.texte_affiche` (no
+bidi or control character, right-to-left script isolated) and `html.escape` here, so a title
+such as ``<script>alert(1)</script>`` is shown as text in JupyterLab and on the site, and a
+right-to-left override in a name does not reverse the sentence that holds it.
 Markdown outputs are avoided on purpose: nbconvert passes raw HTML inside Markdown through.
 
 A notebook whose setup failed must not go on showing what a kernel kept across runs still
@@ -37,7 +39,7 @@ class Html:
 
 
 def _e(x: object) -> str:
-    return html.escape(str(x), quote=True)
+    return html.escape(text.texte_affiche(str(x)), quote=True)
 
 
 # --- stop state -----------------------------------------------------------------------------

@@ -62,6 +62,7 @@ __all__ = [
     "images_sans_alt",
     "series_temporelles",
     "set_alt",
+    "textes_de_donnees",
     "show",
     "use_style",
 ]
@@ -205,13 +206,41 @@ class FigureAccessible:
         return f"Figure : {self.alt}"
 
 
+def textes_de_donnees(fig: Figure) -> Figure:
+    """Every text of `fig` drawn as plain text, whoever set it: no mathtext (a ``$`` from the
+    data is a dollar, even if a notebook turned ``text.parse_math`` back on), no bidirectional
+    or control character (`text.sans_controles`: matplotlib has no bidi algorithm and draws
+    them as boxes). Tick labels of a categorical axis exist once the figure is drawn: they are
+    fixed to their cleaned text. Returns the figure."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = axis.get_ticklabels()
+            labels = [t.get_text() for t in ticks]
+            clean = [text.sans_controles(lab) for lab in labels]
+            if clean != labels:
+                axis.set_ticks(axis.get_ticklocs(), labels=clean)
+    for t in fig.findobj(Text):
+        t.set_parse_math(False)
+        s = t.get_text()
+        if text.sans_controles(s) != s:
+            t.set_text(text.sans_controles(s))
+    return fig
+
+
 def figure_html(fig: Figure, alt: str | None = None, legende: str | None = None) -> FigureAccessible:
-    """Render `fig` to PNG with its alt text and close it; nothing is displayed."""
+    """Render `fig` to PNG with its alt text and close it; nothing is displayed. Its texts go
+    through `textes_de_donnees`, its alt text and caption through `text.texte_affiche`."""
     if alt is not None:
         set_alt(fig, alt)
     texte = get_alt(fig)
     if texte is None:
         raise ValueError("Chaque figure publiée doit avoir un texte alternatif (set_alt ou alt=…).")
+    texte = text.texte_affiche(texte)
+    legende = text.texte_affiche(legende) if legende else legende
+    textes_de_donnees(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Description": texte})
     plt.close(fig)

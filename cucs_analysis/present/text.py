@@ -20,6 +20,11 @@ this module so the whole site reads the same way):
   number of decimals per unit (`DECIMALES_UNITE`): the site index, the commune pages and the
   syntheses all call it, so the same figure reads the same everywhere.
 - Years are written without digit groups (``2035``, not ``2 035``): `annee`.
+- A string from the data is shown through `texte_affiche` (the display helpers, every text
+  node of every published page): its bidirectional controls and C0/C1 control characters are
+  removed, and each run of right-to-left script is isolated (FSI … PDI), so a name can
+  neither reverse nor reorder the product's sentence around it. Figures use `sans_controles`
+  (matplotlib has no bidi algorithm and draws controls as boxes).
 
 This module is a leaf: it imports nothing from ``cucs_analysis``. That is why the data layer
 (`data.errors`, `data.validate`) may use it for its French messages, the one documented
@@ -32,6 +37,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -84,6 +90,8 @@ __all__ = [
     "liste_fr",
     "manquant",
     "minuscule_initiale",
+    "sans_controles",
+    "texte_affiche",
     "nombre",
     "nombre_exact",
     "phrase_convergence",
@@ -323,6 +331,49 @@ def typographie(s: str) -> str:
     s = _APRES_GUILLEMET.sub("«" + ESPACE_UNITE, s)
     s = _AVANT_PONCTUATION.sub(ESPACE_UNITE + r"\1", s)
     return _UNITE_APRES_NOMBRE.sub(ESPACE_UNITE, s)
+
+
+#: Explicit bidirectional formatting characters (embeddings, overrides, isolates, marks).
+BIDI_CONTROLES = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_CONTROLES = re.compile(f"[{BIDI_CONTROLES}]")
+#: C0 and C1 control characters except tab, line feed and carriage return.
+_CONTROLES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+ISOLAT_DEBUT = "\u2068"  # FIRST STRONG ISOLATE
+ISOLAT_FIN = "\u2069"  # POP DIRECTIONAL ISOLATE
+_DROITE_GAUCHE = frozenset(("R", "AL"))
+
+
+def sans_controles(s: str) -> str:
+    """`s` without bidirectional controls (`BIDI_CONTROLES`) nor C0/C1 control characters
+    (tab and line breaks kept): what a figure label from the data may draw."""
+    return _CONTROLES.sub("", _BIDI_CONTROLES.sub("", str(s)))
+
+
+def texte_affiche(s: str) -> str:
+    """A data string as a page shows it: `sans_controles`, then each run of right-to-left
+    script (from a right-to-left letter to the last one before a left-to-right letter) put
+    between FSI and PDI. Such a run is then one neutral unit for the sentence around it: « 12, sur
+    31 » after an Arabic name keeps its order. Idempotent; a string without right-to-left
+    letters only loses its controls."""
+    s = sans_controles(s)
+    types = [unicodedata.bidirectional(c) for c in s]
+    if not _DROITE_GAUCHE.intersection(types):
+        return s
+    out: list[str] = []
+    i, n = 0, len(s)
+    while i < n:
+        if types[i] not in _DROITE_GAUCHE:
+            out.append(s[i])
+            i += 1
+            continue
+        j = fin = i
+        while j < n and types[j] != "L":
+            if types[j] in _DROITE_GAUCHE:
+                fin = j
+            j += 1
+        out.append(ISOLAT_DEBUT + s[i : fin + 1] + ISOLAT_FIN)
+        i = fin + 1
+    return "".join(out)
 
 
 def difference_affichee(avant: object, apres: object, decimales: int = 1) -> float | None:

@@ -29,8 +29,18 @@ demo: $(STAMP)
 	$(BIN)/cucs run
 	@echo "Ouvrez out/site/index.html dans un navigateur."
 
+# axe-core for the accessibility test of the site (tests/test_site_axe.py), the version pinned in
+# tests/axe/package-lock.json. Without npm, or offline, the test is skipped with a French reason;
+# .ci/run installs it itself and fails if it cannot (CUCS_AXE_REQUIS=1: never skipped in CI).
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm introuvable : axe-core non installé, le test d'accessibilité sera ignoré."; \
+	elif npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error; then touch $@; \
+	else echo "npm ci a échoué : axe-core non installé, le test d'accessibilité sera ignoré."; fi
+
 # Then every notebook runs with its default parameters, as in JupyterLab (results in out/brouillon).
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/

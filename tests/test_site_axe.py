@@ -1,0 +1,269 @@
+"""Accessibility of the published site: axe-core in headless Chromium (issue 9, point 7).
+
+axe-core comes from npm, pinned in ``tests/axe/package.json`` (and its lock file); ``make test``
+installs it with ``npm ci --prefix tests/axe`` and ``.ci/run`` fails if it cannot. Without npm
+(a developer's machine) the tests are skipped with a French reason; with ``CUCS_AXE_REQUIS=1``
+(set by ``.ci/run``) a missing axe-core or Chromium is a failure, never a skip.
+
+Every kind of page of a demo site is checked: the index, a commune page (a signatory and a
+non-signatory one), the question pages q1 to q4 of 20001 and q3 of the non-signatory, the
+commune synthesis, the regional synthesis, the Méthode page and a commune's dossier. axe runs
+the WCAG 2.0 and 2.1 rules of levels A and AA (tags wcag2a, wcag2aa, wcag21a, wcag21aa) and
+its best practices (best-practice). A page passes when axe reports no *serious* nor *critical*
+violation; the moderate and minor ones are printed (``pytest -s``) and, when
+``CUCS_AXE_RAPPORT`` names a file, written there in JSON with the durations.
+
+How: a copy of the page is written beside it (its relative stylesheet and images load), ending
+with axe.min.js and a call to ``axe.run`` once the page has loaded (after the index's search
+script revealed its box); the result is written into an attribute of ``<html>`` and read from
+Chromium's ``--dump-dom``. The window is a phone's (390×844): a box that scrolls sideways, which
+a keyboard must be able to reach, appears there first.
+
+``test_axe_reports_planted_violations`` shows that the check can fail: a page with an image
+without alt, low-contrast text and an unreachable scrolling box is reported serious/critical.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from test_site_browser import CHROMIUM, FLAGS
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE_DIR = ROOT / "tests" / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_VERSION = json.loads((AXE_DIR / "package.json").read_text(encoding="utf-8"))["dependencies"]["axe-core"]
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+GRAVES = {"serious", "critical"}
+FENETRE = "390,844"
+HORS_CUCS = "20012"
+
+#: page name → path in the site
+PAGES = {
+    "index": "index.html",
+    "commune": "communes/20001.html",
+    "commune_hors_cucs": f"communes/{HORS_CUCS}.html",
+    "q1": "pages/20001/q1.html",
+    "q2": "pages/20001/q2.html",
+    "q3": "pages/20001/q3.html",
+    "q4": "pages/20001/q4.html",
+    "q3_hors_cucs": f"pages/{HORS_CUCS}/q3.html",
+    "synthese": "pages/20001/synthese.html",
+    "synthese_regionale": "pages/region/synthese_regionale.html",
+    "methode": "methode.html",
+    "dossier": "communes/20001-dossier.html",
+}
+
+pytestmark = pytest.mark.slow
+
+_LANCEUR = """
+<script src="{axe}"></script>
+<script>
+window.addEventListener("load", function () {{
+  function court(v) {{
+    return {{id: v.id, impact: v.impact, aide: v.help, noeuds: v.nodes.map(function (n) {{
+      return {{cible: n.target.join(" "), resume: n.failureSummary || "", html: n.html.slice(0, 300)}};
+    }})}};
+  }}
+  axe.run(document, {{runOnly: {{type: "tag", values: {tags}}}, resultTypes: ["violations"]}})
+    .then(function (r) {{
+      document.documentElement.setAttribute("data-axe", JSON.stringify({{
+        version: axe.version, violations: r.violations.map(court), incomplets: r.incomplete.map(court)}}));
+    }})
+    .catch(function (e) {{ document.documentElement.setAttribute("data-axe-erreur", String(e)); }});
+}});
+</script>
+"""
+
+
+def _requis() -> bool:
+    return os.environ.get("CUCS_AXE_REQUIS", "") not in {"", "0"}
+
+
+def _absent(raison: str) -> None:
+    if _requis():
+        pytest.fail(f"{raison} (CUCS_AXE_REQUIS est défini : ce test ne doit pas être ignoré).")
+    pytest.skip(raison)
+
+
+def _outils() -> None:
+    if not Path(CHROMIUM).exists():
+        _absent(f"Chromium absent ({CHROMIUM}) : installez-le (apt install chromium) pour ce test.")
+    if not AXE_JS.is_file():
+        if shutil.which("npm") is None:
+            _absent("npm introuvable : axe-core n'est pas installé, le test d'accessibilité est ignoré.")
+        _absent("axe-core absent : lancez « make test » ou « npm ci --prefix tests/axe ».")
+
+
+def axe(page: Path, profil: Path, fenetre: str = FENETRE) -> dict:
+    """axe's violations and incomplete results on one page of a site (see the module's text),
+    with ``secondes``, the time Chromium took."""
+    copie = page.with_name(f"{page.stem}.axe-{os.getpid()}-{profil.name}.html")
+    source = page.read_text(encoding="utf-8")
+    lanceur = _LANCEUR.format(axe=AXE_JS.resolve().as_uri(), tags=json.dumps(TAGS))
+    i = source.rfind("</body>")
+    copie.write_text(source[:i] + lanceur + source[i:] if i >= 0 else source + lanceur, encoding="utf-8")
+    debut = time.perf_counter()
+    try:
+        fait = subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={profil}",
+                f"--window-size={fenetre}",
+                "--virtual-time-budget=30000",
+                "--dump-dom",
+                copie.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    finally:
+        copie.unlink(missing_ok=True)
+    secondes = time.perf_counter() - debut
+    erreur = re.search(r'<html\b[^>]*\sdata-axe-erreur="([^"]*)"', fait.stdout)
+    assert not erreur, f"axe a échoué sur {page.name} : {html.unescape(erreur.group(1))}"
+    m = re.search(r'<html\b[^>]*\sdata-axe="([^"]*)"', fait.stdout)
+    assert m, f"pas de résultat d'axe pour {page.name} : {fait.stderr[-1500:]}"
+    resultat = json.loads(html.unescape(m.group(1)))
+    resultat["secondes"] = round(secondes, 2)
+    return resultat
+
+
+def graves(resultat: dict) -> list[str]:
+    """The serious and critical violations, one readable line per rule (with its first nodes)."""
+    return [
+        f"[{v['impact']}] {v['id']} ×{len(v['noeuds'])} : {v['aide']} — "
+        + " ; ".join(f"{n['cible']} ({' '.join(n['resume'].split())[:160]})" for n in v["noeuds"][:3])
+        for v in resultat["violations"]
+        if v["impact"] in GRAVES
+    ]
+
+
+def par_impact(resultats: list[dict]) -> dict[str, int]:
+    """Number of failing nodes per impact."""
+    compte: dict[str, int] = {}
+    for v in resultats:
+        compte[v["impact"] or "?"] = compte.get(v["impact"] or "?", 0) + len(v["noeuds"])
+    return compte
+
+
+@pytest.fixture(scope="session")
+def outils_axe() -> None:
+    """Chromium and axe-core are there (checked before the demo run is paid for)."""
+    _outils()
+
+
+@pytest.fixture(scope="module")
+def site(outils_axe, demo_run, tmp_path_factory) -> Path:
+    """The shared demo run (q1, q2, q4 for 20001 and the non-signatory 20012), copied, with q3
+    and the two syntheses run on the copy: every kind of page of the site."""
+    from cucs_analysis.pipeline import runner
+
+    out = tmp_path_factory.mktemp("site-axe") / "out"
+    shutil.copytree(demo_run, out)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CUCS_CACHE_DIR", str(out / "cache"))
+    try:
+        summary = runner.run(
+            ROOT,
+            ["20001", HORS_CUCS],
+            ["q3", "synthese", "synthese_regionale"],
+            jobs=2,
+            resume=False,
+            out_dir=out,
+            progress=False,
+        )
+    finally:
+        mp.undo()
+    assert summary.exit_code == 0, summary.message
+    return out / "site"
+
+
+@pytest.fixture(scope="module")
+def resultats(site, tmp_path_factory) -> dict[str, dict]:
+    """axe on every page of `PAGES`, two Chromium at a time (a profile per page)."""
+    profils = tmp_path_factory.mktemp("profils-axe")
+    noms = list(PAGES)
+    manquantes = [PAGES[n] for n in noms if not (site / PAGES[n]).is_file()]
+    assert not manquantes, f"pages absentes du site : {manquantes}"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        faits = list(pool.map(lambda nom: axe(site / PAGES[nom], profils / nom), noms))
+    res = dict(zip(noms, faits, strict=True))
+    for nom, r in res.items():
+        autres = {k: n for k, n in par_impact(r["violations"]).items() if k not in GRAVES}
+        print(f"axe {r['version']} {nom} ({r['secondes']} s) : violations moderate/minor {autres or 0}")
+    rapport = os.environ.get("CUCS_AXE_RAPPORT")
+    if rapport:
+        Path(rapport).write_text(
+            json.dumps(
+                {
+                    "axe_core": next(iter(res.values()))["version"],
+                    "fenetre": FENETRE,
+                    "tags": TAGS,
+                    "pages": {
+                        nom: {
+                            "chemin": PAGES[nom],
+                            "secondes": r["secondes"],
+                            "violations_par_impact": par_impact(r["violations"]),
+                            "regles": sorted({v["id"] for v in r["violations"]}),
+                            "incomplets": sorted({v["id"] for v in r["incomplets"]}),
+                        }
+                        for nom, r in res.items()
+                    },
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    return res
+
+
+def test_axe_version_is_the_pinned_one(resultats):
+    lock = json.loads((AXE_DIR / "package-lock.json").read_text(encoding="utf-8"))
+    assert lock["packages"]["node_modules/axe-core"]["version"] == AXE_VERSION
+    assert {r["version"] for r in resultats.values()} == {AXE_VERSION}
+
+
+@pytest.mark.parametrize("nom", list(PAGES))
+def test_no_serious_or_critical_violation(resultats, nom):
+    assert graves(resultats[nom]) == [], f"{PAGES[nom]} : " + "\n".join(graves(resultats[nom]))
+
+
+def test_axe_reports_planted_violations(site, tmp_path):
+    """The check can fail: the commune page with an image without alt, grey-on-white text and a
+    box that scrolls without being reachable by the keyboard is reported serious/critical."""
+    page = site / "communes" / "20001.html"
+    piege = page.with_name("20001-piege.html")
+    source = page.read_text(encoding="utf-8")
+    plantes = (
+        '<img src="../static/absente.png">'
+        '<p style="color:#c8c8c8">Texte gris clair sur fond blanc.</p>'
+        '<div style="overflow-x:auto;width:8rem"><table><caption>Tableau large</caption>'
+        '<tr><th scope="col">Colonne</th></tr><tr><td style="white-space:nowrap">'
+        + "très long contenu " * 20
+        + "</td></tr></table></div>"
+    )
+    assert source.count('<main id="contenu">') == 1
+    piege.write_text(source.replace('<main id="contenu">', '<main id="contenu">' + plantes), encoding="utf-8")
+    try:
+        r = axe(piege, tmp_path / "profil")
+    finally:
+        piege.unlink(missing_ok=True)
+    trouves = {v["id"]: v["impact"] for v in r["violations"]}
+    assert trouves.get("image-alt") == "critical", trouves
+    assert trouves.get("color-contrast") == "serious", trouves
+    assert trouves.get("scrollable-region-focusable") == "serious", trouves
+    assert len(graves(r)) >= 3

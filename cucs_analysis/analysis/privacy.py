@@ -24,7 +24,7 @@ that should have been hidden.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,6 +47,7 @@ __all__ = [
     "SmallCountError",
     "apply_secrecy",
     "check_no_small_counts",
+    "hide_small_bases",
     "primary_mask",
     "secret_counts",
     "small_counts",
@@ -213,6 +214,34 @@ def secret_counts(
     frame = series.astype(float).to_frame("n")
     st = apply_secrecy(frame, ["n"], threshold, margins="columns" if total_known else "none")
     return SecretSeries(values=st.values["n"].rename(series.name), mask=st.mask["n"].rename(series.name))
+
+
+def hide_small_bases(
+    df: pd.DataFrame,
+    bases: Mapping[Hashable, Sequence[Hashable]],
+    threshold: int = DEFAULT_THRESHOLD,
+) -> SecretTable:
+    """Primary secrecy on the counts of people behind rates, and on what is computed from them.
+
+    bases: {count column: columns computed from it} — e.g. ``{"numerateur_avant":
+    ["valeur_avant", "ecart_avant"], "denominateur_avant": ["valeur_avant", "ecart_avant"]}``.
+    A count ``0 < c < threshold`` is hidden, and so is every value computed from it in the same
+    row (a rate on 7 people gives the 7 back with its published base). No totals are published
+    beside such counts (the numerators of different rows are not summed on a page), so there is
+    no secondary secrecy. Returns a `SecretTable` over the columns named (NaN where secret).
+    """
+    out = df.copy()
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for base, dependants in bases.items():
+        if base not in df.columns:
+            continue
+        small = primary_mask(pd.to_numeric(df[base], errors="coerce"), threshold).to_numpy()
+        for c in (base, *dependants):
+            if c in df.columns:
+                mask[c] = mask[c].to_numpy() | small
+    for c in mask.columns[mask.any()]:
+        out[c] = out[c].where(~mask[c])
+    return SecretTable(values=out, mask=mask, count_columns=tuple(c for c in bases if c in df.columns))
 
 
 def _parse_fr(s: pd.Series) -> pd.Series:

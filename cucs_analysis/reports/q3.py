@@ -207,6 +207,11 @@ def _categorie(r) -> str:
     return "veille" if veille else "hors_liste"
 
 
+def _petit(n: object, seuil: int) -> bool:
+    """A count of people the pages must not print (`privacy.primary_mask`)."""
+    return bool(privacy.primary_mask(pd.Series([n], dtype=float), seuil).iloc[0])
+
+
 def _motif_part(r) -> str | None:
     if not text.manquant(r.part):
         return None
@@ -363,8 +368,23 @@ def build(territoire, region, params) -> RapportQ3:
         par_quartier["credits_specifiques_hab"] = (
             par_quartier["credits_specifiques"] / par_quartier["population_annee"]
         )
-    bilans = _bilans_par_cible(actions, territoire.bilans)
     seuil_secret = int(params.seuil_secret)
+    # Counts of people through secrecy, whatever the input's flag: a quartier's population and
+    # what is divided by it; the people of the commune living in the quartiers and their share.
+    if "population_annee" in par_quartier:
+        st = privacy.hide_small_bases(
+            par_quartier, {"population_annee": ["credits_specifiques_hab"]}, seuil_secret
+        )
+        par_quartier = st.values.assign(population_annee_secret=st.mask["population_annee"].to_numpy())
+    if not repartition.empty:
+        st = privacy.hide_small_bases(
+            repartition, {"personnes_quartiers": ["part"], "personnes_commune": ["part"]}, seuil_secret
+        )
+        repartition = st.values.assign(
+            secret=repartition["secret"].fillna(False).astype(bool).to_numpy()
+            | st.mask[["personnes_quartiers", "personnes_commune"]].any(axis=1).to_numpy()
+        )
+    bilans = _bilans_par_cible(actions, territoire.bilans)
     bilans_secret = _secret_bilans(bilans, seuil_secret)
     jeunesse = geography.credits_youth(actions, fin)
     jeunes_part = geography.pooled_gap_periods(
@@ -539,12 +559,16 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
                 )
             elif code == geography.TAILLE_QUARTIER:
                 parts.append(
-                    f"{text.pluriel(row.population, 'habitant')} en {r.annee_revenus}, moins de "
+                    f"moins de {text.nombre(p.get('population_min_quartier'))} habitants en {r.annee_revenus}"
+                    if _petit(row.population, r.seuil_secret)
+                    else f"{text.pluriel(row.population, 'habitant')} en {r.annee_revenus}, moins de "
                     f"{text.nombre(p.get('population_min_quartier'))}"
                 )
             elif code == geography.TAILLE_UU:
                 parts.append(
-                    f"unité urbaine de {text.pluriel(row.population_unite_urbaine, 'habitant')}, moins de "
+                    f"unité urbaine de moins de {text.nombre(p.get('population_min_uu'))} habitants"
+                    if _petit(row.population_unite_urbaine, r.seuil_secret)
+                    else f"unité urbaine de {text.pluriel(row.population_unite_urbaine, 'habitant')}, moins de "
                     f"{text.nombre(p.get('population_min_uu'))}"
                 )
             elif code == geography.INDICE_SOUS_SEUIL:
@@ -823,7 +847,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
         )
     else:
         pop = rep["part"].get("population")
-        parts = []
+        parts, caches = [], []
         for ind in ("taux_chomage", "taux_pauvrete"):
             if ind not in rep.index:
                 continue
@@ -836,19 +860,33 @@ def _narrate_echelle(r: RapportQ3) -> None:
             )
             if text.manquant(row["part"]) or petit:
                 motif = motifs.SECRET if bool(row["secret"]) or petit else motifs.DONNEE_ABSENTE
-                parts.append(f"la part des {plur} n'est pas calculable ({labels.MOTIF_LIBELLES[motif]})")
+                caches.append((plur, motif))
             else:
                 parts.append(
                     f"{text.pourcentage(row['part'])} des {plur} de la commune "
                     f"({text.nombre(row['personnes_quartiers'])} sur {text.nombre(row['personnes_commune'])})"
                 )
+        habitants = (
+            f", {'qui regroupe' if n == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+            if not text.manquant(pop)
+            else ""
+        )
         if parts:
-            phrase = f"En {r.annee}, {text.liste_fr(parts)} vivent dans {quartiers}"
-            if not text.manquant(pop):
-                phrase += f", {'qui regroupe' if n == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+            phrase = f"En {r.annee}, {text.liste_fr(parts)} vivent dans {quartiers}{habitants}"
             r.phrases["echelle"].append(
                 phrase + " (base : chômeurs et personnes pauvres recensés dans la commune la même année)."
             )
+            r.constats.append(phrase + ".")
+        for motif in dict.fromkeys(m for _, m in caches):
+            qui = text.liste_fr([f"des {plur}" for plur, m in caches if m == motif])
+            verbe = "n'est pas publiée" if motif == motifs.SECRET else "n'est pas calculable"
+            phrase = (
+                f"En {r.annee}, la part {qui} de la commune qui vivent dans {quartiers} {verbe} "
+                f"({labels.MOTIF_LIBELLES[motif]})"
+            )
+            if not parts and not text.manquant(pop):
+                phrase += f" ; {'il regroupe' if n == 1 else 'ils regroupent'} {text.pourcentage(pop)} de ses habitants"
+            r.phrases["echelle"].append(phrase + ".")
             r.constats.append(phrase + ".")
             ch = rep["part"].get("taux_chomage")
             if not text.manquant(ch) and not text.manquant(pop) and pop > 0:
@@ -1584,6 +1622,10 @@ def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
     verdicts = [raisons_libelles(r, row) for row in e.itertuples()]
     for regle in REGLES:
         out[regle] = [v[regle] for v in verdicts]
+    # A quartier's population is a count of people: below the threshold it reads « s ».
+    petit = privacy.primary_mask(out["population"].astype(float), r.seuil_secret).fillna(False).astype(bool)
+    if petit.any():
+        out["population"] = out["population"].astype(object).where(~petit, text.SECRET)
     return out
 
 
@@ -1647,7 +1689,7 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
         privacy.primary_mask(rep["personnes_quartiers"].astype(float), r.seuil_secret)
         .fillna(False)
         .astype(bool)
-    )
+    ) | (rep["secret"].fillna(False).astype(bool) & rep["personnes_quartiers"].isna())
     if petit.any():
         for c in ("personnes_quartiers", "part"):
             rep[c] = rep[c].astype(object).where(~petit, text.SECRET)
@@ -1699,9 +1741,12 @@ def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
     cq = r.credits_quartiers
     if not r.signataire or cq.empty or "nom" not in cq:
         return display.vue(None, colonnes, vide=_vide(r) if not r.signataire else SANS_QUARTIER)
-    return display.vue(
-        cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES)), colonnes, vide=SANS_QUARTIER
-    )
+    cq = cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES))
+    if "population_annee_secret" in cq and cq["population_annee_secret"].any():
+        m = cq["population_annee_secret"].astype(bool)
+        for c in ("population_annee", "credits_specifiques_hab"):
+            cq[c] = cq[c].astype(object).where(~m, text.SECRET)
+    return display.vue(cq, colonnes, vide=SANS_QUARTIER)
 
 
 def vue_bilans(r: RapportQ3) -> pd.DataFrame:

@@ -426,6 +426,18 @@ def _narrate_periods(r: RapportQ2) -> None:
                     "commence avec le contrat : « avant » ne peut pas être testé)"
                 )
                 continue
+            if getattr(row, "secret", False):
+                # A value on fewer than seuil_secret people is hidden with its difference.
+                cache = "avant" if text.manquant(row.valeur_avant) else "pendant"
+                montre = row.valeur_pendant if cache == "avant" else row.valeur_avant
+                parts.append(
+                    f"{_serie_libelle(row.serie)} {_valeur(montre, unite)} "
+                    f"{'pendant' if cache == 'avant' else 'avant'} le CUCS ({cache} : moins de "
+                    f"{r.seuil_secret} personnes, secret statistique)"
+                    if not text.manquant(montre)
+                    else f"{_serie_libelle(row.serie)} : moins de {r.seuil_secret} personnes (secret statistique)"
+                )
+                continue
             diff = text.difference_affichee(row.valeur_avant, row.valeur_pendant, d)
             parts.append(
                 f"{_serie_libelle(row.serie)} {_valeur(row.valeur_avant, unite)} puis {_valeur(row.valeur_pendant, unite)} "
@@ -462,7 +474,7 @@ def _narrate_gaps(r: RapportQ2) -> None:
             f"{_repartition(known['convergence'], 'quartier')}."
         )
         for row in known[known["convergence"] == "divergence"].itertuples():
-            if row.groupe == GROUPES["traite"]:
+            if row.groupe == GROUPES["traite"] and not getattr(row, "secret", False):
                 u = r.unites.get(ind, "")
                 r.debat.append(
                     f"Dans le quartier {row.nom}, financé, l'écart de « {libelle} » avec la commune s'est creusé "

@@ -207,7 +207,9 @@ class RapportQ2(AvecVues):
                     "evolution_ecart": _num(r.evolution_ecart),
                     "avant_testable": bool(r.avant_testable),
                     "petite_base": bool(r.petite_base),
-                    "motif": None if not text.manquant(r.convergence) else motifs.NON_CALCULABLE,
+                    "motif": motifs.SECRET
+                    if r.secret
+                    else (None if not text.manquant(r.convergence) else motifs.NON_CALCULABLE),
                 }
             )
         real = self.realisation.iloc[0] if not self.realisation.empty else None
@@ -265,7 +267,9 @@ class RapportQ2(AvecVues):
                     "denominateur_pendant": _num(t.denominateur_pendant),
                     "avant_testable": bool(t.avant_testable),
                     "petite_base": bool(t.petite_base),
-                    "motif": None if t.avant_testable else motifs.NON_CALCULABLE,
+                    "motif": motifs.SECRET
+                    if t.secret
+                    else (None if t.avant_testable else motifs.NON_CALCULABLE),
                 }
                 for t in self.periodes.itertuples()
             ],
@@ -364,6 +368,37 @@ def association_actions(territoire) -> pd.DataFrame:
     out["prevus_non_realisees"] = real["prevus_non_realisees"].reindex(out.index).fillna(0.0)
     out = out.reset_index().sort_values(["credits_specifiques", "id_action"], ascending=[False, True])
     return out[ACTION_COLUMNS].reset_index(drop=True)
+
+
+#: Rates of people in the gaps table: each count (numerator, denominator of a period) with the
+#: values computed from it (`privacy.hide_small_bases`). The first and last years' gaps rest on
+#: yearly counts of the same people: hidden with either period's base.
+_AVANT = ["valeur_avant", "ecart_avant", "evolution_ecart", "ecart_debut"]
+_PENDANT = ["valeur_pendant", "ecart_pendant", "evolution_ecart", "ecart_fin"]
+GAP_BASES = {
+    "numerateur_avant": _AVANT,
+    "denominateur_avant": _AVANT,
+    "numerateur_pendant": _PENDANT,
+    "denominateur_pendant": _PENDANT,
+}
+#: The same for the pooled series before / during the CUCS.
+PERIOD_BASES = {
+    "numerateur_avant": ["valeur_avant", "difference"],
+    "denominateur_avant": ["valeur_avant", "difference"],
+    "numerateur_pendant": ["valeur_pendant", "difference"],
+    "denominateur_pendant": ["valeur_pendant", "difference"],
+}
+
+
+def _secret_bases(df: pd.DataFrame, bases: dict, seuil: int) -> pd.DataFrame:
+    """`privacy.hide_small_bases` with a `<col>_secret` flag for each base and a `secret` flag
+    per row (some value of the row is hidden)."""
+    st = privacy.hide_small_bases(df, bases, seuil)
+    out = st.values.copy()
+    for c in bases:
+        out[f"{c}_secret"] = st.mask[c].to_numpy() if c in st.mask else False
+    out["secret"] = st.mask.any(axis=1).to_numpy() if len(out) else pd.Series(dtype=bool)
+    return out
 
 
 def _secret(df: pd.DataFrame, columns: list[str], seuil: int) -> pd.DataFrame:
@@ -814,6 +849,19 @@ def compute(territoire, region, params) -> RapportQ2:
         indicateurs,
         params,
     )
+    # Counts of people behind the rates (numerators, denominators) and what is computed from
+    # them pass through secrecy, whatever the input's `secret` flag says.
+    ecarts = _secret_bases(ecarts, GAP_BASES, seuil)
+    periodes = _secret_bases(periodes, PERIOD_BASES, seuil)
+    # The same rule as q1's table of the same actions (`q1._secret_mask`, margins "none"): one
+    # action's planned beneficiaries are hidden on both pages or on neither.
+    non_realisees = _secret(non_realisees, ["prevus_non_realisees"], seuil)
+    # The total of coded statements is printed in the findings: secondary secrecy on the column.
+    if not bilans.empty:
+        sc = privacy.secret_counts(bilans["constats"], seuil, total_known=True)
+        bilans = bilans.assign(constats=sc.values.to_numpy(), constats_secret=sc.mask.to_numpy())
+    else:
+        bilans = bilans.assign(constats_secret=pd.Series(dtype=bool))
     enquetes = survey_table(territoire, seuil)
     reponses = survey_answers(territoire, enquetes)
     e = territoire.enquetes

@@ -84,6 +84,8 @@ def vue_actions(r: RapportQ2) -> pd.DataFrame:
 def vue_non_realisees(r: RapportQ2) -> pd.DataFrame:
     """The actions with years not carried out, named apart from the achievement rates."""
     n = r.non_realisees
+    if "prevus_non_realisees_secret" in n:
+        n = n.assign(prevus_non_realisees=_count(n["prevus_non_realisees"], n["prevus_non_realisees_secret"]))
     return _vue(
         r,
         None if r.actions.empty else n,
@@ -184,6 +186,7 @@ def vue_bilans(r: RapportQ2) -> pd.DataFrame:
         None
         if b.empty
         else b.assign(
+            constats=_count(b["constats"], b["constats_secret"]),
             reussite=b["reussite"].fillna("aucune"),
             difficulte=b["difficulte"].fillna("aucune"),
             ecart=b["ecart"].fillna("aucun"),
@@ -263,6 +266,11 @@ def vue_tendances(r: RapportQ2) -> pd.DataFrame:
             ],
         )
         df["difference"] = df["difference"].astype(float)
+        for c in ("numerateur_avant", "denominateur_avant", "numerateur_pendant", "denominateur_pendant"):
+            if f"{c}_secret" in df:
+                df[c] = _count(df[c], df[f"{c}_secret"])
+        if "secret" in df:
+            df["note"] = df["note"].where(~df["secret"].astype(bool), "secret statistique")
     unite = "points" if all(r.unites.get(i) == "%" for i in r.indicateurs) else "decimal"
     valeur = "pourcentage" if unite == "points" else "decimal"
     return _vue(
@@ -305,6 +313,12 @@ def vue_ecarts(r: RapportQ2) -> pd.DataFrame:
             petite=e["petite_base"].map({True: "petite base", False: ""}),
         )
     )
+    if df is not None:
+        for c in ("denominateur_avant", "denominateur_pendant"):
+            if f"{c}_secret" in df:
+                df[c] = _count(df[c], df[f"{c}_secret"])
+        if "secret" in df:
+            df["petite"] = df["petite"].where(~df["secret"].astype(bool), "secret statistique")
     cols = {
         "nom": ("Quartier", "texte"),
         "groupe": ("Groupe", "texte"),

@@ -68,3 +68,26 @@ def test_lists_and_en_bref_escape():
         display.non_disponible("parcours")._repr_html_().endswith("Données non disponibles : parcours.</p>")
     )
     assert "Nom &amp; Co" in display.titre_commune("Nom & Co", "20001", "Groupe")._repr_html_()
+
+
+def test_data_strings_lose_bidi_controls_and_keep_right_to_left_isolated():
+    """A right-to-left override in a title cannot reverse the product's sentence: removed, and
+    the Arabic word isolated (text.texte_affiche), in sentences, lists, headings and tables."""
+    titre = "\u202eMédiation \u0645\u0631\u0643\u0632 sociale"
+    shown = "Médiation \u2068\u0645\u0631\u0643\u0632\u2069 sociale"
+    phrase = f"« {titre} » retient 12, sur 31."
+    for html_ in (
+        display.paragraphe(phrase)._repr_html_(),
+        display.liste([phrase])._repr_html_(),
+        display.titre(titre)._repr_html_(),
+        display.tableau(
+            display.vue(pd.DataFrame({"a": [titre]}), {"a": ("Action", "texte")}, vide="x")
+        )._repr_html_(),
+    ):
+        assert "\u202e" not in html_ and shown in html_, html_
+    assert f"« {shown} » retient 12, sur 31." in display.paragraphe(phrase)._repr_html_()
+
+
+def test_markup_and_entities_from_data_are_escaped_once():
+    html_ = display.paragraphe("&amp;lt;b&amp;gt; <b>gras</b> {{7*7}}")._repr_html_()
+    assert html_ == '<p class="cucs-texte">&amp;amp;lt;b&amp;amp;gt; &lt;b&gt;gras&lt;/b&gt; {{7*7}}</p>'

@@ -191,3 +191,38 @@ def test_barres_empilees_annees_stacks_in_order():
     assert tops == [(2009, 1.0), (2009, 4.0), (2010, 2.0), (2010, 6.0)]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Première", "b"]
     assert "Titre" in {ax.get_title(loc) for loc in ("left", "center")} and ax.get_xlabel() == "Année"
+
+
+def test_two_rows_with_one_label_stay_two_bars():
+    df = pd.DataFrame({"intitule": ["Atelier", "Atelier", "Jardin"], "credits": [300.0, 100.0, 200.0]})
+    fig = plots.barres_horizontales(df, "intitule", "credits", "Actions", "Crédits (€)", unite="€")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3
+    assert sorted({round(p.get_y() + p.get_height() / 2) for p in ax.patches}) == [0, 1, 2]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Atelier", "Jardin", "Atelier"]
+
+
+def test_figure_texts_from_data_are_plain_text_whoever_set_them():
+    """A dollar pair, a bidi override and a control character in a title, a tick label and a
+    legend: once published (`figure_html`), none is mathtext nor keeps a control."""
+    from matplotlib import cbook
+    from matplotlib.text import Text
+
+    hostile = "\u202eCité $\\frac{1}{2}$\x07"
+    df = pd.DataFrame({"nom": [hostile, "Bellevue"], "v": [1.0, 2.0]})
+    fig = plots.barres_horizontales(df, "nom", "v", hostile, "x")
+    fig.axes[0].legend(["Légende $x$\u202b"])
+    for t in fig.findobj(Text):
+        t.set_parse_math(True)  # as if a notebook turned mathtext back on
+    plots.figure_html(fig, alt="Figure \u202e<b>")
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    assert not [t.get_text() for t in texts if t.get_parse_math() and cbook.is_math_text(t.get_text())]
+    assert not [t.get_text() for t in texts if any(c in t.get_text() for c in "\u202e\u202b\x07")]
+    assert "Cité $\\frac{1}{2}$" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def test_figure_alt_text_is_escaped_and_cleaned():
+    fig, _ = plt.subplots()
+    html_ = plots.figure_html(fig, alt='"><svg onload=alert(1)> \u202eabc')._repr_html_()
+    assert "<svg" not in html_ and "\u202e" not in html_
+    assert 'alt="&quot;&gt;&lt;svg onload=alert(1)&gt; abc"' in html_

@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from confiance import enregistrer
 from conftest import CHAMPS_LIBRES, HOSTILE_PARTOUT, PIRATE
 from test_site_browser import _chromium_or_skip, dump_dom
 
@@ -196,6 +197,9 @@ def test_payloads_are_many_and_in_every_free_text_field(hostile_partout_run):
     champs = {(t, c) for t, cols in CHAMPS_LIBRES.items() for c in cols}
     champs |= {("metadonnees", "nom"), ("metadonnees", "description")}
     assert set(changed) == champs and all(changed.values()), changed
+    enregistrer("chaines.charges_utiles", len(HOSTILE_PARTOUT), "chaînes hostiles placées dans les données")
+    enregistrer("chaines.champs", len(champs), "champs de texte libre qui les portent (tous)")
+    enregistrer("chaines.valeurs", sum(changed.values()), "valeurs distinctes rendues hostiles")
 
 
 def test_every_free_text_column_of_the_schema_is_injected():
@@ -210,7 +214,7 @@ def test_every_free_text_column_of_the_schema_is_injected():
             assert col.name in CHAMPS_LIBRES.get(name, ()), (name, col.name)
 
 
-def test_every_run_is_ok(run):
+def test_every_run_is_ok(run, hostile_partout_run):
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     runs = {(r["code_commune"], r["question"]): r["statut"] for r in manifest["runs"]}
     questions = {"q1", "q2", "q3", "q4", "synthese", "synthese_regionale"}
@@ -218,6 +222,8 @@ def test_every_run_is_ok(run):
     assert set(runs.values()) == {"ok"}, runs
     for page in PAGES:
         assert (run / "site" / page).is_file(), page
+    enregistrer("chaines.carnets", len(runs), "carnets exécutés sans échec sur ces données (20001 et région)")
+    enregistrer("chaines.duree_s", round(hostile_partout_run[2]), "durée de cette exécution (s)")
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -232,6 +238,7 @@ def test_every_payload_is_shown_as_text(doms):
     vus = {page: payloads_affiches(dom) for page, (dom, _) in doms.items()}
     manquants = set(HOSTILE_PARTOUT) - set().union(*vus.values())
     assert not manquants, (manquants, {p: sorted(v) for p, v in vus.items()})
+    enregistrer("chaines.pages_navigateur", len(doms), "pages vérifiées dans Chromium sans exécution")
     # the commune's own name is on each of its pages
     for page in PAGES[1:-1]:
         assert {"script", "format"} <= vus[page] or page.startswith("pages/region"), (page, vus[page])
@@ -427,3 +434,25 @@ def test_the_payload_search_can_fail():
     assert "script" not in payloads_affiches(escaped_twice)
     once = "<p>&lt;script&gt;alert(1)&lt;/script&gt; Atelier « théâtre »</p>"
     assert "script" in payloads_affiches(once)
+
+
+# --- the rule applied by the publisher (pure) ----------------------------------------------------
+
+
+def test_every_text_node_of_a_published_page_follows_the_rule():
+    """`typographie_html` cleans the text nodes whatever wrote them (a notebook output, a
+    template), leaves tags and attributes alone, and the templates clean attribute values."""
+    from cucs_analysis.pipeline import publish
+
+    page = '<p title="a">\u202eMédiation \u0645\u0631\u0643\u0632 sociale\x07 : 12</p><pre>\u202bx</pre>'
+    out = publish.typographie_html(page)
+    assert (
+        out == '<p title="a">Médiation \u2068\u0645\u0631\u0643\u0632\u2069 sociale\u00a0: 12</p><pre>x</pre>'
+    )
+    assert problemes(out, []) == [] and problemes(page, []) != []
+    rendu = publish._jinja_env().from_string('<tr data-recherche="{{ nom }}"><td>{{ nom }}</td></tr>')
+    html_ = rendu.render(nom="\u202e<b>Cité</b> \u0645\u0631")
+    assert html_ == (
+        '<tr data-recherche="&lt;b&gt;Cité&lt;/b&gt; \u2068\u0645\u0631\u2069">'
+        "<td>&lt;b&gt;Cité&lt;/b&gt; \u2068\u0645\u0631\u2069</td></tr>"
+    )

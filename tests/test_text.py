@@ -326,3 +326,39 @@ def test_effectif_hides_a_small_count_in_a_sentence():
     assert t.effectif(31, 11, "réussite") == "31 réussites"
     assert t.effectif(0, 11, "blocage") == "0 blocage"  # a zero describes no one
     assert t.effectif(40, 11, "constat", secret=True).startswith("moins de 11 constats")
+
+
+# --- data strings shown (issue 9, point 4) -----------------------------------------------------
+
+RLO, FSI, PDI = "\u202e", "\u2068", "\u2069"
+ARABE = "\u0645\u0631\u0643\u0632"
+
+
+@pytest.mark.parametrize(
+    ("brut", "affiche"),
+    [
+        ("Les Tilleuls", "Les Tilleuls"),  # an ordinary name is unchanged
+        (f"{RLO}Médiation {ARABE} sociale", f"Médiation {FSI}{ARABE}{PDI} sociale"),
+        (f"{ARABE}, 12 bénéficiaires", f"{FSI}{ARABE}{PDI}, 12 bénéficiaires"),
+        (f"{ARABE} 12 {ARABE}", f"{FSI}{ARABE} 12 {ARABE}{PDI}"),  # one run: digits inside
+        (
+            "\u2067\u202b\u062a\u0639\u0627\u0648\u0646\u2069 12, 31 \u202d\u2066\u200f",
+            f"{FSI}\u062a\u0639\u0627\u0648\u0646{PDI} 12, 31 ",
+        ),
+        ("cloche\x07 nul\x00 C1\x85 fin", "cloche nul C1 fin"),
+        ("ligne\nsuivante\tet\r\n", "ligne\nsuivante\tet\r\n"),  # line breaks and tabs kept
+        (
+            "Zéro\u200bchasse \U0001f469\u200d\U0001f467 e\u0301",
+            "Zéro\u200bchasse \U0001f469\u200d\U0001f467 e\u0301",
+        ),
+    ],
+)
+def test_texte_affiche_removes_controls_and_isolates_right_to_left(brut, affiche):
+    assert t.texte_affiche(brut) == affiche
+    assert t.texte_affiche(affiche) == affiche  # idempotent: a page may clean twice
+
+
+def test_sans_controles_keeps_right_to_left_letters_unisolated():
+    assert t.sans_controles(f"{RLO}a {ARABE}\x07{FSI}b{PDI}") == f"a {ARABE}b"
+    for c in t.BIDI_CONTROLES:
+        assert t.sans_controles(f"x{c}y") == "xy", hex(ord(c))

@@ -294,14 +294,19 @@ def barres_horizontales(
     libelle_reference: str | None = None,
     etiquettes: bool = True,
 ) -> Figure:
-    """Horizontal bars sorted by value (largest on top), French value labels at the ends.
+    """Horizontal bars sorted by value (largest on top), French value labels at the ends; one
+    bar per row, even when two rows share a label.
 
     reference: a vertical line (e.g. the commune's value) named `libelle_reference`.
     """
     data = df[[categorie, valeur]].dropna(subset=[valeur]).sort_values(valeur)
     height = max(2.5, 0.4 * len(data) + 1.2)
     fig, ax = _new_figure((8, height))
-    bars = ax.barh(data[categorie].astype(str), data[valeur], color=couleur or PALETTE[0])
+    # One bar per row at its own position: two rows with the same label (two actions with one
+    # title) stay two bars, where a categorical axis would draw them on one line.
+    positions = np.arange(len(data))
+    bars = ax.barh(positions, data[valeur], color=couleur or PALETTE[0])
+    ax.set_yticks(positions, data[categorie].astype(str).tolist())
     ax.set_title(titre)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")

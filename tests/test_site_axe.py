@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from confiance import enregistrer
 from test_site_browser import CHROMIUM, FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,9 +199,35 @@ def resultats(site, tmp_path_factory) -> dict[str, dict]:
     noms = list(PAGES)
     manquantes = [PAGES[n] for n in noms if not (site / PAGES[n]).is_file()]
     assert not manquantes, f"pages absentes du site : {manquantes}"
+    debut = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         faits = list(pool.map(lambda nom: axe(site / PAGES[nom], profils / nom), noms))
+    duree = time.perf_counter() - debut
     res = dict(zip(noms, faits, strict=True))
+    impacts: dict[str, int] = {}
+    for r in res.values():
+        for k, n in par_impact(r["violations"]).items():
+            impacts[k] = impacts.get(k, 0) + n
+    enregistrer("axe.version", next(iter(res.values()))["version"], "version d'axe-core (npm) utilisée")
+    enregistrer(
+        "axe.pages", len(res), f"pages du site passées à axe dans Chromium ({FENETRE.replace(',', '×')})"
+    )
+    enregistrer(
+        "axe.graves",
+        sum(n for k, n in impacts.items() if k in GRAVES),
+        "violations d'accessibilité graves ou critiques (éléments, toutes pages)",
+    )
+    enregistrer(
+        "axe.moderees_mineures",
+        sum(n for k, n in impacts.items() if k not in GRAVES),
+        "violations d'accessibilité modérées ou mineures (éléments, toutes pages)",
+    )
+    enregistrer(
+        "axe.a_verifier",
+        sum(len(v["noeuds"]) for r in res.values() for v in r["incomplets"]),
+        "éléments qu'axe n'a pas pu trancher (à vérifier à la main)",
+    )
+    enregistrer("axe.duree_s", round(duree, 1), "durée des analyses axe (s, deux Chromium en parallèle)")
     for nom, r in res.items():
         autres = {k: n for k, n in par_impact(r["violations"]).items() if k not in GRAVES}
         print(f"axe {r['version']} {nom} ({r['secondes']} s) : violations moderate/minor {autres or 0}")
@@ -263,6 +290,11 @@ def test_axe_reports_planted_violations(site, tmp_path):
     finally:
         piege.unlink(missing_ok=True)
     trouves = {v["id"]: v["impact"] for v in r["violations"]}
+    enregistrer(
+        "axe.piege_graves",
+        len(graves(r)),
+        "règles graves ou critiques signalées sur la page piégée (3 plantées)",
+    )
     assert trouves.get("image-alt") == "critical", trouves
     assert trouves.get("color-contrast") == "serious", trouves
     assert trouves.get("scrollable-region-focusable") == "serious", trouves

@@ -68,7 +68,8 @@ JSON_COUNT = re.compile(
     r"^q4/reunions_periodes/(numerateur|denominateur)"
 )
 JSON_NOT_COUNT = re.compile(
-    r"taux|part|moyen|median|euro|montant|par_hab|pour_1000|rang|seuil|annee|delai|ratio"
+    r"(^|_)(taux|part|parts|moyen|moyenne|median|mediane|euros?|montant|hab|rang|seuil|annee|annees|"
+    r"delai|ratio|pour)(_|$)"
 )
 #: Results keys that are not published figures (the run's parameters).
 JSON_SKIP = {"parametres"}

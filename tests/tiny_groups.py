@@ -19,6 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: The commune and meeting type whose participants total exactly 12 (`make_tiny`).
+DOUZE_COMMUNE = "20001"
+DOUZE_TYPE = "comité de pilotage"
+
 #: Share of action-years and meetings that keep their original (mostly large) counts, so that
 #: tables mix published and hidden cells and secondary secrecy has work to do.
 KEEP_LARGE = 0.2
@@ -66,6 +70,13 @@ def make_tiny(src: Path, dst: Path, seed: int = 9) -> Path:
         hab = np.array([rng.integers(0, p + 1) for p in part])
         ins.loc[small, "participants"] = part[small].astype(str)
         ins.loc[small, "habitants"] = hab[small].astype(str)
+        # A planted 12: the steering committees of `DOUZE_COMMUNE` are two meetings of 6
+        # participants, none a resident (published at 11, hidden at 15).
+        copil = (ins["code_commune"] == DOUZE_COMMUNE) & (ins["type"] == DOUZE_TYPE)
+        if copil.sum() >= 2:
+            keep = ins.index[copil][:2]
+            ins = ins.drop(ins.index[copil][2:])
+            ins.loc[keep, ["participants", "habitants"]] = ["6", "0"]
         # A kept meeting cannot have more residents than participants after the change.
         p = pd.to_numeric(ins["participants"])
         h = pd.to_numeric(ins["habitants"])
@@ -128,9 +139,14 @@ def make_tiny(src: Path, dst: Path, seed: int = 9) -> Path:
 COMMUNES = ("20001", "20010")
 
 
-def run_tiny(root: Path, tmp: Path, communes=COMMUNES, questions=None):
+#: Thresholds raised in the run's parameters (params/<code>.yaml): the signatory hides below 15.
+SEUILS = {"20001": 15}
+
+
+def run_tiny(root: Path, tmp: Path, communes=COMMUNES, questions=None, seuils=None):
     """Build the tiny copy of ``root/data/demo`` under `tmp` and run the whole suite on it
-    for `communes` (a project folder with the notebooks and params pointing at the copy);
+    for `communes` (a project folder with the notebooks and params pointing at the copy, the
+    thresholds of `seuils` — default `SEUILS` — written in the communes' parameters);
     returns ``(data_dir, out_dir, summary)``. The caller sets ``CUCS_CACHE_DIR``."""
     from cucs_analysis.pipeline import runner
 
@@ -142,6 +158,9 @@ def run_tiny(root: Path, tmp: Path, communes=COMMUNES, questions=None):
     text = defaults.read_text(encoding="utf-8")
     assert "donnees: data/demo" in text
     defaults.write_text(text.replace("donnees: data/demo", f"donnees: {data}"), encoding="utf-8")
+    for code, seuil in (SEUILS if seuils is None else seuils).items():
+        path = project / "params" / f"{code}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + f"\nseuil_secret: {seuil}\n", encoding="utf-8")
     out = tmp / "out"
     summary = runner.run(
         project, list(communes), questions, jobs=2, resume=False, out_dir=out, progress=False

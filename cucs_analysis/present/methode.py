@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cucs_analysis.analysis.privacy import DEFAULT_THRESHOLD as SEUIL_NATIONAL
 from cucs_analysis.present import text
 
 __all__ = [
@@ -17,7 +18,10 @@ __all__ = [
     "REFERENCES",
     "catalogue",
     "glossaire",
+    "contexte_secret",
     "phrase_secret",
+    "seuils_secret",
+    "texte_seuil",
     "regle_substitution",
 ]
 
@@ -311,14 +315,64 @@ def glossaire() -> list[dict]:
     ]
 
 
-def phrase_secret(seuil: int) -> str:
-    """The secrecy rule with the threshold actually used."""
+def seuils_secret(results: Mapping[tuple[str, str], Mapping]) -> dict[str, int]:
+    """The secrecy threshold each commune's runs used (code → ``seuil_secret``), read from the
+    parameters its results files record (the region's files are not a commune's)."""
+    out: dict[str, int] = {}
+    for (code, _q), data in sorted(results.items()):
+        p = data.get("parametres") if isinstance(data, Mapping) else None
+        if isinstance(p, Mapping) and isinstance(p.get("seuil_secret"), int) and code != "region":
+            out.setdefault(str(code), int(p["seuil_secret"]))
+    return out
+
+
+def texte_seuil(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None = None) -> str:
+    """The threshold as the Méthode page states it: « 11 », or, when communes differ, the most
+    common value then the others with their communes: « 11 ; 15 pour Esterbourg »."""
+    if not isinstance(seuil, Mapping):
+        return text.nombre(seuil)
+    if not seuil:
+        return ""
+    valeurs = sorted(set(seuil.values()), key=lambda v: (-list(seuil.values()).count(v), v))
+    commun, autres = valeurs[0], valeurs[1:]
+    noms = noms or {}
+    parts = [text.nombre(commun)]
+    for v in autres:
+        communes = sorted((noms.get(c, c) for c, s in seuil.items() if s == v), key=str.casefold)
+        parts.append(f"{text.nombre(v)} pour {text.liste_fr(communes)}")
+    return " ; ".join(parts)
+
+
+def phrase_secret(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None = None) -> str:
+    """The secrecy rule with the threshold actually used: one value, or one per commune (a
+    mapping code → threshold, e.g. `seuils_secret(results)`; `noms`: code → commune name)."""
+    if isinstance(seuil, Mapping) and len(set(seuil.values())) == 1:
+        seuil = next(iter(seuil.values()))
+    if isinstance(seuil, Mapping):
+        commun, autres = texte_seuil(seuil, noms).split(" ; ", 1)
+        phrase_seuil = f"sur moins de {commun} personnes ou ménages ({autres})"
+    else:
+        phrase_seuil = f"sur moins de {text.pluriel(seuil, 'personne')} ou ménages"
     return (
-        f"Aucun résultat publié (pages, tableaux téléchargeables) ne porte sur moins de "
-        f"{text.pluriel(seuil, 'personne')} ou ménages : ces cases sont remplacées par « s » (secret) et les "
-        f"totaux sont protégés pour qu'une valeur masquée ne puisse pas être retrouvée par différence. "
-        f"Les pages et les tableaux respectent le secret statistique."
+        f"Aucun résultat publié (pages, tableaux téléchargeables, fichiers de résultats) ne porte "
+        f"{phrase_seuil} : ces cases sont remplacées par « s » (secret) et les "
+        "totaux sont protégés pour qu'une valeur masquée ne puisse pas être retrouvée par différence ; "
+        "un taux, une part ou un montant par habitant calculé sur un effectif masqué est masqué aussi, "
+        "et une même case est masquée sur toutes les pages qui la montrent. Le seuil est le paramètre "
+        f"« seuil_secret » des analyses : {text.nombre(SEUIL_NATIONAL)} par défaut (la règle nationale), "
+        "il peut être relevé pour une commune, jamais abaissé."
     )
+
+
+def contexte_secret(
+    results: Mapping[tuple[str, str], Mapping], noms: Mapping[str, str] | None = None
+) -> dict:
+    """What the Méthode page needs about secrecy, from every commune's results: ``seuil_secret``
+    (« 11 » or « 11 ; 15 pour Esterbourg ») and ``phrase_secret`` (None without results)."""
+    seuils = seuils_secret(results)
+    if not seuils:
+        return {"seuil_secret": None, "phrase_secret": None}
+    return {"seuil_secret": texte_seuil(seuils, noms), "phrase_secret": phrase_secret(seuils, noms)}
 
 
 def catalogue(indicateurs, metadonnees: Mapping | None = None) -> list[dict]:

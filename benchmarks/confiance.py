@@ -43,7 +43,7 @@ def main() -> int:
         return 1
     doc = motif.sub(lambda _: f"{DEBUT}\n{tableau(mesures)}\n{FIN}", doc)
     TRUST.write_text(doc, encoding="utf-8")
-    print(f"TRUST.md : {len(mesures)} mesures reportées.")
+    print(f"TRUST.md : {text.pluriel(len(mesures), 'mesure reportée', 'mesures reportées')}.")
     return 0
 
 

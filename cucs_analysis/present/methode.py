@@ -358,9 +358,9 @@ def phrase_secret(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None
         f"{phrase_seuil} : ces cases sont remplacées par « s » (secret) et les "
         "totaux sont protégés pour qu'une valeur masquée ne puisse pas être retrouvée par différence ; "
         "un taux, une part ou un montant par habitant calculé sur un effectif masqué est masqué aussi, "
-        "et une même case est masquée sur toutes les pages qui la montrent. Le seuil est le paramètre "
-        f"« seuil_secret » des analyses : {text.nombre(SEUIL_NATIONAL)} par défaut (la règle nationale), "
-        "il peut être relevé pour une commune, jamais abaissé."
+        "et une même case est masquée sur toutes les pages qui la montrent. Le seuil vaut "
+        f"{text.nombre(SEUIL_NATIONAL)} par défaut (la règle nationale) ; il peut être relevé pour une "
+        "commune, jamais abaissé. Les pages et les tableaux respectent le secret statistique."
     )
 
 

@@ -858,6 +858,7 @@ def _error_summary(erreur: str, limite: int = 300) -> str:
         if motif.search(texte):
             texte = phrase[:1].upper() + phrase[1:] + "."
             break
+    texte = texte[:1].upper() + texte[1:]  # « délai dépassé : … » starts the sentence on the site
     return texte if len(texte) <= limite else texte[: limite - 1] + "…"
 
 
@@ -886,6 +887,10 @@ def _cell(
     """What the index and the commune page show for one (commune, question): its state
     (`ETAT_LIBELLES`), the label of its link and its first key figure."""
     statut = run["statut"] if run is not None else ("ok" if has_page else "absent")
+    # stopped by Ctrl-C, or not started when it came (the runner's manifest): a page on disk is
+    # the previous run's, not published; the cell says the run was interrupted, and why
+    interrompu = statut == "interrompu"
+    avec_raison = ("echec", "interrompu")  # the states whose reason is shown beside them
     if statut == "ignore":
         # the runner marks runs skipped by --resume (inputs unchanged) "ignore": their page holds
         statut = "ok"
@@ -914,9 +919,9 @@ def _cell(
     return {
         "statut": statut,
         "etat": etat,
-        "statut_libelle": ETAT_LIBELLES[etat],
-        "lien_libelle": LIEN_LIBELLE if etat == "ok" else ETAT_LIBELLES[etat],
-        "erreur": _error_summary(run["erreur"]) if run is not None and statut == "echec" else "",
+        "statut_libelle": "interrompu" if interrompu else ETAT_LIBELLES[etat],
+        "lien_libelle": LIEN_LIBELLE if etat == "ok" else "interrompu" if interrompu else ETAT_LIBELLES[etat],
+        "erreur": _error_summary(run["erreur"]) if run is not None and statut in avec_raison else "",
         "chiffre": chiffre,
         "chiffre_libelle": libelle,
     }

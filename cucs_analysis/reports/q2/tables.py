@@ -601,7 +601,7 @@ def _funded_codes(territoire, groupes: pd.DataFrame) -> list[str]:
     return [q for q in own if g.get(q) == "traite"]
 
 
-def series_table(territoire, region, indicateurs: list[str]) -> pd.DataFrame:
+def series_table(territoire, region, indicateurs: list[str], seuil: int | None = None) -> pd.DataFrame:
     """Funded quartiers of the commune (pooled; all its quartiers when it has none funded) vs the
     commune vs the region's comparison quartiers (pooled, from the region stage), per
     indicator and year."""
@@ -626,7 +626,19 @@ def series_table(territoire, region, indicateurs: list[str]) -> pd.DataFrame:
     parts = [p for p in parts if not p.empty]
     if not codes or not parts:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True)[cols]
+    out = pd.concat(parts, ignore_index=True)[cols]
+    # A yearly pooled rate of the commune's quartiers on fewer than `seuil` people (numerator
+    # or denominator) is hidden, with its interval: the figures draw only published values.
+    q = ind_commune[(ind_commune["niveau"] == "quartier") & ind_commune["code_territoire"].isin(codes)]
+    if seuil is not None and not q.empty and {"numerateur", "denominateur"} <= set(q.columns):
+        sums = q.groupby(["indicateur", "annee"])[["numerateur", "denominateur"]].sum(min_count=1)
+        small = privacy.primary_mask(sums["numerateur"], seuil) | privacy.primary_mask(
+            sums["denominateur"], seuil
+        )
+        keys = pd.MultiIndex.from_frame(out[["indicateur", "annee"]])
+        hidden = (out["serie"] == nom).to_numpy() & small.reindex(keys, fill_value=False).to_numpy()
+        out.loc[hidden, ["valeur", "ic_bas", "ic_haut"]] = np.nan
+    return out
 
 
 PERIODE_SERIES_COLUMNS = [
@@ -841,7 +853,7 @@ def compute(territoire, region, params) -> RapportQ2:
         intens = pd.DataFrame(intens.drop(columns="geometry", errors="ignore"))
     else:
         intens = pd.DataFrame(columns=["code_quartier", "nom", "intensite_moyenne", "groupe", "statut"])
-    series = series_table(territoire, region, indicateurs) if not groupes.empty else pd.DataFrame()
+    series = series_table(territoire, region, indicateurs, seuil) if not groupes.empty else pd.DataFrame()
     periodes = periods_table(territoire, region, indicateurs, params)
     ecarts = gaps_table(
         territoire,

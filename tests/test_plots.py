@@ -208,7 +208,7 @@ def test_figure_texts_from_data_are_plain_text_whoever_set_them():
     from matplotlib import cbook
     from matplotlib.text import Text
 
-    hostile = "\u202eCité $\\frac{1}{2}$\x07"
+    hostile = "\u202eCité $\\frac{1}{2}$\x07\r\nfin\r"
     df = pd.DataFrame({"nom": [hostile, "Bellevue"], "v": [1.0, 2.0]})
     fig = plots.barres_horizontales(df, "nom", "v", hostile, "x")
     fig.axes[0].legend(["Légende $x$\u202b"])
@@ -217,8 +217,8 @@ def test_figure_texts_from_data_are_plain_text_whoever_set_them():
     plots.figure_html(fig, alt="Figure \u202e<b>")
     texts = [t for t in fig.findobj(Text) if t.get_text()]
     assert not [t.get_text() for t in texts if t.get_parse_math() and cbook.is_math_text(t.get_text())]
-    assert not [t.get_text() for t in texts if any(c in t.get_text() for c in "\u202e\u202b\x07")]
-    assert "Cité $\\frac{1}{2}$" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert not [t.get_text() for t in texts if any(c in t.get_text() for c in "\u202e\u202b\x07\r")]
+    assert "Cité $\\frac{1}{2}$\nfin\n" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
 
 
 def test_figure_alt_text_is_escaped_and_cleaned():

@@ -311,7 +311,7 @@ def _figure_problems(fig) -> list[str]:
         s = t.get_text()
         if t.get_parse_math() and cbook.is_math_text(s):
             out.append(f"mathtext : {s[:60]!r}")
-        if OVERRIDES.search(s) or CONTROLES.search(s) or re.search("[\u2066-\u2069]", s):
+        if OVERRIDES.search(s) or CONTROLES.search(s) or re.search("[\u2066-\u2069\r]", s):
             out.append(f"contrôle : {s[:60]!r}")
     return out
 

@@ -210,23 +210,26 @@ def textes_de_donnees(fig: Figure) -> Figure:
     """Every text of `fig` drawn as plain text, whoever set it: no mathtext (a ``$`` from the
     data is a dollar, even if a notebook turned ``text.parse_math`` back on), no bidirectional
     or control character (`text.sans_controles`: matplotlib has no bidi algorithm and draws
-    them as boxes). Tick labels of a categorical axis exist once the figure is drawn: they are
+    them as boxes; a carriage return becomes a line break). Tick labels of a categorical axis exist once the figure is drawn: they are
     fixed to their cleaned text. Returns the figure."""
     from matplotlib.text import Text
+
+    def propre(s: str) -> str:  # a carriage return is drawn as a box: a line break instead
+        return text.sans_controles(s).replace("\r\n", "\n").replace("\r", "\n")
 
     fig.canvas.draw()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             ticks = axis.get_ticklabels()
             labels = [t.get_text() for t in ticks]
-            clean = [text.sans_controles(lab) for lab in labels]
+            clean = [propre(lab) for lab in labels]
             if clean != labels:
                 axis.set_ticks(axis.get_ticklocs(), labels=clean)
     for t in fig.findobj(Text):
         t.set_parse_math(False)
         s = t.get_text()
-        if text.sans_controles(s) != s:
-            t.set_text(text.sans_controles(s))
+        if propre(s) != s:
+            t.set_text(propre(s))
     return fig
 
 

@@ -388,6 +388,23 @@ def test_ctrl_c_stops_everything_tells_the_truth_and_resume_is_identical(stubs, 
 # --- 5. syntheses follow what they read --------------------------------------------------------------
 
 
+def test_resume_reruns_a_synthesis_that_read_a_failed_question(stubs, tmp_path):
+    project = _new_project(tmp_path)
+    _fault(project, "20002", "erreur")
+    runner.run(project, ["20002"], QUESTIONS, jobs=1, progress=False)
+    assert _entry(project, "20002", "q1")["statut"] == "echec"
+    syn = project / "out" / "results" / "20002" / "synthese.json"
+    assert json.loads(syn.read_text(encoding="utf-8"))["lues"] == []
+    _fault(project, "20002", None)
+    summary = runner.run(project, ["20002"], QUESTIONS, jobs=1, resume=True, progress=False)
+    # the question succeeds now: the synthesis that read its failure is rerun, not kept stale
+    assert summary.executes == 2 and _entry(project, "20002", "synthese")["statut"] == "ok"
+    assert json.loads(syn.read_text(encoding="utf-8"))["lues"] == ["q1"]
+    # and nothing changed since: both are skipped
+    summary = runner.run(project, ["20002"], QUESTIONS, jobs=1, resume=True, progress=False)
+    assert summary.executes == 0 and summary.inchanges == 2
+
+
 def test_synthesis_hash_covers_status_and_results_of_what_it_reads(tmp_path):
     results = tmp_path / "results"
     q = runner.questions_by_id("synthese")

@@ -172,6 +172,7 @@ class RapportQ1(AvecVues):
     verdict: dict = field(default_factory=dict)
     # Cells of counts of people hidden by statistical secrecy, per table (same labels, True = secret).
     secret: dict[str, pd.DataFrame] = field(default_factory=dict)
+    seuil_secret: int = privacy.DEFAULT_THRESHOLD
 
     @property
     def programme(self) -> bool:
@@ -593,6 +594,7 @@ def build(territoire, params) -> RapportQ1:
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
     )
+    r.seuil_secret = int(params.seuil_secret)
     r.secret = {
         "tableau_de_bord": _secret_mask(board, BENEFICIAIRES_TABLEAU_DE_BORD, params.seuil_secret, "columns"),
         "actions_non_realisees": _secret_mask(
@@ -836,16 +838,27 @@ def _narrate(r: RapportQ1) -> None:
         ].sum()
         if tot["prevus_realisees"] > 0:
             non_real = int(tot["annees_non_pourvues"] + tot["annees_abandonnees"])
-            phrase = (
-                f"Sur les actions réalisées, {text.pluriel(int(tot['realises']), 'bénéficiaire a été touché', 'bénéficiaires ont été touchés')} "
-                f"pour {text.nombre(tot['prevus_realisees'])} prévus, soit un taux de réalisation de "
-                f"{text.pourcentage(100 * tot['realises'] / tot['prevus_realisees'])} sur cette même base."
-            )
+            # The column totals are counts of people too: below the threshold they are hidden,
+            # and the rate computed on them with them.
+            seuil = r.seuil_secret
+            petit = privacy.primary_mask(tot[["realises", "prevus_realisees"]], seuil).any()
+            if petit:
+                phrase = (
+                    f"Sur les actions réalisées, {text.effectif(tot['realises'], seuil, 'bénéficiaire touché', 'bénéficiaires touchés')} "
+                    f"pour {text.effectif(tot['prevus_realisees'], seuil, 'prévu', 'prévus')} : le taux de réalisation "
+                    "n'est pas publié (secret statistique)."
+                )
+            else:
+                phrase = (
+                    f"Sur les actions réalisées, {text.pluriel(int(tot['realises']), 'bénéficiaire a été touché', 'bénéficiaires ont été touchés')} "
+                    f"pour {text.nombre(tot['prevus_realisees'])} prévus, soit un taux de réalisation de "
+                    f"{text.pourcentage(100 * tot['realises'] / tot['prevus_realisees'])} sur cette même base."
+                )
             if non_real:
                 phrase += (
                     f" À part : {text.pluriel(int(tot['annees_non_pourvues']), 'action-année non pourvue', 'actions-années non pourvues')} "
                     f"et {text.pluriel(int(tot['annees_abandonnees']), 'abandonnée', 'abandonnées')}, qui prévoyaient "
-                    f"{text.pluriel(int(tot['prevus_non_realisees']), 'bénéficiaire')}."
+                    f"{text.effectif(int(tot['prevus_non_realisees']), seuil, 'bénéficiaire')}."
                 )
             if tot["annees_en_cours"]:
                 phrase += (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cucs_analysis.analysis import motifs
+from cucs_analysis.analysis import motifs, privacy
 from cucs_analysis.present import labels, text
 from cucs_analysis.reports.q2.tables import (
     CITATION_ATELIER,
@@ -189,11 +189,21 @@ def _annees(n: object) -> str:
     return text.pluriel(n, "action-année", "actions-années")
 
 
-def phrase_realisation(real: pd.Series) -> str:
-    """Achievement on one base, with the action-years left out of the rate named apart."""
+def phrase_realisation(real: pd.Series, seuil: int = privacy.DEFAULT_THRESHOLD) -> str:
+    """Achievement on one base, with the action-years left out of the rate named apart; counts
+    of people below `seuil` are hidden (`text.effectif`), and the rate on them."""
     base = int(real["annees_base"])
     if base == 0:
         phrase = "Aucune action-année réalisée ne déclare d'effectif touché : le taux de réalisation n'est pas calculable."
+    elif privacy.primary_mask(
+        pd.Series([real["realises"], real["prevus_realisees"]], dtype=float), seuil
+    ).any():
+        phrase = (
+            f"Sur les {_annees(base)} réalisées qui déclarent un effectif touché, les actions associatives ont touché "
+            f"{text.effectif(real['realises'], seuil, 'bénéficiaire')} pour "
+            f"{text.effectif(real['prevus_realisees'], seuil, 'prévu', 'prévus')} : le taux de réalisation n'est pas "
+            "publié (secret statistique)."
+        )
     else:
         phrase = (
             f"Sur les {_annees(base)} réalisées qui déclarent un effectif touché, les actions associatives ont touché "
@@ -209,7 +219,7 @@ def phrase_realisation(real: pd.Series) -> str:
         phrase += (
             f" À part, {text.aucun(np_, 'action-année non pourvue', 'actions-années non pourvues', feminin=True)} et "
             f"{text.aucun(ab, 'action-année abandonnée', 'actions-années abandonnées', feminin=True)} avaient prévu "
-            f"{text.pluriel(real['prevus_non_realisees'], 'bénéficiaire')} : elles ne sont pas comptées dans le taux."
+            f"{text.effectif(real['prevus_non_realisees'], seuil, 'bénéficiaire')} : elles ne sont pas comptées dans le taux."
         )
     else:
         phrase += " Aucune action-année n'est restée non pourvue ni n'a été abandonnée."
@@ -257,7 +267,7 @@ def _narrate_means(r: RapportQ2, seuil_realisation: float = 0.7) -> None:
             f"la première, « {top['intitule'].iloc[0]} », en a reçu {text.euros(top['credits_specifiques'].iloc[0])}."
         )
     if not r.realisation.empty:
-        r.phrases_actions.append(phrase_realisation(r.realisation.iloc[0]))
+        r.phrases_actions.append(phrase_realisation(r.realisation.iloc[0], r.seuil_secret))
     r.constats.extend(r.phrases_actions)
     i = r.intensite
     finances = i[i["groupe"] == "traite"]
@@ -365,7 +375,7 @@ def _narrate_bilans(r: RapportQ2) -> None:
     for row in cats.itertuples():
         sing, plur = CATEGORIES[row.categorie]
         parts.append(text.effectif(row.n, r.seuil_secret, sing, plur, secret=bool(row.n_secret)))
-    total = int(b["constats"].sum())
+    total = r.bilans_constats
     sujet = (
         f"Les bilans des {len(top)} actions les plus significatives"
         if len(b) == len(top)
@@ -373,7 +383,7 @@ def _narrate_bilans(r: RapportQ2) -> None:
     )
     r.phrases_bilans.append(
         f"{sujet} rassemblent "
-        f"{text.pluriel(total, 'constat codé', 'constats codés')} : {text.liste_fr(parts)}."
+        f"{text.effectif(total, r.seuil_secret, 'constat codé', 'constats codés')} : {text.liste_fr(parts)}."
     )
     manquants = len(top) - len(b)
     if manquants:

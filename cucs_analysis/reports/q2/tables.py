@@ -128,6 +128,7 @@ class RapportQ2(AvecVues):
     qualification: pd.DataFrame = field(default_factory=pd.DataFrame)  # per precision of the declared public
     bilans_themes: pd.DataFrame = field(default_factory=pd.DataFrame)  # category × theme, after secrecy
     bilans_categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # per category, after secrecy
+    bilans_constats: int = 0  # coded statements of the significant actions (printed through secrecy)
     periodes: pd.DataFrame = field(default_factory=pd.DataFrame)  # series × indicator, before / during
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
@@ -213,6 +214,18 @@ class RapportQ2(AvecVues):
                 }
             )
         real = self.realisation.iloc[0] if not self.realisation.empty else None
+        if real is not None:
+            # The commune's totals are counts of people: through secrecy, the rate with them.
+            real = real.copy()
+            petit = privacy.primary_mask(
+                pd.Series([real["prevus_realisees"], real["realises"]], dtype=float), self.seuil_secret
+            ).any()
+            if petit:
+                real[["prevus_realisees", "realises", "taux_realisation"]] = np.nan
+            if privacy.primary_mask(
+                pd.Series([real["prevus_non_realisees"]], dtype=float), self.seuil_secret
+            ).any():
+                real["prevus_non_realisees"] = np.nan
         return {
             "did": [
                 {
@@ -247,7 +260,11 @@ class RapportQ2(AvecVues):
                 "annees_en_cours": _int(real["annees_en_cours"]),
                 "prevus_non_realisees": _num(real["prevus_non_realisees"]),
             },
-            "realisation_motif": None if real is not None else (self.motif or motifs.DONNEE_ABSENTE),
+            "realisation_motif": (
+                None if not text.manquant(real["realises"]) or real["annees_base"] == 0 else motifs.SECRET
+            )
+            if real is not None
+            else (self.motif or motifs.DONNEE_ABSENTE),
             "enquetes_motif": None if not self.enquetes.empty else (self.motif or motifs.DONNEE_ABSENTE),
             "tendances": [
                 {
@@ -869,6 +886,7 @@ def compute(territoire, region, params) -> RapportQ2:
     # action's planned beneficiaries are hidden on both pages or on neither.
     non_realisees = _secret(non_realisees, ["prevus_non_realisees"], seuil)
     # The total of coded statements is printed in the findings: secondary secrecy on the column.
+    bilans_constats = int(bilans["constats"].sum()) if not bilans.empty else 0
     if not bilans.empty:
         sc = privacy.secret_counts(bilans["constats"], seuil, total_known=True)
         bilans = bilans.assign(constats=sc.values.to_numpy(), constats_secret=sc.mask.to_numpy())
@@ -921,6 +939,7 @@ def compute(territoire, region, params) -> RapportQ2:
         non_realisees=non_realisees,
         qualification=qualification_table(actions),
         bilans_themes=themes,
+        bilans_constats=bilans_constats,
         bilans_categories=categories,
         periodes=periodes,
     )

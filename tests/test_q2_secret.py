@@ -76,3 +76,20 @@ def test_q1_dashboard_sentence_hides_small_totals(petit):  # noqa: F811
     assert "moins de 11 bénéficiaires touchés (secret statistique)" in phrase
     assert "taux de réalisation n'est pas publié" in phrase and "75" not in phrase
     assert "qui prévoyaient moins de 11 bénéficiaires (secret statistique)" in phrase
+
+
+def test_q2_contribution_chain_hides_small_totals():
+    """The contribution chain's second link prints the commune's achievement: below the
+    threshold, through secrecy (the demo's 20001 with its totals made small)."""
+    from test_q2_issue8 import _build
+
+    _, r, _ = _build("20001")
+    saved = (r.realisation, r.contribution)
+    try:
+        r.realisation = r.realisation.assign(realises=3, prevus_realisees=4, taux_realisation=0.75)
+        narrative._contribution(r)
+        constat = r.contribution.iloc[1]["constat"]
+        assert "moins de 11 bénéficiaires (secret statistique)" in constat and "75" not in constat
+        assert r.contribution.iloc[1]["lecture"] == "non disponible"
+    finally:
+        r.realisation, r.contribution = saved

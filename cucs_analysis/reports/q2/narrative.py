@@ -587,6 +587,18 @@ def _contribution(r: RapportQ2) -> None:
         rows.append((l2, hors_txt, "hors CUCS"))
     elif real is None or int(real["annees_base"]) == 0:
         rows.append((l2, "Aucune action-année réalisée ne déclare d'effectif touché.", "non disponible"))
+    elif privacy.primary_mask(
+        pd.Series([real["realises"], real["prevus_realisees"]], dtype=float), r.seuil_secret
+    ).any():
+        rows.append(
+            (
+                l2,
+                f"Les actions ont touché {text.effectif(real['realises'], r.seuil_secret, 'bénéficiaire')} pour "
+                f"{text.effectif(real['prevus_realisees'], r.seuil_secret, 'prévu', 'prévus')} : le taux de "
+                "réalisation n'est pas publié (secret statistique).",
+                "non disponible",
+            )
+        )
     else:
         taux = float(real["taux_realisation"])
         rows.append(

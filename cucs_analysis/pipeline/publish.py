@@ -311,6 +311,31 @@ def sanitize_html(fragment: str, default_alt: str = "Figure") -> tuple[str, list
     return _TOKEN.sub(finish, _cleaner().clean(fragment)), warnings
 
 
+_SORTIE = re.compile(r'<div class="(?P<cls>[^"]*\boutput_subarea\b[^"]*)">')
+_TABLEAU_EN_TETE = re.compile(
+    r"\s*(?:<div\b[^>]*>\s*)?(?:<style\b[^>]*>.*?</style>\s*)?<table\b[^>]*>\s*"
+    r"(?:<caption\b[^>]*>(?P<legende>.*?)</caption>)?",
+    re.S | re.I,
+)
+
+
+def tableaux_defilants(corps: str) -> str:
+    """Keyboard access to wide tables (WCAG 2.1.1, axe ``scrollable-region-focusable``): the
+    notebook output that holds a table gets ``tabindex="0"``, ``role="group"`` and the table's
+    caption as its name. cucs.css lets only such an output scroll sideways, so a wide table
+    scrolls in its own box on a phone and the keyboard reaches it (tests/test_site_axe.py)."""
+
+    def marquer(m: re.Match) -> str:
+        t = _TABLEAU_EN_TETE.match(corps, m.end())
+        if not t:
+            return m.group(0)
+        legende = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", t.group("legende") or "")).split())
+        nom = html.escape(legende or "Tableau", quote=True)
+        return f'<div class="{m.group("cls")}" tabindex="0" role="group" aria-label="{nom}">'
+
+    return _SORTIE.sub(marquer, corps)
+
+
 # --- templates ------------------------------------------------------------------------------
 
 
@@ -361,6 +386,7 @@ def render_page_with_warnings(
     cleaned, warnings = clean_notebook(nb, figure_alt)
     body, _ = _exporter().from_notebook_node(cleaned)
     body, more = sanitize_html(body, figure_alt)
+    body = tableaux_defilants(body)
     regional = _is_regional(question_id)
     page = (
         _jinja_env()

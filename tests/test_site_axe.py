@@ -19,6 +19,10 @@ script revealed its box); the result is written into an attribute of ``<html>`` 
 Chromium's ``--dump-dom``. The window is a phone's (390×844): a box that scrolls sideways, which
 a keyboard must be able to reach, appears there first.
 
+Wide tables: a notebook output holding a table is the only box cucs.css lets scroll sideways,
+and `publish.tableaux_defilants` makes it focusable and names it after its caption
+(``test_table_outputs_are_focusable_named_boxes``, and the phone-sized window above).
+
 ``test_axe_reports_planted_violations`` shows that the check can fail: a page with an image
 without alt, low-contrast text and an unreachable scrolling box is reported serious/critical.
 """
@@ -38,6 +42,8 @@ from pathlib import Path
 import pytest
 from confiance import enregistrer
 from test_site_browser import CHROMIUM, FLAGS
+
+from cucs_analysis.pipeline import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE_DIR = ROOT / "tests" / "axe"
@@ -63,8 +69,6 @@ PAGES = {
     "methode": "methode.html",
     "dossier": "communes/20001-dossier.html",
 }
-
-pytestmark = pytest.mark.slow
 
 _LANCEUR = """
 <script src="{axe}"></script>
@@ -258,17 +262,20 @@ def resultats(site, tmp_path_factory) -> dict[str, dict]:
     return res
 
 
+@pytest.mark.slow
 def test_axe_version_is_the_pinned_one(resultats):
     lock = json.loads((AXE_DIR / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"]["node_modules/axe-core"]["version"] == AXE_VERSION
     assert {r["version"] for r in resultats.values()} == {AXE_VERSION}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nom", list(PAGES))
 def test_no_serious_or_critical_violation(resultats, nom):
     assert graves(resultats[nom]) == [], f"{PAGES[nom]} : " + "\n".join(graves(resultats[nom]))
 
 
+@pytest.mark.slow
 def test_axe_reports_planted_violations(site, tmp_path):
     """The check can fail: the commune page with an image without alt, grey-on-white text and a
     box that scrolls without being reachable by the keyboard is reported serious/critical."""
@@ -299,3 +306,36 @@ def test_axe_reports_planted_violations(site, tmp_path):
     assert trouves.get("color-contrast") == "serious", trouves
     assert trouves.get("scrollable-region-focusable") == "serious", trouves
     assert len(graves(r)) >= 3
+
+
+def test_table_outputs_are_focusable_named_boxes():
+    tableau = (
+        '<div class="output_html rendered_html output_subarea output_execute_result">'
+        '<div class="cucs-tableau-bloc"><table class="cucs-tableau"><caption>Crédits « 2014 » &amp; '
+        '<b>actions</b> "x"</caption><thead><tr><th>A</th></tr></thead></table></div></div>'
+    )
+    figure = '<div class="output_png output_subarea"><figure class="cucs-figure"><img alt="x"></figure></div>'
+    pandas = (
+        '<div class="output_html output_subarea"><div><style scoped>td {}</style><table class="dataframe">'
+    )
+    corps = publish.tableaux_defilants(tableau + figure + pandas)
+    boites = re.findall(r"<div [^>]*output_subarea[^>]*>", corps)
+    assert boites == [
+        '<div class="output_html rendered_html output_subarea output_execute_result" tabindex="0" '
+        'role="group" aria-label="Crédits « 2014 » &amp; actions &quot;x&quot;">',
+        '<div class="output_png output_subarea">',  # a figure does not scroll: untouched
+        '<div class="output_html output_subarea" tabindex="0" role="group" aria-label="Tableau">',
+    ]
+    assert publish.tableaux_defilants(corps) == corps  # once only
+
+
+@pytest.mark.slow
+def test_question_pages_have_focusable_table_boxes(site):
+    """The pages checked by axe do hold table boxes (the scrolling path of cucs.css is tested):
+    every table output of q1 is one, named after its caption."""
+    page = (site / PAGES["q1"]).read_text(encoding="utf-8")
+    boites = re.findall(
+        r'<div class="[^"]*output_subarea[^"]*" tabindex="0" role="group" aria-label="([^"]*)">', page
+    )
+    assert len(boites) == page.count('<table class="cucs-tableau">') >= 3
+    assert all(b and b != "Tableau" for b in boites)

@@ -201,3 +201,12 @@ def test_the_methode_page_states_each_communes_threshold(tiny_run):
     text = " ".join(page.replace("\u00a0", " ").replace("\u202f", " ").split())
     communes = pd.read_csv(tiny_run.data / "communes.csv", dtype=str).set_index("code_commune")
     assert f"11 ; 15 pour {communes.loc['20001', 'nom']}" in text
+
+
+def test_the_demo_site_publishes_no_small_count_and_no_id(demo_run):
+    """The same scan on the shared run of the committed demo (conftest `demo_run`: q1, q2, q4
+    for 20001 and 20012, threshold 11): no extra run, a second data set."""
+    ids = site_scan.pseudonymous_ids(ROOT / "data" / "demo")
+    result = site_scan.scan(demo_run, 11, ids)
+    assert result.findings == []
+    assert result.files["html"] >= 6 and result.cells >= 50 and result.json_values >= 20

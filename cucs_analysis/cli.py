@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str):
         for english, french in _TRANSLATIONS:
             message = message.replace(english, french)
+        # « argument --jobs: … » → « argument --jobs : … » (French typography)
+        message = re.sub(r"^(argument [^:\s]+(?:/[^:\s]+)*):", r"\1 :", message)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog} : erreur : {message}\n")
 

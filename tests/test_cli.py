@@ -112,3 +112,12 @@ def test_jobs_must_be_positive_and_os_errors_are_french():
     assert done.returncode == 1
     assert done.stderr.startswith("Erreur : ") and "Traceback" not in done.stderr
     assert "No such file" not in done.stderr and "Permission denied" not in done.stderr
+
+
+def test_run_time_limit_option_is_checked_in_french():
+    done = cucs("run", "--delai-max", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "argument --delai-max : une durée en minutes entre 0 (exclu) et 1440, pas 0" in done.stderr
+    done = cucs("run", "--delai-max", "beaucoup")
+    assert done.returncode == 2 and "nombre de minutes attendu, pas « beaucoup »" in done.stderr
+    assert "--delai-max MIN" in cucs("run", "--help").stdout

@@ -120,7 +120,8 @@ def marked_processes(marqueur: str) -> list:
 
 
 def stop_marked(marqueur: str, timeout: float = 5.0) -> int:
-    """Kill every process carrying ``marqueur`` (a stopped task's kernel…); how many were found."""
+    """Kill every process carrying ``marqueur`` (a stopped task's kernel…); how many are still
+    alive after ``timeout`` seconds (0: all stopped)."""
     import psutil
 
     procs = marked_processes(marqueur)
@@ -129,8 +130,24 @@ def stop_marked(marqueur: str, timeout: float = 5.0) -> int:
             p.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(procs, timeout=timeout)
+    # Wait until each is gone or a zombie: a killed kernel whose worker died belongs to init,
+    # which reaps it when it can (in a container, maybe never): psutil.wait_procs would wait
+    # for the whole timeout.
+    deadline = time.monotonic() + timeout
+    while procs and time.monotonic() < deadline:
+        procs = [p for p in procs if _alive(p)]
+        if procs:
+            time.sleep(0.02)
     return len(procs)
+
+
+def _alive(p: Any) -> bool:
+    import psutil
+
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 @dataclass

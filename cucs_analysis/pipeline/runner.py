@@ -247,8 +247,10 @@ def execute_run(task: dict) -> dict:
             kernel_name="python3",
             progress_bar=False,
             cwd=task["notebooks_dir"],
-            # the kernel's TCP warning would be printed once per run, over the progress bar
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # the kernel's log lines (a TCP warning, « KeyboardInterrupt caught in kernel » when
+            # the shutdown's interrupt meets a request) would be printed in English over the
+            # progress bar; a cell's own error is in the notebook and in the run's record
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             **extra,
         )
         if task["resultats_requis"] and not result.is_file():

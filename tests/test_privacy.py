@@ -130,3 +130,20 @@ def test_published_display_passes_check():
     leaked.loc[0, "a"] = "5"
     with pytest.raises(p.SmallCountError):
         p.check_no_small_counts(leaked)
+
+
+def test_secret_with_totals_protects_every_printed_subtotal():
+    """Counts per action with three printed totals (all, associations, others): every line
+    ends with zero or at least two hidden members, and the same input gives the same mask."""
+    counts = pd.Series([4, 30, 12, 50, 20, 3], index=list("abcdef"), dtype=float)
+    assoc = pd.Series([True, True, True, False, False, False], index=counts.index)
+    lines = [pd.Series(True, index=counts.index), assoc, ~assoc]
+    st = p.secret_with_totals(counts, lines, 11)
+    assert st.mask["a"] and st.mask["f"]  # primary
+    for line in lines:
+        assert int((st.mask & line).sum()) != 1
+    assert st.mask["c"] and st.mask["e"]  # the smallest other member of each subset
+    assert not st.mask["b"] and not st.mask["d"]
+    assert p.secret_with_totals(counts, lines, 11).mask.equals(st.mask)
+    # primary only without printed totals
+    assert p.secret_with_totals(counts, [], 11).mask.sum() == 2

@@ -50,6 +50,7 @@ __all__ = [
     "hide_small_bases",
     "primary_mask",
     "secret_counts",
+    "secret_with_totals",
     "small_counts",
 ]
 
@@ -242,6 +243,41 @@ def hide_small_bases(
     for c in mask.columns[mask.any()]:
         out[c] = out[c].where(~mask[c])
     return SecretTable(values=out, mask=mask, count_columns=tuple(c for c in bases if c in df.columns))
+
+
+def secret_with_totals(
+    counts: pd.Series,
+    lines: Sequence[pd.Series] = (),
+    threshold: int = DEFAULT_THRESHOLD,
+) -> SecretSeries:
+    """Secrecy on one list of counts whose subtotals are published (on any page).
+
+    counts: one count per item (e.g. per action). lines: boolean Series over the same index,
+    each the members of a subset whose total is printed somewhere (all the items, the
+    association actions…). Primary secrecy, then, in every line with exactly one hidden
+    member, the smallest other published member is hidden (a positive one first, then a zero),
+    until no line changes. Every page that shows an item's count hides it when this mask does:
+    the decision depends on the data, not on the page.
+    """
+    v = counts.astype(float)
+    mask = primary_mask(v, threshold).fillna(False).astype(bool)
+    members = [ln.reindex(v.index, fill_value=False).fillna(False).astype(bool) & v.notna() for ln in lines]
+    for _ in range(len(v) + 1):
+        changed = False
+        for m in members:
+            if int((mask & m).sum()) != 1:
+                continue
+            free = m & ~mask
+            if not free.any():
+                continue
+            cand = v[free]
+            pos = cand[cand > 0]
+            pick = (pos if len(pos) else cand).sort_values(kind="stable").index[0]
+            mask[pick] = True
+            changed = True
+        if not changed:
+            break
+    return SecretSeries(values=v.where(~mask), mask=mask)
 
 
 def _parse_fr(s: pd.Series) -> pd.Series:

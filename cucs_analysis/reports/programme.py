@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding, motifs
+from cucs_analysis.analysis import funding, motifs, privacy
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import libelle_domaine
 
@@ -140,3 +140,28 @@ def typologie_substitution(territoire, params, actions: pd.DataFrame | None = No
 def libelle_euros(constants: bool, annee_reference: int) -> str:
     """« euros constants de 2014 » or « euros courants »."""
     return f"euros constants de {annee_reference}" if constants else "euros courants"
+
+
+def secret_non_realisees(actions: pd.DataFrame, operateurs: pd.DataFrame | None, seuil: int) -> pd.Series:
+    """Which actions' planned beneficiaries of unfilled years (non pourvue, abandonnée) are
+    secret — one decision for every page that shows them (q1's table of these actions and its
+    dashboard, q2's table of the association actions).
+
+    The count per action (all its unfilled years) goes through `privacy.secret_with_totals`
+    with the totals the pages print: all the commune's actions (q1), its association actions
+    (q2) and, by difference, the others. Returns a boolean Series indexed by ``id_action``.
+    """
+    if actions is None or actions.empty:
+        return pd.Series(dtype=bool)
+    a = actions[actions["statut"].astype(str).isin(funding.STATUTS_NON_REALISEES)]
+    if a.empty:
+        return pd.Series(dtype=bool)
+    per = a.groupby("id_action")["beneficiaires_prevus"].sum(min_count=1).astype(float)
+    assoc: set = set()
+    if operateurs is not None and not operateurs.empty:
+        assoc = set(
+            operateurs.loc[operateurs["statut_juridique"].astype(str) == "association", "id_operateur"]
+        )
+    est_assoc = a.groupby("id_action")["id_operateur"].last().isin(assoc).reindex(per.index, fill_value=False)
+    tout = pd.Series(True, index=per.index)
+    return privacy.secret_with_totals(per, [tout, est_assoc, ~est_assoc], seuil).mask

@@ -292,6 +292,33 @@ def _secret_mask(df: pd.DataFrame, colonnes: list[str], seuil: int, marges: str)
     return out
 
 
+def _secret_non_realisees(r: RapportQ1, actions: pd.DataFrame, operateurs, seuil: int) -> None:
+    """The planned beneficiaries of unfilled years, hidden as on every page that shows them
+    (`programme.secret_non_realisees`, the decision q2 takes too): an action's rows when the
+    action is secret or one of its rows is small; a dispositif's cell when one of its actions
+    is hidden (its value would otherwise be the sum of the others' published rows)."""
+    canon = programme.secret_non_realisees(actions, operateurs, seuil)
+    nr, m = r.actions_non_realisees, r.secret["actions_non_realisees"]
+    if not nr.empty and "id_action" in nr:
+        unfilled = nr["statut"].isin(funding.STATUTS_NON_REALISEES)
+        small = m["beneficiaires_prevus"] & unfilled
+        hidden_actions = set(canon[canon].index) | set(nr.loc[small, "id_action"])
+        m["beneficiaires_prevus"] = m["beneficiaires_prevus"] | (
+            unfilled & nr["id_action"].isin(hidden_actions)
+        )
+    board, mb = r.tableau_de_bord, r.secret["tableau_de_bord"]
+    if not board.empty and "prevus_non_realisees" in mb:
+        disp = actions.drop_duplicates("id_action").set_index("id_action")["dispositif"].astype(str)
+        with_hidden = set(disp.reindex(canon[canon].index).dropna())
+        # The column follows the actions' decision, not a page-specific complement.
+        mb["prevus_non_realisees"] = (
+            privacy.primary_mask(board["prevus_non_realisees"].astype(float), seuil)
+            .fillna(False)
+            .astype(bool)
+            | board["dispositif"].astype(str).isin(with_hidden)
+        ).to_numpy()
+
+
 def _publie(df: pd.DataFrame, mask: pd.DataFrame | None, code=privacy.SECRET) -> pd.DataFrame:
     """`df` with its secret cells replaced by `code` (« s » in a view, None in a results file)."""
     if mask is None or df.empty or not mask.to_numpy().any():
@@ -407,7 +434,7 @@ def actions_non_realisees(actions: pd.DataFrame) -> pd.DataFrame:
     """The action-years that are not in the achievement rate, named: non pourvues, abandonnées
     and still running (programmée). Columns: dispositif, intitule, statut, annees (text of the
     years), nombre (action-years), beneficiaires_prevus; by dispositif then title."""
-    cols = ["dispositif", "intitule", "statut", "annees", "nombre", "beneficiaires_prevus"]
+    cols = ["dispositif", "intitule", "statut", "annees", "nombre", "beneficiaires_prevus", "id_action"]
     if actions.empty:
         return pd.DataFrame(columns=cols)
     statuts = (*funding.STATUTS_NON_REALISEES, funding.STATUT_PROGRAMMEE)
@@ -601,6 +628,8 @@ def build(territoire, params) -> RapportQ1:
             non_real, ["beneficiaires_prevus"], params.seuil_secret, "none"
         ),
     }
+    if motif_prog is None:
+        _secret_non_realisees(r, actions, territoire.operateurs, int(params.seuil_secret))
     _narrate(r)
     return r
 

@@ -12,6 +12,7 @@ import pandas as pd
 from cucs_analysis.analysis import funding, impact, motifs, privacy, trends
 from cucs_analysis.data.schema import CATEGORIES_BILAN, DOMAINE_LIBELLES
 from cucs_analysis.present import text
+from cucs_analysis.reports import programme
 from cucs_analysis.reports.rapport import AvecVues
 
 #: How many actions the "most significant" table keeps (largest specific credits).
@@ -845,6 +846,7 @@ def compute(territoire, region, params) -> RapportQ2:
     themes, categories = bilans_counts(territoire, significatives, seuil)
     realisation = _realisation(rows, []) if not rows.empty else pd.DataFrame()
     cols_nr = [
+        "id_action",
         "intitule",
         "quartier",
         "periode",
@@ -882,9 +884,16 @@ def compute(territoire, region, params) -> RapportQ2:
     # them pass through secrecy, whatever the input's `secret` flag says.
     ecarts = _secret_bases(ecarts, GAP_BASES, seuil)
     periodes = _secret_bases(periodes, PERIOD_BASES, seuil)
-    # The same rule as q1's table of the same actions (`q1._secret_mask`, margins "none"): one
-    # action's planned beneficiaries are hidden on both pages or on neither.
-    non_realisees = _secret(non_realisees, ["prevus_non_realisees"], seuil)
+    # One decision for every page that shows these counts (`programme.secret_non_realisees`,
+    # which q1 applies too): an action's planned beneficiaries of unfilled years are hidden on
+    # q1 and q2 alike, and the totals both pages print cannot give one back.
+    canon = programme.secret_non_realisees(territoire.actions, territoire.operateurs, seuil)
+    cache = non_realisees["id_action"].map(canon).fillna(False).astype(bool)
+    cache |= privacy.primary_mask(non_realisees["prevus_non_realisees"].astype(float), seuil).fillna(False)
+    non_realisees = non_realisees.assign(
+        prevus_non_realisees=non_realisees["prevus_non_realisees"].where(~cache),
+        prevus_non_realisees_secret=cache.to_numpy(),
+    )
     # The total of coded statements is printed in the findings: secondary secrecy on the column.
     bilans_constats = int(bilans["constats"].sum()) if not bilans.empty else 0
     if not bilans.empty:

@@ -22,6 +22,7 @@ import multiprocessing.connection
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -90,6 +91,15 @@ def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, in
     # Ctrl-C in a terminal reaches the whole process group: the driver alone decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[MARQUEUR] = marqueur  # inherited by the kernel and anything it starts
+    # Forked from the management thread while the main one may be writing the progress bar:
+    # the inherited sys.stdout/sys.stderr could hold a lock nobody will release here.
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        encoding = getattr(getattr(sys, name, None), "encoding", None) or "utf-8"
+        try:
+            stream = open(fd, "w", encoding=encoding, errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+        except (OSError, LookupError):
+            continue
+        setattr(sys, name, stream)
     try:
         if initializer is not None:
             initializer()

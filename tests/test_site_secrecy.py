@@ -217,3 +217,33 @@ def test_the_demo_site_publishes_no_small_count_and_no_id(demo_run):
     result = site_scan.scan(demo_run, 11, ids)
     assert result.findings == []
     assert result.files["html"] >= 6 and result.cells >= 50 and result.json_values >= 20
+
+
+#: Tables whose column totals the page prints (in a sentence or a total row): caption start →
+#: the count columns. A column with exactly one « s » would give the cell back by difference.
+TOTALS_PRINTED = {
+    ("q1", "Réalisation par dispositif"): (
+        "Bénéficiaires prévus (actions réalisées)",
+        "Bénéficiaires touchés (actions réalisées)",
+        "Bénéficiaires prévus des actions non pourvues ou abandonnées",
+    ),
+    ("q2", "Moyens et réalisation par public visé"): (
+        "Bénéficiaires prévus (sur la base)",
+        "Bénéficiaires touchés (sur la base)",
+    ),
+    ("q2", "Constats des bilans des actions"): ("Réussites", "Difficultés", "Blocages", "Écarts expliqués"),
+}
+
+
+def test_tables_with_printed_totals_never_hide_a_single_cell(tiny_run):
+    seen = 0
+    for code in tiny_groups.COMMUNES:
+        for (q, debut), colonnes in TOTALS_PRINTED.items():
+            for cap, head, rows in _tables(tiny_run.out / "site" / "pages" / code / f"{q}.html"):
+                if not cap.startswith(debut):
+                    continue
+                seen += 1
+                for c in colonnes:
+                    j = head.index(c)
+                    assert sum(r[j] == "s" for r in rows) != 1, (code, cap, c)
+    assert seen >= 3

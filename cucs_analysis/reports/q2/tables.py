@@ -419,11 +419,12 @@ def _secret_bases(df: pd.DataFrame, bases: dict, seuil: int) -> pd.DataFrame:
     return out
 
 
-def _secret(df: pd.DataFrame, columns: list[str], seuil: int) -> pd.DataFrame:
-    """Counts below the secrecy threshold replaced by NaN, with a `<col>_secret` flag each."""
+def _secret(df: pd.DataFrame, columns: list[str], seuil: int, margins: str = "none") -> pd.DataFrame:
+    """Counts below the secrecy threshold replaced by NaN, with a `<col>_secret` flag each;
+    margins="columns" when the page prints the column totals (secondary secrecy)."""
     if df.empty:
         return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in columns})
-    st = privacy.apply_secrecy(df[columns].astype(float), columns, seuil, margins="none")
+    st = privacy.apply_secrecy(df[columns].astype(float), columns, seuil, margins=margins)
     out = df.copy()
     for c in columns:
         out[c] = st.values[c]
@@ -840,8 +841,11 @@ def compute(territoire, region, params) -> RapportQ2:
     )
     credits_commune = float(sans_quartier.sum()) if sans_quartier is not None else 0.0
     benef = ["beneficiaires_prevus", "beneficiaires_realises"]
-    significatives = _secret(actions.head(N_ACTIONS).reset_index(drop=True), benef, seuil)
-    publics = _secret(publics_table(territoire, actions), benef, seuil)
+    # The page prints the commune's totals (achievement sentence): a table that lists every
+    # association action (a small commune) or every public sums to them, hence the column margins.
+    complet = "columns" if len(actions) <= N_ACTIONS else "none"
+    significatives = _secret(actions.head(N_ACTIONS).reset_index(drop=True), benef, seuil, complet)
+    publics = _secret(publics_table(territoire, actions), benef, seuil, "columns")
     bilans = bilans_table(territoire, significatives)
     themes, categories = bilans_counts(territoire, significatives, seuil)
     realisation = _realisation(rows, []) if not rows.empty else pd.DataFrame()

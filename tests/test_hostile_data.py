@@ -3,8 +3,9 @@ formula does not start a downloaded cell, a right-to-left override does not reve
 around it, and matplotlib does not read ``$…$`` in a label as mathtext.
 
 The committed demo carries none of these strings (tests/test_demo.py checks it); the session
-fixture `demo_hostile` (tests/conftest.py) injects them into a copy of it, and one small run
-(q1 for commune 20001, through the project's runner) publishes them."""
+fixture `demo_hostile` (tests/conftest.py) injects them into a copy of it; the pages and
+downloads are those of the session's hostile run (`hostile_partout_run`, every payload in every
+free-text field; tests/test_site_hostile.py checks the whole site in Chromium)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import csv
 import html
 import io
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,33 +20,15 @@ import pandas as pd
 import pytest
 from conftest import HOSTILE, ROOT
 
-from cucs_analysis.pipeline import runner
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture(scope="module")
-def hostile_run(demo_hostile, tmp_path_factory) -> Path:
-    """q1 run for 20001 on the hostile copy of the demo; returns the output folder."""
-    data, _ = demo_hostile
-    tmp = tmp_path_factory.mktemp("execution-hostile")
-    project = tmp / "projet"
-    (project / "notebooks").mkdir(parents=True)
-    shutil.copy(ROOT / "notebooks" / "q1_droit_commun.ipynb", project / "notebooks")
-    shutil.copytree(ROOT / "params", project / "params")
-    defaults = project / "params" / "defaults.yaml"
-    text = defaults.read_text(encoding="utf-8")
-    assert "donnees: data/demo" in text
-    defaults.write_text(text.replace("donnees: data/demo", f"donnees: {data}"), encoding="utf-8")
-    out = tmp / "out"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CUCS_CACHE_DIR", str(tmp / "cache"))
-    try:
-        summary = runner.run(project, ["20001"], ["q1"], jobs=1, resume=False, out_dir=out, progress=False)
-    finally:
-        mp.undo()
-    assert summary.exit_code == 0, summary.message
-    return out
+def hostile_run(hostile_partout_run) -> Path:
+    """The output folder of the session's hostile run (tests/conftest.py `hostile_partout_run`:
+    the whole suite for 20001 on a copy of the demo whose free-text fields carry
+    `HOSTILE_PARTOUT`, the five strings of `HOSTILE` among them); no run of its own."""
+    return hostile_partout_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +143,8 @@ def test_results_keep_the_titles_as_data(hostile_run):
     """Whatever the results JSON says about these actions, it says it with the titles verbatim
     (escaping belongs to the page and the download, not to the data)."""
     text = (hostile_run / "results" / "20001" / "q1.json").read_text(encoding="utf-8")
-    assert "&lt;" not in text and "&gt;" not in text
+    assert "<script>alert(1)</script>" in text
+    assert "&lt;script" not in text and "&lt;img" not in text
 
 
 # --- figures ---------------------------------------------------------------------------------------

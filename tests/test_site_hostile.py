@@ -9,7 +9,7 @@ project's runner (`hostile_partout_run`), then:
 
 - every run is ok (no notebook crashes on a payload);
 - in headless Chromium, on the index, the commune page and its dossier, each question page,
-  both syntheses and the Méthode page: nothing executes (no console line, no ``data-pirate``
+  both syntheses, the Méthode page and a non-signatory commune's page: nothing executes (no console line, no ``data-pirate``
   marker, no element made from a payload), every payload is shown as text (decoded once),
   Markdown and Jinja stay text, and no right-to-left text or bidi control can reorder the
   product's sentence (the rule of docs/rules.md: controls removed, right-to-left runs
@@ -51,6 +51,7 @@ PAGES = (
     "pages/20001/synthese.html",
     "pages/region/synthese_regionale.html",
     "methode.html",
+    "communes/20010.html",  # a non-signatory commune (not run: its page says « hors CUCS »)
 )
 OVERRIDES = re.compile("[\u061c\u200e\u200f\u202a-\u202e]")
 CONTROLES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -239,9 +240,11 @@ def test_every_payload_is_shown_as_text(doms):
     manquants = set(HOSTILE_PARTOUT) - set().union(*vus.values())
     assert not manquants, (manquants, {p: sorted(v) for p, v in vus.items()})
     enregistrer("chaines.pages_navigateur", len(doms), "pages vérifiées dans Chromium sans exécution")
-    # the commune's own name is on each of its pages
-    for page in PAGES[1:-1]:
-        assert {"script", "format"} <= vus[page] or page.startswith("pages/region"), (page, vus[page])
+    # each commune's own name is on each of its pages (20001: script + format; 20010: bidi + markdown)
+    for page in PAGES:
+        if "20001" in page:
+            assert {"script", "format"} <= vus[page], (page, vus[page])
+    assert {"bidi", "markdown"} <= vus["communes/20010.html"]
 
 
 def test_right_to_left_names_keep_the_sentence_in_order(doms):

@@ -362,3 +362,10 @@ def test_sans_controles_keeps_right_to_left_letters_unisolated():
     assert t.sans_controles(f"{RLO}a {ARABE}\x07{FSI}b{PDI}") == f"a {ARABE}b"
     for c in t.BIDI_CONTROLES:
         assert t.sans_controles(f"x{c}y") == "xy", hex(ord(c))
+
+
+def test_elision_and_lower_case_look_past_a_leading_control():
+    assert t.de("\u202eEsterbourg") == "d'\u202eEsterbourg"
+    assert t.de("\u2068Valbrune\u2069") == "de \u2068Valbrune\u2069"
+    assert t.minuscule_initiale("\u202eMédiation") == "\u202emédiation"
+    assert t.minuscule_initiale("Médiation") == "médiation"

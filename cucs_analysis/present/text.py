@@ -292,7 +292,7 @@ _VOYELLES = "aeiouyàâäéèêëîïôöûüœAEIOUYÀÂÄÉÈÊËÎÏÔÖÛÜ�
 def de(nom: object) -> str:
     """``de Valbrune``, ``d'Esterbourg``: the preposition with elision before a vowel."""
     s = str(nom)
-    return f"d'{s}" if s[:1] in _VOYELLES else f"de {s}"
+    return f"d'{s}" if sans_controles(s)[:1] in _VOYELLES else f"de {s}"
 
 
 def aucun(n: object, singulier: str, pluriel_: str | None = None, *, feminin: bool = False) -> str:
@@ -409,7 +409,8 @@ def minuscule_initiale(texte: str) -> str:
     premier_mot = texte.split(" ", 1)[0]
     if len(premier_mot) > 1 and premier_mot.isupper():  # "QPV", "CAF": leave as is
         return texte
-    return texte[0].lower() + texte[1:]
+    i = len(texte) - len(texte.lstrip(BIDI_CONTROLES))  # a control from the data is not the first letter
+    return texte[:i] + texte[i : i + 1].lower() + texte[i + 1 :]
 
 
 def _unite(unite: object) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import site_scan
 import tiny_groups
+from confiance import enregistrer
 
 from cucs_analysis.data import validate
 
@@ -66,8 +67,30 @@ def tiny_scan(tiny_run, seuils):
         "identifiants": result.ids_checked,
         "trouvailles": len(result.findings),
     }
-    # The figures of the last run, for TRUST.md (printed with `pytest -s`).
+    # The figures of the last run, for TRUST.md (printed with `pytest -s`, recorded for
+    # benchmarks/confiance.py).
     print("\nBalayage du secret statistique :", json.dumps(figures, ensure_ascii=False))
+    enregistrer(
+        "secret.duree_s",
+        figures["duree_execution_s"],
+        "durée de la série complète sur les petits effectifs (s)",
+    )
+    enregistrer(
+        "secret.fichiers_html", result.files["html"], "pages HTML balayées (site des petits effectifs)"
+    )
+    enregistrer("secret.fichiers_csv", result.files["csv"], "fichiers CSV téléchargeables balayés")
+    enregistrer("secret.fichiers_json", result.files["json"], "fichiers de résultats JSON balayés")
+    enregistrer(
+        "secret.cellules", result.cells + result.csv_cells, "cellules d'effectifs lues (tableaux HTML et CSV)"
+    )
+    enregistrer(
+        "secret.phrases", result.sentences, "effectifs lus dans des phrases (nombre suivi d'un nom compté)"
+    )
+    enregistrer("secret.valeurs_json", result.json_values, "valeurs d'effectifs lues dans les résultats JSON")
+    enregistrer(
+        "secret.identifiants", result.ids_checked, "identifiants pseudonymes cherchés dans chaque fichier"
+    )
+    enregistrer("secret.trouvailles", len(result.findings), "effectifs sous le seuil ou identifiants publiés")
     return result
 
 
@@ -149,6 +172,11 @@ def test_the_scanner_finds_planted_counts_and_ids(tiny_run, seuils, tmp_path):
     res_path.write_text(json.dumps(res), encoding="utf-8")
     found = site_scan.scan(out, seuils, ids).findings
     assert len(found) == 5, found
+    enregistrer(
+        "secret.pieges_trouves",
+        len(found),
+        "secrets plantés (phrase, cellule, CSV, JSON, identifiant) trouvés sur 5",
+    )
     assert any("7 bénéficiaires" in f for f in found)
     assert any("Participants" in f and f.endswith(": 3") for f in found)
     assert any(un_id in f for f in found)

@@ -219,12 +219,41 @@ def inject_hostile_partout(data_dir: Path, code: str = "20001") -> dict[tuple[st
     return changed
 
 
+#: Homonyms the hostile copy also carries: (table, identifier column, name column, rows of).
+HOMONYMES = (
+    ("quartiers", "code_quartier", "nom", "20001"),
+    ("operateurs", "id_operateur", "nom", "20001"),
+    ("actions", "id_action", "intitule", "20001"),
+    ("communes", "code_commune", "nom", None),  # 20001 and a non-signatory, 20012
+)
+
+
+def inject_homonymes(data_dir: Path, code: str = "20001") -> dict[str, tuple[str, str]]:
+    """Give the second quartier, operator and action of `code` the name of the first, and the
+    non-signatory commune 20012 the name of `code`: pivots and joins must use codes. Returns,
+    per table, the two identifiers that now share a name."""
+    import pandas as pd
+
+    pairs: dict[str, tuple[str, str]] = {}
+    for table, key, col, of in HOMONYMES:
+        path = data_dir / f"{table}.csv"
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if of is None:
+            ids = [code, "20012"]
+        else:
+            ids = list(dict.fromkeys(df.loc[df["code_commune"] == of, key]))[:2]
+        df.loc[df[key] == ids[1], col] = df.loc[df[key] == ids[0], col].iloc[0]
+        df.to_csv(path, index=False, lineterminator="\n")
+        pairs[table] = (ids[0], ids[1])
+    return pairs
+
+
 @pytest.fixture(scope="session")
-def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], int], float]:
+def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], int], float, dict]:
     """The whole suite (q1–q4, the commune synthesis, the regional synthesis) run once through the
     project's runner for commune 20001 on a copy of the demo whose every free-text field holds
-    the payloads of `HOSTILE_PARTOUT`; returns the output folder, the values changed per field
-    and the run's duration in seconds."""
+    the payloads of `HOSTILE_PARTOUT` and with homonyms (`inject_homonymes`); returns the output
+    folder, the values changed per field, the run's duration in seconds and the homonyms."""
     import shutil
     import time
 
@@ -234,6 +263,7 @@ def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], i
     data = tmp / "data"
     shutil.copytree(ROOT / "data" / "demo", data)
     changed = inject_hostile_partout(data)
+    homonymes = inject_homonymes(data)
     project = tmp / "projet"
     shutil.copytree(ROOT / "notebooks", project / "notebooks")
     shutil.copytree(ROOT / "params", project / "params")
@@ -250,4 +280,4 @@ def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], i
     finally:
         mp.undo()
     assert summary.exit_code == 0, summary.message
-    return out, changed, time.monotonic() - start
+    return out, changed, time.monotonic() - start, homonymes

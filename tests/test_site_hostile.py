@@ -192,7 +192,7 @@ def doms(run, tmp_path_factory) -> dict[str, tuple[str, list[str]]]:
 
 
 def test_payloads_are_many_and_in_every_free_text_field(hostile_partout_run):
-    _, changed, _ = hostile_partout_run
+    _, changed, _, _ = hostile_partout_run
     assert len(HOSTILE_PARTOUT) >= 12
     assert len(set(HOSTILE_PARTOUT.values())) == len(HOSTILE_PARTOUT)
     champs = {(t, c) for t, cols in CHAMPS_LIBRES.items() for c in cols}
@@ -253,6 +253,20 @@ def test_right_to_left_names_keep_the_sentence_in_order(doms):
     texte = "".join(lisible(parse(dom).text()) for dom, _ in doms.values())
     assert "\u2068\u062a\u0639\u0627\u0648\u0646\u2069 12, 31" in texte
     assert "Médiation \u2068\u0645\u0631\u0643\u0632\u2069 sociale" in texte
+
+
+def test_homonyms_keep_their_rows(hostile_partout_run):
+    """Two quartiers, two operators, two actions and two communes share a name in the hostile
+    copy, and the runs are ok (no pivot on a name crashed): the quartiers keep one row each in
+    q2's and q3's results, the communes in the regional synthesis's. (On this copy, every number
+    of every results file was the same with and without the homonyms, 2026-11-27.)"""
+    run, _, _, homonymes = hostile_partout_run
+    for q in ("q2", "q3"):
+        res = (run / "results" / "20001" / f"{q}.json").read_text(encoding="utf-8")
+        assert all(f'"{c}"' in res for c in homonymes["quartiers"]), q
+    region = json.loads((run / "results" / "region" / "synthese_regionale.json").read_text(encoding="utf-8"))
+    codes = [s for s in _strings(region) if s in homonymes["communes"]]
+    assert set(codes) == set(homonymes["communes"]), codes
 
 
 # --- downloads, results, figures -------------------------------------------------------------

@@ -93,3 +93,24 @@ def test_q2_contribution_chain_hides_small_totals():
         assert r.contribution.iloc[1]["lecture"] == "non disponible"
     finally:
         r.realisation, r.contribution = saved
+
+
+def test_q2_categories_of_statements_cannot_be_recovered_from_the_printed_total():
+    """The findings print the total of coded statements and each category: a hidden category
+    never stands alone (on the demo, 20001's blocages were the total minus the others)."""
+    from test_q2_issue8 import _build, _csv
+
+    _, r, p = _build("20001")
+    cats = r.bilans_categories
+    assert int(cats["n_secret"].sum()) != 1
+    b = _csv("bilans")
+    mine = b[b["id_action"].isin(r.actions_significatives["id_action"])]
+    assert r.bilans_constats == len(mine)
+    phrase = next(x for x in r.phrases_bilans if "rassemblent" in x)
+    assert f"{len(mine)} constats codés" in phrase.replace("\u202f", " ")
+    for row in cats.itertuples():
+        n = int((mine["categorie"] == row.categorie).sum())
+        if row.n_secret:
+            assert "nombre soumis au secret statistique" in phrase and f" {n} " not in phrase
+        else:
+            assert n >= p.seuil_secret or n == 0

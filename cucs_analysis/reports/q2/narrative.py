@@ -374,7 +374,13 @@ def _narrate_bilans(r: RapportQ2) -> None:
     parts = []
     for row in cats.itertuples():
         sing, plur = CATEGORIES[row.categorie]
-        parts.append(text.effectif(row.n, r.seuil_secret, sing, plur, secret=bool(row.n_secret)))
+        # A hidden category may be hidden to protect another one (its count is then not « moins
+        # de 11 »): the sentence says only that its number is secret.
+        parts.append(
+            f"des {plur} (nombre soumis au secret statistique)"
+            if bool(row.n_secret)
+            else text.pluriel(row.n, sing, plur)
+        )
     total = r.bilans_constats
     sujet = (
         f"Les bilans des {len(top)} actions les plus significatives"

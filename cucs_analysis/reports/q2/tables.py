@@ -606,7 +606,9 @@ def bilans_counts(territoire, significatives: pd.DataFrame, seuil: int) -> tuple
     for c in [*cats, "total"]:
         themes[f"{c}_secret"] = st.mask[c].to_numpy()
     per_cat = b["categorie"].astype(str).value_counts().reindex(cats, fill_value=0)
-    sc = privacy.secret_counts(per_cat, seuil)
+    # The findings print the total of coded statements beside the categories: a single hidden
+    # category would be the total minus the others (secondary secrecy).
+    sc = privacy.secret_counts(per_cat, seuil, total_known=True)
     categories = pd.DataFrame({"categorie": cats, "n": sc.values.to_numpy(), "n_secret": sc.mask.to_numpy()})
     return themes, categories
 

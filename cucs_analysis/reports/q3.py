@@ -984,6 +984,13 @@ def _narrate_bilans(r: RapportQ3, territoire) -> None:
             par_q["part_bloc"] = (par_q["bilans_blocage"] + par_q["bilans_difficulte"]) / par_q[cols].sum(
                 axis=1
             ).where(par_q[cols].sum(axis=1) > 0)
+            # A share of statements on fewer than seuil_secret of them (numerator or base) would
+            # give the small count back: such quartiers are not named.
+            num = par_q["bilans_blocage"] + par_q["bilans_difficulte"]
+            petit = privacy.primary_mask(num.astype(float), r.seuil_secret) | privacy.primary_mask(
+                par_q[cols].sum(axis=1).astype(float), r.seuil_secret
+            )
+            par_q = par_q[~petit.fillna(False).astype(bool)]
             pire = par_q.dropna(subset=["part_bloc"]).sort_values("part_bloc", ascending=False).head(1)
             noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
             for row in pire.itertuples():

@@ -39,6 +39,7 @@ from cucs_analysis.pipeline.params import (
 )
 from cucs_analysis.pipeline.region import library_digest
 from cucs_analysis.pipeline.results import results_path
+from cucs_analysis.present import text
 from cucs_analysis.reports import questions
 
 NOTEBOOKS_DIR = "notebooks"
@@ -111,13 +112,13 @@ def summarize_error(exc: BaseException, limit: int = 400) -> str:
         source = str(getattr(exc, "source", "") or "").strip()
         first = source.splitlines()[0].strip() if source else ""
         count = getattr(exc, "exec_count", None)
-        text = f"{ename} : {evalue}" if evalue else str(ename)
+        summary = f"{ename} : {evalue}" if evalue else str(ename)
         where = f"cellule {count}" if count is not None else "une cellule"
-        text = f"{text} ({where} : « {first} »)" if first else f"{text} ({where})"
+        summary = f"{summary} ({where} : « {first} »)" if first else f"{summary} ({where})"
     else:
-        text = f"{type(exc).__name__} : {exc}"
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        summary = f"{type(exc).__name__} : {exc}"
+    summary = " ".join(summary.split())
+    return summary if len(summary) <= limit else summary[: limit - 1] + "…"
 
 
 def _versions() -> dict[str, str]:
@@ -283,7 +284,7 @@ def execute_run(task: dict) -> dict:
 
 def _minutes(delai_s: float) -> str:
     """A limit in minutes as the parameter reads, French style: 10, 0,05."""
-    return f"{delai_s / 60:.4g}".replace(".", ",")
+    return text.nombre_exact(delai_s / 60, 4)
 
 
 def timeout_message(delai_s: float) -> str:

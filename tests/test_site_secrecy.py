@@ -226,11 +226,6 @@ def test_the_same_cell_is_hidden_on_every_page(tiny_run):
         assert {a for a in hidden_q2 if a in listed_q1} <= hidden_q1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish.py passes the first results' threshold to the Méthode page; it must pass "
-    "present.methode.contexte_secret(results, names) (one line, file not owned by this change)",
-)
 def test_the_methode_page_states_each_communes_threshold(tiny_run):
     page = (tiny_run.out / "site" / "methode.html").read_text(encoding="utf-8")
     text = " ".join(page.replace("\u00a0", " ").replace("\u202f", " ").split())

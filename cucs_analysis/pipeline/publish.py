@@ -973,8 +973,15 @@ def _write_page(path: Path, page: str) -> None:
     atomic.write_text(path, typographie_html(page))
 
 
-def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
-    """What the Méthode page prints: the parameters used, the catalogue, the glossary…"""
+def _methode_context(
+    parametres: Mapping,
+    data_dir: Path | None,
+    results: Mapping[tuple[str, str], Mapping] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> dict:
+    """What the Méthode page prints: the parameters used, the catalogue, the glossary… The
+    secrecy threshold is the one each commune's runs used (« 11 ; 15 pour Esterbourg »), else
+    the project's parameter."""
     subst = parametres.get("substitution") or {}
     regle = None
     if {"annees_reference", "tolerance", "duree_max_annees"} <= set(
@@ -987,10 +994,12 @@ def _methode_context(parametres: Mapping, data_dir: Path | None) -> dict:
             duree_max=subst["duree_max_annees"],
         )
     catalogue = _read_csv(data_dir / "catalogue_indicateurs.csv") if data_dir is not None else None
-    seuil = parametres.get("seuil_secret")
+    secret = _methode.contexte_secret(results or {}, names)
+    if secret["seuil_secret"] is None and parametres.get("seuil_secret") is not None:
+        seuil = parametres["seuil_secret"]
+        secret = {"seuil_secret": _methode.texte_seuil(seuil), "phrase_secret": _methode.phrase_secret(seuil)}
     return {
-        "seuil_secret": seuil,
-        "phrase_secret": _methode.phrase_secret(seuil) if seuil is not None else None,
+        **secret,
         "regle_substitution": regle,
         "regles_lecture": _methode.regles_lecture(
             debut=parametres["periode"]["debut"],
@@ -1242,7 +1251,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             "methode.html.j2",
             racine="",
             titre_page=f"Méthode | {SITE_NAME}",
-            **_methode_context(_parametres(results), data_dir),
+            **_methode_context(_parametres(results), data_dir, results, names),
         ),
     )
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from confiance import enregistrer
 
 from cucs_analysis.pipeline import executors, runner
 
@@ -128,7 +129,28 @@ def _entry(project: Path, code: str, question: str) -> dict:
     return found
 
 
+#: What this module injected and checked, for TRUST.md (recorded when the module ends).
+INJECTEES: set[str] = set()
+REPRISES: list[int] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_figures():
+    yield
+    if {"boucle", "noyau", "processus", "ctrl-c"} <= INJECTEES:  # the whole module ran
+        enregistrer(
+            "pannes.types", len(INJECTEES), "types de pannes injectées (délai, noyau, processus, Ctrl-C)"
+        )
+        enregistrer(
+            "pannes.reprises_identiques",
+            len(REPRISES),
+            "reprises (--resume) après une panne, aux résultats identiques à une exécution sans panne",
+        )
+
+
 def _fault(project: Path, code: str, kind: str | None) -> None:
+    if kind is not None:
+        INJECTEES.add(kind)
     flag = project / "pannes" / f"{code}_q1"
     if kind is None:
         flag.unlink(missing_ok=True)
@@ -202,6 +224,7 @@ def _resume_gives_reference(
     )
     assert _state(project, questions) == expected
     _no_ok_without_outputs(project)
+    REPRISES.append(executes)
 
 
 # --- 1. an endless cell: the per-run time limit ---------------------------------------------------
@@ -343,6 +366,7 @@ def test_ctrl_c_stops_everything_tells_the_truth_and_resume_is_identical(stubs, 
     # 01001/q1 runs first and ends; 20002/q1 hangs (after writing its new results); then Ctrl-C.
     _fault(project, "20002", "boucle")
     proc = _cucs_run(project, "--communes", *COMMUNES, "--questions", *QUESTIONS, "--jobs", "1")
+    INJECTEES.add("ctrl-c")
     pid_file = project / "pannes" / "20002_q1.pid"
     deadline = time.monotonic() + 90
     while not pid_file.exists() and time.monotonic() < deadline and proc.poll() is None:

@@ -55,6 +55,18 @@ def test_a_missing_value_is_nd_with_its_motif_not_non():
     assert (v, raisons, motif) == (False, [g.TAILLE_QUARTIER], None)
 
 
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+@pytest.mark.parametrize("column", ["revenu_median_uu", "revenu_median_uc", "population_unite_urbaine"])
+def test_a_non_finite_input_is_nd_never_eligible(column, value):
+    """Issue 9: an infinite urban-unit median gave « seuil de n.d. … 4 quartiers éligibles sur 4 ».
+    The validator refuses it (and 1e308, beyond the plausible bound); the rule itself also reads
+    a non-finite value as unknown, never as a number every income is below."""
+    v, _raisons, motif = _one(_frame(**{column: value}))
+    assert v is None and motif == motifs.DONNEE_ABSENTE
+    for national in (math.inf, math.nan):
+        assert _one(_frame(), national=national)[0] is None
+
+
 @pytest.mark.parametrize(
     "over",
     [

@@ -276,11 +276,14 @@ def qpv2014_verdict(
     REVENU_AU_DESSUS, TAILLE_QUARTIER, TAILLE_UU) and motif_qpv2014, on the input's index.
     `secret`: bool Series (same index), True when the income or population used is secret.
     """
-    revenu = pd.to_numeric(quartiers["revenu_median_uc"], errors="coerce").astype(float)
-    pop = pd.to_numeric(quartiers["population"], errors="coerce").astype(float)
-    uu_pop = pd.to_numeric(quartiers["population_unite_urbaine"], errors="coerce").astype(float)
-    uu_med = pd.to_numeric(quartiers["revenu_median_uu"], errors="coerce").astype(float)
-    if national_median is None or pd.isna(national_median):
+
+    def finite(col: str) -> pd.Series:  # an infinite value is unknown, not a huge number
+        v = pd.to_numeric(quartiers[col], errors="coerce").astype(float)
+        return v.where(np.isfinite(v))
+
+    revenu, pop = finite("revenu_median_uc"), finite("population")
+    uu_pop, uu_med = finite("population_unite_urbaine"), finite("revenu_median_uu")
+    if national_median is None or pd.isna(national_median) or not np.isfinite(float(national_median)):
         seuil = pd.Series(np.nan, index=quartiers.index)
     else:
         seuil = qpv2014_threshold(national_median, uu_med, uu_pop.fillna(0))

@@ -221,6 +221,17 @@ def test_figure_texts_from_data_are_plain_text_whoever_set_them():
     assert "Cité $\\frac{1}{2}$\nfin\n" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
 
 
+def test_a_notebook_that_turns_mathtext_back_on_does_not_crash_a_figure():
+    """`$\\x$` is invalid mathtext: drawn before the texts are made plain, it raised."""
+    with plt.rc_context({"text.parse_math": True}):
+        fig, ax = plt.subplots()
+        ax.bar([0, 1], [1, 2])
+        ax.set_xticks([0, 1], labels=["Cité $\\x$", "Bellevue"])
+        ax.set_title("Cité $\\x$")
+        plots.figure_html(fig, alt="Figure")
+    assert "Cité $\\x$" in [t.get_text() for t in ax.get_xticklabels()]
+
+
 def test_figure_alt_text_is_escaped_and_cleaned():
     fig, _ = plt.subplots()
     html_ = plots.figure_html(fig, alt='"><svg onload=alert(1)> \u202eabc')._repr_html_()

@@ -139,7 +139,9 @@ def _record_figures():
     yield
     if {"boucle", "noyau", "processus", "ctrl-c"} <= INJECTEES:  # the whole module ran
         enregistrer(
-            "pannes.types", len(INJECTEES), "types de pannes injectées (délai, noyau, processus, Ctrl-C)"
+            "pannes.types",
+            len(INJECTEES),
+            "types de pannes injectées (cellule sans fin, erreur de cellule, noyau tué, processus tué, Ctrl-C)",
         )
         enregistrer(
             "pannes.reprises_identiques",

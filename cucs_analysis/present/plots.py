@@ -31,6 +31,7 @@ import base64
 import html
 import io
 import re
+import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -217,19 +218,24 @@ def textes_de_donnees(fig: Figure) -> Figure:
     def propre(s: str) -> str:  # a carriage return is drawn as a box: a line break instead
         return text.sans_controles(s).replace("\r\n", "\n").replace("\r", "\n")
 
-    fig.canvas.draw()
+    def nettoyer() -> None:
+        for t in fig.findobj(Text):
+            t.set_parse_math(False)
+            s = t.get_text()
+            if propre(s) != s:
+                t.set_text(propre(s))
+
+    nettoyer()  # before any drawing: a `$\x$` drawn as mathtext would raise
+    with warnings.catch_warnings():  # this draw only creates the tick labels, still raw
+        warnings.simplefilter("ignore", UserWarning)
+        fig.canvas.draw()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            ticks = axis.get_ticklabels()
-            labels = [t.get_text() for t in ticks]
+            labels = [t.get_text() for t in axis.get_ticklabels()]
             clean = [propre(lab) for lab in labels]
             if clean != labels:
                 axis.set_ticks(axis.get_ticklocs(), labels=clean)
-    for t in fig.findobj(Text):
-        t.set_parse_math(False)
-        s = t.get_text()
-        if propre(s) != s:
-            t.set_text(propre(s))
+    nettoyer()
     return fig
 
 

@@ -29,6 +29,35 @@ def demo_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def demo_site(demo_run, tmp_path_factory) -> Path:
+    """A copy of `demo_run` with q3 and the two syntheses added: every kind of page of the site
+    (index, communes, q1-q4, syntheses, Méthode, dossier) for 20001 and the non-signatory 20012.
+    Returns the output folder; tests read it, never write into it for good."""
+    import shutil
+
+    from cucs_analysis.pipeline import runner
+
+    out = tmp_path_factory.mktemp("site-demo") / "out"
+    shutil.copytree(demo_run, out)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CUCS_CACHE_DIR", str(out / "cache"))
+    try:
+        summary = runner.run(
+            ROOT,
+            ["20001", "20012"],
+            ["q3", "synthese", "synthese_regionale"],
+            jobs=2,
+            resume=False,
+            out_dir=out,
+            progress=False,
+        )
+    finally:
+        mp.undo()
+    assert summary.exit_code == 0, summary.message
+    return out
+
+
 _REGIONS: dict = {}
 
 

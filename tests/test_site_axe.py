@@ -171,29 +171,9 @@ def outils_axe() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(outils_axe, demo_run, tmp_path_factory) -> Path:
-    """The shared demo run (q1, q2, q4 for 20001 and the non-signatory 20012), copied, with q3
-    and the two syntheses run on the copy: every kind of page of the site."""
-    from cucs_analysis.pipeline import runner
-
-    out = tmp_path_factory.mktemp("site-axe") / "out"
-    shutil.copytree(demo_run, out)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CUCS_CACHE_DIR", str(out / "cache"))
-    try:
-        summary = runner.run(
-            ROOT,
-            ["20001", HORS_CUCS],
-            ["q3", "synthese", "synthese_regionale"],
-            jobs=2,
-            resume=False,
-            out_dir=out,
-            progress=False,
-        )
-    finally:
-        mp.undo()
-    assert summary.exit_code == 0, summary.message
-    return out / "site"
+def site(outils_axe, demo_site) -> Path:
+    """Every kind of page of the site (tests/conftest.py `demo_site`)."""
+    return demo_site / "site"
 
 
 @pytest.fixture(scope="module")

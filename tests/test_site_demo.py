@@ -1,7 +1,7 @@
 """The published site of a demo run, read as a French evaluator would (issue 8, points 3, 7-10).
 
-One module fixture copies the shared `demo_run` (q1, q2, q4 for 20001 and the non-signatory
-20012) and adds the two syntheses on the copy, so the site holds every kind of page.
+It reads the session's `demo_site` (tests/conftest.py: q1 to q4 and the two syntheses for 20001
+and the non-signatory 20012), shared with the accessibility test: every kind of page.
 """
 
 from __future__ import annotations
@@ -29,27 +29,8 @@ HORS_CUCS = "20012"
 
 
 @pytest.fixture(scope="module")
-def out(demo_run, tmp_path_factory) -> Path:
-    from cucs_analysis.pipeline import runner
-
-    out = tmp_path_factory.mktemp("site-demo") / "out"
-    shutil.copytree(demo_run, out)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CUCS_CACHE_DIR", str(out / "cache"))
-    try:
-        summary = runner.run(
-            ROOT,
-            ["20001", HORS_CUCS],
-            ["synthese", "synthese_regionale"],
-            jobs=2,
-            resume=False,
-            out_dir=out,
-            progress=False,
-        )
-    finally:
-        mp.undo()
-    assert summary.exit_code == 0, summary.message
-    return out
+def out(demo_site) -> Path:
+    return demo_site
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +221,7 @@ def test_commune_synthesis_verdicts_link_to_their_evidence(site, out):
         for h, label in links_of(page)
         if re.match(r"^q\d\.html", h) and (label.startswith("voir") or label == "voir la page")
     ]
-    run = {q for q in ("q1", "q2", "q4")}
+    run = {"q1", "q2", "q3", "q4"}
     assert {urlsplit(h).path[:-5] for h, _ in verdicts} == run
     for href, _ in verdicts:
         parts = urlsplit(href)
@@ -344,7 +325,7 @@ def test_commune_dossier_prints_as_one_document(site):
     dossier = site / "communes/20001-dossier.html"
     page = dossier.read_text(encoding="utf-8")
     order = re.findall(r'<section id="dossier-([^"]+)" class="dossier-question">', page)
-    assert order == ["synthese", "q1", "q2", "q4"]
+    assert order == ["synthese", "q1", "q2", "q3", "q4"]
     ids = re.findall(r'\sid="([^"]*)"', page)
     assert len(ids) == len(set(ids))  # every page's « En bref » got its own id
     for href, _ in links_of(page):

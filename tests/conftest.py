@@ -286,6 +286,8 @@ def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], i
     import shutil
     import time
 
+    from projet import projet_sur
+
     from cucs_analysis.pipeline import runner
 
     tmp = tmp_path_factory.mktemp("hostile-partout")
@@ -293,13 +295,7 @@ def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], i
     shutil.copytree(ROOT / "data" / "demo", data)
     changed = inject_hostile_partout(data)
     homonymes = inject_homonymes(data)
-    project = tmp / "projet"
-    shutil.copytree(ROOT / "notebooks", project / "notebooks")
-    shutil.copytree(ROOT / "params", project / "params")
-    defaults = project / "params" / "defaults.yaml"
-    text = defaults.read_text(encoding="utf-8")
-    assert "donnees: data/demo" in text
-    defaults.write_text(text.replace("donnees: data/demo", f"donnees: {data}"), encoding="utf-8")
+    project = projet_sur(data, tmp / "projet")
     out = tmp / "out"
     mp = pytest.MonkeyPatch()
     mp.setenv("CUCS_CACHE_DIR", str(tmp / "cache"))

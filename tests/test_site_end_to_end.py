@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from projet import projet_sur
 
 from cucs_analysis.pipeline import runner
 
@@ -38,16 +39,7 @@ def site(tmp_path_factory) -> Path:
     ind = pd.read_csv(data / "indicateurs.csv", dtype=str, keep_default_na=False)
     ind[~ind["code_territoire"].isin(gone)].to_csv(data / "indicateurs.csv", index=False)
 
-    project = tmp / "projet"
-    (project / "notebooks").mkdir(parents=True)
-    for nb in NOTEBOOKS:
-        shutil.copy(ROOT / "notebooks" / nb, project / "notebooks")
-    shutil.copytree(ROOT / "params", project / "params")
-    defaults = project / "params" / "defaults.yaml"
-    defaults.write_text(
-        defaults.read_text(encoding="utf-8").replace("donnees: data/demo", f"donnees: {data}"),
-        encoding="utf-8",
-    )
+    project = projet_sur(data, tmp / "projet", NOTEBOOKS)
     out = tmp / "out"
     mp = pytest.MonkeyPatch()
     mp.setenv("CUCS_CACHE_DIR", str(tmp / "cache"))

@@ -248,8 +248,7 @@ def test_synthesis_counts_only_questions_with_a_notebook_and_links_verdicts(tmp_
     assert s.constats[0].startswith("2 questions évaluatives sur 4 ont des résultats")
     lignes = s.verdicts()
     assert lignes[0] == (
-        "Droit commun et dispositifs : Retrait durable en éducation depuis 2010 ; "
-        "4 actions à reprendre.",
+        "Droit commun et dispositifs : Retrait durable en éducation depuis 2010 ; 4 actions à reprendre.",
         "q1.html#4.-Compl%C3%A9mentarit%C3%A9-ou-substitution-?",
         "voir « 4. Complémentarité ou substitution ? »",
     )

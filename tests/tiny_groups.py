@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from projet import projet_sur
 
 #: The commune and meeting type whose participants total exactly 12 (`make_tiny`).
 DOUZE_COMMUNE = "20001"
@@ -151,13 +152,7 @@ def run_tiny(root: Path, tmp: Path, communes=COMMUNES, questions=None, seuils=No
     from cucs_analysis.pipeline import runner
 
     data = make_tiny(root / "data" / "demo", tmp / "donnees")
-    project = tmp / "projet"
-    shutil.copytree(root / "notebooks", project / "notebooks")
-    shutil.copytree(root / "params", project / "params")
-    defaults = project / "params" / "defaults.yaml"
-    text = defaults.read_text(encoding="utf-8")
-    assert "donnees: data/demo" in text
-    defaults.write_text(text.replace("donnees: data/demo", f"donnees: {data}"), encoding="utf-8")
+    project = projet_sur(data, tmp / "projet")
     for code, seuil in (SEUILS if seuils is None else seuils).items():
         path = project / "params" / f"{code}.yaml"
         path.write_text(path.read_text(encoding="utf-8") + f"\nseuil_secret: {seuil}\n", encoding="utf-8")

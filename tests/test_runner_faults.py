@@ -472,3 +472,17 @@ def test_fault_messages_read_in_french_on_the_index():
     )
     assert cell["lien_libelle"] != "Lire" and "interrompue" in cell["erreur"]
     assert cell["statut_libelle"] == "interrompu"
+
+
+def test_the_interruption_message_says_whether_a_previous_site_is_kept(tmp_path):
+    manifest = tmp_path / "out" / "manifest.json"
+    manifest.parent.mkdir()
+    summary = runner.RunSummary(executes=2)
+    entries = [{"statut": runner.INTERROMPU}] * 3
+    sans_site = runner._interrupted_message(entries, summary, manifest, tmp_path)
+    assert "aucun site n'est publié" in sans_site and "site précédent" not in sans_site
+    assert "2 carnets terminés (0 en échec), 0 inchangé, 3 carnets interrompus" in sans_site
+    (tmp_path / "out" / "site").mkdir()
+    (tmp_path / "out" / "site" / "index.html").write_text("<html></html>", encoding="utf-8")
+    avec_site = runner._interrupted_message(entries, summary, manifest, tmp_path)
+    assert "le site précédent est conservé tel quel" in avec_site

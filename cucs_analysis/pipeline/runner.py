@@ -736,7 +736,11 @@ def _interrupted_message(entries: list[dict], summary: RunSummary, manifest: Pat
         f"{_plural(summary.inchanges, 'inchangé', 'inchangés')}, "
         f"{_plural(stoppes, 'carnet interrompu ou non commencé', 'carnets interrompus ou non commencés')}.",
         f"Manifeste écrit : {_shown_path(manifest, root)} (chaque carnet y a son état réel) ; "
-        "le site précédent est conservé tel quel.",
+        + (
+            "le site précédent est conservé tel quel."
+            if (manifest.parent / "site" / "index.html").is_file()
+            else "aucun site n'est publié avant la fin de l'exécution."
+        ),
         "Pour terminer : relancez la même commande avec --resume.",
     ]
     return "\n".join(lines)

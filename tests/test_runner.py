@@ -312,3 +312,33 @@ def test_unreachable_dask_scheduler_is_a_french_error():
         pytest.raises(ParamError, match="Ordonnanceur Dask injoignable"),
     ):
         executors.open_executor("tcp://127.0.0.1:9")
+
+
+def test_a_kernel_that_loses_the_race_for_its_port_is_started_again(project, monkeypatch):
+    """« Kernel died before replying to kernel_info » (another kernel took its TCP port): the
+    run starts a new kernel instead of failing; a kernel that never starts still fails."""
+    import papermill
+
+    real = papermill.execute_notebook
+    flag = project / "premier-essai"
+    flag.write_text("", encoding="utf-8")
+
+    def flaky(*args, **kwargs):  # in the forked run process: the first start fails
+        if flag.exists():
+            flag.unlink()
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    summary = runner.run(project, ["01001"], ["q1"], jobs=1, resume=False, progress=False)
+    assert summary.exit_code == 0, summary.message
+    assert not flag.exists()  # the failed start did happen
+    assert entry(manifest(project), "01001", "q1")["statut"] == "ok"
+
+    def never(*args, **kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", never)
+    summary = runner.run(project, ["01001"], ["q1"], jobs=1, resume=False, progress=False)
+    assert summary.exit_code == 1
+    assert entry(manifest(project), "01001", "q1")["statut"] == "echec"

@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 import platform
+import random
 import re
 import sys
 import time
@@ -216,6 +217,17 @@ def _undo_outputs(task: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
+#: A kernel that dies before answering its first request never ran a cell: it lost a race for a
+#: TCP port with a kernel another run started at the same moment (jupyter_client picks free
+#: ports, then the kernel binds them). Starting it again is safe; a broken kernel fails again.
+KERNEL_START_RETRIES = 2
+
+
+def kernel_failed_to_start(exc: BaseException) -> bool:
+    """True for jupyter_client's « Kernel died before replying to kernel_info »."""
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+
+
 def execute_run(task: dict) -> dict:
     """Execute one notebook, render its page; never raises (the error is in the record).
 
@@ -237,23 +249,30 @@ def execute_run(task: dict) -> dict:
         # executors without a per-run limit (Dask): at least no cell runs past the limit
         extra["execution_timeout"] = max(1, int(task["delai_s"] + 0.999))
     try:
-        nb = pm.execute_notebook(
-            task["notebook"],
-            str(tmp_nb),
-            parameters={
-                "code_commune": code,
-                "parametres": task["parametres"],
-                "dossier_resultats": task["results_dir"],
-            },
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=task["notebooks_dir"],
-            # the kernel's log lines (a TCP warning, « KeyboardInterrupt caught in kernel » when
-            # the shutdown's interrupt meets a request) would be printed in English over the
-            # progress bar; a cell's own error is in the notebook and in the run's record
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            **extra,
-        )
+        for essai in range(1 + KERNEL_START_RETRIES):
+            try:
+                nb = pm.execute_notebook(
+                    task["notebook"],
+                    str(tmp_nb),
+                    parameters={
+                        "code_commune": code,
+                        "parametres": task["parametres"],
+                        "dossier_resultats": task["results_dir"],
+                    },
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=task["notebooks_dir"],
+                    # the kernel's log lines (a TCP warning, « KeyboardInterrupt caught in kernel »
+                    # when the shutdown's interrupt meets a request) would be printed in English
+                    # over the progress bar; a cell's own error is in the notebook and the record
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                    **extra,
+                )
+                break
+            except RuntimeError as exc:
+                if essai == KERNEL_START_RETRIES or not kernel_failed_to_start(exc):
+                    raise
+                time.sleep(0.2 + 0.3 * random.random())  # then new ports are drawn
         if task["resultats_requis"] and not result.is_file():
             raise RuntimeError(f"le carnet n'a pas écrit ses résultats ({code}/{qid}.json)")
         publish = importlib.import_module("cucs_analysis.pipeline.publish")

@@ -249,7 +249,8 @@ def _html_table(shown: pd.DataFrame, headers: list[str], numeric: list[bool], le
         ' class="num" style="text-align: right"' if n else ' class="txt" style="text-align: left"'
         for n in numeric
     ]
-    head = "".join(f"<th{k}>{_e(h)}</th>" for k, h in zip(cls, headers, strict=True))
+    # scope: a screen reader reads each cell with its column's header
+    head = "".join(f'<th scope="col"{k}>{_e(h)}</th>' for k, h in zip(cls, headers, strict=True))
     body = "".join(
         "<tr>" + "".join(f"<td{k}>{_e(v)}</td>" for k, v in zip(cls, row, strict=True)) + "</tr>"
         for row in shown.itertuples(index=False, name=None)

@@ -360,7 +360,7 @@ def phrase_secret(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None
         "un taux, une part ou un montant par habitant calculé sur un effectif masqué est masqué aussi, "
         "et une même case est masquée sur toutes les pages qui la montrent. Le seuil vaut "
         f"{text.nombre(SEUIL_NATIONAL)} par défaut (la règle nationale) ; il peut être relevé pour une "
-        "commune, jamais abaissé. Les pages et les tableaux respectent le secret statistique."
+        "commune, jamais abaissé."
     )
 
 

@@ -395,10 +395,15 @@ def effectif(
     n: object, seuil: int, singulier: str, pluriel_: str | None = None, *, secret: bool = False
 ) -> str:
     """A count of people or reports in a sentence, under statistical secrecy: ``moins de 11
-    blocages (secret statistique)`` when it is hidden (`secret`, or ``0 < n < seuil``), else
-    `pluriel` (``31 réussites``, ``0 blocage``)."""
-    if secret or (not manquant(n) and 0 < float(n) < seuil):
-        return f"moins de {nombre(seuil)} {pluriel_ or singulier + 's'} (secret statistique)"
+    blocages (secret statistique)`` when it is below the threshold (``0 < n < seuil``); a count
+    hidden to protect another one (`secret`, not small itself) reads ``un nombre de blocages
+    soumis au secret statistique`` (« moins de 11 » would be false); else `pluriel`
+    (``31 réussites``, ``0 blocage``)."""
+    plur = pluriel_ or singulier + "s"
+    if not manquant(n) and 0 < float(n) < seuil:
+        return f"moins de {nombre(seuil)} {plur} (secret statistique)"
+    if secret:
+        return f"un nombre {de(plur)} soumis au secret statistique"
     return pluriel(n, singulier, pluriel_)
 
 

@@ -132,9 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_site(args: argparse.Namespace) -> int:
     from cucs_analysis.pipeline import publish
-    from cucs_analysis.pipeline.params import find_project_root
+    from cucs_analysis.pipeline.params import ParamError, find_project_root
 
-    root = find_project_root()
+    try:
+        root = find_project_root()
+    except ParamError:
+        if not args.out:
+            raise
+        root = None  # `--out` alone is enough: the site is built from the manifest there
     out = Path(args.out) if args.out else root / "out"
     if not (out / "manifest.json").is_file():
         return _fail(f"Aucun résultat à publier dans {out} : lancez d'abord « cucs run ».")

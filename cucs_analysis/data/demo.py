@@ -12,7 +12,6 @@ tiles the region to about 900 communes and 1,500 quartiers (for performance tria
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 import yaml
 
 from cucs_analysis.data import schema
+from cucs_analysis.present import text
 
 YEARS = np.arange(2005, 2015)
 ANNEE_DEBUT_CUCS = 2007
@@ -1721,14 +1721,6 @@ _KIND_FR = {
 }
 
 
-def _puissance_de_dix(x: float) -> str:
-    """10⁸ for 100,000,000 (the plausible bounds are round): no digit grouping in the data layer."""
-    n = round(math.log10(x)) if x > 0 else None
-    if n is not None and n >= 4 and 10**n == x:
-        return "10" + str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{x:g}"
-
-
 def data_readme() -> str:
     """The French data README (data/README.md), with column tables built from `schema.TABLES`."""
     lines = [
@@ -1803,7 +1795,7 @@ def data_readme() -> str:
                 allowed = " et ".join(x for x in (lo, hi) if x)
             if c.plausible_max is not None and c.maximum is None:
                 # refused too, as implausible (a misplaced separator, 1e308 €): say where the line is
-                borne = f"≤ {_puissance_de_dix(c.plausible_max)} (vraisemblance)"
+                borne = f"≤ {text.nombre(c.plausible_max)} (vraisemblance)"
                 allowed = f"{allowed} et {borne}" if allowed else borne
             lines.append(
                 f"| `{c.name}` | {_KIND_FR.get(c.kind, c.kind)} | {'oui' if c.required else 'non'} | "

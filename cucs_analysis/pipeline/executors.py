@@ -115,10 +115,8 @@ def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, in
 
 def marked_processes(marqueur: str) -> list:
     """The live processes carrying ``marqueur`` in their environment (psutil.Process objects)."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with ipykernel
-        return []
+    import psutil
+
     found = []
     for p in psutil.process_iter():
         try:
@@ -207,7 +205,7 @@ class RunProcesses(cf.Executor):
         future: cf.Future = cf.Future()
         with self._lock:
             if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
+                raise RuntimeError("exécuteur arrêté : aucun nouveau carnet ne peut être lancé")
             self._pending.append((future, fn, args, kwargs, delai_s))
         return future
 
@@ -235,10 +233,6 @@ class RunProcesses(cf.Executor):
         self._thread.join(timeout=10)
         return [s.future for s in slots]
 
-    def running_futures(self) -> list[cf.Future]:
-        with self._lock:
-            return [s.future for s in self._running]
-
     # -- the management thread
     def _start(self, future, fn, args, kwargs, delai_s) -> _Slot | None:
         if not future.set_running_or_notify_cancel():
@@ -251,6 +245,7 @@ class RunProcesses(cf.Executor):
         try:
             proc.start()
         except Exception as exc:
+            parent.close()
             future.set_exception(exc)
             return None
         finally:

@@ -309,7 +309,7 @@ def _minutes(delai_s: float) -> str:
 def timeout_message(delai_s: float) -> str:
     return (
         f"délai dépassé : le carnet tournait encore au-delà de {_minutes(delai_s)} min "
-        "(paramètre execution.delai_max_minutes) ; son exécution a été arrêtée"
+        "(paramètre execution.delai_max_minutes ou option --delai-max) ; son exécution a été arrêtée"
     )
 
 

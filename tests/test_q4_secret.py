@@ -38,3 +38,25 @@ def test_a_small_meeting_type_is_secret(tmp_path):
     # the other types keep their numbers
     autres = v.drop(index=ligne.name)["Participants"]
     assert all(isinstance(x, float | int) and x >= 11 for x in autres)
+
+
+def test_a_small_meeting_year_is_secret(tmp_path):
+    """The yearly table gave the same share back: a year with one meeting of 7 participants,
+    1 resident, showed 14,3 %."""
+    data = tmp_path / "demo"
+    shutil.copytree(ROOT / "data" / "demo", data)
+    inst = pd.read_csv(data / "instances.csv", dtype=str, keep_default_na=False)
+    mine = inst["code_commune"] == "20001"
+    annees = inst["date"].str[:4]
+    annee = sorted(set(annees[mine]))[0]
+    row = inst.loc[mine & (annees == annee)].iloc[0].copy()
+    inst = inst[~(mine & (annees == annee))]
+    row["participants"], row["habitants"] = "7", "1"
+    inst = pd.concat([inst, row.to_frame().T], ignore_index=True).sort_values("id_instance")
+    inst.to_csv(data / "instances.csv", index=False)
+    dataset.clear_memo()
+    r = q4.build(dataset.load_territory(data, "20001"), load_params("20001", ROOT))
+    v = q4.vue_instances_annee(r).set_index("Année")
+    assert v.loc[int(annee), "Part d'habitants"] == privacy.SECRET
+    autres = v.drop(index=int(annee))["Part d'habitants"]
+    assert all(x != privacy.SECRET for x in autres)

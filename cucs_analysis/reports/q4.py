@@ -310,6 +310,9 @@ def build(territoire, params) -> RapportQ4:
     by_type = _secret(by_type, ["participants", "habitants"], seuil_secret)
     by_type["part_habitants_secret"] = by_type["participants_secret"] | by_type["habitants_secret"]
     by_type["part_habitants"] = by_type["part_habitants"].where(~by_type["part_habitants_secret"])
+    by_year = _secret(by_year, ["participants", "habitants"], seuil_secret)  # the same, per year
+    by_year["part_habitants_secret"] = by_year["participants_secret"] | by_year["habitants_secret"]
+    by_year["part_habitants"] = by_year["part_habitants"].where(~by_year["part_habitants_secret"])
 
     if a_programme:
         cof = partners.cofunding(fin)
@@ -1148,8 +1151,11 @@ def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
 
 def vue_instances_annee(r: RapportQ4) -> pd.DataFrame:
     """Meetings per year, with the share that gathers at least two institutions."""
+    t = r.instances_annee
+    if r.a_instances and t["part_habitants_secret"].any():
+        t = _avec_secret(t, ["part_habitants"])
     return display.vue(
-        r.instances_annee if r.a_instances else None,
+        t if r.a_instances else None,
         COLONNES_INSTANCES_ANNEE,
         vide=_vide_motif(r, "réunions des instances par année", r.motif_instances),
     )

@@ -178,3 +178,17 @@ def test_disagreement_sentence_counts_each_rule():
         f"la règle de revenu en retient {n('regle_qpv2014')}, l'indice de type ZUS "
         f"{n('regle_zus')} et la règle « dynamique » {n('regle_dynamique')}, sur {len(e)}."
     ) in sentence
+
+
+LECTURES_ECHELLE = ("nettement surreprésentés", "pas plus nombreux qu'ailleurs", "moins représentés")
+
+
+@pytest.mark.parametrize("code", ["20001", "20010"])
+def test_the_reading_of_the_unemployed_share_is_said_once_when_it_is_published(code):
+    """The reading of the unemployed's share against the residents' share follows the published
+    share, once: it was inside the loop over hidden shares (absent when all were published)."""
+    r = _report(code)
+    lectures = [p for p in r.phrases["echelle"] if any(m in p for m in LECTURES_ECHELLE)]
+    rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
+    publie = "taux_chomage" in rep.index and not text.manquant(rep.loc["taux_chomage", "part"])
+    assert len(lectures) == (1 if publie else 0), r.phrases["echelle"]

@@ -847,7 +847,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
         )
     else:
         pop = rep["part"].get("population")
-        parts, caches = [], []
+        parts, caches, publies = [], [], set()
         for ind in ("taux_chomage", "taux_pauvrete"):
             if ind not in rep.index:
                 continue
@@ -862,6 +862,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
                 motif = motifs.SECRET if bool(row["secret"]) or petit else motifs.DONNEE_ABSENTE
                 caches.append((plur, motif))
             else:
+                publies.add(ind)
                 parts.append(
                     f"{text.pourcentage(row['part'])} des {plur} de la commune "
                     f"({text.nombre(row['personnes_quartiers'])} sur {text.nombre(row['personnes_commune'])})"
@@ -888,24 +889,23 @@ def _narrate_echelle(r: RapportQ3) -> None:
                 phrase += f" ; {'il regroupe' if n == 1 else 'ils regroupent'} {text.pourcentage(pop)} de ses habitants"
             r.phrases["echelle"].append(phrase + ".")
             r.constats.append(phrase + ".")
-            ch = rep["part"].get("taux_chomage")
-            if not text.manquant(ch) and not text.manquant(pop) and pop > 0:
-                ratio = ch / pop
-                rapport = f"(leur part est {text.ratio(ratio)} fois celle des habitants)"
-                if ratio >= 1.2:
-                    lecture = f"Les chômeurs y sont donc nettement surreprésentés {rapport} : l'échelle du quartier concentre bien le problème"
-                elif ratio > 0.8:
-                    lecture = f"Les chômeurs n'y sont pas plus nombreux qu'ailleurs dans la commune {rapport} : le quartier n'est pas, pour l'emploi, une échelle plus pertinente que la commune"
-                else:
-                    lecture = (
-                        f"Les chômeurs y sont moins représentés que dans le reste de la commune {rapport}"
-                    )
-                r.phrases["echelle"].append(f"{lecture}.")
-                if r.signataire and ch < 50:
-                    r.phrases["echelle"].append(
-                        f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
-                        "des quartiers prioritaires : une intervention limitée aux quartiers ne les atteint pas."
-                    )
+        # the unemployed's share only when it is published (a hidden share is not given back)
+        ch = rep["part"].get("taux_chomage") if "taux_chomage" in publies else None
+        if not text.manquant(ch) and not text.manquant(pop) and pop > 0:
+            ratio = ch / pop
+            rapport = f"(leur part est {text.ratio(ratio)} fois celle des habitants)"
+            if ratio >= 1.2:
+                lecture = f"Les chômeurs y sont donc nettement surreprésentés {rapport} : l'échelle du quartier concentre bien le problème"
+            elif ratio > 0.8:
+                lecture = f"Les chômeurs n'y sont pas plus nombreux qu'ailleurs dans la commune {rapport} : le quartier n'est pas, pour l'emploi, une échelle plus pertinente que la commune"
+            else:
+                lecture = f"Les chômeurs y sont moins représentés que dans le reste de la commune {rapport}"
+            r.phrases["echelle"].append(f"{lecture}.")
+            if r.signataire and ch < 50:
+                r.phrases["echelle"].append(
+                    f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
+                    "des quartiers prioritaires : une intervention limitée aux quartiers ne les atteint pas."
+                )
     c = r.ciblage.set_index("ciblage") if not r.ciblage.empty else pd.DataFrame()
     if not r.signataire:
         r.phrases["echelle"].append(

@@ -376,11 +376,7 @@ def _narrate_bilans(r: RapportQ2) -> None:
         sing, plur = CATEGORIES[row.categorie]
         # A hidden category may be hidden to protect another one (its count is then not « moins
         # de 11 »): the sentence says only that its number is secret.
-        parts.append(
-            f"des {plur} (nombre soumis au secret statistique)"
-            if bool(row.n_secret)
-            else text.pluriel(row.n, sing, plur)
-        )
+        parts.append(text.effectif(row.n, r.seuil_secret, sing, plur, secret=bool(row.n_secret)))
     total = r.bilans_constats
     sujet = (
         f"Les bilans des {len(top)} actions les plus significatives"
@@ -449,9 +445,9 @@ def _narrate_periods(r: RapportQ2) -> None:
                 parts.append(
                     f"{_serie_libelle(row.serie)} {_valeur(montre, unite)} "
                     f"{'pendant' if cache == 'avant' else 'avant'} le CUCS ({cache} : moins de "
-                    f"{r.seuil_secret} personnes, secret statistique)"
+                    f"{text.nombre(r.seuil_secret)} personnes, secret statistique)"
                     if not text.manquant(montre)
-                    else f"{_serie_libelle(row.serie)} : moins de {r.seuil_secret} personnes (secret statistique)"
+                    else f"{_serie_libelle(row.serie)} : moins de {text.nombre(r.seuil_secret)} personnes (secret statistique)"
                 )
                 continue
             diff = text.difference_affichee(row.valeur_avant, row.valeur_pendant, d)
@@ -538,7 +534,7 @@ def _narrate_surveys(r: RapportQ2) -> None:
     n_secret = int(s.loc[s["annee"] == annee, "secret"].sum())
     if n_secret:
         r.phrases_enquetes.append(
-            f"{text.pluriel(n_secret, 'groupe de répondants', 'groupes de répondants')} de moins de {r.seuil_secret} "
+            f"{text.pluriel(n_secret, 'groupe de répondants', 'groupes de répondants')} de moins de {text.nombre(r.seuil_secret)} "
             f"personnes {_accord(n_secret, NEST, 'ne sont')} pas {_accord(n_secret, 'publié', 'publiés')} "
             "(secret statistique)."
         )
@@ -802,7 +798,7 @@ def _caveats(r: RapportQ2) -> None:
     hidden += int(r.enquetes["secret"].sum()) if not r.enquetes.empty else 0
     if hidden:
         r.reserves.append(
-            f"{text.pluriel(hidden, 'effectif masqué', 'effectifs masqués')} (moins de {r.seuil_secret}, "
+            f"{text.pluriel(hidden, 'effectif masqué', 'effectifs masqués')} (moins de {text.nombre(r.seuil_secret)}, "
             "secret statistique)."
         )
     if not r.signataire:

@@ -391,8 +391,8 @@ def association_actions(territoire) -> pd.DataFrame:
 #: Rates of people in the gaps table: each count (numerator, denominator of a period) with the
 #: values computed from it (`privacy.hide_small_bases`). The first and last years' gaps rest on
 #: yearly counts of the same people: hidden with either period's base.
-_AVANT = ["valeur_avant", "ecart_avant", "evolution_ecart", "ecart_debut"]
-_PENDANT = ["valeur_pendant", "ecart_pendant", "evolution_ecart", "ecart_fin"]
+_AVANT = ["valeur_avant", "ecart_avant", "evolution_ecart", "ecart_debut", "convergence"]
+_PENDANT = ["valeur_pendant", "ecart_pendant", "evolution_ecart", "ecart_fin", "convergence"]
 GAP_BASES = {
     "numerateur_avant": _AVANT,
     "denominateur_avant": _AVANT,

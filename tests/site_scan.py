@@ -321,7 +321,8 @@ def scan(out_dir: Path, seuil: int | dict[str, int], ids: set[str]) -> Scan:
                 continue
             try:
                 text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
+            except UnicodeDecodeError:  # not scanned: said, never skipped silently
+                result.findings.append(f"{rel} : fichier illisible (UTF-8 attendu), non balayé")
                 continue
             if suffix == ".html":
                 result.files["html"] += 1
@@ -334,7 +335,7 @@ def scan(out_dir: Path, seuil: int | dict[str, int], ids: set[str]) -> Scan:
                 try:
                     scan_json(json.loads(text), rel, result, path.stem)
                 except ValueError:
-                    pass
+                    result.findings.append(f"{rel} : JSON illisible, effectifs non balayés")
             else:
                 result.files["autres"] += 1
             scan_ids(text, rel, ids, result)

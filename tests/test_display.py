@@ -40,7 +40,9 @@ def test_table_of_a_view_escapes_data_formats_french_and_aligns():
     html = display.tableau(_vue(), legende="Actions")._repr_html_()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Atelier" in html
-    assert '<th scope="col" class="txt" style="text-align: left">Action</th>' in html  # text left, even in Lab; scope for screen readers
+    assert (
+        '<th scope="col" class="txt" style="text-align: left">Action</th>' in html
+    )  # text left, even in Lab; scope for screen readers
     assert '<td class="num" style="text-align: right">12\u202f500\u00a0€</td>' in html
     assert "1\u202f234" in html and ">oui<" in html
     assert "45,7\u00a0%" in html  # a fraction shown as a percentage

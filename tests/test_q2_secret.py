@@ -6,6 +6,8 @@ achievement of q2 and q1, and `privacy.hide_small_bases` on the rates of people.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 from test_q1_secret import petit  # noqa: F401 - the fixture (a dispositif with 4 planned, 3 reached)
@@ -62,16 +64,12 @@ def test_hide_small_bases_hides_the_rate_with_its_count():
 
 
 def test_q1_dashboard_sentence_hides_small_totals(petit):  # noqa: F811
-    r = petit
-    board = r.tableau_de_bord.copy()
-    r.tableau_de_bord = board.head(1).assign(
+    r = copy.copy(petit)  # a shallow copy: the shared fixture keeps its own attributes
+    r.tableau_de_bord = petit.tableau_de_bord.head(1).assign(
         prevus_realisees=4, realises=3, prevus_non_realisees=5, annees_non_pourvues=1, annees_abandonnees=0
     )
     r.constats, r.textes = [], {}
-    try:
-        q1._narrate(r)
-    finally:
-        r.tableau_de_bord = board
+    q1._narrate(r)
     phrase = next(p for p in r.constats if p.startswith("Sur les actions réalisées"))
     assert "moins de 11 bénéficiaires touchés (secret statistique)" in phrase
     assert "taux de réalisation n'est pas publié" in phrase and "75" not in phrase
@@ -83,16 +81,14 @@ def test_q2_contribution_chain_hides_small_totals():
     threshold, through secrecy (the demo's 20001 with its totals made small)."""
     from test_q2_issue8 import _build
 
-    _, r, _ = _build("20001")
-    saved = (r.realisation, r.contribution)
-    try:
-        r.realisation = r.realisation.assign(realises=3, prevus_realisees=4, taux_realisation=0.75)
-        narrative._contribution(r)
-        constat = r.contribution.iloc[1]["constat"]
-        assert "moins de 11 bénéficiaires (secret statistique)" in constat and "75" not in constat
-        assert r.contribution.iloc[1]["lecture"] == "non disponible"
-    finally:
-        r.realisation, r.contribution = saved
+    _, shared, _ = _build("20001")
+    r = copy.copy(shared)  # _contribution rewrites attributes: the cached report stays intact
+    r.realisation = r.realisation.assign(realises=3, prevus_realisees=4, taux_realisation=0.75)
+    narrative._contribution(r)
+    constat = r.contribution.iloc[1]["constat"]
+    assert "moins de 11 bénéficiaires (secret statistique)" in constat and "75" not in constat
+    assert r.contribution.iloc[1]["lecture"] == "non disponible"
+    assert shared.contribution is not r.contribution
 
 
 def test_q2_categories_of_statements_cannot_be_recovered_from_the_printed_total():

@@ -328,7 +328,9 @@ def test_effectif_hides_a_small_count_in_a_sentence():
     # hidden to protect another count: « moins de 11 » would be false for 40
     assert t.effectif(40, 11, "constat", secret=True) == "un nombre de constats soumis au secret statistique"
     assert t.effectif(3, 11, "constat", secret=True).startswith("moins de 11 constats")
-    assert t.effectif(40, 11, "écart expliqué", "écarts expliqués", secret=True).startswith("un nombre d'écarts")
+    assert t.effectif(40, 11, "écart expliqué", "écarts expliqués", secret=True).startswith(
+        "un nombre d'écarts"
+    )
 
 
 # --- data strings shown (issue 9, point 4) -----------------------------------------------------

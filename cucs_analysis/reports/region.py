@@ -18,7 +18,18 @@ from cucs_analysis.analysis import geography, impact, trends
 from cucs_analysis.analysis.typology import Typology, build_typology
 
 #: The parameter sections the region stage depends on (its cache key covers exactly these).
-SECTIONS_PARAMETRES = ("periode", "annee_debut_cucs", "did", "qpv2014", "zus", "dynamique", "typologie")
+SECTIONS_PARAMETRES = (
+    "periode",
+    "annee_debut_cucs",
+    "did",
+    "qpv2014",
+    "zus",
+    "dynamique",
+    "typologie",
+    "operateurs",
+    "pilotage",
+    "structures",
+)
 GROUPES_COLONNES = ["code_quartier", "intensite_moyenne", "groupe"]
 SERIES_COLONNES = ["indicateur", "serie", "annee", "valeur", "ic_bas", "ic_haut", "n_quartiers"]
 
@@ -39,6 +50,10 @@ class Region:
     typologie: Typology | None
     contours_quartiers: pd.DataFrame | None = None  # GeoDataFrame code_quartier, geometry
     contours_communes: pd.DataFrame | None = None  # GeoDataFrame code_commune, geometry
+    # q6: the steering model of every commune (`pilotage_region`), to place one among the others
+    modeles_pilotage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # q7: the added value of every commune's steering structure (`structures_region`)
+    structures: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_communes: int = 0
     n_quartiers: int = 0
     notes: list[str] = field(default_factory=list)
@@ -208,6 +223,22 @@ def typology(tables: dict, params, annee: int) -> Typology | None:
     return build_typology(feats, params.typologie.nombre_classes, libelles)
 
 
+# --- q6: steering model of every commune (owned by the q6 work) --------------------------------
+
+
+def pilotage_region(tables: dict, params) -> pd.DataFrame:
+    """The steering model of every commune of the data set (both axes, with their shares)."""
+    return pd.DataFrame()
+
+
+# --- q7: added value of each steering structure (owned by the q7 work) --------------------------
+
+
+def structures_region(tables: dict, params) -> pd.DataFrame:
+    """Leverage, delays, renewal of every commune of the data set, with its steering structure."""
+    return pd.DataFrame()
+
+
 def _contours(dataset, layer: str, code: str) -> pd.DataFrame | None:
     geo = dataset.geometries.get(layer)
     if geo is None or code not in geo.columns:
@@ -235,6 +266,8 @@ def build(dataset, params) -> Region:
         typologie=typology(t, params, annee),
         contours_quartiers=_contours(dataset, "quartiers", "code_quartier"),
         contours_communes=_contours(dataset, "communes", "code_commune"),
+        modeles_pilotage=pilotage_region(t, params),
+        structures=structures_region(t, params),
         n_communes=int(t["communes"]["code_commune"].nunique()),
         n_quartiers=int(t["quartiers"]["code_quartier"].nunique()),
     )

@@ -235,8 +235,21 @@ def pilotage_region(tables: dict, params) -> pd.DataFrame:
 
 
 def structures_region(tables: dict, params) -> pd.DataFrame:
-    """Leverage, delays, renewal of every commune of the data set, with its steering structure."""
-    return pd.DataFrame()
+    """Leverage, delays, renewal of every commune of the data set, with its steering structure
+    (`analysis.structures.commune_indicators`, columns `INDICATEURS_COLUMNS`)."""
+    from cucs_analysis.analysis import structures
+
+    communes = tables.get("communes")
+    if communes is None or communes.empty:
+        return pd.DataFrame(columns=structures.INDICATEURS_COLUMNS)
+    return structures.commune_indicators(
+        communes,
+        tables.get("actions"),
+        tables.get("financements"),
+        annee_debut_cucs=int(params.annee_debut_cucs),
+        debut=int(params.periode.debut),
+        fin=int(params.periode.fin),
+    )
 
 
 def _contours(dataset, layer: str, code: str) -> pd.DataFrame | None:

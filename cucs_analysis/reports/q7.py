@@ -1,0 +1,1150 @@
+"""q7 — « Les outils de Pilotage spécifique « politique de la ville », GIP, sont ils toujours
+légitimes ? »: everything the notebook shows, computed from one commune's Territory and the
+region stage (`Region.structures`: the same figures for every commune).
+
+The notebook calls `build(territoire, region, params)`, then shows each table as
+`d.tableau(q7.vue_<name>(r), legende=…)` and each figure as `d.figure(q7.figure_<name>(r), …)`;
+the French findings are generated here so that they are tested. The added value of a steering
+structure is objectified by four figures (docs/rules.md, q7): co-funding per euro of specific
+credits, share of mainstream funding, median processing delays, renewal (new actions and
+operators). The comparison between structures rests on a handful of communes: it is stated
+as a tendency with its spread, never as a ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cucs_analysis.analysis import funding, motifs, structures, trends
+from cucs_analysis.present import display, labels, text
+from cucs_analysis.present.labels import majuscule
+from cucs_analysis.reports.rapport import AvecVues
+
+#: Below this base (action-years, requests) in either period a comparison is a « petite base »
+#: (docs/rules.md, as q4).
+BASE_MIN = 30
+
+#: Each structure code: (with its article, plural label, « pilotées par … »).
+STRUCTURES = {
+    "GIP": ("un GIP", "GIP", "par un GIP"),
+    "service municipal": ("un service municipal", "services municipaux", "par un service municipal"),
+    "service intercommunal": (
+        "un service intercommunal",
+        "services intercommunaux",
+        "par un service intercommunal",
+    ),
+    structures.AUCUNE: ("aucune structure", "sans structure", "sans structure de pilotage"),
+    structures.INCONNUE: ("une structure non renseignée", "structure non renseignée", "par une structure non renseignée"),
+}
+
+
+def libelle_structure(code: object) -> str:
+    """The structure as a reader says it alone (« GIP », « service municipal », « non renseignée »)."""
+    if code == structures.INCONNUE:
+        return "structure non renseignée"
+    if code == structures.AUCUNE:
+        return "aucune"
+    return str(code)
+
+
+def _avec_article(code: object) -> str:
+    return STRUCTURES.get(str(code), (f"une structure « {code} »",))[0]
+
+
+def _pluriel_structure(code: object) -> str:
+    return STRUCTURES.get(str(code), ("", f"« {code} »"))[1]
+
+
+def _par(code: object) -> str:
+    return STRUCTURES.get(str(code), ("", "", f"par une structure « {code} »"))[2]
+
+
+@dataclass
+class RapportQ7(AvecVues):
+    code_commune: str
+    nom_commune: str
+    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    a_programme: bool  # the commune has actions and their funding in the data
+    structure: str  # structures.structure_code of communes.structure_pilotage
+    periode: tuple[int, int]
+    annee_debut_cucs: int
+    levier: pd.DataFrame  # structures.leverage_by, one row (whole period)
+    par_annee: pd.DataFrame  # annee, actions_annees, specifique, droit_commun, effet_levier, part_droit_commun
+    part_droit_commun: float | None  # percent of the granted funding, whole period
+    montants_periodes: pd.DataFrame  # structures.money_periods (effet_levier, part_droit_commun)
+    delais: pd.DataFrame  # structures.median_delays, one row
+    delais_annee: pd.DataFrame  # structures.median_delays by annee
+    delais_periodes: pd.DataFrame  # structures.median_delays_periods
+    renouvellement: pd.DataFrame  # structures.renewal by annee
+    renouvellement_periodes: pd.DataFrame  # structures.renewal_periods
+    communes: pd.DataFrame  # region.structures: every commune's figures with its structure
+    resume: pd.DataFrame  # structures.by_structure over the signatory communes
+    base_min: int = BASE_MIN
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+    textes: dict[str, list[str]] = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences that say what a section shows (also among the findings)."""
+        return self.textes.get(section, [])
+
+    def absence(self, quoi: str) -> display.Absence:
+        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
+        return _vide_motif(self, quoi, self.motif_programme)
+
+    @property
+    def motif_programme(self) -> str | None:
+        """Why the programme figures are absent, or None."""
+        return motifs.motif_commune(self.signataire, self.a_programme)
+
+    @property
+    def communes_comparees(self) -> pd.DataFrame:
+        """The signatory communes with funding: those the comparison reads."""
+        c = self.communes
+        if c.empty:
+            return c
+        return c[c["signataire"].astype(bool) & c["a_financements"].astype(bool)].reset_index(drop=True)
+
+    def valeur(self, cle: str) -> float | None:
+        """A whole-period figure of the commune (effet_levier, delai_decision_median, …) or None."""
+        src = {
+            "effet_levier": self.levier,
+            "delai_decision_median": self.delais,
+            "delai_paiement_median": self.delais,
+        }.get(cle)
+        if cle == "part_droit_commun":
+            return self.part_droit_commun
+        if cle == "taux_renouvellement":
+            return _periode_val(self.renouvellement_periodes, "nouvelles_actions", "valeur_pendant")
+        if cle == "taux_renouvellement_operateurs":
+            return _periode_val(self.renouvellement_periodes, "nouveaux_operateurs", "valeur_pendant")
+        if src is None or src.empty or not self.a_programme:
+            return None
+        v = src.iloc[0][cle]
+        return None if text.manquant(v) else float(v)
+
+    def motif(self, cle: str) -> str | None:
+        """Why a figure is null: the commune's reason, else `non_calculable`."""
+        if self.motif_programme:
+            return self.motif_programme
+        return None if self.valeur(cle) is not None else motifs.NON_CALCULABLE
+
+    def resultats(self) -> dict:
+        """The q7 keys of the results contract (DESIGN.md §6), with `verdict`."""
+
+        def num(cle: str, decimales: int) -> float | None:
+            v = self.valeur(cle)
+            return None if v is None else round(v, decimales)
+
+        lv = self.levier.iloc[0] if self.a_programme and not self.levier.empty else None
+        return {
+            "structure": self.structure,
+            "structure_motif": motifs.HORS_CUCS if not self.signataire else None,
+            "effet_levier": num("effet_levier", 2),
+            "effet_levier_motif": self.motif("effet_levier"),
+            "effet_levier_base": None
+            if lv is None
+            else {
+                "actions_annees": int(lv["actions_annees"]),
+                "montant_specifique": float(lv["specifique"]),
+                "montant_droit_commun": float(lv["droit_commun"]),
+            },
+            "part_droit_commun": num("part_droit_commun", 1),
+            "part_droit_commun_motif": self.motif("part_droit_commun"),
+            "delai_decision_median_jours": num("delai_decision_median", 1),
+            "delai_decision_median_jours_motif": self.motif("delai_decision_median"),
+            "delai_paiement_median_jours": num("delai_paiement_median", 1),
+            "delai_paiement_median_jours_motif": self.motif("delai_paiement_median"),
+            "taux_renouvellement": num("taux_renouvellement", 1),
+            "taux_renouvellement_motif": self.motif("taux_renouvellement"),
+            "taux_renouvellement_operateurs": num("taux_renouvellement_operateurs", 1),
+            "taux_renouvellement_operateurs_motif": self.motif("taux_renouvellement_operateurs"),
+            "montants_periodes": _periodes_json(self.montants_periodes, self.motif_programme),
+            "delais_periodes": _periodes_json(self.delais_periodes, self.motif_programme),
+            "renouvellement_periodes": _periodes_json(self.renouvellement_periodes, self.motif_programme),
+            "structures": [
+                {
+                    "structure": str(row["structure"]),
+                    "communes": int(row["communes"]),
+                    "effet_levier": _num(row["effet_levier"], 2),
+                    **{
+                        f"{v}_{s}": _num(row[f"{v}_{s}"], 2)
+                        for v in structures.VALEURS_COMPAREES
+                        for s in ("min", "max")
+                    },
+                }
+                for row in self.resume.to_dict(orient="records")
+            ],
+            "verdict": self.verdict,
+        }
+
+
+def _num(x: object, decimales: int | None = None) -> float | int | None:
+    if x is None or text.manquant(x):
+        return None
+    f = float(x)
+    if decimales is not None:
+        f = round(f, decimales)
+    return int(f) if f.is_integer() else f
+
+
+def _periode_val(df: pd.DataFrame, mesure: str, col: str) -> float | None:
+    if df.empty:
+        return None
+    row = df[df["mesure"] == mesure]
+    if row.empty or text.manquant(row.iloc[0][col]):
+        return None
+    return float(row.iloc[0][col])
+
+
+def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
+    """Rows of a before / during comparison as JSON (null where absent, with a motif)."""
+    rows = []
+    for row in df.to_dict(orient="records"):
+        d = {"mesure": str(row["mesure"])}
+        for c, v in row.items():
+            if c == "mesure":
+                continue
+            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
+        d["motif"] = motif if motif else (None if d.get("avant_testable") else motifs.NON_CALCULABLE)
+        rows.append(d)
+    return rows
+
+
+# --- computations ------------------------------------------------------------------------------
+
+
+def _dans_periode(df: pd.DataFrame | None, debut: int, fin: int) -> pd.DataFrame:
+    if df is None or df.empty:
+        return pd.DataFrame() if df is None else df
+    a = pd.to_numeric(df["annee"], errors="coerce")
+    return df[((a >= debut) & (a <= fin)).fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def _par_annee(fin: pd.DataFrame) -> pd.DataFrame:
+    cols = ["annee", "actions_annees", "specifique", "droit_commun", "effet_levier", "part_droit_commun"]
+    if fin.empty:
+        return pd.DataFrame(columns=cols)
+    lev = structures.leverage_by(fin, ["annee"])
+    sm = funding.specific_vs_mainstream(fin, by=["annee"])[["annee", "part_droit_commun"]]
+    out = lev.merge(sm, on="annee", how="outer").sort_values("annee")
+    out["part_droit_commun"] = 100 * out["part_droit_commun"]
+    out["annee"] = out["annee"].astype("int64")
+    return out[cols].reset_index(drop=True)
+
+
+def build(territoire, region, params) -> RapportQ7:
+    code = territoire.code_commune
+    nom = str((territoire.commune or {}).get("nom") or code)
+    signataire = bool(territoire.signataire)
+    debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
+    annee_cucs = int(params.annee_debut_cucs)
+    kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
+    actions = _dans_periode(territoire.actions, debut, fin_periode)
+    fin = _dans_periode(territoire.financements, debut, fin_periode)
+    a_programme = signataire and not actions.empty and not fin.empty
+    structure = str(structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0])
+    communes = getattr(region, "structures", None)
+    communes = pd.DataFrame(columns=structures.INDICATEURS_COLUMNS) if communes is None else communes
+
+    if a_programme:
+        levier = structures.leverage_by(fin)
+        tot = float(fin["montant_accorde"].sum())
+        dc = float(fin.loc[fin["type_credit"] == funding.DROIT_COMMUN, "montant_accorde"].sum())
+        part = 100 * dc / tot if tot > 0 else None
+        par_annee = _par_annee(fin)
+        montants = structures.money_periods(fin, base_min=BASE_MIN, **kw)
+        delais = structures.median_delays(fin)
+        delais_annee = structures.median_delays(fin, ["annee"]).sort_values("annee").reset_index(drop=True)
+        delais_periodes = structures.median_delays_periods(fin, base_min=BASE_MIN, **kw)
+        renouv = structures.renewal(actions)
+        renouv_periodes = structures.renewal_periods(actions, base_min=BASE_MIN, **kw)
+    else:
+        levier = pd.DataFrame(columns=structures.LEVIER_COLUMNS)
+        part = None
+        par_annee = _par_annee(pd.DataFrame())
+        montants = structures.money_periods(pd.DataFrame(), **kw)
+        delais = pd.DataFrame(columns=structures.DELAIS_COLUMNS)
+        delais_annee = pd.DataFrame(columns=["annee", *structures.DELAIS_COLUMNS])
+        delais_periodes = pd.DataFrame(columns=structures.DELAIS_PERIODES_COLUMNS)
+        renouv = structures.renewal(pd.DataFrame())
+        renouv_periodes = structures.renewal_periods(pd.DataFrame(), **kw)
+
+    r = RapportQ7(
+        code_commune=code,
+        nom_commune=nom,
+        signataire=signataire,
+        a_programme=a_programme,
+        structure=structure,
+        periode=(debut, fin_periode),
+        annee_debut_cucs=annee_cucs,
+        levier=levier,
+        par_annee=par_annee,
+        part_droit_commun=part,
+        montants_periodes=montants,
+        delais=delais,
+        delais_annee=delais_annee,
+        delais_periodes=delais_periodes,
+        renouvellement=renouv,
+        renouvellement_periodes=renouv_periodes,
+        communes=communes,
+        resume=structures.by_structure(communes),
+    )
+    _narrate(r)
+    return r
+
+
+# --- French sentences ------------------------------------------------------------------------------
+
+#: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
+SECTIONS = {
+    "en_bref": "En bref",
+    "structure": "1. La structure de pilotage de la commune",
+    "cofinancement": "2. Cofinancement par euro de crédits spécifiques et part du droit commun",
+    "delais": "3. Les délais de traitement des demandes, du dépôt à la décision et au paiement",
+    "renouvellement": "4. Renouvellement et innovation, nouvelles actions et nouveaux opérateurs",
+    "comparaison": "5. La comparaison avec les communes pilotées autrement",
+}
+#: What each section describes, for the one « hors CUCS » sentence of a non-signatory commune.
+OBJETS_SECTIONS = {
+    "structure": "la structure de pilotage du CUCS",
+    "cofinancement": "le cofinancement des actions du CUCS",
+    "delais": "le traitement des demandes de subvention du CUCS",
+    "renouvellement": "le renouvellement des actions et des opérateurs du CUCS",
+}
+MESURES_DELAIS = {"delai_decision": "jusqu'à la décision", "delai_paiement": "jusqu'au paiement"}
+
+
+def _constat(r: RapportQ7, section: str, phrase: str) -> None:
+    r.constats.append(phrase)
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _texte(r: RapportQ7, section: str, phrase: str) -> None:
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _avant(r: RapportQ7) -> str:
+    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+
+
+def _pendant(r: RapportQ7) -> str:
+    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
+
+
+def _par_euro(x: object) -> str:
+    """« 1,78 € » of co-funding per euro of specific credits."""
+    return text.euros(x, 2)
+
+
+def _jours(x: object) -> str:
+    return text.pluriel(round(float(x)), "jour") if not text.manquant(x) else text.ND
+
+
+def _narrate_hors_cucs(r: RapportQ7) -> None:
+    r.constats.append(
+        labels.phrase_hors_cucs(r.nom_commune, "l'évaluation d'une structure de pilotage du CUCS")
+    )
+    for section, objet in OBJETS_SECTIONS.items():
+        r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
+    r.reserves.append(
+        f"{r.nom_commune} n'étant pas signataire, elle n'a pas de structure de pilotage du CUCS ; la comparaison "
+        "ci-dessous porte sur les communes signataires."
+    )
+    r.debat.append(
+        f"Hors CUCS : si {r.nom_commune} entrait dans la géographie prioritaire, quel pilotage choisirait-elle, "
+        "au vu de ce que les communes signataires en retirent ?"
+    )
+
+
+def _narrate_structure(r: RapportQ7) -> None:
+    c = r.communes_comparees
+    if r.structure == structures.INCONNUE:
+        _constat(
+            r,
+            "structure",
+            f"La structure de pilotage du CUCS {text.de(r.nom_commune)} n'est pas renseignée dans les données : "
+            "la commune ne peut pas être rattachée à un groupe de comparaison.",
+        )
+    else:
+        _constat(r, "structure", f"Le CUCS {text.de(r.nom_commune)} est piloté {_par(r.structure)}.")
+    if not c.empty:
+        n = c.groupby("structure")["code_commune"].nunique().sort_values(ascending=False, kind="stable")
+        parts = [
+            _avec_article(s) if k < 2 else f"{text.nombre(k)} {_pluriel_structure(s)}" for s, k in n.items()
+        ]
+        _texte(
+            r,
+            "structure",
+            f"Parmi les {text.pluriel(len(c), 'commune signataire', 'communes signataires')} dont les financements "
+            f"sont connus, le pilotage est assuré par {text.liste_fr(parts)}.",
+        )
+
+
+def _narrate_cofinancement(r: RapportQ7) -> None:
+    if not r.a_programme:
+        _constat(
+            r,
+            "cofinancement",
+            f"Les financements des actions {text.de(r.nom_commune)} sont absents des données (données non "
+            "disponibles) : ni le cofinancement par euro de crédits spécifiques, ni les délais, ni le renouvellement "
+            "ne peuvent être calculés.",
+        )
+        return
+    lv = r.levier.iloc[0]
+    periode = text.annee_periode(*r.periode)
+    if text.manquant(lv["effet_levier"]):
+        _constat(
+            r,
+            "cofinancement",
+            f"Aucune action {text.de(r.nom_commune)} ne reçoit de crédits spécifiques sur {periode} : le "
+            "cofinancement par euro de crédits spécifiques n'est pas calculable.",
+        )
+    else:
+        _constat(
+            r,
+            "cofinancement",
+            f"Sur {periode}, chaque euro de crédits spécifiques accordé aux actions {text.de(r.nom_commune)} "
+            f"s'accompagne de {_par_euro(lv['effet_levier'])} de cofinancement de droit commun "
+            f"({text.euros(lv['droit_commun'])} de droit commun pour {text.euros(lv['specifique'])} de crédits "
+            f"spécifiques, sur les {text.pluriel(lv['actions_annees'], 'action-année', 'actions-années')} qui "
+            "reçoivent des crédits spécifiques).",
+        )
+    if r.part_droit_commun is not None:
+        _texte(
+            r,
+            "cofinancement",
+            f"Le droit commun représente {text.pourcentage(r.part_droit_commun)} des montants accordés aux actions "
+            f"sur {periode}.",
+        )
+    m = r.montants_periodes
+    lev = m[m["mesure"] == "effet_levier"]
+    if lev.empty:
+        return
+    row = lev.iloc[0]
+    if not bool(row["avant_testable"]):
+        _texte(
+            r,
+            "cofinancement",
+            f"Les données commencent avec le CUCS : l'évolution par rapport à la période d'avant ne peut pas être "
+            f"testée ({_par_euro(row['valeur_pendant'])} par euro {_pendant(r)}).",
+        )
+        return
+    ecart = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 2)
+    phrase = (
+        f"Cofinancement par euro de crédits spécifiques : {_par_euro(row['valeur_avant'])} {_avant(r)}, sur "
+        f"{text.pluriel(row['actions_annees_avant'], 'action-année', 'actions-années')}, et "
+        f"{_par_euro(row['valeur_pendant'])} {_pendant(r)}, sur "
+        f"{text.pluriel(row['actions_annees_pendant'], 'action-année', 'actions-années')} "
+        f"(écart : {text.euros(ecart, 2) if ecart is None else text.nombre(ecart, 2, signe=True) + ' €'})."
+    )
+    _texte(r, "cofinancement", phrase)
+    part = m[m["mesure"] == "part_droit_commun"]
+    if not part.empty and bool(part.iloc[0]["avant_testable"]):
+        p = part.iloc[0]
+        _texte(
+            r,
+            "cofinancement",
+            f"Part du droit commun dans les montants accordés : {text.pourcentage(p['valeur_avant'])} "
+            f"{_avant(r)}, {text.pourcentage(p['valeur_pendant'])} {_pendant(r)} "
+            f"({text.points(text.difference_affichee(p['valeur_avant'], p['valeur_pendant'], 1))}).",
+        )
+    if bool(row["petite_base"]):
+        _texte(
+            r,
+            "cofinancement",
+            f"La base d'une des deux périodes compte moins de {text.pluriel(r.base_min, 'action-année', 'actions-années')} "
+            "avec crédits spécifiques (petite base) : l'écart est une tendance à lire avec prudence.",
+        )
+
+
+def _narrate_delais(r: RapportQ7) -> None:
+    if not r.a_programme:
+        return
+    d = r.delais.iloc[0]
+    if int(d["decisions"]) == 0:
+        _constat(
+            r,
+            "delais",
+            "Les dates de dépôt et de décision des demandes ne sont pas renseignées : les délais ne sont pas "
+            "calculables.",
+        )
+        return
+    phrase = (
+        f"Du dépôt d'une demande de financement à la décision, il faut {_jours(d['delai_decision_median'])} en "
+        f"médiane ({text.pluriel(d['decisions'], 'demande')})"
+    )
+    if int(d["paiements"]) > 0:
+        phrase += (
+            f", et {_jours(d['delai_paiement_median'])} jusqu'au paiement "
+            f"({text.pluriel(d['paiements'], 'demande payée', 'demandes payées')})"
+        )
+    _constat(r, "delais", phrase + ".")
+    dp = r.delais_periodes
+    if dp.empty or not bool(dp["avant_testable"].any()):
+        return
+    for row in dp.to_dict(orient="records"):
+        if not row["avant_testable"] or text.manquant(row["valeur_pendant"]):
+            continue
+        ecart = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 0)
+        _texte(
+            r,
+            "delais",
+            f"Délai médian {MESURES_DELAIS[row['mesure']]} : {_jours(row['valeur_avant'])} {_avant(r)}, "
+            f"{_jours(row['valeur_pendant'])} {_pendant(r)} (écart : {text.nombre(ecart, 0, signe=True)} j)"
+            + (" ; petite base" if row["petite_base"] else "")
+            + ".",
+        )
+
+
+def _narrate_renouvellement(r: RapportQ7) -> None:
+    if not r.a_programme:
+        return
+    rp = r.renouvellement_periodes
+    ren = r.renouvellement
+    if rp.empty:
+        _constat(
+            r,
+            "renouvellement",
+            "Une seule année de programmation : le renouvellement des actions et des opérateurs n'est pas "
+            "calculable.",
+        )
+        return
+    a = rp[rp["mesure"] == "nouvelles_actions"].iloc[0]
+    o = rp[rp["mesure"] == "nouveaux_operateurs"]
+    phrase = (
+        f"{majuscule(_pendant(r))}, {text.pourcentage(a['valeur_pendant'])} des actions d'une année sont nouvelles "
+        f"({text.nombre(a['numerateur_pendant'])} sur {text.pluriel(a['denominateur_pendant'], 'action-année', 'actions-années')})"
+    )
+    if not o.empty and not text.manquant(o.iloc[0]["valeur_pendant"]):
+        o = o.iloc[0]
+        phrase += (
+            f" et {text.pourcentage(o['valeur_pendant'])} des opérateurs financés le sont pour la première fois "
+            f"({text.nombre(o['numerateur_pendant'])} sur {text.pluriel(o['denominateur_pendant'], 'opérateur-année', 'opérateurs-années')})"
+        )
+    _constat(r, "renouvellement", phrase + ".")
+    premiere = ren.loc[ren["premiere_annee"].astype(bool), "annee"]
+    if not premiere.empty:
+        _texte(
+            r,
+            "renouvellement",
+            f"La première année de programmation connue ({text.annee(premiere.iloc[0])}) n'est pas comptée : "
+            "tout y serait nouveau.",
+        )
+    if bool(a["avant_testable"]):
+        phrase = (
+            f"{majuscule(_avant(r))} : {text.pourcentage(a['valeur_avant'])} d'actions nouvelles "
+            f"({text.nombre(a['numerateur_avant'])} sur {text.pluriel(a['denominateur_avant'], 'action-année', 'actions-années')})"
+        )
+        if bool(a["petite_base"]):
+            phrase += " ; la base est petite, l'écart n'est qu'une tendance"
+        _texte(r, "renouvellement", phrase + ".")
+    else:
+        _texte(
+            r,
+            "renouvellement",
+            "Aucune année avant le CUCS ne peut être comparée (la programmation connue commence avec le contrat).",
+        )
+
+
+def _fourchette(row: dict, v: str, fmt) -> str:
+    lo, hi, n = row[f"{v}_min"], row[f"{v}_max"], row[f"{v}_n"]
+    if text.manquant(lo):
+        return text.ND
+    if int(n) < 2 or fmt(lo) == fmt(hi):
+        return fmt(lo) + (" (une seule commune)" if int(n) < 2 else "")
+    return f"de {fmt(lo)} à {fmt(hi)}"
+
+
+def _position(r: RapportQ7, v: str, valeur: float | None, fmt) -> str | None:
+    """Where the commune stands within its structure's spread and against the others'."""
+    res = r.resume
+    if valeur is None or res.empty or r.structure not in set(res["structure"]):
+        return None
+    autres = res[res["structure"] != r.structure]
+    if autres.empty:
+        return None
+    lo, hi = autres[f"{v}_min"].min(), autres[f"{v}_max"].max()
+    if text.manquant(lo):
+        return None
+    if valeur > hi:
+        return "au-dessus de toutes les communes pilotées autrement"
+    if valeur < lo:
+        return "en dessous de toutes les communes pilotées autrement"
+    return f"dans la fourchette des communes pilotées autrement ({fmt(lo)} à {fmt(hi)})"
+
+
+def _narrate_comparaison(r: RapportQ7) -> None:
+    res = r.resume
+    c = r.communes_comparees
+    if res.empty:
+        _texte(
+            r,
+            "comparaison",
+            "Aucune commune signataire n'a de financements connus : la comparaison des structures est impossible.",
+        )
+        return
+    parts = [
+        f"{_par(row['structure'])}, {_par_euro(row['effet_levier'])} "
+        f"({text.pluriel(row['communes'], 'commune')} ; {_fourchette(row, 'effet_levier', _par_euro)} selon la commune)"
+        for row in res.to_dict(orient="records")
+    ]
+    _texte(
+        r,
+        "comparaison",
+        "Cofinancement par euro de crédits spécifiques, toutes communes d'une même structure réunies — communes "
+        "pilotées " + " ; ".join(parts) + ".",
+    )
+    delais = [
+        f"{_pluriel_structure(row['structure'])} : {_fourchette(row, 'delai_decision_median', _jours)}"
+        for row in res.to_dict(orient="records")
+    ]
+    _texte(
+        r,
+        "comparaison",
+        "Délai médian du dépôt à la décision selon la commune — " + " ; ".join(delais) + ".",
+    )
+    if r.signataire and r.a_programme:
+        v = r.valeur("effet_levier")
+        pos = _position(r, "effet_levier", v, _par_euro)
+        if pos is not None:
+            _constat(
+                r,
+                "comparaison",
+                f"Avec {_par_euro(v)} de cofinancement par euro de crédits spécifiques, {r.nom_commune} se situe "
+                f"{pos} : c'est une tendance observée sur {text.pluriel(len(c), 'commune')}, pas la preuve de "
+                "l'apport d'une structure.",
+            )
+    n = c.groupby("structure")["code_commune"].nunique()
+    detail = text.liste_fr([f"{text.nombre(k)} {_pluriel_structure(s)}" for s, k in n.items()])
+    _texte(
+        r,
+        "comparaison",
+        f"Ces comparaisons reposent sur {text.pluriel(len(c), 'commune signataire', 'communes signataires')} "
+        f"({detail}) : aucun classement des structures ne peut en être tiré. Les communes diffèrent aussi par leur "
+        "taille, leur tissu associatif et leurs partenaires ; l'écart entre structures est une tendance, et la "
+        "dispersion entre communes d'une même structure (fourchettes ci-dessus) en donne la mesure.",
+    )
+
+
+def _debat(r: RapportQ7) -> None:
+    if not r.signataire:
+        return
+    r.debat.append(
+        "Quelle plus-value les élus, les directions générales et les services reconnaissent-ils à la structure de "
+        "pilotage, au-delà des chiffres : portage financier, relations directes avec l'État et les institutions, "
+        "dynamique de projet ?"
+    )
+    if r.a_programme:
+        v = r.valeur("effet_levier")
+        if v is not None:
+            r.debat.append(
+                f"Les {_par_euro(v)} de droit commun par euro de crédits spécifiques tiennent-ils à la structure de "
+                "pilotage, ou aux partenaires et aux actions de la commune ? Que deviendraient-ils si le pilotage "
+                "passait à un autre support ?"
+            )
+        d = r.valeur("delai_decision_median")
+        if d is not None:
+            r.debat.append(
+                f"Un délai médian de {_jours(d)} entre le dépôt et la décision est-il compatible avec la capacité "
+                "de réagir et d'innover des petites associations ? Quelles procédures (appels à projets, "
+                "conventions pluriannuelles) le raccourciraient ?"
+            )
+    r.debat.append(
+        "Quel positionnement de la structure par rapport aux services municipaux et au droit commun pour l'avenir : "
+        "quels champs, au-delà des seuls dispositifs financés par l'État ?"
+    )
+
+
+def _verdict(r: RapportQ7) -> dict:
+    """One line that answers the question for this commune, with its reason and its section."""
+    if not r.signataire:
+        return {
+            "texte": f"Pilotage : hors CUCS — {r.nom_commune} n'a pas signé de CUCS (pas de structure de pilotage) "
+            "et sert de comparaison.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTIONS["en_bref"],
+        }
+    if not r.a_programme:
+        return {
+            "texte": "Pilotage : données non disponibles (financements des actions absents des données).",
+            "motif": motifs.DONNEE_ABSENTE,
+            "section": SECTIONS["cofinancement"],
+        }
+    v = r.valeur("effet_levier")
+    d = r.valeur("delai_decision_median")
+    tete = (
+        "Pilotage (structure non renseignée)"
+        if r.structure == structures.INCONNUE
+        else f"Pilotage par {_avec_article(r.structure)}"
+    )
+    morceaux = []
+    if v is not None:
+        morceaux.append(f"{_par_euro(v)} de cofinancement par euro de crédits spécifiques")
+    if d is not None:
+        morceaux.append(f"{_jours(d)} médians du dépôt à la décision")
+    texte = f"{tete} : " + (text.liste_fr(morceaux) if morceaux else "chiffres non calculables")
+    res = r.resume
+    if v is not None and not res.empty:
+        mien = res[res["structure"] == r.structure]
+        autres = res[res["structure"] != r.structure]
+        bouts = []
+        if not mien.empty:
+            row = mien.iloc[0].to_dict()
+            bouts.append(f"{_pluriel_structure(r.structure)} : {_fourchette(row, 'effet_levier', _par_euro)}")
+        if not autres.empty:
+            lo, hi = autres["effet_levier_min"].min(), autres["effet_levier_max"].max()
+            bouts.append(
+                f"autres structures : {_par_euro(lo)}"
+                if _par_euro(lo) == _par_euro(hi)
+                else f"autres structures : de {_par_euro(lo)} à {_par_euro(hi)}"
+            )
+        if bouts:
+            texte += " (" + " ; ".join(bouts) + ")"
+        n = len(r.communes_comparees)
+        texte += f" — tendance sur {text.pluriel(n, 'commune')}, pas un classement"
+        section = SECTIONS["comparaison"]
+    else:
+        section = SECTIONS["cofinancement"]
+    return {"texte": texte + ".", "motif": None, "section": section}
+
+
+def _narrate(r: RapportQ7) -> None:
+    if not r.signataire:
+        _narrate_hors_cucs(r)
+    else:
+        _narrate_structure(r)
+        _narrate_cofinancement(r)
+        _narrate_delais(r)
+        _narrate_renouvellement(r)
+    _narrate_comparaison(r)
+
+    if r.a_programme:
+        r.reserves.append(
+            "Le cofinancement par euro de crédits spécifiques rapporte le droit commun accordé aux actions qui "
+            "reçoivent des crédits spécifiques à ces crédits : il mesure un accompagnement, pas un effet causal des "
+            "crédits spécifiques ni de la structure de pilotage. Les montants sont en euros courants (un rapport "
+            "n'en dépend pas)."
+        )
+        r.reserves.append(
+            "Les délais sont comptés par demande de financement (une ligne de financement), du dépôt à la décision "
+            "et au paiement ; une demande sans date, ou dont la date de décision ou de paiement précède le dépôt, "
+            "n'entre pas dans la médiane. Ils dépendent aussi des financeurs, pas seulement de la structure."
+        )
+        r.reserves.append(
+            "Une action ou un opérateur « nouveau » l'est dans la programmation connue de la commune : un opérateur "
+            "financé avant la période des données, ou par un autre dispositif, peut y paraître nouveau."
+        )
+    r.reserves.append(
+        f"La comparaison des structures repose sur {text.pluriel(len(r.communes_comparees), 'commune')} : une "
+        "tendance à mettre en débat, pas la preuve qu'une structure vaut mieux qu'une autre."
+    )
+    _debat(r)
+
+    motif = r.motif_programme
+
+    def cle(id_: str, libelle: str, valeur, unite: str, m: str | None) -> dict:
+        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+        if valeur is None:
+            d["motif"] = m or motifs.NON_CALCULABLE
+        return d
+
+    def val(k: str, dec: int) -> float | None:
+        v = r.valeur(k)
+        return None if v is None else round(v, dec)
+
+    r.chiffres_cles = [
+        cle(
+            "effet_levier",
+            "Cofinancement de droit commun par euro de crédits spécifiques",
+            val("effet_levier", 2),
+            "€",
+            motif,
+        ),
+        cle("part_droit_commun", "Part du droit commun dans les montants accordés", val("part_droit_commun", 1), "%", motif),
+        cle(
+            "delai_decision_median_jours",
+            "Délai médian du dépôt à la décision",
+            val("delai_decision_median", 0),
+            "jours",
+            motif,
+        ),
+        cle(
+            "delai_paiement_median_jours",
+            "Délai médian du dépôt au paiement",
+            val("delai_paiement_median", 0),
+            "jours",
+            motif,
+        ),
+        cle(
+            "taux_renouvellement",
+            "Part des actions nouvelles chaque année pendant le CUCS",
+            val("taux_renouvellement", 1),
+            "%",
+            motif,
+        ),
+    ]
+    r.verdict = _verdict(r)
+
+
+# --- views: the tables the notebook shows (numbers, French headers and units) -----------------------
+
+
+def _vide_motif(r: RapportQ7, quoi: str, motif: str | None) -> display.Absence:
+    if motif == motifs.HORS_CUCS:
+        return display.Absence(quoi, motif)
+    return display.Absence(f"{quoi} pour cette commune", motif)
+
+
+COLONNES_PERIODES = {
+    "periode": ("Période", "texte"),
+    "annees": ("Années", "nombre"),
+    "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
+    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
+    "petite_base": ("Petite base", "oui_non"),
+}
+COLONNES_ANNEE = {
+    "annee": ("Année", "annee"),
+    "actions_annees": ("Actions avec crédits spécifiques", "nombre"),
+    "specifique": ("Crédits spécifiques (€)", "euros"),
+    "droit_commun": ("Droit commun sur ces actions (€)", "euros"),
+    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "part_droit_commun": ("Part du droit commun, toutes actions (%)", "pourcentage"),
+}
+COLONNES_DELAIS_PERIODES = {
+    "periode": ("Période", "texte"),
+    "n_decision": ("Demandes avec décision", "nombre"),
+    "delai_decision": ("Délai médian jusqu'à la décision (jours)", "nombre"),
+    "n_paiement": ("Demandes payées", "nombre"),
+    "delai_paiement": ("Délai médian jusqu'au paiement (jours)", "nombre"),
+    "petite_base": ("Petite base", "oui_non"),
+}
+COLONNES_DELAIS_ANNEE = {
+    "annee": ("Année", "annee"),
+    "decisions": ("Demandes avec décision", "nombre"),
+    "delai_decision_median": ("Délai médian jusqu'à la décision (jours)", "nombre"),
+    "paiements": ("Demandes payées", "nombre"),
+    "delai_paiement_median": ("Délai médian jusqu'au paiement (jours)", "nombre"),
+}
+COLONNES_RENOUVELLEMENT = {
+    "annee": ("Année", "annee"),
+    "actions": ("Actions", "nombre"),
+    "nouvelles_actions": ("Nouvelles actions", "nombre"),
+    "part_nouvelles_actions": ("Part d'actions nouvelles", "part"),
+    "operateurs": ("Opérateurs", "nombre"),
+    "nouveaux_operateurs": ("Nouveaux opérateurs", "nombre"),
+    "part_nouveaux_operateurs": ("Part d'opérateurs nouveaux", "part"),
+}
+COLONNES_RENOUVELLEMENT_PERIODES = {
+    "periode": ("Période", "texte"),
+    "annees": ("Années comptées", "nombre"),
+    "actions": ("Actions-années", "nombre"),
+    "nouvelles_actions": ("Nouvelles actions", "nombre"),
+    "part_actions": ("Part d'actions nouvelles (%)", "pourcentage"),
+    "operateurs": ("Opérateurs-années", "nombre"),
+    "nouveaux_operateurs": ("Nouveaux opérateurs", "nombre"),
+    "part_operateurs": ("Part d'opérateurs nouveaux (%)", "pourcentage"),
+    "petite_base": ("Petite base", "oui_non"),
+}
+COLONNES_STRUCTURES = {
+    "structure": ("Structure de pilotage", "texte"),
+    "communes": ("Communes", "nombre"),
+    "effet_levier": ("Cofinancement par euro, communes réunies", "ratio"),
+    "effet_levier_min": ("Cofinancement par euro, minimum", "ratio"),
+    "effet_levier_max": ("Cofinancement par euro, maximum", "ratio"),
+    "delai_decision_median_min": ("Délai médian jusqu'à la décision, minimum (jours)", "nombre"),
+    "delai_decision_median_max": ("Délai médian jusqu'à la décision, maximum (jours)", "nombre"),
+    "taux_renouvellement_min": ("Part d'actions nouvelles, minimum (%)", "pourcentage"),
+    "taux_renouvellement_max": ("Part d'actions nouvelles, maximum (%)", "pourcentage"),
+}
+COLONNES_COMMUNES = {
+    "nom": ("Commune", "texte"),
+    "structure_lib": ("Structure de pilotage", "texte"),
+    "cette_commune": ("Commune étudiée", "oui_non"),
+    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
+    "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
+    "delai_decision_median": ("Délai médian jusqu'à la décision (jours)", "nombre"),
+    "delai_paiement_median": ("Délai médian jusqu'au paiement (jours)", "nombre"),
+    "taux_renouvellement": ("Part d'actions nouvelles pendant le CUCS (%)", "pourcentage"),
+}
+
+
+def _lignes_periodes(r: RapportQ7) -> list[tuple[str, str]]:
+    return [("avant", majuscule(_avant(r))), ("pendant", majuscule(_pendant(r)))]
+
+
+def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
+    """Co-funding per euro of specific credits and the mainstream share, before / during, with
+    the action-years behind each period."""
+    m = r.montants_periodes
+    df = None
+    if r.a_programme and not m.empty:
+        lev = m[m["mesure"] == "effet_levier"]
+        part = m[m["mesure"] == "part_droit_commun"]
+        rows = []
+        for p, lib in _lignes_periodes(r):
+            lv = lev.iloc[0] if not lev.empty else None
+            pt = part.iloc[0] if not part.empty else None
+            if lv is not None and int(lv[f"annees_{p}"]) == 0:
+                continue
+            rows.append(
+                {
+                    "periode": lib,
+                    "annees": None if lv is None else lv[f"annees_{p}"],
+                    "actions_annees": None if lv is None else lv[f"actions_annees_{p}"],
+                    "effet_levier": None if lv is None else lv[f"valeur_{p}"],
+                    "part_droit_commun": None if pt is None else pt[f"valeur_{p}"],
+                    "petite_base": bool(lv is not None and lv[f"actions_annees_{p}"] < r.base_min),
+                }
+            )
+        df = pd.DataFrame(rows)
+    return display.vue(
+        df,
+        COLONNES_PERIODES,
+        vide=_vide_motif(r, "cofinancement avant et pendant le CUCS", r.motif_programme),
+    )
+
+
+def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
+    """Per year: action-years with specific credits, amounts, co-funding per euro, mainstream share."""
+    return display.vue(
+        r.par_annee if r.a_programme else None,
+        COLONNES_ANNEE,
+        vide=_vide_motif(r, "cofinancement par année", r.motif_programme),
+    )
+
+
+def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
+    """Median delays before / during the contract, with the requests behind each median."""
+    dp = r.delais_periodes
+    df = None
+    if r.a_programme and not dp.empty:
+        dec = dp[dp["mesure"] == "delai_decision"].iloc[0]
+        pay = dp[dp["mesure"] == "delai_paiement"].iloc[0]
+        rows = []
+        for p, lib in _lignes_periodes(r):
+            if int(dec[f"n_{p}"]) == 0 and int(pay[f"n_{p}"]) == 0:
+                continue
+            rows.append(
+                {
+                    "periode": lib,
+                    "n_decision": dec[f"n_{p}"],
+                    "delai_decision": dec[f"valeur_{p}"],
+                    "n_paiement": pay[f"n_{p}"],
+                    "delai_paiement": pay[f"valeur_{p}"],
+                    "petite_base": bool(dec["avant_testable"]) and int(dec[f"n_{p}"]) < r.base_min,
+                }
+            )
+        df = pd.DataFrame(rows)
+    return display.vue(
+        df, COLONNES_DELAIS_PERIODES, vide=_vide_motif(r, "délais avant et pendant le CUCS", r.motif_programme)
+    )
+
+
+def vue_delais_annee(r: RapportQ7) -> pd.DataFrame:
+    """Median delays per year of the funding requests."""
+    return display.vue(
+        r.delais_annee if r.a_programme else None,
+        COLONNES_DELAIS_ANNEE,
+        vide=_vide_motif(r, "délais par année", r.motif_programme),
+    )
+
+
+def vue_renouvellement(r: RapportQ7) -> pd.DataFrame:
+    """Per year: actions and operators, of which new (the first year has no share)."""
+    return display.vue(
+        r.renouvellement if r.a_programme else None,
+        COLONNES_RENOUVELLEMENT,
+        vide=_vide_motif(r, "renouvellement des actions et des opérateurs", r.motif_programme),
+    )
+
+
+def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
+    """The shares of new actions and new operators, pooled before / during the contract."""
+    rp = r.renouvellement_periodes
+    df = None
+    if r.a_programme and not rp.empty:
+        a = rp[rp["mesure"] == "nouvelles_actions"].iloc[0]
+        o = rp[rp["mesure"] == "nouveaux_operateurs"].iloc[0]
+        rows = []
+        for p, lib in _lignes_periodes(r):
+            if int(a[f"annees_{p}"]) == 0:
+                continue
+            rows.append(
+                {
+                    "periode": lib,
+                    "annees": a[f"annees_{p}"],
+                    "actions": a[f"denominateur_{p}"],
+                    "nouvelles_actions": a[f"numerateur_{p}"],
+                    "part_actions": a[f"valeur_{p}"],
+                    "operateurs": o[f"denominateur_{p}"],
+                    "nouveaux_operateurs": o[f"numerateur_{p}"],
+                    "part_operateurs": o[f"valeur_{p}"],
+                    "petite_base": bool(a["avant_testable"]) and a[f"denominateur_{p}"] < r.base_min,
+                }
+            )
+        df = pd.DataFrame(rows)
+    return display.vue(
+        df,
+        COLONNES_RENOUVELLEMENT_PERIODES,
+        vide=_vide_motif(r, "renouvellement avant et pendant le CUCS", r.motif_programme),
+    )
+
+
+def vue_structures(r: RapportQ7) -> pd.DataFrame:
+    """Per structure: the communes, the pooled co-funding per euro and the spread (min–max) of
+    the commune values."""
+    res = r.resume
+    return display.vue(
+        res.assign(structure=res["structure"].map(lambda s: majuscule(libelle_structure(s)))) if not res.empty else None,
+        COLONNES_STRUCTURES,
+        vide="comparaison des structures : aucune commune signataire n'a de financements connus",
+    )
+
+
+def vue_communes(r: RapportQ7) -> pd.DataFrame:
+    """Every signatory commune with funding, its structure and its figures (this commune flagged)."""
+    c = r.communes_comparees
+    df = None
+    if not c.empty:
+        df = c.assign(
+            structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
+            cette_commune=c["code_commune"] == r.code_commune,
+        ).sort_values(["structure", "nom"], kind="stable")
+    return display.vue(
+        df, COLONNES_COMMUNES, vide="comparaison des communes : aucune commune signataire n'a de financements connus"
+    )
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def figure_cofinancement(r: RapportQ7):
+    """Co-funding per euro of specific credits, by year, with the start of the contract marked."""
+    from cucs_analysis.present import plots
+
+    p = r.par_annee.dropna(subset=["effet_levier"]) if r.a_programme else pd.DataFrame()
+    if p.empty:
+        return None
+    fig = plots.series_temporelles(
+        p.assign(serie=r.nom_commune),
+        "annee",
+        "effet_levier",
+        "serie",
+        "Cofinancement de droit commun par euro de crédits spécifiques",
+        "Euros de droit commun par euro",
+        decimales=1,
+    )
+    ax = fig.axes[0]
+    ax.axvline(r.annee_debut_cucs - 0.5, color=plots.GRIS, linestyle="--", linewidth=1)
+    ax.set_ylim(bottom=0)
+    det = text.liste_fr([f"{int(a)} : {_par_euro(v)}" for a, v in zip(p["annee"], p["effet_levier"], strict=True)])
+    return plots.set_alt(
+        fig,
+        f"Courbe par année : euros de cofinancement de droit commun par euro de crédits spécifiques accordé aux "
+        f"actions de {r.nom_commune} ; la ligne pointillée marque le début du CUCS en "
+        f"{r.annee_debut_cucs}. Valeurs : {det}.",
+    )
+
+
+def figure_comparaison(r: RapportQ7):
+    """Each signatory commune as a dot in its structure's column: co-funding per euro and the
+    median delay to decision, this commune highlighted; the spread within a structure is seen."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis.present import plots
+
+    c = r.communes_comparees
+    if c.empty or c["effet_levier"].notna().sum() == 0:
+        return None
+    ordre = r.resume["structure"].tolist()
+    pos = {s: i for i, s in enumerate(ordre)}
+    c = c[c["structure"].isin(ordre)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    mesures = (
+        ("effet_levier", "Cofinancement par euro de crédits spécifiques", "€ par euro", 1),
+        ("delai_decision_median", "Délai médian du dépôt à la décision", "Jours", 0),
+    )
+    for ax, (col, titre, ylab, dec) in zip(axes, mesures, strict=True):
+        x = c["structure"].map(pos).astype(float)
+        mien = (c["code_commune"] == r.code_commune).to_numpy()
+        ax.scatter(x[~mien], c.loc[~mien, col], color=plots.GRIS, s=40, label="Autres communes", zorder=3)
+        if mien.any():
+            ax.scatter(
+                x[mien],
+                c.loc[mien, col],
+                color=plots.OKABE_ITO["vermillon"],
+                s=80,
+                marker="D",
+                label=r.nom_commune,
+                zorder=4,
+            )
+        for s, i in pos.items():
+            v = c.loc[c["structure"] == s, col].dropna()
+            if len(v) >= 2:
+                ax.vlines(i, v.min(), v.max(), color=plots.GRIS, linewidth=1, zorder=2)
+        ax.set_xticks(range(len(ordre)), [majuscule(libelle_structure(s)) for s in ordre])
+        ax.set_xlim(-0.6, len(ordre) - 0.4)
+        ax.set_title(titre, fontsize=11)
+        ax.set_ylabel(ylab)
+        plots.franciser_axes(ax, x=None, y="nombre", decimales=dec)
+        ax.set_ylim(bottom=0)
+        ax.tick_params(axis="x", labelsize=9)
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    det = text.liste_fr(
+        [
+            f"{libelle_structure(row['structure'])} : {_fourchette(row, 'effet_levier', _par_euro)} par euro, "
+            f"décision en {_fourchette(row, 'delai_decision_median', _jours)}"
+            for row in r.resume.to_dict(orient="records")
+        ]
+    )
+    mien = c[c["code_commune"] == r.code_commune]
+    fin = (
+        f" {r.nom_commune} : {_par_euro(mien.iloc[0]['effet_levier'])} par euro, décision en "
+        f"{_jours(mien.iloc[0]['delai_decision_median'])}."
+        if not mien.empty
+        else ""
+    )
+    return plots.set_alt(
+        fig,
+        f"Deux nuages de points, une colonne par structure de pilotage et un point par commune signataire "
+        f"({text.pluriel(len(c), 'commune')}) : à gauche le cofinancement par euro de crédits spécifiques, à droite le "
+        f"délai médian du dépôt à la décision. Selon la commune, {det}.{fin}",
+    )
+
+
+def sources(r: RapportQ7, params, metadata) -> list[str]:
+    """The 'Sources et méthode' list, with the values actually used."""
+    return [
+        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
+        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        "Structure de pilotage : colonne « structure_pilotage » de la table des communes (GIP, service municipal, "
+        "service intercommunal ; « aucune » pour une commune non signataire).",
+        f"Cofinancement par euro de crédits spécifiques ({text.annee_periode(*r.periode)}) : sur les actions-années "
+        "qui reçoivent des crédits spécifiques (montant accordé non nul), somme des montants de droit commun "
+        "accordés divisée par la somme des crédits spécifiques accordés. Pour une structure, les communes qu'elle "
+        "pilote sont réunies (somme des montants de toutes leurs actions). Ce rapport n'est pas appelé « effet "
+        "levier » : il mesure un accompagnement, pas un effet.",
+        "Part du droit commun : montants de droit commun accordés sur l'ensemble des montants accordés aux actions.",
+        "Délais : par demande de financement, nombre de jours entre la date de dépôt et la date de décision, puis "
+        "la date de paiement ; médiane des demandes de chaque période (une date manquante ou incohérente écarte la "
+        "demande).",
+        "Renouvellement : une action (un opérateur) est nouvelle l'année où elle apparaît pour la première fois "
+        "dans la programmation de la commune (actions non pourvues exclues) ; la part est calculée sur chaque "
+        "période entière (somme des nouvelles sur somme des actions de chaque année), la première année connue "
+        "exclue.",
+        f"Périodes comparées : {_avant(r)} et {_pendant(r)} ; on ne compare jamais une première et une dernière "
+        f"année. Une base de moins de {text.nombre(r.base_min)} (actions-années ou demandes) dans l'une des périodes "
+        "est signalée « petite base ».",
+        "Comparaison des structures : chaque commune signataire avec financements, sa structure et ses chiffres ; "
+        "la fourchette (minimum–maximum) des communes d'une même structure est donnée avec le chiffre groupé. Avec "
+        "si peu de communes, c'est une tendance, jamais un classement.",
+    ]

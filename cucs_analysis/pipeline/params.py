@@ -129,11 +129,20 @@ class Typologie(_Strict):
 class Operateurs(_Strict):
     seuil_realisation: Fraction
     min_annees_realisees: Count
+    bornes_budget: Annotated[
+        list[PositiveNumber],
+        Field(
+            min_length=2,
+            max_length=2,
+            description="deux montants en euros croissants, par ex. [50000, 200000]",
+        ),
+    ] = [50000.0, 200000.0]
 
 
 class Pilotage(_Strict):
     seuil_participatif: Fraction
     seuil_adaptable: Fraction
+    decalage_annees: Count = 2
 
 
 class Gup(_Strict):
@@ -467,6 +476,9 @@ def _coherence(p: Defauts) -> list[tuple[tuple, str]]:
         )
     if p.did.seuil_comparaison > p.did.seuil_intensite:
         out.append((("did", "seuil_comparaison"), "doit être inférieur ou égal à did.seuil_intensite"))
+    b = p.operateurs.bornes_budget
+    if b[0] >= b[1]:
+        out.append((("operateurs", "bornes_budget"), "le premier montant doit être inférieur au second"))
     out.extend(_coherence_euros_constants(p))
     return out
 

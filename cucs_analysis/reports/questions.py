@@ -84,6 +84,8 @@ QUESTIONS: tuple[Question, ...] = (
         "Comment l'action du CUCS permet d'avoir des opérateurs adaptés aux besoins des territoires ?",
         "Groupe 3 : collectivités",
         ("sous_performants", "actions_non_pourvues", "modele_pilotage"),
+        etape_region=True,
+        sections_parametres=("periode", "annee_debut_cucs", "operateurs", "pilotage", "seuil_secret"),
     ),
     Question(
         "q7",

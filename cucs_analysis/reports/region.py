@@ -227,8 +227,22 @@ def typology(tables: dict, params, annee: int) -> Typology | None:
 
 
 def pilotage_region(tables: dict, params) -> pd.DataFrame:
-    """The steering model of every commune of the data set (both axes, with their shares)."""
-    return pd.DataFrame()
+    """The steering model of every commune of the data set (both axes, with their shares):
+    `analysis.operators.steering_model` with the `pilotage` parameters."""
+    from cucs_analysis.analysis import operators
+
+    if tables.get("communes") is None or tables["communes"].empty:
+        return pd.DataFrame(columns=operators.MODELE_COLUMNS)
+    p = params.pilotage
+    return operators.steering_model(
+        tables.get("instances"),
+        tables.get("actions"),
+        tables["communes"],
+        annee_debut_cucs=int(params.annee_debut_cucs),
+        decalage_annees=int(p.decalage_annees),
+        seuil_participatif=float(p.seuil_participatif),
+        seuil_adaptable=float(p.seuil_adaptable),
+    )
 
 
 # --- q7: added value of each steering structure (owned by the q7 work) --------------------------

@@ -1,0 +1,1419 @@
+"""q6 — « Comment l'action du CUCS permet d'avoir des opérateurs adaptés aux besoins des
+territoires ? »: everything the notebook shows, computed from one commune's Territory and the
+region stage (the steering model of every commune, to place this one among the others).
+
+The notebook calls `build(territoire, region, params)`, then shows each table as
+`d.tableau(q6.vue_<name>(r), legende=…)` and each figure as `d.figure(q6.figure_<name>(r), …)`;
+the French findings are generated here so that they are tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cucs_analysis.analysis import motifs, operators, privacy, trends
+from cucs_analysis.present import display, labels, text
+from cucs_analysis.present.labels import libelle_domaine, majuscule
+from cucs_analysis.reports.rapport import AvecVues
+
+#: Below this base (operators funded the year before) in either period a renewal rate is a
+#: « petite base » (docs/rules.md).
+BASE_MIN = 30
+#: The beneficiary counts of the performance table and the values computed from them.
+BASES_BENEFICIAIRES = {
+    "prevus_realisees": ["realises", "taux_realisation"],
+    "realises": ["prevus_realisees", "taux_realisation"],
+    "prevus": [],
+    "prevus_non_realisees": [],
+}
+#: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
+SECTIONS = {
+    "en_bref": "En bref",
+    "performance": "1. La performance des opérateurs : bénéficiaires et moyens",
+    "ecarts": "2. Les écarts expliqués dans les bilans des opérateurs",
+    "reperage": "3. Les opérateurs par nature d'intervention et par échelle",
+    "non_pourvues": "4. Les actions prioritaires jamais réalisées faute d'opérateur",
+    "associations": "5. Les petites associations face aux appels à projets",
+    "pilotage": "6. Les rencontres avec les opérateurs et le modèle de pilotage",
+}
+#: What each section describes, for the one « hors CUCS » sentence of a non-signatory commune.
+OBJETS_SECTIONS = {
+    "performance": "la performance des opérateurs du CUCS",
+    "ecarts": "l'analyse des bilans des opérateurs du CUCS",
+    "reperage": "le repérage des opérateurs du CUCS",
+    "non_pourvues": "le suivi des actions prioritaires du CUCS",
+    "associations": "le renouvellement des financements du CUCS aux associations",
+    "pilotage": "le modèle de pilotage du CUCS",
+}
+FAMILLES_LIBELLES = {
+    "travail_collectif": "Travail collectif (réunions collectives, groupes thématiques)",
+    "consignes": "Transmission de consignes",
+    "soutien_individuel": "Soutien individuel",
+    "instances_pilotage": "Instances de pilotage (comités)",
+    "autre": "Autre",
+}
+CLASSES_LIBELLES = {
+    "petite": "petites",
+    "moyenne": "moyennes",
+    "grande": "grandes",
+    "inconnue": "de budget inconnu",
+}
+AXES_LIBELLES = {
+    "participatif": "participatif",
+    "descendant": "descendant",
+    "adaptable": "adaptable",
+    "fige": "figé",
+}
+CATEGORIES_PLURIELS = {
+    "réussite": "réussites",
+    "difficulté": "difficultés",
+    "blocage": "blocages",
+    "écart expliqué": "écarts expliqués",
+}
+
+
+@dataclass
+class RapportQ6(AvecVues):
+    code_commune: str
+    nom_commune: str
+    signataire: bool
+    a_programme: bool  # the commune has actions in the data
+    a_instances: bool
+    a_bilans: bool
+    periode: tuple[int, int]
+    annee_debut_cucs: int
+    seuil_realisation: float
+    min_annees: int
+    bornes_budget: tuple[float, float]
+    seuil_participatif: float
+    seuil_adaptable: float
+    decalage_annees: int
+    seuil_secret: int
+    performance: pd.DataFrame  # operators.performance + names, beneficiaries after secrecy (NaN + *_secret)
+    sous_performants: list[str]
+    bilans_themes: pd.DataFrame  # operators.statements_by_theme, every operator, after secrecy
+    bilans_sous_performants: pd.DataFrame  # the same for the under-performing operators
+    ecarts_operateurs: pd.DataFrame  # per under-performing operator: themes of its explained gaps
+    operateurs: pd.DataFrame  # operators.active_operators
+    domaines_echelles: pd.DataFrame  # operators.domains_by_scale
+    origine: pd.DataFrame  # operators.operators_by_home (active operators)
+    non_pourvues: pd.DataFrame  # operators.unfilled_priority_actions + quartier name
+    survie: pd.DataFrame  # operators.funding_survival (associations)
+    renouvellement: pd.DataFrame  # operators.renewal_by_year (associations)
+    renouvellement_periodes: pd.DataFrame  # trends.compare_periods by classe
+    reunions: pd.DataFrame  # operators.meetings_by_type
+    reunions_familles: pd.DataFrame  # operators.meetings_by_family_year
+    modele: dict  # this commune's row of region.modeles_pilotage
+    modeles: pd.DataFrame  # region.modeles_pilotage
+    contours_communes: pd.DataFrame | None = None
+    base_min: int = BASE_MIN
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+    textes: dict[str, list[str]] = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences that say what a section shows (also among the findings)."""
+        return self.textes.get(section, [])
+
+    @property
+    def motif_programme(self) -> str | None:
+        return motifs.motif_commune(self.signataire, self.a_programme)
+
+    @property
+    def motif_instances(self) -> str | None:
+        return motifs.motif_commune(self.signataire, self.a_instances)
+
+    @property
+    def motif_bilans(self) -> str | None:
+        return motifs.motif_commune(self.signataire, self.a_bilans)
+
+    def absence(self, quoi: str, table: str = "programme") -> display.Absence:
+        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
+        motif = {
+            "programme": self.motif_programme,
+            "instances": self.motif_instances,
+            "bilans": self.motif_bilans,
+        }[table]
+        return _vide_motif(self, quoi, motif)
+
+    @property
+    def juges(self) -> pd.DataFrame:
+        p = self.performance
+        return p[p["sous_performant"].notna()] if not p.empty else p
+
+    def resultats(self) -> dict:
+        """The q6 keys of the results contract (DESIGN.md §6), with `verdict`."""
+        mp = self.motif_programme
+        m = self.modele
+        mi = m.get("motif_descendant_participatif") in (motifs.HORS_CUCS, motifs.DONNEE_ABSENTE)
+        ma = m.get("motif_fige_adaptable") in (motifs.HORS_CUCS, motifs.DONNEE_ABSENTE)
+        modele = {
+            "axe_descendant_participatif": m.get("axe_descendant_participatif"),
+            "motif_descendant_participatif": m.get("motif_descendant_participatif"),
+            "part_participatif": _num(m.get("part_participatif")),
+            "reunions_collectives": None if mi else _num(m.get("reunions_collectives")),
+            "reunions_consignes": None if mi else _num(m.get("reunions_consignes")),
+            "seuil_participatif": self.seuil_participatif,
+            "axe_fige_adaptable": m.get("axe_fige_adaptable"),
+            "motif_fige_adaptable": m.get("motif_fige_adaptable"),
+            "part_adaptable": _num(m.get("part_adaptable")),
+            "actions": None if ma else _num(m.get("actions")),
+            "actions_nouvelles": None if ma else _num(m.get("actions_nouvelles")),
+            "seuil_adaptable": self.seuil_adaptable,
+        }
+        np_ = self.non_pourvues
+        return {
+            "sous_performants": None if mp else list(self.sous_performants),
+            "sous_performants_motif": mp,
+            "operateurs_juges": None if mp else len(self.juges),
+            "actions_non_pourvues": None if mp else len(np_),
+            "actions_non_pourvues_motif": mp,
+            "actions_non_pourvues_liste": [
+                {
+                    "id_action": str(row.id_action),
+                    "intitule": str(row.intitule),
+                    "thematique": str(row.thematique),
+                    "premiere_annee": int(row.premiere_annee),
+                    "derniere_annee": int(row.derniere_annee),
+                }
+                for row in np_.itertuples()
+            ],
+            "modele_pilotage": modele,
+            "reunions": [
+                {"type": str(t), "famille": str(f), "nombre": int(n)}
+                for t, f, n in zip(
+                    self.reunions["type"], self.reunions["famille"], self.reunions["nombre"], strict=True
+                )
+            ],
+            "reunions_motif": self.motif_instances,
+            "renouvellement_periodes": _periodes_json(self.renouvellement_periodes, mp),
+            "verdict": self.verdict,
+        }
+
+
+def _num(x: object) -> float | int | None:
+    if x is None or text.manquant(x):
+        return None
+    f = float(x)
+    return int(f) if f.is_integer() else round(f, 4)
+
+
+def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
+    rows = []
+    for row in df.to_dict(orient="records"):
+        d = {"classe": str(row["classe"])}
+        for c in trends.PERIODE_COLUMNS:
+            v = row.get(c)
+            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
+        d["motif"] = motif if motif else (None if d["avant_testable"] else motifs.NON_CALCULABLE)
+        rows.append(d)
+    return rows
+
+
+# --- computations ------------------------------------------------------------------------------
+
+
+def _secret_bilans(df: pd.DataFrame, seuil: int) -> pd.DataFrame:
+    """Statement counts (theme × category + total) under secrecy, with a `<col>_secret` flag each."""
+    cols = [*operators.CATEGORIES_BILANS, "total"]
+    if df.empty:
+        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
+    st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="both", total_column="total")
+    out = df.copy()
+    for c in cols:
+        out[c] = st.values[c]
+        out[f"{c}_secret"] = st.mask[c].to_numpy()
+    return out
+
+
+def _secret_performance(perf: pd.DataFrame, seuil: int) -> pd.DataFrame:
+    """Beneficiary counts of each operator hidden below the threshold, with the rate that rests on
+    them (`privacy.hide_small_bases`); `<col>_secret` flags."""
+    cols = ["prevus_realisees", "realises", "taux_realisation", "prevus", "prevus_non_realisees"]
+    if perf.empty:
+        return perf.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
+    st = privacy.hide_small_bases(perf, BASES_BENEFICIAIRES, seuil)
+    out = st.values.copy()
+    for c in cols:
+        out[f"{c}_secret"] = st.mask[c].to_numpy()
+    return out
+
+
+def _themes(df: pd.DataFrame) -> pd.Series:
+    """id_operateur → its themes (most frequent first), joined in French."""
+    if df.empty:
+        return pd.Series(dtype=object)
+    return df.groupby("id_operateur", sort=False)["theme"].agg(lambda s: text.liste_fr(list(s)))
+
+
+def build(territoire, region, params) -> RapportQ6:
+    code = territoire.code_commune
+    nom = str((territoire.commune or {}).get("nom") or code)
+    signataire = bool(territoire.signataire)
+    actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
+    fin = territoire.financements if signataire else territoire.financements.iloc[0:0]
+    inst = territoire.instances if signataire else territoire.instances.iloc[0:0]
+    bilans = territoire.bilans if signataire else territoire.bilans.iloc[0:0]
+    a_programme = signataire and not actions.empty
+    a_instances = signataire and inst is not None and not inst.empty
+    a_bilans = signataire and bilans is not None and not bilans.empty
+    debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
+    annee_cucs = int(params.annee_debut_cucs)
+    po, pp = params.operateurs, params.pilotage
+    seuil_secret = int(params.seuil_secret)
+
+    ops = territoire.operateurs
+    actifs = operators.active_operators(ops, actions)
+    perf = operators.performance(actions, fin, float(po.seuil_realisation), int(po.min_annees_realisees))
+    sous = operators.underperformers(perf)
+    info = ["id_operateur", "nom", "statut_juridique", "echelle", "budget_annuel"]
+    perf = perf.merge(ops[[c for c in info if c in ops]], on="id_operateur", how="left")
+    perf = _secret_performance(perf, seuil_secret)
+
+    b_all = _secret_bilans(operators.statements_by_theme(bilans, actions), seuil_secret)
+    b_sous = _secret_bilans(operators.statements_by_theme(bilans, actions, sous), seuil_secret)
+    ecarts = pd.DataFrame({"id_operateur": sous})
+    if sous:
+        ecarts["themes_ecarts"] = ecarts["id_operateur"].map(
+            _themes(operators.statements_by_operator(bilans, actions, sous, "écart expliqué"))
+        )
+        ecarts["themes_difficultes"] = ecarts["id_operateur"].map(
+            _themes(
+                pd.concat(
+                    [
+                        operators.statements_by_operator(bilans, actions, sous, "difficulté"),
+                        operators.statements_by_operator(bilans, actions, sous, "blocage"),
+                    ]
+                )
+                .groupby(["id_operateur", "theme"], as_index=False)["enonces"]
+                .sum()
+                .sort_values(["id_operateur", "enonces", "theme"], ascending=[True, False, True])
+            )
+        )
+        ecarts = ecarts.merge(perf[["id_operateur", "nom", "taux_realisation", "taux_realisation_secret"]])
+    else:
+        ecarts = ecarts.assign(
+            themes_ecarts=pd.Series(dtype=object),
+            themes_difficultes=pd.Series(dtype=object),
+            nom=pd.Series(dtype=object),
+            taux_realisation=pd.Series(dtype=float),
+            taux_realisation_secret=pd.Series(dtype=bool),
+        )
+
+    nonp = operators.unfilled_priority_actions(actions)
+    noms_q = dict(zip(territoire.quartiers["code_quartier"], territoire.quartiers["nom"], strict=False))
+    nonp["quartier"] = nonp["code_quartier"].map(noms_q)
+    nonp["quartier"] = nonp["quartier"].where(nonp["quartier"].notna(), "Toute la commune")
+
+    assoc = actifs[actifs["statut_juridique"].astype(str) == "association"] if not actifs.empty else actifs
+    classes = pd.Series(
+        operators.size_class(assoc["budget_annuel"], po.bornes_budget).to_numpy()
+        if not assoc.empty
+        else np.array([], dtype=object),
+        index=assoc["id_operateur"].to_numpy() if not assoc.empty else [],
+        dtype=object,
+    )
+    funded = operators.funded_years(actions[actions["id_operateur"].isin(classes.index)], fin)
+    renouv = operators.renewal_by_year(funded, classes, debut, fin_periode)
+    kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
+    if renouv.empty:
+        renouv_p = pd.DataFrame(columns=["classe", *trends.PERIODE_COLUMNS])
+    else:
+        renouv_p = trends.compare_periods(
+            renouv,
+            numerateur="renouveles",
+            denominateur="finances_precedente",
+            by=["classe"],
+            base_min=BASE_MIN,
+            **kw,
+        )
+        ordre = {c: i for i, c in enumerate(operators.CLASSES_TAILLE)}
+        renouv_p = renouv_p.sort_values("classe", key=lambda s: s.map(ordre)).reset_index(drop=True)
+    survie = operators.funding_survival(funded, classes, fin_periode)
+
+    modeles = getattr(region, "modeles_pilotage", None)
+    if modeles is None or modeles.empty:
+        modeles = operators.steering_model(
+            inst,
+            actions,
+            pd.DataFrame([territoire.commune or {"code_commune": code}]).assign(code_commune=code),
+            annee_debut_cucs=annee_cucs,
+            decalage_annees=int(pp.decalage_annees),
+            seuil_participatif=float(pp.seuil_participatif),
+            seuil_adaptable=float(pp.seuil_adaptable),
+        )
+    row = modeles[modeles["code_commune"].astype(str) == code]
+    modele = (
+        {k: (None if text.manquant(v) else v) for k, v in row.iloc[0].to_dict().items()} if len(row) else {}
+    )
+    if not modele:
+        modele = {
+            "axe_descendant_participatif": None,
+            "axe_fige_adaptable": None,
+            "motif_descendant_participatif": motifs.motif_commune(signataire, False),
+            "motif_fige_adaptable": motifs.motif_commune(signataire, False),
+        }
+
+    r = RapportQ6(
+        code_commune=code,
+        nom_commune=nom,
+        signataire=signataire,
+        a_programme=a_programme,
+        a_instances=a_instances,
+        a_bilans=a_bilans,
+        periode=(debut, fin_periode),
+        annee_debut_cucs=annee_cucs,
+        seuil_realisation=float(po.seuil_realisation),
+        min_annees=int(po.min_annees_realisees),
+        bornes_budget=(float(po.bornes_budget[0]), float(po.bornes_budget[1])),
+        seuil_participatif=float(pp.seuil_participatif),
+        seuil_adaptable=float(pp.seuil_adaptable),
+        decalage_annees=int(pp.decalage_annees),
+        seuil_secret=seuil_secret,
+        performance=perf,
+        sous_performants=sous,
+        bilans_themes=b_all,
+        bilans_sous_performants=b_sous,
+        ecarts_operateurs=ecarts,
+        operateurs=actifs,
+        domaines_echelles=operators.domains_by_scale(actifs),
+        origine=operators.operators_by_home(actifs),
+        non_pourvues=nonp,
+        survie=survie,
+        renouvellement=renouv,
+        renouvellement_periodes=renouv_p,
+        reunions=operators.meetings_by_type(inst),
+        reunions_familles=operators.meetings_by_family_year(inst),
+        modele=modele,
+        modeles=modeles,
+        contours_communes=getattr(region, "contours_communes", None),
+    )
+    _narrate(r)
+    return r
+
+
+# --- French sentences ------------------------------------------------------------------------------
+
+
+def _constat(r: RapportQ6, section: str, phrase: str) -> None:
+    r.constats.append(phrase)
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _pct(x: float, d: int = 1) -> str:
+    return text.pourcentage(100 * float(x), d)
+
+
+def _avant(r: RapportQ6) -> str:
+    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+
+
+def _pendant(r: RapportQ6) -> str:
+    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
+
+
+def _regle_participatif(r: RapportQ6) -> str:
+    return (
+        f"participatif quand les réunions de travail collectif font au moins {_pct(r.seuil_participatif, 0)} "
+        "des réunions collectives et de consignes, descendant sinon"
+    )
+
+
+def _regle_adaptable(r: RapportQ6) -> str:
+    return (
+        f"adaptable quand au moins {_pct(r.seuil_adaptable, 0)} des actions ont été introduites en cours de "
+        f"contrat (première année {r.annee_debut_cucs + r.decalage_annees} ou après), figé sinon"
+    )
+
+
+def _narrate_hors_cucs(r: RapportQ6) -> None:
+    r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "l'adaptation des opérateurs du CUCS"))
+    for section, objet in OBJETS_SECTIONS.items():
+        r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
+    r.reserves.append(
+        f"{r.nom_commune} n'étant pas signataire, aucun opérateur n'y est financé au titre du CUCS ; elle sert de "
+        "comparaison aux communes signataires."
+    )
+
+
+def _narrate_performance(r: RapportQ6) -> None:
+    p = r.performance
+    if p.empty:
+        return
+    j = r.juges
+    n_sous = len(r.sous_performants)
+    _constat(
+        r,
+        "performance",
+        f"{text.pluriel(len(p), 'opérateur porte', 'opérateurs portent')} des actions à {r.nom_commune} ; "
+        f"{text.parmi(len(j), len(p), 'opérateur', 'opérateurs')} "
+        f"{'ont' if len(j) >= 2 else 'a'} au moins {text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')}, "
+        "le minimum pour juger de leur performance.",
+    )
+    if n_sous:
+        s = p[p["id_operateur"].isin(r.sous_performants)]
+        noms = [
+            f"{nm} ({text.pourcentage(100 * t) if not sec else 'taux soumis au secret statistique'})"
+            for nm, t, sec in zip(s["nom"], s["taux_realisation"], s["taux_realisation_secret"], strict=True)
+        ]
+        _constat(
+            r,
+            "performance",
+            f"{text.parmi(n_sous, len(j), 'opérateur jugé', 'opérateurs jugés')} "
+            f"{'réalisent' if n_sous >= 2 else 'réalise'} moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires "
+            f"prévus sur {'leurs' if n_sous >= 2 else 'ses'} actions réalisées : {text.liste_fr(noms)}.",
+        )
+    else:
+        _constat(
+            r,
+            "performance",
+            f"Aucun des {text.nombre(len(j))} opérateurs jugés ne réalise moins de {_pct(r.seuil_realisation, 0)} "
+            "des bénéficiaires prévus sur ses actions réalisées."
+            if len(j) >= 2
+            else f"Aucun opérateur jugé ne réalise moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus.",
+        )
+    m = p[p["montant_demande"].fillna(0) > 0]
+    if not m.empty:
+        dem, acc = float(m["montant_demande"].sum()), float(m["montant_accorde"].sum())
+        t = m["taux_accord"]
+        _constat(
+            r,
+            "performance",
+            f"Les financeurs accordent aux opérateurs {_pct(acc / dem)} des montants demandés ({text.euros(acc)} sur "
+            f"{text.euros(dem)}, euros courants) ; selon l'opérateur, cette part va de {_pct(t.min())} à {_pct(t.max())}.",
+        )
+        if n_sous:
+            ts = m[m["id_operateur"].isin(r.sous_performants)]
+            if not ts.empty:
+                a2, d2 = float(ts["montant_accorde"].sum()), float(ts["montant_demande"].sum())
+                _constat(
+                    r,
+                    "performance",
+                    f"Les opérateurs sous-performants obtiennent {_pct(a2 / d2)} des montants qu'ils demandent : un "
+                    "écart de réalisation ne s'explique pas seulement par un financement réduit quand cette part est "
+                    "proche de celle des autres.",
+                )
+
+
+def _narrate_ecarts(r: RapportQ6) -> None:
+    b = r.bilans_themes
+    if b.empty:
+        if r.signataire:
+            r.reserves.append(
+                "Aucun bilan d'activité codé n'est disponible pour les actions de la commune (données non disponibles)."
+            )
+        return
+    ex = b[["theme", "écart expliqué", "écart expliqué_secret"]]
+    ex = ex[ex["écart expliqué"].fillna(1) > 0]
+    if not ex.empty:
+        parts = [
+            f"« {t} »" + ("" if s else f" ({text.pluriel(n, 'énoncé')})")
+            for t, n, s in zip(ex["theme"], ex["écart expliqué"], ex["écart expliqué_secret"], strict=True)
+        ]
+        cache = (
+            " ; certains nombres d'énoncés sont soumis au secret statistique"
+            if ex["écart expliqué_secret"].any()
+            else ""
+        )
+        _constat(
+            r,
+            "ecarts",
+            f"Les bilans des opérateurs expliquent leurs écarts aux objectifs par ces thèmes, les plus fréquents "
+            f"d'abord : {text.liste_fr(parts)}{cache}.",
+        )
+    e = r.ecarts_operateurs
+    for row in e.to_dict(orient="records"):
+        th = row.get("themes_ecarts")
+        if isinstance(th, str) and th:
+            _constat(
+                r,
+                "ecarts",
+                f"L'opérateur sous-performant {row['nom']} explique ses écarts par les thèmes : {th}"
+                + (
+                    f" ; ses bilans signalent aussi des difficultés ou blocages sur : {row['themes_difficultes']}."
+                    if isinstance(row.get("themes_difficultes"), str) and row["themes_difficultes"]
+                    else "."
+                ),
+            )
+        else:
+            _constat(
+                r,
+                "ecarts",
+                f"L'opérateur sous-performant {row['nom']} n'explique son écart dans aucun bilan codé : l'écart reste à "
+                "documenter avec l'opérateur.",
+            )
+
+
+def _narrate_reperage(r: RapportQ6) -> None:
+    o = r.operateurs
+    if o.empty:
+        return
+    ech = o["echelle"].astype(str).value_counts()
+    ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in ech.index]
+    ordre += [e for e in ech.index if e not in ordre]
+    parts = [f"{text.nombre(ech[e])} à l'échelle {_echelle_de(e)}" for e in ordre]
+    _constat(
+        r,
+        "reperage",
+        f"Les {text.nombre(len(o))} opérateurs des actions de la commune interviennent : {text.liste_fr(parts)}."
+        if len(o) >= 2
+        else f"Un seul opérateur porte les actions de la commune, à l'échelle {_echelle_de(ordre[0])}.",
+    )
+    d = r.domaines_echelles.groupby("domaine")["operateurs"].sum().sort_values(ascending=False)
+    if not d.empty:
+        parts = [f"{text.minuscule_initiale(libelle_domaine(k))} ({text.nombre(v)})" for k, v in d.items()]
+        _constat(
+            r,
+            "reperage",
+            f"Par nature d'intervention (un opérateur compte dans chacun de ses domaines) : {text.liste_fr(parts)}.",
+        )
+    og = r.origine
+    loc = int(og.loc[og["code_commune"] == r.code_commune, "operateurs"].sum()) if not og.empty else 0
+    if loc == len(o):
+        _constat(r, "reperage", "Tous les opérateurs des actions sont établis dans la commune.")
+    else:
+        _constat(
+            r,
+            "reperage",
+            f"{text.parmi(loc, len(o), 'opérateur', 'opérateurs')} {'sont établis' if loc >= 2 else 'est établi'} "
+            "dans la commune ; les autres viennent d'autres communes de la région.",
+        )
+
+
+def _echelle_de(e: str) -> str:
+    return {
+        "quartier": "du quartier",
+        "commune": "de la commune",
+        "agglomération": "de l'agglomération",
+        "département": "du département",
+    }.get(e, f"« {e} »")
+
+
+def _narrate_non_pourvues(r: RapportQ6) -> None:
+    if not r.a_programme:
+        return
+    n = r.non_pourvues
+    if n.empty:
+        _constat(
+            r,
+            "non_pourvues",
+            "Aucune action prioritaire n'est restée sans opérateur : toutes ont été pourvues au moins une année.",
+        )
+        return
+    items = [
+        f"« {t} » ({text.minuscule_initiale(libelle_domaine(d))}, {text.annee_periode(a, b)})"
+        for t, d, a, b in zip(
+            n["intitule"], n["thematique"], n["premiere_annee"], n["derniere_annee"], strict=True
+        )
+    ]
+    _constat(
+        r,
+        "non_pourvues",
+        f"{text.pluriel(len(n), 'action prioritaire n’a', 'actions prioritaires n’ont')} pas trouvé d'opérateur "
+        f"(statut « non pourvue ») : {text.liste_fr(items)}.".replace("’", "'"),
+    )
+
+
+def _narrate_associations(r: RapportQ6) -> None:
+    s = r.survie
+    if s.empty:
+        if r.a_programme:
+            _constat(
+                r,
+                "associations",
+                "Aucune association n'a reçu de crédits spécifiques pour les actions de la commune.",
+            )
+        return
+    b1, b2 = r.bornes_budget
+    parts = [
+        f"{text.parmi(e, n, *CLASSES_NOMS.get(c, (c, c)), feminin=True)}"
+        for c, n, e in zip(s["classe"], s["operateurs"], s["encore_finances"], strict=True)
+    ]
+    _constat(
+        r,
+        "associations",
+        f"Parmi les associations financées sur crédits spécifiques, sont encore financées en {r.periode[1]} : "
+        f"{text.liste_fr(parts)} (petites : budget annuel inférieur à {text.euros(b1)} ; grandes : {text.euros(b2)} "
+        "ou plus).",
+    )
+    rp = r.renouvellement_periodes
+    for row in rp.to_dict(orient="records"):
+        c = majuscule(CLASSES_NOMS.get(row["classe"], (row["classe"],) * 2)[1])
+        if not bool(row["avant_testable"]) or text.manquant(row["valeur_avant"]):
+            if not text.manquant(row["valeur_pendant"]):
+                _constat(
+                    r,
+                    "associations",
+                    f"{c} : le financement d'une année est renouvelé l'année suivante dans "
+                    f"{text.pourcentage(row['valeur_pendant'])} des cas {_pendant(r)}, "
+                    f"{text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])} ; "
+                    "aucun financement avant le CUCS : l'évolution ne peut pas être testée.",
+                )
+            continue
+        phrase = (
+            f"{c} : le financement d'une année est renouvelé l'année suivante dans "
+            f"{text.pourcentage(row['valeur_avant'])} des cas {_avant(r)}, {text.nombre(row['numerateur_avant'])} sur "
+            f"{text.nombre(row['denominateur_avant'])}, et dans {text.pourcentage(row['valeur_pendant'])} des cas "
+            f"{_pendant(r)}, {text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])}, "
+            f"soit {text.points(text.difference_affichee(row['valeur_avant'], row['valeur_pendant'], 1))}"
+        )
+        if bool(row["petite_base"]):
+            phrase += f" ; petite base (moins de {text.nombre(r.base_min)} financements dans une période) : une tendance à lire avec prudence"
+        _constat(r, "associations", phrase + ".")
+
+
+CLASSES_NOMS = {
+    "petite": ("petite association", "petites associations"),
+    "moyenne": ("association moyenne", "associations moyennes"),
+    "grande": ("grande association", "grandes associations"),
+    "inconnue": ("association de budget inconnu", "associations de budget inconnu"),
+}
+
+
+def _axe(r: RapportQ6, axe: str) -> str:
+    v = r.modele.get(f"axe_{axe}")
+    if v:
+        return AXES_LIBELLES.get(v, v)
+    return labels.MOTIF_LIBELLES.get(r.modele.get(f"motif_{axe}") or motifs.NON_CALCULABLE, "non calculable")
+
+
+def _narrate_pilotage(r: RapportQ6) -> None:
+    m = r.modele
+    if r.a_instances:
+        rt = r.reunions
+        fam = rt.groupby("famille")["nombre"].sum()
+        parts = [
+            f"{FAMILLES_LIBELLES[f].split(' (')[0].lower()} : {text.pluriel(int(fam[f]), 'réunion')}"
+            for f in operators.FAMILLES
+            if f in fam.index
+        ]
+        _constat(
+            r,
+            "pilotage",
+            f"Les bilans consignent {text.pluriel(int(rt['nombre'].sum()), 'réunion')} avec les opérateurs et les "
+            f"partenaires ; par nature : {text.liste_fr(parts)}.",
+        )
+    if m.get("axe_descendant_participatif"):
+        coll, cons = int(m["reunions_collectives"]), int(m["reunions_consignes"])
+        _constat(
+            r,
+            "pilotage",
+            f"Pilotage {_axe(r, 'descendant_participatif')} : les réunions de travail collectif font "
+            f"{_pct(m['part_participatif'])} des réunions collectives et de consignes ({text.nombre(coll)} sur "
+            f"{text.nombre(coll + cons)}) ; règle : {_regle_participatif(r)}.",
+        )
+    elif r.signataire:
+        _constat(
+            r,
+            "pilotage",
+            "Axe descendant ou participatif : données non disponibles (aucune réunion consignée pour la commune) ; "
+            "cela ne veut pas dire qu'aucune réunion n'a eu lieu."
+            if m.get("motif_descendant_participatif") == motifs.DONNEE_ABSENTE
+            else "Axe descendant ou participatif : non calculable (aucune réunion collective ni de consignes).",
+        )
+    if m.get("axe_fige_adaptable"):
+        k, n = int(m["actions_nouvelles"]), int(m["actions"])
+        verbe = "ont été introduites" if k >= 2 else ("a été introduite" if k == 1 else "n'a été introduite")
+        _constat(
+            r,
+            "pilotage",
+            f"Pilotage {_axe(r, 'fige_adaptable')} : {text.parmi(k, n, 'action', feminin=True)} {verbe} "
+            f"en cours de contrat ({_pct(m['part_adaptable'])}) ; règle : {_regle_adaptable(r)}.",
+        )
+    if r.signataire and not r.modeles.empty:
+        autres = r.modeles[
+            r.modeles["signataire"].astype(bool) & (r.modeles["code_commune"] != r.code_commune)
+        ]
+        if not autres.empty:
+            same = autres[
+                (autres["axe_descendant_participatif"] == m.get("axe_descendant_participatif"))
+                & (autres["axe_fige_adaptable"] == m.get("axe_fige_adaptable"))
+            ]
+            if m.get("axe_descendant_participatif") and m.get("axe_fige_adaptable"):
+                _constat(
+                    r,
+                    "pilotage",
+                    f"Parmi les {text.nombre(len(autres))} autres communes signataires, "
+                    f"{text.aucun(len(same), 'commune partage', 'communes partagent', feminin=True)} ce modèle "
+                    f"({_axe(r, 'descendant_participatif')} et {_axe(r, 'fige_adaptable')}).",
+                )
+
+
+def _debat(r: RapportQ6) -> None:
+    if not r.signataire:
+        return
+    for row in r.ecarts_operateurs.head(3).to_dict(orient="records"):
+        r.debat.append(
+            f"{row['nom']} réalise moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus : l'objectif "
+            "était-il réaliste, l'opérateur a-t-il besoin d'accompagnement ou de formation, ou faut-il chercher un "
+            "autre partenaire ?"
+        )
+    if not r.non_pourvues.empty:
+        r.debat.append(
+            f"{text.pluriel(len(r.non_pourvues), 'action prioritaire est restée', 'actions prioritaires sont restées')} "
+            "sans opérateur : manque-t-il des opérateurs qualifiés sur ces domaines, ou la procédure d'appel à projets "
+            "les a-t-elle écartés ?"
+        )
+    s = r.survie
+    if not s.empty and "petite" in set(s["classe"]):
+        row = s[s["classe"] == "petite"].iloc[0]
+        k, n = int(row["encore_finances"]), int(row["operateurs"])
+        verbe = "le sont" if k >= 2 else ("l'est" if k == 1 else "ne l'est")
+        r.debat.append(
+            f"{majuscule(text.parmi(k, n, 'petite association financée', 'petites associations financées', feminin=True))} "
+            f"{verbe} encore en {r.periode[1]} : les procédures ont-elles préservé les petites associations dont "
+            "l'utilité est reconnue ?"
+        )
+    if r.modele.get("axe_descendant_participatif") == "descendant":
+        r.debat.append(
+            "Le pilotage passe surtout par des réunions de consignes : comment ménager des « espaces de confiance » où "
+            "les opérateurs expriment collectivement leurs réussites et leurs difficultés ?"
+        )
+    if r.modele.get("axe_fige_adaptable") == "fige":
+        r.debat.append(
+            "Peu d'actions ont été introduites en cours de contrat : la programmation a-t-elle pu s'adapter aux "
+            "besoins nouveaux des territoires ?"
+        )
+    r.debat.append(
+        "Le modèle de pilotage correspond-il aux orientations du projet, aux enjeux du territoire et aux exigences de "
+        "la mise en œuvre ?"
+    )
+
+
+def _verdict(r: RapportQ6) -> dict:
+    if not r.signataire:
+        return {
+            "texte": f"Opérateurs : hors CUCS — {r.nom_commune} n'a pas signé de CUCS et sert de comparaison.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTIONS["en_bref"],
+        }
+    if not r.a_programme:
+        return {
+            "texte": "Opérateurs : données non disponibles (programmation des actions absente des données).",
+            "motif": motifs.DONNEE_ABSENTE,
+            "section": SECTIONS["performance"],
+        }
+    m = r.modele
+    connus, inconnus = [], []
+    if m.get("axe_descendant_participatif"):
+        connus.append(
+            f"{_axe(r, 'descendant_participatif')} ({_pct(m['part_participatif'])} de réunions collectives)"
+        )
+    else:
+        inconnus.append(f"axe descendant ou participatif non établi ({_axe(r, 'descendant_participatif')})")
+    if m.get("axe_fige_adaptable"):
+        connus.append(
+            f"{_axe(r, 'fige_adaptable')} ({_pct(m['part_adaptable'])} d'actions introduites en cours de contrat)"
+        )
+    else:
+        inconnus.append(f"axe figé ou adaptable non établi ({_axe(r, 'fige_adaptable')})")
+    p = ", ".join(([f"pilotage {' et '.join(connus)}"] if connus else []) + inconnus)
+    n, j = len(r.sous_performants), len(r.juges)
+    sous = (
+        f"{text.parmi(n, j, 'opérateur sous-performant', 'opérateurs sous-performants')}"
+        if n
+        else f"aucun opérateur sous-performant sur {text.nombre(j)} jugé{'s' if j >= 2 else ''}"
+    )
+    k = len(r.non_pourvues)
+    nonp = text.aucun(
+        k, "action prioritaire jamais réalisée", "actions prioritaires jamais réalisées", feminin=True
+    )
+    return {
+        "texte": f"Opérateurs : {p} ; {sous} ; {nonp} faute d'opérateur.",
+        "motif": None,
+        "section": SECTIONS["pilotage"],
+    }
+
+
+def _narrate(r: RapportQ6) -> None:
+    if not r.signataire:
+        _narrate_hors_cucs(r)
+    else:
+        if not r.a_programme:
+            _constat(
+                r,
+                "performance",
+                f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles).",
+            )
+        _narrate_performance(r)
+        _narrate_ecarts(r)
+        _narrate_reperage(r)
+        _narrate_non_pourvues(r)
+        _narrate_associations(r)
+        _narrate_pilotage(r)
+        if not r.a_instances:
+            r.reserves.append(
+                "Les réunions avec les opérateurs ne sont pas renseignées pour cette commune (données non disponibles) : "
+                "l'axe descendant ou participatif du pilotage ne peut pas être établi."
+            )
+    r.reserves.append(
+        "Rappel de l'atelier : « l'évaluation de la procédure ne peut s'envisager par la seule évaluation de la "
+        "performance des opérateurs » ; un taux de réalisation bas peut tenir à un objectif mal calibré, à un public "
+        "difficile à mobiliser ou à un financement tardif, et non à l'opérateur."
+    )
+    if r.signataire:
+        r.reserves.append(
+            "La performance compare les bénéficiaires réalisés aux bénéficiaires prévus, sur les seules actions-années "
+            "réalisées qui déclarent un nombre réalisé ; les actions non pourvues ou abandonnées sont comptées à part. "
+            "Les nombres de bénéficiaires et d'énoncés inférieurs à "
+            f"{text.nombre(r.seuil_secret)} sont soumis au secret statistique."
+        )
+        r.reserves.append(
+            "Le modèle de pilotage est une lecture de deux indicateurs simples (types de réunions, actions introduites "
+            "en cours de contrat) : une tendance à discuter avec les acteurs, pas un jugement sur la qualité du "
+            "pilotage."
+        )
+    _debat(r)
+
+    mp = r.motif_programme
+    m = r.modele
+    p = r.performance
+    dem = p["montant_demande"].fillna(0).sum() if not p.empty else 0
+    taux_acc = None if mp or dem <= 0 else round(100 * float(p["montant_accorde"].fillna(0).sum() / dem), 1)
+    ren = r.renouvellement_periodes
+    petite = ren[ren["classe"] == "petite"] if not ren.empty else ren
+    ren_p = (
+        None
+        if petite.empty or text.manquant(petite.iloc[0]["valeur_pendant"])
+        else round(float(petite.iloc[0]["valeur_pendant"]), 1)
+    )
+
+    def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
+        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+        if valeur is None:
+            d["motif"] = motif or motifs.NON_CALCULABLE
+        return d
+
+    def part(k: str):
+        v = m.get(k)
+        return None if v is None or text.manquant(v) else round(100 * float(v), 1)
+
+    r.chiffres_cles = [
+        cle(
+            "operateurs_sous_performants",
+            f"Opérateurs réalisant moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus",
+            None if mp else len(r.sous_performants),
+            "opérateurs",
+            mp,
+        ),
+        cle(
+            "operateurs_juges",
+            "Opérateurs dont la performance peut être jugée",
+            None if mp else len(r.juges),
+            "opérateurs",
+            mp,
+        ),
+        cle(
+            "actions_non_pourvues",
+            "Actions prioritaires jamais réalisées faute d'opérateur",
+            None if mp else len(r.non_pourvues),
+            "actions",
+            mp,
+        ),
+        cle(
+            "part_reunions_collectives",
+            "Part des réunions de travail collectif (parmi les réunions collectives et de consignes)",
+            part("part_participatif"),
+            "%",
+            m.get("motif_descendant_participatif"),
+        ),
+        cle(
+            "part_actions_nouvelles",
+            "Part des actions introduites en cours de contrat",
+            part("part_adaptable"),
+            "%",
+            m.get("motif_fige_adaptable"),
+        ),
+        cle(
+            "taux_accord_operateurs", "Part des montants demandés accordée aux opérateurs", taux_acc, "%", mp
+        ),
+        cle(
+            "renouvellement_petites_associations",
+            "Financements des petites associations renouvelés d'une année sur l'autre pendant le CUCS",
+            ren_p,
+            "%",
+            mp,
+        ),
+    ]
+    r.verdict = _verdict(r)
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def _vide_motif(r: RapportQ6, quoi: str, motif: str | None) -> display.Absence:
+    if motif == motifs.HORS_CUCS:
+        return display.Absence(quoi, motif)
+    return display.Absence(f"{quoi} pour cette commune", motif)
+
+
+def _avec_secret(df: pd.DataFrame, cols) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].astype(object).where(~out[f"{c}_secret"].astype(bool), privacy.SECRET)
+    return out
+
+
+COLONNES_PERFORMANCE = {
+    "nom": ("Opérateur", "texte"),
+    "echelle": ("Échelle", "texte"),
+    "annees_realisees": ("Actions-années réalisées", "nombre"),
+    "prevus_realisees": ("Bénéficiaires prévus (actions réalisées)", "nombre"),
+    "realises": ("Bénéficiaires réalisés", "nombre"),
+    "taux_realisation": ("Taux de réalisation", "part"),
+    "annees_non_pourvues": ("Années non pourvues", "nombre"),
+    "annees_abandonnees": ("Années abandonnées", "nombre"),
+    "montant_demande": ("Montant demandé (euros courants)", "euros"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
+    "taux_accord": ("Part accordée", "part"),
+    "jugement": ("Sous-performant", "texte"),
+}
+COLONNES_BILANS = {
+    "theme": ("Thème", "texte"),
+    **{c: (majuscule(CATEGORIES_PLURIELS[c]), "nombre") for c in operators.CATEGORIES_BILANS},
+    "total": ("Total des énoncés", "nombre"),
+}
+COLONNES_ECARTS = {
+    "nom": ("Opérateur sous-performant", "texte"),
+    "taux_realisation": ("Taux de réalisation", "part"),
+    "themes_ecarts": ("Thèmes des écarts expliqués (les plus fréquents d'abord)", "texte"),
+    "themes_difficultes": ("Thèmes des difficultés et blocages", "texte"),
+}
+COLONNES_OPERATEURS = {
+    "nom": ("Opérateur", "texte"),
+    "statut_juridique": ("Statut", "texte"),
+    "echelle": ("Échelle", "texte"),
+    "domaines": ("Domaines d'intervention", "texte"),
+    "budget_annuel": ("Budget annuel", "euros"),
+    "salaries_etp": ("Salariés (ETP)", "decimal"),
+    "actions": ("Actions dans la commune", "nombre"),
+    "premiere_annee": ("Première année", "annee"),
+    "derniere_annee": ("Dernière année", "annee"),
+}
+COLONNES_NON_POURVUES = {
+    "intitule": ("Action prioritaire", "texte"),
+    "domaine": ("Domaine", "texte"),
+    "dispositif": ("Dispositif", "texte"),
+    "quartier": ("Quartier", "texte"),
+    "annees_non_pourvues": ("Années sans opérateur", "nombre"),
+    "premiere_annee": ("Première année", "annee"),
+    "derniere_annee": ("Dernière année", "annee"),
+}
+COLONNES_SURVIE = {
+    "classe": ("Taille de l'association", "texte"),
+    "operateurs": ("Associations financées", "nombre"),
+    "encore_finances": ("Encore financées la dernière année", "nombre"),
+    "part_encore_financees": ("Part encore financée", "part"),
+    "annees_financees_mediane": ("Années financées (médiane)", "decimal"),
+}
+COLONNES_RENOUVELLEMENT = {
+    "classe": ("Taille de l'association", "texte"),
+    "denominateur_avant": ("Financées l'année précédente (avant le CUCS)", "nombre"),
+    "numerateur_avant": ("Dont renouvelées", "nombre"),
+    "valeur_avant": ("Taux de renouvellement avant", "pourcentage"),
+    "denominateur_pendant": ("Financées l'année précédente (pendant le CUCS)", "nombre"),
+    "numerateur_pendant": ("Dont renouvelées ", "nombre"),
+    "valeur_pendant": ("Taux de renouvellement pendant", "pourcentage"),
+    "ecart": ("Écart", "points"),
+    "petite_base": (f"Petite base (moins de {BASE_MIN})", "oui_non"),
+}
+COLONNES_REUNIONS = {
+    "type": ("Type de réunion", "texte"),
+    "famille": ("Nature", "texte"),
+    "nombre": ("Réunions", "nombre"),
+}
+COLONNES_MODELES = {
+    "nom": ("Commune", "texte"),
+    "part_participatif": ("Part des réunions de travail collectif", "part"),
+    "descendant_participatif": ("Descendant ou participatif", "texte"),
+    "part_adaptable": ("Part des actions introduites en cours de contrat", "part"),
+    "fige_adaptable": ("Figé ou adaptable", "texte"),
+}
+
+
+def _libelle_classe(r: RapportQ6, c: str) -> str:
+    b1, b2 = r.bornes_budget
+    return {
+        "petite": f"Petite (moins de {text.euros(b1)})",
+        "moyenne": f"Moyenne ({text.euros(b1)} à moins de {text.euros(b2)})",
+        "grande": f"Grande ({text.euros(b2)} ou plus)",
+        "inconnue": "Budget inconnu",
+    }.get(c, c)
+
+
+def vue_performance(r: RapportQ6) -> pd.DataFrame:
+    """Per operator: beneficiaries planned and achieved on one base (realised action-years),
+    unfilled and abandoned years apart, amounts requested and granted; « s » where secret."""
+    p = r.performance
+    df = None
+    if r.a_programme and not p.empty:
+        hidden = [c for c in ("prevus_realisees", "realises", "taux_realisation") if p[f"{c}_secret"].any()]
+        df = _avec_secret(p, hidden).assign(
+            echelle=p["echelle"].map(lambda e: majuscule(e) if isinstance(e, str) else e),
+            jugement=[
+                "non jugé (moins de " + text.pluriel(r.min_annees, "année réalisée", "années réalisées") + ")"
+                if s is None
+                else ("oui" if s else "non")
+                for s in p["sous_performant"]
+            ],
+        )
+        df = df.sort_values(
+            "taux_realisation", key=lambda s: pd.to_numeric(s, errors="coerce"), kind="stable"
+        )
+    return display.vue(
+        df, COLONNES_PERFORMANCE, vide=_vide_motif(r, "performance des opérateurs", r.motif_programme)
+    )
+
+
+def _vue_bilans(r: RapportQ6, b: pd.DataFrame, quoi: str) -> pd.DataFrame:
+    df = None
+    if not b.empty:
+        cols = [*operators.CATEGORIES_BILANS, "total"]
+        df = _avec_secret(b, cols).assign(theme=b["theme"].map(majuscule))
+    return display.vue(df, COLONNES_BILANS, vide=_vide_motif(r, quoi, r.motif_bilans))
+
+
+def vue_bilans_themes(r: RapportQ6) -> pd.DataFrame:
+    """Coded statements of every operator's reports, theme × category (« s » where secret)."""
+    return _vue_bilans(r, r.bilans_themes, "énoncés codés des bilans des opérateurs")
+
+
+def vue_bilans_sous_performants(r: RapportQ6) -> pd.DataFrame:
+    """The same for the under-performing operators only."""
+    v = _vue_bilans(r, r.bilans_sous_performants, "énoncés des bilans des opérateurs sous-performants")
+    if r.a_bilans and not r.sous_performants:
+        v.attrs["vide"] = "Aucun opérateur sous-performant : pas d'écart à expliquer."
+    return v
+
+
+def vue_ecarts_operateurs(r: RapportQ6) -> pd.DataFrame:
+    """Per under-performing operator: the themes of its explained gaps and of its difficulties."""
+    e = r.ecarts_operateurs
+    df = None
+    if not e.empty:
+        df = _avec_secret(e, ["taux_realisation"]).assign(
+            themes_ecarts=e["themes_ecarts"].where(e["themes_ecarts"].notna(), "aucun écart expliqué"),
+            themes_difficultes=e["themes_difficultes"].where(e["themes_difficultes"].notna(), "aucune"),
+        )
+    vide = (
+        _vide_motif(r, "opérateurs sous-performants", r.motif_programme)
+        if r.motif_programme
+        else "Aucun opérateur sous-performant dans la commune."
+    )
+    return display.vue(df, COLONNES_ECARTS, vide=vide)
+
+
+def vue_operateurs(r: RapportQ6) -> pd.DataFrame:
+    """The operators of the commune's actions: status, scale, domains, size, years."""
+    o = r.operateurs
+    df = None
+    if r.a_programme and not o.empty:
+        df = o.assign(
+            statut_juridique=o["statut_juridique"].map(lambda s: majuscule(s) if isinstance(s, str) else s),
+            echelle=o["echelle"].map(lambda s: majuscule(s) if isinstance(s, str) else s),
+            domaines=o["domaines"]
+            .fillna("")
+            .astype(str)
+            .str.split(";")
+            .map(
+                lambda ds: ", ".join(
+                    text.minuscule_initiale(libelle_domaine(d.strip())) for d in ds if d.strip()
+                )
+            ),
+        ).sort_values(["actions", "nom"], ascending=[False, True])
+    return display.vue(
+        df, COLONNES_OPERATEURS, vide=_vide_motif(r, "opérateurs des actions", r.motif_programme)
+    )
+
+
+def vue_domaines_echelles(r: RapportQ6) -> pd.DataFrame:
+    """Operators per domain (rows) and scale (columns)."""
+    d = r.domaines_echelles
+    colonnes = {"domaine": ("Domaine d'intervention", "texte")}
+    df = None
+    if r.a_programme and not d.empty:
+        wide = d.pivot_table(
+            index="domaine", columns="echelle", values="operateurs", aggfunc="sum", fill_value=0
+        )
+        ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in wide.columns]
+        ordre += [e for e in wide.columns if e not in ordre]
+        wide = wide[ordre]
+        colonnes |= {str(e): (f"Échelle {_echelle_de(str(e))}", "nombre") for e in ordre}
+        df = wide.rename_axis(index="domaine", columns=None).reset_index()
+        df.columns = [str(c) for c in df.columns]
+        df["domaine"] = df["domaine"].map(libelle_domaine)
+    return display.vue(
+        df, colonnes, vide=_vide_motif(r, "opérateurs par domaine et par échelle", r.motif_programme)
+    )
+
+
+def vue_non_pourvues(r: RapportQ6) -> pd.DataFrame:
+    """The priority actions never carried out for lack of an operator, named."""
+    n = r.non_pourvues
+    df = None
+    if r.a_programme and not n.empty:
+        df = n.assign(domaine=n["thematique"].map(libelle_domaine))
+    vide = (
+        _vide_motif(r, "actions prioritaires non pourvues", r.motif_programme)
+        if r.motif_programme
+        else "Aucune action prioritaire n'est restée sans opérateur."
+    )
+    return display.vue(df, COLONNES_NON_POURVUES, vide=vide)
+
+
+def vue_survie(r: RapportQ6) -> pd.DataFrame:
+    """Associations funded on specific credits by size class: still funded in the last year."""
+    s = r.survie
+    df = s.assign(classe=s["classe"].map(lambda c: _libelle_classe(r, c))) if not s.empty else None
+    return display.vue(
+        df, COLONNES_SURVIE, vide=_vide_motif(r, "financement des associations par taille", r.motif_programme)
+    )
+
+
+def vue_renouvellement(r: RapportQ6) -> pd.DataFrame:
+    """Renewal of the associations' funding from one year to the next, before / during the CUCS."""
+    rp = r.renouvellement_periodes
+    df = None
+    if not rp.empty:
+        df = rp.assign(
+            classe=rp["classe"].map(lambda c: _libelle_classe(r, c)),
+            ecart=[
+                text.difference_affichee(a, b, 1)
+                for a, b in zip(rp["valeur_avant"], rp["valeur_pendant"], strict=True)
+            ],
+        )
+        df["ecart"] = df["ecart"].astype(float)
+    return display.vue(
+        df,
+        COLONNES_RENOUVELLEMENT,
+        vide=_vide_motif(r, "renouvellement des financements des associations", r.motif_programme),
+    )
+
+
+def vue_reunions(r: RapportQ6) -> pd.DataFrame:
+    """Meetings per type and nature (collective work, instructions, individual support…)."""
+    t = r.reunions
+    df = None
+    if r.a_instances and not t.empty:
+        df = t.assign(type=t["type"].map(majuscule), famille=t["famille"].map(FAMILLES_LIBELLES))
+    return display.vue(
+        df, COLONNES_REUNIONS, vide=_vide_motif(r, "réunions avec les opérateurs", r.motif_instances)
+    )
+
+
+def _libelle_axe(v, motif) -> str:
+    if isinstance(v, str) and v:
+        return AXES_LIBELLES.get(v, v)
+    return labels.MOTIF_LIBELLES.get(motif or motifs.NON_CALCULABLE, "non calculable")
+
+
+def vue_modeles(r: RapportQ6) -> pd.DataFrame:
+    """The steering model of every signatory commune of the region (this one first)."""
+    m = r.modeles
+    df = None
+    if r.signataire and not m.empty:
+        s = m[m["signataire"].astype(bool)].copy()
+        s["_ordre"] = (s["code_commune"] != r.code_commune).astype(int)
+        s = s.sort_values(["_ordre", "nom"])
+        s["descendant_participatif"] = [
+            _libelle_axe(v, mo)
+            for v, mo in zip(
+                s["axe_descendant_participatif"], s["motif_descendant_participatif"], strict=True
+            )
+        ]
+        s["fige_adaptable"] = [
+            _libelle_axe(v, mo)
+            for v, mo in zip(s["axe_fige_adaptable"], s["motif_fige_adaptable"], strict=True)
+        ]
+        df = s
+    return display.vue(df, COLONNES_MODELES, vide=_vide_motif(r, "modèle de pilotage", labels_motif(r)))
+
+
+def labels_motif(r: RapportQ6) -> str | None:
+    return motifs.HORS_CUCS if not r.signataire else None
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def figure_performance(r: RapportQ6):
+    """Horizontal bars: each judged operator's achievement rate, the threshold as a line."""
+    from cucs_analysis.present import plots
+
+    j = r.juges
+    if j.empty:
+        return None
+    j = j[~j["taux_realisation_secret"].astype(bool) & j["taux_realisation"].notna()]
+    if j.empty:
+        return None
+    df = pd.DataFrame(
+        {"operateur": j["nom"].astype(str).str.slice(0, 45), "taux": 100 * j["taux_realisation"]}
+    )
+    fig = plots.barres_horizontales(
+        df,
+        "operateur",
+        "taux",
+        "Bénéficiaires réalisés / prévus, par opérateur (actions réalisées)",
+        "Taux de réalisation",
+        unite="%",
+        reference=100 * r.seuil_realisation,
+        libelle_reference=f"Seuil de sous-performance ({_pct(r.seuil_realisation, 0)})",
+    )
+    plots.textes_de_donnees(fig)
+    n = len(r.sous_performants)
+    return plots.set_alt(
+        fig,
+        f"Barres horizontales : taux de réalisation des bénéficiaires prévus de {text.pluriel(len(df), 'opérateur')} "
+        f"{text.de(r.nom_commune)}, de {_pct(df['taux'].min() / 100)} à {_pct(df['taux'].max() / 100)} ; "
+        f"{text.aucun(n, 'opérateur', 'opérateurs')} sous le seuil de {_pct(r.seuil_realisation, 0)}.",
+    )
+
+
+def figure_domaines_echelles(r: RapportQ6):
+    """Heatmap: operators per domain × scale."""
+    from cucs_analysis.present import plots
+
+    d = r.domaines_echelles
+    if d.empty:
+        return None
+    wide = d.pivot_table(index="domaine", columns="echelle", values="operateurs", aggfunc="sum", fill_value=0)
+    ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in wide.columns]
+    wide = wide[ordre + [e for e in wide.columns if e not in ordre]]
+    wide.index = [libelle_domaine(i) for i in wide.index]
+    wide.columns = [majuscule(c) for c in wide.columns]
+    fig = plots.heatmap(wide, "Opérateurs par domaine d'intervention et par échelle", "Échelle", "Domaine")
+    tot = wide.sum(axis=0)
+    return plots.set_alt(
+        fig,
+        f"Carte de chaleur : nombre d'opérateurs des actions {text.de(r.nom_commune)} par domaine et par échelle "
+        "d'intervention. Par échelle (un opérateur compte dans chacun de ses domaines) : "
+        + text.liste_fr([f"{c.lower()} {text.nombre(v)}" for c, v in tot.items()])
+        + ".",
+    )
+
+
+def carte_operateurs(r: RapportQ6):
+    """Map of the region's communes coloured by the number of the commune's operators based there."""
+    from cucs_analysis.present import plots
+
+    geo = r.contours_communes
+    o = r.origine
+    if geo is None or getattr(geo, "empty", True) or o.empty:
+        return None
+    gdf = geo.merge(o, on="code_commune", how="left")
+    gdf["operateurs"] = gdf["operateurs"].astype(float)
+    fig = plots.carte_choroplethe(
+        gdf,
+        "operateurs",
+        f"Où sont établis les opérateurs des actions {text.de(r.nom_commune)}",
+        libelle_legende="Opérateurs",
+    )
+    ax = fig.axes[0]
+    ici = geo[geo["code_commune"] == r.code_commune]
+    if not ici.empty:
+        ici.boundary.plot(ax=ax, color=plots.OKABE_ITO["vermillon"], linewidth=2)
+    plots.textes_de_donnees(fig)
+    loc = int(o.loc[o["code_commune"] == r.code_commune, "operateurs"].sum())
+    ailleurs = int(o["operateurs"].sum()) - loc
+    detail = (
+        "tous sont établis dans la commune"
+        if ailleurs == 0
+        else f"{text.nombre(loc)} dans la commune et {text.nombre(ailleurs)} dans "
+        f"{text.pluriel(int((o['code_commune'] != r.code_commune).sum()), 'autre commune', 'autres communes')}"
+    )
+    return plots.set_alt(
+        fig,
+        f"Carte des communes de la région, colorées selon le nombre d'opérateurs des actions {text.de(r.nom_commune)} "
+        f"qui y sont établis (commune entourée en rouge) : {detail} ; les communes sans opérateur sont hachurées.",
+    )
+
+
+def figure_modele(r: RapportQ6):
+    """Two-axis chart: each signatory commune's share of collective meetings (x) and of actions
+    introduced mid-course (y), the thresholds as lines, this commune highlighted."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis.present import plots
+
+    m = r.modeles
+    if not r.signataire or m.empty:
+        return None
+    s = m[m["signataire"].astype(bool) & m["part_participatif"].notna() & m["part_adaptable"].notna()]
+    if s.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ici = s["code_commune"] == r.code_commune
+    ax.scatter(
+        100 * s.loc[~ici, "part_participatif"],
+        100 * s.loc[~ici, "part_adaptable"],
+        color=plots.GRIS,
+        s=40,
+        label="Autres communes signataires",
+    )
+    if ici.any():
+        ax.scatter(
+            100 * s.loc[ici, "part_participatif"],
+            100 * s.loc[ici, "part_adaptable"],
+            color=plots.OKABE_ITO["vermillon"],
+            s=90,
+            label=str(r.nom_commune),
+            zorder=3,
+        )
+    for x, y, nom in zip(100 * s["part_participatif"], 100 * s["part_adaptable"], s["nom"], strict=True):
+        ax.annotate(str(nom), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.axvline(100 * r.seuil_participatif, color=plots.GRIS, linestyle="--", linewidth=1)
+    ax.axhline(100 * r.seuil_adaptable, color=plots.GRIS, linestyle="--", linewidth=1)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, max(100 * float(s["part_adaptable"].max()) + 10, 100 * r.seuil_adaptable + 10))
+    ax.set_xlabel("Part des réunions de travail collectif (descendant ← → participatif)")
+    ax.set_ylabel("Part des actions introduites en cours de contrat (figé ↓ ↑ adaptable)")
+    ax.set_title("Modèle de pilotage des communes signataires")
+    plots.franciser_axes(ax, x="%", y="%")
+    ax.legend(loc="upper left", fontsize=8)
+    plots.textes_de_donnees(fig)
+    place = (
+        f"{r.nom_commune} est en rouge ({_pct(r.modele['part_participatif'])} de réunions collectives, "
+        f"{_pct(r.modele['part_adaptable'])} d'actions introduites en cours de contrat)"
+        if ici.any()
+        else f"{r.nom_commune} n'y figure pas (axe descendant ou participatif : {_axe(r, 'descendant_participatif')})"
+    )
+    return plots.set_alt(
+        fig,
+        f"Nuage de points : {text.pluriel(len(s), 'commune signataire', 'communes signataires')} placées selon la part "
+        f"des réunions de travail collectif (seuil {_pct(r.seuil_participatif, 0)}, ligne verticale) et la part des "
+        f"actions introduites en cours de contrat (seuil {_pct(r.seuil_adaptable, 0)}, ligne horizontale) ; {place}.",
+    )
+
+
+def sources(r: RapportQ6, params, metadata) -> list[str]:
+    """The 'Sources et méthode' list, with the values actually used."""
+    b1, b2 = r.bornes_budget
+    return [
+        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
+        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        f"Performance d'un opérateur : bénéficiaires réalisés sur bénéficiaires prévus, sur ses actions-années "
+        f"réalisées qui déclarent un nombre réalisé ; jugée à partir de "
+        f"{text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')} ; sous-performant en "
+        f"dessous de {_pct(r.seuil_realisation, 0)}. Les années non pourvues ou abandonnées sont comptées à part.",
+        "Moyens : montants accordés sur montants demandés, sur les lignes de financement dont le montant demandé est "
+        "connu et non nul (euros courants).",
+        "Écarts expliqués : énoncés codés des bilans d'activité (catégories réussite, difficulté, blocage, écart "
+        "expliqué ; thèmes codés), rattachés à l'opérateur de l'action l'année du bilan ; le texte libre n'est pas lu.",
+        "Actions prioritaires non pourvues : actions distinctes marquées prioritaires dont au moins une année a le "
+        "statut « non pourvue » (aucun opérateur pour la réaliser).",
+        f"Petites associations : associations classées selon leur budget annuel (petite en dessous de {text.euros(b1)}, "
+        f"grande à partir de {text.euros(b2)}). Une association est financée une année quand ses actions dans la commune "
+        "reçoivent des crédits spécifiques ; le taux de renouvellement rapporte les associations financées l'année t et "
+        "l'année t − 1 à celles financées l'année t − 1, cumulé sur chaque période (avant et pendant le CUCS) ; une base "
+        f"de moins de {text.nombre(r.base_min)} est signalée « petite base ».",
+        f"Modèle de pilotage : {_regle_participatif(r)} (réunions collectives de travail et groupes thématiques contre "
+        f"réunions de consignes) ; {_regle_adaptable(r)}. Les communes sont placées à partir des mêmes règles, calculées "
+        "une fois pour toute la région.",
+        f"Secret statistique : aucun nombre de bénéficiaires ni d'énoncés inférieur à {params.seuil_secret} n'est publié.",
+    ]

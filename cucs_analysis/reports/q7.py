@@ -346,6 +346,13 @@ def _jours(x: object) -> str:
     return text.pluriel(round(float(x)), "jour") if not text.manquant(x) else text.ND
 
 
+def _ecart_jours(e: float | None) -> str:
+    """« +3 jours », « −1 jour », « 0 jour »: a signed difference of days."""
+    if e is None or text.manquant(e):
+        return text.ND
+    return f"{text.nombre(e, 0, signe=True)} {'jour' if abs(e) < 2 else 'jours'}"
+
+
 def _narrate_hors_cucs(r: RapportQ7) -> None:
     r.constats.append(
         labels.phrase_hors_cucs(r.nom_commune, "l'évaluation d'une structure de pilotage du CUCS")
@@ -441,7 +448,7 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
         f"{text.pluriel(row['actions_annees_avant'], 'action-année', 'actions-années')}, et "
         f"{_par_euro(row['valeur_pendant'])} {_pendant(r)}, sur "
         f"{text.pluriel(row['actions_annees_pendant'], 'action-année', 'actions-années')} "
-        f"(écart : {text.euros(ecart, 2) if ecart is None else text.nombre(ecart, 2, signe=True) + ' €'})."
+        f"(écart : {text.nombre(ecart, 2, signe=True)}{text.ESPACE_UNITE}€)."
     )
     _texte(r, "cofinancement", phrase)
     part = m[m["mesure"] == "part_droit_commun"]
@@ -496,7 +503,7 @@ def _narrate_delais(r: RapportQ7) -> None:
             r,
             "delais",
             f"Délai médian {MESURES_DELAIS[row['mesure']]} : {_jours(row['valeur_avant'])} {_avant(r)}, "
-            f"{_jours(row['valeur_pendant'])} {_pendant(r)} (écart : {text.nombre(ecart, 0, signe=True)} j)"
+            f"{_jours(row['valeur_pendant'])} {_pendant(r)} (écart : {_ecart_jours(ecart)})"
             + (" ; petite base" if row["petite_base"] else "")
             + ".",
         )
@@ -801,11 +808,20 @@ def _vide_motif(r: RapportQ7, quoi: str, motif: str | None) -> display.Absence:
     return display.Absence(f"{quoi} pour cette commune", motif)
 
 
+#: Views show the co-funding per 100 € of specific credits (whole euros, the same figure as the
+#: sentences' « 1,78 € par euro »: a table unit has one decimal at most).
+POUR_100 = "Droit commun pour 100 € de crédits spécifiques"
+
+
+def _pour_100(df: pd.DataFrame, cols=("effet_levier",)) -> pd.DataFrame:
+    return df.assign(**{c: 100 * pd.to_numeric(df[c], errors="coerce") for c in cols})
+
+
 COLONNES_PERIODES = {
     "periode": ("Période", "texte"),
     "annees": ("Années", "nombre"),
     "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
-    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "effet_levier": (POUR_100, "euros"),
     "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
     "petite_base": ("Petite base", "oui_non"),
 }
@@ -814,7 +830,7 @@ COLONNES_ANNEE = {
     "actions_annees": ("Actions avec crédits spécifiques", "nombre"),
     "specifique": ("Crédits spécifiques (€)", "euros"),
     "droit_commun": ("Droit commun sur ces actions (€)", "euros"),
-    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "effet_levier": (POUR_100, "euros"),
     "part_droit_commun": ("Part du droit commun, toutes actions (%)", "pourcentage"),
 }
 COLONNES_DELAIS_PERIODES = {
@@ -855,9 +871,9 @@ COLONNES_RENOUVELLEMENT_PERIODES = {
 COLONNES_STRUCTURES = {
     "structure": ("Structure de pilotage", "texte"),
     "communes": ("Communes", "nombre"),
-    "effet_levier": ("Cofinancement par euro, communes réunies", "ratio"),
-    "effet_levier_min": ("Cofinancement par euro, minimum", "ratio"),
-    "effet_levier_max": ("Cofinancement par euro, maximum", "ratio"),
+    "effet_levier": (f"{POUR_100}, communes réunies", "euros"),
+    "effet_levier_min": (f"{POUR_100}, minimum", "euros"),
+    "effet_levier_max": (f"{POUR_100}, maximum", "euros"),
     "delai_decision_median_min": ("Délai médian jusqu'à la décision, minimum (jours)", "nombre"),
     "delai_decision_median_max": ("Délai médian jusqu'à la décision, maximum (jours)", "nombre"),
     "taux_renouvellement_min": ("Part d'actions nouvelles, minimum (%)", "pourcentage"),
@@ -867,7 +883,7 @@ COLONNES_COMMUNES = {
     "nom": ("Commune", "texte"),
     "structure_lib": ("Structure de pilotage", "texte"),
     "cette_commune": ("Commune étudiée", "oui_non"),
-    "effet_levier": ("Cofinancement par euro de crédits spécifiques", "ratio"),
+    "effet_levier": (POUR_100, "euros"),
     "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
     "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
     "delai_decision_median": ("Délai médian jusqu'à la décision (jours)", "nombre"),
@@ -904,7 +920,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
                     "petite_base": bool(lv is not None and lv[f"actions_annees_{p}"] < r.base_min),
                 }
             )
-        df = pd.DataFrame(rows)
+        df = _pour_100(pd.DataFrame(rows))
     return display.vue(
         df,
         COLONNES_PERIODES,
@@ -915,7 +931,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
 def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     """Per year: action-years with specific credits, amounts, co-funding per euro, mainstream share."""
     return display.vue(
-        r.par_annee if r.a_programme else None,
+        _pour_100(r.par_annee) if r.a_programme else None,
         COLONNES_ANNEE,
         vide=_vide_motif(r, "cofinancement par année", r.motif_programme),
     )
@@ -1003,7 +1019,11 @@ def vue_structures(r: RapportQ7) -> pd.DataFrame:
     the commune values."""
     res = r.resume
     return display.vue(
-        res.assign(structure=res["structure"].map(lambda s: majuscule(libelle_structure(s)))) if not res.empty else None,
+        _pour_100(res, ("effet_levier", "effet_levier_min", "effet_levier_max")).assign(
+            structure=res["structure"].map(lambda s: majuscule(libelle_structure(s)))
+        )
+        if not res.empty
+        else None,
         COLONNES_STRUCTURES,
         vide="comparaison des structures : aucune commune signataire n'a de financements connus",
     )
@@ -1014,7 +1034,7 @@ def vue_communes(r: RapportQ7) -> pd.DataFrame:
     c = r.communes_comparees
     df = None
     if not c.empty:
-        df = c.assign(
+        df = _pour_100(c).assign(
             structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
             cette_commune=c["code_commune"] == r.code_commune,
         ).sort_values(["structure", "nom"], kind="stable")

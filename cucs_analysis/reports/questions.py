@@ -100,6 +100,8 @@ QUESTIONS: tuple[Question, ...] = (
             "delai_paiement_median_jours",
             "taux_renouvellement",
         ),
+        etape_region=True,
+        sections_parametres=("periode", "annee_debut_cucs"),
     ),
     Question(
         "q8",

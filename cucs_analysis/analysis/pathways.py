@@ -51,6 +51,7 @@ __all__ = [
     "meeting_points",
     "multi_dispositif_households",
     "needs_by_territory_year",
+    "needs_summary",
     "overlap",
     "progression_by_dispositif",
     "progression_summary",
@@ -469,3 +470,39 @@ def exits_by_motif(parcours: pd.DataFrame) -> pd.DataFrame:
     if c.get("non_renseigne", 0) == 0:
         c = c.drop("non_renseigne", errors="ignore")
     return pd.DataFrame({"motif_sortie": c.index.astype(str), "sorties": c.to_numpy().astype("int64")})
+
+
+#: The rates of needs: output column → (numerator, denominator) among the `BESOINS` columns.
+TAUX_BESOINS = {
+    "taux_chomage": ("chomeurs", "actifs"),
+    "taux_chomage_jeunes": ("jeunes_chomeurs", "jeunes_actifs"),
+    "part_sans_diplome": ("sans_diplome", "non_scolarises"),
+    "part_moins_25_ans": ("moins_25_ans", "population"),
+}
+
+
+def needs_summary(needs: pd.DataFrame, debut: int, fin: int) -> pd.DataFrame:
+    """Needs of each territory pooled over the years [debut, fin]: the mean yearly job seekers
+    (`demandeurs_emploi`), and each rate of `TAUX_BESOINS` in percent on its own base (Σ
+    numerator / Σ denominator over the years where both are known; `<num>` and `<den>` are
+    those sums, divided by the number of such years: people per year)."""
+    cols = ["niveau", "code_territoire", "annees", "demandeurs_emploi"]
+    for taux, (num, den) in TAUX_BESOINS.items():
+        cols += [num, den, taux]
+    if needs is None or needs.empty:
+        return pd.DataFrame(columns=cols)
+    d = needs[(needs["annee"] >= debut) & (needs["annee"] <= fin)]
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    keys = ["niveau", "code_territoire"]
+    out = d.groupby(keys, as_index=False).agg(
+        annees=("annee", "nunique"), demandeurs_emploi=("demandeurs_emploi", "mean")
+    )
+    for taux, (num, den) in TAUX_BESOINS.items():
+        ok = d[num].notna() & d[den].notna() & (d[den] > 0)
+        g = d[ok].groupby(keys).agg(n=(num, "sum"), dd=(den, "sum"), a=("annee", "nunique"))
+        g = g.reindex(pd.MultiIndex.from_frame(out[keys]))
+        out[num] = (g["n"] / g["a"]).to_numpy()
+        out[den] = (g["dd"] / g["a"]).to_numpy()
+        out[taux] = (100 * g["n"] / g["dd"]).to_numpy()
+    return out[cols]

@@ -111,6 +111,7 @@ QUESTIONS: tuple[Question, ...] = (
         "réinterroger l'action conduite sur les quartiers ?",
         "Groupe 4 : pilotes CUCS des communes",
         ("gup", "equipements"),
+        sections_parametres=("periode", "annee_debut_cucs", "gup", "quartiers_experimentaux", "seuil_secret"),
     ),
     Question(
         "synthese",

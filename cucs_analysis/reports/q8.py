@@ -1,0 +1,1787 @@
+"""q8 — « Comment la culture de « la proximité » de la politique de la ville peut elle réinterroger
+l'action conduite sur les quartiers ? »: everything the notebook shows, computed from one
+commune's Territory.
+
+The notebook calls `build(territoire, params)`, then shows each table as
+`d.tableau(q8.vue_<name>(r), legende=…)` and each figure as `d.figure(q8.figure_<name>(r), …)`;
+the French findings are generated here so that they are tested. Rules: docs/rules.md (q8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cucs_analysis.analysis import motifs, privacy, proximity, trends
+from cucs_analysis.present import display, labels, text
+from cucs_analysis.present.labels import libelle_domaine, majuscule
+from cucs_analysis.reports.rapport import AvecVues
+
+#: Below this base (action-years) in either period a share is a « petite base » (docs/rules.md).
+BASE_MIN = 30
+#: Significance level of the GUP trend (docs/rules.md, the demo's planted truth).
+ALPHA = 0.05
+#: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
+SECTIONS = {
+    "en_bref": "En bref",
+    "actions": "1. Les actions qui produisent du lien de proximité",
+    "gup": "2. La gestion urbaine de proximité : signalements, tendances et délais",
+    "equipements": "3. Services publics et équipements par habitant, quartiers et commune",
+    "securite": "4. Délinquance et occupation de l'espace public",
+    "fiches": "5. Fiches des quartiers d'expérimentation",
+}
+TENDANCE_LIBELLES = {
+    proximity.HAUSSE: "hausse",
+    proximity.BAISSE: "baisse",
+    proximity.SANS_TENDANCE: "pas de tendance nette",
+}
+GAMME_LIBELLES = {"proximité": "Proximité", "intermédiaire": "Intermédiaire", "supérieure": "Supérieure"}
+#: The code of the quartiers taken together in the facilities tables.
+ENSEMBLE = "ensemble_quartiers"
+
+
+@dataclass
+class RapportQ8(AvecVues):
+    code_commune: str
+    nom_commune: str
+    signataire: bool
+    a_programme: bool  # the commune has actions in the data
+    a_gup: bool  # GUP reports in the data for the commune's quartiers
+    periode: tuple[int, int]
+    annee_debut_cucs: int
+    seuil_secret: int
+    seuil_variation: float
+    noms_quartiers: dict[str, str]
+    actions_proximite: pd.DataFrame  # proximity.proximity_actions
+    proximite_annee: pd.DataFrame  # proximity.proximity_by_year
+    proximite_periodes: (
+        pd.DataFrame
+    )  # trends.compare_periods rows: part_actions, montant_par_an, part_credits
+    publics: pd.DataFrame  # proximity.proximity_by_group(public_cible)
+    dispositifs: pd.DataFrame  # proximity.proximity_by_group(thematique, dispositif)
+    gup: pd.DataFrame  # quartier × category: counts, rates, trend, delay (after secrecy, *_secret flags)
+    gup_annuel: pd.DataFrame  # yearly counts with population (figure)
+    gup_statuts: pd.DataFrame  # per category: reports, resolved, open, closed without follow-up (secrecy)
+    gup_delais: pd.DataFrame  # per category: median delay before / during (secrecy)
+    gup_ensemble: pd.DataFrame  # all quartiers: compare_periods of the rate per 1,000 inhabitants
+    annees_population: tuple[int, int] | None  # years the quartier populations come from
+    equipements: pd.DataFrame  # per territory (commune, quartiers, ensemble): all facilities
+    equipements_gamme: pd.DataFrame  # per territory × gamme
+    equipements_type: pd.DataFrame  # commune vs ensemble of quartiers, per type
+    annee_equipements: int | None
+    indicateurs_securite: list[str]
+    securite: pd.DataFrame  # compare_periods_auto of the safety indicators, per territory
+    libelles_indicateurs: dict[str, str]
+    unites_indicateurs: dict[str, str]
+    quartiers_experimentaux: list[str]
+    profils: dict[str, pd.DataFrame]  # per experimental quartier: indicator profile vs commune
+    population: float | None = None
+    gup_totaux: dict = field(default_factory=dict)  # all quartiers: reports, resolved, open… (published)
+    base_min: int = BASE_MIN
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+    textes: dict[str, list[str]] = field(default_factory=dict)
+    fiches_textes: dict[str, list[str]] = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences that say what a section shows (also among the findings)."""
+        return self.textes.get(section, [])
+
+    @property
+    def motif_programme(self) -> str | None:
+        return motifs.motif_commune(self.signataire, self.a_programme)
+
+    @property
+    def motif_gup(self) -> str | None:
+        return motifs.motif_commune(self.signataire, self.a_gup)
+
+    def absence(self, quoi: str, table: str = "programme") -> display.Absence:
+        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
+        motif = {"programme": self.motif_programme, "gup": self.motif_gup, "donnees": None}[table]
+        return _vide_motif(quoi, motif)
+
+    @property
+    def tendances_nettes(self) -> pd.DataFrame:
+        g = self.gup
+        if g.empty:
+            return g
+        return g[g["tendance"].isin([proximity.HAUSSE, proximity.BAISSE])]
+
+    def resultats(self) -> dict:
+        """The q8 keys of the results contract (DESIGN.md §6), with `verdict`."""
+        gup_rows = []
+        for row in self.gup.to_dict(orient="records"):
+            hidden = bool(row["secret"])
+            gup_rows.append(
+                {
+                    "code_quartier": row["code_quartier"],
+                    "categorie": row["categorie"],
+                    "signalements": None if hidden else _num(row["signalements"]),
+                    "signalements_pour_1000_hab": None if hidden else _num(row["pour_1000_hab"], 2),
+                    "delai_median_jours": None if row["delai_secret"] else _num(row["delai_median_jours"]),
+                    "tendance": row["tendance"],
+                    "variation_annuelle": _num(row["variation_annuelle"], 4),
+                    "ic_bas": _num(row["ic_bas"], 4),
+                    "ic_haut": _num(row["ic_haut"], 4),
+                    "p_value": _num(row["p_value"], 6),
+                    "motif": motifs.SECRET
+                    if hidden or row["delai_secret"]
+                    else (None if row["tendance"] is not None else motifs.NON_CALCULABLE),
+                }
+            )
+        eq_rows = []
+        for row in self.equipements.to_dict(orient="records"):
+            v = _num(row["pour_1000_hab"], 3)
+            eq_rows.append(
+                {
+                    "code_territoire": row["code_territoire"],
+                    "niveau": row["niveau"],
+                    "nombre": _num(row["nombre"]),
+                    "population": _num(row["population"]),
+                    "annee": self.annee_equipements,
+                    "pour_1000_hab": v,
+                    "motif": None if v is not None else motifs.NON_CALCULABLE,
+                }
+            )
+        pp = self.proximite_periodes
+        return {
+            "gup": gup_rows,
+            "gup_motif": self.motif_gup,
+            "equipements": eq_rows,
+            "equipements_motif": None if eq_rows else motifs.DONNEE_ABSENTE,
+            "annee_equipements": self.annee_equipements,
+            "actions_proximite": {
+                "actions": len(self.actions_proximite) if self.motif_programme is None else None,
+                "montant_accorde": float(self.actions_proximite["montant_accorde"].sum())
+                if self.motif_programme is None
+                else None,
+                "motif": self.motif_programme,
+                "periodes": [
+                    {
+                        "mesure": str(row["mesure"]),
+                        "valeur_avant": _num(row["valeur_avant"], 4),
+                        "valeur_pendant": _num(row["valeur_pendant"], 4),
+                        "avant_testable": bool(row["avant_testable"]),
+                        "petite_base": bool(row["petite_base"]),
+                    }
+                    for row in pp.to_dict(orient="records")
+                ],
+            },
+            "tendances_gup": [
+                {"code_quartier": q, "categorie": c, "tendance": t}
+                for q, c, t in zip(
+                    self.tendances_nettes.get("code_quartier", []),
+                    self.tendances_nettes.get("categorie", []),
+                    self.tendances_nettes.get("tendance", []),
+                    strict=True,
+                )
+            ],
+            "indicateurs_securite": list(self.indicateurs_securite),
+            "quartiers_experimentaux": list(self.quartiers_experimentaux),
+            "verdict": self.verdict,
+        }
+
+
+def _num(x: object, decimales: int | None = None) -> float | int | None:
+    if x is None or text.manquant(x):
+        return None
+    f = float(x)
+    if not np.isfinite(f):
+        return None
+    if decimales is not None:
+        f = round(f, decimales)
+    return int(f) if f.is_integer() else f
+
+
+def _vide(*cols: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(cols))
+
+
+def _vide_motif(quoi: str, motif: str | None) -> display.Absence:
+    if motif == motifs.HORS_CUCS:
+        return display.Absence(quoi, motif)
+    return display.Absence(f"{quoi} pour cette commune", motif)
+
+
+# --- computations ----------------------------------------------------------------------------------
+
+
+def _proximite_periodes(annuel: pd.DataFrame, kw: dict) -> pd.DataFrame:
+    cols = ["mesure", *trends.PERIODE_COLUMNS]
+    if annuel.empty:
+        return _vide(*cols)
+    a = trends.compare_periods(
+        annuel, numerateur="actions_annees_proximite", denominateur="actions_annees", base_min=BASE_MIN, **kw
+    ).assign(mesure="part_actions")
+    m = trends.compare_periods(annuel, valeur="montant_proximite", **kw).assign(mesure="montant_par_an")
+    c = trends.compare_periods(
+        annuel, numerateur="montant_proximite", denominateur="montant_total", base_min=0, **kw
+    ).assign(mesure="part_credits")
+    return pd.concat([a, m, c], ignore_index=True)[cols]
+
+
+def _gup_table(
+    counts: pd.DataFrame, pops: pd.DataFrame, gup: pd.DataFrame, seuil: int, seuil_variation: float, kw: dict
+) -> pd.DataFrame:
+    """Quartier × category: reports, rate per 1,000 inhabitants (whole period, before, during),
+    Poisson trend, median delay; counts under secrecy (a cell is hidden when its total, its
+    'before' or its 'during' count is small, then secondary secrecy over quartier × category)."""
+    by = ["code_quartier", "categorie"]
+    rates = proximity.gup_rates(counts, pops, by)
+    tr = proximity.gup_trends(counts, seuil_variation, ALPHA, by)
+    d = proximity.with_population(counts, pops)
+    per = trends.compare_periods(
+        d[d["population"].notna()],
+        numerateur="signalements",
+        denominateur="population",
+        echelle=1000,
+        by=by,
+        base_min=0,
+        **kw,
+    )
+    per = per.rename(
+        columns={
+            "numerateur_avant": "signalements_avant",
+            "numerateur_pendant": "signalements_pendant",
+            "valeur_avant": "pour_1000_avant",
+            "valeur_pendant": "pour_1000_pendant",
+        }
+    )[
+        by
+        + [
+            "signalements_avant",
+            "signalements_pendant",
+            "pour_1000_avant",
+            "pour_1000_pendant",
+            "avant_testable",
+        ]
+    ]
+    de = proximity.resolution_delays(gup, by, kw["debut"], kw["fin"])
+    out = tr.merge(rates.drop(columns=["signalements", "annees"]), on=by, how="left")
+    out = out.merge(per, on=by, how="left").merge(de.drop(columns=["signalements"]), on=by, how="left")
+    out = out.fillna({"resolus": 0, "en_cours": 0, "sans_suite": 0})
+    # Secrecy: primary on any published count of the cell, then secondary on the pivot.
+    counts_cols = ["signalements", "signalements_avant", "signalements_pendant"]
+    small = np.zeros(len(out), dtype=bool)
+    for c in counts_cols:
+        v = pd.to_numeric(out[c], errors="coerce").fillna(0).to_numpy()
+        small |= (v > 0) & (v < seuil)
+    proxy = out["signalements"].astype(float).where(~small, 1.0)
+    piv = pd.DataFrame({"q": out["code_quartier"], "c": out["categorie"], "v": proxy}).pivot(
+        index="q", columns="c", values="v"
+    )
+    st = privacy.apply_secrecy(piv, list(piv.columns), seuil, margins="both")
+    mask = st.mask.stack()
+    mask.index.names = ["code_quartier", "categorie"]
+    out = out.merge(mask.rename("secret").reset_index(), on=by, how="left")
+    out["secret"] = out["secret"].fillna(False).astype(bool)
+    hidden = out["secret"]
+    for c in [*counts_cols, "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant", "population_annees"]:
+        out[c] = out[c].astype(float).where(~hidden)
+    # A median is not stated on fewer resolved reports than the threshold, nor on a hidden cell.
+    out["delai_secret"] = hidden | (out["resolus"] < seuil)
+    out["delai_median_jours"] = out["delai_median_jours"].where(~out["delai_secret"])
+    out["tendance"] = out["tendance"].astype(object).where(out["tendance"].notna(), None)
+    return out
+
+
+def _gup_statuts(gup: pd.DataFrame, seuil: int, kw: dict) -> pd.DataFrame:
+    st = proximity.resolution_delays(gup, ["categorie"], kw["debut"], kw["fin"])
+    cols = ["signalements", "resolus", "en_cours", "sans_suite"]
+    if st.empty:
+        return st.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
+    sec = privacy.apply_secrecy(
+        st[cols].astype(float), cols, seuil, margins="both", total_column="signalements"
+    )
+    out = st.copy()
+    for c in cols:
+        out[c] = sec.values[c]
+        out[f"{c}_secret"] = sec.mask[c].to_numpy()
+    out["delai_median_jours"] = out["delai_median_jours"].where(
+        ~out["resolus_secret"] & (st["resolus"] >= seuil)
+    )
+    return out
+
+
+def _gup_delais(gup: pd.DataFrame, seuil: int, kw: dict) -> pd.DataFrame:
+    d = proximity.resolution_delays(
+        gup, ["categorie"], kw["debut"], kw["fin"], annee_debut_cucs=kw["annee_debut_cucs"]
+    )
+    cols = ["categorie", "resolus_avant", "delai_avant", "resolus_pendant", "delai_pendant"]
+    if d.empty:
+        return _vide(*cols, "resolus_avant_secret", "resolus_pendant_secret")
+    w = d.pivot(index="categorie", columns="periode", values=["resolus", "delai_median_jours"])
+    out = pd.DataFrame(index=w.index)
+    for p in ("avant", "pendant"):
+        out[f"resolus_{p}"] = w[("resolus", p)] if ("resolus", p) in w.columns else np.nan
+        out[f"delai_{p}"] = w[("delai_median_jours", p)] if ("delai_median_jours", p) in w.columns else np.nan
+    out = out.reset_index()
+    out[["resolus_avant", "resolus_pendant"]] = out[["resolus_avant", "resolus_pendant"]].fillna(0)
+    # the resolved total per category is published beside (gup_statuts): secondary secrecy per row
+    out["resolus"] = out["resolus_avant"] + out["resolus_pendant"]
+    sec = privacy.apply_secrecy(
+        out[["resolus_avant", "resolus_pendant", "resolus"]].astype(float),
+        ["resolus_avant", "resolus_pendant", "resolus"],
+        seuil,
+        margins="both",
+        total_column="resolus",
+    )
+    for p in ("avant", "pendant"):
+        c = f"resolus_{p}"
+        raw = out[c].copy()
+        out[c] = sec.values[c]
+        out[f"{c}_secret"] = sec.mask[c].to_numpy()
+        out[f"delai_{p}"] = out[f"delai_{p}"].where(~out[f"{c}_secret"] & (raw >= seuil))
+    return out.drop(columns=["resolus"])
+
+
+def _gup_ensemble(counts: pd.DataFrame, pops: pd.DataFrame, seuil: int, kw: dict) -> pd.DataFrame:
+    """All the commune's quartiers together, per category and in total: the rate per 1,000
+    inhabitants before / during (pooled), small counts hidden with their rates."""
+    d = proximity.with_population(counts, pops)
+    d = d[d["population"].notna()]
+    cols = ["categorie", *trends.PERIODE_COLUMNS]
+    if d.empty:
+        return _vide(*cols)
+    # population of the quartiers once per year (not once per category)
+    pop = d.drop_duplicates(["code_quartier", "annee"]).groupby("annee")["population"].sum()
+    c = d.groupby(["categorie", "annee"])["signalements"].sum().reset_index()
+    tot = c.groupby("annee")["signalements"].sum().reset_index().assign(categorie="ensemble")
+    c = pd.concat([c, tot], ignore_index=True)
+    c["population"] = c["annee"].map(pop)
+    per = trends.compare_periods(
+        c,
+        numerateur="signalements",
+        denominateur="population",
+        echelle=1000,
+        by=["categorie"],
+        base_min=0,
+        **kw,
+    )
+    st = privacy.hide_small_bases(
+        per,
+        {
+            "numerateur_avant": ["valeur_avant", "difference"],
+            "numerateur_pendant": ["valeur_pendant", "difference"],
+        },
+        seuil,
+    )
+    return st.values[cols]
+
+
+def _equipements(territoire, pops: pd.DataFrame, annee: int | None, quartiers: list[str], seuil: int):
+    eq = territoire.equipements if territoire.available.get("equipements", True) else None
+    tot = proximity.facilities_per_1000(eq, pops, annee)
+    gam = proximity.facilities_per_1000(eq, pops, annee, ["gamme"])
+    typ = proximity.facilities_per_1000(eq, pops, annee, ["type_equipement", "libelle", "gamme"])
+    if not tot.empty:
+        ens = proximity.pooled_facilities(tot, quartiers)
+        if not ens.empty:
+            tot = pd.concat(
+                [tot, ens.assign(niveau="ensemble", code_territoire=ENSEMBLE, annee_population=annee)],
+                ignore_index=True,
+            )
+        eg = proximity.pooled_facilities(gam, quartiers, ["gamme"])
+        if not eg.empty:
+            gam = pd.concat(
+                [gam, eg.assign(niveau="ensemble", code_territoire=ENSEMBLE, annee_population=annee)],
+                ignore_index=True,
+            )
+        et = proximity.pooled_facilities(typ, quartiers, ["type_equipement", "libelle", "gamme"])
+        com = typ[typ["niveau"] == "commune"]
+        typ = com.merge(
+            et[["type_equipement", "nombre", "population", "pour_1000_hab"]],
+            on="type_equipement",
+            how="left",
+            suffixes=("_commune", "_quartiers"),
+        )
+    else:
+        typ = _vide(
+            "type_equipement",
+            "libelle",
+            "gamme",
+            "nombre_commune",
+            "pour_1000_hab_commune",
+            "nombre_quartiers",
+            "pour_1000_hab_quartiers",
+        )
+    # A rate per inhabitant on a population under the threshold is hidden with it.
+    for df in (tot, gam):
+        if not df.empty:
+            small = privacy.primary_mask(pd.to_numeric(df["population"], errors="coerce"), seuil).to_numpy()
+            df.loc[small, ["population", "pour_1000_hab"]] = np.nan
+    return tot, gam, typ
+
+
+def _securite(
+    territoire, codes: list[str], quartiers: list[str], seuil: int, kw: dict, unites: dict
+) -> pd.DataFrame:
+    cols = ["niveau", "code_territoire", "indicateur", *trends.PERIODE_COLUMNS, "methode"]
+    ind = territoire.indicateurs
+    if not codes or ind is None or ind.empty:
+        return _vide(*cols)
+    i = ind[
+        ind["indicateur"].isin(codes)
+        & (
+            ((ind["niveau"] == "quartier") & ind["code_territoire"].isin(quartiers))
+            | ((ind["niveau"] == "commune") & (ind["code_territoire"] == territoire.code_commune))
+        )
+    ]
+    parts = []
+    for code in codes:  # one or two indicators
+        echelle = 1000.0 if unites.get(code) == "‰" else 100.0
+        res = trends.compare_periods_auto(
+            i[i["indicateur"] == code], by=["niveau", "code_territoire", "indicateur"], echelle=echelle, **kw
+        )
+        parts.append(res)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return _vide(*cols)
+    out = pd.concat(parts, ignore_index=True)
+    st = privacy.hide_small_bases(
+        out,
+        {
+            "numerateur_avant": ["valeur_avant", "difference"],
+            "numerateur_pendant": ["valeur_pendant", "difference"],
+        },
+        seuil,
+    )
+    return st.values[cols]
+
+
+def build(territoire, params) -> RapportQ8:
+    code = territoire.code_commune
+    nom = str((territoire.commune or {}).get("nom") or code)
+    signataire = bool(territoire.signataire)
+    debut, fin = int(params.periode.debut), int(params.periode.fin)
+    annee_cucs = int(params.annee_debut_cucs)
+    kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin}
+    seuil = int(params.seuil_secret)
+    seuil_var = float(params.gup.seuil_variation)
+    quartiers = [str(q) for q in territoire.quartiers["code_quartier"]]
+    noms = {
+        str(q): str(n) if not text.manquant(n) else str(q)
+        for q, n in zip(territoire.quartiers["code_quartier"], territoire.quartiers["nom"], strict=True)
+    }
+    actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
+    a_programme = signataire and not actions.empty
+    fin_df = territoire.financements if a_programme else None
+    a_gup = signataire and bool(territoire.available.get("gup")) and not territoire.gup.empty
+
+    if a_programme:
+        pa = proximity.proximity_actions(actions, fin_df)
+        pan = proximity.proximity_by_year(actions, fin_df)
+        publics = proximity.proximity_by_group(actions, fin_df, ["public_cible"])
+        dispositifs = proximity.proximity_by_group(actions, fin_df, ["thematique", "dispositif"])
+    else:
+        pa = proximity.proximity_actions(None, None)
+        pan = proximity.proximity_by_year(None, None)
+        publics = proximity.proximity_by_group(None, None, ["public_cible"])
+        dispositifs = proximity.proximity_by_group(None, None, ["thematique", "dispositif"])
+    periodes = _proximite_periodes(pan, kw)
+
+    pops = proximity.populations(territoire.indicateurs, debut, fin)
+    pq = pops[(pops["niveau"] == "quartier") & pops["code_territoire"].isin(quartiers)]
+    annees_pop = (
+        (int(pq["annee_population"].min()), int(pq["annee_population"].max())) if not pq.empty else None
+    )
+    if a_gup:
+        counts = proximity.gup_counts(territoire.gup, quartiers, debut, fin)
+        gup_tab = _gup_table(counts, pops, territoire.gup, seuil, seuil_var, kw)
+        annuel = proximity.with_population(counts, pops)
+        statuts = _gup_statuts(territoire.gup, seuil, kw)
+        delais = _gup_delais(territoire.gup, seuil, kw)
+        ensemble = _gup_ensemble(counts, pops, seuil, kw)
+        totaux = _gup_totaux(territoire.gup, kw)
+        if totaux["resolus"] < seuil:
+            totaux["delai"] = None
+    else:
+        totaux = {"signalements": None, "resolus": None, "en_cours": None, "sans_suite": None, "delai": None}
+        gup_tab = _vide(
+            "code_quartier",
+            "categorie",
+            *proximity.TREND_COLUMNS,
+            "pour_1000_hab",
+            "secret",
+            "delai_secret",
+            "delai_median_jours",
+            "resolus",
+            "en_cours",
+            "sans_suite",
+        )
+        annuel = _vide("code_quartier", "categorie", "annee", "signalements", "population")
+        statuts = _gup_statuts(territoire.gup.iloc[0:0], seuil, kw)
+        delais = _gup_delais(territoire.gup.iloc[0:0], seuil, kw)
+        ensemble = _vide("categorie", *trends.PERIODE_COLUMNS)
+
+    annee_eq = proximity.facilities_year(
+        territoire.equipements if territoire.available.get("equipements", True) else None, fin
+    )
+    eq_tot, eq_gam, eq_typ = _equipements(territoire, pops, annee_eq, quartiers, seuil)
+
+    cat = territoire.catalogue
+    libelles = dict(zip(cat["indicateur"], cat["libelle"], strict=True)) if cat is not None else {}
+    unites = dict(zip(cat["indicateur"], cat["unite"], strict=True)) if cat is not None else {}
+    secu_codes = proximity.safety_indicators(cat)
+    secu = _securite(territoire, secu_codes, quartiers, seuil, kw, unites)
+
+    experimentaux = [q for q in params.quartiers_experimentaux if q in noms]
+    profils = {}
+    for q in experimentaux:  # a few quartiers named in the parameters
+        pr = proximity.indicator_profile(territoire.indicateurs, q, code, fin)
+        st = privacy.hide_small_bases(
+            pr,
+            {"numerateur": ["valeur_quartier", "ecart"], "denominateur": ["valeur_quartier", "ecart"]},
+            seuil,
+        )
+        profils[q] = st.values
+
+    pop = (territoire.commune or {}).get("population")
+    r = RapportQ8(
+        code_commune=code,
+        nom_commune=nom,
+        signataire=signataire,
+        a_programme=a_programme,
+        a_gup=a_gup,
+        periode=(debut, fin),
+        annee_debut_cucs=annee_cucs,
+        seuil_secret=seuil,
+        seuil_variation=seuil_var,
+        noms_quartiers=noms,
+        actions_proximite=pa,
+        proximite_annee=pan,
+        proximite_periodes=periodes,
+        publics=publics,
+        dispositifs=dispositifs,
+        gup=gup_tab.reset_index(drop=True),
+        gup_annuel=annuel,
+        gup_statuts=statuts,
+        gup_delais=delais,
+        gup_ensemble=ensemble,
+        annees_population=annees_pop,
+        equipements=eq_tot,
+        equipements_gamme=eq_gam,
+        equipements_type=eq_typ,
+        annee_equipements=annee_eq,
+        indicateurs_securite=secu_codes,
+        securite=secu,
+        libelles_indicateurs=libelles,
+        unites_indicateurs=unites,
+        quartiers_experimentaux=experimentaux,
+        profils=profils,
+        population=None if pop is None or text.manquant(pop) else float(pop),
+        gup_totaux=totaux,
+    )
+    _narrate(r)
+    return r
+
+
+# --- French sentences ------------------------------------------------------------------------------
+
+OBJETS_SECTIONS = {
+    "actions": "le repérage des actions du CUCS qui produisent du lien de proximité",
+    "gup": "la gestion urbaine de proximité des quartiers du CUCS",
+}
+
+
+def _avant(r: RapportQ8) -> str:
+    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+
+
+def _pendant(r: RapportQ8) -> str:
+    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
+
+
+def _constat(r: RapportQ8, section: str, phrase: str) -> None:
+    r.constats.append(phrase)
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _texte(r: RapportQ8, section: str, phrase: str) -> None:
+    r.textes.setdefault(section, []).append(phrase)
+
+
+def _nom_q(r: RapportQ8, code: str) -> str:
+    return r.noms_quartiers.get(code, code)
+
+
+def _categorie(c: object) -> str:
+    return f"« {c} »"
+
+
+def _periode_row(r: RapportQ8, mesure: str):
+    pp = r.proximite_periodes
+    row = pp[pp["mesure"] == mesure]
+    return None if row.empty else row.iloc[0]
+
+
+def _narrate_actions(r: RapportQ8) -> None:
+    if not r.a_programme:
+        _constat(
+            r,
+            "actions",
+            f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
+            "les actions de proximité ne peuvent pas être repérées.",
+        )
+        return
+    pa = r.actions_proximite
+    n = len(pa)
+    if n == 0:
+        _constat(
+            r,
+            "actions",
+            "Aucune action de la programmation n'est marquée comme produisant du lien de proximité.",
+        )
+        return
+    total, spec = float(pa["montant_accorde"].sum()), float(pa["montant_specifique"].sum())
+    verbe = "sont marquées" if n >= 2 else "est marquée"
+    _constat(
+        r,
+        "actions",
+        f"{majuscule(text.pluriel(n, 'action'))} de la programmation {verbe} comme produisant du lien de proximité : "
+        f"{text.euros(total)} leur sont accordés sur {text.annee_periode(*r.periode)}, dont {text.euros(spec)} de "
+        "crédits spécifiques (euros courants).",
+    )
+    pc = _periode_row(r, "part_credits")
+    pa_row = _periode_row(r, "part_actions")
+    if pc is not None and pa_row is not None:
+        if bool(pc["avant_testable"]) and not text.manquant(pc["valeur_avant"]):
+            phrase = (
+                f"Les actions de proximité reçoivent {text.pourcentage(pc['valeur_avant'])} des crédits accordés aux "
+                f"actions {_avant(r)} et {text.pourcentage(pc['valeur_pendant'])} {_pendant(r)}, soit "
+                f"{text.points(text.difference_affichee(pc['valeur_avant'], pc['valeur_pendant'], 1))} ; elles font "
+                f"{text.pourcentage(pa_row['valeur_avant'])} des actions-années avant "
+                f"({text.nombre(pa_row['numerateur_avant'])} sur {text.nombre(pa_row['denominateur_avant'])}) et "
+                f"{text.pourcentage(pa_row['valeur_pendant'])} pendant ({text.nombre(pa_row['numerateur_pendant'])} "
+                f"sur {text.nombre(pa_row['denominateur_pendant'])})."
+            )
+            _constat(r, "actions", phrase)
+            if bool(pa_row["petite_base"]):
+                petites = [
+                    f"la période {lib} ne compte que {text.pluriel(pa_row[f'denominateur_{p}'], 'action-année', 'actions-années')}"
+                    for p, lib in (("avant", _avant(r)), ("pendant", _pendant(r)))
+                    if pa_row[f"denominateur_{p}"] < r.base_min
+                ]
+                _constat(
+                    r,
+                    "actions",
+                    f"Petite base : {text.liste_fr(petites)} (moins de {text.nombre(r.base_min)}) ; l'écart est à lire "
+                    "avec prudence.",
+                )
+        elif not text.manquant(pc["valeur_pendant"]):
+            _constat(
+                r,
+                "actions",
+                f"{majuscule(_pendant(r))}, les actions de proximité reçoivent {text.pourcentage(pc['valeur_pendant'])} "
+                "des crédits accordés aux actions ; aucune action n'est renseignée avant le CUCS : l'évolution ne peut "
+                "pas être testée.",
+            )
+    pub = r.publics.head(3)
+    if not pub.empty:
+        _constat(
+            r,
+            "actions",
+            "Publics visés, tels que déclarés, par montant accordé : "
+            + text.liste_fr(
+                [
+                    f"« {p} » ({text.pluriel(a, 'action')}, {text.euros(m)})"
+                    for p, a, m in zip(
+                        pub["public_cible"], pub["actions"], pub["montant_accorde"], strict=True
+                    )
+                ]
+            )
+            + ".",
+        )
+    dom = r.dispositifs.groupby("thematique", sort=False)["actions"].sum()
+    if not dom.empty:
+        _texte(
+            r,
+            "actions",
+            "Par domaine : "
+            + text.liste_fr(
+                [
+                    f"{text.minuscule_initiale(libelle_domaine(d))} ({text.pluriel(k, 'action')})"
+                    for d, k in dom.items()
+                ]
+            )
+            + ".",
+        )
+
+
+def _tendance_phrase(r: RapportQ8, row) -> str:
+    sens = "hausse" if row["tendance"] == proximity.HAUSSE else "baisse"
+    return (
+        f"{_categorie(row['categorie'])} à {_nom_q(r, row['code_quartier'])} : {sens} nette, "
+        f"{text.pourcentage(100 * row['variation_annuelle'], signe=True)} par an (intervalle de confiance à 95 % : "
+        f"{text.pourcentage(100 * row['ic_bas'], signe=True)} à {text.pourcentage(100 * row['ic_haut'], signe=True)}), "
+        f"soit {text.pourcentage(100 * row['variation_periode'], 0, signe=True)} sur "
+        f"{text.annee_periode(*r.periode)}"
+    )
+
+
+def _narrate_gup(r: RapportQ8) -> None:
+    if not r.a_gup:
+        _constat(
+            r,
+            "gup",
+            f"Les signalements de gestion urbaine de proximité ne sont pas renseignés pour {r.nom_commune} (données non "
+            "disponibles) : ni taux, ni tendance, ni délai de résolution ne peuvent être calculés.",
+        )
+        return
+    e = r.gup_ensemble
+    ens = e[e["categorie"] == "ensemble"]
+    if not ens.empty:
+        row = ens.iloc[0]
+        pop = (
+            f" (population de chaque année, {text.annee_periode(*r.annees_population)})"
+            if r.annees_population
+            else ""
+        )
+        if bool(row["avant_testable"]):
+            _constat(
+                r,
+                "gup",
+                f"Les quartiers de {r.nom_commune} comptent en moyenne {text.nombre(row['valeur_avant'], 1)} signalements "
+                f"GUP par an pour 1 000 habitants {_avant(r)} et {text.nombre(row['valeur_pendant'], 1)} {_pendant(r)}, "
+                f"soit {text.effectif(row['numerateur_avant'], r.seuil_secret, 'signalement')} avant et "
+                f"{text.effectif(row['numerateur_pendant'], r.seuil_secret, 'signalement')} pendant{pop}.",
+            )
+        else:
+            _constat(
+                r,
+                "gup",
+                f"{majuscule(_pendant(r))}, les quartiers comptent en moyenne {text.nombre(row['valeur_pendant'], 1)} "
+                f"signalements GUP par an pour 1 000 habitants{pop} ; aucun signalement n'est renseigné avant le CUCS.",
+            )
+    nettes = r.tendances_nettes
+    total = int(r.gup["tendance"].notna().sum())
+    if nettes.empty:
+        _constat(
+            r,
+            "gup",
+            f"Aucun des {text.nombre(total)} couples quartier × catégorie ne montre de tendance nette des signalements "
+            f"(régression de Poisson : p < 0,05 et variation d'au moins {text.pourcentage(100 * r.seuil_variation, 0)} "
+            "sur la période) : pas de tendance nette.",
+        )
+    else:
+        for row in nettes.to_dict(orient="records"):
+            _constat(r, "gup", f"Signalements {_tendance_phrase(r, row)}.")
+        autres = total - len(nettes)
+        _constat(
+            r,
+            "gup",
+            f"{majuscule(text.aucun(autres, 'autre couple', 'autres couples'))} quartier × catégorie "
+            f"{'ne montrent' if autres >= 2 else 'ne montre'} pas de tendance nette.",
+        )
+    st = r.gup_statuts
+    if not st.empty:
+        tot = r.gup_totaux
+        _constat(
+            r,
+            "gup",
+            f"Sur {text.effectif(tot['signalements'], r.seuil_secret, 'signalement')} de "
+            f"{text.annee_periode(*r.periode)}, {text.effectif(tot['resolus'], r.seuil_secret, 'signalement résolu', 'signalements résolus')}"
+            f" (délai médian de résolution : {text.pluriel(tot['delai'], 'jour')}) ; "
+            f"{text.effectif(tot['en_cours'], r.seuil_secret, 'signalement', 'signalements')} "
+            f"{'restent' if tot['en_cours'] >= 2 else 'reste'} en cours et "
+            f"{text.effectif(tot['sans_suite'], r.seuil_secret, 'signalement', 'signalements')} "
+            f"{'ont été classés' if tot['sans_suite'] >= 2 else 'a été classé'} sans suite : le délai médian ne porte "
+            "que sur les signalements résolus.",
+        )
+    d = r.gup_delais.dropna(subset=["delai_pendant"])
+    if not d.empty:
+        d = d.sort_values(["delai_pendant", "categorie"])
+        lo, hi = d.iloc[0], d.iloc[-1]
+        phrase = (
+            f"{majuscule(_pendant(r))}, le délai médian de résolution va de {text.pluriel(lo['delai_pendant'], 'jour')} "
+            f"({_categorie(lo['categorie'])}) à {text.pluriel(hi['delai_pendant'], 'jour')} ({_categorie(hi['categorie'])})"
+        )
+        if not text.manquant(hi["delai_avant"]):
+            phrase += (
+                f" ; il était de {text.pluriel(hi['delai_avant'], 'jour')} pour cette dernière {_avant(r)}"
+            )
+        _constat(r, "gup", phrase + ".")
+
+
+def _nom_territoire(r: RapportQ8, niveau: str, code: str) -> str:
+    if niveau == "commune":
+        return f"{r.nom_commune} (commune)"
+    if niveau == "ensemble":
+        return "Ensemble des quartiers prioritaires" if r.signataire else "Ensemble des quartiers"
+    return _nom_q(r, code)
+
+
+def _les_quartiers(r: RapportQ8) -> str:
+    return "les quartiers prioritaires" if r.signataire else "ses quartiers (comparaison)"
+
+
+def _narrate_equipements(r: RapportQ8) -> None:
+    e = r.equipements
+    if e.empty or r.annee_equipements is None:
+        _constat(
+            r,
+            "equipements",
+            f"Les équipements ne sont pas renseignés pour {r.nom_commune} (données non disponibles).",
+        )
+        return
+    com = e[e["niveau"] == "commune"]
+    ens = e[e["niveau"] == "ensemble"]
+    a = text.annee(r.annee_equipements)
+    if not com.empty and not ens.empty and not text.manquant(com.iloc[0]["pour_1000_hab"]):
+        c, q = com.iloc[0], ens.iloc[0]
+        _constat(
+            r,
+            "equipements",
+            f"En {a}, {_les_quartiers(r)} comptent {text.nombre(q['pour_1000_hab'], 1)} équipements pour 1 000 "
+            f"habitants ({text.nombre(q['nombre'])} équipements pour {text.nombre(q['population'])} habitants), contre "
+            f"{text.nombre(c['pour_1000_hab'], 1)} pour la commune entière ({text.nombre(c['nombre'])} pour "
+            f"{text.nombre(c['population'])} habitants ; populations de {a}).",
+        )
+    g = r.equipements_gamme
+    gp = g[g["gamme"] == "proximité"]
+    gc, gq = gp[gp["niveau"] == "commune"], gp[gp["niveau"] == "ensemble"]
+    if not gc.empty and not gq.empty:
+        _constat(
+            r,
+            "equipements",
+            f"Équipements de la gamme de proximité : {text.nombre(gq.iloc[0]['pour_1000_hab'], 1)} pour 1 000 habitants "
+            f"dans {_les_quartiers(r)}, {text.nombre(gc.iloc[0]['pour_1000_hab'], 1)} dans la commune.",
+        )
+    t = r.equipements_type
+    if not t.empty and "nombre_quartiers" in t.columns:
+        absents = t[(t["nombre_commune"] > 0) & (t["nombre_quartiers"].fillna(0) == 0)]
+        if not absents.empty:
+            _constat(
+                r,
+                "equipements",
+                f"Présents dans la commune mais dans aucun {'quartier prioritaire' if r.signataire else 'de ses quartiers'} en "
+                f"{a} : {text.liste_fr([f'« {x} »' for x in absents['libelle']])}.",
+            )
+    if not r.signataire:
+        _texte(
+            r,
+            "equipements",
+            f"{r.nom_commune} n'a pas signé de CUCS : ses équipements servent de comparaison (hors CUCS).",
+        )
+
+
+def _narrate_securite(r: RapportQ8) -> None:
+    if not r.indicateurs_securite:
+        _constat(
+            r,
+            "securite",
+            "Le catalogue des indicateurs ne contient aucun indicateur de délinquance ni d'occupation de l'espace "
+            "public : cette partie n'est pas dans les données.",
+        )
+        return
+    s = r.securite
+    for ind in r.indicateurs_securite:
+        lib = r.libelles_indicateurs.get(ind, ind)
+        unite = r.unites_indicateurs.get(ind, "")
+        si = s[s["indicateur"] == ind]
+        c = si[si["niveau"] == "commune"]
+        q = si[(si["niveau"] == "quartier") & si["valeur_pendant"].notna()].sort_values(
+            "valeur_pendant", ascending=False
+        )
+        if c.empty and q.empty:
+            _constat(
+                r, "securite", f"{lib} : indicateur absent des données pour cette commune et ses quartiers."
+            )
+            continue
+        parts = []
+        if not c.empty and not text.manquant(c.iloc[0]["valeur_pendant"]):
+            row = c.iloc[0]
+            avant = (
+                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {_avant(r)}, "
+                if bool(row["avant_testable"])
+                else ""
+            )
+            parts.append(
+                f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)} {_pendant(r)}"
+            )
+        if not q.empty:
+            top = q.iloc[0]
+            parts.append(
+                f"le quartier le plus touché pendant le CUCS, {_nom_q(r, top['code_territoire'])}, "
+                f"{text.valeur_unite(top['valeur_pendant'], unite, 1)}"
+            )
+        _constat(r, "securite", f"{lib} : {text.liste_fr(parts)}.")
+    if r.a_gup and not any(("espace" in i or "incivil" in i) for i in r.indicateurs_securite):
+        _constat(
+            r,
+            "securite",
+            "Aucun indicateur d'occupation de l'espace public n'est dans le catalogue : les signalements GUP de la "
+            "catégorie « occupation de l'espace public » et « tranquillité » (section 2) en tiennent lieu.",
+        )
+
+
+def _phrase_fiche_gup(r: RapportQ8, q: str) -> list[str]:
+    if not r.a_gup:
+        return [
+            f"Gestion urbaine de proximité : {labels.MOTIF_LIBELLES[r.motif_gup or motifs.DONNEE_ABSENTE]}."
+        ]
+    g = r.gup[r.gup["code_quartier"] == q]
+    out = []
+    vis = g[g["pour_1000_hab"].notna()].sort_values("pour_1000_hab", ascending=False)
+    if not vis.empty:
+        out.append(
+            "Signalements GUP par an pour 1 000 habitants : "
+            + text.liste_fr(
+                [
+                    f"{c} {text.nombre(v, 1)}"
+                    for c, v in zip(vis["categorie"].map(_categorie), vis["pour_1000_hab"], strict=True)
+                ]
+            )
+            + "."
+        )
+    net = g[g["tendance"].isin([proximity.HAUSSE, proximity.BAISSE])]
+    if net.empty:
+        out.append("Aucune catégorie de signalements ne montre de tendance nette.")
+    for row in net.to_dict(orient="records"):
+        out.append(f"Signalements {_tendance_phrase(r, row)}.")
+    return out
+
+
+def _phrases_fiche(r: RapportQ8, q: str) -> list[str]:
+    out = []
+    nom = _nom_q(r, q)
+    e = r.equipements
+    eq = e[(e["niveau"] == "quartier") & (e["code_territoire"] == q)]
+    com = e[e["niveau"] == "commune"]
+    if not eq.empty and not text.manquant(eq.iloc[0]["population"]):
+        row = eq.iloc[0]
+        out.append(
+            f"{nom} compte {text.nombre(row['population'])} habitants en {text.annee(row['annee_population'])} et "
+            f"{text.nombre(row['pour_1000_hab'], 1)} équipements pour 1 000 habitants en {text.annee(r.annee_equipements)}"
+            + (
+                f", contre {text.nombre(com.iloc[0]['pour_1000_hab'], 1)} pour la commune."
+                if not com.empty and not text.manquant(com.iloc[0]["pour_1000_hab"])
+                else "."
+            )
+        )
+    pr = r.profils.get(q, pd.DataFrame())
+    if not pr.empty:
+        wide = pr.dropna(subset=["ecart"])
+        degr = [
+            i
+            for i in ("taux_chomage", "taux_pauvrete", "part_sans_diplome", "delits_pour_1000")
+            if i in set(wide["indicateur"])
+        ]
+        if degr:
+            w = wide.set_index("indicateur")
+            out.append(
+                "Écarts à la commune : "
+                + text.liste_fr(
+                    [
+                        f"{text.minuscule_initiale(r.libelles_indicateurs.get(i, i))} "
+                        f"{text.valeur_unite(w.loc[i, 'valeur_quartier'], r.unites_indicateurs.get(i), 1)} contre "
+                        f"{text.valeur_unite(w.loc[i, 'valeur_commune'], r.unites_indicateurs.get(i), 1)} "
+                        f"({text.annee(w.loc[i, 'annee'])})"
+                        for i in degr
+                    ]
+                )
+                + "."
+            )
+    if r.signataire:
+        out += _phrase_fiche_gup(r, q)
+        pa = r.actions_proximite
+        pq = pa[pa["code_quartier"] == q] if not pa.empty else pa
+        if not r.a_programme:
+            out.append("Actions de proximité : programmation absente des données (données non disponibles).")
+        elif pq.empty:
+            out.append("Aucune action de proximité ne cible ce quartier.")
+        else:
+            out.append(
+                f"{majuscule(text.pluriel(len(pq), 'action'))} de proximité "
+                f"{'ciblent' if len(pq) >= 2 else 'cible'} ce quartier ({text.euros(pq['montant_accorde'].sum())} "
+                f"accordés sur {text.annee_periode(*r.periode)}) : "
+                + text.liste_fr([f"« {i} »" for i in pq["intitule"].head(5)])
+                + ("…" if len(pq) > 5 else "")
+                + "."
+            )
+    else:
+        out.append(f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; ce quartier sert de comparaison.")
+    return out
+
+
+def _narrate_fiches(r: RapportQ8) -> None:
+    if not r.quartiers_experimentaux:
+        exemple = next(iter(r.noms_quartiers), "QP020001")
+        _texte(
+            r,
+            "fiches",
+            "Aucun quartier d'expérimentation n'est nommé pour cette commune. Pour dresser la fiche d'un quartier, "
+            f"ajoutez son code dans params/{r.code_commune}.yaml, clé quartiers_experimentaux, par exemple : "
+            f'quartiers_experimentaux: ["{exemple}"].',
+        )
+        return
+    noms = text.liste_fr([_nom_q(r, q) for q in r.quartiers_experimentaux])
+    _texte(
+        r,
+        "fiches",
+        f"Quartiers d'expérimentation nommés dans les paramètres ({text.pluriel(len(r.quartiers_experimentaux), 'quartier')}) : "
+        f"{noms}. Chaque fiche rassemble ses indicateurs face à la commune, ses signalements GUP, ses équipements et "
+        "les actions de proximité qui le ciblent.",
+    )
+    for q in r.quartiers_experimentaux:
+        r.fiches_textes[q] = _phrases_fiche(r, q)
+
+
+def _narrate_hors_cucs(r: RapportQ8) -> None:
+    r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "la culture de la proximité du CUCS"))
+    for section, objet in OBJETS_SECTIONS.items():
+        r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
+    r.reserves.append(
+        f"{r.nom_commune} n'étant pas signataire, ses équipements et ses indicateurs ne sont pas des résultats du CUCS ; "
+        "ils servent de comparaison aux communes signataires."
+    )
+
+
+def _debat(r: RapportQ8) -> None:
+    for row in r.tendances_nettes.to_dict(orient="records"):
+        nom = _nom_q(r, row["code_quartier"])
+        if row["tendance"] == proximity.HAUSSE:
+            r.debat.append(
+                f"Les signalements {_categorie(row['categorie'])} augmentent nettement à {nom} : quels dysfonctionnements, "
+                "quelles situations sociales et quelles interactions les expliquent, et qui les traite localement ?"
+            )
+        else:
+            r.debat.append(
+                f"Les signalements {_categorie(row['categorie'])} diminuent nettement à {nom} : qu'est-ce qui a changé "
+                "(une action, un service, la façon de signaler), et est-ce transposable à d'autres quartiers ?"
+            )
+    d = r.gup_delais.dropna(subset=["delai_pendant"])
+    if not d.empty:
+        hi = d.sort_values(["delai_pendant", "categorie"]).iloc[-1]
+        r.debat.append(
+            f"Le délai médian de résolution le plus long est celui des signalements {_categorie(hi['categorie'])} "
+            f"({text.pluriel(hi['delai_pendant'], 'jour')} pendant le CUCS) : quel service en a la charge, et la GUP "
+            "peut-elle servir de support à un plan de travail avec lui ?"
+        )
+    g = r.equipements_gamme
+    gp = g[g["gamme"] == "proximité"]
+    gc, gq = gp[gp["niveau"] == "commune"], gp[gp["niveau"] == "ensemble"]
+    if (
+        r.signataire
+        and not gc.empty
+        and not gq.empty
+        and gq.iloc[0]["pour_1000_hab"] < gc.iloc[0]["pour_1000_hab"]
+    ):
+        r.debat.append(
+            "Les quartiers prioritaires sont moins dotés que la commune en équipements de proximité : quels services "
+            "publics manquent ou sont insuffisants, selon les habitants et les opérateurs ?"
+        )
+    pa = r.actions_proximite.head(3)
+    if r.signataire and not pa.empty:
+        r.debat.append(
+            "Actions de proximité à analyser avec les opérateurs et les habitants : "
+            + text.liste_fr([f"« {i} »" for i in pa["intitule"]])
+            + " : quel lien de proximité ont-elles produit, et sur quelles ressources locales s'appuient-elles ?"
+        )
+    if r.signataire:
+        r.debat.append(
+            "Quels quartiers retenir pour un travail expérimental, et avec quelles modalités d'animation et de pilotage "
+            "local (chefs de projet de quartier, élus, habitants) ?"
+        )
+
+
+def _verdict(r: RapportQ8) -> dict:
+    if not r.signataire:
+        return {
+            "texte": f"Proximité : hors CUCS — {r.nom_commune} n'a pas signé de CUCS ; ses équipements et ses "
+            "indicateurs servent de comparaison.",
+            "motif": motifs.HORS_CUCS,
+            "section": SECTIONS["en_bref"],
+        }
+    pc = _periode_row(r, "part_credits")
+    credits = ""
+    if r.a_programme and pc is not None and not text.manquant(pc["valeur_pendant"]):
+        credits = (
+            f"actions de proximité : {text.pourcentage(pc['valeur_pendant'])} des crédits pendant le CUCS"
+        )
+        if bool(pc["avant_testable"]) and not text.manquant(pc["valeur_avant"]):
+            credits += f" ({text.pourcentage(pc['valeur_avant'])} avant)"
+    if not r.a_gup:
+        texte = "Proximité : données non disponibles (signalements GUP absents des données)"
+        return {
+            "texte": texte + (f" ; {credits}." if credits else "."),
+            "motif": motifs.DONNEE_ABSENTE,
+            "section": SECTIONS["gup"],
+        }
+    nettes = r.tendances_nettes
+    if nettes.empty:
+        gup = "aucune tendance nette des signalements GUP"
+    else:
+        gup = "signalements GUP " + text.liste_fr(
+            [
+                f"en {('hausse' if t == proximity.HAUSSE else 'baisse')} nette : {c} à {_nom_q(r, q)} "
+                f"({text.pourcentage(100 * v, signe=True)} par an)"
+                for q, c, t, v in zip(
+                    nettes["code_quartier"],
+                    nettes["categorie"].map(_categorie),
+                    nettes["tendance"],
+                    nettes["variation_annuelle"],
+                    strict=True,
+                )
+            ]
+        )
+    texte = f"Proximité : {gup}"
+    if credits:
+        texte += f" ; {credits}"
+    return {"texte": texte + ".", "motif": None, "section": SECTIONS["gup"]}
+
+
+def _cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
+    d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+    if valeur is None:
+        d["motif"] = motif or motifs.NON_CALCULABLE
+    return d
+
+
+def _chiffres_cles(r: RapportQ8) -> list[dict]:
+    mp, mg = r.motif_programme, r.motif_gup
+    pc = _periode_row(r, "part_credits")
+    part = None
+    if mp is None and pc is not None and not text.manquant(pc["valeur_pendant"]):
+        part = round(float(pc["valeur_pendant"]), 1)
+    e = r.gup_ensemble
+    ens = e[e["categorie"] == "ensemble"] if not e.empty else e
+    taux = None
+    if mg is None and not ens.empty and not text.manquant(ens.iloc[0]["valeur_pendant"]):
+        taux = round(float(ens.iloc[0]["valeur_pendant"]), 1)
+    delai = r.gup_totaux.get("delai") if mg is None else None
+    eq = r.equipements
+    ens_eq = eq[eq["niveau"] == "ensemble"] if not eq.empty else eq
+    com_eq = eq[eq["niveau"] == "commune"] if not eq.empty else eq
+    veq = None if ens_eq.empty else _num(ens_eq.iloc[0]["pour_1000_hab"], 1)
+    vcom = None if com_eq.empty else _num(com_eq.iloc[0]["pour_1000_hab"], 1)
+    a = f" en {r.annee_equipements}" if r.annee_equipements else ""
+    return [
+        _cle(
+            "gup_tendances_nettes",
+            "Couples quartier × catégorie de signalements GUP en hausse ou en baisse nette",
+            len(r.tendances_nettes) if mg is None else None,
+            "tendances",
+            mg,
+        ),
+        _cle(
+            "gup_pour_1000_hab_pendant",
+            "Signalements GUP par an pour 1 000 habitants des quartiers, pendant le CUCS",
+            taux,
+            "‰",
+            mg if mg else motifs.SECRET if not ens.empty else None,
+        ),
+        _cle(
+            "gup_delai_median_jours",
+            "Délai médian de résolution des signalements GUP résolus",
+            None if delai is None or text.manquant(delai) else _num(delai),
+            "jours",
+            mg,
+        ),
+        _cle(
+            "actions_proximite",
+            "Actions qui produisent du lien de proximité",
+            len(r.actions_proximite) if mp is None else None,
+            "actions",
+            mp,
+        ),
+        _cle(
+            "part_credits_proximite_pendant",
+            "Part des crédits des actions allant aux actions de proximité, pendant le CUCS",
+            part,
+            "%",
+            mp,
+        ),
+        _cle(
+            "equipements_quartiers_pour_1000_hab",
+            f"Équipements pour 1 000 habitants des quartiers prioritaires{a}",
+            veq,
+            "‰",
+            None if not eq.empty else motifs.DONNEE_ABSENTE,
+        ),
+        _cle(
+            "equipements_commune_pour_1000_hab",
+            f"Équipements pour 1 000 habitants de la commune{a}",
+            vcom,
+            "‰",
+            None if not eq.empty else motifs.DONNEE_ABSENTE,
+        ),
+    ]
+
+
+def _narrate(r: RapportQ8) -> None:
+    if not r.signataire:
+        _narrate_hors_cucs(r)
+    else:
+        _narrate_actions(r)
+        _narrate_gup(r)
+    _narrate_equipements(r)
+    _narrate_securite(r)
+    _narrate_fiches(r)
+    if r.a_gup:
+        r.reserves.append(
+            "Les signalements GUP dépendent de la façon de signaler (outil, relais, confiance des habitants) : une "
+            "hausse peut traduire un meilleur repérage plutôt que davantage de dysfonctionnements. Une tendance n'est "
+            "pas une cause."
+        )
+    if r.a_programme:
+        r.reserves.append(
+            "Le caractère « de proximité » d'une action est celui que la programmation déclare ; les montants sont en "
+            "euros courants."
+        )
+    if not r.equipements.empty:
+        r.reserves.append(
+            "Les équipements sont comptés (base des équipements), pas leur qualité, leurs horaires ni leur usage par "
+            "les habitants."
+        )
+    _debat(r)
+    r.chiffres_cles = _chiffres_cles(r)
+    r.verdict = _verdict(r)
+
+
+def _gup_totaux(gup: pd.DataFrame, kw: dict) -> dict:
+    """The reports of all the commune's quartiers: total, resolved, open, closed without
+    follow-up (the column totals of `gup_statuts`, published) and the median delay of the
+    resolved ones (None when fewer resolved than the threshold is decided by the caller)."""
+    t = proximity.resolution_delays(gup.assign(_tout="tout"), ["_tout"], kw["debut"], kw["fin"])
+    if t.empty:
+        return {"signalements": 0, "resolus": 0, "en_cours": 0, "sans_suite": 0, "delai": None}
+    row = t.iloc[0]
+    return {
+        "signalements": int(row["signalements"]),
+        "resolus": int(row["resolus"]),
+        "en_cours": int(row["en_cours"]),
+        "sans_suite": int(row["sans_suite"]),
+        "delai": _num(row["delai_median_jours"]),
+    }
+
+
+# --- views: the tables the notebook shows (numbers, French headers and units) -----------------
+
+COLONNES_ACTIONS = {
+    "intitule": ("Action", "texte"),
+    "quartier": ("Quartier", "texte"),
+    "domaine": ("Domaine", "texte"),
+    "dispositif": ("Dispositif", "texte"),
+    "public_cible": ("Public visé (déclaré)", "texte"),
+    "annees": ("Années", "texte"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
+}
+COLONNES_PUBLICS = {
+    "public_cible": ("Public visé (déclaré)", "texte"),
+    "actions": ("Actions", "nombre"),
+    "actions_annees": ("Actions-années", "nombre"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
+}
+COLONNES_DISPOSITIFS = {
+    "domaine": ("Domaine", "texte"),
+    "dispositif": ("Dispositif", "texte"),
+    "actions": ("Actions", "nombre"),
+    "actions_annees": ("Actions-années", "nombre"),
+    "montant_accorde": ("Montant accordé (euros courants)", "euros"),
+}
+COLONNES_PROXIMITE_ANNEE = {
+    "annee": ("Année", "annee"),
+    "actions_annees": ("Actions programmées", "nombre"),
+    "actions_annees_proximite": ("Dont actions de proximité", "nombre"),
+    "montant_total": ("Crédits accordés aux actions", "euros"),
+    "montant_proximite": ("Dont actions de proximité", "euros"),
+    "part_credits": ("Part des crédits aux actions de proximité", "part"),
+}
+COLONNES_PROXIMITE_PERIODES = {
+    "mesure": ("Mesure", "texte"),
+    "base_avant": ("Base avant le CUCS", "texte"),
+    "valeur_avant": ("Avant le CUCS", "pourcentage"),
+    "base_pendant": ("Base pendant le CUCS", "texte"),
+    "valeur_pendant": ("Pendant le CUCS", "pourcentage"),
+    "ecart": ("Écart", "points"),
+    "petite_base": (f"Petite base (moins de {BASE_MIN} actions-années)", "oui_non"),
+}
+COLONNES_GUP_TAUX = {
+    "quartier": ("Quartier", "texte"),
+    "categorie": ("Catégorie", "texte"),
+    "signalements": ("Signalements (période)", "nombre"),
+    "pour_1000_hab": ("Par an pour 1 000 habitants (période)", "decimal"),
+    "pour_1000_avant": ("Avant le CUCS", "decimal"),
+    "pour_1000_pendant": ("Pendant le CUCS", "decimal"),
+}
+COLONNES_GUP_TENDANCES = {
+    "quartier": ("Quartier", "texte"),
+    "categorie": ("Catégorie", "texte"),
+    "tendance": ("Tendance", "texte"),
+    "variation_annuelle": ("Variation par an", "evolution"),
+    "ic_bas": ("Intervalle de confiance à 95 % : borne basse", "evolution"),
+    "ic_haut": ("Borne haute", "evolution"),
+    "variation_periode": ("Variation ajustée sur la période", "evolution"),
+    "p_value": ("p", "p_valeur"),
+}
+COLONNES_GUP_STATUTS = {
+    "categorie": ("Catégorie", "texte"),
+    "signalements": ("Signalements", "nombre"),
+    "resolus": ("Résolus", "nombre"),
+    "en_cours": ("En cours", "nombre"),
+    "sans_suite": ("Classés sans suite", "nombre"),
+    "delai_median_jours": ("Délai médian de résolution (jours, résolus)", "nombre"),
+}
+COLONNES_GUP_DELAIS = {
+    "categorie": ("Catégorie", "texte"),
+    "resolus_avant": ("Résolus avant le CUCS", "nombre"),
+    "delai_avant": ("Délai médian avant (jours)", "nombre"),
+    "resolus_pendant": ("Résolus pendant le CUCS", "nombre"),
+    "delai_pendant": ("Délai médian pendant (jours)", "nombre"),
+}
+COLONNES_GUP_ENSEMBLE = {
+    "categorie": ("Catégorie", "texte"),
+    "valeur_avant": ("Par an pour 1 000 habitants, avant le CUCS", "decimal"),
+    "valeur_pendant": ("Pendant le CUCS", "decimal"),
+    "ecart": ("Écart", "decimal"),
+}
+COLONNES_EQUIPEMENTS = {
+    "territoire": ("Territoire", "texte"),
+    "nombre": ("Équipements", "nombre"),
+    "population": ("Habitants", "nombre"),
+    "pour_1000_hab": ("Pour 1 000 habitants", "decimal"),
+}
+COLONNES_EQUIPEMENTS_TYPE = {
+    "libelle": ("Type d'équipement", "texte"),
+    "gamme": ("Gamme", "texte"),
+    "nombre_commune": ("Commune : nombre", "nombre"),
+    "pour_1000_hab_commune": ("Commune : pour 1 000 habitants", "decimal"),
+    "nombre_quartiers": ("Quartiers prioritaires : nombre", "nombre"),
+    "pour_1000_hab_quartiers": ("Quartiers prioritaires : pour 1 000 habitants", "decimal"),
+}
+COLONNES_SECURITE = {
+    "territoire": ("Territoire", "texte"),
+    "indicateur": ("Indicateur", "texte"),
+    "unite": ("Unité", "texte"),
+    "valeur_avant": ("Avant le CUCS", "decimal"),
+    "valeur_pendant": ("Pendant le CUCS", "decimal"),
+    "ecart": ("Écart", "decimal"),
+}
+COLONNES_PROFIL = {
+    "indicateur": ("Indicateur", "texte"),
+    "unite": ("Unité", "texte"),
+    "annee": ("Année", "annee"),
+    "valeur_quartier": ("Quartier", "decimal"),
+    "valeur_commune": ("Commune", "decimal"),
+    "ecart": ("Écart", "decimal"),
+}
+
+
+def _secret_col(values: pd.Series, mask: pd.Series) -> pd.Series:
+    """Numbers as they are, « s » where secret (the column stays numeric without any)."""
+    if not mask.any():
+        return values
+    return values.astype(object).where(~mask.astype(bool), privacy.SECRET)
+
+
+def _ecarts(a: pd.Series, b: pd.Series) -> pd.Series:
+    return pd.Series(
+        [text.difference_affichee(x, y, 1) for x, y in zip(a, b, strict=True)], index=a.index, dtype=float
+    )
+
+
+def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
+    """The proximity actions, largest amount first: title, quartier, domain, dispositif, public as declared."""
+    pa = r.actions_proximite
+    df = None
+    if r.motif_programme is None and not pa.empty:
+        df = pa.assign(
+            quartier=[
+                _nom_q(r, q) if isinstance(q, str) and q else "Toute la commune" for q in pa["code_quartier"]
+            ],
+            domaine=pa["thematique"].map(libelle_domaine),
+            annees=[text.annee_periode(a, b) for a, b in zip(pa["annee_min"], pa["annee_max"], strict=True)],
+        )
+    vide = (
+        "aucune action marquée « proximité » dans la programmation"
+        if r.motif_programme is None
+        else _vide_motif("actions de proximité", r.motif_programme)
+    )
+    return display.vue(df, COLONNES_ACTIONS, vide=vide)
+
+
+def vue_publics(r: RapportQ8) -> pd.DataFrame:
+    """The publics of the proximity actions, as declared."""
+    p = r.publics
+    return display.vue(
+        p if r.motif_programme is None and not p.empty else None,
+        COLONNES_PUBLICS,
+        vide=_vide_motif("publics des actions de proximité", r.motif_programme),
+    )
+
+
+def vue_dispositifs(r: RapportQ8) -> pd.DataFrame:
+    """The proximity actions by domain and dispositif."""
+    p = r.dispositifs
+    df = None
+    if r.motif_programme is None and not p.empty:
+        df = p.assign(domaine=p["thematique"].map(libelle_domaine))
+    return display.vue(
+        df, COLONNES_DISPOSITIFS, vide=_vide_motif("actions de proximité par dispositif", r.motif_programme)
+    )
+
+
+def vue_proximite_annee(r: RapportQ8) -> pd.DataFrame:
+    """Per year: action-years and credits, of which proximity actions."""
+    p = r.proximite_annee
+    df = None
+    if r.motif_programme is None and not p.empty:
+        df = p.assign(
+            part_credits=(p["montant_proximite"] / p["montant_total"]).where(p["montant_total"] > 0)
+        )
+    return display.vue(
+        df, COLONNES_PROXIMITE_ANNEE, vide=_vide_motif("actions de proximité par année", r.motif_programme)
+    )
+
+
+def vue_proximite_periodes(r: RapportQ8) -> pd.DataFrame:
+    """Share of action-years and share of credits of the proximity actions, before / during, on their bases."""
+    pp = r.proximite_periodes
+    df = None
+    if r.motif_programme is None and not pp.empty:
+        d = pp[pp["mesure"].isin(["part_actions", "part_credits"])].copy()
+        lib = {"part_actions": "Part des actions-années", "part_credits": "Part des crédits accordés"}
+
+        def base(row, p: str) -> str:
+            if text.manquant(row[f"denominateur_{p}"]):
+                return text.ND
+            if row["mesure"] == "part_credits":
+                return f"{text.euros(row[f'numerateur_{p}'])} sur {text.euros(row[f'denominateur_{p}'])}"
+            return f"{text.nombre(row[f'numerateur_{p}'])} sur {text.nombre(row[f'denominateur_{p}'])}"
+
+        df = d.assign(
+            base_avant=[base(row, "avant") for row in d.to_dict(orient="records")],
+            base_pendant=[base(row, "pendant") for row in d.to_dict(orient="records")],
+            ecart=_ecarts(d["valeur_avant"], d["valeur_pendant"]),
+            mesure=d["mesure"].map(lib),
+        )
+    return display.vue(
+        df,
+        COLONNES_PROXIMITE_PERIODES,
+        vide=_vide_motif("actions de proximité avant et pendant le CUCS", r.motif_programme),
+    )
+
+
+def _gup_affiche(r: RapportQ8) -> pd.DataFrame:
+    g = r.gup
+    return g.assign(
+        quartier=g["code_quartier"].map(lambda q: _nom_q(r, q)), categorie=g["categorie"].map(majuscule)
+    )
+
+
+def vue_gup_taux(r: RapportQ8) -> pd.DataFrame:
+    """GUP reports per quartier × category: count and rate per year per 1,000 inhabitants, over
+    the period, before and during the contract (secret cells « s »)."""
+    df = None
+    if r.a_gup and not r.gup.empty:
+        g = _gup_affiche(r)
+        m = g["secret"]
+        df = g.assign(
+            **{
+                c: _secret_col(g[c], m)
+                for c in ("signalements", "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant")
+            }
+        )
+    return display.vue(
+        df, COLONNES_GUP_TAUX, vide=_vide_motif("signalements de gestion urbaine de proximité", r.motif_gup)
+    )
+
+
+def vue_gup_tendances(r: RapportQ8) -> pd.DataFrame:
+    """The Poisson trend of each quartier × category: yearly change with its 95 % interval, p."""
+    df = None
+    if r.a_gup and not r.gup.empty:
+        g = _gup_affiche(r)
+        df = g.assign(
+            tendance=g["tendance"].map(
+                lambda t: TENDANCE_LIBELLES.get(t, labels.MOTIF_LIBELLES[motifs.NON_CALCULABLE])
+            )
+        )
+        df = df.sort_values(["p_value", "quartier"], kind="stable", na_position="last")
+    return display.vue(
+        df, COLONNES_GUP_TENDANCES, vide=_vide_motif("tendances des signalements GUP", r.motif_gup)
+    )
+
+
+def vue_gup_statuts(r: RapportQ8) -> pd.DataFrame:
+    """Per category: reports, resolved, open, closed without follow-up, median delay of the resolved."""
+    s = r.gup_statuts
+    df = None
+    if r.a_gup and not s.empty:
+        df = s.assign(categorie=s["categorie"].map(majuscule))
+        for c in ("signalements", "resolus", "en_cours", "sans_suite"):
+            df[c] = _secret_col(df[c], df[f"{c}_secret"])
+    return display.vue(
+        df, COLONNES_GUP_STATUTS, vide=_vide_motif("statuts des signalements GUP", r.motif_gup)
+    )
+
+
+def vue_gup_delais(r: RapportQ8) -> pd.DataFrame:
+    """Per category: median resolution delay before / during the contract, on the resolved reports."""
+    s = r.gup_delais
+    df = None
+    if r.a_gup and not s.empty:
+        df = s.assign(categorie=s["categorie"].map(majuscule))
+        for c in ("resolus_avant", "resolus_pendant"):
+            df[c] = _secret_col(df[c], df[f"{c}_secret"])
+    return display.vue(
+        df, COLONNES_GUP_DELAIS, vide=_vide_motif("délais de résolution des signalements GUP", r.motif_gup)
+    )
+
+
+def vue_gup_ensemble(r: RapportQ8) -> pd.DataFrame:
+    """All quartiers together: reports per year per 1,000 inhabitants before / during, per category."""
+    e = r.gup_ensemble
+    df = None
+    if r.a_gup and not e.empty:
+        df = e.assign(
+            categorie=e["categorie"].map(lambda c: "Toutes catégories" if c == "ensemble" else majuscule(c)),
+            ecart=_ecarts(e["valeur_avant"], e["valeur_pendant"]),
+        )
+    return display.vue(
+        df, COLONNES_GUP_ENSEMBLE, vide=_vide_motif("signalements GUP des quartiers", r.motif_gup)
+    )
+
+
+def _territoires(r: RapportQ8, df: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        [_nom_territoire(r, n, c) for n, c in zip(df["niveau"], df["code_territoire"], strict=True)],
+        index=df.index,
+    )
+
+
+def vue_equipements(r: RapportQ8) -> pd.DataFrame:
+    """Facilities per 1,000 inhabitants of the same year: commune, each quartier, quartiers together."""
+    e = r.equipements
+    df = None if e.empty else e.assign(territoire=_territoires(r, e))
+    return display.vue(df, COLONNES_EQUIPEMENTS, vide=_vide_motif("équipements", None))
+
+
+def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
+    """Facilities per 1,000 inhabitants by range (gamme BPE): territories × ranges."""
+    g = r.equipements_gamme
+    colonnes = {"territoire": ("Territoire", "texte")}
+    df = None
+    if not g.empty:
+        wide = g.assign(territoire=_territoires(r, g)).pivot_table(
+            index="territoire", columns="gamme", values="pour_1000_hab", aggfunc="sum", sort=False
+        )
+        order = [x for x in GAMME_LIBELLES if x in wide.columns]
+        wide = wide[order]
+        colonnes |= {str(c): (f"{GAMME_LIBELLES[c]} : pour 1 000 habitants", "decimal") for c in order}
+        df = wide.reset_index()
+        df.columns = [str(c) for c in df.columns]
+    return display.vue(df, colonnes, vide=_vide_motif("équipements par gamme", None))
+
+
+def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
+    """Per facility type: the commune against its quartiers taken together."""
+    t = r.equipements_type
+    df = None if t.empty else t.assign(gamme=t["gamme"].map(lambda g: GAMME_LIBELLES.get(g, g)))
+    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=_vide_motif("équipements par type", None))
+
+
+def vue_securite(r: RapportQ8) -> pd.DataFrame:
+    """Delinquency / public-space indicators: commune and quartiers, before / during."""
+    s = r.securite
+    df = None
+    if not s.empty:
+        df = s.assign(
+            territoire=_territoires(r, s),
+            unite=s["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),
+            indicateur=s["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
+            ecart=_ecarts(s["valeur_avant"], s["valeur_pendant"]),
+        )
+    vide = (
+        "aucun indicateur de délinquance ni d'occupation de l'espace public dans le catalogue des indicateurs"
+        if not r.indicateurs_securite
+        else _vide_motif("indicateurs de délinquance", None)
+    )
+    return display.vue(df, COLONNES_SECURITE, vide=vide)
+
+
+def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
+    """One experimental quartier's indicators against its commune (latest common year)."""
+    p = r.profils.get(code_quartier, pd.DataFrame())
+    df = None
+    if not p.empty:
+        df = p.assign(
+            unite=p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),
+            indicateur=p["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
+        )
+    return display.vue(
+        df, COLONNES_PROFIL, vide=_vide_motif(f"indicateurs du quartier {_nom_q(r, code_quartier)}", None)
+    )
+
+
+def fiches(r: RapportQ8) -> list[tuple[str, list[str], pd.DataFrame | None]]:
+    """One profile per experimental quartier named in the parameters, for `display.sections`:
+    (heading, sentences, its indicators against the commune)."""
+    out = []
+    for q in r.quartiers_experimentaux:
+        v = profil_quartier(r, q)
+        out.append(
+            (f"Fiche du quartier {_nom_q(r, q)}", r.fiches_textes.get(q, []), v if not v.empty else None)
+        )
+    return out
+
+
+# --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
+
+
+def figure_gup_tendances(r: RapportQ8):
+    """The yearly reports of each quartier × category with a net trend, and the fitted Poisson curve.
+    A series with a yearly count under the secrecy threshold shows only its fitted curve."""
+    from cucs_analysis.present import plots
+
+    net = r.tendances_nettes
+    if not r.a_gup or net.empty:
+        return None
+    a = r.gup_annuel
+    fig, ax = plt_subplots()
+    alt = []
+    for i, row in enumerate(net.to_dict(orient="records")):
+        s = a[
+            (a["code_quartier"] == row["code_quartier"]) & (a["categorie"] == row["categorie"])
+        ].sort_values("annee")
+        colour = plots.PALETTE[i % len(plots.PALETTE)]
+        nom = f"{row['categorie']}, {_nom_q(r, row['code_quartier'])}"
+        y = s["signalements"].to_numpy(dtype=float)
+        t = s["annee"].to_numpy(dtype=float)
+        mean_t = t - t.min()
+        # fitted curve through the observed total: exp(a + b t), a from the sum of counts
+        b = float(row["pente"])
+        scale = y.sum() / np.exp(b * mean_t).sum()
+        fitted = scale * np.exp(b * mean_t)
+        small = ((y > 0) & (y < r.seuil_secret)).any()
+        if not small:
+            ax.plot(t, y, marker="o", linestyle="none", color=colour, label=f"{nom} : signalements observés")
+        ax.plot(t, fitted, color=colour, linestyle="--", label=f"{nom} : tendance ajustée")
+        alt.append(
+            f"{nom} : {TENDANCE_LIBELLES[row['tendance']]} nette, "
+            f"{text.pourcentage(100 * row['variation_annuelle'], signe=True)} par an"
+            + (" (comptes annuels non montrés : secret statistique)" if small else "")
+        )
+    ax.set_title("Signalements GUP en hausse ou en baisse nette, par année")
+    ax.set_xlabel("Année")
+    ax.set_ylabel("Signalements par an")
+    plots.franciser_axes(ax, x=None, y="nombre")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return plots.set_alt(
+        fig,
+        f"Points et courbes par année : signalements GUP des couples quartier × catégorie en tendance nette à "
+        f"{r.nom_commune}. " + " ; ".join(alt) + ".",
+    )
+
+
+def plt_subplots():
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(9, 5))
+
+
+def figure_equipements(r: RapportQ8):
+    """Facilities per 1,000 inhabitants: each quartier and the quartiers together, the commune as reference line."""
+    from cucs_analysis.present import plots
+
+    e = r.equipements
+    if e.empty or e["pour_1000_hab"].notna().sum() == 0:
+        return None
+    d = e[e["niveau"] != "commune"].assign(territoire=_territoires(r, e[e["niveau"] != "commune"]))
+    com = e[e["niveau"] == "commune"]
+    ref = None if com.empty else com.iloc[0]["pour_1000_hab"]
+    fig = plots.barres_horizontales(
+        d,
+        "territoire",
+        "pour_1000_hab",
+        f"Équipements pour 1 000 habitants en {text.annee(r.annee_equipements)}",
+        "Équipements pour 1 000 habitants",
+        decimales=1,
+        reference=ref,
+        libelle_reference=f"{r.nom_commune} (commune)",
+    )
+    det = text.liste_fr(
+        [
+            f"{t} : {text.nombre(v, 1)}"
+            for t, v in zip(d["territoire"], d["pour_1000_hab"], strict=True)
+            if not text.manquant(v)
+        ]
+    )
+    return plots.set_alt(
+        fig,
+        f"Barres horizontales : équipements pour 1 000 habitants en {text.annee(r.annee_equipements)}, par quartier ; "
+        f"{det} ; ligne de référence : la commune, {text.nombre(ref, 1)}.",
+    )
+
+
+def figure_proximite(r: RapportQ8):
+    """Stacked bars per year: credits granted to proximity actions and to the other actions."""
+    from cucs_analysis.present import plots
+
+    p = r.proximite_annee
+    if r.motif_programme is not None or p.empty or p["montant_total"].sum() <= 0:
+        return None
+    wide = pd.DataFrame(
+        {
+            "Actions de proximité": p["montant_proximite"].to_numpy(),
+            "Autres actions": (p["montant_total"] - p["montant_proximite"]).to_numpy(),
+        },
+        index=p["annee"].astype(int),
+    )
+    fig = plots.barres_empilees_annees(
+        wide,
+        "Crédits accordés aux actions, dont actions de proximité",
+        "Montant accordé (euros courants)",
+        "€",
+        ncol=2,
+    )
+    tot = p["montant_proximite"].sum() / p["montant_total"].sum()
+    return plots.set_alt(
+        fig,
+        f"Barres empilées par année : crédits accordés aux actions de {r.nom_commune}, actions de proximité et autres "
+        f"actions. Sur toute la période, les actions de proximité reçoivent {text.pourcentage(100 * tot)} des crédits.",
+    )
+
+
+def sources(r: RapportQ8, params, metadata) -> list[str]:
+    """The « Sources et méthode » list, with the values actually used."""
+    pop = (
+        f"population de chaque année (indicateur « population », valeurs de {text.annee_periode(*r.annees_population)} ; "
+        "une année sans valeur prend celle de l'année connue la plus proche, antérieure d'abord)"
+        if r.annees_population
+        else "population des quartiers (indicateur « population »)"
+    )
+    return [
+        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
+        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        f"Périodes comparées : {_avant(r)} et {_pendant(r)} ; une part ou un taux est calculé sur chaque période "
+        "entière (somme des numérateurs sur somme des dénominateurs), jamais d'une première à une dernière année.",
+        "Actions de proximité : actions dont la programmation indique qu'elles produisent du lien de proximité "
+        "(colonne « proximité ») ; montants accordés en euros courants ; publics tels que déclarés.",
+        f"Signalements GUP pour 1 000 habitants : 1 000 × signalements de la période ÷ somme des populations des "
+        f"mêmes années ({pop}) ; c'est un nombre moyen de signalements par an pour 1 000 habitants.",
+        f"Tendance des signalements : comptes annuels par quartier et catégorie sur {text.annee_periode(*r.periode)} "
+        "(une année sans signalement compte 0), régression de Poisson du compte sur l'année ; « hausse » ou « baisse » "
+        f"quand la pente est significative (p < 0,05) et que la variation ajustée sur la période atteint "
+        f"{text.pourcentage(100 * r.seuil_variation, 0)} (paramètre gup.seuil_variation), sinon « pas de tendance "
+        "nette ». La variation par an est exp(pente) − 1, avec son intervalle de confiance à 95 %.",
+        "Délai de résolution : médiane des délais des seuls signalements résolus ; les signalements en cours et "
+        "classés sans suite sont comptés à part.",
+        f"Équipements pour 1 000 habitants : nombre d'équipements de {text.annee(r.annee_equipements) if r.annee_equipements else 'la dernière année'} "
+        "rapporté à la population de la même année ; les quartiers pris ensemble additionnent équipements et "
+        "habitants.",
+        "Délinquance et espace public : indicateurs du catalogue dont le thème est « sécurité », « délinquance », "
+        "« tranquillité » ou « espace public ».",
+        f"Secret statistique : aucun nombre de signalements inférieur à {params.seuil_secret} n'est publié, ni le "
+        "taux ou le délai qui en dépend ; une case peut aussi être masquée pour protéger une autre (secret secondaire).",
+    ]

@@ -76,6 +76,7 @@ QUESTIONS: tuple[Question, ...] = (
         "besoins identifiés sur le territoire ?",
         "Groupe 2 : opérateurs",
         ("recouvrement", "progression"),
+        sections_parametres=("periode", "annee_debut_cucs", "seuil_secret"),
     ),
     Question(
         "q6",

@@ -1288,9 +1288,9 @@ COLONNES_DISPOSITIFS = {
 COLONNES_PROXIMITE_ANNEE = {
     "annee": ("Année", "annee"),
     "actions_annees": ("Actions programmées", "nombre"),
-    "actions_annees_proximite": ("Dont actions de proximité", "nombre"),
+    "actions_annees_proximite": ("Dont de proximité", "nombre"),
     "montant_total": ("Crédits accordés aux actions", "euros"),
-    "montant_proximite": ("Dont actions de proximité", "euros"),
+    "montant_proximite": ("Dont crédits aux actions de proximité", "euros"),
     "part_credits": ("Part des crédits aux actions de proximité", "part"),
 }
 COLONNES_PROXIMITE_PERIODES = {

@@ -1015,10 +1015,10 @@ COLONNES_SURVIE = {
 COLONNES_RENOUVELLEMENT = {
     "classe": ("Taille de l'association", "texte"),
     "denominateur_avant": ("Financées l'année précédente (avant le CUCS)", "nombre"),
-    "numerateur_avant": ("Dont renouvelées", "nombre"),
+    "numerateur_avant": ("Dont renouvelées (avant)", "nombre"),
     "valeur_avant": ("Taux de renouvellement avant", "pourcentage"),
     "denominateur_pendant": ("Financées l'année précédente (pendant le CUCS)", "nombre"),
-    "numerateur_pendant": ("Dont renouvelées ", "nombre"),
+    "numerateur_pendant": ("Dont renouvelées (pendant)", "nombre"),
     "valeur_pendant": ("Taux de renouvellement pendant", "pourcentage"),
     "ecart": ("Écart", "points"),
     "petite_base": (f"Petite base (moins de {BASE_MIN})", "oui_non"),
@@ -1088,7 +1088,7 @@ def vue_bilans_sous_performants(r: RapportQ6) -> pd.DataFrame:
     """The same for the under-performing operators only."""
     v = _vue_bilans(r, r.bilans_sous_performants, "énoncés des bilans des opérateurs sous-performants")
     if r.a_bilans and not r.sous_performants:
-        v.attrs["vide"] = "Aucun opérateur sous-performant : pas d'écart à expliquer."
+        v.attrs["vide"] = "aucun opérateur sous-performant : pas d'écart à expliquer"
     return v
 
 
@@ -1104,7 +1104,7 @@ def vue_ecarts_operateurs(r: RapportQ6) -> pd.DataFrame:
     vide = (
         _vide_motif(r, "opérateurs sous-performants", r.motif_programme)
         if r.motif_programme
-        else "Aucun opérateur sous-performant dans la commune."
+        else "aucun opérateur sous-performant dans la commune"
     )
     return display.vue(df, COLONNES_ECARTS, vide=vide)
 
@@ -1158,11 +1158,14 @@ def vue_non_pourvues(r: RapportQ6) -> pd.DataFrame:
     n = r.non_pourvues
     df = None
     if r.a_programme and not n.empty:
-        df = n.assign(domaine=n["thematique"].map(libelle_domaine))
+        df = n.assign(
+            domaine=n["thematique"].map(libelle_domaine),
+            dispositif=n["dispositif"].map(lambda x: majuscule(x) if isinstance(x, str) else x),
+        )
     vide = (
         _vide_motif(r, "actions prioritaires non pourvues", r.motif_programme)
         if r.motif_programme
-        else "Aucune action prioritaire n'est restée sans opérateur."
+        else "aucune action prioritaire n'est restée sans opérateur"
     )
     return display.vue(df, COLONNES_NON_POURVUES, vide=vide)
 
@@ -1300,6 +1303,9 @@ def figure_domaines_echelles(r: RapportQ6):
 
 def carte_operateurs(r: RapportQ6):
     """Map of the region's communes coloured by the number of the commune's operators based there."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
     from cucs_analysis.present import plots
 
     geo = r.contours_communes
@@ -1307,13 +1313,19 @@ def carte_operateurs(r: RapportQ6):
     if geo is None or getattr(geo, "empty", True) or o.empty:
         return None
     gdf = geo.merge(o, on="code_commune", how="left")
-    gdf["operateurs"] = gdf["operateurs"].astype(float)
-    fig = plots.carte_choroplethe(
-        gdf,
-        "operateurs",
-        f"Où sont établis les opérateurs des actions {text.de(r.nom_commune)}",
-        libelle_legende="Opérateurs",
-    )
+    fig, ax = plt.subplots(figsize=(7, 7))
+    gdf[gdf["operateurs"].isna()].plot(ax=ax, color="#EEEEEE", edgecolor="white", linewidth=0.8)
+    valeurs = sorted({int(v) for v in o["operateurs"]})
+    couleurs = plt.get_cmap("cividis_r")(np.linspace(0.15, 0.9, max(len(valeurs), 2)))
+    handles = [Patch(facecolor="#EEEEEE", label="Aucun opérateur")]
+    for v, c in zip(valeurs, couleurs, strict=False):
+        gdf[gdf["operateurs"] == v].plot(ax=ax, color=c, edgecolor="white", linewidth=0.8)
+        handles.append(Patch(facecolor=c, label=text.pluriel(v, "opérateur")))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    ax.set_title("Communes où sont établis les opérateurs des actions")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    fig.tight_layout()
     ax = fig.axes[0]
     ici = geo[geo["code_commune"] == r.code_commune]
     if not ici.empty:
@@ -1330,7 +1342,7 @@ def carte_operateurs(r: RapportQ6):
     return plots.set_alt(
         fig,
         f"Carte des communes de la région, colorées selon le nombre d'opérateurs des actions {text.de(r.nom_commune)} "
-        f"qui y sont établis (commune entourée en rouge) : {detail} ; les communes sans opérateur sont hachurées.",
+        f"qui y sont établis (commune entourée en rouge) : {detail} ; les communes sans opérateur sont en gris clair.",
     )
 
 
@@ -1365,8 +1377,12 @@ def figure_modele(r: RapportQ6):
             label=str(r.nom_commune),
             zorder=3,
         )
-    for x, y, nom in zip(100 * s["part_participatif"], 100 * s["part_adaptable"], s["nom"], strict=True):
-        ax.annotate(str(nom), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    xs, ys = (100 * s["part_participatif"]).to_numpy(), (100 * s["part_adaptable"]).to_numpy()
+    vus: list[tuple[float, float]] = []
+    for x, y, nom in zip(xs, ys, s["nom"], strict=True):  # a handful of communes
+        proches = sum(1 for a, b in vus if abs(a - x) < 8 and abs(b - y) < 4)
+        vus.append((x, y))
+        ax.annotate(str(nom), (x, y), textcoords="offset points", xytext=(6, 4 - 11 * proches), fontsize=8)
     ax.axvline(100 * r.seuil_participatif, color=plots.GRIS, linestyle="--", linewidth=1)
     ax.axhline(100 * r.seuil_adaptable, color=plots.GRIS, linestyle="--", linewidth=1)
     ax.set_xlim(0, 100)

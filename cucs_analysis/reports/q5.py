@@ -828,32 +828,35 @@ def _narrate_progression(r: RapportQ5) -> None:
             constat=False,
         )
     s = r.sorties
-    sv = s[~s["secret"].astype(bool)]
-    emploi = sv[sv["motif_sortie"].isin(["emploi", "formation"])]
-    if len(sv):
-        total = text.pluriel(
-            int(pd.to_numeric(s["sorties"], errors="coerce").sum()) if not s["secret"].any() else None,
-            "sortie",
-        )
-        detail = text.liste_fr(
-            f"{text.minuscule_initiale(MOTIFS_SORTIE_LIBELLES.get(m, m))} {text.pourcentage(100 * p)}"
-            for m, p in zip(sv["motif_sortie"], sv["part"], strict=True)
-        )
+    if s.empty:
+        return
+    if s["secret"].any():
         _constat(
             r,
             "progression",
-            f"Motifs de sortie des parcours terminés ({total}) : {detail}."
-            if not s["secret"].any()
-            else f"Motifs de sortie des parcours terminés (certains soumis au secret statistique) : {detail}.",
+            "Les motifs de sortie des parcours terminés sont en partie soumis au secret statistique (voir le tableau).",
             constat=False,
         )
-        if len(emploi) == 2:
-            _constat(
-                r,
-                "progression",
-                f"{text.pourcentage(100 * float(emploi['part'].sum()))} des sorties se font vers un emploi ou une "
-                "formation.",
-            )
+        return
+    total = int(s["sorties"].sum())
+    detail = text.liste_fr(
+        f"{text.minuscule_initiale(MOTIFS_SORTIE_LIBELLES.get(m, m))} {text.pourcentage(100 * p)}"
+        for m, p in zip(s["motif_sortie"], s["part"], strict=True)
+    )
+    _constat(
+        r,
+        "progression",
+        f"Motifs de sortie des parcours terminés ({text.pluriel(total, 'sortie')}) : {detail}.",
+        constat=False,
+    )
+    emploi = s[s["motif_sortie"].isin(["emploi", "formation"])]
+    if total and len(emploi):
+        _constat(
+            r,
+            "progression",
+            f"{text.pourcentage(100 * float(emploi['sorties'].sum()) / total)} des sorties se font vers un emploi ou "
+            "une formation.",
+        )
 
 
 def _verdict(r: RapportQ5) -> dict:

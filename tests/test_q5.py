@@ -1,0 +1,240 @@
+"""q5 (volet insertion): the report on the demo agrees with plain pandas on the CSV files, reads
+correctly for a signatory without parcours (20008) and a non-signatory (20010), publishes no
+count under the secrecy threshold (primary and secondary) on a territory with tiny groups, and
+builds in well under a second."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cucs_analysis.analysis import motifs, privacy
+from cucs_analysis.data import dataset as load
+from cucs_analysis.pipeline import params
+from cucs_analysis.pipeline.results import to_jsonable
+from cucs_analysis.reports import q5
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _params(code: str, overrides: dict | None = None):
+    return params.load_params(code, ROOT, overrides)
+
+
+def _report(code: str, overrides: dict | None = None):
+    return q5.build(load.load_territory(DEMO, code), _params(code, overrides))
+
+
+def _csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(DEMO / f"{name}.csv", dtype=str)
+
+
+def _parcours_commune(code: str) -> pd.DataFrame:
+    qua = _csv("quartiers")
+    return (
+        _csv("parcours")
+        .merge(qua[["code_quartier", "code_commune"]], on="code_quartier")
+        .query("code_commune == @code")
+    )
+
+
+def _cle(r, id_: str) -> dict:
+    return next(c for c in r.chiffres_cles if c["id"] == id_)
+
+
+def test_recouvrement_agrees_with_plain_pandas_on_20001():
+    r = _report("20001")
+    par = _parcours_commune("20001")
+    n_disp = par.groupby("id_menage")["dispositif"].nunique()
+    multi, suivis = int((n_disp >= 2).sum()), int(len(n_disp))
+    assert r.menages_multi_brut == multi
+    res = to_jsonable(r.resultats())
+    rc = res["recouvrement"]
+    assert rc["menages_multi_dispositifs"] == multi and rc["menages_suivis"] == suivis
+    assert rc["part"] == pytest.approx(100 * multi / suivis)
+    # every multi-dispositif household is in exactly one published line (combinations + « autres »)
+    assert sum(c["menages"] for c in rc["combinaisons"]) == multi
+    assert sum(c["autres_combinaisons"] for c in rc["combinaisons"]) <= 1
+    assert _cle(r, "menages_multi_dispositifs")["valeur"] == multi
+    # progression on one base: ended episodes with both levels
+    fini = par[par["date_sortie"].notna() & par["niveau_sortie"].notna()]
+    prog = res["progression"]
+    assert sum(p["effectif"] for p in prog) == len(fini)
+    monte = int((fini["niveau_sortie"].astype(int) > fini["niveau_entree"].astype(int)).sum())
+    assert res["progression_synthese"]["progresse"] == monte
+    assert _cle(r, "part_parcours_progression")["valeur"] == round(100 * monte / len(fini), 1)
+    assert r.verdict["section"] == q5.SECTIONS["besoins"] and r.verdict["motif"] is None
+
+
+def test_coverage_agrees_with_plain_pandas_on_20001():
+    r = _report("20001")
+    act = _csv("actions").query("code_commune == '20001'")
+    act = act[(act["thematique"] == "emploi") | (act["dispositif"] == "chantier d'insertion")]
+    act = act[act["statut"].isin(["réalisée", "programmée"])]
+    act = act.assign(annee=act["annee"].astype(int), prevus=pd.to_numeric(act["beneficiaires_prevus"]))
+    ind = _csv("indicateurs")
+    de = ind[
+        (ind["niveau"] == "commune")
+        & (ind["code_territoire"] == "20001")
+        & (ind["indicateur"] == "demandeurs_emploi")
+    ]
+    de = de.assign(annee=de["annee"].astype(int), v=pd.to_numeric(de["valeur"]))
+    pendant = lambda d: d[(d["annee"] >= 2007) & (d["annee"] <= 2014)]  # noqa: E731
+    attendu = 100 * pendant(act)["prevus"].sum() / pendant(de)["v"].sum()
+    assert _cle(r, "places_pour_100_demandeurs_pendant")["valeur"] == round(attendu, 1)
+    # quartiers with job seekers and no insertion action of their own are named
+    q_offre = set(pendant(act)["code_quartier"].dropna())
+    qs = set(_csv("quartiers").query("code_commune == '20001'")["code_quartier"])
+    sans = qs - q_offre
+    assert _cle(r, "quartiers_sans_offre_insertion")["valeur"] == len(sans)
+    noms = _csv("quartiers").set_index("code_quartier")["nom"]
+    phrase = next(p for p in r.texte("besoins") if "aucune action d'insertion propre" in p)
+    for q in sans:
+        assert noms[q] in phrase
+    # commune-wide actions are stated on their own, never spread over the quartiers
+    assert any("sans quartier désigné" in p for p in r.texte("besoins"))
+    v = r.tables["couverture"]
+    assert v.iloc[-1, 0].startswith("Valbrune-sur-Lèze (toute la commune")
+
+
+def test_20008_parcours_missing_says_donnees_non_disponibles():
+    r = _report("20008")
+    res = to_jsonable(r.resultats())
+    assert res["recouvrement"]["motif"] == motifs.DONNEE_ABSENTE
+    assert res["recouvrement"]["menages_multi_dispositifs"] is None
+    assert res["progression"] == [] and res["progression_motif"] == motifs.DONNEE_ABSENTE
+    assert _cle(r, "menages_multi_dispositifs")["motif"] == motifs.DONNEE_ABSENTE
+    assert "parcours : données non disponibles" in r.verdict["texte"]
+    v = q5.vue_combinaisons(r)
+    assert v.empty and v.attrs["motif"] == motifs.DONNEE_ABSENTE
+    assert any("données non disponibles" in s for s in r.reserves)
+    # the needs and supply exist for 20008: they are shown
+    assert _cle(r, "places_pour_100_demandeurs_pendant")["valeur"] is not None
+
+
+def test_20010_non_signatory_is_hors_cucs():
+    r = _report("20010")
+    assert r.verdict["motif"] == motifs.HORS_CUCS and "hors CUCS" in r.verdict["texte"]
+    res = to_jsonable(r.resultats())
+    assert res["recouvrement"]["motif"] == motifs.HORS_CUCS
+    assert all(c["valeur"] is None and c["motif"] == motifs.HORS_CUCS for c in r.chiffres_cles)
+    assert "n'a pas signé de CUCS" in r.constats[0]
+    assert q5.vue_couverture(r).attrs["motif"] == motifs.HORS_CUCS
+    assert not q5.vue_besoins(r).empty  # the needs remain, as a comparison
+
+
+def _tiny(code: str, n_menages: int) -> load.Territory:
+    """The commune's territory with only its first households: tiny counts everywhere."""
+    t = load.load_territory(DEMO, code)
+    keep = sorted(t.parcours["id_menage"].unique())[:n_menages]
+    return dataclasses.replace(
+        t, parcours=t.parcours[t.parcours["id_menage"].isin(keep)].reset_index(drop=True)
+    )
+
+
+def _counts_in_results(res: dict) -> list[float]:
+    out = [res["recouvrement"][k] for k in ("menages_suivis", "menages_multi_dispositifs")]
+    out += [c["menages"] for c in res["recouvrement"]["combinaisons"]]
+    out += [p["effectif"] for p in res["progression"]]
+    out += [res["progression_synthese"][k] for k in ("base", "progresse", "stable", "regresse")]
+    out += [s["sorties"] for s in res["sorties"]]
+    out += [p[k] for p in res["points_rencontre"] for k in ("menages", "menages_famille")]
+    return [v for v in out if v is not None]
+
+
+@pytest.mark.parametrize("n_menages, seuil", [(25, 11), (60, 15), (8, 11)])
+def test_secrecy_on_tiny_groups(n_menages, seuil):
+    r = q5.build(_tiny("20001", n_menages), _params("20001", {"seuil_secret": seuil}))
+    res = to_jsonable(r.resultats())
+    small = [v for v in _counts_in_results(res) if 0 < v < seuil]
+    assert not small, small
+    for name in (
+        "combinaisons",
+        "sequences",
+        "points_rencontre",
+        "transitions",
+        "progression_dispositifs",
+        "sorties",
+    ):
+        v = r.tables[name]
+        cols = [c for c, u in v.attrs["unites"].items() if u == "nombre"]
+        privacy.check_no_small_counts(v, seuil, cols)
+    # secondary secrecy: a list whose total is published never has exactly one hidden line
+    comb = r.combinaisons
+    if res["recouvrement"]["menages_multi_dispositifs"] is not None:
+        assert int(comb["secret"].sum()) != 1
+    assert int(r.sorties["secret"].sum()) != 1
+    t = r.transitions
+    for _, g in t.groupby("niveau_entree"):
+        assert int(g["secret"].sum()) != 1
+    # the sentences print no small count: every number under the threshold is « moins de … »
+    for phrase in r.constats + sum(r.textes.values(), []):
+        assert "nan" not in phrase.lower()
+
+
+def test_key_figure_hidden_when_multi_households_small():
+    t = _tiny("20001", 8)
+    r = q5.build(t, _params("20001"))
+    multi = r.menages_multi_brut
+    assert 0 < multi < 11  # the frame is built for it
+    c = _cle(r, "menages_multi_dispositifs")
+    assert c["valeur"] is None and c["motif"] == motifs.SECRET
+    assert any("moins de 11 ménages (secret statistique)" in p for p in r.texte("recouvrement"))
+    assert to_jsonable(r.resultats())["recouvrement"]["motif"] == motifs.SECRET
+
+
+def test_no_raw_codes_and_french_in_views_and_sentences():
+    r = _report("20001")
+    texte = " ".join(r.constats + r.reserves + r.debat + sum(r.textes.values(), []) + [r.verdict["texte"]])
+    for code in ("pre_enfants", "chantier_jeunes", "ateliers_parents", "non_renseigne", "|", "nan", "None"):
+        assert code not in texte
+    for name, v in r.tables.items():
+        for c in v.columns:
+            if v.attrs["unites"][c] == "texte":
+                assert not v[c].astype(str).str.contains(r"\|| nan|_", regex=True).any(), (name, c)
+    json.dumps(to_jsonable(r.resultats()), allow_nan=False)
+
+
+def test_figures_are_drawn_from_published_counts_only():
+    from cucs_analysis.present import plots
+
+    r = _report("20001")
+    fig = q5.figure_combinaisons(r)
+    heights = sorted(int(b.get_height()) for b in fig.axes[0].patches)
+    assert heights == sorted(int(v) for v in r.combinaisons.loc[~r.combinaisons["secret"], "menages"])
+    assert "UpSet" in plots.get_alt(fig)
+    for f in (fig, q5.figure_couverture(r), q5.figure_transitions(r)):
+        assert plots.get_alt(f)
+        plots.figure_html(f)
+    assert q5.figure_combinaisons(_report("20008")) is None
+
+
+def test_build_is_fast():
+    t, p = load.load_territory(DEMO, "20001"), _params("20001")
+    q5.build(t, p)
+    t0 = time.perf_counter()
+    for _ in range(3):
+        q5.build(t, p)
+    assert (time.perf_counter() - t0) / 3 < 1.0
+
+
+def test_changing_the_threshold_changes_what_is_grouped():
+    r11 = _report("20001")
+    r30 = _report("20001", {"seuil_secret": 30})
+    g11 = r11.combinaisons.set_index("combinaison")
+    g30 = r30.combinaisons.set_index("combinaison")
+    assert (g30.drop(index=q5.pathways.AUTRES, errors="ignore")["menages"].dropna() >= 30).all()
+    assert g30.loc[q5.pathways.AUTRES, "n_combinaisons"] > g11.loc[q5.pathways.AUTRES, "n_combinaisons"]
+    assert np.isfinite(g30.loc[q5.pathways.AUTRES, "menages"])

@@ -1,0 +1,154 @@
+"""q8 (proximité): the planted GUP trends are found, the rates agree with plain pandas on the
+demo CSVs, the three states (rich, partial data, non-signatory) read correctly, and reports
+counts go through statistical secrecy."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cucs_analysis.analysis import motifs
+from cucs_analysis.data import dataset as load
+from cucs_analysis.pipeline import params
+from cucs_analysis.present import display
+from cucs_analysis.reports import q8
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _report(code: str, overrides: dict | None = None):
+    return q8.build(load.load_territory(DEMO, code), params.load_params(code, ROOT, overrides))
+
+
+def _csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(DEMO / f"{name}.csv", dtype={"code_commune": str, "code_territoire": str})
+
+
+def test_planted_gup_trends_found_and_nothing_else():
+    truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))["gup_tendance"]
+    com = _csv("communes")
+    found = []
+    for code in com.loc[com["signataire_cucs"].astype(str).str.lower().isin(["oui", "true"]), "code_commune"]:
+        found += _report(code).resultats()["tendances_gup"]
+    key = lambda d: (d["code_quartier"], d["categorie"])  # noqa: E731
+    assert sorted(found, key=key) == sorted(truth, key=key)
+    assert found  # the demo plants at least one
+
+
+def test_gup_rates_agree_with_plain_pandas():
+    r = _report("20001")
+    gup = _csv("gup")
+    gup["annee"] = pd.to_datetime(gup["date"]).dt.year
+    ind = _csv("indicateurs")
+    pop = ind[(ind["indicateur"] == "population") & (ind["niveau"] == "quartier")]
+    rows = {(g["code_quartier"], g["categorie"]): g for g in r.resultats()["gup"]}
+    q, c = "QP020002", "propreté"
+    n = int(((gup["code_quartier"] == q) & (gup["categorie"] == c)).sum())
+    p = pop.loc[pop["code_territoire"] == q, "valeur"].sum()  # one value per year 2005-2014
+    assert rows[(q, c)]["signalements"] == n
+    assert rows[(q, c)]["signalements_pour_1000_hab"] == pytest.approx(1000 * n / p, abs=0.01)
+    assert rows[(q, c)]["tendance"] == "baisse"
+    resolved = gup[(gup["code_quartier"] == q) & (gup["categorie"] == c) & (gup["statut"] == "résolu")]
+    assert rows[(q, c)]["delai_median_jours"] == pytest.approx(resolved["delai_resolution_jours"].median())
+    # the interval of the yearly change surrounds it and excludes 0 for a net trend
+    row = rows[(q, c)]
+    assert row["ic_bas"] < row["variation_annuelle"] < row["ic_haut"] < 0
+
+
+def test_facilities_per_1000_quartier_vs_commune_same_year():
+    r = _report("20001")
+    eq = _csv("equipements")
+    ind = _csv("indicateurs")
+    annee = int(eq["annee"].max())
+    n = eq[(eq["niveau"] == "commune") & (eq["code_territoire"] == "20001") & (eq["annee"] == annee)][
+        "nombre"
+    ].sum()
+    pop = ind[
+        (ind["indicateur"] == "population") & (ind["code_territoire"] == "20001") & (ind["annee"] == annee)
+    ]["valeur"].iloc[0]
+    rows = {e["code_territoire"]: e for e in r.resultats()["equipements"]}
+    assert rows["20001"]["pour_1000_hab"] == pytest.approx(1000 * n / pop, abs=0.001)
+    assert rows["20001"]["annee"] == annee
+    assert {"QP020001", "QP020002", q8.ENSEMBLE} <= set(rows)
+
+
+def test_rich_commune_sentences_verdict_and_fiche():
+    r = _report("20001")
+    assert r.verdict["motif"] is None
+    assert "baisse nette" in r.verdict["texte"] and "La Source" in r.verdict["texte"]
+    assert r.verdict["section"] == q8.SECTIONS["gup"]
+    assert any("baisse nette" in s for s in r.texte("gup"))
+    assert all("nan" not in s.lower().split() for s in r.constats + r.reserves + r.debat)
+    fiches = q8.fiches(r)
+    assert [f[0] for f in fiches] == ["Fiche du quartier La Source"]
+    assert fiches[0][2] is not None and not fiches[0][2].empty
+    none = _report("20001", {"quartiers_experimentaux": []})
+    assert q8.fiches(none) == []
+    assert "params/20001.yaml" in none.texte("fiches")[0]
+    assert {c["id"] for c in r.chiffres_cles} >= {"gup_tendances_nettes", "actions_proximite"}
+
+
+def test_partial_data_commune_says_data_unavailable():
+    r = _report("20008")
+    res = r.resultats()
+    assert res["gup"] == [] and res["gup_motif"] == motifs.DONNEE_ABSENTE
+    assert r.verdict["motif"] == motifs.DONNEE_ABSENTE and "données non disponibles" in r.verdict["texte"]
+    assert res["equipements"] and res["equipements_motif"] is None  # facilities still shown
+    assert q8.vue_gup_taux(r).attrs["motif"] == motifs.DONNEE_ABSENTE
+    assert "Données non disponibles" in display.tableau(q8.vue_gup_taux(r)).texte
+    gup_cles = [c for c in r.chiffres_cles if c["id"].startswith("gup_")]
+    assert all(c["valeur"] is None and c["motif"] == motifs.DONNEE_ABSENTE for c in gup_cles)
+    assert res["actions_proximite"]["actions"] > 0  # the programme is there
+
+
+def test_non_signatory_is_hors_cucs_but_shows_facilities():
+    r = _report("20010")
+    res = r.resultats()
+    assert r.verdict["motif"] == motifs.HORS_CUCS and "hors CUCS" in r.verdict["texte"]
+    assert res["gup_motif"] == motifs.HORS_CUCS and res["actions_proximite"]["motif"] == motifs.HORS_CUCS
+    assert res["actions_proximite"]["actions"] is None
+    assert any(e["pour_1000_hab"] for e in res["equipements"])
+    assert "Hors CUCS" in display.tableau(q8.vue_actions_proximite(r)).texte
+    assert not q8.vue_securite(r).empty
+
+
+def test_reports_under_the_threshold_are_hidden_with_their_rates():
+    seuil = 60
+    r = _report("20001", {"seuil_secret": seuil})
+    rows = r.resultats()["gup"]
+    hidden = [g for g in rows if g["signalements"] is None]
+    assert hidden  # counts of 20 to 60 reports exist in the demo
+    for g in rows:
+        if g["signalements"] is not None:
+            assert g["signalements"] == 0 or g["signalements"] >= seuil
+        else:
+            assert g["signalements_pour_1000_hab"] is None and g["motif"] == motifs.SECRET
+    # secondary secrecy: no quartier or category line with exactly one hidden cell
+    df = pd.DataFrame(rows)
+    for key in ("code_quartier", "categorie"):
+        assert (df.groupby(key)["signalements"].apply(lambda s: s.isna().sum()) != 1).all()
+    v = q8.vue_gup_taux(r)
+    assert (v["Signalements (période)"] == "s").any()
+    st = r.gup_statuts
+    for c in ("en_cours", "sans_suite"):
+        vals = st[c].dropna()
+        assert ((vals == 0) | (vals >= seuil)).all()
+
+
+def test_build_is_fast():
+    t = load.load_territory(DEMO, "20004")
+    p = params.load_params("20004", ROOT)
+    q8.build(t, p)  # warm imports
+    t0 = time.perf_counter()
+    q8.build(t, p)
+    assert time.perf_counter() - t0 < 1.0

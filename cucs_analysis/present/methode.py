@@ -273,6 +273,42 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "Zone urbaine sensible (1996) : grands ensembles ou quartiers d'habitat dégradé marqués par "
         "un déséquilibre entre habitat et emploi ; 751 zones.",
     ),
+    (
+        "Action de proximité (q8)",
+        "Action que la programmation marque comme produisant du lien de proximité (colonne « proximité ») : "
+        "médiation, animation de quartier, gestion urbaine de proximité, prévention. Sa part des crédits se calcule "
+        "avant et pendant le CUCS, chacune sur sa période entière.",
+    ),
+    (
+        "Signalements GUP pour 1 000 habitants (q8)",
+        "Nombre moyen de signalements de gestion urbaine de proximité par an pour 1 000 habitants du quartier : "
+        "1 000 × signalements de la période ÷ somme des populations des mêmes années.",
+    ),
+    (
+        "Tendance des signalements GUP (q8)",
+        "Régression de Poisson des comptes annuels de signalements d'un quartier et d'une catégorie sur l'année "
+        "(une année sans signalement compte 0). « Hausse » ou « baisse » quand la pente est significative "
+        "(p < 0,05) et que la variation ajustée sur la période atteint le seuil gup.seuil_variation (20 % par "
+        "défaut) ; sinon « pas de tendance nette ». La variation par an est donnée avec son intervalle de "
+        "confiance à 95 %.",
+    ),
+    (
+        "Délai médian de résolution (q8)",
+        "Médiane des délais de résolution des seuls signalements GUP résolus ; les signalements en cours et "
+        "classés sans suite sont comptés à part. Non publié sur moins de signalements résolus que le seuil du "
+        "secret statistique.",
+    ),
+    (
+        "Équipements pour 1 000 habitants (q8)",
+        "Nombre d'équipements d'un territoire (base permanente des équipements, par gamme et par type) rapporté à "
+        "sa population de la même année ; les quartiers pris ensemble additionnent équipements et habitants.",
+    ),
+    (
+        "Quartier d'expérimentation (q8)",
+        "Quartier nommé dans les paramètres de la commune (clé quartiers_experimentaux de params/<code>.yaml) "
+        "dont le carnet sur la proximité dresse une fiche : indicateurs face à la commune, signalements GUP, "
+        "équipements et actions de proximité.",
+    ),
 )
 
 #: The studies and texts the pages quote.

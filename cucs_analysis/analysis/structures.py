@@ -127,7 +127,10 @@ def action_year_money(financements: pd.DataFrame, by: Sequence[str] = ()) -> pd.
     cols = [*keys, funding.SPECIFIQUE, funding.DROIT_COMMUN, "total"]
     if financements is None or financements.empty:
         return pd.DataFrame(columns=cols)
-    return funding.specific_vs_mainstream(financements, by=keys)[cols]
+    f = financements.assign(
+        montant_accorde=pd.to_numeric(financements["montant_accorde"], errors="coerce").astype(float)
+    )
+    return funding.specific_vs_mainstream(f, by=keys)[cols]
 
 
 def leverage_by(financements: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -312,7 +315,9 @@ def renewal(actions: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
         o = o[[*keys, "annee", "id_operateur"]].drop_duplicates()
         o["_premiere"] = o.groupby([*keys, "id_operateur"], dropna=False)["annee"].transform("min")
         ops = o.groupby([*keys, "annee"], dropna=False)["id_operateur"].nunique()
-        new_ops = o[o["_premiere"] == o["annee"]].groupby([*keys, "annee"], dropna=False)["id_operateur"].nunique()
+        new_ops = (
+            o[o["_premiere"] == o["annee"]].groupby([*keys, "annee"], dropna=False)["id_operateur"].nunique()
+        )
         out["operateurs"] = ops.reindex(out.index).fillna(0).astype("int64")
         out["nouveaux_operateurs"] = new_ops.reindex(out.index).fillna(0).astype("int64")
     else:
@@ -379,7 +384,9 @@ def commune_indicators(
             "code_commune": c["code_commune"].astype(str).to_numpy(),
             "nom": (c["nom"] if "nom" in c.columns else c["code_commune"]).astype(str).to_numpy(),
             "structure": structure_code(
-                c["structure_pilotage"] if "structure_pilotage" in c.columns else pd.Series(pd.NA, index=c.index)
+                c["structure_pilotage"]
+                if "structure_pilotage" in c.columns
+                else pd.Series(pd.NA, index=c.index)
             ).to_numpy(),
             "signataire": (
                 c["signataire_cucs"].fillna(False).astype(bool).to_numpy()
@@ -396,12 +403,16 @@ def commune_indicators(
         fin_ = fin_.assign(code_commune=fin_["code_commune"].astype(str))
         act = act.assign(code_commune=act["code_commune"].astype(str))
         lev = leverage_by(fin_, ["code_commune"]).set_index("code_commune")
-        money = action_year_money(fin_, ["code_commune"]).groupby("code_commune")[["droit_commun", "total"]].sum()
+        money = (
+            action_year_money(fin_, ["code_commune"]).groupby("code_commune")[["droit_commun", "total"]].sum()
+        )
         dl = median_delays(fin_, ["code_commune"]).set_index("code_commune")
         kw = {"annee_debut_cucs": annee_debut_cucs, "debut": debut, "fin": fin, "by": ["code_commune"]}
         ren = renewal_periods(act, **kw)
         base["a_financements"] = base.index.isin(fin_["code_commune"].unique())
-        base = base.join(lev).join(money.rename(columns={"droit_commun": "_dc", "total": "financement_total"}))
+        base = base.join(lev).join(
+            money.rename(columns={"droit_commun": "_dc", "total": "financement_total"})
+        )
         base["part_droit_commun"] = (100 * base["_dc"] / base["financement_total"]).where(
             base["financement_total"] > 0
         )
@@ -423,8 +434,9 @@ def commune_indicators(
         base["a_financements"] = False
     out = base.reset_index().reindex(columns=INDICATEURS_COLUMNS)
     out["a_financements"] = out["a_financements"].fillna(False).astype(bool)
-    for col in ("actions_annees", "demandes", "paiements"):
-        out[col] = out[col].where(out["a_financements"])
+    # A commune with funding rows but no specific credit (or no paid request) has measured zeros.
+    for col in ("actions_annees", "specifique", "droit_commun", "demandes", "paiements"):
+        out[col] = out[col].astype("float64").fillna(0.0).where(out["a_financements"])
     return out
 
 

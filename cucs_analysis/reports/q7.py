@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding, motifs, structures, trends
+from cucs_analysis.analysis import funding, motifs, structures
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import majuscule
 from cucs_analysis.reports.rapport import AvecVues
@@ -36,7 +36,11 @@ STRUCTURES = {
         "par un service intercommunal",
     ),
     structures.AUCUNE: ("aucune structure", "sans structure", "sans structure de pilotage"),
-    structures.INCONNUE: ("une structure non renseignée", "structure non renseignée", "par une structure non renseignée"),
+    structures.INCONNUE: (
+        "une structure non renseignée",
+        "structure non renseignée",
+        "par une structure non renseignée",
+    ),
 }
 
 
@@ -71,7 +75,9 @@ class RapportQ7(AvecVues):
     periode: tuple[int, int]
     annee_debut_cucs: int
     levier: pd.DataFrame  # structures.leverage_by, one row (whole period)
-    par_annee: pd.DataFrame  # annee, actions_annees, specifique, droit_commun, effet_levier, part_droit_commun
+    par_annee: (
+        pd.DataFrame
+    )  # annee, actions_annees, specifique, droit_commun, effet_levier, part_droit_commun
     part_droit_commun: float | None  # percent of the granted funding, whole period
     montants_periodes: pd.DataFrame  # structures.money_periods (effet_levier, part_droit_commun)
     delais: pd.DataFrame  # structures.median_delays, one row
@@ -248,7 +254,9 @@ def build(territoire, region, params) -> RapportQ7:
     actions = _dans_periode(territoire.actions, debut, fin_periode)
     fin = _dans_periode(territoire.financements, debut, fin_periode)
     a_programme = signataire and not actions.empty and not fin.empty
-    structure = str(structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0])
+    structure = str(
+        structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0]
+    )
     communes = getattr(region, "structures", None)
     communes = pd.DataFrame(columns=structures.INDICATEURS_COLUMNS) if communes is None else communes
 
@@ -773,7 +781,13 @@ def _narrate(r: RapportQ7) -> None:
             "€",
             motif,
         ),
-        cle("part_droit_commun", "Part du droit commun dans les montants accordés", val("part_droit_commun", 1), "%", motif),
+        cle(
+            "part_droit_commun",
+            "Part du droit commun dans les montants accordés",
+            val("part_droit_commun", 1),
+            "%",
+            motif,
+        ),
         cle(
             "delai_decision_median_jours",
             "Délai médian du dépôt à la décision",
@@ -960,7 +974,9 @@ def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
             )
         df = pd.DataFrame(rows)
     return display.vue(
-        df, COLONNES_DELAIS_PERIODES, vide=_vide_motif(r, "délais avant et pendant le CUCS", r.motif_programme)
+        df,
+        COLONNES_DELAIS_PERIODES,
+        vide=_vide_motif(r, "délais avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -1034,12 +1050,18 @@ def vue_communes(r: RapportQ7) -> pd.DataFrame:
     c = r.communes_comparees
     df = None
     if not c.empty:
-        df = _pour_100(c).assign(
-            structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
-            cette_commune=c["code_commune"] == r.code_commune,
-        ).sort_values(["structure", "nom"], kind="stable")
+        df = (
+            _pour_100(c)
+            .assign(
+                structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
+                cette_commune=c["code_commune"] == r.code_commune,
+            )
+            .sort_values(["structure", "nom"], kind="stable")
+        )
     return display.vue(
-        df, COLONNES_COMMUNES, vide="comparaison des communes : aucune commune signataire n'a de financements connus"
+        df,
+        COLONNES_COMMUNES,
+        vide="comparaison des communes : aucune commune signataire n'a de financements connus",
     )
 
 
@@ -1048,6 +1070,8 @@ def vue_communes(r: RapportQ7) -> pd.DataFrame:
 
 def figure_cofinancement(r: RapportQ7):
     """Co-funding per euro of specific credits, by year, with the start of the contract marked."""
+    from matplotlib.ticker import MultipleLocator
+
     from cucs_analysis.present import plots
 
     p = r.par_annee.dropna(subset=["effet_levier"]) if r.a_programme else pd.DataFrame()
@@ -1064,8 +1088,11 @@ def figure_cofinancement(r: RapportQ7):
     )
     ax = fig.axes[0]
     ax.axvline(r.annee_debut_cucs - 0.5, color=plots.GRIS, linestyle="--", linewidth=1)
+    ax.yaxis.set_major_locator(MultipleLocator(0.5))
     ax.set_ylim(bottom=0)
-    det = text.liste_fr([f"{int(a)} : {_par_euro(v)}" for a, v in zip(p["annee"], p["effet_levier"], strict=True)])
+    det = text.liste_fr(
+        [f"{int(a)} : {_par_euro(v)}" for a, v in zip(p["annee"], p["effet_levier"], strict=True)]
+    )
     return plots.set_alt(
         fig,
         f"Courbe par année : euros de cofinancement de droit commun par euro de crédits spécifiques accordé aux "
@@ -1078,6 +1105,7 @@ def figure_comparaison(r: RapportQ7):
     """Each signatory commune as a dot in its structure's column: co-funding per euro and the
     median delay to decision, this commune highlighted; the spread within a structure is seen."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from cucs_analysis.present import plots
 
@@ -1110,25 +1138,24 @@ def figure_comparaison(r: RapportQ7):
             v = c.loc[c["structure"] == s, col].dropna()
             if len(v) >= 2:
                 ax.vlines(i, v.min(), v.max(), color=plots.GRIS, linewidth=1, zorder=2)
-        ax.set_xticks(range(len(ordre)), [majuscule(libelle_structure(s)) for s in ordre])
+        ax.set_xticks(range(len(ordre)), [majuscule(libelle_structure(s)).replace(" ", "\n") for s in ordre])
         ax.set_xlim(-0.6, len(ordre) - 0.4)
         ax.set_title(titre, fontsize=11)
         ax.set_ylabel(ylab)
         plots.franciser_axes(ax, x=None, y="nombre", decimales=dec)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="x", labelsize=9)
     axes[0].legend(loc="lower left", fontsize=8)
     fig.tight_layout()
-    det = text.liste_fr(
-        [
-            f"{libelle_structure(row['structure'])} : {_fourchette(row, 'effet_levier', _par_euro)} par euro, "
-            f"décision en {_fourchette(row, 'delai_decision_median', _jours)}"
-            for row in r.resume.to_dict(orient="records")
-        ]
+    det = " ; ".join(
+        f"{libelle_structure(row['structure'])} : {_fourchette(row, 'effet_levier', _par_euro)} par euro, délai "
+        f"médian de décision {_fourchette(row, 'delai_decision_median', _jours)}"
+        for row in r.resume.to_dict(orient="records")
     )
     mien = c[c["code_commune"] == r.code_commune]
     fin = (
-        f" {r.nom_commune} : {_par_euro(mien.iloc[0]['effet_levier'])} par euro, décision en "
+        f" {r.nom_commune} : {_par_euro(mien.iloc[0]['effet_levier'])} par euro, délai médian de décision de "
         f"{_jours(mien.iloc[0]['delai_decision_median'])}."
         if not mien.empty
         else ""
@@ -1137,7 +1164,7 @@ def figure_comparaison(r: RapportQ7):
         fig,
         f"Deux nuages de points, une colonne par structure de pilotage et un point par commune signataire "
         f"({text.pluriel(len(c), 'commune')}) : à gauche le cofinancement par euro de crédits spécifiques, à droite le "
-        f"délai médian du dépôt à la décision. Selon la commune, {det}.{fin}",
+        f"délai médian du dépôt à la décision. Selon la commune — {det}.{fin}",
     )
 
 

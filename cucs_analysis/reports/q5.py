@@ -569,6 +569,7 @@ def _menages(r: RapportQ5, n, secret: bool = False) -> str:
 #: Verb agreement after a count (singular below 2), indexed by ``n >= 2``.
 N_A = ("n'a", "n'ont")
 QU_COMPTE = ("qu'il compte", "qu'ils comptent")
+SES = ("ses", "leurs")
 
 
 def _places(x) -> str:
@@ -673,7 +674,12 @@ def _narrate_besoins(r: RapportQ5) -> None:
             _constat(
                 r,
                 "besoins",
-                f"{text.parmi(len(sans), len(q), 'quartier', feminin=False)} "
+                (
+                    f"Les {text.nombre(len(q))} quartiers"
+                    if len(sans) == len(q) and len(q) >= 2
+                    else text.parmi(len(sans), len(q), "quartier")
+                )
+                + " "
                 f"{N_A[len(sans) >= 2]} aucune action d'insertion propre {_pendant(r)} : "
                 f"{noms_sans}"
                 + (
@@ -873,25 +879,29 @@ def _verdict(r: RapportQ5) -> dict:
             "motif": motifs.DONNEE_ABSENTE,
             "section": SECTIONS["besoins"],
         }
-    if text.manquant(row["places_pour_100_pendant"]):
-        texte = "Insertion : offre rapportée aux besoins soumise au secret statistique"
-    else:
-        pendant = _places(row["places_pour_100_pendant"])
-        if bool(row["avant_testable"]) and not text.manquant(row["places_pour_100_avant"]):
-            e = row["ecart"]
-            sens = "offre en hausse" if e > 0 else ("offre en baisse" if e < 0 else "offre stable")
-            texte = (
-                f"Insertion : {sens} face aux besoins — {pendant} pour {POUR} demandeurs d'emploi pendant le "
-                f"CUCS contre {text.nombre(row['places_pour_100_avant'], 1)} avant"
-            )
-        else:
-            texte = (
-                f"Insertion : {pendant} pour {POUR} demandeurs d'emploi pendant le CUCS (avant non testable)"
-            )
     sans = _quartiers_sans_offre(r)
-    q = r.couverture[r.couverture["niveau"] == "quartier"]
-    if len(sans):
-        texte += f" ; {text.parmi(len(sans), len(q), 'quartier')} sans action d'insertion propre"
+    n_q = int((r.couverture["niveau"] == "quartier").sum())
+    if n_q == 0:
+        jugement = "offre d'insertion à l'échelle de la commune seulement"
+    elif len(sans) == 0:
+        jugement = "chaque quartier a une offre d'insertion propre"
+    elif len(sans) == n_q:
+        jugement = (
+            f"aucun des {text.nombre(n_q)} quartiers n'a d'action d'insertion propre"
+            if n_q >= 2
+            else "le quartier n'a pas d'action d'insertion propre"
+        )
+    else:
+        jugement = f"besoins couverts en partie, {text.parmi(len(sans), n_q, 'quartier')} sans action d'insertion propre"
+    if text.manquant(row["places_pour_100_pendant"]):
+        chiffre = "offre rapportée aux demandeurs d'emploi soumise au secret statistique"
+    else:
+        chiffre = f"{_places(row['places_pour_100_pendant'])} pour {POUR} demandeurs d'emploi pendant le CUCS"
+        if bool(row["avant_testable"]) and not text.manquant(row["places_pour_100_avant"]):
+            chiffre += f" ({text.nombre(row['places_pour_100_avant'], 1)} avant)"
+        else:
+            chiffre += " (avant non testable)"
+    texte = f"Insertion : {jugement} — {chiffre}"
     rc = r.recouvrement
     if r.a_parcours and rc["part"] is not None:
         texte += f" ; {text.pourcentage(rc['part'])} des ménages suivis le sont par plusieurs dispositifs"
@@ -905,7 +915,7 @@ def _debat(r: RapportQ5) -> None:
     if len(sans):
         r.debat.append(
             f"{text.liste_fr(_nom(r, c) for c in sans['code_territoire'])} "
-            f"{N_A[len(sans) >= 2]} aucune action d'insertion propre pendant le CUCS : ses demandeurs "
+            f"{N_A[len(sans) >= 2]} aucune action d'insertion propre pendant le CUCS : {SES[len(sans) >= 2]} demandeurs "
             "d'emploi ont-ils accès aux actions de la commune ou des quartiers voisins, et faut-il y implanter une "
             "offre ?"
         )
@@ -918,6 +928,11 @@ def _debat(r: RapportQ5) -> None:
         r.debat.append(
             "Les niveaux d'autonomie sont-ils évalués avec la même grille par tous les opérateurs ? Sinon, quels "
             "critères communs adopter dans les bilans ?"
+        )
+    if not r.signataire:
+        r.debat.append(
+            f"Hors CUCS : {r.nom_commune} n'a pas d'actions d'insertion du CUCS à mettre en débat ; ses besoins "
+            "servent de comparaison."
         )
     if r.signataire:
         r.debat.append(
@@ -1146,7 +1161,7 @@ COLONNES_OFFRE = {
     "territoire": ("Territoire", "texte"),
     "euros_par_an_avant": ("Crédits accordés par an, avant (euros courants)", "euros"),
     "euros_par_an_pendant": ("Crédits accordés par an, pendant (euros courants)", "euros"),
-    "euros_par_demandeur_pendant": ("Crédits par demandeur d'emploi et par an, pendant", "euros_decimal"),
+    "euros_par_demandeur_pendant": ("Crédits par demandeur d'emploi, pendant", "euros_decimal"),
 }
 
 
@@ -1154,7 +1169,12 @@ def vue_offre(r: RapportQ5) -> pd.DataFrame:
     """Amounts granted to the insertion actions per territory, and per job seeker."""
     c = r.couverture
     df = None if c.empty else c.assign(territoire=_territoire(r, c))
-    return display.vue(df, COLONNES_OFFRE, vide=r.absence("crédits des actions d'insertion", "programme"))
+    avant, pendant = _avant(r), _pendant(r)
+    colonnes = {
+        k: (h.replace(", avant", f", {avant}").replace(", pendant", f", {pendant}"), u)
+        for k, (h, u) in COLONNES_OFFRE.items()
+    }
+    return display.vue(df, colonnes, vide=r.absence("crédits des actions d'insertion", "programme"))
 
 
 def vue_combinaisons(r: RapportQ5) -> pd.DataFrame:

@@ -309,6 +309,36 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "dont le carnet sur la proximité dresse une fiche : indicateurs face à la commune, signalements GUP, "
         "équipements et actions de proximité.",
     ),
+    (
+        "Structure de pilotage (q7)",
+        "Organisation qui porte le CUCS d'une commune : GIP, service municipal ou service intercommunal "
+        "(colonne structure_pilotage de la table des communes) ; « aucune » pour une commune non signataire.",
+    ),
+    (
+        "Cofinancement par euro de crédits spécifiques d'une structure (q7)",
+        "Pour les communes pilotées par une même structure réunies : somme du droit commun accordé aux "
+        "actions-années qui reçoivent des crédits spécifiques, divisée par la somme de ces crédits. Les tableaux "
+        "le donnent pour 100 € de crédits spécifiques.",
+    ),
+    (
+        "Délais de décision et de paiement (q7)",
+        "Pour chaque demande de financement, nombre de jours entre le dépôt et la décision, puis entre le dépôt "
+        "et le paiement ; la médiane des demandes d'une période. Une date manquante ou antérieure au dépôt écarte "
+        "la demande.",
+    ),
+    (
+        "Action nouvelle, opérateur nouveau (q7)",
+        "Action (opérateur) qui apparaît pour la première fois dans la programmation de la commune cette "
+        "année-là, hors actions non pourvues ; la première année connue n'est pas comptée. Le taux de "
+        "renouvellement est la part des actions nouvelles parmi les actions de chaque année, sur la période du "
+        "CUCS.",
+    ),
+    (
+        "Fourchette d'une structure de pilotage (q7)",
+        "Plus petite et plus grande valeur des communes pilotées par une même structure : avec deux ou trois "
+        "communes par structure, elle dit si l'écart entre structures dépasse la dispersion entre communes ; une "
+        "tendance, jamais un classement.",
+    ),
 )
 
 #: The studies and texts the pages quote.

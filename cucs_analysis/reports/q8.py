@@ -1351,9 +1351,9 @@ COLONNES_EQUIPEMENTS_TYPE = {
     "libelle": ("Type d'équipement", "texte"),
     "gamme": ("Gamme", "texte"),
     "nombre_commune": ("Commune : nombre", "nombre"),
-    "pour_1000_hab_commune": ("Commune : pour 1 000 habitants", "decimal"),
+    "pour_10000_hab_commune": ("Commune : pour 10 000 habitants", "decimal"),
     "nombre_quartiers": ("Quartiers prioritaires : nombre", "nombre"),
-    "pour_1000_hab_quartiers": ("Quartiers prioritaires : pour 1 000 habitants", "decimal"),
+    "pour_10000_hab_quartiers": ("Quartiers prioritaires : pour 10 000 habitants", "decimal"),
 }
 COLONNES_SECURITE = {
     "territoire": ("Territoire", "texte"),
@@ -1583,7 +1583,13 @@ def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
 def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
     """Per facility type: the commune against its quartiers taken together."""
     t = r.equipements_type
-    df = None if t.empty else t.assign(gamme=t["gamme"].map(lambda g: GAMME_LIBELLES.get(g, g)))
+    df = None
+    if not t.empty:  # per 10,000: a type counts a few units per 1,000 inhabitants at most
+        df = t.assign(
+            gamme=t["gamme"].map(lambda g: GAMME_LIBELLES.get(g, g)),
+            pour_10000_hab_commune=10 * t["pour_1000_hab_commune"],
+            pour_10000_hab_quartiers=10 * t["pour_1000_hab_quartiers"],
+        )
     return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=_vide_motif("équipements par type", None))
 
 
@@ -1610,6 +1616,8 @@ def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
     """One experimental quartier's indicators against its commune (latest common year)."""
     p = r.profils.get(code_quartier, pd.DataFrame())
     df = None
+    if not p.empty:  # rates, shares and amounts; counts (population, job seekers) are in the sentences
+        p = p[~p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")).isin(["nombre", "hab.", ""])]
     if not p.empty:
         df = p.assign(
             unite=p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),

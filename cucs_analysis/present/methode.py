@@ -339,6 +339,39 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "communes par structure, elle dit si l'écart entre structures dépasse la dispersion entre communes ; une "
         "tendance, jamais un classement.",
     ),
+    (
+        "Offre d'insertion (q5)",
+        "Actions de la programmation du domaine « Emploi et insertion » et chantiers d'insertion, repérés par "
+        "leurs codes (jamais par leurs intitulés). Leurs places sont les bénéficiaires prévus des années réalisées "
+        "ou en cours ; leurs crédits, les montants accordés par tous les financeurs. Une action sans quartier "
+        "désigné compte pour toute la commune et n'est jamais répartie entre les quartiers.",
+    ),
+    (
+        "Places d'insertion pour 100 demandeurs d'emploi (q5)",
+        "Somme des places des actions d'insertion d'un territoire sur une période, divisée par la somme de ses "
+        "demandeurs d'emploi (catégories A, B, C) des mêmes années, multipliée par 100 ; une année sans action "
+        "compte pour zéro place. Calculé avant puis pendant le CUCS, jamais entre une première et une dernière "
+        "année.",
+    ),
+    (
+        "Ménage suivi par plusieurs dispositifs (q5)",
+        "Ménage (identifiant pseudonyme) dont les membres sont accompagnés par au moins deux dispositifs "
+        "différents (PRE, CLAS, chantier d'insertion, atelier parents…) dans les parcours ; l'ordre des dispositifs "
+        "est celui de leur première entrée. Les combinaisons de moins de ménages que le seuil du secret "
+        "statistique sont regroupées sur une ligne « Autres combinaisons ».",
+    ),
+    (
+        "Points de rencontre (q5)",
+        "Expression de l'atelier : les dispositifs où se croisent les membres d'une même famille — enfants de 0 "
+        "à 15 ans au PRE, jeunes de 16 à 25 ans en chantier d'insertion, parents de 26 à 64 ans en atelier parents "
+        "— et les ménages où un autre membre est suivi par un autre dispositif.",
+    ),
+    (
+        "Progression du niveau d'autonomie (q5)",
+        "Sur les parcours terminés dont les niveaux (1 à 4) sont connus à l'entrée et à la sortie : niveau de "
+        "sortie supérieur (progression), égal (stabilité) ou inférieur (recul) au niveau d'entrée. Les niveaux "
+        "sont déclarés par les opérateurs, sans grille commune vérifiée.",
+    ),
 )
 
 #: The studies and texts the pages quote.

@@ -120,8 +120,7 @@ def performance(
     jugeable = (out["annees_realisees"] >= min_annees_realisees) & out["taux_realisation"].notna()
     flag = out["taux_realisation"] < seuil_realisation
     out["sous_performant"] = pd.Series(np.where(jugeable, flag, None), index=out.index, dtype=object)
-    out["motif"] = np.where(jugeable, None, motifs.NON_CALCULABLE)
-    out["motif"] = out["motif"].astype(object).where(~jugeable, None)
+    out["motif"] = pd.Series(np.where(jugeable, None, motifs.NON_CALCULABLE), index=out.index, dtype=object)
     return out.sort_values("id_operateur").reset_index(drop=True)[PERFORMANCE_COLUMNS]
 
 
@@ -430,7 +429,10 @@ def steering_model(
         ).astype(object)
         value[motif != ""] = None
         motif[motif == ""] = None
-        return value, motif
+        # object columns: None stays None (a string dtype would turn it into NaN)
+        return pd.Series(value, index=out.index, dtype=object), pd.Series(
+            motif, index=out.index, dtype=object
+        )
 
     out["axe_descendant_participatif"], out["motif_descendant_participatif"] = axis(
         out["part_participatif"], has_ins, seuil_participatif, "participatif", "descendant"

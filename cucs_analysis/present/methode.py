@@ -372,6 +372,46 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "sortie supérieur (progression), égal (stabilité) ou inférieur (recul) au niveau d'entrée. Les niveaux "
         "sont déclarés par les opérateurs, sans grille commune vérifiée.",
     ),
+    (
+        "Opérateur sous-performant (q6)",
+        "Opérateur dont les bénéficiaires réalisés sont inférieurs à une part (70 % par défaut, paramètre "
+        "operateurs.seuil_realisation) des bénéficiaires prévus, sur ses actions-années réalisées dans la commune ; "
+        "il n'est jugé qu'à partir de 3 actions-années réalisées (operateurs.min_annees_realisees). Un indice à "
+        "mettre en débat : l'évaluation de la procédure ne se réduit pas à la performance des opérateurs.",
+    ),
+    (
+        "Écart expliqué (bilans)",
+        "Catégorie des énoncés codés des bilans d'activité où l'opérateur explique l'écart entre ses objectifs et "
+        "ses réalisations ; chaque énoncé porte un thème codé (mobilisation du public, encadrement, financement…).",
+    ),
+    (
+        "Action prioritaire non pourvue",
+        "Action jugée prioritaire dans la programmation qui n'a trouvé aucun opérateur pour la réaliser au moins une "
+        "année (statut « non pourvue ») ; comptée une fois par action.",
+    ),
+    (
+        "Petite association (q6)",
+        "Association dont le budget annuel est inférieur au premier seuil du paramètre operateurs.bornes_budget "
+        "(50 000 € par défaut) ; une grande association a un budget d'au moins le second (200 000 €).",
+    ),
+    (
+        "Taux de renouvellement d'un financement (q6)",
+        "Parmi les associations financées sur crédits spécifiques une année, part de celles qui le sont encore "
+        "l'année suivante, cumulée sur la période avant le CUCS et sur la période du CUCS.",
+    ),
+    (
+        "Pilotage descendant ou participatif",
+        "Premier axe du modèle de pilotage : participatif quand les réunions de travail collectif (réunions "
+        "collectives de travail, groupes thématiques) font au moins la moitié (pilotage.seuil_participatif) des "
+        "réunions collectives et des réunions de consignes ; descendant sinon. Les rencontres individuelles de "
+        "soutien et les comités sont comptés à part.",
+    ),
+    (
+        "Pilotage figé ou adaptable",
+        "Second axe du modèle de pilotage : adaptable quand au moins 25 % (pilotage.seuil_adaptable) des actions de "
+        "la commune ont été introduites en cours de contrat, c'est-à-dire programmées pour la première fois deux ans "
+        "ou plus après le début du CUCS (pilotage.decalage_annees) ; figé sinon.",
+    ),
 )
 
 #: The studies and texts the pages quote.

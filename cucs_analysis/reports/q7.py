@@ -369,7 +369,7 @@ def _narrate_hors_cucs(r: RapportQ7) -> None:
         r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
     r.reserves.append(
         f"{r.nom_commune} n'étant pas signataire, elle n'a pas de structure de pilotage du CUCS ; la comparaison "
-        "ci-dessous porte sur les communes signataires."
+        "des structures porte sur les communes signataires."
     )
     r.debat.append(
         f"Hors CUCS : si {r.nom_commune} entrait dans la géographie prioritaire, quel pilotage choisirait-elle, "
@@ -743,8 +743,8 @@ def _narrate(r: RapportQ7) -> None:
         r.reserves.append(
             "Le cofinancement par euro de crédits spécifiques rapporte le droit commun accordé aux actions qui "
             "reçoivent des crédits spécifiques à ces crédits : il mesure un accompagnement, pas un effet causal des "
-            "crédits spécifiques ni de la structure de pilotage. Les montants sont en euros courants (un rapport "
-            "n'en dépend pas)."
+            "crédits spécifiques ni de la structure de pilotage. Les montants sont en euros courants : le "
+            "rapport compare des montants des mêmes actions et des mêmes années."
         )
         r.reserves.append(
             "Les délais sont comptés par demande de financement (une ligne de financement), du dépôt à la décision "

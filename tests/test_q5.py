@@ -73,7 +73,7 @@ def test_recouvrement_agrees_with_plain_pandas_on_20001():
     prog = res["progression"]
     assert sum(p["effectif"] for p in prog) == len(fini)
     monte = int((fini["niveau_sortie"].astype(int) > fini["niveau_entree"].astype(int)).sum())
-    assert res["progression_synthese"]["progresse"] == monte
+    assert res["parcours_progression"]["progresse"] == monte
     assert _cle(r, "part_parcours_progression")["valeur"] == round(100 * monte / len(fini), 1)
     assert r.verdict["section"] == q5.SECTIONS["besoins"] and r.verdict["motif"] is None
 
@@ -148,8 +148,8 @@ def _counts_in_results(res: dict) -> list[float]:
     out = [res["recouvrement"][k] for k in ("menages_suivis", "menages_multi_dispositifs")]
     out += [c["menages"] for c in res["recouvrement"]["combinaisons"]]
     out += [p["effectif"] for p in res["progression"]]
-    out += [res["progression_synthese"][k] for k in ("base", "progresse", "stable", "regresse")]
-    out += [s["sorties"] for s in res["sorties"]]
+    out += [res["parcours_progression"][k] for k in ("base", "progresse", "stable", "regresse")]
+    out += [s["parcours"] for s in res["sorties_parcours"]]
     out += [p[k] for p in res["points_rencontre"] for k in ("menages", "menages_famille")]
     return [v for v in out if v is not None]
 

@@ -184,14 +184,14 @@ class RapportQ5(AvecVues):
             "recouvrement": recouvrement,
             "progression": progression,
             "progression_motif": mp,
-            "progression_synthese": {
+            "parcours_progression": {
                 k: (None if mp else _num(pr.get(k))) for k in ("base", "progresse", "stable", "regresse")
             }
             | {"part_progresse": None if mp else _num(pr.get("part_progresse")), "motif": mp},
-            "sorties": []
+            "sorties_parcours": []
             if mp
             else [
-                {"motif_sortie": str(m), "sorties": _num(n), "motif": motifs.SECRET if s else None}
+                {"motif_sortie": str(m), "parcours": _num(n), "motif": motifs.SECRET if s else None}
                 for m, n, s in zip(
                     self.sorties["motif_sortie"], self.sorties["sorties"], self.sorties["secret"], strict=True
                 )
@@ -1117,10 +1117,10 @@ def vue_besoins(r: RapportQ5) -> pd.DataFrame:
 COLONNES_COUVERTURE = {
     "territoire": ("Territoire", "texte"),
     "demandeurs_par_an_avant": ("Demandeurs d'emploi par an, avant", "nombre"),
-    "places_par_an_avant": ("Places par an, avant", "decimal"),
+    "places_par_an_avant": ("Places par an (bénéficiaires prévus), avant", "decimal"),
     "places_pour_100_avant": ("Places pour 100 demandeurs, avant", "decimal"),
     "demandeurs_par_an_pendant": ("Demandeurs d'emploi par an, pendant", "nombre"),
-    "places_par_an_pendant": ("Places par an, pendant", "decimal"),
+    "places_par_an_pendant": ("Places par an (bénéficiaires prévus), pendant", "decimal"),
     "places_pour_100_pendant": ("Places pour 100 demandeurs, pendant", "decimal"),
     "ecart": ("Écart (places pour 100)", "decimal"),
     "petite_base": ("Petite base", "oui_non"),
@@ -1270,7 +1270,7 @@ def vue_transitions(r: RapportQ5) -> pd.DataFrame:
         df = pd.DataFrame({"niveau": [f"Niveau {int(i)}" for i in wide.index]})
         for c in wide.columns:
             df[f"s{int(c)}"] = wide[c].to_numpy()
-            colonnes[f"s{int(c)}"] = (f"Sortie au niveau {int(c)}", "nombre")
+            colonnes[f"s{int(c)}"] = (f"Parcours sortis à {int(c)}", "nombre")
         df["total"] = [_s(v, s) for v, s in zip(tot["total"], tot["secret"], strict=True)]
         colonnes["total"] = ("Parcours terminés", "nombre")
     return display.vue(df, colonnes, vide=r.absence("niveaux à l'entrée et à la sortie"))
@@ -1293,8 +1293,8 @@ def vue_progression_dispositifs(r: RapportQ5) -> pd.DataFrame:
         df,
         {
             "dispositif": ("Dispositif", "texte"),
-            "base": ("Parcours terminés, niveaux connus", "nombre"),
-            "progresse": ("Dont niveau en progrès", "nombre"),
+            "base": ("Parcours terminés évalués", "nombre"),
+            "progresse": ("Dont parcours en progrès", "nombre"),
             "part": ("Part en progrès", "part"),
         },
         vide=r.absence("progression des niveaux par dispositif"),
@@ -1317,7 +1317,7 @@ def vue_sorties(r: RapportQ5) -> pd.DataFrame:
         df,
         {
             "motif": ("Motif de sortie", "texte"),
-            "sorties": ("Sorties", "nombre"),
+            "sorties": ("Parcours sortis", "nombre"),
             "part": ("Part des sorties", "part"),
         },
         vide=r.absence("sorties par motif"),

@@ -747,6 +747,10 @@ def _narrate_pilotage(r: RapportQ6) -> None:
 
 def _debat(r: RapportQ6) -> None:
     if not r.signataire:
+        r.debat.append(
+            f"Hors CUCS : {r.nom_commune} n'a pas d'opérateurs financés au titre du CUCS dont la performance ou "
+            "l'accompagnement seraient à mettre en débat."
+        )
         return
     for row in r.ecarts_operateurs.head(3).to_dict(orient="records"):
         r.debat.append(

@@ -243,3 +243,14 @@ def test_report_builds_in_well_under_a_second():
     t0 = time.perf_counter()
     q7.build(t, region, p)
     assert time.perf_counter() - t0 < 1.0  # ~0.15 s on an idle machine
+
+
+def test_an_unknown_structure_is_said_not_guessed():
+    p = _params()
+    t = load.load_territory(DEMO, "20001")
+    t = dataclasses.replace(t, commune={**t.commune, "structure_pilotage": None})
+    r = q7.build(t, region_of(DEMO, p), p)
+    assert r.structure == structures.INCONNUE
+    assert r.verdict["texte"].startswith("Pilotage (structure non renseignée)")
+    assert "n'est pas renseignée" in r.texte("structure")[0]
+    assert r.resultats()["effet_levier"] is not None  # the figures themselves stay computable

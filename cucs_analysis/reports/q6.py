@@ -1295,6 +1295,7 @@ def figure_domaines_echelles(r: RapportQ6):
     wide.index = [libelle_domaine(i) for i in wide.index]
     wide.columns = [majuscule(c) for c in wide.columns]
     fig = plots.heatmap(wide, "Opérateurs par domaine d'intervention et par échelle", "Échelle", "Domaine")
+    plots.textes_de_donnees(fig)
     tot = wide.sum(axis=0)
     return plots.set_alt(
         fig,

@@ -152,3 +152,30 @@ def test_build_is_fast():
     t0 = time.perf_counter()
     q8.build(t, p)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_small_quartier_population_hides_its_rates_and_the_sum_protects_it():
+    t = load.load_territory(DEMO, "20001")
+    ind = t.indicateurs.copy()
+    small = (ind["indicateur"] == "population") & (ind["code_territoire"] == "QP020002")
+    ind.loc[small, "valeur"] = 6.0  # one quartier of 6 inhabitants: its rates would give it back
+    t.indicateurs = ind
+    r = q8.build(t, params.load_params("20001", ROOT))
+    assert "QP020002" in r.populations_cachees
+    # secondary: the quartiers together are published, so another quartier is hidden too
+    assert len(r.populations_cachees & {"QP020001", "QP020003", "QP020004"}) >= 1
+    rows = [g for g in r.resultats()["gup"] if g["code_quartier"] == "QP020002"]
+    assert rows and all(g["signalements_pour_1000_hab"] is None for g in rows)
+    v = q8.vue_equipements(r)
+    shown = v[v["Territoire"] == "La Source"].iloc[0]
+    assert shown["Habitants"] == "s" and shown["Pour 1 000 habitants"] == "s"
+    res = {e["code_territoire"]: e for e in r.resultats()["equipements"]}
+    assert res["QP020002"]["population"] is None and res["QP020002"]["pour_1000_hab"] is None
+    assert res["QP020002"]["motif"] == motifs.SECRET
+    assert not any("La Source compte" in s for s in r.fiches_textes.get("QP020002", []))
+
+
+def test_place_names_take_the_contracted_article():
+    assert q8._a("Le Haut-Val") == "au Haut-Val"
+    assert q8._a("Les Tilleuls") == "aux Tilleuls"
+    assert q8._a("La Source") == "à La Source"

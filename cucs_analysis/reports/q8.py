@@ -78,6 +78,7 @@ class RapportQ8(AvecVues):
     quartiers_experimentaux: list[str]
     profils: dict[str, pd.DataFrame]  # per experimental quartier: indicator profile vs commune
     population: float | None = None
+    populations_cachees: set = field(default_factory=set)  # territories whose population is secret
     gup_totaux: dict = field(default_factory=dict)  # all quartiers: reports, resolved, open… (published)
     base_min: int = BASE_MIN
     constats: list[str] = field(default_factory=list)
@@ -145,7 +146,13 @@ class RapportQ8(AvecVues):
                     "population": _num(row["population"]),
                     "annee": self.annee_equipements,
                     "pour_1000_hab": v,
-                    "motif": None if v is not None else motifs.NON_CALCULABLE,
+                    "motif": None
+                    if v is not None
+                    else (
+                        motifs.SECRET
+                        if row["code_territoire"] in self.populations_cachees
+                        else motifs.NON_CALCULABLE
+                    ),
                 }
             )
         pp = self.proximite_periodes
@@ -226,7 +233,13 @@ def _proximite_periodes(annuel: pd.DataFrame, kw: dict) -> pd.DataFrame:
 
 
 def _gup_table(
-    counts: pd.DataFrame, pops: pd.DataFrame, gup: pd.DataFrame, seuil: int, seuil_variation: float, kw: dict
+    counts: pd.DataFrame,
+    pops: pd.DataFrame,
+    gup: pd.DataFrame,
+    seuil: int,
+    seuil_variation: float,
+    kw: dict,
+    pop_cachees: set[str] = frozenset(),
 ) -> pd.DataFrame:
     """Quartier × category: reports, rate per 1,000 inhabitants (whole period, before, during),
     Poisson trend, median delay; counts under secrecy (a cell is hidden when its total, its
@@ -283,6 +296,11 @@ def _gup_table(
     hidden = out["secret"]
     for c in [*counts_cols, "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant", "population_annees"]:
         out[c] = out[c].astype(float).where(~hidden)
+    # A rate on a quartier population that is not published would give that population back.
+    base_cachee = out["code_quartier"].isin(pop_cachees)
+    out["base_cachee"] = base_cachee
+    for c in ("pour_1000_hab", "pour_1000_avant", "pour_1000_pendant"):
+        out[c] = out[c].where(~base_cachee)
     # A median is not stated on fewer resolved reports than the threshold, nor on a hidden cell.
     out["delai_secret"] = hidden | (out["resolus"] < seuil)
     out["delai_median_jours"] = out["delai_median_jours"].where(~out["delai_secret"])
@@ -410,12 +428,34 @@ def _equipements(territoire, pops: pd.DataFrame, annee: int | None, quartiers: l
             "nombre_quartiers",
             "pour_1000_hab_quartiers",
         )
-    # A rate per inhabitant on a population under the threshold is hidden with it.
+    # A population under the threshold is hidden with every rate on it; the quartiers' sum is
+    # published (the quartiers together), so their list gets secondary secrecy.
+    hidden = populations_cachees(tot, seuil)
     for df in (tot, gam):
         if not df.empty:
-            small = privacy.primary_mask(pd.to_numeric(df["population"], errors="coerce"), seuil).to_numpy()
+            small = df["code_territoire"].isin(hidden).to_numpy()
             df.loc[small, ["population", "pour_1000_hab"]] = np.nan
-    return tot, gam, typ
+    if not typ.empty and ENSEMBLE in hidden:
+        typ["pour_1000_hab_quartiers"] = np.nan
+    return tot, gam, typ, hidden
+
+
+def populations_cachees(tot: pd.DataFrame, seuil: int) -> set[str]:
+    """The territories whose population of the facilities' year is not published: primary
+    secrecy on each, secondary on the quartiers' list (their sum, the quartiers together, is
+    printed), primary on that sum."""
+    if tot.empty:
+        return set()
+    out = set()
+    q = tot[tot["niveau"] == "quartier"]
+    if not q.empty:
+        sc = privacy.secret_counts(
+            pd.to_numeric(q["population"], errors="coerce").fillna(0), seuil, total_known=True
+        )
+        out |= set(q.loc[sc.mask.to_numpy(), "code_territoire"])
+    rest = tot[tot["niveau"] != "quartier"]
+    small = privacy.primary_mask(pd.to_numeric(rest["population"], errors="coerce"), seuil).to_numpy()
+    return out | set(rest.loc[small, "code_territoire"])
 
 
 def _securite(
@@ -490,13 +530,24 @@ def build(territoire, params) -> RapportQ8:
     annees_pop = (
         (int(pq["annee_population"].min()), int(pq["annee_population"].max())) if not pq.empty else None
     )
+    annee_eq = proximity.facilities_year(
+        territoire.equipements if territoire.available.get("equipements", True) else None, fin
+    )
+    eq_tot, eq_gam, eq_typ, eq_cachees = _equipements(territoire, pops, annee_eq, quartiers, seuil)
+    # quartiers whose population is hidden in some year, or in the facilities' year (secondary)
+    yearly_small = pq.loc[privacy.primary_mask(pq["population"], seuil).to_numpy(), "code_territoire"]
+    pop_cachees = set(yearly_small) | eq_cachees
     if a_gup:
         counts = proximity.gup_counts(territoire.gup, quartiers, debut, fin)
-        gup_tab = _gup_table(counts, pops, territoire.gup, seuil, seuil_var, kw)
+        gup_tab = _gup_table(counts, pops, territoire.gup, seuil, seuil_var, kw, pop_cachees)
         annuel = proximity.with_population(counts, pops)
         statuts = _gup_statuts(territoire.gup, seuil, kw)
         delais = _gup_delais(territoire.gup, seuil, kw)
         ensemble = _gup_ensemble(counts, pops, seuil, kw)
+        pooled = pq.groupby("annee")["population"].sum()
+        if ENSEMBLE in pop_cachees or bool(privacy.primary_mask(pooled, seuil).any()):
+            # the quartiers' population is not published: neither are the rates on it
+            ensemble[["valeur_avant", "valeur_pendant", "difference"]] = np.nan
         totaux = _gup_totaux(territoire.gup, kw)
         if totaux["resolus"] < seuil:
             totaux["delai"] = None
@@ -518,11 +569,6 @@ def build(territoire, params) -> RapportQ8:
         statuts = _gup_statuts(territoire.gup.iloc[0:0], seuil, kw)
         delais = _gup_delais(territoire.gup.iloc[0:0], seuil, kw)
         ensemble = _vide("categorie", *trends.PERIODE_COLUMNS)
-
-    annee_eq = proximity.facilities_year(
-        territoire.equipements if territoire.available.get("equipements", True) else None, fin
-    )
-    eq_tot, eq_gam, eq_typ = _equipements(territoire, pops, annee_eq, quartiers, seuil)
 
     cat = territoire.catalogue
     libelles = dict(zip(cat["indicateur"], cat["libelle"], strict=True)) if cat is not None else {}
@@ -576,6 +622,7 @@ def build(territoire, params) -> RapportQ8:
         profils=profils,
         population=None if pop is None or text.manquant(pop) else float(pop),
         gup_totaux=totaux,
+        populations_cachees=pop_cachees,
     )
     _narrate(r)
     return r
@@ -608,6 +655,14 @@ def _texte(r: RapportQ8, section: str, phrase: str) -> None:
 
 def _nom_q(r: RapportQ8, code: str) -> str:
     return r.noms_quartiers.get(code, code)
+
+
+def _a(nom: str) -> str:
+    """« à » before a place name, contracted with its article: « au Haut-Val », « aux Tilleuls »."""
+    for article, contraction in (("Le ", "au "), ("Les ", "aux ")):
+        if nom.startswith(article):
+            return contraction + nom[len(article) :]
+    return f"à {nom}"
 
 
 def _categorie(c: object) -> str:
@@ -716,7 +771,7 @@ def _narrate_actions(r: RapportQ8) -> None:
 def _tendance_phrase(r: RapportQ8, row) -> str:
     sens = "hausse" if row["tendance"] == proximity.HAUSSE else "baisse"
     return (
-        f"{_categorie(row['categorie'])} à {_nom_q(r, row['code_quartier'])} : {sens} nette, "
+        f"{_categorie(row['categorie'])} {_a(_nom_q(r, row['code_quartier']))} : {sens} nette, "
         f"{text.pourcentage(100 * row['variation_annuelle'], signe=True)} par an (intervalle de confiance à 95 % : "
         f"{text.pourcentage(100 * row['ic_bas'], signe=True)} à {text.pourcentage(100 * row['ic_haut'], signe=True)}), "
         f"soit {text.pourcentage(100 * row['variation_periode'], 0, signe=True)} sur "
@@ -735,7 +790,14 @@ def _narrate_gup(r: RapportQ8) -> None:
         return
     e = r.gup_ensemble
     ens = e[e["categorie"] == "ensemble"]
-    if not ens.empty:
+    if not ens.empty and text.manquant(ens.iloc[0]["valeur_pendant"]):
+        _constat(
+            r,
+            "gup",
+            "Le nombre de signalements pour 1 000 habitants des quartiers n'est pas publié : la population des "
+            "quartiers est soumise au secret statistique.",
+        )
+    elif not ens.empty:
         row = ens.iloc[0]
         pop = (
             f" (population de chaque année, {text.annee_periode(*r.annees_population)})"
@@ -1047,12 +1109,12 @@ def _debat(r: RapportQ8) -> None:
         nom = _nom_q(r, row["code_quartier"])
         if row["tendance"] == proximity.HAUSSE:
             r.debat.append(
-                f"Les signalements {_categorie(row['categorie'])} augmentent nettement à {nom} : quels dysfonctionnements, "
+                f"Les signalements {_categorie(row['categorie'])} augmentent nettement {_a(nom)} : quels dysfonctionnements, "
                 "quelles situations sociales et quelles interactions les expliquent, et qui les traite localement ?"
             )
         else:
             r.debat.append(
-                f"Les signalements {_categorie(row['categorie'])} diminuent nettement à {nom} : qu'est-ce qui a changé "
+                f"Les signalements {_categorie(row['categorie'])} diminuent nettement {_a(nom)} : qu'est-ce qui a changé "
                 "(une action, un service, la façon de signaler), et est-ce transposable à d'autres quartiers ?"
             )
     d = r.gup_delais.dropna(subset=["delai_pendant"])
@@ -1119,7 +1181,7 @@ def _verdict(r: RapportQ8) -> dict:
     else:
         gup = "signalements GUP " + text.liste_fr(
             [
-                f"en {('hausse' if t == proximity.HAUSSE else 'baisse')} nette : {c} à {_nom_q(r, q)} "
+                f"en {('hausse' if t == proximity.HAUSSE else 'baisse')} nette : {c} {_a(_nom_q(r, q))} "
                 f"({text.pourcentage(100 * v, signe=True)} par an)"
                 for q, c, t, v in zip(
                     nettes["code_quartier"],
@@ -1481,7 +1543,7 @@ def vue_gup_taux(r: RapportQ8) -> pd.DataFrame:
     df = None
     if r.a_gup and not r.gup.empty:
         g = _gup_affiche(r)
-        m = g["secret"]
+        m = g["secret"] | g["base_cachee"].astype(bool)
         df = g.assign(
             **{
                 c: _secret_col(g[c], m)
@@ -1559,7 +1621,14 @@ def _territoires(r: RapportQ8, df: pd.DataFrame) -> pd.Series:
 def vue_equipements(r: RapportQ8) -> pd.DataFrame:
     """Facilities per 1,000 inhabitants of the same year: commune, each quartier, quartiers together."""
     e = r.equipements
-    df = None if e.empty else e.assign(territoire=_territoires(r, e))
+    df = None
+    if not e.empty:
+        m = e["code_territoire"].isin(r.populations_cachees)
+        df = e.assign(
+            territoire=_territoires(r, e),
+            population=_secret_col(e["population"], m),
+            pour_1000_hab=_secret_col(e["pour_1000_hab"], m),
+        )
     return display.vue(df, COLONNES_EQUIPEMENTS, vide=_vide_motif("équipements", None))
 
 
@@ -1570,8 +1639,21 @@ def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
     df = None
     if not g.empty:
         wide = g.assign(territoire=_territoires(r, g)).pivot_table(
-            index="territoire", columns="gamme", values="pour_1000_hab", aggfunc="sum", sort=False
+            index="territoire",
+            columns="gamme",
+            values="pour_1000_hab",
+            aggfunc="first",
+            sort=False,
+            dropna=False,
         )
+        cachees = {
+            _nom_territoire(r, n, c)
+            for n, c in zip(g["niveau"], g["code_territoire"], strict=True)
+            if c in r.populations_cachees
+        }
+        if cachees:  # the rates of a secret population read « s »
+            wide = wide.astype(object)
+            wide.loc[wide.index.isin(cachees)] = privacy.SECRET
         order = [x for x in GAMME_LIBELLES if x in wide.columns]
         wide = wide[order]
         colonnes |= {str(c): (f"{GAMME_LIBELLES[c]} : pour 1 000 habitants", "decimal") for c in order}

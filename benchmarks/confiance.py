@@ -34,7 +34,9 @@ def main() -> int:
     try:
         mesures = json.loads(MESURES.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        print(f"Aucune mesure dans {MESURES.relative_to(ROOT)} : lancez d'abord « make test ».", file=sys.stderr)
+        print(
+            f"Aucune mesure dans {MESURES.relative_to(ROOT)} : lancez d'abord « make test ».", file=sys.stderr
+        )
         return 1
     doc = TRUST.read_text(encoding="utf-8")
     motif = re.compile(re.escape(DEBUT) + r".*?" + re.escape(FIN), re.S)

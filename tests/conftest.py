@@ -31,8 +31,8 @@ def demo_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_site(demo_run, tmp_path_factory) -> Path:
-    """A copy of `demo_run` with q3 and the two syntheses added: every kind of page of the site
-    (index, communes, q1-q4, syntheses, Méthode, dossier) for 20001 and the non-signatory 20012.
+    """A copy of `demo_run` with q3, q5-q8 and the two syntheses added: every kind of page of the
+    site (index, communes, q1-q8, syntheses, Méthode, dossier) for 20001 and the non-signatory 20012.
     Returns the output folder; tests read it, never write into it for good."""
     import shutil
 
@@ -46,7 +46,7 @@ def demo_site(demo_run, tmp_path_factory) -> Path:
         summary = runner.run(
             ROOT,
             ["20001", "20012"],
-            ["q3", "synthese", "synthese_regionale"],
+            ["q3", "q5", "q6", "q7", "q8", "synthese", "synthese_regionale"],
             jobs=2,
             resume=False,
             out_dir=out,
@@ -279,7 +279,7 @@ def inject_homonymes(data_dir: Path, code: str = "20001") -> dict[str, tuple[str
 
 @pytest.fixture(scope="session")
 def hostile_partout_run(tmp_path_factory) -> tuple[Path, dict[tuple[str, str], int], float, dict]:
-    """The whole suite (q1–q4, the commune synthesis, the regional synthesis) run once through the
+    """The whole suite (q1–q8, the commune synthesis, the regional synthesis) run once through the
     project's runner for commune 20001 on a copy of the demo whose every free-text field holds
     the payloads of `HOSTILE_PARTOUT` and with homonyms (`inject_homonymes`); returns the output
     folder, the values changed per field, the run's duration in seconds and the homonyms."""

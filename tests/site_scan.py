@@ -35,16 +35,18 @@ NOUNS = (
     r"bénéficiaires?|participants?|habitants?|personnes?|ménages?|répondants?|réponses?|"
     r"signalements?|bilans?|constats?|énoncés?|parcours|jeunes|enfants|familles|usagers|"
     r"inscrits?|touchés|prévus|accompagnés?|suivis?|réussites?|difficultés?|blocages?|"
-    r"écarts expliqués|numérateur|dénominateur"
+    r"écarts expliqués|numérateur|dénominateur|résolus|classés sans suite|sorties?|demandeurs|chômeurs"
 )
 #: A table whose caption counts people: its unnamed count columns (« Dans les quartiers »).
-PEOPLE_CAPTION = re.compile(r"\b(personnes|habitants|ménages|répondants|bénéficiaires)\b", re.IGNORECASE)
+PEOPLE_CAPTION = re.compile(
+    r"\b(personnes|habitants|ménages|répondants|bénéficiaires|signalements)\b", re.IGNORECASE
+)
 #: A header with one of these is a rate, a share, an amount or a rank, not a count.
 NOT_A_COUNT = re.compile(
     r"%|\bpart\b|\bparts\b|taux|moyen|médian|€|euros?|par habitant|pour 1|rang|réalisation|"
     r"indice|écarts? (à|de|d'|avant|pendant|significatif)|^écart$|évolution|borne|\bic\b|intervalle|"
     r"niveau|^années?\b|délai|progression|points|ratio|petite base|lecture|remarque|précision|visé|"
-    r"type|catégorie|thème|énoncé du|crédits|par bénéficiaire|^actions?\b|^réunions",
+    r"type|catégorie|thème|énoncé du|crédits|par bénéficiaire|^actions?\b|^réunions|équipements?",
     re.IGNORECASE,
 )
 HEADER = re.compile(rf"\b({NOUNS})\b", re.IGNORECASE)

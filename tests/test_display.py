@@ -55,8 +55,15 @@ def test_missing_or_empty_view_says_so_once():
         ._repr_html_()
         .endswith("Données non disponibles : parcours.</p>")
     )
+    # An empty view that says « aucune action » states a measured zero: a result, not missing data.
     empty = display.tableau(_vue().iloc[:0])._repr_html_()
-    assert "Données non disponibles : aucune action." in empty
+    assert '<p class="cucs-mesure-nulle">Aucune action.</p>' in empty and "non disponibles" not in empty
+    nul = display.vue(None, {"a": ("A", "texte")}, vide="aucun opérateur sous-performant dans la commune")
+    assert display.tableau(nul).fragment.endswith(">Aucun opérateur sous-performant dans la commune.</p>")
+    # …unless a reason says otherwise: outside the CUCS « aucun » is not a measurement.
+    hors = display.non_disponible("aucun opérateur", "hors_cucs").fragment
+    assert hors.endswith(">Hors CUCS : aucun opérateur.</p>")
+    assert "Données non disponibles : aucunement." in display.non_disponible("aucunement").fragment
     absent = display.vue(None, {"a": ("A", "texte")}, vide="parcours des ménages")
     assert absent.empty and list(absent.columns) == ["A"]
     assert "Données non disponibles : parcours des ménages." in display.tableau(absent).fragment

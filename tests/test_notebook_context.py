@@ -115,7 +115,7 @@ def test_runner_parameters_are_shown_with_the_file_they_come_from(project, tmp_p
     assert rows["reprise.seuil_specifique"] == ("0,9", "paramètres fournis par « cucs run »")
 
 
-@pytest.mark.parametrize("question", ["q1", "q2", "q3", "q4"])
+@pytest.mark.parametrize("question", ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"])
 def test_every_listed_parameter_exists(question):
     """sections_parametres names real sections or leaves of params/defaults.yaml."""
     info = questions.get(question)

@@ -562,12 +562,17 @@ def test_a_section_says_once_that_its_data_is_missing():
         html = f'<p class="cucs-non-disponible">Données non disponibles : {quoi}.</p>'
         return new_code_cell("d.tableau(…)", outputs=[new_output("display_data", data={"text/html": html})])
 
+    def nul(phrase):  # a measured zero (display.est_mesure_nulle) also says the section is empty
+        html = f'<p class="cucs-mesure-nulle">{phrase}.</p>'
+        return new_code_cell("d.tableau(…)", outputs=[new_output("display_data", data={"text/html": html})])
+
     table = '<div class="cucs-tableau-bloc"><table class="cucs-tableau"></table></div>'
     nb = new_notebook(
         cells=[
             new_markdown_cell("## 1. Actions"),
             nd("aucune action"),
             nd("tableau des actions"),  # same section: dropped
+            nul("Aucune action financée"),  # same section: dropped
             new_markdown_cell("## 2. Écarts"),
             nd("aucun quartier suivi"),  # a new section says it again
             new_code_cell("d.tableau(…)", outputs=[new_output("display_data", data={"text/html": table})]),
@@ -581,6 +586,7 @@ def test_a_section_says_once_that_its_data_is_missing():
         "aucun quartier suivi.</p>",
         "enquêtes.</p>",
     ]
+    assert not any("Aucune action financée" in s for s in shown)
 
 
 def test_published_tables_put_what_a_row_is_about_first():

@@ -112,7 +112,7 @@ def test_no_bad_pattern_on_pages_of_the_site_builder_and_syntheses(site):
 
 
 def test_no_bad_pattern_on_question_pages(site):
-    """The q1-q4 pages (their reports are owned by the question helpers) and the dossiers that
+    """The q1-q8 pages (their reports are owned by the question helpers) and the dossiers that
     repeat them: every offence is listed with its page and an excerpt."""
     pages = [p for p in sorted(site.rglob("*.html")) if not _owned(p, site)]
     assert pages
@@ -221,7 +221,7 @@ def test_commune_synthesis_verdicts_link_to_their_evidence(site, out):
         for h, label in links_of(page)
         if re.match(r"^q\d\.html", h) and (label.startswith("voir") or label == "voir la page")
     ]
-    run = {"q1", "q2", "q3", "q4"}
+    run = {"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"}
     assert {urlsplit(h).path[:-5] for h, _ in verdicts} == run
     for href, _ in verdicts:
         parts = urlsplit(href)
@@ -325,7 +325,7 @@ def test_commune_dossier_prints_as_one_document(site):
     dossier = site / "communes/20001-dossier.html"
     page = dossier.read_text(encoding="utf-8")
     order = re.findall(r'<section id="dossier-([^"]+)" class="dossier-question">', page)
-    assert order == ["synthese", "q1", "q2", "q3", "q4"]
+    assert order == ["synthese", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
     ids = re.findall(r'\sid="([^"]*)"', page)
     assert len(ids) == len(set(ids))  # every page's « En bref » got its own id
     for href, _ in links_of(page):

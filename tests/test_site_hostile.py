@@ -48,6 +48,10 @@ PAGES = (
     "pages/20001/q2.html",
     "pages/20001/q3.html",
     "pages/20001/q4.html",
+    "pages/20001/q5.html",
+    "pages/20001/q6.html",
+    "pages/20001/q7.html",
+    "pages/20001/q8.html",
     "pages/20001/synthese.html",
     "pages/region/synthese_regionale.html",
     "methode.html",
@@ -218,7 +222,7 @@ def test_every_free_text_column_of_the_schema_is_injected():
 def test_every_run_is_ok(run, hostile_partout_run):
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     runs = {(r["code_commune"], r["question"]): r["statut"] for r in manifest["runs"]}
-    questions = {"q1", "q2", "q3", "q4", "synthese", "synthese_regionale"}
+    questions = {"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "synthese", "synthese_regionale"}
     assert {q for _, q in runs} == questions, runs
     assert set(runs.values()) == {"ok"}, runs
     for page in PAGES:

@@ -1,7 +1,7 @@
 """The whole built site publishes no count below the secrecy threshold and no pseudonymous id
 (issue 9, point 3).
 
-One full run (q1–q4, the commune synthesis and the regional synthesis) on a "hostile" copy of the
+One full run (q1–q8, the commune synthesis and the regional synthesis) on a "hostile" copy of the
 demo where almost every group is tiny (tests/tiny_groups.py), for a signatory commune (20001,
 whose parameters raise the threshold to 15) and a non-signatory one (20010, threshold 11). Then
 tests/site_scan.py walks every file of the site and the results: table cells under a count
@@ -27,7 +27,7 @@ from confiance import enregistrer
 from cucs_analysis.data import validate
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = ("q1", "q2", "q3", "q4", "synthese")
+QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "synthese")
 
 
 @pytest.fixture(scope="session")

@@ -152,10 +152,12 @@ def _tag_remover():
 
 
 def _is_missing_data(output: Mapping) -> bool:
-    """Whether an output is only the « Données non disponibles : … » sentence of a section."""
+    """Whether an output is only the sentence of a section that has nothing to show: « Données
+    non disponibles : … » (or its reason) or a measured zero (« Aucun … »)."""
     html_text = output.get("data", {}).get("text/html", "")
     html_text = "".join(html_text) if isinstance(html_text, list) else str(html_text)
-    return html_text.startswith('<p class="cucs-non-disponible">') and html_text.count("<p") == 1
+    starts = ('<p class="cucs-non-disponible">', '<p class="cucs-mesure-nulle">')
+    return html_text.startswith(starts) and html_text.count("<p") == 1
 
 
 def clean_notebook(nb: nbformat.NotebookNode, figure_alt: str) -> tuple[nbformat.NotebookNode, list[str]]:

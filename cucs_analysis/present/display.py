@@ -184,8 +184,19 @@ def non_disponible(quoi: str, motif: str | None = None) -> Html:
     if (stop := _arret()) is not None:
         return stop
     motif = motif or getattr(quoi, "motif", None)
+    if motif is None and est_mesure_nulle(quoi):
+        # « aucun opérateur sous-performant » is a measured zero, a result: never under
+        # « Données non disponibles ».
+        phrase = f"{quoi[:1].upper()}{quoi[1:]}."
+        return Html(f'<p class="cucs-mesure-nulle">{_e(phrase)}</p>', phrase)
     phrase = f"{ENTREES_MOTIF.get(motif or '', NON_DISPONIBLE)} : {quoi}."
     return Html(f'<p class="cucs-non-disponible">{_e(phrase)}</p>', phrase)
+
+
+def est_mesure_nulle(quoi: str) -> bool:
+    """Whether the sentence of an empty view states a measured zero (« aucun … », « aucune … »)
+    rather than what is missing."""
+    return str(quoi).split(" ", 1)[0].lower() in {"aucun", "aucune"}
 
 
 Formatter = Callable[[object], str]

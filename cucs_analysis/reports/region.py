@@ -2,8 +2,9 @@
 
 The difference-in-differences and its event studies (q2), the treated / comparison status of
 every quartier and the pooled series of the comparison quartiers (q2), the eligibility of
-every quartier under each rule (q3) and the typology of quartiers with the map data (q3)
-depend on the whole data set and on a few parameters, not on the commune. `build` computes
+every quartier under each rule (q3), the typology of quartiers with the map data (q3), the
+steering model of every commune (q6, to place one among the others) and the indicators of
+every commune's steering structure (q7, to compare structures) depend on the whole data set and on a few parameters, not on the commune. `build` computes
 them from a `Dataset`; the pipeline stores the result under `results/region/`, keyed by the
 data fingerprint and `parametres_region(params)`, and every commune's report reads it.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import geography, impact, trends
+from cucs_analysis.analysis import geography, impact, operators, structures, trends
 from cucs_analysis.analysis.typology import Typology, build_typology
 
 #: The parameter sections the region stage depends on (its cache key covers exactly these).
@@ -223,14 +224,12 @@ def typology(tables: dict, params, annee: int) -> Typology | None:
     return build_typology(feats, params.typologie.nombre_classes, libelles)
 
 
-# --- q6: steering model of every commune (owned by the q6 work) --------------------------------
+# --- q6: steering model of every commune ------------------------------------------------------
 
 
 def pilotage_region(tables: dict, params) -> pd.DataFrame:
     """The steering model of every commune of the data set (both axes, with their shares):
     `analysis.operators.steering_model` with the `pilotage` parameters."""
-    from cucs_analysis.analysis import operators
-
     if tables.get("communes") is None or tables["communes"].empty:
         return pd.DataFrame(columns=operators.MODELE_COLUMNS)
     p = params.pilotage
@@ -245,14 +244,12 @@ def pilotage_region(tables: dict, params) -> pd.DataFrame:
     )
 
 
-# --- q7: added value of each steering structure (owned by the q7 work) --------------------------
+# --- q7: added value of each steering structure ------------------------------------------------
 
 
 def structures_region(tables: dict, params) -> pd.DataFrame:
     """Leverage, delays, renewal of every commune of the data set, with its steering structure
     (`analysis.structures.commune_indicators`, columns `INDICATEURS_COLUMNS`)."""
-    from cucs_analysis.analysis import structures
-
     communes = tables.get("communes")
     if communes is None or communes.empty:
         return pd.DataFrame(columns=structures.INDICATEURS_COLUMNS)

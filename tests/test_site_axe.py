@@ -6,7 +6,7 @@ installs it with ``npm ci --prefix tests/axe`` and ``.ci/run`` fails if it canno
 (set by ``.ci/run``) a missing axe-core or Chromium is a failure, never a skip.
 
 Every kind of page of a demo site is checked: the index, a commune page (a signatory and a
-non-signatory one), the question pages q1 to q4 of 20001 and q3 of the non-signatory, the
+non-signatory one), the question pages q1 to q8 of 20001 and q3 and q6 of the non-signatory, the
 commune synthesis, the regional synthesis, the Méthode page and a commune's dossier. axe runs
 the WCAG 2.0 and 2.1 rules of levels A and AA (tags wcag2a, wcag2aa, wcag21a, wcag21aa) and
 its best practices (best-practice). A page passes when axe reports no *serious* nor *critical*
@@ -63,6 +63,11 @@ PAGES = {
     "q2": "pages/20001/q2.html",
     "q3": "pages/20001/q3.html",
     "q4": "pages/20001/q4.html",
+    "q5": "pages/20001/q5.html",
+    "q6": "pages/20001/q6.html",
+    "q7": "pages/20001/q7.html",
+    "q8": "pages/20001/q8.html",
+    "q6_hors_cucs": f"pages/{HORS_CUCS}/q6.html",
     "q3_hors_cucs": f"pages/{HORS_CUCS}/q3.html",
     "synthese": "pages/20001/synthese.html",
     "synthese_regionale": "pages/region/synthese_regionale.html",

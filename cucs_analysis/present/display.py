@@ -240,6 +240,22 @@ def vue(df: pd.DataFrame | None, colonnes: Mapping[str, tuple[str, str]], vide: 
     return out
 
 
+def avec_secret(valeurs: pd.Series, secret, symbole: object = text.SECRET) -> pd.Series:
+    """A view's column of counts after secrecy: the number, or « s » (`text.SECRET`) where
+    `secret` (booleans aligned on `valeurs`) is true; the column becomes of object type."""
+    if not isinstance(secret, pd.Series):
+        secret = pd.Series(secret, index=valeurs.index)
+    return valeurs.astype(object).where(~secret.astype(bool), symbole)
+
+
+def colonnes_avec_secret(df: pd.DataFrame, colonnes: Iterable[str]) -> pd.DataFrame:
+    """A copy of `df` with each column `c` of `colonnes` through `avec_secret`, by its flag `c_secret`."""
+    out = df.copy()
+    for c in colonnes:
+        out[c] = avec_secret(out[c], out[f"{c}_secret"])
+    return out
+
+
 def _unit_of(df: pd.DataFrame, col: str) -> str:
     u = df.attrs.get("unites", {}).get(col)
     if u:

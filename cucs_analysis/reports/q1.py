@@ -30,8 +30,8 @@ from cucs_analysis.present.labels import (
     majuscule,
     phrase_hors_cucs,
 )
-from cucs_analysis.reports import programme
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import programme, rapport
+from cucs_analysis.reports.rapport import Constats, chiffre_cle
 
 TYPE_LIBELLES = {
     "complementarite": "Complémentarité",
@@ -131,7 +131,7 @@ def actions_par_groupe(actions: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass
-class RapportQ1(AvecVues):
+class RapportQ1(Constats):
     code_commune: str
     nom_commune: str
     signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
@@ -164,12 +164,6 @@ class RapportQ1(AvecVues):
     actions_substitution: pd.DataFrame  # running actions of the last year in "durable" domains
     seuil_specifique: float  # params.reprise actually used
     duree_min_reprise: int
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)  # section → its sentences
-    verdict: dict = field(default_factory=dict)
     # Cells of counts of people hidden by statistical secrecy, per table (same labels, True = secret).
     secret: dict[str, pd.DataFrame] = field(default_factory=dict)
     seuil_secret: int = privacy.DEFAULT_THRESHOLD
@@ -325,7 +319,7 @@ def _publie(df: pd.DataFrame, mask: pd.DataFrame | None, code=privacy.SECRET) ->
         return df
     out = df.copy()
     for c in mask.columns[mask.any()]:
-        out[c] = out[c].astype(object).where(~mask[c], code)
+        out[c] = display.avec_secret(out[c], mask[c], code)
     return out
 
 
@@ -416,11 +410,7 @@ def dashboard(
         ["dispositif", "annees_avant", "budget_avant", "annees_pendant", "budget_pendant", "avant_testable"]
     ]
     # The difference as the reader recomputes it from the two rounded amounts printed beside it.
-    per["budget_difference"] = [
-        text.difference_affichee(a, p, 0)
-        for a, p in zip(per["budget_avant"], per["budget_pendant"], strict=True)
-    ]
-    per["budget_difference"] = per["budget_difference"].astype(float)
+    per["budget_difference"] = rapport.ecarts_affiches(per["budget_avant"], per["budget_pendant"], 0)
     real = funding.realisation(
         actions.assign(dispositif=actions["dispositif"].astype(str)), by=["dispositif"]
     )
@@ -710,11 +700,6 @@ def _domaines(df: pd.DataFrame) -> str:
     return text.liste_fr([f"« {_dom(d)} »" for d in df["domaine"]])
 
 
-def _constat(r: RapportQ1, section: str, phrase: str) -> None:
-    r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
 def _periode_avant(r: RapportQ1) -> str:
     return text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)
 
@@ -735,14 +720,12 @@ def _narrate(r: RapportQ1) -> None:
     periode = text.annee_periode(*r.periode)
     avant, pendant = _periode_avant(r), _periode_pendant(r)
     if r.motif_programme is not None:
-        _constat(
-            r,
+        r.constat(
             "general",
             phrase_absence(r, "la programmation du contrat (dispositifs, actions, substitution)"),
         )
         if r.motif_programme == motifs.HORS_CUCS and r.motif_droit_commun is None:
-            _constat(
-                r,
+            r.constat(
                 "general",
                 f"Seuls les moyens de droit commun déclarés pour {r.nom_commune} sont présentés, comme "
                 "point de comparaison.",
@@ -755,8 +738,7 @@ def _narrate(r: RapportQ1) -> None:
         by_inst = m.sum(axis=1).sort_values(ascending=False)
         first = str(by_inst.index[0])
         dom = str(m.loc[first].idxmax())
-        _constat(
-            r,
+        r.constat(
             "droit_commun",
             f"Les moyens de droit commun déclarés pour la commune atteignent {text.euros_compacts(total)} sur "
             f"{periode} (euros courants) ; le premier contributeur est {avec_article(first)} "
@@ -764,16 +746,14 @@ def _narrate(r: RapportQ1) -> None:
             f"surtout en {_dom(dom)}.",
         )
         if r.droit_commun_par_habitant is not None:
-            _constat(
-                r,
+            r.constat(
                 "droit_commun",
                 f"Pendant le CUCS ({_periode_pendant(r)}), cela représente {text.euros(r.droit_commun_par_habitant)} "
                 f"par habitant et par an (euros courants, {text.pluriel(int(r.population), 'habitant')}).",
             )
         n_vides = int(m.isna().to_numpy().sum())
         if n_vides:
-            _constat(
-                r,
+            r.constat(
                 "droit_commun",
                 f"{text.pluriel(n_vides, 'case institution × domaine', 'cases institution × domaine')} du tableau "
                 f"{'est' if n_vides < 2 else 'sont'} sans aucune déclaration et "
@@ -790,8 +770,7 @@ def _narrate(r: RapportQ1) -> None:
     if r.programme and not board.empty:
         # 2. Dashboard: money over the periods, achievement on one base.
         hors = board["dispositif"].str.endswith(HORS_DISPOSITIF)
-        _constat(
-            r,
+        r.constat(
             "dispositifs",
             f"La programmation compte {text.pluriel(int(board['actions'].sum()), 'action distincte', 'actions distinctes')} "
             f"réparties entre {text.pluriel(int((~hors).sum()), 'dispositif')} et "
@@ -801,8 +780,7 @@ def _narrate(r: RapportQ1) -> None:
         )
         sect = board[board["dispositif"].isin(DISPOSITIFS_SECTORIELS)].head(3)
         if not sect.empty:
-            _constat(
-                r,
+            r.constat(
                 "dispositifs",
                 "Parmi les dispositifs sectoriels, les plus dotés sont "
                 + text.liste_fr(
@@ -816,8 +794,7 @@ def _narrate(r: RapportQ1) -> None:
         testables = board[board["avant_testable"] & board["budget_pendant"].notna()]
         baisse = testables[testables["budget_difference"] < 0]
         if not baisse.empty:
-            _constat(
-                r,
+            r.constat(
                 "dispositifs",
                 f"Le budget annuel moyen est plus faible pendant le CUCS ({pendant}) qu'avant ({avant}) pour "
                 + text.liste_fr(
@@ -835,8 +812,7 @@ def _narrate(r: RapportQ1) -> None:
             )
         hausse = testables[testables["budget_difference"] > 0]
         if not hausse.empty:
-            _constat(
-                r,
+            r.constat(
                 "dispositifs",
                 (
                     "Le seul dispositif déjà financé avant le CUCS a"
@@ -894,7 +870,7 @@ def _narrate(r: RapportQ1) -> None:
                     f" {text.pluriel(int(tot['annees_en_cours']), 'action-année est encore en cours', 'actions-années sont encore en cours')} "
                     "(programmées) et n'entrent pas dans le taux."
                 )
-            _constat(r, "dispositifs", phrase)
+            r.constat("dispositifs", phrase)
 
     # 3. The programmes by name.
     p = r.programmes
@@ -941,8 +917,7 @@ def _narrate(r: RapportQ1) -> None:
                 )
         nd = c.loc[c["type"] == "substitution_durable", "dispositif"].nunique()
         verbe = "n'intervient" if nd == 0 else ("intervient" if nd < 2 else "interviennent")
-        _constat(
-            r,
+        r.constat(
             "coherence",
             f"{majuscule(text.parmi(nd, c['dispositif'].nunique(), 'dispositif'))} {verbe} dans un domaine où le "
             "droit commun a reculé durablement.",
@@ -952,8 +927,7 @@ def _narrate(r: RapportQ1) -> None:
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
     if not fa.empty:
         tot = fa[["specifique", "droit_commun", "total"]].sum()
-        _constat(
-            r,
+        r.constat(
             "financements",
             f"Sur {text.annee_periode(fa['annee'].min(), fa['annee'].max())}, les actions de la programmation ont "
             f"reçu {text.euros(tot['total'])}, dont {text.euros(tot['specifique'])} de crédits spécifiques et "
@@ -965,8 +939,7 @@ def _narrate(r: RapportQ1) -> None:
             row = pp.iloc[0]
             if bool(row["avant_testable"]) and pd.notna(row["valeur_pendant"]):
                 diff = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 1)
-                _constat(
-                    r,
+                r.constat(
                     "financements",
                     f"La part du droit commun dans le financement des actions est de "
                     f"{text.pourcentage(row['valeur_avant'])} avant le CUCS ({avant}, "
@@ -988,8 +961,7 @@ def _narrate(r: RapportQ1) -> None:
             for t in funding.TYPES_SUBSTITUTION
             if not (g := typo[typo["type"] == t]).empty
         ]
-        _constat(
-            r,
+        r.constat(
             "substitution",
             f"La typologie de substitution porte sur {text.pluriel(len(typo), 'domaine')}, en {r.euros} : "
             f"{text.liste_fr(parts)}.",
@@ -1013,8 +985,7 @@ def _narrate(r: RapportQ1) -> None:
         n = len(r.actions_en_jeu)
         seuil = text.pourcentage(100 * r.seuil_specifique, 0)
         duree = text.pluriel(r.duree_min_reprise, "an")
-        _constat(
-            r,
+        r.constat(
             "actions",
             f"{text.pluriel(n, 'action dépend', 'actions dépendent')} à {seuil} ou plus des crédits spécifiques "
             f"depuis au moins {duree} : {'sa' if n < 2 else 'leur'} poursuite suppose une reprise par le droit commun."
@@ -1023,8 +994,7 @@ def _narrate(r: RapportQ1) -> None:
         )
     sub = r.actions_substitution
     if not sub.empty:
-        _constat(
-            r,
+        r.constat(
             "actions",
             f"Dans les domaines en substitution durable, {text.pluriel(len(sub), 'action en cours', 'actions en cours')} "
             f"la dernière année {'reçoit' if len(sub) < 2 else 'reçoivent'} "
@@ -1128,11 +1098,8 @@ def _debat(r: RapportQ1) -> None:
 
 
 def _chiffre(id_: str, libelle: str, valeur: object, unite: str, motif: str | None) -> dict:
-    """A key figure; a value that cannot be given is None with its reason."""
-    out = {"id": id_, "libelle": libelle, "valeur": None if motif is not None else valeur, "unite": unite}
-    if out["valeur"] is None:
-        out["motif"] = motif or motifs.NON_CALCULABLE
-    return out
+    """A key figure; a value that cannot be given (a reason is known) is None with its reason."""
+    return chiffre_cle(id_, libelle, None if motif is not None else valeur, unite, motif)
 
 
 def _chiffres_cles(r: RapportQ1) -> None:
@@ -1182,20 +1149,20 @@ def verdict(r: RapportQ1) -> dict:
     evidence (`SECTIONS`): « Droit commun : retrait durable en éducation depuis 2010 ; 4 actions à
     reprendre », or « Hors CUCS : … » / « Données non disponibles : … »."""
     if r.motif_programme == motifs.HORS_CUCS:
-        return {
-            "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; ses moyens de droit commun servent "
+        return rapport.verdict(
+            f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; ses moyens de droit commun servent "
             "de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["droit_commun"],
-        }
+            SECTIONS["droit_commun"],
+            motifs.HORS_CUCS,
+        )
     if r.motif_typologie is not None:
         manque = "la programmation" if r.motif_programme else "les crédits de droit commun"
-        return {
-            "texte": f"Données non disponibles : {manque} de {r.nom_commune} "
+        return rapport.verdict(
+            f"Données non disponibles : {manque} de {r.nom_commune} "
             f"{'manque' if r.motif_programme else 'manquent'} pour juger la cohérence du droit commun.",
-            "motif": r.motif_typologie,
-            "section": SECTIONS["dispositifs"] if r.motif_programme else SECTIONS["droit_commun"],
-        }
+            SECTIONS["dispositifs"] if r.motif_programme else SECTIONS["droit_commun"],
+            r.motif_typologie,
+        )
     typo = r.substitution
     n_jeu = len(r.actions_en_jeu)
     reprendre = f"{text.aucun(n_jeu, 'action', feminin=True)} à reprendre"
@@ -1223,7 +1190,7 @@ def verdict(r: RapportQ1) -> dict:
             )
         else:
             texte = f"Droit commun : typologie indéterminée (séries trop courtes) ; {reprendre}"
-    return {"texte": texte + f" (en {r.euros}).", "motif": None, "section": SECTIONS["substitution"]}
+    return rapport.verdict(texte + f" (en {r.euros}).", SECTIONS["substitution"])
 
 
 # --- views: the tables the notebook shows (numbers, French headers and units) -----------------
@@ -1417,11 +1384,8 @@ def vue_croisement(r: RapportQ1) -> pd.DataFrame:
         c = c.assign(
             domaine=c["domaine"].map(libelle_domaine),
             type=c["type"].map(TYPE_LIBELLES),
-            dc_difference=[
-                text.difference_affichee(a, p, 0) for a, p in zip(c["dc_avant"], c["dc_pendant"], strict=True)
-            ],
+            dc_difference=rapport.ecarts_affiches(c["dc_avant"], c["dc_pendant"], 0),
         )
-        c["dc_difference"] = c["dc_difference"].astype(float)
     return _vue(
         r, c, colonnes_croisement(r), "dispositifs et droit commun de leur domaine", r.motif_typologie
     )
@@ -1615,8 +1579,7 @@ def sources(r: RapportQ1, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     avant, pendant = _periode_avant(r), _periode_pendant(r)
     out = [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        rapport.source_donnees(metadata),
         "Droit commun : table des moyens de droit commun déclarés par institution, domaine et année (crédits en "
         "euros au niveau de la commune entière, pas du quartier) ; crédits spécifiques : montants accordés aux "
         "actions de la programmation (type de crédit « spécifique »), rattachés au domaine de l'action.",
@@ -1637,6 +1600,6 @@ def sources(r: RapportQ1, params, metadata) -> list[str]:
         "déclarent un nombre de bénéficiaires touchés ; les actions non pourvues, abandonnées ou encore en cours "
         "sont comptées à part. Les actions hors dispositif sectoriel (« autre ») sont regroupées par programme (même "
         "intitulé, sans le lieu) : « … (hors dispositif) ».",
-        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
+        rapport.source_secret(params.seuil_secret) + ".",
     ]
     return out

@@ -21,7 +21,8 @@ import pandas as pd
 from cucs_analysis.analysis import funding, geography, motifs, privacy, trends
 from cucs_analysis.analysis.typology import Typology
 from cucs_analysis.present import display, labels, text
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import rapport
+from cucs_analysis.reports.rapport import AvecVues, chiffre_cle
 from cucs_analysis.reports.region import latest_quartier_year
 
 #: Indicators shown at every scale (if present in the catalogue).
@@ -1169,31 +1170,25 @@ def _chiffres_cles(r: RapportQ3) -> None:
     part = rep["part"].get("taux_chomage") if not rep.empty else None
     part = None if text.manquant(part) else float(part)
 
-    def cle(id_, libelle, valeur, unite, motif=None):
-        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            d["motif"] = motif or motifs.NON_CALCULABLE
-        return d
-
     absent = motifs.DONNEE_ABSENTE if n else motifs.NON_CALCULABLE
     r.chiffres_cles = [
-        cle(
+        chiffre_cle(
             "eligibles_qpv2014",
             f"Quartiers éligibles (règle de revenu 2014, revenus {r.annee_revenus})",
             n_qpv if calculable else None,
             "quartiers",
             absent,
         ),
-        cle("seuil_qpv2014", "Seuil de revenu QPV 2014", r.seuil_qpv2014, "€", motifs.DONNEE_ABSENTE),
-        cle(
+        chiffre_cle("seuil_qpv2014", "Seuil de revenu QPV 2014", r.seuil_qpv2014, "€", motifs.DONNEE_ABSENTE),
+        chiffre_cle(
             "population_eligible",
             f"Habitants des quartiers éligibles ({r.annee_revenus})",
             pop if calculable else None,
             "hab.",
             absent,
         ),
-        cle("quartiers_etudies", "Quartiers étudiés", n, "quartiers"),
-        cle(
+        chiffre_cle("quartiers_etudies", "Quartiers étudiés", n, "quartiers"),
+        chiffre_cle(
             "part_chomeurs_quartiers",
             (
                 "Part des chômeurs de la commune vivant en quartier prioritaire"
@@ -1237,24 +1232,22 @@ def _verdict(r: RapportQ3) -> None:
                 f"selon la règle de revenu de 2014, {text.parmi(0, len(elig), 'quartier observé', 'quartiers observés')} "
                 "n'entrerait dans la géographie prioritaire" + (f" ({pourquoi})" if pourquoi else "")
             )
-        r.verdict = {
-            "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; {suite}.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTION_ENTREES_SORTIES,
-        }
+        r.verdict = rapport.verdict(
+            f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; {suite}.",
+            SECTION_ENTREES_SORTIES,
+            motifs.HORS_CUCS,
+        )
         return
     if n_q == 0 or text.manquant(part):
         motif = motifs.DONNEE_ABSENTE
         if not rep.empty and bool(rep["secret"].get("taux_chomage", False)):
             motif = motifs.SECRET
-        r.verdict = {
-            "texte": "Échelle du quartier : "
-            + labels.MOTIF_LIBELLES[motif]
-            + " (part des chômeurs de la commune "
+        r.verdict = rapport.verdict(
+            "Échelle du quartier : " + labels.MOTIF_LIBELLES[motif] + " (part des chômeurs de la commune "
             "vivant en quartier prioritaire non calculable).",
-            "motif": motif,
-            "section": SECTION_ECHELLE,
-        }
+            SECTION_ECHELLE,
+            motif,
+        )
         return
     prio = elig[elig["dans_cucs"]]
     qpv = prio["regle_qpv2014"].astype("boolean")
@@ -1277,7 +1270,7 @@ def _verdict(r: RapportQ3) -> None:
             ("resterait", "resteraient"),
             f"selon la règle de revenu de 2014 (revenus {r.annee_revenus})",
         )
-    r.verdict = {"texte": texte + ".", "motif": None, "section": SECTION_ECHELLE}
+    r.verdict = rapport.verdict(texte + ".", SECTION_ECHELLE)
 
 
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
@@ -1461,8 +1454,7 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     nat = text.euros(r.revenu_median_national) if r.revenu_median_national else "n.d."
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        rapport.source_donnees(metadata),
         f"Règle de revenu (décret 2014-767) : seuil = 0,6 × (0,7 × médiane nationale + 0,3 × médiane de l'unité "
         f"urbaine), arrondi à la centaine d'euros supérieure ; médiane nationale retenue : {nat} ; revenus de "
         f"{params.qpv2014.annee_revenus} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
@@ -1486,7 +1478,7 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         f"Grandes entrées : taux des quartiers regroupés (somme des numérateurs ÷ somme des dénominateurs) comparés "
         f"à la commune, avant ({text.annee_periode(params.periode.debut, params.annee_debut_cucs - 1)}) et pendant "
         f"({text.annee_periode(params.annee_debut_cucs, params.periode.fin)}) le contrat.",
-        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
+        rapport.source_secret(params.seuil_secret) + ".",
     ]
 
 
@@ -1579,7 +1571,7 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
     for i in indicateurs:  # a column stays numeric unless one of its values is secret
         cache = secrets[i].fillna(False).astype(bool)
         if cache.any():
-            wide[i] = wide[i].astype(object).where(~cache, text.SECRET)
+            wide[i] = display.avec_secret(wide[i], cache)
     rang = {i: k for k, i in enumerate(INDICATEURS_ECHELLES)}
     quartiers = e[e["niveau"] == "quartier"].sort_values(
         "indicateur", key=lambda c: c.map(rang), kind="stable"
@@ -1632,7 +1624,7 @@ def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
     # A quartier's population is a count of people: below the threshold it reads « s ».
     petit = privacy.primary_mask(out["population"].astype(float), r.seuil_secret).fillna(False).astype(bool)
     if petit.any():
-        out["population"] = out["population"].astype(object).where(~petit, text.SECRET)
+        out["population"] = display.avec_secret(out["population"], petit)
     return out
 
 
@@ -1699,7 +1691,7 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
     ) | (rep["secret"].fillna(False).astype(bool) & rep["personnes_quartiers"].isna())
     if petit.any():
         for c in ("personnes_quartiers", "part"):
-            rep[c] = rep[c].astype(object).where(~petit, text.SECRET)
+            rep[c] = display.avec_secret(rep[c], petit)
     return display.vue(rep, COLONNES_REPARTITION, vide="aucun quartier prioritaire dans cette commune")
 
 
@@ -1752,7 +1744,7 @@ def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
     if "population_annee_secret" in cq and cq["population_annee_secret"].any():
         m = cq["population_annee_secret"].astype(bool)
         for c in ("population_annee", "credits_specifiques_hab"):
-            cq[c] = cq[c].astype(object).where(~m, text.SECRET)
+            cq[c] = display.avec_secret(cq[c], m)
     return display.vue(cq, colonnes, vide=SANS_QUARTIER)
 
 
@@ -1780,7 +1772,7 @@ def vue_bilans(r: RapportQ3) -> pd.DataFrame:
     b = b.assign(cible=[noms.get(c, c) if c else "Commune entière" for c in b["cible"]])
     m = r.bilans_secret
     for c in [c for c in colonnes if c in m and m[c].any()]:  # a column stays numeric unless secret
-        b[c] = b[c].astype(object).where(~m[c], text.SECRET)
+        b[c] = display.avec_secret(b[c], m[c])
     return display.vue(b, colonnes, vide=vide)
 
 

@@ -9,7 +9,7 @@ the French findings are generated here so that they are tested.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -17,8 +17,8 @@ from cucs_analysis.analysis import funding, motifs, partners, privacy, trends
 from cucs_analysis.analysis.partners import interinstitutional_share
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import avec_article, libelle_domaine, majuscule
-from cucs_analysis.reports import programme
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import programme, rapport
+from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 
 #: The four institutions the workshop named for mainstream competences.
 INSTITUTIONS_CLES = ("État", "région", "département", "commune")
@@ -40,7 +40,7 @@ TYPES_PLURIELS = {
 
 
 @dataclass
-class RapportQ4(AvecVues):
+class RapportQ4(Rapport):
     code_commune: str
     nom_commune: str
     signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
@@ -71,41 +71,17 @@ class RapportQ4(AvecVues):
     population: float | None = None  # communes.population
     euros: str = "euros courants"  # the euros of the before / during amounts (params euros_constants)
     base_min: int = BASE_MIN
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
 
-    def texte(self, section: str) -> list[str]:
-        """The sentences that say what a section shows (also among the findings)."""
-        return self.textes.get(section, [])
-
-    def absence(self, quoi: str, table: str = "programme") -> str:
-        """What a missing figure of the notebook lacks, with its reason: « … (hors CUCS : X n'a pas
-        signé de CUCS) » outside the CUCS, « … pour cette commune » when the table (`programme`,
-        `instances` or `bilans`) is missing for a signatory."""
-        motif = {
-            "programme": self.motif_programme,
-            "instances": self.motif_instances,
-            "bilans": self.motif_bilans,
-        }[table]
-        return _vide_motif(self, quoi, motif)
-
-    @property
-    def motif_programme(self) -> str | None:
-        """Why the programme figures (co-funding, requests, mainstream) are absent, or None."""
-        return motifs.motif_commune(self.signataire, self.a_programme)
+    # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
     @property
     def motif_instances(self) -> str | None:
         """Why the meetings are absent (« hors CUCS », « données non disponibles »), or None."""
-        return motifs.motif_commune(self.signataire, self.a_instances)
+        return self.motif_table(self.a_instances)
 
     @property
     def motif_bilans(self) -> str | None:
-        return motifs.motif_commune(self.signataire, not self.bilans_partenaires.empty)
+        return self.motif_table(not self.bilans_partenaires.empty)
 
     @property
     def part_cofinancees(self) -> float | None:
@@ -173,13 +149,6 @@ class RapportQ4(AvecVues):
         }
 
 
-def _num(x: object) -> float | int | None:
-    if x is None or text.manquant(x):
-        return None
-    f = float(x)
-    return int(f) if f.is_integer() else f
-
-
 def _periodes_json(df: pd.DataFrame, cle: str | None, motif: str | None) -> list[dict]:
     """Rows of a before / during comparison, numbers as JSON (null where absent); `motif` on each
     row says why "before" or a value is missing (`non_calculable` when the series starts with
@@ -189,10 +158,10 @@ def _periodes_json(df: pd.DataFrame, cle: str | None, motif: str | None) -> list
         d = {cle: str(row[cle])} if cle else {}
         for c in trends.PERIODE_COLUMNS:
             v = row.get(c)
-            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
+            d[c] = bool(v) if c in ("avant_testable", "petite_base") else rapport.nombre_json(v)
         for c in ("demandes_avant", "demandes_pendant", "sens"):
             if c in row:
-                d[c] = row[c] if isinstance(row[c], str) else _num(row[c])
+                d[c] = row[c] if isinstance(row[c], str) else rapport.nombre_json(row[c])
         d["motif"] = motif if motif else (None if d["avant_testable"] else motifs.NON_CALCULABLE)
         rows.append(d)
     return rows
@@ -205,7 +174,7 @@ def _bilans_json(b: pd.DataFrame) -> list[dict]:
         secret = False
         for c in COMPTES_BILANS:
             hidden = bool(row[f"{c}_secret"])
-            d[c] = None if hidden else _num(row[c])
+            d[c] = None if hidden else rapport.nombre_json(row[c])
             secret |= hidden
         d["motif"] = motifs.SECRET if secret else None
         rows.append(d)
@@ -447,22 +416,9 @@ def _reserve_euros(r: RapportQ4) -> str:
     )
 
 
-def _constat(r: RapportQ4, section: str, phrase: str) -> None:
-    r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
 def _domaines(doms: list[str]) -> str:
     # Quoted: the labels themselves contain "et".
     return text.liste_fr([f"« {text.minuscule_initiale(libelle_domaine(d))} »" for d in doms])
-
-
-def _avant(r: RapportQ4) -> str:
-    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
-
-
-def _pendant(r: RapportQ4) -> str:
-    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
 
 
 def _ecart(row) -> str:
@@ -474,7 +430,7 @@ def _petite_base(r: RapportQ4, row, unite: str, pluriel_: str) -> str:
     """« Petite base : … » naming the period(s) whose base is below `base_min`, or ""."""
     if not bool(row["petite_base"]):
         return ""
-    cols = (("avant", "denominateur_avant", _avant(r)), ("pendant", "denominateur_pendant", _pendant(r)))
+    cols = (("avant", "denominateur_avant", r.avant), ("pendant", "denominateur_pendant", r.pendant))
     petites = [
         f"la période {lib} ne compte que {text.pluriel(row[c], unite, pluriel_)}"
         for _, c, lib in cols
@@ -492,17 +448,17 @@ def _phrase_cofinancement_periodes(r: RapportQ4) -> list[str]:
         return []
     row = cp.iloc[0]
     pendant = (
-        f"{_pendant(r)}, elle est de {text.pourcentage(row['valeur_pendant'])} "
+        f"{r.pendant}, elle est de {text.pourcentage(row['valeur_pendant'])} "
         f"({text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])})"
     )
     if not bool(row["avant_testable"]):
         return [
-            f"La part des actions cofinancées est de {text.pourcentage(row['valeur_pendant'])} {_pendant(r)} "
+            f"La part des actions cofinancées est de {text.pourcentage(row['valeur_pendant'])} {r.pendant} "
             f"({text.parmi(row['numerateur_pendant'], row['denominateur_pendant'], 'action-année', 'actions-années', feminin=True)}) ; "
             "aucune action n'est renseignée avant le CUCS : l'évolution ne peut pas être testée."
         ]
     out = [
-        f"{majuscule(_avant(r))}, la part des actions cofinancées est de {text.pourcentage(row['valeur_avant'])} "
+        f"{majuscule(r.avant)}, la part des actions cofinancées est de {text.pourcentage(row['valeur_avant'])} "
         f"({text.parmi(row['numerateur_avant'], row['denominateur_avant'], 'action-année', 'actions-années', feminin=True)}) ; "
         f"{pendant}, soit {_ecart(row)}."
     ]
@@ -558,8 +514,7 @@ def _narrate_instances(r: RapportQ4) -> None:
     detail = text.liste_fr(
         [text.pluriel(n, t, TYPES_PLURIELS.get(t)) for t, n in zip(it["type"], it["nombre"], strict=True)]
     )
-    _constat(
-        r,
+    r.constat(
         "instances",
         f"Les bilans consignent {text.pluriel(total, 'réunion')} d'instances de pilotage et de travail sur "
         f"{text.annee_periode(ia['annee'].min(), ia['annee'].max())} : {detail}.",
@@ -567,28 +522,25 @@ def _narrate_instances(r: RapportQ4) -> None:
     rp = r.reunions_periodes.set_index("mesure")
     n, p = rp.loc["reunions_par_an"], rp.loc["part_interinstitutionnelles"]
     if bool(n["avant_testable"]):
-        _constat(
-            r,
+        r.constat(
             "instances",
-            f"La commune tient en moyenne {text.nombre(n['valeur_avant'], 1)} réunions par an {_avant(r)} et "
-            f"{text.nombre(n['valeur_pendant'], 1)} {_pendant(r)} ; la part des réunions qui associent au moins deux "
+            f"La commune tient en moyenne {text.nombre(n['valeur_avant'], 1)} réunions par an {r.avant} et "
+            f"{text.nombre(n['valeur_pendant'], 1)} {r.pendant} ; la part des réunions qui associent au moins deux "
             f"institutions passe de {text.pourcentage(p['valeur_avant'])} "
             f"({text.nombre(p['numerateur_avant'])} sur {text.nombre(p['denominateur_avant'])}) à "
             f"{text.pourcentage(p['valeur_pendant'])} ({text.nombre(p['numerateur_pendant'])} sur "
             f"{text.nombre(p['denominateur_pendant'])}), soit {_ecart(p)}.",
         )
         if pb := _petite_base(r, p, "réunion", "réunions"):
-            _constat(r, "instances", pb)
+            r.constat("instances", pb)
     else:
-        _constat(
-            r,
+        r.constat(
             "instances",
-            f"{majuscule(_pendant(r))}, la commune tient en moyenne {text.nombre(n['valeur_pendant'], 1)} réunions "
+            f"{majuscule(r.pendant)}, la commune tient en moyenne {text.nombre(n['valeur_pendant'], 1)} réunions "
             f"par an ; {text.parmi(p['numerateur_pendant'], p['denominateur_pendant'], 'réunion', feminin=True)} "
             f"associent au moins deux institutions ({text.pourcentage(p['valeur_pendant'])}).",
         )
-        _constat(
-            r,
+        r.constat(
             "instances",
             f"Les réunions ne sont consignées qu'à partir de {text.annee(ia['annee'].min())} : l'avant-CUCS ne peut "
             "pas être comparé, et aucune évolution due au contrat ne peut être testée sur les instances.",
@@ -596,8 +548,7 @@ def _narrate_instances(r: RapportQ4) -> None:
     pr = r.presence
     if not pr.empty:
         cles = pr[pr["institution"].isin(INSTITUTIONS_CLES)]
-        _constat(
-            r,
+        r.constat(
             "instances",
             "Les institutions assistent aux réunions dans ces proportions : "
             + text.liste_fr(
@@ -629,16 +580,14 @@ def _narrate_bilans(r: RapportQ4) -> None:
             else:
                 n = text.pluriel(row["enonces"], sg, pl)
             parts.append(n)
-        _constat(
-            r,
+        r.constat(
             "bilans",
             f"Sur le thème « {theme} », les bilans d'activité codent {text.liste_fr(parts)}.",
         )
         exemples = ex[ex["theme"] == theme]
         for row in exemples.drop_duplicates("categorie").to_dict(orient="records"):
             sg, pl = CATEGORIES_BILANS.get(row["categorie"], (row["categorie"], row["categorie"] + "s"))
-            _constat(
-                r,
+            r.constat(
                 "bilans",
                 f"Exemple {text.de(sg)} ({theme}) : « {row['texte']} » "
                 f"({text.annee_periode(row['annee_min'], row['annee_max'])}).",
@@ -651,22 +600,20 @@ def _narrate_cofinancement(r: RapportQ4) -> None:
         return
     pa = r.cofinancement["par_annee"]
     n, d = int(pa["actions_cofinancees"].sum()), int(pa["actions_financees"].sum())
-    _constat(
-        r,
+    r.constat(
         "cofinancement",
         f"Sur {text.annee_periode(pa['annee'].min(), pa['annee'].max())}, "
         f"{text.parmi(n, d, 'action-année financée', 'actions-années financées', feminin=True)} "
         f"{'reçoivent' if n >= 2 else 'reçoit'} des crédits d'au moins deux institutions ({text.pourcentage(100 * part)}).",
     )
     for phrase in _phrase_cofinancement_periodes(r):
-        _constat(r, "cofinancement", phrase)
+        r.constat("cofinancement", phrase)
     mp = r.montants_periodes
     cles = mp[mp["institution"].isin(INSTITUTIONS_CLES)]
     if not cles.empty and bool(cles["avant_testable"].any()):
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
-            f"Montant moyen accordé par an aux actions, {_avant(r)} puis {_pendant(r)} : "
+            f"Montant moyen accordé par an aux actions, {r.avant} puis {r.pendant} : "
             + text.liste_fr(
                 [
                     f"{avec_article(i)} {text.euros(a)} puis {text.euros(b)}"
@@ -679,17 +626,15 @@ def _narrate_cofinancement(r: RapportQ4) -> None:
         )
     ph = _par_habitant_pendant(r)
     if ph is not None and ph[1] is not None:
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
-            f"{majuscule(_pendant(r))}, les institutions accordent en moyenne {text.euros(ph[0])} par an aux actions, "
+            f"{majuscule(r.pendant)}, les institutions accordent en moyenne {text.euros(ph[0])} par an aux actions, "
             f"soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)} ({r.euros}).",
         )
     ci = r.cofinancement["institutions"]
     if not ci.empty:
         top = ci.sort_values("montant_accorde", ascending=False).iloc[0]
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
             f"Le premier financeur des actions est {avec_article(top['institution'])} "
             f"({text.euros(top['montant_accorde'])} accordés à {text.pluriel(int(top['actions_financees']), 'action')}).",
@@ -706,8 +651,7 @@ def _narrate_accord(r: RapportQ4) -> None:
         int(a["demandes_reduites"].sum()),
         int(a["demandes_refusees"].sum()),
     )
-    _constat(
-        r,
+    r.constat(
         "accord",
         f"Sur {text.annee_periode(*r.periode)}, les institutions accordent {text.pourcentage(100 * acc / dem)} des "
         f"montants demandés ({text.euros(acc)} sur {text.euros(dem)}) ; "
@@ -716,10 +660,9 @@ def _narrate_accord(r: RapportQ4) -> None:
     )
     t = _taux_cles(r)
     if not t.empty:
-        _constat(
-            r,
+        r.constat(
             "accord",
-            f"{majuscule(_pendant(r))}, la part des montants demandés qui est accordée vaut "
+            f"{majuscule(r.pendant)}, la part des montants demandés qui est accordée vaut "
             + text.liste_fr(
                 [
                     f"{text.pourcentage(v)} pour {avec_article(i)} ({text.pluriel(k, 'demande')})"
@@ -733,10 +676,7 @@ def _narrate_accord(r: RapportQ4) -> None:
     ap = r.accord_periodes
     ap = ap[ap["avant_testable"].astype(bool) & ap["valeur_avant"].notna() & ap["valeur_pendant"].notna()]
     if not ap.empty:
-        ecarts = [
-            text.difference_affichee(x, y, 1)
-            for x, y in zip(ap["valeur_avant"], ap["valeur_pendant"], strict=True)
-        ]
+        ecarts = rapport.ecarts_affiches(ap["valeur_avant"], ap["valeur_pendant"])
         petites = int(ap["petite_base"].sum())
         phrase = (
             f"Entre les deux périodes, l'écart de ce taux va de {text.points(min(ecarts))} à {text.points(max(ecarts))} "
@@ -747,7 +687,7 @@ def _narrate_accord(r: RapportQ4) -> None:
                 f" ; pour {text.parmi(petites, len(ap), 'institution', feminin=True)}, une période compte moins de "
                 f"{text.nombre(r.base_min)} demandes (petite base, à lire avec prudence)"
             )
-        _constat(r, "accord", phrase + ".")
+        r.constat("accord", phrase + ".")
 
 
 def _narrate_mobilisation(r: RapportQ4) -> None:
@@ -757,8 +697,7 @@ def _narrate_mobilisation(r: RapportQ4) -> None:
     per = (
         m.groupby("institution")[["montant_actions", "montant"]].sum().sort_values("montant", ascending=False)
     )
-    _constat(
-        r,
+    r.constat(
         "mobilisation",
         f"Sur {text.annee_periode(*r.periode)}, les institutions mobilisent ce droit commun : "
         + text.liste_fr(
@@ -770,8 +709,7 @@ def _narrate_mobilisation(r: RapportQ4) -> None:
         + ".",
     )
     for inst, doms in _domaines_sans_mobilisation(m).items():
-        _constat(
-            r,
+        r.constat(
             "mobilisation",
             f"{majuscule(avec_article(inst))} ne mobilise aucun crédit de droit commun en {_domaines(doms)}.",
         )
@@ -783,8 +721,7 @@ def _narrate_reprise(r: RapportQ4) -> None:
     n = len(r.actions_en_jeu)
     k = len(r.actions_substitution)
     debut = f"{text.pluriel(n, 'action dépend', 'actions dépendent')}" if n else "Aucune action ne dépend"
-    _constat(
-        r,
+    r.constat(
         "reprise",
         f"{debut} à {text.pourcentage(100 * r.seuil_specifique, 0)} "
         f"ou plus des crédits spécifiques depuis au moins {text.pluriel(r.duree_min_reprise, 'an')} ; "
@@ -801,7 +738,7 @@ def _debat(r: RapportQ4) -> None:
         il = PRONOMS.get(low["institution"], "il")
         r.debat.append(
             f"{majuscule(avec_article(low['institution']))} accorde {text.pourcentage(low['valeur_pendant'])} des "
-            f"montants demandés {_pendant(r)}, le taux le plus faible des quatre institutions : quelles demandes "
+            f"montants demandés {r.pendant}, le taux le plus faible des quatre institutions : quelles demandes "
             f"réduit-{il}, pour quelles raisons, et faut-il en faire un objet de négociation ?"
         )
     ex = r.bilans_exemples
@@ -871,18 +808,12 @@ def _debat(r: RapportQ4) -> None:
 def _verdict(r: RapportQ4) -> dict:
     """One line that answers the question for this commune, with its reason and its section."""
     if not r.signataire:
-        return {
-            "texte": f"Partenaires : hors CUCS — {r.nom_commune} n'a pas signé de CUCS et sert de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["en_bref"],
-        }
+        return rapport.verdict_hors_cucs("Partenaires", r.nom_commune, SECTIONS["en_bref"])
     cp = r.cofinancement_periodes
     if not r.a_programme or cp.empty:
-        return {
-            "texte": "Partenaires : données non disponibles (financements des actions absents des données).",
-            "motif": motifs.DONNEE_ABSENTE,
-            "section": SECTIONS["cofinancement"],
-        }
+        return rapport.verdict_donnee_absente(
+            "Partenaires", "financements des actions absents des données", SECTIONS["cofinancement"]
+        )
     row = cp.iloc[0]
     if bool(row["avant_testable"]):
         jugement = {
@@ -911,7 +842,7 @@ def _verdict(r: RapportQ4) -> dict:
             f" ; {avec_article(low['institution'])} accorde {text.pourcentage(low['valeur_pendant'])} des montants "
             "demandés, le taux le plus faible"
         )
-    return {"texte": texte + ".", "motif": None, "section": SECTIONS["cofinancement"]}
+    return rapport.verdict(texte + ".", SECTIONS["cofinancement"])
 
 
 def _narrate(r: RapportQ4) -> None:
@@ -919,8 +850,7 @@ def _narrate(r: RapportQ4) -> None:
         _narrate_hors_cucs(r)
     else:
         if not r.a_programme:
-            _constat(
-                r,
+            r.constat(
                 "general",
                 f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
                 "ni cofinancement des actions, ni mobilisation du droit commun ne peuvent être décrits.",
@@ -966,50 +896,44 @@ def _narrate(r: RapportQ4) -> None:
     m = r.mobilisation
     ph = _par_habitant_pendant(r)
 
-    def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
-        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            d["motif"] = motif or motifs.NON_CALCULABLE
-        return d
-
     r.chiffres_cles = [
-        cle(
+        chiffre_cle(
             "part_cofinancees_pendant",
             "Actions cofinancées par au moins deux institutions pendant le CUCS",
             pendant,
             "%",
             motif_p,
         ),
-        cle(
+        chiffre_cle(
             "reunions_instances",
             "Réunions d'instances de pilotage et de travail",
             int(r.instances_type["nombre"].sum()) if r.a_instances else None,
             "réunions",
             motif_i,
         ),
-        cle(
+        chiffre_cle(
             "part_actions_cofinancees",
             "Actions cofinancées par au moins deux institutions (toute la période)",
             None if part is None else round(100 * part, 1),
             "%",
             motif_p,
         ),
-        cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
-        cle(
+        chiffre_cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
+        chiffre_cle(
             "credits_actions_par_habitant",
             f"Crédits accordés aux actions par habitant et par an pendant le CUCS ({r.euros})",
             None if ph is None or ph[1] is None else round(ph[1]),
             "€ par habitant et par an",
             motif_p,
         ),
-        cle(
+        chiffre_cle(
             "droit_commun_actions",
             "Droit commun accordé aux actions programmées",
             float(m["montant_actions"].sum()) if not m.empty else None,
             "€",
             motif_p,
         ),
-        cle(
+        chiffre_cle(
             "actions_en_jeu",
             "Actions dont la poursuite dépend d'une reprise par le droit commun",
             len(r.actions_en_jeu) if r.a_programme else None,
@@ -1040,14 +964,6 @@ def _domaines_sans_mobilisation(m: pd.DataFrame) -> dict[str, list[str]]:
 # Each `vue_<name>(r)` is a `present.display.vue`; `r.tables` returns them all by name. When the
 # section's data is absent for the commune (no meeting recorded, no programme), the view is
 # empty and says what is missing.
-
-
-def _vide_motif(r: RapportQ4, quoi: str, motif: str | None) -> display.Absence:
-    """What an empty view or figure lacks, carrying its reason: display writes « Hors CUCS : … »
-    outside the CUCS, « Données non disponibles : … pour cette commune » for a missing table."""
-    if motif == motifs.HORS_CUCS:
-        return display.Absence(quoi, motif)
-    return display.Absence(f"{quoi} pour cette commune", motif)
 
 
 COLONNES_INSTANCES_TYPE = {
@@ -1127,25 +1043,17 @@ COLONNES_BILANS_EXEMPLES = {
 }
 
 
-def _avec_secret(df: pd.DataFrame, cols) -> pd.DataFrame:
-    """Counts as numbers, « s » (`privacy.SECRET`) where secret."""
-    out = df.copy()
-    for c in cols:
-        out[c] = out[c].astype(object).where(~out[f"{c}_secret"].astype(bool), privacy.SECRET)
-    return out
-
-
 def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
     """Meetings per type over the period: number, participants, institutions present, residents."""
     t = r.instances_type
     if r.a_instances:  # a column stays numeric unless one of its values is secret
-        t = _avec_secret(
+        t = display.colonnes_avec_secret(
             t, [c for c in ("participants", "habitants", "part_habitants") if t[f"{c}_secret"].any()]
         )
     return display.vue(
         t.assign(type=t["type"].map(majuscule)) if r.a_instances else None,
         COLONNES_INSTANCES_TYPE,
-        vide=_vide_motif(r, "réunions des instances par type", r.motif_instances),
+        vide=rapport.vide_motif("réunions des instances par type", r.motif_instances),
     )
 
 
@@ -1153,11 +1061,11 @@ def vue_instances_annee(r: RapportQ4) -> pd.DataFrame:
     """Meetings per year, with the share that gathers at least two institutions."""
     t = r.instances_annee
     if r.a_instances and t["part_habitants_secret"].any():
-        t = _avec_secret(t, ["part_habitants"])
+        t = display.colonnes_avec_secret(t, ["part_habitants"])
     return display.vue(
         t if r.a_instances else None,
         COLONNES_INSTANCES_ANNEE,
-        vide=_vide_motif(r, "réunions des instances par année", r.motif_instances),
+        vide=rapport.vide_motif("réunions des instances par année", r.motif_instances),
     )
 
 
@@ -1167,11 +1075,11 @@ def vue_bilans_partenaires(r: RapportQ4) -> pd.DataFrame:
     b = r.bilans_partenaires
     df = None
     if not b.empty:
-        df = _avec_secret(b, COMPTES_BILANS).assign(
+        df = display.colonnes_avec_secret(b, COMPTES_BILANS).assign(
             theme=b["theme"].map(majuscule), categorie=b["categorie"].map(majuscule)
         )
     return display.vue(
-        df, COLONNES_BILANS, vide=_vide_motif(r, "énoncés des bilans sur le partenariat", r.motif_bilans)
+        df, COLONNES_BILANS, vide=rapport.vide_motif("énoncés des bilans sur le partenariat", r.motif_bilans)
     )
 
 
@@ -1180,7 +1088,7 @@ def vue_bilans_exemples(r: RapportQ4) -> pd.DataFrame:
     b = r.bilans_exemples
     df = None
     if not b.empty:
-        df = _avec_secret(b, ["enonces"]).assign(
+        df = display.colonnes_avec_secret(b, ["enonces"]).assign(
             theme=b["theme"].map(majuscule),
             categorie=b["categorie"].map(majuscule),
             annees=[text.annee_periode(a, z) for a, z in zip(b["annee_min"], b["annee_max"], strict=True)],
@@ -1188,7 +1096,7 @@ def vue_bilans_exemples(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_BILANS_EXEMPLES,
-        vide=_vide_motif(r, "énoncés des bilans sur le partenariat", r.motif_bilans),
+        vide=rapport.vide_motif("énoncés des bilans sur le partenariat", r.motif_bilans),
     )
 
 
@@ -1198,7 +1106,7 @@ def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         i.assign(institution=i["institution"].map(majuscule)) if r.a_programme else None,
         COLONNES_COFINANCEMENT_INSTITUTIONS,
-        vide=_vide_motif(r, "actions financées et cofinancées par institution", r.motif_programme),
+        vide=rapport.vide_motif("actions financées et cofinancées par institution", r.motif_programme),
     )
 
 
@@ -1207,7 +1115,7 @@ def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         r.cofinancement["par_annee"] if r.a_programme else None,
         COLONNES_COFINANCEMENT_ANNEE,
-        vide=_vide_motif(r, "cofinancement par année", r.motif_programme),
+        vide=rapport.vide_motif("cofinancement par année", r.motif_programme),
     )
 
 
@@ -1219,7 +1127,7 @@ def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
     if r.a_programme and not cp.empty:
         row = cp.iloc[0]
         rows = []
-        for p, lib in (("avant", _avant(r)), ("pendant", _pendant(r))):
+        for p, lib in (("avant", r.avant), ("pendant", r.pendant)):
             small = bool(row["avant_testable"]) and row[f"denominateur_{p}"] < r.base_min
             rows.append(
                 {
@@ -1237,7 +1145,7 @@ def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_COFINANCEMENT_PERIODES,
-        vide=_vide_motif(r, "cofinancement avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("cofinancement avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -1254,7 +1162,9 @@ def vue_montants_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         colonnes,
-        vide=_vide_motif(r, "montants accordés par institution avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif(
+            "montants accordés par institution avant et pendant le CUCS", r.motif_programme
+        ),
     )
 
 
@@ -1264,7 +1174,7 @@ def vue_accord_institutions(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         a.assign(institution=a["institution"].map(majuscule)) if r.a_programme and not a.empty else None,
         COLONNES_ACCORD,
-        vide=_vide_motif(r, "montants demandés et accordés par institution", r.motif_programme),
+        vide=rapport.vide_motif("montants demandés et accordés par institution", r.motif_programme),
     )
 
 
@@ -1276,16 +1186,12 @@ def vue_accord_periodes(r: RapportQ4) -> pd.DataFrame:
     if r.a_programme and not a.empty:
         df = a.assign(
             institution=a["institution"].map(majuscule),
-            ecart=[
-                text.difference_affichee(x, y, 1)
-                for x, y in zip(a["valeur_avant"], a["valeur_pendant"], strict=True)
-            ],
+            ecart=rapport.ecarts_affiches(a["valeur_avant"], a["valeur_pendant"]),
         )
-        df["ecart"] = df["ecart"].astype(float)
     return display.vue(
         df,
         COLONNES_ACCORD_PERIODES,
-        vide=_vide_motif(r, "part accordée avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("part accordée avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -1308,8 +1214,8 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
     vide = (
         "droit commun mobilisé sur les actions de la commune"
         if r.a_programme
-        else _vide_motif(
-            r, "montants de droit commun mobilisés par institution et domaine", r.motif_programme
+        else rapport.vide_motif(
+            "montants de droit commun mobilisés par institution et domaine", r.motif_programme
         )
     )
     return display.vue(df, colonnes, vide=vide)
@@ -1323,7 +1229,7 @@ def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (reports/programme.py)."""
     v = programme.vue_actions_en_jeu(r)
     if not r.a_programme:
-        v.attrs["vide"] = _vide_motif(r, "actions dépendant des crédits spécifiques", r.motif_programme)
+        v.attrs["vide"] = rapport.vide_motif("actions dépendant des crédits spécifiques", r.motif_programme)
         v.attrs["motif"] = r.motif_programme
     return v
 
@@ -1332,7 +1238,9 @@ def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
     """The running actions of the domains in durable substitution (reports/programme.py)."""
     v = programme.vue_actions_substitution(r)
     if not r.a_programme:
-        v.attrs["vide"] = _vide_motif(r, "actions des domaines en substitution durable", r.motif_programme)
+        v.attrs["vide"] = rapport.vide_motif(
+            "actions des domaines en substitution durable", r.motif_programme
+        )
         v.attrs["motif"] = r.motif_programme
     return v
 
@@ -1473,9 +1381,8 @@ def figure_mobilisation(r: RapportQ4):
 def sources(r: RapportQ4, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
-        f"Périodes comparées : {_avant(r)} et {_pendant(r)}. Une part est calculée sur chaque période entière "
+        rapport.source_donnees(metadata),
+        f"Périodes comparées : {r.avant} et {r.pendant}. Une part est calculée sur chaque période entière "
         "(somme des numérateurs sur somme des dénominateurs), un montant comme une moyenne annuelle ; on ne compare "
         "jamais une première et une dernière année. L'écart affiché est calculé à partir des valeurs affichées. Une "
         f"base de moins de {text.nombre(r.base_min)} (actions-années, demandes ou réunions) dans l'une des périodes "
@@ -1502,5 +1409,5 @@ def sources(r: RapportQ4, params, metadata) -> list[str]:
         f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
         f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite, et actions en cours des domaines en substitution "
         "durable (voir la question sur le droit commun).",
-        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié.",
+        rapport.source_secret(params.seuil_secret) + ".",
     ]

@@ -12,7 +12,8 @@ levels from entry to exit. Every count of people or households goes through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,8 @@ from cucs_analysis.analysis import motifs, pathways, privacy
 from cucs_analysis.data.schema import DISPOSITIFS
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import majuscule
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import rapport
+from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 
 #: Below this many job-seeker-years in either period, a coverage comparison is a « petite base ».
 BASE_MIN = 30
@@ -80,7 +82,7 @@ def libelle_combinaison(code: object, autres: str = AUTRES_COMBINAISONS) -> str:
 
 
 @dataclass
-class RapportQ5(AvecVues):
+class RapportQ5(Rapport):
     code_commune: str
     nom_commune: str
     signataire: bool
@@ -105,29 +107,12 @@ class RapportQ5(AvecVues):
     population: float | None = None
     base_min: int = BASE_MIN
     menages_multi_brut: int | None = None  # before secrecy: for the truth test only, never published
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
 
-    def texte(self, section: str) -> list[str]:
-        return self.textes.get(section, [])
-
-    @property
-    def motif_programme(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_programme)
+    TABLE_ABSENCE: ClassVar[str] = "parcours"  # absence(quoi) speaks of the pathways by default
 
     @property
     def motif_parcours(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_parcours)
-
-    def absence(self, quoi: str, table: str = "parcours") -> display.Absence:
-        motif = self.motif_parcours if table == "parcours" else self.motif_programme
-        if motif == motifs.HORS_CUCS:
-            return display.Absence(quoi, motif)
-        return display.Absence(f"{quoi} pour cette commune", motif)
+        return self.motif_table(self.a_parcours)
 
     def ligne_commune(self) -> pd.Series | None:
         c = self.couverture
@@ -236,10 +221,8 @@ class RapportQ5(AvecVues):
 
 
 def _num(x: object) -> float | int | None:
-    if x is None or isinstance(x, bool | np.bool_) or text.manquant(x):
-        return None
-    f = float(x)
-    return int(f) if f.is_integer() else f
+    """`rapport.nombre_json`, a flag (bool) being no number."""
+    return None if isinstance(x, bool | np.bool_) else rapport.nombre_json(x)
 
 
 # --- computations ------------------------------------------------------------------------------
@@ -362,11 +345,7 @@ def _couverture(territoire, actions_insertion, debut, fin, annee_cucs, seuil) ->
             "euros_par_an",
         ):
             w[f"{c}_{per}"] = w[f"{c}_{per}"].where(w["avant_testable"])
-    w["ecart"] = [
-        text.difference_affichee(a, b, 1)
-        for a, b in zip(w["places_pour_100_avant"], w["places_pour_100_pendant"], strict=True)
-    ]
-    w["ecart"] = w["ecart"].astype(float)
+    w["ecart"] = rapport.ecarts_affiches(w["places_pour_100_avant"], w["places_pour_100_pendant"])
     w["_o"] = (w["niveau"] == "commune").astype(int)
     return w.sort_values(["_o", "code_territoire"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
@@ -548,20 +527,6 @@ def build(territoire, params) -> RapportQ5:
 # --- French sentences ------------------------------------------------------------------------------
 
 
-def _avant(r: RapportQ5) -> str:
-    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
-
-
-def _pendant(r: RapportQ5) -> str:
-    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
-
-
-def _constat(r: RapportQ5, section: str, phrase: str, constat: bool = True) -> None:
-    if constat:
-        r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
 def _menages(r: RapportQ5, n, secret: bool = False) -> str:
     return text.effectif(n, r.seuil_secret, "ménage", secret=secret)
 
@@ -603,25 +568,21 @@ def _narrate_besoins(r: RapportQ5) -> None:
         if not text.manquant(row["part_moins_25_ans"]):
             morceaux.append(f"{text.pourcentage(row['part_moins_25_ans'])} d'habitants de moins de 25 ans")
         if morceaux:
-            _constat(
-                r,
+            r.dit(
                 "besoins",
                 f"De {r.annee_debut_cucs} à {r.periode[1]}, {r.nom_commune} compte en moyenne "
                 f"{text.pluriel(round(float(row['demandeurs_emploi'])), 'demandeur')} d'emploi par an, "
                 f"avec {text.liste_fr(morceaux)}.",
-                constat=False,
             )
     q = b[(b["niveau"] == "quartier") & b["taux_chomage"].notna()]
     if len(q) and not com.empty and not text.manquant(com.iloc[0]["taux_chomage"]):
         top = q.sort_values("taux_chomage", ascending=False).iloc[0]
-        _constat(
-            r,
+        r.dit(
             "besoins",
             f"Le chômage est le plus élevé dans le quartier {_nom(r, top['code_territoire'])} : "
             f"{text.pourcentage(top['taux_chomage'])} ({text.nombre(top['chomeurs'])} chômeurs pour "
             f"{text.nombre(top['actifs'])} actifs par an en moyenne), contre "
             f"{text.pourcentage(com.iloc[0]['taux_chomage'])} dans la commune.",
-            constat=False,
         )
     if not r.signataire:
         return
@@ -634,45 +595,41 @@ def _narrate_besoins(r: RapportQ5) -> None:
             )
         return
     if text.manquant(row["places_pour_100_pendant"]):
-        _constat(
-            r,
+        r.constat(
             "besoins",
-            f"{majuscule(_pendant(r))}, le nombre de places d'insertion rapporté aux demandeurs d'emploi est soumis au "
+            f"{majuscule(r.pendant)}, le nombre de places d'insertion rapporté aux demandeurs d'emploi est soumis au "
             "secret statistique.",
         )
     else:
         phrase = (
-            f"{majuscule(_pendant(r))}, les actions d'insertion offrent en moyenne "
+            f"{majuscule(r.pendant)}, les actions d'insertion offrent en moyenne "
             f"{_places(row['places_par_an_pendant'])} par an pour "
             f"{text.pluriel(round(float(row['demandeurs_par_an_pendant'])), 'demandeur')} d'emploi, soit "
             f"{_places(row['places_pour_100_pendant'])} pour {POUR} demandeurs d'emploi"
         )
         if bool(row["avant_testable"]) and not text.manquant(row["places_pour_100_avant"]):
             phrase += (
-                f", contre {text.nombre(row['places_pour_100_avant'], 1)} {_avant(r)} : "
+                f", contre {text.nombre(row['places_pour_100_avant'], 1)} {r.avant} : "
                 f"{text.nombre(row['ecart'], 1, signe=True)} {'place' if abs(row['ecart']) < 2 else 'places'} "
                 f"pour {POUR}"
             )
         elif not bool(row["avant_testable"]):
             phrase += " ; aucune donnée avant le CUCS : l'évolution ne peut pas être testée"
-        _constat(r, "besoins", phrase + ".")
-        _constat(
-            r,
+        r.constat("besoins", phrase + ".")
+        r.dit(
             "besoins",
             f"Lecture : pour {POUR} demandeurs d'emploi de la commune, les actions d'insertion prévoient "
             f"{_places(row['places_pour_100_pendant'])} par an ; une place peut accueillir plusieurs "
             "personnes dans l'année et une personne peut occuper plusieurs places.",
-            constat=False,
         )
         if bool(row["petite_base"]):
-            _constat(r, "besoins", "Petite base : moins de 30 demandeurs d'emploi-années dans une période.")
+            r.constat("besoins", "Petite base : moins de 30 demandeurs d'emploi-années dans une période.")
     sans = _quartiers_sans_offre(r)
     q = r.couverture[(r.couverture["niveau"] == "quartier")]
     if len(q):
         if len(sans):
             noms_sans = text.liste_fr(_nom(r, c) for c in sans["code_territoire"])
-            _constat(
-                r,
+            r.constat(
                 "besoins",
                 (
                     f"Les {text.nombre(len(q))} quartiers"
@@ -680,7 +637,7 @@ def _narrate_besoins(r: RapportQ5) -> None:
                     else text.parmi(len(sans), len(q), "quartier")
                 )
                 + " "
-                f"{N_A[len(sans) >= 2]} aucune action d'insertion propre {_pendant(r)} : "
+                f"{N_A[len(sans) >= 2]} aucune action d'insertion propre {r.pendant} : "
                 f"{noms_sans}"
                 + (
                     f", alors {QU_COMPTE[len(sans) >= 2]} "
@@ -692,14 +649,12 @@ def _narrate_besoins(r: RapportQ5) -> None:
         avec = q[q["places_pour_100_pendant"].gt(0)]
         if len(avec):
             top = avec.sort_values("places_pour_100_pendant", ascending=False).iloc[0]
-            _constat(
-                r,
+            r.dit(
                 "besoins",
                 f"La couverture la plus forte est dans le quartier {_nom(r, top['code_territoire'])} : "
                 f"{_places(top['places_pour_100_pendant'])} pour {POUR} demandeurs d'emploi "
                 f"({_places(top['places_par_an_pendant'])} par an pour "
                 f"{text.nombre(top['demandeurs_par_an_pendant'])} demandeurs d'emploi).",
-                constat=False,
             )
     oc = r.offre_commune
     if oc["actions_annees"]:
@@ -708,10 +663,9 @@ def _narrate_besoins(r: RapportQ5) -> None:
             if oc["places_par_an"] is None
             else f"{_places(oc['places_par_an'])} par an"
         )
-        _constat(
-            r,
+        r.constat(
             "besoins",
-            f"{majuscule(_pendant(r))}, des actions d'insertion sans quartier désigné, à l'échelle de toute la "
+            f"{majuscule(r.pendant)}, des actions d'insertion sans quartier désigné, à l'échelle de toute la "
             f"commune, offrent {places} ({text.pluriel(oc['actions_annees'], 'action-année', 'actions-années')}, "
             f"{text.euros(oc['montant_par_an'])} accordés par an) : elles comptent dans le total de la commune et ne "
             "sont pas réparties entre les quartiers.",
@@ -731,8 +685,7 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
     multi = _menages(r, rc["menages_multi_dispositifs"] if not rc["multi_secret"] else 1)
     suivis = _menages(r, rc["menages_suivis"] if not rc["suivis_secret"] else 1)
     part = "" if rc["part"] is None else f" ({text.pourcentage(rc['part'])})"
-    _constat(
-        r,
+    r.constat(
         "recouvrement",
         f"Sur {suivis} suivis par au moins un dispositif, {multi} {'sont suivis' if not rc['multi_secret'] and (rc['menages_multi_dispositifs'] or 0) >= 2 else 'est suivi' if not rc['multi_secret'] else 'sont suivis'} "
         f"par au moins deux dispositifs différents{part}.",
@@ -741,8 +694,7 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
     visibles = c[(c["combinaison"] != pathways.AUTRES) & ~c["secret"].astype(bool)]
     if len(visibles):
         top = visibles.iloc[0]
-        _constat(
-            r,
+        r.constat(
             "recouvrement",
             f"La combinaison la plus fréquente associe {libelle_combinaison(top['combinaison'])} "
             f"({_menages(r, top['menages'])}).",
@@ -750,24 +702,20 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
     autres = c[c["combinaison"] == pathways.AUTRES]
     if len(autres):
         a = autres.iloc[0]
-        _constat(
-            r,
+        r.dit(
             "recouvrement",
             f"{text.pluriel(a['n_combinaisons'], 'autre combinaison', 'autres combinaisons')} de moins de "
             f"{text.nombre(r.seuil_secret)} ménages chacune {'sont regroupées' if a['n_combinaisons'] >= 2 else 'est regroupée'} "
             f"sur une ligne « {AUTRES_COMBINAISONS} » ({_menages(r, a['menages'], bool(a['secret']))}).",
-            constat=False,
         )
     s = r.sequences
     sv = s[s["premier"].notna() & ~s["secret"].astype(bool)]
     if len(sv):
         top = sv.iloc[0]
-        _constat(
-            r,
+        r.dit(
             "recouvrement",
             f"L'enchaînement le plus fréquent : une entrée par {libelle_dispositif(top['premier'])}, puis "
             f"{libelle_dispositif(top['suivant'])} ({_menages(r, top['menages'])}).",
-            constat=False,
         )
     p = r.points_rencontre
     morceaux = []
@@ -786,7 +734,7 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
                 f"membre suivi par un autre dispositif{part}"
             )
     if morceaux:
-        _constat(r, "recouvrement", "Points de rencontre de l'atelier — " + " ; ".join(morceaux) + ".")
+        r.constat("recouvrement", "Points de rencontre de l'atelier — " + " ; ".join(morceaux) + ".")
 
 
 def _narrate_progression(r: RapportQ5) -> None:
@@ -794,8 +742,7 @@ def _narrate_progression(r: RapportQ5) -> None:
         return
     pr = r.progression_resume
     if pr.get("base") is None:
-        _constat(
-            r,
+        r.constat(
             "progression",
             "Les parcours terminés avec les deux niveaux renseignés sont trop peu nombreux pour être publiés (secret statistique).",
         )
@@ -814,8 +761,7 @@ def _narrate_progression(r: RapportQ5) -> None:
             morceaux.append(
                 f"{text.nombre(n)} {sg if n < 2 else pl} ({text.pourcentage(100 * n / pr['base'])})"
             )
-    _constat(
-        r,
+    r.constat(
         "progression",
         f"Sur {base} avec un niveau d'autonomie connu à l'entrée et à la sortie, {text.liste_fr(morceaux)}.",
     )
@@ -824,24 +770,20 @@ def _narrate_progression(r: RapportQ5) -> None:
     if len(pdv) >= 2:
         hi = pdv.sort_values("part", ascending=False).iloc[0]
         lo = pdv.sort_values("part").iloc[0]
-        _constat(
-            r,
+        r.dit(
             "progression",
             f"La part des parcours qui progressent va de {text.pourcentage(100 * lo['part'])} "
             f"({libelle_dispositif(lo['dispositif'])}, {text.nombre(lo['progresse'])} sur {text.nombre(lo['base'])}) à "
             f"{text.pourcentage(100 * hi['part'])} ({libelle_dispositif(hi['dispositif'])}, "
             f"{text.nombre(hi['progresse'])} sur {text.nombre(hi['base'])}).",
-            constat=False,
         )
     s = r.sorties
     if s.empty:
         return
     if s["secret"].any():
-        _constat(
-            r,
+        r.dit(
             "progression",
             "Les motifs de sortie des parcours terminés sont en partie soumis au secret statistique (voir le tableau).",
-            constat=False,
         )
         return
     total = int(s["sorties"].sum())
@@ -849,16 +791,12 @@ def _narrate_progression(r: RapportQ5) -> None:
         f"{text.minuscule_initiale(MOTIFS_SORTIE_LIBELLES.get(m, m))} {text.pourcentage(100 * p)}"
         for m, p in zip(s["motif_sortie"], s["part"], strict=True)
     )
-    _constat(
-        r,
-        "progression",
-        f"Motifs de sortie des parcours terminés ({text.pluriel(total, 'sortie')}) : {detail}.",
-        constat=False,
+    r.dit(
+        "progression", f"Motifs de sortie des parcours terminés ({text.pluriel(total, 'sortie')}) : {detail}."
     )
     emploi = s[s["motif_sortie"].isin(["emploi", "formation"])]
     if total and len(emploi):
-        _constat(
-            r,
+        r.constat(
             "progression",
             f"{text.pourcentage(100 * float(emploi['sorties'].sum()) / total)} des sorties se font vers un emploi ou "
             "une formation.",
@@ -867,18 +805,12 @@ def _narrate_progression(r: RapportQ5) -> None:
 
 def _verdict(r: RapportQ5) -> dict:
     if not r.signataire:
-        return {
-            "texte": f"Insertion : hors CUCS — {r.nom_commune} n'a pas signé de CUCS et sert de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["en_bref"],
-        }
+        return rapport.verdict_hors_cucs("Insertion", r.nom_commune, SECTIONS["en_bref"])
     row = r.ligne_commune()
     if not r.a_programme or row is None:
-        return {
-            "texte": "Insertion : données non disponibles (programmation ou demandeurs d'emploi absents des données).",
-            "motif": motifs.DONNEE_ABSENTE,
-            "section": SECTIONS["besoins"],
-        }
+        return rapport.verdict_donnee_absente(
+            "Insertion", "programmation ou demandeurs d'emploi absents des données", SECTIONS["besoins"]
+        )
     sans = _quartiers_sans_offre(r)
     n_q = int((r.couverture["niveau"] == "quartier").sum())
     if n_q == 0:
@@ -907,7 +839,7 @@ def _verdict(r: RapportQ5) -> dict:
         texte += f" ; {text.pourcentage(rc['part'])} des ménages suivis le sont par plusieurs dispositifs"
     elif not r.a_parcours:
         texte += " ; parcours : données non disponibles"
-    return {"texte": texte + ".", "motif": None, "section": SECTIONS["besoins"]}
+    return rapport.verdict(texte + ".", SECTIONS["besoins"])
 
 
 def _debat(r: RapportQ5) -> None:
@@ -960,8 +892,7 @@ def _narrate(r: RapportQ5) -> None:
         _narrate_besoins(r)
     else:
         if not r.a_programme:
-            _constat(
-                r,
+            r.constat(
                 "besoins",
                 f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
                 "l'offre d'insertion ne peut pas être décrite.",
@@ -996,12 +927,6 @@ def _chiffres(r: RapportQ5) -> None:
     row = r.ligne_commune()
     mprog, mparc = r.motif_programme, r.motif_parcours
 
-    def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
-        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            d["motif"] = motif or motifs.NON_CALCULABLE
-        return d
-
     def val(c: str, dec: int = 1):
         if row is None or text.manquant(row[c]):
             return None
@@ -1019,49 +944,49 @@ def _chiffres(r: RapportQ5) -> None:
     rc, pr = r.recouvrement, r.progression_resume
     sans = _quartiers_sans_offre(r)
     r.chiffres_cles = [
-        cle(
+        chiffre_cle(
             "places_pour_100_demandeurs_pendant",
             "Places d'insertion pour 100 demandeurs d'emploi pendant le CUCS",
             val("places_pour_100_pendant"),
             "places",
             m_row("places_pour_100_pendant"),
         ),
-        cle(
+        chiffre_cle(
             "places_pour_100_demandeurs_avant",
             "Places d'insertion pour 100 demandeurs d'emploi avant le CUCS",
             val("places_pour_100_avant"),
             "places",
             m_row("places_pour_100_avant"),
         ),
-        cle(
+        chiffre_cle(
             "euros_insertion_par_demandeur",
             "Crédits accordés aux actions d'insertion par demandeur d'emploi et par an pendant le CUCS",
             val("euros_par_demandeur_pendant", 0),
             "€",
             m_row("euros_par_demandeur_pendant"),
         ),
-        cle(
+        chiffre_cle(
             "quartiers_sans_offre_insertion",
             "Quartiers sans action d'insertion propre pendant le CUCS",
             None if mprog or row is None else len(sans),
             "quartiers",
             mprog,
         ),
-        cle(
+        chiffre_cle(
             "menages_multi_dispositifs",
             "Ménages suivis par au moins deux dispositifs",
             None if mparc else rc["menages_multi_dispositifs"],
             "ménages",
             mparc or motifs.SECRET,
         ),
-        cle(
+        chiffre_cle(
             "part_menages_multi_dispositifs",
             "Part des ménages suivis qui le sont par plusieurs dispositifs",
             None if mparc or rc["part"] is None else round(rc["part"], 1),
             "%",
             mparc or motifs.SECRET,
         ),
-        cle(
+        chiffre_cle(
             "part_parcours_progression",
             "Parcours terminés dont le niveau d'autonomie progresse",
             None if mparc or pr.get("part_progresse") is None else round(pr["part_progresse"], 1),
@@ -1072,10 +997,6 @@ def _chiffres(r: RapportQ5) -> None:
 
 
 # --- views ---------------------------------------------------------------------------------------
-
-
-def _s(v, secret: bool):
-    return privacy.SECRET if secret else v
 
 
 COLONNES_BESOINS = {
@@ -1098,7 +1019,7 @@ def vue_besoins(r: RapportQ5) -> pd.DataFrame:
         df = b.copy()
         for c in COLONNES_BESOINS:
             if f"{c}_secret" in df and df[f"{c}_secret"].any():
-                df[c] = df[c].astype(object).where(~df[f"{c}_secret"].astype(bool), privacy.SECRET)
+                df[c] = display.avec_secret(df[c], df[f"{c}_secret"])
         df["territoire"] = [
             _nom(r, c) + (" (commune)" if n == "commune" else "")
             for c, n in zip(df["code_territoire"], df["niveau"], strict=True)
@@ -1146,8 +1067,8 @@ def vue_couverture(r: RapportQ5) -> pd.DataFrame:
             m = df[f"secret_{per}"].astype(bool)
             if m.any():
                 for col in ("demandeurs_par_an", "places_par_an", "places_pour_100"):
-                    df[f"{col}_{per}"] = df[f"{col}_{per}"].astype(object).where(~m, privacy.SECRET)
-    avant, pendant = _avant(r), _pendant(r)
+                    df[f"{col}_{per}"] = display.avec_secret(df[f"{col}_{per}"], m)
+    avant, pendant = r.avant, r.pendant
     colonnes = {
         k: (h.replace(", avant", f", {avant}").replace(", pendant", f", {pendant}"), u)
         for k, (h, u) in COLONNES_COUVERTURE.items()
@@ -1169,7 +1090,7 @@ def vue_offre(r: RapportQ5) -> pd.DataFrame:
     """Amounts granted to the insertion actions per territory, and per job seeker."""
     c = r.couverture
     df = None if c.empty else c.assign(territoire=_territoire(r, c))
-    avant, pendant = _avant(r), _pendant(r)
+    avant, pendant = r.avant, r.pendant
     colonnes = {
         k: (h.replace(", avant", f", {avant}").replace(", pendant", f", {pendant}"), u)
         for k, (h, u) in COLONNES_OFFRE.items()
@@ -1189,7 +1110,7 @@ def vue_combinaisons(r: RapportQ5) -> pd.DataFrame:
                     text.pluriel(k, "combinaison") if x == pathways.AUTRES else text.pluriel(n, "dispositif")
                     for x, n, k in zip(c["combinaison"], c["n_dispositifs"], c["n_combinaisons"], strict=True)
                 ],
-                "menages": [_s(m, s) for m, s in zip(c["menages"], c["secret"], strict=True)],
+                "menages": display.avec_secret(c["menages"], c["secret"]).tolist(),
             }
         )
     return display.vue(
@@ -1218,7 +1139,7 @@ def vue_sequences(r: RapportQ5) -> pd.DataFrame:
                 "suivant": [
                     "" if a else libelle_dispositif(x) for a, x in zip(autres, s["suivant"], strict=True)
                 ],
-                "menages": [_s(m, sec) for m, sec in zip(s["menages"], s["secret"], strict=True)],
+                "menages": display.avec_secret(s["menages"], s["secret"]).tolist(),
             }
         )
     return display.vue(
@@ -1239,11 +1160,9 @@ def vue_points_rencontre(r: RapportQ5) -> pd.DataFrame:
         df = pd.DataFrame(
             {
                 "point": [POINTS_LIBELLES[x] for x in p["point"]],
-                "menages": [_s(m, s) for m, s in zip(p["menages"], p["menages_secret"], strict=True)],
-                "famille": [
-                    _s(m, s) for m, s in zip(p["menages_famille"], p["menages_famille_secret"], strict=True)
-                ],
-                "part": [_s(m, s) for m, s in zip(p["part"], p["part_secret"], strict=True)],
+                "menages": display.avec_secret(p["menages"], p["menages_secret"]).tolist(),
+                "famille": display.avec_secret(p["menages_famille"], p["menages_famille_secret"]).tolist(),
+                "part": display.avec_secret(p["part"], p["part_secret"]).tolist(),
             }
         )
     return display.vue(
@@ -1264,14 +1183,14 @@ def vue_transitions(r: RapportQ5) -> pd.DataFrame:
     df = None
     colonnes = {"niveau": ("Niveau à l'entrée", "texte")}
     if r.a_parcours and not t.empty:
-        t = t.assign(v=[_s(v, s) for v, s in zip(t["effectif"], t["secret"], strict=True)])
+        t = t.assign(v=display.avec_secret(t["effectif"], t["secret"]).tolist())
         wide = t.pivot(index="niveau_entree", columns="niveau_sortie", values="v")
         tot = r.transitions_totaux.set_index("niveau_entree")
         df = pd.DataFrame({"niveau": [f"Niveau {int(i)}" for i in wide.index]})
         for c in wide.columns:
             df[f"s{int(c)}"] = wide[c].to_numpy()
             colonnes[f"s{int(c)}"] = (f"Parcours sortis à {int(c)}", "nombre")
-        df["total"] = [_s(v, s) for v, s in zip(tot["total"], tot["secret"], strict=True)]
+        df["total"] = display.avec_secret(tot["total"], tot["secret"]).tolist()
         colonnes["total"] = ("Parcours terminés", "nombre")
     return display.vue(df, colonnes, vide=r.absence("niveaux à l'entrée et à la sortie"))
 
@@ -1284,9 +1203,9 @@ def vue_progression_dispositifs(r: RapportQ5) -> pd.DataFrame:
         df = pd.DataFrame(
             {
                 "dispositif": [libelle_dispositif(x) for x in d["dispositif"]],
-                "base": [_s(v, s) for v, s in zip(d["base"], sec, strict=True)],
-                "progresse": [_s(v, s) for v, s in zip(d["progresse"], sec, strict=True)],
-                "part": [_s(v, s) for v, s in zip(d["part"], sec, strict=True)],
+                "base": display.avec_secret(d["base"], sec).tolist(),
+                "progresse": display.avec_secret(d["progresse"], sec).tolist(),
+                "part": display.avec_secret(d["part"], sec).tolist(),
             }
         )
     return display.vue(
@@ -1309,8 +1228,8 @@ def vue_sorties(r: RapportQ5) -> pd.DataFrame:
         df = pd.DataFrame(
             {
                 "motif": [MOTIFS_SORTIE_LIBELLES.get(m, majuscule(m)) for m in s["motif_sortie"]],
-                "sorties": [_s(v, x) for v, x in zip(s["sorties"], sec, strict=True)],
-                "part": [_s(v, x) for v, x in zip(s["part"], sec, strict=True)],
+                "sorties": display.avec_secret(s["sorties"], sec).tolist(),
+                "part": display.avec_secret(s["part"], sec).tolist(),
             }
         )
     return display.vue(
@@ -1357,7 +1276,7 @@ def figure_couverture(r: RapportQ5):
     return plots.set_alt(
         fig,
         f"Barres horizontales : places des actions d'insertion pour {POUR} demandeurs d'emploi, par quartier de "
-        f"{r.nom_commune}, {_pendant(r)}. {det}"
+        f"{r.nom_commune}, {r.pendant}. {det}"
         + ("" if ref is None or text.manquant(ref) else f". Toute la commune : {text.nombre(ref, 1)}")
         + ".",
     )
@@ -1464,9 +1383,8 @@ def figure_transitions(r: RapportQ5):
 
 def sources(r: RapportQ5, params, metadata) -> list[str]:
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
-        f"Périodes comparées : {_avant(r)} et {_pendant(r)} ; chaque rapport est calculé sur la période entière "
+        rapport.source_donnees(metadata),
+        f"Périodes comparées : {r.avant} et {r.pendant} ; chaque rapport est calculé sur la période entière "
         "(somme des places sur somme des demandeurs d'emploi des mêmes années), jamais entre une première et une "
         "dernière année ; l'écart affiché est calculé à partir des valeurs affichées.",
         "Offre d'insertion : actions du domaine « Emploi et insertion » et chantiers d'insertion (codes de la "
@@ -1480,7 +1398,7 @@ def sources(r: RapportQ5, params, metadata) -> list[str]:
         "différents dans les parcours ; l'ordre est celui de la première entrée dans chaque dispositif.",
         "Progression : parcours terminés (date de sortie connue) avec un niveau d'autonomie (1 à 4) renseigné à "
         "l'entrée et à la sortie ; niveaux déclarés par les opérateurs.",
-        f"Secret statistique : aucun effectif inférieur à {params.seuil_secret} n'est publié ; les combinaisons et "
+        rapport.source_secret(params.seuil_secret) + " ; les combinaisons et "
         "enchaînements plus rares sont regroupés, et une case est masquée en plus quand un total permettrait de la "
         "retrouver.",
     ]

@@ -9,7 +9,7 @@ the French findings are generated here so that they are tested.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,8 @@ import pandas as pd
 from cucs_analysis.analysis import motifs, operators, privacy, trends
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import libelle_domaine, majuscule
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import rapport
+from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 
 #: Below this base (operators funded the year before) in either period a renewal rate is a
 #: « petite base » (docs/rules.md).
@@ -76,7 +77,7 @@ CATEGORIES_PLURIELS = {
 
 
 @dataclass
-class RapportQ6(AvecVues):
+class RapportQ6(Rapport):
     code_commune: str
     nom_commune: str
     signataire: bool
@@ -110,37 +111,16 @@ class RapportQ6(AvecVues):
     modeles: pd.DataFrame  # region.modeles_pilotage
     contours_communes: pd.DataFrame | None = None
     base_min: int = BASE_MIN
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
 
-    def texte(self, section: str) -> list[str]:
-        """The sentences that say what a section shows (also among the findings)."""
-        return self.textes.get(section, [])
-
-    @property
-    def motif_programme(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_programme)
+    # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
     @property
     def motif_instances(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_instances)
+        return self.motif_table(self.a_instances)
 
     @property
     def motif_bilans(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_bilans)
-
-    def absence(self, quoi: str, table: str = "programme") -> display.Absence:
-        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
-        motif = {
-            "programme": self.motif_programme,
-            "instances": self.motif_instances,
-            "bilans": self.motif_bilans,
-        }[table]
-        return _vide_motif(self, quoi, motif)
+        return self.motif_table(self.a_bilans)
 
     @property
     def juges(self) -> pd.DataFrame:
@@ -198,10 +178,7 @@ class RapportQ6(AvecVues):
 
 
 def _num(x: object) -> float | int | None:
-    if x is None or text.manquant(x):
-        return None
-    f = float(x)
-    return int(f) if f.is_integer() else round(f, 4)
+    return rapport.nombre_json(x, 4)
 
 
 def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
@@ -401,21 +378,8 @@ def build(territoire, region, params) -> RapportQ6:
 # --- French sentences ------------------------------------------------------------------------------
 
 
-def _constat(r: RapportQ6, section: str, phrase: str) -> None:
-    r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
 def _pct(x: float, d: int = 1) -> str:
     return text.pourcentage(100 * float(x), d)
-
-
-def _avant(r: RapportQ6) -> str:
-    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
-
-
-def _pendant(r: RapportQ6) -> str:
-    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
 
 
 def _regle_participatif(r: RapportQ6) -> str:
@@ -448,8 +412,7 @@ def _narrate_performance(r: RapportQ6) -> None:
         return
     j = r.juges
     n_sous = len(r.sous_performants)
-    _constat(
-        r,
+    r.constat(
         "performance",
         f"{text.pluriel(len(p), 'opérateur porte', 'opérateurs portent')} des actions à {r.nom_commune} ; "
         f"{text.parmi(len(j), len(p), 'opérateur', 'opérateurs')} "
@@ -462,16 +425,14 @@ def _narrate_performance(r: RapportQ6) -> None:
             f"{nm} ({text.pourcentage(100 * t) if not sec else 'taux soumis au secret statistique'})"
             for nm, t, sec in zip(s["nom"], s["taux_realisation"], s["taux_realisation_secret"], strict=True)
         ]
-        _constat(
-            r,
+        r.constat(
             "performance",
             f"{text.parmi(n_sous, len(j), 'opérateur jugé', 'opérateurs jugés')} "
             f"{'réalisent' if n_sous >= 2 else 'réalise'} moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires "
             f"prévus sur {'leurs' if n_sous >= 2 else 'ses'} actions réalisées : {text.liste_fr(noms)}.",
         )
     else:
-        _constat(
-            r,
+        r.constat(
             "performance",
             f"Aucun des {text.nombre(len(j))} opérateurs jugés ne réalise moins de {_pct(r.seuil_realisation, 0)} "
             "des bénéficiaires prévus sur ses actions réalisées."
@@ -482,8 +443,7 @@ def _narrate_performance(r: RapportQ6) -> None:
     if not m.empty:
         dem, acc = float(m["montant_demande"].sum()), float(m["montant_accorde"].sum())
         t = m["taux_accord"]
-        _constat(
-            r,
+        r.constat(
             "performance",
             f"Les financeurs accordent aux opérateurs {_pct(acc / dem)} des montants demandés ({text.euros(acc)} sur "
             f"{text.euros(dem)}, euros courants) ; selon l'opérateur, cette part va de {_pct(t.min())} à {_pct(t.max())}.",
@@ -492,8 +452,7 @@ def _narrate_performance(r: RapportQ6) -> None:
             ts = m[m["id_operateur"].isin(r.sous_performants)]
             if not ts.empty:
                 a2, d2 = float(ts["montant_accorde"].sum()), float(ts["montant_demande"].sum())
-                _constat(
-                    r,
+                r.constat(
                     "performance",
                     f"Les opérateurs sous-performants obtiennent {_pct(a2 / d2)} des montants qu'ils demandent : un "
                     "écart de réalisation ne s'explique pas seulement par un financement réduit quand cette part est "
@@ -521,8 +480,7 @@ def _narrate_ecarts(r: RapportQ6) -> None:
             if ex["écart expliqué_secret"].any()
             else ""
         )
-        _constat(
-            r,
+        r.constat(
             "ecarts",
             f"Les bilans des opérateurs expliquent leurs écarts aux objectifs par ces thèmes, les plus fréquents "
             f"d'abord : {text.liste_fr(parts)}{cache}.",
@@ -531,8 +489,7 @@ def _narrate_ecarts(r: RapportQ6) -> None:
     for row in e.to_dict(orient="records"):
         th = row.get("themes_ecarts")
         if isinstance(th, str) and th:
-            _constat(
-                r,
+            r.constat(
                 "ecarts",
                 f"L'opérateur sous-performant {row['nom']} explique ses écarts par les thèmes : {th}"
                 + (
@@ -542,8 +499,7 @@ def _narrate_ecarts(r: RapportQ6) -> None:
                 ),
             )
         else:
-            _constat(
-                r,
+            r.constat(
                 "ecarts",
                 f"L'opérateur sous-performant {row['nom']} n'explique son écart dans aucun bilan codé : l'écart reste à "
                 "documenter avec l'opérateur.",
@@ -558,8 +514,7 @@ def _narrate_reperage(r: RapportQ6) -> None:
     ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in ech.index]
     ordre += [e for e in ech.index if e not in ordre]
     parts = [f"{text.nombre(ech[e])} à l'échelle {_echelle_de(e)}" for e in ordre]
-    _constat(
-        r,
+    r.constat(
         "reperage",
         f"Les {text.nombre(len(o))} opérateurs des actions de la commune interviennent : {text.liste_fr(parts)}."
         if len(o) >= 2
@@ -568,18 +523,16 @@ def _narrate_reperage(r: RapportQ6) -> None:
     d = r.domaines_echelles.groupby("domaine")["operateurs"].sum().sort_values(ascending=False)
     if not d.empty:
         parts = [f"{text.minuscule_initiale(libelle_domaine(k))} ({text.nombre(v)})" for k, v in d.items()]
-        _constat(
-            r,
+        r.constat(
             "reperage",
             f"Par nature d'intervention (un opérateur compte dans chacun de ses domaines) : {text.liste_fr(parts)}.",
         )
     og = r.origine
     loc = int(og.loc[og["code_commune"] == r.code_commune, "operateurs"].sum()) if not og.empty else 0
     if loc == len(o):
-        _constat(r, "reperage", "Tous les opérateurs des actions sont établis dans la commune.")
+        r.constat("reperage", "Tous les opérateurs des actions sont établis dans la commune.")
     else:
-        _constat(
-            r,
+        r.constat(
             "reperage",
             f"{text.parmi(loc, len(o), 'opérateur', 'opérateurs')} {'sont établis' if loc >= 2 else 'est établi'} "
             "dans la commune ; les autres viennent d'autres communes de la région.",
@@ -600,8 +553,7 @@ def _narrate_non_pourvues(r: RapportQ6) -> None:
         return
     n = r.non_pourvues
     if n.empty:
-        _constat(
-            r,
+        r.constat(
             "non_pourvues",
             "Aucune action prioritaire n'est restée sans opérateur : toutes ont été pourvues au moins une année.",
         )
@@ -612,8 +564,7 @@ def _narrate_non_pourvues(r: RapportQ6) -> None:
             n["intitule"], n["thematique"], n["premiere_annee"], n["derniere_annee"], strict=True
         )
     ]
-    _constat(
-        r,
+    r.constat(
         "non_pourvues",
         f"{text.pluriel(len(n), 'action prioritaire n’a', 'actions prioritaires n’ont')} pas trouvé d'opérateur "
         f"(statut « non pourvue ») : {text.liste_fr(items)}.".replace("’", "'"),
@@ -624,8 +575,7 @@ def _narrate_associations(r: RapportQ6) -> None:
     s = r.survie
     if s.empty:
         if r.a_programme:
-            _constat(
-                r,
+            r.constat(
                 "associations",
                 "Aucune association n'a reçu de crédits spécifiques pour les actions de la commune.",
             )
@@ -635,8 +585,7 @@ def _narrate_associations(r: RapportQ6) -> None:
         f"{text.parmi(e, n, *CLASSES_NOMS.get(c, (c, c)), feminin=True)}"
         for c, n, e in zip(s["classe"], s["operateurs"], s["encore_finances"], strict=True)
     ]
-    _constat(
-        r,
+    r.constat(
         "associations",
         f"Parmi les associations financées sur crédits spécifiques, sont encore financées en {r.periode[1]} : "
         f"{text.liste_fr(parts)} (petites : budget annuel inférieur à {text.euros(b1)} ; grandes : {text.euros(b2)} "
@@ -647,25 +596,24 @@ def _narrate_associations(r: RapportQ6) -> None:
         c = majuscule(CLASSES_NOMS.get(row["classe"], (row["classe"],) * 2)[1])
         if not bool(row["avant_testable"]) or text.manquant(row["valeur_avant"]):
             if not text.manquant(row["valeur_pendant"]):
-                _constat(
-                    r,
+                r.constat(
                     "associations",
                     f"{c} : le financement d'une année est renouvelé l'année suivante dans "
-                    f"{text.pourcentage(row['valeur_pendant'])} des cas {_pendant(r)}, "
+                    f"{text.pourcentage(row['valeur_pendant'])} des cas {r.pendant}, "
                     f"{text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])} ; "
                     "aucun financement avant le CUCS : l'évolution ne peut pas être testée.",
                 )
             continue
         phrase = (
             f"{c} : le financement d'une année est renouvelé l'année suivante dans "
-            f"{text.pourcentage(row['valeur_avant'])} des cas {_avant(r)}, {text.nombre(row['numerateur_avant'])} sur "
+            f"{text.pourcentage(row['valeur_avant'])} des cas {r.avant}, {text.nombre(row['numerateur_avant'])} sur "
             f"{text.nombre(row['denominateur_avant'])}, et dans {text.pourcentage(row['valeur_pendant'])} des cas "
-            f"{_pendant(r)}, {text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])}, "
+            f"{r.pendant}, {text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])}, "
             f"soit {text.points(text.difference_affichee(row['valeur_avant'], row['valeur_pendant'], 1))}"
         )
         if bool(row["petite_base"]):
             phrase += f" ; petite base (moins de {text.nombre(r.base_min)} financements dans une période) : une tendance à lire avec prudence"
-        _constat(r, "associations", phrase + ".")
+        r.constat("associations", phrase + ".")
 
 
 CLASSES_NOMS = {
@@ -693,24 +641,21 @@ def _narrate_pilotage(r: RapportQ6) -> None:
             for f in operators.FAMILLES
             if f in fam.index
         ]
-        _constat(
-            r,
+        r.constat(
             "pilotage",
             f"Les bilans consignent {text.pluriel(int(rt['nombre'].sum()), 'réunion')} avec les opérateurs et les "
             f"partenaires ; par nature : {text.liste_fr(parts)}.",
         )
     if m.get("axe_descendant_participatif"):
         coll, cons = int(m["reunions_collectives"]), int(m["reunions_consignes"])
-        _constat(
-            r,
+        r.constat(
             "pilotage",
             f"Pilotage {_axe(r, 'descendant_participatif')} : les réunions de travail collectif font "
             f"{_pct(m['part_participatif'])} des réunions collectives et de consignes ({text.nombre(coll)} sur "
             f"{text.nombre(coll + cons)}) ; règle : {_regle_participatif(r)}.",
         )
     elif r.signataire:
-        _constat(
-            r,
+        r.constat(
             "pilotage",
             "Axe descendant ou participatif : données non disponibles (aucune réunion consignée pour la commune) ; "
             "cela ne veut pas dire qu'aucune réunion n'a eu lieu."
@@ -720,8 +665,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
     if m.get("axe_fige_adaptable"):
         k, n = int(m["actions_nouvelles"]), int(m["actions"])
         verbe = "ont été introduites" if k >= 2 else ("a été introduite" if k == 1 else "n'a été introduite")
-        _constat(
-            r,
+        r.constat(
             "pilotage",
             f"Pilotage {_axe(r, 'fige_adaptable')} : {text.parmi(k, n, 'action', feminin=True)} {verbe} "
             f"en cours de contrat ({_pct(m['part_adaptable'])}) ; règle : {_regle_adaptable(r)}.",
@@ -736,8 +680,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
                 & (autres["axe_fige_adaptable"] == m.get("axe_fige_adaptable"))
             ]
             if m.get("axe_descendant_participatif") and m.get("axe_fige_adaptable"):
-                _constat(
-                    r,
+                r.constat(
                     "pilotage",
                     f"Parmi les {text.nombre(len(autres))} autres communes signataires, "
                     f"{text.aucun(len(same), 'commune partage', 'communes partagent', feminin=True)} ce modèle "
@@ -792,17 +735,11 @@ def _debat(r: RapportQ6) -> None:
 
 def _verdict(r: RapportQ6) -> dict:
     if not r.signataire:
-        return {
-            "texte": f"Opérateurs : hors CUCS — {r.nom_commune} n'a pas signé de CUCS et sert de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["en_bref"],
-        }
+        return rapport.verdict_hors_cucs("Opérateurs", r.nom_commune, SECTIONS["en_bref"])
     if not r.a_programme:
-        return {
-            "texte": "Opérateurs : données non disponibles (programmation des actions absente des données).",
-            "motif": motifs.DONNEE_ABSENTE,
-            "section": SECTIONS["performance"],
-        }
+        return rapport.verdict_donnee_absente(
+            "Opérateurs", "programmation des actions absente des données", SECTIONS["performance"]
+        )
     m = r.modele
     connus, inconnus = [], []
     if m.get("axe_descendant_participatif"):
@@ -828,11 +765,7 @@ def _verdict(r: RapportQ6) -> dict:
     nonp = text.aucun(
         k, "action prioritaire jamais réalisée", "actions prioritaires jamais réalisées", feminin=True
     )
-    return {
-        "texte": f"Opérateurs : {p} ; {sous} ; {nonp} faute d'opérateur.",
-        "motif": None,
-        "section": SECTIONS["pilotage"],
-    }
+    return rapport.verdict(f"Opérateurs : {p} ; {sous} ; {nonp} faute d'opérateur.", SECTIONS["pilotage"])
 
 
 def _narrate(r: RapportQ6) -> None:
@@ -840,8 +773,7 @@ def _narrate(r: RapportQ6) -> None:
         _narrate_hors_cucs(r)
     else:
         if not r.a_programme:
-            _constat(
-                r,
+            r.constat(
                 "performance",
                 f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles).",
             )
@@ -888,56 +820,50 @@ def _narrate(r: RapportQ6) -> None:
         else round(float(petite.iloc[0]["valeur_pendant"]), 1)
     )
 
-    def cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
-        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            d["motif"] = motif or motifs.NON_CALCULABLE
-        return d
-
     def part(k: str):
         v = m.get(k)
         return None if v is None or text.manquant(v) else round(100 * float(v), 1)
 
     r.chiffres_cles = [
-        cle(
+        chiffre_cle(
             "operateurs_sous_performants",
             f"Opérateurs réalisant moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus",
             None if mp else len(r.sous_performants),
             "opérateurs",
             mp,
         ),
-        cle(
+        chiffre_cle(
             "operateurs_juges",
             "Opérateurs dont la performance peut être jugée",
             None if mp else len(r.juges),
             "opérateurs",
             mp,
         ),
-        cle(
+        chiffre_cle(
             "actions_non_pourvues",
             "Actions prioritaires jamais réalisées faute d'opérateur",
             None if mp else len(r.non_pourvues),
             "actions",
             mp,
         ),
-        cle(
+        chiffre_cle(
             "part_reunions_collectives",
             "Part des réunions de travail collectif (parmi les réunions collectives et de consignes)",
             part("part_participatif"),
             "%",
             m.get("motif_descendant_participatif"),
         ),
-        cle(
+        chiffre_cle(
             "part_actions_nouvelles",
             "Part des actions introduites en cours de contrat",
             part("part_adaptable"),
             "%",
             m.get("motif_fige_adaptable"),
         ),
-        cle(
+        chiffre_cle(
             "taux_accord_operateurs", "Part des montants demandés accordée aux opérateurs", taux_acc, "%", mp
         ),
-        cle(
+        chiffre_cle(
             "renouvellement_petites_associations",
             "Financements des petites associations renouvelés d'une année sur l'autre pendant le CUCS",
             ren_p,
@@ -949,19 +875,6 @@ def _narrate(r: RapportQ6) -> None:
 
 
 # --- views -------------------------------------------------------------------------------------
-
-
-def _vide_motif(r: RapportQ6, quoi: str, motif: str | None) -> display.Absence:
-    if motif == motifs.HORS_CUCS:
-        return display.Absence(quoi, motif)
-    return display.Absence(f"{quoi} pour cette commune", motif)
-
-
-def _avec_secret(df: pd.DataFrame, cols) -> pd.DataFrame:
-    out = df.copy()
-    for c in cols:
-        out[c] = out[c].astype(object).where(~out[f"{c}_secret"].astype(bool), privacy.SECRET)
-    return out
 
 
 COLONNES_PERFORMANCE = {
@@ -1058,7 +971,7 @@ def vue_performance(r: RapportQ6) -> pd.DataFrame:
     df = None
     if r.a_programme and not p.empty:
         hidden = [c for c in ("prevus_realisees", "realises", "taux_realisation") if p[f"{c}_secret"].any()]
-        df = _avec_secret(p, hidden).assign(
+        df = display.colonnes_avec_secret(p, hidden).assign(
             echelle=p["echelle"].map(lambda e: majuscule(e) if isinstance(e, str) else e),
             jugement=[
                 "non jugé (moins de " + text.pluriel(r.min_annees, "année réalisée", "années réalisées") + ")"
@@ -1071,7 +984,7 @@ def vue_performance(r: RapportQ6) -> pd.DataFrame:
             "taux_realisation", key=lambda s: pd.to_numeric(s, errors="coerce"), kind="stable"
         )
     return display.vue(
-        df, COLONNES_PERFORMANCE, vide=_vide_motif(r, "performance des opérateurs", r.motif_programme)
+        df, COLONNES_PERFORMANCE, vide=rapport.vide_motif("performance des opérateurs", r.motif_programme)
     )
 
 
@@ -1079,8 +992,8 @@ def _vue_bilans(r: RapportQ6, b: pd.DataFrame, quoi: str) -> pd.DataFrame:
     df = None
     if not b.empty:
         cols = [*operators.CATEGORIES_BILANS, "total"]
-        df = _avec_secret(b, cols).assign(theme=b["theme"].map(majuscule))
-    return display.vue(df, COLONNES_BILANS, vide=_vide_motif(r, quoi, r.motif_bilans))
+        df = display.colonnes_avec_secret(b, cols).assign(theme=b["theme"].map(majuscule))
+    return display.vue(df, COLONNES_BILANS, vide=rapport.vide_motif(quoi, r.motif_bilans))
 
 
 def vue_bilans_themes(r: RapportQ6) -> pd.DataFrame:
@@ -1101,12 +1014,12 @@ def vue_ecarts_operateurs(r: RapportQ6) -> pd.DataFrame:
     e = r.ecarts_operateurs
     df = None
     if not e.empty:
-        df = _avec_secret(e, ["taux_realisation"]).assign(
+        df = display.colonnes_avec_secret(e, ["taux_realisation"]).assign(
             themes_ecarts=e["themes_ecarts"].where(e["themes_ecarts"].notna(), "aucun écart expliqué"),
             themes_difficultes=e["themes_difficultes"].where(e["themes_difficultes"].notna(), "aucune"),
         )
     vide = (
-        _vide_motif(r, "opérateurs sous-performants", r.motif_programme)
+        rapport.vide_motif("opérateurs sous-performants", r.motif_programme)
         if r.motif_programme
         else "aucun opérateur sous-performant dans la commune"
     )
@@ -1132,7 +1045,7 @@ def vue_operateurs(r: RapportQ6) -> pd.DataFrame:
             ),
         ).sort_values(["actions", "nom"], ascending=[False, True])
     return display.vue(
-        df, COLONNES_OPERATEURS, vide=_vide_motif(r, "opérateurs des actions", r.motif_programme)
+        df, COLONNES_OPERATEURS, vide=rapport.vide_motif("opérateurs des actions", r.motif_programme)
     )
 
 
@@ -1153,7 +1066,7 @@ def vue_domaines_echelles(r: RapportQ6) -> pd.DataFrame:
         df.columns = [str(c) for c in df.columns]
         df["domaine"] = df["domaine"].map(libelle_domaine)
     return display.vue(
-        df, colonnes, vide=_vide_motif(r, "opérateurs par domaine et par échelle", r.motif_programme)
+        df, colonnes, vide=rapport.vide_motif("opérateurs par domaine et par échelle", r.motif_programme)
     )
 
 
@@ -1167,7 +1080,7 @@ def vue_non_pourvues(r: RapportQ6) -> pd.DataFrame:
             dispositif=n["dispositif"].map(lambda x: majuscule(x) if isinstance(x, str) else x),
         )
     vide = (
-        _vide_motif(r, "actions prioritaires non pourvues", r.motif_programme)
+        rapport.vide_motif("actions prioritaires non pourvues", r.motif_programme)
         if r.motif_programme
         else "aucune action prioritaire n'est restée sans opérateur"
     )
@@ -1179,7 +1092,9 @@ def vue_survie(r: RapportQ6) -> pd.DataFrame:
     s = r.survie
     df = s.assign(classe=s["classe"].map(lambda c: _libelle_classe(r, c))) if not s.empty else None
     return display.vue(
-        df, COLONNES_SURVIE, vide=_vide_motif(r, "financement des associations par taille", r.motif_programme)
+        df,
+        COLONNES_SURVIE,
+        vide=rapport.vide_motif("financement des associations par taille", r.motif_programme),
     )
 
 
@@ -1190,16 +1105,12 @@ def vue_renouvellement(r: RapportQ6) -> pd.DataFrame:
     if not rp.empty:
         df = rp.assign(
             classe=rp["classe"].map(lambda c: _libelle_classe(r, c)),
-            ecart=[
-                text.difference_affichee(a, b, 1)
-                for a, b in zip(rp["valeur_avant"], rp["valeur_pendant"], strict=True)
-            ],
+            ecart=rapport.ecarts_affiches(rp["valeur_avant"], rp["valeur_pendant"]),
         )
-        df["ecart"] = df["ecart"].astype(float)
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT,
-        vide=_vide_motif(r, "renouvellement des financements des associations", r.motif_programme),
+        vide=rapport.vide_motif("renouvellement des financements des associations", r.motif_programme),
     )
 
 
@@ -1210,7 +1121,7 @@ def vue_reunions(r: RapportQ6) -> pd.DataFrame:
     if r.a_instances and not t.empty:
         df = t.assign(type=t["type"].map(majuscule), famille=t["famille"].map(FAMILLES_LIBELLES))
     return display.vue(
-        df, COLONNES_REUNIONS, vide=_vide_motif(r, "réunions avec les opérateurs", r.motif_instances)
+        df, COLONNES_REUNIONS, vide=rapport.vide_motif("réunions avec les opérateurs", r.motif_instances)
     )
 
 
@@ -1239,7 +1150,7 @@ def vue_modeles(r: RapportQ6) -> pd.DataFrame:
             for v, mo in zip(s["axe_fige_adaptable"], s["motif_fige_adaptable"], strict=True)
         ]
         df = s
-    return display.vue(df, COLONNES_MODELES, vide=_vide_motif(r, "modèle de pilotage", labels_motif(r)))
+    return display.vue(df, COLONNES_MODELES, vide=rapport.vide_motif("modèle de pilotage", labels_motif(r)))
 
 
 def labels_motif(r: RapportQ6) -> str | None:
@@ -1416,8 +1327,7 @@ def sources(r: RapportQ6, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     b1, b2 = r.bornes_budget
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        rapport.source_donnees(metadata),
         f"Performance d'un opérateur : bénéficiaires réalisés sur bénéficiaires prévus, sur ses actions-années "
         f"réalisées qui déclarent un nombre réalisé ; jugée à partir de "
         f"{text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')} ; sous-performant en "

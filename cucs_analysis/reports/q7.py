@@ -13,14 +13,15 @@ as a tendency with its spread, never as a ranking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from cucs_analysis.analysis import funding, motifs, structures
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import majuscule
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import rapport
+from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 
 #: Below this base (action-years, requests) in either period a comparison is a « petite base »
 #: (docs/rules.md, as q4).
@@ -66,7 +67,7 @@ def _par(code: object) -> str:
 
 
 @dataclass
-class RapportQ7(AvecVues):
+class RapportQ7(Rapport):
     code_commune: str
     nom_commune: str
     signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
@@ -88,25 +89,6 @@ class RapportQ7(AvecVues):
     communes: pd.DataFrame  # region.structures: every commune's figures with its structure
     resume: pd.DataFrame  # structures.by_structure over the signatory communes
     base_min: int = BASE_MIN
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
-
-    def texte(self, section: str) -> list[str]:
-        """The sentences that say what a section shows (also among the findings)."""
-        return self.textes.get(section, [])
-
-    def absence(self, quoi: str) -> display.Absence:
-        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
-        return _vide_motif(self, quoi, self.motif_programme)
-
-    @property
-    def motif_programme(self) -> str | None:
-        """Why the programme figures are absent, or None."""
-        return motifs.motif_commune(self.signataire, self.a_programme)
 
     @property
     def communes_comparees(self) -> pd.DataFrame:
@@ -177,9 +159,9 @@ class RapportQ7(AvecVues):
                 {
                     "structure": str(row["structure"]),
                     "communes": int(row["communes"]),
-                    "effet_levier": _num(row["effet_levier"], 2),
+                    "effet_levier": rapport.nombre_json(row["effet_levier"], 2),
                     **{
-                        f"{v}_{s}": _num(row[f"{v}_{s}"], 2)
+                        f"{v}_{s}": rapport.nombre_json(row[f"{v}_{s}"], 2)
                         for v in structures.VALEURS_COMPAREES
                         for s in ("min", "max")
                     },
@@ -188,15 +170,6 @@ class RapportQ7(AvecVues):
             ],
             "verdict": self.verdict,
         }
-
-
-def _num(x: object, decimales: int | None = None) -> float | int | None:
-    if x is None or text.manquant(x):
-        return None
-    f = float(x)
-    if decimales is not None:
-        f = round(f, decimales)
-    return int(f) if f.is_integer() else f
 
 
 def _periode_val(df: pd.DataFrame, mesure: str, col: str) -> float | None:
@@ -216,7 +189,7 @@ def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
         for c, v in row.items():
             if c == "mesure":
                 continue
-            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
+            d[c] = bool(v) if c in ("avant_testable", "petite_base") else rapport.nombre_json(v)
         d["motif"] = motif if motif else (None if d.get("avant_testable") else motifs.NON_CALCULABLE)
         rows.append(d)
     return rows
@@ -328,23 +301,6 @@ OBJETS_SECTIONS = {
 MESURES_DELAIS = {"delai_decision": "jusqu'à la décision", "delai_paiement": "jusqu'au paiement"}
 
 
-def _constat(r: RapportQ7, section: str, phrase: str) -> None:
-    r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
-def _texte(r: RapportQ7, section: str, phrase: str) -> None:
-    r.textes.setdefault(section, []).append(phrase)
-
-
-def _avant(r: RapportQ7) -> str:
-    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
-
-
-def _pendant(r: RapportQ7) -> str:
-    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
-
-
 def _par_euro(x: object) -> str:
     """« 1,78 € » of co-funding per euro of specific credits."""
     return text.euros(x, 2)
@@ -380,21 +336,19 @@ def _narrate_hors_cucs(r: RapportQ7) -> None:
 def _narrate_structure(r: RapportQ7) -> None:
     c = r.communes_comparees
     if r.structure == structures.INCONNUE:
-        _constat(
-            r,
+        r.constat(
             "structure",
             f"La structure de pilotage du CUCS {text.de(r.nom_commune)} n'est pas renseignée dans les données : "
             "la commune ne peut pas être rattachée à un groupe de comparaison.",
         )
     else:
-        _constat(r, "structure", f"Le CUCS {text.de(r.nom_commune)} est piloté {_par(r.structure)}.")
+        r.constat("structure", f"Le CUCS {text.de(r.nom_commune)} est piloté {_par(r.structure)}.")
     if not c.empty:
         n = c.groupby("structure")["code_commune"].nunique().sort_values(ascending=False, kind="stable")
         parts = [
             _avec_article(s) if k < 2 else f"{text.nombre(k)} {_pluriel_structure(s)}" for s, k in n.items()
         ]
-        _texte(
-            r,
+        r.dit(
             "structure",
             f"Parmi les {text.pluriel(len(c), 'commune signataire', 'communes signataires')} dont les financements "
             f"sont connus, le pilotage est assuré par {text.liste_fr(parts)}.",
@@ -403,8 +357,7 @@ def _narrate_structure(r: RapportQ7) -> None:
 
 def _narrate_cofinancement(r: RapportQ7) -> None:
     if not r.a_programme:
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
             f"Les financements des actions {text.de(r.nom_commune)} sont absents des données (données non "
             "disponibles) : ni le cofinancement par euro de crédits spécifiques, ni les délais, ni le renouvellement "
@@ -414,15 +367,13 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
     lv = r.levier.iloc[0]
     periode = text.annee_periode(*r.periode)
     if text.manquant(lv["effet_levier"]):
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
             f"Aucune action {text.de(r.nom_commune)} ne reçoit de crédits spécifiques sur {periode} : le "
             "cofinancement par euro de crédits spécifiques n'est pas calculable.",
         )
     else:
-        _constat(
-            r,
+        r.constat(
             "cofinancement",
             f"Sur {periode}, chaque euro de crédits spécifiques accordé aux actions {text.de(r.nom_commune)} "
             f"s'accompagne de {_par_euro(lv['effet_levier'])} de cofinancement de droit commun "
@@ -431,8 +382,7 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
             "reçoivent des crédits spécifiques).",
         )
     if r.part_droit_commun is not None:
-        _texte(
-            r,
+        r.dit(
             "cofinancement",
             f"Le droit commun représente {text.pourcentage(r.part_droit_commun)} des montants accordés aux actions "
             f"sur {periode}.",
@@ -443,35 +393,32 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
         return
     row = lev.iloc[0]
     if not bool(row["avant_testable"]):
-        _texte(
-            r,
+        r.dit(
             "cofinancement",
             f"Les données commencent avec le CUCS : l'évolution par rapport à la période d'avant ne peut pas être "
-            f"testée ({_par_euro(row['valeur_pendant'])} par euro {_pendant(r)}).",
+            f"testée ({_par_euro(row['valeur_pendant'])} par euro {r.pendant}).",
         )
         return
     ecart = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 2)
     phrase = (
-        f"Cofinancement par euro de crédits spécifiques : {_par_euro(row['valeur_avant'])} {_avant(r)}, sur "
+        f"Cofinancement par euro de crédits spécifiques : {_par_euro(row['valeur_avant'])} {r.avant}, sur "
         f"{text.pluriel(row['actions_annees_avant'], 'action-année', 'actions-années')}, et "
-        f"{_par_euro(row['valeur_pendant'])} {_pendant(r)}, sur "
+        f"{_par_euro(row['valeur_pendant'])} {r.pendant}, sur "
         f"{text.pluriel(row['actions_annees_pendant'], 'action-année', 'actions-années')} "
         f"(écart : {text.nombre(ecart, 2, signe=True)}{text.ESPACE_UNITE}€)."
     )
-    _texte(r, "cofinancement", phrase)
+    r.dit("cofinancement", phrase)
     part = m[m["mesure"] == "part_droit_commun"]
     if not part.empty and bool(part.iloc[0]["avant_testable"]):
         p = part.iloc[0]
-        _texte(
-            r,
+        r.dit(
             "cofinancement",
             f"Part du droit commun dans les montants accordés : {text.pourcentage(p['valeur_avant'])} "
-            f"{_avant(r)}, {text.pourcentage(p['valeur_pendant'])} {_pendant(r)} "
+            f"{r.avant}, {text.pourcentage(p['valeur_pendant'])} {r.pendant} "
             f"({text.points(text.difference_affichee(p['valeur_avant'], p['valeur_pendant'], 1))}).",
         )
     if bool(row["petite_base"]):
-        _texte(
-            r,
+        r.dit(
             "cofinancement",
             f"La base d'une des deux périodes compte moins de {text.pluriel(r.base_min, 'action-année', 'actions-années')} "
             "avec crédits spécifiques (petite base) : l'écart est une tendance à lire avec prudence.",
@@ -483,8 +430,7 @@ def _narrate_delais(r: RapportQ7) -> None:
         return
     d = r.delais.iloc[0]
     if int(d["decisions"]) == 0:
-        _constat(
-            r,
+        r.constat(
             "delais",
             "Les dates de dépôt et de décision des demandes ne sont pas renseignées : les délais ne sont pas "
             "calculables.",
@@ -499,7 +445,7 @@ def _narrate_delais(r: RapportQ7) -> None:
             f", et {_jours(d['delai_paiement_median'])} jusqu'au paiement "
             f"({text.pluriel(d['paiements'], 'demande payée', 'demandes payées')})"
         )
-    _constat(r, "delais", phrase + ".")
+    r.constat("delais", phrase + ".")
     dp = r.delais_periodes
     if dp.empty or not bool(dp["avant_testable"].any()):
         return
@@ -507,11 +453,10 @@ def _narrate_delais(r: RapportQ7) -> None:
         if not row["avant_testable"] or text.manquant(row["valeur_pendant"]):
             continue
         ecart = text.difference_affichee(row["valeur_avant"], row["valeur_pendant"], 0)
-        _texte(
-            r,
+        r.dit(
             "delais",
-            f"Délai médian {MESURES_DELAIS[row['mesure']]} : {_jours(row['valeur_avant'])} {_avant(r)}, "
-            f"{_jours(row['valeur_pendant'])} {_pendant(r)} (écart : {_ecart_jours(ecart)})"
+            f"Délai médian {MESURES_DELAIS[row['mesure']]} : {_jours(row['valeur_avant'])} {r.avant}, "
+            f"{_jours(row['valeur_pendant'])} {r.pendant} (écart : {_ecart_jours(ecart)})"
             + (" ; petite base" if row["petite_base"] else "")
             + ".",
         )
@@ -523,8 +468,7 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
     rp = r.renouvellement_periodes
     ren = r.renouvellement
     if rp.empty:
-        _constat(
-            r,
+        r.constat(
             "renouvellement",
             "Une seule année de programmation : le renouvellement des actions et des opérateurs n'est pas "
             "calculable.",
@@ -533,7 +477,7 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
     a = rp[rp["mesure"] == "nouvelles_actions"].iloc[0]
     o = rp[rp["mesure"] == "nouveaux_operateurs"]
     phrase = (
-        f"{majuscule(_pendant(r))}, {text.pourcentage(a['valeur_pendant'])} des actions d'une année sont nouvelles "
+        f"{majuscule(r.pendant)}, {text.pourcentage(a['valeur_pendant'])} des actions d'une année sont nouvelles "
         f"({text.nombre(a['numerateur_pendant'])} sur {text.pluriel(a['denominateur_pendant'], 'action-année', 'actions-années')})"
     )
     if not o.empty and not text.manquant(o.iloc[0]["valeur_pendant"]):
@@ -542,26 +486,24 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
             f" et {text.pourcentage(o['valeur_pendant'])} des opérateurs financés le sont pour la première fois "
             f"({text.nombre(o['numerateur_pendant'])} sur {text.pluriel(o['denominateur_pendant'], 'opérateur-année', 'opérateurs-années')})"
         )
-    _constat(r, "renouvellement", phrase + ".")
+    r.constat("renouvellement", phrase + ".")
     premiere = ren.loc[ren["premiere_annee"].astype(bool), "annee"]
     if not premiere.empty:
-        _texte(
-            r,
+        r.dit(
             "renouvellement",
             f"La première année de programmation connue ({text.annee(premiere.iloc[0])}) n'est pas comptée : "
             "tout y serait nouveau.",
         )
     if bool(a["avant_testable"]):
         phrase = (
-            f"{majuscule(_avant(r))} : {text.pourcentage(a['valeur_avant'])} d'actions nouvelles "
+            f"{majuscule(r.avant)} : {text.pourcentage(a['valeur_avant'])} d'actions nouvelles "
             f"({text.nombre(a['numerateur_avant'])} sur {text.pluriel(a['denominateur_avant'], 'action-année', 'actions-années')})"
         )
         if bool(a["petite_base"]):
             phrase += " ; la base est petite, l'écart n'est qu'une tendance"
-        _texte(r, "renouvellement", phrase + ".")
+        r.dit("renouvellement", phrase + ".")
     else:
-        _texte(
-            r,
+        r.dit(
             "renouvellement",
             "Aucune année avant le CUCS ne peut être comparée (la programmation connue commence avec le contrat).",
         )
@@ -598,8 +540,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
     res = r.resume
     c = r.communes_comparees
     if res.empty:
-        _texte(
-            r,
+        r.dit(
             "comparaison",
             "Aucune commune signataire n'a de financements connus : la comparaison des structures est impossible.",
         )
@@ -609,8 +550,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         f"({text.pluriel(row['communes'], 'commune')} ; {_fourchette(row, 'effet_levier', _par_euro)} selon la commune)"
         for row in res.to_dict(orient="records")
     ]
-    _texte(
-        r,
+    r.dit(
         "comparaison",
         "Cofinancement par euro de crédits spécifiques, toutes communes d'une même structure réunies — communes "
         "pilotées " + " ; ".join(parts) + ".",
@@ -619,8 +559,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         f"{_pluriel_structure(row['structure'])} : {_fourchette(row, 'delai_decision_median', _jours)}"
         for row in res.to_dict(orient="records")
     ]
-    _texte(
-        r,
+    r.dit(
         "comparaison",
         "Délai médian du dépôt à la décision selon la commune — " + " ; ".join(delais) + ".",
     )
@@ -628,8 +567,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         v = r.valeur("effet_levier")
         pos = _position(r, "effet_levier", v, _par_euro)
         if pos is not None:
-            _constat(
-                r,
+            r.constat(
                 "comparaison",
                 f"Avec {_par_euro(v)} de cofinancement par euro de crédits spécifiques, {r.nom_commune} se situe "
                 f"{pos} : c'est une tendance observée sur {text.pluriel(len(c), 'commune')}, pas la preuve de "
@@ -637,8 +575,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
             )
     n = c.groupby("structure")["code_commune"].nunique()
     detail = text.liste_fr([f"{text.nombre(k)} {_pluriel_structure(s)}" for s, k in n.items()])
-    _texte(
-        r,
+    r.dit(
         "comparaison",
         f"Ces comparaisons reposent sur {text.pluriel(len(c), 'commune signataire', 'communes signataires')} "
         f"({detail}) : aucun classement des structures ne peut en être tiré. Les communes diffèrent aussi par leur "
@@ -679,18 +616,16 @@ def _debat(r: RapportQ7) -> None:
 def _verdict(r: RapportQ7) -> dict:
     """One line that answers the question for this commune, with its reason and its section."""
     if not r.signataire:
-        return {
-            "texte": f"Pilotage : hors CUCS — {r.nom_commune} n'a pas signé de CUCS (pas de structure de pilotage) "
-            "et sert de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["en_bref"],
-        }
+        return rapport.verdict_hors_cucs(
+            "Pilotage",
+            r.nom_commune,
+            SECTIONS["en_bref"],
+            "(pas de structure de pilotage) et sert de comparaison",
+        )
     if not r.a_programme:
-        return {
-            "texte": "Pilotage : données non disponibles (financements des actions absents des données).",
-            "motif": motifs.DONNEE_ABSENTE,
-            "section": SECTIONS["cofinancement"],
-        }
+        return rapport.verdict_donnee_absente(
+            "Pilotage", "financements des actions absents des données", SECTIONS["cofinancement"]
+        )
     v = r.valeur("effet_levier")
     d = r.valeur("delai_decision_median")
     tete = (
@@ -726,7 +661,7 @@ def _verdict(r: RapportQ7) -> dict:
         section = SECTIONS["comparaison"]
     else:
         section = SECTIONS["cofinancement"]
-    return {"texte": texte + ".", "motif": None, "section": section}
+    return rapport.verdict(texte + ".", section)
 
 
 def _narrate(r: RapportQ7) -> None:
@@ -763,46 +698,40 @@ def _narrate(r: RapportQ7) -> None:
 
     motif = r.motif_programme
 
-    def cle(id_: str, libelle: str, valeur, unite: str, m: str | None) -> dict:
-        d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            d["motif"] = m or motifs.NON_CALCULABLE
-        return d
-
     def val(k: str, dec: int) -> float | None:
         v = r.valeur(k)
         return None if v is None else round(v, dec)
 
     r.chiffres_cles = [
-        cle(
+        chiffre_cle(
             "effet_levier",
             "Cofinancement de droit commun par euro de crédits spécifiques",
             val("effet_levier", 2),
             "€",
             motif,
         ),
-        cle(
+        chiffre_cle(
             "part_droit_commun",
             "Part du droit commun dans les montants accordés",
             val("part_droit_commun", 1),
             "%",
             motif,
         ),
-        cle(
+        chiffre_cle(
             "delai_decision_median_jours",
             "Délai médian du dépôt à la décision",
             val("delai_decision_median", 0),
             "jours",
             motif,
         ),
-        cle(
+        chiffre_cle(
             "delai_paiement_median_jours",
             "Délai médian du dépôt au paiement",
             val("delai_paiement_median", 0),
             "jours",
             motif,
         ),
-        cle(
+        chiffre_cle(
             "taux_renouvellement",
             "Part des actions nouvelles chaque année pendant le CUCS",
             val("taux_renouvellement", 1),
@@ -814,12 +743,6 @@ def _narrate(r: RapportQ7) -> None:
 
 
 # --- views: the tables the notebook shows (numbers, French headers and units) -----------------------
-
-
-def _vide_motif(r: RapportQ7, quoi: str, motif: str | None) -> display.Absence:
-    if motif == motifs.HORS_CUCS:
-        return display.Absence(quoi, motif)
-    return display.Absence(f"{quoi} pour cette commune", motif)
 
 
 #: Views show the co-funding per 100 € of specific credits (whole euros, the same figure as the
@@ -907,7 +830,7 @@ COLONNES_COMMUNES = {
 
 
 def _lignes_periodes(r: RapportQ7) -> list[tuple[str, str]]:
-    return [("avant", majuscule(_avant(r))), ("pendant", majuscule(_pendant(r)))]
+    return [("avant", majuscule(r.avant)), ("pendant", majuscule(r.pendant))]
 
 
 def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
@@ -938,7 +861,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_PERIODES,
-        vide=_vide_motif(r, "cofinancement avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("cofinancement avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -947,7 +870,7 @@ def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         _pour_100(r.par_annee) if r.a_programme else None,
         COLONNES_ANNEE,
-        vide=_vide_motif(r, "cofinancement par année", r.motif_programme),
+        vide=rapport.vide_motif("cofinancement par année", r.motif_programme),
     )
 
 
@@ -976,7 +899,7 @@ def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_DELAIS_PERIODES,
-        vide=_vide_motif(r, "délais avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("délais avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -985,7 +908,7 @@ def vue_delais_annee(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.delais_annee if r.a_programme else None,
         COLONNES_DELAIS_ANNEE,
-        vide=_vide_motif(r, "délais par année", r.motif_programme),
+        vide=rapport.vide_motif("délais par année", r.motif_programme),
     )
 
 
@@ -994,7 +917,7 @@ def vue_renouvellement(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.renouvellement if r.a_programme else None,
         COLONNES_RENOUVELLEMENT,
-        vide=_vide_motif(r, "renouvellement des actions et des opérateurs", r.motif_programme),
+        vide=rapport.vide_motif("renouvellement des actions et des opérateurs", r.motif_programme),
     )
 
 
@@ -1026,7 +949,7 @@ def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT_PERIODES,
-        vide=_vide_motif(r, "renouvellement avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("renouvellement avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -1171,8 +1094,7 @@ def figure_comparaison(r: RapportQ7):
 def sources(r: RapportQ7, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        rapport.source_donnees(metadata),
         "Structure de pilotage : colonne « structure_pilotage » de la table des communes (GIP, service municipal, "
         "service intercommunal ; « aucune » pour une commune non signataire).",
         f"Cofinancement par euro de crédits spécifiques ({text.annee_periode(*r.periode)}) : sur les actions-années "
@@ -1188,7 +1110,7 @@ def sources(r: RapportQ7, params, metadata) -> list[str]:
         "dans la programmation de la commune (actions non pourvues exclues) ; la part est calculée sur chaque "
         "période entière (somme des nouvelles sur somme des actions de chaque année), la première année connue "
         "exclue.",
-        f"Périodes comparées : {_avant(r)} et {_pendant(r)} ; on ne compare jamais une première et une dernière "
+        f"Périodes comparées : {r.avant} et {r.pendant} ; on ne compare jamais une première et une dernière "
         f"année. Une base de moins de {text.nombre(r.base_min)} (actions-années ou demandes) dans l'une des périodes "
         "est signalée « petite base ».",
         "Comparaison des structures : chaque commune signataire avec financements, sa structure et ses chiffres ; "

@@ -10,6 +10,7 @@ the French findings are generated here so that they are tested. Rules: docs/rule
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,8 @@ import pandas as pd
 from cucs_analysis.analysis import motifs, privacy, proximity, trends
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import libelle_domaine, majuscule
-from cucs_analysis.reports.rapport import AvecVues
+from cucs_analysis.reports import rapport
+from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 
 #: Below this base (action-years) in either period a share is a « petite base » (docs/rules.md).
 BASE_MIN = 30
@@ -43,7 +45,7 @@ ENSEMBLE = "ensemble_quartiers"
 
 
 @dataclass
-class RapportQ8(AvecVues):
+class RapportQ8(Rapport):
     code_commune: str
     nom_commune: str
     signataire: bool
@@ -81,30 +83,15 @@ class RapportQ8(AvecVues):
     populations_cachees: set = field(default_factory=set)  # territories whose population is secret
     gup_totaux: dict = field(default_factory=dict)  # all quartiers: reports, resolved, open… (published)
     base_min: int = BASE_MIN
-    constats: list[str] = field(default_factory=list)
-    reserves: list[str] = field(default_factory=list)
-    debat: list[str] = field(default_factory=list)
-    chiffres_cles: list[dict] = field(default_factory=list)
-    textes: dict[str, list[str]] = field(default_factory=dict)
     fiches_textes: dict[str, list[str]] = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
 
-    def texte(self, section: str) -> list[str]:
-        """The sentences that say what a section shows (also among the findings)."""
-        return self.textes.get(section, [])
-
-    @property
-    def motif_programme(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_programme)
+    # absence(quoi, table): table `programme` (default), `gup` or `donnees` (rapport.Rapport)
+    #: Indicators and facilities are shown for every commune (as comparison): no reason.
+    motif_donnees: ClassVar[None] = None
 
     @property
     def motif_gup(self) -> str | None:
-        return motifs.motif_commune(self.signataire, self.a_gup)
-
-    def absence(self, quoi: str, table: str = "programme") -> display.Absence:
-        """What a missing figure lacks, with its reason (« hors CUCS », « données non disponibles »)."""
-        motif = {"programme": self.motif_programme, "gup": self.motif_gup, "donnees": None}[table]
-        return _vide_motif(quoi, motif)
+        return self.motif_table(self.a_gup)
 
     @property
     def tendances_nettes(self) -> pd.DataFrame:
@@ -122,14 +109,18 @@ class RapportQ8(AvecVues):
                 {
                     "code_quartier": row["code_quartier"],
                     "categorie": row["categorie"],
-                    "signalements": None if hidden else _num(row["signalements"]),
-                    "signalements_pour_1000_hab": None if hidden else _num(row["pour_1000_hab"], 2),
-                    "delai_median_jours": None if row["delai_secret"] else _num(row["delai_median_jours"]),
+                    "signalements": None if hidden else rapport.nombre_json(row["signalements"]),
+                    "signalements_pour_1000_hab": None
+                    if hidden
+                    else rapport.nombre_json(row["pour_1000_hab"], 2),
+                    "delai_median_jours": None
+                    if row["delai_secret"]
+                    else rapport.nombre_json(row["delai_median_jours"]),
                     "tendance": row["tendance"],
-                    "variation_annuelle": _num(row["variation_annuelle"], 4),
-                    "ic_bas": _num(row["ic_bas"], 4),
-                    "ic_haut": _num(row["ic_haut"], 4),
-                    "p_value": _num(row["p_value"], 6),
+                    "variation_annuelle": rapport.nombre_json(row["variation_annuelle"], 4),
+                    "ic_bas": rapport.nombre_json(row["ic_bas"], 4),
+                    "ic_haut": rapport.nombre_json(row["ic_haut"], 4),
+                    "p_value": rapport.nombre_json(row["p_value"], 6),
                     "motif": motifs.SECRET
                     if hidden or row["delai_secret"]
                     else (None if row["tendance"] is not None else motifs.NON_CALCULABLE),
@@ -137,13 +128,13 @@ class RapportQ8(AvecVues):
             )
         eq_rows = []
         for row in self.equipements.to_dict(orient="records"):
-            v = _num(row["pour_1000_hab"], 3)
+            v = rapport.nombre_json(row["pour_1000_hab"], 3)
             eq_rows.append(
                 {
                     "code_territoire": row["code_territoire"],
                     "niveau": row["niveau"],
-                    "nombre": _num(row["nombre"]),
-                    "population": _num(row["population"]),
+                    "nombre": rapport.nombre_json(row["nombre"]),
+                    "population": rapport.nombre_json(row["population"]),
                     "annee": self.annee_equipements,
                     "pour_1000_hab": v,
                     "motif": None
@@ -171,8 +162,8 @@ class RapportQ8(AvecVues):
                 "periodes": [
                     {
                         "mesure": str(row["mesure"]),
-                        "valeur_avant": _num(row["valeur_avant"], 4),
-                        "valeur_pendant": _num(row["valeur_pendant"], 4),
+                        "valeur_avant": rapport.nombre_json(row["valeur_avant"], 4),
+                        "valeur_pendant": rapport.nombre_json(row["valeur_pendant"], 4),
                         "avant_testable": bool(row["avant_testable"]),
                         "petite_base": bool(row["petite_base"]),
                     }
@@ -194,25 +185,8 @@ class RapportQ8(AvecVues):
         }
 
 
-def _num(x: object, decimales: int | None = None) -> float | int | None:
-    if x is None or text.manquant(x):
-        return None
-    f = float(x)
-    if not np.isfinite(f):
-        return None
-    if decimales is not None:
-        f = round(f, decimales)
-    return int(f) if f.is_integer() else f
-
-
 def _vide(*cols: str) -> pd.DataFrame:
     return pd.DataFrame(columns=list(cols))
-
-
-def _vide_motif(quoi: str, motif: str | None) -> display.Absence:
-    if motif == motifs.HORS_CUCS:
-        return display.Absence(quoi, motif)
-    return display.Absence(f"{quoi} pour cette commune", motif)
 
 
 # --- computations ----------------------------------------------------------------------------------
@@ -636,23 +610,6 @@ OBJETS_SECTIONS = {
 }
 
 
-def _avant(r: RapportQ8) -> str:
-    return f"avant le CUCS ({text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
-
-
-def _pendant(r: RapportQ8) -> str:
-    return f"pendant le CUCS ({text.annee_periode(r.annee_debut_cucs, r.periode[1])})"
-
-
-def _constat(r: RapportQ8, section: str, phrase: str) -> None:
-    r.constats.append(phrase)
-    r.textes.setdefault(section, []).append(phrase)
-
-
-def _texte(r: RapportQ8, section: str, phrase: str) -> None:
-    r.textes.setdefault(section, []).append(phrase)
-
-
 def _nom_q(r: RapportQ8, code: str) -> str:
     return r.noms_quartiers.get(code, code)
 
@@ -677,8 +634,7 @@ def _periode_row(r: RapportQ8, mesure: str):
 
 def _narrate_actions(r: RapportQ8) -> None:
     if not r.a_programme:
-        _constat(
-            r,
+        r.constat(
             "actions",
             f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
             "les actions de proximité ne peuvent pas être repérées.",
@@ -687,16 +643,14 @@ def _narrate_actions(r: RapportQ8) -> None:
     pa = r.actions_proximite
     n = len(pa)
     if n == 0:
-        _constat(
-            r,
+        r.constat(
             "actions",
             "Aucune action de la programmation n'est marquée comme produisant du lien de proximité.",
         )
         return
     total, spec = float(pa["montant_accorde"].sum()), float(pa["montant_specifique"].sum())
     verbe = "sont marquées" if n >= 2 else "est marquée"
-    _constat(
-        r,
+    r.constat(
         "actions",
         f"{majuscule(text.pluriel(n, 'action'))} de la programmation {verbe} comme produisant du lien de proximité : "
         f"{text.euros(total)} leur sont accordés sur {text.annee_periode(*r.periode)}, dont {text.euros(spec)} de "
@@ -708,38 +662,35 @@ def _narrate_actions(r: RapportQ8) -> None:
         if bool(pc["avant_testable"]) and not text.manquant(pc["valeur_avant"]):
             phrase = (
                 f"Les actions de proximité reçoivent {text.pourcentage(pc['valeur_avant'])} des crédits accordés aux "
-                f"actions {_avant(r)} et {text.pourcentage(pc['valeur_pendant'])} {_pendant(r)}, soit "
+                f"actions {r.avant} et {text.pourcentage(pc['valeur_pendant'])} {r.pendant}, soit "
                 f"{text.points(text.difference_affichee(pc['valeur_avant'], pc['valeur_pendant'], 1))} ; elles font "
                 f"{text.pourcentage(pa_row['valeur_avant'])} des actions-années avant "
                 f"({text.nombre(pa_row['numerateur_avant'])} sur {text.nombre(pa_row['denominateur_avant'])}) et "
                 f"{text.pourcentage(pa_row['valeur_pendant'])} pendant ({text.nombre(pa_row['numerateur_pendant'])} "
                 f"sur {text.nombre(pa_row['denominateur_pendant'])})."
             )
-            _constat(r, "actions", phrase)
+            r.constat("actions", phrase)
             if bool(pa_row["petite_base"]):
                 petites = [
                     f"la période {lib} ne compte que {text.pluriel(pa_row[f'denominateur_{p}'], 'action-année', 'actions-années')}"
-                    for p, lib in (("avant", _avant(r)), ("pendant", _pendant(r)))
+                    for p, lib in (("avant", r.avant), ("pendant", r.pendant))
                     if pa_row[f"denominateur_{p}"] < r.base_min
                 ]
-                _constat(
-                    r,
+                r.constat(
                     "actions",
                     f"Petite base : {text.liste_fr(petites)} (moins de {text.nombre(r.base_min)}) ; l'écart est à lire "
                     "avec prudence.",
                 )
         elif not text.manquant(pc["valeur_pendant"]):
-            _constat(
-                r,
+            r.constat(
                 "actions",
-                f"{majuscule(_pendant(r))}, les actions de proximité reçoivent {text.pourcentage(pc['valeur_pendant'])} "
+                f"{majuscule(r.pendant)}, les actions de proximité reçoivent {text.pourcentage(pc['valeur_pendant'])} "
                 "des crédits accordés aux actions ; aucune action n'est renseignée avant le CUCS : l'évolution ne peut "
                 "pas être testée.",
             )
     pub = r.publics.head(3)
     if not pub.empty:
-        _constat(
-            r,
+        r.constat(
             "actions",
             "Publics visés, tels que déclarés, par montant accordé : "
             + text.liste_fr(
@@ -754,8 +705,7 @@ def _narrate_actions(r: RapportQ8) -> None:
         )
     dom = r.dispositifs.groupby("thematique", sort=False)["actions"].sum()
     if not dom.empty:
-        _texte(
-            r,
+        r.dit(
             "actions",
             "Par domaine : "
             + text.liste_fr(
@@ -781,8 +731,7 @@ def _tendance_phrase(r: RapportQ8, row) -> str:
 
 def _narrate_gup(r: RapportQ8) -> None:
     if not r.a_gup:
-        _constat(
-            r,
+        r.constat(
             "gup",
             f"Les signalements de gestion urbaine de proximité ne sont pas renseignés pour {r.nom_commune} (données non "
             "disponibles) : ni taux, ni tendance, ni délai de résolution ne peuvent être calculés.",
@@ -791,8 +740,7 @@ def _narrate_gup(r: RapportQ8) -> None:
     e = r.gup_ensemble
     ens = e[e["categorie"] == "ensemble"]
     if not ens.empty and text.manquant(ens.iloc[0]["valeur_pendant"]):
-        _constat(
-            r,
+        r.constat(
             "gup",
             "Le nombre de signalements pour 1 000 habitants des quartiers n'est pas publié : la population des "
             "quartiers est soumise au secret statistique.",
@@ -805,26 +753,23 @@ def _narrate_gup(r: RapportQ8) -> None:
             else ""
         )
         if bool(row["avant_testable"]):
-            _constat(
-                r,
+            r.constat(
                 "gup",
                 f"Les quartiers de {r.nom_commune} comptent en moyenne {text.nombre(row['valeur_avant'], 1)} signalements "
-                f"GUP par an pour 1 000 habitants {_avant(r)} et {text.nombre(row['valeur_pendant'], 1)} {_pendant(r)}, "
+                f"GUP par an pour 1 000 habitants {r.avant} et {text.nombre(row['valeur_pendant'], 1)} {r.pendant}, "
                 f"soit {text.effectif(row['numerateur_avant'], r.seuil_secret, 'signalement')} avant et "
                 f"{text.effectif(row['numerateur_pendant'], r.seuil_secret, 'signalement')} pendant{pop}.",
             )
         else:
-            _constat(
-                r,
+            r.constat(
                 "gup",
-                f"{majuscule(_pendant(r))}, les quartiers comptent en moyenne {text.nombre(row['valeur_pendant'], 1)} "
+                f"{majuscule(r.pendant)}, les quartiers comptent en moyenne {text.nombre(row['valeur_pendant'], 1)} "
                 f"signalements GUP par an pour 1 000 habitants{pop} ; aucun signalement n'est renseigné avant le CUCS.",
             )
     nettes = r.tendances_nettes
     total = int(r.gup["tendance"].notna().sum())
     if nettes.empty:
-        _constat(
-            r,
+        r.constat(
             "gup",
             f"Aucun des {text.nombre(total)} couples quartier × catégorie ne montre de tendance nette des signalements "
             f"(régression de Poisson : p < 0,05 et variation d'au moins {text.pourcentage(100 * r.seuil_variation, 0)} "
@@ -832,10 +777,9 @@ def _narrate_gup(r: RapportQ8) -> None:
         )
     else:
         for row in nettes.to_dict(orient="records"):
-            _constat(r, "gup", f"Signalements {_tendance_phrase(r, row)}.")
+            r.constat("gup", f"Signalements {_tendance_phrase(r, row)}.")
         autres = total - len(nettes)
-        _constat(
-            r,
+        r.constat(
             "gup",
             f"{majuscule(text.aucun(autres, 'autre couple', 'autres couples'))} quartier × catégorie "
             f"{'ne montrent' if autres >= 2 else 'ne montre'} pas de tendance nette.",
@@ -843,8 +787,7 @@ def _narrate_gup(r: RapportQ8) -> None:
     st = r.gup_statuts
     if not st.empty:
         tot = r.gup_totaux
-        _constat(
-            r,
+        r.constat(
             "gup",
             f"Sur {text.effectif(tot['signalements'], r.seuil_secret, 'signalement')} de "
             f"{text.annee_periode(*r.periode)}, {text.effectif(tot['resolus'], r.seuil_secret, 'signalement résolu', 'signalements résolus')}"
@@ -860,14 +803,14 @@ def _narrate_gup(r: RapportQ8) -> None:
         d = d.sort_values(["delai_pendant", "categorie"])
         lo, hi = d.iloc[0], d.iloc[-1]
         phrase = (
-            f"{majuscule(_pendant(r))}, le délai médian de résolution va de {text.pluriel(lo['delai_pendant'], 'jour')} "
+            f"{majuscule(r.pendant)}, le délai médian de résolution va de {text.pluriel(lo['delai_pendant'], 'jour')} "
             f"({_categorie(lo['categorie'])}) à {text.pluriel(hi['delai_pendant'], 'jour')} ({_categorie(hi['categorie'])})"
         )
         if not text.manquant(hi["delai_avant"]):
             phrase += (
-                f" ; il était de {text.pluriel(hi['delai_avant'], 'jour')} pour cette dernière {_avant(r)}"
+                f" ; il était de {text.pluriel(hi['delai_avant'], 'jour')} pour cette dernière {r.avant}"
             )
-        _constat(r, "gup", phrase + ".")
+        r.constat("gup", phrase + ".")
 
 
 def _nom_territoire(r: RapportQ8, niveau: str, code: str) -> str:
@@ -885,8 +828,7 @@ def _les_quartiers(r: RapportQ8) -> str:
 def _narrate_equipements(r: RapportQ8) -> None:
     e = r.equipements
     if e.empty or r.annee_equipements is None:
-        _constat(
-            r,
+        r.constat(
             "equipements",
             f"Les équipements ne sont pas renseignés pour {r.nom_commune} (données non disponibles).",
         )
@@ -896,8 +838,7 @@ def _narrate_equipements(r: RapportQ8) -> None:
     a = text.annee(r.annee_equipements)
     if not com.empty and not ens.empty and not text.manquant(com.iloc[0]["pour_1000_hab"]):
         c, q = com.iloc[0], ens.iloc[0]
-        _constat(
-            r,
+        r.constat(
             "equipements",
             f"En {a}, {_les_quartiers(r)} comptent {text.nombre(q['pour_1000_hab'], 1)} équipements pour 1 000 "
             f"habitants ({text.nombre(q['nombre'])} équipements pour {text.nombre(q['population'])} habitants), contre "
@@ -908,8 +849,7 @@ def _narrate_equipements(r: RapportQ8) -> None:
     gp = g[g["gamme"] == "proximité"]
     gc, gq = gp[gp["niveau"] == "commune"], gp[gp["niveau"] == "ensemble"]
     if not gc.empty and not gq.empty:
-        _constat(
-            r,
+        r.constat(
             "equipements",
             f"Équipements de la gamme de proximité : {text.nombre(gq.iloc[0]['pour_1000_hab'], 1)} pour 1 000 habitants "
             f"dans {_les_quartiers(r)}, {text.nombre(gc.iloc[0]['pour_1000_hab'], 1)} dans la commune.",
@@ -918,15 +858,13 @@ def _narrate_equipements(r: RapportQ8) -> None:
     if not t.empty and "nombre_quartiers" in t.columns:
         absents = t[(t["nombre_commune"] > 0) & (t["nombre_quartiers"].fillna(0) == 0)]
         if not absents.empty:
-            _constat(
-                r,
+            r.constat(
                 "equipements",
                 f"Présents dans la commune mais dans aucun {'quartier prioritaire' if r.signataire else 'de ses quartiers'} en "
                 f"{a} : {text.liste_fr([f'« {x} »' for x in absents['libelle']])}.",
             )
     if not r.signataire:
-        _texte(
-            r,
+        r.dit(
             "equipements",
             f"{r.nom_commune} n'a pas signé de CUCS : ses équipements servent de comparaison (hors CUCS).",
         )
@@ -934,8 +872,7 @@ def _narrate_equipements(r: RapportQ8) -> None:
 
 def _narrate_securite(r: RapportQ8) -> None:
     if not r.indicateurs_securite:
-        _constat(
-            r,
+        r.constat(
             "securite",
             "Le catalogue des indicateurs ne contient aucun indicateur de délinquance ni d'occupation de l'espace "
             "public : cette partie n'est pas dans les données.",
@@ -951,20 +888,20 @@ def _narrate_securite(r: RapportQ8) -> None:
             "valeur_pendant", ascending=False
         )
         if c.empty and q.empty:
-            _constat(
-                r, "securite", f"{lib} : indicateur absent des données pour cette commune et ses quartiers."
+            r.constat(
+                "securite", f"{lib} : indicateur absent des données pour cette commune et ses quartiers."
             )
             continue
         parts = []
         if not c.empty and not text.manquant(c.iloc[0]["valeur_pendant"]):
             row = c.iloc[0]
             avant = (
-                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {_avant(r)}, "
+                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {r.avant}, "
                 if bool(row["avant_testable"])
                 else ""
             )
             parts.append(
-                f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)} {_pendant(r)}"
+                f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)} {r.pendant}"
             )
         if not q.empty:
             top = q.iloc[0]
@@ -972,10 +909,9 @@ def _narrate_securite(r: RapportQ8) -> None:
                 f"le quartier le plus touché pendant le CUCS, {_nom_q(r, top['code_territoire'])}, "
                 f"{text.valeur_unite(top['valeur_pendant'], unite, 1)}"
             )
-        _constat(r, "securite", f"{lib} : {text.liste_fr(parts)}.")
+        r.constat("securite", f"{lib} : {text.liste_fr(parts)}.")
     if r.a_gup and not any(("espace" in i or "incivil" in i) for i in r.indicateurs_securite):
-        _constat(
-            r,
+        r.constat(
             "securite",
             "Aucun indicateur d'occupation de l'espace public n'est dans le catalogue : les signalements GUP de la "
             "catégorie « occupation de l'espace public » et « tranquillité » (section 2) en tiennent lieu.",
@@ -1074,8 +1010,7 @@ def _phrases_fiche(r: RapportQ8, q: str) -> list[str]:
 def _narrate_fiches(r: RapportQ8) -> None:
     if not r.quartiers_experimentaux:
         exemple = next(iter(r.noms_quartiers), "QP020001")
-        _texte(
-            r,
+        r.dit(
             "fiches",
             "Aucun quartier d'expérimentation n'est nommé pour cette commune. Pour dresser la fiche d'un quartier, "
             f"ajoutez son code dans params/{r.code_commune}.yaml, clé quartiers_experimentaux, par exemple : "
@@ -1083,8 +1018,7 @@ def _narrate_fiches(r: RapportQ8) -> None:
         )
         return
     noms = text.liste_fr([_nom_q(r, q) for q in r.quartiers_experimentaux])
-    _texte(
-        r,
+    r.dit(
         "fiches",
         f"Quartiers d'expérimentation nommés dans les paramètres ({text.pluriel(len(r.quartiers_experimentaux), 'quartier')}) : "
         f"{noms}. Chaque fiche rassemble ses indicateurs face à la commune, ses signalements GUP, ses équipements et "
@@ -1154,12 +1088,12 @@ def _debat(r: RapportQ8) -> None:
 
 def _verdict(r: RapportQ8) -> dict:
     if not r.signataire:
-        return {
-            "texte": f"Proximité : hors CUCS — {r.nom_commune} n'a pas signé de CUCS ; ses équipements et ses "
-            "indicateurs servent de comparaison.",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["en_bref"],
-        }
+        return rapport.verdict_hors_cucs(
+            "Proximité",
+            r.nom_commune,
+            SECTIONS["en_bref"],
+            "; ses équipements et ses indicateurs servent de comparaison",
+        )
     pc = _periode_row(r, "part_credits")
     credits = ""
     if r.a_programme and pc is not None and not text.manquant(pc["valeur_pendant"]):
@@ -1170,11 +1104,9 @@ def _verdict(r: RapportQ8) -> dict:
             credits += f" ({text.pourcentage(pc['valeur_avant'])} avant)"
     if not r.a_gup:
         texte = "Proximité : données non disponibles (signalements GUP absents des données)"
-        return {
-            "texte": texte + (f" ; {credits}." if credits else "."),
-            "motif": motifs.DONNEE_ABSENTE,
-            "section": SECTIONS["gup"],
-        }
+        return rapport.verdict(
+            texte + (f" ; {credits}." if credits else "."), SECTIONS["gup"], motifs.DONNEE_ABSENTE
+        )
     nettes = r.tendances_nettes
     if nettes.empty:
         gup = "aucune tendance nette des signalements GUP"
@@ -1195,14 +1127,7 @@ def _verdict(r: RapportQ8) -> dict:
     texte = f"Proximité : {gup}"
     if credits:
         texte += f" ; {credits}"
-    return {"texte": texte + ".", "motif": None, "section": SECTIONS["gup"]}
-
-
-def _cle(id_: str, libelle: str, valeur, unite: str, motif: str | None) -> dict:
-    d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-    if valeur is None:
-        d["motif"] = motif or motifs.NON_CALCULABLE
-    return d
+    return rapport.verdict(texte + ".", SECTIONS["gup"])
 
 
 def _chiffres_cles(r: RapportQ8) -> list[dict]:
@@ -1220,53 +1145,53 @@ def _chiffres_cles(r: RapportQ8) -> list[dict]:
     eq = r.equipements
     ens_eq = eq[eq["niveau"] == "ensemble"] if not eq.empty else eq
     com_eq = eq[eq["niveau"] == "commune"] if not eq.empty else eq
-    veq = None if ens_eq.empty else _num(ens_eq.iloc[0]["pour_1000_hab"], 1)
-    vcom = None if com_eq.empty else _num(com_eq.iloc[0]["pour_1000_hab"], 1)
+    veq = None if ens_eq.empty else rapport.nombre_json(ens_eq.iloc[0]["pour_1000_hab"], 1)
+    vcom = None if com_eq.empty else rapport.nombre_json(com_eq.iloc[0]["pour_1000_hab"], 1)
     a = f" en {r.annee_equipements}" if r.annee_equipements else ""
     return [
-        _cle(
+        chiffre_cle(
             "gup_tendances_nettes",
             "Couples quartier × catégorie de signalements GUP en hausse ou en baisse nette",
             len(r.tendances_nettes) if mg is None else None,
             "tendances",
             mg,
         ),
-        _cle(
+        chiffre_cle(
             "gup_pour_1000_hab_pendant",
             "Signalements GUP par an pour 1 000 habitants des quartiers, pendant le CUCS",
             taux,
             "‰",
             mg if mg else motifs.SECRET if not ens.empty else None,
         ),
-        _cle(
+        chiffre_cle(
             "gup_delai_median_jours",
             "Délai médian de résolution des signalements GUP résolus",
-            None if delai is None or text.manquant(delai) else _num(delai),
+            None if delai is None or text.manquant(delai) else rapport.nombre_json(delai),
             "jours",
             mg,
         ),
-        _cle(
+        chiffre_cle(
             "actions_proximite",
             "Actions qui produisent du lien de proximité",
             len(r.actions_proximite) if mp is None else None,
             "actions",
             mp,
         ),
-        _cle(
+        chiffre_cle(
             "part_credits_proximite_pendant",
             "Part des crédits des actions allant aux actions de proximité, pendant le CUCS",
             part,
             "%",
             mp,
         ),
-        _cle(
+        chiffre_cle(
             "equipements_quartiers_pour_1000_hab",
             f"Équipements pour 1 000 habitants des quartiers prioritaires{a}",
             veq,
             "‰",
             None if not eq.empty else motifs.DONNEE_ABSENTE,
         ),
-        _cle(
+        chiffre_cle(
             "equipements_commune_pour_1000_hab",
             f"Équipements pour 1 000 habitants de la commune{a}",
             vcom,
@@ -1319,7 +1244,7 @@ def _gup_totaux(gup: pd.DataFrame, kw: dict) -> dict:
         "resolus": int(row["resolus"]),
         "en_cours": int(row["en_cours"]),
         "sans_suite": int(row["sans_suite"]),
-        "delai": _num(row["delai_median_jours"]),
+        "delai": rapport.nombre_json(row["delai_median_jours"]),
     }
 
 
@@ -1439,13 +1364,7 @@ def _secret_col(values: pd.Series, mask: pd.Series) -> pd.Series:
     """Numbers as they are, « s » where secret (the column stays numeric without any)."""
     if not mask.any():
         return values
-    return values.astype(object).where(~mask.astype(bool), privacy.SECRET)
-
-
-def _ecarts(a: pd.Series, b: pd.Series) -> pd.Series:
-    return pd.Series(
-        [text.difference_affichee(x, y, 1) for x, y in zip(a, b, strict=True)], index=a.index, dtype=float
-    )
+    return display.avec_secret(values, mask)
 
 
 def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
@@ -1463,7 +1382,7 @@ def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
     vide = (
         "aucune action marquée « proximité » dans la programmation"
         if r.motif_programme is None
-        else _vide_motif("actions de proximité", r.motif_programme)
+        else rapport.vide_motif("actions de proximité", r.motif_programme)
     )
     return display.vue(df, COLONNES_ACTIONS, vide=vide)
 
@@ -1474,7 +1393,7 @@ def vue_publics(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         p if r.motif_programme is None and not p.empty else None,
         COLONNES_PUBLICS,
-        vide=_vide_motif("publics des actions de proximité", r.motif_programme),
+        vide=rapport.vide_motif("publics des actions de proximité", r.motif_programme),
     )
 
 
@@ -1485,7 +1404,9 @@ def vue_dispositifs(r: RapportQ8) -> pd.DataFrame:
     if r.motif_programme is None and not p.empty:
         df = p.assign(domaine=p["thematique"].map(libelle_domaine))
     return display.vue(
-        df, COLONNES_DISPOSITIFS, vide=_vide_motif("actions de proximité par dispositif", r.motif_programme)
+        df,
+        COLONNES_DISPOSITIFS,
+        vide=rapport.vide_motif("actions de proximité par dispositif", r.motif_programme),
     )
 
 
@@ -1498,7 +1419,9 @@ def vue_proximite_annee(r: RapportQ8) -> pd.DataFrame:
             part_credits=(p["montant_proximite"] / p["montant_total"]).where(p["montant_total"] > 0)
         )
     return display.vue(
-        df, COLONNES_PROXIMITE_ANNEE, vide=_vide_motif("actions de proximité par année", r.motif_programme)
+        df,
+        COLONNES_PROXIMITE_ANNEE,
+        vide=rapport.vide_motif("actions de proximité par année", r.motif_programme),
     )
 
 
@@ -1520,13 +1443,13 @@ def vue_proximite_periodes(r: RapportQ8) -> pd.DataFrame:
         df = d.assign(
             base_avant=[base(row, "avant") for row in d.to_dict(orient="records")],
             base_pendant=[base(row, "pendant") for row in d.to_dict(orient="records")],
-            ecart=_ecarts(d["valeur_avant"], d["valeur_pendant"]),
+            ecart=rapport.ecarts_affiches(d["valeur_avant"], d["valeur_pendant"]),
             mesure=d["mesure"].map(lib),
         )
     return display.vue(
         df,
         COLONNES_PROXIMITE_PERIODES,
-        vide=_vide_motif("actions de proximité avant et pendant le CUCS", r.motif_programme),
+        vide=rapport.vide_motif("actions de proximité avant et pendant le CUCS", r.motif_programme),
     )
 
 
@@ -1551,7 +1474,9 @@ def vue_gup_taux(r: RapportQ8) -> pd.DataFrame:
             }
         )
     return display.vue(
-        df, COLONNES_GUP_TAUX, vide=_vide_motif("signalements de gestion urbaine de proximité", r.motif_gup)
+        df,
+        COLONNES_GUP_TAUX,
+        vide=rapport.vide_motif("signalements de gestion urbaine de proximité", r.motif_gup),
     )
 
 
@@ -1567,7 +1492,7 @@ def vue_gup_tendances(r: RapportQ8) -> pd.DataFrame:
         )
         df = df.sort_values(["p_value", "quartier"], kind="stable", na_position="last")
     return display.vue(
-        df, COLONNES_GUP_TENDANCES, vide=_vide_motif("tendances des signalements GUP", r.motif_gup)
+        df, COLONNES_GUP_TENDANCES, vide=rapport.vide_motif("tendances des signalements GUP", r.motif_gup)
     )
 
 
@@ -1580,7 +1505,7 @@ def vue_gup_statuts(r: RapportQ8) -> pd.DataFrame:
         for c in ("signalements", "resolus", "en_cours", "sans_suite"):
             df[c] = _secret_col(df[c], df[f"{c}_secret"])
     return display.vue(
-        df, COLONNES_GUP_STATUTS, vide=_vide_motif("statuts des signalements GUP", r.motif_gup)
+        df, COLONNES_GUP_STATUTS, vide=rapport.vide_motif("statuts des signalements GUP", r.motif_gup)
     )
 
 
@@ -1593,7 +1518,9 @@ def vue_gup_delais(r: RapportQ8) -> pd.DataFrame:
         for c in ("resolus_avant", "resolus_pendant"):
             df[c] = _secret_col(df[c], df[f"{c}_secret"])
     return display.vue(
-        df, COLONNES_GUP_DELAIS, vide=_vide_motif("délais de résolution des signalements GUP", r.motif_gup)
+        df,
+        COLONNES_GUP_DELAIS,
+        vide=rapport.vide_motif("délais de résolution des signalements GUP", r.motif_gup),
     )
 
 
@@ -1604,10 +1531,10 @@ def vue_gup_ensemble(r: RapportQ8) -> pd.DataFrame:
     if r.a_gup and not e.empty:
         df = e.assign(
             categorie=e["categorie"].map(lambda c: "Toutes catégories" if c == "ensemble" else majuscule(c)),
-            ecart=_ecarts(e["valeur_avant"], e["valeur_pendant"]),
+            ecart=rapport.ecarts_affiches(e["valeur_avant"], e["valeur_pendant"]),
         )
     return display.vue(
-        df, COLONNES_GUP_ENSEMBLE, vide=_vide_motif("signalements GUP des quartiers", r.motif_gup)
+        df, COLONNES_GUP_ENSEMBLE, vide=rapport.vide_motif("signalements GUP des quartiers", r.motif_gup)
     )
 
 
@@ -1629,7 +1556,7 @@ def vue_equipements(r: RapportQ8) -> pd.DataFrame:
             population=_secret_col(e["population"], m),
             pour_1000_hab=_secret_col(e["pour_1000_hab"], m),
         )
-    return display.vue(df, COLONNES_EQUIPEMENTS, vide=_vide_motif("équipements", None))
+    return display.vue(df, COLONNES_EQUIPEMENTS, vide=rapport.vide_motif("équipements", None))
 
 
 def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
@@ -1659,7 +1586,7 @@ def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
         colonnes |= {str(c): (f"{GAMME_LIBELLES[c]} : pour 1 000 habitants", "decimal") for c in order}
         df = wide.reset_index()
         df.columns = [str(c) for c in df.columns]
-    return display.vue(df, colonnes, vide=_vide_motif("équipements par gamme", None))
+    return display.vue(df, colonnes, vide=rapport.vide_motif("équipements par gamme", None))
 
 
 def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
@@ -1672,7 +1599,7 @@ def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
             pour_10000_hab_commune=10 * t["pour_1000_hab_commune"],
             pour_10000_hab_quartiers=10 * t["pour_1000_hab_quartiers"],
         )
-    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=_vide_motif("équipements par type", None))
+    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=rapport.vide_motif("équipements par type", None))
 
 
 def vue_securite(r: RapportQ8) -> pd.DataFrame:
@@ -1684,12 +1611,12 @@ def vue_securite(r: RapportQ8) -> pd.DataFrame:
             territoire=_territoires(r, s),
             unite=s["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),
             indicateur=s["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
-            ecart=_ecarts(s["valeur_avant"], s["valeur_pendant"]),
+            ecart=rapport.ecarts_affiches(s["valeur_avant"], s["valeur_pendant"]),
         )
     vide = (
         "aucun indicateur de délinquance ni d'occupation de l'espace public dans le catalogue des indicateurs"
         if not r.indicateurs_securite
-        else _vide_motif("indicateurs de délinquance", None)
+        else rapport.vide_motif("indicateurs de délinquance", None)
     )
     return display.vue(df, COLONNES_SECURITE, vide=vide)
 
@@ -1706,7 +1633,9 @@ def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
             indicateur=p["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
         )
     return display.vue(
-        df, COLONNES_PROFIL, vide=_vide_motif(f"indicateurs du quartier {_nom_q(r, code_quartier)}", None)
+        df,
+        COLONNES_PROFIL,
+        vide=rapport.vide_motif(f"indicateurs du quartier {_nom_q(r, code_quartier)}", None),
     )
 
 
@@ -1852,9 +1781,8 @@ def sources(r: RapportQ8, params, metadata) -> list[str]:
         else "population des quartiers (indicateur « population »)"
     )
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
-        f"Périodes comparées : {_avant(r)} et {_pendant(r)} ; une part ou un taux est calculé sur chaque période "
+        rapport.source_donnees(metadata),
+        f"Périodes comparées : {r.avant} et {r.pendant} ; une part ou un taux est calculé sur chaque période "
         "entière (somme des numérateurs sur somme des dénominateurs), jamais d'une première à une dernière année.",
         "Actions de proximité : actions dont la programmation indique qu'elles produisent du lien de proximité "
         "(colonne « proximité ») ; montants accordés en euros courants ; publics tels que déclarés.",

@@ -1,4 +1,6 @@
-"""What every question's report shares: the frames behind its views, for the analyst.
+"""What every question's report shares: the findings skeleton, the frames behind its views,
+and the small builders every report uses the same way (a key figure with its reason, the
+verdict, the « vide » sentence led by its reason, the lines of « Sources et méthode »).
 
 A report module defines `vue_<name>(r)` functions (a `present.display.vue`, or None when the
 section's data is absent) that the notebook shows with `d.tableau(qN.vue_<name>(r), …)`.
@@ -9,8 +11,14 @@ JupyterLab computes on the numbers rather than on formatted text.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
+from typing import ClassVar
 
+import numpy as np
 import pandas as pd
+
+from cucs_analysis.analysis import motifs
+from cucs_analysis.present import display, text
 
 
 class AvecVues:
@@ -30,3 +38,143 @@ class AvecVues:
                 if v is not None:
                     out[name.removeprefix("vue_")] = v
         return out
+
+
+@dataclass(kw_only=True)
+class Constats(AvecVues):
+    """The findings of a question's report dataclass (`constats`, `reserves`, `debat`), its key
+    figures, the sentences of each notebook section (`textes`, read by `texte(section)`) and the
+    verdict. A subclass declares its own data fields."""
+
+    constats: list[str] = field(default_factory=list)
+    reserves: list[str] = field(default_factory=list)
+    debat: list[str] = field(default_factory=list)
+    chiffres_cles: list[dict] = field(default_factory=list)
+    textes: dict[str, list[str]] = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)
+
+    def texte(self, section: str) -> list[str]:
+        """The sentences that say what a section shows (also among the findings)."""
+        return self.textes.get(section, [])
+
+    def constat(self, section: str, phrase: str) -> None:
+        """A finding: among the findings and under its section."""
+        self.constats.append(phrase)
+        self.dit(section, phrase)
+
+    def dit(self, section: str, phrase: str) -> None:
+        """A sentence shown under its section only (not a finding)."""
+        self.textes.setdefault(section, []).append(phrase)
+
+
+@dataclass(kw_only=True)
+class Rapport(Constats):
+    """`Constats` with the reasons of the absent figures and the two periods: a subclass's
+    `signataire` and `a_programme` feed `motif_programme`, and `absence(quoi, table)` reads the
+    property `motif_<table>`; `periode` and `annee_debut_cucs` give `avant` and `pendant`."""
+
+    #: The table `absence` speaks of when none is named.
+    TABLE_ABSENCE: ClassVar[str] = "programme"
+
+    def motif_table(self, presente: bool) -> str | None:
+        """Why a table's figures are absent (`hors_cucs`, `donnee_absente`), or None."""
+        return motifs.motif_commune(self.signataire, presente)
+
+    @property
+    def motif_programme(self) -> str | None:
+        """Why the programme figures are absent, or None."""
+        return self.motif_table(self.a_programme)
+
+    def absence(self, quoi: str, table: str | None = None) -> display.Absence:
+        """What a missing view or figure lacks, with the reason of `table` (« hors CUCS »,
+        « données non disponibles » … pour cette commune)."""
+        return vide_motif(quoi, getattr(self, f"motif_{table or self.TABLE_ABSENCE}"))
+
+    @property
+    def avant(self) -> str:
+        """« avant le CUCS (2000-2006) »."""
+        return f"avant le CUCS ({text.annee_periode(self.periode[0], self.annee_debut_cucs - 1)})"
+
+    @property
+    def pendant(self) -> str:
+        """« pendant le CUCS (2007-2014) »."""
+        return f"pendant le CUCS ({text.annee_periode(self.annee_debut_cucs, self.periode[1])})"
+
+
+def vide_motif(quoi: str, motif: str | None) -> display.Absence:
+    """What an empty view or figure lacks, carrying its reason: display writes « Hors CUCS : … »
+    outside the CUCS, « Données non disponibles : … pour cette commune » for a missing table."""
+    if motif == motifs.HORS_CUCS:
+        return display.Absence(quoi, motif)
+    return display.Absence(f"{quoi} pour cette commune", motif)
+
+
+def marque_motif(v: pd.DataFrame, motif: str | None) -> pd.DataFrame:
+    """Mark a view with the reason of its absence (display leads its sentence with it)."""
+    if motif:
+        v.attrs["motif"] = motif
+    return v
+
+
+def chiffre_cle(id_: str, libelle: str, valeur: object, unite: str, motif: str | None = None) -> dict:
+    """A key figure (`{id, libelle, valeur, unite}`); a None value gets its reason (`motif`, else
+    `non_calculable`)."""
+    d = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
+    if valeur is None:
+        d["motif"] = motif or motifs.NON_CALCULABLE
+    return d
+
+
+def verdict(texte: str, section: str, motif: str | None = None) -> dict:
+    """The results' `verdict`: one line that answers the question, its reason when a value is
+    missing, the exact heading of the section holding the evidence."""
+    return {"texte": texte, "motif": motif, "section": section}
+
+
+def verdict_hors_cucs(
+    theme: str, nom_commune: str, section: str, suite: str = "et sert de comparaison"
+) -> dict:
+    """The verdict of a non-signatory commune: « Thème : hors CUCS — X n'a pas signé de CUCS et sert
+    de comparaison. »"""
+    return verdict(
+        f"{theme} : hors CUCS — {nom_commune} n'a pas signé de CUCS {suite}.", section, motifs.HORS_CUCS
+    )
+
+
+def verdict_donnee_absente(theme: str, manque: str, section: str) -> dict:
+    """The verdict of a signatory whose table is missing: « Thème : données non disponibles (…). »"""
+    return verdict(f"{theme} : données non disponibles ({manque}).", section, motifs.DONNEE_ABSENTE)
+
+
+def nombre_json(x: object, decimales: int | None = None) -> float | int | None:
+    """A number for a results file: None when missing or not finite, an int when whole, rounded
+    to `decimales` when given."""
+    if x is None or text.manquant(x):
+        return None
+    f = float(x)
+    if not np.isfinite(f):
+        return None
+    if decimales is not None:
+        f = round(f, decimales)
+    return int(f) if f.is_integer() else f
+
+
+def ecarts_affiches(avant: pd.Series, pendant: pd.Series, decimales: int = 1) -> pd.Series:
+    """During minus before, computed from the displayed (rounded) values (`text.difference_affichee`)."""
+    return pd.Series(
+        [text.difference_affichee(a, b, decimales) for a, b in zip(avant, pendant, strict=True)],
+        index=avant.index,
+        dtype=float,
+    )
+
+
+def source_donnees(metadata) -> str:
+    """The first line of « Sources et méthode »: the data set and its years."""
+    return f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})" + (
+        " — données synthétiques de démonstration." if metadata.synthetique else "."
+    )
+
+
+def source_secret(seuil: int) -> str:
+    """« Secret statistique : aucun effectif inférieur à N n'est publié »."""
+    return f"Secret statistique : aucun effectif inférieur à {seuil} n'est publié"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cucs_analysis.analysis import motifs, privacy
 from cucs_analysis.present import labels, text
+from cucs_analysis.reports import rapport
 from cucs_analysis.reports.q2.tables import (
     CITATION_ATELIER,
     GROUPES,
@@ -19,6 +20,7 @@ from cucs_analysis.reports.q2.tables import (
     SERIES,
     RapportQ2,
 )
+from cucs_analysis.reports.rapport import chiffre_cle
 
 #: What a non-signatory commune has no object for (the subject of labels.phrase_hors_cucs).
 OBJET_HORS_CUCS = "le financement d'actions associatives par le CUCS"
@@ -820,24 +822,24 @@ def _caveats(r: RapportQ2) -> None:
 def _verdict(r: RapportQ2) -> None:
     """One line that answers the question for this commune, with its reason (a trend, not a cause)."""
     if not r.signataire:
-        r.verdict = {
-            "texte": f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS, aucune action associative n'y est financée "
+        r.verdict = rapport.verdict(
+            f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS, aucune action associative n'y est financée "
             "par le contrat ; ses quartiers servent de comparaison",
-            "motif": motifs.HORS_CUCS,
-            "section": SECTIONS["actions"],
-        }
+            SECTIONS["actions"],
+            motifs.HORS_CUCS,
+        )
         return
     if r.actions.empty:
         absent = r.motif == motifs.DONNEE_ABSENTE
-        r.verdict = {
-            "texte": (
+        r.verdict = rapport.verdict(
+            (
                 f"Données non disponibles : les actions {text.de(r.nom_commune)} ne figurent pas dans les données"
                 if absent
                 else f"Aucune action associative financée à {r.nom_commune} : la question ne se pose pas ici"
             ),
-            "motif": motifs.DONNEE_ABSENTE if absent else None,
-            "section": SECTIONS["actions"],
-        }
+            SECTIONS["actions"],
+            motifs.DONNEE_ABSENTE if absent else None,
+        )
         return
     c = r.contribution.set_index("etape")["lecture"]
     pour, contre = [], []
@@ -901,10 +903,7 @@ def _key_figures(r: RapportQ2) -> None:
     real = r.realisation.iloc[0] if not r.realisation.empty else None
 
     def chiffre(id_, libelle, valeur, unite, motif_=None):
-        c = {"id": id_, "libelle": libelle, "valeur": valeur, "unite": unite}
-        if valeur is None:
-            c["motif"] = motif_ or motif or motifs.NON_CALCULABLE
-        return c
+        return chiffre_cle(id_, libelle, valeur, unite, motif_ or motif)
 
     r.chiffres_cles = [
         chiffre(
@@ -982,8 +981,7 @@ def sources(r: RapportQ2, params, metadata) -> list[str]:
     avant = text.annee_periode(params.periode.debut, params.annee_debut_cucs - 1)
     pendant = text.annee_periode(params.annee_debut_cucs, params.periode.fin)
     return [
-        f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})"
-        + (" — données synthétiques de démonstration." if metadata.synthetique else "."),
+        rapport.source_donnees(metadata),
         "Moyens : crédits spécifiques accordés (type de crédit « spécifique ») aux actions dont l'opérateur est "
         "une association.",
         "Taux de réalisation : bénéficiaires touchés rapportés aux bénéficiaires prévus sur les mêmes actions-années, "

@@ -25,7 +25,7 @@ BASE = "années réalisées déclarant un effectif"
 
 def _count(values: pd.Series, secret: pd.Series) -> pd.Series:
     """Counts after secrecy: the number, or « s » where the cell is secret."""
-    return values.astype(object).where(~secret.fillna(False).astype(bool), text.SECRET)
+    return display.avec_secret(values, secret.fillna(False))
 
 
 def _unit_of_gaps(r: RapportQ2, indicateurs: pd.Series) -> str:

@@ -507,3 +507,41 @@ def test_a_non_signatory_keeps_its_q3_figure_beside_hors_cucs():
     q1 = publish._cell(ok, res, True, question="q1", signataire=False)
     assert q3["statut_libelle"] == q1["statut_libelle"] == "hors CUCS"
     assert q3["chiffre"] == "1\u00a0quartier" and q1["chiffre"] is None
+
+
+# --- issue 10: the notebooks q5-q8 write the planted truths into their published results ------
+
+
+def test_q5_to_q8_results_recover_the_planted_truths(out):
+    """Through the real notebooks and the runner (not only the reports): the results files of
+    20001 say what the demo planted, and the non-signatory's say « hors CUCS »."""
+    truth = json.loads((ROOT / "data" / "demo" / "truth.json").read_text(encoding="utf-8"))
+
+    def res(code, q):
+        return json.loads((out / "results" / code / f"{q}.json").read_text(encoding="utf-8"))
+
+    # q5: households with two dispositifs or more, recomputed from the data of 20001's quartiers
+    par = pd.read_csv(ROOT / "data" / "demo" / "parcours.csv", dtype=str)
+    qua = pd.read_csv(ROOT / "data" / "demo" / "quartiers.csv", dtype=str)
+    own = par[par["code_quartier"].isin(qua.loc[qua["code_commune"] == "20001", "code_quartier"])]
+    multi = int((own.groupby("id_menage")["dispositif"].nunique() >= 2).sum())
+    assert multi >= 11 and res("20001", "q5")["recouvrement"]["menages_multi_dispositifs"] == multi
+    # q6: the steering model, the priority actions never carried out, the under-performers
+    q6 = res("20001", "q6")
+    modele = {k: q6["modele_pilotage"][k] for k in ("axe_descendant_participatif", "axe_fige_adaptable")}
+    assert modele == truth["modele_pilotage"]["20001"]
+    assert q6["actions_non_pourvues"] == truth["actions_non_pourvues"]["20001"]
+    # an operator is judged on the page of the commune where it carries actions (not of its seat)
+    act = pd.read_csv(ROOT / "data" / "demo" / "actions.csv", dtype=str)
+    carrying = set(act.loc[act["code_commune"] == "20001", "id_operateur"].dropna())
+    assert set(q6["sous_performants"]) == set(truth["operateurs_sous_performants"]) & carrying
+    # q7: the leverage of the commune's structure, pooled over its communes
+    q7 = res("20001", "q7")
+    pooled = {s["structure"]: s["effet_levier"] for s in q7["structures"]}
+    assert pooled == pytest.approx(truth["effet_levier"], abs=0.005)
+    # q8: the planted GUP trend of 20001's quartier, and no other trend there
+    trends = {(g["code_quartier"], g["categorie"], g["tendance"]) for g in res("20001", "q8")["gup"]}
+    planted = {(t["code_quartier"], t["categorie"], t["tendance"]) for t in truth["gup_tendance"]}
+    assert {t for t in trends if t[2] != "pas_de_tendance"} == {t for t in planted if t[0] in {x[0] for x in trends}}
+    for q in ("q5", "q6", "q7", "q8"):
+        assert res("20012", q)["verdict"]["motif"] == "hors_cucs", q

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import shutil
 from html import unescape
@@ -619,3 +620,29 @@ def test_a_french_error_is_kept_as_written():
     assert publish._error_summary("NotebookError : la commune « 99999 » est absente") == (
         "NotebookError : la commune « 99999 » est absente"
     )
+
+
+def test_downloads_use_the_reports_labels_and_never_a_list_repr(tmp_path):
+    """A report names its tables and labels its codes in its results (`libelles_tables`,
+    `libelles_codes`); a list inside a record (the dispositifs of a combination) reads
+    « ASV + PRE », never ``['ASV', 'PRE']``."""
+    out = make_out(tmp_path)
+    path = out / "results" / "20001" / "q7.json"
+    res = json.loads(path.read_text(encoding="utf-8"))
+    res["combinaisons"] = [
+        {"dispositifs": ["ASV", "chantier d'insertion"], "menages": 28, "tendance": "pas_de_tendance"},
+        {"dispositifs": [], "menages": 96, "tendance": "hausse"},
+    ]
+    res["libelles_codes"] = {"tendance": {"pas_de_tendance": "pas de tendance nette"}, "x": 3}
+    res["libelles_tables"] = {"combinaisons": "Ménages par combinaison de dispositifs"}
+    path.write_text(json.dumps(res, ensure_ascii=False), encoding="utf-8")
+    site = publish.build_site(out)
+    raw = (site / "telechargements/20001/q7_combinaisons.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
+    assert [(r["dispositifs"], r["tendance"], r["menages"]) for r in rows] == [
+        ("ASV + chantier d'insertion", "pas de tendance nette", "28"),
+        ("", "hausse", "96"),  # an uncoded value stays itself
+    ]
+    assert "[" not in raw
+    page = unescape((site / "communes/20001.html").read_text(encoding="utf-8"))
+    assert "Ménages par combinaison de dispositifs" in page

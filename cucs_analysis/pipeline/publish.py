@@ -514,7 +514,25 @@ def _identifiers_first(table: pd.DataFrame) -> pd.DataFrame:
     return table[texte + autres + (["motif"] if "motif" in table.columns else [])]
 
 
-_TABLE_LIBELLES = {"constats": "Constats", "reserves": "Réserves", "chiffres_cles": "Chiffres clés"}
+_TABLE_LIBELLES = {
+    "constats": "Constats",
+    "reserves": "Réserves",
+    "chiffres_cles": "Chiffres clés",
+    "reperes": "Repères",
+    "verdicts": "Verdicts",
+}
+
+
+def _mappings(value: object) -> dict[str, dict[str, str]]:
+    """``{colonne: {code: libellé}}`` from a results key, keeping only well-formed entries (a
+    results file is data: anything else is ignored)."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {
+        str(col): {str(k): str(v) for k, v in m.items() if isinstance(k, str) and isinstance(v, str)}
+        for col, m in value.items()
+        if isinstance(m, Mapping)
+    }
 
 
 def _libelle_table(key: str) -> str:
@@ -587,6 +605,9 @@ def table_publiee(
     out = {}
     for col in table.columns:
         s = table[col]
+        if s.map(lambda v: isinstance(v, list | tuple)).any():
+            # a list in a record (the dispositifs of a combination) reads « ASV + PRE », never a repr
+            s = s.map(lambda v: " + ".join(map(str, v)) if isinstance(v, list | tuple) else v)
         valeurs = s.dropna()
         if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
             out[col] = s.map(lambda v: None if v is None or v is pd.NA else ("oui" if v else "non"))
@@ -1069,12 +1090,17 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
         run = run_by_key.get((code, question))
         if run is not None and run["statut"] not in PUBLISHED_STATUTS:
             continue
+        # a report may name its tables and label its own codes (`libelles_tables`, `libelles_codes`)
+        codes_du_rapport = {**libelles, **_mappings(data.get("libelles_codes"))}
+        noms_tables = {
+            k: str(v) for k, v in _mappings({"t": data.get("libelles_tables")}).get("t", {}).items()
+        }
         for key, table in results_tables(data).items():
             if key == "colonnes":
                 continue  # the description of another table's columns: in the LISEZMOI
             rel = f"telechargements/{code}/{question}_{key}.csv"
-            atomic.write_bytes(site / rel, csv_bytes(table, libelles))
-            libelle = _libelle_table(key)
+            atomic.write_bytes(site / rel, csv_bytes(table, codes_du_rapport))
+            libelle = noms_tables.get(key) or _libelle_table(key)
             downloads.setdefault((code, question), []).append(
                 {"cle": key, "libelle": libelle, "chemin": rel, "lignes": len(table)}
             )
@@ -1087,7 +1113,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             colonnes = [
                 f"{c} : {entetes[c]}"
                 if c in entetes
-                else description_colonne(str(c), table_publiee(table, libelles))
+                else description_colonne(str(c), table_publiee(table, codes_du_rapport))
                 for c in table.columns
             ]
             dossiers.setdefault(code, []).append(

@@ -243,8 +243,9 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     ),
     (
         "Secret statistique",
-        "Règle de diffusion : aucune valeur portant sur moins de personnes ou de "
-        "ménages que le seuil n'est publiée.",
+        "Règle de diffusion : aucune valeur portant sur moins de personnes, ménages, parcours, "
+        "bénéficiaires, participants, répondants, signalements ou énoncés de bilans que le seuil "
+        "n'est publiée, ni un total qui permettrait de la retrouver par différence.",
     ),
     (
         "Unité de consommation (UC)",
@@ -482,6 +483,12 @@ def texte_seuil(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None =
     return " ; ".join(parts)
 
 
+#: What the secrecy threshold counts (every count of people or of what they report).
+COMPTES_SECRETS = (
+    "personnes, ménages, parcours, bénéficiaires, participants, répondants, signalements ou énoncés de bilans"
+)
+
+
 def phrase_secret(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None = None) -> str:
     """The secrecy rule with the threshold actually used: one value, or one per commune (a
     mapping code → threshold, e.g. `seuils_secret(results)`; `noms`: code → commune name)."""
@@ -489,9 +496,9 @@ def phrase_secret(seuil: int | Mapping[str, int], noms: Mapping[str, str] | None
         seuil = next(iter(seuil.values()))
     if isinstance(seuil, Mapping):
         commun, autres = texte_seuil(seuil, noms).split(" ; ", 1)
-        phrase_seuil = f"sur moins de {commun} personnes ou ménages ({autres})"
+        phrase_seuil = f"sur moins de {commun} {COMPTES_SECRETS} ({autres})"
     else:
-        phrase_seuil = f"sur moins de {text.pluriel(seuil, 'personne')} ou ménages"
+        phrase_seuil = f"sur moins de {text.nombre(seuil)} {COMPTES_SECRETS}"
     return (
         f"Aucun résultat publié (pages, tableaux téléchargeables, fichiers de résultats) ne porte "
         f"{phrase_seuil} : ces cases sont remplacées par « s » (secret) et les "

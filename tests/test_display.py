@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from cucs_analysis.present import display
+from cucs_analysis.present import display, text
 
 
 def _vue():
@@ -100,3 +100,18 @@ def test_data_strings_lose_bidi_controls_and_keep_right_to_left_isolated():
 def test_markup_and_entities_from_data_are_escaped_once():
     html_ = display.paragraphe("&amp;lt;b&amp;gt; <b>gras</b> {{7*7}}")._repr_html_()
     assert html_ == '<p class="cucs-texte">&amp;amp;lt;b&amp;amp;gt; &lt;b&gt;gras&lt;/b&gt; {{7*7}}</p>'
+
+
+def test_avec_secret_shows_s_only_where_secret():
+    values = pd.Series([3, 25, 0], index=[5, 6, 7])
+    out = display.avec_secret(values, pd.Series([True, False, False], index=[5, 6, 7]))
+    assert out.tolist() == [text.SECRET, 25, 0] and out.index.tolist() == [5, 6, 7]
+    # a mask given as an array is aligned on the values' rows; the symbol can be another code
+    assert display.avec_secret(values, [False, True, False], None).tolist() == [3, None, 0]
+
+
+def test_colonnes_avec_secret_reads_each_column_flag():
+    df = pd.DataFrame({"a": [1, 40], "a_secret": [True, False], "b": [2, 50], "b_secret": [False, True]})
+    out = display.colonnes_avec_secret(df, ["a", "b"])
+    assert out["a"].tolist() == [text.SECRET, 40] and out["b"].tolist() == [2, text.SECRET]
+    assert df["a"].tolist() == [1, 40]  # the input is not modified

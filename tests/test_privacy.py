@@ -147,3 +147,14 @@ def test_secret_with_totals_protects_every_printed_subtotal():
     assert p.secret_with_totals(counts, lines, 11).mask.equals(st.mask)
     # primary only without printed totals
     assert p.secret_with_totals(counts, [], 11).mask.sum() == 2
+
+
+def test_is_small_is_the_rule_of_primary_mask_for_one_count():
+    values = [None, np.nan, 0, 1, 10, 11, 12, "x", -0.0]
+    for v in values:
+        expected = bool(
+            p.primary_mask(pd.Series([v]).map(lambda x: pd.to_numeric(x, errors="coerce")), 11).iloc[0]
+        )
+        assert p.is_small(v, 11) is expected, v
+    assert p.is_small(10, 11) and not p.is_small(11, 11)
+    assert p.is_small(11, 12)  # the threshold is a parameter

@@ -310,3 +310,22 @@ def test_by_structure_pools_the_communes_and_gives_their_spread():
 def test_structure_code_trims_and_names_an_unknown_structure():
     s = structures.structure_code(pd.Series([" GIP ", "", None, "service municipal"]))
     assert s.tolist() == ["GIP", structures.INCONNUE, structures.INCONNUE, "service municipal"]
+
+
+def test_in_period_keeps_the_years_between_the_bounds():
+    df = pd.DataFrame({"annee": [2004, 2005, 2010, 2011, None], "x": range(5)})
+    assert structures.in_period(df, 2005, 2010)["x"].tolist() == [1, 2]
+    assert structures.in_period(df, None, 2005)["x"].tolist() == [0, 1]
+    assert structures.in_period(df, None, None) is df
+    assert structures.in_period(None, 2005, 2010).empty
+    assert structures.in_period(df.iloc[:0], 2005, 2010).empty
+
+
+def test_with_action_attrs_left_keeps_every_funding_row_inner_only_those_of_the_actions():
+    fin = pd.DataFrame({"id_action": ["a", "b"], "annee": [2008, 2008], "montant_accorde": [1.0, 2.0]})
+    act = pd.DataFrame({"id_action": ["a", "a"], "annee": [2008, 2008], "code_commune": ["20001", "20001"]})
+    left = funding.with_action_attrs(fin, act, ["code_commune"])
+    assert left["code_commune"].tolist()[0] == "20001" and pd.isna(left["code_commune"].iloc[1])
+    inner = funding.with_action_attrs(fin, act, ["code_commune"], how="inner")
+    assert inner["id_action"].tolist() == ["a"] and inner["code_commune"].tolist() == ["20001"]
+    assert funding.with_action_attrs(fin, act, ["montant_accorde"]) is fin  # nothing to add

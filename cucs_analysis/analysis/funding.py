@@ -54,15 +54,16 @@ _STATUTS_EN_COURS = ("programmée", "réalisée")
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _with_action_attrs(
-    financements: pd.DataFrame, actions: pd.DataFrame, cols: Sequence[str]
+def with_action_attrs(
+    financements: pd.DataFrame, actions: pd.DataFrame, cols: Sequence[str], how: str = "left"
 ) -> pd.DataFrame:
-    """Add action attributes (thematique, dispositif, …) to funding rows via (id_action, annee)."""
+    """Add action attributes (thematique, dispositif, code_commune, …) to funding rows via
+    (id_action, annee); `how="inner"` keeps only the funding rows of an action-year of `actions`."""
     cols = [c for c in cols if c not in financements.columns]
     if not cols:
         return financements
     attrs = actions[["id_action", "annee", *cols]].drop_duplicates(["id_action", "annee"])
-    return financements.merge(attrs, on=["id_action", "annee"], how="left", validate="many_to_one")
+    return financements.merge(attrs, on=["id_action", "annee"], how=how, validate="many_to_one")
 
 
 def _by_credit_type(fin: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -105,7 +106,7 @@ def specific_vs_mainstream(
     by = list(by)
     fin = financements
     if actions is not None:
-        fin = _with_action_attrs(fin, actions, by)
+        fin = with_action_attrs(fin, actions, by)
     out = _by_credit_type(fin, by)
     out["total"] = out[SPECIFIQUE] + out[DROIT_COMMUN]
     out["part_droit_commun"] = (out[DROIT_COMMUN] / out["total"]).where(out["total"] > 0)
@@ -255,7 +256,7 @@ def dispositif_dashboard(actions: pd.DataFrame, financements: pd.DataFrame) -> p
         actions=("id_action", "nunique"), actions_annees=("id_action", "size")
     )
 
-    fin = _with_action_attrs(financements, actions, ["dispositif"])
+    fin = with_action_attrs(financements, actions, ["dispositif"])
     fin = fin[fin["dispositif"].notna()]
     money = _by_credit_type(fin, ["dispositif"]).rename(
         columns={SPECIFIQUE: "budget_specifique", DROIT_COMMUN: "budget_droit_commun"}
@@ -651,7 +652,7 @@ def dispositif_yearly_budget(
     if actions.empty:
         return pd.DataFrame(columns=cols)
     years = actions[[*by, "annee"]].drop_duplicates()
-    fin = _with_action_attrs(financements, actions, by)
+    fin = with_action_attrs(financements, actions, by)
     fin = fin.dropna(subset=by)
     money = _by_credit_type(fin, [*by, "annee"]).reset_index()
     money = money.rename(columns={SPECIFIQUE: "budget_specifique", DROIT_COMMUN: "budget_droit_commun"})

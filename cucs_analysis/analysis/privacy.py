@@ -120,6 +120,16 @@ def primary_mask(values: pd.DataFrame | pd.Series, threshold: int = DEFAULT_THRE
     return (v > 0) & (v < threshold)
 
 
+def is_small(n: object, threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """Whether one count is secret: ``0 < n < threshold`` (missing and zero are not), the rule of
+    `primary_mask` for a single value."""
+    try:
+        f = float(n)
+    except (TypeError, ValueError):
+        return False
+    return bool(0 < f < threshold)
+
+
 def _protect_lines(v: np.ndarray, mask: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """One pass over the rows of `v`: rows with exactly one secret cell get a second one.
 

@@ -96,8 +96,12 @@ def structure_code(s: pd.Series) -> pd.Series:
     return out.where(out.notna() & (out != ""), INCONNUE).astype(object)
 
 
-def _in_period(df: pd.DataFrame, debut: int | None, fin: int | None) -> pd.DataFrame:
-    if debut is None and fin is None:
+def in_period(df: pd.DataFrame | None, debut: int | None, fin: int | None) -> pd.DataFrame:
+    """The rows of `df` whose `annee` lies in debut..fin (either bound may be None); an absent
+    table is an empty frame, an empty one is returned as it is."""
+    if df is None:
+        return pd.DataFrame()
+    if df.empty or (debut is None and fin is None):
         return df
     a = pd.to_numeric(df["annee"], errors="coerce")
     keep = pd.Series(True, index=df.index)
@@ -106,15 +110,6 @@ def _in_period(df: pd.DataFrame, debut: int | None, fin: int | None) -> pd.DataF
     if fin is not None:
         keep &= a <= fin
     return df[keep.fillna(False).astype(bool)]
-
-
-def _with_actions(financements: pd.DataFrame, actions: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """`financements` with action columns (e.g. code_commune) joined on (id_action, annee)."""
-    cols = [c for c in cols if c not in financements.columns]
-    if not cols:
-        return financements
-    attrs = actions[["id_action", "annee", *cols]].drop_duplicates(["id_action", "annee"])
-    return financements.merge(attrs, on=["id_action", "annee"], how="inner")
 
 
 # --- co-funding per euro of specific credits, share of mainstream --------------------------------
@@ -258,7 +253,7 @@ def median_delays_periods(
     last year."""
     if financements is None or financements.empty:
         return pd.DataFrame(columns=DELAIS_PERIODES_COLUMNS)
-    f = _in_period(financements, debut, fin).copy()
+    f = in_period(financements, debut, fin).copy()
     if f.empty:
         return pd.DataFrame(columns=DELAIS_PERIODES_COLUMNS)
     f["periode"] = np.where(pd.to_numeric(f["annee"]) < annee_debut_cucs, "avant", "pendant")
@@ -398,8 +393,10 @@ def commune_indicators(
     base = base.set_index("code_commune")
     have = actions is not None and not actions.empty and financements is not None and not financements.empty
     if have:
-        act = _in_period(actions, debut, fin)
-        fin_ = _with_actions(_in_period(financements, debut, fin), act, ["code_commune"])
+        act = in_period(actions, debut, fin)
+        fin_ = funding.with_action_attrs(
+            in_period(financements, debut, fin), act, ["code_commune"], how="inner"
+        )
         fin_ = fin_.assign(code_commune=fin_["code_commune"].astype(str))
         act = act.assign(code_commune=act["code_commune"].astype(str))
         lev = leverage_by(fin_, ["code_commune"]).set_index("code_commune")

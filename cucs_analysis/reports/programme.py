@@ -11,6 +11,7 @@ import pandas as pd
 from cucs_analysis.analysis import funding, motifs, privacy
 from cucs_analysis.present import display, text
 from cucs_analysis.present.labels import libelle_domaine
+from cucs_analysis.reports import rapport
 
 #: The actions whose continuation depends on a takeover by mainstream means (q1 and q4 show them).
 COLONNES_ACTIONS_EN_JEU = {
@@ -41,9 +42,7 @@ def manque(r, quoi: str) -> str:
 
 def _hors_cucs(v: pd.DataFrame, r) -> pd.DataFrame:
     """Mark an empty view of a non-signatory commune: display writes « Hors CUCS : … »."""
-    if not r.signataire:
-        v.attrs["motif"] = motifs.HORS_CUCS
-    return v
+    return rapport.marque_motif(v, None if r.signataire else motifs.HORS_CUCS)
 
 
 def vue_actions_en_jeu(r) -> pd.DataFrame:

@@ -1233,9 +1233,7 @@ def manque(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> str:
 def _vue(r: RapportQ1, df: pd.DataFrame | None, colonnes: dict, quoi: str, motif: str | None = _PROGRAMME):
     motif = _motif(r, motif)
     v = display.vue(None if motif is not None else df, colonnes, vide=manque(r, quoi, motif))
-    if motif is not None:
-        v.attrs["motif"] = motif
-    return v
+    return rapport.marque_motif(v, motif)
 
 
 def colonnes_tableau_de_bord(r: RapportQ1) -> dict:

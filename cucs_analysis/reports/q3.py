@@ -208,11 +208,6 @@ def _categorie(r) -> str:
     return "veille" if veille else "hors_liste"
 
 
-def _petit(n: object, seuil: int) -> bool:
-    """A count of people the pages must not print (`privacy.primary_mask`)."""
-    return bool(privacy.primary_mask(pd.Series([n], dtype=float), seuil).iloc[0])
-
-
 def _motif_part(r) -> str | None:
     if not text.manquant(r.part):
         return None
@@ -561,14 +556,14 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
             elif code == geography.TAILLE_QUARTIER:
                 parts.append(
                     f"moins de {text.nombre(p.get('population_min_quartier'))} habitants en {r.annee_revenus}"
-                    if _petit(row.population, r.seuil_secret)
+                    if privacy.is_small(row.population, r.seuil_secret)
                     else f"{text.pluriel(row.population, 'habitant')} en {r.annee_revenus}, moins de "
                     f"{text.nombre(p.get('population_min_quartier'))}"
                 )
             elif code == geography.TAILLE_UU:
                 parts.append(
                     f"unité urbaine de moins de {text.nombre(p.get('population_min_uu'))} habitants"
-                    if _petit(row.population_unite_urbaine, r.seuil_secret)
+                    if privacy.is_small(row.population_unite_urbaine, r.seuil_secret)
                     else f"unité urbaine de {text.pluriel(row.population_unite_urbaine, 'habitant')}, moins de "
                     f"{text.nombre(p.get('population_min_uu'))}"
                 )
@@ -950,7 +945,7 @@ def _narrate_bilans(r: RapportQ3, territoire) -> None:
         f"De {a} à {z}, {text.pluriel(int(tot['annees_realisees']), 'action-année réalisée', 'actions-années réalisées')} "
         f"sur {text.nombre(int(tot['actions_annees']))} programmées"
     )
-    petit = any(0 < tot[c] < r.seuil_secret for c in ("realises", "prevus_realisees"))
+    petit = any(privacy.is_small(tot[c], r.seuil_secret) for c in ("realises", "prevus_realisees"))
     if taux is not None and not petit:
         phrase += (
             f" ont touché {text.nombre(tot['realises'])} bénéficiaires pour {text.nombre(tot['prevus_realisees'])} prévus "

@@ -1053,7 +1053,7 @@ def vue_instances_type(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         t.assign(type=t["type"].map(majuscule)) if r.a_instances else None,
         COLONNES_INSTANCES_TYPE,
-        vide=rapport.vide_motif("réunions des instances par type", r.motif_instances),
+        vide=r.absence("réunions des instances par type", "instances"),
     )
 
 
@@ -1065,7 +1065,7 @@ def vue_instances_annee(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         t if r.a_instances else None,
         COLONNES_INSTANCES_ANNEE,
-        vide=rapport.vide_motif("réunions des instances par année", r.motif_instances),
+        vide=r.absence("réunions des instances par année", "instances"),
     )
 
 
@@ -1078,9 +1078,7 @@ def vue_bilans_partenaires(r: RapportQ4) -> pd.DataFrame:
         df = display.colonnes_avec_secret(b, COMPTES_BILANS).assign(
             theme=b["theme"].map(majuscule), categorie=b["categorie"].map(majuscule)
         )
-    return display.vue(
-        df, COLONNES_BILANS, vide=rapport.vide_motif("énoncés des bilans sur le partenariat", r.motif_bilans)
-    )
+    return display.vue(df, COLONNES_BILANS, vide=r.absence("énoncés des bilans sur le partenariat", "bilans"))
 
 
 def vue_bilans_exemples(r: RapportQ4) -> pd.DataFrame:
@@ -1096,7 +1094,7 @@ def vue_bilans_exemples(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_BILANS_EXEMPLES,
-        vide=rapport.vide_motif("énoncés des bilans sur le partenariat", r.motif_bilans),
+        vide=r.absence("énoncés des bilans sur le partenariat", "bilans"),
     )
 
 
@@ -1106,7 +1104,7 @@ def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         i.assign(institution=i["institution"].map(majuscule)) if r.a_programme else None,
         COLONNES_COFINANCEMENT_INSTITUTIONS,
-        vide=rapport.vide_motif("actions financées et cofinancées par institution", r.motif_programme),
+        vide=r.absence("actions financées et cofinancées par institution"),
     )
 
 
@@ -1115,7 +1113,7 @@ def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         r.cofinancement["par_annee"] if r.a_programme else None,
         COLONNES_COFINANCEMENT_ANNEE,
-        vide=rapport.vide_motif("cofinancement par année", r.motif_programme),
+        vide=r.absence("cofinancement par année"),
     )
 
 
@@ -1145,7 +1143,7 @@ def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_COFINANCEMENT_PERIODES,
-        vide=rapport.vide_motif("cofinancement avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("cofinancement avant et pendant le CUCS"),
     )
 
 
@@ -1162,9 +1160,7 @@ def vue_montants_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         colonnes,
-        vide=rapport.vide_motif(
-            "montants accordés par institution avant et pendant le CUCS", r.motif_programme
-        ),
+        vide=r.absence("montants accordés par institution avant et pendant le CUCS"),
     )
 
 
@@ -1174,7 +1170,7 @@ def vue_accord_institutions(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         a.assign(institution=a["institution"].map(majuscule)) if r.a_programme and not a.empty else None,
         COLONNES_ACCORD,
-        vide=rapport.vide_motif("montants demandés et accordés par institution", r.motif_programme),
+        vide=r.absence("montants demandés et accordés par institution"),
     )
 
 
@@ -1191,7 +1187,7 @@ def vue_accord_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_ACCORD_PERIODES,
-        vide=rapport.vide_motif("part accordée avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("part accordée avant et pendant le CUCS"),
     )
 
 
@@ -1214,9 +1210,7 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
     vide = (
         "droit commun mobilisé sur les actions de la commune"
         if r.a_programme
-        else rapport.vide_motif(
-            "montants de droit commun mobilisés par institution et domaine", r.motif_programme
-        )
+        else r.absence("montants de droit commun mobilisés par institution et domaine")
     )
     return display.vue(df, colonnes, vide=vide)
 
@@ -1229,8 +1223,7 @@ def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (reports/programme.py)."""
     v = programme.vue_actions_en_jeu(r)
     if not r.a_programme:
-        v.attrs["vide"] = rapport.vide_motif("actions dépendant des crédits spécifiques", r.motif_programme)
-        v.attrs["motif"] = r.motif_programme
+        rapport.marque_vide(v, r.absence("actions dépendant des crédits spécifiques"))
     return v
 
 
@@ -1238,10 +1231,7 @@ def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
     """The running actions of the domains in durable substitution (reports/programme.py)."""
     v = programme.vue_actions_substitution(r)
     if not r.a_programme:
-        v.attrs["vide"] = rapport.vide_motif(
-            "actions des domaines en substitution durable", r.motif_programme
-        )
-        v.attrs["motif"] = r.motif_programme
+        rapport.marque_vide(v, r.absence("actions des domaines en substitution durable"))
     return v
 
 

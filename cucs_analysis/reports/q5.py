@@ -392,8 +392,8 @@ def _sequences(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
 def _recouvrement(parcours: pd.DataFrame, seuil: int) -> dict:
     o = pathways.overlap(parcours)
     suivis, multi = o["menages_suivis"], o["menages_multi_dispositifs"]
-    s_sec = bool(0 < suivis < seuil)
-    m_sec = bool(0 < multi < seuil)
+    s_sec = privacy.is_small(suivis, seuil)
+    m_sec = privacy.is_small(multi, seuil)
     part = None if (s_sec or m_sec or not suivis) else 100 * multi / suivis
     return {
         "menages_suivis": None if s_sec else suivis,
@@ -433,7 +433,7 @@ def _transitions(parcours: pd.DataFrame, seuil: int) -> tuple[pd.DataFrame, pd.D
     rs = privacy.secret_counts(
         pd.Series([r["progresse"], r["stable"], r["regresse"]], dtype=float), seuil, total_known=True
     )
-    base_sec = bool(0 < r["base"] < seuil)
+    base_sec = privacy.is_small(r["base"], seuil)
     resume = {"base": None if base_sec else r["base"], "base_secret": base_sec}
     for k, v, sec in zip(("progresse", "stable", "regresse"), rs.values, rs.mask, strict=True):
         resume[k] = None if (sec or base_sec) else int(v)

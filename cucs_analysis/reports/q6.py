@@ -983,9 +983,7 @@ def vue_performance(r: RapportQ6) -> pd.DataFrame:
         df = df.sort_values(
             "taux_realisation", key=lambda s: pd.to_numeric(s, errors="coerce"), kind="stable"
         )
-    return display.vue(
-        df, COLONNES_PERFORMANCE, vide=rapport.vide_motif("performance des opérateurs", r.motif_programme)
-    )
+    return display.vue(df, COLONNES_PERFORMANCE, vide=r.absence("performance des opérateurs"))
 
 
 def _vue_bilans(r: RapportQ6, b: pd.DataFrame, quoi: str) -> pd.DataFrame:
@@ -993,7 +991,7 @@ def _vue_bilans(r: RapportQ6, b: pd.DataFrame, quoi: str) -> pd.DataFrame:
     if not b.empty:
         cols = [*operators.CATEGORIES_BILANS, "total"]
         df = display.colonnes_avec_secret(b, cols).assign(theme=b["theme"].map(majuscule))
-    return display.vue(df, COLONNES_BILANS, vide=rapport.vide_motif(quoi, r.motif_bilans))
+    return display.vue(df, COLONNES_BILANS, vide=r.absence(quoi, "bilans"))
 
 
 def vue_bilans_themes(r: RapportQ6) -> pd.DataFrame:
@@ -1019,7 +1017,7 @@ def vue_ecarts_operateurs(r: RapportQ6) -> pd.DataFrame:
             themes_difficultes=e["themes_difficultes"].where(e["themes_difficultes"].notna(), "aucune"),
         )
     vide = (
-        rapport.vide_motif("opérateurs sous-performants", r.motif_programme)
+        r.absence("opérateurs sous-performants")
         if r.motif_programme
         else "aucun opérateur sous-performant dans la commune"
     )
@@ -1044,9 +1042,7 @@ def vue_operateurs(r: RapportQ6) -> pd.DataFrame:
                 )
             ),
         ).sort_values(["actions", "nom"], ascending=[False, True])
-    return display.vue(
-        df, COLONNES_OPERATEURS, vide=rapport.vide_motif("opérateurs des actions", r.motif_programme)
-    )
+    return display.vue(df, COLONNES_OPERATEURS, vide=r.absence("opérateurs des actions"))
 
 
 def vue_domaines_echelles(r: RapportQ6) -> pd.DataFrame:
@@ -1065,9 +1061,7 @@ def vue_domaines_echelles(r: RapportQ6) -> pd.DataFrame:
         df = wide.rename_axis(index="domaine", columns=None).reset_index()
         df.columns = [str(c) for c in df.columns]
         df["domaine"] = df["domaine"].map(libelle_domaine)
-    return display.vue(
-        df, colonnes, vide=rapport.vide_motif("opérateurs par domaine et par échelle", r.motif_programme)
-    )
+    return display.vue(df, colonnes, vide=r.absence("opérateurs par domaine et par échelle"))
 
 
 def vue_non_pourvues(r: RapportQ6) -> pd.DataFrame:
@@ -1080,7 +1074,7 @@ def vue_non_pourvues(r: RapportQ6) -> pd.DataFrame:
             dispositif=n["dispositif"].map(lambda x: majuscule(x) if isinstance(x, str) else x),
         )
     vide = (
-        rapport.vide_motif("actions prioritaires non pourvues", r.motif_programme)
+        r.absence("actions prioritaires non pourvues")
         if r.motif_programme
         else "aucune action prioritaire n'est restée sans opérateur"
     )
@@ -1094,7 +1088,7 @@ def vue_survie(r: RapportQ6) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_SURVIE,
-        vide=rapport.vide_motif("financement des associations par taille", r.motif_programme),
+        vide=r.absence("financement des associations par taille"),
     )
 
 
@@ -1110,7 +1104,7 @@ def vue_renouvellement(r: RapportQ6) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT,
-        vide=rapport.vide_motif("renouvellement des financements des associations", r.motif_programme),
+        vide=r.absence("renouvellement des financements des associations"),
     )
 
 
@@ -1120,9 +1114,7 @@ def vue_reunions(r: RapportQ6) -> pd.DataFrame:
     df = None
     if r.a_instances and not t.empty:
         df = t.assign(type=t["type"].map(majuscule), famille=t["famille"].map(FAMILLES_LIBELLES))
-    return display.vue(
-        df, COLONNES_REUNIONS, vide=rapport.vide_motif("réunions avec les opérateurs", r.motif_instances)
-    )
+    return display.vue(df, COLONNES_REUNIONS, vide=r.absence("réunions avec les opérateurs", "instances"))
 
 
 def _libelle_axe(v, motif) -> str:

@@ -198,13 +198,6 @@ def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
 # --- computations ------------------------------------------------------------------------------
 
 
-def _dans_periode(df: pd.DataFrame | None, debut: int, fin: int) -> pd.DataFrame:
-    if df is None or df.empty:
-        return pd.DataFrame() if df is None else df
-    a = pd.to_numeric(df["annee"], errors="coerce")
-    return df[((a >= debut) & (a <= fin)).fillna(False).astype(bool)].reset_index(drop=True)
-
-
 def _par_annee(fin: pd.DataFrame) -> pd.DataFrame:
     cols = ["annee", "actions_annees", "specifique", "droit_commun", "effet_levier", "part_droit_commun"]
     if fin.empty:
@@ -224,8 +217,8 @@ def build(territoire, region, params) -> RapportQ7:
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
-    actions = _dans_periode(territoire.actions, debut, fin_periode)
-    fin = _dans_periode(territoire.financements, debut, fin_periode)
+    actions = structures.in_period(territoire.actions, debut, fin_periode).reset_index(drop=True)
+    fin = structures.in_period(territoire.financements, debut, fin_periode).reset_index(drop=True)
     a_programme = signataire and not actions.empty and not fin.empty
     structure = str(
         structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0]
@@ -861,7 +854,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_PERIODES,
-        vide=rapport.vide_motif("cofinancement avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("cofinancement avant et pendant le CUCS"),
     )
 
 
@@ -870,7 +863,7 @@ def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         _pour_100(r.par_annee) if r.a_programme else None,
         COLONNES_ANNEE,
-        vide=rapport.vide_motif("cofinancement par année", r.motif_programme),
+        vide=r.absence("cofinancement par année"),
     )
 
 
@@ -899,7 +892,7 @@ def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_DELAIS_PERIODES,
-        vide=rapport.vide_motif("délais avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("délais avant et pendant le CUCS"),
     )
 
 
@@ -908,7 +901,7 @@ def vue_delais_annee(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.delais_annee if r.a_programme else None,
         COLONNES_DELAIS_ANNEE,
-        vide=rapport.vide_motif("délais par année", r.motif_programme),
+        vide=r.absence("délais par année"),
     )
 
 
@@ -917,7 +910,7 @@ def vue_renouvellement(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.renouvellement if r.a_programme else None,
         COLONNES_RENOUVELLEMENT,
-        vide=rapport.vide_motif("renouvellement des actions et des opérateurs", r.motif_programme),
+        vide=r.absence("renouvellement des actions et des opérateurs"),
     )
 
 
@@ -949,7 +942,7 @@ def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT_PERIODES,
-        vide=rapport.vide_motif("renouvellement avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("renouvellement avant et pendant le CUCS"),
     )
 
 

@@ -257,7 +257,7 @@ def _gup_table(
     small = np.zeros(len(out), dtype=bool)
     for c in counts_cols:
         v = pd.to_numeric(out[c], errors="coerce").fillna(0).to_numpy()
-        small |= (v > 0) & (v < seuil)
+        small |= privacy.primary_mask(v, seuil)
     proxy = out["signalements"].astype(float).where(~small, 1.0)
     piv = pd.DataFrame({"q": out["code_quartier"], "c": out["categorie"], "v": proxy}).pivot(
         index="q", columns="c", values="v"
@@ -1382,7 +1382,7 @@ def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
     vide = (
         "aucune action marquée « proximité » dans la programmation"
         if r.motif_programme is None
-        else rapport.vide_motif("actions de proximité", r.motif_programme)
+        else r.absence("actions de proximité")
     )
     return display.vue(df, COLONNES_ACTIONS, vide=vide)
 
@@ -1393,7 +1393,7 @@ def vue_publics(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         p if r.motif_programme is None and not p.empty else None,
         COLONNES_PUBLICS,
-        vide=rapport.vide_motif("publics des actions de proximité", r.motif_programme),
+        vide=r.absence("publics des actions de proximité"),
     )
 
 
@@ -1406,7 +1406,7 @@ def vue_dispositifs(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_DISPOSITIFS,
-        vide=rapport.vide_motif("actions de proximité par dispositif", r.motif_programme),
+        vide=r.absence("actions de proximité par dispositif"),
     )
 
 
@@ -1421,7 +1421,7 @@ def vue_proximite_annee(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_PROXIMITE_ANNEE,
-        vide=rapport.vide_motif("actions de proximité par année", r.motif_programme),
+        vide=r.absence("actions de proximité par année"),
     )
 
 
@@ -1449,7 +1449,7 @@ def vue_proximite_periodes(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_PROXIMITE_PERIODES,
-        vide=rapport.vide_motif("actions de proximité avant et pendant le CUCS", r.motif_programme),
+        vide=r.absence("actions de proximité avant et pendant le CUCS"),
     )
 
 
@@ -1476,7 +1476,7 @@ def vue_gup_taux(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_GUP_TAUX,
-        vide=rapport.vide_motif("signalements de gestion urbaine de proximité", r.motif_gup),
+        vide=r.absence("signalements de gestion urbaine de proximité", "gup"),
     )
 
 
@@ -1491,9 +1491,7 @@ def vue_gup_tendances(r: RapportQ8) -> pd.DataFrame:
             )
         )
         df = df.sort_values(["p_value", "quartier"], kind="stable", na_position="last")
-    return display.vue(
-        df, COLONNES_GUP_TENDANCES, vide=rapport.vide_motif("tendances des signalements GUP", r.motif_gup)
-    )
+    return display.vue(df, COLONNES_GUP_TENDANCES, vide=r.absence("tendances des signalements GUP", "gup"))
 
 
 def vue_gup_statuts(r: RapportQ8) -> pd.DataFrame:
@@ -1504,9 +1502,7 @@ def vue_gup_statuts(r: RapportQ8) -> pd.DataFrame:
         df = s.assign(categorie=s["categorie"].map(majuscule))
         for c in ("signalements", "resolus", "en_cours", "sans_suite"):
             df[c] = _secret_col(df[c], df[f"{c}_secret"])
-    return display.vue(
-        df, COLONNES_GUP_STATUTS, vide=rapport.vide_motif("statuts des signalements GUP", r.motif_gup)
-    )
+    return display.vue(df, COLONNES_GUP_STATUTS, vide=r.absence("statuts des signalements GUP", "gup"))
 
 
 def vue_gup_delais(r: RapportQ8) -> pd.DataFrame:
@@ -1520,7 +1516,7 @@ def vue_gup_delais(r: RapportQ8) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_GUP_DELAIS,
-        vide=rapport.vide_motif("délais de résolution des signalements GUP", r.motif_gup),
+        vide=r.absence("délais de résolution des signalements GUP", "gup"),
     )
 
 
@@ -1533,9 +1529,7 @@ def vue_gup_ensemble(r: RapportQ8) -> pd.DataFrame:
             categorie=e["categorie"].map(lambda c: "Toutes catégories" if c == "ensemble" else majuscule(c)),
             ecart=rapport.ecarts_affiches(e["valeur_avant"], e["valeur_pendant"]),
         )
-    return display.vue(
-        df, COLONNES_GUP_ENSEMBLE, vide=rapport.vide_motif("signalements GUP des quartiers", r.motif_gup)
-    )
+    return display.vue(df, COLONNES_GUP_ENSEMBLE, vide=r.absence("signalements GUP des quartiers", "gup"))
 
 
 def _territoires(r: RapportQ8, df: pd.DataFrame) -> pd.Series:
@@ -1556,7 +1550,7 @@ def vue_equipements(r: RapportQ8) -> pd.DataFrame:
             population=_secret_col(e["population"], m),
             pour_1000_hab=_secret_col(e["pour_1000_hab"], m),
         )
-    return display.vue(df, COLONNES_EQUIPEMENTS, vide=rapport.vide_motif("équipements", None))
+    return display.vue(df, COLONNES_EQUIPEMENTS, vide=r.absence("équipements", "donnees"))
 
 
 def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
@@ -1586,7 +1580,7 @@ def vue_equipements_gamme(r: RapportQ8) -> pd.DataFrame:
         colonnes |= {str(c): (f"{GAMME_LIBELLES[c]} : pour 1 000 habitants", "decimal") for c in order}
         df = wide.reset_index()
         df.columns = [str(c) for c in df.columns]
-    return display.vue(df, colonnes, vide=rapport.vide_motif("équipements par gamme", None))
+    return display.vue(df, colonnes, vide=r.absence("équipements par gamme", "donnees"))
 
 
 def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
@@ -1599,7 +1593,7 @@ def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
             pour_10000_hab_commune=10 * t["pour_1000_hab_commune"],
             pour_10000_hab_quartiers=10 * t["pour_1000_hab_quartiers"],
         )
-    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=rapport.vide_motif("équipements par type", None))
+    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=r.absence("équipements par type", "donnees"))
 
 
 def vue_securite(r: RapportQ8) -> pd.DataFrame:
@@ -1616,7 +1610,7 @@ def vue_securite(r: RapportQ8) -> pd.DataFrame:
     vide = (
         "aucun indicateur de délinquance ni d'occupation de l'espace public dans le catalogue des indicateurs"
         if not r.indicateurs_securite
-        else rapport.vide_motif("indicateurs de délinquance", None)
+        else r.absence("indicateurs de délinquance", "donnees")
     )
     return display.vue(df, COLONNES_SECURITE, vide=vide)
 
@@ -1635,7 +1629,7 @@ def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_PROFIL,
-        vide=rapport.vide_motif(f"indicateurs du quartier {_nom_q(r, code_quartier)}", None),
+        vide=r.absence(f"indicateurs du quartier {_nom_q(r, code_quartier)}", "donnees"),
     )
 
 
@@ -1678,7 +1672,7 @@ def figure_gup_tendances(r: RapportQ8):
         b = float(row["pente"])
         scale = y.sum() / np.exp(b * mean_t).sum()
         fitted = scale * np.exp(b * mean_t)
-        small = ((y > 0) & (y < r.seuil_secret)).any()
+        small = privacy.primary_mask(y, r.seuil_secret).any()
         if not small:
             ax.plot(t, y, marker="o", linestyle="none", color=colour, label=f"{nom} : signalements observés")
         ax.plot(t, fitted, color=colour, linestyle="--", label=f"{nom} : tendance ajustée")

@@ -116,6 +116,12 @@ def marque_motif(v: pd.DataFrame, motif: str | None) -> pd.DataFrame:
     return v
 
 
+def marque_vide(v: pd.DataFrame, vide: display.Absence) -> pd.DataFrame:
+    """Give a view another « vide » sentence, with its reason (`vide.motif`)."""
+    v.attrs["vide"] = vide
+    return marque_motif(v, vide.motif)
+
+
 def chiffre_cle(id_: str, libelle: str, valeur: object, unite: str, motif: str | None = None) -> dict:
     """A key figure (`{id, libelle, valeur, unite}`); a None value gets its reason (`motif`, else
     `non_calculable`)."""

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cucs_analysis.analysis import motifs
 from cucs_analysis.present import display, text
+from cucs_analysis.reports import rapport
 from cucs_analysis.reports.q2.tables import PRECISIONS, REPONDANTS, SERIES, RapportQ2, precision_public
 
 CONVERGENCE = {"convergence": "réduit", "divergence": "creusé", "stable": "stable"}
@@ -43,8 +44,8 @@ def _vue(r: RapportQ2, df, colonnes: dict, vide: str, *, programme: bool = True)
     """`display.vue` with the reason of an empty view in ``attrs["motif"]``."""
     v = display.vue(df, colonnes, vide=_vide(r, vide, programme=programme))
     if v.empty:
-        v.attrs["motif"] = (
-            motifs.HORS_CUCS if (programme and not r.signataire) else (r.motif or motifs.DONNEE_ABSENTE)
+        rapport.marque_motif(
+            v, motifs.HORS_CUCS if (programme and not r.signataire) else (r.motif or motifs.DONNEE_ABSENTE)
         )
     return v
 
@@ -400,7 +401,7 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
         vide=vide,
     )
     if v.empty:
-        v.attrs["motif"] = motifs.HORS_CUCS if not r.signataire else motifs.DONNEE_ABSENTE
+        rapport.marque_motif(v, motifs.HORS_CUCS if not r.signataire else motifs.DONNEE_ABSENTE)
     return v
 
 

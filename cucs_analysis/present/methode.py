@@ -85,14 +85,42 @@ def regle_substitution(
 
 #: The one meaning of « effet levier » on every page (the workshop's: a temporary substitution).
 EFFET_LEVIER = (
-    "Des crédits spécifiques qui financent une action un temps, le droit commun la reprenant ensuite "
-    "à sa charge : c'est la « substitution temporaire » de la règle de substitution. Le rapport entre "
-    "cofinancements de droit commun et crédits spécifiques d'une action est appelé ici "
-    "« cofinancement par euro de crédits spécifiques », jamais « effet levier »."
+    "Au sens de l'atelier : des crédits spécifiques qui financent une action un temps, le droit commun "
+    "la reprenant ensuite à sa charge ; c'est la « substitution temporaire » de la règle de substitution. "
+    "Dans l'usage courant, l'expression désigne aussi la capacité des crédits spécifiques à attirer du "
+    "droit commun : ce site la mesure par le « cofinancement par euro de crédits spécifiques », qui décrit "
+    "un accompagnement, pas un effet, et ne l'appelle jamais « effet levier »."
 )
 
 #: Every acronym and term of art the pages use, with one definition each (sorted at display).
 GLOSSAIRE: tuple[tuple[str, str], ...] = (
+    (
+        "Action-année, opérateur-année",
+        "Une action (ou un opérateur) comptée une fois pour chaque année où elle figure dans la "
+        "programmation : une action conduite quatre ans compte pour quatre actions-années. Les taux des "
+        "pages (réalisation, actions nouvelles, cofinancement) sont calculés sur cette base commune.",
+    ),
+    (
+        "Atelier parents",
+        "Action collective de soutien à la parentalité (ateliers, groupes de parole) ; un des dispositifs "
+        "dont le carnet Insertion suit les parcours.",
+    ),
+    (
+        "Chantier d'insertion",
+        "Atelier et chantier d'insertion (ACI) : activité qui emploie, sous contrat aidé, des personnes "
+        "éloignées de l'emploi, avec un accompagnement social et professionnel.",
+    ),
+    (
+        "Échelle d'intervention d'un opérateur",
+        "Le territoire sur lequel un opérateur agit habituellement, tel qu'il est déclaré : quartier, "
+        "commune, agglomération ou département.",
+    ),
+    (
+        "Gamme d'équipements",
+        "Regroupement de la base permanente des équipements (Insee) : gamme de proximité (école, "
+        "pharmacie, boulangerie…), intermédiaire (collège, supermarché, police…) et supérieure (lycée, "
+        "hôpital, cinéma…), selon la fréquence de leur présence dans les communes.",
+    ),
     (
         "ACSé",
         "Agence nationale pour la cohésion sociale et l'égalité des chances (2006-2014), qui gérait "

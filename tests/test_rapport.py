@@ -93,3 +93,33 @@ def test_a_view_is_marked_with_the_reason_of_its_absence():
         rapport.vide_motif("actions", motifs.DONNEE_ABSENTE),
     )
     assert w.attrs["vide"] == "actions pour cette commune" and w.attrs["motif"] == motifs.DONNEE_ABSENTE
+
+
+def test_periods_rows_for_the_results_file():
+    df = pd.DataFrame(
+        {
+            "mesure": ["a", "b"],
+            "valeur_avant": [np.nan, 2.5],
+            "valeur_pendant": [3.0, 4.25],
+            "avant_testable": [False, True],
+            "petite_base": [np.True_, np.False_],
+            "sens": ["stable", "hausse"],
+        }
+    )
+    rows = rapport.periodes_json(df, "mesure", None)
+    assert rows[0] == {
+        "mesure": "a",
+        "valeur_avant": None,
+        "valeur_pendant": 3,
+        "avant_testable": False,
+        "petite_base": True,
+        "sens": "stable",
+        "motif": motifs.NON_CALCULABLE,
+    }
+    assert rows[1]["motif"] is None and rows[1]["valeur_avant"] == 2.5
+    # the table's reason wins; only the columns asked are written, numbers as the report rounds them
+    only = rapport.periodes_json(df, None, motifs.HORS_CUCS, ["valeur_pendant"], lambda v: round(v))
+    assert only == [
+        {"valeur_pendant": 3, "motif": motifs.HORS_CUCS},
+        {"valeur_pendant": 4, "motif": motifs.HORS_CUCS},
+    ]

@@ -149,22 +149,14 @@ class RapportQ4(Rapport):
         }
 
 
+#: The columns of a before / during row in the results (`rapport.periodes_json`), those beyond
+#: `trends.PERIODE_COLUMNS` when the table has them.
+EN_PLUS_PERIODES = ("demandes_avant", "demandes_pendant", "sens")
+
+
 def _periodes_json(df: pd.DataFrame, cle: str | None, motif: str | None) -> list[dict]:
-    """Rows of a before / during comparison, numbers as JSON (null where absent); `motif` on each
-    row says why "before" or a value is missing (`non_calculable` when the series starts with
-    the contract)."""
-    rows = []
-    for row in df.to_dict(orient="records"):
-        d = {cle: str(row[cle])} if cle else {}
-        for c in trends.PERIODE_COLUMNS:
-            v = row.get(c)
-            d[c] = bool(v) if c in ("avant_testable", "petite_base") else rapport.nombre_json(v)
-        for c in ("demandes_avant", "demandes_pendant", "sens"):
-            if c in row:
-                d[c] = row[c] if isinstance(row[c], str) else rapport.nombre_json(row[c])
-        d["motif"] = motif if motif else (None if d["avant_testable"] else motifs.NON_CALCULABLE)
-        rows.append(d)
-    return rows
+    colonnes = [*trends.PERIODE_COLUMNS, *(c for c in EN_PLUS_PERIODES if c in df.columns)]
+    return rapport.periodes_json(df, cle, motif, colonnes)
 
 
 def _bilans_json(b: pd.DataFrame) -> list[dict]:
@@ -214,11 +206,6 @@ def _reunions_periodes(by_year: pd.DataFrame, kw: dict) -> pd.DataFrame:
         mesure="part_interinstitutionnelles"
     )
     return pd.concat([n, p], ignore_index=True)[["mesure", *trends.PERIODE_COLUMNS]]
-
-
-def _population(territoire) -> float | None:
-    pop = (territoire.commune or {}).get("population")
-    return None if pop is None or text.manquant(pop) or float(pop) <= 0 else float(pop)
 
 
 def _par_habitant_pendant(r: RapportQ4) -> tuple[float, float | None] | None:
@@ -364,7 +351,7 @@ def build(territoire, params) -> RapportQ4:
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
         seuil_secret=seuil_secret,
-        population=_population(territoire),
+        population=rapport.population_commune(territoire),
         euros=programme.libelle_euros(constants, annee_euros),
     )
     _narrate(r)

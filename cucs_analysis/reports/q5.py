@@ -228,11 +228,6 @@ def _num(x: object) -> float | int | None:
 # --- computations ------------------------------------------------------------------------------
 
 
-def _population(territoire) -> float | None:
-    pop = (territoire.commune or {}).get("population")
-    return None if pop is None or text.manquant(pop) or float(pop) <= 0 else float(pop)
-
-
 def _besoins(territoire, debut: int, fin: int, seuil: int) -> pd.DataFrame:
     """Needs of the commune and its quartiers during the contract, with the counts of people
     behind each rate hidden with their rate when small."""
@@ -515,7 +510,7 @@ def build(territoire, params) -> RapportQ5:
         progression_resume={},
         progression_dispositifs=_progression_dispositifs(parcours, seuil),
         sorties=_sorties(parcours, seuil),
-        population=_population(territoire),
+        population=rapport.population_commune(territoire),
         menages_multi_brut=pathways.multi_dispositif_households(parcours) if a_parcours else None,
     )
     if a_parcours:

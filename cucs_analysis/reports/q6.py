@@ -172,25 +172,15 @@ class RapportQ6(Rapport):
                 )
             ],
             "reunions_motif": self.motif_instances,
-            "renouvellement_periodes": _periodes_json(self.renouvellement_periodes, mp),
+            "renouvellement_periodes": rapport.periodes_json(
+                self.renouvellement_periodes, "classe", mp, trends.PERIODE_COLUMNS, _num
+            ),
             "verdict": self.verdict,
         }
 
 
 def _num(x: object) -> float | int | None:
     return rapport.nombre_json(x, 4)
-
-
-def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
-    rows = []
-    for row in df.to_dict(orient="records"):
-        d = {"classe": str(row["classe"])}
-        for c in trends.PERIODE_COLUMNS:
-            v = row.get(c)
-            d[c] = bool(v) if c in ("avant_testable", "petite_base") else _num(v)
-        d["motif"] = motif if motif else (None if d["avant_testable"] else motifs.NON_CALCULABLE)
-        rows.append(d)
-    return rows
 
 
 # --- computations ------------------------------------------------------------------------------

@@ -152,9 +152,13 @@ class RapportQ7(Rapport):
             "taux_renouvellement_motif": self.motif("taux_renouvellement"),
             "taux_renouvellement_operateurs": num("taux_renouvellement_operateurs", 1),
             "taux_renouvellement_operateurs_motif": self.motif("taux_renouvellement_operateurs"),
-            "montants_periodes": _periodes_json(self.montants_periodes, self.motif_programme),
-            "delais_periodes": _periodes_json(self.delais_periodes, self.motif_programme),
-            "renouvellement_periodes": _periodes_json(self.renouvellement_periodes, self.motif_programme),
+            "montants_periodes": rapport.periodes_json(
+                self.montants_periodes, "mesure", self.motif_programme
+            ),
+            "delais_periodes": rapport.periodes_json(self.delais_periodes, "mesure", self.motif_programme),
+            "renouvellement_periodes": rapport.periodes_json(
+                self.renouvellement_periodes, "mesure", self.motif_programme
+            ),
             "structures": [
                 {
                     "structure": str(row["structure"]),
@@ -179,20 +183,6 @@ def _periode_val(df: pd.DataFrame, mesure: str, col: str) -> float | None:
     if row.empty or text.manquant(row.iloc[0][col]):
         return None
     return float(row.iloc[0][col])
-
-
-def _periodes_json(df: pd.DataFrame, motif: str | None) -> list[dict]:
-    """Rows of a before / during comparison as JSON (null where absent, with a motif)."""
-    rows = []
-    for row in df.to_dict(orient="records"):
-        d = {"mesure": str(row["mesure"])}
-        for c, v in row.items():
-            if c == "mesure":
-                continue
-            d[c] = bool(v) if c in ("avant_testable", "petite_base") else rapport.nombre_json(v)
-        d["motif"] = motif if motif else (None if d.get("avant_testable") else motifs.NON_CALCULABLE)
-        rows.append(d)
-    return rows
 
 
 # --- computations ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ JupyterLab computes on the numbers rather than on formatted text.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -163,6 +164,36 @@ def nombre_json(x: object, decimales: int | None = None) -> float | int | None:
     if decimales is not None:
         f = round(f, decimales)
     return int(f) if f.is_integer() else f
+
+
+def periodes_json(
+    df: pd.DataFrame,
+    cle: str | None,
+    motif: str | None,
+    colonnes: Sequence[str] | None = None,
+    nombre: Callable[[object], object] = nombre_json,
+) -> list[dict]:
+    """Rows of a before / during comparison (`trends.compare_periods`) for a results file: the
+    row's key `cle`, then `colonnes` (default: every other column) — flags as booleans, strings
+    as they are, numbers through `nombre` (null where absent) — and `motif`: the table's reason,
+    else `non_calculable` where "before" cannot be tested."""
+    rows = []
+    for row in df.to_dict(orient="records"):
+        d = {cle: str(row[cle])} if cle else {}
+        for c in colonnes if colonnes is not None else [k for k in row if k != cle]:
+            v = row.get(c)
+            d[c] = (
+                bool(v) if c in ("avant_testable", "petite_base") else v if isinstance(v, str) else nombre(v)
+            )
+        d["motif"] = motif or (None if d.get("avant_testable") else motifs.NON_CALCULABLE)
+        rows.append(d)
+    return rows
+
+
+def population_commune(territoire) -> float | None:
+    """The commune's population (`communes.population`), None when unknown or not positive."""
+    pop = (territoire.commune or {}).get("population")
+    return None if pop is None or text.manquant(pop) or float(pop) <= 0 else float(pop)
 
 
 def ecarts_affiches(avant: pd.Series, pendant: pd.Series, decimales: int = 1) -> pd.Series:

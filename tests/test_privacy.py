@@ -158,3 +158,24 @@ def test_is_small_is_the_rule_of_primary_mask_for_one_count():
         assert p.is_small(v, 11) is expected, v
     assert p.is_small(10, 11) and not p.is_small(11, 11)
     assert p.is_small(11, 12)  # the threshold is a parameter
+
+
+def test_secret_columns_hides_and_flags_each_count_column():
+    df = pd.DataFrame({"nom": ["a", "b", "c"], "x": [5, 20, 30], "y": [40, 50, 60]})
+    out = p.secret_columns(df, ["x", "y"], 11)
+    assert out["nom"].tolist() == ["a", "b", "c"] and df["x"].tolist() == [5, 20, 30]
+    assert np.isnan(out["x"].iloc[0]) and out["x_secret"].tolist() == [True, False, False]
+    assert out["y_secret"].tolist() == [False, False, False]
+    # with the column totals known, a single hidden cell of a column is protected by a second one
+    both = p.secret_columns(df, ["x", "y"], 11, margins="columns")
+    assert both["x_secret"].sum() == 2
+    empty = p.secret_columns(df.iloc[:0], ["x", "y"], 11)
+    assert empty.empty and {"x_secret", "y_secret"} <= set(empty.columns)
+
+
+def test_with_flags_adds_one_flag_per_column_asked():
+    df = pd.DataFrame({"base": [5, 40], "n": [2, 30], "part": [0.4, 0.75]})
+    st = p.hide_small_bases(df, {"base": ["part"]}, 11)
+    out = st.with_flags(["base", "part"])
+    assert out["base_secret"].tolist() == [True, False] and out["part_secret"].tolist() == [True, False]
+    assert "n_secret" not in out and np.isnan(out["part"].iloc[0])

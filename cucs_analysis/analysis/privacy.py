@@ -88,6 +88,14 @@ class SecretTable:
     def n_secret(self) -> int:
         return int(self.mask.to_numpy().sum())
 
+    def with_flags(self, columns: Sequence[Hashable] | None = None) -> pd.DataFrame:
+        """`values` with a boolean ``<col>_secret`` column for each of `columns` (default: the
+        count columns)."""
+        out = self.values.copy()
+        for c in self.count_columns if columns is None else columns:
+            out[f"{c}_secret"] = self.mask[c].to_numpy()
+        return out
+
 
 @dataclass(frozen=True)
 class SecretSeries:
@@ -225,6 +233,28 @@ def secret_counts(
     frame = series.astype(float).to_frame("n")
     st = apply_secrecy(frame, ["n"], threshold, margins="columns" if total_known else "none")
     return SecretSeries(values=st.values["n"].rename(series.name), mask=st.mask["n"].rename(series.name))
+
+
+def secret_columns(
+    df: pd.DataFrame,
+    columns: Sequence[Hashable],
+    threshold: int = DEFAULT_THRESHOLD,
+    margins: Margins = "none",
+    total_column: Hashable | None = None,
+) -> pd.DataFrame:
+    """`df` with its count `columns` through `apply_secrecy` (NaN where secret) and a boolean
+    ``<col>_secret`` column each; an empty `df` gets empty flags."""
+    columns = list(columns)
+    if df.empty:
+        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in columns})
+    st = apply_secrecy(
+        df[columns].astype(float), columns, threshold, margins=margins, total_column=total_column
+    )
+    out = df.copy()
+    for c in columns:
+        out[c] = st.values[c]
+        out[f"{c}_secret"] = st.mask[c].to_numpy()
+    return out
 
 
 def hide_small_bases(

@@ -183,17 +183,7 @@ def _vide(*cols: str) -> pd.DataFrame:
 def _secret(df: pd.DataFrame, cols: list[str], seuil: int, total: str | None = None) -> pd.DataFrame:
     """Counts of reports under the secrecy threshold hidden (NaN) with a `<col>_secret` flag each;
     with `total`, the column totals are taken as published (secondary secrecy)."""
-    if df.empty:
-        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
-    if total is not None:
-        st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="both", total_column=total)
-    else:
-        st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="none")
-    out = df.copy()
-    for c in cols:
-        out[c] = st.values[c]
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
-    return out
+    return privacy.secret_columns(df, cols, seuil, "none" if total is None else "both", total)
 
 
 def _reunions_periodes(by_year: pd.DataFrame, kw: dict) -> pd.DataFrame:

@@ -240,10 +240,7 @@ def _besoins(territoire, debut: int, fin: int, seuil: int) -> pd.DataFrame:
         bases[num] = [taux]
         bases[den] = [taux]
     st = privacy.hide_small_bases(s, bases, seuil)
-    out = st.values.copy()
-    for c in [c for c in s.columns if c not in ("niveau", "code_territoire", "annees")]:
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
-    return out
+    return st.with_flags([c for c in s.columns if c not in ("niveau", "code_territoire", "annees")])
 
 
 def _couverture(territoire, actions_insertion, debut, fin, annee_cucs, seuil) -> pd.DataFrame:
@@ -403,10 +400,7 @@ def _points(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
     pts = pathways.meeting_points(parcours)
     pts["part"] = (pts["menages_famille"] / pts["menages"]).where(pts["menages"] > 0)
     st = privacy.hide_small_bases(pts, {"menages": ["part"], "menages_famille": ["part"]}, seuil)
-    out = st.values.copy()
-    for c in ("menages", "menages_famille", "part"):
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
-    return out
+    return st.with_flags(["menages", "menages_famille", "part"])
 
 
 def _transitions(parcours: pd.DataFrame, seuil: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

@@ -189,14 +189,7 @@ def _num(x: object) -> float | int | None:
 def _secret_bilans(df: pd.DataFrame, seuil: int) -> pd.DataFrame:
     """Statement counts (theme × category + total) under secrecy, with a `<col>_secret` flag each."""
     cols = [*operators.CATEGORIES_BILANS, "total"]
-    if df.empty:
-        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
-    st = privacy.apply_secrecy(df[cols].astype(float), cols, seuil, margins="both", total_column="total")
-    out = df.copy()
-    for c in cols:
-        out[c] = st.values[c]
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
-    return out
+    return privacy.secret_columns(df, cols, seuil, "both", "total")
 
 
 def _secret_performance(perf: pd.DataFrame, seuil: int) -> pd.DataFrame:
@@ -205,11 +198,7 @@ def _secret_performance(perf: pd.DataFrame, seuil: int) -> pd.DataFrame:
     cols = ["prevus_realisees", "realises", "taux_realisation", "prevus", "prevus_non_realisees"]
     if perf.empty:
         return perf.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
-    st = privacy.hide_small_bases(perf, BASES_BENEFICIAIRES, seuil)
-    out = st.values.copy()
-    for c in cols:
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
-    return out
+    return privacy.hide_small_bases(perf, BASES_BENEFICIAIRES, seuil).with_flags(cols)
 
 
 def _themes(df: pd.DataFrame) -> pd.Series:

@@ -287,13 +287,7 @@ def _gup_statuts(gup: pd.DataFrame, seuil: int, kw: dict) -> pd.DataFrame:
     cols = ["signalements", "resolus", "en_cours", "sans_suite"]
     if st.empty:
         return st.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
-    sec = privacy.apply_secrecy(
-        st[cols].astype(float), cols, seuil, margins="both", total_column="signalements"
-    )
-    out = st.copy()
-    for c in cols:
-        out[c] = sec.values[c]
-        out[f"{c}_secret"] = sec.mask[c].to_numpy()
+    out = privacy.secret_columns(st, cols, seuil, "both", "signalements")
     out["delai_median_jours"] = out["delai_median_jours"].where(
         ~out["resolus_secret"] & (st["resolus"] >= seuil)
     )

@@ -422,13 +422,7 @@ def _secret_bases(df: pd.DataFrame, bases: dict, seuil: int) -> pd.DataFrame:
 def _secret(df: pd.DataFrame, columns: list[str], seuil: int, margins: str = "none") -> pd.DataFrame:
     """Counts below the secrecy threshold replaced by NaN, with a `<col>_secret` flag each;
     margins="columns" when the page prints the column totals (secondary secrecy)."""
-    if df.empty:
-        return df.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in columns})
-    st = privacy.apply_secrecy(df[columns].astype(float), columns, seuil, margins=margins)
-    out = df.copy()
-    for c in columns:
-        out[c] = st.values[c]
-        out[f"{c}_secret"] = st.mask[c].to_numpy()
+    out = privacy.secret_columns(df, columns, seuil, margins)
     # A rate or a cost computed on a hidden count would reveal it.
     hidden = out[[f"{c}_secret" for c in columns]].any(axis=1)
     for c in ("taux_realisation", "cout_par_beneficiaire"):

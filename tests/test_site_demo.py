@@ -542,6 +542,8 @@ def test_q5_to_q8_results_recover_the_planted_truths(out):
     # q8: the planted GUP trend of 20001's quartier, and no other trend there
     trends = {(g["code_quartier"], g["categorie"], g["tendance"]) for g in res("20001", "q8")["gup"]}
     planted = {(t["code_quartier"], t["categorie"], t["tendance"]) for t in truth["gup_tendance"]}
-    assert {t for t in trends if t[2] != "pas_de_tendance"} == {t for t in planted if t[0] in {x[0] for x in trends}}
+    assert {t for t in trends if t[2] != "pas_de_tendance"} == {
+        t for t in planted if t[0] in {x[0] for x in trends}
+    }
     for q in ("q5", "q6", "q7", "q8"):
         assert res("20012", q)["verdict"]["motif"] == "hors_cucs", q

@@ -241,6 +241,14 @@ def test_decimales_unite_one_number_per_unit():
         (3428010.4, "€", f"3{NNBSP}428{NNBSP}010{NBSP}€"),
         (2.5, "€", f"3{NBSP}€"),
         (1.37, "€", f"1{NBSP}€"),
+        # a ratio of euros keeps its cents: 1,78 € per euro is not « 2 € »
+        (1.78, t.EUROS_PAR_EURO, f"1,78{NBSP}€"),
+        (0.854, t.EUROS_PAR_EURO, f"0,85{NBSP}€"),
+        # places per 100 job seekers: 0,3 is not a measured « 0 place »
+        (0.3, "places", f"0,3{NBSP}place"),
+        (2.5, "places", f"2,5{NBSP}places"),
+        (12.84, t.POUR_1000_HAB, f"12,8{NBSP}pour 1{NNBSP}000{NBSP}hab."),
+        (None, t.POUR_1000_HAB, "n.d."),
         (3, "quartiers", f"3{NBSP}quartiers"),
         (1, "quartiers", f"1{NBSP}quartier"),
         (12345.6, "hab.", f"12{NNBSP}346{NBSP}hab."),

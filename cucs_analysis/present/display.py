@@ -209,6 +209,7 @@ FORMATS_UNITE: dict[str, Formatter] = {
     "decimal": lambda v: text.nombre(v, 1),
     "euros": text.euros,
     "euros_decimal": lambda v: text.euros(v, 1),  # small amounts: per inhabitant, per year
+    "euros_centimes": lambda v: text.euros(v, 2),  # a ratio of euros: « 1,78 € » per euro
     "euros_compacts": text.euros_compacts,
     "pourcentage": text.pourcentage,  # already in percent (0-100)
     "part": lambda v: text.pourcentage(v if isinstance(v, str) else 100 * v),  # a fraction (0-1)

@@ -54,6 +54,11 @@ SECRET = "s"  # shown for a secret cell; equal to analysis.privacy.SECRET (tests
 
 #: Decimals of a key figure per unit (`chiffre_cle`, and `valeur_unite` by default). Any other
 #: unit is a counted word (``quartiers``, ``actions``…) or a whole quantity: no decimals.
+#: Key-figure units beyond the symbols: a ratio of euros (written « 1,78 € ») and a count per
+#: 1 000 inhabitants (not « ‰ », which reads as a rate).
+EUROS_PAR_EURO = "€ par euro"
+POUR_1000_HAB = "pour 1 000 hab."
+
 DECIMALES_UNITE = {
     "%": 1,
     "points": 1,
@@ -61,6 +66,9 @@ DECIMALES_UNITE = {
     "‰": 1,
     "ETP": 1,
     "€": 0,
+    EUROS_PAR_EURO: 2,  # a ratio of euros to euros: « 1,78 € » (« 2 € » would hide 1,57 to 2,49)
+    POUR_1000_HAB: 1,  # a count per 1 000 inhabitants: « 12,8 pour 1 000 hab. »
+    "places": 1,  # places per 100 job seekers: « 2,5 places », never a rounded « 0 place »
     "hab.": 0,
     "nombre": 0,
     "": 0,
@@ -73,6 +81,8 @@ __all__ = [
     "MOINS",
     "ND",
     "DECIMALES_UNITE",
+    "EUROS_PAR_EURO",
+    "POUR_1000_HAB",
     "SECRET",
     "annee",
     "annee_periode",
@@ -436,8 +446,11 @@ def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, 
     d = decimales_unite(unite) if decimales is None else decimales
     if unite == "%":
         return pourcentage(x, d, secret=secret)
-    if unite == "€":
+    if unite in ("€", EUROS_PAR_EURO):
         return euros(x, d, secret=secret)
+    if unite == POUR_1000_HAB:
+        n = nombre(x, d, secret=secret)
+        return n if n in (ND, SECRET) else f"{n}{ESPACE_UNITE}pour 1{ESPACE_GROUPE}000{ESPACE_UNITE}hab."
     if unite in ("", "nombre"):
         return nombre(x, d, secret=secret)
     s = nombre(x, d, secret=secret)

@@ -308,3 +308,56 @@ def test_a_verdict_does_not_repeat_the_title_of_its_question():
     assert synthese.sans_etiquette("Géographie prioritaire", "Échelle du quartier : 27,2 %") == (
         "Échelle du quartier : 27,2 %"
     )
+
+
+# --- issue 10: the regional synthesis says what q6 and q7 find across communes ----------------------
+
+
+def test_regional_steering_models_group_and_name_the_communes():
+    res = {
+        "20001": {
+            "modele_pilotage": {
+                "axe_descendant_participatif": "participatif",
+                "axe_fige_adaptable": "adaptable",
+            }
+        },
+        "20005": {
+            "modele_pilotage": {
+                "axe_descendant_participatif": "participatif",
+                "axe_fige_adaptable": "adaptable",
+            }
+        },
+        "20002": {
+            "modele_pilotage": {"axe_descendant_participatif": "descendant", "axe_fige_adaptable": "fige"}
+        },
+        "20008": {"modele_pilotage": {"axe_descendant_participatif": None, "axe_fige_adaptable": "fige"}},
+        "20003": {"verdict": {}},  # no model in its results: not counted
+    }
+    noms = {"20001": "Valbrune", "20005": "Saint-Hilvard", "20002": "Castelnoir", "20008": "Villefrêne"}
+    assert synthese.phrase_modeles_region(res, noms) == (
+        "Modèle de pilotage des 4 communes signataires (page « Opérateurs ») : participatif et adaptable pour "
+        "Saint-Hilvard et Valbrune ; descendant et figé pour Castelnoir ; figé (descendant ou participatif : "
+        "non établi, réunions non disponibles) pour Villefrêne."
+    )
+    assert synthese.phrase_modeles_region({}, noms) is None
+
+
+def test_regional_structures_keep_cents_and_say_it_is_no_ranking():
+    lignes = [
+        {
+            "structure": "GIP",
+            "communes": 3,
+            "effet_levier": 1.8,
+            "effet_levier_min": 1.57,
+            "effet_levier_max": 2.07,
+        },
+        {"structure": "service municipal", "communes": 1, "effet_levier": 0.854},
+        {"structure": "autre", "communes": 2, "effet_levier": None},  # cannot be computed: left out
+    ]
+    phrase = synthese.phrase_structures_region({"20001": {"structures": lignes}, "20002": {}})
+    assert phrase.replace("\u00a0", " ") == (
+        "Cofinancement de droit commun par euro de crédits spécifiques, par structure de pilotage (page "
+        "« Outils de pilotage ») : GIP 1,80 € (3 communes, de 1,57 € à 2,07 €) ; service municipal 0,85 € "
+        "(1 commune) — une tendance sur 4 communes, pas un classement des structures."
+    )
+    assert synthese.phrase_structures_region({"20001": {"structures": []}}) is None

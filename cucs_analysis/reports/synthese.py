@@ -467,11 +467,13 @@ def build_regionale(
     unites: dict[str, str] = {"nom": "texte", "code_commune": "texte", "signataire_cucs": "oui_non"}
     raw: dict[str, dict[str, object]] = {}
     with_results: dict[str, set[str]] = {}
+    lus: dict[str, dict[str, Mapping]] = {}  # question → commune → its results
     for res in resultats:
         q, code = res.get("question"), res.get("code_commune")
         if code not in rows or q not in qs:
             continue
         with_results.setdefault(q, set()).add(code)
+        lus.setdefault(q, {})[code] = res
         for c in res.get("chiffres_cles", [])[:par_question]:
             key = f"{q}_{c['id']}"
             colonnes.setdefault(key, f"{qs[q].titre} — {c['libelle']}")
@@ -538,6 +540,14 @@ def build_regionale(
             f"financement des actions va de {text.pourcentage(part[lo])} ({rows[lo]['nom']}) à {text.pourcentage(part[hi])} "
             f"({rows[hi]['nom']})."
         )
+    noms = {c: r["nom"] for c, r in rows.items()}
+    signataires_q6 = {c: r for c, r in lus.get("q6", {}).items() if signataire.get(c, False)}
+    for phrase in (
+        phrase_modeles_region(signataires_q6, noms),
+        phrase_structures_region(lus.get("q7", {})),
+    ):
+        if phrase:
+            s.constats.append(phrase)
     s.reserves.append(
         "Les communes diffèrent par leur taille, leurs quartiers et leurs données : comparer leurs chiffres "
         "suppose de lire chaque page, et le petit nombre de communes interdit toute conclusion générale."
@@ -561,6 +571,82 @@ def build_regionale(
         },
     ]
     return s
+
+
+#: The two axes of q6's steering model, as the regional synthesis names them.
+_AXES_PILOTAGE = {
+    "participatif": "participatif",
+    "descendant": "descendant",
+    "adaptable": "adaptable",
+    "fige": "figé",
+}
+
+
+def phrase_modeles_region(resultats_q6: Mapping[str, Mapping], noms: Mapping[str, str]) -> str | None:
+    """The steering model of each signatory commune (q6 results, code → results), communes
+    grouped by model and named: « participatif et adaptable : Valbrune-sur-Lèze, … »."""
+    groupes: dict[str, list[str]] = {}
+    for code, res in resultats_q6.items():
+        m = res.get("modele_pilotage")
+        if not isinstance(m, Mapping):
+            continue
+        axes = [_AXES_PILOTAGE.get(m.get(a)) for a in ("axe_descendant_participatif", "axe_fige_adaptable")]
+        if axes[0] and axes[1]:
+            cle = f"{axes[0]} et {axes[1]}"
+        elif axes[1]:
+            cle = f"{axes[1]} (descendant ou participatif : non établi, réunions non disponibles)"
+        elif axes[0]:
+            cle = f"{axes[0]} (figé ou adaptable : non établi)"
+        else:
+            cle = "non établi (données non disponibles)"
+        groupes.setdefault(cle, []).append(noms.get(code, code))
+    if not groupes:
+        return None
+    parts = [
+        f"{cle} pour {text.liste_fr(sorted(communes, key=str.casefold))}"
+        for cle, communes in sorted(groupes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    n = sum(len(v) for v in groupes.values())
+    return (
+        f"Modèle de pilotage des {text.pluriel(n, 'commune signataire', 'communes signataires')} "
+        f"(page « Opérateurs ») : {' ; '.join(parts)}."
+    )
+
+
+def phrase_structures_region(resultats_q7: Mapping[str, Mapping]) -> str | None:
+    """The co-funding per euro of specific credits of each steering structure, pooled over its
+    communes, with its range (q7 results: every commune's file carries the same `structures`)."""
+    lignes = next(
+        (
+            r["structures"]
+            for r in resultats_q7.values()
+            if isinstance(r.get("structures"), list) and r["structures"]
+        ),
+        None,
+    )
+    if not lignes:
+        return None
+    parts, n = [], 0
+    for ligne in lignes:
+        if not isinstance(ligne, Mapping) or text.manquant(ligne.get("effet_levier")):
+            continue
+        k = int(ligne.get("communes") or 0)
+        n += k
+        fourchette = ""
+        lo, hi = ligne.get("effet_levier_min"), ligne.get("effet_levier_max")
+        if k > 1 and not text.manquant(lo) and not text.manquant(hi):
+            fourchette = f", de {text.euros(lo, 2)} à {text.euros(hi, 2)}"
+        parts.append(
+            f"{ligne.get('structure')} {text.euros(ligne['effet_levier'], 2)} "
+            f"({text.pluriel(k, 'commune')}{fourchette})"
+        )
+    if not parts:
+        return None
+    return (
+        "Cofinancement de droit commun par euro de crédits spécifiques, par structure de pilotage "
+        f"(page « Outils de pilotage ») : {' ; '.join(parts)} — une tendance sur "
+        f"{text.pluriel(n, 'commune')}, pas un classement des structures."
+    )
 
 
 def liens_communes(communes: pd.DataFrame, prefixe: str = "../../communes/") -> list[tuple[str, str, str]]:

@@ -238,3 +238,126 @@ def test_changing_the_threshold_changes_what_is_grouped():
     assert (g30.drop(index=q5.pathways.AUTRES, errors="ignore")["menages"].dropna() >= 30).all()
     assert g30.loc[q5.pathways.AUTRES, "n_combinaisons"] > g11.loc[q5.pathways.AUTRES, "n_combinaisons"]
     assert np.isfinite(g30.loc[q5.pathways.AUTRES, "menages"])
+
+
+# --- lecture 10: the proof-reader's findings on q5 ------------------------------------------------
+
+
+def test_one_rounding_for_sentences_tables_and_key_figures():
+    """86,25 places print 86,3 in the text as in the table (M9); key figures hold the value as
+    printed, with their 1-decimal unit « places » (H1)."""
+    assert q5._places(86.25) == "86,3 places"
+    assert q5._arrondi(86.25, 1) == 86.3 and q5._arrondi(0.25, 1) == 0.3 and q5._arrondi(None) is None
+    r = _report("20001")
+    row = r.ligne_commune()
+    cle = _cle(r, "places_pour_100_demandeurs_pendant")
+    assert cle["unite"] == "places" and cle["valeur"] == q5._arrondi(row["places_pour_100_pendant"], 1)
+    # euros per job seeker: one rounding (0 decimals) in the key figure and in the table
+    eur = _cle(r, "euros_insertion_par_demandeur")
+    assert eur["unite"] == "€" and eur["valeur"] == q5._arrondi(row["euros_par_demandeur_pendant"], 0)
+    assert q5.COLONNES_OFFRE["euros_par_demandeur_pendant"][1] == "euros"
+    assert q5.COLONNES_COUVERTURE["ecart"][1] == "points"  # a signed unit (L5)
+
+
+def test_exits_and_needs_rates_carry_their_base():
+    """M7: « 205 sorties sur 637 (32,2 %) se font vers un emploi (97) ou une formation (108) »,
+    recomputed from parcours.csv; each rate of the needs table carries « (n sur N) »."""
+    r = _report("20001")
+    par = _parcours_commune("20001")
+    fini = par[par["date_sortie"].notna()]
+    n_emp = int((fini["motif_sortie"] == "emploi").sum())
+    n_for = int((fini["motif_sortie"] == "formation").sum())
+    attendu = (
+        f"{n_emp + n_for} sorties sur {q5.text.nombre(len(fini))} "
+        f"({q5.text.pourcentage(100 * (n_emp + n_for) / len(fini))}) se font vers un emploi ({n_emp}) ou une "
+        f"formation ({n_for})."
+    )
+    assert attendu in r.constats
+    v = q5.vue_besoins(r)
+    col = next(c for c in v.columns if c.startswith("Chômage des moins de 25 ans"))
+    assert all(" sur " in x for x in v[col])
+
+
+def test_vocabulary_of_a_non_signatory_and_one_hors_cucs_sentence():
+    """H11/H12/M23: 20010 has « quartiers de veille (comparaison) » and years, no « pendant le
+    CUCS », no method paragraph; its sections 2 and 3 say « Hors CUCS » once."""
+    r = _report("20010")
+    assert q5.legende_besoins(r).startswith("Besoins des quartiers de veille (comparaison)")
+    assert "CUCS" not in q5.legende_besoins(r).split(",", 1)[1]
+    s20001 = _report("20001")
+    assert "quartiers du CUCS" in q5.legende_besoins(s20001)
+    textes = [p for sec in r.textes.values() for p in sec]
+    assert not any("pendant le CUCS" in p or p == q5.METHODE["besoins"] for p in textes)
+    assert any("quartier de veille" in p for p in r.texte("besoins"))
+    h = q5.texte_section(r, "recouvrement")
+    assert h.fragment.startswith('<p class="cucs-non-disponible">') and h.texte.startswith("Hors CUCS : ")
+    assert s20001.texte("recouvrement")[0] == q5.METHODE["recouvrement"]
+
+
+def test_order_table_note_and_no_regression_comment():
+    """M11: the order table says it keeps the first two dispositifs and how many households have
+    three or more (recomputed); M12/L4: « aucun ne recule » with a comment on the grid."""
+    r = _report("20001")
+    par = _parcours_commune("20001")
+    n3 = int((par.groupby("id_menage")["dispositif"].nunique() >= 3).sum())
+    note = q5.note_sequences(r)
+    assert "deux premiers dispositifs" in note and f"{n3} ménages en ont trois ou plus" in note
+    assert note in r.texte("recouvrement")
+    fini = par[par["date_sortie"].notna() & par["niveau_entree"].notna() & par["niveau_sortie"].notna()]
+    if (fini["niveau_sortie"].astype(int) < fini["niveau_entree"].astype(int)).sum() == 0:
+        phrase = next(p for p in r.constats if p.startswith("Sur ") and "niveau d'autonomie" in p)
+        assert "aucun ne recule" in phrase and "interroge la grille" in phrase and "0 recule" not in phrase
+
+
+def test_key_dispositifs_published_when_a_tiny_line_is_merged():
+    """M13: the « Autre dispositif » line (3 parcours in 20001) no longer hides PRE by secondary
+    secrecy: it is merged with another line, and the merge is stated."""
+    r = _report("20001")
+    d = r.progression_dispositifs
+    for code in q5.DISPOSITIFS_CLES:
+        row = d[d["dispositif"] == code]
+        assert len(row) == 1 and not bool(row["secret"].iloc[0]), code
+    assert not d["secret"].astype(bool).any()
+    assert (d["base"] >= r.seuil_secret).all()
+    assert any("regroupe" in p for p in r.texte("progression"))
+    assert int(d["base"].sum()) == r.progression_resume["base"]
+
+
+def test_combinations_header_order_and_download_labels():
+    """L3: « Nombre de dispositifs », « 2 ou plus (N combinaisons) », labels in alphabetical order;
+    M17/M18: every list-valued key has a French title, every code column its labels."""
+    r = _report("20001")
+    v = q5.vue_combinaisons(r)
+    assert "Nombre de dispositifs" in v.columns
+    assert v["Nombre de dispositifs"].iloc[-1].startswith("2 ou plus (")
+    for lib in v["Dispositifs du ménage"].iloc[:-1]:
+        parts = lib.split(" + ")
+        assert parts == sorted(parts, key=str.casefold)
+    res = to_jsonable(r.resultats())
+    from cucs_analysis.pipeline.publish import results_tables, table_publiee
+
+    tables = results_tables(res)
+    for key in (
+        "besoins_offre",
+        "points_rencontre",
+        "progression",
+        "recouvrement_combinaisons",
+        "sorties_parcours",
+    ):
+        assert key in tables and key in res["libelles_tables"]
+    pts = table_publiee(tables["points_rencontre"], res["libelles_codes"])
+    assert not pts["point"].isin(list(q5.POINTS_LIBELLES)).any()
+    assert set(res["libelles_codes"]) >= {"niveau", "code_territoire", "point", "dispositif", "motif_sortie"}
+
+
+def test_verdict_states_its_numbers_with_their_base():
+    """M21: no « besoins couverts en partie » without its rule; the share of multi-dispositif
+    households comes with its numerator and denominator."""
+    r = _report("20001")
+    t = r.verdict["texte"]
+    rc = r.recouvrement
+    assert "couverts en partie" not in t
+    assert (
+        f"{q5.text.nombre(rc['menages_multi_dispositifs'])} ménages suivis sur {q5.text.nombre(rc['menages_suivis'])}"
+        in t
+    )

@@ -283,6 +283,13 @@ def multi_dispositif_households(parcours: pd.DataFrame) -> int:
     return int((parcours.groupby("id_menage")["dispositif"].nunique() >= 2).sum())
 
 
+def households_with_at_least(parcours: pd.DataFrame, k: int) -> int:
+    """Households followed by at least `k` distinct dispositifs (before secrecy)."""
+    if parcours is None or parcours.empty:
+        return 0
+    return int((parcours.groupby("id_menage")["dispositif"].nunique() >= k).sum())
+
+
 def overlap(parcours: pd.DataFrame) -> dict:
     """Households followed, those followed by several dispositifs, and their share (before
     secrecy): ``{menages_suivis, menages_multi_dispositifs, part}`` (part None without households)."""
@@ -454,6 +461,39 @@ def progression_by_dispositif(parcours: pd.DataFrame) -> pd.DataFrame:
     )
     g = g.assign(_o=_ordre(g["dispositif"])).sort_values("_o", kind="stable")
     return g[cols].astype({"base": "int64", "progresse": "int64"}).reset_index(drop=True)
+
+
+def merge_small_lines(d: pd.DataFrame, seuil: int, proteges: Sequence[str] = ()) -> pd.DataFrame:
+    """Lines of `progression_by_dispositif` whose `base` is under `seuil` merged into one line,
+    so that one small line does not force a second line to be hidden (secondary secrecy): the
+    small lines are summed; when their sum is still under `seuil`, the smallest other line that is
+    not in `proteges` (the dispositifs the page must show on their own) joins them. Adds
+    `membres` (the codes a line holds, as a tuple); a merged line's `dispositif` is `AUTRES`."""
+    cols = ["dispositif", "membres", "base", "progresse"]
+    if d is None or d.empty:
+        return pd.DataFrame(columns=cols)
+    d = d.assign(membres=[(str(x),) for x in d["dispositif"]])
+    small = d["base"] < seuil
+    if not small.any():
+        return d[cols].reset_index(drop=True)
+    petits = d[small]
+    if petits["base"].sum() < seuil:
+        autres = d[~small & ~d["dispositif"].isin(list(proteges))]
+        if autres.empty:
+            autres = d[~small]
+        if not autres.empty:
+            hote = autres.sort_values("base", kind="stable").iloc[[0]]
+            petits = pd.concat([hote, petits])
+    merged = pd.DataFrame(
+        {
+            "dispositif": [AUTRES],
+            "membres": [tuple(m for t in petits["membres"] for m in t)],
+            "base": [int(petits["base"].sum())],
+            "progresse": [int(petits["progresse"].sum())],
+        }
+    )
+    rest = d.drop(index=petits.index)
+    return pd.concat([rest[cols], merged], ignore_index=True)
 
 
 def exits_by_motif(parcours: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ levels from entry to exit. Every count of people or households goes through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 import numpy as np
@@ -68,6 +69,10 @@ MOTIFS_SORTIE_LIBELLES = {
     "non_renseigne": "Motif non renseigné",
 }
 AUTRES_COMBINAISONS = "Autres combinaisons"
+NOTE_S = (
+    "s : masqué pour qu'un total publié ne permette pas de retrouver une petite valeur (secret statistique, "
+    "secondaire quand la valeur elle-même n'est pas petite)."
+)
 AUTRES_ENCHAINEMENTS = "Autres enchaînements"
 
 
@@ -78,7 +83,28 @@ def libelle_dispositif(code: object) -> str:
 def libelle_combinaison(code: object, autres: str = AUTRES_COMBINAISONS) -> str:
     if code == pathways.AUTRES:
         return autres
-    return " + ".join(libelle_dispositif(c) for c in str(code).split(pathways.SEPARATEUR))
+    libs = [libelle_dispositif(c) for c in str(code).split(pathways.SEPARATEUR)]
+    return " + ".join(sorted(libs, key=str.casefold))  # one stable order: « ASV + VVV », never « VVV + ASV »
+
+
+#: The workshop's key dispositifs (its « points de rencontre »): never merged with a small line.
+DISPOSITIFS_CLES = tuple(d for _, d in pathways.POINTS_RENCONTRE.values())
+#: Labels of the codes of the downloadable tables (one source of truth: the dicts above).
+NIVEAU_LIBELLES = {"quartier": "Quartier", "commune": "Commune (toute la commune)"}
+
+
+def libelle_membres(membres) -> str:
+    """« CLAS et Autre dispositif »: the dispositifs a merged line of a table holds."""
+    return text.liste_fr(libelle_dispositif(m) for m in membres)
+
+
+def _arrondi(x: object, decimales: int = 1) -> float | None:
+    """The value as it is printed (rounded half up like `text.nombre`): one rounding for the
+    sentences, the tables and the key figures (86,25 → 86,3 everywhere)."""
+    if x is None or text.manquant(x):
+        return None
+    q = Decimal(1).scaleb(-decimales)
+    return float(Decimal(str(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
 @dataclass
@@ -217,7 +243,26 @@ class RapportQ5(Rapport):
             "offre_commune": {k: _num(v) for k, v in self.offre_commune.items()}
             | {"motif": self.motif_programme},
             "verdict": self.verdict,
+            "libelles_tables": LIBELLES_TABLES,
+            "libelles_codes": {
+                "niveau": NIVEAU_LIBELLES,
+                "code_territoire": dict(self.noms),
+                "point": POINTS_LIBELLES,
+                "dispositif": DISPOSITIF_LIBELLES,
+                "dispositifs": DISPOSITIF_LIBELLES,
+                "motif_sortie": MOTIFS_SORTIE_LIBELLES,
+            },
         }
+
+
+#: French titles of the downloadable tables (results keys → CSV title).
+LIBELLES_TABLES = {
+    "besoins_offre": "Besoins et offre d'insertion (places et crédits pour les demandeurs d'emploi)",
+    "points_rencontre": "Points de rencontre entre dispositifs (enfants, jeunes, parents)",
+    "progression": "Parcours terminés par niveau d'autonomie à l'entrée et à la sortie",
+    "recouvrement_combinaisons": "Ménages par combinaison de dispositifs",
+    "sorties_parcours": "Sorties des parcours terminés, par motif",
+}
 
 
 def _num(x: object) -> float | int | None:
@@ -387,7 +432,11 @@ def _recouvrement(parcours: pd.DataFrame, seuil: int) -> dict:
     s_sec = privacy.is_small(suivis, seuil)
     m_sec = privacy.is_small(multi, seuil)
     part = None if (s_sec or m_sec or not suivis) else 100 * multi / suivis
+    trois = pathways.households_with_at_least(parcours, 3)
+    t_sec = privacy.is_small(trois, seuil) or privacy.is_small(multi - trois, seuil)
     return {
+        "menages_3_plus": None if t_sec else trois,
+        "trois_secret": t_sec,
         "menages_suivis": None if s_sec else suivis,
         "menages_multi_dispositifs": None if m_sec else multi,
         "part": part,
@@ -434,7 +483,9 @@ def _transitions(parcours: pd.DataFrame, seuil: int) -> tuple[pd.DataFrame, pd.D
 
 
 def _progression_dispositifs(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
-    d = pathways.progression_by_dispositif(parcours)
+    # a line under the threshold (e.g. « Autre dispositif », 3 parcours) is merged with others
+    # rather than hiding a key dispositif of the workshop (PRE…) by secondary secrecy
+    d = pathways.merge_small_lines(pathways.progression_by_dispositif(parcours), seuil, DISPOSITIFS_CLES)
     if d.empty:
         return d.assign(part=pd.Series(dtype=float), secret=pd.Series(dtype=bool))
     st = privacy.apply_secrecy(d, ["base", "progresse"], seuil, margins="columns")
@@ -528,8 +579,7 @@ SES = ("ses", "leurs")
 
 def _places(x) -> str:
     """« 0,9 place », « 2,5 places », « 12 places » (one decimal unless whole)."""
-    v = round(float(x), 1)
-    return text.pluriel(v, "place")
+    return text.pluriel(_arrondi(x, 1), "place")
 
 
 def _nom(r: RapportQ5, code: str) -> str:
@@ -542,6 +592,19 @@ def _quartiers_sans_offre(r: RapportQ5) -> pd.DataFrame:
     return q[q["places_pendant"].eq(0)]
 
 
+#: A non-signatory commune has no « pendant le CUCS »: its years, named by the signatories' contract.
+_PERIODE_SIGNATAIRES = " (période du CUCS des communes signataires)"
+
+
+def legende_besoins(r: RapportQ5) -> str:
+    """The caption of the needs table: « quartiers du CUCS » for a signatory, « quartiers de veille
+    (comparaison) » and plain years for a non-signatory (it has no « pendant le CUCS »)."""
+    annees = text.annee_periode(r.annee_debut_cucs, r.periode[1])
+    if r.signataire:
+        return f"Besoins des quartiers du CUCS et de la commune, {r.pendant}"
+    return f"Besoins des quartiers de veille (comparaison) et de la commune, {annees}"
+
+
 def _narrate_besoins(r: RapportQ5) -> None:
     b = r.besoins
     com = b[b["niveau"] == "commune"]
@@ -549,7 +612,12 @@ def _narrate_besoins(r: RapportQ5) -> None:
         row = com.iloc[0]
         morceaux = []
         if not text.manquant(row["taux_chomage"]):
-            morceaux.append(f"un taux de chômage de {text.pourcentage(row['taux_chomage'])}")
+            base = (
+                ""
+                if text.manquant(row["chomeurs"]) or text.manquant(row["actifs"])
+                else f" ({text.nombre(row['chomeurs'])} chômeurs sur {text.nombre(row['actifs'])} actifs par an)"
+            )
+            morceaux.append(f"un taux de chômage de {text.pourcentage(row['taux_chomage'])}{base}")
         if not text.manquant(row["part_sans_diplome"]):
             morceaux.append(
                 f"{text.pourcentage(row['part_sans_diplome'])} des 15 ans et plus non scolarisés sans diplôme"
@@ -559,7 +627,8 @@ def _narrate_besoins(r: RapportQ5) -> None:
         if morceaux:
             r.dit(
                 "besoins",
-                f"De {r.annee_debut_cucs} à {r.periode[1]}, {r.nom_commune} compte en moyenne "
+                f"De {r.annee_debut_cucs} à {r.periode[1]}{'' if r.signataire else _PERIODE_SIGNATAIRES}, "
+                f"{r.nom_commune} compte en moyenne "
                 f"{text.pluriel(round(float(row['demandeurs_emploi'])), 'demandeur')} d'emploi par an, "
                 f"avec {text.liste_fr(morceaux)}.",
             )
@@ -568,7 +637,8 @@ def _narrate_besoins(r: RapportQ5) -> None:
         top = q.sort_values("taux_chomage", ascending=False).iloc[0]
         r.dit(
             "besoins",
-            f"Le chômage est le plus élevé dans le quartier {_nom(r, top['code_territoire'])} : "
+            f"Le chômage est le plus élevé dans le quartier {'' if r.signataire else 'de veille '}"
+            f"{_nom(r, top['code_territoire'])} : "
             f"{text.pourcentage(top['taux_chomage'])} ({text.nombre(top['chomeurs'])} chômeurs pour "
             f"{text.nombre(top['actifs'])} actifs par an en moyenne), contre "
             f"{text.pourcentage(com.iloc[0]['taux_chomage'])} dans la commune.",
@@ -706,6 +776,7 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
             f"L'enchaînement le plus fréquent : une entrée par {libelle_dispositif(top['premier'])}, puis "
             f"{libelle_dispositif(top['suivant'])} ({_menages(r, top['menages'])}).",
         )
+        r.dit("recouvrement", note_sequences(r))
     p = r.points_rencontre
     morceaux = []
     for row in p.to_dict(orient="records"):
@@ -717,13 +788,39 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
                 f"{lib} : {_menages(r, row['menages'])}, dont {_menages(r, 1)} avec un autre membre suivi"
             )
         else:
-            part = "" if text.manquant(row["part"]) else f", {text.pourcentage(100 * row['part'], 0)}"
+            part = "" if text.manquant(row["part"]) else f" ({text.pourcentage(100 * row['part'])})"
+            ont = "a" if row["menages_famille"] < 2 else "ont"
             morceaux.append(
-                f"{lib} : {_menages(r, row['menages'])}, dont {text.nombre(row['menages_famille'])} avec un autre "
-                f"membre suivi par un autre dispositif{part}"
+                f"{lib} : {_menages(r, row['menages'])}, dont {text.nombre(row['menages_famille'])}{part} {ont} un "
+                "autre membre suivi par un autre dispositif"
             )
     if morceaux:
         r.constat("recouvrement", "Points de rencontre de l'atelier — " + " ; ".join(morceaux) + ".")
+
+
+def note_sequences(r: RapportQ5) -> str:
+    """How the order table counts, so that it can be read beside the combinations table."""
+    n3 = r.recouvrement.get("menages_3_plus")
+    c = r.combinaisons
+    publiees = c[(c["combinaison"] != pathways.AUTRES) & ~c["secret"].astype(bool)]
+    toutes_autres = bool(len(publiees)) and bool((publiees["n_dispositifs"] <= 2).all())
+    ou = (
+        f"leurs combinaisons sont toutes comptées dans « {AUTRES_COMBINAISONS} »"
+        if toutes_autres
+        else "leurs combinaisons comptent tous leurs dispositifs"
+    )
+    phrase = (
+        "Lecture de l'ordre d'entrée : pour chaque ménage suivi par plusieurs dispositifs, ses deux premiers "
+        "dispositifs dans l'ordre d'entrée"
+    )
+    if n3 is None and not r.recouvrement.get("trois_secret"):
+        return phrase + "."
+    nb = _menages(r, n3 if n3 is not None else 1, secret=bool(r.recouvrement.get("trois_secret")))
+    verbe = "en a" if n3 is not None and n3 < 2 else "en ont"
+    return (
+        f"{phrase} ; {nb} {verbe} trois ou plus : dans le tableau des combinaisons, {ou}, d'où des nombres "
+        "différents d'un tableau à l'autre."
+    )
 
 
 def _narrate_progression(r: RapportQ5) -> None:
@@ -746,13 +843,21 @@ def _narrate_progression(r: RapportQ5) -> None:
         n = pr[k]
         if n is None:
             morceaux.append(f"un nombre soumis au secret statistique {pl}")
+        elif k == "regresse" and n == 0:
+            morceaux.append("aucun ne recule")
         else:
             morceaux.append(
                 f"{text.nombre(n)} {sg if n < 2 else pl} ({text.pourcentage(100 * n / pr['base'])})"
             )
     r.constat(
         "progression",
-        f"Sur {base} avec un niveau d'autonomie connu à l'entrée et à la sortie, {text.liste_fr(morceaux)}.",
+        f"Sur {base} avec un niveau d'autonomie connu à l'entrée et à la sortie, {text.liste_fr(morceaux)}"
+        + (
+            " : l'absence totale de recul déclaré interroge la grille (un recul est-il seulement prévu ?) ; à "
+            "vérifier avec les opérateurs."
+            if pr["regresse"] == 0 and pr["base"]
+            else "."
+        ),
     )
     pdp = r.progression_dispositifs
     pdv = pdp[pdp["part"].notna() & pdp["base"].ge(r.seuil_secret)]
@@ -766,6 +871,16 @@ def _narrate_progression(r: RapportQ5) -> None:
             f"{text.pourcentage(100 * hi['part'])} ({libelle_dispositif(hi['dispositif'])}, "
             f"{text.nombre(hi['progresse'])} sur {text.nombre(hi['base'])}).",
         )
+    fusion = pdp[pdp["dispositif"] == pathways.AUTRES]
+    if len(fusion):
+        r.dit(
+            "progression",
+            f"Progression par dispositif : la ligne « {libelle_membres(fusion.iloc[0]['membres'])} » regroupe "
+            f"des dispositifs de moins de {text.nombre(r.seuil_secret)} parcours terminés, pour que les autres, dont "
+            "ceux des points de rencontre de l'atelier, soient publiés.",
+        )
+    if pdp["secret"].astype(bool).any():
+        r.dit("progression", NOTE_S)
     s = r.sorties
     if s.empty:
         return
@@ -785,10 +900,20 @@ def _narrate_progression(r: RapportQ5) -> None:
     )
     emploi = s[s["motif_sortie"].isin(["emploi", "formation"])]
     if total and len(emploi):
+        n = int(emploi["sorties"].sum())
+        par = {m: int(v) for m, v in zip(emploi["motif_sortie"], emploi["sorties"], strict=True)}
+        detail = text.liste_fr(
+            conjonction="ou",
+            elements=(
+                f"{'un emploi' if m == 'emploi' else 'une formation'} ({text.nombre(par[m])})"
+                for m in ("emploi", "formation")
+                if m in par
+            ),
+        )
         r.constat(
             "progression",
-            f"{text.pourcentage(100 * float(emploi['sorties'].sum()) / total)} des sorties se font vers un emploi ou "
-            "une formation.",
+            f"{text.nombre(n)} {'sortie' if n < 2 else 'sorties'} sur {text.nombre(total)} "
+            f"({text.pourcentage(100 * n / total)}) se {'fait' if n < 2 else 'font'} vers {detail}.",
         )
 
 
@@ -805,15 +930,15 @@ def _verdict(r: RapportQ5) -> dict:
     if n_q == 0:
         jugement = "offre d'insertion à l'échelle de la commune seulement"
     elif len(sans) == 0:
-        jugement = "chaque quartier a une offre d'insertion propre"
+        jugement = "chaque quartier du CUCS a une offre d'insertion propre"
     elif len(sans) == n_q:
         jugement = (
-            f"aucun des {text.nombre(n_q)} quartiers n'a d'action d'insertion propre"
+            f"aucun des {text.nombre(n_q)} quartiers du CUCS n'a d'action d'insertion propre"
             if n_q >= 2
             else "le quartier n'a pas d'action d'insertion propre"
         )
     else:
-        jugement = f"besoins couverts en partie, {text.parmi(len(sans), n_q, 'quartier')} sans action d'insertion propre"
+        jugement = f"{text.parmi(len(sans), n_q, 'quartier')} du CUCS sans action d'insertion propre"
     if text.manquant(row["places_pour_100_pendant"]):
         chiffre = "offre rapportée aux demandeurs d'emploi soumise au secret statistique"
     else:
@@ -822,10 +947,13 @@ def _verdict(r: RapportQ5) -> dict:
             chiffre += f" ({text.nombre(row['places_pour_100_avant'], 1)} avant)"
         else:
             chiffre += " (avant non testable)"
-    texte = f"Insertion : {jugement} — {chiffre}"
+    texte = f"Insertion : {jugement} ; {chiffre}"
     rc = r.recouvrement
     if r.a_parcours and rc["part"] is not None:
-        texte += f" ; {text.pourcentage(rc['part'])} des ménages suivis le sont par plusieurs dispositifs"
+        texte += (
+            f" ; {text.nombre(rc['menages_multi_dispositifs'])} ménages suivis sur "
+            f"{text.nombre(rc['menages_suivis'])} ({text.pourcentage(rc['part'])}) le sont par plusieurs dispositifs"
+        )
     elif not r.a_parcours:
         texte += " ; parcours : données non disponibles"
     return rapport.verdict(texte + ".", SECTIONS["besoins"])
@@ -862,14 +990,53 @@ def _debat(r: RapportQ5) -> None:
         )
 
 
+#: How each section reads its numbers: the first sentence of a section of a signatory commune
+#: (a non-signatory commune gets one « Hors CUCS » sentence instead, never this method).
+METHODE = {
+    "besoins": (
+        "Les besoins viennent des indicateurs (demandeurs d'emploi, chômage, faible qualification, jeunes) ; "
+        "l'offre, des actions d'insertion de la programmation (domaine « Emploi et insertion » et chantiers "
+        "d'insertion) : leurs places (bénéficiaires prévus) et leurs crédits. Le rapport « places pour 100 "
+        "demandeurs d'emploi » est calculé sur chaque période entière, avant puis pendant le CUCS. Les actions "
+        "sans quartier désigné sont comptées pour toute la commune, jamais réparties entre les quartiers."
+    ),
+    "recouvrement": (
+        "Un ménage est suivi par plusieurs dispositifs quand au moins deux dispositifs différents accompagnent "
+        "l'un de ses membres ou plusieurs d'entre eux. Les combinaisons de moins de ménages que le seuil du secret "
+        "statistique sont regroupées sur une ligne « Autres combinaisons » ; la figure ne montre que des nombres "
+        "publiés."
+    ),
+    "progression": (
+        "Niveau d'autonomie (1 à 4) déclaré à l'entrée et à la sortie de chaque parcours terminé ; progression, "
+        "stabilité et recul sont comptés sur la même base : les parcours terminés dont les deux niveaux sont "
+        "connus."
+    ),
+}
+
+
+def texte_section(r: RapportQ5, section: str):
+    """What a section says before its tables: its sentences, or the one sentence of its absence
+    (« Hors CUCS : … », « Données non disponibles : … »), which the published page says once."""
+    phrases = r.texte(section)
+    if phrases:
+        return display.liste(phrases)
+    if not r.signataire:
+        return display.non_disponible(
+            f"{r.nom_commune} n'a pas de parcours de personnes accompagnées par le CUCS à décrire ; ses besoins "
+            "(section 1) servent de comparaison",
+            motifs.HORS_CUCS,
+        )
+    if section == "besoins":
+        return display.non_disponible(
+            r.absence("besoins et offre d'insertion pour cette commune", "programme")
+        )
+    return display.non_disponible(r.absence("parcours des personnes accompagnées pour cette commune"))
+
+
 def _narrate(r: RapportQ5) -> None:
     if not r.signataire:
         phrase = labels.phrase_hors_cucs(r.nom_commune, "le volet insertion du CUCS")
         r.constats.append(phrase)
-        for section in ("recouvrement", "progression"):
-            r.textes[section] = [
-                f"Hors CUCS : le suivi des parcours du CUCS est sans objet à {r.nom_commune}."
-            ]
         r.textes["besoins"] = [
             f"Hors CUCS : {r.nom_commune} n'a pas d'actions d'insertion du CUCS ; ses besoins sont donnés à titre de "
             "comparaison."
@@ -886,6 +1053,10 @@ def _narrate(r: RapportQ5) -> None:
                 f"La programmation CUCS {text.de(r.nom_commune)} est absente des données (données non disponibles) : "
                 "l'offre d'insertion ne peut pas être décrite.",
             )
+        r.dit("besoins", METHODE["besoins"])
+        if r.a_parcours:
+            r.dit("recouvrement", METHODE["recouvrement"])
+            r.dit("progression", METHODE["progression"])
         _narrate_besoins(r)
         _narrate_recouvrement(r)
         _narrate_progression(r)
@@ -919,7 +1090,7 @@ def _chiffres(r: RapportQ5) -> None:
     def val(c: str, dec: int = 1):
         if row is None or text.manquant(row[c]):
             return None
-        return round(float(row[c]), dec)
+        return _arrondi(row[c], dec)
 
     def m_row(c: str) -> str | None:
         if mprog:
@@ -971,14 +1142,14 @@ def _chiffres(r: RapportQ5) -> None:
         chiffre_cle(
             "part_menages_multi_dispositifs",
             "Part des ménages suivis qui le sont par plusieurs dispositifs",
-            None if mparc or rc["part"] is None else round(rc["part"], 1),
+            None if mparc or rc["part"] is None else _arrondi(rc["part"], 1),
             "%",
             mparc or motifs.SECRET,
         ),
         chiffre_cle(
             "part_parcours_progression",
             "Parcours terminés dont le niveau d'autonomie progresse",
-            None if mparc or pr.get("part_progresse") is None else round(pr["part_progresse"], 1),
+            None if mparc or pr.get("part_progresse") is None else _arrondi(pr["part_progresse"], 1),
             "%",
             mparc or motifs.SECRET,
         ),
@@ -994,10 +1165,32 @@ COLONNES_BESOINS = {
     "chomeurs": ("Chômeurs par an", "nombre"),
     "actifs": ("Actifs par an", "nombre"),
     "taux_chomage": ("Taux de chômage", "pourcentage"),
-    "taux_chomage_jeunes": ("Chômage des moins de 25 ans", "pourcentage"),
-    "part_sans_diplome": ("Sans diplôme (15 ans et plus non scolarisés)", "pourcentage"),
-    "part_moins_25_ans": ("Moins de 25 ans", "pourcentage"),
+    "taux_chomage_jeunes": (
+        "Chômage des moins de 25 ans (chômeurs sur actifs de moins de 25 ans, par an)",
+        "texte",
+    ),
+    "part_sans_diplome": ("Sans diplôme (sur les 15 ans et plus non scolarisés, par an)", "texte"),
+    "part_moins_25_ans": ("Moins de 25 ans (sur la population)", "texte"),
 }
+#: The rates of the needs table written with their base, « 41,4 % (123 sur 297) ».
+TAUX_AVEC_BASE = ("taux_chomage_jeunes", "part_sans_diplome", "part_moins_25_ans")
+
+
+def _taux_avec_base(df: pd.DataFrame, taux: str) -> list[str]:
+    num, den = pathways.TAUX_BESOINS[taux]
+
+    def cache(c: str) -> pd.Series:
+        return df[f"{c}_secret"].astype(bool) if f"{c}_secret" in df else pd.Series(False, index=df.index)
+
+    sec = cache(taux) | cache(num) | cache(den)
+    return [
+        text.SECRET
+        if s
+        else text.ND
+        if text.manquant(t)
+        else f"{text.pourcentage(t)} ({text.nombre(n)} sur {text.nombre(d)})"
+        for t, n, d, s in zip(df[taux], df[num], df[den], sec, strict=True)
+    ]
 
 
 def vue_besoins(r: RapportQ5) -> pd.DataFrame:
@@ -1006,8 +1199,10 @@ def vue_besoins(r: RapportQ5) -> pd.DataFrame:
     df = None
     if not b.empty:
         df = b.copy()
+        for t in TAUX_AVEC_BASE:
+            df[t] = _taux_avec_base(df, t)
         for c in COLONNES_BESOINS:
-            if f"{c}_secret" in df and df[f"{c}_secret"].any():
+            if c not in TAUX_AVEC_BASE and f"{c}_secret" in df and df[f"{c}_secret"].any():
                 df[c] = display.avec_secret(df[c], df[f"{c}_secret"])
         df["territoire"] = [
             _nom(r, c) + (" (commune)" if n == "commune" else "")
@@ -1016,7 +1211,7 @@ def vue_besoins(r: RapportQ5) -> pd.DataFrame:
         df["_o"] = (df["niveau"] == "commune").astype(int)
         df = df.sort_values(["_o", "territoire"], kind="stable")
     colonnes = {
-        c: (f"{h}, {text.annee_periode(r.annee_debut_cucs, r.periode[1])}" if u == "pourcentage" else h, u)
+        c: (f"{h}, {text.annee_periode(r.annee_debut_cucs, r.periode[1])}" if c == "taux_chomage" else h, u)
         for c, (h, u) in COLONNES_BESOINS.items()
     }
     return display.vue(
@@ -1032,7 +1227,7 @@ COLONNES_COUVERTURE = {
     "demandeurs_par_an_pendant": ("Demandeurs d'emploi par an, pendant", "nombre"),
     "places_par_an_pendant": ("Places par an (bénéficiaires prévus), pendant", "decimal"),
     "places_pour_100_pendant": ("Places pour 100 demandeurs, pendant", "decimal"),
-    "ecart": ("Écart (places pour 100)", "decimal"),
+    "ecart": ("Écart (points : places pour 100 demandeurs)", "points"),
     "petite_base": ("Petite base", "oui_non"),
 }
 
@@ -1071,7 +1266,7 @@ COLONNES_OFFRE = {
     "territoire": ("Territoire", "texte"),
     "euros_par_an_avant": ("Crédits accordés par an, avant (euros courants)", "euros"),
     "euros_par_an_pendant": ("Crédits accordés par an, pendant (euros courants)", "euros"),
-    "euros_par_demandeur_pendant": ("Crédits par demandeur d'emploi, pendant", "euros_decimal"),
+    "euros_par_demandeur_pendant": ("Crédits par demandeur d'emploi et par an, pendant", "euros"),
 }
 
 
@@ -1096,7 +1291,9 @@ def vue_combinaisons(r: RapportQ5) -> pd.DataFrame:
             {
                 "combinaison": [libelle_combinaison(x) for x in c["combinaison"]],
                 "n": [
-                    text.pluriel(k, "combinaison") if x == pathways.AUTRES else text.pluriel(n, "dispositif")
+                    f"2 ou plus ({text.pluriel(k, 'combinaison')})"
+                    if x == pathways.AUTRES
+                    else text.nombre(n)
                     for x, n, k in zip(c["combinaison"], c["n_dispositifs"], c["n_combinaisons"], strict=True)
                 ],
                 "menages": display.avec_secret(c["menages"], c["secret"]).tolist(),
@@ -1106,7 +1303,7 @@ def vue_combinaisons(r: RapportQ5) -> pd.DataFrame:
         df,
         {
             "combinaison": ("Dispositifs du ménage", "texte"),
-            "n": ("Nombre", "texte"),
+            "n": ("Nombre de dispositifs", "texte"),
             "menages": ("Ménages", "nombre"),
         },
         vide=r.absence("ménages suivis par plusieurs dispositifs"),
@@ -1191,7 +1388,10 @@ def vue_progression_dispositifs(r: RapportQ5) -> pd.DataFrame:
         sec = d["secret"].astype(bool)
         df = pd.DataFrame(
             {
-                "dispositif": [libelle_dispositif(x) for x in d["dispositif"]],
+                "dispositif": [
+                    libelle_membres(m) if x == pathways.AUTRES else libelle_dispositif(x)
+                    for x, m in zip(d["dispositif"], d["membres"], strict=True)
+                ],
                 "base": display.avec_secret(d["base"], sec).tolist(),
                 "progresse": display.avec_secret(d["progresse"], sec).tolist(),
                 "part": display.avec_secret(d["part"], sec).tolist(),
@@ -1376,18 +1576,19 @@ def sources(r: RapportQ5, params, metadata) -> list[str]:
         f"Périodes comparées : {r.avant} et {r.pendant} ; chaque rapport est calculé sur la période entière "
         "(somme des places sur somme des demandeurs d'emploi des mêmes années), jamais entre une première et une "
         "dernière année ; l'écart affiché est calculé à partir des valeurs affichées.",
-        "Offre d'insertion : actions du domaine « Emploi et insertion » et chantiers d'insertion (codes de la "
-        "programmation, jamais les intitulés). Places : bénéficiaires prévus des années réalisées ou en cours ; crédits : "
+        "Offre d'insertion : actions du domaine « Emploi et insertion » et chantiers d'insertion, repérées par leur "
+        "domaine et leur dispositif dans la programmation (jamais par leur intitulé). Places : bénéficiaires prévus des années réalisées ou en cours ; crédits : "
         "montants accordés par tous les financeurs. Une action sans quartier est comptée à l'échelle de la commune, "
         "jamais répartie entre les quartiers.",
         "Besoins : demandeurs d'emploi en fin de mois (catégories A, B, C), taux de chômage (chômeurs sur actifs), "
         "chômage des moins de 25 ans, part des 15 ans et plus non scolarisés sans diplôme, part des moins de 25 ans, "
         "chaque taux sur sa base (somme des numérateurs sur somme des dénominateurs de la période).",
         "Ménages suivis par plusieurs dispositifs : ménages (identifiant pseudonyme) ayant au moins deux dispositifs "
-        "différents dans les parcours ; l'ordre est celui de la première entrée dans chaque dispositif.",
+        "différents dans les parcours ; l'ordre est celui de la première entrée dans chaque dispositif ; dans une "
+        "combinaison, les dispositifs sont écrits dans l'ordre alphabétique.",
         "Progression : parcours terminés (date de sortie connue) avec un niveau d'autonomie (1 à 4) renseigné à "
         "l'entrée et à la sortie ; niveaux déclarés par les opérateurs.",
-        rapport.source_secret(params.seuil_secret) + " ; les combinaisons et "
-        "enchaînements plus rares sont regroupés, et une case est masquée en plus quand un total permettrait de la "
-        "retrouver.",
+        rapport.source_secret(params.seuil_secret) + " ; les combinaisons, enchaînements et dispositifs plus "
+        "rares sont regroupés, et une case est masquée en plus quand un total permettrait de la retrouver. "
+        + NOTE_S,
     ]

@@ -14,7 +14,7 @@ import pytest
 from cucs_analysis.analysis import motifs
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
-from cucs_analysis.present import display
+from cucs_analysis.present import display, text
 from cucs_analysis.reports import q8
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,11 @@ def test_rich_commune_sentences_verdict_and_fiche():
     assert fiches[0][2] is not None and not fiches[0][2].empty
     none = _report("20001", {"quartiers_experimentaux": []})
     assert q8.fiches(none) == []
-    assert "params/20001.yaml" in none.texte("fiches")[0]
+    # no developer instruction on a public page (lecture 10, H10)
+    assert none.texte("fiches") == [
+        "Aucun quartier d'expérimentation n'a été retenu pour cette commune ; le centre de ressources peut en "
+        "désigner un (voir la page Méthode)."
+    ]
     assert {c["id"] for c in r.chiffres_cles} >= {"gup_tendances_nettes", "actions_proximite"}
 
 
@@ -102,7 +106,12 @@ def test_partial_data_commune_says_data_unavailable():
     r = _report("20008")
     res = r.resultats()
     assert res["gup"] == [] and res["gup_motif"] == motifs.DONNEE_ABSENTE
-    assert r.verdict["motif"] == motifs.DONNEE_ABSENTE and "données non disponibles" in r.verdict["texte"]
+    # the page has results (proximity actions): the verdict says them and that the GUP is missing,
+    # it links to the section holding the evidence, and the first key figure exists (H13, L12)
+    assert r.verdict["motif"] is None and r.verdict["section"] == q8.SECTIONS["actions"]
+    assert "GUP : données non disponibles" in r.verdict["texte"] and "des crédits" in r.verdict["texte"]
+    assert r.chiffres_cles[0]["id"] == "part_credits_proximite_pendant"
+    assert r.chiffres_cles[0]["valeur"] is not None
     assert res["equipements"] and res["equipements_motif"] is None  # facilities still shown
     assert q8.vue_gup_taux(r).attrs["motif"] == motifs.DONNEE_ABSENTE
     assert "Données non disponibles" in display.tableau(q8.vue_gup_taux(r)).texte
@@ -120,6 +129,17 @@ def test_non_signatory_is_hors_cucs_but_shows_facilities():
     assert any(e["pour_1000_hab"] for e in res["equipements"])
     assert "Hors CUCS" in display.tableau(q8.vue_actions_proximite(r)).texte
     assert not q8.vue_securite(r).empty
+    # a non-signatory has no « avant / pendant le CUCS »: the years (H12), « quartiers de veille » (H11)
+    texts = " ".join(r.constats + r.texte("securite") + r.texte("equipements"))
+    assert "avant le CUCS" not in texts and "pendant le CUCS" not in texts
+    assert "périodes du CUCS des communes signataires" in texts
+    assert "prioritaire" not in texts and "quartiers de veille" in texts
+    assert not any("CUCS" in c for c in q8.vue_securite(r).columns)
+    assert all("prioritaire" not in c for c in q8.vue_equipements_type(r).columns)
+    # the debate is not « données non disponibles » but the hors CUCS sentence (H3)
+    assert r.debat and r.debat[0].startswith(
+        "Hors CUCS : Esterbourg n'a pas d'actions de proximité ni de GUP"
+    )
 
 
 def test_reports_under_the_threshold_are_hidden_with_their_rates():
@@ -179,3 +199,84 @@ def test_place_names_take_the_contracted_article():
     assert q8._a("Le Haut-Val") == "au Haut-Val"
     assert q8._a("Les Tilleuls") == "aux Tilleuls"
     assert q8._a("La Source") == "à La Source"
+
+
+def test_facilities_quartiers_above_their_commune_are_flagged():
+    eq = _csv("equipements")
+    r = _report("20010")
+    codes = list(r.noms_quartiers)
+    annee = r.annee_equipements
+    e = eq[eq["annee"] == annee]
+    com = (
+        e[(e["niveau"] == "commune") & (e["code_territoire"] == "20010")]
+        .groupby("type_equipement")["nombre"]
+        .sum()
+    )
+    qua = (
+        e[(e["niveau"] == "quartier") & e["code_territoire"].isin(codes)]
+        .groupby("type_equipement")["nombre"]
+        .sum()
+    )
+    above = {t for t, n in qua.items() if n > com.get(t, 0)}
+    assert above  # the demo has the anomaly (lecture 10, H8)
+    assert set(r.incoherents_annee()["type_equipement"]) == above
+    assert any("les deux sources ne sont pas cohérentes" in s for s in r.texte("equipements"))
+    v = q8.vue_equipements_type(r)
+    col = [c for c in v.columns if c.startswith("Quartiers au-dessus")][0]
+    assert int(v[col].sum()) == len(above)
+    assert all("à vérifier" in c["libelle"] for c in r.chiffres_cles if c["id"].startswith("equipements_"))
+    res = r.resultats()["equipements_incoherences"]
+    assert {x["type_equipement"] for x in res if x["annee"] == annee} == above
+
+
+def test_key_figure_units_and_download_labels():
+    r = _report("20001")
+    unites = {c["id"]: c["unite"] for c in r.chiffres_cles}
+    assert unites["gup_pour_1000_hab_pendant"] == text.POUR_1000_HAB
+    assert unites["equipements_quartiers_pour_1000_hab"] == text.POUR_1000_HAB
+    assert unites["gup_tendances_nettes"] == "couples"
+    assert "‰" not in unites.values()
+    res = r.resultats()
+    tables = [
+        k
+        for k, v in res.items()
+        if isinstance(v, list) and k not in ("constats", "reserves", "debat", "chiffres_cles")
+    ]
+    tables += [f"actions_proximite_{k}" for k, v in res["actions_proximite"].items() if isinstance(v, list)]
+    assert set(tables) <= set(res["libelles_tables"])
+    codes = res["libelles_codes"]
+    assert codes["tendance"]["pas_de_tendance"] == "pas de tendance nette"
+    assert codes["indicateurs_securite"]["delits_pour_1000"].startswith("Atteintes aux biens")
+    assert codes["quartiers_experimentaux"] == {"QP020002": "La Source"}
+
+
+def test_one_rounding_for_delays_and_one_label_for_vvv():
+    r = _report("20001")
+    v = q8.vue_gup_delais(r)
+    d = r.gup_delais.dropna(subset=["delai_pendant"]).sort_values(["delai_pendant", "categorie"]).iloc[-1]
+    shown = v.loc[
+        v["Catégorie"] == d["categorie"][:1].upper() + d["categorie"][1:], "Délai médian pendant (jours)"
+    ].iloc[0]
+    # the text says what the table prints (display formats the table's numbers with text.nombre)
+    assert any(f"à {text.nombre(shown, 0)} jours" in s for s in r.texte("gup"))
+    disp = q8.vue_dispositifs(r)["Dispositif"]
+    assert "OVV" not in set(disp) and "VVV" not in set(disp)
+    assert "VVV (ville-vie-vacances)" in set(disp)
+    assert all(x[:1] == x[:1].upper() for x in disp)
+
+
+def test_gup_small_before_count_masks_two_cells_not_the_row():
+    r = _report("20001", {"seuil_secret": 60})
+    g = r.gup
+    split = g[g["periodes_secret"]]
+    assert not split.empty
+    # the period count and rate stay published, both period rates are hidden
+    assert split["signalements"].notna().all() and split["pour_1000_hab"].notna().all()
+    assert split["pour_1000_avant"].isna().all() and split["pour_1000_pendant"].isna().all()
+    v = q8.vue_gup_taux(r)
+    assert ((v["Avant le CUCS"] == "s") & (v["Signalements (période)"] != "s")).any()
+    vals = r.gup_statuts["non_resolus"].dropna()
+    assert ((vals == 0) | (vals >= 60)).all()
+    # « non résolus » published where « en cours » is hidden (lecture 10, M19)
+    st = _report("20001").gup_statuts
+    assert (st["non_resolus"].notna() & st["en_cours"].isna()).any()

@@ -435,6 +435,37 @@ def pooled_facilities(per: pd.DataFrame, codes: Sequence[str], by: Sequence[str]
     return g[cols]
 
 
+def facilities_above_commune(
+    equipements: pd.DataFrame | None, code_commune: str, quartiers: Sequence[str]
+) -> pd.DataFrame:
+    """The (year, facility type) where the commune's quartiers together count more facilities
+    than the commune itself: two sources that do not agree (a quartier lies inside its commune).
+    Columns: annee, type_equipement, nombre_commune (0 when the commune has no row),
+    nombre_quartiers; one row per inconsistent pair, by year then type."""
+    cols = ["annee", "type_equipement", "nombre_commune", "nombre_quartiers"]
+    if (
+        equipements is None
+        or equipements.empty
+        or not {"niveau", "code_territoire", "type_equipement"} <= set(equipements.columns)
+    ):
+        return _empty(cols)
+    e = equipements.assign(
+        annee=pd.to_numeric(equipements["annee"], errors="coerce"),
+        nombre=pd.to_numeric(equipements["nombre"], errors="coerce").fillna(0),
+    ).dropna(subset=["annee"])
+    com = e[(e["niveau"] == "commune") & (e["code_territoire"].astype(str) == str(code_commune))]
+    qua = e[(e["niveau"] == "quartier") & e["code_territoire"].astype(str).isin([str(q) for q in quartiers])]
+    if qua.empty:
+        return _empty(cols)
+    keys = ["annee", "type_equipement"]
+    q = qua.groupby(keys)["nombre"].sum().rename("nombre_quartiers")
+    c = com.groupby(keys)["nombre"].sum().rename("nombre_commune")
+    both = pd.concat([c, q], axis=1).fillna(0).reset_index()
+    out = both[both["nombre_quartiers"] > both["nombre_commune"]]
+    out = out.assign(annee=out["annee"].astype(int)).sort_values(keys)
+    return out[cols].reset_index(drop=True)
+
+
 # --- indicators ---------------------------------------------------------------------------------------
 
 
@@ -454,7 +485,8 @@ def indicator_profile(
 ) -> pd.DataFrame:
     """Each indicator of a quartier against its commune at the latest year up to `fin` where
     both have a value: annee, valeur_quartier, valeur_commune, ecart (quartier − commune),
-    numerateur / denominateur of the quartier (for secrecy of its base)."""
+    numerateur / denominateur of the quartier (for secrecy of its base), numerateur_commune /
+    denominateur_commune (the commune's base, NaN where the data have none)."""
     cols = [
         "indicateur",
         "annee",
@@ -463,6 +495,8 @@ def indicator_profile(
         "ecart",
         "numerateur",
         "denominateur",
+        "numerateur_commune",
+        "denominateur_commune",
     ]
     if indicateurs is None or indicateurs.empty:
         return _empty(cols)
@@ -471,14 +505,14 @@ def indicator_profile(
         i = i[~i["secret"].astype("boolean").fillna(False).astype(bool)]
     q = i[(i["niveau"] == "quartier") & (i["code_territoire"] == code_quartier)]
     c = i[(i["niveau"] == "commune") & (i["code_territoire"] == code_commune)]
-    m = q.merge(
-        c[["indicateur", "annee", "valeur"]], on=["indicateur", "annee"], suffixes=("_quartier", "_commune")
-    )
+    base = [x for x in ("numerateur", "denominateur") if x in c.columns]
+    c = c[["indicateur", "annee", "valeur", *base]].rename(columns={x: f"{x}_commune" for x in base})
+    m = q.merge(c, on=["indicateur", "annee"], suffixes=("_quartier", "_commune"))
     if m.empty:
         return _empty(cols)
     m = m.sort_values("annee").groupby("indicateur").tail(1)
     m = m.assign(ecart=m["valeur_quartier"] - m["valeur_commune"])
-    for c_ in ("numerateur", "denominateur"):
+    for c_ in ("numerateur", "denominateur", "numerateur_commune", "denominateur_commune"):
         if c_ not in m.columns:
             m[c_] = np.nan
     return m.sort_values("indicateur")[cols].reset_index(drop=True)

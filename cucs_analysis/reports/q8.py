@@ -40,6 +40,31 @@ TENDANCE_LIBELLES = {
     proximity.SANS_TENDANCE: "pas de tendance nette",
 }
 GAMME_LIBELLES = {"proximité": "Proximité", "intermédiaire": "Intermédiaire", "supérieure": "Supérieure"}
+#: Two codes of the programme for one dispositif (ville-vie-vacances): one line, one label.
+DISPOSITIFS_ALIAS = {"OVV": "VVV", "OVVV": "VVV"}
+DISPOSITIF_LIBELLES = {"VVV": "VVV (ville-vie-vacances)"}
+MESURE_LIBELLES = {
+    "part_actions": "Part des actions-années",
+    "part_credits": "Part des crédits accordés",
+    "montant_par_an": "Crédits accordés aux actions de proximité par an",
+}
+NIVEAU_LIBELLES = {"commune": "Commune", "quartier": "Quartier", "ensemble": "Quartiers pris ensemble"}
+#: The French titles of the downloadable tables (list-valued keys of the results).
+LIBELLES_TABLES = {
+    "gup": "Signalements GUP par quartier et catégorie",
+    "tendances_gup": "Tendances nettes des signalements GUP",
+    "equipements": "Équipements pour 1 000 habitants par territoire",
+    "equipements_incoherences": "Équipements : quartiers au-dessus de leur commune (sources incohérentes)",
+    "actions_proximite_periodes": "Actions de proximité avant et pendant le CUCS",
+    "indicateurs_securite": "Indicateurs de sécurité",
+    "quartiers_experimentaux": "Quartiers d'expérimentation",
+}
+#: The counts behind a rate of the catalogue (numerator, denominator), for the bases shown.
+BASES_INDICATEURS = {
+    "delits_pour_1000": ("faits constatés", "habitants"),
+    "taux_chomage": ("chômeurs", "actifs"),
+    "taux_chomage_jeunes": ("chômeurs", "actifs"),
+}
 #: The code of the quartiers taken together in the facilities tables.
 ENSEMBLE = "ensemble_quartiers"
 
@@ -84,6 +109,11 @@ class RapportQ8(Rapport):
     gup_totaux: dict = field(default_factory=dict)  # all quartiers: reports, resolved, open… (published)
     base_min: int = BASE_MIN
     fiches_textes: dict[str, list[str]] = field(default_factory=dict)
+    #: (year, facility type) where the quartiers count more facilities than their commune
+    equipements_incoherents: pd.DataFrame = field(
+        default_factory=lambda: _vide("annee", "type_equipement", "nombre_commune", "nombre_quartiers")
+    )
+    libelles_equipements: dict[str, str] = field(default_factory=dict)
 
     # absence(quoi, table): table `programme` (default), `gup` or `donnees` (rapport.Rapport)
     #: Indicators and facilities are shown for every commune (as comparison): no reason.
@@ -92,6 +122,51 @@ class RapportQ8(Rapport):
     @property
     def motif_gup(self) -> str | None:
         return self.motif_table(self.a_gup)
+
+    @property
+    def avant(self) -> str:
+        """« avant le CUCS (2005-2006) », or only the years for a non-signatory commune."""
+        if self.signataire:
+            return super().avant
+        return f"en {text.annee_periode(self.periode[0], self.annee_debut_cucs - 1)}"
+
+    @property
+    def pendant(self) -> str:
+        """« pendant le CUCS (2007-2014) », or the years and what they are for a non-signatory."""
+        if self.signataire:
+            return super().pendant
+        return (
+            f"en {text.annee_periode(self.annee_debut_cucs, self.periode[1])} (périodes du CUCS des communes "
+            "signataires)"
+        )
+
+    @property
+    def pendant_court(self) -> str:
+        """« pendant le CUCS », or « en 2007-2014 » for a non-signatory commune."""
+        if self.signataire:
+            return "pendant le CUCS"
+        return f"en {text.annee_periode(self.annee_debut_cucs, self.periode[1])}"
+
+    def entete_periode(self, quand: str) -> str:
+        """A table header for one period: « Avant le CUCS » / « Pendant le CUCS », or the years."""
+        debut, fin = (
+            (self.periode[0], self.annee_debut_cucs - 1)
+            if quand == "avant"
+            else (self.annee_debut_cucs, self.periode[1])
+        )
+        if self.signataire:
+            return f"{'Avant' if quand == 'avant' else 'Pendant'} le CUCS ({text.annee_periode(debut, fin)})"
+        return text.annee_periode(debut, fin)
+
+    @property
+    def quartiers_nom(self) -> str:
+        """What the commune's quartiers are: « quartiers du CUCS » or « quartiers de veille »."""
+        return "quartiers du CUCS" if self.signataire else "quartiers de veille"
+
+    def incoherents_annee(self) -> pd.DataFrame:
+        """The inconsistent facility types of the facilities' year."""
+        i = self.equipements_incoherents
+        return i[i["annee"] == self.annee_equipements] if not i.empty else i
 
     @property
     def tendances_nettes(self) -> pd.DataFrame:
@@ -181,7 +256,30 @@ class RapportQ8(Rapport):
             ],
             "indicateurs_securite": list(self.indicateurs_securite),
             "quartiers_experimentaux": list(self.quartiers_experimentaux),
+            "equipements_incoherences": [
+                {
+                    "annee": int(row["annee"]),
+                    "type_equipement": str(row["type_equipement"]),
+                    "libelle": self.libelles_equipements.get(
+                        str(row["type_equipement"]), str(row["type_equipement"])
+                    ),
+                    "nombre_commune": rapport.nombre_json(row["nombre_commune"]),
+                    "nombre_quartiers": rapport.nombre_json(row["nombre_quartiers"]),
+                }
+                for row in self.equipements_incoherents.to_dict(orient="records")
+            ],
             "verdict": self.verdict,
+            "libelles_tables": dict(LIBELLES_TABLES),
+            "libelles_codes": {
+                "tendance": dict(TENDANCE_LIBELLES),
+                "mesure": dict(MESURE_LIBELLES),
+                "niveau": dict(NIVEAU_LIBELLES),
+                "code_territoire": {ENSEMBLE: f"Ensemble des {self.quartiers_nom}"},
+                "indicateurs_securite": {
+                    i: self.libelles_indicateurs.get(i, i) for i in self.indicateurs_securite
+                },
+                "quartiers_experimentaux": {q: _nom_q(self, q) for q in self.quartiers_experimentaux},
+            },
         }
 
 
@@ -252,12 +350,16 @@ def _gup_table(
     out = tr.merge(rates.drop(columns=["signalements", "annees"]), on=by, how="left")
     out = out.merge(per, on=by, how="left").merge(de.drop(columns=["signalements"]), on=by, how="left")
     out = out.fillna({"resolus": 0, "en_cours": 0, "sans_suite": 0})
-    # Secrecy: primary on any published count of the cell, then secondary on the pivot.
+    # Secrecy: primary on the period count of the cell, then secondary on the pivot; a small
+    # « avant » or « pendant » count hides both period cells only (the period count gives one
+    # back from the other), the period count and rate stay published.
     counts_cols = ["signalements", "signalements_avant", "signalements_pendant"]
-    small = np.zeros(len(out), dtype=bool)
-    for c in counts_cols:
-        v = pd.to_numeric(out[c], errors="coerce").fillna(0).to_numpy()
-        small |= privacy.primary_mask(v, seuil)
+    small = privacy.primary_mask(
+        pd.to_numeric(out["signalements"], errors="coerce").fillna(0).to_numpy(), seuil
+    )
+    split = np.zeros(len(out), dtype=bool)
+    for c in counts_cols[1:]:
+        split |= privacy.primary_mask(pd.to_numeric(out[c], errors="coerce").fillna(0).to_numpy(), seuil)
     proxy = out["signalements"].astype(float).where(~small, 1.0)
     piv = pd.DataFrame({"q": out["code_quartier"], "c": out["categorie"], "v": proxy}).pivot(
         index="q", columns="c", values="v"
@@ -270,6 +372,9 @@ def _gup_table(
     hidden = out["secret"]
     for c in [*counts_cols, "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant", "population_annees"]:
         out[c] = out[c].astype(float).where(~hidden)
+    out["periodes_secret"] = split & ~hidden.to_numpy()
+    for c in ("signalements_avant", "signalements_pendant", "pour_1000_avant", "pour_1000_pendant"):
+        out[c] = out[c].where(~out["periodes_secret"])
     # A rate on a quartier population that is not published would give that population back.
     base_cachee = out["code_quartier"].isin(pop_cachees)
     out["base_cachee"] = base_cachee
@@ -284,10 +389,24 @@ def _gup_table(
 
 def _gup_statuts(gup: pd.DataFrame, seuil: int, kw: dict) -> pd.DataFrame:
     st = proximity.resolution_delays(gup, ["categorie"], kw["debut"], kw["fin"])
-    cols = ["signalements", "resolus", "en_cours", "sans_suite"]
     if st.empty:
-        return st.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
-    out = privacy.secret_columns(st, cols, seuil, "both", "signalements")
+        cols = ["signalements", "resolus", "en_cours", "sans_suite", "non_resolus"]
+        return st.assign(**{c: pd.Series(dtype=float) for c in ("non_resolus",)}).assign(
+            **{f"{c}_secret": pd.Series(dtype=bool) for c in cols}
+        )
+    # « en cours » and « classés sans suite » are often small: their sum, the non-resolved, is
+    # published as one column (signalements = résolus + non résolus), the two apart when possible
+    st = st.assign(non_resolus=st["en_cours"] + st["sans_suite"])
+    out = privacy.secret_columns(
+        st, ["signalements", "resolus", "non_resolus"], seuil, "both", "signalements"
+    )
+    detail = privacy.secret_columns(
+        st, ["non_resolus", "en_cours", "sans_suite"], seuil, "both", "non_resolus"
+    )
+    for c in ("en_cours", "sans_suite"):
+        out[c] = detail[c]
+        out[f"{c}_secret"] = detail[f"{c}_secret"] | out["non_resolus_secret"]
+        out[c] = out[c].where(~out[f"{c}_secret"])
     out["delai_median_jours"] = out["delai_median_jours"].where(
         ~out["resolus_secret"] & (st["resolus"] >= seuil)
     )
@@ -477,6 +596,8 @@ def build(territoire, params) -> RapportQ8:
         for q, n in zip(territoire.quartiers["code_quartier"], territoire.quartiers["nom"], strict=True)
     }
     actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
+    if "dispositif" in actions.columns:  # OVV and VVV are one dispositif: one line
+        actions = actions.assign(dispositif=actions["dispositif"].replace(DISPOSITIFS_ALIAS))
     a_programme = signataire and not actions.empty
     fin_df = territoire.financements if a_programme else None
     a_gup = signataire and bool(territoire.available.get("gup")) and not territoire.gup.empty
@@ -502,6 +623,13 @@ def build(territoire, params) -> RapportQ8:
         territoire.equipements if territoire.available.get("equipements", True) else None, fin
     )
     eq_tot, eq_gam, eq_typ, eq_cachees = _equipements(territoire, pops, annee_eq, quartiers, seuil)
+    eq_brut = territoire.equipements if territoire.available.get("equipements", True) else None
+    incoherents = proximity.facilities_above_commune(eq_brut, code, quartiers)
+    lib_eq = (
+        dict(zip(eq_brut["type_equipement"].astype(str), eq_brut["libelle"].astype(str), strict=True))
+        if eq_brut is not None and {"type_equipement", "libelle"} <= set(eq_brut.columns)
+        else {}
+    )
     # quartiers whose population is hidden in some year, or in the facilities' year (secondary)
     yearly_small = pq.loc[privacy.primary_mask(pq["population"], seuil).to_numpy(), "code_territoire"]
     pop_cachees = set(yearly_small) | eq_cachees
@@ -527,6 +655,7 @@ def build(territoire, params) -> RapportQ8:
             *proximity.TREND_COLUMNS,
             "pour_1000_hab",
             "secret",
+            "periodes_secret",
             "delai_secret",
             "delai_median_jours",
             "resolus",
@@ -591,6 +720,8 @@ def build(territoire, params) -> RapportQ8:
         population=None if pop is None or text.manquant(pop) else float(pop),
         gup_totaux=totaux,
         populations_cachees=pop_cachees,
+        equipements_incoherents=incoherents,
+        libelles_equipements=lib_eq,
     )
     _narrate(r)
     return r
@@ -618,6 +749,12 @@ def _a(nom: str) -> str:
 
 def _categorie(c: object) -> str:
     return f"« {c} »"
+
+
+def _jours(x: object) -> str:
+    """A number of days as the tables print it (whole days, `text.nombre`): one rounding."""
+    n = text.nombre(x, 0)
+    return n if n in (text.ND, text.SECRET) else f"{n} {'jours' if abs(round(float(x))) >= 2 else 'jour'}"
 
 
 def _periode_row(r: RapportQ8, mesure: str):
@@ -785,7 +922,7 @@ def _narrate_gup(r: RapportQ8) -> None:
             "gup",
             f"Sur {text.effectif(tot['signalements'], r.seuil_secret, 'signalement')} de "
             f"{text.annee_periode(*r.periode)}, {text.effectif(tot['resolus'], r.seuil_secret, 'signalement résolu', 'signalements résolus')}"
-            f" (délai médian de résolution : {text.pluriel(tot['delai'], 'jour')}) ; "
+            f" (délai médian de résolution : {_jours(tot['delai'])}) ; "
             f"{text.effectif(tot['en_cours'], r.seuil_secret, 'signalement', 'signalements')} "
             f"{'restent' if tot['en_cours'] >= 2 else 'reste'} en cours et "
             f"{text.effectif(tot['sans_suite'], r.seuil_secret, 'signalement', 'signalements')} "
@@ -797,13 +934,11 @@ def _narrate_gup(r: RapportQ8) -> None:
         d = d.sort_values(["delai_pendant", "categorie"])
         lo, hi = d.iloc[0], d.iloc[-1]
         phrase = (
-            f"{majuscule(r.pendant)}, le délai médian de résolution va de {text.pluriel(lo['delai_pendant'], 'jour')} "
-            f"({_categorie(lo['categorie'])}) à {text.pluriel(hi['delai_pendant'], 'jour')} ({_categorie(hi['categorie'])})"
+            f"{majuscule(r.pendant)}, le délai médian de résolution va de {_jours(lo['delai_pendant'])} "
+            f"({_categorie(lo['categorie'])}) à {_jours(hi['delai_pendant'])} ({_categorie(hi['categorie'])})"
         )
         if not text.manquant(hi["delai_avant"]):
-            phrase += (
-                f" ; il était de {text.pluriel(hi['delai_avant'], 'jour')} pour cette dernière {r.avant}"
-            )
+            phrase += f" ; il était de {_jours(hi['delai_avant'])} pour cette dernière {r.avant}"
         r.constat("gup", phrase + ".")
 
 
@@ -811,12 +946,16 @@ def _nom_territoire(r: RapportQ8, niveau: str, code: str) -> str:
     if niveau == "commune":
         return f"{r.nom_commune} (commune)"
     if niveau == "ensemble":
-        return "Ensemble des quartiers prioritaires" if r.signataire else "Ensemble des quartiers"
+        return f"Ensemble des {r.quartiers_nom}"
     return _nom_q(r, code)
 
 
 def _les_quartiers(r: RapportQ8) -> str:
-    return "les quartiers prioritaires" if r.signataire else "ses quartiers (comparaison)"
+    return (
+        "les quartiers du CUCS (catégories 1 à 3)"
+        if r.signataire
+        else "ses quartiers de veille (comparaison)"
+    )
 
 
 def _narrate_equipements(r: RapportQ8) -> None:
@@ -839,6 +978,21 @@ def _narrate_equipements(r: RapportQ8) -> None:
             f"{text.nombre(c['pour_1000_hab'], 1)} pour la commune entière ({text.nombre(c['nombre'])} pour "
             f"{text.nombre(c['population'])} habitants ; populations de {a}).",
         )
+    inc = r.incoherents_annee()
+    if not inc.empty:
+        types = text.liste_fr([f"« {r.libelles_equipements.get(t, t)} »" for t in inc["type_equipement"]])
+        r.constat(
+            "equipements",
+            f"Les équipements des quartiers dépassent ceux de la commune pour {types} en {a} : les deux sources ne "
+            "sont pas cohérentes ; les rapports par habitant sont à vérifier.",
+        )
+    autres = sorted(set(r.equipements_incoherents["annee"]) - {r.annee_equipements})
+    if autres:
+        r.dit(
+            "equipements",
+            "La même incohérence (quartiers au-dessus de leur commune pour un type d'équipement) se retrouve en "
+            f"{text.liste_fr([text.annee(x) for x in autres])} (détail dans le fichier téléchargeable).",
+        )
     g = r.equipements_gamme
     gp = g[g["gamme"] == "proximité"]
     gc, gq = gp[gp["niveau"] == "commune"], gp[gp["niveau"] == "ensemble"]
@@ -854,13 +1008,14 @@ def _narrate_equipements(r: RapportQ8) -> None:
         if not absents.empty:
             r.constat(
                 "equipements",
-                f"Présents dans la commune mais dans aucun {'quartier prioritaire' if r.signataire else 'de ses quartiers'} en "
+                f"Présents dans la commune mais dans aucun {'quartier du CUCS' if r.signataire else 'de ses quartiers de veille'} en "
                 f"{a} : {text.liste_fr([f'« {x} »' for x in absents['libelle']])}.",
             )
     if not r.signataire:
         r.dit(
             "equipements",
-            f"{r.nom_commune} n'a pas signé de CUCS : ses équipements servent de comparaison (hors CUCS).",
+            f"{r.nom_commune} n'a pas signé de CUCS : ses équipements et ceux de ses quartiers de veille servent de "
+            "comparaison (hors CUCS).",
         )
 
 
@@ -890,26 +1045,44 @@ def _narrate_securite(r: RapportQ8) -> None:
         if not c.empty and not text.manquant(c.iloc[0]["valeur_pendant"]):
             row = c.iloc[0]
             avant = (
-                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {r.avant}, "
+                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {r.avant}"
+                f"{_base_phrase(r, ind, row, 'avant')} et "
                 if bool(row["avant_testable"])
                 else ""
             )
             parts.append(
                 f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)} {r.pendant}"
+                f"{_base_phrase(r, ind, row, 'pendant')}"
             )
         if not q.empty:
             top = q.iloc[0]
             parts.append(
-                f"le quartier le plus touché pendant le CUCS, {_nom_q(r, top['code_territoire'])}, "
-                f"{text.valeur_unite(top['valeur_pendant'], unite, 1)}"
+                f"le quartier le plus touché {r.pendant_court}, {_nom_q(r, top['code_territoire'])}, "
+                f"{text.valeur_unite(top['valeur_pendant'], unite, 1)}{_base_phrase(r, ind, top, 'pendant')}"
             )
-        r.constat("securite", f"{lib} : {text.liste_fr(parts)}.")
+        r.constat("securite", f"{lib} : {' ; '.join(parts)}.")
     if r.a_gup and not any(("espace" in i or "incivil" in i) for i in r.indicateurs_securite):
         r.constat(
             "securite",
-            "Aucun indicateur d'occupation de l'espace public n'est dans le catalogue : les signalements GUP de la "
-            "catégorie « occupation de l'espace public » et « tranquillité » (section 2) en tiennent lieu.",
+            "Aucun indicateur d'occupation de l'espace public n'est dans le catalogue : les signalements GUP des "
+            "catégories « occupation de l'espace public » et « tranquillité » (section 2) en tiennent lieu.",
         )
+
+
+def _base(r: RapportQ8, indicateur: str, numerateur: object, denominateur: object) -> str:
+    """« 3 994 faits constatés pour 91 828 habitants » (or « 3 994 sur 91 828 »); n.d. without them."""
+    if text.manquant(numerateur) or text.manquant(denominateur):
+        return text.ND
+    noms = BASES_INDICATEURS.get(indicateur)
+    if noms is None:
+        return f"{text.nombre(numerateur)} sur {text.nombre(denominateur)}"
+    return f"{text.nombre(numerateur)} {noms[0]} pour {text.nombre(denominateur)} {noms[1]}"
+
+
+def _base_phrase(r: RapportQ8, indicateur: str, row, p: str) -> str:
+    """« (3 994 faits constatés pour 91 828 habitants, somme des années) » after a pooled rate."""
+    b = _base(r, indicateur, row.get(f"numerateur_{p}"), row.get(f"denominateur_{p}"))
+    return "" if b == text.ND else f" ({b}, somme des années)"
 
 
 def _phrase_fiche_gup(r: RapportQ8, q: str) -> list[str]:
@@ -928,6 +1101,11 @@ def _phrase_fiche_gup(r: RapportQ8, q: str) -> list[str]:
                     f"{c} {text.nombre(v, 1)}"
                     for c, v in zip(vis["categorie"].map(_categorie), vis["pour_1000_hab"], strict=True)
                 ]
+            )
+            + (
+                f" ({', '.join(str(c) for c in g.loc[g['pour_1000_hab'].isna(), 'categorie'])} : secret statistique)"
+                if g["pour_1000_hab"].isna().any()
+                else ""
             )
             + "."
         )
@@ -1003,18 +1181,16 @@ def _phrases_fiche(r: RapportQ8, q: str) -> list[str]:
 
 def _narrate_fiches(r: RapportQ8) -> None:
     if not r.quartiers_experimentaux:
-        exemple = next(iter(r.noms_quartiers), "QP020001")
         r.dit(
             "fiches",
-            "Aucun quartier d'expérimentation n'est nommé pour cette commune. Pour dresser la fiche d'un quartier, "
-            f"ajoutez son code dans params/{r.code_commune}.yaml, clé quartiers_experimentaux, par exemple : "
-            f'quartiers_experimentaux: ["{exemple}"].',
+            "Aucun quartier d'expérimentation n'a été retenu pour cette commune ; le centre de ressources peut en "
+            "désigner un (voir la page Méthode).",
         )
         return
     noms = text.liste_fr([_nom_q(r, q) for q in r.quartiers_experimentaux])
     r.dit(
         "fiches",
-        f"Quartiers d'expérimentation nommés dans les paramètres ({text.pluriel(len(r.quartiers_experimentaux), 'quartier')}) : "
+        f"Quartiers d'expérimentation retenus par le centre de ressources ({text.pluriel(len(r.quartiers_experimentaux), 'quartier')}) : "
         f"{noms}. Chaque fiche rassemble ses indicateurs face à la commune, ses signalements GUP, ses équipements et "
         "les actions de proximité qui le ciblent.",
     )
@@ -1050,7 +1226,7 @@ def _debat(r: RapportQ8) -> None:
         hi = d.sort_values(["delai_pendant", "categorie"]).iloc[-1]
         r.debat.append(
             f"Le délai médian de résolution le plus long est celui des signalements {_categorie(hi['categorie'])} "
-            f"({text.pluriel(hi['delai_pendant'], 'jour')} pendant le CUCS) : quel service en a la charge, et la GUP "
+            f"({_jours(hi['delai_pendant'])} pendant le CUCS) : quel service en a la charge, et la GUP "
             "peut-elle servir de support à un plan de travail avec lui ?"
         )
     g = r.equipements_gamme
@@ -1063,7 +1239,7 @@ def _debat(r: RapportQ8) -> None:
         and gq.iloc[0]["pour_1000_hab"] < gc.iloc[0]["pour_1000_hab"]
     ):
         r.debat.append(
-            "Les quartiers prioritaires sont moins dotés que la commune en équipements de proximité : quels services "
+            "Les quartiers du CUCS sont moins dotés que la commune en équipements de proximité : quels services "
             "publics manquent ou sont insuffisants, selon les habitants et les opérateurs ?"
         )
     pa = r.actions_proximite.head(3)
@@ -1077,6 +1253,11 @@ def _debat(r: RapportQ8) -> None:
         r.debat.append(
             "Quels quartiers retenir pour un travail expérimental, et avec quelles modalités d'animation et de pilotage "
             "local (chefs de projet de quartier, élus, habitants) ?"
+        )
+    else:
+        r.debat.append(
+            f"Hors CUCS : {r.nom_commune} n'a pas d'actions de proximité ni de GUP du CUCS à mettre en débat ; ses "
+            "équipements et ses indicateurs servent de comparaison."
         )
 
 
@@ -1097,9 +1278,13 @@ def _verdict(r: RapportQ8) -> dict:
         if bool(pc["avant_testable"]) and not text.manquant(pc["valeur_avant"]):
             credits += f" ({text.pourcentage(pc['valeur_avant'])} avant)"
     if not r.a_gup:
-        texte = "Proximité : données non disponibles (signalements GUP absents des données)"
-        return rapport.verdict(
-            texte + (f" ; {credits}." if credits else "."), SECTIONS["gup"], motifs.DONNEE_ABSENTE
+        if credits:  # the page has results: say them, and that the GUP is missing
+            return rapport.verdict(
+                f"Proximité : {credits} ; GUP : données non disponibles (signalements absents des données).",
+                SECTIONS["actions"],
+            )
+        return rapport.verdict_donnee_absente(
+            "Proximité", "signalements GUP et programmation absents des données", SECTIONS["gup"]
         )
     nettes = r.tendances_nettes
     if nettes.empty:
@@ -1125,6 +1310,7 @@ def _verdict(r: RapportQ8) -> dict:
 
 
 def _chiffres_cles(r: RapportQ8) -> list[dict]:
+    """The key figures, those with a value first (the index and the syntheses show the first)."""
     mp, mg = r.motif_programme, r.motif_gup
     pc = _periode_row(r, "part_credits")
     part = None
@@ -1142,19 +1328,32 @@ def _chiffres_cles(r: RapportQ8) -> list[dict]:
     veq = None if ens_eq.empty else rapport.nombre_json(ens_eq.iloc[0]["pour_1000_hab"], 1)
     vcom = None if com_eq.empty else rapport.nombre_json(com_eq.iloc[0]["pour_1000_hab"], 1)
     a = f" en {r.annee_equipements}" if r.annee_equipements else ""
-    return [
+    inc = r.incoherents_annee()
+    verifier = (
+        f" (à vérifier : quartiers au-dessus de la commune pour {text.pluriel(len(inc), 'type')})"
+        if not inc.empty
+        else ""
+    )
+    cles = [
+        chiffre_cle(
+            "part_credits_proximite_pendant",
+            "Part des crédits des actions allant aux actions de proximité, pendant le CUCS",
+            part,
+            "%",
+            mp,
+        ),
         chiffre_cle(
             "gup_tendances_nettes",
             "Couples quartier × catégorie de signalements GUP en hausse ou en baisse nette",
             len(r.tendances_nettes) if mg is None else None,
-            "tendances",
+            "couples",
             mg,
         ),
         chiffre_cle(
             "gup_pour_1000_hab_pendant",
             "Signalements GUP par an pour 1 000 habitants des quartiers, pendant le CUCS",
             taux,
-            "‰",
+            text.POUR_1000_HAB,
             mg if mg else motifs.SECRET if not ens.empty else None,
         ),
         chiffre_cle(
@@ -1172,27 +1371,21 @@ def _chiffres_cles(r: RapportQ8) -> list[dict]:
             mp,
         ),
         chiffre_cle(
-            "part_credits_proximite_pendant",
-            "Part des crédits des actions allant aux actions de proximité, pendant le CUCS",
-            part,
-            "%",
-            mp,
-        ),
-        chiffre_cle(
             "equipements_quartiers_pour_1000_hab",
-            f"Équipements pour 1 000 habitants des quartiers prioritaires{a}",
+            f"Équipements pour 1 000 habitants des {r.quartiers_nom}{a}{verifier}",
             veq,
-            "‰",
+            text.POUR_1000_HAB,
             None if not eq.empty else motifs.DONNEE_ABSENTE,
         ),
         chiffre_cle(
             "equipements_commune_pour_1000_hab",
-            f"Équipements pour 1 000 habitants de la commune{a}",
+            f"Équipements pour 1 000 habitants de la commune{a}{verifier}",
             vcom,
-            "‰",
+            text.POUR_1000_HAB,
             None if not eq.empty else motifs.DONNEE_ABSENTE,
         ),
     ]
+    return sorted(cles, key=lambda c: c["valeur"] is None)  # stable: the order above otherwise
 
 
 def _narrate(r: RapportQ8) -> None:
@@ -1305,6 +1498,7 @@ COLONNES_GUP_STATUTS = {
     "categorie": ("Catégorie", "texte"),
     "signalements": ("Signalements", "nombre"),
     "resolus": ("Résolus", "nombre"),
+    "non_resolus": ("Non résolus (en cours ou classés sans suite)", "nombre"),
     "en_cours": ("En cours", "nombre"),
     "sans_suite": ("Classés sans suite", "nombre"),
     "delai_median_jours": ("Délai médian de résolution (jours, résolus)", "nombre"),
@@ -1328,30 +1522,58 @@ COLONNES_EQUIPEMENTS = {
     "population": ("Habitants", "nombre"),
     "pour_1000_hab": ("Pour 1 000 habitants", "decimal"),
 }
-COLONNES_EQUIPEMENTS_TYPE = {
-    "libelle": ("Type d'équipement", "texte"),
-    "gamme": ("Gamme", "texte"),
-    "nombre_commune": ("Commune : nombre", "nombre"),
-    "pour_10000_hab_commune": ("Commune : pour 10 000 habitants", "decimal"),
-    "nombre_quartiers": ("Quartiers prioritaires : nombre", "nombre"),
-    "pour_10000_hab_quartiers": ("Quartiers prioritaires : pour 10 000 habitants", "decimal"),
-}
-COLONNES_SECURITE = {
-    "territoire": ("Territoire", "texte"),
-    "indicateur": ("Indicateur", "texte"),
-    "unite": ("Unité", "texte"),
-    "valeur_avant": ("Avant le CUCS", "decimal"),
-    "valeur_pendant": ("Pendant le CUCS", "decimal"),
-    "ecart": ("Écart", "decimal"),
-}
+
+
+def colonnes_equipements_type(r: RapportQ8) -> dict:
+    """The headers of the facilities by type: « Quartiers du CUCS » or « Quartiers de veille »."""
+    q = majuscule(r.quartiers_nom)
+    return {
+        "libelle": ("Type d'équipement", "texte"),
+        "gamme": ("Gamme", "texte"),
+        "nombre_commune": ("Commune : nombre", "nombre"),
+        "pour_1000_hab_commune": ("Commune : pour 1 000 habitants", "decimal"),
+        "nombre_quartiers": (f"{q} : nombre", "nombre"),
+        "pour_1000_hab_quartiers": (f"{q} : pour 1 000 habitants", "decimal"),
+        "incoherent": ("Quartiers au-dessus de la commune (sources incohérentes, à vérifier)", "oui_non"),
+    }
+
+
+def colonnes_securite(r: RapportQ8) -> dict:
+    """The headers of the safety indicators: the periods (the years for a non-signatory), the bases."""
+    return {
+        "territoire": ("Territoire", "texte"),
+        "indicateur": ("Indicateur", "texte"),
+        "unite": ("Unité", "texte"),
+        "valeur_avant": (r.entete_periode("avant"), "decimal"),
+        "base_avant": (f"Base, {text.minuscule_initiale(r.entete_periode('avant'))}", "texte"),
+        "valeur_pendant": (r.entete_periode("pendant"), "decimal"),
+        "base_pendant": (f"Base, {text.minuscule_initiale(r.entete_periode('pendant'))}", "texte"),
+        "ecart": ("Écart", "decimal"),
+    }
+
+
 COLONNES_PROFIL = {
     "indicateur": ("Indicateur", "texte"),
-    "unite": ("Unité", "texte"),
     "annee": ("Année", "annee"),
-    "valeur_quartier": ("Quartier", "decimal"),
-    "valeur_commune": ("Commune", "decimal"),
-    "ecart": ("Écart", "decimal"),
+    "quartier": ("Quartier", "texte"),
+    "base_quartier": ("Base du quartier", "texte"),
+    "commune": ("Commune", "texte"),
+    "base_commune": ("Base de la commune", "texte"),
+    "ecart": ("Écart", "texte"),
 }
+
+
+def _ecart_affiche(quartier: object, commune: object, unite: str) -> str:
+    """Quartier minus commune from the displayed values, in the indicator's unit: « −7 430 € »,
+    « +15,2 points » for a rate in %."""
+    d = text.decimales_unite(unite) if unite != "€" else 0
+    x = text.difference_affichee(commune, quartier, d)
+    if text.manquant(x):
+        return text.ND
+    if unite == "%":
+        return text.points(x, d)
+    n = text.nombre(x, d, signe=True)
+    return n if unite in ("", "nombre") else f"{n} {unite}"
 
 
 def _secret_col(values: pd.Series, mask: pd.Series) -> pd.Series:
@@ -1359,6 +1581,13 @@ def _secret_col(values: pd.Series, mask: pd.Series) -> pd.Series:
     if not mask.any():
         return values
     return display.avec_secret(values, mask)
+
+
+def _libelle_dispositif(d: object) -> str:
+    """« VVV (ville-vie-vacances) », « Autre », « Atelier parents »: one label, capitalised."""
+    if d is None or text.manquant(d):
+        return text.ND
+    return DISPOSITIF_LIBELLES.get(str(d), majuscule(str(d)))
 
 
 def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
@@ -1371,6 +1600,7 @@ def vue_actions_proximite(r: RapportQ8) -> pd.DataFrame:
                 _nom_q(r, q) if isinstance(q, str) and q else "Toute la commune" for q in pa["code_quartier"]
             ],
             domaine=pa["thematique"].map(libelle_domaine),
+            dispositif=pa["dispositif"].map(_libelle_dispositif),
             annees=[text.annee_periode(a, b) for a, b in zip(pa["annee_min"], pa["annee_max"], strict=True)],
         )
     vide = (
@@ -1396,7 +1626,9 @@ def vue_dispositifs(r: RapportQ8) -> pd.DataFrame:
     p = r.dispositifs
     df = None
     if r.motif_programme is None and not p.empty:
-        df = p.assign(domaine=p["thematique"].map(libelle_domaine))
+        df = p.assign(
+            domaine=p["thematique"].map(libelle_domaine), dispositif=p["dispositif"].map(_libelle_dispositif)
+        )
     return display.vue(
         df,
         COLONNES_DISPOSITIFS,
@@ -1425,7 +1657,7 @@ def vue_proximite_periodes(r: RapportQ8) -> pd.DataFrame:
     df = None
     if r.motif_programme is None and not pp.empty:
         d = pp[pp["mesure"].isin(["part_actions", "part_credits"])].copy()
-        lib = {"part_actions": "Part des actions-années", "part_credits": "Part des crédits accordés"}
+        lib = MESURE_LIBELLES
 
         def base(row, p: str) -> str:
             if text.manquant(row[f"denominateur_{p}"]):
@@ -1461,11 +1693,10 @@ def vue_gup_taux(r: RapportQ8) -> pd.DataFrame:
     if r.a_gup and not r.gup.empty:
         g = _gup_affiche(r)
         m = g["secret"] | g["base_cachee"].astype(bool)
+        mp = m | g["periodes_secret"].astype(bool)
         df = g.assign(
-            **{
-                c: _secret_col(g[c], m)
-                for c in ("signalements", "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant")
-            }
+            **{c: _secret_col(g[c], m) for c in ("signalements", "pour_1000_hab")},
+            **{c: _secret_col(g[c], mp) for c in ("pour_1000_avant", "pour_1000_pendant")},
         )
     return display.vue(
         df,
@@ -1494,7 +1725,7 @@ def vue_gup_statuts(r: RapportQ8) -> pd.DataFrame:
     df = None
     if r.a_gup and not s.empty:
         df = s.assign(categorie=s["categorie"].map(majuscule))
-        for c in ("signalements", "resolus", "en_cours", "sans_suite"):
+        for c in ("signalements", "resolus", "non_resolus", "en_cours", "sans_suite"):
             df[c] = _secret_col(df[c], df[f"{c}_secret"])
     return display.vue(df, COLONNES_GUP_STATUTS, vide=r.absence("statuts des signalements GUP", "gup"))
 
@@ -1581,13 +1812,13 @@ def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
     """Per facility type: the commune against its quartiers taken together."""
     t = r.equipements_type
     df = None
-    if not t.empty:  # per 10,000: a type counts a few units per 1,000 inhabitants at most
+    if not t.empty:  # per 1,000 as everywhere on the page
+        inc = set(r.incoherents_annee()["type_equipement"])
         df = t.assign(
             gamme=t["gamme"].map(lambda g: GAMME_LIBELLES.get(g, g)),
-            pour_10000_hab_commune=10 * t["pour_1000_hab_commune"],
-            pour_10000_hab_quartiers=10 * t["pour_1000_hab_quartiers"],
+            incoherent=t["type_equipement"].isin(inc),
         )
-    return display.vue(df, COLONNES_EQUIPEMENTS_TYPE, vide=r.absence("équipements par type", "donnees"))
+    return display.vue(df, colonnes_equipements_type(r), vide=r.absence("équipements par type", "donnees"))
 
 
 def vue_securite(r: RapportQ8) -> pd.DataFrame:
@@ -1595,18 +1826,25 @@ def vue_securite(r: RapportQ8) -> pd.DataFrame:
     s = r.securite
     df = None
     if not s.empty:
+        rows = s.to_dict(orient="records")
         df = s.assign(
             territoire=_territoires(r, s),
             unite=s["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),
             indicateur=s["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
             ecart=rapport.ecarts_affiches(s["valeur_avant"], s["valeur_pendant"]),
+            **{
+                f"base_{p}": [
+                    _base(r, x["indicateur"], x[f"numerateur_{p}"], x[f"denominateur_{p}"]) for x in rows
+                ]
+                for p in ("avant", "pendant")
+            },
         )
     vide = (
         "aucun indicateur de délinquance ni d'occupation de l'espace public dans le catalogue des indicateurs"
         if not r.indicateurs_securite
         else r.absence("indicateurs de délinquance", "donnees")
     )
-    return display.vue(df, COLONNES_SECURITE, vide=vide)
+    return display.vue(df, colonnes_securite(r), vide=vide)
 
 
 def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
@@ -1616,9 +1854,26 @@ def profil_quartier(r: RapportQ8, code_quartier: str) -> pd.DataFrame:
     if not p.empty:  # rates, shares and amounts; counts (population, job seekers) are in the sentences
         p = p[~p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")).isin(["nombre", "hab.", ""])]
     if not p.empty:
+        u = p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, ""))
+        rows = p.to_dict(orient="records")
         df = p.assign(
-            unite=p["indicateur"].map(lambda i: r.unites_indicateurs.get(i, "")),
             indicateur=p["indicateur"].map(lambda i: r.libelles_indicateurs.get(i, i)),
+            quartier=[
+                text.valeur_unite(v, x, 1 if x != "€" else 0)
+                for v, x in zip(p["valeur_quartier"], u, strict=True)
+            ],
+            commune=[
+                text.valeur_unite(v, x, 1 if x != "€" else 0)
+                for v, x in zip(p["valeur_commune"], u, strict=True)
+            ],
+            ecart=[
+                _ecart_affiche(a, b, x)
+                for a, b, x in zip(p["valeur_quartier"], p["valeur_commune"], u, strict=True)
+            ],
+            base_quartier=[_base(r, x["indicateur"], x["numerateur"], x["denominateur"]) for x in rows],
+            base_commune=[
+                _base(r, x["indicateur"], x["numerateur_commune"], x["denominateur_commune"]) for x in rows
+            ],
         )
     return display.vue(
         df,

@@ -251,3 +251,44 @@ def test_planted_truth_multi_dispositif_households_on_the_whole_demo():
     assert par.groupby("id_menage")["code_commune"].nunique().max() == 1
     total = sum(pw.multi_dispositif_households(g) for _, g in par.groupby("code_commune"))
     assert total == truth
+
+
+# --- lecture 10 (M11, M13) -------------------------------------------------------------------------
+
+
+def _prog(rows):
+    return pd.DataFrame(rows, columns=["dispositif", "base", "progresse"])
+
+
+def test_merge_small_lines_keeps_the_key_dispositifs_apart():
+    d = _prog([["CLAS", 75, 44], ["PRE", 68, 32], ["atelier parents", 50, 20], ["autre", 3, 2]])
+    m = pw.merge_small_lines(d, 11, proteges=("PRE", "atelier parents"))
+    assert m["dispositif"].tolist() == ["PRE", "atelier parents", pw.AUTRES]
+    assert (
+        m.iloc[-1]["membres"] == ("CLAS", "autre")
+        and m.iloc[-1]["base"] == 78
+        and m.iloc[-1]["progresse"] == 46
+    )
+    assert m["base"].sum() == d["base"].sum() and (m["base"] >= 11).all()
+    # small lines that reach the threshold together are merged among themselves only
+    d2 = _prog([["CLAS", 75, 44], ["ASV", 6, 1], ["autre", 7, 2]])
+    m2 = pw.merge_small_lines(d2, 11)
+    assert m2.iloc[-1]["membres"] == ("ASV", "autre") and m2.iloc[-1]["base"] == 13
+    # nothing small: unchanged; empty: empty; a single small line and nothing else: kept alone
+    assert pw.merge_small_lines(d.iloc[:2], 11)["dispositif"].tolist() == ["CLAS", "PRE"]
+    assert pw.merge_small_lines(d.iloc[0:0], 11).empty
+    assert pw.merge_small_lines(_prog([["autre", 3, 1]]), 11)["base"].tolist() == [3]
+
+
+def test_households_with_at_least():
+    p = _par(
+        [
+            ["P1", "M1", "CLAS", "2008-01-01", None, "0-15", 1, None, None],
+            ["P2", "M1", "PRE", "2008-02-01", None, "0-15", 1, None, None],
+            ["P3", "M1", "ASV", "2008-03-01", None, "26-44", 1, None, None],
+            ["P4", "M2", "ASV", "2008-03-01", None, "26-44", 1, None, None],
+            ["P5", "M2", "ASV", "2009-03-01", None, "26-44", 1, None, None],
+        ]
+    )
+    assert pw.households_with_at_least(p, 3) == 1 and pw.households_with_at_least(p, 2) == 1
+    assert pw.households_with_at_least(p, 1) == 2 and pw.households_with_at_least(p.iloc[0:0], 3) == 0

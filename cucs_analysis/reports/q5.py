@@ -938,7 +938,10 @@ def _verdict(r: RapportQ5) -> dict:
             else "le quartier n'a pas d'action d'insertion propre"
         )
     else:
-        jugement = f"{text.parmi(len(sans), n_q, 'quartier')} du CUCS sans action d'insertion propre"
+        jugement = (
+            f"{text.pluriel(len(sans), 'quartier du CUCS', 'quartiers du CUCS')} sur {text.nombre(n_q)} sans "
+            "action d'insertion propre"
+        )
     if text.manquant(row["places_pour_100_pendant"]):
         chiffre = "offre rapportée aux demandeurs d'emploi soumise au secret statistique"
     else:
@@ -1573,7 +1576,12 @@ def figure_transitions(r: RapportQ5):
 def sources(r: RapportQ5, params, metadata) -> list[str]:
     return [
         rapport.source_donnees(metadata),
-        f"Périodes comparées : {r.avant} et {r.pendant} ; chaque rapport est calculé sur la période entière "
+        (
+            f"Périodes comparées : {r.avant} et {r.pendant}"
+            if r.signataire
+            else f"Années des besoins : {text.annee_periode(r.annee_debut_cucs, r.periode[1])}{_PERIODE_SIGNATAIRES}"
+        )
+        + " ; chaque rapport est calculé sur la période entière "
         "(somme des places sur somme des demandeurs d'emploi des mêmes années), jamais entre une première et une "
         "dernière année ; l'écart affiché est calculé à partir des valeurs affichées.",
         "Offre d'insertion : actions du domaine « Emploi et insertion » et chantiers d'insertion, repérées par leur "

@@ -18,7 +18,7 @@ from conftest import region_of
 from cucs_analysis.analysis import motifs, structures
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
-from cucs_analysis.present import plots
+from cucs_analysis.present import plots, text
 from cucs_analysis.reports import q7, questions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,15 +213,15 @@ def test_views_hold_numbers_and_the_figures_have_alt_text():
         "communes",
     } <= set(t)
     assert pd.api.types.is_numeric_dtype(t["cofinancement_annee"].iloc[:, 4])
-    per = t["cofinancement_periodes"].iloc[:, 3]
-    assert per.tolist() == pytest.approx(
-        [
-            100 * v
-            for v in r.montants_periodes.query("mesure == 'effet_levier'")[
-                ["valeur_avant", "valeur_pendant"]
-            ].iloc[0]
-        ]
-    )
+    # one unit for the ratio on the page: « par euro », as the sentences (not « pour 100 € »)
+    per = t["cofinancement_periodes"][q7.PAR_EURO]
+    m = r.montants_periodes.set_index("mesure")
+    assert per.tolist() == pytest.approx(m.loc["effet_levier", ["valeur_avant", "valeur_pendant"]].tolist())
+    # the share of mainstream funding comes with its two amounts
+    per = t["cofinancement_periodes"]
+    dc, tot = per["Droit commun accordé, toutes actions (€)"], per["Total accordé, toutes actions (€)"]
+    assert (100 * dc / tot).tolist() == pytest.approx(per["Part du droit commun (%)"].tolist())
+    assert dc.tolist() == m.loc["part_droit_commun", ["numerateur_avant", "numerateur_pendant"]].tolist()
     for fig in (q7.figure_cofinancement(r), q7.figure_comparaison(r)):
         assert plots.get_alt(fig) and "Valbrune" in plots.get_alt(fig)
         plots.figure_html(fig)
@@ -254,3 +254,89 @@ def test_an_unknown_structure_is_said_not_guessed():
     assert r.verdict["texte"].startswith("Pilotage (structure non renseignée)")
     assert "n'est pas renseignée" in r.texte("structure")[0]
     assert r.resultats()["effet_levier"] is not None  # the figures themselves stay computable
+
+
+def _toutes_phrases(r) -> list[str]:
+    return [
+        *r.constats,
+        *r.reserves,
+        *r.debat,
+        *(x for v in r.textes.values() for x in v),
+        r.verdict["texte"],
+        *(c["libelle"] for c in r.chiffres_cles),
+        *q7.SECTIONS.values(),
+    ]
+
+
+def test_key_figures_say_what_q7_adds_in_euros_per_euro():
+    """The regional table reads the first two key figures: co-funding per euro (« 1,78 € », not
+    « 2 € ») and the decision delay, not the share of mainstream funding q1 already gives."""
+    r = _report("20001")
+    ids = [c["id"] for c in r.chiffres_cles]
+    assert ids[:2] == ["effet_levier", "delai_decision_median_jours"]
+    lev = r.chiffres_cles[0]
+    assert lev["unite"] == text.EUROS_PAR_EURO
+    assert lev["valeur"] == round(r.valeur("effet_levier"), 2)
+    assert text.chiffre_cle(lev["valeur"], lev["unite"]) == text.euros(
+        r.valeur("effet_levier"), 2
+    )  # « 1,78 € »
+
+
+def test_novelty_is_never_called_renewal_on_the_page():
+    for code in ("20001", "20008"):
+        r = _report(code)
+        phrases = _toutes_phrases(r) + q7.sources(r, _params(code), load.load_territory(DEMO, code).metadata)
+        assert not [p for p in phrases if re.search(r"renouvellement", p, re.IGNORECASE)], code
+        assert "taux de nouveauté" in " ".join(phrases)
+    res = _report("20001").resultats()
+    assert res["taux_renouvellement"] == round(_report("20001").valeur("taux_renouvellement"), 1)
+
+
+def test_unpaid_requests_of_the_last_year_are_counted_and_flagged():
+    """Right-censored payment delays: the page says how many requests of the last year are
+    unpaid, that its delay is underestimated, and the median without that year."""
+    f = _csv("financements")
+    a = _csv("actions")
+    f = f.merge(a[["id_action", "code_commune"]].drop_duplicates(), on="id_action")
+    f = f[(f["code_commune"] == "20001") & f["annee"].between(2005, 2014)]
+    derniere = int(f["annee"].max())
+    depot, paie = pd.to_datetime(f["date_depot"]), pd.to_datetime(f["date_paiement"])
+    delai = (paie - depot).dt.days.where(lambda d: d >= 0)
+    last = f["annee"] == derniere
+    non_payees = int((last & delai.isna()).sum())
+    assert non_payees > 0  # the demo's data end before every 2014 request is paid
+    sans = delai[(f["annee"] >= 2007) & (f["annee"] < derniere)].median()
+    r = _report("20001")
+    phrase = next(p for p in r.texte("delais") if "sous-estimé" in p)
+    assert f"{non_payees} des {int(last.sum())} demandes de {derniere}" in phrase.replace("\u202f", " ")
+    assert f"{round(sans)} jours" in phrase
+    assert any("sous-estimé" in x and str(derniere) in x for x in r.reserves)
+    res = r.resultats()["paiements_non_observes"]
+    assert res["non_payees"] == non_payees and res["annee"] == derniere
+    v = q7.vue_delais_annee(r)
+    assert v["Demandes sans paiement enregistré"].iloc[-1] == non_payees
+
+
+def test_shares_come_with_their_amounts_and_ranges_say_the_unit_once():
+    r = _report("20001")
+    phrase = next(p for p in r.texte("cofinancement") if p.startswith("Le droit commun représente"))
+    assert text.euros(r.droit_commun_total) in phrase and text.euros(r.financement_total) in phrase
+    comp = " ".join(r.texte("comparaison"))
+    assert not re.search(r"de \d+ jours? à", comp)
+    assert re.search(r"de \d+ à \d+ jours", comp)
+
+
+def test_downloads_have_french_titles_and_labels_for_codes():
+    from cucs_analysis.pipeline import publish
+
+    res = _report("20001").resultats()
+    tables = publish.results_tables(res)
+    propres = set(tables) - {"constats", "reserves", "debat", "chiffres_cles"}
+    assert propres and propres <= set(res["libelles_tables"])
+    codes = res["libelles_codes"]
+    for key, t in tables.items():
+        if "mesure" in t.columns:
+            assert set(t["mesure"]) <= set(codes["mesure"]), key
+    assert set(tables["structures"]["structure"]) <= set(codes["structure"])
+    assert codes["structure"]["service municipal"] == "Service municipal"
+    json.dumps(res, allow_nan=False)

@@ -329,3 +329,31 @@ def test_with_action_attrs_left_keeps_every_funding_row_inner_only_those_of_the_
     inner = funding.with_action_attrs(fin, act, ["code_commune"], how="inner")
     assert inner["id_action"].tolist() == ["a"] and inner["code_commune"].tolist() == ["20001"]
     assert funding.with_action_attrs(fin, act, ["montant_accorde"]) is fin  # nothing to add
+
+
+def test_unpaid_last_year_counts_the_censored_requests():
+    f = pd.DataFrame(
+        {
+            "id_action": ["a", "b", "c", "d", "e", "f"],
+            "annee": [2006, 2008, 2009, 2010, 2010, 2010],
+            "date_depot": [
+                "2006-01-01",
+                "2008-01-01",
+                "2009-01-01",
+                "2010-01-01",
+                "2010-02-01",
+                "2010-03-01",
+            ],
+            "date_decision": ["2006-02-01"] * 6,
+            "date_paiement": ["2006-03-02", None, "2009-01-31", "2010-01-11", None, None],
+        }
+    )
+    u = structures.unpaid_last_year(f, annee_debut_cucs=2007, debut=2005, fin=2014)
+    assert (u["annee"], u["demandes"], u["non_payees"], u["non_payees_total"]) == (2010, 3, 2, 3)
+    # during the contract without the last year: only 2009's request (30 days) was paid
+    assert u["delai_paiement_pendant_sans_derniere"] == 30 and u["paiements_pendant_sans_derniere"] == 1
+    empty = structures.unpaid_last_year(f.iloc[:0], annee_debut_cucs=2007, debut=2005, fin=2014)
+    assert empty["annee"] is None and empty["non_payees"] == 0
+    assert math.isnan(empty["delai_paiement_pendant_sans_derniere"])
+    one = structures.unpaid_last_year(f.iloc[[3]], annee_debut_cucs=2007, debut=2005, fin=2014)
+    assert one["non_payees"] == 0 and math.isnan(one["delai_paiement_pendant_sans_derniere"])

@@ -6,9 +6,10 @@ brings, in numbers (docs/rules.md, q7).
 - share of mainstream funding: Σ mainstream / Σ (specific + mainstream) granted, all action-years;
 - processing delays: days from application (`date_depot`) to decision (`date_decision`) and to
   payment (`date_paiement`), one delay per funding request (row of `financements`), medians;
-- renewal: per year, the actions (resp. operators) seen for the first time in the group's
-  programme, as a share of the year's actions (resp. operators); the group's first year cannot
-  say what is new and is left out.
+- novelty (« part d'actions nouvelles », « taux de nouveauté »; the results key is
+  `taux_renouvellement`, DESIGN §6): per year, the actions (resp. operators) seen for the first
+  time in the group's programme, as a share of the year's actions (resp. operators); the
+  group's first year cannot say what is new and is left out.
 
 Pure functions: DataFrames in, DataFrames out; codes and numbers only, no French sentences.
 """
@@ -272,6 +273,46 @@ def median_delays_periods(
     out["avant_testable"] = out["n_avant"] > 0
     out["petite_base"] = out["avant_testable"] & ((out["n_avant"] < base_min) | (out["n_pendant"] < base_min))
     return out[DELAIS_PERIODES_COLUMNS]
+
+
+def unpaid_last_year(
+    financements: pd.DataFrame,
+    *,
+    annee_debut_cucs: int,
+    debut: int,
+    fin: int,
+) -> dict:
+    """Payment delays are right-censored: a request still unpaid when the data end has no
+    payment delay, so the medians of the last year (and, less, of the whole period) only count
+    the requests paid fast. For the last year of the period with requests: `annee`, its
+    `demandes` and `non_payees` (requests without a payment delay), `non_payees_total` over the
+    period, and the median payment delay during the contract without that year
+    (`delai_paiement_pendant_sans_derniere`, days; NaN without any paid request) with its base
+    (`paiements_pendant_sans_derniere`). An empty table gives zeros and NaN."""
+    f = in_period(financements, debut, fin)
+    if f is None or f.empty:
+        return {
+            "annee": None,
+            "demandes": 0,
+            "non_payees": 0,
+            "non_payees_total": 0,
+            "delai_paiement_pendant_sans_derniere": np.nan,
+            "paiements_pendant_sans_derniere": 0,
+        }
+    d = funding_delays(f)
+    annee = pd.to_numeric(d["annee"], errors="coerce")
+    derniere = int(annee.max())
+    unpaid = d["delai_paiement"].isna()
+    last = annee == derniere
+    kept = d.loc[(annee >= annee_debut_cucs) & (annee < derniere), "delai_paiement"].dropna()
+    return {
+        "annee": derniere,
+        "demandes": int(last.sum()),
+        "non_payees": int((last & unpaid).sum()),
+        "non_payees_total": int(unpaid.sum()),
+        "delai_paiement_pendant_sans_derniere": float(kept.median()) if len(kept) else np.nan,
+        "paiements_pendant_sans_derniere": int(len(kept)),
+    }
 
 
 # --- renewal and innovation ------------------------------------------------------------------------

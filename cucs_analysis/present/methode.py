@@ -346,21 +346,23 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     (
         "Cofinancement par euro de crédits spécifiques d'une structure (q7)",
         "Pour les communes pilotées par une même structure réunies : somme du droit commun accordé aux "
-        "actions-années qui reçoivent des crédits spécifiques, divisée par la somme de ces crédits. Les tableaux "
-        "le donnent pour 100 € de crédits spécifiques.",
+        "actions-années qui reçoivent des crédits spécifiques, divisée par la somme de ces crédits, en euros de "
+        "droit commun par euro de crédits spécifiques (« 1,78 € »), dans les phrases comme dans les tableaux.",
     ),
     (
         "Délais de décision et de paiement (q7)",
         "Pour chaque demande de financement, nombre de jours entre le dépôt et la décision, puis entre le dépôt "
         "et le paiement ; la médiane des demandes d'une période. Une date manquante ou antérieure au dépôt écarte "
-        "la demande.",
+        "la demande. Une demande pas encore payée à la fin des données n'a pas de délai de paiement : celui de la "
+        "dernière année est sous-estimé, la page dit combien de demandes manquent et donne le délai sans cette "
+        "année.",
     ),
     (
         "Action nouvelle, opérateur nouveau (q7)",
         "Action (opérateur) qui apparaît pour la première fois dans la programmation de la commune cette "
-        "année-là, hors actions non pourvues ; la première année connue n'est pas comptée. Le taux de "
-        "renouvellement est la part des actions nouvelles parmi les actions de chaque année, sur la période du "
-        "CUCS.",
+        "année-là, hors actions non pourvues ; la première année connue n'est pas comptée. La part d'actions "
+        "nouvelles (taux de nouveauté) rapporte les actions nouvelles à toutes les actions de chaque année, sur "
+        "la période du CUCS ; à ne pas confondre avec le taux de renouvellement d'un financement (q6).",
     ),
     (
         "Fourchette d'une structure de pilotage (q7)",

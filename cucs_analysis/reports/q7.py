@@ -6,8 +6,9 @@ The notebook calls `build(territoire, region, params)`, then shows each table as
 `d.tableau(q7.vue_<name>(r), legende=…)` and each figure as `d.figure(q7.figure_<name>(r), …)`;
 the French findings are generated here so that they are tested. The added value of a steering
 structure is objectified by four figures (docs/rules.md, q7): co-funding per euro of specific
-credits, share of mainstream funding, median processing delays, renewal (new actions and
-operators). The comparison between structures rests on a handful of communes: it is stated
+credits, share of mainstream funding, median processing delays, novelty (the share of new
+actions and operators: « part d'actions nouvelles », « taux de nouveauté » on the page; the
+results key keeps DESIGN §6's name `taux_renouvellement`). The comparison between structures rests on a handful of communes: it is stated
 as a tendency with its spread, never as a ranking.
 """
 
@@ -80,6 +81,9 @@ class RapportQ7(Rapport):
         pd.DataFrame
     )  # annee, actions_annees, specifique, droit_commun, effet_levier, part_droit_commun
     part_droit_commun: float | None  # percent of the granted funding, whole period
+    droit_commun_total: float | None  # mainstream granted, whole period (numerator of the share)
+    financement_total: float | None  # all granted, whole period (denominator of the share)
+    non_payes: dict  # structures.unpaid_last_year: right-censored payment delays
     montants_periodes: pd.DataFrame  # structures.money_periods (effet_levier, part_droit_commun)
     delais: pd.DataFrame  # structures.median_delays, one row
     delais_annee: pd.DataFrame  # structures.median_delays by annee
@@ -123,7 +127,12 @@ class RapportQ7(Rapport):
         return None if self.valeur(cle) is not None else motifs.NON_CALCULABLE
 
     def resultats(self) -> dict:
-        """The q7 keys of the results contract (DESIGN.md §6), with `verdict`."""
+        """The q7 keys of the results contract (DESIGN.md §6), with `verdict`.
+
+        `taux_renouvellement` (the name DESIGN §6 gives) is the share of new actions during the
+        contract, in percent: the page calls it « part d'actions nouvelles » (« taux de
+        nouveauté »), never « taux de renouvellement » (q6's word for continued funding);
+        `taux_renouvellement_operateurs` the share of new operators."""
 
         def num(cle: str, decimales: int) -> float | None:
             v = self.valeur(cle)
@@ -143,11 +152,29 @@ class RapportQ7(Rapport):
                 "montant_droit_commun": float(lv["droit_commun"]),
             },
             "part_droit_commun": num("part_droit_commun", 1),
+            "part_droit_commun_base": None
+            if self.financement_total is None
+            else {
+                "montant_droit_commun": float(self.droit_commun_total),
+                "montant_total": float(self.financement_total),
+            },
             "part_droit_commun_motif": self.motif("part_droit_commun"),
             "delai_decision_median_jours": num("delai_decision_median", 1),
             "delai_decision_median_jours_motif": self.motif("delai_decision_median"),
             "delai_paiement_median_jours": num("delai_paiement_median", 1),
             "delai_paiement_median_jours_motif": self.motif("delai_paiement_median"),
+            "paiements_non_observes": None
+            if not self.a_programme
+            else {
+                "annee": self.non_payes["annee"],
+                "demandes": self.non_payes["demandes"],
+                "non_payees": self.non_payes["non_payees"],
+                "non_payees_total": self.non_payes["non_payees_total"],
+                "delai_paiement_pendant_sans_derniere_annee": rapport.nombre_json(
+                    self.non_payes["delai_paiement_pendant_sans_derniere"], 1
+                ),
+                "paiements_pendant_sans_derniere_annee": self.non_payes["paiements_pendant_sans_derniere"],
+            },
             "taux_renouvellement": num("taux_renouvellement", 1),
             "taux_renouvellement_motif": self.motif("taux_renouvellement"),
             "taux_renouvellement_operateurs": num("taux_renouvellement_operateurs", 1),
@@ -173,6 +200,8 @@ class RapportQ7(Rapport):
                 for row in self.resume.to_dict(orient="records")
             ],
             "verdict": self.verdict,
+            "libelles_tables": dict(LIBELLES_TABLES),
+            "libelles_codes": {"mesure": dict(LIBELLES_MESURES), "structure": libelles_structures()},
         }
 
 
@@ -221,6 +250,7 @@ def build(territoire, region, params) -> RapportQ7:
         tot = float(fin["montant_accorde"].sum())
         dc = float(fin.loc[fin["type_credit"] == funding.DROIT_COMMUN, "montant_accorde"].sum())
         part = 100 * dc / tot if tot > 0 else None
+        non_payes = structures.unpaid_last_year(fin, **kw)
         par_annee = _par_annee(fin)
         montants = structures.money_periods(fin, base_min=BASE_MIN, **kw)
         delais = structures.median_delays(fin)
@@ -230,7 +260,8 @@ def build(territoire, region, params) -> RapportQ7:
         renouv_periodes = structures.renewal_periods(actions, base_min=BASE_MIN, **kw)
     else:
         levier = pd.DataFrame(columns=structures.LEVIER_COLUMNS)
-        part = None
+        part = dc = tot = None
+        non_payes = structures.unpaid_last_year(pd.DataFrame(), **kw)
         par_annee = _par_annee(pd.DataFrame())
         montants = structures.money_periods(pd.DataFrame(), **kw)
         delais = pd.DataFrame(columns=structures.DELAIS_COLUMNS)
@@ -250,6 +281,9 @@ def build(territoire, region, params) -> RapportQ7:
         levier=levier,
         par_annee=par_annee,
         part_droit_commun=part,
+        droit_commun_total=dc,
+        financement_total=tot,
+        non_payes=non_payes,
         montants_periodes=montants,
         delais=delais,
         delais_annee=delais_annee,
@@ -271,7 +305,7 @@ SECTIONS = {
     "structure": "1. La structure de pilotage de la commune",
     "cofinancement": "2. Cofinancement par euro de crédits spécifiques et part du droit commun",
     "delais": "3. Les délais de traitement des demandes, du dépôt à la décision et au paiement",
-    "renouvellement": "4. Renouvellement et innovation, nouvelles actions et nouveaux opérateurs",
+    "renouvellement": "4. Innovation : la part d'actions et d'opérateurs nouveaux",
     "comparaison": "5. La comparaison avec les communes pilotées autrement",
 }
 #: What each section describes, for the one « hors CUCS » sentence of a non-signatory commune.
@@ -279,9 +313,30 @@ OBJETS_SECTIONS = {
     "structure": "la structure de pilotage du CUCS",
     "cofinancement": "le cofinancement des actions du CUCS",
     "delais": "le traitement des demandes de subvention du CUCS",
-    "renouvellement": "le renouvellement des actions et des opérateurs du CUCS",
+    "renouvellement": "la part d'actions et d'opérateurs nouveaux du CUCS",
 }
 MESURES_DELAIS = {"delai_decision": "jusqu'à la décision", "delai_paiement": "jusqu'au paiement"}
+#: The French label of each `mesure` code of the before / during tables (pages, key figures, CSV).
+LIBELLES_MESURES = {
+    "effet_levier": "Cofinancement de droit commun par euro de crédits spécifiques",
+    "part_droit_commun": "Part du droit commun dans les montants accordés",
+    "delai_decision": "Délai médian du dépôt à la décision",
+    "delai_paiement": "Délai médian du dépôt au paiement",
+    "nouvelles_actions": "Part d'actions nouvelles (taux de nouveauté)",
+    "nouveaux_operateurs": "Part d'opérateurs nouveaux",
+}
+#: The French title of each list-valued results key (the published CSV files).
+LIBELLES_TABLES = {
+    "montants_periodes": "Cofinancement par euro et part du droit commun avant et pendant le CUCS",
+    "delais_periodes": "Délais médians de traitement avant et pendant le CUCS",
+    "renouvellement_periodes": "Actions et opérateurs nouveaux avant et pendant le CUCS",
+    "structures": "Comparaison des structures de pilotage",
+}
+
+
+def libelles_structures() -> dict[str, str]:
+    """Each structure code with the label the page gives it (« GIP », « Service municipal »…)."""
+    return {code: majuscule(libelle_structure(code)) for code in STRUCTURES}
 
 
 def _par_euro(x: object) -> str:
@@ -291,6 +346,11 @@ def _par_euro(x: object) -> str:
 
 def _jours(x: object) -> str:
     return text.pluriel(round(float(x)), "jour") if not text.manquant(x) else text.ND
+
+
+def _nb_jours(x: object) -> str:
+    """The number of `_jours` without its unit (the lower bound of « de 40 à 41 jours »)."""
+    return text.nombre(round(float(x))) if not text.manquant(x) else text.ND
 
 
 def _ecart_jours(e: float | None) -> str:
@@ -343,8 +403,8 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
         r.constat(
             "cofinancement",
             f"Les financements des actions {text.de(r.nom_commune)} sont absents des données (données non "
-            "disponibles) : ni le cofinancement par euro de crédits spécifiques, ni les délais, ni le renouvellement "
-            "ne peuvent être calculés.",
+            "disponibles) : ni le cofinancement par euro de crédits spécifiques, ni les délais, ni la part d'actions "
+            "nouvelles ne peuvent être calculés.",
         )
         return
     lv = r.levier.iloc[0]
@@ -368,7 +428,7 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
         r.dit(
             "cofinancement",
             f"Le droit commun représente {text.pourcentage(r.part_droit_commun)} des montants accordés aux actions "
-            f"sur {periode}.",
+            f"sur {periode} ({text.euros(r.droit_commun_total)} sur {text.euros(r.financement_total)}).",
         )
     m = r.montants_periodes
     lev = m[m["mesure"] == "effet_levier"]
@@ -397,8 +457,10 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
         r.dit(
             "cofinancement",
             f"Part du droit commun dans les montants accordés : {text.pourcentage(p['valeur_avant'])} "
-            f"{r.avant}, {text.pourcentage(p['valeur_pendant'])} {r.pendant} "
-            f"({text.points(text.difference_affichee(p['valeur_avant'], p['valeur_pendant'], 1))}).",
+            f"{r.avant}, soit {text.euros(p['numerateur_avant'])} sur {text.euros(p['denominateur_avant'])}, et "
+            f"{text.pourcentage(p['valeur_pendant'])} {r.pendant}, soit {text.euros(p['numerateur_pendant'])} "
+            f"sur {text.euros(p['denominateur_pendant'])} (écart : "
+            f"{text.points(text.difference_affichee(p['valeur_avant'], p['valeur_pendant'], 1))}).",
         )
     if bool(row["petite_base"]):
         r.dit(
@@ -429,6 +491,7 @@ def _narrate_delais(r: RapportQ7) -> None:
             f"({text.pluriel(d['paiements'], 'demande payée', 'demandes payées')})"
         )
     r.constat("delais", phrase + ".")
+    _narrate_non_payes(r)
     dp = r.delais_periodes
     if dp.empty or not bool(dp["avant_testable"].any()):
         return
@@ -445,6 +508,44 @@ def _narrate_delais(r: RapportQ7) -> None:
         )
 
 
+def _n_a(n: int) -> str:
+    return "n'a" if n < 2 else "n'ont"
+
+
+def _narrate_non_payes(r: RapportQ7) -> None:
+    """Payment delays are right-censored: the requests still unpaid when the data end are not
+    counted, so the last year's median is too low; say how many, and the median without it."""
+    np_ = r.non_payes
+    if not np_["non_payees"]:
+        return
+    annee = text.annee(np_["annee"])
+    if np_["non_payees_total"] == np_["non_payees"]:
+        qui = (
+            f"{text.nombre(np_['non_payees'])} des {text.pluriel(np_['demandes'], 'demande')} de {annee} "
+            + _n_a(np_["non_payees"])
+            + " pas de paiement enregistré"
+        )
+    else:
+        qui = (
+            f"{text.pluriel(np_['non_payees_total'], 'demande')} "
+            + _n_a(np_["non_payees_total"])
+            + " pas de paiement enregistré, dont "
+            + f"{text.nombre(np_['non_payees'])} des {text.pluriel(np_['demandes'], 'demande')} de {annee}"
+        )
+    phrase = (
+        f"{qui} : les données s'arrêtent avant leur paiement, et le délai de paiement de {annee}, calculé sur "
+        "les seules demandes déjà payées, est sous-estimé"
+    )
+    sans = np_["delai_paiement_pendant_sans_derniere"]
+    if np_["annee"] >= r.annee_debut_cucs and not text.manquant(sans):
+        phrase += (
+            f" ; sans {annee}, sur {text.annee_periode(r.annee_debut_cucs, int(np_['annee']) - 1)}, le délai "
+            f"médian jusqu'au paiement est de {_jours(sans)} "
+            f"({text.pluriel(np_['paiements_pendant_sans_derniere'], 'demande payée', 'demandes payées')})"
+        )
+    r.dit("delais", phrase + ".")
+
+
 def _narrate_renouvellement(r: RapportQ7) -> None:
     if not r.a_programme:
         return
@@ -453,14 +554,15 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
     if rp.empty:
         r.constat(
             "renouvellement",
-            "Une seule année de programmation : le renouvellement des actions et des opérateurs n'est pas "
+            "Une seule année de programmation : la part d'actions et d'opérateurs nouveaux n'est pas "
             "calculable.",
         )
         return
     a = rp[rp["mesure"] == "nouvelles_actions"].iloc[0]
     o = rp[rp["mesure"] == "nouveaux_operateurs"]
     phrase = (
-        f"{majuscule(r.pendant)}, {text.pourcentage(a['valeur_pendant'])} des actions d'une année sont nouvelles "
+        f"Part d'actions nouvelles (taux de nouveauté) : {r.pendant}, {text.pourcentage(a['valeur_pendant'])} "
+        "des actions d'une année sont nouvelles "
         f"({text.nombre(a['numerateur_pendant'])} sur {text.pluriel(a['denominateur_pendant'], 'action-année', 'actions-années')})"
     )
     if not o.empty and not text.manquant(o.iloc[0]["valeur_pendant"]):
@@ -492,13 +594,15 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
         )
 
 
-def _fourchette(row: dict, v: str, fmt) -> str:
+def _fourchette(row: dict, v: str, fmt, nombre=None) -> str:
+    """« de 40 à 41 jours » (`nombre` writes the lower bound without its unit), « de 1,57 € à
+    2,07 € », or one value when the communes agree."""
     lo, hi, n = row[f"{v}_min"], row[f"{v}_max"], row[f"{v}_n"]
     if text.manquant(lo):
         return text.ND
     if int(n) < 2 or fmt(lo) == fmt(hi):
         return fmt(lo) + (" (une seule commune)" if int(n) < 2 else "")
-    return f"de {fmt(lo)} à {fmt(hi)}"
+    return f"de {(nombre or fmt)(lo)} à {fmt(hi)}"
 
 
 def _position(r: RapportQ7, v: str, valeur: float | None, fmt) -> str | None:
@@ -539,7 +643,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         "pilotées " + " ; ".join(parts) + ".",
     )
     delais = [
-        f"{_pluriel_structure(row['structure'])} : {_fourchette(row, 'delai_decision_median', _jours)}"
+        f"{_pluriel_structure(row['structure'])} : {_fourchette(row, 'delai_decision_median', _jours, _nb_jours)}"
         for row in res.to_dict(orient="records")
     ]
     r.dit(
@@ -669,6 +773,14 @@ def _narrate(r: RapportQ7) -> None:
             "et au paiement ; une demande sans date, ou dont la date de décision ou de paiement précède le dépôt, "
             "n'entre pas dans la médiane. Ils dépendent aussi des financeurs, pas seulement de la structure."
         )
+        np_ = r.non_payes
+        if np_["non_payees"]:
+            r.reserves.append(
+                f"Les demandes de {text.annee(np_['annee'])} non encore payées à la fin des données "
+                f"({text.nombre(np_['non_payees'])} sur {text.nombre(np_['demandes'])}) ne sont pas comptées : le "
+                f"délai de paiement de {text.annee(np_['annee'])} est sous-estimé, et celui de la période qui la "
+                "contient un peu aussi."
+            )
         r.reserves.append(
             "Une action ou un opérateur « nouveau » l'est dans la programmation connue de la commune : un opérateur "
             "financé avant la période des données, ou par un autre dispositif, peut y paraître nouveau."
@@ -685,39 +797,41 @@ def _narrate(r: RapportQ7) -> None:
         v = r.valeur(k)
         return None if v is None else round(v, dec)
 
+    # The first two are what the regional table shows: what q7 adds (co-funding per euro, delay),
+    # not the share of mainstream funding q1 already gives.
     r.chiffres_cles = [
         chiffre_cle(
             "effet_levier",
-            "Cofinancement de droit commun par euro de crédits spécifiques",
+            LIBELLES_MESURES["effet_levier"],
             val("effet_levier", 2),
-            "€",
-            motif,
-        ),
-        chiffre_cle(
-            "part_droit_commun",
-            "Part du droit commun dans les montants accordés",
-            val("part_droit_commun", 1),
-            "%",
+            text.EUROS_PAR_EURO,
             motif,
         ),
         chiffre_cle(
             "delai_decision_median_jours",
-            "Délai médian du dépôt à la décision",
+            LIBELLES_MESURES["delai_decision"],
             val("delai_decision_median", 0),
             "jours",
             motif,
         ),
         chiffre_cle(
             "delai_paiement_median_jours",
-            "Délai médian du dépôt au paiement",
+            LIBELLES_MESURES["delai_paiement"],
             val("delai_paiement_median", 0),
             "jours",
             motif,
         ),
         chiffre_cle(
             "taux_renouvellement",
-            "Part des actions nouvelles chaque année pendant le CUCS",
+            f"{LIBELLES_MESURES['nouvelles_actions']} pendant le CUCS",
             val("taux_renouvellement", 1),
+            "%",
+            motif,
+        ),
+        chiffre_cle(
+            "part_droit_commun",
+            LIBELLES_MESURES["part_droit_commun"],
+            val("part_droit_commun", 1),
             "%",
             motif,
         ),
@@ -728,20 +842,20 @@ def _narrate(r: RapportQ7) -> None:
 # --- views: the tables the notebook shows (numbers, French headers and units) -----------------------
 
 
-#: Views show the co-funding per 100 € of specific credits (whole euros, the same figure as the
-#: sentences' « 1,78 € par euro »: a table unit has one decimal at most).
-POUR_100 = "Droit commun pour 100 € de crédits spécifiques"
-
-
-def _pour_100(df: pd.DataFrame, cols=("effet_levier",)) -> pd.DataFrame:
-    return df.assign(**{c: 100 * pd.to_numeric(df[c], errors="coerce") for c in cols})
+#: Views show the co-funding per euro of specific credits as the sentences do (« 1,78 € »,
+#: unit `euros_centimes`): one unit for the ratio on the page.
+PAR_EURO = "Droit commun par euro de crédits spécifiques"
 
 
 COLONNES_PERIODES = {
     "periode": ("Période", "texte"),
     "annees": ("Années", "nombre"),
     "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
-    "effet_levier": (POUR_100, "euros"),
+    "specifique": ("Crédits spécifiques (€)", "euros"),
+    "droit_commun_lie": ("Droit commun sur ces actions (€)", "euros"),
+    "effet_levier": (PAR_EURO, "euros_centimes"),
+    "droit_commun": ("Droit commun accordé, toutes actions (€)", "euros"),
+    "total": ("Total accordé, toutes actions (€)", "euros"),
     "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
     "petite_base": ("Petite base", "oui_non"),
 }
@@ -750,7 +864,7 @@ COLONNES_ANNEE = {
     "actions_annees": ("Actions avec crédits spécifiques", "nombre"),
     "specifique": ("Crédits spécifiques (€)", "euros"),
     "droit_commun": ("Droit commun sur ces actions (€)", "euros"),
-    "effet_levier": (POUR_100, "euros"),
+    "effet_levier": (PAR_EURO, "euros_centimes"),
     "part_droit_commun": ("Part du droit commun, toutes actions (%)", "pourcentage"),
 }
 COLONNES_DELAIS_PERIODES = {
@@ -766,6 +880,7 @@ COLONNES_DELAIS_ANNEE = {
     "decisions": ("Demandes avec décision", "nombre"),
     "delai_decision_median": ("Délai médian jusqu'à la décision (jours)", "nombre"),
     "paiements": ("Demandes payées", "nombre"),
+    "non_payees": ("Demandes sans paiement enregistré", "nombre"),
     "delai_paiement_median": ("Délai médian jusqu'au paiement (jours)", "nombre"),
 }
 COLONNES_RENOUVELLEMENT = {
@@ -791,9 +906,9 @@ COLONNES_RENOUVELLEMENT_PERIODES = {
 COLONNES_STRUCTURES = {
     "structure": ("Structure de pilotage", "texte"),
     "communes": ("Communes", "nombre"),
-    "effet_levier": (f"{POUR_100}, communes réunies", "euros"),
-    "effet_levier_min": (f"{POUR_100}, minimum", "euros"),
-    "effet_levier_max": (f"{POUR_100}, maximum", "euros"),
+    "effet_levier": (f"{PAR_EURO}, communes réunies", "euros_centimes"),
+    "effet_levier_min": (f"{PAR_EURO}, minimum", "euros_centimes"),
+    "effet_levier_max": (f"{PAR_EURO}, maximum", "euros_centimes"),
     "delai_decision_median_min": ("Délai médian jusqu'à la décision, minimum (jours)", "nombre"),
     "delai_decision_median_max": ("Délai médian jusqu'à la décision, maximum (jours)", "nombre"),
     "taux_renouvellement_min": ("Part d'actions nouvelles, minimum (%)", "pourcentage"),
@@ -803,7 +918,7 @@ COLONNES_COMMUNES = {
     "nom": ("Commune", "texte"),
     "structure_lib": ("Structure de pilotage", "texte"),
     "cette_commune": ("Commune étudiée", "oui_non"),
-    "effet_levier": (POUR_100, "euros"),
+    "effet_levier": (PAR_EURO, "euros_centimes"),
     "actions_annees": ("Actions-années avec crédits spécifiques", "nombre"),
     "part_droit_commun": ("Part du droit commun (%)", "pourcentage"),
     "delai_decision_median": ("Délai médian jusqu'à la décision (jours)", "nombre"),
@@ -835,12 +950,16 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
                     "periode": lib,
                     "annees": None if lv is None else lv[f"annees_{p}"],
                     "actions_annees": None if lv is None else lv[f"actions_annees_{p}"],
+                    "specifique": None if lv is None else lv[f"denominateur_{p}"],
+                    "droit_commun_lie": None if lv is None else lv[f"numerateur_{p}"],
                     "effet_levier": None if lv is None else lv[f"valeur_{p}"],
+                    "droit_commun": None if pt is None else pt[f"numerateur_{p}"],
+                    "total": None if pt is None else pt[f"denominateur_{p}"],
                     "part_droit_commun": None if pt is None else pt[f"valeur_{p}"],
                     "petite_base": bool(lv is not None and lv[f"actions_annees_{p}"] < r.base_min),
                 }
             )
-        df = _pour_100(pd.DataFrame(rows))
+        df = pd.DataFrame(rows)
     return display.vue(
         df,
         COLONNES_PERIODES,
@@ -851,7 +970,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
 def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     """Per year: action-years with specific credits, amounts, co-funding per euro, mainstream share."""
     return display.vue(
-        _pour_100(r.par_annee) if r.a_programme else None,
+        r.par_annee if r.a_programme else None,
         COLONNES_ANNEE,
         vide=r.absence("cofinancement par année"),
     )
@@ -889,7 +1008,9 @@ def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
 def vue_delais_annee(r: RapportQ7) -> pd.DataFrame:
     """Median delays per year of the funding requests."""
     return display.vue(
-        r.delais_annee if r.a_programme else None,
+        r.delais_annee.assign(non_payees=r.delais_annee["demandes"] - r.delais_annee["paiements"])
+        if r.a_programme
+        else None,
         COLONNES_DELAIS_ANNEE,
         vide=r.absence("délais par année"),
     )
@@ -900,7 +1021,7 @@ def vue_renouvellement(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.renouvellement if r.a_programme else None,
         COLONNES_RENOUVELLEMENT,
-        vide=r.absence("renouvellement des actions et des opérateurs"),
+        vide=r.absence("actions et opérateurs nouveaux par année"),
     )
 
 
@@ -932,7 +1053,7 @@ def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT_PERIODES,
-        vide=r.absence("renouvellement avant et pendant le CUCS"),
+        vide=r.absence("actions et opérateurs nouveaux avant et pendant le CUCS"),
     )
 
 
@@ -941,9 +1062,7 @@ def vue_structures(r: RapportQ7) -> pd.DataFrame:
     the commune values."""
     res = r.resume
     return display.vue(
-        _pour_100(res, ("effet_levier", "effet_levier_min", "effet_levier_max")).assign(
-            structure=res["structure"].map(lambda s: majuscule(libelle_structure(s)))
-        )
+        res.assign(structure=res["structure"].map(lambda s: majuscule(libelle_structure(s))))
         if not res.empty
         else None,
         COLONNES_STRUCTURES,
@@ -956,14 +1075,10 @@ def vue_communes(r: RapportQ7) -> pd.DataFrame:
     c = r.communes_comparees
     df = None
     if not c.empty:
-        df = (
-            _pour_100(c)
-            .assign(
-                structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
-                cette_commune=c["code_commune"] == r.code_commune,
-            )
-            .sort_values(["structure", "nom"], kind="stable")
-        )
+        df = c.assign(
+            structure_lib=c["structure"].map(lambda s: majuscule(libelle_structure(s))),
+            cette_commune=c["code_commune"] == r.code_commune,
+        ).sort_values(["structure", "nom"], kind="stable")
     return display.vue(
         df,
         COLONNES_COMMUNES,
@@ -1056,7 +1171,7 @@ def figure_comparaison(r: RapportQ7):
     fig.tight_layout()
     det = " ; ".join(
         f"{libelle_structure(row['structure'])} : {_fourchette(row, 'effet_levier', _par_euro)} par euro, délai "
-        f"médian de décision {_fourchette(row, 'delai_decision_median', _jours)}"
+        f"médian de décision {_fourchette(row, 'delai_decision_median', _jours, _nb_jours)}"
         for row in r.resume.to_dict(orient="records")
     )
     mien = c[c["code_commune"] == r.code_commune]
@@ -1078,18 +1193,20 @@ def sources(r: RapportQ7, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     return [
         rapport.source_donnees(metadata),
-        "Structure de pilotage : colonne « structure_pilotage » de la table des communes (GIP, service municipal, "
+        "Structure de pilotage : structure déclarée dans la table des communes (GIP, service municipal, "
         "service intercommunal ; « aucune » pour une commune non signataire).",
         f"Cofinancement par euro de crédits spécifiques ({text.annee_periode(*r.periode)}) : sur les actions-années "
         "qui reçoivent des crédits spécifiques (montant accordé non nul), somme des montants de droit commun "
         "accordés divisée par la somme des crédits spécifiques accordés. Pour une structure, les communes qu'elle "
         "pilote sont réunies (somme des montants de toutes leurs actions). Ce rapport n'est pas appelé « effet "
         "levier » : il mesure un accompagnement, pas un effet.",
-        "Part du droit commun : montants de droit commun accordés sur l'ensemble des montants accordés aux actions.",
+        "Part du droit commun : montants de droit commun accordés sur l'ensemble des montants accordés aux actions "
+        "(les deux montants sont donnés à côté de la part).",
         "Délais : par demande de financement, nombre de jours entre la date de dépôt et la date de décision, puis "
         "la date de paiement ; médiane des demandes de chaque période (une date manquante ou incohérente écarte la "
-        "demande).",
-        "Renouvellement : une action (un opérateur) est nouvelle l'année où elle apparaît pour la première fois "
+        "demande). Une demande pas encore payée à la fin des données n'a pas de délai de paiement : celui de la "
+        "dernière année est sous-estimé, et le délai pendant le CUCS est aussi donné sans cette année.",
+        "Part d'actions nouvelles (taux de nouveauté) : une action (un opérateur) est nouvelle l'année où elle apparaît pour la première fois "
         "dans la programmation de la commune (actions non pourvues exclues) ; la part est calculée sur chaque "
         "période entière (somme des nouvelles sur somme des actions de chaque année), la première année connue "
         "exclue.",

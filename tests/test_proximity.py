@@ -224,3 +224,45 @@ def test_indicator_profile_latest_common_year():
     pr = p.indicator_profile(ind, "Q1", "C", 2014)
     assert pr.iloc[0]["annee"] == 2010 and pr.iloc[0]["ecart"] == pytest.approx(10.0)
     assert p.indicator_profile(ind, "Q9", "C", 2014).empty
+
+
+def test_facilities_above_commune_per_type_and_year():
+    eq = pd.DataFrame(
+        {
+            "niveau": ["commune", "quartier", "quartier", "commune", "quartier", "quartier", "quartier"],
+            "code_territoire": ["C", "Q1", "Q2", "C", "Q1", "Q1", "Q9"],
+            "type_equipement": ["A", "A", "A", "B", "B", "D", "A"],
+            "nombre": [3, 2, 2, 5, 5, 1, 50],
+            "annee": [2014, 2014, 2014, 2014, 2014, 2013, 2014],
+        }
+    )
+    out = p.facilities_above_commune(eq, "C", ["Q1", "Q2"])
+    # A: 4 in the quartiers > 3 in the commune; B equal is fine; D absent from the commune in 2013;
+    # Q9 is not one of the commune's quartiers
+    assert out.to_dict(orient="records") == [
+        {"annee": 2013, "type_equipement": "D", "nombre_commune": 0.0, "nombre_quartiers": 1.0},
+        {"annee": 2014, "type_equipement": "A", "nombre_commune": 3.0, "nombre_quartiers": 4.0},
+    ]
+    assert p.facilities_above_commune(None, "C", ["Q1"]).empty
+    assert p.facilities_above_commune(eq.iloc[0:0], "C", ["Q1"]).empty
+    assert p.facilities_above_commune(eq.drop(columns=["type_equipement"]), "C", ["Q1"]).empty
+    assert p.facilities_above_commune(eq, "C", []).empty
+
+
+def test_indicator_profile_carries_the_commune_base():
+    ind = pd.DataFrame(
+        {
+            "niveau": ["quartier", "commune"],
+            "code_territoire": ["Q1", "C"],
+            "indicateur": "taux_chomage",
+            "annee": [2012, 2012],
+            "valeur": [25.0, 10.0],
+            "numerateur": [25, 100],
+            "denominateur": [100, 1000],
+        }
+    )
+    row = p.indicator_profile(ind, "Q1", "C", 2014).iloc[0]
+    assert (row["numerateur"], row["denominateur"]) == (25, 100)
+    assert (row["numerateur_commune"], row["denominateur_commune"]) == (100, 1000)
+    no_base = p.indicator_profile(ind.drop(columns=["numerateur", "denominateur"]), "Q1", "C", 2014)
+    assert no_base["numerateur_commune"].isna().all()

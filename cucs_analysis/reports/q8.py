@@ -897,6 +897,13 @@ def _narrate_gup(r: RapportQ8) -> None:
                 f"{majuscule(r.pendant)}, les quartiers comptent en moyenne {text.nombre(row['valeur_pendant'], 1)} "
                 f"signalements GUP par an pour 1 000 habitants{pop} ; aucun signalement n'est renseigné avant le CUCS.",
             )
+    if "periodes_secret" in r.gup.columns and r.gup["periodes_secret"].any():
+        r.dit(
+            "gup",
+            f"« s » dans les colonnes avant et pendant le CUCS du tableau par quartier et catégorie : moins de "
+            f"{text.nombre(r.seuil_secret)} signalements sur l'une des deux périodes ; l'autre est masquée avec elle, "
+            "pour que le total de la période ne la redonne pas.",
+        )
     nettes = r.tendances_nettes
     total = int(r.gup["tendance"].notna().sum())
     if nettes.empty:
@@ -1045,14 +1052,14 @@ def _narrate_securite(r: RapportQ8) -> None:
         if not c.empty and not text.manquant(c.iloc[0]["valeur_pendant"]):
             row = c.iloc[0]
             avant = (
-                f"{text.valeur_unite(row['valeur_avant'], unite, 1)} {r.avant}"
-                f"{_base_phrase(r, ind, row, 'avant')} et "
+                f"{text.valeur_unite(row['valeur_avant'], unite, 1)}{_base_phrase(r, ind, row, 'avant')} "
+                f"{r.avant} et "
                 if bool(row["avant_testable"])
                 else ""
             )
             parts.append(
-                f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)} {r.pendant}"
-                f"{_base_phrase(r, ind, row, 'pendant')}"
+                f"la commune {avant}{text.valeur_unite(row['valeur_pendant'], unite, 1)}"
+                f"{_base_phrase(r, ind, row, 'pendant')} {r.pendant}"
             )
         if not q.empty:
             top = q.iloc[0]
@@ -1273,7 +1280,8 @@ def _verdict(r: RapportQ8) -> dict:
     credits = ""
     if r.a_programme and pc is not None and not text.manquant(pc["valeur_pendant"]):
         credits = (
-            f"actions de proximité : {text.pourcentage(pc['valeur_pendant'])} des crédits pendant le CUCS"
+            f"{text.pourcentage(pc['valeur_pendant'])} des crédits des actions vont aux actions de proximité "
+            "pendant le CUCS"
         )
         if bool(pc["avant_testable"]) and not text.manquant(pc["valeur_avant"]):
             credits += f" ({text.pourcentage(pc['valeur_avant'])} avant)"
@@ -1531,9 +1539,9 @@ def colonnes_equipements_type(r: RapportQ8) -> dict:
         "libelle": ("Type d'équipement", "texte"),
         "gamme": ("Gamme", "texte"),
         "nombre_commune": ("Commune : nombre", "nombre"),
-        "pour_1000_hab_commune": ("Commune : pour 1 000 habitants", "decimal"),
+        "pour_1000_hab_commune": ("Commune : pour 1 000 habitants", "texte"),
         "nombre_quartiers": (f"{q} : nombre", "nombre"),
-        "pour_1000_hab_quartiers": (f"{q} : pour 1 000 habitants", "decimal"),
+        "pour_1000_hab_quartiers": (f"{q} : pour 1 000 habitants", "texte"),
         "incoherent": ("Quartiers au-dessus de la commune (sources incohérentes, à vérifier)", "oui_non"),
     }
 
@@ -1814,9 +1822,14 @@ def vue_equipements_type(r: RapportQ8) -> pd.DataFrame:
     df = None
     if not t.empty:  # per 1,000 as everywhere on the page
         inc = set(r.incoherents_annee()["type_equipement"])
+        # two decimals: a type counts a few hundredths of a unit per 1,000 inhabitants
         df = t.assign(
             gamme=t["gamme"].map(lambda g: GAMME_LIBELLES.get(g, g)),
             incoherent=t["type_equipement"].isin(inc),
+            **{
+                c: t[c].map(lambda v: text.nombre(v, 2))
+                for c in ("pour_1000_hab_commune", "pour_1000_hab_quartiers")
+            },
         )
     return display.vue(df, colonnes_equipements_type(r), vide=r.absence("équipements par type", "donnees"))
 

@@ -305,3 +305,39 @@ def test_meetings_by_type_and_family_year():
     fy = operators.meetings_by_family_year(ins).set_index(["famille", "annee"])["nombre"]
     assert fy[("travail_collectif", 2008)] == 2 and fy[("autre", 2009)] == 1
     assert operators.meetings_by_type(None).empty and operators.meetings_by_family_year(ins.iloc[0:0]).empty
+
+
+# --- fix 10: measured zeros in the renewal grid, early actions of the contract ----------------------
+
+
+def test_renewal_grid_has_a_measured_zero_when_no_one_was_funded_the_year_before():
+    # C (grande) is first funded in 2013: in 2006-2013 no grande association was funded the year
+    # before → rows of 0, not missing rows (the « avant » base is a measured 0)
+    funded = pd.DataFrame({"id_operateur": ["A", "A", "C", "C"], "annee": [2005, 2006, 2013, 2014]})
+    classes = pd.Series({"A": "petite", "C": "grande"})
+    r = operators.renewal_by_year(funded, classes, 2005, 2014).set_index(["classe", "annee"])
+    assert r.loc[("grande", 2006), "finances_precedente"] == 0
+    assert r.loc[("grande", 2006), "renouveles"] == 0
+    assert r.loc[("grande", 2014), "finances_precedente"] == 1
+    assert r.loc[("petite", 2010), "finances_precedente"] == 0
+    # years start after the first funded year: 2005 itself has no « year before »
+    assert 2005 not in r.index.get_level_values("annee")
+    assert len(r) == 2 * 9
+
+
+def test_steering_model_counts_the_early_actions_of_the_contract_and_the_never_filled_ones():
+    communes = pd.DataFrame({"code_commune": ["1"], "signataire_cucs": [True]})
+    acts = pd.DataFrame(
+        {
+            "code_commune": "1",
+            "id_action": ["a", "b", "c", "c", "d", "e"],
+            "annee": [2005, 2007, 2008, 2009, 2008, 2009],
+            "statut": ["réalisée", "réalisée", "non pourvue", "réalisée", "non pourvue", "réalisée"],
+        }
+    )
+    m = _model(None, acts, communes).loc["1"]
+    # b (2007), c (2008) and d (2008) first programmed in 2007-2008; d never filled, c filled in 2009
+    assert m["actions_debut_contrat"] == 3 and m["actions_debut_contrat_non_pourvues"] == 1
+    assert m["actions_nouvelles"] == 1  # e, 2009: only it counts for the axis
+    no_status = _model(None, acts.drop(columns="statut"), communes).loc["1"]
+    assert no_status["actions_debut_contrat_non_pourvues"] == 0

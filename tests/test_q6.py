@@ -294,3 +294,187 @@ def test_notebook_follows_the_idiom():
     assert nb.cells[-1].source.strip() == "ctx.ecrire_resultats(r)"
     assert "q6.build(ctx.territoire, ctx.region, ctx.params)" in nb.cells[2].source
     assert np.all([c.source.count("\n") == 0 for c in nb.cells[3:] if c.cell_type == "code"])
+
+
+# --- fix 10: the proof-reader's findings -------------------------------------------------------------
+
+
+def _first_years(code: str) -> pd.Series:
+    a = _actions()
+    return a[a["code_commune"] == code].groupby("id_action")["annee"].min()
+
+
+@pytest.mark.parametrize("code", ["20001", "20008"])
+def test_adaptable_axis_says_what_it_counts_and_points_to_q7(code):
+    """H4: « programmée pour la première fois 2 ans ou plus après le début du contrat (2009 ou
+    après) », the early actions of the contract counted apart, in sentence, verdict and key figure."""
+    p = _params(code)
+    r = _report(code)
+    a0, dec = int(p.annee_debut_cucs), int(p.pilotage.decalage_annees)
+    first = _first_years(code)
+    n_new = int((first >= a0 + dec).sum())
+    early = first[(first >= a0) & (first < a0 + dec)]
+    a = _actions().query("code_commune == @code")
+    filled = a[a["statut"] != "non pourvue"]["id_action"].unique()
+    never = int((~early.index.isin(filled)).sum())
+    s = [
+        c for c in r.texte("pilotage") if c.startswith("Pilotage figé") or c.startswith("Pilotage adaptable")
+    ]
+    assert len(s) == 1
+    s = s[0]
+    assert f"{text.parmi(n_new, len(first), 'action', feminin=True)} " in s
+    assert (
+        f"pour la première fois {text.pluriel(dec, 'an')} ou plus après le début du contrat ({a0 + dec} ou après)"
+        in s
+    )
+    assert f"{text.aucun(len(early), 'action nouvelle', 'actions nouvelles', feminin=True)} " in s
+    assert text.annee_periode(a0, a0 + dec - 1) in s and "Outils de pilotage" in s
+    if never:
+        assert f"dont {text.nombre(never)} jamais pourvue" in s
+    assert "en cours de contrat" not in s and "introduit" not in s
+    assert f"programmées pour la première fois en {a0 + dec} ou après" in r.verdict["texte"]
+    cle = {c["id"]: c for c in r.chiffres_cles}["part_actions_nouvelles"]
+    assert f"en {a0 + dec} ou après" in cle["libelle"] and "cours de contrat" not in cle["libelle"]
+
+
+def test_small_base_is_flagged_in_each_period_and_a_measured_zero_is_zero():
+    """H9: 20001 has no grande association funded before the CUCS: its « avant » base is a measured
+    0, and its « pendant » base (3) is small."""
+    rp = pd.DataFrame(
+        {
+            "avant_testable": [True, True, False, True],
+            "denominateur_avant": [0.0, 40.0, np.nan, 40.0],
+            "denominateur_pendant": [3.0, 40.0, 5.0, 40.0],
+        }
+    )
+    assert q6.petite_base_renouvellement(rp, 30).tolist() == [True, False, True, False]
+    rp.loc[3, "denominateur_avant"] = 29
+    assert q6.petite_base_renouvellement(rp, 30).iloc[3]
+    r = _report("20001")
+    p = r.renouvellement_periodes
+    assert (p["petite_base"] == ((p["denominateur_avant"] < 30) | (p["denominateur_pendant"] < 30))).all()
+    zero = p[p["avant_testable"] & (p["denominateur_avant"] == 0)]
+    assert not zero.empty  # the planted case of the proof-reader (grande)
+    v = q6.vue_renouvellement(r)
+    ligne = v[v.iloc[:, 0].str.startswith("Grande")].iloc[0]
+    assert ligne.iloc[1] == 0 and ligne.iloc[2] == 0  # numbers in the view, « 0 » on the page
+    assert ligne.iloc[3].startswith("n.d. (aucune association de cette taille financée en 2005-2006)")
+    assert bool(ligne.iloc[-1])
+    res = {d["classe"]: d for d in r.resultats()["renouvellement_periodes"]}
+    g = res[zero.iloc[0]["classe"]]
+    assert g["denominateur_avant"] == 0 and g["valeur_avant"] is None and g["motif"] == motifs.NON_CALCULABLE
+    assert g["petite_base"] is True
+
+
+def test_meetings_are_counted_from_the_minutes_of_the_instances():
+    """M1: the source of the meetings is the instances table, with its years."""
+    r = _report("20001")
+    ins = pd.read_csv(DEMO / "instances.csv", dtype={"code_commune": str}).query("code_commune == '20001'")
+    years = pd.to_datetime(ins["date"]).dt.year
+    debut = f"Les comptes rendus d'instances recensent {text.pluriel(len(ins), 'réunion')} "
+    debut += f"({text.annee_periode(int(years.min()), int(years.max()))})"
+    assert any(c.startswith(debut) for c in r.texte("pilotage"))
+    assert not any("Les bilans consignent" in c for c in r.constats)
+
+
+def test_operators_under_the_threshold_are_counted_not_named_in_the_en_bref():
+    """M2, M3: the En bref counts; the names are in the section's table (« en dessous du seuil de
+    réalisation de 70 % »); the granted share comes with its amounts and no causal reading."""
+    r = _report("20004")
+    sous = r.performance[r.performance["sous_performant"].fillna(False).astype(bool)]
+    assert len(sous) >= 1
+    for nom in sous["nom"]:
+        assert not any(nom in c for c in r.constats), nom
+        assert not any(nom in c for c in r.debat), nom
+    assert not any("sous-performant" in c for c in [*r.constats, *r.debat, r.verdict["texte"]])
+    n, j = len(sous), len(r.juges)
+    assert any(c.startswith(text.parmi(n, j, "opérateur jugé", "opérateurs jugés")) for c in r.constats)
+    v = q6.vue_performance(r)
+    col = f"En dessous du seuil de réalisation de {text.pourcentage(70, 0)}"
+    assert col in v.columns and set(v.loc[v[col] == "oui", "Opérateur"]) == set(sous["nom"])
+    m = r.performance[r.performance["montant_demande"].fillna(0) > 0]
+    ms = m[m["id_operateur"].isin(r.sous_performants)]
+    acc, dem = ms["montant_accorde"].sum(), ms["montant_demande"].sum()
+    phrase = [c for c in r.constats if "sous le seuil obtien" in c]
+    assert len(phrase) == 1
+    assert f"({text.euros(acc)} sur {text.euros(dem)})" in phrase[0]
+    assert "s'explique" not in phrase[0] and "cause" not in phrase[0]
+
+
+def test_theme_ranking_counts_difficulties_blockages_and_explained_gaps_only():
+    """M14: the sentence says which categories rank the themes, and its order is theirs."""
+    r = _report("20001")
+    b = pd.read_csv(DEMO / "bilans.csv")
+    a = _actions().query("code_commune == '20001'")[["id_action", "annee"]].drop_duplicates()
+    b = b.merge(a, on=["id_action", "annee"])
+    b = b[b["categorie"].isin(["difficulté", "blocage", "écart expliqué"])]
+    top = b["theme"].value_counts()
+    top = top.sort_values(ascending=False, kind="stable").head(3).index.tolist()
+    s = [c for c in r.texte("ecarts") if c.startswith("Parmi les difficultés, blocages et écarts expliqués")]
+    assert len(s) == 1 and "les réussites sont comptées à part" in s[0]
+    assert text.liste_fr([f"« {t} »" for t in top]) in s[0]
+    assert q6.vue_bilans_themes(r).iloc[0, 0].lower() == top[0].lower()
+
+
+def test_non_signatory_page_says_one_thing_per_section_and_the_notebook_places_no_one():
+    """M23: no sentence placing a non-signatory among the signatories."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert not any("placée parmi" in c.source for c in nb.cells if c.cell_type == "markdown")
+    r = _report("20010")
+    assert r.texte("pilotage") == ["Hors CUCS : Esterbourg n'a pas de modèle de pilotage du CUCS à situer."]
+    assert all(len(r.texte(s)) == 1 for s in q6.OBJETS_SECTIONS)
+    assert any("placent la commune parmi" in c for c in _report("20001").texte("pilotage"))
+
+
+def test_wording_of_shares_models_and_alt_text():
+    """L10, L11: « Les 11 … le sont toutes », the communes sharing the model are named, the alt text
+    says which signatory is missing from the scatter and why."""
+    assert (
+        q6.phrase_encore_financees(11, 11, 2014)
+        == "Les 11 petites associations financées le sont toutes encore en 2014"
+    )
+    assert (
+        q6.phrase_encore_financees(4, 5, 2014)
+        == "4 petites associations financées sur 5 le sont encore en 2014"
+    )
+    assert q6.phrase_encore_financees(0, 3, 2014).startswith("Aucune des 3")
+    r = _report("20001")
+    m = r.modeles.set_index("code_commune")
+    ici = m.loc["20001"]
+    same = m[
+        m["signataire"].astype(bool)
+        & (m.index != "20001")
+        & (m["axe_descendant_participatif"] == ici["axe_descendant_participatif"])
+        & (m["axe_fige_adaptable"] == ici["axe_fige_adaptable"])
+    ]
+    s = [c for c in r.constats if "partage ce modèle" in c or "partagent ce modèle" in c]
+    assert len(s) == 1 and all(str(n) in s[0] for n in same["nom"])
+    alt = plots.get_alt(q6.figure_modele(r))
+    sig = m[m["signataire"].astype(bool)]
+    absent = sig[sig["part_participatif"].isna() | sig["part_adaptable"].isna()]
+    assert f"{len(sig) - len(absent)} des {len(sig)} communes signataires placées" in alt
+    for nom in absent["nom"]:
+        assert f"{nom} non placée (réunions non disponibles)" in alt
+    assert "10,0" not in q6.vue_survie(r).to_string()  # whole medians are written « 10 »
+
+
+def test_partial_commune_first_key_figure_is_a_result():
+    """H13-style: the first key figure of 20008 exists (the page has results)."""
+    r = _report("20008")
+    first = r.chiffres_cles[0]
+    assert first["valeur"] is not None and "motif" not in first
+
+
+def test_downloads_name_every_list_and_label_every_code():
+    """M17, M18: a French title for each list-valued results key; labels for famille and classe."""
+    res = _report("20001").resultats()
+    listes = {
+        k
+        for k, v in res.items()
+        if isinstance(v, list) and k not in ("chiffres_cles", "constats", "reserves", "debat")
+    }
+    assert listes <= set(res["libelles_tables"]), listes - set(res["libelles_tables"])
+    codes = res["libelles_codes"]
+    assert {x["famille"] for x in res["reunions"]} <= set(codes["famille"])
+    assert {x["classe"] for x in res["renouvellement_periodes"]} <= set(codes["classe"])
+    assert all(v and v[0].isupper() for v in codes["famille"].values())

@@ -51,7 +51,10 @@ def test_instances_match_plain_pandas():
     expected = inst["type"].value_counts().to_dict()
     got = {i["type"]: i["nombre"] for i in r.resultats()["instances"]}
     assert got == expected
-    assert any(c.startswith(f"Les bilans consignent {len(inst)} réunions d'instances") for c in r.constats)
+    assert any(
+        c.startswith(f"Les comptes rendus d'instances recensent {len(inst)} réunions d'instances")
+        for c in r.constats
+    )
     # presence of the région, as a share of the commune's meetings
     present = inst["institutions"].str.split(";").apply(lambda xs: "région" in xs)
     assert any(f"la région {_fr1(100 * present.mean())}{NBSP}%" in c for c in r.texte("instances"))

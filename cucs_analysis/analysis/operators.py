@@ -59,6 +59,8 @@ MODELE_COLUMNS = [
     "motif_descendant_participatif",
     "actions",
     "actions_nouvelles",
+    "actions_debut_contrat",
+    "actions_debut_contrat_non_pourvues",
     "part_adaptable",
     "axe_fige_adaptable",
     "motif_fige_adaptable",
@@ -307,7 +309,8 @@ def funded_years(
 def renewal_by_year(funded: pd.DataFrame, classes: pd.Series, debut: int, fin: int) -> pd.DataFrame:
     """Renewal of funding per size class and year: among the operators funded in year t − 1
     (`finances_precedente`), those funded again in t (`renouveles`), for t in (debut, fin].
-    `classes` maps id_operateur → size class."""
+    `classes` maps id_operateur → size class. Every class seen in `funded` has a row for every
+    year after the first funded year (0 when none of its operators was funded the year before)."""
     cols = ["classe", "annee", "finances_precedente", "renouveles"]
     if funded.empty:
         return pd.DataFrame(columns=cols)
@@ -321,6 +324,12 @@ def renewal_by_year(funded: pd.DataFrame, classes: pd.Series, debut: int, fin: i
     g = both.groupby(["classe", "annee"]).agg(
         finances_precedente=("id_operateur", "size"), renouveles=("encore", "sum")
     )
+    # every class funded at some point × every year from the first funded one: a year in which
+    # no association of a class was funded the year before is a measured 0, not a missing row
+    seen = pd.Index(f["id_operateur"].map(classes).fillna("inconnue").unique(), name="classe")
+    years = pd.RangeIndex(int(f["annee"].min()) + 1, fin + 1, name="annee") if not f.empty else []
+    grid = pd.MultiIndex.from_product([seen, years], names=["classe", "annee"])
+    g = g.reindex(grid, fill_value=0).astype("int64")
     return g.reset_index()[cols]
 
 
@@ -386,7 +395,8 @@ def steering_model(
     Descendant / participatif: collective work meetings (`TYPES_COLLECTIFS`) over collective +
     instruction meetings; `participatif` when the share is at least `seuil_participatif`.
     Figé / adaptable: share of the commune's distinct actions whose first year is at least
-    `annee_debut_cucs + decalage_annees` (introduced mid-course); `adaptable` when at least
+    `annee_debut_cucs + decalage_annees` (first programmed `decalage_annees` years or more after the
+    start of the contract; those first programmed in between are `actions_debut_contrat`); `adaptable` when at least
     `seuil_adaptable`. An axis that cannot be decided is None with its motif: `hors_cucs` for
     a commune that did not sign, `donnee_absente` when its table has no row for it,
     `non_calculable` when the base is 0.
@@ -418,6 +428,22 @@ def steering_model(
     new = (first >= annee_debut_cucs + decalage_annees).groupby(level=0)
     out["actions"] = new.size().reindex(out.index).fillna(0).astype("int64")
     out["actions_nouvelles"] = new.sum().reindex(out.index).fillna(0).astype("int64")
+    # first programmed in the first years of the contract (not counted as « new » by the axis)
+    early = (first >= annee_debut_cucs) & (first < annee_debut_cucs + decalage_annees)
+    out["actions_debut_contrat"] = early.groupby(level=0).sum().reindex(out.index).fillna(0).astype("int64")
+    # … of which never filled (every year « non pourvue »): q7 leaves them out of its new actions
+    if "statut" in acts and not acts.empty:
+        pourvue = (
+            (acts["statut"].astype(str) != "non pourvue")
+            .groupby([acts["code_commune"].astype(str), acts["id_action"]])
+            .any()
+        )
+        jamais = early & ~pourvue.reindex(early.index, fill_value=True)
+    else:
+        jamais = early & False
+    out["actions_debut_contrat_non_pourvues"] = (
+        jamais.groupby(level=0).sum().reindex(out.index).fillna(0).astype("int64")
+    )
     out["part_adaptable"] = (out["actions_nouvelles"] / out["actions"]).where(out["actions"] > 0)
 
     def axis(part: pd.Series, present: np.ndarray, seuil: float, yes: str, no: str):

@@ -440,8 +440,10 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     (
         "Pilotage figé ou adaptable",
         "Second axe du modèle de pilotage : adaptable quand au moins 25 % (pilotage.seuil_adaptable) des actions de "
-        "la commune ont été introduites en cours de contrat, c'est-à-dire programmées pour la première fois deux ans "
-        "ou plus après le début du CUCS (pilotage.decalage_annees) ; figé sinon.",
+        "la commune ont été programmées pour la première fois deux ans ou plus après le début du CUCS "
+        "(pilotage.decalage_annees), soit en 2009 ou après pour un contrat commencé en 2007 ; figé sinon. Les actions "
+        "apparues dans les deux premières années du contrat (2007-2008) ne comptent pas comme adaptation : la page "
+        "« Outils de pilotage » compte, elle, les actions nouvelles de chaque année (hors actions jamais pourvues).",
     ),
 )
 

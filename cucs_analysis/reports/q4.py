@@ -493,7 +493,7 @@ def _narrate_instances(r: RapportQ4) -> None:
     )
     r.constat(
         "instances",
-        f"Les bilans consignent {text.pluriel(total, 'réunion')} d'instances de pilotage et de travail sur "
+        f"Les comptes rendus d'instances recensent {text.pluriel(total, 'réunion')} d'instances de pilotage et de travail sur "
         f"{text.annee_periode(ia['annee'].min(), ia['annee'].max())} : {detail}.",
     )
     rp = r.reunions_periodes.set_index("mesure")

@@ -49,6 +49,13 @@ OBJETS_SECTIONS = {
     "associations": "le renouvellement des financements du CUCS aux associations",
     "pilotage": "le modèle de pilotage du CUCS",
 }
+#: French titles of the list-valued results keys (the published CSV files).
+LIBELLES_TABLES = {
+    "sous_performants": "Opérateurs en dessous du seuil de réalisation",
+    "actions_non_pourvues_liste": "Actions prioritaires restées sans opérateur",
+    "reunions": "Réunions avec les opérateurs par type et par nature",
+    "renouvellement_periodes": "Renouvellement des financements des associations avant et pendant le CUCS",
+}
 FAMILLES_LIBELLES = {
     "travail_collectif": "Travail collectif (réunions collectives, groupes thématiques)",
     "consignes": "Transmission de consignes",
@@ -172,10 +179,19 @@ class RapportQ6(Rapport):
                 )
             ],
             "reunions_motif": self.motif_instances,
-            "renouvellement_periodes": rapport.periodes_json(
-                self.renouvellement_periodes, "classe", mp, trends.PERIODE_COLUMNS, _num
-            ),
+            "renouvellement_periodes": [
+                # a null rate always carries its reason (a measured base of 0: non calculable)
+                d | ({"motif": d["motif"] or motifs.NON_CALCULABLE} if d.get("valeur_avant") is None else {})
+                for d in rapport.periodes_json(
+                    self.renouvellement_periodes, "classe", mp, trends.PERIODE_COLUMNS, _num
+                )
+            ],
             "verdict": self.verdict,
+            "libelles_tables": dict(LIBELLES_TABLES),
+            "libelles_codes": {
+                "famille": {k: v for k, v in FAMILLES_LIBELLES.items()},
+                "classe": {c: _libelle_classe(self, c) for c in operators.CLASSES_TAILLE},
+            },
         }
 
 
@@ -184,6 +200,14 @@ def _num(x: object) -> float | int | None:
 
 
 # --- computations ------------------------------------------------------------------------------
+
+
+def petite_base_renouvellement(rp: pd.DataFrame, base_min: int) -> pd.Series:
+    """A renewal rate's base is small when the base of a period is under `base_min`: « pendant »
+    always, « avant » when that period is measured (a measured 0 counts: no association of that
+    size funded before the CUCS)."""
+    avant = rp["avant_testable"].astype(bool) & (rp["denominateur_avant"].fillna(0) < base_min)
+    return avant | (rp["denominateur_pendant"].fillna(0) < base_min)
 
 
 def _secret_bilans(df: pd.DataFrame, seuil: int) -> pd.DataFrame:
@@ -199,6 +223,25 @@ def _secret_performance(perf: pd.DataFrame, seuil: int) -> pd.DataFrame:
     if perf.empty:
         return perf.assign(**{f"{c}_secret": pd.Series(dtype=bool) for c in cols})
     return privacy.hide_small_bases(perf, BASES_BENEFICIAIRES, seuil).with_flags(cols)
+
+
+#: The categories of the statements that rank the themes of the « écarts » (réussites apart).
+CATEGORIES_DIFFICULTES = ("difficulté", "blocage", "écart expliqué")
+
+
+def classer_difficultes(df: pd.DataFrame) -> pd.DataFrame:
+    """Themes ranked by their difficultés + blocages + écarts expliqués (then by total, theme):
+    `rang_difficultes` 1, 2… for themes with at least one such statement, NaN for the others."""
+    if df.empty:
+        return df.assign(rang_difficultes=pd.Series(dtype=float))
+    cles = df[list(CATEGORIES_DIFFICULTES)].sum(axis=1)
+    out = (
+        df.assign(_cle=cles)
+        .sort_values(["_cle", "total", "theme"], ascending=[False, False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    out["rang_difficultes"] = pd.Series(np.arange(1, len(out) + 1), dtype=float).where(out["_cle"] > 0)
+    return out.drop(columns="_cle")
 
 
 def _themes(df: pd.DataFrame) -> pd.Series:
@@ -232,8 +275,10 @@ def build(territoire, region, params) -> RapportQ6:
     perf = perf.merge(ops[[c for c in info if c in ops]], on="id_operateur", how="left")
     perf = _secret_performance(perf, seuil_secret)
 
-    b_all = _secret_bilans(operators.statements_by_theme(bilans, actions), seuil_secret)
-    b_sous = _secret_bilans(operators.statements_by_theme(bilans, actions, sous), seuil_secret)
+    b_all = _secret_bilans(classer_difficultes(operators.statements_by_theme(bilans, actions)), seuil_secret)
+    b_sous = _secret_bilans(
+        classer_difficultes(operators.statements_by_theme(bilans, actions, sous)), seuil_secret
+    )
     ecarts = pd.DataFrame({"id_operateur": sous})
     if sous:
         ecarts["themes_ecarts"] = ecarts["id_operateur"].map(
@@ -291,6 +336,7 @@ def build(territoire, region, params) -> RapportQ6:
         )
         ordre = {c: i for i, c in enumerate(operators.CLASSES_TAILLE)}
         renouv_p = renouv_p.sort_values("classe", key=lambda s: s.map(ordre)).reset_index(drop=True)
+        renouv_p["petite_base"] = petite_base_renouvellement(renouv_p, BASE_MIN)
     survie = operators.funding_survival(funded, classes, fin_periode)
 
     modeles = getattr(region, "modeles_pilotage", None)
@@ -361,6 +407,69 @@ def _pct(x: float, d: int = 1) -> str:
     return text.pourcentage(100 * float(x), d)
 
 
+def _seuil(r: RapportQ6) -> str:
+    """« seuil de réalisation de 70 % »."""
+    return f"seuil de réalisation de {_pct(r.seuil_realisation, 0)}"
+
+
+def _entete_seuil(r: RapportQ6) -> str:
+    """The header of the performance table's yes/no column."""
+    return f"En dessous du {_seuil(r)}"
+
+
+#: Below this gap (in points) between the share granted to the operators under the threshold and
+#: to all operators, the two shares are « comparable ».
+ECART_ACCORD_COMPARABLE = 2.0
+
+
+def phrase_accord_sous_seuil(
+    r: RapportQ6, n: int, accorde: float, demande: float, acc_tous: float, dem_tous: float
+) -> str:
+    """The share of the requested amounts granted to the operators under the threshold, with its
+    amounts, against all operators; a description, not a cause."""
+    t, t_tous = 100 * accorde / demande, 100 * acc_tous / dem_tous
+    ecart = text.difference_affichee(t_tous, t, 1)
+    if abs(ecart) < ECART_ACCORD_COMPARABLE:
+        lecture = (
+            "une part comparable, qui n'oriente pas vers un financement réduit ; les autres pistes (objectif, public, "
+            "calendrier) sont à mettre en débat"
+        )
+    elif ecart < 0:
+        lecture = (
+            "une part plus faible : un financement réduit est une piste à examiner avec les autres (objectif, public, "
+            "calendrier)"
+        )
+    else:
+        lecture = (
+            "une part plus élevée, qui n'oriente pas vers un financement réduit ; les autres pistes (objectif, public, "
+            "calendrier) sont à mettre en débat"
+        )
+    sujet = (
+        f"Les {text.nombre(n)} opérateurs sous le seuil obtiennent"
+        if n >= 2
+        else "L'opérateur sous le seuil obtient"
+    )
+    return (
+        f"{sujet} {text.pourcentage(t)} des montants demandés ({text.euros(accorde)} sur {text.euros(demande)}), "
+        f"contre {text.pourcentage(t_tous)} pour l'ensemble des opérateurs : {lecture}."
+    )
+
+
+def _annees_nouvelles(r: RapportQ6) -> tuple[int, str]:
+    """The first year counted as « programmed well after the start » and the early years, as text."""
+    a = r.annee_debut_cucs + r.decalage_annees
+    return a, text.annee_periode(r.annee_debut_cucs, a - 1)
+
+
+def _libelle_adaptable(r: RapportQ6) -> str:
+    """« programmées pour la première fois en 2009 ou après (2 ans ou plus après le début du CUCS) »."""
+    a, _ = _annees_nouvelles(r)
+    return (
+        f"programmées pour la première fois en {a} ou après ({text.pluriel(r.decalage_annees, 'an')} ou plus après "
+        "le début du CUCS)"
+    )
+
+
 def _regle_participatif(r: RapportQ6) -> str:
     return (
         f"participatif quand les réunions de travail collectif font au moins {_pct(r.seuil_participatif, 0)} "
@@ -369,16 +478,14 @@ def _regle_participatif(r: RapportQ6) -> str:
 
 
 def _regle_adaptable(r: RapportQ6) -> str:
-    return (
-        f"adaptable quand au moins {_pct(r.seuil_adaptable, 0)} des actions ont été introduites en cours de "
-        f"contrat (première année {r.annee_debut_cucs + r.decalage_annees} ou après), figé sinon"
-    )
+    return f"adaptable quand au moins {_pct(r.seuil_adaptable, 0)} des actions ont été {_libelle_adaptable(r)}, figé sinon"
 
 
 def _narrate_hors_cucs(r: RapportQ6) -> None:
     r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "l'adaptation des opérateurs du CUCS"))
     for section, objet in OBJETS_SECTIONS.items():
         r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
+    r.textes["pilotage"] = [f"Hors CUCS : {r.nom_commune} n'a pas de modèle de pilotage du CUCS à situer."]
     r.reserves.append(
         f"{r.nom_commune} n'étant pas signataire, aucun opérateur n'y est financé au titre du CUCS ; elle sert de "
         "comparaison aux communes signataires."
@@ -399,16 +506,13 @@ def _narrate_performance(r: RapportQ6) -> None:
         "le minimum pour juger de leur performance.",
     )
     if n_sous:
-        s = p[p["id_operateur"].isin(r.sous_performants)]
-        noms = [
-            f"{nm} ({text.pourcentage(100 * t) if not sec else 'taux soumis au secret statistique'})"
-            for nm, t, sec in zip(s["nom"], s["taux_realisation"], s["taux_realisation_secret"], strict=True)
-        ]
+        # the En bref gives the count; the names are in the section's table (workshop: the procedure
+        # is not judged through the operators)
         r.constat(
             "performance",
             f"{text.parmi(n_sous, len(j), 'opérateur jugé', 'opérateurs jugés')} "
-            f"{'réalisent' if n_sous >= 2 else 'réalise'} moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires "
-            f"prévus sur {'leurs' if n_sous >= 2 else 'ses'} actions réalisées : {text.liste_fr(noms)}.",
+            f"{'restent' if n_sous >= 2 else 'reste'} en dessous du {_seuil(r)} des bénéficiaires prévus "
+            f"(détail en section 1, colonne « {_entete_seuil(r)} »).",
         )
     else:
         r.constat(
@@ -431,12 +535,7 @@ def _narrate_performance(r: RapportQ6) -> None:
             ts = m[m["id_operateur"].isin(r.sous_performants)]
             if not ts.empty:
                 a2, d2 = float(ts["montant_accorde"].sum()), float(ts["montant_demande"].sum())
-                r.constat(
-                    "performance",
-                    f"Les opérateurs sous-performants obtiennent {_pct(a2 / d2)} des montants qu'ils demandent : un "
-                    "écart de réalisation ne s'explique pas seulement par un financement réduit quand cette part est "
-                    "proche de celle des autres.",
-                )
+                r.constat("performance", phrase_accord_sous_seuil(r, len(ts), a2, d2, acc, dem))
 
 
 def _narrate_ecarts(r: RapportQ6) -> None:
@@ -447,30 +546,23 @@ def _narrate_ecarts(r: RapportQ6) -> None:
                 "Aucun bilan d'activité codé n'est disponible pour les actions de la commune (données non disponibles)."
             )
         return
-    ex = b[["theme", "écart expliqué", "écart expliqué_secret"]]
-    ex = ex[ex["écart expliqué"].fillna(1) > 0]
+    # b is ranked by difficultés + blocages + écarts expliqués (`rang_difficultes`), réussites apart
+    ex = b[b["rang_difficultes"].notna()] if "rang_difficultes" in b else b.iloc[0:0]
     if not ex.empty:
-        parts = [
-            f"« {t} »" + ("" if s else f" ({text.pluriel(n, 'énoncé')})")
-            for t, n, s in zip(ex["theme"], ex["écart expliqué"], ex["écart expliqué_secret"], strict=True)
-        ]
-        cache = (
-            " ; certains nombres d'énoncés sont soumis au secret statistique"
-            if ex["écart expliqué_secret"].any()
-            else ""
-        )
+        parts = [f"« {t} »" for t in ex["theme"].head(3)]
         r.constat(
             "ecarts",
-            f"Les bilans des opérateurs expliquent leurs écarts aux objectifs par ces thèmes, les plus fréquents "
-            f"d'abord : {text.liste_fr(parts)}{cache}.",
+            f"Parmi les difficultés, blocages et écarts expliqués des bilans des opérateurs, "
+            f"{'les thèmes les plus fréquents sont' if len(parts) >= 2 else 'le seul thème est'} "
+            f"{text.liste_fr(parts)} (les réussites sont comptées à part ; détail par catégorie dans le tableau).",
         )
     e = r.ecarts_operateurs
     for row in e.to_dict(orient="records"):
         th = row.get("themes_ecarts")
         if isinstance(th, str) and th:
-            r.constat(
+            r.dit(
                 "ecarts",
-                f"L'opérateur sous-performant {row['nom']} explique ses écarts par les thèmes : {th}"
+                f"{row['nom']} (en dessous du {_seuil(r)}) explique ses écarts par les thèmes : {th}"
                 + (
                     f" ; ses bilans signalent aussi des difficultés ou blocages sur : {row['themes_difficultes']}."
                     if isinstance(row.get("themes_difficultes"), str) and row["themes_difficultes"]
@@ -478,10 +570,10 @@ def _narrate_ecarts(r: RapportQ6) -> None:
                 ),
             )
         else:
-            r.constat(
+            r.dit(
                 "ecarts",
-                f"L'opérateur sous-performant {row['nom']} n'explique son écart dans aucun bilan codé : l'écart reste à "
-                "documenter avec l'opérateur.",
+                f"{row['nom']} (en dessous du {_seuil(r)}) n'explique son écart dans aucun bilan codé : l'écart reste "
+                "à documenter avec l'opérateur.",
             )
 
 
@@ -561,7 +653,9 @@ def _narrate_associations(r: RapportQ6) -> None:
         return
     b1, b2 = r.bornes_budget
     parts = [
-        f"{text.parmi(e, n, *CLASSES_NOMS.get(c, (c, c)), feminin=True)}"
+        f"les {text.nombre(n)} {CLASSES_NOMS.get(c, (c, c))[1]} (toutes)"
+        if n >= 2 and e == n
+        else f"{text.parmi(e, n, *CLASSES_NOMS.get(c, (c, c)), feminin=True)}"
         for c, n, e in zip(s["classe"], s["operateurs"], s["encore_finances"], strict=True)
     ]
     r.constat(
@@ -573,26 +667,53 @@ def _narrate_associations(r: RapportQ6) -> None:
     rp = r.renouvellement_periodes
     for row in rp.to_dict(orient="records"):
         c = majuscule(CLASSES_NOMS.get(row["classe"], (row["classe"],) * 2)[1])
+        prudence = (
+            f" ; petite base (moins de {text.nombre(r.base_min)} financements dans une période) : une tendance à "
+            "lire avec prudence"
+            if bool(row["petite_base"])
+            else ""
+        )
         if not bool(row["avant_testable"]) or text.manquant(row["valeur_avant"]):
             if not text.manquant(row["valeur_pendant"]):
+                avant = (
+                    f"aucune association de cette taille financée {r.avant}"
+                    if bool(row["avant_testable"])
+                    else "aucun financement avant le CUCS"
+                )
                 r.constat(
                     "associations",
-                    f"{c} : le financement d'une année est renouvelé l'année suivante dans "
-                    f"{text.pourcentage(row['valeur_pendant'])} des cas {r.pendant}, "
-                    f"{text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])} ; "
-                    "aucun financement avant le CUCS : l'évolution ne peut pas être testée.",
+                    f"{c} : le financement d'une année est renouvelé l'année suivante "
+                    f"{_cas(row['numerateur_pendant'], row['denominateur_pendant'], row['valeur_pendant'])} "
+                    f"{r.pendant} ; {avant} : l'évolution ne peut pas être testée{prudence}.",
                 )
             continue
         phrase = (
-            f"{c} : le financement d'une année est renouvelé l'année suivante dans "
-            f"{text.pourcentage(row['valeur_avant'])} des cas {r.avant}, {text.nombre(row['numerateur_avant'])} sur "
-            f"{text.nombre(row['denominateur_avant'])}, et dans {text.pourcentage(row['valeur_pendant'])} des cas "
-            f"{r.pendant}, {text.nombre(row['numerateur_pendant'])} sur {text.nombre(row['denominateur_pendant'])}, "
+            f"{c} : le financement d'une année est renouvelé l'année suivante "
+            f"{_cas(row['numerateur_avant'], row['denominateur_avant'], row['valeur_avant'])} {r.avant} et "
+            f"{_cas(row['numerateur_pendant'], row['denominateur_pendant'], row['valeur_pendant'])} {r.pendant}, "
             f"soit {text.points(text.difference_affichee(row['valeur_avant'], row['valeur_pendant'], 1))}"
         )
-        if bool(row["petite_base"]):
-            phrase += f" ; petite base (moins de {text.nombre(r.base_min)} financements dans une période) : une tendance à lire avec prudence"
-        r.constat("associations", phrase + ".")
+        r.constat("associations", phrase + prudence + ".")
+
+
+def _cas(num: object, den: object, valeur: object) -> str:
+    """« dans 9 cas sur 9 (100,0 %) »: the count first, the rate (as in the table) after."""
+    n, d = int(float(num)), int(float(den))
+    return f"dans {text.nombre(n)} cas sur {text.nombre(d)} ({text.pourcentage(valeur)})"
+
+
+def phrase_encore_financees(k: int, n: int, annee: int) -> str:
+    """« Les 11 petites associations financées le sont toutes encore en 2014 », « 4 petites
+    associations financées sur 5 le sont encore en 2014 »."""
+    if n >= 2 and k == n:
+        return f"Les {text.nombre(n)} petites associations financées le sont toutes encore en {annee}"
+    if n == 1 and k == 1:
+        return f"La seule petite association financée l'est encore en {annee}"
+    verbe = "le sont" if k >= 2 else ("l'est" if k == 1 else "ne l'est")
+    debut = majuscule(
+        text.parmi(k, n, "petite association financée", "petites associations financées", feminin=True)
+    )
+    return f"{debut} {verbe} encore en {annee}"
 
 
 CLASSES_NOMS = {
@@ -610,6 +731,48 @@ def _axe(r: RapportQ6, axe: str) -> str:
     return labels.MOTIF_LIBELLES.get(r.modele.get(f"motif_{axe}") or motifs.NON_CALCULABLE, "non calculable")
 
 
+def _periode_reunions(r: RapportQ6) -> str:
+    """« (2007-2014) »: the years of the recorded meetings, or nothing."""
+    f = r.reunions_familles
+    if f is None or f.empty or "annee" not in f:
+        return ""
+    return f" ({text.annee_periode(int(f['annee'].min()), int(f['annee'].max()))})"
+
+
+def phrase_adaptable(r: RapportQ6) -> str:
+    """The figé / adaptable axis in words: what is counted (actions first programmed `decalage_annees`
+    years or more after the start of the CUCS), and the actions that appear in the first years of the
+    contract, which q7 counts as new each year."""
+    m = r.modele
+    k, n = int(m["actions_nouvelles"]), int(m["actions"])
+    a, debut = _annees_nouvelles(r)
+    verbe = "ont été programmées" if k >= 2 else ("a été programmée" if k == 1 else "n'a été programmée")
+    phrase = (
+        f"Pilotage {_axe(r, 'fige_adaptable')} : {text.parmi(k, n, 'action', feminin=True)} {verbe} pour la "
+        f"première fois {text.pluriel(r.decalage_annees, 'an')} ou plus après le début du contrat ({a} ou après), "
+        f"soit {_pct(m['part_adaptable'])} (adaptable à partir de {_pct(r.seuil_adaptable, 0)})"
+    )
+    e = m.get("actions_debut_contrat")
+    if e is not None and not text.manquant(e):
+        e = int(e)
+        apparait = "apparaissent" if e >= 2 else ("apparaît" if e == 1 else "n'apparaît")
+        phrase += (
+            f" ; {text.aucun(e, 'action nouvelle', 'actions nouvelles', feminin=True)} {apparait} en {debut}, "
+            "au début du contrat"
+        )
+        jamais = m.get("actions_debut_contrat_non_pourvues")
+        if e and jamais is not None and not text.manquant(jamais) and int(jamais) > 0:
+            jamais = int(jamais)
+            phrase += (
+                f", dont {text.nombre(jamais)} {'jamais pourvues' if jamais >= 2 else 'jamais pourvue'} (la page "
+                "« Outils de pilotage », qui écarte les actions non pourvues, compte les actions nouvelles de chaque "
+                "année)"
+            )
+        elif e:
+            phrase += " (la page « Outils de pilotage » compte les actions nouvelles de chaque année)"
+    return phrase + "."
+
+
 def _narrate_pilotage(r: RapportQ6) -> None:
     m = r.modele
     if r.a_instances:
@@ -622,8 +785,8 @@ def _narrate_pilotage(r: RapportQ6) -> None:
         ]
         r.constat(
             "pilotage",
-            f"Les bilans consignent {text.pluriel(int(rt['nombre'].sum()), 'réunion')} avec les opérateurs et les "
-            f"partenaires ; par nature : {text.liste_fr(parts)}.",
+            f"Les comptes rendus d'instances recensent {text.pluriel(int(rt['nombre'].sum()), 'réunion')}"
+            f"{_periode_reunions(r)} avec les opérateurs et les partenaires ; par nature : {text.liste_fr(parts)}.",
         )
     if m.get("axe_descendant_participatif"):
         coll, cons = int(m["reunions_collectives"]), int(m["reunions_consignes"])
@@ -642,13 +805,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
             else "Axe descendant ou participatif : non calculable (aucune réunion collective ni de consignes).",
         )
     if m.get("axe_fige_adaptable"):
-        k, n = int(m["actions_nouvelles"]), int(m["actions"])
-        verbe = "ont été introduites" if k >= 2 else ("a été introduite" if k == 1 else "n'a été introduite")
-        r.constat(
-            "pilotage",
-            f"Pilotage {_axe(r, 'fige_adaptable')} : {text.parmi(k, n, 'action', feminin=True)} {verbe} "
-            f"en cours de contrat ({_pct(m['part_adaptable'])}) ; règle : {_regle_adaptable(r)}.",
-        )
+        r.constat("pilotage", phrase_adaptable(r))
     if r.signataire and not r.modeles.empty:
         autres = r.modeles[
             r.modeles["signataire"].astype(bool) & (r.modeles["code_commune"] != r.code_commune)
@@ -659,12 +816,19 @@ def _narrate_pilotage(r: RapportQ6) -> None:
                 & (autres["axe_fige_adaptable"] == m.get("axe_fige_adaptable"))
             ]
             if m.get("axe_descendant_participatif") and m.get("axe_fige_adaptable"):
+                noms = sorted(str(x) for x in same["nom"])
                 r.constat(
                     "pilotage",
                     f"Parmi les {text.nombre(len(autres))} autres communes signataires, "
                     f"{text.aucun(len(same), 'commune partage', 'communes partagent', feminin=True)} ce modèle "
-                    f"({_axe(r, 'descendant_participatif')} et {_axe(r, 'fige_adaptable')}).",
+                    f"({_axe(r, 'descendant_participatif')} et {_axe(r, 'fige_adaptable')})"
+                    + (f" : {text.liste_fr(noms)}." if noms else "."),
                 )
+        r.dit(
+            "pilotage",
+            "Les deux axes et leurs seuils sont énoncés ci-dessus ; la figure et le dernier tableau placent la commune "
+            "parmi les autres communes signataires.",
+        )
 
 
 def _debat(r: RapportQ6) -> None:
@@ -674,11 +838,12 @@ def _debat(r: RapportQ6) -> None:
             "l'accompagnement seraient à mettre en débat."
         )
         return
-    for row in r.ecarts_operateurs.head(3).to_dict(orient="records"):
+    n_sous = len(r.sous_performants)
+    if n_sous:
         r.debat.append(
-            f"{row['nom']} réalise moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus : l'objectif "
-            "était-il réaliste, l'opérateur a-t-il besoin d'accompagnement ou de formation, ou faut-il chercher un "
-            "autre partenaire ?"
+            f"{majuscule(text.pluriel(n_sous, 'opérateur reste', 'opérateurs restent'))} en dessous du {_seuil(r)} "
+            "(section 1) : les objectifs étaient-ils réalistes, un accompagnement ou une formation "
+            "aideraient-ils, ou faut-il chercher d'autres partenaires ?"
         )
     if not r.non_pourvues.empty:
         r.debat.append(
@@ -690,11 +855,9 @@ def _debat(r: RapportQ6) -> None:
     if not s.empty and "petite" in set(s["classe"]):
         row = s[s["classe"] == "petite"].iloc[0]
         k, n = int(row["encore_finances"]), int(row["operateurs"])
-        verbe = "le sont" if k >= 2 else ("l'est" if k == 1 else "ne l'est")
         r.debat.append(
-            f"{majuscule(text.parmi(k, n, 'petite association financée', 'petites associations financées', feminin=True))} "
-            f"{verbe} encore en {r.periode[1]} : les procédures ont-elles préservé les petites associations dont "
-            "l'utilité est reconnue ?"
+            f"{phrase_encore_financees(k, n, r.periode[1])} : les procédures ont-elles préservé les petites "
+            "associations dont l'utilité est reconnue ?"
         )
     if r.modele.get("axe_descendant_participatif") == "descendant":
         r.debat.append(
@@ -703,7 +866,7 @@ def _debat(r: RapportQ6) -> None:
         )
     if r.modele.get("axe_fige_adaptable") == "fige":
         r.debat.append(
-            "Peu d'actions ont été introduites en cours de contrat : la programmation a-t-elle pu s'adapter aux "
+            f"Peu d'actions ont été {_libelle_adaptable(r)} : la programmation a-t-elle pu s'adapter aux "
             "besoins nouveaux des territoires ?"
         )
     r.debat.append(
@@ -729,16 +892,17 @@ def _verdict(r: RapportQ6) -> dict:
         inconnus.append(f"axe descendant ou participatif non établi ({_axe(r, 'descendant_participatif')})")
     if m.get("axe_fige_adaptable"):
         connus.append(
-            f"{_axe(r, 'fige_adaptable')} ({_pct(m['part_adaptable'])} d'actions introduites en cours de contrat)"
+            f"{_axe(r, 'fige_adaptable')} ({_pct(m['part_adaptable'])} d'actions programmées pour la première fois "
+            f"en {_annees_nouvelles(r)[0]} ou après)"
         )
     else:
         inconnus.append(f"axe figé ou adaptable non établi ({_axe(r, 'fige_adaptable')})")
     p = ", ".join(([f"pilotage {' et '.join(connus)}"] if connus else []) + inconnus)
     n, j = len(r.sous_performants), len(r.juges)
     sous = (
-        f"{text.parmi(n, j, 'opérateur sous-performant', 'opérateurs sous-performants')}"
+        f"{text.parmi(n, j, 'opérateur jugé', 'opérateurs jugés')} en dessous du {_seuil(r)}"
         if n
-        else f"aucun opérateur sous-performant sur {text.nombre(j)} jugé{'s' if j >= 2 else ''}"
+        else f"aucun opérateur en dessous du {_seuil(r)} sur {text.nombre(j)} jugé{'s' if j >= 2 else ''}"
     )
     k = len(r.non_pourvues)
     nonp = text.aucun(
@@ -780,8 +944,8 @@ def _narrate(r: RapportQ6) -> None:
             f"{text.nombre(r.seuil_secret)} sont soumis au secret statistique."
         )
         r.reserves.append(
-            "Le modèle de pilotage est une lecture de deux indicateurs simples (types de réunions, actions introduites "
-            "en cours de contrat) : une tendance à discuter avec les acteurs, pas un jugement sur la qualité du "
+            "Le modèle de pilotage est une lecture de deux indicateurs simples (types de réunions, actions "
+            f"{_libelle_adaptable(r)}) : une tendance à discuter avec les acteurs, pas un jugement sur la qualité du "
             "pilotage."
         )
     _debat(r)
@@ -834,7 +998,7 @@ def _narrate(r: RapportQ6) -> None:
         ),
         chiffre_cle(
             "part_actions_nouvelles",
-            "Part des actions introduites en cours de contrat",
+            f"Part des actions {_libelle_adaptable(r)}",
             part("part_adaptable"),
             "%",
             m.get("motif_fige_adaptable"),
@@ -868,7 +1032,7 @@ COLONNES_PERFORMANCE = {
     "montant_demande": ("Montant demandé (euros courants)", "euros"),
     "montant_accorde": ("Montant accordé (euros courants)", "euros"),
     "taux_accord": ("Part accordée", "part"),
-    "jugement": ("Sous-performant", "texte"),
+    "jugement": ("En dessous du seuil de réalisation", "texte"),
 }
 COLONNES_BILANS = {
     "theme": ("Thème", "texte"),
@@ -876,7 +1040,7 @@ COLONNES_BILANS = {
     "total": ("Total des énoncés", "nombre"),
 }
 COLONNES_ECARTS = {
-    "nom": ("Opérateur sous-performant", "texte"),
+    "nom": ("Opérateur en dessous du seuil de réalisation", "texte"),
     "taux_realisation": ("Taux de réalisation", "part"),
     "themes_ecarts": ("Thèmes des écarts expliqués (les plus fréquents d'abord)", "texte"),
     "themes_difficultes": ("Thèmes des difficultés et blocages", "texte"),
@@ -928,7 +1092,7 @@ COLONNES_MODELES = {
     "nom": ("Commune", "texte"),
     "part_participatif": ("Part des réunions de travail collectif", "part"),
     "descendant_participatif": ("Descendant ou participatif", "texte"),
-    "part_adaptable": ("Part des actions introduites en cours de contrat", "part"),
+    "part_adaptable": ("Part des actions programmées pour la première fois après le début du CUCS", "part"),
     "fige_adaptable": ("Figé ou adaptable", "texte"),
 }
 
@@ -962,7 +1126,8 @@ def vue_performance(r: RapportQ6) -> pd.DataFrame:
         df = df.sort_values(
             "taux_realisation", key=lambda s: pd.to_numeric(s, errors="coerce"), kind="stable"
         )
-    return display.vue(df, COLONNES_PERFORMANCE, vide=r.absence("performance des opérateurs"))
+    colonnes = COLONNES_PERFORMANCE | {"jugement": (_entete_seuil(r), "texte")}
+    return display.vue(df, colonnes, vide=r.absence("performance des opérateurs"))
 
 
 def _vue_bilans(r: RapportQ6, b: pd.DataFrame, quoi: str) -> pd.DataFrame:
@@ -980,9 +1145,9 @@ def vue_bilans_themes(r: RapportQ6) -> pd.DataFrame:
 
 def vue_bilans_sous_performants(r: RapportQ6) -> pd.DataFrame:
     """The same for the under-performing operators only."""
-    v = _vue_bilans(r, r.bilans_sous_performants, "énoncés des bilans des opérateurs sous-performants")
+    v = _vue_bilans(r, r.bilans_sous_performants, "énoncés des bilans des opérateurs en dessous du seuil")
     if r.a_bilans and not r.sous_performants:
-        v.attrs["vide"] = "aucun opérateur sous-performant : pas d'écart à expliquer"
+        v.attrs["vide"] = f"aucun opérateur en dessous du {_seuil(r)} : pas d'écart à expliquer"
     return v
 
 
@@ -996,9 +1161,9 @@ def vue_ecarts_operateurs(r: RapportQ6) -> pd.DataFrame:
             themes_difficultes=e["themes_difficultes"].where(e["themes_difficultes"].notna(), "aucune"),
         )
     vide = (
-        r.absence("opérateurs sous-performants")
+        r.absence("opérateurs en dessous du seuil de réalisation")
         if r.motif_programme
-        else "aucun opérateur sous-performant dans la commune"
+        else f"aucun opérateur en dessous du {_seuil(r)} dans la commune"
     )
     return display.vue(df, COLONNES_ECARTS, vide=vide)
 
@@ -1064,9 +1229,13 @@ def vue_survie(r: RapportQ6) -> pd.DataFrame:
     """Associations funded on specific credits by size class: still funded in the last year."""
     s = r.survie
     df = s.assign(classe=s["classe"].map(lambda c: _libelle_classe(r, c))) if not s.empty else None
+    colonnes = COLONNES_SURVIE
+    med = s["annees_financees_mediane"].dropna() if not s.empty else pd.Series(dtype=float)
+    if (med == med.round()).all():  # a median of whole years is written « 10 », not « 10,0 »
+        colonnes = COLONNES_SURVIE | {"annees_financees_mediane": ("Années financées (médiane)", "nombre")}
     return display.vue(
         df,
-        COLONNES_SURVIE,
+        colonnes,
         vide=r.absence("financement des associations par taille"),
     )
 
@@ -1076,13 +1245,28 @@ def vue_renouvellement(r: RapportQ6) -> pd.DataFrame:
     rp = r.renouvellement_periodes
     df = None
     if not rp.empty:
+        mesure = rp["avant_testable"].astype(bool)
         df = rp.assign(
             classe=rp["classe"].map(lambda c: _libelle_classe(r, c)),
             ecart=rapport.ecarts_affiches(rp["valeur_avant"], rp["valeur_pendant"]),
+            # a measured period with no association funded the year before is 0, not n.d.
+            denominateur_avant=rp["denominateur_avant"].where(~mesure, rp["denominateur_avant"].fillna(0)),
+            numerateur_avant=rp["numerateur_avant"].where(~mesure, rp["numerateur_avant"].fillna(0)),
+            valeur_avant=[
+                text.pourcentage(v)
+                if not text.manquant(v)
+                else (
+                    f"{text.ND} (aucune association de cette taille financée en "
+                    f"{text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+                    if m_ and (text.manquant(d) or d == 0)
+                    else text.ND
+                )
+                for v, d, m_ in zip(rp["valeur_avant"], rp["denominateur_avant"], mesure, strict=True)
+            ],
         )
     return display.vue(
         df,
-        COLONNES_RENOUVELLEMENT,
+        COLONNES_RENOUVELLEMENT | {"valeur_avant": (COLONNES_RENOUVELLEMENT["valeur_avant"][0], "texte")},
         vide=r.absence("renouvellement des financements des associations"),
     )
 
@@ -1121,7 +1305,8 @@ def vue_modeles(r: RapportQ6) -> pd.DataFrame:
             for v, mo in zip(s["axe_fige_adaptable"], s["motif_fige_adaptable"], strict=True)
         ]
         df = s
-    return display.vue(df, COLONNES_MODELES, vide=rapport.vide_motif("modèle de pilotage", labels_motif(r)))
+    colonnes = COLONNES_MODELES | {"part_adaptable": (f"Part des actions {_libelle_adaptable(r)}", "part")}
+    return display.vue(df, colonnes, vide=rapport.vide_motif("modèle de pilotage", labels_motif(r)))
 
 
 def labels_motif(r: RapportQ6) -> str | None:
@@ -1152,7 +1337,7 @@ def figure_performance(r: RapportQ6):
         "Taux de réalisation",
         unite="%",
         reference=100 * r.seuil_realisation,
-        libelle_reference=f"Seuil de sous-performance ({_pct(r.seuil_realisation, 0)})",
+        libelle_reference=majuscule(_seuil(r)),
     )
     plots.textes_de_donnees(fig)
     n = len(r.sous_performants)
@@ -1275,23 +1460,62 @@ def figure_modele(r: RapportQ6):
     ax.set_xlim(0, 100)
     ax.set_ylim(0, max(100 * float(s["part_adaptable"].max()) + 10, 100 * r.seuil_adaptable + 10))
     ax.set_xlabel("Part des réunions de travail collectif (descendant ← → participatif)")
-    ax.set_ylabel("Part des actions introduites en cours de contrat (figé ↓ ↑ adaptable)")
+    ax.set_ylabel(
+        f"Part des actions programmées pour la première fois en {_annees_nouvelles(r)[0]} ou après (figé ↓ ↑ adaptable)"
+    )
     ax.set_title("Modèle de pilotage des communes signataires")
     plots.franciser_axes(ax, x="%", y="%")
     ax.legend(loc="upper left", fontsize=8)
     plots.textes_de_donnees(fig)
+    sig = m[m["signataire"].astype(bool)]
+    absentes = sig[~sig["code_commune"].isin(s["code_commune"])]
+    autres = absentes[absentes["code_commune"] != r.code_commune]
+    places = (
+        f"{text.pluriel(len(s), 'commune signataire placée', 'communes signataires placées')}"
+        if absentes.empty
+        else f"{text.nombre(len(s))} des {text.pluriel(len(sig), 'commune signataire', 'communes signataires')} "
+        f"{'placées' if len(s) >= 2 else 'placée'}"
+    )
+    manque = (
+        " ; "
+        + text.liste_fr(
+            [
+                f"{nm} non placée ({_raison_absente(row)})"
+                for nm, row in zip(autres["nom"], autres.to_dict(orient="records"), strict=True)
+            ]
+        )
+        if not autres.empty
+        else ""
+    )
     place = (
         f"{r.nom_commune} est en rouge ({_pct(r.modele['part_participatif'])} de réunions collectives, "
-        f"{_pct(r.modele['part_adaptable'])} d'actions introduites en cours de contrat)"
+        f"{_pct(r.modele['part_adaptable'])} d'actions programmées pour la première fois en {_annees_nouvelles(r)[0]} "
+        "ou après)"
         if ici.any()
         else f"{r.nom_commune} n'y figure pas (axe descendant ou participatif : {_axe(r, 'descendant_participatif')})"
     )
     return plots.set_alt(
         fig,
-        f"Nuage de points : {text.pluriel(len(s), 'commune signataire', 'communes signataires')} placées selon la part "
+        f"Nuage de points : {places} selon la part "
         f"des réunions de travail collectif (seuil {_pct(r.seuil_participatif, 0)}, ligne verticale) et la part des "
-        f"actions introduites en cours de contrat (seuil {_pct(r.seuil_adaptable, 0)}, ligne horizontale) ; {place}.",
+        f"actions {_libelle_adaptable(r)} (seuil {_pct(r.seuil_adaptable, 0)}, ligne horizontale) ; {place}{manque}.",
     )
+
+
+def _raison_absente(row: dict) -> str:
+    """Why a signatory commune is missing from the scatter: « réunions non disponibles »…"""
+    raisons = []
+    for axe, quoi in (("descendant_participatif", "réunions"), ("fige_adaptable", "programmation")):
+        if text.manquant(
+            row.get(f"part_{'participatif' if axe == 'descendant_participatif' else 'adaptable'}")
+        ):
+            motif = row.get(f"motif_{axe}")
+            raisons.append(
+                f"{quoi} non {'disponible' if quoi == 'programmation' else 'disponibles'}"
+                if motif == motifs.DONNEE_ABSENTE
+                else f"{quoi} : non calculable"
+            )
+    return ", ".join(raisons) or "non calculable"
 
 
 def sources(r: RapportQ6, params, metadata) -> list[str]:
@@ -1301,8 +1525,8 @@ def sources(r: RapportQ6, params, metadata) -> list[str]:
         rapport.source_donnees(metadata),
         f"Performance d'un opérateur : bénéficiaires réalisés sur bénéficiaires prévus, sur ses actions-années "
         f"réalisées qui déclarent un nombre réalisé ; jugée à partir de "
-        f"{text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')} ; sous-performant en "
-        f"dessous de {_pct(r.seuil_realisation, 0)}. Les années non pourvues ou abandonnées sont comptées à part.",
+        f"{text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')} ; « en dessous du seuil de "
+        f"réalisation » quand ce taux est inférieur à {_pct(r.seuil_realisation, 0)}. Les années non pourvues ou abandonnées sont comptées à part.",
         "Moyens : montants accordés sur montants demandés, sur les lignes de financement dont le montant demandé est "
         "connu et non nul (euros courants).",
         "Écarts expliqués : énoncés codés des bilans d'activité (catégories réussite, difficulté, blocage, écart "

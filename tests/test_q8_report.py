@@ -280,3 +280,19 @@ def test_gup_small_before_count_masks_two_cells_not_the_row():
     # « non résolus » published where « en cours » is hidden (lecture 10, M19)
     st = _report("20001").gup_statuts
     assert (st["non_resolus"].notna() & st["en_cours"].isna()).any()
+
+
+def test_small_bases_of_the_rates_are_not_published():
+    seuil = 400  # above some quartiers' numerators of 2014 (chômeurs, faits constatés)
+    r = _report("20001", {"seuil_secret": seuil})
+    for pr in r.profils.values():
+        for n, d in (("numerateur", "denominateur"), ("numerateur_commune", "denominateur_commune")):
+            small = pr[n].notna() & (pr[n] < seuil) & (pr[n] > 0)
+            assert not small.any()
+            assert (pr[n].isna() == pr[d].isna()).all()  # a hidden count hides its other count
+    v = q8.profil_quartier(r, "QP020002")
+    assert (v["Base du quartier"] == "n.d.").any()
+    s = r.securite
+    for p in ("avant", "pendant"):
+        vals = s[f"numerateur_{p}"].dropna()
+        assert ((vals == 0) | (vals >= seuil)).all()

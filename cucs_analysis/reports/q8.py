@@ -572,9 +572,11 @@ def _securite(
     out = pd.concat(parts, ignore_index=True)
     st = privacy.hide_small_bases(
         out,
-        {
-            "numerateur_avant": ["valeur_avant", "difference"],
-            "numerateur_pendant": ["valeur_pendant", "difference"],
+        {  # the bases are published beside the rates: a small one hides its rate and its other count
+            "numerateur_avant": ["valeur_avant", "difference", "denominateur_avant"],
+            "numerateur_pendant": ["valeur_pendant", "difference", "denominateur_pendant"],
+            "denominateur_avant": ["valeur_avant", "difference", "numerateur_avant"],
+            "denominateur_pendant": ["valeur_pendant", "difference", "numerateur_pendant"],
         },
         seuil,
     )
@@ -679,7 +681,12 @@ def build(territoire, params) -> RapportQ8:
         pr = proximity.indicator_profile(territoire.indicateurs, q, code, fin)
         st = privacy.hide_small_bases(
             pr,
-            {"numerateur": ["valeur_quartier", "ecart"], "denominateur": ["valeur_quartier", "ecart"]},
+            {
+                "numerateur": ["valeur_quartier", "ecart", "denominateur"],
+                "denominateur": ["valeur_quartier", "ecart", "numerateur"],
+                "numerateur_commune": ["valeur_commune", "ecart", "denominateur_commune"],
+                "denominateur_commune": ["valeur_commune", "ecart", "numerateur_commune"],
+            },
             seuil,
         )
         profils[q] = st.values

@@ -340,3 +340,14 @@ def test_downloads_have_french_titles_and_labels_for_codes():
     assert set(tables["structures"]["structure"]) <= set(codes["structure"])
     assert codes["structure"]["service municipal"] == "Service municipal"
     json.dumps(res, allow_nan=False)
+
+
+def test_a_measured_zero_of_new_operators_reads_aucun():
+    for code in ("20001", "20008"):
+        r = _report(code)
+        o = r.renouvellement_periodes.set_index("mesure").loc["nouveaux_operateurs"]
+        phrase = r.texte("renouvellement")[0]
+        if int(o["numerateur_pendant"]) == 0:
+            assert "aucun opérateur financé" in phrase and "0,0 %" not in phrase
+        else:
+            assert text.pourcentage(o["valeur_pendant"]) in phrase

@@ -539,7 +539,7 @@ def _narrate_non_payes(r: RapportQ7) -> None:
     sans = np_["delai_paiement_pendant_sans_derniere"]
     if np_["annee"] >= r.annee_debut_cucs and not text.manquant(sans):
         phrase += (
-            f" ; sans {annee}, sur {text.annee_periode(r.annee_debut_cucs, int(np_['annee']) - 1)}, le délai "
+            f" ; sur {text.annee_periode(r.annee_debut_cucs, int(np_['annee']) - 1)} (sans {annee}), le délai "
             f"médian jusqu'au paiement est de {_jours(sans)} "
             f"({text.pluriel(np_['paiements_pendant_sans_derniere'], 'demande payée', 'demandes payées')})"
         )
@@ -567,10 +567,14 @@ def _narrate_renouvellement(r: RapportQ7) -> None:
     )
     if not o.empty and not text.manquant(o.iloc[0]["valeur_pendant"]):
         o = o.iloc[0]
-        phrase += (
-            f" et {text.pourcentage(o['valeur_pendant'])} des opérateurs financés le sont pour la première fois "
-            f"({text.nombre(o['numerateur_pendant'])} sur {text.pluriel(o['denominateur_pendant'], 'opérateur-année', 'opérateurs-années')})"
-        )
+        base = text.pluriel(o["denominateur_pendant"], "opérateur-année", "opérateurs-années")
+        if int(o["numerateur_pendant"]) == 0:
+            phrase += f" ; aucun opérateur financé ne l'est pour la première fois (0 sur {base})"
+        else:
+            phrase += (
+                f" et {text.pourcentage(o['valeur_pendant'])} des opérateurs financés le sont pour la première "
+                f"fois ({text.nombre(o['numerateur_pendant'])} sur {base})"
+            )
     r.constat("renouvellement", phrase + ".")
     premiere = ren.loc[ren["premiere_annee"].astype(bool), "annee"]
     if not premiere.empty:
@@ -778,8 +782,8 @@ def _narrate(r: RapportQ7) -> None:
             r.reserves.append(
                 f"Les demandes de {text.annee(np_['annee'])} non encore payées à la fin des données "
                 f"({text.nombre(np_['non_payees'])} sur {text.nombre(np_['demandes'])}) ne sont pas comptées : le "
-                f"délai de paiement de {text.annee(np_['annee'])} est sous-estimé, et celui de la période qui la "
-                "contient un peu aussi."
+                f"délai de paiement de {text.annee(np_['annee'])} est sous-estimé, et le délai médian "
+                f"{r.pendant if np_['annee'] >= r.annee_debut_cucs else r.avant} l'est un peu aussi."
             )
         r.reserves.append(
             "Une action ou un opérateur « nouveau » l'est dans la programmation connue de la commune : un opérateur "

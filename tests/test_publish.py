@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -646,3 +647,10 @@ def test_downloads_use_the_reports_labels_and_never_a_list_repr(tmp_path):
     assert "[" not in raw
     page = unescape((site / "communes/20001.html").read_text(encoding="utf-8"))
     assert "Ménages par combinaison de dispositifs" in page
+
+
+def test_a_ratio_of_euros_keeps_its_cents_in_downloads():
+    """1,86 € per euro is not « 1,9 »: co-funding columns have two decimals."""
+    assert publish.unite_colonne("effet_levier_min")[1] == 2
+    t = publish.table_publiee(pd.DataFrame({"structure": ["GIP"], "effet_levier": [1.8567], "part": [0.25]}))
+    assert t["effet_levier"].tolist() == [1.86]

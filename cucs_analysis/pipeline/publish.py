@@ -565,6 +565,7 @@ UNITES_COLONNES: tuple[tuple[str, str, int], ...] = (
     (r"^annees_", "nombre d'années d'action", 0),
     (r"^(actions|prevus|realises|beneficiaires|nombre|n)(_|$)", "effectif", 0),
     (r"p_val", "probabilité (valeur p)", 3),
+    (r"effet_levier|par_euro", "euros de droit commun par euro de crédits spécifiques", 2),
     (r"^(part|taux)(_|$)|_(part|taux)$", "part (de 0 à 1)", 3),
     (r"pourcentage|_pct$", "%", 1),
     (r"montant|credit|budget|specifique|droit_commun|^total$|euros|^seuil", "euros", 0),

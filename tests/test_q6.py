@@ -212,7 +212,7 @@ def test_non_signatory_is_hors_cucs(code):
     assert m["reunions_collectives"] is None and m["actions"] is None
     assert all(c["valeur"] is None and c["motif"] == motifs.HORS_CUCS for c in r.chiffres_cles)
     for section in q6.OBJETS_SECTIONS:
-        assert r.texte(section)[0].startswith("Hors CUCS : ")
+        assert r.texte(section) == [] and r.vide_texte(section, "x").startswith("Hors CUCS : ")
     for name, v in r.tables.items():
         assert v.empty and v.attrs.get("motif") == motifs.HORS_CUCS, name
     assert "n'a pas signé de CUCS" in r.constats[0]
@@ -421,9 +421,18 @@ def test_non_signatory_page_says_one_thing_per_section_and_the_notebook_places_n
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert not any("placée parmi" in c.source for c in nb.cells if c.cell_type == "markdown")
     r = _report("20010")
-    assert r.texte("pilotage") == ["Hors CUCS : Esterbourg n'a pas de modèle de pilotage du CUCS à situer."]
-    assert all(len(r.texte(s)) == 1 for s in q6.OBJETS_SECTIONS)
-    assert any("placent la commune parmi" in c for c in _report("20001").texte("pilotage"))
+    pilotage = r.vide_texte("pilotage", "Données non disponibles : réunions.")
+    assert pilotage == "Hors CUCS : Esterbourg n'a pas de modèle de pilotage du CUCS à situer."
+    # one sentence per section: the list's « vide », no section sentence before it
+    assert all(r.texte(s) == [] for s in q6.OBJETS_SECTIONS)
+    r1 = _report("20001")
+    assert (
+        r1.vide_texte("pilotage", "Données non disponibles : réunions.")
+        == "Données non disponibles : réunions."
+    )
+    assert any("placent la commune parmi" in c for c in r1.texte("pilotage"))
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("d.liste(r.texte(")]
+    assert len(cells) == len(q6.OBJETS_SECTIONS) and all("vide=r.vide_texte(" in c for c in cells)
 
 
 def test_wording_of_shares_models_and_alt_text():

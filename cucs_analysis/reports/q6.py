@@ -121,6 +121,15 @@ class RapportQ6(Rapport):
 
     # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
+    def vide_texte(self, section: str, defaut: str) -> str:
+        """What a section's list says when it has no sentence: for a non-signatory commune, the one
+        « Hors CUCS » sentence of the section; else `defaut` (« Données non disponibles : … »)."""
+        if self.signataire:
+            return defaut
+        if section == "pilotage":
+            return f"Hors CUCS : {self.nom_commune} n'a pas de modèle de pilotage du CUCS à situer."
+        return f"Hors CUCS : {OBJETS_SECTIONS[section]} est sans objet à {self.nom_commune}."
+
     @property
     def motif_instances(self) -> str | None:
         return self.motif_table(self.a_instances)
@@ -436,13 +445,13 @@ def phrase_accord_sous_seuil(
         )
     elif ecart < 0:
         lecture = (
-            "une part plus faible : un financement réduit est une piste à examiner avec les autres (objectif, public, "
-            "calendrier)"
+            f"une part plus faible de {text.points(-ecart)} ; un financement réduit est une piste à examiner avec les "
+            "autres (objectif, public, calendrier)"
         )
     else:
         lecture = (
-            "une part plus élevée, qui n'oriente pas vers un financement réduit ; les autres pistes (objectif, public, "
-            "calendrier) sont à mettre en débat"
+            f"une part plus élevée de {text.points(ecart)}, qui n'oriente pas vers un financement réduit ; les autres "
+            "pistes (objectif, public, calendrier) sont à mettre en débat"
         )
     sujet = (
         f"Les {text.nombre(n)} opérateurs sous le seuil obtiennent"
@@ -451,7 +460,7 @@ def phrase_accord_sous_seuil(
     )
     return (
         f"{sujet} {text.pourcentage(t)} des montants demandés ({text.euros(accorde)} sur {text.euros(demande)}), "
-        f"contre {text.pourcentage(t_tous)} pour l'ensemble des opérateurs : {lecture}."
+        f"contre {text.pourcentage(t_tous)} pour l'ensemble des opérateurs, {lecture}."
     )
 
 
@@ -483,9 +492,7 @@ def _regle_adaptable(r: RapportQ6) -> str:
 
 def _narrate_hors_cucs(r: RapportQ6) -> None:
     r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "l'adaptation des opérateurs du CUCS"))
-    for section, objet in OBJETS_SECTIONS.items():
-        r.textes[section] = [f"Hors CUCS : {objet} est sans objet à {r.nom_commune}."]
-    r.textes["pilotage"] = [f"Hors CUCS : {r.nom_commune} n'a pas de modèle de pilotage du CUCS à situer."]
+    # no section sentence: each section says it once, as the « vide » of its list (`vide_texte`)
     r.reserves.append(
         f"{r.nom_commune} n'étant pas signataire, aucun opérateur n'y est financé au titre du CUCS ; elle sert de "
         "comparaison aux communes signataires."
@@ -655,6 +662,8 @@ def _narrate_associations(r: RapportQ6) -> None:
     parts = [
         f"les {text.nombre(n)} {CLASSES_NOMS.get(c, (c, c))[1]} (toutes)"
         if n >= 2 and e == n
+        else f"la seule {CLASSES_NOMS.get(c, (c, c))[0]}"
+        if n == 1 and e == 1
         else f"{text.parmi(e, n, *CLASSES_NOMS.get(c, (c, c)), feminin=True)}"
         for c, n, e in zip(s["classe"], s["operateurs"], s["encore_finances"], strict=True)
     ]
@@ -945,7 +954,7 @@ def _narrate(r: RapportQ6) -> None:
         )
         r.reserves.append(
             "Le modèle de pilotage est une lecture de deux indicateurs simples (types de réunions, actions "
-            f"{_libelle_adaptable(r)}) : une tendance à discuter avec les acteurs, pas un jugement sur la qualité du "
+            f"programmées pour la première fois en {_annees_nouvelles(r)[0]} ou après) : une tendance à discuter avec les acteurs, pas un jugement sur la qualité du "
             "pilotage."
         )
     _debat(r)

@@ -69,6 +69,14 @@ def test_missing_or_empty_view_says_so_once():
     assert "Données non disponibles : parcours des ménages." in display.tableau(absent).fragment
 
 
+def test_an_empty_list_says_its_reason_with_the_class_of_an_empty_section():
+    """« Hors CUCS : … » is the one sentence of an empty section, like « Données non disponibles »:
+    the site keeps one such sentence per section."""
+    for phrase in ("Hors CUCS : Esterbourg n'a pas de modèle de pilotage.", "Données non disponibles : x."):
+        assert display.liste([], vide=phrase).fragment.startswith('<p class="cucs-non-disponible">')
+    assert 'class="cucs-non-disponible"' not in display.liste([], vide="Rien à signaler.").fragment
+
+
 def test_lists_and_en_bref_escape():
     html = display.en_bref(["Un <b>constat</b>"], [])._repr_html_()
     assert "Un &lt;b&gt;constat&lt;/b&gt;" in html

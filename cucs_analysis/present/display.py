@@ -116,7 +116,10 @@ def liste(phrases: Iterable[str], titre: str | None = None, vide: str | None = N
     if not items:
         phrase = vide or NON_DISPONIBLE + "."
         # A missing-data sentence carries its class, so the page can say it once per section.
-        cls = ' class="cucs-non-disponible"' if phrase.startswith(NON_DISPONIBLE) and not head else ""
+        absent = phrase.startswith(tuple(f"{e} :" for e in ENTREES_MOTIF.values())) or phrase.startswith(
+            NON_DISPONIBLE
+        )
+        cls = ' class="cucs-non-disponible"' if absent and not head else ""
         return Html(head + f"<p{cls}>{_e(phrase)}</p>", phrase)
     body = "".join(f"<li>{_e(p)}</li>" for p in items)
     return Html(f'{head}<ul class="cucs-liste">{body}</ul>', "\n".join(items))

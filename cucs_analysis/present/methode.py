@@ -404,7 +404,7 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
         "sont déclarés par les opérateurs, sans grille commune vérifiée.",
     ),
     (
-        "Opérateur sous-performant (q6)",
+        "Opérateur en dessous du seuil de réalisation (q6)",
         "Opérateur dont les bénéficiaires réalisés sont inférieurs à une part (70 % par défaut, paramètre "
         "operateurs.seuil_realisation) des bénéficiaires prévus, sur ses actions-années réalisées dans la commune ; "
         "il n'est jugé qu'à partir de 3 actions-années réalisées (operateurs.min_annees_realisees). Un indice à "

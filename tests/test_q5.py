@@ -361,3 +361,14 @@ def test_verdict_states_its_numbers_with_their_base():
         f"{q5.text.nombre(rc['menages_multi_dispositifs'])} ménages suivis sur {q5.text.nombre(rc['menages_suivis'])}"
         in t
     )
+
+
+def test_20008_sections_without_parcours_say_it_once_and_cleanly():
+    """A signatory without parcours: one « Données non disponibles » sentence per section, read
+    once by the publisher (class cucs-non-disponible), with no doubled « pour cette commune »."""
+    r = _report("20008")
+    for sec in ("recouvrement", "progression"):
+        h = q5.texte_section(r, sec)
+        assert h.fragment.startswith('<p class="cucs-non-disponible">'), h.fragment
+        assert h.texte.startswith("Données non disponibles : ") and h.texte.count("pour cette commune") <= 1
+    assert q5.texte_section(r, "besoins").texte.startswith(q5.METHODE["besoins"][:20])

@@ -1030,10 +1030,8 @@ def texte_section(r: RapportQ5, section: str):
             motifs.HORS_CUCS,
         )
     if section == "besoins":
-        return display.non_disponible(
-            r.absence("besoins et offre d'insertion pour cette commune", "programme")
-        )
-    return display.non_disponible(r.absence("parcours des personnes accompagnées pour cette commune"))
+        return display.non_disponible(r.absence("besoins et offre d'insertion", "programme"))
+    return display.non_disponible(r.absence("parcours des personnes accompagnées"))
 
 
 def _narrate(r: RapportQ5) -> None:
@@ -1130,7 +1128,7 @@ def _chiffres(r: RapportQ5) -> None:
         ),
         chiffre_cle(
             "quartiers_sans_offre_insertion",
-            "Quartiers sans action d'insertion propre pendant le CUCS",
+            "Quartiers du CUCS sans action d'insertion propre pendant le CUCS",
             None if mprog or row is None else len(sans),
             "quartiers",
             mprog,

@@ -348,6 +348,12 @@ def test_combinations_header_order_and_download_labels():
     pts = table_publiee(tables["points_rencontre"], res["libelles_codes"])
     assert not pts["point"].isin(list(q5.POINTS_LIBELLES)).any()
     assert set(res["libelles_codes"]) >= {"niveau", "code_territoire", "point", "dispositif", "motif_sortie"}
+    comb = table_publiee(tables["recouvrement_combinaisons"], res["libelles_codes"])["dispositifs"].tolist()
+    k = int(r.combinaisons.loc[r.combinaisons["combinaison"] == "autres", "n_combinaisons"].iloc[0])
+    assert comb == [
+        *v["Dispositifs du ménage"].tolist()[:-1],
+        f"Autres combinaisons ({k})",
+    ]  # no raw code (H2)
 
 
 def test_verdict_states_its_numbers_with_their_base():

@@ -145,6 +145,19 @@ class RapportQ5(Rapport):
         c = c[c["niveau"] == "commune"]
         return None if c.empty else c.iloc[0]
 
+    def libelles_combinaisons(self) -> dict:
+        """The published label of each combination of the download, keyed by its cell as the
+        CSV writer joins a list (« ASV + chantier d'insertion »; the « autres » line is empty),
+        so the CSV reads as the page table (« ASV + Chantier d'insertion », « Autres
+        combinaisons (40) »)."""
+        out = {}
+        for c, k in zip(self.combinaisons["combinaison"], self.combinaisons["n_combinaisons"], strict=True):
+            if c == pathways.AUTRES:
+                out[""] = f"{AUTRES_COMBINAISONS} ({text.nombre(k)})"
+            else:
+                out[" + ".join(str(c).split(pathways.SEPARATEUR))] = libelle_combinaison(c)
+        return out
+
     def resultats(self) -> dict:
         """The q5 keys of the results contract (DESIGN.md §6), with `verdict`."""
         mp = self.motif_parcours
@@ -249,7 +262,7 @@ class RapportQ5(Rapport):
                 "code_territoire": dict(self.noms),
                 "point": POINTS_LIBELLES,
                 "dispositif": DISPOSITIF_LIBELLES,
-                "dispositifs": DISPOSITIF_LIBELLES,
+                "dispositifs": self.libelles_combinaisons(),
                 "motif_sortie": MOTIFS_SORTIE_LIBELLES,
             },
         }

@@ -347,7 +347,7 @@ def test_combinations_header_order_and_download_labels():
         assert key in tables and key in res["libelles_tables"]
     pts = table_publiee(tables["points_rencontre"], res["libelles_codes"])
     assert not pts["point"].isin(list(q5.POINTS_LIBELLES)).any()
-    assert set(res["libelles_codes"]) >= {"niveau", "code_territoire", "point", "dispositif", "motif_sortie"}
+    assert set(res["libelles_codes"]) >= {"niveau", "point", "dispositif", "motif_sortie"}
     comb = table_publiee(tables["recouvrement_combinaisons"], res["libelles_codes"])["dispositifs"].tolist()
     k = int(r.combinaisons.loc[r.combinaisons["combinaison"] == "autres", "n_combinaisons"].iloc[0])
     assert comb == [

@@ -259,7 +259,6 @@ class RapportQ5(Rapport):
             "libelles_tables": LIBELLES_TABLES,
             "libelles_codes": {
                 "niveau": NIVEAU_LIBELLES,
-                "code_territoire": dict(self.noms),
                 "point": POINTS_LIBELLES,
                 "dispositif": DISPOSITIF_LIBELLES,
                 "dispositifs": self.libelles_combinaisons(),

@@ -249,6 +249,10 @@ def test_decimales_unite_one_number_per_unit():
         (2.5, "places", f"2,5{NBSP}places"),
         (12.84, t.POUR_1000_HAB, f"12,8{NBSP}pour 1{NNBSP}000{NBSP}hab."),
         (None, t.POUR_1000_HAB, "n.d."),
+        # a measured zero of a counted word
+        (0, "opérateurs", "aucun opérateur"),
+        (0.0, "actions", "aucune action"),
+        (0, "%", f"0,0{NBSP}%"),
         (3, "quartiers", f"3{NBSP}quartiers"),
         (1, "quartiers", f"1{NBSP}quartier"),
         (12345.6, "hab.", f"12{NNBSP}346{NBSP}hab."),

@@ -462,6 +462,12 @@ def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, 
     return f"{s}{ESPACE_UNITE}{unite}"
 
 
+#: Counted words of key figures that are feminine (« aucune action », « aucune place »).
+UNITES_FEMININES = frozenset(
+    {"actions", "places", "communes", "réunions", "tendances", "demandes", "associations", "personnes"}
+)
+
+
 def chiffre_cle(valeur: object, unite: object = None) -> str:
     """A key figure ``{valeur, unite}`` of a results file, as the site index, the commune pages
     and the syntheses show it: ``64,2 %``, ``3 428 010 €``, ``3 quartiers``, ``−1,5 point``.
@@ -485,6 +491,9 @@ def chiffre_cle(valeur: object, unite: object = None) -> str:
         return ND
     if unite in ("points", "point"):
         return points(v, decimales_unite(unite))
+    if v == 0 and unite.isalpha() and unite.endswith("s"):
+        # a measured zero of a counted word reads « aucun opérateur », « aucune action »
+        return aucun(0, unite[:-1], feminin=unite in UNITES_FEMININES)
     return valeur_unite(v, unite, decimales_unite(unite))
 
 

@@ -634,15 +634,19 @@ def test_downloads_use_the_reports_labels_and_never_a_list_repr(tmp_path):
         {"dispositifs": ["ASV", "chantier d'insertion"], "menages": 28, "tendance": "pas_de_tendance"},
         {"dispositifs": [], "menages": 96, "tendance": "hausse"},
     ]
-    res["libelles_codes"] = {"tendance": {"pas_de_tendance": "pas de tendance nette"}, "x": 3}
+    res["libelles_codes"] = {
+        "tendance": {"pas_de_tendance": "pas de tendance nette", "hausse": "=HYPERLINK(1)"},
+        "dispositifs": {"chantier d'insertion": "Chantier d'insertion"},
+        "x": 3,
+    }
     res["libelles_tables"] = {"combinaisons": "Ménages par combinaison de dispositifs"}
     path.write_text(json.dumps(res, ensure_ascii=False), encoding="utf-8")
     site = publish.build_site(out)
     raw = (site / "telechargements/20001/q7_combinaisons.csv").read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
     assert [(r["dispositifs"], r["tendance"], r["menages"]) for r in rows] == [
-        ("ASV + chantier d'insertion", "pas de tendance nette", "28"),
-        ("", "hausse", "96"),  # an uncoded value stays itself
+        ("ASV + Chantier d'insertion", "pas de tendance nette", "28"),  # each item labelled
+        ("", "'=HYPERLINK(1)", "96"),  # a label is safe from formulas too
     ]
     assert "[" not in raw
     page = unescape((site / "communes/20001.html").read_text(encoding="utf-8"))

@@ -248,7 +248,7 @@ def test_synthesis_counts_only_questions_with_a_notebook_and_links_verdicts(tmp_
     assert s.constats[0].startswith("2 questions évaluatives sur 4 ont des résultats")
     lignes = s.verdicts()
     assert lignes[0] == (
-        "Droit commun et dispositifs : Retrait durable en éducation depuis 2010 ; 4 actions à reprendre.",
+        "Droit commun et dispositifs : retrait durable en éducation depuis 2010 ; 4 actions à reprendre.",
         "q1.html#4.-Compl%C3%A9mentarit%C3%A9-ou-substitution-?",
         "voir « 4. Complémentarité ou substitution ? »",
     )
@@ -293,12 +293,13 @@ def test_regional_table_says_hors_cucs_for_a_non_signatory(tmp_path):
 
 
 def test_a_verdict_does_not_repeat_the_title_of_its_question():
+    # it follows the question's title and a colon: French goes on in lower case
     assert synthese.sans_etiquette("Droit commun et dispositifs", "Droit commun : retrait durable") == (
-        "Retrait durable"
+        "retrait durable"
     )
     assert (
         synthese.sans_etiquette("Implication des partenaires", "Partenaires : hors CUCS — x")
-        == "Hors CUCS — x"
+        == "hors CUCS — x"
     )
     # a label that says something the title does not is kept
     assert (

@@ -607,14 +607,23 @@ def table_publiee(
     for col in table.columns:
         s = table[col]
         if s.map(lambda v: isinstance(v, list | tuple)).any():
-            # a list in a record (the dispositifs of a combination) reads « ASV + PRE », never a repr
-            s = s.map(lambda v: " + ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+            # a list in a record (the dispositifs of a combination) reads « ASV + PRE », never a
+            # repr; each item gets its label first
+            m = codes.get(col, {})
+            s = s.map(
+                lambda v, m=m: (
+                    " + ".join(str(m.get(x, x)) if isinstance(x, str) else str(x) for x in v)
+                    if isinstance(v, list | tuple)
+                    else v
+                )
+            )
         valeurs = s.dropna()
         if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
             out[col] = s.map(lambda v: None if v is None or v is pd.NA else ("oui" if v else "non"))
             continue
         if col in codes and not pd.api.types.is_numeric_dtype(s):
-            out[col] = s.map(lambda v, m=codes[col]: m.get(v, v) if isinstance(v, str) else v)
+            # a label may come from the data (a quartier's name): safe from formulas too
+            out[col] = s.map(lambda v, m=codes[col]: cellule_sure(m.get(v, v)) if isinstance(v, str) else v)
             continue
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             num = s.astype("Float64")

@@ -107,7 +107,7 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     ),
     (
         "Chantier d'insertion",
-        "Atelier et chantier d'insertion (ACI) : activité qui emploie, sous contrat aidé, des personnes "
+        "Atelier et chantier d'insertion : activité qui emploie, sous contrat aidé, des personnes "
         "éloignées de l'emploi, avec un accompagnement social et professionnel.",
     ),
     (

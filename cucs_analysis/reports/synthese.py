@@ -89,7 +89,7 @@ def sans_etiquette(titre: str, verdict: str) -> str:
     adds something (« Hors CUCS : », « Échelle du quartier : ») stays."""
     etiquette, sep, reste = verdict.partition(" : ")
     if sep and reste and len(etiquette) <= 30 and etiquette.lower() in titre.lower():
-        return reste[:1].upper() + reste[1:]
+        return reste  # after a colon, French goes on in lower case (« Insertion : aucun des… »)
     return verdict
 
 

@@ -341,7 +341,7 @@ GLOSSAIRE: tuple[tuple[str, str], ...] = (
     (
         "Structure de pilotage (q7)",
         "Organisation qui porte le CUCS d'une commune : GIP, service municipal ou service intercommunal "
-        "(colonne structure_pilotage de la table des communes) ; « aucune » pour une commune non signataire.",
+        "(telle que la déclare la table des communes) ; « aucune » pour une commune non signataire.",
     ),
     (
         "Cofinancement par euro de crédits spécifiques d'une structure (q7)",

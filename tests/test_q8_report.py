@@ -296,3 +296,39 @@ def test_small_bases_of_the_rates_are_not_published():
     for p in ("avant", "pendant"):
         vals = s[f"numerateur_{p}"].dropna()
         assert ((vals == 0) | (vals >= seuil)).all()
+
+
+# --- review of issue 10: two ways a hidden count came back ------------------------------------
+
+
+@pytest.mark.parametrize("code", ["20003", "20005", "20006", "20007"])
+def test_status_sentence_does_not_give_a_hidden_part_back_by_difference(code):
+    """« Sur N signalements, R résolus ; X en cours et Y classés sans suite » prints the total: when
+    one part is under the threshold, another one is hidden too (on the demo, 20003's 10 reports
+    still open were N − R − Y)."""
+    gup = _csv("gup")
+    qua = _csv("quartiers")
+    mine = gup[gup["code_quartier"].isin(qua.loc[qua["code_commune"] == code, "code_quartier"])]
+    statut = mine["statut"].value_counts()
+    small = [s for s, n in statut.items() if 0 < n < 11]
+    assert small, f"{code}: the demo no longer has a small status count"
+    phrase = next(p for p in _report(code).texte("gup") if p.startswith("Sur "))
+    plain = phrase.replace("\u202f", "").replace("\u00a0", " ")
+    published = [n for s, n in statut.items() if f"{n} signalement" in plain and s != "résolu"]
+    assert "moins de 11 signalements" in plain
+    assert "soumis au secret statistique" in plain  # a second part hidden
+    assert not published, published
+
+
+def test_hidden_gup_cells_publish_no_trend_statistic():
+    """The interval of a Poisson slope gives the count back (n ≈ 1 / (se² · var(years))): a hidden
+    quartier × category carries no variation, interval or p-value, in the results or the view."""
+    r = _report("20006")
+    hidden = [g for g in r.resultats()["gup"] if g["motif"] == motifs.SECRET and g["signalements"] is None]
+    assert hidden, "the demo has hidden GUP cells in 20006"
+    for g in hidden:
+        assert g["ic_bas"] is None and g["ic_haut"] is None and g["p_value"] is None, g
+        assert g["variation_annuelle"] is None, g
+    view = q8.vue_gup_tendances(r)
+    secret_rows = view[view["Tendance"].notna() & (view["Borne haute"] == "s")]
+    assert len(secret_rows) == len(hidden)

@@ -372,6 +372,11 @@ def _gup_table(
     hidden = out["secret"]
     for c in [*counts_cols, "pour_1000_hab", "pour_1000_avant", "pour_1000_pendant", "population_annees"]:
         out[c] = out[c].astype(float).where(~hidden)
+    # The interval of a Poisson slope gives its count back (n ≈ 1 / (se² · var(years))): a
+    # hidden cell publishes no trend statistic.
+    for c in ("variation_annuelle", "variation_periode", "ic_bas", "ic_haut", "p_value"):
+        if c in out.columns:
+            out[c] = out[c].astype(float).where(~hidden)
     out["periodes_secret"] = split & ~hidden.to_numpy()
     for c in ("signalements_avant", "signalements_pendant", "pour_1000_avant", "pour_1000_pendant"):
         out[c] = out[c].where(~out["periodes_secret"])
@@ -932,15 +937,25 @@ def _narrate_gup(r: RapportQ8) -> None:
     st = r.gup_statuts
     if not st.empty:
         tot = r.gup_totaux
+        # The total is printed: one hidden part would be the total minus the others.
+        parts = pd.Series({k: tot[k] for k in ("resolus", "en_cours", "sans_suite")}, dtype=float)
+        cache = privacy.secret_counts(parts, r.seuil_secret, total_known=True).mask
+
+        def compte(cle: str, singulier: str, pluriel: str) -> str:
+            return text.effectif(tot[cle], r.seuil_secret, singulier, pluriel, secret=bool(cache[cle]))
+
+        def accord(cle: str, un: str, plusieurs: str) -> str:
+            return plusieurs if cache[cle] or tot[cle] >= 2 else un
+
         r.constat(
             "gup",
             f"Sur {text.effectif(tot['signalements'], r.seuil_secret, 'signalement')} de "
-            f"{text.annee_periode(*r.periode)}, {text.effectif(tot['resolus'], r.seuil_secret, 'signalement résolu', 'signalements résolus')}"
+            f"{text.annee_periode(*r.periode)}, {compte('resolus', 'signalement résolu', 'signalements résolus')}"
             f" (délai médian de résolution : {_jours(tot['delai'])}) ; "
-            f"{text.effectif(tot['en_cours'], r.seuil_secret, 'signalement', 'signalements')} "
-            f"{'restent' if tot['en_cours'] >= 2 else 'reste'} en cours et "
-            f"{text.effectif(tot['sans_suite'], r.seuil_secret, 'signalement', 'signalements')} "
-            f"{'ont été classés' if tot['sans_suite'] >= 2 else 'a été classé'} sans suite : le délai médian ne porte "
+            f"{compte('en_cours', 'signalement', 'signalements')} "
+            f"{accord('en_cours', 'reste', 'restent')} en cours et "
+            f"{compte('sans_suite', 'signalement', 'signalements')} "
+            f"{accord('sans_suite', 'a été classé', 'ont été classés')} sans suite : le délai médian ne porte "
             "que sur les signalements résolus.",
         )
     d = r.gup_delais.dropna(subset=["delai_pendant"])
@@ -1731,6 +1746,8 @@ def vue_gup_tendances(r: RapportQ8) -> pd.DataFrame:
             )
         )
         df = df.sort_values(["p_value", "quartier"], kind="stable", na_position="last")
+        stats = ("variation_annuelle", "ic_bas", "ic_haut", "variation_periode", "p_value")
+        df = df.assign(**{c: _secret_col(df[c], df["secret"].astype(bool)) for c in stats if c in df.columns})
     return display.vue(df, COLONNES_GUP_TENDANCES, vide=r.absence("tendances des signalements GUP", "gup"))
 
 

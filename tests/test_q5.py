@@ -160,6 +160,13 @@ def test_secrecy_on_tiny_groups(n_menages, seuil):
     res = to_jsonable(r.resultats())
     small = [v for v in _counts_in_results(res) if 0 < v < seuil]
     assert not small, small
+    # two counts printed together (« M ménages … sur N », « N ménages, dont M ») give their
+    # difference back: it is a count too
+    rec = res["recouvrement"]
+    pairs = [(rec["menages_suivis"], rec["menages_multi_dispositifs"])]
+    pairs += [(p["menages"], p["menages_famille"]) for p in res["points_rencontre"]]
+    gaps = [a - b for a, b in pairs if a is not None and b is not None]
+    assert not [g for g in gaps if 0 < g < seuil], gaps
     for name in (
         "combinaisons",
         "sequences",
@@ -378,3 +385,20 @@ def test_20008_sections_without_parcours_say_it_once_and_cleanly():
         assert h.fragment.startswith('<p class="cucs-non-disponible">'), h.fragment
         assert h.texte.startswith("Données non disponibles : ") and h.texte.count("pour cette commune") <= 1
     assert q5.texte_section(r, "besoins").texte.startswith(q5.METHODE["besoins"][:20])
+
+
+def test_a_small_difference_of_two_printed_counts_is_hidden():
+    """Review of issue 10: « 15 ménages suivis sur 20 » gives the 5 followed by one dispositif
+    back. With 15 multi-dispositif households and 5 single ones, the total is hidden."""
+    t = load.load_territory(DEMO, "20001")
+    par = t.parcours
+    n = par.groupby("id_menage")["dispositif"].nunique()
+    keep = list(n[n >= 2].index[:15]) + list(n[n == 1].index[:5])
+    small = dataclasses.replace(t, parcours=par[par["id_menage"].isin(keep)].reset_index(drop=True))
+    r = q5.build(small, _params("20001"))
+    rec = r.resultats()["recouvrement"]
+    assert rec["menages_multi_dispositifs"] == 15
+    assert rec["menages_suivis"] is None and rec["part"] is None
+    # 20 households are not « moins de 11 »: hidden to protect the 5, it is said so
+    phrase = next(p for p in r.texte("recouvrement") if p.startswith("Sur "))
+    assert "un nombre de ménages soumis au secret statistique" in phrase and "moins de 11" not in phrase

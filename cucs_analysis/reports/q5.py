@@ -441,7 +441,9 @@ def _sequences(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
 def _recouvrement(parcours: pd.DataFrame, seuil: int) -> dict:
     o = pathways.overlap(parcours)
     suivis, multi = o["menages_suivis"], o["menages_multi_dispositifs"]
-    s_sec = privacy.is_small(suivis, seuil)
+    # « multi ménages suivis sur suivis » prints both: the households with one dispositif
+    # (suivis − multi) are protected too, by hiding the total (multi stays: the combinations add up to it)
+    s_sec = privacy.is_small(suivis, seuil) or privacy.is_small(suivis - multi, seuil)
     m_sec = privacy.is_small(multi, seuil)
     part = None if (s_sec or m_sec or not suivis) else 100 * multi / suivis
     trois = pathways.households_with_at_least(parcours, 3)
@@ -453,6 +455,8 @@ def _recouvrement(parcours: pd.DataFrame, seuil: int) -> dict:
         "menages_multi_dispositifs": None if m_sec else multi,
         "part": part,
         "suivis_secret": s_sec,
+        # hidden to protect another count (not itself under the threshold): said « un nombre de … »
+        "suivis_secondaire": s_sec and not privacy.is_small(suivis, seuil),
         "multi_secret": m_sec,
     }
 
@@ -460,8 +464,12 @@ def _recouvrement(parcours: pd.DataFrame, seuil: int) -> dict:
 def _points(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
     pts = pathways.meeting_points(parcours)
     pts["part"] = (pts["menages_famille"] / pts["menages"]).where(pts["menages"] > 0)
-    st = privacy.hide_small_bases(pts, {"menages": ["part"], "menages_famille": ["part"]}, seuil)
-    return st.with_flags(["menages", "menages_famille", "part"])
+    # « N ménages, dont M … » prints both: the households without another member followed
+    # (N − M) are a count too; when small, M and the share are hidden with it.
+    pts["_sans_famille"] = pts["menages"] - pts["menages_famille"]
+    bases = {"menages": ["part"], "menages_famille": ["part"], "_sans_famille": ["menages_famille", "part"]}
+    st = privacy.hide_small_bases(pts, bases, seuil)
+    return st.with_flags(["menages", "menages_famille", "part"]).drop(columns="_sans_famille")
 
 
 def _transitions(parcours: pd.DataFrame, seuil: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -754,7 +762,10 @@ def _narrate_recouvrement(r: RapportQ5) -> None:
         return
     rc = r.recouvrement
     multi = _menages(r, rc["menages_multi_dispositifs"] if not rc["multi_secret"] else 1)
-    suivis = _menages(r, rc["menages_suivis"] if not rc["suivis_secret"] else 1)
+    if rc.get("suivis_secondaire"):
+        suivis = _menages(r, None, secret=True)
+    else:
+        suivis = _menages(r, rc["menages_suivis"] if not rc["suivis_secret"] else 1)
     part = "" if rc["part"] is None else f" ({text.pourcentage(rc['part'])})"
     r.constat(
         "recouvrement",

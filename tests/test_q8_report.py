@@ -332,3 +332,6 @@ def test_hidden_gup_cells_publish_no_trend_statistic():
     view = q8.vue_gup_tendances(r)
     secret_rows = view[view["Tendance"].notna() & (view["Borne haute"] == "s")]
     assert len(secret_rows) == len(hidden)
+    # …and the notebook can show it: every column, the p-value too, reads « s »
+    html = display.tableau(view).fragment
+    assert html.count(">s<") == 5 * len(hidden)

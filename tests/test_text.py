@@ -386,3 +386,10 @@ def test_elision_and_lower_case_look_past_a_leading_control():
     assert t.de("\u2068Valbrune\u2069") == "de \u2068Valbrune\u2069"
     assert t.minuscule_initiale("\u202eMédiation") == "\u202emédiation"
     assert t.minuscule_initiale("Médiation") == "médiation"
+
+
+def test_p_value_of_a_secret_cell_reads_s():
+    """A hidden GUP cell shows « s » in every column, its p-value too (review of issue 10)."""
+    assert t.p_valeur("s") == "s"
+    assert t.p_valeur(None) == "n.d."
+    assert t.p_valeur(0.0001) == f"<{NBSP}0,001"

@@ -244,9 +244,10 @@ def euros_compacts(x: object, decimales: int = 1, *, secret: bool = False) -> st
 
 
 def p_valeur(x: object) -> str:
-    """A p-value with three decimals, or « < 0,001 » below that."""
-    if manquant(x):
-        return ND
+    """A p-value with three decimals, or « < 0,001 » below that; « s » for a secret cell."""
+    special = _special(x, False)
+    if special is not None:
+        return special
     return f"<{ESPACE_UNITE}{nombre(0.001, 3)}" if float(x) < 0.001 else nombre(x, 3)
 
 

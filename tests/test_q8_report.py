@@ -335,3 +335,14 @@ def test_hidden_gup_cells_publish_no_trend_statistic():
     # …and the notebook can show it: every column, the p-value too, reads « s »
     html = display.tableau(view).fragment
     assert html.count(">s<") == 5 * len(hidden)
+
+
+def test_the_trend_figure_draws_no_hidden_cell():
+    """The fitted curve of a cell sums to its count: a net trend on a hidden cell is not drawn."""
+    import dataclasses
+
+    r = _report("20001")
+    assert q8.figure_gup_tendances(r) is not None  # La Source, propreté: published
+    net = r.tendances_nettes.index
+    cache = dataclasses.replace(r, gup=r.gup.assign(secret=r.gup.index.isin(net)))
+    assert q8.figure_gup_tendances(cache) is None

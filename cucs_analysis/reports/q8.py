@@ -1940,6 +1940,8 @@ def figure_gup_tendances(r: RapportQ8):
     from cucs_analysis.present import plots
 
     net = r.tendances_nettes
+    if "secret" in net.columns:  # a curve fitted on a hidden cell would draw its total back
+        net = net[~net["secret"].astype(bool)]
     if not r.a_gup or net.empty:
         return None
     a = r.gup_annuel

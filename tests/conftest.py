@@ -10,6 +10,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def realdata_dir() -> Path | None:
+    """The real open-data samples (../shared/realdata beside the project, or $CUCS_REALDATA):
+    never copied into the project; tests that use them skip where they are absent."""
+    import os
+
+    env = os.environ.get("CUCS_REALDATA")
+    path = Path(env) if env else ROOT.parent / "shared" / "realdata"
+    return path if (path / "SOURCES.txt").is_file() else None
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """Path of the real samples; skips the test (with the reason) when they are absent."""
+    path = realdata_dir()
+    if path is None:
+        pytest.skip("données réelles absentes (../shared/realdata ou $CUCS_REALDATA) : test ignoré")
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
     """q1, q2 and q4 run once through the project's runner on the demo, for a rich commune

@@ -157,6 +157,26 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_insee_qpv(args: argparse.Namespace) -> int:
+    from cucs_analysis.data.imports import insee_qpv
+
+    resultat = insee_qpv.importer(
+        Path(args.fichier),
+        contours=Path(args.contours),
+        out=Path(args.out),
+        communes=Path(args.communes) if args.communes else None,
+        epci=Path(args.epci) if args.epci else None,
+        vides=args.vides,
+        annees=args.annee or [],
+        force=args.force,
+    )
+    print(resultat.resume)
+    for avertissement in resultat.rapport.avertissements:
+        print(f"Avertissement : {avertissement}")
+    print(f"Dossier écrit : {args.out} (vérifiez-le avec « cucs validate {args.out} »).")
+    return 0
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="cucs",
@@ -204,6 +224,34 @@ def build_parser() -> FrenchParser:
     p = sub.add_parser("site", help="reconstruit le site à partir des résultats existants")
     p.add_argument("--out", default=None, help="dossier des résultats (défaut : out/)")
     p.set_defaults(func=cmd_site)
+
+    # `cucs import <format>`: one sub-command per foreign format (insee-qpv, civille, modele).
+    p = sub.add_parser("import", help="importe des fichiers ouverts (INSEE, Ci.Ville, modèle) en tables")
+    isub = p.add_subparsers(dest="format", title="formats", metavar="FORMAT", parser_class=FrenchParser)
+    pq = isub.add_parser(
+        "insee-qpv", help="indicateurs INSEE des quartiers prioritaires (44 colonnes) et leurs contours"
+    )
+    pq.add_argument("fichier", help="fichier INSEE des QPV (CSV « , » ou « ; »)")
+    pq.add_argument("--contours", required=True, metavar="FICHIER", help="contours des QPV (GeoJSON, GPKG)")
+    pq.add_argument("--communes", metavar="FICHIER", help="contours des communes (GeoJSON, GPKG ; optionnel)")
+    pq.add_argument(
+        "--epci", metavar="FICHIER", help="composition communale des EPCI de l'INSEE (XLSX ou CSV ; optionnel)"
+    )
+    pq.add_argument(
+        "--vides",
+        choices=("secret", "manquant"),
+        default="secret",
+        help="une cellule vide est un secret statistique (défaut) ou une valeur manquante",
+    )
+    pq.add_argument(
+        "--annee",
+        action="append",
+        metavar="FAMILLE=AAAA",
+        help="année de référence d'une famille de variables (ex. revenus=2017) ; répétable",
+    )
+    pq.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de données à écrire")
+    pq.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
+    pq.set_defaults(func=cmd_import_insee_qpv)
 
     p = sub.add_parser("params", help="fichiers de paramètres")
     psub = p.add_subparsers(dest="action", title="actions", metavar="ACTION", parser_class=FrenchParser)

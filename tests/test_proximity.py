@@ -201,7 +201,12 @@ def test_proximity_actions_and_groups():
     assert pa.iloc[0]["montant_accorde"] == 150 and pa.iloc[0]["montant_specifique"] == 100
     assert pa.iloc[0]["actions_annees"] == 2
     y = p.proximity_by_year(act, fin).set_index("annee")
-    assert y.loc[2006, "actions_annees"] == 3 and y.loc[2006, "actions_annees_proximite"] == 1
+    # C's flag is unknown: out of the base (not « not proximity »), counted apart
+    assert y.loc[2006, "actions_annees"] == 2 and y.loc[2006, "actions_annees_proximite"] == 1
+    assert (
+        y.loc[2006, "actions_annees_non_renseignees"] == 1
+        and y.loc[2005, "actions_annees_non_renseignees"] == 0
+    )
     assert y.loc[2006, "montant_total"] == 1050 and y.loc[2006, "montant_proximite"] == 50
     g = p.proximity_by_group(act, fin, ["public_cible"])
     assert list(g["public_cible"]) == ["Parents"] and g.iloc[0]["actions"] == 1

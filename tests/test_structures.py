@@ -303,7 +303,12 @@ def test_by_structure_pools_the_communes_and_gives_their_spread():
     assert gip["effet_levier"] == pytest.approx((400 + 100) / (200 + 200))  # pooled, not a mean of ratios
     assert (gip["effet_levier_min"], gip["effet_levier_max"]) == (pytest.approx(0.5), pytest.approx(2.0))
     assert gip["effet_levier_n"] == 2
-    assert math.isnan(res.loc[structures.INCONNUE, "effet_levier"])
+    # an unknown structure is not a class of its own: left out, and counted
+    assert structures.INCONNUE not in res.index
+    assert structures.unknown_structures(ind) == int(
+        (ind["structure"].eq(structures.INCONNUE) & ind["signataire"].eq(True) & ind["a_financements"]).sum()
+    )
+    assert structures.unknown_structures(ind) >= 1
     assert structures.by_structure(ind.iloc[0:0]).empty
 
 

@@ -36,6 +36,8 @@ FAMILLES = ("travail_collectif", "consignes", "soutien_individuel", "instances_p
 CATEGORIES_BILANS = ("réussite", "difficulté", "blocage", "écart expliqué")
 #: Size classes of operators by annual budget (codes); `inconnue` when the budget is missing.
 CLASSES_TAILLE = ("petite", "moyenne", "grande", "inconnue")
+#: The scale code of an operator whose `echelle` is unknown: counted apart, never a scale.
+ECHELLE_INCONNUE = "inconnue"
 
 PERFORMANCE_COLUMNS = [
     "id_operateur",
@@ -46,6 +48,8 @@ PERFORMANCE_COLUMNS = [
     "taux_accord",
     "sous_performant",
     "motif",
+    "annees_prevus_inconnus",
+    "demandes_montant_inconnu",
 ]
 MODELE_COLUMNS = [
     "code_commune",
@@ -74,6 +78,25 @@ def _bool(s: pd.Series) -> pd.Series:
     return s.map(lambda v: v is True or str(v).strip().lower() in ("oui", "true", "1")).astype(bool)
 
 
+def _tri(s: pd.Series) -> pd.Series:
+    """A yes/no column as True, False or None (unknown: NA, blank or « inconnu »), object dtype:
+    an unknown value is never read as False."""
+
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, bool | np.bool_):
+            return bool(v)
+        t = str(v).strip().lower()
+        if t in ("oui", "true", "1"):
+            return True
+        if t in ("non", "false", "0"):
+            return False
+        return None
+
+    return pd.Series([one(v) for v in s], index=s.index, dtype=object)
+
+
 # --- performance ----------------------------------------------------------------------------
 
 
@@ -86,8 +109,11 @@ def performance(
     """Achievement and funding of each operator, on one base each.
 
     Beneficiaries: `funding.realisation` by operator (achieved / planned over the realised
-    action-years that report an achieved figure). Funding: granted / requested over the funding
-    lines of its action-years whose requested amount is known and above 0 (`demandes` lines).
+    action-years that report an achieved figure and whose planned figure is known: those whose
+    planned figure is unknown are left out of both and counted in `annees_prevus_inconnus`).
+    Funding: granted / requested over the funding lines of its action-years whose requested
+    amount is known and above 0 (`demandes` lines); lines whose requested amount is unknown are
+    counted in `demandes_montant_inconnu` (no rate when every line is unknown).
     `sous_performant` is True when the operator has at least `min_annees_realisees` realised
     action-years and its rate is below `seuil_realisation`, False when it has them and is not,
     None (with `motif` ``non_calculable``) when it has too few realised action-years or no base.
@@ -95,8 +121,17 @@ def performance(
     if actions is None or actions.empty or "id_operateur" not in actions:
         return pd.DataFrame(columns=PERFORMANCE_COLUMNS)
     acts = actions[actions["id_operateur"].notna()]
-    out = funding.realisation(acts, by=["id_operateur"])
-    money = pd.DataFrame(columns=["id_operateur", "demandes", "montant_demande", "montant_accorde"])
+    # a realised year whose planned figure is unknown has no base: out of the rate, counted apart
+    prevus_inconnu = pd.to_numeric(acts["beneficiaires_prevus"], errors="coerce").isna()
+    realisee = (acts["statut"].astype("string") == funding.STATUT_REALISEE).fillna(False)
+    sans_base = (prevus_inconnu & realisee).astype(bool)
+    base = acts.assign(beneficiaires_realises=acts["beneficiaires_realises"].astype(float).where(~sans_base))
+    out = funding.realisation(base, by=["id_operateur"])
+    inconnus = sans_base.groupby(acts["id_operateur"]).sum()
+    out["annees_prevus_inconnus"] = out["id_operateur"].map(inconnus).fillna(0).astype("int64")
+    money = pd.DataFrame(
+        columns=["id_operateur", "demandes", "montant_demande", "montant_accorde", "demandes_montant_inconnu"]
+    )
     if financements is not None and not financements.empty:
         f = financements.merge(
             acts[["id_action", "annee", "id_operateur"]].drop_duplicates(["id_action", "annee"]),
@@ -106,6 +141,7 @@ def performance(
         f = f.assign(
             montant_demande=dem, montant_accorde=pd.to_numeric(f["montant_accorde"], errors="coerce")
         )
+        unknown = dem.isna().groupby(f["id_operateur"]).sum().rename("demandes_montant_inconnu")
         f = f[dem.gt(0).to_numpy()]
         money = (
             f.groupby("id_operateur")
@@ -115,9 +151,11 @@ def performance(
                 montant_accorde=("montant_accorde", "sum"),
             )
             .reset_index()
+            .merge(unknown.reset_index(), on="id_operateur", how="outer")
         )
     out = out.merge(money, on="id_operateur", how="left")
     out["demandes"] = out["demandes"].fillna(0).astype("int64")
+    out["demandes_montant_inconnu"] = out["demandes_montant_inconnu"].fillna(0).astype("int64")
     out["taux_accord"] = (out["montant_accorde"] / out["montant_demande"]).where(out["montant_demande"] > 0)
     jugeable = (out["annees_realisees"] >= min_annees_realisees) & out["taux_realisation"].notna()
     flag = out["taux_realisation"] < seuil_realisation
@@ -214,7 +252,9 @@ def _domaines(s: pd.Series) -> pd.Series:
 
 def domains_by_scale(operateurs: pd.DataFrame) -> pd.DataFrame:
     """Operators per domain of intervention × scale (long form: domaine, echelle, operateurs).
-    An operator with several domains counts once in each."""
+    An operator with several domains counts once in each; an unknown scale is
+    `ECHELLE_INCONNUE` (apart, never a scale); an operator whose domains are unknown is left out
+    (`unknown_domains` counts them)."""
     cols = ["domaine", "echelle", "operateurs"]
     if operateurs is None or operateurs.empty:
         return pd.DataFrame(columns=cols)
@@ -223,9 +263,24 @@ def domains_by_scale(operateurs: pd.DataFrame) -> pd.DataFrame:
     ex = ex[ex["domaine"] != ""]
     if ex.empty:
         return pd.DataFrame(columns=cols)
-    ex["echelle"] = ex["echelle"].astype(str)
+    ex["echelle"] = echelle_code(ex["echelle"])
     g = ex.groupby(["domaine", "echelle"]).agg(operateurs=("id_operateur", "nunique")).reset_index()
     return g[cols]
+
+
+def echelle_code(s: pd.Series) -> pd.Series:
+    """The scale as stored, trimmed; unknown (NA, blank, « inconnu ») → `ECHELLE_INCONNUE`."""
+    e = s.astype("string").str.strip()
+    unknown = e.isna() | (e == "") | (e.str.lower() == "inconnu")
+    return e.where(~unknown, ECHELLE_INCONNUE).astype(object)
+
+
+def unknown_domains(operateurs: pd.DataFrame) -> int:
+    """The operators whose domains of intervention are unknown (NA or blank)."""
+    if operateurs is None or operateurs.empty or "domaines" not in operateurs:
+        return 0
+    d = operateurs["domaines"].astype("string").str.strip()
+    return int((d.isna() | (d == "") | (d.str.lower() == "inconnu")).sum())
 
 
 def operators_by_home(operateurs: pd.DataFrame) -> pd.DataFrame:
@@ -398,19 +453,25 @@ def steering_model(
     `annee_debut_cucs + decalage_annees` (first programmed `decalage_annees` years or more after the
     start of the contract; those first programmed in between are `actions_debut_contrat`); `adaptable` when at least
     `seuil_adaptable`. An axis that cannot be decided is None with its motif: `hors_cucs` for
-    a commune that did not sign, `donnee_absente` when its table has no row for it,
+    a commune that did not sign, `donnee_absente` when its signatory status is unknown
+    (`signataire` None) or its table has no row for it,
     `non_calculable` when the base is 0.
     """
     codes = communes["code_commune"].astype(str)
     if "signataire_cucs" in communes:
-        sig = _bool(communes["signataire_cucs"]).to_numpy()
+        sig = _tri(communes["signataire_cucs"]).to_numpy()
     else:
-        sig = np.ones(len(communes), dtype=bool)
+        sig = np.full(len(communes), True, dtype=object)
     noms = communes["nom"].astype(str).to_numpy() if "nom" in communes else codes.to_numpy()
     out = pd.DataFrame({"code_commune": codes.to_numpy(), "nom": noms, "signataire": sig})
     out = out.drop_duplicates("code_commune").set_index("code_commune")
 
-    ins = instances if instances is not None else pd.DataFrame(columns=["code_commune", "type"])
+    # an absent table may come as None or as a frame without columns
+    ins = (
+        instances
+        if instances is not None and not instances.empty
+        else pd.DataFrame(columns=["code_commune", "type"])
+    )
     c_ins = ins["code_commune"].astype(str)
     ty = ins["type"].astype(str)
     n_ins = c_ins.value_counts()
@@ -423,7 +484,11 @@ def steering_model(
     out["part_participatif"] = (out["reunions_collectives"] / base_p).where(base_p > 0)
     has_ins = out.index.isin(n_ins.index[n_ins > 0])
 
-    acts = actions if actions is not None else pd.DataFrame(columns=["code_commune", "id_action", "annee"])
+    acts = (
+        actions
+        if actions is not None and not actions.empty
+        else pd.DataFrame(columns=["code_commune", "id_action", "annee"])
+    )
     first = acts.groupby([acts["code_commune"].astype(str), "id_action"])["annee"].min()
     new = (first >= annee_debut_cucs + decalage_annees).groupby(level=0)
     out["actions"] = new.size().reindex(out.index).fillna(0).astype("int64")
@@ -448,9 +513,11 @@ def steering_model(
 
     def axis(part: pd.Series, present: np.ndarray, seuil: float, yes: str, no: str):
         value = np.where(part >= seuil, yes, no).astype(object)
+        s = out["signataire"]
+        # an unknown signatory status is « données non disponibles », never « hors CUCS »
         motif = np.select(
-            [~out["signataire"].to_numpy(), ~present, part.isna().to_numpy()],
-            [motifs.HORS_CUCS, motifs.DONNEE_ABSENTE, motifs.NON_CALCULABLE],
+            [s.isna().to_numpy(), s.eq(False).to_numpy(), ~present, part.isna().to_numpy()],
+            [motifs.DONNEE_ABSENTE, motifs.HORS_CUCS, motifs.DONNEE_ABSENTE, motifs.NON_CALCULABLE],
             "",
         ).astype(object)
         value[motif != ""] = None

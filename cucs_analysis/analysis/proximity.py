@@ -50,9 +50,17 @@ def _empty(cols: Sequence[str]) -> pd.DataFrame:
 
 
 def _proximite(actions: pd.DataFrame) -> pd.Series:
+    """True for the action-years flagged `proximite` (an unknown flag is not a proximity action)."""
     if "proximite" not in actions.columns:
         return pd.Series(False, index=actions.index)
     return actions["proximite"].astype("boolean").fillna(False).astype(bool)
+
+
+def _proximite_connue(actions: pd.DataFrame) -> pd.Series:
+    """True where the `proximite` flag is known: an unknown flag is neither proximity nor not."""
+    if "proximite" not in actions.columns:
+        return pd.Series(True, index=actions.index)
+    return actions["proximite"].astype("boolean").notna().astype(bool)
 
 
 def _granted(actions: pd.DataFrame, financements: pd.DataFrame | None) -> pd.DataFrame:
@@ -105,28 +113,39 @@ def proximity_actions(actions: pd.DataFrame, financements: pd.DataFrame | None) 
 
 
 def proximity_by_year(actions: pd.DataFrame, financements: pd.DataFrame | None) -> pd.DataFrame:
-    """Per year: action-years (all, of proximity), distinct proximity actions, amounts granted
-    (all actions, proximity actions)."""
+    """Per year: action-years (all, of proximity), amounts granted (all actions, proximity
+    actions), on the action-years whose `proximite` flag is known; those whose flag is unknown
+    are counted apart (`actions_annees_non_renseignees`, `montant_non_renseigne`), never read
+    as « not proximity »."""
     cols = [
         "annee",
         "actions_annees",
         "actions_annees_proximite",
         "montant_total",
         "montant_proximite",
+        "actions_annees_non_renseignees",
+        "montant_non_renseigne",
     ]
     if actions is None or actions.empty:
         return _empty(cols)
-    a = actions[["id_action", "annee"]].assign(prox=_proximite(actions).to_numpy())
+    a = actions[["id_action", "annee"]].assign(
+        prox=_proximite(actions).to_numpy(), connue=_proximite_connue(actions).to_numpy()
+    )
     money = _granted(actions, financements)
     a = a.merge(money, on=["id_action", "annee"], how="left").fillna({"montant_accorde": 0.0})
     a["montant_prox"] = a["montant_accorde"].where(a["prox"], 0.0)
+    a["montant_connu"] = a["montant_accorde"].where(a["connue"], 0.0)
+    a["montant_inconnu"] = a["montant_accorde"].where(~a["connue"], 0.0)
     g = a.groupby("annee").agg(
-        actions_annees=("id_action", "size"),
+        actions_annees=("connue", "sum"),
         actions_annees_proximite=("prox", "sum"),
-        montant_total=("montant_accorde", "sum"),
+        montant_total=("montant_connu", "sum"),
         montant_proximite=("montant_prox", "sum"),
+        actions_annees_non_renseignees=("connue", lambda s: int((~s).sum())),
+        montant_non_renseigne=("montant_inconnu", "sum"),
     )
-    g["actions_annees_proximite"] = g["actions_annees_proximite"].astype("int64")
+    for c in ("actions_annees", "actions_annees_proximite", "actions_annees_non_renseignees"):
+        g[c] = g[c].astype("int64")
     return g.reset_index()[cols]
 
 

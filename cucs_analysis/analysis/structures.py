@@ -92,9 +92,16 @@ VALEURS_COMPAREES = (
 
 
 def structure_code(s: pd.Series) -> pd.Series:
-    """The steering structure as stored, trimmed; empty or missing → `INCONNUE`."""
+    """The steering structure as stored, trimmed; empty, missing or « inconnu » → `INCONNUE`."""
     out = s.astype("string").str.strip()
-    return out.where(out.notna() & (out != ""), INCONNUE).astype(object)
+    known = out.notna() & (out != "") & (out.str.lower() != "inconnu")
+    return out.where(known.fillna(False).astype(bool), INCONNUE).astype(object)
+
+
+def _signataire(s: pd.Series) -> np.ndarray:
+    """True, False or None (unknown: never read as a non-signatory), object dtype."""
+    b = s.astype("boolean")
+    return np.array([None if pd.isna(v) else bool(v) for v in b], dtype=object)
 
 
 def in_period(df: pd.DataFrame | None, debut: int | None, fin: int | None) -> pd.DataFrame:
@@ -408,12 +415,15 @@ def commune_indicators(
     annee_debut_cucs: int,
     debut: int,
     fin: int,
+    etat_seul: bool = False,
 ) -> pd.DataFrame:
     """One row per commune of `communes` (`INDICATEURS_COLUMNS`): its structure, whether it signed
-    and has funding rows, and over the period [debut, fin] its co-funding per euro of specific
-    credits (with its base), share of mainstream (percent), median delays (days) and the shares
-    of new actions and new operators during the contract (percent, pooled, first year left out).
-    A commune without funding rows has NaN figures (its reason is the report's to say)."""
+    (None when unknown) and has funding rows, and over the period [debut, fin] its co-funding per
+    euro of specific credits (with its base), share of mainstream (percent), median delays (days)
+    and the shares of new actions and new operators during the contract (percent, pooled, first
+    year left out). A commune without funding rows has NaN figures (its reason is the report's to
+    say). `etat_seul`: the funding source holds only the State's share, so the mainstream
+    amount, the co-funding per euro and the share of mainstream are unknown (NaN)."""
     c = communes
     base = pd.DataFrame(
         {
@@ -425,9 +435,9 @@ def commune_indicators(
                 else pd.Series(pd.NA, index=c.index)
             ).to_numpy(),
             "signataire": (
-                c["signataire_cucs"].fillna(False).astype(bool).to_numpy()
+                _signataire(c["signataire_cucs"])
                 if "signataire_cucs" in c.columns
-                else np.ones(len(c), dtype=bool)
+                else np.full(len(c), True, dtype=object)
             ),
         }
     ).drop_duplicates("code_commune")
@@ -475,11 +485,43 @@ def commune_indicators(
     # A commune with funding rows but no specific credit (or no paid request) has measured zeros.
     for col in ("actions_annees", "specifique", "droit_commun", "demandes", "paiements"):
         out[col] = out[col].astype("float64").fillna(0.0).where(out["a_financements"])
+    if etat_seul:
+        # the source holds no mainstream line: its absence is not a measured 0 €
+        for col in ("droit_commun", "effet_levier", "financement_total", "part_droit_commun"):
+            out[col] = np.nan
     return out
 
 
+def comparable(indicateurs: pd.DataFrame) -> pd.Series:
+    """The communes a comparison of structures reads: signatory (known), with funding rows and a
+    known structure."""
+    if indicateurs is None or indicateurs.empty:
+        return pd.Series(dtype=bool)
+    return (
+        indicateurs["signataire"].eq(True)
+        & indicateurs["a_financements"].astype(bool)
+        & (indicateurs["structure"].astype(str) != INCONNUE)
+    )
+
+
+def unknown_structures(indicateurs: pd.DataFrame) -> int:
+    """The signatory communes with funding rows whose steering structure is unknown: left out
+    of the comparison of structures (never a structure class of their own)."""
+    if indicateurs is None or indicateurs.empty:
+        return 0
+    i = indicateurs
+    return int(
+        (
+            i["signataire"].eq(True)
+            & i["a_financements"].astype(bool)
+            & (i["structure"].astype(str) == INCONNUE)
+        ).sum()
+    )
+
+
 def by_structure(indicateurs: pd.DataFrame) -> pd.DataFrame:
-    """Per steering structure, over the signatory communes that have funding: communes,
+    """Per known steering structure, over the signatory communes that have funding (`comparable`:
+    an unknown structure or signatory status is left out, `unknown_structures` counts them): communes,
     specifique and droit_commun summed and the pooled co-funding per euro of specific credits
     (`effet_levier`, Σ droit_commun / Σ specifique: the structure's figure), and for each of
     `VALEURS_COMPAREES` the spread of the commune values (`<v>_min`, `<v>_max`, `<v>_n`: the
@@ -488,15 +530,14 @@ def by_structure(indicateurs: pd.DataFrame) -> pd.DataFrame:
     cols = ["structure", "communes", "specifique", "droit_commun", "effet_levier", *spread]
     if indicateurs is None or indicateurs.empty:
         return pd.DataFrame(columns=cols)
-    d = indicateurs[indicateurs["signataire"].astype(bool) & indicateurs["a_financements"].astype(bool)]
+    d = indicateurs[comparable(indicateurs)]
     if d.empty:
         return pd.DataFrame(columns=cols)
     g = d.groupby("structure", observed=True)
-    out = g.agg(
-        communes=("code_commune", "nunique"),
-        specifique=("specifique", "sum"),
-        droit_commun=("droit_commun", "sum"),
-    )
+    out = g.agg(communes=("code_commune", "nunique"))
+    # min_count: an unknown mainstream amount (State-only source) stays unknown, not 0 €
+    out["specifique"] = g["specifique"].sum(min_count=1)
+    out["droit_commun"] = g["droit_commun"].sum(min_count=1)
     out["effet_levier"] = (out["droit_commun"] / out["specifique"]).where(out["specifique"] > 0)
     for v in VALEURS_COMPAREES:
         out[f"{v}_min"] = g[v].min()

@@ -118,18 +118,31 @@ def funding_by_source(
 ) -> pd.DataFrame:
     """Requested and granted amounts by funder group (default institution × year).
 
-    Columns: *by, montant_demande, montant_accorde, actions (distinct funded actions),
-    taux_accord (granted / requested), part_annee (share of the year's granted total, when
+    Columns: *by, montant_demande (NaN when every request is unknown), montant_accorde, actions
+    (distinct funded actions), demande_inconnue (rows whose request is unknown), taux_accord
+    (granted / requested over the rows whose request is known), part_annee (share of the year's granted total, when
     `annee` is in `by`).
     """
     by = list(by)
-    g = financements.groupby(by, dropna=False, observed=True)
+    # An unknown requested amount (NA) is not 0: taux_accord is computed on the rows whose
+    # request is known only (same base for both sums); demande_inconnue counts the rows left out.
+    fin = financements.assign(
+        montant_demande=pd.to_numeric(financements["montant_demande"], errors="coerce").astype(float),
+        montant_accorde=pd.to_numeric(financements["montant_accorde"], errors="coerce").astype(float),
+    )
+    connue = fin["montant_demande"].notna()
+    fin["_accorde_base"] = fin["montant_accorde"].where(connue)
+    fin["_inconnue"] = (~connue).astype(int)
+    g = fin.groupby(by, dropna=False, observed=True)
     out = g.agg(
-        montant_demande=("montant_demande", "sum"),
+        montant_demande=("montant_demande", lambda x: x.sum(min_count=1)),
         montant_accorde=("montant_accorde", "sum"),
         actions=("id_action", "nunique"),
+        _accorde_base=("_accorde_base", lambda x: x.sum(min_count=1)),
+        demande_inconnue=("_inconnue", "sum"),
     ).reset_index()
-    out["taux_accord"] = (out["montant_accorde"] / out["montant_demande"]).where(out["montant_demande"] > 0)
+    out["taux_accord"] = (out["_accorde_base"] / out["montant_demande"]).where(out["montant_demande"] > 0)
+    out = out.drop(columns="_accorde_base")
     if "annee" in by:
         total = out.groupby("annee")["montant_accorde"].transform("sum")
         out["part_annee"] = (out["montant_accorde"] / total).where(total > 0)
@@ -181,6 +194,8 @@ REALISATION_COLUMNS = [
     "realises",
     "taux_realisation",
     "prevus_non_realisees",
+    "annees_statut_inconnu",  # status unknown (NA): counted apart, never a status
+    "annees_hors_taux",  # realised with an achieved figure but planned unknown: left out of the rate
 ]
 
 
@@ -193,15 +208,21 @@ def realisation(actions: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     prevus_realisees and realises (planned and achieved over the same rows: realised action-years
     that report an achieved figure); taux_realisation = realises / prevus_realisees (NaN when the
     base is 0); prevus_non_realisees (planned beneficiaries of actions never carried out or
-    abandoned, named apart rather than mixed into the rate).
+    abandoned, named apart rather than mixed into the rate). An unknown status (NA) is counted
+    in annees_statut_inconnu, never as a status; a realised year whose planned figure is unknown
+    is left out of the rate and counted in annees_hors_taux.
     """
     by = list(by)
     if actions.empty:
         return pd.DataFrame(columns=[*by, *REALISATION_COLUMNS])
-    st = actions["statut"].astype(str)
-    done = (st == STATUT_REALISEE) & actions["beneficiaires_realises"].notna()
+    statut = actions["statut"]
+    inconnu = statut.isna()
+    st = statut.astype(object).where(~inconnu, "").astype(str)
+    prevus = pd.to_numeric(actions["beneficiaires_prevus"], errors="coerce").astype(float)
+    realises = pd.to_numeric(actions["beneficiaires_realises"], errors="coerce").astype(float)
+    mesure = (st == STATUT_REALISEE) & realises.notna()
+    done = mesure & prevus.notna()
     not_done = st.isin(STATUTS_NON_REALISEES)
-    prevus = actions["beneficiaires_prevus"].astype(float)
     work = pd.DataFrame(
         {
             "actions_annees": 1,
@@ -211,8 +232,10 @@ def realisation(actions: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
             "annees_abandonnees": (st == "abandonnée").astype(int),
             "prevus": prevus.fillna(0.0),
             "prevus_realisees": prevus.where(done, 0.0).fillna(0.0),
-            "realises": actions["beneficiaires_realises"].astype(float).where(done, 0.0),
+            "realises": realises.where(done, 0.0),
             "prevus_non_realisees": prevus.where(not_done, 0.0).fillna(0.0),
+            "annees_statut_inconnu": inconnu.astype(int),
+            "annees_hors_taux": (mesure & prevus.isna()).astype(int),
         },
         index=actions.index,
     )

@@ -42,13 +42,13 @@ def manque(r, quoi: str) -> str:
 
 def _hors_cucs(v: pd.DataFrame, r) -> pd.DataFrame:
     """Mark an empty view of a non-signatory commune: display writes « Hors CUCS : … »."""
-    return rapport.marque_motif(v, None if r.signataire else motifs.HORS_CUCS)
+    return rapport.marque_motif(v, motifs.HORS_CUCS if r.signataire is False else None)
 
 
 def vue_actions_en_jeu(r) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running; `r` is q1's or q4's report."""
     a = r.actions_en_jeu
-    if not r.signataire:
+    if r.signataire is False:
         return _hors_cucs(
             display.vue(
                 None, COLONNES_ACTIONS_EN_JEU, vide=manque(r, "actions dépendant des crédits spécifiques")
@@ -68,10 +68,10 @@ def vue_actions_substitution(r) -> pd.DataFrame:
     `N_ACTIONS_SUBSTITUTION` largest specific amounts; `r` is q1's or q4's report."""
     a = r.actions_substitution.head(N_ACTIONS_SUBSTITUTION)
     v = display.vue(
-        a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire else None,
+        a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire is not False else None,
         COLONNES_ACTIONS_SUBSTITUTION,
         vide="aucune action en cours dans un domaine en substitution durable"
-        if r.signataire
+        if r.signataire is not False
         else manque(r, "actions des domaines en substitution durable"),
     )
     return _hors_cucs(v, r)

@@ -134,7 +134,7 @@ def actions_par_groupe(actions: pd.DataFrame) -> pd.DataFrame:
 class RapportQ1(Constats):
     code_commune: str
     nom_commune: str
-    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    signataire: bool | None  # communes.signataire_cucs (None: unknown); outside the CUCS, a comparison
     motif_programme: str | None  # why there is no programme to show (analysis.motifs), or None
     motif_droit_commun: str | None  # why there are no mainstream means, or None
     periode: tuple[int, int]
@@ -167,6 +167,11 @@ class RapportQ1(Constats):
     # Cells of counts of people hidden by statistical secrecy, per table (same labels, True = secret).
     secret: dict[str, pd.DataFrame] = field(default_factory=dict)
     seuil_secret: int = privacy.DEFAULT_THRESHOLD
+    # The funding source holds only the State's share (metadata financements_perimetre:
+    # etat_seul): mainstream shares, the typology, the cross and the takeover are not computed.
+    etat_seul: bool = False
+    # Action-years whose domain (thematique) is unknown: counted apart, in no domain.
+    annees_thematique_inconnue: int = 0
 
     @property
     def programme(self) -> bool:
@@ -175,8 +180,16 @@ class RapportQ1(Constats):
 
     @property
     def motif_typologie(self) -> str | None:
-        """Why the typology is absent: the programme's reason, else the mainstream's."""
-        return self.motif_programme or self.motif_droit_commun
+        """Why the typology is absent: the programme's reason, else the funding source's
+        (State's share only: non calculable), else the mainstream's."""
+        if self.motif_programme:
+            return self.motif_programme
+        return motifs.NON_CALCULABLE if self.etat_seul else self.motif_droit_commun
+
+    @property
+    def motif_part(self) -> str | None:
+        """Why the mainstream share of the actions' funding is absent."""
+        return self.motif_programme or (motifs.NON_CALCULABLE if self.etat_seul else None)
 
     @property
     def euros(self) -> str:
@@ -205,6 +218,9 @@ class RapportQ1(Constats):
         if self.motif_programme is not None:
             for cle in ("part_droit_commun", "part_droit_commun_periodes", "tableau_de_bord"):
                 absents[cle] = self.motif_programme
+        elif self.etat_seul:
+            for cle in ("part_droit_commun", "part_droit_commun_periodes", "actions_en_jeu"):
+                absents[cle] = motifs.NON_CALCULABLE
         return {
             "substitution": [
                 {"code_territoire": str(c), "domaine": str(d), "type": str(t)}
@@ -226,6 +242,11 @@ class RapportQ1(Constats):
                 "source_inflation": self.source_inflation if self.euros_constants else None,
             },
             "motifs": absents,
+            # Why a key is non calculable beyond its code (the funding source's scope).
+            "raisons": {k: rapport.RAISON_ETAT_SEUL for k, m in absents.items() if m == motifs.NON_CALCULABLE}
+            if self.etat_seul
+            else {},
+            "perimetre_financements": "etat_seul" if self.etat_seul else "complet",
             "verdict": dict(self.verdict),
         }
 
@@ -472,11 +493,12 @@ def build(territoire, params) -> RapportQ1:
     a_des_actions = (
         bool(available.get("actions", not territoire.actions.empty)) and not territoire.actions.empty
     )
-    # communes.signataire_cucs; real data may leave it unknown: then a programme in the data says it.
-    brut = (territoire.commune or {}).get("signataire_cucs")
-    signataire = a_des_actions if brut is None or pd.isna(brut) else bool(territoire.signataire)
+    # communes.signataire_cucs; real data may leave it unknown (None): never « hors CUCS », the
+    # programme in the data is shown when there is one, else « données non disponibles ».
+    signataire = rapport.statut_signataire(territoire)
     a_des_financements = bool(available.get("financements", not fin.empty)) and not fin.empty
-    motif_prog = motifs.motif_commune(signataire, a_des_actions and a_des_financements)
+    motif_prog = rapport.motif_commune(signataire, a_des_actions and a_des_financements)
+    etat_seul = rapport.financements_etat_seul(getattr(territoire, "metadata", None))
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annee_debut = int(params.annee_debut_cucs)
     periodes = {"annee_debut_cucs": annee_debut, "debut": debut, "fin": fin_periode}
@@ -537,7 +559,15 @@ def build(territoire, params) -> RapportQ1:
         sources = funding.funding_by_source(fin, ("annee", "institution", "type_credit"))
         sources[["institution", "type_credit"]] = sources[["institution", "type_credit"]].astype(str)
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
-        if motif_dc is None:
+        if etat_seul:
+            # Only the State's share: no mainstream share, no typology, no takeover (n.d.).
+            board["budget_droit_commun"] = float("nan")
+            par_annee[["droit_commun", "part_droit_commun"]] = float("nan")
+            part_per = pd.DataFrame()
+            en_jeu = en_jeu.iloc[0:0]
+            typo, series, dc_euros = vide_typo, pd.DataFrame(columns=["domaine", "annee", "dc", "sp"]), dc
+            croisement = pd.DataFrame(columns=funding.CROISEMENT_COLUMNS)
+        elif motif_dc is None:
             typ = programme.typologie_substitution(territoire, params, actions)
             typo, series, dc_euros = typ.substitution, typ.series, typ.droit_commun
             croisement = funding.dispositif_mainstream_cross(
@@ -610,6 +640,8 @@ def build(territoire, params) -> RapportQ1:
         actions_substitution=en_substitution,
         seuil_specifique=seuil_sp,
         duree_min_reprise=duree_min,
+        etat_seul=etat_seul,
+        annees_thematique_inconnue=int(actions["thematique"].isna().sum()) if motif_prog is None else 0,
     )
     r.seuil_secret = int(params.seuil_secret)
     r.secret = {
@@ -713,7 +745,31 @@ def phrase_absence(r: RapportQ1, objet: str) -> str:
     « données non disponibles » for a signatory whose programme tables are missing."""
     if r.motif_programme == motifs.HORS_CUCS:
         return phrase_hors_cucs(r.nom_commune, objet)
+    if r.signataire is None:
+        return (
+            f"{majuscule(MOTIF_LIBELLES[motifs.DONNEE_ABSENTE])} : {rapport.SIGNATAIRE_INCONNU} pour "
+            f"{r.nom_commune}, et {objet} ne figure pas dans les données."
+        )
     return f"{majuscule(MOTIF_LIBELLES[motifs.DONNEE_ABSENTE])} : {objet} ne figure pas dans les données pour {r.nom_commune}."
+
+
+def phrase_non_renseignes(real: pd.DataFrame) -> str:
+    """The action-years of unknown status, and the realised ones whose planned figure is unknown,
+    counted apart (never a status, never 0 planned), or ""."""
+    n_statut = int(real["annees_statut_inconnu"].sum()) if "annees_statut_inconnu" in real else 0
+    n_prevus = int(real["annees_hors_taux"].sum()) if "annees_hors_taux" in real else 0
+    parts = []
+    if n_statut:
+        parts.append(
+            f"statut non renseigné pour {text.pluriel(n_statut, 'action-année', 'actions-années')} "
+            "(ni réalisée, ni non réalisée : hors du taux)"
+        )
+    if n_prevus:
+        parts.append(
+            f"bénéficiaires prévus non renseignés pour {text.pluriel(n_prevus, 'action-année réalisée', 'actions-années réalisées')} "
+            "(laissées hors du taux de réalisation)"
+        )
+    return f"Non renseigné : {' ; '.join(parts)}." if parts else ""
 
 
 def _narrate(r: RapportQ1) -> None:
@@ -775,8 +831,12 @@ def _narrate(r: RapportQ1) -> None:
             f"La programmation compte {text.pluriel(int(board['actions'].sum()), 'action distincte', 'actions distinctes')} "
             f"réparties entre {text.pluriel(int((~hors).sum()), 'dispositif')} et "
             f"{text.aucun(int(hors.sum()), 'programme hors dispositif', 'programmes hors dispositif')}, pour "
-            f"{text.euros_compacts(board['budget'].sum())} accordés sur {periode} (euros courants, crédits "
-            "spécifiques et droit commun).",
+            f"{text.euros_compacts(board['budget'].sum())} accordés sur {periode} "
+            + (
+                "(euros courants, part de l'État seulement : la source ne contient pas les autres financeurs)."
+                if r.etat_seul
+                else "(euros courants, crédits spécifiques et droit commun)."
+            ),
         )
         sect = board[board["dispositif"].isin(DISPOSITIFS_SECTORIELS)].head(3)
         if not sect.empty:
@@ -871,6 +931,16 @@ def _narrate(r: RapportQ1) -> None:
                     "(programmées) et n'entrent pas dans le taux."
                 )
             r.constat("dispositifs", phrase)
+        phrase = phrase_non_renseignes(board)
+        if phrase:
+            r.constat("dispositifs", phrase)
+    if r.programme and r.annees_thematique_inconnue:
+        n = r.annees_thematique_inconnue
+        r.dit(
+            "dispositifs",
+            f"Thématique non renseignée pour {text.pluriel(n, 'action-année', 'actions-années')} : "
+            f"{'elle est comptée' if n < 2 else 'elles sont comptées'} à part et dans aucun domaine.",
+        )
 
     # 3. The programmes by name.
     p = r.programmes
@@ -889,6 +959,8 @@ def _narrate(r: RapportQ1) -> None:
 
     # 4. Each dispositif beside its domain's mainstream: the « cohérence » question.
     c = r.croisement
+    if r.programme and r.etat_seul:
+        r.constat("coherence", rapport.nd_etat_seul("Croisement des dispositifs avec le droit commun"))
     if r.programme and not c.empty:
         for t, lecture in (
             (
@@ -925,6 +997,17 @@ def _narrate(r: RapportQ1) -> None:
 
     # 5. Mainstream share of the actions' funding, before and during.
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    if r.programme and r.etat_seul:
+        fe = r.financement_annee.dropna(subset=["total"])
+        dit = (
+            f"Sur {text.annee_periode(fe['annee'].min(), fe['annee'].max())}, l'État (programme 147) a accordé "
+            f"{text.euros(fe['total'].sum())} aux actions de la programmation ("
+            + " ; ".join(f"{int(a)} : {text.euros(t)}" for a, t in zip(fe["annee"], fe["total"], strict=True))
+            + "). "
+            if not fe.empty
+            else ""
+        )
+        r.constat("financements", dit + rapport.nd_etat_seul("Part du droit commun"))
     if not fa.empty:
         tot = fa[["specifique", "droit_commun", "total"]].sum()
         r.constat(
@@ -966,7 +1049,9 @@ def _narrate(r: RapportQ1) -> None:
             f"La typologie de substitution porte sur {text.pluriel(len(typo), 'domaine')}, en {r.euros} : "
             f"{text.liste_fr(parts)}.",
         )
-    if r.programme and r.motif_droit_commun is None:
+    if r.programme and r.etat_seul:
+        r.constat("substitution", rapport.nd_etat_seul("Typologie de substitution"))
+    elif r.programme and r.motif_droit_commun is None:
         r.textes.setdefault("substitution", []).append(
             f"Les montants sont en {r.euros} : chaque année est ramenée aux prix de {r.annee_euros} "
             f"({r.source_inflation}) ; un budget "
@@ -981,7 +1066,12 @@ def _narrate(r: RapportQ1) -> None:
         )
 
     # 7. Actions whose takeover is at stake.
-    if r.programme:
+    if r.programme and r.etat_seul:
+        r.constat(
+            "actions",
+            rapport.nd_etat_seul("Actions dont la poursuite dépend d'une reprise par le droit commun"),
+        )
+    elif r.programme:
         n = len(r.actions_en_jeu)
         seuil = text.pourcentage(100 * r.seuil_specifique, 0)
         duree = text.pluriel(r.duree_min_reprise, "an")
@@ -1018,7 +1108,12 @@ def _reserves(r: RapportQ1) -> None:
         "Les moyens de droit commun sont ceux que les institutions ont déclarés pour la commune : un recensement "
         "incomplet peut faire croire à un retrait, et donc à une substitution."
     )
-    if r.programme and r.motif_droit_commun is None:
+    if r.programme and r.signataire is None:
+        r.reserves.append(
+            f"{majuscule(rapport.SIGNATAIRE_INCONNU)} pour {r.nom_commune} dans la table des communes : les chiffres "
+            "de la page sont ceux de la programmation présente dans les données."
+        )
+    if r.programme and r.motif_droit_commun is None and not r.etat_seul:
         r.reserves.append(
             f"La typologie de substitution et le croisement des dispositifs avec le droit commun sont en {r.euros} "
             "(inflation déduite) ; les autres montants de la page sont en euros courants."
@@ -1026,7 +1121,7 @@ def _reserves(r: RapportQ1) -> None:
             else "Tous les montants sont en euros courants : une stabilité apparente peut cacher une baisse en "
             "euros constants."
         )
-    if r.programme and not r.droit_commun_autres_mesures.empty:
+    if r.programme and not r.etat_seul and not r.droit_commun_autres_mesures.empty:
         mesures = text.liste_fr(
             [
                 f"{m} en {u}"
@@ -1041,7 +1136,13 @@ def _reserves(r: RapportQ1) -> None:
             f"Les moyens de droit commun qui ne sont pas chiffrés en euros ({mesures}) ne sont pas comptés "
             "dans la typologie."
         )
-    if r.programme:
+    if r.programme and r.etat_seul:
+        r.reserves.append(
+            f"Financements : {rapport.RAISON_ETAT_SEUL}. Les montants de la page sont ceux de l'État ; la part "
+            "du droit commun, la typologie de substitution, le croisement avec le droit commun et les actions à "
+            "reprendre sont « n.d. »."
+        )
+    elif r.programme:
         r.reserves.append(
             "Une substitution constatée dit que le droit commun a baissé pendant que les crédits spécifiques "
             "continuaient : elle ne dit pas que les uns ont causé le retrait de l'autre."
@@ -1106,7 +1207,7 @@ def _chiffres_cles(r: RapportQ1) -> None:
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
     part = None if fa.empty else round(100 * float(fa["droit_commun"].sum() / fa["total"].sum()), 1)
     counts = r.substitution["type"].value_counts() if not r.substitution.empty else pd.Series(dtype="int64")
-    motif_part = r.motif_programme or (None if part is not None else motifs.DONNEE_ABSENTE)
+    motif_part = r.motif_part or (None if part is not None else motifs.DONNEE_ABSENTE)
     r.chiffres_cles = [
         _chiffre(
             "part_droit_commun", "Part du droit commun dans le financement des actions", part, "%", motif_part
@@ -1139,7 +1240,7 @@ def _chiffres_cles(r: RapportQ1) -> None:
             "Actions dont la poursuite dépend d'une reprise par le droit commun",
             len(r.actions_en_jeu),
             "actions",
-            r.motif_programme,
+            r.motif_part,
         ),
     ]
 
@@ -1154,6 +1255,21 @@ def verdict(r: RapportQ1) -> dict:
             "de comparaison.",
             SECTIONS["droit_commun"],
             motifs.HORS_CUCS,
+        )
+    if r.motif_programme is not None and r.signataire is None:
+        return rapport.verdict(
+            f"Données non disponibles : {rapport.SIGNATAIRE_INCONNU} pour {r.nom_commune} et pas de "
+            "programmation dans les données pour juger la cohérence du droit commun.",
+            SECTIONS["dispositifs"],
+            r.motif_programme,
+        )
+    if r.motif_programme is None and r.etat_seul:
+        return rapport.verdict(
+            f"Droit commun : n.d. — {rapport.RAISON_ETAT_SEUL} ; la cohérence avec le droit commun ne peut "
+            f"pas être jugée ({text.euros_compacts(r.financement_annee['total'].sum())} de crédits de l'État "
+            "aux actions).",
+            SECTIONS["financements"],
+            motifs.NON_CALCULABLE,
         )
     if r.motif_typologie is not None:
         manque = "la programmation" if r.motif_programme else "les crédits de droit commun"
@@ -1227,6 +1343,8 @@ def manque(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> str:
     « Données non disponibles : … (table absente des données pour Villefrêne). »."""
     if _motif(r, motif) == motifs.DONNEE_ABSENTE:
         return f"{quoi} (table absente des données pour {r.nom_commune})"
+    if _motif(r, motif) == motifs.NON_CALCULABLE and r.etat_seul:
+        return f"{quoi} ({rapport.RAISON_ETAT_SEUL})"
     return quoi
 
 
@@ -1390,8 +1508,12 @@ def vue_croisement(r: RapportQ1) -> pd.DataFrame:
 
 
 def vue_financement_annee(r: RapportQ1) -> pd.DataFrame:
-    """Funding of the actions per year: specific credits, mainstream, total and mainstream share."""
-    return _vue(r, r.financement_annee, COLONNES_FINANCEMENT_ANNEE, "financement des actions par année")
+    """Funding of the actions per year: specific credits, mainstream, total and mainstream share
+    (the State's amounts only, when the source holds only them)."""
+    colonnes = COLONNES_FINANCEMENT_ANNEE
+    if r.etat_seul:
+        colonnes = {"annee": colonnes["annee"], "total": ("Crédits de l'État (programme 147)", "euros")}
+    return _vue(r, r.financement_annee, colonnes, "financement des actions par année")
 
 
 def vue_substitution(r: RapportQ1) -> pd.DataFrame:
@@ -1404,8 +1526,8 @@ def vue_substitution(r: RapportQ1) -> pd.DataFrame:
 def vue_actions_en_jeu(r: RapportQ1) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (programme.py's view)."""
     v = programme.vue_actions_en_jeu(r)
-    if r.motif_programme is not None:
-        v.attrs.update(vide=manque(r, "actions dépendant des crédits spécifiques"), motif=r.motif_programme)
+    if r.motif_part is not None:
+        v.attrs.update(vide=manque(r, "actions dépendant des crédits spécifiques", r.motif_part), motif=r.motif_part)
     return v
 
 
@@ -1475,6 +1597,12 @@ def figure_financements(r: RapportQ1):
         wide, "Financement des actions par source et type de crédit (euros courants)", "Montant accordé", "€"
     )
     fa = r.financement_annee.dropna(subset=["part_droit_commun"])
+    if r.etat_seul:
+        return plots.set_alt(
+            fig,
+            f"Barres empilées par année : montants accordés par l'État aux actions de {r.nom_commune} "
+            f"(la source ne contient que la part de l'État). Part du droit commun : n.d.",
+        )
     parts = text.liste_fr(
         [
             f"{int(a)} : {text.pourcentage(100 * p)}"

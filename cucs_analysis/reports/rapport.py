@@ -79,7 +79,7 @@ class Rapport(Constats):
 
     def motif_table(self, presente: bool) -> str | None:
         """Why a table's figures are absent (`hors_cucs`, `donnee_absente`), or None."""
-        return motifs.motif_commune(self.signataire, presente)
+        return motif_commune(self.signataire, presente)
 
     @property
     def motif_programme(self) -> str | None:
@@ -100,6 +100,58 @@ class Rapport(Constats):
     def pendant(self) -> str:
         """« pendant le CUCS (2007-2014) »."""
         return f"pendant le CUCS ({text.annee_periode(self.annee_debut_cucs, self.periode[1])})"
+
+
+#: Why co-funding, substitution, mainstream shares and requested-vs-granted are « n.d. » when
+#: the funding source holds only the State's share (metadata `financements_perimetre: etat_seul`).
+RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"
+#: The reason shown for a commune whose signatory status is unknown (`signataire_cucs` NA).
+SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+
+
+def statut_signataire(territoire) -> bool | None:
+    """`communes.signataire_cucs` of the commune: True, False, or None when the data leave it
+    unknown (never read as « hors CUCS »)."""
+    v = (getattr(territoire, "commune", None) or {}).get("signataire_cucs")
+    if v is None or text.manquant(v):
+        return None
+    return bool(v)
+
+
+def motif_commune(signataire: bool | None, presente: bool) -> str | None:
+    """`motifs.motif_commune` where an unknown status (None) is not « hors CUCS »: the data
+    present are shown, absent data are « données non disponibles »."""
+    if signataire is False:
+        return motifs.HORS_CUCS
+    if not presente:
+        return motifs.DONNEE_ABSENTE
+    return None
+
+
+def financements_etat_seul(metadata) -> bool:
+    """The funding source holds only the State's share (`financements_perimetre: etat_seul`):
+    co-funding, substitution, mainstream shares and requested-vs-granted are then not computed."""
+    v = getattr(metadata, "financements_perimetre", None)
+    if v is None:
+        v = (getattr(metadata, "extra", None) or {}).get("financements_perimetre")
+    return str(v or "").strip().lower() == "etat_seul"
+
+
+def nd_etat_seul(quoi: str) -> str:
+    """« Quoi : n.d. — la source des financements ne contient que la part de l'État (…) ; … »."""
+    return (
+        f"{quoi} : n.d. — {RAISON_ETAT_SEUL} ; les financements des autres institutions "
+        "n'y figurent pas."
+    )
+
+
+def phrase_signataire_inconnu(nom_commune: str) -> str:
+    """The sentence of a commune whose signatory status is unknown."""
+    return (
+        f"Données non disponibles : {SIGNATAIRE_INCONNU} pour {nom_commune} (la table des communes "
+        "ne dit pas si elle a signé un CUCS) ; elle n'est donc ni comptée comme signataire ni "
+        "comme commune de comparaison."
+    )
 
 
 def vide_motif(quoi: str, motif: str | None) -> display.Absence:

@@ -128,6 +128,33 @@ def treatment_groups(
     return mean
 
 
+#: The group of a quartier whose CUCS category is unknown (`categorie_cucs == "inconnu"`): it
+#: is neither treated nor comparison (an unfunded-looking quartier may be funded by actions the
+#: data lack), so it is left out of the difference-in-differences and counted.
+CATEGORIE_INCONNUE = "categorie_inconnue"
+
+
+def unknown_category_codes(quartiers: pd.DataFrame | None) -> set[str]:
+    """The quartiers whose CUCS category is the value "inconnu" (any case, trimmed); a blank
+    category is « hors CUCS », a known state, and is not among them."""
+    if quartiers is None or quartiers.empty or "categorie_cucs" not in quartiers.columns:
+        return set()
+    cat = quartiers["categorie_cucs"].astype(object)
+    inconnu = cat.map(lambda v: isinstance(v, str) and v.strip().lower() == "inconnu")
+    return set(quartiers.loc[inconnu.astype(bool), "code_quartier"].astype(str))
+
+
+def without_unknown_category(
+    intensity: pd.DataFrame, quartiers: pd.DataFrame | None
+) -> tuple[pd.DataFrame, set[str]]:
+    """The intensity rows of the quartiers of known category, and the codes left out."""
+    codes = unknown_category_codes(quartiers)
+    if not codes:
+        return intensity, set()
+    garde = ~intensity["code_quartier"].astype(str).isin(codes)
+    return intensity[garde].reset_index(drop=True), codes & set(intensity["code_quartier"].astype(str))
+
+
 # --- panel and estimators ---------------------------------------------------------------------
 
 

@@ -164,3 +164,22 @@ def secret_non_realisees(actions: pd.DataFrame, operateurs: pd.DataFrame | None,
     est_assoc = a.groupby("id_action")["id_operateur"].last().isin(assoc).reindex(per.index, fill_value=False)
     tout = pd.Series(True, index=per.index)
     return privacy.secret_with_totals(per, [tout, est_assoc, ~est_assoc], seuil).mask
+
+
+def phrase_non_renseignes(real: pd.DataFrame) -> str:
+    """The action-years of unknown status, and the realised ones whose planned figure is unknown,
+    counted apart (never a status, never 0 planned), or ""."""
+    n_statut = int(real["annees_statut_inconnu"].sum()) if "annees_statut_inconnu" in real else 0
+    n_prevus = int(real["annees_hors_taux"].sum()) if "annees_hors_taux" in real else 0
+    parts = []
+    if n_statut:
+        parts.append(
+            f"statut non renseigné pour {text.pluriel(n_statut, 'action-année', 'actions-années')} "
+            "(ni réalisée, ni non réalisée : hors du taux)"
+        )
+    if n_prevus:
+        parts.append(
+            f"bénéficiaires prévus non renseignés pour {text.pluriel(n_prevus, 'action-année réalisée', 'actions-années réalisées')} "
+            "(laissées hors du taux de réalisation)"
+        )
+    return f"Non renseigné : {' ; '.join(parts)}." if parts else ""

@@ -753,25 +753,6 @@ def phrase_absence(r: RapportQ1, objet: str) -> str:
     return f"{majuscule(MOTIF_LIBELLES[motifs.DONNEE_ABSENTE])} : {objet} ne figure pas dans les données pour {r.nom_commune}."
 
 
-def phrase_non_renseignes(real: pd.DataFrame) -> str:
-    """The action-years of unknown status, and the realised ones whose planned figure is unknown,
-    counted apart (never a status, never 0 planned), or ""."""
-    n_statut = int(real["annees_statut_inconnu"].sum()) if "annees_statut_inconnu" in real else 0
-    n_prevus = int(real["annees_hors_taux"].sum()) if "annees_hors_taux" in real else 0
-    parts = []
-    if n_statut:
-        parts.append(
-            f"statut non renseigné pour {text.pluriel(n_statut, 'action-année', 'actions-années')} "
-            "(ni réalisée, ni non réalisée : hors du taux)"
-        )
-    if n_prevus:
-        parts.append(
-            f"bénéficiaires prévus non renseignés pour {text.pluriel(n_prevus, 'action-année réalisée', 'actions-années réalisées')} "
-            "(laissées hors du taux de réalisation)"
-        )
-    return f"Non renseigné : {' ; '.join(parts)}." if parts else ""
-
-
 def _narrate(r: RapportQ1) -> None:
     periode = text.annee_periode(*r.periode)
     avant, pendant = _periode_avant(r), _periode_pendant(r)
@@ -931,7 +912,7 @@ def _narrate(r: RapportQ1) -> None:
                     "(programmées) et n'entrent pas dans le taux."
                 )
             r.constat("dispositifs", phrase)
-        phrase = phrase_non_renseignes(board)
+        phrase = programme.phrase_non_renseignes(board)
         if phrase:
             r.constat("dispositifs", phrase)
     if r.programme and r.annees_thematique_inconnue:

@@ -82,8 +82,19 @@ def did_region(tables: dict, params) -> tuple[pd.DataFrame, dict[str, pd.DataFra
         return empty_did, {}, pd.DataFrame(columns=GROUPES_COLONNES)
     p = params.did
     ind = tables["indicateurs"]
-    intensity = impact.funding_intensity(tables["financements"], tables["actions"], tables["operateurs"], ind)
+    toutes = impact.funding_intensity(tables["financements"], tables["actions"], tables["operateurs"], ind)
+    # A quartier of unknown CUCS category is neither treated nor comparison: out of the DiD, kept
+    # in `groupes` with groupe "categorie_inconnue" so that the pages count it.
+    intensity, inconnus = impact.without_unknown_category(toutes, tables.get("quartiers"))
     groupes = impact.treatment_groups(intensity, p.annee_traitement, p.seuil_intensite, p.seuil_comparaison)
+    if inconnus:
+        hors = impact.treatment_groups(
+            toutes[toutes["code_quartier"].astype(str).isin(inconnus)],
+            p.annee_traitement,
+            p.seuil_intensite,
+            p.seuil_comparaison,
+        ).assign(groupe=impact.CATEGORIE_INCONNUE)
+        groupes = pd.concat([groupes, hors], ignore_index=True)[GROUPES_COLONNES]
     seuils = (p.annee_traitement, p.seuil_intensite, p.seuil_comparaison)
     did = impact.did_all(ind, intensity, list(p.indicateurs), *seuils)
     events = {i: impact.event_study(impact.build_panel(ind, intensity, i, *seuils)) for i in p.indicateurs}

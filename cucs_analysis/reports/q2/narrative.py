@@ -9,7 +9,7 @@ import pandas as pd
 
 from cucs_analysis.analysis import motifs, privacy
 from cucs_analysis.present import labels, text
-from cucs_analysis.reports import rapport
+from cucs_analysis.reports import programme, rapport
 from cucs_analysis.reports.q2.tables import (
     CITATION_ATELIER,
     GROUPES,
@@ -119,7 +119,7 @@ def phrase_did(row, libelle: str, unite: str, annee_traitement: int, sens: str |
 
 def phrase_contexte_regional(r: RapportQ2) -> str:
     """The DiD of a commune without funded quartier: regional context, not the commune's finding."""
-    if not r.signataire:
+    if r.signataire is False:
         raison = f"{r.nom_commune} est hors CUCS et n'a aucun quartier financé"
     else:
         raison = f"{r.nom_commune} n'a aucun quartier financé au-delà de {text.euros(r.seuil_intensite)} par habitant et par an"
@@ -227,17 +227,21 @@ def phrase_realisation(real: pd.Series, seuil: int = privacy.DEFAULT_THRESHOLD) 
         phrase += " Aucune action-année n'est restée non pourvue ni n'a été abandonnée."
     if ec:
         phrase += f" {text.pluriel(ec, 'action-année est encore programmée', 'actions-années sont encore programmées')}."
+    if nr := programme.phrase_non_renseignes(real.to_frame().T):
+        phrase += f" {nr}"
     return phrase
 
 
 def _narrate_means(r: RapportQ2, seuil_realisation: float = 0.7) -> None:
     a = r.actions
-    if not r.signataire:
+    if r.signataire is False:
         phrase = labels.phrase_hors_cucs(r.nom_commune, OBJET_HORS_CUCS)
         r.phrases_actions.append(phrase)
         r.constats.append(phrase)
         return
     if a.empty:
+        if r.motif == motifs.DONNEE_ABSENTE and r.signataire is None:
+            r.constats.append(rapport.phrase_signataire_inconnu(r.nom_commune))
         if r.motif == motifs.DONNEE_ABSENTE:
             r.constats.append(
                 f"Les actions {text.de(r.nom_commune)} ne figurent pas dans les données : leurs moyens ne peuvent pas être "
@@ -309,7 +313,7 @@ def _narrate_means(r: RapportQ2, seuil_realisation: float = 0.7) -> None:
 
 def _narrate_publics(r: RapportQ2) -> None:
     q = r.qualification
-    if not r.signataire or r.actions.empty or q.empty:
+    if r.signataire is False or r.actions.empty or q.empty:
         return
     n = int(q["actions"].sum())
     by = q.set_index("precision")
@@ -364,7 +368,7 @@ def _narrate_publics(r: RapportQ2) -> None:
 
 def _narrate_bilans(r: RapportQ2) -> None:
     b = r.bilans
-    if not r.signataire or r.actions.empty:
+    if r.signataire is False or r.actions.empty:
         return
     top = r.actions_significatives
     if b.empty:
@@ -461,7 +465,7 @@ def _narrate_periods(r: RapportQ2) -> None:
         r.phrases_tendances.append(
             f"{r.libelles.get(ind, ind)}, moyenne {pendant} comparée à {avant} : {' ; '.join(parts)}."
         )
-    if r.signataire and r.n_finances:
+    if r.signataire is not False and r.n_finances:
         r.phrases_tendances.append(
             "Ces moyennes décrivent une tendance : les quartiers financés et les autres diffèrent aussi par leur "
             "population et par les autres politiques qui y agissent."
@@ -509,7 +513,7 @@ def _narrate_did(r: RapportQ2) -> None:
         )
     if r.did.empty:
         return
-    if r.signataire and r.n_finances:
+    if r.signataire is not False and r.n_finances:
         r.phrases_did.extend(phrases)
         r.constats.extend(phrases)
     else:
@@ -565,7 +569,7 @@ def _contribution(r: RapportQ2) -> None:
     whether it fits."""
     rows = []
     a = r.actions
-    hors = not r.signataire
+    hors = r.signataire is False
     hors_txt = f"{r.nom_commune} est hors CUCS : le contrat n'y finance aucune action."
     avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
@@ -728,7 +732,7 @@ def _contribution(r: RapportQ2) -> None:
             f"{'va' if n_ok < 2 else 'vont'} nettement dans ce sens ; le dernier (écarter les autres explications) "
             "reste à établir avec les acteurs : c'est une tendance à discuter, pas une preuve."
         )
-        if r.signataire and not a.empty
+        if r.signataire is not False and not a.empty
         else (
             f"{r.nom_commune} est hors CUCS : seule la tendance régionale est présentée, comme contexte ; les quartiers "
             "de la commune servent de point de comparaison."
@@ -751,11 +755,18 @@ def _caveats(r: RapportQ2) -> None:
             "nombres rendent les estimations fragiles, et le résultat régional ne se lit pas quartier par quartier"
             + (
                 "."
-                if r.signataire and r.n_finances
+                if r.signataire is not False and r.n_finances
                 else f" ; pour {r.nom_commune}, qui n'a aucun quartier financé, c'est un contexte, pas un résultat."
             )
         )
-    if r.signataire and not r.actions.empty and r.credits_associations:
+    if r.quartiers_categorie_inconnue:
+        n = r.quartiers_categorie_inconnue
+        r.reserves.append(
+            f"{text.pluriel(n, 'quartier de la région', 'quartiers de la région')} de catégorie CUCS inconnue "
+            f"{'est exclu' if n < 2 else 'sont exclus'} de la différence de différences : sans catégorie connue, "
+            "un quartier peu financé dans les données n'est pas un quartier de comparaison."
+        )
+    if r.signataire is not False and not r.actions.empty and r.credits_associations:
         part = 100 * r.credits_commune_entiere / r.credits_associations
         r.reserves.append(
             f"Contamination des quartiers de comparaison : {text.pourcentage(part)} des crédits spécifiques aux "
@@ -763,14 +774,24 @@ def _caveats(r: RapportQ2) -> None:
             f"l'échelle de toute la commune ; elles touchent aussi ses quartiers peu financés, ce qui rapproche les "
             "deux groupes et tend à réduire l'écart mesuré."
         )
-    elif not r.signataire and not r.intensite.empty:
+    elif r.signataire is False and not r.intensite.empty:
         r.reserves.append(
             f"{r.nom_commune} est hors CUCS : ses quartiers servent de comparaison ; des actions d'autres politiques "
             "(droit commun, département, région) peuvent pourtant y agir."
         )
-    elif not r.signataire:
+    elif r.signataire is False:
         r.reserves.append(
             f"{r.nom_commune} est hors CUCS et aucun de ses quartiers n'est suivi dans les données."
+        )
+    if r.signataire is None and not r.actions.empty:
+        r.reserves.append(
+            f"{labels.majuscule(rapport.SIGNATAIRE_INCONNU)} pour {r.nom_commune} dans la table des communes : les "
+            "chiffres de la page sont ceux des actions présentes dans les données."
+        )
+    if r.etat_seul and not r.actions.empty:
+        r.reserves.append(
+            f"Crédits : {rapport.RAISON_ETAT_SEUL} ; les crédits des autres financeurs des associations n'y figurent "
+            "pas, et l'intensité de financement des quartiers est sous-estimée d'autant."
         )
     r.reserves.append(
         "Recensement rénové : les taux des quartiers sont des estimations sur cinq ans glissants ; deux années "
@@ -803,7 +824,7 @@ def _caveats(r: RapportQ2) -> None:
             f"{text.pluriel(hidden, 'effectif masqué', 'effectifs masqués')} (moins de {text.nombre(r.seuil_secret)}, "
             "secret statistique)."
         )
-    if not r.signataire:
+    if r.signataire is False:
         r.debat.append(
             f"{r.nom_commune} est hors CUCS : ses habitants ont-ils des besoins que les actions associatives financées "
             "ailleurs par le contrat couvriraient, et faut-il suivre sa situation à l'échelle d'un quartier ?"
@@ -821,7 +842,7 @@ def _caveats(r: RapportQ2) -> None:
 
 def _verdict(r: RapportQ2) -> None:
     """One line that answers the question for this commune, with its reason (a trend, not a cause)."""
-    if not r.signataire:
+    if r.signataire is False:
         r.verdict = rapport.verdict(
             f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS, aucune action associative n'y est financée "
             "par le contrat ; ses quartiers servent de comparaison",
@@ -833,7 +854,10 @@ def _verdict(r: RapportQ2) -> None:
         absent = r.motif == motifs.DONNEE_ABSENTE
         r.verdict = rapport.verdict(
             (
-                f"Données non disponibles : les actions {text.de(r.nom_commune)} ne figurent pas dans les données"
+                f"Données non disponibles : {rapport.SIGNATAIRE_INCONNU} pour {r.nom_commune}, et ses actions ne "
+                "figurent pas dans les données"
+                if absent and r.signataire is None
+                else f"Données non disponibles : les actions {text.de(r.nom_commune)} ne figurent pas dans les données"
                 if absent
                 else f"Aucune action associative financée à {r.nom_commune} : la question ne se pose pas ici"
             ),
@@ -898,7 +922,7 @@ def _verdict(r: RapportQ2) -> None:
 
 def _key_figures(r: RapportQ2) -> None:
     d = r.did.set_index("indicateur") if not r.did.empty else pd.DataFrame()
-    hors = not r.signataire
+    hors = r.signataire is False
     motif = motifs.HORS_CUCS if hors else (r.motif if r.actions.empty and r.motif else None)
     real = r.realisation.iloc[0] if not r.realisation.empty else None
 

@@ -12,7 +12,7 @@ import pandas as pd
 from cucs_analysis.analysis import funding, impact, motifs, privacy, trends
 from cucs_analysis.data.schema import CATEGORIES_BILAN, DOMAINE_LIBELLES
 from cucs_analysis.present import text
-from cucs_analysis.reports import programme
+from cucs_analysis.reports import programme, rapport
 from cucs_analysis.reports.rapport import AvecVues
 
 #: How many actions the "most significant" table keeps (largest specific credits).
@@ -20,7 +20,12 @@ N_ACTIONS = 10
 #: The workshop's caveat on this question, quoted verbatim.
 CITATION_ATELIER = "Comment prouver qu'une amélioration est due à une action ?"
 REPONDANTS = {"habitant": "Habitants", "opérateur": "Opérateurs", "partenaire": "Partenaires"}
-GROUPES = {"traite": "quartier financé", "comparaison": "quartier de comparaison", "exclu": "intermédiaire"}
+GROUPES = {
+    "traite": "quartier financé",
+    "comparaison": "quartier de comparaison",
+    "exclu": "intermédiaire",
+    impact.CATEGORIE_INCONNUE: "catégorie CUCS inconnue (hors comparaison)",
+}
 SERIES = {
     "finances": "Quartiers financés de la commune",
     "quartiers": "Quartiers de la commune (hors CUCS)",
@@ -115,7 +120,9 @@ class RapportQ2(AvecVues):
     contribution: pd.DataFrame  # etape, constat, lecture
     seuil_intensite: float = 25.0  # €/inhabitant/year above which a quartier is "financé"
     sens: dict[str, str] = field(default_factory=dict)  # catalogue's sens per indicator
-    signataire: bool = True  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    signataire: bool | None = True  # communes.signataire_cucs (None: unknown); outside the CUCS, a comparison
+    etat_seul: bool = False  # the funding source holds only the State's share (metadata)
+    quartiers_categorie_inconnue: int = 0  # region quartiers of unknown CUCS category, left out of the DiD
     motif: str | None = None  # analysis.motifs code when the commune has no programme to show
     enquetes_disponibles: bool = True  # the data set has survey rows for the commune's quartiers
     annee_debut_cucs: int = 2007
@@ -243,9 +250,10 @@ class RapportQ2(AvecVues):
             # The DiD is region-wide: it is a finding for the commune only through its funded quartiers.
             "did_portee": {
                 "echelle": "region",
-                "quartiers_finances_commune": self.n_finances if self.signataire else None,
-                "resultat_de_la_commune": bool(self.signataire and self.n_finances > 0),
-                "motif": self.motif if not self.signataire else None,
+                "quartiers_finances_commune": self.n_finances if self.signataire is not False else None,
+                "resultat_de_la_commune": bool(self.signataire is not False and self.n_finances > 0),
+                "motif": self.motif if self.signataire is False else None,
+                "quartiers_categorie_inconnue_exclus": self.quartiers_categorie_inconnue,
             },
             "ecarts": ecarts,
             "realisation": None
@@ -321,7 +329,12 @@ def _realisation(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out = funding.realisation(rows, by=by)
     if rows.empty:
         return out.assign(annees_base=pd.Series(dtype="int64"))
-    base = (rows["statut"].astype(str) == funding.STATUT_REALISEE) & rows["beneficiaires_realises"].notna()
+    # The rate's rows: realised, with both the achieved and the planned figure known.
+    base = (
+        rows["statut"].astype(object).eq(funding.STATUT_REALISEE).fillna(False).astype(bool)
+        & rows["beneficiaires_realises"].notna()
+        & rows["beneficiaires_prevus"].notna()
+    )
     if by:
         n = base.groupby([rows[c] for c in by], dropna=False, observed=True).sum().rename("annees_base")
         out = out.merge(n.reset_index(), on=by, how="left")
@@ -815,9 +828,10 @@ def compute(territoire, region, params) -> RapportQ2:
     """The q2 tables of one commune (no sentences yet); `region` is the region stage."""
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom", code))
-    signataire = bool(getattr(territoire, "signataire", True))
+    # Unknown status (None) is not « hors CUCS »: the actions in the data are shown.
+    signataire = rapport.statut_signataire(territoire) if getattr(territoire, "commune", None) else True
     available = getattr(territoire, "available", {}) or {}
-    motif = motifs.motif_commune(signataire, bool(available.get("actions", True)))
+    motif = rapport.motif_commune(signataire, bool(available.get("actions", True)))
     indicateurs = list(params.did.indicateurs)
     cat = territoire.catalogue.set_index("indicateur")
     libelles = {i: str(cat["libelle"].get(i, i)) for i in indicateurs}
@@ -867,7 +881,7 @@ def compute(territoire, region, params) -> RapportQ2:
     if q is not None and not q.empty and not groupes.empty:
         intens = q[["code_quartier", "nom"]].merge(groupes, on="code_quartier", how="left")
         intens["statut"] = intens["groupe"].map(GROUPES).fillna("non classé")
-        if not signataire:
+        if signataire is False:
             intens["statut"] = intens["statut"] + " (hors CUCS)"
         intens = pd.DataFrame(intens.drop(columns="geometry", errors="ignore"))
     else:
@@ -936,6 +950,10 @@ def compute(territoire, region, params) -> RapportQ2:
         seuil_intensite=float(params.did.seuil_intensite),
         sens={i: str(cat["sens"].get(i, "")) for i in indicateurs},
         signataire=signataire,
+        etat_seul=rapport.financements_etat_seul(getattr(territoire, "metadata", None)),
+        quartiers_categorie_inconnue=int((groupes["groupe"] == impact.CATEGORIE_INCONNUE).sum())
+        if not groupes.empty
+        else 0,
         motif=motif,
         enquetes_disponibles=enq_dispo,
         annee_debut_cucs=int(params.annee_debut_cucs),

@@ -45,7 +45,7 @@ def _vue(r: RapportQ2, df, colonnes: dict, vide: str, *, programme: bool = True)
     v = display.vue(df, colonnes, vide=_vide(r, vide, programme=programme))
     if v.empty:
         rapport.marque_motif(
-            v, motifs.HORS_CUCS if (programme and not r.signataire) else (r.motif or motifs.DONNEE_ABSENTE)
+            v, motifs.HORS_CUCS if (programme and r.signataire is False) else (r.motif or motifs.DONNEE_ABSENTE)
         )
     return v
 
@@ -202,7 +202,7 @@ def vue_bilans(r: RapportQ2) -> pd.DataFrame:
             "theme_principal": ("Thème le plus cité", "texte"),
         },
         "aucune des actions les plus significatives n'a de bilan d'activité codé"
-        if r.signataire and not r.actions.empty
+        if r.signataire is not False and not r.actions.empty
         else "bilans d'activité des actions les plus significatives",
     )
 
@@ -221,7 +221,7 @@ def vue_bilans_themes(r: RapportQ2) -> pd.DataFrame:
         df,
         cols,
         "aucune des actions les plus significatives n'a de bilan d'activité codé"
-        if r.signataire and not r.actions.empty
+        if r.signataire is not False and not r.actions.empty
         else "bilans d'activité des actions les plus significatives",
     )
 
@@ -383,7 +383,7 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
             n_publie=_count(s["n"], s["secret"]),
             rang=s["type_repondant"].map(order),
         ).sort_values(["question", "rang", "annee"])
-    if r.signataire:
+    if r.signataire is not False:
         vide = f"aucune enquête auprès des habitants, des opérateurs ou des partenaires des quartiers {text.de(r.nom_commune)} dans les données"
     else:
         vide = f"aucune enquête ne porte sur les quartiers {text.de(r.nom_commune)}"
@@ -401,7 +401,7 @@ def vue_enquetes(r: RapportQ2) -> pd.DataFrame:
         vide=vide,
     )
     if v.empty:
-        rapport.marque_motif(v, motifs.HORS_CUCS if not r.signataire else motifs.DONNEE_ABSENTE)
+        rapport.marque_motif(v, motifs.HORS_CUCS if r.signataire is False else motifs.DONNEE_ABSENTE)
     return v
 
 

@@ -251,8 +251,9 @@ def test_an_unknown_structure_is_said_not_guessed():
     t = dataclasses.replace(t, commune={**t.commune, "structure_pilotage": None})
     r = q7.build(t, region_of(DEMO, p), p)
     assert r.structure == structures.INCONNUE
-    assert r.verdict["texte"].startswith("Pilotage (structure non renseignée)")
-    assert "n'est pas renseignée" in r.texte("structure")[0]
+    assert r.verdict["texte"].startswith("Pilotage (structure de pilotage inconnue)")
+    assert r.texte("structure")[0].startswith("Structure de pilotage inconnue (n.d.)")
+    assert r.resultats()["structure_motif"] == motifs.DONNEE_ABSENTE
     assert r.resultats()["effet_levier"] is not None  # the figures themselves stay computable
 
 

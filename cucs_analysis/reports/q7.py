@@ -28,6 +28,32 @@ from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 #: (docs/rules.md, as q4).
 BASE_MIN = 30
 
+#: Why co-funding and the share of mainstream are not computed from a State-only funding source
+#: (metadata `financements_perimetre: etat_seul`, common decision 4 of issue 11).
+RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"
+#: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
+RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+#: A steering structure the data lack (never a structure class).
+STRUCTURE_INCONNUE = "structure de pilotage inconnue"
+
+
+def perimetre_etat_seul(metadata) -> bool:
+    """The funding source holds only the State's share (`financements_perimetre: etat_seul`)."""
+    v = getattr(metadata, "financements_perimetre", None)
+    if v is None:
+        v = (getattr(metadata, "extra", None) or {}).get("financements_perimetre")
+    return str(v or "").strip().lower() == "etat_seul"
+
+
+def statut_signataire(territoire) -> bool | None:
+    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
+    v = (territoire.commune or {}).get("signataire_cucs")
+    if v is None or text.manquant(v):
+        return None
+    s = territoire.signataire
+    return None if s is None else bool(s)
+
+
 #: Each structure code: (with its article, plural label, « pilotées par … »).
 STRUCTURES = {
     "GIP": ("un GIP", "GIP", "par un GIP"),
@@ -39,17 +65,18 @@ STRUCTURES = {
     ),
     structures.AUCUNE: ("aucune structure", "sans structure", "sans structure de pilotage"),
     structures.INCONNUE: (
-        "une structure non renseignée",
-        "structure non renseignée",
-        "par une structure non renseignée",
+        "une structure de pilotage inconnue",
+        "structure de pilotage inconnue",
+        "par une structure de pilotage inconnue",
     ),
 }
 
 
 def libelle_structure(code: object) -> str:
-    """The structure as a reader says it alone (« GIP », « service municipal », « non renseignée »)."""
+    """The structure as a reader says it alone (« GIP », « service municipal », « structure de
+    pilotage inconnue »)."""
     if code == structures.INCONNUE:
-        return "structure non renseignée"
+        return STRUCTURE_INCONNUE
     if code == structures.AUCUNE:
         return "aucune"
     return str(code)
@@ -71,7 +98,7 @@ def _par(code: object) -> str:
 class RapportQ7(Rapport):
     code_commune: str
     nom_commune: str
-    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    signataire: bool | None  # communes.signataire_cucs (None: unknown); outside the CUCS a comparison
     a_programme: bool  # the commune has actions and their funding in the data
     structure: str  # structures.structure_code of communes.structure_pilotage
     periode: tuple[int, int]
@@ -93,6 +120,19 @@ class RapportQ7(Rapport):
     communes: pd.DataFrame  # region.structures: every commune's figures with its structure
     resume: pd.DataFrame  # structures.by_structure over the signatory communes
     base_min: int = BASE_MIN
+    etat_seul: bool = False  # the funding source holds only the State's share (no mainstream)
+    structures_inconnues: int = 0  # signatory communes with funding left out: structure unknown
+
+    def motif_table(self, presente: bool) -> str | None:
+        # an unknown signatory status is « données non disponibles », never « hors CUCS »
+        if self.signataire is None:
+            return motifs.DONNEE_ABSENTE
+        return super().motif_table(presente)
+
+    @property
+    def motif_cofinancement(self) -> str | None:
+        """Why co-funding and the mainstream share are absent (State-only source included)."""
+        return self.motif_programme or (motifs.DONNEE_ABSENTE if self.etat_seul else None)
 
     @property
     def communes_comparees(self) -> pd.DataFrame:
@@ -100,7 +140,7 @@ class RapportQ7(Rapport):
         c = self.communes
         if c.empty:
             return c
-        return c[c["signataire"].astype(bool) & c["a_financements"].astype(bool)].reset_index(drop=True)
+        return c[structures.comparable(c)].reset_index(drop=True)
 
     def valeur(self, cle: str) -> float | None:
         """A whole-period figure of the commune (effet_levier, delai_decision_median, …) or None."""
@@ -109,6 +149,8 @@ class RapportQ7(Rapport):
             "delai_decision_median": self.delais,
             "delai_paiement_median": self.delais,
         }.get(cle)
+        if cle in ("effet_levier", "part_droit_commun") and self.etat_seul:
+            return None  # the source holds no mainstream line: unknown, never 0
         if cle == "part_droit_commun":
             return self.part_droit_commun
         if cle == "taux_renouvellement":
@@ -124,6 +166,8 @@ class RapportQ7(Rapport):
         """Why a figure is null: the commune's reason, else `non_calculable`."""
         if self.motif_programme:
             return self.motif_programme
+        if cle in ("effet_levier", "part_droit_commun") and self.etat_seul:
+            return motifs.DONNEE_ABSENTE
         return None if self.valeur(cle) is not None else motifs.NON_CALCULABLE
 
     def resultats(self) -> dict:
@@ -138,10 +182,19 @@ class RapportQ7(Rapport):
             v = self.valeur(cle)
             return None if v is None else round(v, decimales)
 
-        lv = self.levier.iloc[0] if self.a_programme and not self.levier.empty else None
+        lv = (
+            self.levier.iloc[0] if self.a_programme and not self.etat_seul and not self.levier.empty else None
+        )
         return {
             "structure": self.structure,
-            "structure_motif": motifs.HORS_CUCS if not self.signataire else None,
+            "structure_motif": motifs.HORS_CUCS
+            if self.signataire is False
+            else motifs.DONNEE_ABSENTE
+            if self.signataire is None or self.structure == structures.INCONNUE
+            else None,
+            "financements_perimetre": "etat_seul" if self.etat_seul else "complet",
+            "effet_levier_raison": RAISON_ETAT_SEUL if self.etat_seul else None,
+            "structures_inconnues": self.structures_inconnues,
             "effet_levier": num("effet_levier", 2),
             "effet_levier_motif": self.motif("effet_levier"),
             "effet_levier_base": None
@@ -153,7 +206,7 @@ class RapportQ7(Rapport):
             },
             "part_droit_commun": num("part_droit_commun", 1),
             "part_droit_commun_base": None
-            if self.financement_total is None
+            if self.financement_total is None or self.etat_seul
             else {
                 "montant_droit_commun": float(self.droit_commun_total),
                 "montant_total": float(self.financement_total),
@@ -180,7 +233,7 @@ class RapportQ7(Rapport):
             "taux_renouvellement_operateurs": num("taux_renouvellement_operateurs", 1),
             "taux_renouvellement_operateurs_motif": self.motif("taux_renouvellement_operateurs"),
             "montants_periodes": rapport.periodes_json(
-                self.montants_periodes, "mesure", self.motif_programme
+                self.montants_periodes, "mesure", self.motif_cofinancement
             ),
             "delais_periodes": rapport.periodes_json(self.delais_periodes, "mesure", self.motif_programme),
             "renouvellement_periodes": rapport.periodes_json(
@@ -232,18 +285,28 @@ def _par_annee(fin: pd.DataFrame) -> pd.DataFrame:
 def build(territoire, region, params) -> RapportQ7:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
-    signataire = bool(territoire.signataire)
+    signataire = statut_signataire(territoire)
+    etat_seul = perimetre_etat_seul(territoire.metadata)
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
+    # an absent table (issue 11: actions, financements, operateurs are optional) is an empty one
     actions = structures.in_period(territoire.actions, debut, fin_periode).reset_index(drop=True)
     fin = structures.in_period(territoire.financements, debut, fin_periode).reset_index(drop=True)
-    a_programme = signataire and not actions.empty and not fin.empty
+    a_programme = bool(signataire) and not actions.empty and not fin.empty
     structure = str(
         structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0]
     )
     communes = getattr(region, "structures", None)
     communes = pd.DataFrame(columns=structures.INDICATEURS_COLUMNS) if communes is None else communes
+    if etat_seul and not communes.empty:
+        # no mainstream line in the source: every commune's co-funding and share are unknown
+        communes = communes.assign(
+            **{
+                c: float("nan")
+                for c in ("droit_commun", "effet_levier", "financement_total", "part_droit_commun")
+            }
+        )
 
     if a_programme:
         levier = structures.leverage_by(fin)
@@ -269,6 +332,13 @@ def build(territoire, region, params) -> RapportQ7:
         delais_periodes = pd.DataFrame(columns=structures.DELAIS_PERIODES_COLUMNS)
         renouv = structures.renewal(pd.DataFrame())
         renouv_periodes = structures.renewal_periods(pd.DataFrame(), **kw)
+    if etat_seul:
+        # State-only source: neither the mainstream amount nor its share is known
+        part = dc = tot = None
+        montants = structures.money_periods(pd.DataFrame(), **kw)
+        par_annee = par_annee.assign(
+            droit_commun=float("nan"), effet_levier=float("nan"), part_droit_commun=float("nan")
+        )
 
     r = RapportQ7(
         code_commune=code,
@@ -292,6 +362,8 @@ def build(territoire, region, params) -> RapportQ7:
         renouvellement_periodes=renouv_periodes,
         communes=communes,
         resume=structures.by_structure(communes),
+        etat_seul=etat_seul,
+        structures_inconnues=structures.unknown_structures(communes),
     )
     _narrate(r)
     return r
@@ -376,13 +448,25 @@ def _narrate_hors_cucs(r: RapportQ7) -> None:
     )
 
 
+def _narrate_signataire_inconnu(r: RapportQ7) -> None:
+    """A commune whose signatory status is unknown: neither a CUCS result nor a comparison."""
+    r.constats.append(
+        f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
+        "signé un CUCS ; sa structure de pilotage n'est ni évaluée ni comptée comme hors CUCS."
+    )
+    for section, objet in OBJETS_SECTIONS.items():
+        r.textes[section] = [
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — on ne peut pas évaluer {objet} à {r.nom_commune}."
+        ]
+
+
 def _narrate_structure(r: RapportQ7) -> None:
     c = r.communes_comparees
     if r.structure == structures.INCONNUE:
         r.constat(
             "structure",
-            f"La structure de pilotage du CUCS {text.de(r.nom_commune)} n'est pas renseignée dans les données : "
-            "la commune ne peut pas être rattachée à un groupe de comparaison.",
+            f"Structure de pilotage inconnue (n.d.) : la structure de pilotage du CUCS {text.de(r.nom_commune)} "
+            "manque dans les données ; la commune n'est rattachée à aucun groupe de comparaison.",
         )
     else:
         r.constat("structure", f"Le CUCS {text.de(r.nom_commune)} est piloté {_par(r.structure)}.")
@@ -407,8 +491,15 @@ def _narrate_cofinancement(r: RapportQ7) -> None:
             "nouvelles ne peuvent être calculés.",
         )
         return
-    lv = r.levier.iloc[0]
     periode = text.annee_periode(*r.periode)
+    if r.etat_seul:
+        r.constat(
+            "cofinancement",
+            f"Cofinancement par euro de crédits spécifiques et part du droit commun : n.d. — {RAISON_ETAT_SEUL} ; "
+            "les montants des autres financeurs (droit commun) n'y figurent pas, leur absence n'est pas un zéro.",
+        )
+        return
+    lv = r.levier.iloc[0]
     if text.manquant(lv["effet_levier"]):
         r.constat(
             "cofinancement",
@@ -630,22 +721,37 @@ def _position(r: RapportQ7, v: str, valeur: float | None, fmt) -> str | None:
 def _narrate_comparaison(r: RapportQ7) -> None:
     res = r.resume
     c = r.communes_comparees
+    if r.structures_inconnues:
+        k = r.structures_inconnues
+        r.dit(
+            "comparaison",
+            f"{text.pluriel(k, 'commune signataire', 'communes signataires')} avec financements dont la structure "
+            f"de pilotage est inconnue {'est laissée' if k < 2 else 'sont laissées'} hors de la comparaison "
+            "(structure de pilotage inconnue, n.d.).",
+        )
     if res.empty:
         r.dit(
             "comparaison",
-            "Aucune commune signataire n'a de financements connus : la comparaison des structures est impossible.",
+            "Aucune commune signataire n'a de financements et une structure de pilotage connus : la comparaison des "
+            "structures est impossible.",
         )
         return
+    if r.etat_seul:
+        r.dit(
+            "comparaison",
+            f"Cofinancement par euro de crédits spécifiques selon la structure : n.d. — {RAISON_ETAT_SEUL}.",
+        )
     parts = [
         f"{_par(row['structure'])}, {_par_euro(row['effet_levier'])} "
         f"({text.pluriel(row['communes'], 'commune')} ; {_fourchette(row, 'effet_levier', _par_euro)} selon la commune)"
         for row in res.to_dict(orient="records")
     ]
-    r.dit(
-        "comparaison",
-        "Cofinancement par euro de crédits spécifiques, toutes communes d'une même structure réunies — communes "
-        "pilotées " + " ; ".join(parts) + ".",
-    )
+    if not r.etat_seul:
+        r.dit(
+            "comparaison",
+            "Cofinancement par euro de crédits spécifiques, toutes communes d'une même structure réunies — communes "
+            "pilotées " + " ; ".join(parts) + ".",
+        )
     delais = [
         f"{_pluriel_structure(row['structure'])} : {_fourchette(row, 'delai_decision_median', _jours, _nb_jours)}"
         for row in res.to_dict(orient="records")
@@ -654,7 +760,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         "comparaison",
         "Délai médian du dépôt à la décision selon la commune — " + " ; ".join(delais) + ".",
     )
-    if r.signataire and r.a_programme:
+    if r.signataire and r.a_programme and r.structure != structures.INCONNUE:
         v = r.valeur("effet_levier")
         pos = _position(r, "effet_levier", v, _par_euro)
         if pos is not None:
@@ -676,7 +782,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
 
 
 def _debat(r: RapportQ7) -> None:
-    if not r.signataire:
+    if not r.signataire:  # hors CUCS, or a signatory status the data lack
         return
     r.debat.append(
         "Quelle plus-value les élus, les directions générales et les services reconnaissent-ils à la structure de "
@@ -706,6 +812,8 @@ def _debat(r: RapportQ7) -> None:
 
 def _verdict(r: RapportQ7) -> dict:
     """One line that answers the question for this commune, with its reason and its section."""
+    if r.signataire is None:
+        return rapport.verdict_donnee_absente("Pilotage", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
     if not r.signataire:
         return rapport.verdict_hors_cucs(
             "Pilotage",
@@ -720,12 +828,14 @@ def _verdict(r: RapportQ7) -> dict:
     v = r.valeur("effet_levier")
     d = r.valeur("delai_decision_median")
     tete = (
-        "Pilotage (structure non renseignée)"
+        f"Pilotage ({STRUCTURE_INCONNUE})"
         if r.structure == structures.INCONNUE
         else f"Pilotage par {_avec_article(r.structure)}"
     )
     morceaux = []
-    if v is not None:
+    if r.etat_seul:
+        morceaux.append(f"cofinancement par euro n.d. ({RAISON_ETAT_SEUL})")
+    elif v is not None:
         morceaux.append(f"{_par_euro(v)} de cofinancement par euro de crédits spécifiques")
     if d is not None:
         morceaux.append(f"{_jours(d)} médians du dépôt à la décision")
@@ -756,7 +866,9 @@ def _verdict(r: RapportQ7) -> dict:
 
 
 def _narrate(r: RapportQ7) -> None:
-    if not r.signataire:
+    if r.signataire is None:
+        _narrate_signataire_inconnu(r)
+    elif not r.signataire:
         _narrate_hors_cucs(r)
     else:
         _narrate_structure(r)
@@ -765,13 +877,21 @@ def _narrate(r: RapportQ7) -> None:
         _narrate_renouvellement(r)
     _narrate_comparaison(r)
 
-    if r.a_programme:
+    if r.a_programme and r.etat_seul:
         r.reserves.append(
-            "Le cofinancement par euro de crédits spécifiques rapporte le droit commun accordé aux actions qui "
-            "reçoivent des crédits spécifiques à ces crédits : il mesure un accompagnement, pas un effet causal des "
-            "crédits spécifiques ni de la structure de pilotage. Les montants sont en euros courants : le "
-            "rapport compare des montants des mêmes actions et des mêmes années."
+            "La source des financements ne contient que la part de l'État (programme 147) : le cofinancement par "
+            "euro et la part du droit commun ne sont pas calculés (n.d.). La part d'actions et d'opérateurs "
+            "nouveaux, elle, est calculée, mais sur les seules actions financées par l'État : une action financée "
+            "par d'autres seulement n'y figure pas."
         )
+    if r.a_programme:
+        if not r.etat_seul:
+            r.reserves.append(
+                "Le cofinancement par euro de crédits spécifiques rapporte le droit commun accordé aux actions qui "
+                "reçoivent des crédits spécifiques à ces crédits : il mesure un accompagnement, pas un effet causal "
+                "des crédits spécifiques ni de la structure de pilotage. Les montants sont en euros courants : le "
+                "rapport compare des montants des mêmes actions et des mêmes années."
+            )
         r.reserves.append(
             "Les délais sont comptés par demande de financement (une ligne de financement), du dépôt à la décision "
             "et au paiement ; une demande sans date, ou dont la date de décision ou de paiement précède le dépôt, "
@@ -809,7 +929,7 @@ def _narrate(r: RapportQ7) -> None:
             LIBELLES_MESURES["effet_levier"],
             val("effet_levier", 2),
             text.EUROS_PAR_EURO,
-            motif,
+            r.motif_cofinancement,
         ),
         chiffre_cle(
             "delai_decision_median_jours",
@@ -837,7 +957,7 @@ def _narrate(r: RapportQ7) -> None:
             LIBELLES_MESURES["part_droit_commun"],
             val("part_droit_commun", 1),
             "%",
-            motif,
+            r.motif_cofinancement,
         ),
     ]
     r.verdict = _verdict(r)
@@ -965,18 +1085,25 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
             )
         df = pd.DataFrame(rows)
     return display.vue(
-        df,
+        None if r.etat_seul else df,
         COLONNES_PERIODES,
-        vide=r.absence("cofinancement avant et pendant le CUCS"),
+        vide=_vide_cofinancement(r, "cofinancement avant et pendant le CUCS"),
     )
+
+
+def _vide_cofinancement(r: RapportQ7, quoi: str) -> display.Absence:
+    """The empty co-funding view's sentence: the State-only source says why, else the commune's reason."""
+    if r.etat_seul and not r.motif_programme:
+        return display.Absence(f"{quoi} — {RAISON_ETAT_SEUL}", motifs.DONNEE_ABSENTE)
+    return r.absence(quoi)
 
 
 def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     """Per year: action-years with specific credits, amounts, co-funding per euro, mainstream share."""
     return display.vue(
-        r.par_annee if r.a_programme else None,
+        r.par_annee if r.a_programme and not r.etat_seul else None,
         COLONNES_ANNEE,
-        vide=r.absence("cofinancement par année"),
+        vide=_vide_cofinancement(r, "cofinancement par année"),
     )
 
 
@@ -1061,6 +1188,13 @@ def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
     )
 
 
+def _sans_cofinancement(r: RapportQ7, colonnes: dict) -> dict:
+    """A State-only source has no mainstream line: its columns are not shown (n.d. everywhere)."""
+    if not r.etat_seul:
+        return colonnes
+    return {k: v for k, v in colonnes.items() if not k.startswith(("effet_levier", "part_droit_commun"))}
+
+
 def vue_structures(r: RapportQ7) -> pd.DataFrame:
     """Per structure: the communes, the pooled co-funding per euro and the spread (min–max) of
     the commune values."""
@@ -1069,8 +1203,8 @@ def vue_structures(r: RapportQ7) -> pd.DataFrame:
         res.assign(structure=res["structure"].map(lambda s: majuscule(libelle_structure(s))))
         if not res.empty
         else None,
-        COLONNES_STRUCTURES,
-        vide="comparaison des structures : aucune commune signataire n'a de financements connus",
+        _sans_cofinancement(r, COLONNES_STRUCTURES),
+        vide="comparaison des structures : aucune commune signataire n'a de financements et une structure connus",
     )
 
 
@@ -1085,7 +1219,7 @@ def vue_communes(r: RapportQ7) -> pd.DataFrame:
         ).sort_values(["structure", "nom"], kind="stable")
     return display.vue(
         df,
-        COLONNES_COMMUNES,
+        _sans_cofinancement(r, COLONNES_COMMUNES),
         vide="comparaison des communes : aucune commune signataire n'a de financements connus",
     )
 
@@ -1099,7 +1233,7 @@ def figure_cofinancement(r: RapportQ7):
 
     from cucs_analysis.present import plots
 
-    p = r.par_annee.dropna(subset=["effet_levier"]) if r.a_programme else pd.DataFrame()
+    p = r.par_annee.dropna(subset=["effet_levier"]) if r.a_programme and not r.etat_seul else pd.DataFrame()
     if p.empty:
         return None
     fig = plots.series_temporelles(
@@ -1135,7 +1269,7 @@ def figure_comparaison(r: RapportQ7):
     from cucs_analysis.present import plots
 
     c = r.communes_comparees
-    if c.empty or c["effet_levier"].notna().sum() == 0:
+    if r.etat_seul or c.empty or c["effet_levier"].notna().sum() == 0:
         return None
     ordre = r.resume["structure"].tolist()
     pos = {s: i for i, s in enumerate(ordre)}
@@ -1198,7 +1332,16 @@ def sources(r: RapportQ7, params, metadata) -> list[str]:
     return [
         rapport.source_donnees(metadata),
         "Structure de pilotage : structure déclarée dans la table des communes (GIP, service municipal, "
-        "service intercommunal ; « aucune » pour une commune non signataire).",
+        "service intercommunal ; « aucune » pour une commune non signataire) ; une structure inconnue n'est "
+        "rattachée à aucun groupe de comparaison.",
+        *(
+            [
+                f"Périmètre des financements : {RAISON_ETAT_SEUL} ; le cofinancement par euro et la part du droit "
+                "commun ne sont pas calculés (n.d.)."
+            ]
+            if r.etat_seul
+            else []
+        ),
         f"Cofinancement par euro de crédits spécifiques ({text.annee_periode(*r.periode)}) : sur les actions-années "
         "qui reçoivent des crédits spécifiques (montant accordé non nul), somme des montants de droit commun "
         "accordés divisée par la somme des crédits spécifiques accordés. Pour une structure, les communes qu'elle "

@@ -177,6 +177,24 @@ def cmd_import_insee_qpv(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_civille(args: argparse.Namespace) -> int:
+    from cucs_analysis.data.imports import civille
+
+    resultat = civille.importer(
+        [Path(f) for f in args.fichiers],
+        out=Path(args.out),
+        contrats=Path(args.contrats) if args.contrats else None,
+        regions=args.region,
+        departements=args.departement,
+        force=args.force,
+    )
+    print(resultat.resume)
+    for avertissement in resultat.rapport.avertissements:
+        print(f"Avertissement : {avertissement}")
+    print(f"Dossier écrit : {args.out} (vérifiez-le avec « cucs validate {args.out} »).")
+    return 0
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="cucs",
@@ -252,6 +270,33 @@ def build_parser() -> FrenchParser:
     pq.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de données à écrire")
     pq.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
     pq.set_defaults(func=cmd_import_insee_qpv)
+
+    pc = isub.add_parser(
+        "civille", help="postes financés par l'État (programme 147 : adultes-relais, FONJEP)"
+    )
+    pc.add_argument(
+        "fichiers", nargs="+", metavar="FICHIER", help="postes financés (JSON ou CSV), un par année"
+    )
+    pc.add_argument(
+        "--contrats",
+        metavar="FICHIER",
+        help="contrats de ville (geom_cv_ctr.json : EPCI de chaque contrat ; défaut : celui des fichiers)",
+    )
+    pc.add_argument(
+        "--region", nargs="+", default=[], metavar="CODE", help="ne garder que ces régions (ex. 76)"
+    )
+    pc.add_argument(
+        "--departement",
+        nargs="+",
+        default=[],
+        metavar="CODE",
+        help="ne garder que ces départements (ex. 31 34)",
+    )
+    pc.add_argument(
+        "--out", required=True, metavar="DOSSIER", help="dossier de données à écrire ou compléter"
+    )
+    pc.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
+    pc.set_defaults(func=cmd_import_civille)
 
     p = sub.add_parser("params", help="fichiers de paramètres")
     psub = p.add_subparsers(dest="action", title="actions", metavar="ACTION", parser_class=FrenchParser)

@@ -154,7 +154,8 @@ def test_read_csv_unreadable_raises(tmp_path):
 def test_load_dataset_minimal(tmp_path):
     ds = load_dataset(MINIMAL)
     assert set(ds.tables) == set(schema.TABLES)
-    assert ds.available == frozenset(schema.TABLES)
+    # The minimal set has every table but the multi-commune link (no QPV over two communes).
+    assert ds.available == frozenset(schema.TABLES) - {"quartiers_communes"}
     assert ds.metadata.annee_debut == 2005 and ds.metadata.annee_fin == 2014
     assert len(ds.tables["actions"]) == 4
     assert isinstance(ds.tables["actions"].index, pd.RangeIndex)

@@ -146,7 +146,9 @@ def test_format_report_groups_by_file_and_counts():
     assert lines[2].startswith("  - ligne 4")
     assert lines[3] == "b.csv (1 problème)"
     assert lines[-1] == "3 problèmes trouvés dans 2 fichiers."
-    assert format_report([]) == "Aucun problème : le jeu de données est valide (14 tables)."
+    assert (
+        format_report([]) == f"Aucun problème : le jeu de données est valide ({len(schema.TABLES)} tables)."
+    )
 
 
 def test_counts_in_messages_use_the_french_digit_groups():
@@ -249,5 +251,6 @@ def test_demo_validates_cleanly():
 
 def test_success_line_names_absent_optional_tables():
     assert format_report([], absentes=["gup", "parcours"]) == (
-        "Aucun problème : le jeu de données est valide (12 tables ; tables facultatives absentes : gup, parcours)."
+        f"Aucun problème : le jeu de données est valide ({len(schema.TABLES) - 2} tables ; "
+        "tables facultatives absentes : gup, parcours)."
     )

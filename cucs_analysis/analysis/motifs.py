@@ -16,8 +16,12 @@ NON_CALCULABLE = "non_calculable"  # the data exist but the rule cannot be appli
 MOTIFS = (HORS_CUCS, DONNEE_ABSENTE, SECRET, NON_CALCULABLE)
 
 
-def motif_commune(signataire: bool, table_presente: bool) -> str | None:
-    """The reason a commune has no programme figure, or None when it has one to show."""
+def motif_commune(signataire: bool | None, table_presente: bool) -> str | None:
+    """The reason a commune has no programme figure, or None when it has one to show.
+
+    `signataire` None (the signatory status is unknown) is missing data, never « hors CUCS »."""
+    if signataire is None:
+        return DONNEE_ABSENTE
     if not signataire:
         return HORS_CUCS
     if not table_presente:

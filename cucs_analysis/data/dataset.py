@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from cucs_analysis.data import schema
-from cucs_analysis.data.errors import DataError
-from cucs_analysis.data.readers import find_files, fingerprint
+from cucs_analysis.data.errors import DataError, Problem, avertissements, erreurs
+from cucs_analysis.data.readers import empty_frame, find_files, fingerprint
 
 # --- dataset -----------------------------------------------------------------------------------
 
@@ -32,6 +32,8 @@ class Dataset:
     geometries: dict[str, object] = field(default_factory=dict)  # name → GeoDataFrame
     available: frozenset[str] = frozenset()
     fingerprint: str = ""
+    #: Warnings of the validation (unknown values…): shown, never blocking; kept in the cache.
+    avertissements: list[Problem] = field(default_factory=list)
 
     def shallow_copy(self) -> Dataset:
         # Copy-on-write makes shallow copies cheap and protects the memo from callers' edits.
@@ -42,6 +44,7 @@ class Dataset:
             {k: v.copy(deep=False) for k, v in self.geometries.items()},
             self.available,
             self.fingerprint,
+            list(self.avertissements),
         )
 
 
@@ -74,7 +77,15 @@ def _write_cache(ds: Dataset) -> None:
         for name, gdf in ds.geometries.items():
             gdf.to_parquet(tmp / f"g_{name}.parquet", index=False)
         with (tmp / "meta.pkl").open("wb") as f:
-            pickle.dump({"metadata": ds.metadata, "available": ds.available, "tables": list(ds.tables)}, f)
+            pickle.dump(
+                {
+                    "metadata": ds.metadata,
+                    "available": ds.available,
+                    "tables": list(ds.tables),
+                    "avertissements": list(ds.avertissements),
+                },
+                f,
+            )
         os.replace(tmp, final)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)  # another process won the race, or disk full
@@ -97,7 +108,9 @@ def _read_cache(path: Path, fp: str) -> Dataset | None:
         if set(tables) != set(schema.TABLES):
             raise ValueError("incomplete cache")
         geoms = {p.stem[2:]: gpd.read_parquet(p) for p in sorted(final.glob("g_*.parquet"))}
-        return Dataset(path, meta["metadata"], tables, geoms, meta["available"], fp)
+        return Dataset(
+            path, meta["metadata"], tables, geoms, meta["available"], fp, list(meta["avertissements"])
+        )
     except Exception:
         # A corrupt or stale cache entry is dropped and rebuilt from the files.
         shutil.rmtree(final, ignore_errors=True)
@@ -105,9 +118,9 @@ def _read_cache(path: Path, fp: str) -> Dataset | None:
 
 
 def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
-    """Load and validate every table of `data_dir`; raises `DataError` listing every problem.
+    """Load and validate every table of `data_dir`; raises `DataError` listing every error.
 
-    Uses the in-process memo and the on-disk Parquet cache (outside the data directory),
+    Warnings (unknown values…) do not block: they are kept in `Dataset.avertissements`. Uses the in-process memo and the on-disk Parquet cache (outside the data directory),
     both keyed by the fingerprint of the input files.
     """
     from cucs_analysis.data import validate as _validate
@@ -126,10 +139,18 @@ def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
             _MEMO[key] = ds
             return ds.shallow_copy()
     insp = _validate.inspect_dir(path, files)
-    if insp.problems:
-        raise DataError(insp.problems)
+    if erreurs(insp.problems):
+        raise DataError(erreurs(insp.problems))
     tables = {n: df.reset_index(drop=True) for n, df in insp.tables.items()}
-    ds = Dataset(path, insp.metadata, tables, insp.geometries, frozenset(insp.available), fp)
+    ds = Dataset(
+        path,
+        insp.metadata,
+        tables,
+        insp.geometries,
+        frozenset(insp.available),
+        fp,
+        avertissements(insp.problems),
+    )
     if use_cache:
         _write_cache(ds)
         _MEMO[key] = ds
@@ -174,11 +195,20 @@ class Territory:
     metadata: schema.DatasetMetadata
     available: dict[str, bool]
     contour: pd.DataFrame | None = None  # GeoDataFrame: the commune's outline, when known
+    #: Rows of `quartiers_communes` naming this commune (quartiers that cover it, in whole or in
+    #: part); an empty frame when the data set has no such table.
+    quartiers_communes: pd.DataFrame | None = None
+    #: Warnings of the data set's validation (unknown values…), shown, never blocking.
+    avertissements: list[Problem] = field(default_factory=list)
 
     @property
-    def signataire(self) -> bool:
-        """The commune signed a CUCS (`communes.signataire_cucs`): outside it, it is a comparison."""
-        return bool(self.commune.get("signataire_cucs"))
+    def signataire(self) -> bool | None:
+        """The commune signed a CUCS (`communes.signataire_cucs`): True, False (outside it, it is
+        a comparison) or None (unknown: never read as « hors CUCS »)."""
+        v = self.commune.get("signataire_cucs")
+        if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+            return None
+        return bool(v)
 
 
 def _with_geometry(df: pd.DataFrame, ds: Dataset, layer: str, code: str):
@@ -266,6 +296,10 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
     gup = _pick(t["gup"], t["gup"]["code_quartier"].isin(own_q))
     bilans = _pick(t["bilans"], t["bilans"]["id_action"].isin(ids))
     equipements = _pick(t["equipements"], by_level(t["equipements"], own_q))
+    qc = t.get("quartiers_communes")
+    if qc is None:
+        qc = empty_frame(schema.TABLES["quartiers_communes"])
+    quartiers_communes = _pick(qc, qc["code_commune"] == code_commune)
     parts = {
         "communes": row,
         "quartiers": quartiers,
@@ -304,6 +338,8 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
         metadata=ds.metadata,
         available={k: len(v) > 0 for k, v in parts.items()},
         contour=_commune_outline(ds, code_commune),
+        quartiers_communes=quartiers_communes,
+        avertissements=list(ds.avertissements),
     )
 
 

@@ -15,13 +15,19 @@ from dataclasses import dataclass
 
 from cucs_analysis.present import text
 
+#: Severity of a problem: an error makes the data set unusable (`cucs validate` fails, loading
+#: raises); a warning is shown but does not block (an unknown value, a reported repair).
+ERREUR = "erreur"
+AVERTISSEMENT = "avertissement"
+
 
 @dataclass(frozen=True)
 class Problem:
     """One problem in one place of one input file.
 
     `autres` > 0 marks a summary entry standing for that many further problems of the same
-    rule and column that were not listed one by one (listings are capped).
+    rule and column that were not listed one by one (listings are capped). `niveau` is
+    `ERREUR` (default) or `AVERTISSEMENT` (shown, never blocking).
     """
 
     fichier: str
@@ -31,11 +37,16 @@ class Problem:
     regle: str
     message: str
     autres: int = 0
+    niveau: str = ERREUR
 
     @classmethod
-    def whole_file(cls, fichier: str, regle: str, message: str) -> Problem:
+    def whole_file(cls, fichier: str, regle: str, message: str, niveau: str = ERREUR) -> Problem:
         """A problem with the file as a whole (no line, column or value)."""
-        return cls(fichier, None, None, None, regle, message)
+        return cls(fichier, None, None, None, regle, message, niveau=niveau)
+
+    @property
+    def est_erreur(self) -> bool:
+        return self.niveau != AVERTISSEMENT
 
     @property
     def count(self) -> int:
@@ -64,6 +75,16 @@ def _one_line(value: str) -> str:
 def count_problems(problems: list[Problem]) -> int:
     """Total number of problems, summary entries included with their count."""
     return sum(p.count for p in problems)
+
+
+def erreurs(problems: list[Problem]) -> list[Problem]:
+    """The blocking problems (errors) of a list."""
+    return [p for p in problems if p.est_erreur]
+
+
+def avertissements(problems: list[Problem]) -> list[Problem]:
+    """The warnings of a list (shown, never blocking)."""
+    return [p for p in problems if not p.est_erreur]
 
 
 class DataError(Exception):

@@ -48,7 +48,7 @@ NUMERIC_KINDS = ("int", "year", "float")
 STRING_KINDS = ("code", "text", "category", "list")
 TRUE_WORDS = ("oui", "vrai", "true", "1", "o", "y", "yes")
 FALSE_WORDS = ("non", "faux", "false", "0", "n", "no")
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 #: Integers beyond this are not read exactly by a float (2**53): refused before the cast.
 MAX_INTEGER = 2**53
 
@@ -329,6 +329,12 @@ def coerce_column(
 ) -> tuple[pd.Series, pd.Series | None, list[Problem]]:
     """Coerce one string column per `col.kind`: (values, secrecy flags or None, problems)."""
     s = s.astype("str")
+    if col.inconnu:
+        # « inconnu » (any case) means unknown: missing, like a blank; validation warns once.
+        s = s.mask(is_inconnu(s), "")
+    elif col.allowed is not None and schema.INCONNU in col.allowed:
+        # A category that has "inconnu" among its values (categorie_cucs): any case reads as it.
+        s = s.mask(is_inconnu(s), schema.INCONNU)
     empty = s.isna() | (s == "")
     problems: list[Problem] = []
     secret = None
@@ -403,6 +409,40 @@ def coerce_column(
     return values, secret, problems
 
 
+#: Similarity (difflib ratio) above which a header is suggested even across kinds of column.
+SUGGESTION_ANY_KIND = 0.8
+#: Similarity enough between columns of the same kind (same leading word: code_, nom, id_…).
+SUGGESTION_SAME_KIND = 0.75
+
+
+def _column_kind(name: str) -> str:
+    """The kind of a column as its name says: the leading word (code, nom, id, annee…)."""
+    return re.split(r"[_\s-]", name.strip().lower(), maxsplit=1)[0]
+
+
+def suggest_column(name: str, expected: set[str] | list[str]) -> str | None:
+    """The schema column an unknown header was probably meant to be, or None.
+
+    Only between columns of the same kind (`code_comune` → `code_commune`), or nearly the same
+    spelling (ratio ≥ 0.8): a name column is never told it is a code (`nom_commune` ↛
+    `code_commune`)."""
+    low = name.strip().lower()
+    best, best_ratio = None, 0.0
+    for cand in sorted(expected):
+        ratio = difflib.SequenceMatcher(None, low, cand).ratio()
+        same_kind = _column_kind(low) == _column_kind(cand)
+        if (
+            ratio >= SUGGESTION_ANY_KIND or (same_kind and ratio >= SUGGESTION_SAME_KIND)
+        ) and ratio > best_ratio:
+            best, best_ratio = cand, ratio
+    return best
+
+
+def is_inconnu(s: pd.Series) -> pd.Series:
+    """Cells that spell « inconnu » (any case, trimmed): an unknown value."""
+    return s.astype("str").str.strip().str.lower().eq(schema.INCONNU).fillna(False).astype(bool)
+
+
 def empty_frame(table: schema.Table) -> pd.DataFrame:
     """An empty frame with the table's columns and the dtypes the loader produces."""
     raw = pd.DataFrame({c: pd.Series([], dtype="str") for c in table.column_names})
@@ -430,13 +470,19 @@ def coerce_table(raw: pd.DataFrame, table: schema.Table, fichier: str) -> tuple[
                     c.name,
                     None,
                     "colonne manquante",
-                    f"colonne obligatoire absente de l'en-tête ({c.description})",
+                    f"colonne obligatoire absente de l'en-tête ({c.description})"
+                    + (
+                        " ; si ses valeurs ne sont pas connues, ajoutez la colonne et écrivez « inconnu » "
+                        "(ou laissez les cellules vides)"
+                        if c.inconnu
+                        else ""
+                    ),
                 )
             )
     for c in raw.columns:
         if c not in expected and not str(c).endswith("_secret"):
-            close = difflib.get_close_matches(str(c).lower(), sorted(expected), n=1, cutoff=0.75)
-            hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
+            close = suggest_column(str(c), expected)
+            hint = f" ; vouliez-vous dire « {close} » ?" if close else ""
             problems.append(
                 Problem(
                     fichier,
@@ -569,7 +615,8 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
                 "le fichier doit contenir des paires « clé: valeur »",
             )
         ]
-    known = {f.name: f for f in fields(schema.DatasetMetadata) if f.name != "extra"}
+    known = {f.name: f for f in fields(schema.DatasetMetadata) if f.name not in ("extra", "import_")}
+    known["import"] = None  # a Python keyword: read into the field `import_`
     kwargs, extra, problems = {}, {}, []
     lines = _yaml_key_lines(path.read_text(encoding="utf-8"))
     for k, v in data.items():
@@ -579,6 +626,70 @@ def read_metadata(path: str | Path) -> tuple[schema.DatasetMetadata, list[Proble
         line = lines.get(k)
         shown = _shown(v)
         bounds = schema.METADATA_BOUNDS.get(k)
+        number = _finite_number(v)
+        if k == "revenu_median_national" and number is not None and 0 <= number < schema.REVENU_MEDIAN_MIN:
+            problems.append(
+                Problem(
+                    fichier,
+                    line,
+                    k,
+                    shown,
+                    "revenu médian implausible",
+                    f"un revenu médian national inférieur à {fr.nombre_exact(schema.REVENU_MEDIAN_MIN)} € par "
+                    "unité de consommation n'est pas plausible : aucun seuil ne peut en être calculé ; "
+                    "indiquez la valeur, ou retirez la clé si elle n'est pas connue",
+                )
+            )
+            continue
+        if k == "financements_perimetre":
+            if v is None:
+                continue
+            if v not in schema.PERIMETRES_FINANCEMENTS:
+                choix = " ou ".join(f"« {x} »" for x in schema.PERIMETRES_FINANCEMENTS)
+                problems.append(
+                    Problem(
+                        fichier,
+                        line,
+                        k,
+                        shown,
+                        "métadonnées",
+                        f"la valeur doit être {choix} (« etat_seul » : la source des financements ne "
+                        "contient que la part de l'État, programme 147)",
+                    )
+                )
+                continue
+        if k == "sources":
+            if v is None:
+                continue
+            if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+                problems.append(
+                    Problem(
+                        fichier,
+                        line,
+                        k,
+                        shown,
+                        "métadonnées",
+                        "la valeur doit être une liste d'entrées « fichier: …, source: …, annees: … »",
+                    )
+                )
+                continue
+        if k == "import":
+            if v is None:
+                continue
+            if not isinstance(v, dict):
+                problems.append(
+                    Problem(
+                        fichier,
+                        line,
+                        k,
+                        shown,
+                        "métadonnées",
+                        "la valeur doit être des paires « clé: valeur »",
+                    )
+                )
+                continue
+            kwargs["import_"] = v
+            continue
         if bounds is not None and v is not None:
             lo, hi, want = bounds
             number = _finite_number(v)

@@ -40,7 +40,9 @@ INSTITUTIONS = ("État", "région", "département", "commune", "EPCI", "CAF", "b
 TYPES_CREDIT = ("specifique", "droit_commun")
 STATUTS_ACTION = ("programmée", "réalisée", "abandonnée", "non pourvue")
 STRUCTURES_PILOTAGE = ("GIP", "service municipal", "service intercommunal", "association", "aucune")
-CATEGORIES_CUCS = ("1", "2", "3")
+#: "inconnu" is a category of its own: the category is not known (blank means hors CUCS).
+CATEGORIE_INCONNUE = "inconnu"
+CATEGORIES_CUCS = ("1", "2", "3", CATEGORIE_INCONNUE)
 STATUTS_JURIDIQUES = (
     "association",
     "SCOP",
@@ -49,6 +51,12 @@ STATUTS_JURIDIQUES = (
     "entreprise",
 )
 ECHELLES = ("quartier", "commune", "agglomération", "département")
+TYPES_IDENTIFIANT = ("siret", "nom")
+#: What the funding table covers (metadonnees.yaml `financements_perimetre`): every funder, or
+#: only the State's share (Ci.Ville / programme 147 records).
+PERIMETRES_FINANCEMENTS = ("complet", "etat_seul")
+#: The word that marks an unknown value in a column that accepts it (any case, trimmed).
+INCONNU = "inconnu"
 TYPES_INSTANCE = (
     "comité de pilotage",
     "comité technique",
@@ -88,6 +96,9 @@ MAX_MONTANT = 1e10  # € (amounts, budgets, mainstream means)
 MAX_POPULATION = 100_000_000  # inhabitants of a commune, an urban unit, a rate's base
 MAX_PERSONNES = 10_000_000  # beneficiaries, participants
 MAX_REVENU = 1_000_000  # € per consumption unit (a median income)
+#: Below this a median income per consumption unit is implausible (0 is an export default, not
+#: an income): refused, so that no threshold is ever computed from it.
+REVENU_MEDIAN_MIN = 1_000
 MAX_ETP = 1_000_000  # full-time equivalents
 MAX_DELAI_JOURS = 36_500  # a hundred years
 MAX_EQUIPEMENTS = 1_000_000
@@ -129,7 +140,13 @@ class Column:
     # Above this a value is implausible (1e308 €, a misplaced separator): refused, but not a
     # rule of the domain (data/README.md lists `minimum`/`maximum`; see `MAX_MONTANT`…).
     plausible_max: float | None = None
+    # Below this a value is implausible (a median income of 0 €): refused under the rule
+    # « revenu médian implausible », so that no threshold is computed from it.
+    plausible_min: float | None = None
     in_period: bool = False  # a year or date that must fall within the data set's period
+    # The value may be unknown: a cell « inconnu » (any case) or blank reads as missing (NA) and
+    # validation warns (once per column, with the count) instead of failing.
+    inconnu: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,30 +202,41 @@ TABLES: dict[str, Table] = {
             (
                 _code_commune(),
                 Column("nom", "text", "Nom de la commune"),
-                Column("code_epci", "code", "Numéro SIREN de l'EPCI", pattern=PATTERN_EPCI),
+                Column("code_epci", "code", "Numéro SIREN de l'EPCI", pattern=PATTERN_EPCI, inconnu=True),
                 Column("code_departement", "code", "Code du département", pattern=PATTERN_DEPARTEMENT),
                 Column("code_region", "code", "Code de la région", pattern=PATTERN_REGION),
-                Column("population", "int", "Population municipale", minimum=0, plausible_max=MAX_POPULATION),
+                Column(
+                    "population",
+                    "int",
+                    "Population municipale",
+                    minimum=0,
+                    plausible_max=MAX_POPULATION,
+                    inconnu=True,
+                ),
                 Column(
                     "structure_pilotage",
                     "category",
                     "Structure qui pilote le contrat",
                     allowed=STRUCTURES_PILOTAGE,
+                    inconnu=True,
                 ),
-                Column("signataire_cucs", "bool", "La commune a signé un CUCS (oui/non)"),
+                Column("signataire_cucs", "bool", "La commune a signé un CUCS (oui/non)", inconnu=True),
                 Column(
                     "population_unite_urbaine",
                     "int",
                     "Population de l'unité urbaine de la commune",
                     minimum=0,
                     plausible_max=MAX_POPULATION,
+                    inconnu=True,
                 ),
                 Column(
                     "revenu_median_uu",
                     "float",
                     "Revenu fiscal médian par unité de consommation de l'unité urbaine (€)",
                     minimum=0,
+                    plausible_min=REVENU_MEDIAN_MIN,
                     plausible_max=MAX_REVENU,
+                    inconnu=True,
                 ),
             ),
             key=("code_commune",),
@@ -223,18 +251,39 @@ TABLES: dict[str, Table] = {
                 Column(
                     "categorie_cucs",
                     "category",
-                    "Catégorie CUCS (1, 2, 3 ; vide hors CUCS)",
+                    "Catégorie CUCS (1, 2, 3 ; inconnu si elle n'est pas connue ; vide hors CUCS)",
                     allowed=CATEGORIES_CUCS,
                     nullable=True,
                 ),
-                Column("zus", "bool", "Le quartier est (ou contient) une ZUS"),
-                Column("qpv_2015", "bool", "Le quartier est devenu QPV en 2015"),
-                Column("qpv_2024", "bool", "Le quartier est QPV dans la géographie 2024"),
-                Column("veille", "bool", "Quartier de veille (comparaison)"),
+                Column("zus", "bool", "Le quartier est (ou contient) une ZUS", inconnu=True),
+                Column("qpv_2015", "bool", "Le quartier est devenu QPV en 2015", inconnu=True),
+                Column("qpv_2024", "bool", "Le quartier est QPV dans la géographie 2024", inconnu=True),
+                Column("veille", "bool", "Quartier de veille (comparaison)", inconnu=True),
             ),
             key=("code_quartier",),
             references=(Reference(("code_commune",), "communes", ("code_commune",)),),
             geometry=True,
+        ),
+        Table(
+            "quartiers_communes",
+            "Une ligne par quartier × commune couverte (quartiers sur plusieurs communes).",
+            (
+                _code_quartier(),
+                _code_commune("Commune couverte (en tout ou partie) par le quartier"),
+                Column(
+                    "principale",
+                    "bool",
+                    "Commune principale du quartier (celle de quartiers.csv)",
+                    required=False,
+                    nullable=True,
+                ),
+            ),
+            key=("code_quartier", "code_commune"),
+            references=(
+                Reference(("code_quartier",), "quartiers", ("code_quartier",)),
+                Reference(("code_commune",), "communes", ("code_commune",)),
+            ),
+            optional=True,
         ),
         Table(
             "indicateurs",
@@ -298,12 +347,24 @@ TABLES: dict[str, Table] = {
                 Column("id_action", "text", "Identifiant de l'action"),
                 _annee(),
                 Column("intitule", "text", "Intitulé de l'action"),
-                Column("thematique", "category", "Domaine d'intervention", allowed=DOMAINES),
+                Column("thematique", "category", "Domaine d'intervention", allowed=DOMAINES, inconnu=True),
                 Column("dispositif", "category", "Dispositif", allowed=DISPOSITIFS),
                 Column("id_operateur", "text", "Opérateur (vide si non pourvue)", nullable=True),
-                _code_commune("Commune de l'action"),
+                _code_commune(
+                    "Commune de l'action (inconnue admise pour une action d'un contrat intercommunal : "
+                    "code_epci renseigné)",
+                    inconnu=True,
+                ),
+                Column(
+                    "code_epci",
+                    "code",
+                    "EPCI du contrat, pour une action de niveau intercommunal",
+                    pattern=PATTERN_EPCI,
+                    required=False,
+                    nullable=True,
+                ),
                 _code_quartier("Quartier ciblé (vide : toute la commune)", nullable=True),
-                Column("public_cible", "text", "Public visé, tel que déclaré"),
+                Column("public_cible", "text", "Public visé, tel que déclaré", inconnu=True),
                 Column("objectif", "text", "Objectif déclaré", required=False, nullable=True),
                 Column(
                     "beneficiaires_prevus",
@@ -311,6 +372,7 @@ TABLES: dict[str, Table] = {
                     "Bénéficiaires prévus",
                     minimum=0,
                     plausible_max=MAX_PERSONNES,
+                    inconnu=True,
                 ),
                 Column(
                     "beneficiaires_realises",
@@ -320,16 +382,18 @@ TABLES: dict[str, Table] = {
                     minimum=0,
                     plausible_max=MAX_PERSONNES,
                 ),
-                Column("statut", "category", "Statut de l'action", allowed=STATUTS_ACTION),
-                Column("prioritaire", "bool", "Action jugée prioritaire sur le territoire"),
-                Column("proximite", "bool", "Action qui produit du lien de proximité"),
+                Column("statut", "category", "Statut de l'action", allowed=STATUTS_ACTION, inconnu=True),
+                Column("prioritaire", "bool", "Action jugée prioritaire sur le territoire", inconnu=True),
+                Column("proximite", "bool", "Action qui produit du lien de proximité", inconnu=True),
             ),
             key=("id_action", "annee"),
             references=(
                 Reference(("id_operateur",), "operateurs", ("id_operateur",)),
                 Reference(("code_commune",), "communes", ("code_commune",)),
+                Reference(("code_epci",), "communes", ("code_epci",)),
                 Reference(("code_quartier",), "quartiers", ("code_quartier",)),
             ),
+            optional=True,
         ),
         Table(
             "financements",
@@ -341,7 +405,12 @@ TABLES: dict[str, Table] = {
                 Column("institution", "category", "Institution du financeur", allowed=INSTITUTIONS),
                 Column("type_credit", "category", "Type de crédit", allowed=TYPES_CREDIT),
                 Column(
-                    "montant_demande", "float", "Montant demandé (€)", minimum=0, plausible_max=MAX_MONTANT
+                    "montant_demande",
+                    "float",
+                    "Montant demandé (€)",
+                    minimum=0,
+                    plausible_max=MAX_MONTANT,
+                    inconnu=True,
                 ),
                 Column(
                     "montant_accorde", "float", "Montant accordé (€)", minimum=0, plausible_max=MAX_MONTANT
@@ -352,6 +421,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("id_action", "annee", "financeur"),
             references=(Reference(("id_action", "annee"), "actions", ("id_action", "annee")),),
+            optional=True,
         ),
         Table(
             "droit_commun",
@@ -378,8 +448,22 @@ TABLES: dict[str, Table] = {
             "Une ligne par opérateur (association, structure…).",
             (
                 Column("id_operateur", "text", "Identifiant de l'opérateur"),
+                Column(
+                    "type_identifiant",
+                    "category",
+                    "Nature de l'identifiant : siret, ou nom quand la source n'a pas de SIRET",
+                    allowed=TYPES_IDENTIFIANT,
+                    required=False,
+                    nullable=True,
+                ),
                 Column("nom", "text", "Nom"),
-                Column("statut_juridique", "category", "Statut juridique", allowed=STATUTS_JURIDIQUES),
+                Column(
+                    "statut_juridique",
+                    "category",
+                    "Statut juridique",
+                    allowed=STATUTS_JURIDIQUES,
+                    inconnu=True,
+                ),
                 Column(
                     "budget_annuel",
                     "float",
@@ -391,13 +475,16 @@ TABLES: dict[str, Table] = {
                 Column(
                     "salaries_etp", "float", "Salariés (ETP)", minimum=0, plausible_max=MAX_ETP, nullable=True
                 ),
-                Column("echelle", "category", "Échelle d'intervention", allowed=ECHELLES),
-                Column("domaines", "list", "Domaines (séparés par ;)", allowed=DOMAINES),
-                Column("annee_creation", "int", "Année de création", minimum=1800, maximum=2035),
-                _code_commune("Commune du siège"),
+                Column("echelle", "category", "Échelle d'intervention", allowed=ECHELLES, inconnu=True),
+                Column("domaines", "list", "Domaines (séparés par ;)", allowed=DOMAINES, inconnu=True),
+                Column(
+                    "annee_creation", "int", "Année de création", minimum=1800, maximum=2035, inconnu=True
+                ),
+                _code_commune("Commune du siège", inconnu=True),
             ),
             key=("id_operateur",),
             references=(Reference(("code_commune",), "communes", ("code_commune",)),),
+            optional=True,
         ),
         Table(
             "instances",
@@ -549,7 +636,20 @@ class DatasetMetadata:
     synthetique: bool = False
     revenu_median_national: float | None = None
     annee_revenus_qpv: int | None = None
+    #: "complet" (every funder) or "etat_seul" (only the State's share: Ci.Ville / P147), in
+    #: which case co-funding, substitution and droit-commun shares are not computed.
+    financements_perimetre: str = "complet"
+    #: Where the tables come from, written by the importers: [{fichier, source, annees}, …].
+    sources: list = field(default_factory=list)
+    #: What the importer did (counts, de-duplications, repairs, warnings): free mapping.
+    # `import` is a Python keyword: the YAML key `import` is read into this field.
+    import_: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    @property
+    def etat_seul(self) -> bool:
+        """The funding table holds only the State's share (programme 147)."""
+        return self.financements_perimetre == "etat_seul"
 
 
 #: Typed values of metadonnees.yaml: key → (minimum, maximum, type); anything else (text,
@@ -558,7 +658,7 @@ METADATA_BOUNDS: dict[str, tuple[float, float, type]] = {
     "annee_debut": (ANNEE_MIN, ANNEE_MAX, int),
     "annee_fin": (ANNEE_MIN, ANNEE_MAX, int),
     "annee_revenus_qpv": (ANNEE_MIN, ANNEE_MAX, int),
-    "revenu_median_national": (1, MAX_REVENU, float),
+    "revenu_median_national": (REVENU_MEDIAN_MIN, MAX_REVENU, float),
 }
 
 

@@ -24,7 +24,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from cucs_analysis.data import schema
-from cucs_analysis.data.errors import Problem, count_problems
+from cucs_analysis.data.errors import AVERTISSEMENT, Problem, avertissements, count_problems, erreurs
 from cucs_analysis.data.readers import (
     GEOMETRY_LAYERS,
     MAX_LISTED,
@@ -57,7 +57,13 @@ RULE_NAMES = {
     "minimum": "minimum",
     "maximum": "maximum",
     "plausible": "valeur invraisemblable",
+    "plausible_min": "revenu médian implausible",
 }
+#: The warning given, once per table × column, for values that are unknown.
+MESSAGE_INCONNU = (
+    "{n} valeur{s} inconnue{s} (« inconnu » ou vide) : les analyses qui en ont besoin afficheront "
+    "« n.d. » avec la raison"
+)
 
 
 @dataclass
@@ -98,6 +104,8 @@ def pandera_schema(table_name: str) -> pa.DataFrameSchema:
                 checks.append(pa.Check.le(c.maximum, error="maximum"))
             if c.plausible_max is not None:
                 checks.append(pa.Check.le(c.plausible_max, error="plausible"))
+            if c.plausible_min is not None:
+                checks.append(pa.Check.ge(c.plausible_min, error="plausible_min"))
         columns[c.name] = pa.Column(checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
@@ -173,13 +181,37 @@ def check_values(
                     f"valeur invraisemblable (au-delà de {_borne(col, col.plausible_max)}) : "
                     "vérifiez l'unité et le séparateur décimal"
                 )
+            elif check == "plausible_min":
+                msg = (
+                    f"un revenu médian par unité de consommation inférieur à {_borne(col, col.plausible_min)} € "
+                    "n'est pas plausible (0 est souvent une valeur manquante exportée) : aucun seuil ne "
+                    "peut en être calculé ; indiquez la valeur, ou « inconnu » si elle n'est pas connue"
+                )
             else:
                 msg = _range_message(col, check)
             problems += problems_from_mask(fichier, lines, mask, colname, values, RULE_NAMES[check], msg)
     for col in cols:
         s = flat[col.name]
+        if col.inconnu and raw is not None and col.name in raw.columns:
+            problems += _unknown_values(flat, shown, lines, table, col, fichier)
+        if col.kind == "category" and col.allowed and schema.INCONNU in col.allowed:
+            n = int((s == schema.INCONNU).sum())
+            if n:
+                problems.append(
+                    Problem(
+                        fichier,
+                        None,
+                        col.name,
+                        None,
+                        "valeur inconnue",
+                        MESSAGE_INCONNU.format(n=fr.nombre(n), s="s" if n > 1 else "").replace(
+                            "(« inconnu » ou vide)", "(« inconnu » ; vide signifie hors CUCS)"
+                        ),
+                        niveau=AVERTISSEMENT,
+                    )
+                )
         # A column missing from the header is reported once, not once per row.
-        if not col.nullable and (raw is None or col.name in raw.columns):
+        if not col.nullable and not col.inconnu and (raw is None or col.name in raw.columns):
             # A cell that was not empty but is missing now failed coercion: already reported.
             was_empty = (
                 shown[col.name].isna() | (shown[col.name] == "") if col.name in shown.columns else s.isna()
@@ -211,6 +243,60 @@ def check_values(
                 "valeurs admises",
                 f"élément de liste non admis (éléments séparés par « ; ») ; valeurs possibles : {vals}",
             )
+    return problems
+
+
+def _unknown_where_allowed(flat: pd.DataFrame, table: schema.Table, col: schema.Column) -> pd.Series:
+    """Rows where an unknown value of `col` is allowed (all but actions without an EPCI)."""
+    if table.name == "actions" and col.name == "code_commune":
+        epci = flat["code_epci"] if "code_epci" in flat.columns else pd.Series(pd.NA, index=flat.index)
+        return epci.notna()
+    return pd.Series(True, index=flat.index)
+
+
+def _unknown_values(
+    flat: pd.DataFrame,
+    shown: pd.DataFrame,
+    lines: pd.Index,
+    table: schema.Table,
+    col: schema.Column,
+    fichier: str,
+) -> list[Problem]:
+    """One warning counting the unknown values of a column that accepts them; the errors of
+    rows where unknown is not allowed (an action's commune without an EPCI)."""
+    from cucs_analysis.data.readers import is_inconnu
+
+    raw = shown[col.name].astype("str")
+    unknown = (raw.isna() | raw.str.strip().eq("") | is_inconnu(raw)).fillna(False).astype(bool)
+    unknown &= flat[col.name].isna()
+    allowed = _unknown_where_allowed(flat, table, col)
+    problems: list[Problem] = []
+    n = int((unknown & allowed).sum())
+    if n:
+        s = "s" if n > 1 else ""
+        problems.append(
+            Problem(
+                fichier,
+                None,
+                col.name,
+                None,
+                "valeur inconnue",
+                MESSAGE_INCONNU.format(n=fr.nombre(n), s=s),
+                niveau=AVERTISSEMENT,
+            )
+        )
+    refused = (unknown & ~allowed).to_numpy()
+    if refused.any():
+        problems += problems_from_mask(
+            fichier,
+            lines,
+            refused,
+            col.name,
+            shown[col.name],
+            "valeur obligatoire",
+            "commune inconnue : indiquez le code commune de l'action, ou le code_epci du contrat pour une "
+            "action de niveau intercommunal",
+        )
     return problems
 
 
@@ -258,6 +344,10 @@ def check_keys(
     """Duplicate keys, naming the line that first had the key."""
     key = [k for k in table.key if k in df.columns]
     if len(key) != len(table.key) or df.empty:
+        return []
+    # A key column missing from the header is reported once ("colonne manquante"), not as a
+    # duplicate key on every line.
+    if raw is not None and not all(k in raw.columns for k in key):
         return []
     frame = (raw if raw is not None and all(k in raw.columns for k in key) else df)[key]
     dup = df.duplicated(key, keep="first").to_numpy()
@@ -559,25 +649,16 @@ def validate_dir(data_dir: str | Path) -> list[Problem]:
     return inspect_dir(data_dir).problems
 
 
-def format_report(
-    problems: list[Problem], n_tables: int | None = None, absentes: list[str] | None = None
-) -> str:
-    """French report grouped by file, closing with a count line (for `cucs validate`).
+def _pluriel(n: int, mot: str) -> str:
+    return f"{fr.nombre(n)} {mot}{'s' if n > 1 else ''}"
 
-    `absentes`: optional tables the data set does not have (named in the success line)."""
-    if not problems:
-        absentes = list(absentes or [])
-        n = (len(schema.TABLES) - len(absentes)) if n_tables is None else n_tables
-        line = f"Aucun problème : le jeu de données est valide ({n} tables)."
-        if absentes:
-            line = line[:-2] + f" ; tables facultatives absentes : {', '.join(absentes)})."
-        return line
-    order = list(dict.fromkeys(p.fichier for p in problems))
+
+def _grouped(problems: list[Problem], mot: str) -> list[str]:
+    """Problems grouped by file: a heading with the count, then one line per entry."""
     out = []
-    for f in order:
+    for f in dict.fromkeys(p.fichier for p in problems):
         group = [p for p in problems if p.fichier == f]
-        n = count_problems(group)
-        out.append(f"{f} ({fr.nombre(n)} problème{'s' if n > 1 else ''})")
+        out.append(f"{f} ({_pluriel(count_problems(group), mot)})")
         for p in group:
             text = str(p)
             # The file name is the group's heading: drop it from each line.
@@ -586,13 +667,46 @@ def format_report(
             elif text.startswith(f + " : "):
                 text = text[len(f) + 3 :]
             out.append("  - " + text)
-    total = count_problems(problems)
-    nf = len(order)
+    return out
+
+
+def format_report(
+    problems: list[Problem], n_tables: int | None = None, absentes: list[str] | None = None
+) -> str:
+    """French report for `cucs validate`: the errors grouped by file, then the warnings
+    (« Avertissements (ne bloquent pas) »), closing with a count line.
+
+    `absentes`: optional tables the data set does not have (named in the success line)."""
+    errs, warns = erreurs(problems), avertissements(problems)
+    out: list[str] = []
+    if not errs:
+        absentes = list(absentes or [])
+        n = (len(schema.TABLES) - len(absentes)) if n_tables is None else n_tables
+        verdict = "Aucun problème" if not warns else "Aucune erreur"
+        line = f"{verdict} : le jeu de données est valide ({n} tables)."
+        if absentes:
+            line = line[:-2] + f" ; tables facultatives absentes : {', '.join(absentes)})."
+        if not warns:
+            return line
+        out.append(line)
+    else:
+        out += _grouped(errs, "problème")
+    if warns:
+        out += ["", "Avertissements (ne bloquent pas) :"]
+        out += _grouped(warns, "avertissement")
     out.append("")
-    out.append(
-        f"{fr.nombre(total)} problème{'s' if total > 1 else ''} trouvé{'s' if total > 1 else ''} "
-        f"dans {nf} fichier{'s' if nf > 1 else ''}."
-    )
+    nw = count_problems(warns)
+    tail = f"{_pluriel(nw, 'avertissement')} (non bloquant{'s' if nw > 1 else ''})" if nw else ""
+    if errs:
+        total = count_problems(errs)
+        nf = len(dict.fromkeys(p.fichier for p in errs))
+        head = (
+            f"{fr.nombre(total)} problème{'s' if total > 1 else ''} trouvé{'s' if total > 1 else ''} "
+            f"dans {nf} fichier{'s' if nf > 1 else ''}"
+        )
+        out.append(f"{head} ; {tail}." if tail else f"{head}.")
+    else:
+        out.append(f"{tail[0].upper()}{tail[1:]}.")
     return "\n".join(out)
 
 

@@ -126,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out_dir=Path(args.out) if args.out else None,
         scheduler=args.scheduler,
         delai_max=args.delai_max,
+        donnees=Path(args.donnees) if args.donnees else None,
     )
     return summary.exit_code
 
@@ -145,6 +146,20 @@ def cmd_site(args: argparse.Namespace) -> int:
         return _fail(f"Aucun résultat à publier dans {out} : lancez d'abord « cucs run ».")
     site = publish.build_site(out, root)
     print(f"Site reconstruit : {site / 'index.html'}")
+    return 0
+
+
+def cmd_projet_init(args: argparse.Namespace) -> int:
+    from cucs_analysis.pipeline import params
+
+    dossier, changes = params.init_projet(args.dossier, args.donnees, force=args.force)
+    print(f"Projet créé dans {dossier} : params/defaults.yaml et les carnets (notebooks/).")
+    print("Valeurs posées dans params/defaults.yaml (chacune commentée dans le fichier) :")
+    print("\n".join(f"  - {c}" for c in changes))
+    print(
+        f"Ensuite : cd {dossier}, vérifiez les données (cucs validate {args.donnees}), relisez "
+        "params/defaults.yaml, puis lancez cucs run --communes CODE."
+    )
     return 0
 
 
@@ -172,6 +187,36 @@ def cmd_import_insee_qpv(args: argparse.Namespace) -> int:
     )
     print(resultat.resume)
     for avertissement in resultat.rapport.avertissements:
+        print(f"Avertissement : {avertissement}")
+    print(f"Dossier écrit : {args.out} (vérifiez-le avec « cucs validate {args.out} »).")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from cucs_analysis.data.imports import modele
+
+    path = modele.ecrire_modele(Path(args.fichier), force=args.force)
+    feuilles = ", ".join(f"« {f} »" for f in (modele.MODE_EMPLOI, *modele.FEUILLES.values()))
+    print(f"Modèle écrit : {path} (feuilles {feuilles}).")
+    print(f"Remplissez-le, puis importez-le avec « cucs import modele {path} --out DOSSIER ».")
+    return 0
+
+
+def cmd_import_modele(args: argparse.Namespace) -> int:
+    from cucs_analysis.data.errors import DataError
+    from cucs_analysis.data.imports import modele
+
+    try:
+        resultat = modele.importer(Path(args.classeur), out=Path(args.out), force=args.force)
+    except DataError as exc:
+        if not any(p.fichier.startswith("feuille ") for p in exc.problems):
+            raise
+        lignes = "\n".join(f"  - {p}" for p in exc.problems)
+        return _fail(
+            f"Erreur : le classeur {Path(args.classeur).name} n'a pas été importé (rien n'a été écrit) :\n{lignes}"
+        )
+    print(resultat.resume)
+    for avertissement in resultat.avertissements:
         print(f"Avertissement : {avertissement}")
     print(f"Dossier écrit : {args.out} (vérifiez-le avec « cucs validate {args.out} »).")
     return 0
@@ -237,6 +282,12 @@ def build_parser() -> FrenchParser:
         help="durée maximale d'un carnet, en minutes : au-delà il est arrêté et noté en échec "
         "(défaut : execution.delai_max_minutes des paramètres, 10)",
     )
+    p.add_argument(
+        "--donnees",
+        default=None,
+        metavar="DOSSIER",
+        help="dossier de données à utiliser (remplace la clé donnees de params/defaults.yaml)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("site", help="reconstruit le site à partir des résultats existants")
@@ -297,6 +348,35 @@ def build_parser() -> FrenchParser:
     )
     pc.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
     pc.set_defaults(func=cmd_import_civille)
+
+
+    pm = isub.add_parser("modele", help="classeur de programmation rempli (modèle « cucs template »)")
+    pm.add_argument("classeur", help="classeur Excel (.xlsx) produit par « cucs template » et rempli")
+    pm.add_argument(
+        "--out", required=True, metavar="DOSSIER", help="dossier de données à écrire ou compléter"
+    )
+    pm.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
+    pm.set_defaults(func=cmd_import_modele)
+
+    p = sub.add_parser(
+        "template", help="écrit le classeur Excel de programmation à remplir (actions, financements)"
+    )
+    p.add_argument("fichier", help="classeur à écrire, ex. programmation.xlsx")
+    p.add_argument("--force", action="store_true", help="remplace un fichier existant")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("projet", help="projet d'un centre de ressources (ses données, ses paramètres)")
+    prsub = p.add_subparsers(dest="action", title="actions", metavar="ACTION", parser_class=FrenchParser)
+    pp = prsub.add_parser(
+        "init",
+        help="crée un dossier de projet : params/defaults.yaml réglé sur les données et les carnets",
+    )
+    pp.add_argument("dossier", help="dossier du projet à créer (vide)")
+    pp.add_argument("--donnees", required=True, metavar="CHEMIN", help="dossier des données du projet")
+    pp.add_argument(
+        "--force", action="store_true", help="accepte un dossier non vide (réécrit params et carnets)"
+    )
+    pp.set_defaults(func=cmd_projet_init)
 
     p = sub.add_parser("params", help="fichiers de paramètres")
     psub = p.add_subparsers(dest="action", title="actions", metavar="ACTION", parser_class=FrenchParser)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cucs_analysis.analysis import motifs, operators, privacy, trends
+from cucs_analysis.data.schema import TABLES
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.present.labels import libelle_domaine, majuscule
 from cucs_analysis.reports import rapport
@@ -23,6 +24,34 @@ from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 #: Below this base (operators funded the year before) in either period a renewal rate is a
 #: « petite base » (docs/rules.md).
 BASE_MIN = 30
+#: Why granted vs requested is not computed from a State-only funding source (issue 11).
+RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"
+#: Why granted vs requested is not computed when no requested amount is known.
+RAISON_DEMANDE_INCONNUE = "montant demandé inconnu"
+#: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
+RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+#: The columns of an absent table (issue 11: actions and operateurs are optional).
+ACTION_COLUMNS = list(TABLES["actions"].column_names)
+OPERATEUR_COLUMNS = list(TABLES["operateurs"].column_names)
+
+
+def perimetre_etat_seul(metadata) -> bool:
+    """The funding source holds only the State's share (`financements_perimetre: etat_seul`)."""
+    v = getattr(metadata, "financements_perimetre", None)
+    if v is None:
+        v = (getattr(metadata, "extra", None) or {}).get("financements_perimetre")
+    return str(v or "").strip().lower() == "etat_seul"
+
+
+def statut_signataire(territoire) -> bool | None:
+    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
+    v = (territoire.commune or {}).get("signataire_cucs")
+    if v is None or text.manquant(v):
+        return None
+    s = territoire.signataire
+    return None if s is None else bool(s)
+
+
 #: The beneficiary counts of the performance table and the values computed from them.
 BASES_BENEFICIAIRES = {
     "prevus_realisees": ["realises", "taux_realisation"],
@@ -87,7 +116,7 @@ CATEGORIES_PLURIELS = {
 class RapportQ6(Rapport):
     code_commune: str
     nom_commune: str
-    signataire: bool
+    signataire: bool | None  # None: the signatory status is unknown (never « hors CUCS »)
     a_programme: bool  # the commune has actions in the data
     a_instances: bool
     a_bilans: bool
@@ -118,12 +147,33 @@ class RapportQ6(Rapport):
     modeles: pd.DataFrame  # region.modeles_pilotage
     contours_communes: pd.DataFrame | None = None
     base_min: int = BASE_MIN
+    etat_seul: bool = False  # the funding source holds only the State's share
+    statuts_inconnus: int = 0  # active operators whose legal status is unknown (not counted as associations)
 
     # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
+
+    def motif_table(self, presente: bool) -> str | None:
+        # an unknown signatory status is « données non disponibles », never « hors CUCS »
+        if self.signataire is None:
+            return motifs.DONNEE_ABSENTE
+        return super().motif_table(presente)
+
+    @property
+    def raison_accord(self) -> str | None:
+        """Why granted vs requested is n.d. (State-only source, no requested amount known), or None."""
+        if self.etat_seul:
+            return RAISON_ETAT_SEUL
+        p = self.performance
+        if self.a_programme and not p.empty and p["montant_demande"].fillna(0).sum() <= 0:
+            if int(p["demandes_montant_inconnu"].sum()) > 0:
+                return RAISON_DEMANDE_INCONNUE
+        return None
 
     def vide_texte(self, section: str, defaut: str) -> str:
         """What a section's list says when it has no sentence: for a non-signatory commune, the one
         « Hors CUCS » sentence of the section; else `defaut` (« Données non disponibles : … »)."""
+        if self.signataire is None:
+            return f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — on ne peut pas évaluer {OBJETS_SECTIONS[section]}."
         if self.signataire:
             return defaut
         if section == "pilotage":
@@ -263,22 +313,39 @@ def _themes(df: pd.DataFrame) -> pd.Series:
 def build(territoire, region, params) -> RapportQ6:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
-    signataire = bool(territoire.signataire)
-    actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
-    fin = territoire.financements if signataire else territoire.financements.iloc[0:0]
-    inst = territoire.instances if signataire else territoire.instances.iloc[0:0]
-    bilans = territoire.bilans if signataire else territoire.bilans.iloc[0:0]
-    a_programme = signataire and not actions.empty
-    a_instances = signataire and inst is not None and not inst.empty
-    a_bilans = signataire and bilans is not None and not bilans.empty
+    signataire = statut_signataire(territoire)
+    etat_seul = perimetre_etat_seul(territoire.metadata)
+    # None (unknown status) reads nothing of the programme, like a non-signatory, but says why
+    lit = bool(signataire)
+
+    def part_de(df):
+        return df if lit and df is not None else (df.iloc[0:0] if df is not None else pd.DataFrame())
+
+    actions, fin, inst, bilans = (
+        part_de(territoire.actions),
+        part_de(territoire.financements),
+        part_de(territoire.instances),
+        part_de(territoire.bilans),
+    )
+    if actions.empty or "id_operateur" not in actions:  # an absent table (issue 11)
+        actions = pd.DataFrame(columns=ACTION_COLUMNS) if actions.empty else actions
+    a_programme = lit and not actions.empty
+    a_instances = lit and not inst.empty
+    a_bilans = lit and not bilans.empty
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     po, pp = params.operateurs, params.pilotage
     seuil_secret = int(params.seuil_secret)
 
     ops = territoire.operateurs
+    if ops is None or ops.empty or "id_operateur" not in ops:
+        ops = pd.DataFrame(columns=OPERATEUR_COLUMNS)
     actifs = operators.active_operators(ops, actions)
     perf = operators.performance(actions, fin, float(po.seuil_realisation), int(po.min_annees_realisees))
+    if etat_seul:
+        # only the State's share is in the source: what was requested of and granted by all the
+        # funders is unknown
+        perf = perf.assign(montant_demande=np.nan, montant_accorde=np.nan, taux_accord=np.nan)
     sous = operators.underperformers(perf)
     info = ["id_operateur", "nom", "statut_juridique", "echelle", "budget_annuel"]
     perf = perf.merge(ops[[c for c in info if c in ops]], on="id_operateur", how="left")
@@ -321,7 +388,13 @@ def build(territoire, region, params) -> RapportQ6:
     nonp["quartier"] = nonp["code_quartier"].map(noms_q)
     nonp["quartier"] = nonp["quartier"].where(nonp["quartier"].notna(), "Toute la commune")
 
-    assoc = actifs[actifs["statut_juridique"].astype(str) == "association"] if not actifs.empty else actifs
+    statut = (
+        actifs["statut_juridique"].astype("string").str.strip()
+        if not actifs.empty
+        else pd.Series(dtype="string")
+    )
+    statuts_inconnus = int((statut.isna() | (statut == "") | (statut.str.lower() == "inconnu")).sum())
+    assoc = actifs[(statut == "association").fillna(False).astype(bool)] if not actifs.empty else actifs
     classes = pd.Series(
         operators.size_class(assoc["budget_annuel"], po.bornes_budget).to_numpy()
         if not assoc.empty
@@ -367,8 +440,12 @@ def build(territoire, region, params) -> RapportQ6:
         modele = {
             "axe_descendant_participatif": None,
             "axe_fige_adaptable": None,
-            "motif_descendant_participatif": motifs.motif_commune(signataire, False),
-            "motif_fige_adaptable": motifs.motif_commune(signataire, False),
+            "motif_descendant_participatif": motifs.DONNEE_ABSENTE
+            if signataire is None
+            else motifs.motif_commune(signataire, False),
+            "motif_fige_adaptable": motifs.DONNEE_ABSENTE
+            if signataire is None
+            else motifs.motif_commune(signataire, False),
         }
 
     r = RapportQ6(
@@ -404,6 +481,8 @@ def build(territoire, region, params) -> RapportQ6:
         modele=modele,
         modeles=modeles,
         contours_communes=getattr(region, "contours_communes", None),
+        etat_seul=etat_seul,
+        statuts_inconnus=statuts_inconnus,
     )
     _narrate(r)
     return r
@@ -529,7 +608,29 @@ def _narrate_performance(r: RapportQ6) -> None:
             if len(j) >= 2
             else f"Aucun opérateur jugé ne réalise moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus.",
         )
+    inconnus = int(p["annees_prevus_inconnus"].sum()) if "annees_prevus_inconnus" in p else 0
+    if inconnus:
+        r.dit(
+            "performance",
+            f"{text.pluriel(inconnus, 'action-année réalisée', 'actions-années réalisées')} dont le nombre de "
+            f"bénéficiaires prévus est inconnu {'est laissée' if inconnus < 2 else 'sont laissées'} hors du taux de "
+            "réalisation (ni au numérateur ni au dénominateur).",
+        )
+    raison = r.raison_accord
+    if raison:
+        r.constat(
+            "performance",
+            f"Part des montants demandés accordée aux opérateurs : n.d. — {raison}.",
+        )
+        return
     m = p[p["montant_demande"].fillna(0) > 0]
+    sans_demande = int(p["demandes_montant_inconnu"].sum()) if "demandes_montant_inconnu" in p else 0
+    if sans_demande and not m.empty:
+        r.dit(
+            "performance",
+            f"{text.pluriel(sans_demande, 'ligne de financement', 'lignes de financement')} dont le montant demandé "
+            f"est inconnu {'est laissée' if sans_demande < 2 else 'sont laissées'} hors de la part accordée.",
+        )
     if not m.empty:
         dem, acc = float(m["montant_demande"].sum()), float(m["montant_accorde"].sum())
         t = m["taux_accord"]
@@ -588,16 +689,32 @@ def _narrate_reperage(r: RapportQ6) -> None:
     o = r.operateurs
     if o.empty:
         return
-    ech = o["echelle"].astype(str).value_counts()
+    ech = operators.echelle_code(o["echelle"]).value_counts()
+    inconnue = int(ech.pop(operators.ECHELLE_INCONNUE)) if operators.ECHELLE_INCONNUE in ech.index else 0
     ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in ech.index]
     ordre += [e for e in ech.index if e not in ordre]
     parts = [f"{text.nombre(ech[e])} à l'échelle {_echelle_de(e)}" for e in ordre]
+    if inconnue:  # apart: an unknown scale is never a scale
+        parts.append(f"{text.nombre(inconnue)} dont l'échelle est inconnue (n.d.)")
     r.constat(
         "reperage",
         f"Les {text.nombre(len(o))} opérateurs des actions de la commune interviennent : {text.liste_fr(parts)}."
         if len(o) >= 2
-        else f"Un seul opérateur porte les actions de la commune, à l'échelle {_echelle_de(ordre[0])}.",
+        else (
+            f"Un seul opérateur porte les actions de la commune, à l'échelle {_echelle_de(ordre[0])}."
+            if ordre
+            else "Un seul opérateur porte les actions de la commune ; son échelle d'intervention est inconnue (n.d.)."
+        ),
     )
+    sans_domaine = operators.unknown_domains(o)
+    if sans_domaine:
+        r.dit(
+            "reperage",
+            f"{text.pluriel(sans_domaine, 'opérateur', 'opérateurs')} dont les domaines d'intervention sont inconnus "
+            f"{'n’est' if sans_domaine < 2 else 'ne sont'} compté{'' if sans_domaine < 2 else 's'} dans aucun domaine.".replace(
+                "’", "'"
+            ),
+        )
     d = r.domaines_echelles.groupby("domaine")["operateurs"].sum().sort_values(ascending=False)
     if not d.empty:
         parts = [f"{text.minuscule_initiale(libelle_domaine(k))} ({text.nombre(v)})" for k, v in d.items()]
@@ -619,6 +736,7 @@ def _narrate_reperage(r: RapportQ6) -> None:
 
 def _echelle_de(e: str) -> str:
     return {
+        operators.ECHELLE_INCONNUE: "inconnue",
         "quartier": "du quartier",
         "commune": "de la commune",
         "agglomération": "de l'agglomération",
@@ -651,6 +769,15 @@ def _narrate_non_pourvues(r: RapportQ6) -> None:
 
 def _narrate_associations(r: RapportQ6) -> None:
     s = r.survie
+    if r.statuts_inconnus:
+        k = r.statuts_inconnus
+        r.dit(
+            "associations",
+            f"{text.pluriel(k, 'opérateur', 'opérateurs')} dont le statut juridique est inconnu "
+            f"{'n’est' if k < 2 else 'ne sont'} pas compté{'' if k < 2 else 's'} parmi les associations (n.d.).".replace(
+                "’", "'"
+            ),
+        )
     if s.empty:
         if r.a_programme:
             r.constat(
@@ -816,9 +943,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
     if m.get("axe_fige_adaptable"):
         r.constat("pilotage", phrase_adaptable(r))
     if r.signataire and not r.modeles.empty:
-        autres = r.modeles[
-            r.modeles["signataire"].astype(bool) & (r.modeles["code_commune"] != r.code_commune)
-        ]
+        autres = r.modeles[r.modeles["signataire"].eq(True) & (r.modeles["code_commune"] != r.code_commune)]
         if not autres.empty:
             same = autres[
                 (autres["axe_descendant_participatif"] == m.get("axe_descendant_participatif"))
@@ -841,6 +966,8 @@ def _narrate_pilotage(r: RapportQ6) -> None:
 
 
 def _debat(r: RapportQ6) -> None:
+    if r.signataire is None:
+        return
     if not r.signataire:
         r.debat.append(
             f"Hors CUCS : {r.nom_commune} n'a pas d'opérateurs financés au titre du CUCS dont la performance ou "
@@ -885,6 +1012,8 @@ def _debat(r: RapportQ6) -> None:
 
 
 def _verdict(r: RapportQ6) -> dict:
+    if r.signataire is None:
+        return rapport.verdict_donnee_absente("Opérateurs", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
     if not r.signataire:
         return rapport.verdict_hors_cucs("Opérateurs", r.nom_commune, SECTIONS["en_bref"])
     if not r.a_programme:
@@ -921,7 +1050,12 @@ def _verdict(r: RapportQ6) -> dict:
 
 
 def _narrate(r: RapportQ6) -> None:
-    if not r.signataire:
+    if r.signataire is None:
+        r.constats.append(
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
+            "signé un CUCS ; ses opérateurs ne sont ni évalués ni comptés comme hors CUCS."
+        )
+    elif not r.signataire:
         _narrate_hors_cucs(r)
     else:
         if not r.a_programme:
@@ -963,7 +1097,12 @@ def _narrate(r: RapportQ6) -> None:
     m = r.modele
     p = r.performance
     dem = p["montant_demande"].fillna(0).sum() if not p.empty else 0
-    taux_acc = None if mp or dem <= 0 else round(100 * float(p["montant_accorde"].fillna(0).sum() / dem), 1)
+    taux_acc = (
+        None
+        if mp or r.raison_accord or dem <= 0
+        else round(100 * float(p["montant_accorde"].fillna(0).sum() / dem), 1)
+    )
+    motif_acc = mp or (motifs.DONNEE_ABSENTE if r.raison_accord else None)
     ren = r.renouvellement_periodes
     petite = ren[ren["classe"] == "petite"] if not ren.empty else ren
     ren_p = (
@@ -1013,7 +1152,11 @@ def _narrate(r: RapportQ6) -> None:
             m.get("motif_fige_adaptable"),
         ),
         chiffre_cle(
-            "taux_accord_operateurs", "Part des montants demandés accordée aux opérateurs", taux_acc, "%", mp
+            "taux_accord_operateurs",
+            "Part des montants demandés accordée aux opérateurs",
+            taux_acc,
+            "%",
+            motif_acc,
         ),
         chiffre_cle(
             "renouvellement_petites_associations",
@@ -1208,7 +1351,8 @@ def vue_domaines_echelles(r: RapportQ6) -> pd.DataFrame:
             index="domaine", columns="echelle", values="operateurs", aggfunc="sum", fill_value=0
         )
         ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in wide.columns]
-        ordre += [e for e in wide.columns if e not in ordre]
+        ordre += [e for e in wide.columns if e not in ordre and e != operators.ECHELLE_INCONNUE]
+        ordre += [e for e in wide.columns if e == operators.ECHELLE_INCONNUE]  # apart, last
         wide = wide[ordre]
         colonnes |= {str(e): (f"Échelle {_echelle_de(str(e))}", "nombre") for e in ordre}
         df = wide.rename_axis(index="domaine", columns=None).reset_index()
@@ -1319,6 +1463,8 @@ def vue_modeles(r: RapportQ6) -> pd.DataFrame:
 
 
 def labels_motif(r: RapportQ6) -> str | None:
+    if r.signataire is None:
+        return motifs.DONNEE_ABSENTE
     return motifs.HORS_CUCS if not r.signataire else None
 
 
@@ -1367,9 +1513,13 @@ def figure_domaines_echelles(r: RapportQ6):
         return None
     wide = d.pivot_table(index="domaine", columns="echelle", values="operateurs", aggfunc="sum", fill_value=0)
     ordre = [e for e in ("quartier", "commune", "agglomération", "département") if e in wide.columns]
-    wide = wide[ordre + [e for e in wide.columns if e not in ordre]]
+    # an unknown scale last, apart
+    reste = [e for e in wide.columns if e not in ordre and e != operators.ECHELLE_INCONNUE]
+    wide = wide[ordre + reste + [e for e in wide.columns if e == operators.ECHELLE_INCONNUE]]
     wide.index = [libelle_domaine(i) for i in wide.index]
-    wide.columns = [majuscule(c) for c in wide.columns]
+    wide.columns = [
+        "Inconnue (n.d.)" if c == operators.ECHELLE_INCONNUE else majuscule(c) for c in wide.columns
+    ]
     fig = plots.heatmap(wide, "Opérateurs par domaine d'intervention et par échelle", "Échelle", "Domaine")
     plots.textes_de_donnees(fig)
     tot = wide.sum(axis=0)

@@ -555,9 +555,10 @@ def _validate(
 
 
 # --- parameters checked against the data ------------------------------------------------------------
-# The models above check each value on its own; these rules need the data set: an indicator, a
-# quartier or a year named in the parameters must exist in it (for the commune). They are checked
-# where a run's parameters are loaded: `notebook.demarrer` and the runner's planning.
+# The models above check each value on its own; these rules need the data set: an indicator or a
+# quartier named in the parameters must exist in it (for the commune), else the run cannot start;
+# a year outside the data's years is a warning (real data rarely cover the shipped years). They
+# are checked where a run's parameters are loaded: `notebook.demarrer` and the runner's planning.
 
 #: Parameters naming indicators: codes of the data's catalogue_indicateurs.
 CLES_INDICATEURS: tuple[tuple[str, ...], ...] = (
@@ -567,8 +568,8 @@ CLES_INDICATEURS: tuple[tuple[str, ...], ...] = (
 )
 #: Parameters naming quartiers: codes of the commune's quartiers.
 CLES_QUARTIERS: tuple[tuple[str, ...], ...] = (("quartiers_interet",), ("quartiers_experimentaux",))
-#: Parameters naming years of the analyses: within the data's years (metadonnees.yaml). The
-#: inflation table (euros_constants) may reach beyond them, and is not checked here.
+#: Parameters naming years of the analyses: outside the data's years (metadonnees.yaml) they give
+#: a warning. The inflation table (euros_constants) may reach beyond them, and is not checked here.
 CLES_ANNEES: tuple[tuple[str, ...], ...] = (
     ("periode", "debut"),
     ("periode", "fin"),
@@ -606,9 +607,10 @@ def _quartiers_de(commune_de: dict[str, str], code_commune: str) -> str:
 
 
 def problemes_donnees(p: Parametres, dataset: Any) -> list[tuple[tuple, str]]:
-    """(key path, French rule) for every indicator, quartier or year named in the parameters that
-    the data set does not have (a quartier: for the commune). A part the data set does not
-    hold (a stub without tables or metadata) is not checked."""
+    """(key path, French rule) for every indicator or quartier named in the parameters that the
+    data set does not have (a quartier: for the commune): errors, the run cannot start. A part
+    the data set does not hold (a stub without tables) is not checked. Years absent from the
+    data are warnings, not errors: `avertissements_donnees`."""
     data = p.as_dict()
     tables = getattr(dataset, "tables", None) or {}
     out: list[tuple[tuple, str]] = []
@@ -643,21 +645,30 @@ def problemes_donnees(p: Parametres, dataset: Any) -> list[tuple[tuple, str]]:
                 else:
                     msg = f"le quartier « {code} » appartient à la commune {owner}, pas à {p.code_commune}"
                 out.append((loc, f"{msg} ; {_quartiers_de(commune_de, p.code_commune)}"))
+    return out
 
+
+def avertissements_donnees(p: Parametres, dataset: Any) -> list[tuple[tuple, str]]:
+    """(key path, French warning) for every year named in the parameters outside the data's
+    years (metadonnees.yaml). The run goes on: each analysis takes the latest year its data
+    hold for each indicator and its page states the year actually used."""
     annees = _annees_du_jeu(dataset)
-    if annees is not None:
-        debut, fin = annees
-        for loc in CLES_ANNEES:
-            hors = [a for a in _items(value_at(data, loc)) if not debut <= a <= fin]
-            if hors:
-                verbe = "est" if len(hors) == 1 else "sont"
-                out.append(
-                    (
-                        loc,
-                        f"{', '.join(map(str, hors))} {verbe} hors des années du jeu de données "
-                        f"({debut}-{fin}, metadonnees.yaml)",
-                    )
+    if annees is None:
+        return []
+    data = p.as_dict()
+    debut, fin = annees
+    out: list[tuple[tuple, str]] = []
+    for loc in CLES_ANNEES:
+        hors = [a for a in _items(value_at(data, loc)) if not debut <= a <= fin]
+        if hors:
+            verbe = "est" if len(hors) == 1 else "sont"
+            out.append(
+                (
+                    loc,
+                    f"{', '.join(map(str, hors))} {verbe} hors des années du jeu de données "
+                    f"({debut}-{fin}, metadonnees.yaml) : les pages indiquent l'année réellement utilisée",
                 )
+            )
     return out
 
 
@@ -668,13 +679,16 @@ def messages_donnees(
     defaut: str,
     *,
     meme_valeur: bool = False,
+    avertissements: bool = False,
 ) -> list[str]:
-    """`problemes_donnees` as French lines naming the file and the key: the last of `sources`
-    (params files, lowest first, then a notebook's `seuils`) that sets the key, else `defaut`.
-    `meme_valeur`: only a source holding the very value counts (parameters injected by the runner)."""
+    """`problemes_donnees` (or, with `avertissements`, `avertissements_donnees`) as French lines
+    naming the file and the key: the last of `sources` (params files, lowest first, then a
+    notebook's `seuils`) that sets the key, else `defaut`. `meme_valeur`: only a source holding
+    the very value counts (parameters injected by the runner)."""
     data = p.as_dict()
+    found = avertissements_donnees(p, dataset) if avertissements else problemes_donnees(p, dataset)
     out = []
-    for loc, msg in problemes_donnees(p, dataset):
+    for loc, msg in found:
         source = source_of_leaf(sources, loc, value_at(data, loc), check=meme_valeur) or defaut
         out.append(f"{_where(source, loc)} : {msg}")
     return out
@@ -687,14 +701,16 @@ def verifier_donnees(
     defaut: str | None = None,
     *,
     meme_valeur: bool = False,
-) -> None:
+) -> list[str]:
     """Raise `ParamError` listing every parameter the data set contradicts (`messages_donnees`);
-    `defaut`: the source named when none sets the key (default: the last of `sources`)."""
+    `defaut`: the source named when none sets the key (default: the last of `sources`).
+    Returns the warnings (years absent from the data), which do not stop the run."""
     if defaut is None:
         defaut = sources[-1][0] if sources else FOURNIS
     messages = messages_donnees(p, dataset, sources, defaut, meme_valeur=meme_valeur)
     if messages:
         raise ParamError(messages)
+    return messages_donnees(p, dataset, sources, defaut, meme_valeur=meme_valeur, avertissements=True)
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -965,3 +981,213 @@ def write_commune_template(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_TEMPLATE.format(code=code_commune, quartiers=quoted), encoding="utf-8")
     return path
+
+
+# --- a resource centre's own project (cucs projet init) -------------------------------------------
+
+
+def _package_project() -> Path:
+    """The project folder the installed package lives in (its params/ and notebooks/)."""
+    import cucs_analysis
+
+    return Path(cucs_analysis.__file__).resolve().parents[1]
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)  # a double-quoted YAML string
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_scalar(v) for v in value) + "]"
+    return str(value)
+
+
+def _set_leaf(texte: str, loc: tuple[str, ...], value: Any, commentaire: str) -> str:
+    """Set one leaf of the shipped defaults.yaml in place (its other lines and comments kept),
+    with a French comment line saying why, above the key."""
+    lines = texte.split("\n")
+    start, end, indent = 0, len(lines), ""
+    for depth, key in enumerate(loc):
+        pattern = re.compile(rf"^{re.escape(indent)}{re.escape(key)}:(\s|$)")
+        i = next((j for j in range(start, end) if pattern.match(lines[j])), None)
+        if i is None:
+            raise ParamError(f"{DEFAULTS_FILE} livré : clé « {'.'.join(loc)} » introuvable")
+        if depth < len(loc) - 1:
+            # the section's lines: indented deeper than its key, up to the next key at its level
+            start = i + 1
+            body = [
+                j for j in range(start, end) if lines[j].strip() and not lines[j].lstrip().startswith("#")
+            ]
+            if not body:
+                raise ParamError(f"{DEFAULTS_FILE} livré : section « {key} » vide")
+            first = lines[body[0]]
+            indent = first[: len(first) - len(first.lstrip())]
+            end = next((j for j in body if not lines[j].startswith(indent)), end)
+    rest = lines[i].split("#", 1)
+    keep = f"  #{rest[1]}" if len(rest) > 1 and not isinstance(value, str) else ""
+    lines[i] = f"{indent}{loc[-1]}: {_yaml_scalar(value)}{keep}"
+    lines.insert(i, f"{indent}# {commentaire}")
+    return "\n".join(lines)
+
+
+def _within(value: int, debut: int, fin: int) -> bool:
+    return debut <= value <= fin
+
+
+def defaults_projet(
+    shipped: str,
+    donnees: str,
+    meta: Any,
+    source_meta: str,
+    indicateurs: list[str] | None = None,
+) -> tuple[str, list[str]]:
+    """The shipped defaults.yaml text with `donnees` and the years of the analyses set from the
+    data's metadonnees.yaml (`meta`: annee_debut, annee_fin, annee_revenus_qpv; None: years
+    kept), and the indicator lists reduced to the data's catalogue (`indicateurs`), each change
+    with a French comment; returns the text and what was changed (French lines)."""
+    raw = yaml.safe_load(shipped)
+    texte = _set_leaf(shipped, ("donnees",), donnees, "Dossier des données du projet (cucs projet init).")
+    changes = [f"donnees : {donnees}"]
+
+    def poser(loc: tuple[str, ...], value: Any, pourquoi: str) -> None:
+        nonlocal texte
+        if value_at(raw, loc) != value:
+            texte = _set_leaf(texte, loc, value, pourquoi)
+            changes.append(f"{'.'.join(loc)} : {_yaml_scalar(value)}")
+
+    if indicateurs:
+        connus = "indicateur(s) livré(s) absent(s) du catalogue des indicateurs des données"
+        for loc in CLES_INDICATEURS:
+            livres = value_at(raw, loc)
+            if isinstance(livres, list):
+                gardes = [c for c in livres if c in indicateurs] or indicateurs[: len(livres)]
+                poser(loc, gardes, f"{connus} : la liste garde ceux du catalogue ; à revoir.")
+            elif livres not in indicateurs:
+                poser(loc, indicateurs[0], f"{connus} : premier indicateur du catalogue ; à revoir.")
+    debut, fin = getattr(meta, "annee_debut", None), getattr(meta, "annee_fin", None)
+    if debut is None or fin is None:
+        return texte, changes
+    debut, fin = int(debut), int(fin)
+    selon = f"{source_meta} : années {debut}-{fin}"
+
+    poser(("periode", "debut"), debut, f"Première année des données ({selon}).")
+    poser(("periode", "fin"), fin, f"Dernière année des données ({selon}).")
+    cucs = int(raw["annee_debut_cucs"])
+    if not _within(cucs, debut, fin):
+        cucs = debut
+        poser(
+            ("annee_debut_cucs",),
+            cucs,
+            f"Année livrée ({raw['annee_debut_cucs']}) absente des données ({selon}) : première année "
+            "des données ; mettez l'année de début de votre contrat.",
+        )
+    refs = [a for a in raw["substitution"]["annees_reference"] if debut <= a < cucs] or [cucs - 1]
+    poser(
+        ("substitution", "annees_reference"),
+        refs,
+        f"Années d'avant le contrat ({cucs}) présentes dans les données ({selon}) ; sinon l'année qui le précède.",
+    )
+    poser(("dynamique", "annee_debut"), debut, f"Première année des données ({selon}).")
+    poser(("dynamique", "annee_fin"), max(fin, debut + 1), f"Dernière année des données ({selon}).")
+    traitement = int(raw["did"]["annee_traitement"])
+    if not _within(traitement, debut, fin):
+        poser(
+            ("did", "annee_traitement"),
+            min(cucs + 2, fin),
+            f"Année livrée ({traitement}) absente des données ({selon}) : deux ans après le début du contrat.",
+        )
+    revenus = getattr(meta, "annee_revenus_qpv", None)
+    if revenus is not None:
+        poser(
+            ("qpv2014", "annee_revenus"),
+            int(revenus),
+            f"Année des revenus, {source_meta} (annee_revenus_qpv).",
+        )
+    elif not _within(int(raw["qpv2014"]["annee_revenus"]), debut, fin):
+        poser(("qpv2014", "annee_revenus"), fin, f"Année livrée absente des données ({selon}) : la dernière.")
+    if not _within(int(raw["zus"]["annee"]), debut, fin):
+        poser(("zus", "annee"), debut, f"Année livrée absente des données ({selon}) : la première.")
+    return texte, changes
+
+
+def _indicateurs_du_catalogue(donnees: Path) -> list[str]:
+    """The indicator codes of the data's catalogue, rates first (the analyses compare rates);
+    empty when it has none or cannot be read (the run's checks will then say so)."""
+    from cucs_analysis.data import readers, schema
+
+    paths = readers.find_files(donnees).tables.get("catalogue_indicateurs") or []
+    if len(paths) != 1:
+        return []
+    try:
+        df, _ = readers.read_table(paths[0], schema.TABLES["catalogue_indicateurs"])
+    except Exception:  # noqa: BLE001 - unreadable here: `cucs validate` says why
+        return []
+    if "indicateur" not in df.columns:
+        return []
+    df = df.dropna(subset=["indicateur"])
+    taux = df["unite"].astype(str).eq("%") if "unite" in df.columns else df["indicateur"].isna()
+    ordre = list(df.loc[taux, "indicateur"]) + list(df.loc[~taux, "indicateur"])
+    return [str(c) for c in dict.fromkeys(ordre)]
+
+
+def init_projet(dossier: Path | str, donnees: Path | str, force: bool = False) -> tuple[Path, list[str]]:
+    """Create a resource centre's project: DOSSIER/params/defaults.yaml (the shipped defaults,
+    `donnees` pointing at the data folder, years from its metadonnees.yaml) and the notebooks
+    of the project the package lives in. Refuses a non-empty folder without `force`. Returns
+    the project folder and the French lines of what changed in the defaults."""
+    from cucs_analysis.data.readers import read_metadata
+    from cucs_analysis.data.schema import METADATA_FILE
+
+    dossier, donnees = Path(dossier), Path(donnees)
+    if not donnees.is_dir():
+        raise ParamError(f"Dossier de données introuvable : {donnees}")
+    if dossier.exists() and not dossier.is_dir():
+        raise ParamError(f"{dossier} existe et n'est pas un dossier")
+    if dossier.is_dir() and any(dossier.iterdir()) and not force:
+        raise ParamError(
+            f"Le dossier {dossier} n'est pas vide : choisissez un dossier vide, ou ajoutez --force "
+            "pour y réécrire params/defaults.yaml et les carnets (les autres fichiers sont gardés)"
+        )
+    source = _package_project()
+    shipped, carnets = source / PARAMS_DIR / DEFAULTS_FILE, source / "notebooks"
+    if not shipped.is_file() or not any(carnets.glob("*.ipynb")):
+        raise ParamError(
+            f"Paramètres ou carnets livrés introuvables à côté du logiciel ({source}) : « cucs projet "
+            "init » copie ceux du dépôt où le paquet est installé (installez-le depuis son dépôt)"
+        )
+    meta_path = donnees / METADATA_FILE
+    meta, problems = read_metadata(meta_path)
+    if problems:
+        raise ParamError([f"{METADATA_FILE} : {p}" for p in problems])
+    annees_connues = meta_path.is_file() and {"annee_debut", "annee_fin"} <= set(
+        yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    )
+    dossier_abs, donnees_abs = dossier.resolve(), donnees.resolve()
+    try:
+        chemin = donnees_abs.relative_to(dossier_abs).as_posix()
+    except ValueError:
+        chemin = donnees_abs.as_posix()
+    texte, changes = defaults_projet(
+        shipped.read_text(encoding="utf-8"),
+        chemin,
+        meta if annees_connues else None,
+        METADATA_FILE,
+        _indicateurs_du_catalogue(donnees),
+    )
+    if not annees_connues:
+        changes.append(
+            f"{METADATA_FILE} sans annee_debut / annee_fin : les années livrées sont gardées "
+            "(les années absentes des données donneront des avertissements)"
+        )
+    data = yaml.safe_load(texte)
+    shown = f"{PARAMS_DIR}/{DEFAULTS_FILE}"
+    _validate(Defauts, data, [(shown, data)], shown)  # ParamError: nothing is written
+    import shutil
+
+    (dossier / PARAMS_DIR).mkdir(parents=True, exist_ok=True)
+    (dossier / PARAMS_DIR / DEFAULTS_FILE).write_text(texte, encoding="utf-8")
+    (dossier / "notebooks").mkdir(exist_ok=True)
+    for nb in sorted(carnets.glob("*.ipynb")):
+        shutil.copyfile(nb, dossier / "notebooks" / nb.name)
+    return dossier, changes

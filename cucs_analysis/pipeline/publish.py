@@ -422,6 +422,45 @@ def render_page(nb: nbformat.NotebookNode, question_id: str, code_commune: str, 
     return rendered.html
 
 
+def render_page_tables_absentes(
+    question_id: str,
+    code_commune: str,
+    nom_commune: str,
+    lignes: list[str],
+    tables: Iterable[str],
+    section: str,
+) -> str:
+    """The page published in place of a notebook the runner did not execute because tables it
+    needs are absent: the question, why (`lignes`, French sentences: the first names the
+    missing tables, the next says what to do) and the tables the notebook reads. `section` is
+    the heading the verdict links to (its id as nbconvert would give it)."""
+    q = _questions.BY_ID.get(question_id)
+    titre = _question_titre(question_id)
+    corps = _render(
+        "tables_absentes.html.j2",
+        titre=titre,
+        question=q,
+        section=section,
+        ancre=_synthese.ancre(section),
+        lignes=list(lignes),
+        tables=_text.liste_fr(tables),
+    )
+    regional = _is_regional(question_id)
+    page = _render(
+        "page.html.j2",
+        racine="../../",
+        titre_page=page_title(question_id, code_commune, nom_commune),
+        titre=titre,
+        question=q,
+        code_commune=code_commune,
+        nom_commune=nom_commune or code_commune,
+        lien_commune=None if regional else f"../../communes/{code_commune}.html",
+        corps=corps,
+    )
+    _assert_no_script(page, allowed=())
+    return page
+
+
 _SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.I)
 
 
@@ -1049,6 +1088,33 @@ def _methode_context(
     }
 
 
+def _textes(value: object) -> list[str]:
+    """A list of French sentences from the manifest (anything else is dropped)."""
+    if not isinstance(value, list):
+        return []
+    return [str(v) for v in value if isinstance(v, str) and v.strip()]
+
+
+def avertissements(manifest: Mapping) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """The warnings the runner recorded: by commune (years of its parameters absent from the
+    data), all parameter warnings said once, and the data set's (validation, import)."""
+    brut = manifest.get("avertissements_parametres")
+    par_commune = (
+        {str(k): _textes(v) for k, v in brut.items() if _textes(v)} if isinstance(brut, Mapping) else {}
+    )
+    tous = list(dict.fromkeys(m for ms in par_commune.values() for m in ms))
+    return par_commune, tous, list(dict.fromkeys(_textes(manifest.get("avertissements_donnees"))))
+
+
+def tables_des_carnets() -> list[dict]:
+    """The tables each notebook needs (`Question.tables_requises`), for the Méthode page."""
+    return [
+        {"titre": q.titre, "tables": _text.liste_fr(q.tables_requises)}
+        for q in _questions.QUESTIONS
+        if q.tables_requises
+    ]
+
+
 def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
     manifest = _read_json(out_dir / "manifest.json") if (out_dir / "manifest.json").exists() else None
     manifest = manifest or {}
@@ -1071,6 +1137,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
         if isinstance(data.get("signataire_cucs"), bool):
             signataires.setdefault(code, data["signataire_cucs"])
     run_by_key = {(r["code_commune"], r["question"]): r for r in runs.to_dict("records")}
+    avert_communes, avert_params, avert_donnees = avertissements(manifest)
     date = _date_generation(manifest.get("genere_le"))
     source = str(
         manifest.get("nom_jeu_de_donnees")
@@ -1252,6 +1319,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
                 code=code,
                 nom=names[code],
                 hors_cucs=signataires.get(code) is False,
+                avertissements=avert_communes.get(code, []),
                 sections=sections,
                 dossier=f"{code}-dossier.html" if dans_dossier else None,
                 lisezmoi=f"../telechargements/{code}/LISEZMOI.txt" if code in dossiers else None,
@@ -1290,6 +1358,9 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             racine="",
             titre_page=f"Méthode | {SITE_NAME}",
             **_methode_context(_parametres(results), data_dir, results, names),
+            avertissements_parametres=avert_params,
+            avertissements_donnees=avert_donnees,
+            tables_carnets=tables_des_carnets(),
         ),
     )
 

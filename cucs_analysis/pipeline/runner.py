@@ -57,6 +57,7 @@ class RunSummary:
     executes: int = 0
     echecs: int = 0
     inchanges: int = 0
+    sans_tables: int = 0  # runs not executed: a table their notebook needs is absent
     absents: list[str] = field(default_factory=list)  # notebooks not written yet
     exit_code: int = 0
     manifest: Path | None = None
@@ -446,6 +447,140 @@ def _shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
+# --- notebooks whose tables are absent ------------------------------------------------------------
+
+#: The heading of the page published in place of a notebook whose tables are absent (the
+#: verdict's section: the syntheses link to it).
+SECTION_TABLES = "Tables nécessaires"
+#: The tables a resource centre fills with the programming workbook (cucs template).
+TABLES_PROGRAMMATION = frozenset({"actions", "financements", "operateurs"})
+
+
+def tables_manquantes(q: questions.Question, dataset: Any) -> dict[str, str]:
+    """The tables `q` needs that the data set lacks: name → « absente » (no file) or « vide »
+    (a file without rows). Empty: the notebook can run."""
+    disponibles = getattr(dataset, "available", None)
+    tables = getattr(dataset, "tables", None) or {}
+    out = {}
+    for name in q.tables_requises:
+        if disponibles is not None and name not in disponibles:
+            out[name] = "absente"
+        elif name in tables and len(tables[name]) == 0:
+            out[name] = "vide"
+    return out
+
+
+def _tables_et_etat(manquantes: dict[str, str]) -> tuple[str, str]:
+    """(« tables actions et financements », « absentes du jeu de données »)."""
+    etats = set(manquantes.values())
+    pluriel = len(manquantes) > 1
+    if etats == {"absente"}:
+        etat = "absentes du jeu de données" if pluriel else "absente du jeu de données"
+    elif etats == {"vide"}:
+        etat = "vides dans le jeu de données" if pluriel else "vide dans le jeu de données"
+    else:
+        etat = "absentes ou vides dans le jeu de données"
+    return f"{'tables' if pluriel else 'table'} {text.liste_fr(manquantes)}", etat
+
+
+def phrase_tables(manquantes: dict[str, str]) -> str:
+    """« tables actions et financements absentes du jeu de données »."""
+    return " ".join(_tables_et_etat(manquantes))
+
+
+def phrase_besoin(manquantes: dict[str, str], nom_jeu: str = "") -> str:
+    """« Ce carnet a besoin des tables actions et financements, absentes du jeu de données … »."""
+    tables, etat = _tables_et_etat(manquantes)
+    jeu = f" « {nom_jeu} »" if nom_jeu and etat.endswith("jeu de données") else ""
+    article = "des" if len(manquantes) > 1 else "de la"
+    return f"Ce carnet a besoin {article} {tables}, {etat}{jeu} : il n'a pas été exécuté."
+
+
+def conseil_tables(manquantes: dict[str, str]) -> str:
+    """What to do: the programming tables come from the workbook; others are files to add."""
+    if set(manquantes) <= TABLES_PROGRAMMATION:
+        return (
+            "Ajoutez-les au dossier de données : « cucs template » écrit le classeur de programmation "
+            "(actions, financements, opérateurs) à remplir, « cucs import modele » le convertit en "
+            "tables ; vérifiez avec « cucs validate », puis relancez « cucs run »."
+        )
+    fichiers = text.liste_fr(f"{t}.csv" for t in manquantes)
+    return (
+        f"Ajoutez au dossier de données {fichiers} (voir data/README.md pour les colonnes attendues) ; "
+        "vérifiez avec « cucs validate », puis relancez « cucs run »."
+    )
+
+
+def _signataire(dataset: Any, code: str) -> bool | None:
+    communes = (getattr(dataset, "tables", None) or {}).get("communes")
+    if communes is None or not {"code_commune", "signataire_cucs"} <= set(communes.columns):
+        return None
+    v = communes.loc[communes["code_commune"] == code, "signataire_cucs"]
+    if v.empty or v.isna().iloc[0]:
+        return None
+    return bool(v.iloc[0])
+
+
+def publier_sans_tables(task: dict, manquantes: dict[str, str], dataset: Any) -> dict:
+    """In place of a notebook whose tables are absent: a short French page naming them and a
+    results file whose verdict says « données non disponibles » (motif `donnee_absente`), so
+    that the syntheses and the index say why. Returns the run's record (status ok, with
+    `tables_absentes`); the notebook is not executed."""
+    from cucs_analysis.pipeline import results
+    from cucs_analysis.reports import rapport
+
+    t0, debut = time.perf_counter(), _now()
+    code, qid = task["code_commune"], task["question"]
+    q = questions.BY_ID[qid]
+    _final_nb, page, result = _task_paths(task)
+    quoi = phrase_tables(manquantes)
+    nom_jeu = str(getattr(getattr(dataset, "metadata", None), "nom", "") or "")
+    lignes = [phrase_besoin(manquantes, nom_jeu), conseil_tables(manquantes)]
+    verdict = rapport.verdict_donnee_absente(q.titre, quoi, SECTION_TABLES)
+    cles: dict[str, Any] = {k: None for k in q.required_keys}
+    cles.update(verdict=verdict, tables_absentes=sorted(manquantes), nom_commune=task["nom_commune"])
+    signataire = _signataire(dataset, code)
+    if signataire is not None:
+        cles["signataire_cucs"] = signataire
+    results.write_results(Path(task["results_dir"]), qid, code, task["parametres"], [], lignes, [], **cles)
+    publish = importlib.import_module("cucs_analysis.pipeline.publish")
+    atomic.write_text(
+        page,
+        publish.render_page_tables_absentes(
+            qid, code, task["nom_commune"], lignes, q.tables_requises, SECTION_TABLES
+        ),
+    )
+    return {
+        "code_commune": code,
+        "question": qid,
+        "nom_commune": task["nom_commune"],
+        "carnet": task["carnet"],
+        "statut": "ok",
+        "erreur": None,
+        "tables_absentes": sorted(manquantes),
+        "duree_s": round(time.perf_counter() - t0, 2),
+        "hash_entrees": task["hash_entrees"],
+        "versions": task["versions"],
+        "debut": debut,
+        "fin": _now(),
+    }
+
+
+def avertissements_jeu(dataset: Any) -> list[str]:
+    """The data set's warnings in French: validation warnings (unknown values, repairs) and
+    those its importers recorded in metadonnees.yaml (`import.<importeur>.avertissements`)."""
+    out = [str(a) for a in getattr(dataset, "avertissements", None) or []]
+    meta = getattr(dataset, "metadata", None)
+    extra = getattr(meta, "extra", None) or {}
+    imports = getattr(meta, "import_", None) or (extra.get("import") if isinstance(extra, dict) else None)
+    if isinstance(imports, dict):
+        for importeur, rapport in imports.items():
+            avert = rapport.get("avertissements") if isinstance(rapport, dict) else None
+            for a in avert if isinstance(avert, list) else []:
+                out.append(f"Import {importeur} : {a}")
+    return list(dict.fromkeys(out))
+
+
 def run(
     root: Path,
     communes: list[str] | None = None,
@@ -456,6 +591,7 @@ def run(
     scheduler: str | None = None,
     progress: bool = True,
     delai_max: float | None = None,
+    donnees: Path | str | None = None,
 ) -> RunSummary:
     """Run the selected notebooks for the selected communes, write the manifest, publish the site.
 
@@ -466,6 +602,11 @@ def run(
     going past its limit is stopped (kernel included) and recorded as failed. Ctrl-C stops the
     runs, writes a manifest saying which ones finished, leaves the previous site and the
     outputs of the stopped runs as they were, and returns `exit_code` 130.
+
+    `donnees` (a data folder) overrides the parameter `donnees` of every run. A notebook
+    needing a table the data set lacks (`Question.tables_requises`) is not executed: a page
+    and a results file say which tables are missing (`publier_sans_tables`). Years of the
+    parameters outside the data's years are printed once as warnings and shown on the site.
     """
     from tqdm import tqdm
 
@@ -485,7 +626,8 @@ def run(
     except KeyError as exc:
         raise ParamError(exc.args[0]) from None
 
-    base = load_params(REGION, root)
+    overrides = {"donnees": str(Path(donnees).resolve())} if donnees is not None else None
+    base = load_params(REGION, root, overrides)
     data_dir = Path(base.donnees) if Path(base.donnees).is_absolute() else root / base.donnees
     load = importlib.import_module("cucs_analysis.data.dataset")
     dataset = load.load_dataset(data_dir)  # DataError: the French validation report
@@ -494,7 +636,10 @@ def run(
     selected = _select_communes(root, communes, names)
     # The one place a run's parameters are loaded: each commune's, checked against the data
     # (indicators, quartiers, years) before any kernel starts; the notebooks receive them.
-    params_cache, delais = _params_checked(root, base, selected, dataset)
+    params_cache, delais, avert_params = _params_checked(root, base, selected, dataset, overrides)
+    avert_donnees = avertissements_jeu(dataset)
+    _print_warnings(avert_params, avert_donnees, progress)
+    manquantes_de = {q.id: tables_manquantes(q, dataset) for q in _questions.QUESTIONS}
 
     planned, missing = plan_runs(notebooks_dir, selected, questions)
     versions = _versions()
@@ -552,23 +697,29 @@ def run(
                         known[(code, q.id)] = ("ok", h)
                         bar.update(1)
                         continue
-                    tasks.append(
-                        {
-                            "code_commune": code,
-                            "question": q.id,
-                            "carnet": q.notebook,
-                            "notebook": str(notebooks_dir / q.notebook),
-                            "notebooks_dir": str(notebooks_dir),
-                            "out_dir": str(out_dir),
-                            "results_dir": str(results_dir),
-                            "parametres": params_cache[code],
-                            "nom_commune": nom,
-                            "hash_entrees": h,
-                            "versions": versions,
-                            "resultats_requis": bool(q.required_keys),
-                            "delai_s": (delai_max if delai_max is not None else delais[code]) * 60,
-                        }
-                    )
+                    task = {
+                        "code_commune": code,
+                        "question": q.id,
+                        "carnet": q.notebook,
+                        "notebook": str(notebooks_dir / q.notebook),
+                        "notebooks_dir": str(notebooks_dir),
+                        "out_dir": str(out_dir),
+                        "results_dir": str(results_dir),
+                        "parametres": params_cache[code],
+                        "nom_commune": nom,
+                        "hash_entrees": h,
+                        "versions": versions,
+                        "resultats_requis": bool(q.required_keys),
+                        "delai_s": (delai_max if delai_max is not None else delais[code]) * 60,
+                    }
+                    if manquantes_de[q.id]:
+                        # not executed: a page and a results file say which tables are missing
+                        record = publier_sans_tables(task, manquantes_de[q.id], dataset)
+                        entries.append(record)
+                        known[(code, q.id)] = ("ok", h)
+                        bar.update(1)
+                        continue
+                    tasks.append(task)
                 if not tasks:
                     continue
                 # The region stage, once per data set and region parameters, in the driver.
@@ -619,6 +770,8 @@ def run(
             "dossier_donnees": _shown_path(data_dir, root),
             "versions": versions,
             "etape_region": etapes_region,
+            "avertissements_parametres": avert_params,
+            "avertissements_donnees": avert_donnees,
             "runs": all_entries,
         }
         if interrupted:
@@ -626,7 +779,8 @@ def run(
         manifest_path = atomic.write_json(out_dir / MANIFEST, manifest)
 
         summary = RunSummary(
-            executes=sum(e["statut"] in ("ok", "echec") for e in entries),
+            executes=sum(e["statut"] in ("ok", "echec") and not e.get("tables_absentes") for e in entries),
+            sans_tables=sum(e["statut"] == "ok" and bool(e.get("tables_absentes")) for e in entries),
             echecs=sum(e["statut"] == "echec" for e in entries),
             inchanges=sum(e["statut"] == "ignore" for e in entries),
             absents=missing,
@@ -660,6 +814,12 @@ def run(
         f"{summary.echecs} en échec",
         f"{_plural(summary.inchanges, 'inchangé', 'inchangés')} (reprise)",
     ]
+    if summary.sans_tables:
+        absentes = sorted({t for e in entries if e["statut"] == "ok" for t in e.get("tables_absentes") or []})
+        parts.append(
+            f"{_plural(summary.sans_tables, 'carnet non exécuté', 'carnets non exécutés')} faute de tables "
+            f"({', '.join(absentes)})"
+        )
     summary.message = f"{', '.join(parts)} — {site_text}"
     if missing:
         summary.message += f"\nCarnets absents (ignorés) : {', '.join(missing)}"
@@ -765,13 +925,21 @@ def _interrupted_message(entries: list[dict], summary: RunSummary, manifest: Pat
     return "\n".join(lines)
 
 
-def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) -> tuple[dict[str, dict], dict]:
+def _params_checked(
+    root: Path, base: Any, selected: list[str], dataset: Any, overrides: dict | None = None
+) -> tuple[dict[str, dict], dict, dict[str, list[str]]]:
     """The parameters of the region run and of each selected commune, as injected into the
-    notebooks; `ParamError` listing every value the data set contradicts, naming its file."""
-    loaded = {REGION: base, **{code: load_params(code, root) for code in selected}}
+    notebooks, their time limits and their warnings (years absent from the data, by commune);
+    `ParamError` listing every value the data set contradicts, naming its file."""
+    loaded = {REGION: base, **{code: load_params(code, root, overrides) for code in selected}}
     problems: list[str] = []
+    warnings: dict[str, list[str]] = {}
     for code, p in loaded.items():
-        problems.extend(messages_donnees(p, dataset, param_layers(code, root), FOURNIS))
+        layers = param_layers(code, root)
+        problems.extend(messages_donnees(p, dataset, layers, FOURNIS))
+        found = messages_donnees(p, dataset, layers, FOURNIS, avertissements=True)
+        if found:
+            warnings[code] = found
     if problems:
         raise ParamError(
             [
@@ -780,7 +948,29 @@ def _params_checked(root: Path, base: Any, selected: list[str], dataset: Any) ->
             ]
         )
     delais = {code: float(p.execution.delai_max_minutes) for code, p in loaded.items()}
-    return {code: p.as_dict() for code, p in loaded.items()}, delais
+    return {code: p.as_dict() for code, p in loaded.items()}, delais, warnings
+
+
+#: Warnings listed one by one on the terminal; the rest are on the site's Méthode page.
+MAX_AVERTISSEMENTS_AFFICHES = 10
+
+
+def _print_warnings(params: dict[str, list[str]], donnees: list[str], progress: bool) -> None:
+    """The warnings once, in French, before the runs (a value of defaults.yaml once, not per commune)."""
+    lines = list(dict.fromkeys(m for ms in params.values() for m in ms))
+    if lines:
+        print("Avertissements sur les paramètres (les carnets sont exécutés quand même) :", file=sys.stdout)
+        print("\n".join(f"  - {m}" for m in lines), file=sys.stdout)
+    if donnees:
+        print(
+            f"Avertissements sur les données : {text.nombre(len(donnees), 0)} "
+            "(tous sur la page Méthode du site) :",
+            file=sys.stdout,
+        )
+        shown = donnees[:MAX_AVERTISSEMENTS_AFFICHES]
+        print("\n".join(f"  - {m}" for m in shown), file=sys.stdout)
+        if len(donnees) > len(shown):
+            print(f"  - … et {text.nombre(len(donnees) - len(shown), 0)} autres", file=sys.stdout)
 
 
 def _reads_region(task: dict) -> bool:

@@ -23,6 +23,11 @@ class Question:
     # The parameters its report reads (sections or dotted leaves of params/defaults.yaml): the
     # notebook's « Paramètres utilisés » table (`Contexte.vue_parametres`) lists their values.
     sections_parametres: tuple[str, ...] = ()
+    # The data tables its notebook cannot answer without (read from what its report uses):
+    # when one is absent from the data set, `cucs run` does not execute the notebook and
+    # publishes instead a page naming the missing tables. Optional tables whose absence the
+    # report states section by section (droit_commun, instances, parcours…) are not listed.
+    tables_requises: tuple[str, ...] = ()
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -35,6 +40,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 1 : services de l'État",
         ("substitution", "part_droit_commun"),
         sections_parametres=("periode", "annee_debut_cucs", "substitution", "reprise", "seuil_secret"),
+        tables_requises=("communes", "actions", "financements"),
     ),
     Question(
         "q2",
@@ -46,6 +52,15 @@ QUESTIONS: tuple[Question, ...] = (
         ("did", "ecarts"),
         etape_region=True,
         sections_parametres=("did", "convergence", "operateurs.seuil_realisation", "seuil_secret"),
+        tables_requises=(
+            "communes",
+            "quartiers",
+            "indicateurs",
+            "catalogue_indicateurs",
+            "actions",
+            "financements",
+            "operateurs",
+        ),
     ),
     Question(
         "q3",
@@ -57,6 +72,7 @@ QUESTIONS: tuple[Question, ...] = (
         ("eligibilite", "seuil_qpv2014", "typologie"),
         etape_region=True,
         sections_parametres=("periode.fin", "qpv2014", "zus", "dynamique", "typologie", "seuil_secret"),
+        tables_requises=("communes", "quartiers", "indicateurs", "catalogue_indicateurs"),
     ),
     Question(
         "q4",
@@ -67,6 +83,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 2 : opérateurs",
         ("instances", "cofinancement", "mobilisation"),
         sections_parametres=("periode", "annee_debut_cucs", "substitution", "reprise", "seuil_secret"),
+        tables_requises=("communes", "actions", "financements"),
     ),
     Question(
         "q5",
@@ -77,6 +94,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 2 : opérateurs",
         ("recouvrement", "progression"),
         sections_parametres=("periode", "annee_debut_cucs", "seuil_secret"),
+        tables_requises=("communes", "quartiers", "indicateurs", "actions", "financements"),
     ),
     Question(
         "q6",
@@ -87,6 +105,7 @@ QUESTIONS: tuple[Question, ...] = (
         ("sous_performants", "actions_non_pourvues", "modele_pilotage"),
         etape_region=True,
         sections_parametres=("periode", "annee_debut_cucs", "operateurs", "pilotage", "seuil_secret"),
+        tables_requises=("communes", "actions", "financements", "operateurs"),
     ),
     Question(
         "q7",
@@ -103,6 +122,7 @@ QUESTIONS: tuple[Question, ...] = (
         ),
         etape_region=True,
         sections_parametres=("periode", "annee_debut_cucs"),
+        tables_requises=("communes", "actions", "financements"),
     ),
     Question(
         "q8",
@@ -113,6 +133,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Groupe 4 : pilotes CUCS des communes",
         ("gup", "equipements"),
         sections_parametres=("periode", "annee_debut_cucs", "gup", "quartiers_experimentaux", "seuil_secret"),
+        tables_requises=("communes", "quartiers", "actions"),
     ),
     Question(
         "synthese",
@@ -121,6 +142,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Synthèse des constats pour la commune",
         "Centre de ressources",
         (),
+        tables_requises=("communes",),
     ),
     Question(
         "synthese_regionale",
@@ -130,6 +152,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Centre de ressources",
         (),
         regional=True,
+        tables_requises=("communes",),
     ),
 )
 

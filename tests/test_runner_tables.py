@@ -1,0 +1,131 @@
+"""A data set with only communes, quartiers, indicators, catalogue and contours (issue 11,
+point 4): q3 runs; q1, which needs actions and financements, is not executed and its page, its
+results and the syntheses say which tables are missing; years of the parameters absent from the
+data give warnings (printed once, shown on the site), not errors. One small run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cucs_analysis.pipeline import runner
+from tests.projet import projet_sur
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+GARDEES = {
+    "communes.csv",
+    "quartiers.csv",
+    "indicateurs.csv",
+    "catalogue_indicateurs.csv",
+    "quartiers.geojson",
+    "metadonnees.yaml",
+}
+CODE = "20001"
+
+pytestmark = pytest.mark.slow
+
+
+def donnees_minimales(dossier: Path) -> Path:
+    """A copy of the demo without every other table (deleted, not emptied)."""
+    shutil.copytree(DEMO, dossier)
+    for f in dossier.iterdir():
+        if f.name not in GARDEES:
+            f.unlink()
+    return dossier
+
+
+@pytest.fixture(scope="module")
+def run_minimal(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tables")
+    data = donnees_minimales(base / "donnees")
+    projet = projet_sur(
+        data,
+        base / "projet",
+        ["q1_droit_commun.ipynb", "q3_geographie_prioritaire.ipynb", "synthese_commune.ipynb"],
+    )
+    defaults = projet / "params" / "defaults.yaml"
+    raw = yaml.safe_load(defaults.read_text(encoding="utf-8"))
+    annee_zus = int(yaml.safe_load((data / "metadonnees.yaml").read_text())["annee_debut"]) - 2
+    defaults.write_text(
+        defaults.read_text(encoding="utf-8").replace(
+            f"  annee: {raw['zus']['annee']}\n", f"  annee: {annee_zus}\n"
+        ),
+        encoding="utf-8",
+    )
+    return projet, data, annee_zus
+
+
+@pytest.fixture(scope="module")
+def resultat(run_minimal, tmp_path_factory):
+    import contextlib
+    import io
+
+    projet, _data, _annee = run_minimal
+    sortie = io.StringIO()
+    with contextlib.redirect_stdout(sortie):
+        summary = runner.run(projet, [CODE], ["q1", "q3", "synthese"], jobs=2, resume=False, progress=False)
+    return summary, sortie.getvalue()
+
+
+def test_q3_runs_and_q1_is_not_executed(run_minimal, resultat):
+    projet, _data, _ = run_minimal
+    summary, sortie = resultat
+    assert summary.exit_code == 0, summary.message
+    assert (summary.executes, summary.echecs, summary.sans_tables) == (2, 0, 1)
+    assert "1 carnet non exécuté faute de tables (actions, financements)" in summary.message
+    manifest = json.loads((projet / "out" / "manifest.json").read_text(encoding="utf-8"))
+    runs = {e["question"]: e for e in manifest["runs"]}
+    assert runs["q3"]["statut"] == "ok" and not runs["q3"].get("tables_absentes")
+    assert runs["q1"]["statut"] == "ok" and runs["q1"]["tables_absentes"] == ["actions", "financements"]
+    # q1's notebook never ran; q3's did
+    assert not (projet / "out" / "notebooks" / CODE / "q1_droit_commun.ipynb").exists()
+    assert (projet / "out" / "notebooks" / CODE / "q3_geographie_prioritaire.ipynb").is_file()
+    assert (projet / "out" / "results" / CODE / "q3.json").is_file()
+
+
+def test_the_page_and_results_say_which_tables_are_missing(run_minimal, resultat):
+    projet, _data, _ = run_minimal
+    res = json.loads((projet / "out" / "results" / CODE / "q1.json").read_text(encoding="utf-8"))
+    assert res["verdict"]["motif"] == "donnee_absente"
+    assert "tables actions et financements absentes du jeu de données" in res["verdict"]["texte"]
+    assert res["tables_absentes"] == ["actions", "financements"]
+    assert res["substitution"] is None and res["part_droit_commun"] is None
+    page = (projet / "out" / "site" / "pages" / CODE / "q1.html").read_text(encoding="utf-8")
+    assert "Ce carnet a besoin des tables actions et financements, absentes du jeu de données" in page
+    assert "cucs template" in page and "cucs import modele" in page
+    index = (projet / "out" / "site" / "index.html").read_text(encoding="utf-8")
+    assert "données non disponibles" in index
+    commune = (projet / "out" / "site" / "communes" / f"{CODE}.html").read_text(encoding="utf-8")
+    assert "tables actions et financements absentes du jeu de données" in commune
+    # the commune synthesis (which ran after) carries the same verdict and its reason
+    synthese = json.loads((projet / "out" / "results" / CODE / "synthese.json").read_text(encoding="utf-8"))
+    (v,) = [v for v in synthese["verdicts"] if v["question"] == "q1"]
+    assert v["motif"] == "donnee_absente" and "tables actions et financements" in v["texte"]
+    methode = (projet / "out" / "site" / "methode.html").read_text(encoding="utf-8")
+    assert "Tables nécessaires à chaque carnet" in methode
+
+
+def test_years_absent_from_the_data_warn_and_the_run_goes_on(run_minimal, resultat):
+    projet, _data, annee = run_minimal
+    summary, sortie = resultat
+    attendu = f"params/defaults.yaml, clé « zus.annee » : {annee} est hors des années du jeu de données"
+    assert "Avertissements sur les paramètres" in sortie
+    assert sortie.count(attendu) == 1  # once, not per commune and region
+    manifest = json.loads((projet / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert any(attendu in m for m in manifest["avertissements_parametres"][CODE])
+    commune = (projet / "out" / "site" / "communes" / f"{CODE}.html").read_text(encoding="utf-8")
+    methode = (projet / "out" / "site" / "methode.html").read_text(encoding="utf-8")
+    for page in (commune, methode):
+        assert "Avertissements sur les paramètres" in page and f"{annee} est hors des années" in page
+
+
+def test_resume_keeps_the_page_without_tables(run_minimal, resultat):
+    projet, _data, _ = run_minimal
+    summary = runner.run(projet, [CODE], ["q1", "q3", "synthese"], jobs=1, resume=True, progress=False)
+    assert (summary.inchanges, summary.executes, summary.sans_tables) == (3, 0, 0)
+    assert (projet / "out" / "site" / "pages" / CODE / "q1.html").is_file()

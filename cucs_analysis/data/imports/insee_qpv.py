@@ -128,6 +128,8 @@ def _lire_qpv(path: Path, dico: pd.DataFrame, rapport: common.RapportImport):
                 for c in manquantes
             ]
         )
+    if raw.empty:
+        raise common.erreur(fichier, "fichier vide", "le fichier ne contient aucun quartier (en-tête seul)")
     variables = [c for c in raw.columns if c in dico.index]
     if not variables:
         raise common.erreur(

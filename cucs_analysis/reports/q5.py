@@ -107,11 +107,24 @@ def _arrondi(x: object, decimales: int = 1) -> float | None:
     return float(Decimal(str(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
+#: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
+RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+
+
+def statut_signataire(territoire) -> bool | None:
+    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
+    v = (territoire.commune or {}).get("signataire_cucs")
+    if v is None or text.manquant(v):
+        return None
+    s = territoire.signataire
+    return None if s is None else bool(s)
+
+
 @dataclass
 class RapportQ5(Rapport):
     code_commune: str
     nom_commune: str
-    signataire: bool
+    signataire: bool | None  # None: the signatory status is unknown (never « hors CUCS »)
     a_parcours: bool  # the commune's households appear in `parcours`
     a_programme: bool  # the commune has a programme of actions in the data
     periode: tuple[int, int]
@@ -135,6 +148,12 @@ class RapportQ5(Rapport):
     menages_multi_brut: int | None = None  # before secrecy: for the truth test only, never published
 
     TABLE_ABSENCE: ClassVar[str] = "parcours"  # absence(quoi) speaks of the pathways by default
+
+    def motif_table(self, presente: bool) -> str | None:
+        # an unknown signatory status is « données non disponibles », never « hors CUCS »
+        if self.signataire is None:
+            return motifs.DONNEE_ABSENTE
+        return super().motif_table(presente)
 
     @property
     def motif_parcours(self) -> str | None:
@@ -529,11 +548,11 @@ def _sorties(parcours: pd.DataFrame, seuil: int) -> pd.DataFrame:
 def build(territoire, params) -> RapportQ5:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
-    signataire = bool(territoire.signataire)
+    signataire = statut_signataire(territoire)
     debut, fin = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     seuil = int(params.seuil_secret)
-    a_programme = signataire and territoire.actions is not None and not territoire.actions.empty
+    a_programme = bool(signataire) and territoire.actions is not None and not territoire.actions.empty
     parcours = territoire.parcours if signataire and territoire.parcours is not None else None
     a_parcours = parcours is not None and not parcours.empty
     if not a_parcours:
@@ -622,6 +641,8 @@ def legende_besoins(r: RapportQ5) -> str:
     annees = text.annee_periode(r.annee_debut_cucs, r.periode[1])
     if r.signataire:
         return f"Besoins des quartiers du CUCS et de la commune, {r.pendant}"
+    if r.signataire is None:
+        return f"Besoins des quartiers et de la commune, {annees} (statut de signataire inconnu)"
     return f"Besoins des quartiers de veille (comparaison) et de la commune, {annees}"
 
 
@@ -657,7 +678,7 @@ def _narrate_besoins(r: RapportQ5) -> None:
         top = q.sort_values("taux_chomage", ascending=False).iloc[0]
         r.dit(
             "besoins",
-            f"Le chômage est le plus élevé dans le quartier {'' if r.signataire else 'de veille '}"
+            f"Le chômage est le plus élevé dans le quartier {'de veille ' if r.signataire is False else ''}"
             f"{_nom(r, top['code_territoire'])} : "
             f"{text.pourcentage(top['taux_chomage'])} ({text.nombre(top['chomeurs'])} chômeurs pour "
             f"{text.nombre(top['actifs'])} actifs par an en moyenne), contre "
@@ -941,6 +962,8 @@ def _narrate_progression(r: RapportQ5) -> None:
 
 
 def _verdict(r: RapportQ5) -> dict:
+    if r.signataire is None:
+        return rapport.verdict_donnee_absente("Insertion", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
     if not r.signataire:
         return rapport.verdict_hors_cucs("Insertion", r.nom_commune, SECTIONS["en_bref"])
     row = r.ligne_commune()
@@ -1004,7 +1027,7 @@ def _debat(r: RapportQ5) -> None:
             "Les niveaux d'autonomie sont-ils évalués avec la même grille par tous les opérateurs ? Sinon, quels "
             "critères communs adopter dans les bilans ?"
         )
-    if not r.signataire:
+    if r.signataire is False:
         r.debat.append(
             f"Hors CUCS : {r.nom_commune} n'a pas d'actions d'insertion du CUCS à mettre en débat ; ses besoins "
             "servent de comparaison."
@@ -1046,7 +1069,7 @@ def texte_section(r: RapportQ5, section: str):
     phrases = r.texte(section)
     if phrases:
         return display.liste(phrases)
-    if not r.signataire:
+    if r.signataire is False:
         return display.non_disponible(
             f"{r.nom_commune} n'a pas de parcours de personnes accompagnées par le CUCS à décrire ; ses besoins "
             "(section 1) servent de comparaison",
@@ -1058,7 +1081,17 @@ def texte_section(r: RapportQ5, section: str):
 
 
 def _narrate(r: RapportQ5) -> None:
-    if not r.signataire:
+    if r.signataire is None:
+        r.constats.append(
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
+            "signé un CUCS ; ses actions d'insertion ne sont pas lues, ni comme résultat du CUCS ni comme hors CUCS."
+        )
+        r.textes["besoins"] = [
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — l'offre d'insertion {text.de(r.nom_commune)} "
+            "n'est pas rapportée aux besoins ; ses besoins sont donnés sans être rattachés au CUCS."
+        ]
+        _narrate_besoins(r)
+    elif not r.signataire:
         phrase = labels.phrase_hors_cucs(r.nom_commune, "le volet insertion du CUCS")
         r.constats.append(phrase)
         r.textes["besoins"] = [

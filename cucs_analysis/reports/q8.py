@@ -26,6 +26,19 @@ BASE_MIN = 30
 #: Significance level of the GUP trend (docs/rules.md, the demo's planted truth).
 ALPHA = 0.05
 #: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
+#: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
+RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+
+
+def statut_signataire(territoire) -> bool | None:
+    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
+    v = (territoire.commune or {}).get("signataire_cucs")
+    if v is None or text.manquant(v):
+        return None
+    s = territoire.signataire
+    return None if s is None else bool(s)
+
+
 SECTIONS = {
     "en_bref": "En bref",
     "actions": "1. Les actions qui produisent du lien de proximité",
@@ -73,7 +86,7 @@ ENSEMBLE = "ensemble_quartiers"
 class RapportQ8(Rapport):
     code_commune: str
     nom_commune: str
-    signataire: bool
+    signataire: bool | None  # None: the signatory status is unknown (never « hors CUCS »)
     a_programme: bool  # the commune has actions in the data
     a_gup: bool  # GUP reports in the data for the commune's quartiers
     periode: tuple[int, int]
@@ -123,6 +136,20 @@ class RapportQ8(Rapport):
     def motif_gup(self) -> str | None:
         return self.motif_table(self.a_gup)
 
+    def motif_table(self, presente: bool) -> str | None:
+        # an unknown signatory status is « données non disponibles », never « hors CUCS »
+        if self.signataire is None:
+            return motifs.DONNEE_ABSENTE
+        return super().motif_table(presente)
+
+    @property
+    def proximite_non_renseignees(self) -> int:
+        """Action-years whose proximity flag is unknown: counted apart, never as « not proximity »."""
+        p = self.proximite_annee
+        if p.empty or "actions_annees_non_renseignees" not in p:
+            return 0
+        return int(p["actions_annees_non_renseignees"].sum())
+
     @property
     def avant(self) -> str:
         """« avant le CUCS (2005-2006) », or only the years for a non-signatory commune."""
@@ -161,6 +188,8 @@ class RapportQ8(Rapport):
     @property
     def quartiers_nom(self) -> str:
         """What the commune's quartiers are: « quartiers du CUCS » or « quartiers de veille »."""
+        if self.signataire is None:
+            return "quartiers de la commune"
         return "quartiers du CUCS" if self.signataire else "quartiers de veille"
 
     def incoherents_annee(self) -> pd.DataFrame:
@@ -591,7 +620,7 @@ def _securite(
 def build(territoire, params) -> RapportQ8:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
-    signataire = bool(territoire.signataire)
+    signataire = statut_signataire(territoire)
     debut, fin = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin}
@@ -605,9 +634,9 @@ def build(territoire, params) -> RapportQ8:
     actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
     if "dispositif" in actions.columns:  # OVV and VVV are one dispositif: one line
         actions = actions.assign(dispositif=actions["dispositif"].replace(DISPOSITIFS_ALIAS))
-    a_programme = signataire and not actions.empty
+    a_programme = bool(signataire) and not actions.empty
     fin_df = territoire.financements if a_programme else None
-    a_gup = signataire and bool(territoire.available.get("gup")) and not territoire.gup.empty
+    a_gup = bool(signataire) and bool(territoire.available.get("gup")) and not territoire.gup.empty
 
     if a_programme:
         pa = proximity.proximity_actions(actions, fin_df)
@@ -785,10 +814,27 @@ def _narrate_actions(r: RapportQ8) -> None:
         return
     pa = r.actions_proximite
     n = len(pa)
+    inconnues = r.proximite_non_renseignees
+    p = r.proximite_annee
+    connues = int(p["actions_annees"].sum()) if not p.empty else 0
+    if inconnues and connues == 0:
+        r.constat(
+            "actions",
+            "Actions de proximité : n.d. — le caractère « de proximité » n'est renseigné pour aucune action de la "
+            f"programmation (non renseigné pour {text.pluriel(inconnues, 'action-année', 'actions-années')}).",
+        )
+        return
+    if inconnues:
+        r.dit(
+            "actions",
+            f"Le caractère « de proximité » n'est pas renseigné pour {text.pluriel(inconnues, 'action-année', 'actions-années')} "
+            "(non renseigné) : elles sont comptées à part, ni parmi les actions de proximité ni parmi les autres.",
+        )
     if n == 0:
         r.constat(
             "actions",
-            "Aucune action de la programmation n'est marquée comme produisant du lien de proximité.",
+            "Aucune action de la programmation n'est marquée comme produisant du lien de proximité"
+            + (" parmi celles dont le caractère est renseigné." if inconnues else "."),
         )
         return
     total, spec = float(pa["montant_accorde"].sum()), float(pa["montant_specifique"].sum())
@@ -980,6 +1026,8 @@ def _nom_territoire(r: RapportQ8, niveau: str, code: str) -> str:
 
 
 def _les_quartiers(r: RapportQ8) -> str:
+    if r.signataire is None:
+        return "ses quartiers"
     return (
         "les quartiers du CUCS (catégories 1 à 3)"
         if r.signataire
@@ -1037,10 +1085,10 @@ def _narrate_equipements(r: RapportQ8) -> None:
         if not absents.empty:
             r.constat(
                 "equipements",
-                f"Présents dans la commune mais dans aucun {'quartier du CUCS' if r.signataire else 'de ses quartiers de veille'} en "
+                f"Présents dans la commune mais dans aucun {'quartier du CUCS' if r.signataire else 'de ses quartiers' if r.signataire is None else 'de ses quartiers de veille'} en "
                 f"{a} : {text.liste_fr([f'« {x} »' for x in absents['libelle']])}.",
             )
-    if not r.signataire:
+    if r.signataire is False:
         r.dit(
             "equipements",
             f"{r.nom_commune} n'a pas signé de CUCS : ses équipements et ceux de ses quartiers de veille servent de "
@@ -1203,6 +1251,10 @@ def _phrases_fiche(r: RapportQ8, q: str) -> list[str]:
                 + ("…" if len(pq) > 5 else "")
                 + "."
             )
+    elif r.signataire is None:
+        out.append(
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} ; ce quartier n'est pas lu comme quartier du CUCS."
+        )
     else:
         out.append(f"Hors CUCS : {r.nom_commune} n'a pas signé de CUCS ; ce quartier sert de comparaison.")
     return out
@@ -1283,7 +1335,7 @@ def _debat(r: RapportQ8) -> None:
             "Quels quartiers retenir pour un travail expérimental, et avec quelles modalités d'animation et de pilotage "
             "local (chefs de projet de quartier, élus, habitants) ?"
         )
-    else:
+    elif r.signataire is False:
         r.debat.append(
             f"Hors CUCS : {r.nom_commune} n'a pas d'actions de proximité ni de GUP du CUCS à mettre en débat ; ses "
             "équipements et ses indicateurs servent de comparaison."
@@ -1291,6 +1343,8 @@ def _debat(r: RapportQ8) -> None:
 
 
 def _verdict(r: RapportQ8) -> dict:
+    if r.signataire is None:
+        return rapport.verdict_donnee_absente("Proximité", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
     if not r.signataire:
         return rapport.verdict_hors_cucs(
             "Proximité",
@@ -1419,7 +1473,18 @@ def _chiffres_cles(r: RapportQ8) -> list[dict]:
 
 
 def _narrate(r: RapportQ8) -> None:
-    if not r.signataire:
+    if r.signataire is None:
+        r.constats.append(
+            f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
+            "signé un CUCS ; ses actions de proximité et sa GUP ne sont pas lues, ni comme résultat du CUCS ni comme "
+            "hors CUCS."
+        )
+        for section, objet in OBJETS_SECTIONS.items():
+            r.textes[section] = [
+                f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — on ne peut pas évaluer {objet} à "
+                f"{r.nom_commune}."
+            ]
+    elif not r.signataire:
         _narrate_hors_cucs(r)
     else:
         _narrate_actions(r)
@@ -1674,9 +1739,13 @@ def vue_proximite_annee(r: RapportQ8) -> pd.DataFrame:
         df = p.assign(
             part_credits=(p["montant_proximite"] / p["montant_total"]).where(p["montant_total"] > 0)
         )
+    colonnes = dict(COLONNES_PROXIMITE_ANNEE)
+    if r.proximite_non_renseignees:  # counted apart, shown only when some are unknown
+        colonnes["actions_annees"] = ("Actions programmées (proximité renseignée)", "nombre")
+        colonnes["actions_annees_non_renseignees"] = ("Proximité non renseignée (actions-années)", "nombre")
     return display.vue(
         df,
-        COLONNES_PROXIMITE_ANNEE,
+        colonnes,
         vide=r.absence("actions de proximité par année"),
     )
 

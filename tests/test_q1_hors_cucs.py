@@ -11,6 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cucs_analysis.analysis import motifs
 from cucs_analysis.data import dataset as load
 from cucs_analysis.pipeline import params
 from cucs_analysis.present import display
@@ -133,12 +134,16 @@ def test_every_section_heading_of_the_report_is_in_the_notebook():
     assert set(q1.SECTIONS.values()) <= set(_headings())
 
 
-def test_an_unknown_signature_is_read_from_the_programme():
-    for code, attendu in (("20001", True), ("20010", False)):
+def test_an_unknown_signature_is_never_hors_cucs():
+    # Issue 11: an unknown status stays unknown (None). The programme in the data is shown
+    # (20001); without one (20010) it is « données non disponibles », never « hors CUCS ».
+    for code, programme in (("20001", True), ("20010", False)):
         t = load.load_territory(DEMO, code)
         inconnu = dataclasses.replace(t, commune={**t.commune, "signataire_cucs": None})
         r = _report(code, inconnu)
-        assert r.signataire is attendu and (r.motif_programme is None) is attendu
+        assert r.signataire is None
+        assert r.motif_programme == (None if programme else motifs.DONNEE_ABSENTE)
+        assert "hors CUCS" not in " ".join(r.constats + [r.verdict["texte"]])
 
 
 @pytest.mark.parametrize("code", ["20001", "20010"])

@@ -286,7 +286,11 @@ def requests_granted(financements: pd.DataFrame, by: Sequence[str] = ("instituti
         "montant_accorde",
         "taux_accord",
     ]
-    f = financements[(financements["montant_demande"] > 0) & financements["montant_accorde"].notna()]
+    # An unknown requested amount (NA) is left out of both sums, like a row without a request.
+    demande = pd.to_numeric(financements["montant_demande"], errors="coerce").astype(float)
+    accorde = pd.to_numeric(financements["montant_accorde"], errors="coerce").astype(float)
+    garde = (demande > 0) & accorde.notna()
+    f = financements[garde].assign(montant_demande=demande[garde], montant_accorde=accorde[garde])
     if f.empty:
         return pd.DataFrame(columns=cols)
     f = f.assign(

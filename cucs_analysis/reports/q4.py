@@ -43,7 +43,7 @@ TYPES_PLURIELS = {
 class RapportQ4(Rapport):
     code_commune: str
     nom_commune: str
-    signataire: bool  # communes.signataire_cucs: outside the CUCS the commune is a comparison
+    signataire: bool | None  # communes.signataire_cucs (None: unknown); outside the CUCS, a comparison
     a_programme: bool  # the commune has actions and their funding in the data
     a_instances: bool
     periode: tuple[int, int]
@@ -71,6 +71,27 @@ class RapportQ4(Rapport):
     population: float | None = None  # communes.population
     euros: str = "euros courants"  # the euros of the before / during amounts (params euros_constants)
     base_min: int = BASE_MIN
+    # The funding source holds only the State's share (metadata financements_perimetre:
+    # etat_seul): co-funding, requested vs granted, mobilisation and takeover are n.d.
+    etat_seul: bool = False
+    demandes_inconnues: int = 0  # funding rows whose requested amount is unknown (left out of the rate)
+
+    @property
+    def motif_cofinancement(self) -> str | None:
+        """Why co-funding, requests, mobilisation and takeover are absent: the programme's
+        reason, else « non calculable » when the source holds only the State's share."""
+        return self.motif_programme or (motifs.NON_CALCULABLE if self.etat_seul else None)
+
+    def absence(self, quoi: str, table: str | None = None) -> display.Absence:
+        if table == "cofinancement" and self.motif_programme is None and self.etat_seul:
+            return display.Absence(f"{quoi} ({rapport.RAISON_ETAT_SEUL})", motifs.NON_CALCULABLE)
+        if table == "cofinancement":
+            table = None
+        if self.signataire is None and (table or self.TABLE_ABSENCE) in ("programme", "instances"):
+            motif = getattr(self, f"motif_{table or self.TABLE_ABSENCE}")
+            if motif == motifs.DONNEE_ABSENTE:
+                return display.Absence(f"{quoi} ({rapport.SIGNATAIRE_INCONNU}, données absentes)", motif)
+        return super().absence(quoi, table)
 
     # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
@@ -102,7 +123,8 @@ class RapportQ4(Rapport):
             "reunions_periodes": _periodes_json(self.reunions_periodes, "mesure", self.motif_instances),
             "cofinancement": {
                 "part_actions_cofinancees": self.part_cofinancees,
-                "motif": self.motif_programme,
+                "motif": self.motif_cofinancement,
+                "raison": rapport.RAISON_ETAT_SEUL if self.motif_cofinancement == motifs.NON_CALCULABLE else None,
                 "institutions": [
                     {
                         "institution": str(row.institution),
@@ -122,7 +144,7 @@ class RapportQ4(Rapport):
                     for row in par_annee.itertuples()
                 ],
                 "periodes": (
-                    _periodes_json(self.cofinancement_periodes, None, self.motif_programme) or [None]
+                    _periodes_json(self.cofinancement_periodes, None, self.motif_cofinancement) or [None]
                 )[0],
             },
             "montants_periodes": _periodes_json(self.montants_periodes, "institution", self.motif_programme),
@@ -138,13 +160,17 @@ class RapportQ4(Rapport):
                 }
                 for row in self.accord.itertuples()
             ],
-            "accord_periodes": _periodes_json(self.accord_periodes, "institution", self.motif_programme),
+            "accord_periodes": _periodes_json(self.accord_periodes, "institution", self.motif_cofinancement),
+            "accord_motif": self.motif_cofinancement,
+            "demandes_inconnues": self.demandes_inconnues,
             "bilans_partenaires": _bilans_json(self.bilans_partenaires),
             "bilans_motif": self.motif_bilans,
             "mobilisation": [
                 {"institution": str(i), "domaine": str(d), "montant": float(v)}
                 for i, d, v in zip(m["institution"], m["domaine"], m["montant"], strict=True)
             ],
+            "mobilisation_motif": self.motif_cofinancement,
+            "perimetre_financements": "etat_seul" if self.etat_seul else "complet",
             "verdict": self.verdict,
         }
 
@@ -217,9 +243,11 @@ def build(territoire, params) -> RapportQ4:
         territoire.droit_commun,
         territoire.instances,
     )
-    signataire = bool(territoire.signataire)
-    a_programme = signataire and not actions.empty and fin is not None and not fin.empty
-    a_instances = signataire and inst is not None and not inst.empty
+    # Unknown status (None) is not « hors CUCS »: what the data hold is shown.
+    signataire = rapport.statut_signataire(territoire)
+    a_programme = signataire is not False and not actions.empty and fin is not None and not fin.empty
+    a_instances = signataire is not False and inst is not None and not inst.empty
+    etat_seul = rapport.financements_etat_seul(getattr(territoire, "metadata", None))
     debut, fin_periode = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     kw = {"annee_debut_cucs": annee_cucs, "debut": debut, "fin": fin_periode}
@@ -260,7 +288,7 @@ def build(territoire, params) -> RapportQ4:
     by_year["part_habitants_secret"] = by_year["participants_secret"] | by_year["habitants_secret"]
     by_year["part_habitants"] = by_year["part_habitants"].where(~by_year["part_habitants_secret"])
 
-    if a_programme:
+    if a_programme and not etat_seul:
         cof = partners.cofunding(fin)
         cof_periodes = partners.cofunding_periods(fin, **kw, base_min=BASE_MIN)
         sources = funding.funding_by_source(fin, ("institution", "annee"))
@@ -287,7 +315,8 @@ def build(territoire, params) -> RapportQ4:
         en_jeu = funding.actions_at_stake(actions, fin, seuil_sp, duree_min)
         en_substitution = funding.actions_in_durable_domains(actions, fin, typo)
     else:
-        # Outside the CUCS, or without a programme in the data: nothing co-funded or mobilised to describe.
+        # Outside the CUCS, without a programme in the data, or with the State's share only:
+        # nothing co-funded or mobilised to describe (the State's amounts are kept below).
         cof = {
             "part_actions_cofinancees": None,
             "par_annee": _vide("annee", "actions_financees", "actions_cofinancees", "part"),
@@ -306,7 +335,16 @@ def build(territoire, params) -> RapportQ4:
             actions.iloc[0:0], fin.iloc[0:0], _vide("domaine", "type")
         )
 
-    bilans = territoire.bilans if signataire else None
+    if a_programme and etat_seul:
+        sources = funding.funding_by_source(fin, ("institution", "annee"))
+        sources["institution"] = sources["institution"].astype(str)
+        fin_euros = fin if facteurs is None else funding.to_constant_euros(fin, facteurs, "montant_accorde")
+        montants = trends.compare_periods(
+            partners.granted_by_institution_year(fin_euros), valeur="montant_accorde", by=["institution"], **kw
+        )
+        montants = montants.sort_values("valeur_pendant", ascending=False).reset_index(drop=True)
+
+    bilans = territoire.bilans if signataire is not False else None
     stats = partners.partner_statements(bilans, annee_debut_cucs=annee_cucs)
     stats = _secret(stats, ["enonces_avant", "enonces_pendant", "enonces"], seuil_secret, total="enonces")
     stats = _secret(stats, ["actions"], seuil_secret)
@@ -343,6 +381,10 @@ def build(territoire, params) -> RapportQ4:
         seuil_secret=seuil_secret,
         population=rapport.population_commune(territoire),
         euros=programme.libelle_euros(constants, annee_euros),
+        etat_seul=etat_seul,
+        demandes_inconnues=int(pd.to_numeric(fin["montant_demande"], errors="coerce").isna().sum())
+        if a_programme and not etat_seul and "montant_demande" in fin
+        else 0,
     )
     _narrate(r)
     return r
@@ -480,7 +522,7 @@ def _narrate_hors_cucs(r: RapportQ4) -> None:
 
 def _narrate_instances(r: RapportQ4) -> None:
     if not r.a_instances:
-        if r.signataire:
+        if r.signataire is not False:
             r.reserves.append(
                 "Les réunions des instances ne sont pas renseignées pour cette commune (données non disponibles) : "
                 "cela ne veut pas dire qu'aucune réunion n'a eu lieu."
@@ -541,7 +583,7 @@ def _narrate_instances(r: RapportQ4) -> None:
 def _narrate_bilans(r: RapportQ4) -> None:
     b = r.bilans_partenaires
     if b.empty:
-        if r.signataire:
+        if r.signataire is not False:
             r.reserves.append(
                 "Aucun énoncé des bilans d'activité ne porte sur le partenariat ou le financement dans cette commune "
                 "(données non disponibles)."
@@ -775,7 +817,7 @@ def _debat(r: RapportQ4) -> None:
             )
             + " relèvent de domaines où le droit commun s'est retiré : quelle institution s'engage à les reprendre ?"
         )
-    if r.signataire:
+    if r.signataire is not False:
         r.debat.append(
             "Quels enseignements remonter au niveau décisionnel, à l'échelle communale voire régionale (comité de "
             "pilotage régional), pour en faire un objectif de négociation ?"
@@ -784,8 +826,22 @@ def _debat(r: RapportQ4) -> None:
 
 def _verdict(r: RapportQ4) -> dict:
     """One line that answers the question for this commune, with its reason and its section."""
-    if not r.signataire:
+    if r.signataire is False:
         return rapport.verdict_hors_cucs("Partenaires", r.nom_commune, SECTIONS["en_bref"])
+    if not r.a_programme and r.signataire is None:
+        return rapport.verdict_donnee_absente(
+            "Partenaires",
+            f"{rapport.SIGNATAIRE_INCONNU} et financements des actions absents des données",
+            SECTIONS["cofinancement"],
+        )
+    if r.a_programme and r.etat_seul:
+        n_reunions = int(r.instances_type["nombre"].sum()) if r.a_instances else 0
+        reunions = f" ; {text.pluriel(n_reunions, 'réunion')} d'instances consignée{'s' if n_reunions > 1 else ''}"
+        return rapport.verdict(
+            f"Partenaires : cofinancement n.d. — {rapport.RAISON_ETAT_SEUL}{reunions if n_reunions else ''}.",
+            SECTIONS["cofinancement"],
+            motifs.NON_CALCULABLE,
+        )
     cp = r.cofinancement_periodes
     if not r.a_programme or cp.empty:
         return rapport.verdict_donnee_absente(
@@ -822,10 +878,32 @@ def _verdict(r: RapportQ4) -> dict:
     return rapport.verdict(texte + ".", SECTIONS["cofinancement"])
 
 
+def _narrate_etat_seul(r: RapportQ4) -> None:
+    """The sections that need every funder's amounts, when the source holds only the State's."""
+    ph = _par_habitant_pendant(r)
+    if ph is not None:
+        r.constat(
+            "cofinancement",
+            f"{majuscule(r.pendant)}, l'État (programme 147) accorde en moyenne {text.euros(ph[0])} par an aux "
+            "actions"
+            + (f", soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)}" if ph[1] is not None else "")
+            + f" ({r.euros}).",
+        )
+    for section, quoi in (
+        ("cofinancement", "Part des actions cofinancées"),
+        ("accord", "Part des montants demandés qui est accordée"),
+        ("mobilisation", "Droit commun mobilisé sur les actions"),
+        ("reprise", "Actions dont la poursuite dépend d'une reprise par le droit commun"),
+    ):
+        r.constat(section, rapport.nd_etat_seul(quoi))
+
+
 def _narrate(r: RapportQ4) -> None:
-    if not r.signataire:
+    if r.signataire is False:
         _narrate_hors_cucs(r)
     else:
+        if not r.a_programme and r.signataire is None:
+            r.constat("general", rapport.phrase_signataire_inconnu(r.nom_commune))
         if not r.a_programme:
             r.constat(
                 "general",
@@ -834,18 +912,41 @@ def _narrate(r: RapportQ4) -> None:
             )
         _narrate_instances(r)
         _narrate_bilans(r)
-        _narrate_cofinancement(r)
-        _narrate_accord(r)
-        _narrate_mobilisation(r)
-        _narrate_reprise(r)
+        if r.a_programme and r.etat_seul:
+            _narrate_etat_seul(r)
+        else:
+            _narrate_cofinancement(r)
+            _narrate_accord(r)
+            _narrate_mobilisation(r)
+            _narrate_reprise(r)
+        if r.demandes_inconnues:
+            n = r.demandes_inconnues
+            r.dit(
+                "accord",
+                f"Montant demandé non renseigné pour {text.pluriel(n, 'financement', 'financements')} : "
+                f"{'il est laissé' if n < 2 else 'ils sont laissés'} hors de la part accordée (ni 0, ni égal à "
+                "l'accordé).",
+            )
 
     # Caveats (limits stated where they apply).
-    if r.signataire:
+    if r.signataire is None and (r.a_programme or r.a_instances):
+        r.reserves.append(
+            f"{majuscule(rapport.SIGNATAIRE_INCONNU)} pour {r.nom_commune} dans la table des communes : les chiffres "
+            "de la page sont ceux que les données contiennent pour elle."
+        )
+    if r.signataire is not False:
         r.reserves.append(
             "Les instances sont celles que les bilans mentionnent : une réunion non consignée n'est pas comptée, et la "
             "présence d'une institution ne dit rien de la qualité de sa participation."
         )
-    if r.a_programme:
+    if r.a_programme and r.etat_seul:
+        r.reserves.append(_reserve_euros(r))
+        r.reserves.append(
+            f"Financements : {rapport.RAISON_ETAT_SEUL}. Les montants de la page sont ceux de l'État ; le "
+            "cofinancement, la part accordée des demandes, le droit commun mobilisé et les actions à reprendre "
+            "sont « n.d. »."
+        )
+    elif r.a_programme:
         r.reserves.append(_reserve_euros(r))
         r.reserves.append(
             "Le droit commun mobilisé additionne deux sources distinctes : les cofinancements de droit commun des "
@@ -860,7 +961,7 @@ def _narrate(r: RapportQ4) -> None:
         )
     _debat(r)
 
-    motif_p, motif_i = r.motif_programme, r.motif_instances
+    motif_p, motif_i, motif_c = r.motif_programme, r.motif_instances, r.motif_cofinancement
     cp = r.cofinancement_periodes
     pendant = (
         None
@@ -879,7 +980,7 @@ def _narrate(r: RapportQ4) -> None:
             "Actions cofinancées par au moins deux institutions pendant le CUCS",
             pendant,
             "%",
-            motif_p,
+            motif_c,
         ),
         chiffre_cle(
             "reunions_instances",
@@ -893,12 +994,13 @@ def _narrate(r: RapportQ4) -> None:
             "Actions cofinancées par au moins deux institutions (toute la période)",
             None if part is None else round(100 * part, 1),
             "%",
-            motif_p,
+            motif_c,
         ),
-        chiffre_cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_p),
+        chiffre_cle("taux_accord", "Part des montants demandés qui est accordée", taux, "%", motif_c),
         chiffre_cle(
             "credits_actions_par_habitant",
-            f"Crédits accordés aux actions par habitant et par an pendant le CUCS ({r.euros})",
+            f"Crédits accordés aux actions par habitant et par an pendant le CUCS ({r.euros})"
+            + (" : part de l'État seulement" if r.etat_seul else ""),
             None if ph is None or ph[1] is None else round(ph[1]),
             "€ par habitant et par an",
             motif_p,
@@ -908,14 +1010,14 @@ def _narrate(r: RapportQ4) -> None:
             "Droit commun accordé aux actions programmées",
             float(m["montant_actions"].sum()) if not m.empty else None,
             "€",
-            motif_p,
+            motif_c,
         ),
         chiffre_cle(
             "actions_en_jeu",
             "Actions dont la poursuite dépend d'une reprise par le droit commun",
-            len(r.actions_en_jeu) if r.a_programme else None,
+            len(r.actions_en_jeu) if r.motif_cofinancement is None else None,
             "actions",
-            motif_p,
+            motif_c,
         ),
     ]
     r.verdict = _verdict(r)
@@ -1079,18 +1181,18 @@ def vue_cofinancement_institutions(r: RapportQ4) -> pd.DataFrame:
     """Per institution: distinct actions funded, of which co-funded, and the amount granted."""
     i = r.cofinancement["institutions"]
     return display.vue(
-        i.assign(institution=i["institution"].map(majuscule)) if r.a_programme else None,
+        i.assign(institution=i["institution"].map(majuscule)) if r.motif_cofinancement is None else None,
         COLONNES_COFINANCEMENT_INSTITUTIONS,
-        vide=r.absence("actions financées et cofinancées par institution"),
+        vide=r.absence("actions financées et cofinancées par institution", "cofinancement"),
     )
 
 
 def vue_cofinancement_annee(r: RapportQ4) -> pd.DataFrame:
     """Per year: actions funded, co-funded, and the co-funded share."""
     return display.vue(
-        r.cofinancement["par_annee"] if r.a_programme else None,
+        r.cofinancement["par_annee"] if r.motif_cofinancement is None else None,
         COLONNES_COFINANCEMENT_ANNEE,
-        vide=r.absence("cofinancement par année"),
+        vide=r.absence("cofinancement par année", "cofinancement"),
     )
 
 
@@ -1099,7 +1201,7 @@ def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
     (numerator and denominator), its 95 % interval and the small-base flag."""
     cp = r.cofinancement_periodes
     df = None
-    if r.a_programme and not cp.empty:
+    if r.motif_cofinancement is None and not cp.empty:
         row = cp.iloc[0]
         rows = []
         for p, lib in (("avant", r.avant), ("pendant", r.pendant)):
@@ -1120,7 +1222,7 @@ def vue_cofinancement_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_COFINANCEMENT_PERIODES,
-        vide=r.absence("cofinancement avant et pendant le CUCS"),
+        vide=r.absence("cofinancement avant et pendant le CUCS", "cofinancement"),
     )
 
 
@@ -1145,9 +1247,9 @@ def vue_accord_institutions(r: RapportQ4) -> pd.DataFrame:
     """Requested vs granted amounts per institution over the whole period, on one base."""
     a = r.accord
     return display.vue(
-        a.assign(institution=a["institution"].map(majuscule)) if r.a_programme and not a.empty else None,
+        a.assign(institution=a["institution"].map(majuscule)) if r.motif_cofinancement is None and not a.empty else None,
         COLONNES_ACCORD,
-        vide=r.absence("montants demandés et accordés par institution"),
+        vide=r.absence("montants demandés et accordés par institution", "cofinancement"),
     )
 
 
@@ -1156,7 +1258,7 @@ def vue_accord_periodes(r: RapportQ4) -> pd.DataFrame:
     computed from the displayed rates, and the small-base flag."""
     a = r.accord_periodes
     df = None
-    if r.a_programme and not a.empty:
+    if r.motif_cofinancement is None and not a.empty:
         df = a.assign(
             institution=a["institution"].map(majuscule),
             ecart=rapport.ecarts_affiches(a["valeur_avant"], a["valeur_pendant"]),
@@ -1164,7 +1266,7 @@ def vue_accord_periodes(r: RapportQ4) -> pd.DataFrame:
     return display.vue(
         df,
         COLONNES_ACCORD_PERIODES,
-        vide=r.absence("part accordée avant et pendant le CUCS"),
+        vide=r.absence("part accordée avant et pendant le CUCS", "cofinancement"),
     )
 
 
@@ -1174,7 +1276,7 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
     m = r.mobilisation
     colonnes = {"institution": ("Institution", "texte")}
     df = None
-    if r.a_programme and not m.empty:
+    if r.motif_cofinancement is None and not m.empty:
         wide = m.pivot_table(
             index="institution", columns="domaine", values="montant", aggfunc="sum", fill_value=0.0
         )
@@ -1186,8 +1288,8 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
         df["institution"] = df["institution"].map(majuscule)
     vide = (
         "droit commun mobilisé sur les actions de la commune"
-        if r.a_programme
-        else r.absence("montants de droit commun mobilisés par institution et domaine")
+        if r.motif_cofinancement is None
+        else r.absence("montants de droit commun mobilisés par institution et domaine", "cofinancement")
     )
     return display.vue(df, colonnes, vide=vide)
 
@@ -1199,16 +1301,16 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
 def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (reports/programme.py)."""
     v = programme.vue_actions_en_jeu(r)
-    if not r.a_programme:
-        rapport.marque_vide(v, r.absence("actions dépendant des crédits spécifiques"))
+    if not r.motif_cofinancement is None:
+        rapport.marque_vide(v, r.absence("actions dépendant des crédits spécifiques", "cofinancement"))
     return v
 
 
 def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
     """The running actions of the domains in durable substitution (reports/programme.py)."""
     v = programme.vue_actions_substitution(r)
-    if not r.a_programme:
-        rapport.marque_vide(v, r.absence("actions des domaines en substitution durable"))
+    if not r.motif_cofinancement is None:
+        rapport.marque_vide(v, r.absence("actions des domaines en substitution durable", "cofinancement"))
     return v
 
 

@@ -256,7 +256,9 @@ def test_three_mistakes_give_three_french_messages_and_nothing_written(tmp_path,
     assert (m.fichier, m.ligne, m.colonne) == ("feuille « Financements »", 4, ent_f["montant_accorde"])
     r = by_rule["référence inconnue"]
     assert (r.fichier, r.ligne) == ("feuille « Financements »", 7)
-    assert "feuille « Actions »" in r.message and ent_a["id_action"] in r.message
+    assert (
+        f"dans la feuille « Actions » (colonnes « {ent_a['id_action']} », « {ent_a['annee']} »)" in r.message
+    )
     assert str(m).startswith(f"feuille « Financements », ligne 4, colonne « {ent_f['montant_accorde']} »")
     assert "[règle :" in str(m) and "négative" in str(m)
     assert not any(".csv" in s for s in lines)
@@ -264,13 +266,68 @@ def test_three_mistakes_give_three_french_messages_and_nothing_written(tmp_path,
 
 def test_wrong_code_shape_is_one_message_not_a_follow_on_reference(tmp_path, modele_vide):
     actions = [dict(a) for a in ACTIONS]
-    actions[0]["code_commune"] = "1004"  # the leading zero lost
+    actions[0]["code_commune"] = 1004  # typed as a number: the leading zero lost
     _remplir(modele_vide, {"actions": actions, "financements": FINANCEMENTS, "operateurs": OPERATEURS})
     with pytest.raises(DataError) as exc:
         modele.importer(modele_vide, _base(tmp_path / "donnees"))
     (p,) = exc.value.problems
     assert (p.ligne, p.colonne, p.regle) == (2, modele.entetes("actions")["code_commune"], "forme du code")
     assert "zéro initial" in p.message
+
+
+def test_duplicate_key_names_the_first_excel_row(tmp_path, modele_vide):
+    actions = [dict(a) for a in ACTIONS] + [dict(ACTIONS[0], intitule="Doublon")]
+    _remplir(modele_vide, {"actions": actions, "financements": FINANCEMENTS, "operateurs": OPERATEURS}, 4)
+    with pytest.raises(DataError) as exc:
+        modele.importer(modele_vide, _base(tmp_path / "donnees"))
+    (p,) = exc.value.problems
+    ent = modele.entetes("actions")
+    # Rows 4, (5 blank), 6, 7, 8: the duplicate is on row 8, its first occurrence on row 4.
+    assert (p.fichier, p.ligne, p.regle) == ("feuille « Actions »", 8, "clé en double")
+    assert p.colonne == f"{ent['id_action']}, {ent['annee']}"
+    assert f"(« {ent['id_action']} », « {ent['annee']} ») ont déjà cette valeur à la ligne 4" in p.message
+
+
+def test_an_empty_workbook_is_refused(tmp_path, modele_vide):
+    with pytest.raises(DataError) as exc:
+        modele.importer(modele_vide, tmp_path / "donnees")
+    (p,) = exc.value.problems
+    assert p.regle == "classeur vide" and not (tmp_path / "donnees").exists()
+
+
+def test_unknown_values_are_kept_as_inconnu_with_a_warning(tmp_path, modele_vide, capsys):
+    actions = [dict(a) for a in ACTIONS]
+    financements = [dict(f) for f in FINANCEMENTS]
+    actions[1]["prioritaire"] = "inconnu"  # an unknown bool is not « non »
+    financements[1]["montant_demande"] = "Inconnu"
+    _remplir(modele_vide, {"actions": actions, "financements": financements, "operateurs": OPERATEURS})
+    wb = load_workbook(modele_vide)
+    ws = wb[modele.FEUILLES["actions"]]
+    ws.cell(row=1, column=ws.max_column + 1, value="Commentaires")  # a column of the user's own
+    wb.save(modele_vide)
+    out = _base(tmp_path / "donnees")
+    res = modele.importer(modele_vide, out)
+    texte = "\n".join(res.avertissements)
+    for table, name in (("actions", "prioritaire"), ("financements", "montant_demande")):
+        assert f"« {modele.entetes(table)[name]} »" in texte
+    assert "« Commentaires »" in texte and "ignorée" in texte
+    assert pd.read_csv(out / "actions.csv", dtype=str).loc[1, "prioritaire"] == "inconnu"
+    assert pd.read_csv(out / "financements.csv", dtype=str).loc[1, "montant_demande"] == "inconnu"
+    capsys.readouterr()
+    assert main(["validate", str(out)]) == 0, capsys.readouterr().out
+    # « inconnu » where the schema does not accept it is an error on that cell.
+    financements[1]["montant_accorde"] = "inconnu"
+    modele_vide.unlink()
+    modele.ecrire_modele(modele_vide)
+    _remplir(modele_vide, {"actions": actions, "financements": financements, "operateurs": OPERATEURS})
+    with pytest.raises(DataError) as exc:
+        modele.importer(modele_vide, out, force=True)
+    (p,) = exc.value.problems
+    assert (p.fichier, p.ligne, p.colonne) == (
+        "feuille « Financements »",
+        3,
+        modele.entetes("financements")["montant_accorde"],
+    )
 
 
 def test_drop_down_lists_hold_the_schema_values(modele_vide):

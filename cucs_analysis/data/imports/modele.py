@@ -631,12 +631,12 @@ def _traduire(p: Problem, feuilles: dict[str, _Feuille]) -> Problem:
     msg = re.sub(r"la colonne (\w+) a ", lambda m: f"la colonne {colonnes(m.group(1), table)} a ", msg)
 
     def cible(m: re.Match) -> str:
-        t = m.group(1)
+        t, mot, cols = m.group(1), m.group(2), m.group(3)
         if t in feuilles:
-            return f"dans la feuille « {feuilles[t].nom} » (colonne {colonnes(m.group(2), t)})"
-        return f"dans {t}.csv du dossier de sortie (colonne {m.group(2)})"
+            return f"dans la feuille « {feuilles[t].nom} » ({mot} {colonnes(cols, t)})"
+        return f"dans {t}.csv du dossier de sortie ({mot} {cols})"
 
-    msg = re.sub(r"dans (\w+)\.csv \(colonnes? ([\w, ]+)\)", cible, msg)
+    msg = re.sub(r"dans (\w+)\.csv \((colonnes?) ([\w, ]+)\)", cible, msg)
     colonne = None
     if p.colonne is not None:
         colonne = ", ".join(noms.get(c.strip(), c.strip()) for c in p.colonne.split(","))
@@ -771,7 +771,13 @@ def importer(classeur: str | Path, out: str | Path, force: bool = False) -> Resu
     erreurs = [p for p in problemes if not _est_avertissement(p)]
     if erreurs:
         rang = {f"feuille « {n} »": i for i, n in enumerate(FEUILLES.values())}
-        erreurs.sort(key=lambda p: (rang.get(p.fichier, len(ordre)), p.ligne or 0))
+        # Whole-column problems first, then by row; a summary (« … et 5 autres lignes ») last.
+        erreurs.sort(
+            key=lambda p: (
+                rang.get(p.fichier, len(ordre)),
+                p.ligne if p.ligne is not None else (math.inf if p.autres else 0),
+            )
+        )
         raise DataError(erreurs)
     for p in problemes:
         rapport.avertir(str(p))

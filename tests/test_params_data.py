@@ -146,21 +146,38 @@ def test_the_commune_own_quartiers_are_accepted(project):
 # --- years ------------------------------------------------------------------------------------------
 
 
-def test_year_outside_the_data_is_refused(project):
+def warned_at_start(project: Path, code: str, *expected: str) -> list[str]:
+    """Years outside the data: warnings from the checks `demarrer` and the runner make, never an
+    error (the notebook starts; the runner's planning returns them)."""
+    demarrer("q3", code)  # no NotebookError: the notebook starts
+    p = load_params(code, project)
+    warnings = params.verifier_donnees(p, _demo(), params.param_layers(code, project))
+    base = load_params(params.REGION, project)
+    _cache, _delais, by_commune = runner._params_checked(project, base, [code], _demo())
+    for part in expected:
+        assert any(part in w for w in warnings), warnings
+        assert any(part in w for w in by_commune[code]), by_commune
+    return warnings
+
+
+def test_year_outside_the_data_is_a_warning_not_an_error(project):
     edit(project, "20001.yaml", {"zus": _rest(project, "zus") | {"annee": 2003}})
-    refused_at_start(
+    (warning,) = warned_at_start(
         project,
-        "q3",
         "20001",
         "params/20001.yaml, clé « zus.annee » : 2003 est hors des années du jeu de données (2005-2014",
     )
+    assert "les pages indiquent l'année réellement utilisée" in warning
+    # an unknown indicator next to it is still an error
+    edit(project, "20001.yaml", section(project, "dynamique", indicateur="taux_chomge"))
+    with pytest.raises(ParamError, match="vouliez-vous dire « taux_chomage »"):
+        params.verifier_donnees(load_params("20001", project), _demo(), params.param_layers("20001", project))
 
 
-def test_treatment_year_after_the_data_is_refused_in_defaults(project):
+def test_treatment_year_after_the_data_is_a_warning_in_defaults(project):
     edit(project, "defaults.yaml", section(project, "did", annee_traitement=2016))
-    refused_at_start(
+    warned_at_start(
         project,
-        "q2",
         "20001",
         "params/defaults.yaml, clé « did.annee_traitement » : 2016 est hors des années du jeu de données",
     )
@@ -176,16 +193,17 @@ def test_every_year_outside_the_data_is_listed(project):
             **section(project, "dynamique", annee_debut=2004),
         },
     )
-    with pytest.raises(NotebookError) as exc:
-        demarrer("q1", "20001")
-    message = str(exc.value)
-    for key in ("periode.debut", "substitution.annees_reference", "dynamique.annee_debut"):
-        assert f"params/defaults.yaml, clé « {key} » : 2004 est hors des années du jeu de données" in message
+    warned_at_start(
+        project,
+        "20001",
+        *(
+            f"params/defaults.yaml, clé « {key} » : 2004 est hors des années du jeu de données"
+            for key in ("periode.debut", "substitution.annees_reference", "dynamique.annee_debut")
+        ),
+    )
     edit(project, "20001.yaml", section(project, "substitution", annees_reference=[2001, 2002]))
-    with pytest.raises(
-        ParamError, match="« substitution.annees_reference » : 2001, 2002 sont hors des années"
-    ):
-        runner.run(project, ["20001"], ["q1"], jobs=1, resume=False, progress=False)
+    warned_at_start(project, "20001", "« substitution.annees_reference » : 2001, 2002 sont hors des années")
+    assert params.problemes_donnees(load_params("20001", project), _demo()) == []
 
 
 def test_every_year_parameter_is_checked():
@@ -247,7 +265,7 @@ def test_the_committed_parameters_agree_with_the_demo():
     dataset = _demo()
     for code in ["region", *(p.stem for p in params.commune_param_files(ROOT))]:
         p = load_params(code, ROOT)
-        params.verifier_donnees(p, dataset, params.param_layers(code, ROOT))
+        assert params.verifier_donnees(p, dataset, params.param_layers(code, ROOT)) == []  # no warning
 
 
 # --- helpers ------------------------------------------------------------------------------------------

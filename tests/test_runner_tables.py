@@ -108,6 +108,9 @@ def test_the_page_and_results_say_which_tables_are_missing(run_minimal, resultat
     assert v["motif"] == "donnee_absente" and "tables actions et financements" in v["texte"]
     methode = (projet / "out" / "site" / "methode.html").read_text(encoding="utf-8")
     assert "Tables nécessaires à chaque carnet" in methode
+    # nothing measured, nothing to download for q1; q3's tables are there
+    telechargements = projet / "out" / "site" / "telechargements" / CODE
+    assert not list(telechargements.glob("q1_*.csv")) and list(telechargements.glob("q3_*.csv"))
 
 
 def test_years_absent_from_the_data_warn_and_the_run_goes_on(run_minimal, resultat):

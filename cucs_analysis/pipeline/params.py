@@ -1027,6 +1027,13 @@ def _set_leaf(texte: str, loc: tuple[str, ...], value: Any, commentaire: str) ->
     rest = lines[i].split("#", 1)
     keep = f"  #{rest[1]}" if len(rest) > 1 and not isinstance(value, str) else ""
     lines[i] = f"{indent}{loc[-1]}: {_yaml_scalar(value)}{keep}"
+    # a block list under the key (« - item » lines) is replaced by the flow list just written
+    while (
+        i + 1 < len(lines)
+        and lines[i + 1].lstrip().startswith("- ")
+        and len(lines[i + 1]) - len(lines[i + 1].lstrip()) >= len(indent)
+    ):
+        del lines[i + 1]
     lines.insert(i, f"{indent}# {commentaire}")
     return "\n".join(lines)
 
@@ -1050,9 +1057,9 @@ def defaults_projet(
     texte = _set_leaf(shipped, ("donnees",), donnees, "Dossier des données du projet (cucs projet init).")
     changes = [f"donnees : {donnees}"]
 
-    def poser(loc: tuple[str, ...], value: Any, pourquoi: str) -> None:
+    def poser(loc: tuple[str, ...], value: Any, pourquoi: str, toujours: bool = False) -> None:
         nonlocal texte
-        if value_at(raw, loc) != value:
+        if toujours or value_at(raw, loc) != value:
             texte = _set_leaf(texte, loc, value, pourquoi)
             changes.append(f"{'.'.join(loc)} : {_yaml_scalar(value)}")
 
@@ -1071,10 +1078,17 @@ def defaults_projet(
     debut, fin = int(debut), int(fin)
     selon = f"{source_meta} : années {debut}-{fin}"
 
-    poser(("periode", "debut"), debut, f"Première année des données ({selon}).")
-    poser(("periode", "fin"), fin, f"Dernière année des données ({selon}).")
+    poser(("periode", "debut"), debut, f"Première année des données ({selon}).", toujours=True)
+    poser(("periode", "fin"), fin, f"Dernière année des données ({selon}).", toujours=True)
     cucs = int(raw["annee_debut_cucs"])
-    if not _within(cucs, debut, fin):
+    if _within(cucs, debut, fin):
+        poser(
+            ("annee_debut_cucs",),
+            cucs,
+            f"Valeur livrée, présente dans les données ({selon}) ; mettez l'année de début de votre contrat.",
+            toujours=True,
+        )
+    else:
         cucs = debut
         poser(
             ("annee_debut_cucs",),

@@ -1167,6 +1167,8 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
         run = run_by_key.get((code, question))
         if run is not None and run["statut"] not in PUBLISHED_STATUTS:
             continue
+        if data.get("tables_absentes"):
+            continue  # a notebook not executed (tables absent): nothing measured to download
         # a report may name its tables and label its own codes (`libelles_tables`, `libelles_codes`)
         codes_du_rapport = {**libelles, **_mappings(data.get("libelles_codes"))}
         noms_tables = {

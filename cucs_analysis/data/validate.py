@@ -23,8 +23,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from cucs_analysis.data import schema
-from cucs_analysis.data.errors import AVERTISSEMENT, Problem, avertissements, count_problems, erreurs
+from cucs_analysis.data import foreign, schema
+from cucs_analysis.data.errors import AVERTISSEMENT, ERREUR, Problem, avertissements, count_problems, erreurs
 from cucs_analysis.data.readers import (
     GEOMETRY_LAYERS,
     MAX_LISTED,
@@ -406,6 +406,34 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
     return problems
 
 
+def check_actions_epci(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
+    """An action's `code_epci` absent from communes.csv: a warning (the EPCI of communes may be
+    unknown), the action is then attached to no commune."""
+    act, com = tables.get("actions"), tables.get("communes")
+    if act is None or act.empty or "actions" not in fichiers or "code_epci" not in act.columns:
+        return []
+    if com is None or "communes" not in fichiers:
+        return []
+    epci = act["code_epci"]
+    mask = (epci.notna() & ~epci.isin(set(com["code_epci"].dropna()))).to_numpy()
+    n = int(mask.sum())
+    if not n:
+        return []
+    s = "s" if n > 1 else ""
+    return [
+        Problem(
+            fichiers["actions"],
+            None,
+            "code_epci",
+            None,
+            "EPCI inconnu",
+            f"{fr.nombre(n)} ligne{s} d'actions nomme{'nt' if n > 1 else ''} un EPCI absent de "
+            f"{fichiers['communes']} (colonne code_epci) : ces actions ne seront rattachées à aucune commune",
+            niveau=AVERTISSEMENT,
+        )
+    ]
+
+
 def check_consistency(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
     """Rules across columns or tables: an indicator's value within the bounds of its unit
     (`schema.BORNES_UNITE`: a rate within [0, 100], ‰ within [0, 1000]), a numerator not
@@ -516,6 +544,9 @@ def check_geometry(
 ) -> list[Problem]:
     """The geometry layer's codes must exist in the table (and be unique)."""
     code = GEOMETRY_LAYERS[layer]
+    found = foreign.classify_columns(gdf.columns, fichier, geographic=True)
+    if code not in gdf.columns and found is not None:
+        return [Problem.whole_file(fichier, foreign.RULE, found.message(fichier))]
     if code not in gdf.columns:
         return [
             Problem(
@@ -559,6 +590,11 @@ def inspect_table(
     """Read, coerce and check one table file on its own (no cross-table rule): (typed frame,
     raw string frame or None when unreadable, problems). Never raises on bad data."""
     table = schema.TABLES[name]
+    # A foreign layout saved under a table's name (the INSEE file as quartiers.csv, the
+    # workbook as actions.xlsx): one line naming the command, not a column-by-column listing.
+    found = foreign.recognise(path)
+    if found is not None and not (set(table.column_names) & _header(path)):
+        return empty_frame(table), None, [foreign.problem(path, found, ERREUR)]
     raw, problems = read_raw(path, name)
     if raw is None:
         return empty_frame(table), None, problems
@@ -576,6 +612,17 @@ def inspect_table(
     problems += check_period(df, raw, table, path.name, meta)
     problems += check_keys(df, raw, table, path.name)
     return df, raw, problems
+
+
+def _header(path: Path) -> set[str]:
+    """Column names of a table file's header (empty when unreadable)."""
+    if path.suffix.lower() == ".xlsx":
+        return set()  # the workbook's sheets decide (foreign.recognise)
+    try:
+        head = foreign._csv_header(path) if path.suffix.lower() == ".csv" else None
+    except OSError:
+        return set()
+    return {h.strip().lstrip("\ufeff") for h in head or []}
 
 
 def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspection:
@@ -620,6 +667,12 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
         raws[name], fichiers[name] = raw, path.name
     problems += check_references(tables, fichiers)
     problems += check_consistency(tables, fichiers)
+    problems += check_actions_epci(tables, fichiers)
+    # Files of a known foreign layout beside the tables: say which command reads them (an
+    # error when a required table is missing, the likely reason; else a warning).
+    missing = any(p.regle == "table absente" for p in problems)
+    strangers = foreign.scan_dir(data_dir, set(files.all_files()), ERREUR if missing else AVERTISSEMENT)
+    problems = strangers + problems
     geometries = {}
     for layer, paths in files.geometries.items():
         if len(paths) > 1:
@@ -649,6 +702,31 @@ def validate_dir(data_dir: str | Path) -> list[Problem]:
     return inspect_dir(data_dir).problems
 
 
+def validate_file(path: str | Path) -> list[Problem]:
+    """Every problem of one file given on its own: a known foreign layout (one line naming the
+    command that reads it), else a table of the project checked alone (no cross-table rule;
+    the period of a metadonnees.yaml beside it)."""
+    path = Path(path)
+    found = foreign.recognise(path)
+    if found is not None:
+        return [foreign.problem(path, found, ERREUR)]
+    name = path.stem
+    if name not in schema.TABLES or path.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+        tables = ", ".join(f"{t}.csv" for t in schema.REQUIRED_TABLES)
+        return [
+            Problem.whole_file(
+                path.name,
+                "fichier inconnu",
+                f"ce fichier n'est ni une table du projet ({tables}…) ni un fichier d'un format connu "
+                "(indicateurs INSEE des QPV et leurs contours, postes Ci.Ville, classeur modèle) : "
+                "donnez le dossier de données à vérifier",
+            )
+        ]
+    meta, problems = read_metadata(path.parent / schema.METADATA_FILE)
+    _, _, probs = inspect_table(path, name, meta)
+    return problems + probs
+
+
 def _pluriel(n: int, mot: str) -> str:
     return f"{fr.nombre(n)} {mot}{'s' if n > 1 else ''}"
 
@@ -671,20 +749,29 @@ def _grouped(problems: list[Problem], mot: str) -> list[str]:
 
 
 def format_report(
-    problems: list[Problem], n_tables: int | None = None, absentes: list[str] | None = None
+    problems: list[Problem],
+    n_tables: int | None = None,
+    absentes: list[str] | None = None,
+    fichier: str | None = None,
 ) -> str:
     """French report for `cucs validate`: the errors grouped by file, then the warnings
     (« Avertissements (ne bloquent pas) »), closing with a count line.
 
-    `absentes`: optional tables the data set does not have (named in the success line)."""
+    `absentes`: optional tables the data set does not have (named in the success line);
+    `fichier`: the one file checked alone (`cucs validate FICHIER`)."""
     errs, warns = erreurs(problems), avertissements(problems)
     out: list[str] = []
     if not errs:
         absentes = list(absentes or [])
         n = (len(schema.TABLES) - len(absentes)) if n_tables is None else n_tables
         verdict = "Aucun problème" if not warns else "Aucune erreur"
-        line = f"{verdict} : le jeu de données est valide ({n} tables)."
-        if absentes:
+        line = f"{verdict} : le jeu de données est valide ({n} table{'s' if n > 1 else ''})."
+        if fichier is not None:
+            line = (
+                f"{verdict} : le fichier {fichier} est valide (vérifié seul : les références aux autres "
+                "tables ne sont pas contrôlées)."
+            )
+        elif absentes:
             line = line[:-2] + f" ; tables facultatives absentes : {', '.join(absentes)})."
         if not warns:
             return line
@@ -724,4 +811,5 @@ __all__ = [
     "inspect_table",
     "pandera_schema",
     "validate_dir",
+    "validate_file",
 ]

@@ -27,9 +27,9 @@ ENTETE = (
 VARIABLES = ENTETE[3:]
 #: Fictional quartiers: code, name, communes named, (main commune code, name), shape centre.
 QUARTIERS = [
-    ("QP031901", "Les Pins", "Villebrune", ("31901", "Villebrune"), (1.44, 43.60)),
+    ("QP031901", "Le Pré-Vert", "Villebrune", ("31901", "Villebrune"), (1.44, 43.60)),
     ("QP031902", "Le Canal", "Villebrune", ("31901", "Villebrune"), (1.46, 43.61)),
-    ("QP065901", "Pont-Vieux", "Bourg-Neuf, Villeclaire", ("65902", "Villeclaire"), (0.07, 43.23)),
+    ("QP065901", "Pont-Vieux", "Bourg-Neuf-Écluse, Villeclaire", ("65902", "Villeclaire"), (0.07, 43.23)),
     ("QN04901M", "Les Halles", "Saint-Aubin", ("49901", "Saint-Aubin"), (-0.55, 47.47)),
 ]
 INVALIDE = "QP031902"  # drawn as a bow-tie (self-intersecting)
@@ -123,7 +123,7 @@ def ecrire_communes(path: Path) -> Path:
 
 EPCI_LIGNES = [
     ("31901", "Villebrune", "200000001", "CA de Villebrune", "31", "76"),
-    ("65901", "Bourg-Neuf", "200000002", "CA du Pont", "65", "76"),
+    ("65901", "BOURG NEUF ECLUSE", "200000002", "CA du Pont", "65", "76"),
     ("65902", "Villeclaire", "200000002", "CA du Pont", "65", "76"),
     ("49901", "Saint-Aubin", "ZZZZZZZZZ", "Sans objet", "49", "52"),
 ]
@@ -268,7 +268,7 @@ def test_quartiers_communes_and_geography(fichiers, tmp_path):
         ("65902", "oui"),
     ]
     com = _lire(out, "communes").set_index("code_commune")
-    assert com.loc["65901", "nom"] == "Bourg-Neuf"
+    assert com.loc["65901", "nom"] == "BOURG NEUF ECLUSE"
     assert com.loc["65902", "code_epci"] == "200000002" and com.loc["49901", "code_epci"] == "inconnu"
     assert com.loc["65902", "code_departement"] == "65" and com.loc["65902", "code_region"] == "76"
     # pop_com is a commune's population only where the QPV lies in one commune
@@ -297,11 +297,28 @@ def test_quartiers_communes_and_geography(fichiers, tmp_path):
     assert _erreurs(out) == []
 
 
+@pytest.mark.parametrize(("epsg", "ext"), [(3857, ".gpkg"), (2154, ".geojson")])
+def test_contours_in_any_crs(fichiers, tmp_path, epsg, ext):
+    import geopandas as gpd
+
+    _importer(fichiers, tmp_path / "ref")
+    autre = tmp_path / f"contours{ext}"
+    gpd.read_file(fichiers["contours"]).to_crs(epsg=epsg).to_file(autre)
+    fichiers["contours"] = autre
+    res = _importer(fichiers, tmp_path / "d")
+    a = gpd.read_file(tmp_path / "ref" / "quartiers.geojson").set_index("code_quartier")
+    b = gpd.read_file(tmp_path / "d" / "quartiers.geojson").set_index("code_quartier")
+    assert b.crs.to_epsg() == 2154 and list(a.index) == list(b.index)
+    # the same places, within a metre, whatever the CRS of the contours
+    assert (a.geometry.centroid.distance(b.geometry.centroid) < 1).all()
+    assert res.rapport.compteurs["contours_repares"] == 1
+
+
 def test_unmatched_name_and_missing_shape_are_reported(fichiers, tmp_path):
     fichiers["contours"] = ecrire_contours(tmp_path / "sans.geojson", sans={"QP031902"})
     res = _importer(fichiers, tmp_path / "d", epci=None)
     warns = " ".join(res.rapport.avertissements)
-    assert "Bourg-Neuf (QP065901)" in warns
+    assert "Bourg-Neuf-Écluse (QP065901)" in warns
     assert "sans contour" in warns and "QP031902" in warns
     links = _lire(tmp_path / "d", "quartiers_communes")
     assert (links["code_quartier"] == "QP065901").sum() == 1

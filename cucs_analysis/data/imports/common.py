@@ -17,7 +17,7 @@ The stable API (other importers rely on it):
 - `ecrire_table(dossier, nom, df)`: a table as CSV (UTF-8, `,`, `.`), booleans as oui/non,
   missing as blank; write the literal "inconnu" yourself where the value is unknown.
 - `ecrire_geojson(dossier, nom, gdf)`: a GeoDataFrame as GeoJSON with its CRS declared.
-- `fusionner_metadonnees(dossier, nom=…, annees=…, sources=…, rapport=…, extra=…)`: merges
+- `fusionner_metadonnees(dossier, nom=…, description=…, annees=…, sources=…, rapport=…, extra=…)`: merges
   into the folder's metadonnees.yaml (years widened, sources replaced by file name, the
   import report stored under its importer's name).
 """
@@ -243,6 +243,7 @@ def fusionner_metadonnees(
     dossier: str | Path,
     *,
     nom: str | None = None,
+    description: str | None = None,
     annees: Iterable[int] = (),
     sources: Iterable[dict[str, Any]] = (),
     rapport: RapportImport | None = None,
@@ -250,7 +251,7 @@ def fusionner_metadonnees(
 ) -> dict[str, Any]:
     """Merge into `<dossier>/metadonnees.yaml`; returns the merged dict.
 
-    - `nom`: kept if the file already names the data set;
+    - `nom`, `description`: kept if the file already has them;
     - `annees`: annee_debut / annee_fin widened to cover them;
     - `sources`: entries {fichier, source, annees} replace those of the same `fichier`;
     - `rapport`: stored under `import.<importeur>`;
@@ -271,6 +272,8 @@ def fusionner_metadonnees(
             data = loaded
     if nom and not data.get("nom"):
         data["nom"] = nom
+    if description and not data.get("description"):
+        data["description"] = description
     ans = sorted({int(a) for a in annees})
     if ans:
         debut, fin = data.get("annee_debut"), data.get("annee_fin")

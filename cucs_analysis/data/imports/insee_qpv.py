@@ -720,6 +720,13 @@ def importer(
         common.fusionner_metadonnees(
             tmp,
             nom="Quartiers prioritaires de la politique de la ville (données INSEE)",
+            description=(
+                f"Indicateurs INSEE des quartiers prioritaires ({fichier.name}) et leurs contours "
+                f"({contours.name}), importés par « cucs import insee-qpv ». Le fichier de l'INSEE ne "
+                "contient pas d'année : chaque famille de variables a reçu son année de référence "
+                f"({', '.join(f'{f} {a}' for f, a in sorted(used.items()))}). Catégorie CUCS, signature "
+                "du contrat, structure de pilotage et ZUS n'y figurent pas : elles sont « inconnu »."
+            ),
             annees=annees_utilisees,
             sources=sources,
             rapport=rapport,

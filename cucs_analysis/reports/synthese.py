@@ -25,7 +25,7 @@ import pandas as pd
 
 from cucs_analysis.analysis import funding, motifs
 from cucs_analysis.present import display, labels, text
-from cucs_analysis.reports import questions
+from cucs_analysis.reports import questions, rapport
 from cucs_analysis.reports.rapport import AvecVues
 
 #: The per-commune questions, in the order of the workshop (q1 … q8).
@@ -139,11 +139,14 @@ def reperes(
     quartiers: pd.DataFrame,
     debut: int,
     fin: int,
+    etat_seul: bool = False,
 ) -> pd.DataFrame:
     """One row per commune of the region: code_commune, nom, signataire, population, the
     granted specific and mainstream credits of its actions per inhabitant and per year over
     `debut`..`fin` (euros), the mainstream share (percent, q1's key figure) and its priority
-    quartiers. Non-signatory communes have no programme: their figures are NaN."""
+    quartiers. Non-signatory communes have no programme: their figures are NaN. `signataire` is
+    True, False or NA (unknown: never « hors CUCS », never among the signatories); with
+    `etat_seul` (the funding source holds only the State's share) the mainstream figures are NaN."""
     annees = fin - debut + 1
     fin_ = financements[financements["annee"].between(debut, fin)]
     money = funding.specific_vs_mainstream(fin_, actions, by=("code_commune",)).set_index("code_commune")
@@ -151,7 +154,7 @@ def reperes(
     nq = quartiers[cat.isin([1, 2, 3])].groupby("code_commune").size()
     out = communes[["code_commune", "nom", "signataire_cucs", "population"]].copy()
     out = out.rename(columns={"signataire_cucs": "signataire"})
-    out["signataire"] = out["signataire"].fillna(False).astype(bool)
+    out["signataire"] = out["signataire"].astype("boolean")
     pop = pd.to_numeric(out["population"], errors="coerce").astype(float)
     m = money.reindex(out["code_commune"])
     sp = m["specifique"].to_numpy(dtype=float)
@@ -162,7 +165,9 @@ def reperes(
     out["part_droit_commun"] = 100 * pd.Series(dc / tot, index=out.index)
     out["quartiers_prioritaires"] = out["code_commune"].map(nq).fillna(0).astype(int)
     cols = list(REPERES)
-    out.loc[~out["signataire"], cols] = float("nan")
+    out.loc[out["signataire"].eq(False).fillna(False).to_numpy(dtype=bool), cols] = float("nan")
+    if etat_seul:
+        out[["droit_commun_par_habitant", "part_droit_commun"]] = float("nan")
     out[cols] = out[cols].astype(float)
     return out.reset_index(drop=True)
 
@@ -177,6 +182,7 @@ def reperes_jeu(jeu, params) -> pd.DataFrame:
         t["quartiers"],
         params.periode.debut,
         params.periode.fin,
+        rapport.financements_etat_seul(jeu.metadata),
     )
 
 
@@ -188,7 +194,9 @@ def rang_fr(rang: int) -> str:
 def position(tableau: pd.DataFrame, code_commune: str, colonne: str) -> dict | None:
     """Where a commune stands on one figure among the signatory communes that have it:
     valeur, rang (1 = highest), n, mediane; None when the commune has no value."""
-    valeurs = tableau.loc[tableau["signataire"], ["code_commune", colonne]].dropna()
+    valeurs = tableau.loc[
+        tableau["signataire"].astype("boolean").fillna(False).to_numpy(dtype=bool), ["code_commune", colonne]
+    ].dropna()
     if code_commune not in set(valeurs["code_commune"]):
         return None
     v = float(valeurs.loc[valeurs["code_commune"] == code_commune, colonne].iloc[0])
@@ -279,6 +287,9 @@ def build_commune(
     that commune's results; `questions_ids`: the questions that have a notebook; the table of
     `reperes` for the region)."""
     sections = []
+    # The status is unknown when the data say so (a results file or the table of `reperes`
+    # holds it as null), not merely when no caller gave it.
+    inconnu = False
     for q in questions_publiees(questions_ids):
         res = resultats.get(q.id)
         if res is None:
@@ -286,6 +297,7 @@ def build_commune(
             continue
         if signataire is None and isinstance(res.get("signataire_cucs"), bool):
             signataire = res["signataire_cucs"]
+        inconnu |= "signataire_cucs" in res and res["signataire_cucs"] is None
         texte, motif, section = verdict_de(res)
         sections.append(
             SectionSynthese(
@@ -321,8 +333,12 @@ def build_commune(
     if tableau_reperes is not None and code_commune in set(tableau_reperes["code_commune"]):
         s.positions = {col: position(tableau_reperes, code_commune, col) for col in REPERES}
         ligne = tableau_reperes.loc[tableau_reperes["code_commune"] == code_commune].iloc[0]
-        if s.signataire is None:
+        if s.signataire is None and not text.manquant(ligne["signataire"]):
             s.signataire = bool(ligne["signataire"])
+        inconnu |= text.manquant(ligne["signataire"])
+    if s.signataire is None and inconnu:
+        # Unknown status: neither a signatory nor « hors CUCS »; each verdict keeps its reason.
+        s.constats.insert(0, rapport.phrase_signataire_inconnu(nom_commune))
     if s.absentes:
         s.reserves.append(
             f"Pas encore de résultats pour : {text.liste_fr(s.absentes)} (carnet non exécuté pour cette commune)."
@@ -368,6 +384,11 @@ def phrases_positions(s: SyntheseCommune) -> list[str]:
             f"{s.nom_commune} n'a pas signé de CUCS : ses crédits par habitant ne se comparent pas à ceux "
             f"des communes signataires (hors CUCS)."
         ]
+    if s.signataire is None:
+        return [
+            f"Données non disponibles : {rapport.SIGNATAIRE_INCONNU} pour {s.nom_commune}, qui n'est donc pas "
+            "placée parmi les communes signataires."
+        ]
     return [
         phrase_position(col, p)
         if p is not None
@@ -412,11 +433,16 @@ def arrondi(valeur: float, decimales: int) -> int | float:
     return int(q) if decimales == 0 else float(q)
 
 
+#: How the regional synthesis writes a commune whose signatory status is unknown.
+STATUT_INCONNU = "statut inconnu"
+
+
 def _signataires(communes: pd.DataFrame) -> pd.Series:
-    """Whether each commune signed a CUCS (True when the table does not say)."""
+    """Whether each commune signed a CUCS: True, False, or None when the data leave it unknown
+    (True for every commune when the table has no such column)."""
     if "signataire_cucs" not in communes.columns:
-        return pd.Series(True, index=communes.index)
-    return communes["signataire_cucs"].fillna(False).astype(bool)
+        return pd.Series(True, index=communes.index, dtype=object)
+    return communes["signataire_cucs"].astype(object).map(lambda v: None if text.manquant(v) else bool(v))
 
 
 def phrase_eligibles_region(
@@ -425,8 +451,11 @@ def phrase_eligibles_region(
     """The regional count of quartiers eligible under the 2014 income rule, saying over how many
     communes it runs: signatories (quartiers that would stay) apart from communes outside the
     CUCS (quartiers that could enter)."""
-    sig = {k: v for k, v in elig.items() if signataire.get(k, True)}
-    hors = {k: v for k, v in elig.items() if not signataire.get(k, True)}
+    sig = {k: v for k, v in elig.items() if signataire.get(k, True) is True}
+    hors = {k: v for k, v in elig.items() if signataire.get(k, True) is False}
+    inconnus = {k: v for k, v in elig.items() if signataire.get(k, True) is None}
+    n_hors = sum(1 for v in signataire.values() if v is False) if signataire else n_communes - n_signataires
+    n_inconnus = sum(1 for v in signataire.values() if v is None)
     parts = []
     if sig:
         n = int(sum(sig.values()))
@@ -438,7 +467,13 @@ def phrase_eligibles_region(
         n = int(sum(hors.values()))
         parts.append(
             f"{text.aucun(n, 'quartier qui pourrait entrer', 'quartiers qui pourraient entrer')} dans les "
-            f"communes hors CUCS ({text.nombre(len(hors))} sur {text.nombre(n_communes - n_signataires)} où la règle a pu être appliquée)"
+            f"communes hors CUCS ({text.nombre(len(hors))} sur {text.nombre(n_hors)} où la règle a pu être appliquée)"
+        )
+    if inconnus:
+        n = int(sum(inconnus.values()))
+        parts.append(
+            f"{text.aucun(n, 'quartier éligible', 'quartiers éligibles')} dans les communes de {STATUT_INCONNU} "
+            f"({text.nombre(len(inconnus))} sur {text.nombre(n_inconnus)} où la règle a pu être appliquée)"
         )
     return f"Selon la règle de revenu de 2014 : {' ; '.join(parts)}."
 
@@ -460,7 +495,7 @@ def build_regionale(
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
     data: dict[str, dict] = {
-        c: {"code_commune": c, "nom": n, "signataire_cucs": signataire[c]}
+        c: {"code_commune": c, "nom": n, "signataire_cucs": STATUT_INCONNU if signataire[c] is None else signataire[c]}
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
     colonnes = {"nom": "Commune", "code_commune": "Code"}
@@ -481,7 +516,7 @@ def build_regionale(
             v = res.get("verdict") if isinstance(res.get("verdict"), Mapping) else {}
             # Outside the CUCS a programme figure has no object; q3's figures (which quartiers
             # would enter) are measured for every commune and stay numbers.
-            hors = not signataire.get(code, True) and (
+            hors = signataire.get(code, True) is False and (
                 c.get("motif") == motifs.HORS_CUCS
                 or (
                     q in QUESTIONS_PROGRAMME
@@ -505,7 +540,7 @@ def build_regionale(
     )
     for k in ordre[2:]:
         absent = tableau[k].isna()
-        hors = tableau["code_commune"].map(lambda c: not signataire.get(c, True))
+        hors = tableau["code_commune"].map(lambda c: signataire.get(c, True) is False)
         tableau.loc[absent & hors, k] = labels.MOTIF_LIBELLES[motifs.HORS_CUCS]
         tableau.loc[absent & ~hors, k] = NON_EXECUTE
         donnees[k] = donnees[k].astype(object)
@@ -516,13 +551,22 @@ def build_regionale(
         tableau, colonnes, donnees=donnees, unites={k: unites.get(k, "") for k in donnees.columns}
     )
     n_communes = len(rows)
-    n_signataires = sum(signataire.values())
+    n_signataires = sum(1 for v in signataire.values() if v is True)
+    n_hors = sum(1 for v in signataire.values() if v is False)
+    n_inconnus = n_communes - n_signataires - n_hors
     avec = set().union(*with_results.values()) if with_results else set()
+    inconnus = (
+        f" et {text.pluriel(n_inconnus, 'commune', 'communes')} de {STATUT_INCONNU} (la table des communes ne dit "
+        "pas si elles ont signé)"
+        if n_inconnus
+        else ""
+    )
     s.constats.append(
         f"{text.parmi(len(avec), n_communes, 'commune', feminin=True).capitalize()} "
         f"{'a' if len(avec) < 2 else 'ont'} des résultats ; la région compte "
-        f"{text.pluriel(n_signataires, 'commune signataire', 'communes signataires')} du CUCS et "
-        f"{text.pluriel(n_communes - n_signataires, 'commune hors CUCS', 'communes hors CUCS')}."
+        f"{text.pluriel(n_signataires, 'commune signataire', 'communes signataires')} du CUCS"
+        + (", " if n_inconnus else " et ")
+        + f"{text.pluriel(n_hors, 'commune hors CUCS', 'communes hors CUCS')}{inconnus}."
     )
     elig = {k: v for k, v in raw.get("q3_eligibles_qpv2014", {}).items() if isinstance(v, int | float)}
     if elig:
@@ -530,7 +574,7 @@ def build_regionale(
     part = {
         k: v
         for k, v in raw.get("q1_part_droit_commun", {}).items()
-        if isinstance(v, int | float) and signataire.get(k, False)
+        if isinstance(v, int | float) and signataire.get(k, False) is True
     }
     if len(part) > 1:
         lo, hi = min(part, key=part.get), max(part, key=part.get)
@@ -541,7 +585,7 @@ def build_regionale(
             f"({rows[hi]['nom']})."
         )
     noms = {c: r["nom"] for c, r in rows.items()}
-    signataires_q6 = {c: r for c, r in lus.get("q6", {}).items() if signataire.get(c, False)}
+    signataires_q6 = {c: r for c, r in lus.get("q6", {}).items() if signataire.get(c, False) is True}
     for phrase in (
         phrase_modeles_region(signataires_q6, noms),
         phrase_structures_region(lus.get("q7", {})),
@@ -556,6 +600,12 @@ def build_regionale(
         "Une commune hors CUCS n'a pas de programme d'actions : ses cases disent « hors CUCS », elle sert de "
         "comparaison ; « non exécuté » signale un carnet qui n'a pas été exécuté pour la commune."
     )
+    if n_inconnus:
+        s.reserves.append(
+            f"Une commune de {STATUT_INCONNU} (signature du CUCS non renseignée) n'est comptée ni parmi les "
+            "signataires ni hors CUCS : ses cases disent ce que ses données contiennent, et ses verdicts « n.d. » "
+            "donnent leur raison."
+        )
     s.chiffres_cles = [
         {
             "id": "communes_avec_resultats",
@@ -654,7 +704,7 @@ def liens_communes(communes: pd.DataFrame, prefixe: str = "../../communes/") -> 
     sig = _signataires(communes)
     return [
         (
-            f"{nom} ({code})" + ("" if s else " — hors CUCS"),
+            f"{nom} ({code})" + ("" if s else f" — {STATUT_INCONNU}" if s is None else " — hors CUCS"),
             f"{prefixe}{code}.html",
             "page de la commune",
         )

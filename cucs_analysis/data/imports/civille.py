@@ -719,8 +719,9 @@ def construire(
 
     # Operators: SIRET or normalised name; the name of the latest year.
     ops: dict[str, dict] = {}
+    employeur = {p.cle(): _operateur(p) for p in ecrits}
     for p in sorted(ecrits, key=lambda q: q.annee):
-        ident, kind, nom = _operateur(p)
+        ident, kind, nom = employeur[p.cle()]
         ops[ident] = {"id_operateur": ident, "nom": nom, "type_identifiant": kind}
     actions, financements = [], []
     colles: Counter = Counter()
@@ -738,7 +739,7 @@ def construire(
                 "intitule": INTITULE[p.dispositif].format(p.id_poste),
                 "thematique": common.INCONNU,
                 "dispositif": p.dispositif,
-                "id_operateur": _operateur(p)[0],
+                "id_operateur": employeur[p.cle()][0],
                 "code_commune": commune or common.INCONNU,
                 "code_epci": epci,
                 "code_quartier": None,
@@ -949,10 +950,15 @@ def _resume(
             ("année " if len(b.annees) == 1 else "années ") + ", ".join(fr.annee(a) for a in b.annees),
         ]
         if b.doublons:
+            quoi = []
+            if b.doublons_exacts:
+                quoi.append(f"{fr.nombre(b.doublons_exacts)} identique{'s' if b.doublons_exacts > 1 else ''}")
+            if b.doublons_differents:
+                n = b.doublons_differents
+                quoi.append(f"{fr.nombre(n)} avec un autre SIRET ou un autre montant")
             morceaux.append(
                 f"{fr.pluriel(b.doublons, 'doublon')} poste × année retiré{'s' if b.doublons > 1 else ''} "
-                f"({fr.nombre(b.doublons_exacts)} identique{'s' if b.doublons_exacts > 1 else ''}, "
-                f"{fr.nombre(b.doublons_differents)} différent{'s' if b.doublons_differents > 1 else ''})"
+                f"({', '.join(quoi)} ; le premier est gardé)"
             )
         if b.codes_colles:
             morceaux.append(

@@ -360,6 +360,19 @@ def test_drop_down_lists_hold_the_schema_values(modele_vide):
         if getattr(col, "inconnu", False):
             allowed.append("inconnu")
         assert values == allowed, (table, name)
+    # Identifiers of another sheet are offered (a warning only: that sheet may come later).
+    for table, name, target in (
+        ("actions", "id_operateur", "operateurs"),
+        ("financements", "id_action", "actions"),
+    ):
+        ws = wb[modele.FEUILLES[table]]
+        letter = next(c.column_letter for c in ws[1] if c.value == modele.entetes(table)[name])
+        (dv,) = [dv for dv in ws.data_validations.dataValidation if letter + "2" in str(dv.sqref)]
+        target_letter = next(
+            c.column_letter for c in wb[modele.FEUILLES[target]][1] if c.value == modele.entetes(target)[name]
+        )
+        assert dv.formula1.startswith(f"'{modele.FEUILLES[target]}'!${target_letter}$2:")
+        assert dv.errorStyle == "warning"
     # No drop-down on a free-text column; code columns are formatted as text.
     ws = wb[modele.FEUILLES["actions"]]
     letters = {c.value: c.column_letter for c in ws[1]}

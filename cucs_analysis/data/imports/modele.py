@@ -222,7 +222,7 @@ def _mode_emploi(ws) -> None:
         ),
         (
             "",
-            "« inconnu » : dans les colonnes marquées « inconnu admis », écrivez « inconnu » (ou laissez la "
+            "« inconnu » : dans les colonnes où le tableau ci-dessous indique « « inconnu » admis », écrivez « inconnu » (ou laissez la "
             "cellule vide) quand l'information manque ; les analyses afficheront « n.d. » avec la raison "
             "au lieu d'une valeur inventée. Ailleurs, une cellule vide est refusée, sauf dans une colonne "
             "qui peut rester vide.",
@@ -256,11 +256,20 @@ def _mode_emploi(ws) -> None:
         elif style == "gras":
             cell.font = gras
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=7)
-        if len(str(texte)) > 130:
-            ws.row_dimensions[i].height = 15 * (1 + len(str(texte)) // 130)
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=8)
+        if len(str(texte)) > 160:
+            ws.row_dimensions[i].height = 15 * (1 + len(str(texte)) // 160)
     row = len(lignes) + 1
-    tete = ("Feuille", "En-tête", "Nom technique", "Saisie", "Type", "Valeurs possibles", "Exemple")
+    tete = (
+        "Feuille",
+        "En-tête",
+        "Nom technique",
+        "Saisie",
+        "Type",
+        "Valeurs possibles",
+        "Exemple",
+        "Précision",
+    )
     for j, h in enumerate(tete, start=1):
         ws.cell(row=row, column=j, value=h).font = gras
     for table, feuille in FEUILLES.items():
@@ -275,12 +284,13 @@ def _mode_emploi(ws) -> None:
                 _TYPES.get(col.kind, col.kind),
                 _valeurs_texte(col),
                 _EXEMPLES.get(col.name, ""),
+                col.description if col.description != noms[col.name] else "",
             )
             for j, v in enumerate(valeurs, start=1):
                 c = ws.cell(row=row, column=j, value=v)
                 c.number_format = "@"
                 c.alignment = Alignment(wrap_text=True, vertical="top")
-    for j, w in enumerate((14, 34, 24, 30, 30, 50, 22), start=1):
+    for j, w in enumerate((14, 34, 24, 30, 30, 50, 22, 50), start=1):
         ws.column_dimensions[chr(64 + j)].width = w
 
 
@@ -292,6 +302,12 @@ def _feuille_table(ws, table: str, listes: dict[tuple[str, ...], str]) -> None:
 
     noms = entetes(table)
     fond = PatternFill("solid", fgColor="DDE7F0")
+    # Identifier columns that refer to another sheet of the workbook (operator, action).
+    renvois = {
+        ref.columns[0]: (ref.target, ref.target_columns[0])
+        for ref in schema.TABLES[table].references
+        if ref.target in FEUILLES and ref.target != table
+    }
     last = LIGNES_PREPAREES + 1
     for j, col in enumerate(schema.TABLES[table].columns, start=1):
         lettre = get_column_letter(j)
@@ -345,6 +361,23 @@ def _feuille_table(ws, table: str, listes: dict[tuple[str, ...], str]) -> None:
                 showInputMessage=True,
                 promptTitle="Plusieurs valeurs",
                 prompt=f"Séparées par « ; » parmi : {_valeurs_texte(col)}"[:255],
+            )
+            dv.add(f"{lettre}2:{lettre}{last}")
+            ws.add_data_validation(dv)
+        elif col.name in renvois:
+            # The identifiers of another sheet as suggestions; a warning only (that sheet may not
+            # be filled yet): the import checks the reference anyway.
+            cible, colonne_cible = renvois[col.name]
+            j_cible = schema.TABLES[cible].column_names.index(colonne_cible) + 1
+            lc = get_column_letter(j_cible)
+            dv = DataValidation(
+                type="list",
+                formula1=f"'{FEUILLES[cible]}'!${lc}$2:${lc}${last}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle="Identifiant absent",
+                error=f"Cet identifiant n'est pas (encore) dans la feuille « {FEUILLES[cible]} ».",
             )
             dv.add(f"{lettre}2:{lettre}{last}")
             ws.add_data_validation(dv)

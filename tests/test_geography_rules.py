@@ -97,8 +97,37 @@ def test_list_transitions():
         }
     )
     out = list_transitions(q).set_index("etape")
-    assert out.loc["CUCS → QPV 2015"].tolist() == [1, 1, 1]
-    assert out.loc["QPV 2015 → QPV 2024"].tolist() == [1, 1, 1]
+    assert out.loc["CUCS → QPV 2015"].tolist() == [1, 1, 1, 0]
+    assert out.loc["QPV 2015 → QPV 2024"].tolist() == [1, 1, 1, 0]
+
+
+def test_list_transitions_unknown_category_and_lists_are_not_entries():
+    """An unknown CUCS category is neither on the list nor hors CUCS; an unknown QPV 2024 flag
+    neither keeps nor drops: both are n.d. (counted apart), never « entrant »."""
+    q = pd.DataFrame(
+        {
+            "code_quartier": ["a", "b", "c"],
+            "categorie_cucs": ["inconnu", "Inconnu", None],
+            "qpv_2015": pd.array([True, True, True], dtype="boolean"),
+            "qpv_2024": pd.array([pd.NA, True, pd.NA], dtype="boolean"),
+        }
+    )
+    out = list_transitions(q).set_index("etape")
+    # only c (blank = hors CUCS, a known state) enters the QPV 2015 list
+    assert out.loc["CUCS → QPV 2015", ["maintenus", "entrants", "sortants", "non_calculables"]].tolist() == [
+        0,
+        1,
+        0,
+        2,
+    ]
+    assert out.loc[
+        "QPV 2015 → QPV 2024", ["maintenus", "entrants", "sortants", "non_calculables"]
+    ].tolist() == [
+        1,
+        0,
+        0,
+        2,
+    ]
 
 
 def test_indicator_matrix():

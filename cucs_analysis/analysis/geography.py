@@ -162,19 +162,22 @@ def entries_exits(eligibilite: pd.DataFrame, dans_la_liste: pd.Series) -> pd.Dat
 
     `eligibilite`: index code_quartier, columns regle_* (bool, or "boolean" with NA where the
     rule cannot be computed); `dans_la_liste`: boolean Series (same index) — the current list
-    (e.g. quartiers with a CUCS category). Returns one row per rule with the counts and codes of
-    entrants, leavers and those kept; a quartier where the rule cannot be computed is neither
-    (counted in `non_calculables`).
+    (e.g. quartiers with a CUCS category), NA where membership is unknown (an unknown CUCS
+    category is neither in nor out). Returns one row per rule with the counts and codes of
+    entrants, leavers and those kept; a quartier where the rule cannot be computed, or whose
+    membership is unknown, is neither (counted in `non_calculables`).
     """
-    current = dans_la_liste.reindex(eligibilite.index).fillna(False).astype(bool)
+    current_na = dans_la_liste.reindex(eligibilite.index).astype("boolean")
+    known = current_na.notna()
+    current = current_na.fillna(False).astype(bool)
     rows = []
     for rule in [c for c in eligibilite.columns if c.startswith("regle_")]:
         r = eligibilite[rule].astype("boolean")
         eligible = r.fillna(False).astype(bool)
         rejected = r.eq(False).fillna(False).astype(bool)
-        entrants = eligible & ~current
-        sortants = rejected & current
-        maintenus = eligible & current
+        entrants = eligible & ~current & known
+        sortants = rejected & current & known
+        maintenus = eligible & current & known
         rows.append(
             {
                 "regle": rule,
@@ -182,7 +185,7 @@ def entries_exits(eligibilite: pd.DataFrame, dans_la_liste: pd.Series) -> pd.Dat
                 "maintenus": int(maintenus.sum()),
                 "entrants": int(entrants.sum()),
                 "sortants": int(sortants.sum()),
-                "non_calculables": int(r.isna().sum()),
+                "non_calculables": int((r.isna() | ~known).sum()),
                 "codes_entrants": sorted(eligibilite.index[entrants]),
                 "codes_sortants": sorted(eligibilite.index[sortants]),
             }
@@ -190,22 +193,47 @@ def entries_exits(eligibilite: pd.DataFrame, dans_la_liste: pd.Series) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+#: The CUCS category that says "unknown" (data.schema: blank is hors CUCS, a known state).
+CATEGORIE_INCONNUE = "inconnu"
+
+
+def in_cucs(categorie: pd.Series) -> pd.Series:
+    """Whether each quartier is on the CUCS list (category 1, 2 or 3), as pandas "boolean":
+    blank → False (hors CUCS), the category "inconnu" → NA (unknown, never hors CUCS)."""
+    cat = categorie.astype(object)
+    inconnu = cat.map(lambda v: isinstance(v, str) and v.strip().lower() == CATEGORIE_INCONNUE)
+    out = cat.notna().astype("boolean")
+    out[inconnu.astype(bool)] = pd.NA
+    return out
+
+
 def list_transitions(quartiers: pd.DataFrame) -> pd.DataFrame:
-    """Actual entries and exits of the official lists: CUCS (2007) → QPV 2015 → QPV 2024."""
+    """Actual entries and exits of the official lists: CUCS (2007) → QPV 2015 → QPV 2024.
+
+    A quartier whose membership of either list is unknown (category "inconnu", a blank
+    qpv_2015 / qpv_2024 read as NA) is counted in `non_calculables`, never as entering or
+    leaving."""
     q = quartiers.set_index("code_quartier")
-    cucs = q["categorie_cucs"].notna()
+
+    def flag(col: str) -> pd.Series:
+        return q[col].astype("boolean") if col in q else pd.Series(pd.NA, index=q.index, dtype="boolean")
+
+    cucs = in_cucs(q["categorie_cucs"])
     steps = {
-        "CUCS → QPV 2015": (cucs, q["qpv_2015"].astype(bool)),
-        "QPV 2015 → QPV 2024": (q["qpv_2015"].astype(bool), q["qpv_2024"].astype(bool)),
+        "CUCS → QPV 2015": (cucs, flag("qpv_2015")),
+        "QPV 2015 → QPV 2024": (flag("qpv_2015"), flag("qpv_2024")),
     }
     rows = []
     for label, (before, after) in steps.items():
+        known = before.notna() & after.notna()
+        b, a = before.fillna(False).astype(bool), after.fillna(False).astype(bool)
         rows.append(
             {
                 "etape": label,
-                "maintenus": int((before & after).sum()),
-                "entrants": int((~before & after).sum()),
-                "sortants": int((before & ~after).sum()),
+                "maintenus": int((b & a & known).sum()),
+                "entrants": int((~b & a & known).sum()),
+                "sortants": int((b & ~a & known).sum()),
+                "non_calculables": int((~known).sum()),
             }
         )
     return pd.DataFrame(rows)
@@ -263,6 +291,53 @@ def rule_verdict(
     )
 
 
+def plausible_median(value) -> bool:
+    """A median income one may compute a threshold from: known, finite and positive."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(v) and v > 0)
+
+
+def missing_inputs(inputs: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """Per row of `index`, the codes (keys of `inputs`) whose value is missing, joined by
+    `SEP_RAISONS` ("" when all are known): why a rule is n.d. for that quartier."""
+    frame = pd.DataFrame({k: pd.Series(v).reindex(index) for k, v in inputs.items()}, index=index)
+    miss = frame.isna()
+    return (
+        miss.apply(lambda row: SEP_RAISONS.join(c for c in frame.columns if row[c]), axis=1)
+        .reindex(index)
+        .fillna("")
+        if len(index)
+        else pd.Series(dtype=object)
+    )
+
+
+def year_for(
+    indicateurs: pd.DataFrame,
+    indicateur: str,
+    niveau: str = "quartier",
+    demandee: int | None = None,
+    codes: list[str] | None = None,
+) -> int | None:
+    """The year an indicator is read at: `demandee` when the data hold it at `niveau` (for
+    `codes` if given), else the latest year they hold; None when they hold none. A secret cell
+    counts as held (the value exists, it is hidden)."""
+    d = indicateurs[(indicateurs["niveau"] == niveau) & (indicateurs["indicateur"] == indicateur)]
+    if codes is not None:
+        d = d[d["code_territoire"].isin(list(codes))]
+    held = d["valeur"].notna()
+    if "secret" in d:
+        held |= d["secret"].astype("boolean").fillna(False).astype(bool)
+    years = sorted({int(y) for y in d.loc[held, "annee"].dropna()})
+    if not years:
+        return None
+    if demandee is not None and int(demandee) in years:
+        return int(demandee)
+    return years[-1]
+
+
 def qpv2014_verdict(
     quartiers: pd.DataFrame,
     national_median: float | None,
@@ -282,8 +357,10 @@ def qpv2014_verdict(
         return v.where(np.isfinite(v))
 
     revenu, pop = finite("revenu_median_uc"), finite("population")
-    uu_pop, uu_med = finite("population_unite_urbaine"), finite("revenu_median_uu")
-    if national_median is None or pd.isna(national_median) or not np.isfinite(float(national_median)):
+    # An income or an urban unit of 0 is an export default, not a value: no threshold from it.
+    uu_pop = finite("population_unite_urbaine").where(lambda v: v > 0)
+    uu_med = finite("revenu_median_uu").where(lambda v: v > 0)
+    if not plausible_median(national_median):
         seuil = pd.Series(np.nan, index=quartiers.index)
     else:
         seuil = qpv2014_threshold(national_median, uu_med, uu_pop.fillna(0))
@@ -325,24 +402,35 @@ def dynamique_verdict(
     return rule_verdict({ECART_NON_CREUSE: ok}, secret, "regle_dynamique")
 
 
+def rules_computed(eligibilite: pd.DataFrame, regles: list[str]) -> list[str]:
+    """The rules computed for at least one quartier (a rule that is n.d. everywhere is left
+    out of any comparison)."""
+    return [r for r in regles if r in eligibilite and eligibilite[r].astype("boolean").notna().any()]
+
+
 def rules_agree(eligibilite: pd.DataFrame, regles: list[str]) -> dict:
     """Whether the rules designate the same quartiers, among those where all are computable.
 
-    Returns {n_calculables, n_concordants, n_discordants, n_selectionnes (by at least one
-    rule), meme_liste (True only when every rule selects the same non-empty set on the
-    computable quartiers), codes_discordants}.
+    Only the rules computed for at least one quartier are compared (`rules_computed`); the
+    others are listed in `non_calculees`. Returns {regles (compared), non_calculees,
+    n_calculables, n_concordants, n_discordants, n_selectionnes (by at least one rule),
+    meme_liste (True only when at least two rules are compared and every one selects the same
+    non-empty set on the computable quartiers), codes_discordants}.
     """
-    r = eligibilite[regles].astype("boolean")
-    computable = r.notna().all(axis=1)
+    compared = rules_computed(eligibilite, regles)
+    r = eligibilite[compared].astype("boolean")
+    computable = r.notna().all(axis=1) if compared else pd.Series(False, index=eligibilite.index)
     rr = r[computable].astype(bool)
     agree = rr.all(axis=1) | (~rr).all(axis=1)
     selected = int(rr.any(axis=1).sum())
     return {
+        "regles": compared,
+        "non_calculees": [x for x in regles if x not in compared],
         "n_calculables": int(computable.sum()),
         "n_concordants": int(agree.sum()),
         "n_discordants": int((~agree).sum()),
         "n_selectionnes": selected,
-        "meme_liste": bool(len(rr) > 0 and agree.all() and selected > 0),
+        "meme_liste": bool(len(compared) >= 2 and len(rr) > 0 and agree.all() and selected > 0),
         "codes_discordants": list(rr.index[~agree]),
     }
 

@@ -22,6 +22,7 @@ from cucs_analysis.analysis import funding, geography, motifs, privacy, trends
 from cucs_analysis.analysis.typology import Typology
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.reports import rapport
+from cucs_analysis.reports import region as region_stage
 from cucs_analysis.reports.rapport import AvecVues, chiffre_cle
 from cucs_analysis.reports.region import latest_quartier_year
 
@@ -104,10 +105,14 @@ class RapportQ3(AvecVues):
     classes_commune: pd.DataFrame  # code_quartier, nom, classe, description
     secrets: int  # secret cells among the quartier values the rules use
     catalogue: pd.DataFrame = field(default_factory=pd.DataFrame)  # indicators: libelle, unite
-    signataire: bool = True
+    signataire: bool | None = True  # None: unknown (never read as hors CUCS)
     motif: str | None = None  # motifs code of the whole page (hors_cucs), or None
-    annee_revenus: int | None = None
+    annee_revenus: int | None = None  # the income year the rule read (None: no income in the data)
     annee_zus: int | None = None
+    annees_echelles: dict = field(default_factory=dict)  # indicator → year shown at every scale
+    annees_eligibilite: dict = field(default_factory=dict)  # input → {niveau, demandee, utilisee}
+    typologie_entrees: dict = field(default_factory=dict)  # region.typology_inputs
+    partages: dict = field(default_factory=dict)  # code_quartier → other communes it covers
     parametres: dict = field(default_factory=dict)  # the rule parameters shown in labels
     repartition: pd.DataFrame = field(default_factory=pd.DataFrame)  # share of people in the quartiers
     ciblage: pd.DataFrame = field(default_factory=pd.DataFrame)  # quartier vs commune-wide credits
@@ -193,18 +198,25 @@ CATEGORIE_LIBELLES = {
     "hors_cucs": "hors CUCS",
     "hors_cucs_veille": "hors CUCS (quartier de veille)",
     "hors_liste": "hors liste du CUCS",
+    "inconnu": "catégorie CUCS inconnue (n.d.)",
 }
 
 
 def _categorie(r) -> str:
-    """The category code of an eligibility row: 1/2/3, veille, hors_cucs (non-signatory)."""
+    """The category code of an eligibility row: 1/2/3, veille, hors_cucs (non-signatory),
+    inconnu (the category, or the commune's signatory status, is unknown)."""
     cat = getattr(r, "categorie_cucs", None)
     veille = getattr(r, "veille", None)
     veille = bool(veille) if not text.manquant(veille) else False
-    if not bool(getattr(r, "signataire", True)):
+    signataire = getattr(r, "signataire", True)
+    if not text.manquant(signataire) and not bool(signataire):
         return "hors_cucs_veille" if veille else "hors_cucs"
+    if not text.manquant(cat) and str(cat).strip().lower() == geography.CATEGORIE_INCONNUE:
+        return "inconnu"
     if not text.manquant(cat):
         return str(cat).split(".")[0]
+    if text.manquant(signataire):
+        return "inconnu"
     return "veille" if veille else "hors_liste"
 
 
@@ -218,19 +230,36 @@ def _motif_part(r) -> str | None:
     return motifs.DONNEE_ABSENTE
 
 
+def annees_indicateurs(territoire, indicateurs, demandee: int | None = None) -> dict[str, int]:
+    """indicator → the year it is read at for this commune: the latest year one of its quartiers
+    holds (else the latest its commune holds); indicators the data lack are left out."""
+    codes = list(territoire.quartiers["code_quartier"])
+    out = {}
+    for i in indicateurs:
+        y = geography.year_for(territoire.indicateurs, i, "quartier", demandee, codes)
+        if y is None:
+            y = geography.year_for(territoire.indicateurs, i, "commune", demandee, [territoire.code_commune])
+        if y is not None:
+            out[i] = y
+    return out
+
+
 def scales_table(
     territoire,
-    annee: int,
+    annee: int | dict[str, int],
     indicateurs: tuple[str, ...] = INDICATEURS_ECHELLES,
     *,
     seuil: int = privacy.DEFAULT_THRESHOLD,
 ) -> pd.DataFrame:
-    """Each indicator for the commune's quartiers and every upper level, one year; quartiers
-    carry their gap to the commune with the Wilson-interval flag. A value counting fewer than
+    """Each indicator for the commune's quartiers and every upper level, at its year (`annee`:
+    one year, or indicator → year); quartiers carry their gap to the commune with the
+    Wilson-interval flag (none where the commune has no value). A value counting fewer than
     `seuil` people (a population, or a rate's numerator or denominator) is secret whatever the
     input's own flag says, and its value and gap are not kept."""
     ind = territoire.indicateurs
-    ind = ind[(ind["annee"] == annee) & ind["indicateur"].isin(indicateurs)].copy()
+    annees = annee if isinstance(annee, dict) else dict.fromkeys(indicateurs, annee)
+    annees = {i: y for i, y in annees.items() if i in indicateurs and y is not None}
+    ind = ind[ind["indicateur"].isin(list(annees)) & (ind["annee"] == ind["indicateur"].map(annees))].copy()
     petit = pd.Series(False, index=ind.index)
     for col in ("numerateur", "denominateur"):
         if col in ind:
@@ -245,9 +274,9 @@ def scales_table(
     codes = {
         "quartier": list(territoire.quartiers["code_quartier"]),
         "commune": [commune["code_commune"]],
-        "epci": [commune["code_epci"]],
-        "departement": [commune["code_departement"]],
-        "region": [commune["code_region"]],
+        "epci": [commune.get("code_epci")],
+        "departement": [commune.get("code_departement")],
+        "region": [commune.get("code_region")],
     }
     keep = pd.Series(False, index=ind.index)
     for niveau, cs in codes.items():
@@ -321,21 +350,36 @@ def build(territoire, region, params) -> RapportQ3:
     elig = region.quartiers_de(code)
     if "signataire" not in elig:  # a region stage of an older library
         elig = elig.assign(signataire=territoire.signataire)
+    for regle in REGLES:  # a region stage of an older library: no input named as missing
+        m = f"manque_{regle.removeprefix('regle_')}"
+        if m not in elig:
+            elig = elig.assign(**{m: ""})
+    elig = elig.assign(dans_cucs=geography.in_cucs(elig["categorie_cucs"]))
     national = region.revenu_median_national
     commune = territoire.commune
     seuil = None
-    if national is not None and pd.notna(commune.get("revenu_median_uu")):
-        seuil = float(
-            geography.qpv2014_threshold(
-                national, commune["revenu_median_uu"], commune.get("population_unite_urbaine") or 0
-            )
-        )
+    uu_med, uu_pop = commune.get("revenu_median_uu"), commune.get("population_unite_urbaine")
+    # No threshold from an unknown or implausible input (a median income of 0, no national median).
+    if (
+        geography.plausible_median(national)
+        and geography.plausible_median(uu_med)
+        and not text.manquant(uu_pop)
+    ):
+        seuil = float(geography.qpv2014_threshold(national, uu_med, uu_pop))
     entrees = geography.entries_exits(
         elig.set_index("code_quartier")[list(REGLES)], elig.set_index("code_quartier")["dans_cucs"]
     )
     transitions = geography.list_transitions(pd.DataFrame(territoire.quartiers))
     annee = latest_quartier_year(territoire.indicateurs, params.periode.fin)
-    echelles = scales_table(territoire, annee, seuil=int(params.seuil_secret))
+    annees_echelles = annees_indicateurs(territoire, (*INDICATEURS_ECHELLES, *PERSONNES))
+    # The year of the unemployment sentences and key figure: unemployment's own, else the latest
+    # year of an indicator shown at every scale (never a year that holds none of them).
+    montres = [annees_echelles[i] for i in INDICATEURS_ECHELLES if i in annees_echelles]
+    if "taux_chomage" in annees_echelles:
+        annee = annees_echelles["taux_chomage"]
+    elif montres:
+        annee = max(montres)
+    echelles = scales_table(territoire, annees_echelles, seuil=int(params.seuil_secret))
     typo = labels.typologie_decrite(region.typologie)
     if typo is not None and not elig.empty:
         classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))
@@ -349,15 +393,35 @@ def build(territoire, region, params) -> RapportQ3:
     secrets = int((motifs_regles == motifs.SECRET).any(axis=1).sum()) if motifs_regles is not None else 0
 
     # The scale of the quartier: priority quartiers (or, outside the CUCS, the quartiers observed).
-    signataire = bool(territoire.signataire)
-    codes = list(elig.loc[elig["dans_cucs"], "code_quartier"]) if signataire else list(elig["code_quartier"])
-    repartition = geography.share_in_quartiers(territoire.indicateurs, code, codes, annee)
+    signataire = territoire.signataire
+    signataire = None if text.manquant(signataire) else bool(signataire)
+    # The priority quartiers; outside the CUCS, or where the CUCS list is unknown (a category
+    # "inconnu"), every quartier of the commune in the data (real QPV files hold only QPV).
+    dans = elig["dans_cucs"].astype("boolean")
+    if signataire is False or dans.isna().any():
+        codes = list(elig["code_quartier"])
+    else:
+        codes = list(elig.loc[dans.fillna(False).astype(bool), "code_quartier"])
+    parts_rep = [
+        geography.share_in_quartiers(
+            territoire.indicateurs, code, codes, annees_echelles.get(i, annee), {i: col}
+        )
+        for i, col in geography.NUMERATEURS_PERSONNES.items()
+        if i in annees_echelles
+    ]
+    repartition = (
+        pd.concat(parts_rep, ignore_index=True)
+        if parts_rep
+        else geography.share_in_quartiers(territoire.indicateurs, code, codes, annee)
+    )
     actions, fin = territoire.actions, territoire.financements
     ciblage = geography.credits_by_targeting(actions, fin)
     par_quartier = geography.credits_by_quartier(actions, fin)
     if not elig.empty:
         pop = elig[["code_quartier", "nom"]].assign(categorie=[_categorie(r) for r in elig.itertuples()])
-        pop["population_annee"] = pop["code_quartier"].map(_population(territoire.indicateurs, annee))
+        pop["population_annee"] = pop["code_quartier"].map(
+            _population(territoire.indicateurs, annees_echelles.get("population", annee))
+        )
         par_quartier = pop.merge(par_quartier, on="code_quartier", how="left").fillna(
             {"actions": 0, "actions_annees": 0, "credits_specifiques": 0.0, "credits_total": 0.0}
         )
@@ -444,9 +508,13 @@ def build(territoire, region, params) -> RapportQ3:
         secrets=secrets,
         catalogue=territoire.catalogue,
         signataire=signataire,
-        motif=None if signataire else motifs.HORS_CUCS,
-        annee_revenus=int(params.qpv2014.annee_revenus),
+        motif=motifs.HORS_CUCS if signataire is False else None,
+        annee_revenus=_annee_utilisee(region, "revenu_median_uc", params.qpv2014.annee_revenus),
         annee_zus=int(params.zus.annee),
+        annees_echelles=annees_echelles,
+        annees_eligibilite=dict(getattr(region, "annees_eligibilite", {}) or {}),
+        typologie_entrees=dict(getattr(region, "typologie_entrees", {}) or {}),
+        partages=_partages(territoire, region, elig),
         parametres={
             "population_min_quartier": params.qpv2014.population_min_quartier,
             "population_min_uu": params.qpv2014.population_min_uu,
@@ -472,6 +540,31 @@ def build(territoire, region, params) -> RapportQ3:
     )
     _narrate(rapport, territoire, params)
     return rapport
+
+
+def _annee_utilisee(region, indicateur: str, defaut: int) -> int | None:
+    """The year the region stage read an input of the rules at (the parameter's year when the
+    data hold it, else the latest); the parameter's year for an older region stage."""
+    a = (getattr(region, "annees_eligibilite", {}) or {}).get(indicateur)
+    if not a:
+        return int(defaut)
+    return a.get("utilisee")
+
+
+def _partages(territoire, region, elig: pd.DataFrame) -> dict[str, list[str]]:
+    """code_quartier → names of the other communes a quartier covers (a multi-commune QPV):
+    from the link table `quartiers_communes` (the region stage's, which carries the names, else
+    the territory's)."""
+    qc = getattr(region, "quartiers_communes", None)
+    if qc is None or getattr(qc, "empty", True):
+        qc = getattr(territoire, "quartiers_communes", None)
+    if qc is None or getattr(qc, "empty", True) or elig.empty:
+        return {}
+    qc = qc[qc["code_quartier"].isin(elig["code_quartier"])]
+    autres = qc[qc["code_commune"] != territoire.code_commune]
+    nom = autres["nom_commune"] if "nom_commune" in autres else autres["code_commune"]
+    autres = autres.assign(_nom=nom.fillna(autres["code_commune"]).astype(str))
+    return {q: sorted(g["_nom"]) for q, g in autres.groupby("code_quartier")}
 
 
 def _population(indicateurs: pd.DataFrame, annee: int) -> pd.Series:
@@ -532,6 +625,75 @@ def _valeur(r: RapportQ3, indicateur: str, x: float) -> str:
 # --- reasons of each verdict, in French -----------------------------------------------------
 
 
+def libelle_manque(r: RapportQ3, code: str) -> str:
+    """Why a rule is n.d., in French, from a code of `reports.region` (MANQUE_*) or an
+    indicator code."""
+    p = r.parametres
+    if code == region_stage.MANQUE_MEDIANE_NATIONALE:
+        return (
+            "médiane nationale des revenus absente (metadonnees.yaml, ou paramètre "
+            "qpv2014.revenu_median_national)"
+        )
+    if code == region_stage.MANQUE_MEDIANE_UU:
+        return "revenu médian de l'unité urbaine inconnu"
+    if code == region_stage.MANQUE_POPULATION_UU:
+        return "population de l'unité urbaine inconnue"
+    if code == region_stage.MANQUE_VALEUR_COMMUNE:
+        return (
+            f"la commune n'a pas de valeur de {_libelle_entree(r, p.get('dynamique_indicateur', ''))} "
+            f"sur {_periode_dynamique(p, False)} et {_periode_dynamique(p, True)}"
+        )
+    if code == region_stage.MANQUE_PERIODES:
+        return (
+            f"le quartier n'a pas de valeur de {_libelle_entree(r, p.get('dynamique_indicateur', ''))} "
+            f"sur {_periode_dynamique(p, False)} et {_periode_dynamique(p, True)}"
+        )
+    if code == "potentiel_fiscal_hab":
+        return "potentiel fiscal par habitant de la commune absent des données"
+    return f"{_libelle_entree(r, code)} absent des données"
+
+
+#: Names of the rules' inputs when the catalogue lacks them (a data set without these indicators).
+LIBELLES_ENTREES = {
+    "taux_chomage": "taux de chômage",
+    "part_moins_25_ans": "part des moins de 25 ans",
+    "part_sans_diplome": "part des sans-diplôme",
+    "revenu_median_uc": "revenu médian par unité de consommation",
+    "population": "population",
+    "part_familles_monoparentales": "part des familles monoparentales",
+}
+
+
+def _libelle_entree(r: RapportQ3, code: str) -> str:
+    lib = _libelle(r, code)
+    return text.minuscule_initiale(LIBELLES_ENTREES.get(code, lib) if lib == code else lib)
+
+
+def raison_nd(r: RapportQ3, row, suffixe: str) -> str:
+    """« secret statistique », or « données non disponibles (<what is missing>) »."""
+    motif = getattr(row, f"motif_{suffixe}", None)
+    if motif == motifs.SECRET:
+        return labels.MOTIF_LIBELLES[motifs.SECRET]
+    codes = [c for c in str(getattr(row, f"manque_{suffixe}", "") or "").split(geography.SEP_RAISONS) if c]
+    base = labels.MOTIF_LIBELLES.get(motif, "non calculable")
+    autres = {
+        region_stage.MANQUE_MEDIANE_NATIONALE,
+        region_stage.MANQUE_MEDIANE_UU,
+        region_stage.MANQUE_POPULATION_UU,
+        region_stage.MANQUE_VALEUR_COMMUNE,
+        region_stage.MANQUE_PERIODES,
+    }
+    absents = [
+        _libelle_entree(r, c) if c != "potentiel_fiscal_hab" else "potentiel fiscal par habitant"
+        for c in codes
+        if c not in autres
+    ]
+    parts = [libelle_manque(r, c) for c in codes if c in autres]
+    if absents:
+        parts.insert(0, f"absent{'s' if len(absents) > 1 else ''} des données : {text.liste_fr(absents)}")
+    return f"{base} ({' ; '.join(parts)})" if parts else base
+
+
 def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
     """One French cell per rule for a quartier: « oui », « non : <why> » or « n.d. : <why> »."""
     p = r.parametres
@@ -540,8 +702,7 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
         suffixe = regle.removeprefix("regle_")
         v = getattr(row, regle)
         if v is pd.NA or text.manquant(v):
-            motif = getattr(row, f"motif_{suffixe}")
-            out[regle] = f"n.d. : {labels.MOTIF_LIBELLES.get(motif, 'non calculable')}"
+            out[regle] = f"n.d. : {raison_nd(r, row, suffixe)}"
             continue
         if bool(v):
             out[regle] = "oui"
@@ -555,9 +716,11 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
                 )
             elif code == geography.TAILLE_QUARTIER:
                 parts.append(
-                    f"moins de {text.nombre(p.get('population_min_quartier'))} habitants en {r.annee_revenus}"
+                    f"moins de {text.nombre(p.get('population_min_quartier'))} habitants en "
+                    f"{_annee_entree(r, 'population', r.annee_revenus)}"
                     if privacy.is_small(row.population, r.seuil_secret)
-                    else f"{text.pluriel(row.population, 'habitant')} en {r.annee_revenus}, moins de "
+                    else f"{text.pluriel(row.population, 'habitant')} en "
+                    f"{_annee_entree(r, 'population', r.annee_revenus)}, moins de "
                     f"{text.nombre(p.get('population_min_quartier'))}"
                 )
             elif code == geography.TAILLE_UU:
@@ -610,7 +773,7 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     r.phrases = {
         k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
     }
-    if not r.signataire:
+    if r.signataire is False:
         r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "le programme d'actions du CUCS"))
         r.constats.append(
             "La question de la géographie prioritaire se pose pourtant pour elle : l'atelier la posait « aussi bien "
@@ -630,6 +793,8 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     _narrate_entrees(r)
     if n:
         chom = r.echelles[(r.echelles["indicateur"] == "taux_chomage") & (r.echelles["niveau"] == "quartier")]
+        # A quartier without a gap (no commune value, a secret cell) is not "not higher".
+        chom = chom[chom["comparaison"].notna()] if "comparaison" in chom else chom.iloc[0:0]
         plus = chom[chom["comparaison"] == "plus élevé"]
         if len(chom) == 1:
             nom = _noms(elig, elig["code_quartier"].isin(chom["code_territoire"]))
@@ -645,6 +810,9 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
                 f"En {r.annee}, {compte} {verbe} un taux de chômage significativement plus élevé "
                 f"que celui de la commune."
             )
+        phrase_typo = phrase_typologie(r)
+        if phrase_typo:
+            r.constats.append(phrase_typo)
         if not r.classes_commune.empty:
             for c, grp in r.classes_commune.groupby("classe"):
                 r.constats.append(
@@ -683,6 +851,49 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     _verdict(r)
 
 
+def phrase_typologie(r: RapportQ3) -> str | None:
+    """Which indicators the regional typology uses (each with its year) and which it leaves
+    out, and why; or why there is no typology. None for a region stage of an older library."""
+    e = r.typologie_entrees
+    if not e:
+        return None
+    retenus = e.get("retenus", {})
+    ecartes = e.get("ecartes", {})
+
+    def nom(i: str) -> str:
+        return _libelle_entree(r, i)
+
+    parts = []
+    absents = [nom(i) for i, v in ecartes.items() if v.get("motif") == "absent"]
+    rares = [
+        f"{nom(i)} (connu pour {text.parmi(v.get('n', 0), v.get('total', 0), 'quartier')})"
+        for i, v in ecartes.items()
+        if v.get("motif") == "couverture"
+    ]
+    if absents:
+        parts.append(
+            f"{text.liste_fr(absents)} {'est absent' if len(absents) == 1 else 'sont absents'} des données"
+        )
+    if rares:
+        parts.append(
+            f"{text.liste_fr(rares)} {'est trop peu renseigné' if len(rares) == 1 else 'sont trop peu renseignés'}"
+        )
+    ecart = f" ; {' ; '.join(parts)}" if parts else ""
+    if r.typologie is None:
+        if len(retenus) < 2:
+            return (
+                "Typologie régionale : n.d. — il faut au moins deux indicateurs disponibles pour les quartiers, "
+                f"{'un seul l’est' if len(retenus) == 1 else 'aucun ne l’est'}" + ecart + "."
+            )
+        return (
+            "Typologie régionale : n.d. — moins de deux quartiers ont une valeur pour chaque indicateur"
+            + ecart
+            + "."
+        )
+    utilises = text.liste_fr(f"{nom(i)} ({y})" for i, y in retenus.items())
+    return f"La typologie régionale classe les quartiers selon {utilises}{ecart}."
+
+
 def _phrases_par_defaut(r: RapportQ3) -> None:
     """A section whose findings list is empty still says what its table shows (never a bare
     « données non disponibles » for a section that has data)."""
@@ -713,6 +924,24 @@ def _phrases_par_defaut(r: RapportQ3) -> None:
             )
 
 
+def phrase_annee(r: RapportQ3, indicateur: str, quoi: str) -> str:
+    """« revenus de 2017 » or « revenus de 2017, l'année 2011 demandée est absente »."""
+    a = r.annees_eligibilite.get(indicateur) or {}
+    utilisee, demandee = a.get("utilisee"), a.get("demandee")
+    if utilisee is None:
+        return f"{quoi} absents des données"
+    if demandee is not None and demandee != utilisee:
+        return f"{quoi} de {utilisee}, l'année {demandee} demandée est absente"
+    return f"{quoi} de {utilisee}"
+
+
+def _nd_regle(r: RapportQ3, elig: pd.DataFrame, regle: str) -> list[str]:
+    """The distinct reasons (French) of a rule's n.d. verdicts among `elig`."""
+    suffixe = regle.removeprefix("regle_")
+    nd = elig[elig[regle].isna()]
+    return list(dict.fromkeys(raison_nd(r, row, suffixe) for row in nd.itertuples()))
+
+
 def _narrate_regles(r: RapportQ3, params) -> None:
     elig = r.eligibilite
     n = len(elig)
@@ -720,18 +949,36 @@ def _narrate_regles(r: RapportQ3, params) -> None:
     n_qpv = int(qpv.fillna(False).sum())
     n_nd = int(qpv.isna().sum())
     seuil = text.euros(r.seuil_qpv2014) if r.seuil_qpv2014 is not None else "n.d."
-    compte = text.parmi(n_qpv, n, "quartier étudié", "quartiers étudiés")
-    verbe = "est éligible" if n_qpv < 2 else "sont éligibles"
-    if n_qpv == 0:
-        verbe = "n'est éligible"
-    phrase = (
-        f"Selon la règle de revenu de 2014 (revenus {r.annee_revenus}, seuil de {seuil} de revenu médian par "
-        f"unité de consommation pour l'unité urbaine {text.de(r.nom_commune)}), {compte} {verbe}"
-    )
-    if n_nd:
-        phrase += f" ; la règle ne peut pas être appliquée à {text.pluriel(n_nd, 'quartier')}"
-    r.constats.append(phrase + ".")
-    r.phrases["eligibilite"].append(phrase + ".")
+    revenus = phrase_annee(r, "revenu_median_uc", "revenus")
+    if n_nd == n:
+        # Not computable anywhere: never « aucun quartier n'est éligible ».
+        phrase = (
+            f"La règle de revenu de 2014 ne peut être appliquée à aucun des {text.pluriel(n, 'quartier')} "
+            f"{text.de(r.nom_commune)} ({revenus}) : son résultat est « n.d. », non « non » — "
+            f"{text.liste_fr(_nd_regle(r, elig, 'regle_qpv2014'))}."
+        )
+        r.constats.append(phrase)
+        r.phrases["eligibilite"].append(phrase)
+    else:
+        compte = (
+            text.parmi(n_qpv, n, "quartier étudié", "quartiers étudiés")
+            if n_nd == 0
+            else text.parmi(n_qpv, n - n_nd, "quartier où elle s'applique", "quartiers où elle s'applique")
+        )
+        verbe = "est éligible" if n_qpv < 2 else "sont éligibles"
+        if n_qpv == 0:
+            verbe = "n'est éligible"
+        phrase = (
+            f"Selon la règle de revenu de 2014 ({revenus}, seuil de {seuil} de revenu médian par "
+            f"unité de consommation pour l'unité urbaine {text.de(r.nom_commune)}), {compte} {verbe}"
+        )
+        if n_nd:
+            phrase += (
+                f" ; la règle ne peut pas être appliquée à {text.pluriel(n_nd, 'quartier')} "
+                f"({text.liste_fr(_nd_regle(r, elig, 'regle_qpv2014'))})"
+            )
+        r.constats.append(phrase + ".")
+        r.phrases["eligibilite"].append(phrase + ".")
     # Reasons of the « non » of the income rule, one sentence per reason.
     for code, libelle in (
         (geography.REVENU_AU_DESSUS, "leur revenu médian dépasse le seuil"),
@@ -761,44 +1008,92 @@ def _narrate_regles(r: RapportQ3, params) -> None:
                 f"{_noms(elig, mask)}, car {raison}."
             )
     accord = geography.rules_agree(elig.set_index("code_quartier"), list(REGLES))
-    if accord["meme_liste"]:
+    comparees = accord["regles"]
+    absentes = accord["non_calculees"]
+    nommees = text.liste_fr(REGLES_ARTICLE[x] for x in comparees)
+    sauf = (
+        f" ({text.liste_fr(REGLES_ARTICLE[x] for x in absentes)} ne "
+        f"{'peut' if len(absentes) == 1 else 'peuvent'} pas être calculée{'s' if len(absentes) > 1 else ''})"
+        if absentes
+        else ""
+    )
+    toutes = "Les trois règles d'éligibilité" if len(comparees) == 3 else f"Les règles calculées ({nommees})"
+    if len(comparees) < 2:
+        if absentes:
+            phrase = (
+                "Les règles ne peuvent pas être comparées : "
+                + (f"seule {nommees} est calculée" if comparees else "aucune n'est calculable")
+                + f"{sauf}."
+            )
+            r.constats.append(phrase)
+            r.phrases["eligibilite"].append(phrase)
+    elif accord["meme_liste"]:
         r.constats.append(
-            "Les trois règles d'éligibilité retiennent les mêmes quartiers : "
-            f"{_noms(elig, elig['regle_qpv2014'].fillna(False).astype(bool))}."
+            f"{toutes} retiennent les mêmes quartiers : "
+            f"{_noms(elig, elig[comparees[0]].fillna(False).astype(bool))}{sauf}."
         )
     elif accord["n_calculables"] and accord["n_selectionnes"] == 0:
+        aucune = (
+            "Aucune des trois règles" if len(comparees) == 3 else f"Aucune des règles calculées ({nommees})"
+        )
         r.constats.append(
-            f"Aucune des trois règles ne retient de quartier {text.de(r.nom_commune)} parmi ceux où elles "
-            "s'appliquent toutes."
+            f"{aucune} ne retient de quartier {text.de(r.nom_commune)} parmi ceux où elles s'appliquent toutes{sauf}."
         )
     elif accord["n_discordants"]:
         disc = elig["code_quartier"].isin(accord["codes_discordants"])
-        cnt = {k: int(elig[k].fillna(False).astype(bool).sum()) or "aucun" for k in REGLES}
+        cnt = {k: int(elig[k].fillna(False).astype(bool).sum()) or "aucun" for k in comparees}
+        noms_courts = {
+            "regle_qpv2014": "la règle de revenu",
+            "regle_zus": "l'indice de type ZUS",
+            "regle_dynamique": "la règle « dynamique »",
+        }
+        ordre = [k for k in ("regle_qpv2014", "regle_zus", "regle_dynamique") if k in comparees]
+        detail = text.liste_fr(
+            f"{noms_courts[k]} en retient {cnt[k]}" if j == 0 else f"{noms_courts[k]} {cnt[k]}"
+            for j, k in enumerate(ordre)
+        )
         r.constats.append(
             f"Les règles ne concordent pas pour {text.pluriel(accord['n_discordants'], 'quartier')} "
-            f"({_noms(elig, disc)}) : la règle de revenu en retient {cnt['regle_qpv2014']}, "
-            f"l'indice de type ZUS {cnt['regle_zus']} et la règle « dynamique » {cnt['regle_dynamique']}, "
-            f"sur {n}."
+            f"({_noms(elig, disc)}) : {detail}, sur {n}{sauf}."
         )
     for regle, libelle in REGLES_ARTICLE.items():
-        suffixe = regle.removeprefix("regle_")
         nd = elig[regle].isna()
+        if regle == "regle_qpv2014" and nd.all():
+            continue  # said above
         if nd.any():
-            motifs_nd = sorted({labels.MOTIF_LIBELLES.get(m, m) for m in elig.loc[nd, f"motif_{suffixe}"]})
-            r.phrases["eligibilite"].append(
-                f"{labels.majuscule(libelle)} ne peut pas être appliquée à {_noms(elig, nd)} ({text.liste_fr(motifs_nd)}) : "
-                "son résultat est « n.d. », non « non »."
-            )
-    dans = elig["dans_cucs"]
-    sortants = dans & elig["regle_qpv2014"].eq(False).fillna(False).astype(bool)
+            e = "" if regle == "regle_zus" else "e"
+            raisons = text.liste_fr(_nd_regle(r, elig, regle))
+            if nd.all() and n > 1:
+                debut = f"{labels.majuscule(libelle)} ne peut être appliqué{e} à aucun quartier {text.de(r.nom_commune)}"
+            else:
+                debut = f"{labels.majuscule(libelle)} ne peut pas être appliqué{e} à {_noms(elig, nd)}"
+            r.phrases["eligibilite"].append(f"{debut} ({raisons}) : son résultat est « n.d. », non « non ».")
+    dans = elig["dans_cucs"].astype("boolean")
+    if dans.isna().any():
+        inconnus = dans.isna()
+        phrase = (
+            f"La catégorie CUCS de {text.pluriel(int(inconnus.sum()), 'quartier')} est inconnue dans les données : "
+            "les entrées et les sorties de la liste du CUCS ne peuvent pas être établies pour "
+            f"{'lui' if inconnus.sum() == 1 else 'eux'} (n.d.), et aucun n'est compté « hors CUCS »."
+        )
+        r.phrases["entrees_sorties"].append(phrase)
+    dans_sur = dans.fillna(False).astype(bool)
+    hors_sur = (~dans).fillna(False).astype(bool)
+    sortants = dans_sur & elig["regle_qpv2014"].eq(False).fillna(False).astype(bool)
     if sortants.any():
         phrase = f"Quartiers du CUCS que la règle de revenu ne retiendrait pas : {_noms(elig, sortants)}."
         r.constats.append(phrase)
         r.phrases["entrees_sorties"].append(phrase)
-    entrants = ~dans & elig["regle_qpv2014"].fillna(False).astype(bool)
-    if not r.signataire:
+    entrants = hors_sur & elig["regle_qpv2014"].fillna(False).astype(bool)
+    if r.signataire is False:
         for regle, libelle in REGLES_ARTICLE.items():
             e = elig[regle].fillna(False).astype(bool)
+            if elig[regle].isna().all():
+                r.phrases["entrees_sorties"].append(
+                    f"Selon {libelle}, on ne peut pas dire quels quartiers pourraient entrer dans la géographie "
+                    "prioritaire : la règle n'est pas calculable (n.d.)."
+                )
+                continue
             r.phrases["entrees_sorties"].append(
                 f"Selon {libelle}, "
                 + (
@@ -807,7 +1102,8 @@ def _narrate_regles(r: RapportQ3, params) -> None:
                     else (
                         f"{_noms(elig, elig['code_quartier'].notna())} n'entrerait pas dans la géographie prioritaire."
                         if len(elig) == 1
-                        else f"aucun des quartiers {text.de(r.nom_commune)} n'entrerait dans la géographie prioritaire."
+                        else f"aucun des quartiers {text.de(r.nom_commune)} où elle s'applique n'entrerait dans la "
+                        "géographie prioritaire."
                     )
                 )
             )
@@ -820,11 +1116,19 @@ def _narrate_regles(r: RapportQ3, params) -> None:
         phrase = f"Quartiers hors de la liste du CUCS que la règle de revenu retiendrait : {_noms(elig, entrants)}."
         r.constats.append(phrase)
         r.phrases["entrees_sorties"].append(phrase)
-    veille = elig["veille"].fillna(False).astype(bool) & elig["signataire"].astype(bool)
+    veille = elig["veille"].astype("boolean").fillna(False).astype(bool) & elig["signataire"].astype(
+        "boolean"
+    ).fillna(True).astype(bool)
     if veille.any():
         r.phrases["entrees_sorties"].append(
             f"{_noms(elig, veille)} {'est un quartier' if veille.sum() == 1 else 'sont des quartiers'} de veille : "
             "hors des catégories 1, 2 et 3, suivi sans être prioritaire."
+        )
+    for code, autres in r.partages.items():
+        nom = _noms(elig, elig["code_quartier"] == code)
+        r.phrases["eligibilite"].append(
+            f"{nom} est un quartier partagé avec {text.liste_fr(autres)} : ses valeurs portent sur tout le quartier, "
+            "de part et d'autre de la limite communale."
         )
 
 
@@ -833,7 +1137,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
     n = int(rep["n_quartiers"].iloc[0]) if not rep.empty else 0
     quartiers = (
         ("son quartier prioritaire" if n == 1 else f"ses {n} quartiers prioritaires")
-        if r.signataire
+        if r.signataire is not False
         else ("son quartier observé" if n == 1 else f"ses {n} quartiers observés")
     )
     if n == 0 or rep.empty:
@@ -856,33 +1160,45 @@ def _narrate_echelle(r: RapportQ3) -> None:
             )
             if text.manquant(row["part"]) or petit:
                 motif = motifs.SECRET if bool(row["secret"]) or petit else motifs.DONNEE_ABSENTE
-                caches.append((plur, motif))
+                caches.append((plur, motif, int(row["annee"])))
             else:
                 publies.add(ind)
                 parts.append(
                     f"{text.pourcentage(row['part'])} des {plur} de la commune "
                     f"({text.nombre(row['personnes_quartiers'])} sur {text.nombre(row['personnes_commune'])})"
                 )
+        # Each count at its own year: the year of the population is said when it differs.
+        an_parts = int(rep.loc[sorted(publies)[0], "annee"]) if publies else r.annee
+        an_pop = int(rep.loc["population", "annee"]) if "population" in rep.index else an_parts
+
+        def en_pop(y: int) -> str:
+            return f" en {an_pop}" if an_pop != y else ""
+
         habitants = (
             f", {'qui regroupe' if n == 1 else 'qui regroupent'} {text.pourcentage(pop)} de ses habitants"
+            f"{en_pop(an_parts)}"
             if not text.manquant(pop)
             else ""
         )
         if parts:
-            phrase = f"En {r.annee}, {text.liste_fr(parts)} vivent dans {quartiers}{habitants}"
+            phrase = f"En {an_parts}, {text.liste_fr(parts)} vivent dans {quartiers}{habitants}"
             r.phrases["echelle"].append(
                 phrase + " (base : chômeurs et personnes pauvres recensés dans la commune la même année)."
             )
             r.constats.append(phrase + ".")
-        for motif in dict.fromkeys(m for _, m in caches):
-            qui = text.liste_fr([f"des {plur}" for plur, m in caches if m == motif])
+        for motif in dict.fromkeys(m for _, m, _ in caches):
+            qui = text.liste_fr([f"des {plur}" for plur, m, _ in caches if m == motif])
+            an = next(y for _, m, y in caches if m == motif)
             verbe = "n'est pas publiée" if motif == motifs.SECRET else "n'est pas calculable"
             phrase = (
-                f"En {r.annee}, la part {qui} de la commune qui vivent dans {quartiers} {verbe} "
+                f"En {an}, la part {qui} de la commune qui vivent dans {quartiers} {verbe} "
                 f"({labels.MOTIF_LIBELLES[motif]})"
             )
             if not parts and not text.manquant(pop):
-                phrase += f" ; {'il regroupe' if n == 1 else 'ils regroupent'} {text.pourcentage(pop)} de ses habitants"
+                phrase += (
+                    f" ; {'il regroupe' if n == 1 else 'ils regroupent'} {text.pourcentage(pop)} de ses habitants"
+                    f"{en_pop(an)}"
+                )
             r.phrases["echelle"].append(phrase + ".")
             r.constats.append(phrase + ".")
         # the unemployed's share only when it is published (a hidden share is not given back)
@@ -897,13 +1213,13 @@ def _narrate_echelle(r: RapportQ3) -> None:
             else:
                 lecture = f"Les chômeurs y sont moins représentés que dans le reste de la commune {rapport}"
             r.phrases["echelle"].append(f"{lecture}.")
-            if r.signataire and ch < 50:
+            if r.signataire is not False and ch < 50:
                 r.phrases["echelle"].append(
                     f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
                     "des quartiers prioritaires : une intervention limitée aux quartiers ne les atteint pas."
                 )
     c = r.ciblage.set_index("ciblage") if not r.ciblage.empty else pd.DataFrame()
-    if not r.signataire:
+    if r.signataire is False:
         r.phrases["echelle"].append(
             labels.phrase_hors_cucs(r.nom_commune, "la répartition des crédits du contrat")
         )
@@ -930,7 +1246,7 @@ def _narrate_echelle(r: RapportQ3) -> None:
 
 def _narrate_bilans(r: RapportQ3, territoire) -> None:
     b = r.bilans
-    if not r.signataire:
+    if r.signataire is False:
         r.phrases["bilans"].append(labels.phrase_hors_cucs(r.nom_commune, "le bilan des actions"))
         return
     if b.empty:
@@ -1012,7 +1328,7 @@ def _narrate_jeunesse(r: RapportQ3) -> None:
     e = r.entrees.set_index("indicateur") if not r.entrees.empty else pd.DataFrame()
     p = r.parametres
     periode = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
-    quartiers = "les quartiers prioritaires" if r.signataire else "les quartiers observés"
+    quartiers = "les quartiers prioritaires" if r.signataire is not False else "les quartiers observés"
     if not r.part_jeunes.empty:
         row = r.part_jeunes.iloc[0]
         r.phrases["jeunesse"].append(
@@ -1028,7 +1344,7 @@ def _narrate_jeunesse(r: RapportQ3) -> None:
             f"(écart de {text.points(text.difference_affichee(row['valeur_commune_pendant'], row['valeur_quartiers_pendant']))})."
         )
     jeunes = r.jeunesse.set_index("public") if not r.jeunesse.empty else pd.DataFrame()
-    if not r.signataire:
+    if r.signataire is False:
         r.phrases["jeunesse"].append(
             labels.phrase_hors_cucs(r.nom_commune, "la part des crédits destinés aux jeunes")
         )
@@ -1056,7 +1372,9 @@ def _narrate_entrees(r: RapportQ3) -> None:
     e = r.entrees
     if e.empty:
         r.phrases["entrees"].append(
-            "Les indicateurs des quartiers ne sont pas dans les données : aucune entrée ne peut être proposée au débat."
+            "Les écarts des quartiers à la commune avant et pendant le contrat ne sont pas calculables (données non "
+            "disponibles : taux avec leur numérateur et leur dénominateur, pour les quartiers et pour la commune, sur "
+            "les deux périodes) : aucune entrée ne peut être proposée au débat à partir des données."
         )
         return
     p = r.parametres
@@ -1077,7 +1395,7 @@ def _narrate_entrees(r: RapportQ3) -> None:
     creuses = e[(pd.Series(affiche, index=e.index) > 0) & e["avant_testable"]].head(3)
     for row in creuses.itertuples():
         libelle = text.minuscule_initiale(_libelle(r, row.indicateur))
-        if not r.signataire or r.ciblage.empty:
+        if r.signataire is False or r.ciblage.empty:
             domaine = ""
         elif not isinstance(row.domaine, str):
             domaine = " ; aucun domaine du programme ne vise directement cet indicateur"
@@ -1125,7 +1443,7 @@ def _reserves(r: RapportQ3, territoire, params) -> None:
         "même nom ne désigne pas toujours le même territoire, et les séries d'un quartier redécoupé se lisent "
         "avec prudence."
     )
-    if r.signataire and not r.ciblage.empty:
+    if r.signataire is not False and not r.ciblage.empty:
         r.reserves.append(
             "Le droit commun est déclaré pour la commune entière, non par quartier : la part ciblée sur les "
             "quartiers ne porte que sur les crédits des actions du programme."
@@ -1187,7 +1505,7 @@ def _chiffres_cles(r: RapportQ3) -> None:
             "part_chomeurs_quartiers",
             (
                 "Part des chômeurs de la commune vivant en quartier prioritaire"
-                if r.signataire
+                if r.signataire is not False
                 else "Part des chômeurs de la commune vivant dans ses quartiers observés"
             )
             + f" ({r.annee})",
@@ -1204,7 +1522,7 @@ def _verdict(r: RapportQ3) -> None:
     rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
     part = rep["part"].get("taux_chomage") if not rep.empty else None
     n_q = int(rep["n_quartiers"].iloc[0]) if not rep.empty else 0
-    if not r.signataire:
+    if r.signataire is False:
         qpv = elig["regle_qpv2014"].fillna(False).astype(bool) if not elig.empty else pd.Series(dtype=bool)
         if elig.empty:
             suite = "elle ne compte aucun quartier observé dans les données"
@@ -1244,7 +1562,8 @@ def _verdict(r: RapportQ3) -> None:
             motif,
         )
         return
-    prio = elig[elig["dans_cucs"]]
+    dans = elig["dans_cucs"].astype("boolean")
+    prio = elig if dans.isna().any() else elig[dans.fillna(False).astype(bool)]
     qpv = prio["regle_qpv2014"].astype("boolean")
     quartiers = "son quartier prioritaire" if n_q == 1 else f"ses {n_q} quartiers prioritaires"
     pop = rep["part"].get("population")
@@ -1445,25 +1764,59 @@ def carte_region(r: RapportQ3, region):
     )
 
 
+def _annees_zus(r: RapportQ3) -> str:
+    parts = []
+    for i in ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome", "potentiel_fiscal_hab"):
+        a = r.annees_eligibilite.get(f"zus:{i}") or {}
+        y = a.get("utilisee")
+        lib = "potentiel fiscal par habitant" if i == "potentiel_fiscal_hab" else _libelle_entree(r, i)
+        parts.append(f"{lib} : {'absent des données' if y is None else y}")
+    return text.liste_fr(parts) if r.annees_eligibilite else str(r.annee_zus)
+
+
+def _annees_echelles(r: RapportQ3) -> str:
+    if not r.annees_echelles:
+        return "aucun indicateur des quartiers"
+    return text.liste_fr(f"{_libelle_entree(r, i)} : {y}" for i, y in r.annees_echelles.items())
+
+
+def _annees_typologie(r: RapportQ3) -> str:
+    retenus = (r.typologie_entrees or {}).get("retenus")
+    if not retenus:
+        return f"de {r.annee}" if not r.typologie_entrees else "aucun indicateur disponible"
+    return text.liste_fr(f"{_libelle_entree(r, i)} : {y}" for i, y in retenus.items())
+
+
+def legende_typologie(r: RapportQ3) -> str:
+    """« indicateurs : taux de pauvreté : 2017 et … » for the typology tables' captions."""
+    return (
+        f"indicateurs {_annees_typologie(r)}"
+        if _annees_typologie(r).startswith("de ")
+        else (f"indicateurs : {_annees_typologie(r)}")
+    )
+
+
 def sources(r: RapportQ3, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     nat = text.euros(r.revenu_median_national) if r.revenu_median_national else "n.d."
     return [
         rapport.source_donnees(metadata),
         f"Règle de revenu (décret 2014-767) : seuil = 0,6 × (0,7 × médiane nationale + 0,3 × médiane de l'unité "
-        f"urbaine), arrondi à la centaine d'euros supérieure ; médiane nationale retenue : {nat} ; revenus de "
-        f"{params.qpv2014.annee_revenus} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
+        f"urbaine), arrondi à la centaine d'euros supérieure ; médiane nationale retenue : {nat} ; "
+        f"{phrase_annee(r, 'revenu_median_uc', 'revenus')} ; "
+        f"{phrase_annee(r, 'population', 'populations').replace('populations', 'population', 1)} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
         f"habitants dans une unité urbaine d'au moins {text.nombre(params.qpv2014.population_min_uu)} habitants.",
         f"Indice de type ZUS ({params.zus.annee}) : population × taux de chômage × part des moins de 25 ans × part "
         "des sans-diplôme ÷ potentiel fiscal par habitant de la commune ; éligible au-delà du quantile "
-        f"{text.nombre(params.zus.seuil_quantile, 2)} des quartiers de la région.",
+        f"{text.nombre(params.zus.seuil_quantile, 2)} des quartiers de la région ; années lues : {_annees_zus(r)}.",
         f"Règle « dynamique » : écart du quartier à sa commune ({params.dynamique.indicateur}) creusé d'au moins "
         f"{text.nombre(params.dynamique.seuil_points, 1)} points entre {params.dynamique.annee_debut} et "
-        f"{params.dynamique.annee_fin}.",
+        f"{params.dynamique.annee_fin} (ces périodes exactes : aucune autre année ne les remplace).",
+        f"Indicateurs aux différentes échelles : chacun à la dernière année disponible ({_annees_echelles(r)}).",
         "Écarts : un quartier n'est dit « plus élevé » ou « plus faible » que sa commune que si les intervalles de "
         "confiance à 95 % (méthode de Wilson) ne se chevauchent pas.",
         f"Typologie : classification ascendante hiérarchique (méthode de Ward) sur indicateurs centrés réduits "
-        f"de {r.annee}, {params.typologie.nombre_classes} classes au plus, tous les quartiers de la région.",
+        f"({_annees_typologie(r)}), {params.typologie.nombre_classes} classes au plus, tous les quartiers de la région.",
         "Échelle du quartier : chômeurs (numérateur du taux de chômage) et personnes pauvres (numérateur du "
         "taux de pauvreté) des quartiers prioritaires rapportés à ceux de la commune, même année ; hors CUCS, les "
         "quartiers observés. Une action est « ciblée sur un quartier » quand elle porte un code de quartier, "
@@ -1496,7 +1849,11 @@ COLONNES_ENTREES_SORTIES = {
     **COLONNES_MOUVEMENTS,
     "non_calculables": ("Non calculables (n.d.)", "nombre"),
 }
-COLONNES_TRANSITIONS = {"etape": ("Étape", "texte"), **COLONNES_MOUVEMENTS}
+COLONNES_TRANSITIONS = {
+    "etape": ("Étape", "texte"),
+    **COLONNES_MOUVEMENTS,
+    "non_calculables": ("Non calculables (n.d. : liste inconnue)", "nombre"),
+}
 COLONNES_CLASSES = {
     "classe": ("Classe", "nombre"),
     "effectif": ("Quartiers", "nombre"),
@@ -1524,14 +1881,57 @@ def _unite_vue(unite: object) -> str:
 
 
 def _ecarts_significatifs(lignes: pd.DataFrame, libelles: dict[str, str]) -> str:
-    """« plus élevé : a et b ; plus faible : c » for one quartier's significant gaps to its commune."""
+    """« plus élevé : a et b ; plus faible : c » for one quartier's significant gaps to its commune;
+    the indicators without a gap (no commune value, a secret cell) are said n.d., never « aucun
+    écart significatif »."""
     parts = []
     for sens in ("plus élevé", "plus faible"):
         inds = lignes.loc[lignes["comparaison"] == sens, "indicateur"]
         if not inds.empty:
             noms = [text.minuscule_initiale(libelles.get(i, i)) for i in inds]
             parts.append(f"{sens} : {text.liste_fr(noms)}")
-    return " ; ".join(parts) or "aucun écart significatif"
+    calcules = lignes["comparaison"].notna()
+    if not parts and calcules.any():
+        parts.append("aucun écart significatif")
+    sans = lignes[~calcules]
+    if not sans.empty:
+        secret = (
+            sans["secret"].fillna(False).astype(bool)
+            if "secret" in sans
+            else pd.Series(False, index=sans.index)
+        )
+        commune = sans[~secret & sans["valeur"].notna()]
+        if not commune.empty:
+            noms = [text.minuscule_initiale(libelles.get(i, i)) for i in commune["indicateur"]]
+            parts.append(
+                "n.d. (la commune n'a pas de valeur)"
+                if len(commune) == len(lignes)
+                else f"n.d. pour {text.liste_fr(noms)} (la commune n'a pas de valeur)"
+            )
+        if secret.any():
+            noms = [text.minuscule_initiale(libelles.get(i, i)) for i in sans.loc[secret, "indicateur"]]
+            parts.append(f"n.d. pour {text.liste_fr(noms)} (secret statistique)")
+    return " ; ".join(parts) or "n.d."
+
+
+def annees_differentes(r: RapportQ3) -> bool:
+    """Whether the indicators at every scale are of different years (then each header says its own)."""
+    shown = (
+        {r.annees_echelles.get(i) for i in set(r.echelles["indicateur"])} if not r.echelles.empty else set()
+    )
+    return len(shown - {None}) > 1
+
+
+def legende_echelles(r: RapportQ3) -> str:
+    """The caption of the scales table: its one year, or « dernière année disponible de chacun »."""
+    if annees_differentes(r):
+        return "Indicateurs à la dernière année disponible de chacun (année entre parenthèses)"
+    shown = (
+        {r.annees_echelles.get(i) for i in set(r.echelles["indicateur"])} - {None}
+        if not r.echelles.empty
+        else set()
+    )
+    return f"Indicateurs en {shown.pop() if shown else r.annee}"
 
 
 def vue_echelles(r: RapportQ3) -> pd.DataFrame:
@@ -1575,9 +1975,25 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
     df = wide[indicateurs].rename_axis(index="cle", columns=None).reset_index()
     df["ecarts"] = [ecarts.get(k, "") for k in df["cle"]]
     df.insert(0, "territoire", df.pop("cle").map(noms_cle))
-    colonnes |= {i: (libelles[i], _unite_vue(unites.get(i))) for i in indicateurs}
+    differentes = annees_differentes(r)
+    colonnes |= {
+        i: (
+            f"{libelles[i]} ({r.annees_echelles[i]})"
+            if differentes and i in r.annees_echelles
+            else libelles[i],
+            _unite_vue(unites.get(i)),
+        )
+        for i in indicateurs
+    }
     colonnes["ecarts"] = ("Écart significatif à la commune", "texte")
     return display.vue(df, colonnes, vide="indicateurs aux différentes échelles")
+
+
+def _annee_entree(r: RapportQ3, indicateur: str, defaut):
+    """The year the rules read an input at (its parameter's year for an older region stage)."""
+    a = r.annees_eligibilite.get(indicateur) or {}
+    y = a.get("utilisee", defaut)
+    return "n.d." if y is None else y
 
 
 def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
@@ -1586,8 +2002,11 @@ def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
     return {
         "nom": ("Quartier", "texte"),
         "categorie": ("Catégorie", "texte"),
-        "population": (f"Habitants ({r.annee_revenus})", "nombre"),
-        "revenu_median_uc": (f"Revenu médian par UC ({r.annee_revenus})", "euros"),
+        "population": (f"Habitants ({_annee_entree(r, 'population', r.annee_revenus)})", "nombre"),
+        "revenu_median_uc": (
+            f"Revenu médian par UC ({_annee_entree(r, 'revenu_median_uc', r.annee_revenus)})",
+            "euros",
+        ),
         "seuil_qpv2014": ("Seuil de la règle de revenu", "euros"),
         "regle_qpv2014": ("Règle de revenu 2014", "texte"),
         "regle_zus": (f"Indice de type ZUS ({r.annee_zus})", "texte"),
@@ -1643,7 +2062,11 @@ def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
 
 def vue_transitions(r: RapportQ3) -> pd.DataFrame:
     """Movements of the official lists (CUCS → QPV 2015 → QPV 2024) in the commune."""
-    return display.vue(r.transitions, COLONNES_TRANSITIONS, vide=SANS_QUARTIER)
+    t = r.transitions
+    colonnes = dict(COLONNES_TRANSITIONS)
+    if "non_calculables" not in t or not t["non_calculables"].any():
+        colonnes.pop("non_calculables")  # every membership known: the demo's table as before
+    return display.vue(t, colonnes, vide=SANS_QUARTIER)
 
 
 def vue_classes(r: RapportQ3) -> pd.DataFrame:
@@ -1693,7 +2116,7 @@ def vue_repartition(r: RapportQ3) -> pd.DataFrame:
 def _vide(r: RapportQ3) -> str:
     """What an empty programme view lacks, carrying its reason: display writes « Hors CUCS :
     actions du contrat. » outside the CUCS, « Données non disponibles : actions de la commune. »."""
-    if not r.signataire:
+    if r.signataire is False:
         return display.Absence("actions du contrat", motifs.HORS_CUCS)
     return display.Absence("actions de la commune", motifs.DONNEE_ABSENTE)
 
@@ -1715,7 +2138,7 @@ def vue_ciblage(r: RapportQ3) -> pd.DataFrame:
         "part_credits_specifiques": ("Part des crédits spécifiques", "pourcentage"),
     }
     vide = _vide(r)
-    if r.ciblage.empty or not r.signataire:
+    if r.ciblage.empty or r.signataire is False:
         return display.vue(None, colonnes, vide=vide)
     c = r.ciblage.assign(ciblage=r.ciblage["ciblage"].map(CIBLAGE_LIBELLES))
     return display.vue(c, colonnes, vide=vide)
@@ -1733,8 +2156,8 @@ def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
         "credits_specifiques_hab": ("Crédits spécifiques par habitant", "euros"),
     }
     cq = r.credits_quartiers
-    if not r.signataire or cq.empty or "nom" not in cq:
-        return display.vue(None, colonnes, vide=_vide(r) if not r.signataire else SANS_QUARTIER)
+    if r.signataire is False or cq.empty or "nom" not in cq:
+        return display.vue(None, colonnes, vide=_vide(r) if r.signataire is False else SANS_QUARTIER)
     cq = cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES))
     if "population_annee_secret" in cq and cq["population_annee_secret"].any():
         m = cq["population_annee_secret"].astype(bool)
@@ -1761,7 +2184,7 @@ def vue_bilans(r: RapportQ3) -> pd.DataFrame:
     }
     b = r.bilans
     vide = _vide(r)
-    if b.empty or not r.signataire:
+    if b.empty or r.signataire is False:
         return display.vue(None, colonnes, vide=vide)
     noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
     b = b.assign(cible=[noms.get(c, c) if c else "Commune entière" for c in b["cible"]])
@@ -1783,7 +2206,7 @@ def vue_jeunesse(r: RapportQ3) -> pd.DataFrame:
     }
     j = r.jeunesse
     vide = _vide(r)
-    if j.empty or not r.signataire:
+    if j.empty or r.signataire is False:
         return display.vue(None, colonnes, vide=vide)
     j = j.assign(public=j["public"].map({"jeunes": "Enfants et jeunes", "autres": "Autres publics"}))
     return display.vue(j, colonnes, vide=vide)
@@ -1807,7 +2230,7 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
         "domaine_libelle": ("Domaine d'action", "texte"),
         "part_credits_domaine": ("Part des crédits spécifiques du domaine", "pourcentage"),
     }
-    if not r.signataire:  # no programme: its credits are hors CUCS, not "n.d."
+    if r.signataire is False:  # no programme: its credits are hors CUCS, not "n.d."
         colonnes = {k: v for k, v in colonnes.items() if k not in ("domaine_libelle", "part_credits_domaine")}
     e = r.entrees
     if e.empty:

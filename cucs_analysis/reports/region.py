@@ -58,6 +58,11 @@ class Region:
     n_communes: int = 0
     n_quartiers: int = 0
     notes: list[str] = field(default_factory=list)
+    # q3: the year of every input of the rules (`eligibility_years`) and the typology's inputs
+    annees_eligibilite: dict = field(default_factory=dict)
+    typologie_entrees: dict = field(default_factory=dict)
+    # q3: the link table of multi-commune quartiers (code_quartier, code_commune, principale)
+    quartiers_communes: pd.DataFrame | None = None
 
     def quartiers_de(self, code_commune: str) -> pd.DataFrame:
         """The eligibility rows of one commune's quartiers."""
@@ -149,36 +154,67 @@ VALEURS_REGLES = {
 }
 
 
+#: Codes of an input missing outside the indicators table (why a rule is n.d.).
+MANQUE_MEDIANE_NATIONALE = "revenu_median_national"
+MANQUE_MEDIANE_UU = "revenu_median_uu"
+MANQUE_POPULATION_UU = "population_unite_urbaine"
+MANQUE_VALEUR_COMMUNE = "valeur_commune"
+MANQUE_PERIODES = "periodes"
+
+
+def _annees(ind: pd.DataFrame, demandees: dict[str, tuple[str, int | None]]) -> dict[str, dict]:
+    """indicator → {niveau, demandee, utilisee}: the year each input is read at (the year asked
+    when the data hold it, else the latest they hold; None when the indicator is absent)."""
+    return {
+        i: {
+            "niveau": niveau,
+            "demandee": None if a is None else int(a),
+            "utilisee": geography.year_for(ind, i, niveau, a),
+        }
+        for i, (niveau, a) in demandees.items()
+    }
+
+
+def _at(ind: pd.DataFrame, niveau: str, indicateur: str, annee: int | None, f=None) -> pd.Series:
+    """Values (or secrecy flags with f=_secret) of an indicator at its year; empty when absent."""
+    if annee is None:
+        return pd.Series(dtype=bool if f is _secret else float)
+    return (f or _values)(ind, niveau, indicateur, annee)
+
+
 def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
     """The three rules (ZUS-style index, QPV 2014 income, "dynamique") for every quartier.
 
     Each rule gives `regle_<r>` (pandas "boolean": True, False, or NA when it cannot be
     computed), `raisons_<r>` (codes of `analysis.geography.RAISONS` of a False, joined by
-    ";") and `motif_<r>` (an `analysis.motifs` code of an NA). `signataire` says whether the
-    quartier's commune signed a CUCS; `dans_cucs` whether the quartier has a CUCS category.
+    ";"), `motif_<r>` (an `analysis.motifs` code of an NA) and `manque_<r>` (the inputs
+    missing for an NA: indicator codes or the MANQUE_* codes, joined by ";").
+    `signataire` says whether the quartier's commune signed a CUCS (NA when unknown);
+    `dans_cucs` whether the quartier has a CUCS category (NA when the category is "inconnu").
+    Each input is read at the year of its parameter when the data hold it, else at the latest
+    year they hold (`eligibility_years` says which); the "dynamique" rule needs its periods.
     """
     quartiers = tables["quartiers"]
     communes = tables["communes"].set_index("code_commune")
     ind = tables["indicateurs"]
-    a = params.qpv2014.annee_revenus
+    ans = eligibility_years(ind, params)
     base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
     base = base.set_index("code_quartier")
     if "signataire_cucs" in communes:
-        base["signataire"] = base["code_commune"].map(communes["signataire_cucs"]).fillna(False).astype(bool)
+        base["signataire"] = base["code_commune"].map(communes["signataire_cucs"]).astype("boolean")
     else:
-        base["signataire"] = True
+        base["signataire"] = pd.array([True] * len(base), dtype="boolean")
+    a = ans["revenu_median_uc"]["utilisee"]
+    ap = ans["population"]["utilisee"]
     base["annee_revenus"] = a
-    base["revenu_median_uc"] = _values(ind, "quartier", "revenu_median_uc", a)
-    base["population"] = _values(ind, "quartier", "population", a)
+    base["annee_population"] = ap
+    base["revenu_median_uc"] = _at(ind, "quartier", "revenu_median_uc", a)
+    base["population"] = _at(ind, "quartier", "population", ap)
     base["revenu_median_uu"] = base["code_commune"].map(communes["revenu_median_uu"])
     base["population_unite_urbaine"] = base["code_commune"].map(communes["population_unite_urbaine"])
-    secret_q = _any_secret(
-        base.index,
-        _secret(ind, "quartier", "revenu_median_uc", a),
-        _secret(ind, "quartier", "population", a),
-    )
-    base["secret_revenu_median_uc"] = _secret(ind, "quartier", "revenu_median_uc", a).reindex(base.index)
-    base["secret_revenu_median_uc"] = base["secret_revenu_median_uc"].fillna(False).astype(bool)
+    s_rev = _at(ind, "quartier", "revenu_median_uc", a, _secret)
+    secret_q = _any_secret(base.index, s_rev, _at(ind, "quartier", "population", ap, _secret))
+    base["secret_revenu_median_uc"] = s_rev.reindex(base.index).fillna(False).astype(bool)
     verdict = geography.qpv2014_verdict(
         base,
         national,
@@ -187,17 +223,35 @@ def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
         secret_q,
     )
     base = base.join(verdict)
+    num = lambda c: pd.to_numeric(base[c], errors="coerce").astype(float)  # noqa: E731
+    nat = pd.Series(1.0 if geography.plausible_median(national) else float("nan"), index=base.index)
+    base["manque_qpv2014"] = geography.missing_inputs(
+        {
+            MANQUE_MEDIANE_NATIONALE: nat,
+            "revenu_median_uc": base["revenu_median_uc"],
+            "population": base["population"],
+            MANQUE_MEDIANE_UU: num("revenu_median_uu").where(lambda v: v > 0),
+            MANQUE_POPULATION_UU: num("population_unite_urbaine").where(lambda v: v > 0),
+        },
+        base.index,
+    ).where(base["regle_qpv2014"].isna(), "")
 
-    z = params.zus.annee
     inputs = ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome")
-    features = pd.DataFrame({i: _values(ind, "quartier", i, z) for i in inputs}).reindex(base.index)
-    features["potentiel_fiscal_hab"] = base["code_commune"].map(
-        _values(ind, "commune", "potentiel_fiscal_hab", z)
+    features = pd.DataFrame(
+        {i: _at(ind, "quartier", i, ans[f"zus:{i}"]["utilisee"]) for i in inputs}, index=base.index
     )
-    secret_z = _any_secret(base.index, *(_secret(ind, "quartier", i, z) for i in inputs))
-    base["annee_zus"] = z
-    base["indice_zus"] = geography.zus_index(features)
+    features["potentiel_fiscal_hab"] = base["code_commune"].map(
+        _at(ind, "commune", "potentiel_fiscal_hab", ans["zus:potentiel_fiscal_hab"]["utilisee"])
+    )
+    secret_z = _any_secret(
+        base.index, *(_at(ind, "quartier", i, ans[f"zus:{i}"]["utilisee"], _secret) for i in inputs)
+    )
+    base["annee_zus"] = params.zus.annee
+    base["indice_zus"] = geography.zus_index(features.astype(float))
     base = base.join(geography.zus_verdict(base["indice_zus"], params.zus.seuil_quantile, secret_z))
+    base["manque_zus"] = geography.missing_inputs(dict(features.items()), base.index).where(
+        base["regle_zus"].isna(), ""
+    )
 
     d = params.dynamique
     dyn = geography.dynamique_rule(
@@ -212,23 +266,107 @@ def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
     base = base.join(dyn[["ecart_debut", "ecart_fin", "variation"]])
     secret_d = _any_secret(
         base.index,
-        *(_secret(ind, "quartier", d.indicateur, a) for a in range(d.annee_debut, d.annee_fin + 1)),
+        *(_secret(ind, "quartier", d.indicateur, y) for y in range(d.annee_debut, d.annee_fin + 1)),
     )
     base = base.join(geography.dynamique_verdict(base["variation"], d.seuil_points, secret_d))
-    base["dans_cucs"] = base["categorie_cucs"].notna()
+    base["manque_dynamique"] = _manque_dynamique(ind, base, params).where(base["regle_dynamique"].isna(), "")
+    base["dans_cucs"] = geography.in_cucs(base["categorie_cucs"])
     return base.reset_index()
 
 
+def eligibility_years(ind: pd.DataFrame, params) -> dict[str, dict]:
+    """The year of every input of the eligibility rules (see `_annees`): the income rule reads
+    the income of `qpv2014.annee_revenus` (or the latest held) and the population of that same
+    year (or the latest held); the ZUS-style index reads each of its inputs at `zus.annee` or at
+    its own latest year (keys "zus:<indicator>")."""
+    a = params.qpv2014.annee_revenus
+    revenus = _annees(ind, {"revenu_median_uc": ("quartier", a)})
+    utilisee = revenus["revenu_median_uc"]["utilisee"]
+    out = revenus | _annees(ind, {"population": ("quartier", utilisee if utilisee is not None else a)})
+    out["population"]["demandee"] = a
+    z = params.zus.annee
+    zus = {
+        f"zus:{i}": ("quartier", z)
+        for i in ("population", "taux_chomage", "part_moins_25_ans", "part_sans_diplome")
+    }
+    for k, v in _annees(ind, {k.removeprefix("zus:"): v for k, v in zus.items()}).items():
+        out[f"zus:{k}"] = v
+    out["zus:potentiel_fiscal_hab"] = _annees(ind, {"potentiel_fiscal_hab": ("commune", z)})[
+        "potentiel_fiscal_hab"
+    ]
+    return out
+
+
+def _manque_dynamique(ind: pd.DataFrame, base: pd.DataFrame, params) -> pd.Series:
+    """Why the "dynamique" rule is n.d. for each quartier: the indicator has no quartier value
+    before or during the contract (MANQUE_PERIODES, or the indicator code when absent), or
+    the commune has none (MANQUE_VALEUR_COMMUNE). It needs those exact periods: no other year
+    stands in for them."""
+    d = params.dynamique
+    x = ind[(ind["indicateur"] == d.indicateur) & ind["annee"].between(d.annee_debut, d.annee_fin)]
+    x = x[x["valeur"].notna()]
+    avant = x["annee"] < params.annee_debut_cucs
+    q = x[x["niveau"] == "quartier"]
+    c = x[x["niveau"] == "commune"]
+    present = set(ind.loc[ind["indicateur"] == d.indicateur, "code_territoire"])
+    q_ok = set(q.loc[avant[q.index], "code_territoire"]) & set(q.loc[~avant[q.index], "code_territoire"])
+    c_ok = set(c.loc[avant[c.index], "code_territoire"]) & set(c.loc[~avant[c.index], "code_territoire"])
+    out = []
+    for code, commune in zip(base.index, base["code_commune"], strict=True):
+        codes = []
+        if code not in present:
+            codes.append(d.indicateur)
+        elif code not in q_ok:
+            codes.append(MANQUE_PERIODES)
+        if commune not in c_ok:
+            codes.append(MANQUE_VALEUR_COMMUNE)
+        out.append(geography.SEP_RAISONS.join(codes))
+    return pd.Series(out, index=base.index, dtype=object)
+
+
 def latest_quartier_year(indicateurs: pd.DataFrame, default: int) -> int:
-    """The last year with a quartier value: the year of the typology."""
+    """The last year with a quartier value (kept for older callers; each section now reads
+    each indicator at its own year, `analysis.geography.year_for`)."""
     q = indicateurs[(indicateurs["niveau"] == "quartier") & indicateurs["valeur"].notna()]
     return int(q["annee"].max()) if not q.empty else default
 
 
-def typology(tables: dict, params, annee: int) -> Typology | None:
-    """Typology of every quartier of the data set, so classes mean the same in every commune."""
+#: Below this share of the quartiers holding a value, an indicator is left out of the typology
+#: (Ward needs complete rows: a sparse indicator would drop most quartiers).
+COUVERTURE_MIN_TYPOLOGIE = 0.5
+
+
+def typology_inputs(tables: dict, params) -> dict:
+    """The indicators of the typology: each read at its latest quartier year; those absent, or
+    held for fewer than COUVERTURE_MIN_TYPOLOGIE of the quartiers, are left out with the reason
+    ("absent" or "couverture"). Returns {retenus: {indicator: year}, ecartes: {indicator:
+    {motif, n, total}}, n_quartiers}."""
+    ind = tables["indicateurs"]
+    total = int(tables["quartiers"]["code_quartier"].nunique())
+    retenus, ecartes = {}, {}
+    for i in params.typologie.indicateurs:
+        y = geography.year_for(ind, i, "quartier")
+        if y is None:
+            ecartes[i] = {"motif": "absent", "n": 0, "total": total}
+            continue
+        n = int(_values(ind, "quartier", i, y).notna().sum())
+        if total and n < COUVERTURE_MIN_TYPOLOGIE * total:
+            ecartes[i] = {"motif": "couverture", "n": n, "total": total, "annee": y}
+            continue
+        retenus[i] = y
+    return {"retenus": retenus, "ecartes": ecartes, "n_quartiers": total}
+
+
+def typology(tables: dict, params, annee: int | None = None, entrees: dict | None = None) -> Typology | None:
+    """Typology of every quartier of the data set, so classes mean the same in every commune:
+    on the indicators `typology_inputs` keeps, each at its own year; None with fewer than two
+    indicators or two complete quartiers."""
     ind, cat = tables["indicateurs"], tables["catalogue_indicateurs"]
-    feats = pd.DataFrame({i: _values(ind, "quartier", i, annee) for i in params.typologie.indicateurs})
+    entrees = entrees or typology_inputs(tables, params)
+    retenus = entrees["retenus"]
+    if len(retenus) < 2:
+        return None
+    feats = pd.DataFrame({i: _values(ind, "quartier", i, y) for i, y in retenus.items()})
     if len(feats.dropna()) < 2:
         return None
     libelles = dict(zip(cat["indicateur"], cat["libelle"], strict=False))
@@ -281,6 +419,15 @@ def _contours(dataset, layer: str, code: str) -> pd.DataFrame | None:
     return geo[[code, geo.geometry.name]].copy()
 
 
+def _quartiers_communes(t: dict) -> pd.DataFrame | None:
+    """The link table of multi-commune quartiers with each commune's name (`nom_commune`)."""
+    qc = t.get("quartiers_communes")
+    if qc is None or qc.empty:
+        return None
+    noms = t["communes"][["code_commune", "nom"]].rename(columns={"nom": "nom_commune"})
+    return qc.merge(noms, on="code_commune", how="left")
+
+
 def build(dataset, params) -> Region:
     """Compute the region stage of `dataset` with the region-wide part of `params`."""
     t = dataset.tables
@@ -288,6 +435,7 @@ def build(dataset, params) -> Region:
     did, events, groupes = did_region(t, params)
     indicateurs = list(params.did.indicateurs)
     annee = latest_quartier_year(t["indicateurs"], params.periode.fin)
+    entrees = typology_inputs(t, params)
     return Region(
         fingerprint=dataset.fingerprint,
         parametres=parametres_region(params),
@@ -298,7 +446,10 @@ def build(dataset, params) -> Region:
         series_comparaison=comparison_series(t["indicateurs"], groupes, indicateurs),
         eligibilite=eligibility(t, national, params),
         annee_typologie=annee,
-        typologie=typology(t, params, annee),
+        typologie=typology(t, params, annee, entrees),
+        annees_eligibilite=eligibility_years(t["indicateurs"], params),
+        typologie_entrees=entrees,
+        quartiers_communes=_quartiers_communes(t),
         contours_quartiers=_contours(dataset, "quartiers", "code_quartier"),
         contours_communes=_contours(dataset, "communes", "code_commune"),
         modeles_pilotage=pilotage_region(t, params),

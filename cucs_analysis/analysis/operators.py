@@ -137,9 +137,11 @@ def performance(
             acts[["id_action", "annee", "id_operateur"]].drop_duplicates(["id_action", "annee"]),
             on=["id_action", "annee"],
         )
-        dem = pd.to_numeric(f["montant_demande"], errors="coerce")
+        # float NaN, not pd.NA: an unknown requested amount compares as « not above 0 »
+        dem = pd.to_numeric(f["montant_demande"], errors="coerce").astype(float)
         f = f.assign(
-            montant_demande=dem, montant_accorde=pd.to_numeric(f["montant_accorde"], errors="coerce")
+            montant_demande=dem,
+            montant_accorde=pd.to_numeric(f["montant_accorde"], errors="coerce").astype(float),
         )
         unknown = dem.isna().groupby(f["id_operateur"]).sum().rename("demandes_montant_inconnu")
         f = f[dem.gt(0).to_numpy()]

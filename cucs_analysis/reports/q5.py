@@ -1084,7 +1084,7 @@ def _narrate(r: RapportQ5) -> None:
     if r.signataire is None:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-            "signé un CUCS ; ses actions d'insertion ne sont pas lues, ni comme résultat du CUCS ni comme hors CUCS."
+            "signé un CUCS ; ses actions d'insertion ne sont pas lues, ni comme résultat du CUCS ni comme comparaison."
         )
         r.textes["besoins"] = [
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — l'offre d'insertion {text.de(r.nom_commune)} "

@@ -1053,7 +1053,7 @@ def _narrate(r: RapportQ6) -> None:
     if r.signataire is None:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-            "signé un CUCS ; ses opérateurs ne sont ni évalués ni comptés comme hors CUCS."
+            "signé un CUCS ; ses opérateurs ne sont ni évalués comme ceux du CUCS ni pris comme comparaison."
         )
     elif not r.signataire:
         _narrate_hors_cucs(r)

@@ -452,7 +452,7 @@ def _narrate_signataire_inconnu(r: RapportQ7) -> None:
     """A commune whose signatory status is unknown: neither a CUCS result nor a comparison."""
     r.constats.append(
         f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-        "signé un CUCS ; sa structure de pilotage n'est ni évaluée ni comptée comme hors CUCS."
+        "signé un CUCS ; sa structure de pilotage n'est ni évaluée ni prise comme comparaison."
     )
     for section, objet in OBJETS_SECTIONS.items():
         r.textes[section] = [

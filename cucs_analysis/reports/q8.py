@@ -1477,7 +1477,7 @@ def _narrate(r: RapportQ8) -> None:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
             "signé un CUCS ; ses actions de proximité et sa GUP ne sont pas lues, ni comme résultat du CUCS ni comme "
-            "hors CUCS."
+            "comparaison."
         )
         for section, objet in OBJETS_SECTIONS.items():
             r.textes[section] = [

@@ -445,3 +445,34 @@ def test_cli_french_summary_and_error_without_traceback(petits):
     assert ko.returncode == 1 and "Traceback" not in ko.stderr
     assert "enregistrement n° 1" in ko.stderr and "« montant »" in ko.stderr
     assert not (tmp / "cli2").exists()
+
+
+def test_real_occitanie_with_the_insee_import_validates(realdata, source, tmp_path):
+    """insee-qpv then civille (region 76) into one folder: `cucs validate` finds no error
+    (warnings for the unknown values are expected)."""
+    from cucs_analysis.data import validate
+    from cucs_analysis.data.errors import erreurs
+    from cucs_analysis.data.imports import insee_qpv
+
+    h = realdata / "hackaviz2021_occitanie_qpv"
+    out = tmp_path / "occitanie"
+    insee_qpv.importer(h / "qp.csv", contours=h / "qp.geojson", out=out, communes=h / "communes.geojson")
+    civille.importer(source["files"], out, contrats=source["contrats"], regions=["76"])
+    problems = validate.validate_dir(out)
+    assert [str(p) for p in erreurs(problems)][:5] == []
+    assert any(p.colonne == "montant_demande" for p in problems)  # the unknown amounts, warned
+
+
+def test_files_with_one_name_in_two_folders_are_reported_apart(tmp_path):
+    contrats = _contrats(tmp_path / "c.json", CONTRATS)
+    (tmp_path / "2022").mkdir()
+    (tmp_path / "2023").mkdir()
+    a = _write(
+        tmp_path / "2022" / "postes-fonjep.json", [_rec("D00001", 2022, 7164), _rec("D00001", 2022, 7164)]
+    )
+    b = _write(tmp_path / "2023" / "postes-fonjep.json", [_rec("D00001", "2023", 7164)])
+    res = civille.construire([a, b], contrats=contrats)
+    fichiers = res.rapport.details["fichiers"]
+    assert {k: v["doublons_retires"] for k, v in fichiers.items()} == {str(a): 1, str(b): 0}
+    with pytest.raises(DataError, match="donné deux fois"):
+        civille.construire([a, a], contrats=contrats)

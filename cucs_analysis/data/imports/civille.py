@@ -385,11 +385,12 @@ def lire_enregistrements(path: Path) -> tuple[list[tuple[int, dict]], str]:
     )
 
 
-def lire_postes(path: Path) -> tuple[list[Poste], BilanFichier]:
+def lire_postes(path: Path, nom: str | None = None) -> tuple[list[Poste], BilanFichier]:
     """The checked records of one file; DataError listing every bad record (capped)."""
     enregistrements, fmt = lire_enregistrements(path)
-    bilan = BilanFichier(path.name, fmt, lus=len(enregistrements))
-    pb = _Problemes(path.name, fmt == "JSON")
+    nom = nom or path.name  # the file as named in messages and in the report
+    bilan = BilanFichier(nom, fmt, lus=len(enregistrements))
+    pb = _Problemes(nom, fmt == "JSON")
     if not enregistrements:
         raise common.erreur(path, "fichier vide", "le fichier ne contient aucun enregistrement")
 
@@ -518,7 +519,7 @@ def lire_postes(path: Path) -> tuple[list[Poste], BilanFichier]:
                 code_cv=code_cv,
                 insee_dep=_code_geo(r.get("insee_dep"), 2),
                 insee_reg=_code_geo(r.get("insee_reg"), 2),
-                fichier=path.name,
+                fichier=nom,
                 numero=numero,
             )
         )
@@ -644,9 +645,18 @@ def construire(
 
     problems: list[Problem] = []
     lus: list[tuple[list[Poste], BilanFichier]] = []
+    # Files named by their name, or by their path when two share a name (2020/postes.json…).
+    chemins = [Path(f) for f in fichiers]
+    if len({p.resolve() for p in chemins}) < len(chemins):
+        double = next(p for p in chemins if sum(q.resolve() == p.resolve() for q in chemins) > 1)
+        raise common.erreur(
+            double, "fichier en double", "ce fichier est donné deux fois : donnez-le une seule fois"
+        )
+    homonymes = Counter(p.name for p in chemins)
+    noms = {p.resolve(): (p.name if homonymes[p.name] == 1 else str(p)) for p in chemins}
     for f in fichiers:
         try:
-            lus.append(lire_postes(Path(f)))
+            lus.append(lire_postes(Path(f), noms[Path(f).resolve()]))
         except DataError as exc:  # every file checked before stopping: one report
             problems += exc.problems
     if problems:

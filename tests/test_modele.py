@@ -97,7 +97,7 @@ ACTIONS = [
         "beneficiaires_realises": 11,
         "statut": "réalisée",
         "prioritaire": "non",
-        "proximite": "oui",
+        "proximite": True,  # an Excel boolean (VRAI)
     },
 ]
 FINANCEMENTS = [
@@ -216,6 +216,8 @@ def test_round_trip_validates_and_keeps_every_value(tmp_path, modele_vide, capsy
                     assert got == "", (table, i, name)
                 elif kind == "date":
                     assert got == _date(value), (table, i, name)
+                elif kind == "bool":
+                    assert got == {True: "oui", False: "non"}.get(value, value), (table, i, name)
                 elif kind in ("float", "int", "year"):
                     assert float(got) == pytest.approx(_nombre(value), abs=0), (table, i, name)
                 else:

@@ -546,3 +546,28 @@ def test_real_communes_and_links(occitanie):
     x0, y0, x1, y1 = g.total_bounds  # Occitanie in Lambert-93
     assert 350_000 < x0 < x1 < 900_000 and 6_100_000 < y0 < y1 < 6_500_000
     assert _erreurs(out) == []
+
+
+def test_a_folder_that_is_not_a_data_folder_is_refused(fichiers, tmp_path):
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "lettre.odt").write_text("x", encoding="utf-8")
+    with pytest.raises(DataError, match="pas un dossier de données"):
+        _importer(fichiers, out, force=True)
+    assert [p.name for p in out.iterdir()] == ["lettre.odt"]
+
+
+def test_a_quartier_in_two_features_is_merged(fichiers, tmp_path):
+    data = json.loads(fichiers["contours"].read_text(encoding="utf-8"))
+    extra = json.loads(json.dumps(data["features"][0]))
+    extra["geometry"]["coordinates"] = _carre(1.50, 43.70)
+    data["features"].append(extra)
+    path = tmp_path / "deux.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    fichiers["contours"] = path
+    res = _importer(fichiers, tmp_path / "d")
+    import geopandas as gpd
+
+    g = gpd.read_file(tmp_path / "d" / "quartiers.geojson").set_index("code_quartier")
+    assert len(g) == len(QUARTIERS) and g.loc[QUARTIERS[0][0]].geometry.geom_type == "MultiPolygon"
+    assert any("fusionnées" in w and QUARTIERS[0][0] in w for w in res.rapport.avertissements)

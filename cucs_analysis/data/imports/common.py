@@ -163,6 +163,14 @@ def dossier_sortie(out: str | Path, fichiers: Iterable[str], force: bool = False
     garder: list[Path] = []
     if out.is_dir():
         stems = _stems(out)
+        donnees = set(schema.TABLES) | {schema.METADATA_FILE.split(".")[0]}
+        if stems and not donnees & set(stems):
+            raise erreur(
+                out,
+                "dossier de sortie",
+                f"« {out} » n'est pas vide et ne contient aucune table ni metadonnees.yaml : ce n'est pas un "
+                "dossier de données ; choisissez un dossier vide ou nouveau",
+            )
         conflits = sorted(s for s in stems if s in ecrits)
         if conflits and not force:
             raise erreur(

@@ -437,7 +437,10 @@ def importer(
                 )
                 continue
             main = found[0]
-        codes, perdus = _apparier(noms, main, repertoire, geo.departement(main))
+        # One commune named: the contour's code is the commune (no homonym can be picked).
+        codes, perdus = (
+            ([main], []) if len(noms) <= 1 else _apparier(noms, main, repertoire, geo.departement(main))
+        )
         perdus_tout += [f"{n} ({q})" for n in perdus]
         liens += [(q, c, c == main, len(noms)) for c in codes]
     if problems:
@@ -456,7 +459,8 @@ def importer(
     epci_de = comp.set_index("code_commune")["code_epci"] if comp is not None else pd.Series(dtype=object)
     epci_de = epci_de[~epci_de.index.duplicated()]
     # pop_com is the commune's population only where the QPV lies in one commune.
-    une_commune = qc.groupby("code_quartier")["n_noms"].first().le(1)
+    # (no name at all: the number of communes is unknown, so is the population)
+    une_commune = qc.groupby("code_quartier")["n_noms"].first().eq(1)
     par_code = ident.reset_index().set_index("code_quartier")
     pop_com = {}
     conflits = set()

@@ -277,6 +277,19 @@ def test_wrong_code_shape_is_one_message_not_a_follow_on_reference(tmp_path, mod
     assert "zéro initial" in p.message
 
 
+def test_a_mistyped_year_is_not_sent_to_metadonnees(tmp_path, modele_vide):
+    actions = [dict(a) for a in ACTIONS]
+    actions[2]["annee"] = 2101
+    financements = [f for f in FINANCEMENTS if f["id_action"] != "A-002"]
+    _remplir(modele_vide, {"actions": actions, "financements": financements, "operateurs": OPERATEURS})
+    with pytest.raises(DataError) as exc:
+        modele.importer(modele_vide, _base(tmp_path / "donnees"))
+    (p,) = exc.value.problems
+    col = schema.TABLES["actions"].column("annee")
+    assert (p.ligne, p.colonne, p.valeur) == (4, modele.entetes("actions")["annee"], "2101")
+    assert f"entre {int(col.minimum)} et {int(col.maximum)}" in p.message and "metadonnees" not in p.message
+
+
 def test_duplicate_key_names_the_first_excel_row(tmp_path, modele_vide):
     actions = [dict(a) for a in ACTIONS] + [dict(ACTIONS[0], intitule="Doublon")]
     _remplir(modele_vide, {"actions": actions, "financements": FINANCEMENTS, "operateurs": OPERATEURS}, 4)

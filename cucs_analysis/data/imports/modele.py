@@ -670,6 +670,11 @@ def _traduire(p: Problem, feuilles: dict[str, _Feuille]) -> Problem:
         return f"dans {t}.csv du dossier de sortie ({mot} {cols})"
 
     msg = re.sub(r"dans (\w+)\.csv \((colonnes?) ([\w, ]+)\)", cible, msg)
+    if p.regle == "période" and p.colonne == "annee":
+        # The period is widened to every plausible year of the workbook (`_annees`): a year
+        # outside it is a typing error, not a year missing from metadonnees.yaml.
+        col = schema.TABLES[table].column("annee")
+        msg = f"année invraisemblable : elle doit être comprise entre {fr.annee(col.minimum)} et {fr.annee(col.maximum)}"
     colonne = None
     if p.colonne is not None:
         colonne = ", ".join(noms.get(c.strip(), c.strip()) for c in p.colonne.split(","))

@@ -461,38 +461,60 @@ def coerce_table(raw: pd.DataFrame, table: schema.Table, fichier: str) -> tuple[
         )
     raw = raw.loc[:, ~pd.Index(cols).duplicated()]
     expected = set(table.column_names)
-    for c in table.columns:
-        if c.name not in raw.columns and c.required:
+    missing = [c for c in table.columns if c.name not in raw.columns and c.required]
+    unknown = [str(c) for c in raw.columns if c not in expected and not str(c).endswith("_secret")]
+    # A misspelt required column is one mistake: one line naming both spellings, not a
+    # « colonne manquante » and a « colonne inconnue ».
+    suggestions = {c: suggest_column(c, expected) for c in unknown}
+    renamed = {}
+    for c, close in suggestions.items():
+        if close in {m.name for m in missing} and close not in renamed:
+            renamed[close] = c
+    for c in missing:
+        if c.name in renamed:
             problems.append(
                 Problem(
                     fichier,
                     1,
                     c.name,
-                    None,
+                    renamed[c.name],
                     "colonne manquante",
-                    f"colonne obligatoire absente de l'en-tête ({c.description})"
-                    + (
-                        " ; si ses valeurs ne sont pas connues, ajoutez la colonne et écrivez « inconnu » "
-                        "(ou laissez les cellules vides)"
-                        if c.inconnu
-                        else ""
-                    ),
+                    f"colonne obligatoire absente de l'en-tête ({c.description}) : la colonne « {renamed[c.name]} » "
+                    f"est sans doute elle, mal orthographiée ; renommez-la « {c.name} »",
                 )
             )
-    for c in raw.columns:
-        if c not in expected and not str(c).endswith("_secret"):
-            close = suggest_column(str(c), expected)
-            hint = f" ; vouliez-vous dire « {close} » ?" if close else ""
-            problems.append(
-                Problem(
-                    fichier,
-                    1,
-                    str(c),
-                    None,
-                    "colonne inconnue",
-                    f"colonne inconnue dans la table {table.name}{hint}",
-                )
+            continue
+        problems.append(
+            Problem(
+                fichier,
+                1,
+                c.name,
+                None,
+                "colonne manquante",
+                f"colonne obligatoire absente de l'en-tête ({c.description})"
+                + (
+                    " ; si ses valeurs ne sont pas connues, ajoutez la colonne et écrivez « inconnu » "
+                    "(ou laissez les cellules vides)"
+                    if c.inconnu
+                    else ""
+                ),
             )
+        )
+    for c in unknown:
+        if c in renamed.values():
+            continue
+        close = suggestions[c]
+        hint = f" ; vouliez-vous dire « {close} » ?" if close else ""
+        problems.append(
+            Problem(
+                fichier,
+                1,
+                c,
+                None,
+                "colonne inconnue",
+                f"colonne inconnue dans la table {table.name}{hint}",
+            )
+        )
     out: dict[str, pd.Series] = {}
     secrets: dict[str, pd.Series] = {}
     for c in table.columns:

@@ -390,7 +390,8 @@ TABLES: dict[str, Table] = {
             references=(
                 Reference(("id_operateur",), "operateurs", ("id_operateur",)),
                 Reference(("code_commune",), "communes", ("code_commune",)),
-                Reference(("code_epci",), "communes", ("code_epci",)),
+                # code_epci is checked apart: unknown to communes.csv is a warning (the EPCI of
+                # communes may itself be unknown), see validate.check_actions_epci.
                 Reference(("code_quartier",), "quartiers", ("code_quartier",)),
             ),
             optional=True,

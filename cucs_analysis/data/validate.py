@@ -362,8 +362,16 @@ def check_keys(
     return problems_from_mask(fichier, df.index, dup, cols, shown, "clé en double", messages)
 
 
-def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
-    """Foreign keys of schema.TABLES (honouring `when`), against tables that could be read."""
+def check_references(
+    tables: dict[str, pd.DataFrame],
+    fichiers: dict[str, str],
+    absentes: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """Foreign keys of schema.TABLES (honouring `when`), against tables that could be read.
+
+    `absentes`: columns missing from each file's header, already reported once: a reference
+    to (or from) them is not checked, row by row, again."""
+    absentes = absentes or {}
     problems: list[Problem] = []
     for name, table in schema.TABLES.items():
         df = tables.get(name)
@@ -376,6 +384,10 @@ def check_references(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) 
                 continue
             if not all(c in df.columns for c in ref.columns) or not all(
                 c in target.columns for c in ref.target_columns
+            ):
+                continue
+            if absentes.get(name, set()) & set(ref.columns) or absentes.get(ref.target, set()) & set(
+                ref.target_columns
             ):
                 continue
             src = df[list(ref.columns)]
@@ -665,7 +677,11 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
         if raw is None:
             continue
         raws[name], fichiers[name] = raw, path.name
-    problems += check_references(tables, fichiers)
+    # Columns missing from a header: reported once there, never again row by row elsewhere.
+    absentes = {
+        n: set(schema.TABLES[n].column_names) - set(r.columns) for n, r in raws.items() if r is not None
+    }
+    problems += check_references(tables, fichiers, absentes)
     problems += check_consistency(tables, fichiers)
     problems += check_actions_epci(tables, fichiers)
     # Files of a known foreign layout beside the tables: say which command reads them (an
@@ -687,7 +703,10 @@ def inspect_dir(data_dir: str | Path, files: DataFiles | None = None) -> Inspect
         problems += probs
         if gdf is None:
             continue
-        problems += check_geometry(gdf, layer, tables.get(layer), paths[0].name, fichiers.get(layer))
+        code_absent = GEOMETRY_LAYERS[layer] in absentes.get(layer, set())
+        problems += check_geometry(
+            gdf, layer, None if code_absent else tables.get(layer), paths[0].name, fichiers.get(layer)
+        )
         geometries[layer] = gdf
     return Inspection(tables, geometries, meta, available, files, problems)
 

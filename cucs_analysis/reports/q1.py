@@ -271,6 +271,8 @@ COLONNES_JSON_TABLEAU_DE_BORD = [
     "annees_abandonnees",
     "annees_en_cours",
     "prevus_non_realisees",
+    "annees_statut_inconnu",
+    "annees_hors_taux",
 ]
 
 
@@ -1329,6 +1331,12 @@ def manque(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> str:
     return quoi
 
 
+def absence(r: RapportQ1, quoi: str, motif: str | None = _PROGRAMME) -> display.Absence:
+    """What a missing figure lacks, with its reason (the programme's by default; pass
+    `r.motif_typologie` or `r.motif_part` for the figures that need every funder)."""
+    return display.Absence(manque(r, quoi, motif), _motif(r, motif))
+
+
 def _vue(r: RapportQ1, df: pd.DataFrame | None, colonnes: dict, quoi: str, motif: str | None = _PROGRAMME):
     motif = _motif(r, motif)
     v = display.vue(None if motif is not None else df, colonnes, vide=manque(r, quoi, motif))
@@ -1359,6 +1367,13 @@ COLONNES_REALISATION = {
     "annees_abandonnees": ("Actions-années abandonnées", "nombre"),
     "prevus_non_realisees": ("Bénéficiaires prévus des actions non pourvues ou abandonnées", "nombre"),
     "annees_en_cours": ("Actions-années en cours (programmées)", "nombre"),
+}
+COLONNES_NON_RENSEIGNEES = {
+    "annees_statut_inconnu": ("Actions-années de statut non renseigné (hors du taux)", "nombre"),
+    "annees_hors_taux": (
+        "Actions-années réalisées sans bénéficiaires prévus renseignés (hors du taux)",
+        "nombre",
+    ),
 }
 COLONNES_NON_REALISEES = {
     "dispositif": ("Dispositif", "texte"),
@@ -1448,7 +1463,12 @@ def vue_realisation(r: RapportQ1) -> pd.DataFrame:
     """Per dispositif: planned and reached beneficiaries on the same rows (realised action-years)
     and their rate; the action-years not carried out, abandoned or still running, apart."""
     b = _publie(r.tableau_de_bord, r.secret.get("tableau_de_bord"))
-    return _vue(r, b, COLONNES_REALISATION, "réalisation des actions par dispositif")
+    colonnes = dict(COLONNES_REALISATION)
+    # Unknown values, counted apart: shown only when the data have some.
+    for c, entete in COLONNES_NON_RENSEIGNEES.items():
+        if c in b and pd.to_numeric(b[c], errors="coerce").fillna(0).sum() > 0:
+            colonnes[c] = entete
+    return _vue(r, b, colonnes, "réalisation des actions par dispositif")
 
 
 def vue_actions_non_realisees(r: RapportQ1) -> pd.DataFrame:
@@ -1508,7 +1528,9 @@ def vue_actions_en_jeu(r: RapportQ1) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (programme.py's view)."""
     v = programme.vue_actions_en_jeu(r)
     if r.motif_part is not None:
-        v.attrs.update(vide=manque(r, "actions dépendant des crédits spécifiques", r.motif_part), motif=r.motif_part)
+        v.attrs.update(
+            vide=manque(r, "actions dépendant des crédits spécifiques", r.motif_part), motif=r.motif_part
+        )
     return v
 
 

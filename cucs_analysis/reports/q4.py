@@ -124,7 +124,9 @@ class RapportQ4(Rapport):
             "cofinancement": {
                 "part_actions_cofinancees": self.part_cofinancees,
                 "motif": self.motif_cofinancement,
-                "raison": rapport.RAISON_ETAT_SEUL if self.motif_cofinancement == motifs.NON_CALCULABLE else None,
+                "raison": rapport.RAISON_ETAT_SEUL
+                if self.motif_cofinancement == motifs.NON_CALCULABLE
+                else None,
                 "institutions": [
                     {
                         "institution": str(row.institution),
@@ -340,7 +342,10 @@ def build(territoire, params) -> RapportQ4:
         sources["institution"] = sources["institution"].astype(str)
         fin_euros = fin if facteurs is None else funding.to_constant_euros(fin, facteurs, "montant_accorde")
         montants = trends.compare_periods(
-            partners.granted_by_institution_year(fin_euros), valeur="montant_accorde", by=["institution"], **kw
+            partners.granted_by_institution_year(fin_euros),
+            valeur="montant_accorde",
+            by=["institution"],
+            **kw,
         )
         montants = montants.sort_values("valeur_pendant", ascending=False).reset_index(drop=True)
 
@@ -836,7 +841,9 @@ def _verdict(r: RapportQ4) -> dict:
         )
     if r.a_programme and r.etat_seul:
         n_reunions = int(r.instances_type["nombre"].sum()) if r.a_instances else 0
-        reunions = f" ; {text.pluriel(n_reunions, 'réunion')} d'instances consignée{'s' if n_reunions > 1 else ''}"
+        reunions = (
+            f" ; {text.pluriel(n_reunions, 'réunion')} d'instances consignée{'s' if n_reunions > 1 else ''}"
+        )
         return rapport.verdict(
             f"Partenaires : cofinancement n.d. — {rapport.RAISON_ETAT_SEUL}{reunions if n_reunions else ''}.",
             SECTIONS["cofinancement"],
@@ -886,7 +893,11 @@ def _narrate_etat_seul(r: RapportQ4) -> None:
             "cofinancement",
             f"{majuscule(r.pendant)}, l'État (programme 147) accorde en moyenne {text.euros(ph[0])} par an aux "
             "actions"
-            + (f", soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)}" if ph[1] is not None else "")
+            + (
+                f", soit {text.euros(ph[1])} par habitant {text.de(r.nom_commune)}"
+                if ph[1] is not None
+                else ""
+            )
             + f" ({r.euros}).",
         )
     for section, quoi in (
@@ -1247,7 +1258,9 @@ def vue_accord_institutions(r: RapportQ4) -> pd.DataFrame:
     """Requested vs granted amounts per institution over the whole period, on one base."""
     a = r.accord
     return display.vue(
-        a.assign(institution=a["institution"].map(majuscule)) if r.motif_cofinancement is None and not a.empty else None,
+        a.assign(institution=a["institution"].map(majuscule))
+        if r.motif_cofinancement is None and not a.empty
+        else None,
         COLONNES_ACCORD,
         vide=r.absence("montants demandés et accordés par institution", "cofinancement"),
     )
@@ -1301,7 +1314,7 @@ def vue_mobilisation(r: RapportQ4) -> pd.DataFrame:
 def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running (reports/programme.py)."""
     v = programme.vue_actions_en_jeu(r)
-    if not r.motif_cofinancement is None:
+    if r.motif_cofinancement is not None:
         rapport.marque_vide(v, r.absence("actions dépendant des crédits spécifiques", "cofinancement"))
     return v
 
@@ -1309,7 +1322,7 @@ def vue_actions_en_jeu(r: RapportQ4) -> pd.DataFrame:
 def vue_actions_substitution(r: RapportQ4) -> pd.DataFrame:
     """The running actions of the domains in durable substitution (reports/programme.py)."""
     v = programme.vue_actions_substitution(r)
-    if not r.motif_cofinancement is None:
+    if r.motif_cofinancement is not None:
         rapport.marque_vide(v, r.absence("actions des domaines en substitution durable", "cofinancement"))
     return v
 
@@ -1381,8 +1394,8 @@ def figure_cofinancement(r: RapportQ4):
     from cucs_analysis.present import plots
 
     s = r.financement_institutions
-    if s.empty or s["montant_accorde"].sum() <= 0:
-        return None
+    if r.motif_cofinancement is not None or s.empty or s["montant_accorde"].sum() <= 0:
+        return None  # with the State's share only, each institution's share is not known
     wide = (
         s.pivot_table(
             index="annee", columns="institution", values="part_annee", aggfunc="sum", fill_value=0.0

@@ -139,10 +139,7 @@ def financements_etat_seul(metadata) -> bool:
 
 def nd_etat_seul(quoi: str) -> str:
     """« Quoi : n.d. — la source des financements ne contient que la part de l'État (…) ; … »."""
-    return (
-        f"{quoi} : n.d. — {RAISON_ETAT_SEUL} ; les financements des autres institutions "
-        "n'y figurent pas."
-    )
+    return f"{quoi} : n.d. — {RAISON_ETAT_SEUL} ; les financements des autres institutions n'y figurent pas."
 
 
 def phrase_signataire_inconnu(nom_commune: str) -> str:

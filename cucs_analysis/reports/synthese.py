@@ -495,7 +495,11 @@ def build_regionale(
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
     data: dict[str, dict] = {
-        c: {"code_commune": c, "nom": n, "signataire_cucs": STATUT_INCONNU if signataire[c] is None else signataire[c]}
+        c: {
+            "code_commune": c,
+            "nom": n,
+            "signataire_cucs": STATUT_INCONNU if signataire[c] is None else signataire[c],
+        }
         for c, n in zip(communes["code_commune"], communes["nom"], strict=True)
     }
     colonnes = {"nom": "Commune", "code_commune": "Code"}

@@ -45,7 +45,8 @@ def _vue(r: RapportQ2, df, colonnes: dict, vide: str, *, programme: bool = True)
     v = display.vue(df, colonnes, vide=_vide(r, vide, programme=programme))
     if v.empty:
         rapport.marque_motif(
-            v, motifs.HORS_CUCS if (programme and r.signataire is False) else (r.motif or motifs.DONNEE_ABSENTE)
+            v,
+            motifs.HORS_CUCS if (programme and r.signataire is False) else (r.motif or motifs.DONNEE_ABSENTE),
         )
     return v
 

@@ -409,10 +409,15 @@ def coerce_column(
     return values, secret, problems
 
 
-#: Similarity (difflib ratio) above which a header is suggested even across kinds of column.
+#: Similarity (difflib ratio) above which a header whose kind is not known is suggested.
 SUGGESTION_ANY_KIND = 0.8
 #: Similarity enough between columns of the same kind (same leading word: code_, nom, id_…).
 SUGGESTION_SAME_KIND = 0.75
+#: Leading words that say what a column holds: two different ones are never confused (a name
+#: is not a code, however alike the rest of the spelling: `nom_quartier` ↛ `code_quartier`).
+COLUMN_KINDS = frozenset(
+    {"code", "nom", "libelle", "id", "annee", "date", "montant", "type", "population", "taux", "nombre"}
+)
 
 
 def _column_kind(name: str) -> str:
@@ -423,17 +428,22 @@ def _column_kind(name: str) -> str:
 def suggest_column(name: str, expected: set[str] | list[str]) -> str | None:
     """The schema column an unknown header was probably meant to be, or None.
 
-    Only between columns of the same kind (`code_comune` → `code_commune`), or nearly the same
-    spelling (ratio ≥ 0.8): a name column is never told it is a code (`nom_commune` ↛
-    `code_commune`)."""
+    Between columns of the same kind (leading word: `code_comune` → `code_commune`) from a
+    ratio of 0.75; never between two different known kinds (`nom_commune` ↛ `code_commune`);
+    otherwise (`codecommune`) only from a ratio of 0.8."""
     low = name.strip().lower()
+    kind = _column_kind(low)
     best, best_ratio = None, 0.0
     for cand in sorted(expected):
         ratio = difflib.SequenceMatcher(None, low, cand).ratio()
-        same_kind = _column_kind(low) == _column_kind(cand)
-        if (
-            ratio >= SUGGESTION_ANY_KIND or (same_kind and ratio >= SUGGESTION_SAME_KIND)
-        ) and ratio > best_ratio:
+        other = _column_kind(cand)
+        if kind == other:
+            cutoff = SUGGESTION_SAME_KIND
+        elif kind in COLUMN_KINDS and other in COLUMN_KINDS:
+            continue
+        else:
+            cutoff = SUGGESTION_ANY_KIND
+        if ratio >= cutoff and ratio > best_ratio:
             best, best_ratio = cand, ratio
     return best
 

@@ -180,18 +180,27 @@ def cmd_params_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import_insee_qpv(args: argparse.Namespace) -> int:
+    from cucs_analysis.data.errors import DataError
     from cucs_analysis.data.imports import insee_qpv
 
-    resultat = insee_qpv.importer(
-        Path(args.fichier),
-        contours=Path(args.contours),
-        out=Path(args.out),
-        communes=Path(args.communes) if args.communes else None,
-        epci=Path(args.epci) if args.epci else None,
-        vides=args.vides,
-        annees=args.annee or [],
-        force=args.force,
-    )
+    try:
+        resultat = insee_qpv.importer(
+            Path(args.fichier),
+            contours=Path(args.contours),
+            out=Path(args.out),
+            communes=Path(args.communes) if args.communes else None,
+            epci=Path(args.epci) if args.epci else None,
+            vides=args.vides,
+            annees=args.annee or [],
+            force=args.force,
+        )
+    except (DataError, OSError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a file the checks did not foresee: French message, output untouched
+        return _fail(
+            f"Erreur : import impossible ({type(exc).__name__}) : vérifiez que les fichiers sont bien le "
+            f"fichier INSEE des quartiers et leurs contours ; le dossier {args.out} n'a pas été modifié."
+        )
     print(resultat.resume)
     for avertissement in resultat.rapport.avertissements:
         print(f"Avertissement : {avertissement}")

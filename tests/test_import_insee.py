@@ -571,3 +571,22 @@ def test_a_quartier_in_two_features_is_merged(fichiers, tmp_path):
     g = gpd.read_file(tmp_path / "d" / "quartiers.geojson").set_index("code_quartier")
     assert len(g) == len(QUARTIERS) and g.loc[QUARTIERS[0][0]].geometry.geom_type == "MultiPolygon"
     assert any("fusionnées" in w and QUARTIERS[0][0] in w for w in res.rapport.avertissements)
+
+
+def test_files_swapped_or_not_geographic_are_french_errors(fichiers, tmp_path, capsys):
+    from cucs_analysis import cli
+
+    vide = tmp_path / "vide.geojson"
+    vide.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    cas = [
+        (fichiers["qp"], fichiers["qp"], "pas une couche géographique"),
+        (fichiers["contours"], fichiers["contours"], "donnez-la à --contours"),
+        (fichiers["qp"], vide, "aucune entité"),
+        (fichiers["epci"], fichiers["contours"], "code_qp"),
+    ]
+    for qp, contours, attendu in cas:
+        out = tmp_path / "sortie"
+        code = cli.main(["import", "insee-qpv", str(qp), "--contours", str(contours), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 1 and attendu in err and "Traceback" not in err, err
+        assert not out.exists()

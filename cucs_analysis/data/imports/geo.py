@@ -64,6 +64,19 @@ def lire_couche(path: str | Path, code_column: str | None = None):
     gdf, problems = readers.read_geometry(path, code_column)
     if gdf is None:
         raise DataError(problems)
+    if "geometry" not in getattr(gdf, "columns", ()) or not hasattr(gdf, "crs"):
+        raise DataError(
+            [
+                Problem.whole_file(
+                    path.name,
+                    "couche géographique",
+                    "ce fichier n'est pas une couche géographique (aucune géométrie) : donnez un fichier "
+                    "GeoJSON ou GeoPackage de contours",
+                )
+            ]
+        )
+    if len(gdf) == 0:
+        raise DataError([Problem.whole_file(path.name, "couche vide", "la couche ne contient aucune entité")])
     if gdf.crs is None:
         raise DataError(
             [

@@ -109,8 +109,15 @@ def annees_retenues(dico: pd.DataFrame, options: list[str]) -> tuple[dict[str, i
 
 def _lire_qpv(path: Path, dico: pd.DataFrame, rapport: common.RapportImport):
     """(identity columns, numbers, explicit secret mask, blank mask, variables kept)."""
-    raw = common.lire_brut(path)
     fichier = path.name
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp", ".topojson"):
+        raise common.erreur(
+            fichier,
+            "fichier INSEE attendu",
+            "ce fichier est une couche géographique : donnez-la à --contours ; le premier argument est le "
+            "fichier INSEE des quartiers (CSV à 44 colonnes : code_qp, nom_qp, nom_commune, pop_mun…)",
+        )
+    raw = common.lire_brut(path)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     manquantes = [c for c in ("code_qp", "nom_qp") if c not in raw.columns]
     if manquantes:

@@ -124,3 +124,14 @@ def test_data_without_years_keeps_the_shipped_years(tmp_path):
     shipped = yaml.safe_load((ROOT / "params" / "defaults.yaml").read_text(encoding="utf-8"))
     assert raw["periode"] == shipped["periode"]
     assert any("années livrées sont gardées" in c for c in changes)
+
+
+def test_run_donnees_overrides_the_parameter(tmp_path, donnees, monkeypatch, capsys):
+    """`cucs run --donnees CHEMIN` reads CHEMIN, not the folder params/defaults.yaml names."""
+    params.init_projet(tmp_path / "p", donnees)
+    monkeypatch.chdir(tmp_path / "p")
+    absent = tmp_path / "ailleurs"
+    assert cli.main(["run", "--communes", "20001", "--questions", "q3", "--donnees", str(absent)]) == 1
+    err = capsys.readouterr().err
+    assert str(absent) in err and "n'existe pas" in err and "Traceback" not in err
+    assert not (tmp_path / "p" / "out").exists()  # refused before any kernel

@@ -26,6 +26,7 @@ GARDEES = {
     "metadonnees.yaml",
 }
 CODE = "20001"
+QUESTIONS = ["q1", "q3", "synthese", "synthese_regionale"]
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,12 @@ def run_minimal(tmp_path_factory):
     projet = projet_sur(
         data,
         base / "projet",
-        ["q1_droit_commun.ipynb", "q3_geographie_prioritaire.ipynb", "synthese_commune.ipynb"],
+        [
+            "q1_droit_commun.ipynb",
+            "q3_geographie_prioritaire.ipynb",
+            "synthese_commune.ipynb",
+            "synthese_regionale.ipynb",
+        ],
     )
     defaults = projet / "params" / "defaults.yaml"
     raw = yaml.safe_load(defaults.read_text(encoding="utf-8"))
@@ -68,7 +74,7 @@ def resultat(run_minimal, tmp_path_factory):
     projet, _data, _annee = run_minimal
     sortie = io.StringIO()
     with contextlib.redirect_stdout(sortie):
-        summary = runner.run(projet, [CODE], ["q1", "q3", "synthese"], jobs=2, resume=False, progress=False)
+        summary = runner.run(projet, [CODE], QUESTIONS, jobs=2, resume=False, progress=False)
     return summary, sortie.getvalue()
 
 
@@ -76,7 +82,7 @@ def test_q3_runs_and_q1_is_not_executed(run_minimal, resultat):
     projet, _data, _ = run_minimal
     summary, sortie = resultat
     assert summary.exit_code == 0, summary.message
-    assert (summary.executes, summary.echecs, summary.sans_tables) == (2, 0, 1)
+    assert (summary.executes, summary.echecs, summary.sans_tables) == (3, 0, 1)
     assert "1 carnet non exécuté faute de tables (actions, financements)" in summary.message
     manifest = json.loads((projet / "out" / "manifest.json").read_text(encoding="utf-8"))
     runs = {e["question"]: e for e in manifest["runs"]}
@@ -106,6 +112,14 @@ def test_the_page_and_results_say_which_tables_are_missing(run_minimal, resultat
     synthese = json.loads((projet / "out" / "results" / CODE / "synthese.json").read_text(encoding="utf-8"))
     (v,) = [v for v in synthese["verdicts"] if v["question"] == "q1"]
     assert v["motif"] == "donnee_absente" and "tables actions et financements" in v["texte"]
+    # the regional synthesis: q1's column says why for the commune
+    region = json.loads(
+        (projet / "out" / "results" / "region" / "synthese_regionale.json").read_text(encoding="utf-8")
+    )
+    colonnes = {c["cle"]: c["libelle"] for c in region["colonnes"]}
+    assert colonnes["q1_tables_absentes"] == "Droit commun et dispositifs — Tables actions et financements"
+    (ligne,) = [c for c in region["communes"] if c["code_commune"] == CODE]
+    assert ligne["q1_tables_absentes"] == "données non disponibles"
     methode = (projet / "out" / "site" / "methode.html").read_text(encoding="utf-8")
     assert "Tables nécessaires à chaque carnet" in methode
     # nothing measured, nothing to download for q1; q3's tables are there
@@ -129,6 +143,6 @@ def test_years_absent_from_the_data_warn_and_the_run_goes_on(run_minimal, result
 
 def test_resume_keeps_the_page_without_tables(run_minimal, resultat):
     projet, _data, _ = run_minimal
-    summary = runner.run(projet, [CODE], ["q1", "q3", "synthese"], jobs=1, resume=True, progress=False)
-    assert (summary.inchanges, summary.executes, summary.sans_tables) == (3, 0, 0)
+    summary = runner.run(projet, [CODE], QUESTIONS, jobs=1, resume=True, progress=False)
+    assert (summary.inchanges, summary.executes, summary.sans_tables) == (4, 0, 0)
     assert (projet / "out" / "site" / "pages" / CODE / "q1.html").is_file()

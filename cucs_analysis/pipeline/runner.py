@@ -542,7 +542,19 @@ def publier_sans_tables(task: dict, manquantes: dict[str, str], dataset: Any) ->
     signataire = _signataire(dataset, code)
     if signataire is not None:
         cles["signataire_cucs"] = signataire
-    results.write_results(Path(task["results_dir"]), qid, code, task["parametres"], [], lignes, [], **cles)
+    tables, _etat = _tables_et_etat(manquantes)
+    # one key figure, missing with its reason: the regional table's cell says « données non
+    # disponibles » under « <question> — Tables actions et financements »
+    chiffre = {
+        "id": "tables_absentes",
+        "libelle": tables[:1].upper() + tables[1:],
+        "valeur": None,
+        "unite": "",
+        "motif": verdict["motif"],
+    }
+    results.write_results(
+        Path(task["results_dir"]), qid, code, task["parametres"], [], lignes, [chiffre], **cles
+    )
     publish = importlib.import_module("cucs_analysis.pipeline.publish")
     atomic.write_text(
         page,

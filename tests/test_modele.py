@@ -468,3 +468,13 @@ def test_cli_template_then_import(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "feuille « Financements », ligne 3" in err and "Traceback" not in err
     assert _hashes(out) == before
+
+
+def test_a_damaged_workbook_is_one_french_message(tmp_path, modele_vide):
+    damaged = tmp_path / "abime.xlsx"
+    damaged.write_bytes(modele_vide.read_bytes()[:2000])  # a truncated download
+    with pytest.raises(DataError) as exc:
+        modele.importer(damaged, tmp_path / "donnees")
+    (p,) = exc.value.problems
+    assert (p.fichier, p.regle) == ("abime.xlsx", "fichier illisible") and "illisible" in p.message
+    assert not (tmp_path / "donnees").exists()

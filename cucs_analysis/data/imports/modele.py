@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -583,6 +584,40 @@ def _lire_feuille(ws, table: str, nom: str, rapport: common.RapportImport) -> tu
     return _Feuille(table, nom, brut, lignes, n_entete), []
 
 
+def _illisible(classeur: Path, exc: Exception) -> DataError:
+    return common.erreur(
+        classeur,
+        "fichier illisible",
+        f"classeur Excel illisible ({type(exc).__name__}) : enregistrez-le de nouveau au format .xlsx",
+    )
+
+
+def _lire_feuilles(wb, classeur: Path, rapport: common.RapportImport) -> tuple[list[Problem], dict]:
+    par_nom = {_norm(n): n for n in wb.sheetnames}
+    problems: list[Problem] = []
+    feuilles: dict[str, _Feuille] = {}
+    for table, nom in FEUILLES.items():
+        reel = par_nom.get(_norm(nom))
+        if reel is None:
+            problems.append(
+                Problem(
+                    classeur.name,
+                    None,
+                    None,
+                    None,
+                    "feuille absente",
+                    f"le classeur n'a pas de feuille « {nom} » : gardez les feuilles du modèle produit "
+                    "par « cucs template » (une feuille peut rester vide, pas disparaître)",
+                )
+            )
+            continue
+        f, probs = _lire_feuille(wb[reel], table, nom, rapport)
+        problems += probs
+        if f is not None:
+            feuilles[table] = f
+    return problems, feuilles
+
+
 def lire_classeur(classeur: str | Path, rapport: common.RapportImport) -> dict[str, _Feuille]:
     """Every table sheet of the workbook (structure checked); DataError naming sheets and headers."""
     from openpyxl import load_workbook
@@ -594,39 +629,22 @@ def lire_classeur(classeur: str | Path, rapport: common.RapportImport) -> dict[s
             "format",
             "le classeur doit être un fichier Excel .xlsx (enregistrez-le au format « Classeur Excel »)",
         )
-    try:
-        wb = load_workbook(classeur, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on damaged or foreign files
-        raise common.erreur(
-            classeur,
-            "fichier illisible",
-            f"classeur Excel illisible ({type(exc).__name__}) : enregistrez-le de nouveau au format .xlsx",
-        ) from None
-    try:
-        par_nom = {_norm(n): n for n in wb.sheetnames}
-        problems: list[Problem] = []
-        feuilles: dict[str, _Feuille] = {}
-        for table, nom in FEUILLES.items():
-            reel = par_nom.get(_norm(nom))
-            if reel is None:
-                problems.append(
-                    Problem(
-                        classeur.name,
-                        None,
-                        None,
-                        None,
-                        "feuille absente",
-                        f"le classeur n'a pas de feuille « {nom} » : gardez les feuilles du modèle produit "
-                        "par « cucs template » (une feuille peut rester vide, pas disparaître)",
-                    )
-                )
-                continue
-            f, probs = _lire_feuille(wb[reel], table, nom, rapport)
-            problems += probs
-            if f is not None:
-                feuilles[table] = f
-    finally:
-        wb.close()
+    # openpyxl warns (in English) about Excel features it does not read (extensions of data
+    # validation, conditional formats): irrelevant to the values read here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            wb = load_workbook(classeur, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on damaged or foreign files
+            raise _illisible(classeur, exc) from None
+        try:
+            problems, feuilles = _lire_feuilles(wb, classeur, rapport)
+        except DataError:
+            raise
+        except Exception as exc:  # a damaged sheet fails only when its rows are read
+            raise _illisible(classeur, exc) from None
+        finally:
+            wb.close()
     if problems:
         raise DataError(problems)
     return feuilles

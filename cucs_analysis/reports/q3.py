@@ -631,7 +631,7 @@ def libelle_manque(r: RapportQ3, code: str) -> str:
     p = r.parametres
     if code == region_stage.MANQUE_MEDIANE_NATIONALE:
         return (
-            "médiane nationale des revenus absente (metadonnees.yaml, ou paramètre "
+            "médiane nationale des revenus absente (à donner dans metadonnees.yaml ou par le paramètre "
             "qpv2014.revenu_median_national)"
         )
     if code == region_stage.MANQUE_MEDIANE_UU:
@@ -647,6 +647,12 @@ def libelle_manque(r: RapportQ3, code: str) -> str:
         return (
             f"le quartier n'a pas de valeur de {_libelle_entree(r, p.get('dynamique_indicateur', ''))} "
             f"sur {_periode_dynamique(p, False)} et {_periode_dynamique(p, True)}"
+        )
+    if code == region_stage.MANQUE_AVANT:
+        return (
+            f"la règle compare la période avant le contrat à la période pendant, et ses années "
+            f"({text.annee_periode(p.get('dynamique_debut'), p.get('dynamique_fin'))}) n'en comptent "
+            f"aucune avant {p.get('annee_debut_cucs')}"
         )
     if code == "potentiel_fiscal_hab":
         return "potentiel fiscal par habitant de la commune absent des données"
@@ -677,6 +683,7 @@ def raison_nd(r: RapportQ3, row, suffixe: str) -> str:
     codes = [c for c in str(getattr(row, f"manque_{suffixe}", "") or "").split(geography.SEP_RAISONS) if c]
     base = labels.MOTIF_LIBELLES.get(motif, "non calculable")
     autres = {
+        region_stage.MANQUE_AVANT,
         region_stage.MANQUE_MEDIANE_NATIONALE,
         region_stage.MANQUE_MEDIANE_UU,
         region_stage.MANQUE_POPULATION_UU,
@@ -691,7 +698,7 @@ def raison_nd(r: RapportQ3, row, suffixe: str) -> str:
     parts = [libelle_manque(r, c) for c in codes if c in autres]
     if absents:
         parts.insert(0, f"absent{'s' if len(absents) > 1 else ''} des données : {text.liste_fr(absents)}")
-    return f"{base} ({' ; '.join(parts)})" if parts else base
+    return f"{base} — {' ; '.join(parts)}" if parts else base
 
 
 def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
@@ -747,10 +754,20 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
 
 
 def _periode_dynamique(p: dict, pendant: bool) -> str:
-    """The period of the « dynamique » rule: before the contract, or during it."""
+    """The period of the « dynamique » rule: before the contract, or during it (« aucune année
+    avant 2015 » when the rule's years start with the contract)."""
     if pendant:
         return text.annee_periode(p.get("annee_debut_cucs"), p.get("dynamique_fin"))
+    if p.get("dynamique_debut") > p.get("annee_debut_cucs") - 1:
+        return f"aucune année avant {p.get('annee_debut_cucs')}"
     return text.annee_periode(p.get("dynamique_debut"), p.get("annee_debut_cucs") - 1)
+
+
+def _valeurs_regle(r: RapportQ3, regle: str) -> tuple[str, ...]:
+    """The quartier values a rule uses (the « dynamique » rule: the indicator of its parameter)."""
+    if regle == "regle_dynamique":
+        return (r.parametres.get("dynamique_indicateur") or "taux_chomage",)
+    return VALEURS_REGLES[regle]
 
 
 def _phrase_eligibles(
@@ -1455,7 +1472,7 @@ def _reserves(r: RapportQ3, territoire, params) -> None:
             if m.any():
                 r.reserves.append(
                     f"Secret statistique : une valeur qu'utilise {libelle} "
-                    f"({text.liste_fr(_libelle(r, i).lower() for i in VALEURS_REGLES[regle])}) est couverte par "
+                    f"({text.liste_fr(_libelle_entree(r, i) for i in _valeurs_regle(r, regle))}) est couverte par "
                     f"le secret pour {_noms(elig, m)} : la règle y est « n.d. »."
                 )
         e = r.echelles
@@ -1590,8 +1607,14 @@ def _verdict(r: RapportQ3) -> None:
 # --- figures (each returns a matplotlib Figure with its French alt text, or None) ------------
 
 
-def figure_echelles(r: RapportQ3, indicateur: str = "taux_chomage"):
-    """One indicator for the commune's quartiers and every upper level, with intervals."""
+def figure_echelles(r: RapportQ3, indicateur: str | None = None):
+    """One indicator for the commune's quartiers and every upper level, with intervals (by
+    default the unemployment rate, else the first indicator of the scales table the data hold)."""
+    if indicateur is None:
+        held = (
+            set(r.echelles.loc[r.echelles["valeur"].notna(), "indicateur"]) if not r.echelles.empty else set()
+        )
+        indicateur = next((i for i in INDICATEURS_ECHELLES if i in held), "taux_chomage")
     import matplotlib.pyplot as plt
 
     from cucs_analysis.present import plots
@@ -1704,29 +1727,108 @@ def _map(gdf, column: str, categories: dict, title: str, outline=None):
     return fig
 
 
+def _couleurs_classes(r: RapportQ3) -> dict[int, str]:
+    from cucs_analysis.present import plots
+
+    colors = list(plots.OKABE_ITO.values())
+    return {int(c): colors[(int(c) - 1) % len(colors)] for c in r.typologie.effectifs.index}
+
+
+def _nommer(ax, gdf, noms: pd.Series) -> None:
+    """Write each quartier's name at a point inside it, with a white halo (data stay text)."""
+    import matplotlib.patheffects as pe
+
+    for geom, nom in zip(gdf.geometry, noms, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        pt = geom.representative_point()
+        t = ax.annotate(
+            str(nom),
+            (pt.x, pt.y),
+            fontsize=7,
+            ha="center",
+            va="bottom",
+            xytext=(0, 4),
+            textcoords="offset points",
+            color="#222222",
+        )
+        t.set_path_effects([pe.withStroke(linewidth=2.5, foreground="white")])
+
+
 def carte_commune(r: RapportQ3, territoire):
-    """The commune's quartiers coloured by their eligibility under the QPV 2014 rule."""
+    """The commune's quartiers on their real contours, named: coloured by their eligibility under
+    the QPV 2014 rule, or — when that rule finds no quartier eligible and is n.d. for most, and a
+    typology exists — by their class in the regional typology (a map of « n.d. » says nothing)."""
+
     from cucs_analysis.present import plots
 
     q = territoire.quartiers
     if q is None or q.empty or "geometry" not in q or q.geometry.isna().all():
         return None
-    gdf = q[["code_quartier", "geometry"]].merge(
+    gdf = q[["code_quartier", "nom", "geometry"]].merge(
         r.eligibilite[["code_quartier", "regle_qpv2014"]], on="code_quartier"
     )
     gdf["etat"] = [_etat(v) for v in gdf["regle_qpv2014"]]
-    outline = territoire.contour
-    fig = _map(
-        gdf,
-        "etat",
-        {
-            "oui": ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]),
-            "non": ("Non éligible", plots.GRIS),
-            "nd": ("Non calculable (n.d.)", "#DDDDDD"),
-        },
-        f"Quartiers {text.de(r.nom_commune)}",
-        outline,
-    )
+    classes = gdf["code_quartier"].map(r.typologie.classes) if r.typologie is not None else None
+    # Coloured by class when the income rule says little: no quartier found eligible and most n.d.
+    peu = (gdf["etat"] == "oui").sum() == 0 and (gdf["etat"] == "nd").mean() >= 0.5
+    par_classe = bool(peu and classes is not None and classes.notna().any())
+    if par_classe:
+        gdf["classe"] = classes
+        couleurs = _couleurs_classes(r)
+        cats = {
+            c: (f"Classe {c} de la typologie régionale", couleurs[c])
+            for c in sorted(int(x) for x in gdf["classe"].dropna().unique())
+        }
+        cats_nd = gdf["classe"].isna()
+        fig = _map(
+            gdf.assign(classe=gdf["classe"].fillna(0).astype(int)),
+            "classe",
+            cats | ({0: ("Non classé (n.d.)", "#DDDDDD")} if cats_nd.any() else {}),
+            f"Quartiers {text.de(r.nom_commune)} : classe dans la typologie régionale",
+            territoire.contour,
+        )
+    else:
+        fig = _map(
+            gdf,
+            "etat",
+            {
+                "oui": ("Éligible (règle de revenu 2014)", plots.OKABE_ITO["bleu"]),
+                "non": ("Non éligible", plots.GRIS),
+                "nd": ("Non calculable (n.d.)", "#DDDDDD"),
+            },
+            f"Quartiers {text.de(r.nom_commune)}",
+            territoire.contour,
+        )
+    ax = fig.axes[0]
+    # Small quartiers in a large commune: a black outline keeps each one visible, and the map
+    # zooms on them when they fill a small part of the commune (their names then stay apart).
+    gdf.boundary.plot(ax=ax, color="#222222", lw=0.6)
+    x0, y0, x1, y1 = gdf.total_bounds
+    cx0, cy0, cx1, cy1 = ax.get_xlim()[0], ax.get_ylim()[0], ax.get_xlim()[1], ax.get_ylim()[1]
+    if (x1 - x0) * (y1 - y0) < 0.25 * (cx1 - cx0) * (cy1 - cy0):
+        cote = max(x1 - x0, y1 - y0) * 0.6 + 300  # a square around the quartiers, 300 m at least
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        ax.set_xlim(mx - cote, mx + cote)
+        ax.set_ylim(my - cote, my + cote)
+        ax.set_title(ax.get_title() + " (zoom sur les quartiers)")
+    _nommer(ax, gdf, gdf["nom"])
+    quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
+    if par_classe:
+        parts = [
+            f"classe {c} : {text.liste_fr(str(n) for n in gdf.loc[gdf['classe'] == c, 'nom'])}"
+            for c in sorted(int(x) for x in gdf["classe"].dropna().unique())
+        ]
+        if gdf["classe"].isna().any():
+            parts.append(
+                f"non classés : {text.liste_fr(str(n) for n in gdf.loc[gdf['classe'].isna(), 'nom'])}"
+            )
+        return plots.set_alt(
+            fig,
+            f"Carte {text.de(r.nom_commune)} et de {quartiers}, nommés et colorés selon leur classe dans la "
+            f"typologie régionale (la règle de revenu de 2014 n'y est pas calculable pour la plupart) : "
+            f"{text.liste_fr(parts)}.",
+        )
     n_ok, n_non = int((gdf["etat"] == "oui").sum()), int((gdf["etat"] == "non").sum())
     n_nd = len(gdf) - n_ok - n_non
     parts = [
@@ -1737,30 +1839,180 @@ def carte_commune(r: RapportQ3, territoire):
         parts.append(
             f"{text.pluriel(n_nd, 'quartier non calculable', 'quartiers non calculables')} (gris clair)"
         )
-    quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
     return plots.set_alt(fig, f"Carte {text.de(r.nom_commune)} et de {quartiers} : {text.liste_fr(parts)}.")
 
 
+#: Reference sizes of the population legend of the regional map (inhabitants).
+TAILLES_LEGENDE = (1_000, 5_000, 20_000)
+
+
 def carte_region(r: RapportQ3, region):
-    """Every quartier of the region coloured by its typology class."""
+    """Every quartier of the region as a point at its centre, coloured by its typology class and
+    sized by its population, over the communes' outlines (small quartiers over a whole region are
+    invisible as polygons); the commune's quartiers are circled in black."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
     from cucs_analysis.present import plots
 
     geo = region.contours_quartiers
-    if geo is None or r.typologie is None:
+    if geo is None or r.typologie is None or geo.empty:
         return None
-    gdf = geo[["code_quartier", "geometry"]].copy()
+    gdf = geo[["code_quartier", geo.geometry.name]].copy()
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if gdf.empty:
+        return None
+    pts = gdf.geometry.representative_point()
+    gdf["x"], gdf["y"] = pts.x, pts.y
     gdf["classe"] = gdf["code_quartier"].map(r.typologie.classes)
-    colors = list(plots.OKABE_ITO.values())
-    cats = {
-        int(c): (f"Classe {int(c)} ({text.pluriel(int(n), 'quartier')})", colors[(int(c) - 1) % len(colors)])
+    e = r.eligibilite_region.set_index("code_quartier") if not r.eligibilite_region.empty else pd.DataFrame()
+    pop = pd.to_numeric(e["population"], errors="coerce") if "population" in e else pd.Series(dtype=float)
+    gdf["population"] = gdf["code_quartier"].map(pop)
+    ref = float(gdf["population"].max()) if gdf["population"].notna().any() else 0.0
+
+    def taille(p):
+        p = pd.Series(p, dtype=float)
+        return (
+            (12 + 330 * (p.clip(lower=0) / ref) ** 0.5).fillna(12)
+            if ref > 0
+            else pd.Series(30.0, index=p.index)
+        )
+
+    fig, ax = plt.subplots(figsize=(9, 6.5))
+    fig.subplots_adjust(left=0.02, right=0.68, top=0.92, bottom=0.03)  # room for the legends
+    communes = region.contours_communes
+    if communes is not None and not communes.empty:
+        communes.plot(ax=ax, color="#F3F3F3", edgecolor="#B0B0B0", lw=0.4)
+    couleurs = _couleurs_classes(r)
+    gdf = gdf.sort_values("population", ascending=False, na_position="last")  # small points on top
+    nc = gdf["classe"].isna()
+    if nc.any():
+        ax.scatter(
+            gdf.loc[nc, "x"],
+            gdf.loc[nc, "y"],
+            s=taille(gdf.loc[nc, "population"]),
+            facecolors="white",
+            edgecolors=plots.GRIS,
+            lw=0.8,
+            zorder=3,
+        )
+    ax.scatter(
+        gdf.loc[~nc, "x"],
+        gdf.loc[~nc, "y"],
+        s=taille(gdf.loc[~nc, "population"]),
+        c=[couleurs[int(c)] for c in gdf.loc[~nc, "classe"]],
+        edgecolors="white",
+        lw=0.5,
+        alpha=0.9,
+        zorder=3,
+    )
+    mine = gdf["code_quartier"].isin(r.eligibilite["code_quartier"])
+    if mine.any():
+        ax.scatter(
+            gdf.loc[mine, "x"],
+            gdf.loc[mine, "y"],
+            s=taille(gdf.loc[mine, "population"]) * 1.6,
+            facecolors="none",
+            edgecolors="black",
+            lw=1.2,
+            zorder=4,
+        )
+        cx, cy = gdf.loc[mine, "x"].mean(), gdf.loc[mine, "y"].max()
+        import matplotlib.patheffects as pe
+
+        t = ax.annotate(
+            str(r.nom_commune),
+            (cx, cy),
+            xytext=(0, 10),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            fontweight="bold",
+            zorder=5,
+        )
+        t.set_path_effects([pe.withStroke(linewidth=3, foreground="white")])
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            markerfacecolor=couleurs[int(c)],
+            markeredgecolor="white",
+            markersize=8,
+            label=f"Classe {int(c)} ({text.pluriel(int(n), 'quartier')})",
+        )
         for c, n in r.typologie.effectifs.items()
-    }
-    fig = _map(gdf, "classe", cats, "Typologie des quartiers de la région", region.contours_communes)
+    ]
+    if nc.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markerfacecolor="white",
+                markeredgecolor=plots.GRIS,
+                markersize=6,
+                label=f"Non classé, n.d. ({text.pluriel(int(nc.sum()), 'quartier')})",
+            )
+        )
+    if mine.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markerfacecolor="none",
+                markeredgecolor="black",
+                markersize=9,
+                label=f"Quartiers {text.de(r.nom_commune)}",
+            )
+        )
+    leg1 = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="Typologie",
+        title_fontsize=9,
+    )
+    ax.add_artist(leg1)
+    if ref > 0:
+        tailles = [v for v in TAILLES_LEGENDE if v <= ref] or [ref]
+        sh = [
+            plt.scatter(
+                [],
+                [],
+                s=float(taille([v]).iloc[0]),
+                facecolors="#BBBBBB",
+                edgecolors="white",
+                label=f"{text.nombre(v)} hab.",
+            )
+            for v in tailles
+        ]
+        ax.legend(
+            handles=sh,
+            loc="lower left",
+            bbox_to_anchor=(1.0, 0.0),
+            frameon=False,
+            fontsize=8,
+            title="Population",
+            title_fontsize=9,
+            labelspacing=1.3,
+        )
+    ax.set_title("Typologie des quartiers de la région (un point par quartier)")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
     desc = " ".join(f"Classe {c} : {text.minuscule_initiale(d)}" for c, d in r.typologie.descriptions.items())
     return plots.set_alt(
         fig,
-        f"Carte de la région : les {len(gdf)} quartiers colorés selon leur classe dans la typologie "
-        f"({len(cats)} classes). {desc}",
+        f"Carte de la région : les {len(gdf)} quartiers, chacun figuré par un point à son centre, de taille "
+        f"proportionnelle à sa population et coloré selon sa classe dans la typologie ({len(couleurs)} classes), "
+        f"sur les contours des communes qui en comptent ; les quartiers {text.de(r.nom_commune)} sont cerclés de "
+        f"noir. {desc}",
     )
 
 
@@ -2150,12 +2402,14 @@ def vue_credits_quartiers(r: RapportQ3) -> pd.DataFrame:
     colonnes = {
         "nom": ("Quartier", "texte"),
         "categorie": ("Catégorie", "texte"),
-        "population_annee": (f"Habitants ({r.annee})", "nombre"),
+        "population_annee": (f"Habitants ({r.annees_echelles.get('population', r.annee)})", "nombre"),
         "actions": (f"Actions ciblées{a}", "nombre"),
         "credits_specifiques": (f"Crédits spécifiques{a}", "euros"),
         "credits_specifiques_hab": ("Crédits spécifiques par habitant", "euros"),
     }
     cq = r.credits_quartiers
+    if r.ciblage.empty and r.signataire is not False:  # no programme: no « 0 € » per quartier
+        return display.vue(None, colonnes, vide=_vide(r))
     if r.signataire is False or cq.empty or "nom" not in cq:
         return display.vue(None, colonnes, vide=_vide(r) if r.signataire is False else SANS_QUARTIER)
     cq = cq.assign(categorie=cq["categorie"].map(CATEGORIE_LIBELLES))

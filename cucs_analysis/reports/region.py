@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cucs_analysis.analysis import geography, impact, operators, structures, trends
+from cucs_analysis.analysis import geography, impact, motifs, operators, structures, trends
 from cucs_analysis.analysis.typology import Typology, build_typology
 
 #: The parameter sections the region stage depends on (its cache key covers exactly these).
@@ -160,6 +160,7 @@ MANQUE_MEDIANE_UU = "revenu_median_uu"
 MANQUE_POPULATION_UU = "population_unite_urbaine"
 MANQUE_VALEUR_COMMUNE = "valeur_commune"
 MANQUE_PERIODES = "periodes"
+MANQUE_AVANT = "periode_avant"
 
 
 def _annees(ind: pd.DataFrame, demandees: dict[str, tuple[str, int | None]]) -> dict[str, dict]:
@@ -270,6 +271,14 @@ def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
     )
     base = base.join(geography.dynamique_verdict(base["variation"], d.seuil_points, secret_d))
     base["manque_dynamique"] = _manque_dynamique(ind, base, params).where(base["regle_dynamique"].isna(), "")
+    # A rule that cannot be computed for want of a period or of the commune's values is n.d.
+    # for that reason, whatever a secret cell of the quartier says.
+    structurel = (
+        base["manque_dynamique"]
+        .str.split(geography.SEP_RAISONS)
+        .map(lambda c: bool(set(c) & {MANQUE_AVANT, MANQUE_VALEUR_COMMUNE, params.dynamique.indicateur}))
+    )
+    base.loc[structurel & base["regle_dynamique"].isna(), "motif_dynamique"] = motifs.DONNEE_ABSENTE
     base["dans_cucs"] = geography.in_cucs(base["categorie_cucs"])
     return base.reset_index()
 
@@ -309,6 +318,15 @@ def _manque_dynamique(ind: pd.DataFrame, base: pd.DataFrame, params) -> pd.Serie
     q = x[x["niveau"] == "quartier"]
     c = x[x["niveau"] == "commune"]
     present = set(ind.loc[ind["indicateur"] == d.indicateur, "code_territoire"])
+    if d.annee_debut > params.annee_debut_cucs - 1:  # no year before the contract: no "before"
+        return pd.Series(
+            [
+                geography.SEP_RAISONS.join([MANQUE_AVANT] + ([d.indicateur] if code not in present else []))
+                for code in base.index
+            ],
+            index=base.index,
+            dtype=object,
+        )
     q_ok = set(q.loc[avant[q.index], "code_territoire"]) & set(q.loc[~avant[q.index], "code_territoire"])
     c_ok = set(c.loc[avant[c.index], "code_territoire"]) & set(c.loc[~avant[c.index], "code_territoire"])
     out = []

@@ -316,7 +316,7 @@ def build_parser() -> FrenchParser:
     pq = isub.add_parser(
         "insee-qpv", help="indicateurs INSEE des quartiers prioritaires (44 colonnes) et leurs contours"
     )
-    pq.add_argument("fichier", help="fichier INSEE des QPV (CSV « , » ou « ; »)")
+    pq.add_argument("fichier", help="fichier INSEE des QPV (CSV « , » ou « ; », ou XLSX)")
     pq.add_argument("--contours", required=True, metavar="FICHIER", help="contours des QPV (GeoJSON, GPKG)")
     pq.add_argument("--communes", metavar="FICHIER", help="contours des communes (GeoJSON, GPKG ; optionnel)")
     pq.add_argument(

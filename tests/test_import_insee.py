@@ -590,3 +590,20 @@ def test_files_swapped_or_not_geographic_are_french_errors(fichiers, tmp_path, c
         err = capsys.readouterr().err
         assert code == 1 and attendu in err and "Traceback" not in err, err
         assert not out.exists()
+
+
+def test_xlsx_export_gives_the_same_tables(fichiers, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ENTETE)
+    for r in _lignes():
+        ws.append([float(c) if c not in ("", "s") and j >= 3 else (c or None) for j, c in enumerate(r)])
+    xlsx = tmp_path / "entrees" / "qp.xlsx"
+    wb.save(xlsx)
+    _importer(fichiers, tmp_path / "a")
+    fichiers["qp_autre"] = xlsx
+    _importer(fichiers, tmp_path / "b")
+    for t in insee_qpv.FICHIERS_ECRITS:
+        assert (tmp_path / "a" / f"{t}.csv").read_bytes() == (tmp_path / "b" / f"{t}.csv").read_bytes(), t

@@ -801,6 +801,7 @@ def importer(classeur: str | Path, out: str | Path, force: bool = False) -> Resu
             rapport.avertir(f"feuille « {nom} » vide : la table {table} n'est pas écrite")
     annees = _annees(feuilles)
     sources = [{"fichier": classeur.name, "source": SOURCE, "annees": annees}]
+    nom = f"Programmation ({classeur.name})"  # kept only if the folder has no name yet
     extra = {"financements_perimetre": "complet"} if "financements" in feuilles else None
     for table, f in feuilles.items():
         rapport.compter(table, len(f.brut))
@@ -819,7 +820,9 @@ def importer(classeur: str | Path, out: str | Path, force: bool = False) -> Resu
                     (scratch / p.name).symlink_to(p.resolve())
         for table, f in feuilles.items():
             common.ecrire_table(scratch, table, f.brut)
-        common.fusionner_metadonnees(scratch, annees=annees, sources=sources, rapport=rapport, extra=extra)
+        common.fusionner_metadonnees(
+            scratch, nom=nom, annees=annees, sources=sources, rapport=rapport, extra=extra
+        )
         inspection = validate.inspect_dir(scratch)
         presentes = set(readers.find_files(scratch).tables)
     ordre = list(FEUILLES)
@@ -842,7 +845,9 @@ def importer(classeur: str | Path, out: str | Path, force: bool = False) -> Resu
     with common.dossier_sortie(out, list(feuilles), force) as tmp:
         for table, f in feuilles.items():
             common.ecrire_table(tmp, table, _propre(f, inspection.tables.get(table)))
-        common.fusionner_metadonnees(tmp, annees=annees, sources=sources, rapport=rapport, extra=extra)
+        common.fusionner_metadonnees(
+            tmp, nom=nom, annees=annees, sources=sources, rapport=rapport, extra=extra
+        )
     lignes = {t: len(f.brut) for t, f in feuilles.items()}
     return ResultatModele(out, lignes, rapport, list(rapport.avertissements))
 

@@ -27,6 +27,7 @@ GARDEES = {
 }
 CODE = "20001"
 QUESTIONS = ["q1", "q3", "synthese", "synthese_regionale"]
+AVERTISSEMENT_IMPORT = "<b>qp.csv</b> n'a pas de colonne d'année : 2015 supposée"
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +55,10 @@ def run_minimal(tmp_path_factory):
             "synthese_regionale.ipynb",
         ],
     )
+    # what an importer records in metadonnees.yaml: a warning (with markup, shown as text)
+    meta = yaml.safe_load((data / "metadonnees.yaml").read_text(encoding="utf-8"))
+    meta["import"] = {"insee-qpv": {"avertissements": [AVERTISSEMENT_IMPORT]}}
+    (data / "metadonnees.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     defaults = projet / "params" / "defaults.yaml"
     raw = yaml.safe_load(defaults.read_text(encoding="utf-8"))
     annee_zus = int(yaml.safe_load((data / "metadonnees.yaml").read_text())["annee_debut"]) - 2
@@ -146,3 +151,29 @@ def test_resume_keeps_the_page_without_tables(run_minimal, resultat):
     summary = runner.run(projet, [CODE], QUESTIONS, jobs=1, resume=True, progress=False)
     assert (summary.inchanges, summary.executes, summary.sans_tables) == (4, 0, 0)
     assert (projet / "out" / "site" / "pages" / CODE / "q1.html").is_file()
+
+
+def test_data_warnings_are_printed_and_on_the_methode_page(run_minimal, resultat):
+    projet, _data, _ = run_minimal
+    _summary, sortie = resultat
+    attendu = f"Import insee-qpv : {AVERTISSEMENT_IMPORT}"
+    assert "Avertissements sur les données : 1" in sortie and attendu in sortie
+    manifest = json.loads((projet / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["avertissements_donnees"] == [attendu]
+    methode = (projet / "out" / "site" / "methode.html").read_text(encoding="utf-8")
+    assert "Avertissements sur les données" in methode
+    assert "&lt;b&gt;qp.csv&lt;/b&gt; n" in methode and "<b>qp.csv</b>" not in methode  # data stay text
+
+
+def test_validation_and_import_warnings_in_french():
+    from types import SimpleNamespace
+
+    from cucs_analysis.data.errors import AVERTISSEMENT, Problem
+
+    p = Problem("quartiers.csv", None, "zus", None, "inconnu", "3 valeurs « inconnu »", niveau=AVERTISSEMENT)
+    ds = SimpleNamespace(
+        avertissements=[p, p],
+        metadata=SimpleNamespace(import_={"civille": {"avertissements": ["12 doublons retirés"]}}, extra={}),
+    )
+    assert runner.avertissements_jeu(ds) == [str(p), "Import civille : 12 doublons retirés"]
+    assert runner.avertissements_jeu(SimpleNamespace()) == []

@@ -607,3 +607,21 @@ def test_xlsx_export_gives_the_same_tables(fichiers, tmp_path):
     _importer(fichiers, tmp_path / "b")
     for t in insee_qpv.FICHIERS_ECRITS:
         assert (tmp_path / "a" / f"{t}.csv").read_bytes() == (tmp_path / "b" / f"{t}.csv").read_bytes(), t
+
+
+@pytest.mark.parametrize("seconde", ["", "61000"])
+def test_commune_population_from_its_quartiers(fichiers, tmp_path, seconde):
+    """Two quartiers of one commune: a blank on one row keeps the other's figure; two different
+    figures keep neither (warned)."""
+    lignes = _lignes()
+    col = ENTETE.index("pop_com")
+    premiere = lignes[0][col]
+    lignes[1][col] = seconde
+    fichiers["qp_autre"] = ecrire_qp(tmp_path / "entrees" / "pop.csv", lignes)
+    res = _importer(fichiers, tmp_path / "d")
+    com = _lire(tmp_path / "d", "communes").set_index("code_commune")
+    conflit = any("valeurs différentes" in w for w in res.rapport.avertissements)
+    if seconde:
+        assert com.loc["31901", "population"] == "inconnu" and conflit
+    else:
+        assert com.loc["31901", "population"] == premiere and not conflit

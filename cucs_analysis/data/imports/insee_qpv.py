@@ -394,7 +394,7 @@ def importer(
     familles, fixees = annees_retenues(dico, list(annees))
 
     ident, nums, secret, blank, variables = _lire_qpv(fichier, dico, rapport)
-    cont, n_repares, sans_forme = _lire_contours(contours, rapport)
+    cont, n_repares, _ = _lire_contours(contours, rapport)
     com_layer = _lire_communes(Path(communes)) if communes else None
     comp = geo.lire_composition_epci(Path(epci)) if epci else None
 
@@ -420,7 +420,7 @@ def importer(
     # Main commune of each QPV: its contour's; without a contour, its first name if it is known.
     principale = cont.set_index("code_quartier")["code_commune"]
     noms_contours = cont.set_index("code_quartier")["communes"]
-    liens, perdus_tout, sans_contour = [], [], []
+    liens, perdus_tout = [], []
     problems = []
     for ligne, q, noms_txt in zip(ident.index, ident["code_quartier"], ident["noms_communes"], strict=True):
         txt = noms_txt or (noms_contours.get(q, "") if q in noms_contours.index else "")
@@ -428,7 +428,6 @@ def importer(
         if q in principale.index:
             main = principale[q]
         else:
-            sans_contour.append(q)
             found = sorted(repertoire.get(geo.normaliser_nom(noms[0]), set())) if noms else []
             if len(found) != 1:
                 problems.append(
@@ -488,11 +487,12 @@ def importer(
             if pd.isna(val) and not sec:
                 continue
             key = (c, v)
-            if key in valeurs_commune and valeurs_commune[key] != (val, sec):
-                old = valeurs_commune[key]
-                if not (pd.isna(old[0]) and pd.isna(val)):
-                    conflits.add(key)
-            if key not in valeurs_commune or pd.isna(valeurs_commune[key][0]):
+            old = valeurs_commune.get(key)
+            # Two quartiers of one commune giving two different figures: neither is kept. A
+            # value known on one quartier's row and blank on another's is kept.
+            if old is not None and pd.notna(old[0]) and pd.notna(val) and old[0] != val:
+                conflits.add(key)
+            if old is None or pd.isna(old[0]):
                 valeurs_commune[key] = (val, sec)
     for c, v in conflits:
         rapport.avertir(

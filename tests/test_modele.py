@@ -478,3 +478,18 @@ def test_a_damaged_workbook_is_one_french_message(tmp_path, modele_vide):
     (p,) = exc.value.problems
     assert (p.fichier, p.regle) == ("abime.xlsx", "fichier illisible") and "illisible" in p.message
     assert not (tmp_path / "donnees").exists()
+
+
+def test_a_formula_never_computed_is_not_read_as_an_empty_cell(tmp_path, modele_vide):
+    actions = [dict(a) for a in ACTIONS]
+    actions[1]["intitule"] = '=CONCATENATE("Accompagnement ", "scolaire")'  # written by a program
+    _remplir(modele_vide, {"actions": actions, "financements": FINANCEMENTS, "operateurs": OPERATEURS})
+    with pytest.raises(DataError) as exc:
+        modele.importer(modele_vide, tmp_path / "donnees")
+    (p,) = exc.value.problems
+    assert (p.fichier, p.ligne, p.colonne, p.regle) == (
+        "feuille « Actions »",
+        3,
+        modele.entetes("actions")["intitule"],
+        "formule sans valeur",
+    )

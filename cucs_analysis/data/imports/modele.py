@@ -510,11 +510,18 @@ def _probleme(feuille: str, regle: str, message: str, ligne=None, colonne=None, 
     return Problem(f"feuille « {feuille} »", ligne, colonne, valeur, regle, message)
 
 
-def _lire_feuille(ws, table: str, nom: str, rapport: common.RapportImport) -> tuple[_Feuille | None, list]:
-    """Header mapping and cells of one sheet; structural problems (missing header…) returned."""
+def _lire_feuille(
+    ws, table: str, nom: str, rapport: common.RapportImport, ws_formules=None
+) -> tuple[_Feuille | None, list]:
+    """Header mapping and cells of one sheet; structural problems (missing header…) returned.
+
+    `ws_formules`: the same sheet read with its formulas, to tell a formula whose value was
+    never computed (a workbook written by a program) from an empty cell."""
     rows = ws.iter_rows(values_only=True)
+    formules = ws_formules.iter_rows(values_only=True) if ws_formules is not None else iter(())
     entete, n_entete = None, 0
     for i, r in enumerate(rows, start=1):
+        next(formules, None)
         if r and any(v is not None and str(v).strip() for v in r):
             entete, n_entete = r, i
             break
@@ -574,12 +581,30 @@ def _lire_feuille(ws, table: str, nom: str, rapport: common.RapportImport) -> tu
     data: dict[str, list[str]] = {c.name: [] for c in cols}
     lignes: list[int] = []
     for i, r in enumerate(rows, start=n_entete + 1):
+        rf = next(formules, None) or ()
         cells = [_texte(r[positions[c.name]] if positions[c.name] < len(r) else None, c) for c in cols]
+        for c in cols:
+            j = positions[c.name]
+            f = rf[j] if j < len(rf) else None
+            if isinstance(f, str) and f.startswith("=") and (j >= len(r) or r[j] is None):
+                problems.append(
+                    _probleme(
+                        nom,
+                        "formule sans valeur",
+                        "formule dont la valeur n'a jamais été calculée : ouvrez le classeur dans Excel ou "
+                        "LibreOffice et enregistrez-le, ou remplacez la formule par sa valeur",
+                        i,
+                        noms[c.name],
+                        f,
+                    )
+                )
         if not any(cells):
             continue  # blank rows are not data
         lignes.append(i)
         for c, v in zip(cols, cells, strict=True):
             data[c.name].append(v)
+    if problems:
+        return None, problems
     brut = pd.DataFrame(data, columns=[c.name for c in cols], dtype="str")
     return _Feuille(table, nom, brut, lignes, n_entete), []
 
@@ -592,7 +617,9 @@ def _illisible(classeur: Path, exc: Exception) -> DataError:
     )
 
 
-def _lire_feuilles(wb, classeur: Path, rapport: common.RapportImport) -> tuple[list[Problem], dict]:
+def _lire_feuilles(
+    wb, wb_formules, classeur: Path, rapport: common.RapportImport
+) -> tuple[list[Problem], dict]:
     par_nom = {_norm(n): n for n in wb.sheetnames}
     problems: list[Problem] = []
     feuilles: dict[str, _Feuille] = {}
@@ -611,7 +638,7 @@ def _lire_feuilles(wb, classeur: Path, rapport: common.RapportImport) -> tuple[l
                 )
             )
             continue
-        f, probs = _lire_feuille(wb[reel], table, nom, rapport)
+        f, probs = _lire_feuille(wb[reel], table, nom, rapport, wb_formules[reel])
         problems += probs
         if f is not None:
             feuilles[table] = f
@@ -635,16 +662,18 @@ def lire_classeur(classeur: str | Path, rapport: common.RapportImport) -> dict[s
         warnings.simplefilter("ignore")
         try:
             wb = load_workbook(classeur, read_only=True, data_only=True)
+            wb_formules = load_workbook(classeur, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many kinds on damaged or foreign files
             raise _illisible(classeur, exc) from None
         try:
-            problems, feuilles = _lire_feuilles(wb, classeur, rapport)
+            problems, feuilles = _lire_feuilles(wb, wb_formules, classeur, rapport)
         except DataError:
             raise
         except Exception as exc:  # a damaged sheet fails only when its rows are read
             raise _illisible(classeur, exc) from None
         finally:
             wb.close()
+            wb_formules.close()
     if problems:
         raise DataError(problems)
     return feuilles

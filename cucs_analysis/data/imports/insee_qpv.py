@@ -373,6 +373,90 @@ def _apparier(
     return codes, perdus
 
 
+def _indicateurs(
+    ident: pd.DataFrame,
+    nums: pd.DataFrame,
+    secret: pd.DataFrame,
+    blank: pd.DataFrame,
+    variables: list[str],
+    dico: pd.DataFrame,
+    code_ind: dict[str, str],
+    familles: dict[str, int],
+    vides: str,
+    valeurs_commune: dict[tuple[str, str], tuple[float, bool]],
+) -> pd.DataFrame:
+    """The long table: one row per quartier × variable (a blank is secret or absent per `vides`),
+    plus the commune-level rows; keeps the INSEE name in a `variable` column (dropped on writing)."""
+    rows = []
+    for v in variables:
+        if dico.loc[v, "niveau"] != "quartier":
+            continue
+        sec = secret[v] | (blank[v] if vides == "secret" else False)
+        keep = nums[v].notna() | sec
+        rows.append(
+            pd.DataFrame(
+                {
+                    "niveau": "quartier",
+                    "code_territoire": ident.loc[keep, "code_quartier"],
+                    "indicateur": code_ind[v],
+                    "annee": familles[dico.loc[v, "famille"]],
+                    "valeur": nums.loc[keep, v],
+                    "source": dico.loc[v, "source"],
+                    "secret": sec[keep],
+                    "variable": v,
+                }
+            )
+        )
+    for (c, v), (val, sec) in sorted(valeurs_commune.items()):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "niveau": ["commune"],
+                    "code_territoire": [c],
+                    "indicateur": [code_ind[v]],
+                    "annee": [familles[dico.loc[v, "famille"]]],
+                    "valeur": [np.nan if sec else val],
+                    "source": [dico.loc[v, "source"]],
+                    "secret": [sec],
+                    "variable": [v],
+                }
+            )
+        )
+    ind = pd.concat(rows, ignore_index=True)
+    ind["numerateur"] = np.nan
+    ind["denominateur"] = np.nan
+    ind.loc[ind["secret"], "valeur"] = np.nan
+    ind = ind.sort_values(["niveau", "code_territoire", "indicateur", "annee"], kind="stable")
+    if ind.duplicated(["niveau", "code_territoire", "indicateur", "annee"]).any():
+        raise DataError(
+            "dictionnaire des variables : deux variables donnent le même indicateur la même année"
+        )
+    return ind
+
+
+def _catalogue(variables: list[str], code_ind: dict[str, str], dico: pd.DataFrame) -> pd.DataFrame:
+    """One row per indicator written: the project's own wording for a mapped variable (same
+    meaning), the dictionary's otherwise; the source is always the dictionary's."""
+    projet = {e["indicateur"]: e for e in schema.CATALOGUE_INDICATEURS}
+    cat_rows: list[dict] = []
+    for v in variables:
+        code = code_ind[v]
+        if any(r["indicateur"] == code for r in cat_rows):
+            continue
+        base = projet.get(code) if dico.loc[v, "indicateur_projet"] else None
+        e = (
+            dict(base)
+            if base
+            else {k: dico.loc[v, k] for k in ("libelle", "unite", "sens", "theme", "definition")}
+        )
+        e["indicateur"] = code
+        e["source"] = dico.loc[v, "source"]
+        if not base:
+            e["definition"] = f"{e['definition']} Variable INSEE « {v} »."
+        cat_rows.append(e)
+    return pd.DataFrame(cat_rows)[list(schema.TABLES["catalogue_indicateurs"].column_names)]
+
+
 def importer(
     fichier: Path,
     contours: Path,
@@ -549,70 +633,12 @@ def importer(
         ["code_quartier", "principale", "code_commune"], ascending=[True, False, True], kind="stable"
     )
 
-    # --- indicateurs (long) ------------------------------------------------------------------------
+    # --- indicateurs (long) and catalogue -----------------------------------------------------------
     code_ind = {v: (dico.loc[v, "indicateur_projet"] or v) for v in variables}
-    niveau_q = [v for v in variables if dico.loc[v, "niveau"] == "quartier"]
-    rows = []
-    for v in niveau_q:
-        sec = secret[v] | (blank[v] if vides == "secret" else False)
-        keep = nums[v].notna() | sec
-        part = pd.DataFrame(
-            {
-                "niveau": "quartier",
-                "code_territoire": ident.loc[keep, "code_quartier"],
-                "indicateur": code_ind[v],
-                "annee": familles[dico.loc[v, "famille"]],
-                "valeur": nums.loc[keep, v],
-                "source": dico.loc[v, "source"],
-                "secret": sec[keep],
-                "variable": v,
-            }
-        )
-        rows.append(part)
-    for (c, v), (val, sec) in sorted(valeurs_commune.items()):
-        rows.append(
-            pd.DataFrame(
-                {
-                    "niveau": ["commune"],
-                    "code_territoire": [c],
-                    "indicateur": [code_ind[v]],
-                    "annee": [familles[dico.loc[v, "famille"]]],
-                    "valeur": [np.nan if sec else val],
-                    "source": [dico.loc[v, "source"]],
-                    "secret": [sec],
-                    "variable": [v],
-                }
-            )
-        )
-    ind = pd.concat(rows, ignore_index=True)
-    ind["numerateur"] = np.nan
-    ind["denominateur"] = np.nan
-    ind.loc[ind["secret"], "valeur"] = np.nan
-    ind = ind.sort_values(["niveau", "code_territoire", "indicateur", "annee"], kind="stable")
-    if ind.duplicated(["niveau", "code_territoire", "indicateur", "annee"]).any():
-        raise DataError(
-            "dictionnaire des variables : deux variables donnent le même indicateur la même année"
-        )
-
-    # --- catalogue ------------------------------------------------------------------------------
-    projet = {e["indicateur"]: e for e in schema.CATALOGUE_INDICATEURS}
-    cat_rows = []
-    for v in variables:
-        code = code_ind[v]
-        if any(r["indicateur"] == code for r in cat_rows):
-            continue
-        base = projet.get(code) if dico.loc[v, "indicateur_projet"] else None
-        e = (
-            dict(base)
-            if base
-            else {k: dico.loc[v, k] for k in ("libelle", "unite", "sens", "theme", "definition")}
-        )
-        e["indicateur"] = code
-        e["source"] = dico.loc[v, "source"]
-        if not base:
-            e["definition"] = f"{e['definition']} Variable INSEE « {v} »."
-        cat_rows.append(e)
-    catalogue = pd.DataFrame(cat_rows)[list(schema.TABLES["catalogue_indicateurs"].column_names)]
+    ind = _indicateurs(
+        ident, nums, secret, blank, variables, dico, code_ind, familles, vides, valeurs_commune
+    )
+    catalogue = _catalogue(variables, code_ind, dico)
 
     # --- geometry ---------------------------------------------------------------------------------
     import geopandas as gpd

@@ -1126,7 +1126,8 @@ def defaults_projet(
 
 
 def _indicateurs_du_catalogue(donnees: Path) -> list[str]:
-    """The indicator codes of the data's catalogue, rates first (the analyses compare rates);
+    """The indicator codes of the data's catalogue, in the order a replacement is picked: rates
+    that worsen upwards, then other rates, then the rest (the project's own indicators first);
     empty when it has none or cannot be read (the run's checks will then say so)."""
     from cucs_analysis.data import readers, schema
 
@@ -1139,10 +1140,19 @@ def _indicateurs_du_catalogue(donnees: Path) -> list[str]:
         return []
     if "indicateur" not in df.columns:
         return []
-    df = df.dropna(subset=["indicateur"])
-    taux = df["unite"].astype(str).eq("%") if "unite" in df.columns else df["indicateur"].isna()
-    ordre = list(df.loc[taux, "indicateur"]) + list(df.loc[~taux, "indicateur"])
-    return [str(c) for c in dict.fromkeys(ordre)]
+    propres = [c["indicateur"] for c in schema.CATALOGUE_INDICATEURS]
+
+    def rang(row) -> tuple:
+        code = str(row.get("indicateur"))
+        taux = str(row.get("unite")) == "%"
+        return (
+            not (taux and str(row.get("sens")) == "hausse_degradation"),
+            not taux,
+            propres.index(code) if code in propres else len(propres),
+        )
+
+    lignes = sorted((r for r in df.to_dict("records") if r.get("indicateur") is not None), key=rang)
+    return [str(c) for c in dict.fromkeys(r["indicateur"] for r in lignes)]
 
 
 def init_projet(dossier: Path | str, donnees: Path | str, force: bool = False) -> tuple[Path, list[str]]:

@@ -650,7 +650,7 @@ def run(
     # (indicators, quartiers, years) before any kernel starts; the notebooks receive them.
     params_cache, delais, avert_params = _params_checked(root, base, selected, dataset, overrides)
     avert_donnees = avertissements_jeu(dataset)
-    _print_warnings(avert_params, avert_donnees, progress)
+    _print_warnings(avert_params, avert_donnees)
     manquantes_de = {q.id: tables_manquantes(q, dataset) for q in _questions.QUESTIONS}
 
     planned, missing = plan_runs(notebooks_dir, selected, questions)
@@ -967,7 +967,7 @@ def _params_checked(
 MAX_AVERTISSEMENTS_AFFICHES = 10
 
 
-def _print_warnings(params: dict[str, list[str]], donnees: list[str], progress: bool) -> None:
+def _print_warnings(params: dict[str, list[str]], donnees: list[str]) -> None:
     """The warnings once, in French, before the runs (a value of defaults.yaml once, not per commune)."""
     lines = list(dict.fromkeys(m for ms in params.values() for m in ms))
     if lines:
@@ -982,7 +982,8 @@ def _print_warnings(params: dict[str, list[str]], donnees: list[str], progress: 
         shown = donnees[:MAX_AVERTISSEMENTS_AFFICHES]
         print("\n".join(f"  - {m}" for m in shown), file=sys.stdout)
         if len(donnees) > len(shown):
-            print(f"  - … et {text.nombre(len(donnees) - len(shown), 0)} autres", file=sys.stdout)
+            reste = len(donnees) - len(shown)
+            print(f"  - … et {text.nombre(reste, 0)} {'autre' if reste < 2 else 'autres'}", file=sys.stdout)
 
 
 def _reads_region(task: dict) -> bool:

@@ -1697,6 +1697,8 @@ def generate(out_dir: Path, scale: str = "region", seed: int = 2007) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, truth, extra = build(scale, seed)
     for name, table in schema.TABLES.items():
+        if name not in tables:  # an optional table the demo does not have (quartiers_communes)
+            continue
         text = _serialise(tables[name], table)
         (out_dir / f"{name}.csv").write_bytes(text.encode("utf-8"))
     for name, text in extra.items():
@@ -1757,7 +1759,14 @@ def data_readme() -> str:
         "  statistique a `secret = oui` et `valeur`, `numerateur`, `denominateur` vides ;",
         "- une valeur non finie (`inf`, `NaN` écrit en toutes lettres) ou au-delà de sa borne de",
         "  vraisemblance (colonne « valeurs permises ») est refusée par `cucs validate`, qui nomme le",
-        "  fichier, la ligne, la colonne et la règle.",
+        "  fichier, la ligne, la colonne et la règle ;",
+        "- une valeur qui n'est pas connue s'écrit `inconnu` (ou cellule vide) dans les colonnes qui",
+        "  l'admettent (colonne « vide permis » : « « inconnu » ou vide ») : elle est lue comme manquante",
+        "  et `cucs validate` donne un avertissement (qui ne bloque pas) par colonne, avec leur nombre ;",
+        "  les analyses qui en ont besoin affichent « n.d. » avec la raison. Exception : dans",
+        "  `categorie_cucs`, vide signifie hors CUCS et `inconnu` une catégorie inconnue ;",
+        "- `revenu_median_uu` (et `revenu_median_national` des métadonnées) inférieur à 1 000 € par",
+        "  unité de consommation est refusé (règle « revenu médian implausible ») : 0 n'est pas un revenu.",
         "",
         "## Fichiers",
         "",
@@ -1791,6 +1800,8 @@ def data_readme() -> str:
                 allowed = "motif `{}`".format(c.pattern.replace("|", "\\|"))  # keep the Markdown table intact
             elif c.minimum is not None or c.maximum is not None:
                 lo = "" if c.minimum is None else f"≥ {c.minimum:g}"
+                if c.plausible_min is not None:  # below: refused as implausible (a median income of 0)
+                    lo = f"≥ {text.nombre(c.plausible_min)}"
                 hi = "" if c.maximum is None else f"≤ {c.maximum:g}"
                 allowed = " et ".join(x for x in (lo, hi) if x)
             if c.plausible_max is not None and c.maximum is None:
@@ -1799,7 +1810,8 @@ def data_readme() -> str:
                 allowed = f"{allowed} et {borne}" if allowed else borne
             lines.append(
                 f"| `{c.name}` | {_KIND_FR.get(c.kind, c.kind)} | {'oui' if c.required else 'non'} | "
-                f"{'oui' if c.nullable else 'non'} | {c.description} | {allowed} |"
+                f"{'oui' if c.nullable else ('« inconnu » ou vide' if c.inconnu else 'non')} | "
+                f"{c.description} | {allowed} |"
             )
         lines.append("")
     lines += [

@@ -353,11 +353,12 @@ def test_vides_manquant_vs_secret(fichiers, tmp_path):
 
 
 def test_annee_option(fichiers, tmp_path):
-    res = _importer(fichiers, tmp_path / "d", annees=["revenus=2018"])
+    res = _importer(fichiers, tmp_path / "d", annees=["revenus=2018", "Démographie=2016"])
     ind = _lire(tmp_path / "d", "indicateurs")
     assert set(ind.loc[ind.indicateur == "taux_pauvrete", "annee"]) == {"2018"}
     warn = next(w for w in res.rapport.avertissements if "ne contient pas d'année" in w)
-    assert "revenus" not in warn and "demographie 2015" in warn
+    assert "revenus" not in warn and "demographie" not in warn and "emploi 2020" in warn
+    assert set(ind.loc[ind.indicateur == "population", "annee"]) == {"2016"}
     for bad in ("revenus:2018", "inconnue=2018", "revenus=1800"):
         with pytest.raises(DataError) as exc:
             _importer(fichiers, tmp_path / "e", annees=[bad])

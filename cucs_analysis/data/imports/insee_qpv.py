@@ -92,7 +92,8 @@ def annees_retenues(dico: pd.DataFrame, options: list[str]) -> tuple[dict[str, i
                 f"option --annee « {opt} » illisible : écrivez famille=AAAA (ex. revenus=2017) ; familles : "
                 f"{', '.join(familles)}"
             )
-        fam, an = m.group(1), int(m.group(2))
+        # « démographie », « Demandeurs-emploi » name the families demographie, demandeurs_emploi.
+        fam, an = geo.normaliser_nom(m.group(1)).replace(" ", "_"), int(m.group(2))
         if fam not in familles:
             raise DataError(
                 f"option --annee : famille « {fam} » inconnue ; familles du dictionnaire : {', '.join(familles)}"

@@ -320,7 +320,9 @@ def build_parser() -> FrenchParser:
     pq.add_argument("--contours", required=True, metavar="FICHIER", help="contours des QPV (GeoJSON, GPKG)")
     pq.add_argument("--communes", metavar="FICHIER", help="contours des communes (GeoJSON, GPKG ; optionnel)")
     pq.add_argument(
-        "--epci", metavar="FICHIER", help="composition communale des EPCI de l'INSEE (XLSX ou CSV ; optionnel)"
+        "--epci",
+        metavar="FICHIER",
+        help="composition communale des EPCI de l'INSEE (XLSX ou CSV ; optionnel)",
     )
     pq.add_argument(
         "--vides",
@@ -364,7 +366,6 @@ def build_parser() -> FrenchParser:
     )
     pc.add_argument("--force", action="store_true", help="remplace les tables déjà présentes dans --out")
     pc.set_defaults(func=cmd_import_civille)
-
 
     pm = isub.add_parser("modele", help="classeur de programmation rempli (modèle « cucs template »)")
     pm.add_argument("classeur", help="classeur Excel (.xlsx) produit par « cucs template » et rempli")

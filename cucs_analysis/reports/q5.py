@@ -108,16 +108,11 @@ def _arrondi(x: object, decimales: int = 1) -> float | None:
 
 
 #: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
-RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+RAISON_SIGNATAIRE_INCONNU = rapport.SIGNATAIRE_INCONNU
 
 
-def statut_signataire(territoire) -> bool | None:
-    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
-    v = (territoire.commune or {}).get("signataire_cucs")
-    if v is None or text.manquant(v):
-        return None
-    s = territoire.signataire
-    return None if s is None else bool(s)
+#: The shared reading of `communes.signataire_cucs` (True, False, None when unknown).
+statut_signataire = rapport.statut_signataire
 
 
 @dataclass

@@ -25,31 +25,22 @@ from cucs_analysis.reports.rapport import Rapport, chiffre_cle
 #: « petite base » (docs/rules.md).
 BASE_MIN = 30
 #: Why granted vs requested is not computed from a State-only funding source (issue 11).
-RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"
+RAISON_ETAT_SEUL = rapport.RAISON_ETAT_SEUL
 #: Why granted vs requested is not computed when no requested amount is known.
 RAISON_DEMANDE_INCONNUE = "montant demandé inconnu"
 #: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
-RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+RAISON_SIGNATAIRE_INCONNU = rapport.SIGNATAIRE_INCONNU
 #: The columns of an absent table (issue 11: actions and operateurs are optional).
 ACTION_COLUMNS = list(TABLES["actions"].column_names)
 OPERATEUR_COLUMNS = list(TABLES["operateurs"].column_names)
 
 
-def perimetre_etat_seul(metadata) -> bool:
-    """The funding source holds only the State's share (`financements_perimetre: etat_seul`)."""
-    v = getattr(metadata, "financements_perimetre", None)
-    if v is None:
-        v = (getattr(metadata, "extra", None) or {}).get("financements_perimetre")
-    return str(v or "").strip().lower() == "etat_seul"
+#: The funding source holds only the State's share (`financements_perimetre: etat_seul`).
+perimetre_etat_seul = rapport.financements_etat_seul
 
 
-def statut_signataire(territoire) -> bool | None:
-    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
-    v = (territoire.commune or {}).get("signataire_cucs")
-    if v is None or text.manquant(v):
-        return None
-    s = territoire.signataire
-    return None if s is None else bool(s)
+#: The shared reading of `communes.signataire_cucs` (True, False, None when unknown).
+statut_signataire = rapport.statut_signataire
 
 
 #: The beneficiary counts of the performance table and the values computed from them.

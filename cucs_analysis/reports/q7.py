@@ -30,28 +30,19 @@ BASE_MIN = 30
 
 #: Why co-funding and the share of mainstream are not computed from a State-only funding source
 #: (metadata `financements_perimetre: etat_seul`, common decision 4 of issue 11).
-RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"
+RAISON_ETAT_SEUL = rapport.RAISON_ETAT_SEUL
 #: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
-RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+RAISON_SIGNATAIRE_INCONNU = rapport.SIGNATAIRE_INCONNU
 #: A steering structure the data lack (never a structure class).
 STRUCTURE_INCONNUE = "structure de pilotage inconnue"
 
 
-def perimetre_etat_seul(metadata) -> bool:
-    """The funding source holds only the State's share (`financements_perimetre: etat_seul`)."""
-    v = getattr(metadata, "financements_perimetre", None)
-    if v is None:
-        v = (getattr(metadata, "extra", None) or {}).get("financements_perimetre")
-    return str(v or "").strip().lower() == "etat_seul"
+#: The funding source holds only the State's share (`financements_perimetre: etat_seul`).
+perimetre_etat_seul = rapport.financements_etat_seul
 
 
-def statut_signataire(territoire) -> bool | None:
-    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
-    v = (territoire.commune or {}).get("signataire_cucs")
-    if v is None or text.manquant(v):
-        return None
-    s = territoire.signataire
-    return None if s is None else bool(s)
+#: The shared reading of `communes.signataire_cucs` (True, False, None when unknown).
+statut_signataire = rapport.statut_signataire
 
 
 #: Each structure code: (with its article, plural label, « pilotées par … »).

@@ -27,16 +27,11 @@ BASE_MIN = 30
 ALPHA = 0.05
 #: The notebook's section headings (exact text of its « ## » lines): the verdict links to one.
 #: Why nothing of the CUCS is read for a commune whose signatory status is unknown.
-RAISON_SIGNATAIRE_INCONNU = "statut de signataire inconnu"
+RAISON_SIGNATAIRE_INCONNU = rapport.SIGNATAIRE_INCONNU
 
 
-def statut_signataire(territoire) -> bool | None:
-    """`communes.signataire_cucs` as True, False or None (unknown: never « hors CUCS »)."""
-    v = (territoire.commune or {}).get("signataire_cucs")
-    if v is None or text.manquant(v):
-        return None
-    s = territoire.signataire
-    return None if s is None else bool(s)
+#: The shared reading of `communes.signataire_cucs` (True, False, None when unknown).
+statut_signataire = rapport.statut_signataire
 
 
 SECTIONS = {

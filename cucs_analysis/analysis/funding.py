@@ -135,12 +135,14 @@ def funding_by_source(
     fin["_inconnue"] = (~connue).astype(int)
     g = fin.groupby(by, dropna=False, observed=True)
     out = g.agg(
-        montant_demande=("montant_demande", lambda x: x.sum(min_count=1)),
         montant_accorde=("montant_accorde", "sum"),
         actions=("id_action", "nunique"),
-        _accorde_base=("_accorde_base", lambda x: x.sum(min_count=1)),
         demande_inconnue=("_inconnue", "sum"),
-    ).reset_index()
+    )
+    # NaN (not 0) where every request of the group is unknown; vectorised (no Python lambda).
+    sommes = g[["montant_demande", "_accorde_base"]].sum(min_count=1)
+    out = out.join(sommes).reset_index()
+    out = out[[*by, "montant_demande", "montant_accorde", "actions", "_accorde_base", "demande_inconnue"]]
     out["taux_accord"] = (out["_accorde_base"] / out["montant_demande"]).where(out["montant_demande"] > 0)
     out = out.drop(columns="_accorde_base")
     if "annee" in by:

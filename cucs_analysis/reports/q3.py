@@ -971,8 +971,27 @@ def _narrate_regles(r: RapportQ3, params) -> None:
         # Not computable anywhere: never « aucun quartier n'est éligible ».
         phrase = (
             f"La règle de revenu de 2014 ne peut être appliquée à aucun des {text.pluriel(n, 'quartier')} "
-            f"{text.de(r.nom_commune)} ({revenus}) : son résultat est « n.d. », non « non » — "
-            f"{text.liste_fr(_nd_regle(r, elig, 'regle_qpv2014'))}."
+            f"{text.de(r.nom_commune)} ({revenus}) : {text.liste_fr(_nd_regle(r, elig, 'regle_qpv2014'))}. "
+            "Son résultat est « n.d. », non « non »."
+        )
+        r.constats.append(phrase)
+        r.phrases["eligibilite"].append(phrase)
+    elif r.seuil_qpv2014 is None and n_qpv == 0:
+        # No threshold: a quartier is decided only by another condition (its size), said below.
+        k = n - n_nd
+        phrase = (
+            f"Selon la règle de revenu de 2014 ({revenus}), le seuil de revenu n'est pas calculable : la règle ne "
+            f"peut pas être appliquée à {text.pluriel(n_nd, 'quartier')} "
+            f"({text.liste_fr(_nd_regle(r, elig, 'regle_qpv2014'))}) ; "
+            + (
+                (
+                    "le quartier restant n'est pas éligible"
+                    if k == 1
+                    else f"les {k} autres ne sont pas éligibles"
+                )
+                + " "
+                "pour une autre raison, donnée ci-dessous."
+            )
         )
         r.constats.append(phrase)
         r.phrases["eligibilite"].append(phrase)
@@ -1038,9 +1057,10 @@ def _narrate_regles(r: RapportQ3, params) -> None:
     if len(comparees) < 2:
         if absentes:
             phrase = (
-                "Les règles ne peuvent pas être comparées : "
-                + (f"seule {nommees} est calculée" if comparees else "aucune n'est calculable")
-                + f"{sauf}."
+                f"Les règles ne peuvent pas être comparées : seule {nommees} est calculée{sauf}."
+                if comparees
+                else f"Aucune des trois règles d'éligibilité n'est calculable pour {r.nom_commune} : elles ne "
+                "peuvent pas être comparées."
             )
             r.constats.append(phrase)
             r.phrases["eligibilite"].append(phrase)
@@ -1572,12 +1592,20 @@ def _verdict(r: RapportQ3) -> None:
         motif = motifs.DONNEE_ABSENTE
         if not rep.empty and bool(rep["secret"].get("taux_chomage", False)):
             motif = motifs.SECRET
-        r.verdict = rapport.verdict(
+        texte = (
             "Échelle du quartier : " + labels.MOTIF_LIBELLES[motif] + " (part des chômeurs de la commune "
-            "vivant en quartier prioritaire non calculable).",
-            SECTION_ECHELLE,
-            motif,
+            "vivant en quartier prioritaire non calculable)"
         )
+        pop = rep["part"].get("population") if not rep.empty else None
+        if n_q and not text.manquant(pop):
+            an = int(rep.loc["population", "annee"])
+            quartiers = (
+                "son quartier prioritaire regroupe"
+                if n_q == 1
+                else f"ses {n_q} quartiers prioritaires regroupent"
+            )
+            texte += f" ; {quartiers} {text.pourcentage(pop)} de ses habitants ({an})"
+        r.verdict = rapport.verdict(texte + ".", SECTION_ECHELLE, motif)
         return
     dans = elig["dans_cucs"].astype("boolean")
     prio = elig if dans.isna().any() else elig[dans.fillna(False).astype(bool)]
@@ -1635,15 +1663,26 @@ def figure_echelles(r: RapportQ3, indicateur: str | None = None):
     cat = r.catalogue.set_index("indicateur")
     libelle = str(cat.loc[indicateur, "libelle"]) if indicateur in cat.index else indicateur
     unite = str(cat.loc[indicateur, "unite"]) if indicateur in cat.index else None
+    annee = r.annees_echelles.get(indicateur, r.annee)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
     y = range(len(rows))[::-1]
     colors = [plots.OKABE_ITO["vermillon"] if n == "quartier" else plots.GRIS for n in rows["niveau"]]
     ax.barh(list(y), rows["valeur"], color=colors)
-    err_lo = (rows["valeur"] - rows["ic_bas"]).fillna(0).clip(lower=0)
-    err_hi = (rows["ic_haut"] - rows["valeur"]).fillna(0).clip(lower=0)
-    ax.errorbar(rows["valeur"], list(y), xerr=[err_lo, err_hi], fmt="none", ecolor="black", capsize=3, lw=1)
+    # Intervals only where counts give one (a median or a rate without its counts has none).
+    avec_ic = bool(rows[["ic_bas", "ic_haut"]].notna().all(axis=1).any())
+    if avec_ic:
+        err_lo = (rows["valeur"] - rows["ic_bas"]).fillna(0).clip(lower=0)
+        err_hi = (rows["ic_haut"] - rows["valeur"]).fillna(0).clip(lower=0)
+        ax.errorbar(
+            rows["valeur"], list(y), xerr=[err_lo, err_hi], fmt="none", ecolor="black", capsize=3, lw=1
+        )
     ax.set_yticks(list(y), label.tolist())
-    ax.set_title(f"{libelle} en {r.annee}, du quartier à la région")
+    niveaux = (rows["niveau"] != "quartier").any()
+    ax.set_title(
+        f"{libelle} en {annee}, du quartier à la région"
+        if niveaux
+        else f"{libelle} en {annee}, quartiers {text.de(r.nom_commune)}"
+    )
     ax.set_xlabel(libelle + (f" ({unite})" if unite else ""))
     plots.franciser_axes(ax, x="pourcentage" if unite == "%" else "nombre", y=None)
     valeurs = text.liste_fr(
@@ -1651,9 +1690,19 @@ def figure_echelles(r: RapportQ3, indicateur: str | None = None):
     )
     return plots.set_alt(
         fig,
-        f"Diagramme en barres horizontales : {text.minuscule_initiale(libelle)} en {r.annee} pour chaque "
-        f"quartier de {r.nom_commune} (avec intervalles de confiance à 95 %) et pour les niveaux supérieurs. "
-        f"Valeurs : {valeurs}.",
+        f"Diagramme en barres horizontales : {text.minuscule_initiale(libelle)} en {annee} pour chaque "
+        f"quartier de {r.nom_commune}"
+        + (
+            " (avec intervalles de confiance à 95 %)"
+            if avec_ic
+            else " (sans intervalle de confiance : pas d'effectifs)"
+        )
+        + (
+            " et pour les niveaux supérieurs"
+            if niveaux
+            else " ; la commune et les niveaux supérieurs n'ont pas de valeur"
+        )
+        + f". Valeurs : {valeurs}.",
     )
 
 
@@ -1664,8 +1713,10 @@ def figure_revenus(r: RapportQ3):
     from cucs_analysis.present import plots
 
     e = r.eligibilite.dropna(subset=["revenu_median_uc"])
-    if e.empty or r.seuil_qpv2014 is None:
+    if e.empty:
         return None
+    if r.seuil_qpv2014 is None:
+        return _figure_revenus_sans_seuil(r, e)
     e = e.sort_values("revenu_median_uc")
     etat = [_etat(v) for v in e["regle_qpv2014"]]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(e) + 1.5))
@@ -1697,6 +1748,38 @@ def figure_revenus(r: RapportQ3):
         fig,
         f"Nuage de points : revenu médian par unité de consommation ({r.annee_revenus}) de chaque quartier "
         f"{text.de(r.nom_commune)}, comparé au seuil de la règle de 2014 ({text.euros(r.seuil_qpv2014)}). {details}.",
+    )
+
+
+def _figure_revenus_sans_seuil(r: RapportQ3, e: pd.DataFrame):
+    """The quartiers' median incomes when the threshold cannot be computed: no line, and the
+    title and text say why (never a threshold from an unknown input)."""
+    import matplotlib.pyplot as plt
+
+    from cucs_analysis.present import plots
+
+    e = e.sort_values("revenu_median_uc")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(e) + 1.5))
+    rangs = range(len(e))
+    ax.scatter(e["revenu_median_uc"], list(rangs), color=plots.GRIS, s=60, zorder=3)
+    ax.set_yticks(list(rangs), [str(n) for n in e["nom"]])
+    ax.set_xlabel(f"Revenu fiscal médian par unité de consommation en {r.annee_revenus} (€)")
+    ax.set_title(
+        f"Revenu médian des quartiers ({r.annee_revenus}) ; seuil de la règle de 2014 : n.d.", pad=12
+    )
+    ax.xaxis.set_major_formatter(plots.formatter_euros(compact=False))
+    raisons = (
+        text.liste_fr(_nd_regle(r, r.eligibilite, "regle_qpv2014"))
+        if r.eligibilite["regle_qpv2014"].isna().any()
+        else "données non disponibles"
+    )
+    details = text.liste_fr(
+        [f"{n} : {text.euros(v)}" for n, v in zip(e["nom"], e["revenu_median_uc"], strict=False)]
+    )
+    return plots.set_alt(
+        fig,
+        f"Nuage de points : revenu médian par unité de consommation ({r.annee_revenus}) de chaque quartier "
+        f"{text.de(r.nom_commune)} ; le seuil de la règle de 2014 n'est pas calculable ({raisons}). {details}.",
     )
 
 
@@ -2271,6 +2354,11 @@ def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
     }
 
 
+#: The cell of a rule that is n.d. for the same reason in every quartier (the reason is the
+#: sentence above the table, `r.phrases["eligibilite"]`).
+ND_MEME_RAISON = "n.d. (même raison pour tous les quartiers : voir ci-dessus)"
+
+
 def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
     """Each quartier: its category (1/2/3, veille, hors CUCS), the values the rules use and,
     for each rule, « oui », « non : <reason> » or « n.d. : <why> »."""
@@ -2286,7 +2374,11 @@ def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
     ).astype(float)
     verdicts = [raisons_libelles(r, row) for row in e.itertuples()]
     for regle in REGLES:
-        out[regle] = [v[regle] for v in verdicts]
+        cells = [v[regle] for v in verdicts]
+        # One reason for every quartier (a whole input missing): said once above the table.
+        if len(cells) > 1 and len(set(cells)) == 1 and cells[0].startswith("n.d."):
+            cells = [ND_MEME_RAISON] * len(cells)
+        out[regle] = cells
     # A quartier's population is a count of people: below the threshold it reads « s ».
     petit = privacy.primary_mask(out["population"].astype(float), r.seuil_secret).fillna(False).astype(bool)
     if petit.any():

@@ -1,0 +1,152 @@
+"""q3 on the real Occitanie sample (issue 11): imported by `cucs import insee-qpv`, then the
+region stage and the q3 report of Toulouse, Montpellier and Perpignan. Nothing the data cannot
+support: a rule that cannot be computed is « n.d. » (never « non »), no quartier « entrant hors
+CUCS » for an unknown category, each input at its own year, a typology. Expected values are
+recomputed from the source files; skipped where ../shared/realdata is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from cucs_analysis.analysis import geography
+from cucs_analysis.data import dataset
+from cucs_analysis.data.imports import insee_qpv
+from cucs_analysis.pipeline import params as P
+from cucs_analysis.reports import q3, region
+
+matplotlib.use("Agg")
+ROOT = Path(__file__).resolve().parents[1]
+COMMUNES = {"31555": "Toulouse", "34172": "Montpellier", "66136": "Perpignan", "65440": "Tarbes"}
+
+
+@pytest.fixture(scope="module")
+def reel(realdata, tmp_path_factory):
+    src = realdata / "hackaviz2021_occitanie_qpv"
+    tmp = tmp_path_factory.mktemp("q3reel")
+    # Hand-made EPCI file in the INSEE layout naming the two communes of « Séméac, Tarbes ».
+    epci = tmp / "epci.csv"
+    epci.write_text(
+        "Composition communale des EPCI\n\nCODGEO;LIBGEO;EPCI;LIBEPCI;DEP;REG\n"
+        "65417;Séméac;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n"
+        "65440;Tarbes;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n",
+        encoding="utf-8",
+    )
+    out = tmp / "donnees"
+    insee_qpv.importer(
+        src / "qp.csv", contours=src / "qp.geojson", communes=src / "communes.geojson", epci=epci, out=out
+    )
+    dataset.clear_memo()
+    # The demo's parameters: incomes of 2011, ZUS index of 2006, « dynamique » 2005-2014 — years
+    # the real file lacks, so every fallback and n.d. path runs.
+    p = P.load_params("20001", ROOT)
+    reg = region.build(dataset.load_dataset(out), p)
+    rapports = {c: q3.build(dataset.load_territory(out, c), reg, p) for c in COMMUNES}
+    qp = pd.read_csv(src / "qp.csv", encoding="utf-8-sig", dtype={"code_qp": str})
+    return out, p, reg, rapports, qp
+
+
+def _texts(r) -> list[str]:
+    out = [*r.constats, *r.reserves, *r.debat, r.verdict["texte"]]
+    for v in r.phrases.values():
+        out += v
+    return out
+
+
+@pytest.mark.parametrize("code", list(COMMUNES))
+def test_no_non_on_a_rule_that_cannot_be_computed(reel, code):
+    out, p, reg, rapports, qp = reel
+    r = rapports[code]
+    assert (
+        len(r.eligibilite)
+        == int((qp.set_index("code_qp").index.isin(r.eligibilite["code_quartier"])).sum())
+        > 0
+    )
+    t = q3.tableau_eligibilite(r)
+    for regle in q3.REGLES:
+        for v, cell in zip(r.eligibilite[regle], t[regle], strict=True):
+            if pd.isna(v):
+                assert cell.startswith("n.d."), (regle, cell)
+    # No national median and no urban-unit values in the file: the income rule is never « oui »,
+    # and its only possible « non » is a quartier under the population minimum (recomputed).
+    pop = qp.set_index("code_qp")["pop_mun"]
+    e = r.eligibilite.set_index("code_quartier")
+    assert not e["regle_qpv2014"].astype("boolean").fillna(False).astype(bool).any()
+    non = e.index[e["regle_qpv2014"].astype("boolean").eq(False).fillna(False).astype(bool)]
+    assert all(e.loc[c, "raisons_qpv2014"] == geography.TAILLE_QUARTIER for c in non)
+    assert set(non) == {c for c in e.index if pop[c] < p.qpv2014.population_min_quartier}
+    assert r.seuil_qpv2014 is None
+    texts = _texts(r)
+    assert not any("n'est éligible" in s or "0 quartier" in s for s in texts)
+    assert not any("trois règles" in s and "mêmes quartiers" in s for s in texts)
+    res = r.resultats()
+    assert set(res) >= {"eligibilite", "seuil_qpv2014", "typologie"}
+    assert all(x["regle_zus"] is None and x["motif_zus"] for x in res["eligibilite"])
+
+
+@pytest.mark.parametrize("code", list(COMMUNES))
+def test_no_entrant_hors_cucs_for_an_unknown_category(reel, code):
+    r = reel[3][code]
+    assert r.eligibilite["dans_cucs"].isna().all()
+    assert (r.entrees_sorties["entrants"] == 0).all() and (r.entrees_sorties["sortants"] == 0).all()
+    assert (r.transitions.set_index("etape").loc["CUCS → QPV 2015", "non_calculables"]) == len(r.eligibilite)
+    texts = " ".join(_texts(r))
+    assert "entrant" not in texts
+    assert "hors CUCS" not in texts.replace("« hors CUCS »", "")
+
+
+@pytest.mark.parametrize("code", list(COMMUNES))
+def test_each_indicator_at_its_own_year(reel, code):
+    out, p, reg, rapports, qp = reel
+    r = rapports[code]
+    ind = pd.read_csv(out / "indicateurs.csv", dtype={"code_territoire": str})
+    q = ind[(ind["niveau"] == "quartier") & ind["code_territoire"].isin(r.eligibilite["code_quartier"])]
+    years = q.groupby("indicateur")["annee"].max()
+    assert years.max() == 2020  # job seekers only: the latest year overall holds no rate shown
+    assert r.annees_echelles["taux_pauvrete"] == years["taux_pauvrete"] != years.max()
+    assert r.annee_revenus == years["revenu_median_uc"]
+    assert reg.annees_eligibilite["revenu_median_uc"]["demandee"] == p.qpv2014.annee_revenus
+    phrase = f"revenus de {years['revenu_median_uc']}, l'année {p.qpv2014.annee_revenus} demandée est absente"
+    assert any(phrase in s for s in r.phrases["eligibilite"])
+    v = q3.vue_echelles(r)
+    assert len(v) == len(r.eligibilite)  # the quartiers (the commune has no rate of its own)
+    assert (v["Écart significatif à la commune"] == "n.d. (la commune n'a pas de valeur)").all()
+
+
+@pytest.mark.parametrize("code", list(COMMUNES))
+def test_a_typology_and_readable_maps(reel, code):
+    out, p, reg, rapports, qp = reel
+    r = rapports[code]
+    assert r.typologie is not None
+    retenus = set(reg.typologie_entrees["retenus"])
+    assert retenus == {"taux_pauvrete", "revenu_median_uc"}
+    src = qp.set_index("code_qp")
+    complets = [c for c in r.eligibilite["code_quartier"] if src.loc[c, ["tp60", "decuc_q2"]].notna().all()]
+    assert sorted(r.classes_commune["code_quartier"]) == sorted(complets)
+    assert any(s.startswith("La typologie régionale classe les quartiers selon") for s in r.constats)
+    fig = q3.carte_region(r, reg)
+    assert fig is not None and "un point à son centre" in fig._cucs_alt
+    fig = q3.carte_commune(r, dataset.load_territory(out, code))
+    assert fig is not None
+    assert all(str(n) in [t.get_text() for t in fig.axes[0].texts] for n in r.eligibilite["nom"])
+    matplotlib.pyplot.close("all")
+
+
+def test_shared_quartier_is_said_on_its_main_commune(reel):
+    """« Séméac, Tarbes »: the QPV is Tarbes's (its main commune in the link table) and its page
+    names the other commune."""
+    out, p, reg, rapports, qp = reel
+    src = qp.set_index("code_qp")
+    partages = [c for c in src.index if "," in str(src.loc[c, "nom_commune"])]
+    assert partages
+    qc = pd.read_csv(out / "quartiers_communes.csv", dtype=str)
+    for c in partages:
+        principale = qc[(qc["code_quartier"] == c) & (qc["principale"] == "oui")]["code_commune"].iloc[0]
+        r = rapports[principale]
+        autres = sorted(n.strip() for n in src.loc[c, "nom_commune"].split(",") if n.strip() != r.nom_commune)
+        assert r.partages[c] == autres
+        nom = r.eligibilite.set_index("code_quartier").loc[c, "nom"]
+        assert any(f"{nom} est un quartier partagé avec {autres[0]}" in s for s in r.phrases["eligibilite"])

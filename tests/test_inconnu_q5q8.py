@@ -379,3 +379,28 @@ def test_builds_stay_well_under_a_second_with_unknowns():
         t0 = time.perf_counter()
         q.build(t, reg, p)
         assert time.perf_counter() - t0 < 1.0
+
+
+def test_q7_delays_without_dates_are_nd_with_their_reason():
+    p = _params()
+    t = _territoire()
+    connu = q7.build(t, region_of(DEMO, p), p)
+    assert connu.resultats()["delai_decision_median_jours"] is not None
+    dates = [c for c in ("date_depot", "date_decision", "date_paiement") if c in t.financements]
+    f = t.financements.assign(**{c: pd.NaT for c in dates})
+    r = q7.build(dataclasses.replace(t, financements=f), region_of(DEMO, p), p)
+    res = r.resultats()
+    assert res["delai_decision_median_jours"] is None
+    assert res["delai_decision_median_jours_motif"] == motifs.DONNEE_ABSENTE
+    assert r.texte("delais")[0].startswith("Délais de traitement : n.d.")
+    cle = {c["id"]: c for c in r.chiffres_cles}["delai_decision_median_jours"]
+    assert cle["valeur"] is None and cle["motif"] == motifs.DONNEE_ABSENTE
+    assert "0 jour" not in " ".join(_phrases(r))
+
+
+def test_q7_figures_say_the_state_only_reason():
+    p = _params()
+    r = q7.build(_etat_seul(_seulement_etat(_territoire())), region_of(DEMO, p), p)
+    for vide in (q7.vide_cofinancement(r, "cofinancement par année"), q7.vide_comparaison(r)):
+        assert ETAT in vide and vide.motif == motifs.DONNEE_ABSENTE
+    assert ETAT not in q7.vide_comparaison(q7.build(_territoire(), region_of(DEMO, p), p))

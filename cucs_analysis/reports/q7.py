@@ -159,7 +159,13 @@ class RapportQ7(Rapport):
             return self.motif_programme
         if cle in ("effet_levier", "part_droit_commun") and self.etat_seul:
             return motifs.DONNEE_ABSENTE
-        return None if self.valeur(cle) is not None else motifs.NON_CALCULABLE
+        if self.valeur(cle) is not None:
+            return None
+        d = self.delais
+        if cle.startswith("delai_") and not d.empty and int(d.iloc[0]["decisions"]) == 0:
+            # no request carries its dates: the data lack them, it is not a rule that failed
+            return motifs.DONNEE_ABSENTE
+        return motifs.NON_CALCULABLE
 
     def resultats(self) -> dict:
         """The q7 keys of the results contract (DESIGN.md §6), with `verdict`.
@@ -559,8 +565,8 @@ def _narrate_delais(r: RapportQ7) -> None:
     if int(d["decisions"]) == 0:
         r.constat(
             "delais",
-            "Les dates de dépôt et de décision des demandes ne sont pas renseignées : les délais ne sont pas "
-            "calculables.",
+            "Délais de traitement : n.d. — les dates de dépôt et de décision des demandes ne sont pas renseignées "
+            "dans les données.",
         )
         return
     phrase = (
@@ -927,14 +933,14 @@ def _narrate(r: RapportQ7) -> None:
             LIBELLES_MESURES["delai_decision"],
             val("delai_decision_median", 0),
             "jours",
-            motif,
+            r.motif("delai_decision_median"),
         ),
         chiffre_cle(
             "delai_paiement_median_jours",
             LIBELLES_MESURES["delai_paiement"],
             val("delai_paiement_median", 0),
             "jours",
-            motif,
+            r.motif("delai_paiement_median"),
         ),
         chiffre_cle(
             "taux_renouvellement",
@@ -1078,15 +1084,25 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         None if r.etat_seul else df,
         COLONNES_PERIODES,
-        vide=_vide_cofinancement(r, "cofinancement avant et pendant le CUCS"),
+        vide=vide_cofinancement(r, "cofinancement avant et pendant le CUCS"),
     )
 
 
-def _vide_cofinancement(r: RapportQ7, quoi: str) -> display.Absence:
+def vide_cofinancement(r: RapportQ7, quoi: str) -> display.Absence:
     """The empty co-funding view's sentence: the State-only source says why, else the commune's reason."""
     if r.etat_seul and not r.motif_programme:
         return display.Absence(f"{quoi} — {RAISON_ETAT_SEUL}", motifs.DONNEE_ABSENTE)
     return r.absence(quoi)
+
+
+def vide_comparaison(r: RapportQ7) -> display.Absence | str:
+    """What the comparison figure lacks: under a State-only source, the co-funding per euro and why."""
+    if r.etat_seul:
+        return display.Absence(
+            f"cofinancement par euro selon la structure de pilotage — {RAISON_ETAT_SEUL}",
+            motifs.DONNEE_ABSENTE,
+        )
+    return "comparaison des communes selon leur structure de pilotage"
 
 
 def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
@@ -1094,7 +1110,7 @@ def vue_cofinancement_annee(r: RapportQ7) -> pd.DataFrame:
     return display.vue(
         r.par_annee if r.a_programme and not r.etat_seul else None,
         COLONNES_ANNEE,
-        vide=_vide_cofinancement(r, "cofinancement par année"),
+        vide=vide_cofinancement(r, "cofinancement par année"),
     )
 
 

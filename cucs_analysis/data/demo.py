@@ -1691,15 +1691,18 @@ def build(scale: str = "region", seed: int = 2007) -> tuple[dict[str, pd.DataFra
     return tables, truth, extra
 
 
+#: The tables the demo writes: every table but the multi-commune link (no demo quartier lies
+#: over two communes).
+DEMO_TABLES = tuple(n for n in schema.TABLES if n != "quartiers_communes")
+
+
 def generate(out_dir: Path, scale: str = "region", seed: int = 2007) -> dict:
     """Write the demo data set into `out_dir` and return the planted truths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, truth, extra = build(scale, seed)
-    for name, table in schema.TABLES.items():
-        if name not in tables:  # an optional table the demo does not have (quartiers_communes)
-            continue
-        text = _serialise(tables[name], table)
+    for name in DEMO_TABLES:
+        text = _serialise(tables[name], schema.TABLES[name])
         (out_dir / f"{name}.csv").write_bytes(text.encode("utf-8"))
     for name, text in extra.items():
         (out_dir / name).write_bytes(text.encode("utf-8"))

@@ -264,6 +264,19 @@ def test_q4_state_only_source_and_unknown_status():
 
 
 @demo
+def test_q4_unknown_domain_is_in_no_domain():
+    t = _territoire(na_actions=True)
+    r = q4.build(t, _params())
+    a, f = t.actions, t.financements
+    sans = a.loc[a["thematique"].isna(), ["id_action", "annee"]].drop_duplicates()
+    dc = f[f["type_credit"] == "droit_commun"].merge(sans, on=["id_action", "annee"])["montant_accorde"].sum()
+    assert r.annees_thematique_inconnue == len(sans) > 0
+    assert r.droit_commun_sans_thematique == pytest.approx(float(dc))
+    assert f"Thématique non renseignée pour {len(sans)} actions-années" in _tout(r)
+    assert "<NA>" not in set(r.mobilisation["domaine"]) and "nan" not in set(r.mobilisation["domaine"])
+
+
+@demo
 def test_q4_unknown_requests_counted_apart():
     t = _territoire()
     f = t.financements.copy()

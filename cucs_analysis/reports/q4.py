@@ -75,6 +75,8 @@ class RapportQ4(Rapport):
     # etat_seul): co-funding, requested vs granted, mobilisation and takeover are n.d.
     etat_seul: bool = False
     demandes_inconnues: int = 0  # funding rows whose requested amount is unknown (left out of the rate)
+    annees_thematique_inconnue: int = 0  # action-years whose domain is unknown (in no domain)
+    droit_commun_sans_thematique: float = 0.0  # mainstream granted to them (€, in no domain)
 
     @property
     def motif_cofinancement(self) -> str | None:
@@ -236,6 +238,18 @@ def _par_habitant_pendant(r: RapportQ4) -> tuple[float, float | None] | None:
     return total, (None if r.population is None else total / r.population)
 
 
+def _sans_thematique(actions: pd.DataFrame, fin: pd.DataFrame) -> dict:
+    """The action-years of unknown domain and the mainstream granted to them (in no domain)."""
+    sans = actions.loc[actions["thematique"].isna(), ["id_action", "annee"]].drop_duplicates()
+    if sans.empty:
+        return {}
+    dc = fin[fin["type_credit"] == funding.DROIT_COMMUN].merge(sans, on=["id_action", "annee"])
+    return {
+        "annees_thematique_inconnue": len(sans),
+        "droit_commun_sans_thematique": float(dc["montant_accorde"].sum()),
+    }
+
+
 def build(territoire, params) -> RapportQ4:
     code = territoire.code_commune
     nom = str((territoire.commune or {}).get("nom") or code)
@@ -390,6 +404,7 @@ def build(territoire, params) -> RapportQ4:
         demandes_inconnues=int(pd.to_numeric(fin["montant_demande"], errors="coerce").isna().sum())
         if a_programme and not etat_seul and "montant_demande" in fin
         else 0,
+        **_sans_thematique(actions, fin) if a_programme and not etat_seul else {},
     )
     _narrate(r)
     return r
@@ -930,6 +945,14 @@ def _narrate(r: RapportQ4) -> None:
             _narrate_accord(r)
             _narrate_mobilisation(r)
             _narrate_reprise(r)
+        if r.annees_thematique_inconnue:
+            n = r.annees_thematique_inconnue
+            r.dit(
+                "mobilisation",
+                f"Thématique non renseignée pour {text.pluriel(n, 'action-année', 'actions-années')} : "
+                f"{text.euros(r.droit_commun_sans_thematique)} de droit commun "
+                f"{'lui' if n < 2 else 'leur'} sont accordés sans être rattachés à un domaine.",
+            )
         if r.demandes_inconnues:
             n = r.demandes_inconnues
             r.dit(

@@ -198,7 +198,7 @@ CATEGORIE_LIBELLES = {
     "hors_cucs": "hors CUCS",
     "hors_cucs_veille": "hors CUCS (quartier de veille)",
     "hors_liste": "hors liste du CUCS",
-    "inconnu": "catégorie CUCS inconnue (n.d.)",
+    "inconnu": "inconnue (n.d.)",
 }
 
 
@@ -942,11 +942,16 @@ def _phrases_par_defaut(r: RapportQ3) -> None:
 
 
 def phrase_annee(r: RapportQ3, indicateur: str, quoi: str) -> str:
-    """« revenus de 2017 » or « revenus de 2017, l'année 2011 demandée est absente »."""
+    """« revenus de 2017 » or « revenus de 2017, l'année 2011 demandée est absente » (the
+    population: read at the income year, « l'année 2017 des revenus est absente »)."""
     a = r.annees_eligibilite.get(indicateur) or {}
     utilisee, demandee = a.get("utilisee"), a.get("demandee")
     if utilisee is None:
         return f"{quoi} absents des données"
+    if indicateur == "population" and r.annee_revenus is not None and r.annee_revenus != utilisee:
+        return f"{quoi} de {utilisee}, l'année {r.annee_revenus} des revenus est absente"
+    if indicateur == "population":
+        return f"{quoi} de {utilisee}"
     if demandee is not None and demandee != utilisee:
         return f"{quoi} de {utilisee}, l'année {demandee} demandée est absente"
     return f"{quoi} de {utilisee}"
@@ -1415,7 +1420,7 @@ def _narrate_entrees(r: RapportQ3) -> None:
         )
         return
     p = r.parametres
-    avant = text.annee_periode(p.get("debut"), p.get("annee_debut_cucs") - 1)
+    avant = _avant(p.get("debut"), p.get("annee_debut_cucs"))
     pendant = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
     if not e["avant_testable"].any():
         r.phrases["entrees"].append(
@@ -2053,16 +2058,16 @@ def carte_region(r: RapportQ3, region):
                 label=f"Quartiers {text.de(r.nom_commune)}",
             )
         )
-    leg1 = ax.legend(
+    # Legends in figure coordinates, right of the map: never cut whatever the saving bbox.
+    fig.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
+        bbox_to_anchor=(0.69, 0.9),
         frameon=False,
         fontsize=8,
         title="Typologie",
         title_fontsize=9,
     )
-    ax.add_artist(leg1)
     if ref > 0:
         tailles = [v for v in TAILLES_LEGENDE if v <= ref] or [ref]
         sh = [
@@ -2076,10 +2081,10 @@ def carte_region(r: RapportQ3, region):
             )
             for v in tailles
         ]
-        ax.legend(
+        fig.legend(
             handles=sh,
             loc="lower left",
-            bbox_to_anchor=(1.0, 0.0),
+            bbox_to_anchor=(0.69, 0.1),
             frameon=False,
             fontsize=8,
             title="Population",
@@ -2097,6 +2102,13 @@ def carte_region(r: RapportQ3, region):
         f"sur les contours des communes qui en comptent ; les quartiers {text.de(r.nom_commune)} sont cerclés de "
         f"noir. {desc}",
     )
+
+
+def _avant(debut: int, annee_debut_cucs: int) -> str:
+    """The period before the contract, or « aucune année avant 2015 » when there is none."""
+    if debut > annee_debut_cucs - 1:
+        return f"aucune année avant {annee_debut_cucs}"
+    return text.annee_periode(debut, annee_debut_cucs - 1)
 
 
 def _annees_zus(r: RapportQ3) -> str:
@@ -2139,12 +2151,13 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         f"Règle de revenu (décret 2014-767) : seuil = 0,6 × (0,7 × médiane nationale + 0,3 × médiane de l'unité "
         f"urbaine), arrondi à la centaine d'euros supérieure ; médiane nationale retenue : {nat} ; "
         f"{phrase_annee(r, 'revenu_median_uc', 'revenus')} ; "
-        f"{phrase_annee(r, 'population', 'populations').replace('populations', 'population', 1)} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
+        f"{phrase_annee(r, 'population', 'population')} ; quartiers d'au moins {text.nombre(params.qpv2014.population_min_quartier)} "
         f"habitants dans une unité urbaine d'au moins {text.nombre(params.qpv2014.population_min_uu)} habitants.",
         f"Indice de type ZUS ({params.zus.annee}) : population × taux de chômage × part des moins de 25 ans × part "
         "des sans-diplôme ÷ potentiel fiscal par habitant de la commune ; éligible au-delà du quantile "
         f"{text.nombre(params.zus.seuil_quantile, 2)} des quartiers de la région ; années lues : {_annees_zus(r)}.",
-        f"Règle « dynamique » : écart du quartier à sa commune ({params.dynamique.indicateur}) creusé d'au moins "
+        f"Règle « dynamique » : écart du quartier à sa commune ({_libelle_entree(r, params.dynamique.indicateur)}) "
+        "creusé d'au moins "
         f"{text.nombre(params.dynamique.seuil_points, 1)} points entre {params.dynamique.annee_debut} et "
         f"{params.dynamique.annee_fin} (ces périodes exactes : aucune autre année ne les remplace).",
         f"Indicateurs aux différentes échelles : chacun à la dernière année disponible ({_annees_echelles(r)}).",
@@ -2159,7 +2172,7 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         "Jeunesse : actions dont le public déclaré désigne des enfants, des collégiens ou des jeunes de moins "
         "de 25 ans.",
         f"Grandes entrées : taux des quartiers regroupés (somme des numérateurs ÷ somme des dénominateurs) comparés "
-        f"à la commune, avant ({text.annee_periode(params.periode.debut, params.annee_debut_cucs - 1)}) et pendant "
+        f"à la commune, avant ({_avant(params.periode.debut, params.annee_debut_cucs)}) et pendant "
         f"({text.annee_periode(params.annee_debut_cucs, params.periode.fin)}) le contrat.",
         rapport.source_secret(params.seuil_secret) + ".",
     ]
@@ -2356,7 +2369,7 @@ def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
 
 #: The cell of a rule that is n.d. for the same reason in every quartier (the reason is the
 #: sentence above the table, `r.phrases["eligibilite"]`).
-ND_MEME_RAISON = "n.d. (même raison pour tous les quartiers : voir ci-dessus)"
+ND_MEME_RAISON = "n.d. (raison ci-dessus)"
 
 
 def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
@@ -2562,7 +2575,7 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
     """Per indicator: the gap of the quartiers (pooled) to the commune before and during the
     contract, its change, and the share of specific credits of the matching domain."""
     p = r.parametres
-    avant = text.annee_periode(p.get("debut"), (p.get("annee_debut_cucs") or 1) - 1)
+    avant = _avant(p.get("debut"), p.get("annee_debut_cucs") or 1)
     pendant = text.annee_periode(p.get("annee_debut_cucs"), p.get("fin"))
     colonnes = {
         "libelle": ("Indicateur", "texte"),

@@ -150,3 +150,4 @@ def test_shared_quartier_is_said_on_its_main_commune(reel):
         assert r.partages[c] == autres
         nom = r.eligibilite.set_index("code_quartier").loc[c, "nom"]
         assert any(f"{nom} est un quartier partagé avec {autres[0]}" in s for s in r.phrases["eligibilite"])
+        assert any(f"{nom} (partagé avec {autres[0]})" in s for s in r.phrases["echelle"])

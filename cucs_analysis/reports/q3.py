@@ -1260,6 +1260,17 @@ def _narrate_echelle(r: RapportQ3) -> None:
                     f"La majorité des chômeurs {text.de(r.nom_commune)} ({text.pourcentage(100 - ch)}) vit hors "
                     "des quartiers prioritaires : une intervention limitée aux quartiers ne les atteint pas."
                 )
+    if r.partages and n:
+        # A QPV over two communes is counted whole in its main commune: its people include the
+        # other commune's, so the shares above are overstated by them.
+        noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=False))
+        qui = text.liste_fr(
+            f"{noms.get(q, q)} (partagé avec {text.liste_fr(a)})" for q, a in r.partages.items()
+        )
+        r.phrases["echelle"].append(
+            f"Les effectifs des quartiers comptent en entier {qui} : ses habitants de l'autre commune y sont "
+            "inclus, et les parts ci-dessus en sont surestimées."
+        )
     c = r.ciblage.set_index("ciblage") if not r.ciblage.empty else pd.DataFrame()
     if r.signataire is False:
         r.phrases["echelle"].append(

@@ -384,3 +384,17 @@ def test_landmarks_unknown_status_and_state_only():
     assert t.loc[0, "part_droit_commun"] == pytest.approx(0.0)  # complete source: a measured 0
     e = synthese.reperes(communes, actions, fin, quartiers, 2010, 2010, etat_seul=True)
     assert e["part_droit_commun"].isna().all() and e["droit_commun_par_habitant"].isna().all()
+
+
+def test_sources_line_names_the_files_and_the_state_only_scope():
+    from cucs_analysis.data.schema import DatasetMetadata
+
+    m = DatasetMetadata(
+        nom="Jeu importé",
+        annee_debut=2020,
+        annee_fin=2023,
+        sources=[{"fichier": "adulte-relais-2020.json", "source": "ANCT, Ci.Ville", "annees": [2020]}],
+    )
+    ligne = rapport.source_donnees(m)
+    assert "adulte-relais-2020.json (ANCT, Ci.Ville, 2020)" in ligne and RAISON not in ligne
+    assert RAISON in rapport.source_donnees(dataclasses.replace(m, financements_perimetre="etat_seul"))

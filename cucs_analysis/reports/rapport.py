@@ -255,10 +255,27 @@ def ecarts_affiches(avant: pd.Series, pendant: pd.Series, decimales: int = 1) ->
 
 
 def source_donnees(metadata) -> str:
-    """The first line of « Sources et méthode »: the data set and its years."""
-    return f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})" + (
+    """The first line of « Sources et méthode »: the data set and its years, the source files
+    the importers recorded (`sources`: file, source, years) and, when the funding source holds
+    only the State's share, what that leaves out."""
+    ligne = f"Données : {metadata.nom} ({text.annee_periode(metadata.annee_debut, metadata.annee_fin)})" + (
         " — données synthétiques de démonstration." if metadata.synthetique else "."
     )
+    fichiers = []
+    for src in getattr(metadata, "sources", None) or []:
+        if not isinstance(src, dict) or not src.get("fichier"):
+            continue
+        annees = [str(a) for a in src.get("annees") or [] if not text.manquant(a)]
+        detail = ", ".join(x for x in (str(src.get("source") or ""), ", ".join(annees)) if x)
+        fichiers.append(f"{src['fichier']} ({detail})" if detail else str(src["fichier"]))
+    if fichiers:
+        ligne += f" Fichiers sources : {' ; '.join(fichiers)}."
+    if financements_etat_seul(metadata):
+        ligne += (
+            f" Financements : {RAISON_ETAT_SEUL} ; le cofinancement, la substitution, la part du droit commun "
+            "et la part accordée des montants demandés ne sont pas calculés à partir de cette source."
+        )
+    return ligne
 
 
 def source_secret(seuil: int) -> str:

@@ -28,7 +28,7 @@ GROUPES = {
 }
 SERIES = {
     "finances": "Quartiers financés de la commune",
-    "quartiers": "Quartiers de la commune (hors CUCS)",
+    "quartiers": "Quartiers de la commune (aucun financé)",
     "commune": "Commune",
     "comparaison": "Quartiers de comparaison (région)",
 }

@@ -404,3 +404,30 @@ def test_q7_figures_say_the_state_only_reason():
     for vide in (q7.vide_cofinancement(r, "cofinancement par année"), q7.vide_comparaison(r)):
         assert ETAT in vide and vide.motif == motifs.DONNEE_ABSENTE
     assert ETAT not in q7.vide_comparaison(q7.build(_territoire(), region_of(DEMO, p), p))
+
+
+def test_q6_unknown_operator_and_action_attributes_make_no_measured_zero():
+    p = _params()
+    t = _territoire()
+    connu = q6.build(t, region_of(DEMO, p), p)
+    assert {c["id"]: c for c in connu.chiffres_cles}["operateurs_sous_performants"]["valeur"] is not None
+    ops = t.operateurs.astype({"code_commune": object, "statut_juridique": object})
+    ops = ops.assign(code_commune=None, statut_juridique=None)
+    a = t.actions.assign(
+        prioritaire=pd.array([pd.NA] * len(t.actions), dtype="boolean"),
+        beneficiaires_prevus=pd.array([pd.NA] * len(t.actions), dtype="Int64"),
+    )
+    r = q6.build(dataclasses.replace(t, operateurs=ops, actions=a), region_of(DEMO, p), p)
+    phrases = _phrases(r)
+    faux = ("Aucun opérateur jugé", "Aucune action prioritaire n'est restée", "Aucune association n'a reçu")
+    assert not [x for x in phrases if x.startswith(faux)], phrases
+    assert not [x for x in phrases if "aucun des" in x and "est établi dans la commune" in x]
+    assert "La commune où les opérateurs sont établis n'est pas renseignée (n.d.)." in r.texte("reperage")
+    assert r.texte("non_pourvues")[0].startswith("Actions prioritaires restées sans opérateur : n.d.")
+    assert r.texte("associations")[-1].startswith("Financements des associations : n.d.")
+    cles = {c["id"]: c for c in r.chiffres_cles}
+    assert cles["operateurs_sous_performants"]["valeur"] is None
+    assert cles["actions_non_pourvues"]["valeur"] is None
+    assert r.resultats()["actions_non_pourvues_motif"] == motifs.DONNEE_ABSENTE
+    assert "performance des opérateurs n.d." in r.verdict["texte"]
+    assert "sans opérateur n.d." in r.verdict["texte"]

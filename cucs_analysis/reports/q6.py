@@ -140,6 +140,7 @@ class RapportQ6(Rapport):
     base_min: int = BASE_MIN
     etat_seul: bool = False  # the funding source holds only the State's share
     statuts_inconnus: int = 0  # active operators whose legal status is unknown (not counted as associations)
+    actions_priorite_inconnue: int = 0  # distinct actions whose priority flag or status is unknown
 
     # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
@@ -209,8 +210,12 @@ class RapportQ6(Rapport):
             "sous_performants": None if mp else list(self.sous_performants),
             "sous_performants_motif": mp,
             "operateurs_juges": None if mp else len(self.juges),
-            "actions_non_pourvues": None if mp else len(np_),
-            "actions_non_pourvues_motif": mp,
+            # unknown priority or status with none found: n.d., never a measured 0
+            "actions_non_pourvues": None
+            if mp or (np_.empty and self.actions_priorite_inconnue)
+            else len(np_),
+            "actions_non_pourvues_motif": mp
+            or (motifs.DONNEE_ABSENTE if np_.empty and self.actions_priorite_inconnue else None),
             "actions_non_pourvues_liste": [
                 {
                     "id_action": str(row.id_action),
@@ -299,6 +304,19 @@ def _themes(df: pd.DataFrame) -> pd.Series:
     if df.empty:
         return pd.Series(dtype=object)
     return df.groupby("id_operateur", sort=False)["theme"].agg(lambda s: text.liste_fr(list(s)))
+
+
+def _priorite_inconnue(actions: pd.DataFrame) -> int:
+    """Distinct actions whose `prioritaire` flag or `statut` is unknown: « never filled » cannot be
+    decided for them."""
+    if actions is None or actions.empty:
+        return 0
+    inconnu = pd.Series(False, index=actions.index)
+    for c in ("prioritaire", "statut"):
+        if c in actions:
+            v = actions[c].astype("string").str.strip()
+            inconnu |= (v.isna() | (v == "") | (v.str.lower() == "inconnu")).fillna(True).astype(bool)
+    return int(actions.loc[inconnu, "id_action"].nunique())
 
 
 def build(territoire, region, params) -> RapportQ6:
@@ -474,6 +492,7 @@ def build(territoire, region, params) -> RapportQ6:
         contours_communes=getattr(region, "contours_communes", None),
         etat_seul=etat_seul,
         statuts_inconnus=statuts_inconnus,
+        actions_priorite_inconnue=_priorite_inconnue(actions),
     )
     _narrate(r)
     return r
@@ -575,12 +594,17 @@ def _narrate_performance(r: RapportQ6) -> None:
         return
     j = r.juges
     n_sous = len(r.sous_performants)
+    minimum = text.pluriel(r.min_annees, "action-année réalisée", "actions-années réalisées")
     r.constat(
         "performance",
         f"{text.pluriel(len(p), 'opérateur porte', 'opérateurs portent')} des actions à {r.nom_commune} ; "
-        f"{text.parmi(len(j), len(p), 'opérateur', 'opérateurs')} "
-        f"{'ont' if len(j) >= 2 else 'a'} au moins {text.pluriel(r.min_annees, 'action-année réalisée', 'actions-années réalisées')}, "
-        "le minimum pour juger de leur performance.",
+        + (
+            f"{text.parmi(len(j), len(p), 'opérateur', 'opérateurs')} {'ont' if len(j) >= 2 else 'a'} au moins "
+            f"{minimum}, le minimum pour juger de leur performance."
+            if len(j)
+            else f"aucun n'a au moins {minimum} avec ses bénéficiaires prévus et réalisés, le minimum pour juger de "
+            "sa performance."
+        ),
     )
     if n_sous:
         # the En bref gives the count; the names are in the section's table (workshop: the procedure
@@ -591,7 +615,7 @@ def _narrate_performance(r: RapportQ6) -> None:
             f"{'restent' if n_sous >= 2 else 'reste'} en dessous du {_seuil(r)} des bénéficiaires prévus "
             f"(détail en section 1, colonne « {_entete_seuil(r)} »).",
         )
-    else:
+    elif len(j):  # nobody judged: no « aucun en dessous » (an empty base is not a measured zero)
         r.constat(
             "performance",
             f"Aucun des {text.nombre(len(j))} opérateurs jugés ne réalise moins de {_pct(r.seuil_realisation, 0)} "
@@ -689,7 +713,10 @@ def _narrate_reperage(r: RapportQ6) -> None:
         parts.append(f"{text.nombre(inconnue)} dont l'échelle est inconnue (n.d.)")
     r.constat(
         "reperage",
-        f"Les {text.nombre(len(o))} opérateurs des actions de la commune interviennent : {text.liste_fr(parts)}."
+        f"L'échelle d'intervention des {text.nombre(len(o))} opérateurs des actions de la commune n'est pas "
+        "renseignée (n.d.)."
+        if len(o) >= 2 and not ordre
+        else f"Les {text.nombre(len(o))} opérateurs des actions de la commune interviennent : {text.liste_fr(parts)}."
         if len(o) >= 2
         else (
             f"Un seul opérateur porte les actions de la commune, à l'échelle {_echelle_de(ordre[0])}."
@@ -715,7 +742,22 @@ def _narrate_reperage(r: RapportQ6) -> None:
         )
     og = r.origine
     loc = int(og.loc[og["code_commune"] == r.code_commune, "operateurs"].sum()) if not og.empty else 0
-    if loc == len(o):
+    lieu = (
+        o["code_commune"].astype("string").str.strip()
+        if "code_commune" in o
+        else pd.Series(pd.NA, index=o.index)
+    )
+    sans_lieu = int((lieu.isna() | (lieu == "")).sum())
+    if sans_lieu == len(o):
+        r.constat("reperage", "La commune où les opérateurs sont établis n'est pas renseignée (n.d.).")
+    elif sans_lieu:
+        r.constat(
+            "reperage",
+            f"{text.parmi(loc, len(o), 'opérateur', 'opérateurs')} {'sont établis' if loc >= 2 else 'est établi'} "
+            f"dans la commune ; pour {text.pluriel(sans_lieu, 'opérateur', 'opérateurs')}, la commune "
+            "d'établissement n'est pas renseignée (n.d.).",
+        )
+    elif loc == len(o):
         r.constat("reperage", "Tous les opérateurs des actions sont établis dans la commune.")
     else:
         r.constat(
@@ -739,6 +781,13 @@ def _narrate_non_pourvues(r: RapportQ6) -> None:
     if not r.a_programme:
         return
     n = r.non_pourvues
+    if n.empty and r.actions_priorite_inconnue:
+        r.constat(
+            "non_pourvues",
+            "Actions prioritaires restées sans opérateur : n.d. — le caractère prioritaire ou le statut de "
+            f"{text.pluriel(r.actions_priorite_inconnue, 'action', 'actions')} n'est pas renseigné.",
+        )
+        return
     if n.empty:
         r.constat(
             "non_pourvues",
@@ -770,7 +819,13 @@ def _narrate_associations(r: RapportQ6) -> None:
             ),
         )
     if s.empty:
-        if r.a_programme:
+        if r.a_programme and r.statuts_inconnus:
+            r.constat(
+                "associations",
+                "Financements des associations : n.d. — le statut juridique des opérateurs n'est pas toujours "
+                "renseigné, les associations ne peuvent pas toutes être repérées.",
+            )
+        elif r.a_programme:
             r.constat(
                 "associations",
                 "Aucune association n'a reçu de crédits spécifiques pour les actions de la commune.",
@@ -1032,12 +1087,19 @@ def _verdict(r: RapportQ6) -> dict:
         f"{text.parmi(n, j, 'opérateur jugé', 'opérateurs jugés')} en dessous du {_seuil(r)}"
         if n
         else f"aucun opérateur en dessous du {_seuil(r)} sur {text.nombre(j)} jugé{'s' if j >= 2 else ''}"
+        if j
+        else "performance des opérateurs n.d. (aucun n'a assez d'années réalisées renseignées)"
     )
     k = len(r.non_pourvues)
-    nonp = text.aucun(
-        k, "action prioritaire jamais réalisée", "actions prioritaires jamais réalisées", feminin=True
+    nonp = (
+        text.aucun(
+            k, "action prioritaire jamais réalisée", "actions prioritaires jamais réalisées", feminin=True
+        )
+        + " faute d'opérateur"
+        if k or not r.actions_priorite_inconnue
+        else "actions prioritaires sans opérateur n.d. (priorité ou statut non renseigné)"
     )
-    return rapport.verdict(f"Opérateurs : {p} ; {sous} ; {nonp} faute d'opérateur.", SECTIONS["pilotage"])
+    return rapport.verdict(f"Opérateurs : {p} ; {sous} ; {nonp}.", SECTIONS["pilotage"])
 
 
 def _narrate(r: RapportQ6) -> None:
@@ -1110,7 +1172,7 @@ def _narrate(r: RapportQ6) -> None:
         chiffre_cle(
             "operateurs_sous_performants",
             f"Opérateurs réalisant moins de {_pct(r.seuil_realisation, 0)} des bénéficiaires prévus",
-            None if mp else len(r.sous_performants),
+            None if mp or not len(r.juges) else len(r.sous_performants),  # nobody judged: n.d., not 0
             "opérateurs",
             mp,
         ),
@@ -1124,9 +1186,9 @@ def _narrate(r: RapportQ6) -> None:
         chiffre_cle(
             "actions_non_pourvues",
             "Actions prioritaires jamais réalisées faute d'opérateur",
-            None if mp else len(r.non_pourvues),
+            None if mp or (r.non_pourvues.empty and r.actions_priorite_inconnue) else len(r.non_pourvues),
             "actions",
-            mp,
+            mp or (motifs.DONNEE_ABSENTE if r.actions_priorite_inconnue else None),
         ),
         chiffre_cle(
             "part_reunions_collectives",

@@ -1080,7 +1080,7 @@ def vue_cofinancement_periodes(r: RapportQ7) -> pd.DataFrame:
                     "petite_base": bool(lv is not None and lv[f"actions_annees_{p}"] < r.base_min),
                 }
             )
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame(rows) if rows else None  # every period skipped: nothing to show
     return display.vue(
         None if r.etat_seul else df,
         COLONNES_PERIODES,
@@ -1135,7 +1135,7 @@ def vue_delais_periodes(r: RapportQ7) -> pd.DataFrame:
                     "petite_base": bool(dec["avant_testable"]) and int(dec[f"n_{p}"]) < r.base_min,
                 }
             )
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame(rows) if rows else None  # every period skipped: nothing to show
     return display.vue(
         df,
         COLONNES_DELAIS_PERIODES,
@@ -1187,7 +1187,7 @@ def vue_renouvellement_periodes(r: RapportQ7) -> pd.DataFrame:
                     "petite_base": bool(a["avant_testable"]) and a[f"denominateur_{p}"] < r.base_min,
                 }
             )
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame(rows) if rows else None  # every period skipped: nothing to show
     return display.vue(
         df,
         COLONNES_RENOUVELLEMENT_PERIODES,

@@ -1362,6 +1362,12 @@ def _verdict(r: RapportQ8) -> dict:
                 f"Proximité : {credits} ; GUP : données non disponibles (signalements absents des données).",
                 SECTIONS["actions"],
             )
+        if r.a_programme and r.proximite_non_renseignees:
+            return rapport.verdict_donnee_absente(
+                "Proximité",
+                "signalements GUP absents des données, caractère « de proximité » des actions non renseigné",
+                SECTIONS["actions"],
+            )
         return rapport.verdict_donnee_absente(
             "Proximité", "signalements GUP et programmation absents des données", SECTIONS["gup"]
         )

@@ -1004,11 +1004,12 @@ def _narrate_pilotage(r: RapportQ6) -> None:
                     f"({_axe(r, 'descendant_participatif')} et {_axe(r, 'fige_adaptable')})"
                     + (f" : {text.liste_fr(noms)}." if noms else "."),
                 )
-        r.dit(
-            "pilotage",
-            "Les deux axes et leurs seuils sont énoncés ci-dessus ; la figure et le dernier tableau placent la commune "
-            "parmi les autres communes signataires.",
-        )
+        if m.get("axe_descendant_participatif") or m.get("axe_fige_adaptable"):  # else nothing to place
+            r.dit(
+                "pilotage",
+                "Les deux axes et leurs seuils sont énoncés ci-dessus ; la figure et le dernier tableau placent la "
+                "commune parmi les autres communes signataires.",
+            )
 
 
 def _debat(r: RapportQ6) -> None:

@@ -177,8 +177,10 @@ def test_unknown_median_income_gives_nd_with_its_reason_not_non():
         assert r.resultats()["eligibilite"][0]["regle_qpv2014"] is None
 
 
-def test_absent_national_median_is_named():
-    reg, r = _build(_tables(revenu_uu=19_000.0, pop_uu=900_000), _params(), national=None)
+@pytest.mark.parametrize("national", [None, 0.0, float("nan")])
+def test_absent_national_median_is_named(national):
+    reg, r = _build(_tables(revenu_uu=19_000.0, pop_uu=900_000), _params(), national=national)
+    assert r.seuil_qpv2014 is None
     assert r.eligibilite["regle_qpv2014"].isna().all()
     assert all(region.MANQUE_MEDIANE_NATIONALE in m for m in r.eligibilite["manque_qpv2014"])
     assert any("médiane nationale des revenus absente" in c for c in r.phrases["eligibilite"])
@@ -195,6 +197,7 @@ def test_missing_income_year_uses_the_latest_and_says_so():
     years = reg.annees_eligibilite
     assert years["revenu_median_uc"] == {"niveau": "quartier", "demandee": 2011, "utilisee": 2017}
     assert years["population"]["utilisee"] == 2015
+    assert r.resultats()["annees"]["regles"]["revenu_median_uc"]["utilisee"] == 2017
     seuil = geography.qpv2014_threshold(21_000, 19_000.0, 900_000)
     revenus = (
         tables["indicateurs"].query("indicateur == 'revenu_median_uc'").set_index("code_territoire")["valeur"]

@@ -186,6 +186,15 @@ class RapportQ3(AvecVues):
                 for r in self.repartition.itertuples()
             ],
             "verdict": self.verdict,
+            # the year each value was read at (a parameter's year the data lack is replaced)
+            "annees": {
+                "echelles": {k: int(v) for k, v in self.annees_echelles.items()},
+                "regles": {
+                    k: {kk: (None if vv is None else vv) for kk, vv in v.items()}
+                    for k, v in self.annees_eligibilite.items()
+                },
+                "typologie": dict((self.typologie_entrees or {}).get("retenus", {})),
+            },
         }
 
 

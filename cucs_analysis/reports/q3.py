@@ -1109,7 +1109,7 @@ def _narrate_regles(r: RapportQ3, params) -> None:
         )
     for regle, libelle in REGLES_ARTICLE.items():
         nd = elig[regle].isna()
-        if regle == "regle_qpv2014" and nd.all():
+        if regle == "regle_qpv2014" and (nd.all() or r.seuil_qpv2014 is None):
             continue  # said above
         if nd.any():
             e = "" if regle == "regle_zus" else "e"
@@ -2408,9 +2408,10 @@ def tableau_eligibilite(r: RapportQ3) -> pd.DataFrame:
     verdicts = [raisons_libelles(r, row) for row in e.itertuples()]
     for regle in REGLES:
         cells = [v[regle] for v in verdicts]
-        # One reason for every quartier (a whole input missing): said once above the table.
-        if len(cells) > 1 and len(set(cells)) == 1 and cells[0].startswith("n.d."):
-            cells = [ND_MEME_RAISON] * len(cells)
+        # One reason for several quartiers (a whole input missing): said once above the table.
+        nd = [c for c in cells if c.startswith("n.d.")]
+        if len(nd) > 1 and len(set(nd)) == 1:
+            cells = [ND_MEME_RAISON if c.startswith("n.d.") else c for c in cells]
         out[regle] = cells
     # A quartier's population is a count of people: below the threshold it reads « s ».
     petit = privacy.primary_mask(out["population"].astype(float), r.seuil_secret).fillna(False).astype(bool)

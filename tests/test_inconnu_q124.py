@@ -380,7 +380,9 @@ def test_landmarks_unknown_status_and_state_only():
     assert t.loc[1, "specifique_par_habitant"] == pytest.approx(2.0)
     assert synthese.position(t, "2", "specifique_par_habitant") is None
     assert synthese.position(t, "1", "specifique_par_habitant")["n"] == 1
-    assert t.loc[0, "quartiers_prioritaires"] == 0  # an unknown category is not a priority quartier
+    # A quartier of unknown category may be a priority one: the count is unknown, never 0.
+    assert np.isnan(t.loc[0, "quartiers_prioritaires"])
+    assert synthese.position(t, "1", "quartiers_prioritaires") is None
     assert t.loc[0, "part_droit_commun"] == pytest.approx(0.0)  # complete source: a measured 0
     e = synthese.reperes(communes, actions, fin, quartiers, 2010, 2010, etat_seul=True)
     assert e["part_droit_commun"].isna().all() and e["droit_commun_par_habitant"].isna().all()

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from cucs_analysis.analysis import funding, motifs
+from cucs_analysis.analysis import funding, impact, motifs
 from cucs_analysis.present import display, labels, text
 from cucs_analysis.reports import questions, rapport
 from cucs_analysis.reports.rapport import AvecVues
@@ -164,6 +164,13 @@ def reperes(
     out["droit_commun_par_habitant"] = pd.Series(dc, index=out.index).fillna(0.0) / pop / annees
     out["part_droit_commun"] = 100 * pd.Series(dc / tot, index=out.index)
     out["quartiers_prioritaires"] = out["code_commune"].map(nq).fillna(0).astype(int)
+    # A quartier of unknown category may be one of them: the commune's count is then not known.
+    inconnus = quartiers.loc[
+        quartiers["code_quartier"].astype(str).isin(impact.unknown_category_codes(quartiers)), "code_commune"
+    ]
+    out["quartiers_prioritaires"] = (
+        out["quartiers_prioritaires"].astype(float).where(~out["code_commune"].isin(set(inconnus)))
+    )
     cols = list(REPERES)
     out.loc[out["signataire"].eq(False).fillna(False).to_numpy(dtype=bool), cols] = float("nan")
     if etat_seul:

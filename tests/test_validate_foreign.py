@@ -290,3 +290,29 @@ def test_a_name_column_gets_no_code_suggestion_in_the_report(tmp_path):
     problems = validate_dir(d)
     assert [(p.colonne, p.regle) for p in problems] == [("nom_commune", "colonne inconnue")]
     assert "vouliez-vous dire" not in problems[0].message
+
+
+def test_the_workbook_under_a_table_name_is_one_line_but_a_table_workbook_is_read(tmp_path):
+    import openpyxl
+
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    (d / "actions.csv").unlink()
+    write_workbook(d / "actions.xlsx")
+    mine = [p for p in validate_dir(d) if p.fichier == "actions.xlsx"]
+    assert [p.regle for p in mine] == ["fichier d'un autre format"]
+    assert "cucs import modele actions.xlsx" in mine[0].message
+    # A workbook whose « actions » sheet holds the table's own columns is a table, not the template.
+    import pandas as pd
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "actions"
+    act = pd.read_csv(MINIMAL / "actions.csv", dtype=str, keep_default_na=False)
+    ws.append(list(act.columns))
+    for row in act.itertuples(index=False):
+        ws.append(list(row))
+    wb.create_sheet("financements").append(["id_action"])
+    wb.save(d / "actions.xlsx")
+    problems = validate_dir(d)
+    assert problems == [], format_report(problems)

@@ -118,7 +118,8 @@ def classify_columns(columns, name: str, geographic: bool = False) -> Foreign | 
     return None
 
 
-def _csv_header(path: Path) -> list[str] | None:
+def csv_header(path: Path) -> list[str] | None:
+    """The header row of a CSV file (first non-blank line, separator sniffed), or None."""
     with path.open("rb") as f:
         raw = f.read(HEAD_BYTES)
     enc = sniff_encoding(raw)
@@ -206,7 +207,7 @@ def recognise(path: str | Path) -> Foreign | None:
     ext = path.suffix.lower()
     try:
         if ext in (".csv", ".txt"):
-            header = _csv_header(path)
+            header = csv_header(path)
             return classify_columns(header, name) if header else None
         if ext in (".json", ".geojson"):
             return _json_layout(path, name)

@@ -605,7 +605,7 @@ def inspect_table(
     # A foreign layout saved under a table's name (the INSEE file as quartiers.csv, the
     # workbook as actions.xlsx): one line naming the command, not a column-by-column listing.
     found = foreign.recognise(path)
-    if found is not None and not (set(table.column_names) & _header(path)):
+    if found is not None and not (set(table.column_names) & _header(path, name)):
         return empty_frame(table), None, [foreign.problem(path, found, ERREUR)]
     raw, problems = read_raw(path, name)
     if raw is None:
@@ -626,12 +626,15 @@ def inspect_table(
     return df, raw, problems
 
 
-def _header(path: Path) -> set[str]:
-    """Column names of a table file's header (empty when unreadable)."""
-    if path.suffix.lower() == ".xlsx":
-        return set()  # the workbook's sheets decide (foreign.recognise)
+def _header(path: Path, name: str) -> set[str]:
+    """Column names of a table file's header: the first row of the CSV, or of the sheet the
+    table reader takes in a workbook (named as the table, else the first); empty if unreadable."""
+    ext = path.suffix.lower()
+    if ext == ".xlsx":
+        raw, _ = read_raw(path, name)
+        return set() if raw is None else {str(c) for c in raw.columns}
     try:
-        head = foreign._csv_header(path) if path.suffix.lower() == ".csv" else None
+        head = foreign.csv_header(path) if ext == ".csv" else None
     except OSError:
         return set()
     return {h.strip().lstrip("\ufeff") for h in head or []}

@@ -243,6 +243,10 @@ def test_q1_unknown_status_and_planned_counted_apart():
     assert f"Thématique non renseignée pour {int(a['thematique'].isna().sum())} actions-années" in tout
     v = q1.vue_realisation(r)
     assert "Actions-années de statut non renseigné (hors du taux)" in v.columns
+    # An unknown domain is no domain: neither in the cross nor in the typology.
+    assert not r.croisement.empty
+    assert not ({"<NA>", "nan", "None"} & set(r.croisement["domaine"].astype(str)))
+    assert not ({"<NA>", "nan", "None"} & set(r.substitution["domaine"].astype(str)))
 
 
 @demo
@@ -400,3 +404,11 @@ def test_sources_line_names_the_files_and_the_state_only_scope():
     ligne = rapport.source_donnees(m)
     assert "adulte-relais-2020.json (ANCT, Ci.Ville, 2020)" in ligne and RAISON not in ligne
     assert RAISON in rapport.source_donnees(dataclasses.replace(m, financements_perimetre="etat_seul"))
+
+
+def test_unknown_domain_is_shown_as_non_renseigne():
+    from cucs_analysis.present.labels import libelle_domaine
+    from cucs_analysis.reports import programme
+
+    assert programme.domaine_affiche(pd.NA) == programme.domaine_affiche(None) == "non renseigné"
+    assert programme.domaine_affiche("education") == libelle_domaine("education") != "non renseigné"

@@ -773,6 +773,8 @@ def dispositif_mainstream_cross(
     `type`, the domain's substitution type (`substitution_typology`). Means are NaN for a
     period without a year; the caller chooses the euros (give deflated tables for constant euros).
     """
+    # An action of unknown domain (thematique NA) is in no domain: counted apart by the caller.
+    actions = actions[actions["thematique"].notna()]
     if actions.empty:
         return pd.DataFrame(columns=CROISEMENT_COLUMNS)
     periodes = {"annee_debut_cucs": annee_debut_cucs, "debut": debut, "fin": fin}

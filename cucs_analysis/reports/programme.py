@@ -45,6 +45,15 @@ def _hors_cucs(v: pd.DataFrame, r) -> pd.DataFrame:
     return rapport.marque_motif(v, motifs.HORS_CUCS if r.signataire is False else None)
 
 
+#: An action's domain that the data leave unknown (thematique NA): shown as such, never a domain.
+NON_RENSEIGNE = "non renseigné"
+
+
+def domaine_affiche(d: object) -> str:
+    """The French label of a domain, « non renseigné » when unknown."""
+    return NON_RENSEIGNE if text.manquant(d) else libelle_domaine(d)
+
+
 def vue_actions_en_jeu(r) -> pd.DataFrame:
     """Actions funded mostly by specific credits for several years running; `r` is q1's or q4's report."""
     a = r.actions_en_jeu
@@ -56,7 +65,7 @@ def vue_actions_en_jeu(r) -> pd.DataFrame:
             r,
         )
     return display.vue(
-        a.assign(thematique=a["thematique"].map(libelle_domaine)),
+        a.assign(thematique=a["thematique"].map(domaine_affiche)),
         COLONNES_ACTIONS_EN_JEU,
         vide=f"aucune action financée à {text.pourcentage(100 * r.seuil_specifique, 0)} ou plus par les "
         f"crédits spécifiques depuis {text.pluriel(r.duree_min_reprise, 'an')}",
@@ -68,7 +77,7 @@ def vue_actions_substitution(r) -> pd.DataFrame:
     `N_ACTIONS_SUBSTITUTION` largest specific amounts; `r` is q1's or q4's report."""
     a = r.actions_substitution.head(N_ACTIONS_SUBSTITUTION)
     v = display.vue(
-        a.assign(thematique=a["thematique"].map(libelle_domaine)) if r.signataire is not False else None,
+        a.assign(thematique=a["thematique"].map(domaine_affiche)) if r.signataire is not False else None,
         COLONNES_ACTIONS_SUBSTITUTION,
         vide="aucune action en cours dans un domaine en substitution durable"
         if r.signataire is not False

@@ -282,7 +282,7 @@ def test_typology_on_the_available_indicators_and_nd_with_one():
     assert set(ent["ecartes"]) == set(p.typologie.indicateurs) - {"taux_pauvrete", "revenu_median_uc"}
     assert r.typologie is not None and len(r.classes_commune) == 3
     assert any(
-        s.startswith("La typologie régionale classe les quartiers selon taux de pauvreté (2017)")
+        s.startswith("La typologie régionale classe les quartiers selon taux de pauvreté et revenu médian par UC (2017)")
         for s in r.constats
     )
     reg, r = _build(_tables(indicateurs_typo=("taux_pauvrete",)), p, national=21_000)

@@ -916,7 +916,10 @@ def phrase_typologie(r: RapportQ3) -> str | None:
             + ecart
             + "."
         )
-    utilises = text.liste_fr(f"{nom(i)} ({y})" for i, y in retenus.items())
+    if len(set(retenus.values())) == 1:  # one year for all: said once
+        utilises = f"{text.liste_fr(nom(i) for i in retenus)} ({next(iter(retenus.values()))})"
+    else:
+        utilises = text.liste_fr(f"{nom(i)} ({y})" for i, y in retenus.items())
     return f"La typologie régionale classe les quartiers selon {utilises}{ecart}."
 
 
@@ -2151,6 +2154,8 @@ def _annees_typologie(r: RapportQ3) -> str:
     retenus = (r.typologie_entrees or {}).get("retenus")
     if not retenus:
         return f"de {r.annee}" if not r.typologie_entrees else "aucun indicateur disponible"
+    if len(set(retenus.values())) == 1:
+        return f"{text.liste_fr(_libelle_entree(r, i) for i in retenus)} : {next(iter(retenus.values()))}"
     return text.liste_fr(f"{_libelle_entree(r, i)} : {y}" for i, y in retenus.items())
 
 

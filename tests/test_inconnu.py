@@ -206,6 +206,13 @@ def test_median_income_below_the_floor_is_an_error(tmp_path, value):
         load_dataset(d)
 
 
+def test_negative_median_income_is_one_problem(tmp_path):
+    d = copy_minimal(tmp_path)
+    edit(d, "communes", {(0, "revenu_median_uu"): "-5"})
+    errs = [p for p in erreurs(validate_dir(d)) if p.colonne == "revenu_median_uu"]
+    assert [(p.ligne, p.regle) for p in errs] == [(2, "minimum")]
+
+
 def test_median_income_at_the_floor_is_accepted(tmp_path):
     d = copy_minimal(tmp_path)
     edit(d, "communes", {(0, "revenu_median_uu"): str(schema.REVENU_MEDIAN_MIN)})

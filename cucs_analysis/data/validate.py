@@ -105,7 +105,11 @@ def pandera_schema(table_name: str) -> pa.DataFrameSchema:
             if c.plausible_max is not None:
                 checks.append(pa.Check.le(c.plausible_max, error="plausible"))
             if c.plausible_min is not None:
-                checks.append(pa.Check.ge(c.plausible_min, error="plausible_min"))
+                # A negative value is already refused by `minimum`: one rule per cell.
+                lo, floor = c.minimum if c.minimum is not None else -np.inf, c.plausible_min
+                checks.append(
+                    pa.Check(lambda s, lo=lo, floor=floor: (s >= floor) | (s < lo), error="plausible_min")
+                )
         columns[c.name] = pa.Column(checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 

@@ -227,7 +227,10 @@ def test_unknown_cucs_category_is_neither_a_category_nor_hors_cucs():
     assert r.eligibilite["dans_cucs"].isna().all()
     t = q3.vue_transitions(r)
     cucs = t[t["Étape"] == "CUCS → QPV 2015"].iloc[0]
-    assert (cucs["Entrants"], cucs["Sortants"], cucs["Maintenus"]) == (0, 0, 0)
+    assert (cucs["Entrants"], cucs["Sortants"], cucs["Maintenus"]) == ("n.d.", "n.d.", "n.d.")
+    es = q3.vue_entrees_sorties(r)
+    assert (es[["Maintenus", "Entrants", "Sortants"]] == "n.d.").all().all()
+    assert (es["Éligibles"] == "n.d.").all()  # no rule computed either (no threshold, no ZUS inputs)
     assert cucs["Non calculables (n.d. : liste inconnue)"] == 3
     texts = " ".join(_texts(r))
     assert "hors CUCS" not in texts.replace("« hors CUCS »", "")
@@ -282,7 +285,9 @@ def test_typology_on_the_available_indicators_and_nd_with_one():
     assert set(ent["ecartes"]) == set(p.typologie.indicateurs) - {"taux_pauvrete", "revenu_median_uc"}
     assert r.typologie is not None and len(r.classes_commune) == 3
     assert any(
-        s.startswith("La typologie régionale classe les quartiers selon taux de pauvreté et revenu médian par UC (2017)")
+        s.startswith(
+            "La typologie régionale classe les quartiers selon taux de pauvreté et revenu médian par UC (2017)"
+        )
         for s in r.constats
     )
     reg, r = _build(_tables(indicateurs_typo=("taux_pauvrete",)), p, national=21_000)

@@ -2440,7 +2440,18 @@ def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
         "regle_dynamique": f"{_periode_dynamique(p, False)} → {_periode_dynamique(p, True)}",
     }
     libelles = {k: f"{labels.majuscule(v)} ({annees[k]})" for k, v in REGLES_COURTES.items()}
-    return display.vue(e.assign(regle=e["regle"].map(libelles)), COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
+    e = e.assign(regle=e["regle"].map(libelles))
+    n = len(r.eligibilite)
+    if n and not e.empty:
+        # A count of a rule n.d. everywhere is « n.d. », never 0; so are the movements of a list
+        # whose membership is unknown for every quartier (a CUCS category « inconnu »).
+        nd_regle = e["non_calculables"] >= n
+        liste_inconnue = bool(r.eligibilite["dans_cucs"].isna().all())
+        for c in ("eligibles", "maintenus", "entrants", "sortants"):
+            masque = nd_regle | (liste_inconnue and c != "eligibles")
+            if masque.any():
+                e[c] = display.avec_secret(e[c], masque, text.ND)
+    return display.vue(e, COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
 
 
 def vue_transitions(r: RapportQ3) -> pd.DataFrame:
@@ -2449,6 +2460,11 @@ def vue_transitions(r: RapportQ3) -> pd.DataFrame:
     colonnes = dict(COLONNES_TRANSITIONS)
     if "non_calculables" not in t or not t["non_calculables"].any():
         colonnes.pop("non_calculables")  # every membership known: the demo's table as before
+    elif len(r.eligibilite):
+        nd = t["non_calculables"] >= len(r.eligibilite)  # no movement known: « n.d. », never 0
+        t = t.assign(
+            **{c: display.avec_secret(t[c], nd, text.ND) for c in ("maintenus", "entrants", "sortants")}
+        )
     return display.vue(t, colonnes, vide=SANS_QUARTIER)
 
 

@@ -143,6 +143,7 @@ def test_unknown_bool_is_not_false_and_signatory_unknown_is_not_hors_cucs(tmp_pa
     assert load_territory(d, "20002").signataire is True
     assert load_territory(d, "02003").signataire is False
     assert motifs.motif_commune(None, True) == motifs.DONNEE_ABSENTE
+    assert motifs.motif_commune(pd.NA, True) == motifs.DONNEE_ABSENTE
     assert motifs.motif_commune(False, True) == motifs.HORS_CUCS
     assert motifs.motif_commune(True, True) is None
 

@@ -8,6 +8,8 @@ French labels live in `cucs_analysis.present.labels.MOTIF_LIBELLES`.
 
 from __future__ import annotations
 
+import pandas as pd
+
 HORS_CUCS = "hors_cucs"  # the commune (or quartier) is not in a CUCS: it is a comparison, not a result
 DONNEE_ABSENTE = "donnee_absente"  # a signatory whose table or value is missing from the data
 SECRET = "secret"  # hidden by statistical secrecy
@@ -20,7 +22,7 @@ def motif_commune(signataire: bool | None, table_presente: bool) -> str | None:
     """The reason a commune has no programme figure, or None when it has one to show.
 
     `signataire` None (the signatory status is unknown) is missing data, never « hors CUCS »."""
-    if signataire is None:
+    if signataire is None or pd.isna(signataire):  # None, or pandas' NA from a table cell
         return DONNEE_ABSENTE
     if not signataire:
         return HORS_CUCS

@@ -190,6 +190,7 @@ def test_q1_state_only_source_gives_nd_with_its_reason_never_zero():
     assert res["motifs"]["part_droit_commun"] == motifs.NON_CALCULABLE
     assert RAISON in res["raisons"]["part_droit_commun"]
     assert res["perimetre_financements"] == "etat_seul"
+    assert res["signataire_cucs"] is True
     # What can be said is said: the amounts per dispositif and per year, recomputed from the CSV.
     v = q1.vue_tableau_de_bord(r)
     assert not v.empty and len(v) == len(base.tableau_de_bord)
@@ -212,6 +213,7 @@ def test_q1_unknown_status_is_never_hors_cucs():
         tout = _tout(r)
         assert r.signataire is None and "hors CUCS" not in tout
         assert "statut de signataire inconnu" in tout.lower()
+        assert r.resultats()["signataire_cucs"] is None
         if not programme:
             assert r.motif_programme == motifs.DONNEE_ABSENTE
             assert r.verdict["motif"] == motifs.DONNEE_ABSENTE

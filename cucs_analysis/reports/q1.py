@@ -248,6 +248,8 @@ class RapportQ1(Constats):
             else {},
             "perimetre_financements": "etat_seul" if self.etat_seul else "complet",
             "verdict": dict(self.verdict),
+            # null when the data leave it unknown (the pipeline writes only a known status).
+            "signataire_cucs": self.signataire,
         }
 
 

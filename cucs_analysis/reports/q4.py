@@ -175,6 +175,8 @@ class RapportQ4(Rapport):
             ],
             "mobilisation_motif": self.motif_cofinancement,
             "perimetre_financements": "etat_seul" if self.etat_seul else "complet",
+            # null when the data leave it unknown (the pipeline writes only a known status).
+            "signataire_cucs": self.signataire,
             "verdict": self.verdict,
         }
 

@@ -235,6 +235,8 @@ class RapportQ2(AvecVues):
             ).any():
                 real["prevus_non_realisees"] = np.nan
         return {
+            # null when the data leave it unknown (the pipeline writes only a known status).
+            "signataire_cucs": self.signataire,
             "did": [
                 {
                     "indicateur": str(r.indicateur),

@@ -187,6 +187,8 @@ def test_foreign_files_beside_valid_tables_only_warn(tmp_path, capsys):
     assert all(p.niveau == AVERTISSEMENT for p in problems)
     assert main(["validate", str(d)]) == 0
     assert "cucs import modele programmation.xlsx" in capsys.readouterr().out
+    # Not kept with the data set (the cache does not follow files that are not tables).
+    assert load.load_dataset(d).avertissements == []
 
 
 def test_a_foreign_file_under_a_table_name_is_one_line(tmp_path):

@@ -149,7 +149,9 @@ def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
         insp.geometries,
         frozenset(insp.available),
         fp,
-        avertissements(insp.problems),
+        # Files of a foreign layout beside the tables are not part of the fingerprint: their
+        # warnings are for `cucs validate`, not kept with the data.
+        [p for p in avertissements(insp.problems) if p.regle != _validate.foreign.RULE],
     )
     if use_cache:
         _write_cache(ds)

@@ -82,6 +82,8 @@ def test_no_non_on_a_rule_that_cannot_be_computed(reel, code):
     texts = _texts(r)
     assert not any("n'est éligible" in s or "0 quartier" in s for s in texts)
     assert not any("trois règles" in s and "mêmes quartiers" in s for s in texts)
+    cles = {c["id"]: c for c in r.chiffres_cles}
+    assert cles["eligibles_qpv2014"]["valeur"] is None  # never « 0 quartier éligible » beside n.d.
     res = r.resultats()
     assert set(res) >= {"eligibilite", "seuil_qpv2014", "typologie"}
     assert all(x["regle_zus"] is None and x["motif_zus"] for x in res["eligibilite"])

@@ -1541,7 +1541,8 @@ def _chiffres_cles(r: RapportQ3) -> None:
     elig = r.eligibilite
     n = len(elig)
     qpv = elig["regle_qpv2014"].astype("boolean") if n else pd.Series(dtype="boolean")
-    calculable = n > 0 and qpv.notna().any()
+    # « 0 quartier éligible » only when no quartier is n.d. (an n.d. one might be eligible).
+    calculable = n > 0 and qpv.notna().any() and not (qpv.isna().any() and not qpv.fillna(False).any())
     n_qpv = int(qpv.fillna(False).sum()) if n else 0
     pop = float(elig.loc[qpv.fillna(False).astype(bool), "population"].sum()) if n else 0.0
     rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()

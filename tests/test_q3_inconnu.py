@@ -16,6 +16,7 @@ from cucs_analysis.analysis import geography
 from cucs_analysis.data import schema
 from cucs_analysis.data.dataset import Dataset, Territory
 from cucs_analysis.pipeline import params as P
+from cucs_analysis.present import display
 from cucs_analysis.reports import q3, region
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,10 +228,13 @@ def test_unknown_cucs_category_is_neither_a_category_nor_hors_cucs():
     assert r.eligibilite["dans_cucs"].isna().all()
     t = q3.vue_transitions(r)
     cucs = t[t["Étape"] == "CUCS → QPV 2015"].iloc[0]
-    assert (cucs["Entrants"], cucs["Sortants"], cucs["Maintenus"]) == ("n.d.", "n.d.", "n.d.")
+    assert cucs[["Entrants", "Sortants", "Maintenus"]].isna().all()  # shown « n.d. », never 0
     es = q3.vue_entrees_sorties(r)
-    assert (es[["Maintenus", "Entrants", "Sortants"]] == "n.d.").all().all()
-    assert (es["Éligibles"] == "n.d.").all()  # no rule computed either (no threshold, no ZUS inputs)
+    assert es[["Maintenus", "Entrants", "Sortants"]].isna().all().all()
+    assert es["Éligibles"].isna().all()  # no rule computed either (no threshold, no ZUS inputs)
+    for v in (t, es):
+        html = display.tableau(v).fragment
+        assert ">n.d.<" in html and ">0<" not in html
     assert cucs["Non calculables (n.d. : liste inconnue)"] == 3
     texts = " ".join(_texts(r))
     assert "hors CUCS" not in texts.replace("« hors CUCS »", "")

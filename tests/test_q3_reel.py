@@ -153,3 +153,19 @@ def test_shared_quartier_is_said_on_its_main_commune(reel):
         nom = r.eligibilite.set_index("code_quartier").loc[c, "nom"]
         assert any(f"{nom} est un quartier partagé avec {autres[0]}" in s for s in r.phrases["eligibilite"])
         assert any(f"{nom} (partagé avec {autres[0]})" in s for s in r.phrases["echelle"])
+
+
+@pytest.mark.parametrize("code", list(COMMUNES))
+def test_every_view_renders(reel, code):
+    """Every table of the page renders (an « n.d. » cell is a missing value, never a string a
+    number column cannot format) and its figures draw."""
+    from cucs_analysis.present import display
+
+    r = reel[3][code]
+    vues = [getattr(q3, n) for n in dir(q3) if n.startswith("vue_")]
+    assert len(vues) >= 10
+    for vue in vues:
+        display.tableau(vue(r))
+    for fig in (q3.figure_echelles(r), q3.figure_revenus(r)):
+        assert fig is not None
+    matplotlib.pyplot.close("all")

@@ -2451,7 +2451,7 @@ def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
         for c in ("eligibles", "maintenus", "entrants", "sortants"):
             masque = nd_regle | (liste_inconnue and c != "eligibles")
             if masque.any():
-                e[c] = display.avec_secret(e[c], masque, text.ND)
+                e[c] = display.avec_secret(e[c], masque, None)
     return display.vue(e, COLONNES_ENTREES_SORTIES, vide=SANS_QUARTIER)
 
 
@@ -2464,7 +2464,7 @@ def vue_transitions(r: RapportQ3) -> pd.DataFrame:
     elif len(r.eligibilite):
         nd = t["non_calculables"] >= len(r.eligibilite)  # no movement known: « n.d. », never 0
         t = t.assign(
-            **{c: display.avec_secret(t[c], nd, text.ND) for c in ("maintenus", "entrants", "sortants")}
+            **{c: display.avec_secret(t[c], nd, None) for c in ("maintenus", "entrants", "sortants")}
         )
     return display.vue(t, colonnes, vide=SANS_QUARTIER)
 

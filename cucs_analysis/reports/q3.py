@@ -2636,7 +2636,9 @@ def vue_entrees(r: RapportQ3) -> pd.DataFrame:
         colonnes = {k: v for k, v in colonnes.items() if k not in ("domaine_libelle", "part_credits_domaine")}
     e = r.entrees
     if e.empty:
-        return display.vue(None, colonnes, vide="écarts des quartiers à la commune avant et pendant le contrat")
+        return display.vue(
+            None, colonnes, vide="écarts des quartiers à la commune avant et pendant le contrat"
+        )
     e = e.assign(
         libelle=[f"{_libelle(r, i)} ({_unite(r, i) or ''})".replace(" ()", "") for i in e["indicateur"]],
         domaine_libelle=[labels.libelle_domaine(d) if isinstance(d, str) else "aucun" for d in e["domaine"]],

@@ -935,7 +935,10 @@ def _codes_filtre(
 ) -> tuple[str, ...]:
     out = []
     for v in valeurs or ():
-        for part in str(v).replace(",", " ").split():
+        # "31,34" and "31 34" both list codes: split on commas and spaces alike.
+        for part in re.split(r"[,\s]+", str(v).strip()):
+            if not part:
+                continue
             code = _code_geo(part, largeur)
             if code is None or not re.match(motif, code):
                 raise DataError(

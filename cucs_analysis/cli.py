@@ -108,7 +108,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(validate.format_report(problems, fichier=data_dir.name))
         return 1 if erreurs(problems) else 0
     if not data_dir.is_dir():
-        return _fail(f"Dossier introuvable : {data_dir}")
+        return _fail(f"Dossier ou fichier introuvable : {data_dir}")
     from cucs_analysis.data import readers, schema
 
     problems = validate.validate_dir(data_dir)
@@ -275,8 +275,15 @@ def build_parser() -> FrenchParser:
     )
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("validate", help="vérifie un dossier de données et liste tous les problèmes")
-    p.add_argument("dossier", help="dossier de données à vérifier")
+    p = sub.add_parser(
+        "validate", help="vérifie un dossier de données, ou un seul fichier, et liste tous les problèmes"
+    )
+    p.add_argument(
+        "dossier",
+        metavar="chemin",
+        help="dossier de données à vérifier, ou un seul fichier (une table, ou un fichier d'une autre "
+        "source : la commande d'import à utiliser)",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="exécute les carnets pour les communes et publie le site")

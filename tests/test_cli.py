@@ -83,7 +83,15 @@ def test_validate_bad_inputs_exit_1_with_the_expected_message(case, tmp_path):
 def test_validate_missing_folder_is_french():
     done = cucs("validate", "/nonexistent/dossier")
     assert done.returncode == 1
-    assert "Dossier introuvable" in done.stderr
+    assert "Dossier ou fichier introuvable : /nonexistent/dossier" in done.stderr
+
+
+def test_validate_help_says_it_takes_a_folder_or_a_file():
+    done = cucs("validate", "--help")
+    assert done.returncode == 0
+    assert "chemin" in done.stdout and "ou un seul fichier" in done.stdout
+    listed = cucs("--help").stdout
+    assert "vérifie un dossier de données, ou un seul fichier" in " ".join(listed.split())
 
 
 def test_demo_command_regenerates_the_committed_files_byte_for_byte(tmp_path):

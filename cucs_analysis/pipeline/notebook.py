@@ -31,6 +31,7 @@ from cucs_analysis.pipeline.params import (
     SEUILS,
     ParamError,
     Parametres,
+    avertissements_donnees,
     check_code_commune,
     field_description,
     find_project_root,
@@ -102,6 +103,10 @@ class Contexte:
     #: results go to the scratch folder (interactive run without `dossier_resultats`)
     brouillon: bool = False
     chemin_resultats: Path | None = field(default=None, init=False)
+    #: French warnings of the parameters (years absent from the data: `verifier_donnees`)
+    avertissements: list[str] = field(default_factory=list)
+    #: dotted leaf path → its warning, shown in « Paramètres utilisés »
+    avertissements_cles: dict[str, str] = field(default_factory=dict)
 
     @property
     def infos(self) -> questions.Question:
@@ -181,15 +186,16 @@ class Contexte:
                     }
                 )
         df = pd.DataFrame(rows, columns=["parametre", "valeur", "source"])
-        return display.vue(
-            df,
-            {
-                "parametre": ("Paramètre", "texte"),
-                "valeur": ("Valeur", "texte"),
-                "source": ("Source", "texte"),
-            },
-            vide="aucun seuil propre à cette question",
-        )
+        colonnes = {
+            "parametre": ("Paramètre", "texte"),
+            "valeur": ("Valeur", "texte"),
+            "source": ("Source", "texte"),
+        }
+        # A year the data lack: the run went on, the reader sees why its page used another.
+        df["avertissement"] = [self.avertissements_cles.get(c, "") for c in df["parametre"]]
+        if df["avertissement"].ne("").any():
+            colonnes["avertissement"] = ("Avertissement", "texte")
+        return display.vue(df, colonnes, vide="aucun seuil propre à cette question")
 
     def ecrire_resultats(
         self,
@@ -363,10 +369,14 @@ def _demarrer(
             nom = str((territoire.commune or {}).get("nom") or code_commune)
         # Indicators, quartiers and years named in the parameters exist in the data (the data
         # set is cached: load_territory has just read the same).
-        verifier_donnees(params, load.load_dataset(data_dir), couches, defaut, meme_valeur=meme_valeur)
+        dataset = load.load_dataset(data_dir)
+        avertissements = verifier_donnees(params, dataset, couches, defaut, meme_valeur=meme_valeur)
+        par_cle = {".".join(loc): msg for loc, msg in avertissements_donnees(params, dataset)}
     except (ParamError, DataError) as exc:
         raise NotebookError(str(exc)) from None
-    return Contexte(question, code_commune, params, territoire, nom, out, root, sources, brouillon)
+    ctx = Contexte(question, code_commune, params, territoire, nom, out, root, sources, brouillon)
+    ctx.avertissements, ctx.avertissements_cles = avertissements, par_cle
+    return ctx
 
 
 def _sources_fichiers(params: Parametres, layers: list[tuple[str, dict]], seuils: dict | None) -> dict:

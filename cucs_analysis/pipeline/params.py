@@ -1048,11 +1048,14 @@ def defaults_projet(
     meta: Any,
     source_meta: str,
     indicateurs: list[str] | None = None,
+    degradation: set[str] | None = None,
 ) -> tuple[str, list[str]]:
     """The shipped defaults.yaml text with `donnees` and the years of the analyses set from the
     data's metadonnees.yaml (`meta`: annee_debut, annee_fin, annee_revenus_qpv; None: years
-    kept), and the indicator lists reduced to the data's catalogue (`indicateurs`), each change
-    with a French comment; returns the text and what was changed (French lines)."""
+    kept), and the indicator lists reduced to the data's catalogue (`indicateurs`; the
+    dynamique rule's indicator among those that worsen upwards, `degradation`), each change
+    with a French comment; returns the text and what was changed (French lines). Every year
+    set lies within the data's years, so the project does not warn about its own choices."""
     raw = yaml.safe_load(shipped)
     texte = _set_leaf(shipped, ("donnees",), donnees, "Dossier des données du projet (cucs projet init).")
     changes = [f"donnees : {donnees}"]
@@ -1072,6 +1075,16 @@ def defaults_projet(
                 poser(loc, gardes, f"{connus} : la liste garde ceux du catalogue ; à revoir.")
             elif livres not in indicateurs:
                 poser(loc, indicateurs[0], f"{connus} : premier indicateur du catalogue ; à revoir.")
+        # The dynamique rule follows a gap that widens: an indicator whose rise is a worsening.
+        indicateur = value_at(yaml.safe_load(texte), ("dynamique", "indicateur"))
+        pires = [c for c in indicateurs if c in (degradation or set())]
+        if degradation is not None and pires and indicateur not in degradation:
+            poser(
+                ("dynamique", "indicateur"),
+                pires[0],
+                f"« {indicateur} » n'est pas un indicateur dont la hausse est une dégradation "
+                "(catalogue des indicateurs des données) : premier indicateur de ce sens ; à revoir.",
+            )
     debut, fin = getattr(meta, "annee_debut", None), getattr(meta, "annee_fin", None)
     if debut is None or fin is None:
         return texte, changes
@@ -1081,26 +1094,29 @@ def defaults_projet(
     poser(("periode", "debut"), debut, f"Première année des données ({selon}).", toujours=True)
     poser(("periode", "fin"), fin, f"Dernière année des données ({selon}).", toujours=True)
     cucs = int(raw["annee_debut_cucs"])
-    if _within(cucs, debut, fin):
-        poser(
-            ("annee_debut_cucs",),
-            cucs,
-            f"Valeur livrée, présente dans les données ({selon}) ; mettez l'année de début de votre contrat.",
-            toujours=True,
+    contrat = "mettez l'année de début de votre contrat."
+    if _within(cucs, debut, fin) and (cucs > debut or debut == fin):
+        pourquoi = f"Valeur livrée, présente dans les données ({selon}) ; {contrat}"
+    elif debut < fin:
+        # The substitution and dynamique rules compare the contract's years with years before
+        # it: the data's first year is kept for that, the contract starts the year after.
+        livree = "première année des données" if cucs == debut else "absente des données"
+        pourquoi = (
+            f"Année livrée ({cucs}) {livree} ({selon}), aucune année des données ne précéderait le "
+            "contrat : deuxième année des données, "
+            f"pour que la première ({debut}) serve de référence (substitution, règle dynamique) ; {contrat}"
         )
+        cucs = debut + 1
     else:
         cucs = debut
-        poser(
-            ("annee_debut_cucs",),
-            cucs,
-            f"Année livrée ({raw['annee_debut_cucs']}) absente des données ({selon}) : première année "
-            "des données ; mettez l'année de début de votre contrat.",
-        )
+        pourquoi = f"Année livrée absente des données ({selon}) : la seule année des données ; {contrat}"
+    poser(("annee_debut_cucs",), cucs, pourquoi, toujours=True)
     refs = [a for a in raw["substitution"]["annees_reference"] if debut <= a < cucs] or [cucs - 1]
     poser(
         ("substitution", "annees_reference"),
         refs,
-        f"Années d'avant le contrat ({cucs}) présentes dans les données ({selon}) ; sinon l'année qui le précède.",
+        f"Années d'avant le contrat ({cucs}) présentes dans les données ({selon}) ; sinon la dernière "
+        "année des données qui le précède.",
     )
     poser(("dynamique", "annee_debut"), debut, f"Première année des données ({selon}).")
     poser(("dynamique", "annee_fin"), max(fin, debut + 1), f"Dernière année des données ({selon}).")
@@ -1125,21 +1141,22 @@ def defaults_projet(
     return texte, changes
 
 
-def _indicateurs_du_catalogue(donnees: Path) -> list[str]:
+def _indicateurs_du_catalogue(donnees: Path) -> tuple[list[str], set[str] | None]:
     """The indicator codes of the data's catalogue, in the order a replacement is picked: rates
     that worsen upwards, then other rates, then the rest (the project's own indicators first);
-    empty when it has none or cannot be read (the run's checks will then say so)."""
+    empty when it has none or cannot be read (the run's checks will then say so). With them,
+    the codes whose rise is a worsening (`sens`; None when the catalogue cannot be read)."""
     from cucs_analysis.data import readers, schema
 
     paths = readers.find_files(donnees).tables.get("catalogue_indicateurs") or []
     if len(paths) != 1:
-        return []
+        return [], None
     try:
         df, _ = readers.read_table(paths[0], schema.TABLES["catalogue_indicateurs"])
     except Exception:  # noqa: BLE001 - unreadable here: `cucs validate` says why
-        return []
+        return [], None
     if "indicateur" not in df.columns:
-        return []
+        return [], None
     propres = [c["indicateur"] for c in schema.CATALOGUE_INDICATEURS]
 
     def rang(row) -> tuple:
@@ -1152,7 +1169,9 @@ def _indicateurs_du_catalogue(donnees: Path) -> list[str]:
         )
 
     lignes = sorted((r for r in df.to_dict("records") if r.get("indicateur") is not None), key=rang)
-    return [str(c) for c in dict.fromkeys(r["indicateur"] for r in lignes)]
+    codes = [str(c) for c in dict.fromkeys(r["indicateur"] for r in lignes)]
+    pires = {str(r["indicateur"]) for r in lignes if str(r.get("sens")) == "hausse_degradation"}
+    return codes, pires if "sens" in df.columns else None
 
 
 def init_projet(dossier: Path | str, donnees: Path | str, force: bool = False) -> tuple[Path, list[str]]:
@@ -1197,7 +1216,7 @@ def init_projet(dossier: Path | str, donnees: Path | str, force: bool = False) -
         chemin,
         meta if annees_connues else None,
         METADATA_FILE,
-        _indicateurs_du_catalogue(donnees),
+        *_indicateurs_du_catalogue(donnees),
     )
     if not annees_connues:
         changes.append(

@@ -1081,7 +1081,11 @@ def _methode_context(
         if "annee_debut_cucs" in parametres and "periode" in parametres
         else [],
         "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir)),
-        "jeu": {k: str(v) for k, v in _metadonnees(data_dir).items() if k in ("nom", "description")},
+        # both optional in metadonnees.yaml: an absent or empty one is not written
+        "jeu": {
+            k: "" if (v := _metadonnees(data_dir).get(k)) is None else str(v).strip()
+            for k in ("nom", "description")
+        },
         "glossaire": _methode.glossaire(),
         "references": _methode.REFERENCES,
         "effet_levier": _methode.EFFET_LEVIER,
@@ -1249,6 +1253,13 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             info["telechargements"] = downloads.get((code, question), [])
             regional.append(info)
 
+    # The index lists the communes this output holds something for; the data set's others (a
+    # run of a few communes of a region) are counted in one sentence, not shown « non exécuté ».
+    # Nothing run for any commune (a regional run only): every commune, as before.
+    traitees = [
+        c for c in communes if any((c, q) in run_by_key or (c, q) in results for q in commune_questions)
+    ] or communes
+    autres = len(communes) - len(traitees)
     lignes = [
         {
             "code": code,
@@ -1257,8 +1268,16 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             "hors_cucs": signataires.get(code) is False,
             "cellules": [cell(code, q, "") for q in commune_questions],
         }
-        for code in communes
+        for code in traitees
     ]
+    sujet, verbe = (
+        ("autre commune", "n'a pas été traitée")
+        if autres == 1
+        else ("autres communes", "n'ont pas été traitées")
+    )
+    non_traitees = (
+        f"{_text.nombre(autres)} {sujet} du jeu de données {verbe} dans cette exécution." if autres else None
+    )
     _write_page(
         site / "index.html",
         _render(
@@ -1267,6 +1286,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             titre_page=f"Accueil | {SITE_NAME}",
             questions=[qinfo(q) for q in commune_questions],
             lignes=lignes,
+            non_traitees=non_traitees,
             regional=regional,
             genere_le=date,
             jeu_de_donnees=manifest.get("nom_jeu_de_donnees") or manifest.get("dossier_donnees"),

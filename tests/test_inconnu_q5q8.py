@@ -66,20 +66,54 @@ def _build(q, t, p):
 # --- an unknown signatory status is not « hors CUCS » ----------------------------------------------
 
 
+def _sans_programme(t):
+    """The same territory without any programme row (actions, funding, pathways, meetings, GUP…)."""
+    vides = {
+        k: getattr(t, k).iloc[0:0]
+        for k in ("actions", "financements", "parcours", "instances", "bilans", "gup", "operateurs")
+    }
+    return dataclasses.replace(t, **vides)
+
+
+RESERVE_INCONNU = "Statut de signataire inconnu pour"
+
+
 @pytest.mark.parametrize("q", [q5, q6, q7, q8], ids=["q5", "q6", "q7", "q8"])
-def test_an_unknown_signatory_status_is_donnees_non_disponibles_not_hors_cucs(q):
+def test_an_unknown_signatory_status_without_programme_is_donnees_non_disponibles(q):
     p = _params()
-    connu = _build(q, _territoire(signataire_cucs=False), p)
+    connu = _build(q, _sans_programme(_territoire(signataire_cucs=False)), p)
     assert connu.verdict["motif"] == motifs.HORS_CUCS  # the known « non » is hors CUCS
-    r = _build(q, _territoire(signataire_cucs=None), p)
-    assert r.signataire is None
+    r = _build(q, _sans_programme(_territoire(signataire_cucs=None)), p)
+    assert r.signataire is None and not r.a_programme
     assert r.verdict["motif"] == motifs.DONNEE_ABSENTE
     assert "statut de signataire inconnu" in r.verdict["texte"]
     assert r.motif_programme == motifs.DONNEE_ABSENTE
     phrases = _phrases(r)
     assert not [x for x in phrases if "hors cucs" in x.lower() or "n'a pas signé" in x], phrases
     assert any(x.startswith("Données non disponibles : statut de signataire inconnu") for x in phrases)
+    assert not any(x.startswith(RESERVE_INCONNU) for x in r.reserves)  # nothing described
     r.resultats()  # the results contract still writes
+
+
+@pytest.mark.parametrize("q", [q5, q6, q7, q8], ids=["q5", "q6", "q7", "q8"])
+def test_an_unknown_signatory_status_with_programme_rows_describes_them_with_one_caveat(q):
+    """One policy for q1-q8: the programme rows of a commune of unknown status are described as a
+    signatory's (the old q5-q8 read nothing and said « données non disponibles »), with ONE caveat;
+    never « hors CUCS »."""
+    p = _params()
+    signataire = _build(q, _territoire(signataire_cucs=True), p)
+    r = _build(q, _territoire(signataire_cucs=None), p)
+    assert r.signataire is None and r.a_programme == signataire.a_programme is True
+    assert r.motif_programme is None
+    assert r.verdict["motif"] != motifs.DONNEE_ABSENTE
+    assert r.verdict["texte"] == signataire.verdict["texte"]  # the same figures as a signatory's
+    caveats = [x for x in r.reserves if x.startswith(RESERVE_INCONNU)]
+    assert len(caveats) == 1 and "sans savoir si elles relèvent d'un CUCS" in caveats[0], r.reserves
+    assert not any(x.startswith(RESERVE_INCONNU) for x in signataire.reserves)
+    phrases = _phrases(r)
+    assert not [x for x in phrases if "hors cucs" in x.lower() or "n'a pas signé" in x], phrases
+    assert not [x for x in phrases if x.startswith("Données non disponibles : statut de signataire inconnu")]
+    r.resultats()
 
 
 def test_steering_model_reads_an_unknown_signatory_as_donnee_absente():

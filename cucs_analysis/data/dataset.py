@@ -202,6 +202,13 @@ class Territory:
     quartiers_communes: pd.DataFrame | None = None
     #: Warnings of the data set's validation (unknown values…), shown, never blocking.
     avertissements: list[Problem] = field(default_factory=list)
+    #: Contract-level actions (`code_commune` unknown, `code_epci` given: Ci.Ville / P147 posts) of
+    #: the commune's EPCI, empty when that EPCI is unknown; never among `actions` (an EPCI's
+    #: actions are not split between its communes, nor counted once per commune).
+    actions_contrat: pd.DataFrame | None = None
+    financements_contrat: pd.DataFrame | None = None
+    #: Contract-level action rows in the whole data set (every EPCI).
+    n_actions_contrat_donnees: int = 0
 
     @property
     def signataire(self) -> bool | None:
@@ -279,6 +286,18 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
 
     indicateurs = _pick(t["indicateurs"], by_level(t["indicateurs"], own_q | comp_q))
     actions = _pick(t["actions"], t["actions"]["code_commune"] == code_commune)
+    a = t["actions"]
+    niveau_contrat = (
+        a["code_commune"].isna() & a["code_epci"].notna()
+        if "code_epci" in a.columns
+        else pd.Series(False, index=a.index)
+    )
+    actions_contrat = _pick(
+        a, niveau_contrat & (a["code_epci"] == epci) if epci is not None else pd.Series(False, index=a.index)
+    )
+    financements_contrat = _pick(
+        t["financements"], t["financements"]["id_action"].isin(set(actions_contrat["id_action"]))
+    )
     ids = set(actions["id_action"])
     financements = _pick(t["financements"], t["financements"]["id_action"].isin(ids))
     dc = t["droit_commun"]
@@ -342,6 +361,9 @@ def load_territory(data_dir: str | Path, code_commune: str) -> Territory:
         contour=_commune_outline(ds, code_commune),
         quartiers_communes=quartiers_communes,
         avertissements=list(ds.avertissements),
+        actions_contrat=actions_contrat,
+        financements_contrat=financements_contrat,
+        n_actions_contrat_donnees=int(niveau_contrat.fillna(False).astype(bool).sum()),
     )
 
 

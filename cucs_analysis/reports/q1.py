@@ -172,6 +172,8 @@ class RapportQ1(Constats):
     etat_seul: bool = False
     # Action-years whose domain (thematique) is unknown: counted apart, in no domain.
     annees_thematique_inconnue: int = 0
+    # Contract-level actions (EPCI, no commune: Ci.Ville / P147), never in the commune's programme.
+    contrat: rapport.Contrat | None = None
 
     @property
     def programme(self) -> bool:
@@ -200,9 +202,11 @@ class RapportQ1(Constats):
         """The sentences that say what a section shows (also among the findings); for a section
         of the programme in a commune without one, the sentence that says why (hors CUCS,
         données non disponibles)."""
+        # the contract-level actions (EPCI) are said under the dispositifs, programme or not
+        contrat = self.textes.get("contrat", []) if section == "dispositifs" else []
         if self.motif_programme is not None and section in OBJETS_PROGRAMME:
-            return [phrase_absence(self, OBJETS_PROGRAMME[section])]
-        return self.textes.get(section, [])
+            return [phrase_absence(self, OBJETS_PROGRAMME[section]), *contrat]
+        return self.textes.get(section, []) + contrat
 
     def resultats(self) -> dict:
         """The q1 keys of the results contract (DESIGN.md §6): the typology, the mainstream share
@@ -646,6 +650,7 @@ def build(territoire, params) -> RapportQ1:
         duree_min_reprise=duree_min,
         etat_seul=etat_seul,
         annees_thematique_inconnue=int(actions["thematique"].isna().sum()) if motif_prog is None else 0,
+        contrat=rapport.contrat_de(territoire),
     )
     r.seuil_secret = int(params.seuil_secret)
     r.secret = {
@@ -737,7 +742,7 @@ def _domaines(df: pd.DataFrame) -> str:
 
 
 def _periode_avant(r: RapportQ1) -> str:
-    return text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)
+    return rapport.periode_avant(r.periode, r.annee_debut_cucs)
 
 
 def _periode_pendant(r: RapportQ1) -> str:
@@ -760,11 +765,22 @@ def phrase_absence(r: RapportQ1, objet: str) -> str:
 def _narrate(r: RapportQ1) -> None:
     periode = text.annee_periode(*r.periode)
     avant, pendant = _periode_avant(r), _periode_pendant(r)
+    contrat = r.contrat.n_donnees > 0 if r.contrat is not None else False
     if r.motif_programme is not None:
         r.constat(
             "general",
-            phrase_absence(r, "la programmation du contrat (dispositifs, actions, substitution)"),
+            phrase_absence(
+                r,
+                "la programmation propre à la commune (dispositifs, actions, substitution)"
+                if contrat
+                else "la programmation du contrat (dispositifs, actions, substitution)",
+            ),
         )
+    if contrat:
+        # what the data hold at contract (EPCI) level: said, never merged into the commune's figures
+        phrase = rapport.phrase_contrat(r.contrat, r.nom_commune)
+        r.constats.append(phrase)
+        r.dit("contrat", phrase)
         if r.motif_programme == motifs.HORS_CUCS and r.motif_droit_commun is None:
             r.constat(
                 "general",
@@ -1446,6 +1462,40 @@ def vue_droit_commun(r: RapportQ1) -> pd.DataFrame:
     return _vue(r, df, colonnes, "crédits de droit commun déclarés pour la commune", r.motif_droit_commun)
 
 
+def vue_contrat(r: RapportQ1) -> pd.DataFrame | None:
+    """The contract-level actions of the commune's EPCI (Ci.Ville / P147: no commune), per
+    dispositif and year, with their granted amount (the State's share when the source holds only
+    it); None when the data hold no contract-level action at all."""
+    c = r.contrat
+    if c is None or c.n_donnees <= 0:
+        return None
+    t = c.tableau.assign(dispositif=lambda d: d["dispositif"].fillna("non renseigné").astype(str))
+    montant = "Montant de l'État" if c.etat_seul else "Montant accordé"
+    colonnes = {
+        "dispositif": ("Dispositif", "texte"),
+        "annee": ("Année", "annee"),
+        "actions": ("Postes-années" if c.etat_seul else "Actions-années", "nombre"),
+        "montant": (f"{montant} (euros courants)", "euros"),
+    }
+    vide = (
+        f"actions au niveau du contrat de ville : code EPCI {text.de(r.nom_commune)} inconnu"
+        if c.code_epci is None
+        else f"actions au niveau du contrat de ville de l'EPCI {c.code_epci}"
+    )
+    return display.vue(t if len(t) else None, colonnes, vide=vide)
+
+
+def tableau_contrat(r: RapportQ1) -> display.Html:
+    """The table of the contract-level actions of the commune's EPCI, or nothing at all when the
+    data hold no contract-level action (the demo)."""
+    v = vue_contrat(r)
+    if v is None:
+        return display.Html("", "")
+    return display.tableau(
+        v, legende="Actions au niveau du contrat de ville (EPCI), non réparties entre ses communes"
+    )
+
+
 def vue_tableau_de_bord(r: RapportQ1) -> pd.DataFrame:
     """Per dispositif: actions, years, budget over the period (specific and mainstream, euros
     courants) and its mean yearly amount before and during the contract, with their difference
@@ -1721,8 +1771,13 @@ def sources(r: RapportQ1, params, metadata) -> list[str]:
             if r.euros_constants
             else "Euros courants partout (paramètre euros_constants.actif = false) : l'inflation n'est pas déduite."
         ),
-        f"Avant / pendant le CUCS : moyennes annuelles de {avant} et de {pendant} (jamais une première et une "
-        "dernière année) ; les écarts affichés sont calculés sur les montants affichés.",
+        (
+            f"Avant / pendant le CUCS : {rapport.AUCUNE_ANNEE_AVANT} (le contrat commence en {r.annee_debut_cucs}, "
+            f"première année des données) ; seules les moyennes annuelles de {pendant} sont calculées."
+            if rapport.sans_annee_avant(r.periode, r.annee_debut_cucs)
+            else f"Avant / pendant le CUCS : moyennes annuelles de {avant} et de {pendant} (jamais une première et une "
+            "dernière année) ; les écarts affichés sont calculés sur les montants affichés."
+        ),
         f"Actions dont la poursuite dépend d'une reprise : actions en cours la dernière année dont les crédits "
         f"spécifiques représentent au moins {text.pourcentage(100 * r.seuil_specifique, 0)} du financement depuis au "
         f"moins {text.pluriel(r.duree_min_reprise, 'an')} de suite.",

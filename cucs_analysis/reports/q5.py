@@ -144,11 +144,16 @@ class RapportQ5(Rapport):
 
     TABLE_ABSENCE: ClassVar[str] = "parcours"  # absence(quoi) speaks of the pathways by default
 
-    def motif_table(self, presente: bool) -> str | None:
-        # an unknown signatory status is « données non disponibles », never « hors CUCS »
-        if self.signataire is None:
-            return motifs.DONNEE_ABSENTE
-        return super().motif_table(presente)
+    @property
+    def decrit(self) -> bool:
+        """The commune's programme and pathways are described: a signatory, or a commune whose
+        signatory status is unknown but whose rows are in the data (with one caveat)."""
+        return bool(self.signataire) or (self.signataire is None and (self.a_programme or self.a_parcours))
+
+    @property
+    def inconnu_sans_donnees(self) -> bool:
+        """Unknown signatory status and no programme nor pathways: « données non disponibles »."""
+        return self.signataire is None and not self.decrit
 
     @property
     def motif_parcours(self) -> str | None:
@@ -547,8 +552,10 @@ def build(territoire, params) -> RapportQ5:
     debut, fin = int(params.periode.debut), int(params.periode.fin)
     annee_cucs = int(params.annee_debut_cucs)
     seuil = int(params.seuil_secret)
-    a_programme = bool(signataire) and territoire.actions is not None and not territoire.actions.empty
-    parcours = territoire.parcours if signataire and territoire.parcours is not None else None
+    # an unknown status is never « hors CUCS »: the rows present are read (one caveat says so)
+    lit = rapport.lit_programme(signataire)
+    a_programme = lit and territoire.actions is not None and not territoire.actions.empty
+    parcours = territoire.parcours if lit and territoire.parcours is not None else None
     a_parcours = parcours is not None and not parcours.empty
     if not a_parcours:
         parcours = pd.DataFrame(
@@ -564,7 +571,8 @@ def build(territoire, params) -> RapportQ5:
 
     ins = pathways.insertion_actions(territoire.actions if a_programme else territoire.actions.iloc[0:0])
     couverture = _couverture(territoire, ins, debut, fin, annee_cucs, seuil)
-    if not signataire:  # no CUCS supply to set against the needs: the needs remain, as comparison
+    if not (signataire or (signataire is None and (a_programme or a_parcours))):
+        # no CUCS supply to set against the needs: the needs remain, as comparison
         couverture = couverture.iloc[0:0]
     comb = pathways.combinations(parcours)
     r = RapportQ5(
@@ -595,6 +603,7 @@ def build(territoire, params) -> RapportQ5:
     if a_parcours:
         r.transitions, r.transitions_totaux, r.progression_resume = _transitions(parcours, seuil)
     _narrate(r)
+    rapport.constat_contrat(r, territoire, r.a_programme)
     return r
 
 
@@ -679,7 +688,7 @@ def _narrate_besoins(r: RapportQ5) -> None:
             f"{text.nombre(top['actifs'])} actifs par an en moyenne), contre "
             f"{text.pourcentage(com.iloc[0]['taux_chomage'])} dans la commune.",
         )
-    if not r.signataire:
+    if not r.decrit:
         return
     row = r.ligne_commune()
     if row is None:
@@ -769,7 +778,7 @@ def _narrate_besoins(r: RapportQ5) -> None:
 
 def _narrate_recouvrement(r: RapportQ5) -> None:
     if not r.a_parcours:
-        if r.signataire:
+        if r.decrit:
             r.reserves.append(
                 "Les parcours des personnes accompagnées ne sont pas renseignés pour cette commune (données non "
                 "disponibles) : ni les ménages suivis par plusieurs dispositifs, ni la progression des niveaux ne "
@@ -957,9 +966,9 @@ def _narrate_progression(r: RapportQ5) -> None:
 
 
 def _verdict(r: RapportQ5) -> dict:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         return rapport.verdict_donnee_absente("Insertion", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
-    if not r.signataire:
+    if r.signataire is False:
         return rapport.verdict_hors_cucs("Insertion", r.nom_commune, SECTIONS["en_bref"])
     row = r.ligne_commune()
     if not r.a_programme or row is None:
@@ -1027,7 +1036,7 @@ def _debat(r: RapportQ5) -> None:
             f"Hors CUCS : {r.nom_commune} n'a pas d'actions d'insertion du CUCS à mettre en débat ; ses besoins "
             "servent de comparaison."
         )
-    if r.signataire:
+    if r.decrit:
         r.debat.append(
             "Quelles méthodes d'évaluation qualitatives (entretiens avec les personnes accompagnées et les "
             "opérateurs) mettre en commun pour compléter ces chiffres ?"
@@ -1076,7 +1085,7 @@ def texte_section(r: RapportQ5, section: str):
 
 
 def _narrate(r: RapportQ5) -> None:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
             "signé un CUCS ; ses actions d'insertion ne sont pas lues, ni comme résultat du CUCS ni comme comparaison."
@@ -1086,7 +1095,7 @@ def _narrate(r: RapportQ5) -> None:
             "n'est pas rapportée aux besoins ; ses besoins sont donnés sans être rattachés au CUCS."
         ]
         _narrate_besoins(r)
-    elif not r.signataire:
+    elif r.signataire is False:
         phrase = labels.phrase_hors_cucs(r.nom_commune, "le volet insertion du CUCS")
         r.constats.append(phrase)
         r.textes["besoins"] = [
@@ -1099,6 +1108,8 @@ def _narrate(r: RapportQ5) -> None:
         )
         _narrate_besoins(r)
     else:
+        if r.signataire is None:  # rows present: described as usual, with one caveat
+            r.reserves.append(rapport.reserve_signataire_inconnu(r.nom_commune))
         if not r.a_programme:
             r.constat(
                 "besoins",
@@ -1627,7 +1638,7 @@ def sources(r: RapportQ5, params, metadata) -> list[str]:
         rapport.source_donnees(metadata),
         (
             f"Périodes comparées : {r.avant} et {r.pendant}"
-            if r.signataire
+            if r.decrit
             else f"Années des besoins : {text.annee_periode(r.annee_debut_cucs, r.periode[1])}{_PERIODE_SIGNATAIRES}"
         )
         + " ; chaque rapport est calculé sur la période entière "

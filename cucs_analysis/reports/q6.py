@@ -144,11 +144,18 @@ class RapportQ6(Rapport):
 
     # absence(quoi, table): table `programme` (default), `instances` or `bilans` (rapport.Rapport)
 
-    def motif_table(self, presente: bool) -> str | None:
-        # an unknown signatory status is « données non disponibles », never « hors CUCS »
-        if self.signataire is None:
-            return motifs.DONNEE_ABSENTE
-        return super().motif_table(presente)
+    @property
+    def decrit(self) -> bool:
+        """The commune's operators are described: a signatory, or a commune whose signatory status
+        is unknown but whose programme rows are in the data (with one caveat)."""
+        return bool(self.signataire) or (
+            self.signataire is None and (self.a_programme or self.a_instances or self.a_bilans)
+        )
+
+    @property
+    def inconnu_sans_donnees(self) -> bool:
+        """Unknown signatory status and no programme rows: « données non disponibles »."""
+        return self.signataire is None and not self.decrit
 
     @property
     def raison_accord(self) -> str | None:
@@ -164,9 +171,9 @@ class RapportQ6(Rapport):
     def vide_texte(self, section: str, defaut: str) -> str:
         """What a section's list says when it has no sentence: for a non-signatory commune, the one
         « Hors CUCS » sentence of the section; else `defaut` (« Données non disponibles : … »)."""
-        if self.signataire is None:
+        if self.inconnu_sans_donnees:
             return f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — on ne peut pas évaluer {OBJETS_SECTIONS[section]}."
-        if self.signataire:
+        if self.decrit:
             return defaut
         if section == "pilotage":
             return f"Hors CUCS : {self.nom_commune} n'a pas de modèle de pilotage du CUCS à situer."
@@ -324,8 +331,8 @@ def build(territoire, region, params) -> RapportQ6:
     nom = str((territoire.commune or {}).get("nom") or code)
     signataire = statut_signataire(territoire)
     etat_seul = perimetre_etat_seul(territoire.metadata)
-    # None (unknown status) reads nothing of the programme, like a non-signatory, but says why
-    lit = bool(signataire)
+    # an unknown status (None) is never « hors CUCS »: the programme rows present are read
+    lit = rapport.lit_programme(signataire)
 
     def part_de(df):
         return df if lit and df is not None else (df.iloc[0:0] if df is not None else pd.DataFrame())
@@ -495,6 +502,7 @@ def build(territoire, region, params) -> RapportQ6:
         actions_priorite_inconnue=_priorite_inconnue(actions),
     )
     _narrate(r)
+    rapport.constat_contrat(r, territoire, r.a_programme)
     return r
 
 
@@ -664,7 +672,7 @@ def _narrate_performance(r: RapportQ6) -> None:
 def _narrate_ecarts(r: RapportQ6) -> None:
     b = r.bilans_themes
     if b.empty:
-        if r.signataire:
+        if r.decrit:
             r.reserves.append(
                 "Aucun bilan d'activité codé n'est disponible pour les actions de la commune (données non disponibles)."
             )
@@ -978,7 +986,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
             f"{_pct(m['part_participatif'])} des réunions collectives et de consignes ({text.nombre(coll)} sur "
             f"{text.nombre(coll + cons)}) ; règle : {_regle_participatif(r)}.",
         )
-    elif r.signataire:
+    elif r.decrit:
         r.constat(
             "pilotage",
             "Axe descendant ou participatif : données non disponibles (aucune réunion consignée pour la commune) ; "
@@ -988,7 +996,7 @@ def _narrate_pilotage(r: RapportQ6) -> None:
         )
     if m.get("axe_fige_adaptable"):
         r.constat("pilotage", phrase_adaptable(r))
-    if r.signataire and not r.modeles.empty:
+    if r.decrit and not r.modeles.empty:
         autres = r.modeles[r.modeles["signataire"].eq(True) & (r.modeles["code_commune"] != r.code_commune)]
         if not autres.empty:
             same = autres[
@@ -1013,9 +1021,9 @@ def _narrate_pilotage(r: RapportQ6) -> None:
 
 
 def _debat(r: RapportQ6) -> None:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         return
-    if not r.signataire:
+    if r.signataire is False:
         r.debat.append(
             f"Hors CUCS : {r.nom_commune} n'a pas d'opérateurs financés au titre du CUCS dont la performance ou "
             "l'accompagnement seraient à mettre en débat."
@@ -1059,9 +1067,9 @@ def _debat(r: RapportQ6) -> None:
 
 
 def _verdict(r: RapportQ6) -> dict:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         return rapport.verdict_donnee_absente("Opérateurs", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
-    if not r.signataire:
+    if r.signataire is False:
         return rapport.verdict_hors_cucs("Opérateurs", r.nom_commune, SECTIONS["en_bref"])
     if not r.a_programme:
         return rapport.verdict_donnee_absente(
@@ -1104,14 +1112,16 @@ def _verdict(r: RapportQ6) -> dict:
 
 
 def _narrate(r: RapportQ6) -> None:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
             "signé un CUCS ; ses opérateurs ne sont ni évalués comme ceux du CUCS ni pris comme comparaison."
         )
-    elif not r.signataire:
+    elif r.signataire is False:
         _narrate_hors_cucs(r)
     else:
+        if r.signataire is None:  # rows present: described as usual, with one caveat
+            r.reserves.append(rapport.reserve_signataire_inconnu(r.nom_commune))
         if not r.a_programme:
             r.constat(
                 "performance",
@@ -1133,7 +1143,7 @@ def _narrate(r: RapportQ6) -> None:
         "performance des opérateurs » ; un taux de réalisation bas peut tenir à un objectif mal calibré, à un public "
         "difficile à mobiliser ou à un financement tardif, et non à l'opérateur."
     )
-    if r.signataire:
+    if r.decrit:
         r.reserves.append(
             "La performance compare les bénéficiaires réalisés aux bénéficiaires prévus, sur les seules actions-années "
             "réalisées qui déclarent un nombre réalisé ; les actions non pourvues ou abandonnées sont comptées à part. "
@@ -1464,7 +1474,7 @@ def vue_renouvellement(r: RapportQ6) -> pd.DataFrame:
                 if not text.manquant(v)
                 else (
                     f"{text.ND} (aucune association de cette taille financée en "
-                    f"{text.annee_periode(r.periode[0], r.annee_debut_cucs - 1)})"
+                    f"{rapport.periode_avant(r.periode, r.annee_debut_cucs)})"
                     if m_ and (text.manquant(d) or d == 0)
                     else text.ND
                 )

@@ -114,11 +114,10 @@ class RapportQ7(Rapport):
     etat_seul: bool = False  # the funding source holds only the State's share (no mainstream)
     structures_inconnues: int = 0  # signatory communes with funding left out: structure unknown
 
-    def motif_table(self, presente: bool) -> str | None:
-        # an unknown signatory status is « données non disponibles », never « hors CUCS »
-        if self.signataire is None:
-            return motifs.DONNEE_ABSENTE
-        return super().motif_table(presente)
+    @property
+    def inconnu_sans_programme(self) -> bool:
+        """Unknown signatory status and no programme rows: « données non disponibles »."""
+        return self.signataire is None and not self.a_programme
 
     @property
     def motif_cofinancement(self) -> str | None:
@@ -187,7 +186,7 @@ class RapportQ7(Rapport):
             "structure_motif": motifs.HORS_CUCS
             if self.signataire is False
             else motifs.DONNEE_ABSENTE
-            if self.signataire is None or self.structure == structures.INCONNUE
+            if self.inconnu_sans_programme or self.structure == structures.INCONNUE
             else None,
             "financements_perimetre": "etat_seul" if self.etat_seul else "complet",
             "effet_levier_raison": RAISON_ETAT_SEUL if self.etat_seul else None,
@@ -290,7 +289,8 @@ def build(territoire, region, params) -> RapportQ7:
     # an absent table (issue 11: actions, financements, operateurs are optional) is an empty one
     actions = structures.in_period(territoire.actions, debut, fin_periode).reset_index(drop=True)
     fin = structures.in_period(territoire.financements, debut, fin_periode).reset_index(drop=True)
-    a_programme = bool(signataire) and not actions.empty and not fin.empty
+    # an unknown status is never « hors CUCS »: the programme rows present are read
+    a_programme = rapport.lit_programme(signataire) and not actions.empty and not fin.empty
     structure = str(
         structures.structure_code(pd.Series([(territoire.commune or {}).get("structure_pilotage")]))[0]
     )
@@ -363,6 +363,7 @@ def build(territoire, region, params) -> RapportQ7:
         structures_inconnues=structures.unknown_structures(communes),
     )
     _narrate(r)
+    rapport.constat_contrat(r, territoire, r.a_programme)
     return r
 
 
@@ -757,7 +758,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
         "comparaison",
         "Délai médian du dépôt à la décision selon la commune — " + " ; ".join(delais) + ".",
     )
-    if r.signataire and r.a_programme and r.structure != structures.INCONNUE:
+    if r.signataire is not False and r.a_programme and r.structure != structures.INCONNUE:
         v = r.valeur("effet_levier")
         pos = _position(r, "effet_levier", v, _par_euro)
         if pos is not None:
@@ -779,7 +780,7 @@ def _narrate_comparaison(r: RapportQ7) -> None:
 
 
 def _debat(r: RapportQ7) -> None:
-    if not r.signataire:  # hors CUCS, or a signatory status the data lack
+    if r.signataire is False or r.inconnu_sans_programme:  # hors CUCS, or nothing to discuss
         return
     r.debat.append(
         "Quelle plus-value les élus, les directions générales et les services reconnaissent-ils à la structure de "
@@ -809,9 +810,9 @@ def _debat(r: RapportQ7) -> None:
 
 def _verdict(r: RapportQ7) -> dict:
     """One line that answers the question for this commune, with its reason and its section."""
-    if r.signataire is None:
+    if r.inconnu_sans_programme:
         return rapport.verdict_donnee_absente("Pilotage", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
-    if not r.signataire:
+    if r.signataire is False:
         return rapport.verdict_hors_cucs(
             "Pilotage",
             r.nom_commune,
@@ -863,11 +864,13 @@ def _verdict(r: RapportQ7) -> dict:
 
 
 def _narrate(r: RapportQ7) -> None:
-    if r.signataire is None:
+    if r.inconnu_sans_programme:
         _narrate_signataire_inconnu(r)
-    elif not r.signataire:
+    elif r.signataire is False:
         _narrate_hors_cucs(r)
     else:
+        if r.signataire is None:  # programme rows present: described, with one caveat
+            r.reserves.append(rapport.reserve_signataire_inconnu(r.nom_commune))
         _narrate_structure(r)
         _narrate_cofinancement(r)
         _narrate_delais(r)
@@ -906,9 +909,13 @@ def _narrate(r: RapportQ7) -> None:
             "Une action ou un opérateur « nouveau » l'est dans la programmation connue de la commune : un opérateur "
             "financé avant la période des données, ou par un autre dispositif, peut y paraître nouveau."
         )
+    n_comparees = len(r.communes_comparees)
     r.reserves.append(
-        f"La comparaison des structures repose sur {text.pluriel(len(r.communes_comparees), 'commune')} : une "
+        f"La comparaison des structures repose sur {text.pluriel(n_comparees, 'commune')} : une "
         "tendance à mettre en débat, pas la preuve qu'une structure vaut mieux qu'une autre."
+        if n_comparees
+        else "Comparaison des structures : n.d. — aucune commune signataire n'a à la fois des financements et une "
+        "structure de pilotage connues dans les données ; aucune tendance n'est donc avancée."
     )
     _debat(r)
 

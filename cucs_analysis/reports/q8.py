@@ -131,11 +131,16 @@ class RapportQ8(Rapport):
     def motif_gup(self) -> str | None:
         return self.motif_table(self.a_gup)
 
-    def motif_table(self, presente: bool) -> str | None:
-        # an unknown signatory status is « données non disponibles », never « hors CUCS »
-        if self.signataire is None:
-            return motifs.DONNEE_ABSENTE
-        return super().motif_table(presente)
+    @property
+    def decrit(self) -> bool:
+        """The commune's proximity actions and GUP are described: a signatory, or a commune whose
+        signatory status is unknown but whose rows are in the data (with one caveat)."""
+        return bool(self.signataire) or (self.signataire is None and (self.a_programme or self.a_gup))
+
+    @property
+    def inconnu_sans_donnees(self) -> bool:
+        """Unknown signatory status and no programme nor GUP rows: « données non disponibles »."""
+        return self.signataire is None and not self.decrit
 
     @property
     def proximite_non_renseignees(self) -> int:
@@ -150,6 +155,8 @@ class RapportQ8(Rapport):
         """« avant le CUCS (2005-2006) », or only the years for a non-signatory commune."""
         if self.signataire:
             return super().avant
+        if self.sans_avant:
+            return f"avant {self.annee_debut_cucs} ({rapport.AUCUNE_ANNEE_AVANT})"
         return f"en {text.annee_periode(self.periode[0], self.annee_debut_cucs - 1)}"
 
     @property
@@ -176,9 +183,14 @@ class RapportQ8(Rapport):
             if quand == "avant"
             else (self.annee_debut_cucs, self.periode[1])
         )
+        annees = (
+            rapport.periode_avant(self.periode, self.annee_debut_cucs)
+            if quand == "avant"
+            else text.annee_periode(debut, fin)
+        )
         if self.signataire:
-            return f"{'Avant' if quand == 'avant' else 'Pendant'} le CUCS ({text.annee_periode(debut, fin)})"
-        return text.annee_periode(debut, fin)
+            return f"{'Avant' if quand == 'avant' else 'Pendant'} le CUCS ({annees})"
+        return annees
 
     @property
     def quartiers_nom(self) -> str:
@@ -626,12 +638,14 @@ def build(territoire, params) -> RapportQ8:
         str(q): str(n) if not text.manquant(n) else str(q)
         for q, n in zip(territoire.quartiers["code_quartier"], territoire.quartiers["nom"], strict=True)
     }
-    actions = territoire.actions if signataire else territoire.actions.iloc[0:0]
+    # an unknown status is never « hors CUCS »: the rows present are read (one caveat says so)
+    lit = rapport.lit_programme(signataire)
+    actions = territoire.actions if lit else territoire.actions.iloc[0:0]
     if "dispositif" in actions.columns:  # OVV and VVV are one dispositif: one line
         actions = actions.assign(dispositif=actions["dispositif"].replace(DISPOSITIFS_ALIAS))
-    a_programme = bool(signataire) and not actions.empty
+    a_programme = lit and not actions.empty
     fin_df = territoire.financements if a_programme else None
-    a_gup = bool(signataire) and bool(territoire.available.get("gup")) and not territoire.gup.empty
+    a_gup = lit and bool(territoire.available.get("gup")) and not territoire.gup.empty
 
     if a_programme:
         pa = proximity.proximity_actions(actions, fin_df)
@@ -760,6 +774,7 @@ def build(territoire, params) -> RapportQ8:
         libelles_equipements=lib_eq,
     )
     _narrate(r)
+    rapport.constat_contrat(r, territoire, r.a_programme)
     return r
 
 
@@ -1229,7 +1244,7 @@ def _phrases_fiche(r: RapportQ8, q: str) -> list[str]:
                 )
                 + "."
             )
-    if r.signataire:
+    if r.decrit:
         out += _phrase_fiche_gup(r, q)
         pa = r.actions_proximite
         pq = pa[pa["code_quartier"] == q] if not pa.empty else pa
@@ -1319,13 +1334,13 @@ def _debat(r: RapportQ8) -> None:
             "publics manquent ou sont insuffisants, selon les habitants et les opérateurs ?"
         )
     pa = r.actions_proximite.head(3)
-    if r.signataire and not pa.empty:
+    if r.decrit and not pa.empty:
         r.debat.append(
             "Actions de proximité à analyser avec les opérateurs et les habitants : "
             + text.liste_fr([f"« {i} »" for i in pa["intitule"]])
             + " : quel lien de proximité ont-elles produit, et sur quelles ressources locales s'appuient-elles ?"
         )
-    if r.signataire:
+    if r.decrit:
         r.debat.append(
             "Quels quartiers retenir pour un travail expérimental, et avec quelles modalités d'animation et de pilotage "
             "local (chefs de projet de quartier, élus, habitants) ?"
@@ -1338,9 +1353,9 @@ def _debat(r: RapportQ8) -> None:
 
 
 def _verdict(r: RapportQ8) -> dict:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         return rapport.verdict_donnee_absente("Proximité", RAISON_SIGNATAIRE_INCONNU, SECTIONS["en_bref"])
-    if not r.signataire:
+    if r.signataire is False:
         return rapport.verdict_hors_cucs(
             "Proximité",
             r.nom_commune,
@@ -1474,7 +1489,7 @@ def _chiffres_cles(r: RapportQ8) -> list[dict]:
 
 
 def _narrate(r: RapportQ8) -> None:
-    if r.signataire is None:
+    if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
             "signé un CUCS ; ses actions de proximité et sa GUP ne sont pas lues, ni comme résultat du CUCS ni comme "
@@ -1485,9 +1500,11 @@ def _narrate(r: RapportQ8) -> None:
                 f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — on ne peut pas évaluer {objet} à "
                 f"{r.nom_commune}."
             ]
-    elif not r.signataire:
+    elif r.signataire is False:
         _narrate_hors_cucs(r)
     else:
+        if r.signataire is None:  # rows present: described as usual, with one caveat
+            r.reserves.append(rapport.reserve_signataire_inconnu(r.nom_commune))
         _narrate_actions(r)
         _narrate_gup(r)
     _narrate_equipements(r)

@@ -92,14 +92,37 @@ class Rapport(Constats):
         return vide_motif(quoi, getattr(self, f"motif_{table or self.TABLE_ABSENCE}"))
 
     @property
+    def sans_avant(self) -> bool:
+        """The contract starts at (or before) the first year of the data: no « before » period."""
+        return sans_annee_avant(self.periode, self.annee_debut_cucs)
+
+    @property
     def avant(self) -> str:
-        """« avant le CUCS (2000-2006) »."""
-        return f"avant le CUCS ({text.annee_periode(self.periode[0], self.annee_debut_cucs - 1)})"
+        """« avant le CUCS (2000-2006) », or « avant le CUCS (aucune année avant le contrat dans
+        les données) » when the contract starts with the data (never « 2015-2014 »)."""
+        return f"avant le CUCS ({periode_avant(self.periode, self.annee_debut_cucs)})"
 
     @property
     def pendant(self) -> str:
         """« pendant le CUCS (2007-2014) »."""
         return f"pendant le CUCS ({text.annee_periode(self.annee_debut_cucs, self.periode[1])})"
+
+
+#: What stands for the « before » period when the contract starts with the data.
+AUCUNE_ANNEE_AVANT = "aucune année avant le contrat dans les données"
+
+
+def sans_annee_avant(periode: Sequence[int], annee_debut_cucs: int) -> bool:
+    """No year of the period precedes the contract (`compare_periods`: `avant_testable` False)."""
+    return int(annee_debut_cucs) <= int(periode[0])
+
+
+def periode_avant(periode: Sequence[int], annee_debut_cucs: int) -> str:
+    """The years before the contract (« 2000-2006 »), or « aucune année avant le contrat dans les
+    données » when the contract starts with the data (never a reversed « 2015-2014 »)."""
+    if sans_annee_avant(periode, annee_debut_cucs):
+        return AUCUNE_ANNEE_AVANT
+    return text.annee_periode(int(periode[0]), int(annee_debut_cucs) - 1)
 
 
 #: Why co-funding, substitution, mainstream shares and requested-vs-granted are « n.d. » when
@@ -149,6 +172,123 @@ def phrase_signataire_inconnu(nom_commune: str) -> str:
         "ne dit pas si elle a signé un CUCS) ; elle n'est donc ni comptée comme signataire ni "
         "comme commune de comparaison."
     )
+
+
+def lit_programme(signataire: bool | None) -> bool:
+    """Whether a report reads the commune's programme rows: always, unless the commune is known
+    to be outside the CUCS (an unknown status is never « hors CUCS »)."""
+    return signataire is not False
+
+
+def reserve_signataire_inconnu(nom_commune: str) -> str:
+    """The one caveat of a commune whose signatory status is unknown but whose programme rows are
+    in the data: they are described as usual, without knowing whether a CUCS covers them."""
+    return (
+        f"Statut de signataire inconnu pour {nom_commune} : ses actions sont décrites, sans savoir si elles relèvent d'un CUCS (la table "
+        "des communes ne dit pas si elle a signé un CUCS)."
+    )
+
+
+# --- contract-level actions (Ci.Ville / P147: an EPCI's contract, no commune) -----------------------
+
+
+@dataclass
+class Contrat:
+    """The contract-level actions the data hold: how many in the whole data set, and those of the
+    commune's EPCI (never counted among the commune's own actions)."""
+
+    n_donnees: int  # contract-level action rows of the whole data set (every EPCI)
+    code_epci: str | None  # the commune's EPCI, None when unknown
+    actions: pd.DataFrame  # the rows of the commune's EPCI
+    financements: pd.DataFrame  # their funding lines
+    etat_seul: bool = False
+
+    @property
+    def tableau(self) -> pd.DataFrame:
+        """dispositif, annee, actions (rows), montant (granted €): the EPCI's contract-level rows."""
+        cols = ["dispositif", "annee", "actions", "montant"]
+        a = self.actions
+        if a is None or a.empty:
+            return pd.DataFrame(columns=cols)
+        n = a.groupby(["dispositif", "annee"], dropna=False).size().rename("actions")
+        f = self.financements
+        if f is not None and not f.empty:
+            disp = a.drop_duplicates("id_action").set_index("id_action")["dispositif"]
+            m = (
+                f.assign(dispositif=f["id_action"].map(disp))
+                .groupby(["dispositif", "annee"], dropna=False)["montant_accorde"]
+                .sum(min_count=1)
+                .rename("montant")
+            )
+            t = pd.concat([n, m], axis=1)
+        else:
+            t = n.to_frame().assign(montant=np.nan)
+        t = t.reset_index()
+        t["actions"] = t["actions"].fillna(0).astype(int)
+        return t[cols].sort_values(["dispositif", "annee"]).reset_index(drop=True)
+
+
+def contrat_de(territoire) -> Contrat:
+    """The contract-level actions of a territory (`Territory.actions_contrat`)."""
+    code_epci = (getattr(territoire, "commune", None) or {}).get("code_epci")
+    vide = pd.DataFrame(columns=["id_action", "annee", "dispositif"])
+    a = getattr(territoire, "actions_contrat", None)
+    f = getattr(territoire, "financements_contrat", None)
+    return Contrat(
+        n_donnees=int(getattr(territoire, "n_actions_contrat_donnees", 0) or 0),
+        code_epci=None if code_epci is None or text.manquant(code_epci) else str(code_epci),
+        actions=vide if a is None else a,
+        financements=pd.DataFrame(columns=["id_action", "annee", "montant_accorde"]) if f is None else f,
+        etat_seul=financements_etat_seul(getattr(territoire, "metadata", None)),
+    )
+
+
+def phrase_contrat(c: Contrat, nom_commune: str) -> str | None:
+    """What the data hold at contract (EPCI) level for this commune, or None when they hold
+    nothing at that level: « Les données contiennent 2 167 postes-années financés par l'État au
+    niveau des contrats de ville (EPCI), rattachés à aucune commune ; … »."""
+    if c.n_donnees <= 0:
+        return None
+    quoi = (
+        text.pluriel(c.n_donnees, "poste-année financé par l'État", "postes-années financés par l'État")
+        if c.etat_seul
+        else text.pluriel(c.n_donnees, "action-année", "actions-années")
+    )
+    tete = (
+        f"Les données contiennent {quoi} au niveau des contrats de ville (EPCI), rattaché"
+        f"{'s' if c.n_donnees >= 2 else ''} à aucune commune"
+    )
+    if c.code_epci is None:
+        return (
+            f"{tete} ; le code EPCI {text.de(nom_commune)} est inconnu : ajoutez la composition communale des EPCI "
+            "(cucs import insee-qpv --epci) pour relier la commune à son contrat."
+        )
+    n = len(c.actions)
+    if n == 0:
+        return (
+            f"{tete} ; aucun{'e' if not c.etat_seul else ''} ne relève du contrat de l'EPCI {c.code_epci} "
+            f"{text.de(nom_commune)}."
+        )
+    f = c.financements
+    total = float(f["montant_accorde"].sum()) if f is not None and not f.empty else float("nan")
+    annees = pd.to_numeric(c.actions["annee"], errors="coerce").dropna()
+    periode = text.annee_periode(int(annees.min()), int(annees.max())) if len(annees) else text.ND
+    montant = f"{text.euros(total)} de l'État" if c.etat_seul else f"{text.euros(total)} accordés"
+    return (
+        f"{tete} ; le contrat de ville de l'EPCI {c.code_epci} en compte {text.nombre(n)} ({montant}, {periode}), "
+        f"non répartis entre ses communes : ils ne sont pas comptés dans la programmation {text.de(nom_commune)}."
+    )
+
+
+def constat_contrat(r: Constats, territoire, a_programme: bool) -> None:
+    """Among the findings of a commune without programme rows (q5–q8), what the data hold at
+    contract (EPCI) level instead of a bare « programmation absente »; nothing outside the CUCS."""
+    if a_programme or statut_signataire(territoire) is False:
+        return
+    nom = str((getattr(territoire, "commune", None) or {}).get("nom") or territoire.code_commune)
+    phrase = phrase_contrat(contrat_de(territoire), nom)
+    if phrase:
+        r.constats.append(phrase)
 
 
 def vide_motif(quoi: str, motif: str | None) -> display.Absence:

@@ -206,6 +206,28 @@ def test_every_year_outside_the_data_is_listed(project):
     assert params.problemes_donnees(load_params("20001", project), _demo()) == []
 
 
+def test_the_notebook_keeps_the_year_warnings_and_shows_them_with_the_parameter(project):
+    """`demarrer` keeps the warnings on the context; « Paramètres utilisés » (the notebook's
+    « Sources et méthode ») shows each beside its parameter, only for this question's keys."""
+    edit(project, "defaults.yaml", section(project, "substitution", annees_reference=[2001, 2006]))
+    expected = params.verifier_donnees(
+        load_params("20001", project), _demo(), params.param_layers("20001", project)
+    )
+    assert expected  # the year 2001 is outside the demo's years
+    ctx = demarrer("q1", "20001")
+    assert ctx.avertissements == expected
+    vue = ctx.vue_parametres().set_index("Paramètre")
+    cell = vue.loc["substitution.annees_reference", "Avertissement"]
+    assert cell.startswith("2001 est hors des années du jeu de données (2005-2014")
+    assert (vue.drop(index="substitution.annees_reference")["Avertissement"] == "").all()
+    html = display.tableau(ctx.vue_parametres())._repr_html_()
+    assert "<th" in html and "2001 est hors des années du jeu de données" in html
+    # q3 does not use the substitution years: no warning column on its table
+    ctx3 = demarrer("q3", "20001")
+    assert ctx3.avertissements == expected
+    assert "Avertissement" not in ctx3.vue_parametres().columns
+
+
 def test_every_year_parameter_is_checked():
     """Every year of the analyses is checked; the inflation table (euros constants) may reach
     beyond the data: its years are not."""

@@ -135,3 +135,50 @@ def test_run_donnees_overrides_the_parameter(tmp_path, donnees, monkeypatch, cap
     err = capsys.readouterr().err
     assert str(absent) in err and "n'existe pas" in err and "Traceback" not in err
     assert not (tmp_path / "p" / "out").exists()  # refused before any kernel
+
+
+def _debut(donnees: Path, annee: int) -> dict:
+    """The data set's metadonnees.yaml made to start in `annee` (its indicators kept from then)."""
+    meta = yaml.safe_load((donnees / "metadonnees.yaml").read_text(encoding="utf-8"))
+    meta["annee_debut"] = annee
+    (donnees / "metadonnees.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    ind = pd.read_csv(donnees / "indicateurs.csv", dtype=str)
+    ind[ind["annee"].astype(int) >= annee].to_csv(donnees / "indicateurs.csv", index=False)
+    return meta
+
+
+@pytest.mark.parametrize("decalage", [0, 2])
+def test_no_data_year_before_the_contract_gives_a_project_without_warnings(tmp_path, donnees, decalage):
+    """Data starting in the shipped contract year, or after it (real data: 2015): no year of the
+    data precedes the contract, so the contract starts the year after the data's first year,
+    which is the reference of the substitution rule; the project warns about none of its years."""
+    shipped = yaml.safe_load((ROOT / "params" / "defaults.yaml").read_text(encoding="utf-8"))
+    meta = _debut(donnees, int(shipped["annee_debut_cucs"]) + decalage)
+    debut = meta["annee_debut"]
+    params.init_projet(tmp_path / "p", donnees)
+    texte = (tmp_path / "p" / "params" / "defaults.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(texte)
+    assert raw["annee_debut_cucs"] == debut + 1
+    assert raw["substitution"]["annees_reference"] == [debut]
+    assert "aucune année des données ne précéderait le contrat" in texte
+    p = params.load_params("20001", tmp_path / "p")
+    dataset = load_dataset(donnees)
+    assert params.problemes_donnees(p, dataset) == []
+    assert params.avertissements_donnees(p, dataset) == []
+
+
+def test_the_dynamique_indicator_worsens_upwards(tmp_path, donnees):
+    """The dynamique rule follows a widening gap: a shipped indicator whose rise is not a
+    worsening in the data's catalogue is replaced by one that is."""
+    shipped = yaml.safe_load((ROOT / "params" / "defaults.yaml").read_text(encoding="utf-8"))
+    livre = shipped["dynamique"]["indicateur"]
+    cat = pd.read_csv(donnees / "catalogue_indicateurs.csv", dtype=str)
+    assert (cat.loc[cat["indicateur"] == livre, "sens"] == "hausse_degradation").all()
+    cat.loc[cat["indicateur"] == livre, "sens"] = "neutre"
+    cat.to_csv(donnees / "catalogue_indicateurs.csv", index=False)
+    params.init_projet(tmp_path / "p", donnees)
+    texte = (tmp_path / "p" / "params" / "defaults.yaml").read_text(encoding="utf-8")
+    choisi = yaml.safe_load(texte)["dynamique"]["indicateur"]
+    pires = set(cat.loc[cat["sens"] == "hausse_degradation", "indicateur"])
+    assert choisi != livre and choisi in pires
+    assert f"« {livre} » n'est pas un indicateur dont la hausse est une dégradation" in texte

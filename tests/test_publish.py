@@ -658,3 +658,61 @@ def test_a_ratio_of_euros_keeps_its_cents_in_downloads():
     assert publish.unite_colonne("effet_levier_min")[1] == 2
     t = publish.table_publiee(pd.DataFrame({"structure": ["GIP"], "effet_levier": [1.8567], "part": [0.25]}))
     assert t["effet_levier"].tolist() == [1.86]
+
+
+def _out_with_data(tmp_path: Path, communes: list[str], meta: dict) -> Path:
+    """The fixture output whose manifest points to a small data folder: `communes` (codes) in
+    communes.csv, `meta` as its metadonnees.yaml."""
+    import yaml
+
+    out = make_out(tmp_path)
+    data = tmp_path / "donnees"
+    data.mkdir()
+    pd.DataFrame({"code_commune": communes, "nom": [f"Commune {c}" for c in communes]}).to_csv(
+        data / "communes.csv", index=False
+    )
+    (data / "metadonnees.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    (data / "catalogue_indicateurs.csv").write_text(
+        "indicateur,libelle,unite,sens,theme,source,definition\n"
+        "taux_pauvrete,Taux de pauvreté,%,hausse_degradation,revenus,INSEE,Part des pauvres\n",
+        encoding="utf-8",
+    )
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["dossier_donnees"] = str(data)
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+RUN = ["20001", "20002", "20003"]  # the communes the fixture's manifest ran
+
+
+@pytest.mark.parametrize(
+    ("autres", "phrase"),
+    [
+        (0, None),
+        (1, "1 autre commune du jeu de données n'a pas été traitée dans cette exécution."),
+        (45, "45 autres communes du jeu de données n'ont pas été traitées dans cette exécution."),
+    ],
+)
+def test_index_lists_the_communes_run_and_counts_the_others(tmp_path, autres, phrase):
+    others = [f"{30000 + i}" for i in range(autres)]
+    site = publish.build_site(_out_with_data(tmp_path, RUN + others, {"nom": "Essai"}))
+    index = parse(site / "index.html")
+    rows = [a.get("data-recherche") for a in index.of("tr") if a.get("data-recherche")]
+    assert [r.split()[-1] for r in rows] == RUN  # never a row of « non exécuté » cells
+    text = spaces(unescape("".join(index.text)))
+    assert "autre" not in text if phrase is None else phrase in text
+    assert "Rechercher une commune" in text and 'id="tableau-communes"' in (site / "index.html").read_text(
+        encoding="utf-8"
+    )
+    for code in others:  # their page stays (the regional pages link every commune)
+        assert (site / "communes" / f"{code}.html").is_file()
+
+
+def test_dataset_description_is_optional_and_escaped(tmp_path):
+    site = publish.build_site(_out_with_data(tmp_path, RUN, {"nom": "Essai"}))  # no description
+    text = spaces(unescape("".join(parse(site / "methode.html").text)))
+    assert "« Essai »" in text and "Taux de pauvreté" in text
+    site = publish.build_site(_out_with_data(tmp_path / "b", RUN, {"description": "Jeu <b>réel</b>"}))
+    page = (site / "methode.html").read_text(encoding="utf-8")
+    assert "Jeu &lt;b&gt;réel&lt;/b&gt;" in page and "<b>réel" not in page

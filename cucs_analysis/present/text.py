@@ -69,6 +69,7 @@ DECIMALES_UNITE = {
     EUROS_PAR_EURO: 2,  # a ratio of euros to euros: « 1,78 € » (« 2 € » would hide 1,57 to 2,49)
     POUR_1000_HAB: 1,  # a count per 1 000 inhabitants: « 12,8 pour 1 000 hab. »
     "places": 1,  # places per 100 job seekers: « 2,5 places », never a rounded « 0 place »
+    "indice": 1,  # an index without unit (INSEE ind_jeune 0,9): « 0,9 », never « 1 indice »
     "hab.": 0,
     "nombre": 0,
     "": 0,
@@ -86,6 +87,8 @@ __all__ = [
     "SECRET",
     "annee",
     "annee_periode",
+    "AUCUNE_ANNEE_AVANT",
+    "periode_avant",
     "aucun",
     "de",
     "difference_affichee",
@@ -101,6 +104,7 @@ __all__ = [
     "manquant",
     "minuscule_initiale",
     "sans_controles",
+    "sans_annee_avant",
     "texte_affiche",
     "nombre",
     "nombre_exact",
@@ -271,11 +275,36 @@ def date_fr(d: object) -> str:
 
 
 def annee_periode(a: object, b: object) -> str:
-    """``(2007, 2014)`` → ``2007-2014``; a single year when both are equal."""
+    """``(2007, 2014)`` → ``2007-2014``; a single year when both are equal; an empty period
+    (``b < a``, e.g. the years before a contract that starts with the data) reads ``aucune
+    année``, never a reversed ``2015-2014``."""
     if manquant(a) or manquant(b):
         return ND
     a, b = int(a), int(b)
+    if b < a:
+        return AUCUNE_ANNEE
     return str(a) if a == b else f"{a}-{b}"
+
+
+#: An empty period (`annee_periode` with its end before its start).
+AUCUNE_ANNEE = "aucune année"
+#: The « before the contract » period when the contract starts with the data.
+AUCUNE_ANNEE_AVANT = "aucune année avant le contrat dans les données"
+
+
+def periode_avant(debut: object, annee_debut_cucs: object) -> str:
+    """The years before the contract, ``debut``–``annee_debut_cucs - 1`` (``2005-2006``), or
+    `AUCUNE_ANNEE_AVANT` when the data start with (or after) the contract."""
+    if manquant(debut) or manquant(annee_debut_cucs):
+        return ND
+    if int(debut) > int(annee_debut_cucs) - 1:
+        return AUCUNE_ANNEE_AVANT
+    return annee_periode(debut, int(annee_debut_cucs) - 1)
+
+
+def sans_annee_avant(debut: object, annee_debut_cucs: object) -> bool:
+    """Whether the data hold no year before the contract (`periode_avant` is `AUCUNE_ANNEE_AVANT`)."""
+    return periode_avant(debut, annee_debut_cucs) == AUCUNE_ANNEE_AVANT
 
 
 def liste_fr(elements: Iterable[object], conjonction: str = "et") -> str:
@@ -452,7 +481,7 @@ def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, 
     if unite == POUR_1000_HAB:
         n = nombre(x, d, secret=secret)
         return n if n in (ND, SECRET) else f"{n}{ESPACE_UNITE}pour 1{ESPACE_GROUPE}000{ESPACE_UNITE}hab."
-    if unite in ("", "nombre"):
+    if unite in ("", "nombre", "indice"):  # an index has no unit word: « 0,9 »
         return nombre(x, d, secret=secret)
     s = nombre(x, d, secret=secret)
     if s in (ND, SECRET):

@@ -77,10 +77,48 @@ class SectionSynthese:
     constats: list[str] = field(default_factory=list)
     reserves: list[str] = field(default_factory=list)
     chiffres: pd.DataFrame = field(default_factory=pd.DataFrame)  # libelle, valeur (French)
+    tables_absentes: list[str] = field(default_factory=list)  # the notebook was not executed for lack of them
 
     @property
     def lien(self) -> str | None:
         return lien_page(self.question.id, self.section) if self.disponible else None
+
+    @property
+    def calcule(self) -> bool:
+        """Whether the question has a computed verdict: its notebook ran on its tables and the
+        verdict has no reason of absence (« hors CUCS » is a known state, a verdict)."""
+        return self.disponible and not self.tables_absentes and self.motif in (None, motifs.HORS_CUCS)
+
+
+def verdict_calcule(res: Mapping) -> bool:
+    """Whether a results file holds a computed verdict: not a page written in place of a
+    notebook whose tables are absent (`tables_absentes`), and a verdict without a reason of
+    absence (« données non disponibles », « non calculable », secret)."""
+    if res.get("tables_absentes"):
+        return False
+    return verdict_de(res)[1] in (None, motifs.HORS_CUCS)
+
+
+def phrase_questions_nd(n_tables: int, n_donnees: int) -> str:
+    """« 5 sont « n.d. » (2 faute de tables absentes du jeu de données, 3 faute de données
+    disponibles) » — empty when no question is n.d."""
+    n = n_tables + n_donnees
+    if not n:
+        return ""
+    raisons = []
+    if n_tables:
+        raisons.append(
+            f"{text.nombre(n_tables)} faute de tables absentes du jeu de données (carnet non exécuté)"
+            if n_donnees
+            else "tables absentes du jeu de données (carnet non exécuté)"
+        )
+    if n_donnees:
+        raisons.append(
+            f"{text.nombre(n_donnees)} faute de données disponibles"
+            if n_tables
+            else "données non disponibles"
+        )
+    return f"{text.nombre(n)} {'est' if n < 2 else 'sont'} « n.d. » ({' ; '.join(raisons)})"
 
 
 def sans_etiquette(titre: str, verdict: str) -> str:
@@ -267,6 +305,8 @@ class SyntheseCommune(AvecVues):
                 {
                     "question": x.question.id,
                     "texte": x.verdict if x.disponible else None,
+                    "calcule": x.calcule,
+                    "tables_absentes": x.tables_absentes,
                     "motif": x.motif,
                     "section": x.section,
                     "lien": x.lien,
@@ -316,6 +356,7 @@ def build_commune(
                 list(res.get("constats", []))[:max_constats],
                 list(res.get("reserves", [])),
                 _chiffres(res),
+                [str(t) for t in res.get("tables_absentes") or []],
             )
         )
     s = SyntheseCommune(code_commune, nom_commune, sections, signataire)
@@ -331,12 +372,27 @@ def build_commune(
             else f"La question évaluative n'a pas encore de résultats pour {nom_commune}."
         )
     else:
-        verbe = "a" if len(faites) < 2 else "ont"
-        s.constats.append(
-            f"{text.parmi(len(faites), total, 'question évaluative', 'questions évaluatives', feminin=True).capitalize()} "
-            f"{verbe} des résultats pour {nom_commune} ; chaque verdict ci-dessous renvoie à la section de la page "
-            f"qui l'établit."
-        )
+        # Only a computed verdict counts: a notebook skipped for lack of tables, or a verdict
+        # « données non disponibles », is an n.d. said with its reason, never « a des résultats ».
+        calcules = [x for x in faites if x.calcule]
+        n_tables = sum(1 for x in faites if x.tables_absentes)
+        nd = phrase_questions_nd(n_tables, len(faites) - len(calcules) - n_tables)
+        if calcules:
+            verbe = "a" if len(calcules) < 2 else "ont"
+            s.constats.append(
+                f"{text.parmi(len(calcules), total, 'question évaluative', 'questions évaluatives', feminin=True).capitalize()} "
+                f"{verbe} des résultats pour {nom_commune}"
+                + (f" ; {nd}" if nd else "")
+                + " ; chaque verdict ci-dessous renvoie à la section de la page qui l'établit."
+            )
+        else:
+            s.constats.append(
+                f"Aucune des {text.pluriel(total, 'question évaluative', 'questions évaluatives')} n'a de résultat "
+                f"calculé pour {nom_commune} : {'les ' if len(faites) == total else ''}{nd} ; chaque ligne "
+                "ci-dessous en donne la raison."
+                if total > 1
+                else f"La question évaluative n'a pas de résultat calculé pour {nom_commune} : {nd}."
+            )
     if tableau_reperes is not None and code_commune in set(tableau_reperes["code_commune"]):
         s.positions = {col: position(tableau_reperes, code_commune, col) for col in REPERES}
         ligne = tableau_reperes.loc[tableau_reperes["code_commune"] == code_commune].iloc[0]
@@ -362,10 +418,16 @@ def build_commune(
     s.chiffres_cles = [
         {
             "id": "questions_traitees",
-            "libelle": "Questions évaluatives traitées",
-            "valeur": len(faites),
+            "libelle": "Questions évaluatives traitées (verdict calculé)",
+            "valeur": sum(1 for x in faites if x.calcule),
             "unite": "questions",
-        }
+        },
+        {
+            "id": "questions_nd",
+            "libelle": "Questions évaluatives « n.d. » (tables absentes ou données non disponibles)",
+            "valeur": sum(1 for x in faites if not x.calcule),
+            "unite": "questions",
+        },
     ]
     for col in ("specifique_par_habitant", "part_droit_commun"):
         if col in s.positions:
@@ -565,7 +627,11 @@ def build_regionale(
     n_signataires = sum(1 for v in signataire.values() if v is True)
     n_hors = sum(1 for v in signataire.values() if v is False)
     n_inconnus = n_communes - n_signataires - n_hors
-    avec = set().union(*with_results.values()) if with_results else set()
+    lus_tous = set().union(*with_results.values()) if with_results else set()
+    # A commune « has results » through one computed verdict at least; one whose every verdict
+    # is « n.d. » (tables absent, data not available) is counted apart, with its reason.
+    avec = {c for c in lus_tous if any(verdict_calcule(r[c]) for r in lus.values() if c in r)}
+    seulement_nd = lus_tous - avec
     inconnus = (
         f" et {text.pluriel(n_inconnus, 'commune', 'communes')} de {STATUT_INCONNU} (la table des communes ne dit "
         "pas si elles ont signé)"
@@ -573,12 +639,27 @@ def build_regionale(
         else ""
     )
     s.constats.append(
-        f"{text.parmi(len(avec), n_communes, 'commune', feminin=True).capitalize()} "
-        f"{'a' if len(avec) < 2 else 'ont'} des résultats ; la région compte "
-        f"{text.pluriel(n_signataires, 'commune signataire', 'communes signataires')} du CUCS"
+        (
+            f"{text.parmi(len(avec), n_communes, 'commune', feminin=True).capitalize()} "
+            f"{'a' if len(avec) < 2 else 'ont'} des résultats"
+            if avec
+            else f"Aucune des {text.pluriel(n_communes, 'commune')} n'a de résultat calculé"
+            if n_communes > 1
+            else "La commune n'a pas de résultat calculé"
+        )
+        + " ; la région compte "
+        f"{text.aucun(n_signataires, 'commune signataire', 'communes signataires', feminin=True)} du CUCS"
         + (", " if n_inconnus else " et ")
-        + f"{text.pluriel(n_hors, 'commune hors CUCS', 'communes hors CUCS')}{inconnus}."
+        + f"{text.aucun(n_hors, 'commune hors CUCS', 'communes hors CUCS', feminin=True)}{inconnus}."
     )
+    if seulement_nd:
+        s.constats.append(
+            f"{text.pluriel(len(seulement_nd), 'commune', 'communes')} "
+            f"({text.liste_fr(sorted(rows[c]['nom'] for c in seulement_nd))}) "
+            + ("n'a" if len(seulement_nd) < 2 else "n'ont")
+            + " que des verdicts « n.d. » : tables absentes du jeu de "
+            "données ou données non disponibles (la page de chaque question en donne la raison)."
+        )
     elig = {k: v for k, v in raw.get("q3_eligibles_qpv2014", {}).items() if isinstance(v, int | float)}
     if elig:
         s.constats.append(phrase_eligibles_region(elig, signataire, n_communes, n_signataires))

@@ -107,7 +107,7 @@ def figure_tendances(r: RapportQ2, indicateur: str):
         fontsize=8,
         color="black",
     )
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     valeurs = text.liste_fr(
         [
@@ -140,7 +140,7 @@ def figure_ecarts(r: RapportQ2, indicateur: str):
     if e.empty:
         return None
     libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     e = e.sort_values("ecart_pendant")
     y = list(range(len(e)))

@@ -431,7 +431,7 @@ def _narrate_periods(r: RapportQ2) -> None:
     p = r.periodes
     if p.empty:
         return
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     for ind, grp in p.groupby("indicateur", sort=False):  # a handful of indicators
         unite = r.unites.get(ind, "")
@@ -462,8 +462,13 @@ def _narrate_periods(r: RapportQ2) -> None:
                 f"({_ecart(diff, unite)})"
                 + (" — petite base, à lire avec prudence" if row.petite_base else "")
             )
+        compare = (
+            f" ({text.AUCUNE_ANNEE_AVANT})"
+            if text.sans_annee_avant(r.periode_debut, r.annee_debut_cucs)
+            else f" comparée à {avant}"
+        )
         r.phrases_tendances.append(
-            f"{r.libelles.get(ind, ind)}, moyenne {pendant} comparée à {avant} : {' ; '.join(parts)}."
+            f"{r.libelles.get(ind, ind)}, moyenne {pendant}{compare} : {' ; '.join(parts)}."
         )
     if r.signataire is not False and r.n_finances:
         r.phrases_tendances.append(
@@ -476,7 +481,7 @@ def _narrate_gaps(r: RapportQ2) -> None:
     e = r.ecarts
     if e.empty:
         return
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     for ind, grp in e.groupby("indicateur", sort=False):  # a handful of indicators
         known = grp[grp["convergence"].notna()]
@@ -502,7 +507,20 @@ def _narrate_gaps(r: RapportQ2) -> None:
     r.constats.extend(r.phrases_ecarts)
 
 
+def phrase_did_nd(r: RapportQ2) -> str:
+    """The DiD when a group has no quartier: n.d. with its reason, never an estimate of nothing."""
+    n_t, n_c = r.did_groupes
+    return (
+        f"Différence de différences non calculable (n.d.) : {text.aucun(n_t, 'quartier financé', 'quartiers financés')} "
+        f"et {text.aucun(n_c, 'quartier de comparaison', 'quartiers de comparaison')} dans la région, car "
+        f"{r.did_raison}."
+    )
+
+
 def _narrate_did(r: RapportQ2) -> None:
+    if r.did_raison is not None and (not r.did.empty or not r.groupes_region.empty):
+        r.phrases_did.append(phrase_did_nd(r))
+        return
     phrases = []
     for row in r.did.to_dict("records"):  # one sentence per indicator
         ind = row["indicateur"]
@@ -571,7 +589,7 @@ def _contribution(r: RapportQ2) -> None:
     a = r.actions
     hors = r.signataire is False
     hors_txt = f"{r.nom_commune} est hors CUCS : le contrat n'y finance aucune action."
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     l1 = "1. Des moyens ont été alloués aux associations"
     if hors:
@@ -647,7 +665,9 @@ def _contribution(r: RapportQ2) -> None:
         )
     l4 = "4. L'évolution est plus favorable que dans des quartiers comparables"
     d = r.did.dropna(subset=["estimation"]) if not r.did.empty else r.did
-    if d.empty:
+    if r.did_raison is not None and (not r.did.empty or not r.groupes_region.empty):
+        rows.append((l4, f"Comparaison non calculable (n.d.) : {r.did_raison}.", "non disponible"))
+    elif d.empty:
         rows.append((l4, "La comparaison n'est pas possible avec ces données.", "non disponible"))
     elif hors or not r.n_finances:
         rows.append(
@@ -745,8 +765,10 @@ def _contribution(r: RapportQ2) -> None:
 
 def _caveats(r: RapportQ2) -> None:
     d = r.did
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
-    if not d.empty and "n_traites" in d:
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
+    if r.did_raison is not None and (not d.empty or not r.groupes_region.empty):
+        r.reserves.append(f"Différence de différences non calculable (n.d.) : {r.did_raison}.")
+    elif not d.empty and "n_traites" in d:
         n_t = int(d["n_traites"].max())
         n_q = int(d["n_quartiers"].max())
         r.reserves.append(
@@ -796,7 +818,12 @@ def _caveats(r: RapportQ2) -> None:
     r.reserves.append(
         "Recensement rénové : les taux des quartiers sont des estimations sur cinq ans glissants ; deux années "
         "consécutives partagent les quatre cinquièmes de leur échantillon. C'est pourquoi les évolutions comparent des "
-        f"moyennes de périodes (avant le CUCS, {avant}, et pendant) et jamais deux années consécutives."
+        + (
+            "moyennes de périodes (avant et pendant le CUCS) et jamais deux années consécutives ; ici, "
+            f"{text.AUCUNE_ANNEE_AVANT} : aucune évolution n'est calculée."
+            if text.sans_annee_avant(r.periode_debut, r.annee_debut_cucs)
+            else f"moyennes de périodes (avant le CUCS, {avant}, et pendant) et jamais deux années consécutives."
+        )
     )
     r.reserves.append(
         "Effets de composition : les habitants qui trouvent un emploi quittent souvent le quartier et d'autres, plus "
@@ -902,7 +929,7 @@ def _verdict(r: RapportQ2) -> None:
     else:
         tete = "Contribution non établie"
     # The periods are said once, on the first gap named (the DiD clause carries its own year).
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     clauses = [*pour, *contre]
     premier = next((i for i, c in enumerate(clauses) if c.startswith("écart")), None)
@@ -961,8 +988,9 @@ def _key_figures(r: RapportQ2) -> None:
         chiffre(
             "quartiers_finances",
             "Quartiers financés de la commune",
-            None if hors else r.n_finances,
+            None if hors or not r.n_finances_connu else r.n_finances,
             "quartiers",
+            None if hors else motifs.DONNEE_ABSENTE,
         ),
     ]
     hab = r.enquetes
@@ -1002,7 +1030,7 @@ def _key_figures(r: RapportQ2) -> None:
 def sources(r: RapportQ2, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     p = params.did
-    avant = text.annee_periode(params.periode.debut, params.annee_debut_cucs - 1)
+    avant = text.periode_avant(params.periode.debut, params.annee_debut_cucs)
     pendant = text.annee_periode(params.annee_debut_cucs, params.periode.fin)
     return [
         rapport.source_donnees(metadata),
@@ -1022,9 +1050,16 @@ def sources(r: RapportQ2, params, metadata) -> list[str]:
         f"« financé » au-delà de {text.euros(p.seuil_intensite)} par habitant et par an en moyenne à partir de "
         f"{p.annee_traitement}, « de comparaison » en deçà de {text.euros(p.seuil_comparaison)}, les autres sont "
         "écartés de la comparaison.",
-        f"Avant et pendant le CUCS : chaque évolution compare la moyenne de la période {pendant} à celle de la "
-        f"période {avant} (paramètres periode.debut, periode.fin et annee_debut_cucs), jamais une première et une "
-        "dernière année. Pour un taux, la valeur d'une période est le taux regroupé (somme des numérateurs sur somme "
+        (
+            f"Avant et pendant le CUCS : chaque évolution compare la moyenne de la période {pendant} à celle de la "
+            f"période {avant} (paramètres periode.debut, periode.fin et annee_debut_cucs), jamais une première et une "
+            "dernière année."
+            if not text.sans_annee_avant(params.periode.debut, params.annee_debut_cucs)
+            else f"Avant et pendant le CUCS : {text.AUCUNE_ANNEE_AVANT} (la période étudiée, {pendant}, commence avec "
+            "le contrat : paramètres periode.debut et annee_debut_cucs) ; aucune évolution avant / pendant n'est "
+            "calculée, jamais une première et une dernière année à la place."
+        )
+        + " Pour un taux, la valeur d'une période est le taux regroupé (somme des numérateurs sur somme "
         "des dénominateurs de ses années, bases affichées) ; une base de moins de 30 est signalée « petite base ». "
         "Les quartiers de comparaison de la région sont résumés par la moyenne de leurs taux annuels regroupés.",
         "Écarts : différence entre le quartier et sa commune (en points pour un taux), calculée sur les valeurs "

@@ -119,6 +119,12 @@ class RapportQ2(AvecVues):
     reponses: pd.DataFrame  # answers of the non-secret groups (type_repondant, question, annee, reponse)
     contribution: pd.DataFrame  # etape, constat, lecture
     seuil_intensite: float = 25.0  # €/inhabitant/year above which a quartier is "financé"
+    seuil_comparaison: float = 10.0  # €/inhabitant/year below which a quartier is "de comparaison"
+    quartiers_commune_categorie: tuple[int, int] = (
+        0,
+        0,
+    )  # the commune's quartiers, those of unknown category
+    derniere_annee_population: int | None = None  # latest year of a quartier population in the data
     sens: dict[str, str] = field(default_factory=dict)  # catalogue's sens per indicator
     signataire: bool | None = True  # communes.signataire_cucs (None: unknown); outside the CUCS, a comparison
     etat_seul: bool = False  # the funding source holds only the State's share (metadata)
@@ -164,6 +170,70 @@ class RapportQ2(AvecVues):
         """The commune's quartiers in the treated group (funded above the intensity threshold)."""
         i = self.intensite
         return int((i["groupe"] == "traite").sum()) if not i.empty else 0
+
+    @property
+    def did_groupes(self) -> tuple[int, int]:
+        """The region's funded and comparison quartiers, the two groups of the DiD."""
+        g = self.groupes_region
+        if g.empty:
+            return 0, 0
+        return int((g["groupe"] == "traite").sum()), int((g["groupe"] == "comparaison").sum())
+
+    @property
+    def did_raison(self) -> str | None:
+        """Why the region-wide DiD has no estimate at all — a group without any quartier — in
+        French, or None when both groups have quartiers (then an estimate may still be n.d.
+        for too few years, said per indicator)."""
+        n_t, n_c = self.did_groupes
+        if n_t and n_c:
+            return None
+        g = self.groupes_region
+        if g.empty and self.did.empty:
+            return (
+                "les actions, leurs financements, leurs opérateurs ou les indicateurs des quartiers manquent "
+                "dans les données"
+            )
+        raisons = []
+        n_inconnus = self.quartiers_categorie_inconnue
+        n_q, n_q_inconnus = self.quartiers_commune_categorie
+        if (n_inconnus and n_inconnus == len(g)) or (g.empty and n_q and n_q_inconnus == n_q):
+            raisons.append(
+                "la catégorie CUCS des quartiers est inconnue dans les données"
+                + (f" ({n_inconnus} quartiers de la région)" if n_inconnus > 1 else "")
+                + ", et un quartier sans catégorie connue n'est classé ni financé ni de comparaison"
+            )
+        a_pop = self.derniere_annee_population
+        if g.empty and (a_pop is None or a_pop < self.annee_traitement):
+            raisons.append(
+                f"la population des quartiers, qui mesure l'intensité du financement à partir de {self.annee_traitement}, "
+                + ("est absente des données" if a_pop is None else f"n'est connue que jusqu'en {a_pop}")
+            )
+        if not g.empty and not (g["intensite_moyenne"].fillna(0) > 0).any():
+            raisons.append(
+                "aucun crédit spécifique aux associations n'est rattaché à un quartier dans les données (actions "
+                "au niveau de la commune ou du contrat) : l'intensité du financement des quartiers n'est pas connue"
+            )
+        if not raisons:
+            raisons.append(
+                f"aucun quartier de la région n'est financé au-delà de {text.euros(self.seuil_intensite)} par "
+                "habitant et par an"
+                if not n_t
+                else f"aucun quartier de la région n'est financé à moins de {text.euros(self.seuil_comparaison)} "
+                "par habitant et par an"
+            )
+        return " ; ".join(raisons)
+
+    @property
+    def n_finances_connu(self) -> bool:
+        """Whether the count of the commune's funded quartiers is known: the region stage has
+        classed at least one of its quartiers (known CUCS category, funding attached to a
+        quartier somewhere in the region)."""
+        i = self.intensite
+        if i.empty or self.groupes_region.empty:
+            return False
+        if not (self.groupes_region["intensite_moyenne"].fillna(0) > 0).any():
+            return False  # no credit attached to any quartier: intensities are unknown, not 0
+        return bool(i["groupe"].isin(["traite", "comparaison", "exclu"]).any())
 
     def texte(self, section: str) -> list[str]:
         """The sentences of a notebook section (keys of SECTIONS); empty when its data is missing,
@@ -252,7 +322,14 @@ class RapportQ2(AvecVues):
             # The DiD is region-wide: it is a finding for the commune only through its funded quartiers.
             "did_portee": {
                 "echelle": "region",
-                "quartiers_finances_commune": self.n_finances if self.signataire is not False else None,
+                "quartiers_finances_commune": self.n_finances
+                if self.signataire is not False and self.n_finances_connu
+                else None,
+                "quartiers_finances_region": self.did_groupes[0],
+                "quartiers_comparaison_region": self.did_groupes[1],
+                # the DiD has no estimate at all (a group without quartier), and why
+                "motif_nd": None if self.did_raison is None else motifs.DONNEE_ABSENTE,
+                "raison_nd": self.did_raison,
                 "resultat_de_la_commune": bool(self.signataire is not False and self.n_finances > 0),
                 "motif": self.motif if self.signataire is False else None,
                 "quartiers_categorie_inconnue_exclus": self.quartiers_categorie_inconnue,
@@ -282,7 +359,7 @@ class RapportQ2(AvecVues):
                     "indicateur": str(t.indicateur),
                     "serie": str(t.serie),
                     "methode": str(t.methode),
-                    "periode_avant": text.annee_periode(self.periode_debut, self.annee_debut_cucs - 1)
+                    "periode_avant": text.periode_avant(self.periode_debut, self.annee_debut_cucs)
                     if t.avant_testable
                     else None,
                     "periode_pendant": text.annee_periode(self.annee_debut_cucs, self.periode_fin),
@@ -826,6 +903,18 @@ def survey_answers(territoire, table: pd.DataFrame) -> pd.DataFrame:
 # --- the report -------------------------------------------------------------------------------
 
 
+def _derniere_annee_population(indicateurs: pd.DataFrame | None) -> int | None:
+    """The latest year of a quartier's population (what the funding intensity is divided by)."""
+    if indicateurs is None or indicateurs.empty:
+        return None
+    pop = indicateurs[
+        (indicateurs["indicateur"] == "population")
+        & (indicateurs["niveau"] == "quartier")
+        & indicateurs["valeur"].notna()
+    ]
+    return None if pop.empty else int(pop["annee"].max())
+
+
 def compute(territoire, region, params) -> RapportQ2:
     """The q2 tables of one commune (no sentences yet); `region` is the region stage."""
     code = territoire.code_commune
@@ -950,6 +1039,12 @@ def compute(territoire, region, params) -> RapportQ2:
         reponses=reponses,
         contribution=pd.DataFrame(columns=["etape", "constat", "lecture"]),
         seuil_intensite=float(params.did.seuil_intensite),
+        seuil_comparaison=float(params.did.seuil_comparaison),
+        quartiers_commune_categorie=(
+            0 if q is None else len(q),
+            len(impact.unknown_category_codes(q)),
+        ),
+        derniere_annee_population=_derniere_annee_population(territoire.indicateurs),
         sens={i: str(cat["sens"].get(i, "")) for i in indicateurs},
         signataire=signataire,
         etat_seul=rapport.financements_etat_seul(getattr(territoire, "metadata", None)),

@@ -247,7 +247,7 @@ def vue_intensite(r: RapportQ2) -> pd.DataFrame:
 def vue_tendances(r: RapportQ2) -> pd.DataFrame:
     """Each series before the CUCS and during it: values, difference, bases, small bases."""
     p = r.periodes
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     df = None
     if not p.empty:
@@ -301,7 +301,7 @@ def vue_ecarts(r: RapportQ2) -> pd.DataFrame:
     """Gaps of the commune's quartiers to the commune before and during the CUCS, and their trend."""
     e = r.ecarts
     unite = _unit_of_gaps(r, e["indicateur"])
-    avant = text.annee_periode(r.periode_debut, r.annee_debut_cucs - 1)
+    avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
     pendant = text.annee_periode(r.annee_debut_cucs, r.periode_fin)
     df = (
         None
@@ -346,9 +346,10 @@ def vue_did(r: RapportQ2) -> pd.DataFrame:
     """The region-wide difference-in-differences, one row per indicator."""
     d = r.did
     unite = _unit_of_gaps(r, d["indicateur"])
+    nd = r.did_raison is not None and (not d.empty or not r.groupes_region.empty)
     df = (
         None
-        if d.empty
+        if d.empty or nd  # a group without quartier: no row of empty estimates, the reason
         else d.assign(
             libelle=d["indicateur"].map(r.libelles).fillna(d["indicateur"]),
             n_comparaison=d["n_quartiers"] - d["n_traites"],
@@ -370,6 +371,9 @@ def vue_did(r: RapportQ2) -> pd.DataFrame:
     }
     if unite != "points":
         cols["unite"] = ("Unité", "texte")
+    if nd:
+        v = display.vue(None, cols, vide=f"différence de différences (n.d.), car {r.did_raison}")
+        return rapport.marque_motif(v, motifs.DONNEE_ABSENTE)
     return _vue(r, df, cols, "comparaison entre quartiers financés et de comparaison", programme=False)
 
 

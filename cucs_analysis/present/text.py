@@ -494,7 +494,17 @@ def valeur_unite(x: object, unite: str | None, decimales: int | None = None, *, 
 
 #: Counted words of key figures that are feminine (« aucune action », « aucune place »).
 UNITES_FEMININES = frozenset(
-    {"actions", "places", "communes", "réunions", "tendances", "demandes", "associations", "personnes"}
+    {
+        "actions",
+        "places",
+        "communes",
+        "réunions",
+        "tendances",
+        "demandes",
+        "associations",
+        "personnes",
+        "questions",
+    }
 )
 
 

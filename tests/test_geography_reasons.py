@@ -50,9 +50,17 @@ def test_a_missing_value_is_nd_with_its_motif_not_non():
     assert _one(_frame(revenu_median_uc=math.nan), secret=secret) == (None, [""], motifs.SECRET)
     assert _one(_frame(revenu_median_uc=math.nan)) == (None, [""], motifs.DONNEE_ABSENTE)
     assert _one(_frame(), national=None)[0] is None
-    # a failed condition is enough to say "non", even when the income is missing
+    # issue 11: a rule is computed only when its whole test can run. A failed size with an
+    # unknown income (or threshold) is n.d., its failed condition kept as an observation.
     v, raisons, motif = _one(_frame(revenu_median_uc=math.nan, population=500.0), secret=secret)
-    assert (v, raisons, motif) == (False, [g.TAILLE_QUARTIER], None)
+    assert (v, raisons, motif) == (None, [""], motifs.SECRET)
+    out = g.qpv2014_verdict(_frame(population=994.0), None, 1000, 10000)
+    assert out["regle_qpv2014"].isna().all() and out["seuil_qpv2014"].isna().all()
+    assert out["observations_qpv2014"].tolist() == [g.TAILLE_QUARTIER]
+    assert out["raisons_qpv2014"].tolist() == [""]
+    # a computed « non » has no observation
+    out = g.qpv2014_verdict(_frame(population=994.0), 19000, 1000, 10000)
+    assert out["regle_qpv2014"].tolist() == [False] and out["observations_qpv2014"].tolist() == [""]
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf])

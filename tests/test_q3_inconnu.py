@@ -184,7 +184,13 @@ def test_absent_national_median_is_named(national):
     assert r.seuil_qpv2014 is None
     assert r.eligibilite["regle_qpv2014"].isna().all()
     assert all(region.MANQUE_MEDIANE_NATIONALE in m for m in r.eligibilite["manque_qpv2014"])
-    assert any("médiane nationale des revenus absente" in c for c in r.phrases["eligibilite"])
+    # issue 11: the analyst reads a French reason; the file and parameter names are for the
+    # technician, in « Sources et méthode » only
+    assert any("la médiane nationale des revenus n'est pas fournie" in c for c in r.phrases["eligibilite"])
+    assert not any("qpv2014.revenu_median_national" in c for c in [*r.phrases["eligibilite"], *r.constats])
+    assert any(
+        "qpv2014.revenu_median_national" in s for s in q3.sources(r, _params(), schema.DatasetMetadata())
+    )
     assert r.verdict["texte"].count("«") == r.verdict["texte"].count("»")
 
 

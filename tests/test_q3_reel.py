@@ -70,14 +70,18 @@ def test_no_non_on_a_rule_that_cannot_be_computed(reel, code):
         for v, cell in zip(r.eligibilite[regle], t[regle], strict=True):
             if pd.isna(v):
                 assert cell.startswith("n.d."), (regle, cell)
-    # No national median and no urban-unit values in the file: the income rule is never « oui »,
-    # and its only possible « non » is a quartier under the population minimum (recomputed).
+    # No national median and no urban-unit values in the file: the income rule cannot run, so
+    # it is n.d. everywhere (issue 11: never « non » on the size alone); a quartier under the
+    # population minimum (recomputed from the file) gets it as an observation.
     pop = qp.set_index("code_qp")["pop_mun"]
     e = r.eligibilite.set_index("code_quartier")
-    assert not e["regle_qpv2014"].astype("boolean").fillna(False).astype(bool).any()
-    non = e.index[e["regle_qpv2014"].astype("boolean").eq(False).fillna(False).astype(bool)]
-    assert all(e.loc[c, "raisons_qpv2014"] == geography.TAILLE_QUARTIER for c in non)
-    assert set(non) == {c for c in e.index if pop[c] < p.qpv2014.population_min_quartier}
+    assert e["regle_qpv2014"].isna().all()
+    petits = {c for c in e.index if pop[c] < p.qpv2014.population_min_quartier}
+    observes = {c for c in e.index if geography.TAILLE_QUARTIER in str(e.loc[c, "observations_qpv2014"])}
+    assert observes == petits
+    for code_q, cell in zip(r.eligibilite["code_quartier"], t["regle_qpv2014"], strict=True):
+        assert ("observation" in cell) == (code_q in petits), cell
+    assert not any("est calculée" in s for s in _texts(r))
     assert r.seuil_qpv2014 is None
     texts = _texts(r)
     assert not any("n'est éligible" in s or "0 quartier" in s for s in texts)
@@ -169,3 +173,48 @@ def test_every_view_renders(reel, code):
     for fig in (q3.figure_echelles(r), q3.figure_revenus(r)):
         assert fig is not None
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize("code", ["31555", "34172", "66136"])
+def test_partial_results_are_shown_not_donnees_absentes(reel, code):
+    """Issue 11: the index read « données non disponibles » for q3 while the population share
+    was computed: the verdict carries what IS computed, with no motif, and the first key figure
+    has a value."""
+    _out, _p, _reg, rapports, qp = reel
+    r = rapports[code]
+    assert r.verdict["motif"] is None
+    d = qp[qp["code_qp"].isin(r.eligibilite["code_quartier"])]
+    # recomputed from the file: inhabitants of the commune's QPV over the commune's population
+    share = 100 * d["pop_mun"].sum() / qp.loc[qp["code_qp"].isin(d["code_qp"]), "pop_com"].iloc[0]
+    from cucs_analysis.present import text
+
+    assert text.pourcentage(share) in r.verdict["texte"]
+    assert r.chiffres_cles[0]["valeur"] is not None
+    cles = {c["id"]: c for c in r.chiffres_cles}
+    assert cles["part_habitants_quartiers"]["valeur"] == pytest.approx(share, abs=0.05)
+
+
+def test_attributed_years_are_said_once(reel):
+    r = reel[3]["31555"]
+    assert r.annees_attribuees.get("demographie") and r.annees_attribuees.get("revenus")
+    textes = [*r.constats, *r.phrases["echelle"]]
+    assert sum(q3.MENTION_ANNEES_IMPORT in s for s in r.constats) == 1
+    assert sum(q3.MENTION_ANNEES_IMPORT in s for s in r.phrases["echelle"]) == 1
+    assert any(str(r.annees_attribuees["demographie"]) in s for s in textes if q3.MENTION_ANNEES_IMPORT in s)
+
+
+def test_dynamic_rule_reason_on_one_cross_section(reel):
+    """The INSEE file gives one year per indicator: the « dynamique » rule has no series, and the
+    page says so (not « aucune année avant 2015 »), also in the table's header."""
+    out, _p, _reg, _rapports, _qp = reel
+    p = P.load_params(
+        "20001",
+        ROOT,
+        overrides={"dynamique": {"indicateur": "taux_pauvrete", "annee_debut": 2015, "annee_fin": 2023}},
+    )
+    r = q3.build(dataset.load_territory(out, "66136"), region.build(dataset.load_dataset(out), p), p)
+    texts = _texts(r)
+    assert any("une seule année de taux de" in s and "pas de série" in s for s in texts)
+    assert not any("aucune année avant" in s for s in texts)
+    entetes = [v[0] for v in q3.colonnes_eligibilite(r).values()]
+    assert not any("→" in h or "aucune année avant" in h for h in entetes)

@@ -268,25 +268,34 @@ def rule_verdict(
 ) -> pd.DataFrame:
     """Combine conditions (reason code → nullable bool Series "condition met") into a verdict.
 
-    Returns `regle` (pandas "boolean": False when any condition fails, True when all hold,
-    NA otherwise), `raisons` (the codes of the failed conditions joined by `SEP_RAISONS`, ""
-    unless False) and `motif` (None unless NA: `secret` when `secret` flags the quartier,
-    else `donnee_absente`). Column names get `prefix` / `raisons_<suffix>` / `motif_<suffix>`
-    where suffix is what follows "regle_" in `prefix` (or the prefix itself).
+    A rule is computed only when its whole test can run (issue 11): `regle` (pandas "boolean")
+    is True when all conditions hold, False when one fails and none is unknown, NA otherwise
+    (a quartier of 994 inhabitants whose income threshold is unknown is n.d., not « non »).
+    `raisons` holds the codes of the failed conditions joined by `SEP_RAISONS` ("" unless
+    False); `observations` the failed conditions of an NA verdict (reported as observations,
+    not as the rule's result); `motif` is None unless NA: `secret` when `secret` flags the
+    quartier, else `donnee_absente`. Column names get `prefix` / `raisons_<suffix>` /
+    `observations_<suffix>` / `motif_<suffix>` where suffix is what follows "regle_" in `prefix`.
     """
     frame = pd.DataFrame({k: v.astype("boolean") for k, v in conditions.items()})
     index = frame.index
     failed = frame.eq(False).fillna(False)
     unknown = frame.isna()
     verdict = pd.Series(pd.NA, index=index, dtype="boolean")
-    verdict[failed.any(axis=1)] = False
-    verdict[~failed.any(axis=1) & ~unknown.any(axis=1)] = True
-    raisons = failed.apply(lambda row: SEP_RAISONS.join(c for c in frame.columns if row[c]), axis=1)
-    raisons = raisons if len(index) else pd.Series(dtype=object)
+    known = ~unknown.any(axis=1)
+    verdict[failed.any(axis=1) & known] = False
+    verdict[~failed.any(axis=1) & known] = True
+    codes = failed.apply(lambda row: SEP_RAISONS.join(c for c in frame.columns if row[c]), axis=1)
+    codes = (codes if len(index) else pd.Series(dtype=object)).reindex(index).fillna("")
     motif = _missing_reason(secret, index).where(verdict.isna(), None)
     suffix = prefix.removeprefix("regle_")
     return pd.DataFrame(
-        {prefix: verdict, f"raisons_{suffix}": raisons.reindex(index).fillna(""), f"motif_{suffix}": motif},
+        {
+            prefix: verdict,
+            f"raisons_{suffix}": codes.where(verdict.notna(), ""),
+            f"observations_{suffix}": codes.where(verdict.isna(), ""),
+            f"motif_{suffix}": motif,
+        },
         index=index,
     )
 

@@ -130,6 +130,8 @@ class RapportQ3(AvecVues):
     chiffres_cles: list[dict] = field(default_factory=list)
     phrases: dict[str, list[str]] = field(default_factory=dict)  # section → sentences
     verdict: dict = field(default_factory=dict)
+    # family → year the importer attributed (the INSEE QPV file has no year): assumptions
+    annees_attribuees: dict = field(default_factory=dict)
 
     @property
     def prioritaires(self) -> pd.DataFrame:
@@ -532,6 +534,7 @@ def build(territoire, region, params) -> RapportQ3:
             "dynamique_fin": params.dynamique.annee_fin,
             "dynamique_seuil": params.dynamique.seuil_points,
             "dynamique_indicateur": params.dynamique.indicateur,
+            "dynamique_n_annees": _n_annees(territoire.indicateurs, params.dynamique.indicateur),
             "annee_debut_cucs": params.annee_debut_cucs,
             "debut": params.periode.debut,
             "fin": params.periode.fin,
@@ -546,9 +549,50 @@ def build(territoire, region, params) -> RapportQ3:
         entrees=ecarts,
         part_jeunes=jeunes_part,
         annees_actions=None if actions.empty else (int(actions["annee"].min()), int(actions["annee"].max())),
+        annees_attribuees=annees_import(getattr(territoire, "metadata", None)),
     )
     _narrate(rapport, territoire, params)
     return rapport
+
+
+def _n_annees(indicateurs: pd.DataFrame, indicateur: str) -> int:
+    """How many years of `indicateur` the quartiers have (1: a cross-section, no series)."""
+    if indicateurs is None or indicateurs.empty:
+        return 0
+    d = indicateurs[(indicateurs["niveau"] == "quartier") & (indicateurs["indicateur"] == indicateur)]
+    return int(d["annee"].dropna().nunique())
+
+
+def annees_import(metadata) -> dict[str, int]:
+    """The reference years the INSEE QPV importer attributed (family → year; the families set
+    by an explicit option are facts given by the user, not assumptions)."""
+    imp = getattr(metadata, "import_", None) or {}
+    qpv = imp.get("insee_qpv") if isinstance(imp, dict) else None
+    if not isinstance(qpv, dict) or not isinstance(qpv.get("annees_familles"), dict):
+        return {}
+    fixees = set(qpv.get("annees_fixees_par_option") or [])
+    out = {}
+    for famille, annee in qpv["annees_familles"].items():
+        try:
+            if famille not in fixees:
+                out[str(famille)] = int(annee)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+#: How q3 names the INSEE families whose years it prints.
+FAMILLES_Q3 = {"demographie": "population", "revenus": "revenus"}
+#: Said once, next to the years: they are assumptions of the import, not facts of the file.
+MENTION_ANNEES_IMPORT = "années de référence attribuées à l'import (le fichier INSEE n'en donne pas)"
+
+
+def phrase_annees_import(r: RapportQ3) -> str | None:
+    """« Population 2015, revenus 2017 : années de référence attribuées à l'import (…). »"""
+    vues = [f"{nom} {r.annees_attribuees[f]}" for f, nom in FAMILLES_Q3.items() if f in r.annees_attribuees]
+    if not vues:
+        return None
+    return f"{labels.majuscule(text.liste_fr(vues))} : {MENTION_ANNEES_IMPORT}."
 
 
 def _annee_utilisee(region, indicateur: str, defaut: int) -> int | None:
@@ -639,10 +683,8 @@ def libelle_manque(r: RapportQ3, code: str) -> str:
     indicator code."""
     p = r.parametres
     if code == region_stage.MANQUE_MEDIANE_NATIONALE:
-        return (
-            "médiane nationale des revenus absente (à donner dans metadonnees.yaml ou par le paramètre "
-            "qpv2014.revenu_median_national)"
-        )
+        # the technical hint (file, parameter) is on the « Sources et méthode » section only
+        return "la médiane nationale des revenus n'est pas fournie (voir la page Méthode)"
     if code == region_stage.MANQUE_MEDIANE_UU:
         return "revenu médian de l'unité urbaine inconnu"
     if code == region_stage.MANQUE_POPULATION_UU:
@@ -656,6 +698,13 @@ def libelle_manque(r: RapportQ3, code: str) -> str:
         return (
             f"le quartier n'a pas de valeur de {_libelle_entree(r, p.get('dynamique_indicateur', ''))} "
             f"sur {_periode_dynamique(p, False)} et {_periode_dynamique(p, True)}"
+        )
+    dynamiques = (region_stage.MANQUE_AVANT, region_stage.MANQUE_PERIODES, region_stage.MANQUE_VALEUR_COMMUNE)
+    if code in dynamiques and p.get("dynamique_n_annees", 2) == 1:
+        # one cross-section (the INSEE QPV file): there is no series to compare periods on
+        return (
+            f"une seule année de {_libelle_entree(r, p.get('dynamique_indicateur', ''))} dans les données : "
+            "pas de série"
         )
     if code == region_stage.MANQUE_AVANT:
         return (
@@ -719,6 +768,9 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
         v = getattr(row, regle)
         if v is pd.NA or text.manquant(v):
             out[regle] = f"n.d. : {raison_nd(r, row, suffixe)}"
+            obs = observation_taille(r, row) if regle == "regle_qpv2014" else None
+            if obs:
+                out[regle] += f" ; observation : {obs}"
             continue
         if bool(v):
             out[regle] = "oui"
@@ -762,6 +814,25 @@ def raisons_libelles(r: RapportQ3, row) -> dict[str, str]:
     return out
 
 
+def observation_taille(r: RapportQ3, row, seuil_nd: bool = True) -> str | None:
+    """A failed size condition of an n.d. income rule, said as an observation, not a verdict:
+    « 994 habitants (2015), sous le seuil de 1 000 ; seuil de revenu n.d. »."""
+    obs = str(getattr(row, "observations_qpv2014", "") or "").split(geography.SEP_RAISONS)
+    if geography.TAILLE_QUARTIER not in obs:
+        return None
+    p = r.parametres
+    an = _annee_entree(r, "population", r.annee_revenus)
+    mini = text.nombre(p.get("population_min_quartier"))
+    combien = (
+        f"moins de {mini} habitants ({an})"
+        if privacy.is_small(row.population, r.seuil_secret)
+        else f"{text.pluriel(row.population, 'habitant')} ({an}), sous le seuil de {mini}"
+    )
+    nd = seuil_nd and text.manquant(getattr(row, "seuil_qpv2014", None))
+    seuil = " ; seuil de revenu n.d." if nd else ""
+    return combien + seuil
+
+
 def _periode_dynamique(p: dict, pendant: bool) -> str:
     """The period of the « dynamique » rule: before the contract, or during it (« aucune année
     avant 2015 » when the rule's years start with the contract)."""
@@ -770,6 +841,14 @@ def _periode_dynamique(p: dict, pendant: bool) -> str:
     if p.get("dynamique_debut") > p.get("annee_debut_cucs") - 1:
         return f"aucune année avant {p.get('annee_debut_cucs')}"
     return text.annee_periode(p.get("dynamique_debut"), p.get("annee_debut_cucs") - 1)
+
+
+def _periodes_dynamique(p: dict) -> str:
+    """The two periods of the « dynamique » rule for a header: « de 2009-2014 à 2015-2023 », or
+    « une seule année dans les données : pas de série » on a cross-section."""
+    if p.get("dynamique_n_annees", 2) == 1:
+        return "une seule année dans les données : pas de série"
+    return f"de {_periode_dynamique(p, False)} à {_periode_dynamique(p, True)}"
 
 
 def _valeurs_regle(r: RapportQ3, regle: str) -> tuple[str, ...]:
@@ -1032,6 +1111,14 @@ def _narrate_regles(r: RapportQ3, params) -> None:
             )
         r.constats.append(phrase + ".")
         r.phrases["eligibilite"].append(phrase + ".")
+    # A failed size where the rule is n.d.: an observation, never the rule's « non ».
+    for row in elig.itertuples():
+        obs = observation_taille(r, row, seuil_nd=False) if pd.isna(row.regle_qpv2014) else None
+        if obs:
+            r.phrases["eligibilite"].append(
+                f"Observation sans verdict : {row.nom} compte {obs} ; la règle de revenu ne pouvant pas "
+                "être appliquée en entier (raison ci-dessus), son résultat reste « n.d. » pour ce quartier."
+            )
     # Reasons of the « non » of the income rule, one sentence per reason.
     for code, libelle in (
         (geography.REVENU_AU_DESSUS, "leur revenu médian dépasse le seuil"),
@@ -1187,6 +1274,17 @@ def _narrate_regles(r: RapportQ3, params) -> None:
 
 
 def _narrate_echelle(r: RapportQ3) -> None:
+    n_constats, n_phrases = len(r.constats), len(r.phrases["echelle"])
+    _narrate_echelle_parts(r)
+    # The years printed are the import's assumptions: said once, right after the first of them.
+    mention = phrase_annees_import(r)
+    if mention and len(r.constats) > n_constats:
+        r.constats.insert(n_constats + 1, mention)
+    if mention and len(r.phrases["echelle"]) > n_phrases:
+        r.phrases["echelle"].insert(n_phrases + 1, mention)
+
+
+def _narrate_echelle_parts(r: RapportQ3) -> None:
     rep = r.repartition.set_index("indicateur") if not r.repartition.empty else pd.DataFrame()
     n = int(rep["n_quartiers"].iloc[0]) if not rep.empty else 0
     quartiers = (
@@ -1549,6 +1647,10 @@ def _chiffres_cles(r: RapportQ3) -> None:
     part = rep["part"].get("taux_chomage") if not rep.empty else None
     part = None if text.manquant(part) else float(part)
 
+    part_pop = rep["part"].get("population") if not rep.empty else None
+    part_pop = None if text.manquant(part_pop) else float(part_pop)
+    an_pop = int(rep.loc["population", "annee"]) if not rep.empty and "population" in rep.index else r.annee
+
     absent = motifs.DONNEE_ABSENTE if n else motifs.NON_CALCULABLE
     r.chiffres_cles = [
         chiffre_cle(
@@ -1568,6 +1670,13 @@ def _chiffres_cles(r: RapportQ3) -> None:
         ),
         chiffre_cle("quartiers_etudies", "Quartiers étudiés", n, "quartiers"),
         chiffre_cle(
+            "part_habitants_quartiers",
+            f"Part des habitants de la commune vivant dans ces quartiers ({an_pop})",
+            part_pop,
+            "%",
+            absent,
+        ),
+        chiffre_cle(
             "part_chomeurs_quartiers",
             (
                 "Part des chômeurs de la commune vivant en quartier prioritaire"
@@ -1580,6 +1689,9 @@ def _chiffres_cles(r: RapportQ3) -> None:
             motifs.SECRET if not rep.empty and bool(rep["secret"].get("taux_chomage", False)) else absent,
         ),
     ]
+    # The index and the commune page show the first key figure: a computed one comes first
+    # (stable: the order is kept among the computed, and among the missing).
+    r.chiffres_cles.sort(key=lambda c: c.get("valeur") is None)
 
 
 def _verdict(r: RapportQ3) -> None:
@@ -1627,13 +1739,23 @@ def _verdict(r: RapportQ3) -> None:
         )
         pop = rep["part"].get("population") if not rep.empty else None
         if n_q and not text.manquant(pop):
+            # What IS computed answers first; the missing share is said after, with no motif on
+            # the verdict (the index would read « données non disponibles »).
             an = int(rep.loc["population", "annee"])
             quartiers = (
                 "son quartier prioritaire regroupe"
                 if n_q == 1
                 else f"ses {n_q} quartiers prioritaires regroupent"
             )
-            texte += f" ; {quartiers} {text.pourcentage(pop)} de ses habitants ({an})"
+            suppose = f", {MENTION_ANNEES_IMPORT}" if "demographie" in r.annees_attribuees else ""
+            texte = (
+                f"Échelle du quartier : {quartiers} {text.pourcentage(pop)} de ses habitants ({an}{suppose}) ; "
+                "la part des chômeurs de la commune qui y vivent n'est pas calculable ("
+                + labels.MOTIF_LIBELLES[motif]
+                + ")"
+            )
+            r.verdict = rapport.verdict(texte + ".", SECTION_ECHELLE)
+            return
         r.verdict = rapport.verdict(texte + ".", SECTION_ECHELLE, motif)
         return
     dans = elig["dans_cucs"].astype("boolean")
@@ -2171,7 +2293,13 @@ def legende_typologie(r: RapportQ3) -> str:
 
 def sources(r: RapportQ3, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
-    nat = text.euros(r.revenu_median_national) if r.revenu_median_national else "n.d."
+    nat = (
+        text.euros(r.revenu_median_national)
+        if geography.plausible_median(r.revenu_median_national)
+        else "n.d. (à donner dans metadonnees.yaml, clé revenu_median_national, ou par le paramètre "
+        "qpv2014.revenu_median_national)"
+    )
+    mention = phrase_annees_import(r)
     return [
         rapport.source_donnees(metadata),
         f"Règle de revenu (décret 2014-767) : seuil = 0,6 × (0,7 × médiane nationale + 0,3 × médiane de l'unité "
@@ -2186,7 +2314,8 @@ def sources(r: RapportQ3, params, metadata) -> list[str]:
         "creusé d'au moins "
         f"{text.nombre(params.dynamique.seuil_points, 1)} points entre {params.dynamique.annee_debut} et "
         f"{params.dynamique.annee_fin} (ces périodes exactes : aucune autre année ne les remplace).",
-        f"Indicateurs aux différentes échelles : chacun à la dernière année disponible ({_annees_echelles(r)}).",
+        f"Indicateurs aux différentes échelles : chacun à la dernière année disponible ({_annees_echelles(r)})."
+        + (f" {mention}" if mention else ""),
         "Écarts : un quartier n'est dit « plus élevé » ou « plus faible » que sa commune que si les intervalles de "
         "confiance à 95 % (méthode de Wilson) ne se chevauchent pas.",
         f"Typologie : classification ascendante hiérarchique (méthode de Ward) sur indicateurs centrés réduits "
@@ -2386,7 +2515,7 @@ def colonnes_eligibilite(r: RapportQ3) -> dict[str, tuple[str, str]]:
         "regle_zus": (f"Indice de type ZUS ({r.annee_zus})", "texte"),
         "variation": (
             f"Variation de l'écart à la commune, {text.minuscule_initiale(_libelle(r, p.get('dynamique_indicateur', '')))} "
-            f"({_periode_dynamique(p, False)} → {_periode_dynamique(p, True)}, points)",
+            f"(points, {_periodes_dynamique(p)})",
             "decimal",
         ),
         "regle_dynamique": ("Règle « dynamique »", "texte"),
@@ -2438,7 +2567,7 @@ def vue_entrees_sorties(r: RapportQ3) -> pd.DataFrame:
     annees = {
         "regle_zus": f"{r.annee_zus}",
         "regle_qpv2014": f"revenus {r.annee_revenus}",
-        "regle_dynamique": f"{_periode_dynamique(p, False)} → {_periode_dynamique(p, True)}",
+        "regle_dynamique": _periodes_dynamique(p),
     }
     libelles = {k: f"{labels.majuscule(v)} ({annees[k]})" for k, v in REGLES_COURTES.items()}
     e = e.assign(regle=e["regle"].map(libelles))

@@ -1489,7 +1489,7 @@ def tableau_contrat(r: RapportQ1) -> display.Html:
     """The table of the contract-level actions of the commune's EPCI, or nothing at all when the
     data hold no contract-level action (the demo)."""
     v = vue_contrat(r)
-    if v is None:
+    if v is None or v.empty:  # nothing to tabulate: the section's sentence says why
         return display.Html("", "")
     return display.tableau(
         v, legende="Actions au niveau du contrat de ville (EPCI), non réparties entre ses communes"

@@ -1088,7 +1088,8 @@ def _narrate(r: RapportQ5) -> None:
     if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-            "signé un CUCS ; ses actions d'insertion ne sont pas lues, ni comme résultat du CUCS ni comme comparaison."
+            "signé un CUCS, et aucune action ni aucun parcours de la commune n'y figure : l'offre d'insertion ne peut pas "
+            "être décrite."
         )
         r.textes["besoins"] = [
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — l'offre d'insertion {text.de(r.nom_commune)} "
@@ -1637,7 +1638,7 @@ def sources(r: RapportQ5, params, metadata) -> list[str]:
     return [
         rapport.source_donnees(metadata),
         (
-            f"Périodes comparées : {r.avant} et {r.pendant}"
+            f"Périodes comparées : {rapport.periodes_comparees(r)}"
             if r.decrit
             else f"Années des besoins : {text.annee_periode(r.annee_debut_cucs, r.periode[1])}{_PERIODE_SIGNATAIRES}"
         )

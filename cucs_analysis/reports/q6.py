@@ -1115,7 +1115,8 @@ def _narrate(r: RapportQ6) -> None:
     if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-            "signé un CUCS ; ses opérateurs ne sont ni évalués comme ceux du CUCS ni pris comme comparaison."
+            "signé un CUCS, et aucune action, réunion ni bilan de la commune n'y figure : ses opérateurs ne peuvent pas "
+            "être évalués."
         )
     elif r.signataire is False:
         _narrate_hors_cucs(r)

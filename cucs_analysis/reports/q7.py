@@ -450,7 +450,8 @@ def _narrate_signataire_inconnu(r: RapportQ7) -> None:
     """A commune whose signatory status is unknown: neither a CUCS result nor a comparison."""
     r.constats.append(
         f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-        "signé un CUCS ; sa structure de pilotage n'est ni évaluée ni prise comme comparaison."
+        "signé un CUCS, et aucune action financée de la commune n'y figure : sa structure de pilotage n'est pas "
+        "évaluée."
     )
     for section, objet in OBJETS_SECTIONS.items():
         r.textes[section] = [
@@ -1371,7 +1372,7 @@ def sources(r: RapportQ7, params, metadata) -> list[str]:
         "dans la programmation de la commune (actions non pourvues exclues) ; la part est calculée sur chaque "
         "période entière (somme des nouvelles sur somme des actions de chaque année), la première année connue "
         "exclue.",
-        f"Périodes comparées : {r.avant} et {r.pendant} ; on ne compare jamais une première et une dernière "
+        f"Périodes comparées : {rapport.periodes_comparees(r)} ; on ne compare jamais une première et une dernière "
         f"année. Une base de moins de {text.nombre(r.base_min)} (actions-années ou demandes) dans l'une des périodes "
         "est signalée « petite base ».",
         "Comparaison des structures : chaque commune signataire avec financements, sa structure et ses chiffres ; "

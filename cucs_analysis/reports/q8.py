@@ -1492,8 +1492,8 @@ def _narrate(r: RapportQ8) -> None:
     if r.inconnu_sans_donnees:
         r.constats.append(
             f"Données non disponibles : {RAISON_SIGNATAIRE_INCONNU} — les données ne disent pas si {r.nom_commune} a "
-            "signé un CUCS ; ses actions de proximité et sa GUP ne sont pas lues, ni comme résultat du CUCS ni comme "
-            "comparaison."
+            "signé un CUCS, et aucune action ni aucun signalement GUP de la commune n'y figure : sa proximité ne peut "
+            "pas être décrite."
         )
         for section, objet in OBJETS_SECTIONS.items():
             r.textes[section] = [
@@ -2151,7 +2151,7 @@ def sources(r: RapportQ8, params, metadata) -> list[str]:
     )
     return [
         rapport.source_donnees(metadata),
-        f"Périodes comparées : {r.avant} et {r.pendant} ; une part ou un taux est calculé sur chaque période "
+        f"Périodes comparées : {rapport.periodes_comparees(r)} ; une part ou un taux est calculé sur chaque période "
         "entière (somme des numérateurs sur somme des dénominateurs), jamais d'une première à une dernière année.",
         "Actions de proximité : actions dont la programmation indique qu'elles produisent du lien de proximité "
         "(colonne « proximité ») ; montants accordés en euros courants ; publics tels que déclarés.",

@@ -125,6 +125,15 @@ def periode_avant(periode: Sequence[int], annee_debut_cucs: int) -> str:
     return text.annee_periode(int(periode[0]), int(annee_debut_cucs) - 1)
 
 
+def periodes_comparees(r: Rapport) -> str:
+    """« avant le CUCS (2005-2006) et pendant le CUCS (2007-2014) », or, when the contract starts
+    with the data, « aucune : aucune année avant le contrat dans les données ; seule la période
+    pendant le CUCS (2015-2023) est décrite »."""
+    if r.sans_avant:
+        return f"aucune : {AUCUNE_ANNEE_AVANT} ; seule la période {r.pendant} est décrite"
+    return f"{r.avant} et {r.pendant}"
+
+
 #: Why co-funding, substitution, mainstream shares and requested-vs-granted are « n.d. » when
 #: the funding source holds only the State's share (metadata `financements_perimetre: etat_seul`).
 RAISON_ETAT_SEUL = "la source des financements ne contient que la part de l'État (programme 147)"

@@ -133,6 +133,9 @@ def test_q2_did_without_any_classed_quartier_is_nd_with_its_reason(sans_categori
     assert kf["quartiers_finances"]["valeur"] is None
     assert kf["quartiers_finances"]["motif"] == motifs.DONNEE_ABSENTE
     assert not any(c["id"].startswith("did_") for c in r.chiffres_cles)
+    # the commune's quartiers are not « aucun financé »: their funding is unknown
+    assert set(r.periodes["serie"]) - {"commune", "comparaison"} == {"quartiers_inconnus"}
+    assert "aucun financé" not in tout and "financement par quartier inconnu" in tout
     portee = r.resultats()["did_portee"]
     assert portee["quartiers_finances_commune"] is None
     assert portee["motif_nd"] == motifs.DONNEE_ABSENTE and portee["raison_nd"] == r.did_raison

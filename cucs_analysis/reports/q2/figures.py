@@ -53,7 +53,7 @@ def figure_tendances(r: RapportQ2, indicateur: str):
     if s.empty:
         return None
     s = s[s["indicateur"] == indicateur]
-    if s.empty or not s["serie"].isin(["finances", "quartiers"]).any():
+    if s.empty or not s["serie"].isin(["finances", "quartiers", "quartiers_inconnus"]).any():
         return None
     libelle, unite = r.libelles.get(indicateur, indicateur), r.unites.get(indicateur, "")
     order = {k: i for i, k in enumerate(SERIES)}

@@ -518,7 +518,7 @@ def phrase_did_nd(r: RapportQ2) -> str:
 
 
 def _narrate_did(r: RapportQ2) -> None:
-    if r.did_raison is not None and (not r.did.empty or not r.groupes_region.empty):
+    if r.did_nd:
         r.phrases_did.append(phrase_did_nd(r))
         return
     phrases = []
@@ -665,7 +665,7 @@ def _contribution(r: RapportQ2) -> None:
         )
     l4 = "4. L'évolution est plus favorable que dans des quartiers comparables"
     d = r.did.dropna(subset=["estimation"]) if not r.did.empty else r.did
-    if r.did_raison is not None and (not r.did.empty or not r.groupes_region.empty):
+    if r.did_nd:
         rows.append((l4, f"Comparaison non calculable (n.d.) : {r.did_raison}.", "non disponible"))
     elif d.empty:
         rows.append((l4, "La comparaison n'est pas possible avec ces données.", "non disponible"))
@@ -740,6 +740,7 @@ def _contribution(r: RapportQ2) -> None:
     lect = r.contribution["lecture"]
     n_ok = int((lect == "concordant").sum())
     n_known = int(lect.isin(["concordant", "partiel", "non concordant"]).sum())
+    etat = "est hors CUCS" if hors else "n'a pas d'action associative financée dans les données"
     r.reponse_atelier = [
         f"L'atelier le disait : « {CITATION_ATELIER} » Avec des données d'observation, on ne le peut pas : un quartier "
         "change pour bien d'autres raisons qu'une action (conjoncture, départs et arrivées d'habitants, autres "
@@ -754,7 +755,11 @@ def _contribution(r: RapportQ2) -> None:
         )
         if r.signataire is not False and not a.empty
         else (
-            f"{r.nom_commune} est hors CUCS : seule la tendance régionale est présentée, comme contexte ; les quartiers "
+            f"{r.nom_commune} {etat}"
+            + f" et la comparaison régionale n'est pas calculable (n.d. : {r.did_raison}) : la chaîne ne peut pas "
+            "être lue ici."
+            if r.did_nd
+            else f"{r.nom_commune} est hors CUCS : seule la tendance régionale est présentée, comme contexte ; les quartiers "
             "de la commune servent de point de comparaison."
             if hors
             else f"{r.nom_commune} n'ayant pas d'action associative financée dans les données, seule la tendance "
@@ -766,7 +771,7 @@ def _contribution(r: RapportQ2) -> None:
 def _caveats(r: RapportQ2) -> None:
     d = r.did
     avant = text.periode_avant(r.periode_debut, r.annee_debut_cucs)
-    if r.did_raison is not None and (not d.empty or not r.groupes_region.empty):
+    if r.did_nd:
         r.reserves.append(f"Différence de différences non calculable (n.d.) : {r.did_raison}.")
     elif not d.empty and "n_traites" in d:
         n_t = int(d["n_traites"].max())

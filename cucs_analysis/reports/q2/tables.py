@@ -29,6 +29,9 @@ GROUPES = {
 SERIES = {
     "finances": "Quartiers financés de la commune",
     "quartiers": "Quartiers de la commune (aucun financé)",
+    # the funding of each quartier is unknown (no credit attached to a quartier, unknown
+    # categories): « aucun financé » would be a finding the data do not hold
+    "quartiers_inconnus": "Quartiers de la commune (financement par quartier inconnu)",
     "commune": "Commune",
     "comparaison": "Quartiers de comparaison (région)",
 }
@@ -222,6 +225,12 @@ class RapportQ2(AvecVues):
                 "par habitant et par an"
             )
         return " ; ".join(raisons)
+
+    @property
+    def did_nd(self) -> bool:
+        """The region stage ran (its tables are present) and its DiD has a group without any
+        quartier: « n.d. » with `did_raison` everywhere, no row of empty estimates."""
+        return self.did_raison is not None and (not self.did.empty or not self.groupes_region.empty)
 
     @property
     def n_finances_connu(self) -> bool:
@@ -708,6 +717,17 @@ def _funded_codes(territoire, groupes: pd.DataFrame) -> list[str]:
     return [q for q in own if g.get(q) == "traite"]
 
 
+def _serie_quartiers(territoire, groupes: pd.DataFrame) -> str:
+    """The series of the commune's quartiers when none is funded: « quartiers » (none funded,
+    a measured state) when the region stage classed one of them on known credits, else
+    « quartiers_inconnus »."""
+    own = set(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else set()
+    if groupes.empty or not (groupes["intensite_moyenne"].fillna(0) > 0).any():
+        return "quartiers_inconnus"
+    g = groupes[groupes["code_quartier"].isin(own)]
+    return "quartiers" if g["groupe"].isin(["traite", "comparaison", "exclu"]).any() else "quartiers_inconnus"
+
+
 def series_table(territoire, region, indicateurs: list[str], seuil: int | None = None) -> pd.DataFrame:
     """Funded quartiers of the commune (pooled; all its quartiers when it has none funded) vs the
     commune vs the region's comparison quartiers (pooled, from the region stage), per
@@ -716,7 +736,7 @@ def series_table(territoire, region, indicateurs: list[str], seuil: int | None =
     code = territoire.code_commune
     funded = _funded_codes(territoire, region.groupes)
     own = list(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else []
-    codes, nom = (funded, "finances") if funded else (own, "quartiers")
+    codes, nom = (funded, "finances") if funded else (own, _serie_quartiers(territoire, region.groupes))
     ind_commune = territoire.indicateurs
     comparison = region.series_comparaison
     parts = []
@@ -771,7 +791,7 @@ def periods_table(territoire, region, indicateurs: list[str], params) -> pd.Data
     ind = ind[ind["indicateur"].isin(indicateurs)]
     funded = _funded_codes(territoire, region.groupes)
     own = list(territoire.quartiers["code_quartier"]) if territoire.quartiers is not None else []
-    codes, nom = (funded, "finances") if funded else (own, "quartiers")
+    codes, nom = (funded, "finances") if funded else (own, _serie_quartiers(territoire, region.groupes))
     parts = []
     q = ind[(ind["niveau"] == "quartier") & ind["code_territoire"].isin(codes)]
     if not q.empty:

@@ -346,7 +346,7 @@ def vue_did(r: RapportQ2) -> pd.DataFrame:
     """The region-wide difference-in-differences, one row per indicator."""
     d = r.did
     unite = _unit_of_gaps(r, d["indicateur"])
-    nd = r.did_raison is not None and (not d.empty or not r.groupes_region.empty)
+    nd = r.did_nd
     df = (
         None
         if d.empty or nd  # a group without quartier: no row of empty estimates, the reason

@@ -281,7 +281,7 @@ def test_share_of_the_communes_unemployed_recomputed_from_indicateurs():
         den = rows[(rows["niveau"] == "commune") & (rows["code_territoire"] == code)]["numerateur"].iloc[0]
         part = 100 * num / den
         rep = {x["indicateur"]: x for x in r.resultats()["repartition"]}["taux_chomage"]
-        assert rep["part"] == pytest.approx(part) and rep["annee"] == annee
+        assert rep["pourcentage"] == pytest.approx(part) and rep["annee"] == annee
         assert rep["personnes_quartiers"] == num and rep["personnes_commune"] == den
         cle = {c["id"]: c for c in r.chiffres_cles}["part_chomeurs_quartiers"]
         assert cle["valeur"] == pytest.approx(part) and str(annee) in cle["libelle"]

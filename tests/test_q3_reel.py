@@ -218,3 +218,48 @@ def test_dynamic_rule_reason_on_one_cross_section(reel):
     assert not any("aucune année avant" in s for s in texts)
     entetes = [v[0] for v in q3.colonnes_eligibilite(r).values()]
     assert not any("→" in h or "aucune année avant" in h for h in entetes)
+
+
+def test_downloads_name_quartiers_label_codes_and_round_shares(reel):
+    """Issue 11: q3_eligibilite.csv held bare codes (« donnee_absente ;taille_quartier ») and no
+    quartier name; q3_repartition.csv wrote 12,119 where the page says 12,1 %."""
+    import json
+
+    from cucs_analysis.pipeline import publish
+
+    _out, _p, _reg, rapports, qp = reel
+    r = rapports["66136"]
+    data = json.loads(json.dumps(r.resultats(), default=str))
+    tables = publish.results_tables(data)
+    codes = data["libelles_codes"]
+    elig = publish.table_publiee(tables["eligibilite"], codes)
+    noms = dict(zip(r.eligibilite["code_quartier"], r.eligibilite["nom"], strict=True))
+    assert all(isinstance(v, str) and v for v in noms.values())
+    assert elig["nom_quartier"].tolist() == [noms[c] for c in elig["code_quartier"]]
+    assert set(elig["motif_qpv2014"].dropna()) == {"données non disponibles"}
+    petit = qp.loc[qp["code_qp"].isin(elig["code_quartier"]) & (qp["pop_mun"] < 1000), "code_qp"]
+    obs = elig.set_index("code_quartier")["observations_qpv2014"]
+    from cucs_analysis.present import text
+
+    assert all(obs[c] == f"moins de {text.nombre(1000)} habitants" for c in petit) and len(petit)
+    raw = publish.csv_bytes(tables["eligibilite"], codes).decode("utf-8-sig")
+    assert "donnee_absente" not in raw and "taille_quartier" not in raw
+    rep = publish.table_publiee(tables["repartition"], codes).set_index("indicateur")
+    d = qp[qp["code_qp"].isin(elig["code_quartier"])]
+    share = 100 * d["pop_mun"].sum() / d["pop_com"].iloc[0]
+    assert rep.loc["population", "pourcentage"] == round(share, 1)
+    typo = publish.table_publiee(tables["typologie"], codes)
+    assert typo["nom_quartier"].tolist() == [noms[c] for c in typo["code_quartier"]]
+
+
+def test_typology_says_which_mean(reel):
+    """« nettement en dessous de la moyenne » read as the commune's: the sentence names the set
+    the typology is computed on (every quartier of the file)."""
+    _out, _p, _reg, rapports, qp = reel
+    r = rapports["34172"]
+    n = int(r.typologie.classes.notna().sum())
+    assert n == len(qp)  # every QPV of the region file is classed
+    assert all(f"de la moyenne des {n} quartiers étudiés" in d for d in r.typologie.descriptions.values())
+    assert any(f"des {n} quartiers étudiés" in s for s in r.constats)
+    nb = (ROOT / "notebooks" / "q3_geographie_prioritaire.ipynb").read_text(encoding="utf-8")
+    assert "dans la démonstration" not in nb

@@ -14,6 +14,7 @@ entrées for the next contracts, typology and maps. `verdict` answers the questi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -153,10 +154,12 @@ class RapportQ3(AvecVues):
             return [c for c in str(v).split(geography.SEP_RAISONS) if c] if isinstance(v, str) else []
 
         elig = self.eligibilite
+        noms = dict(zip(elig["code_quartier"], elig["nom"], strict=False)) if "nom" in elig else {}
         return {
             "eligibilite": [
                 {
                     "code_quartier": r.code_quartier,
+                    "nom_quartier": noms.get(r.code_quartier),
                     "categorie": _categorie(r),
                     "regle_zus": b(r.regle_zus),
                     "regle_qpv2014": b(r.regle_qpv2014),
@@ -167,12 +170,19 @@ class RapportQ3(AvecVues):
                     "raisons_zus": raisons(r.raisons_zus),
                     "raisons_qpv2014": raisons(r.raisons_qpv2014),
                     "raisons_dynamique": raisons(r.raisons_dynamique),
+                    # a failed condition of a rule that is n.d. (issue 11): observed, not a verdict
+                    "observations_qpv2014": raisons(getattr(r, "observations_qpv2014", "")),
                 }
                 for r in elig.itertuples()
             ],
             "seuil_qpv2014": self.seuil_qpv2014,
             "typologie": [
-                {"code_quartier": r.code_quartier, "classe": int(r.classe)}
+                {
+                    "code_quartier": r.code_quartier,
+                    "nom_quartier": r.nom,
+                    "classe": int(r.classe),
+                    "description": r.description,
+                }
                 for r in self.classes_commune.itertuples()
             ],
             "territoire": {"signataire": self.signataire, "motif": self.motif},
@@ -182,12 +192,15 @@ class RapportQ3(AvecVues):
                     "annee": int(r.annee),
                     "personnes_quartiers": r.personnes_quartiers,
                     "personnes_commune": r.personnes_commune,
-                    "part": None if text.manquant(r.part) else float(r.part),
+                    # a percentage (0-100): « pourcentage » gives it its unit and one decimal in the CSV
+                    "pourcentage": None if text.manquant(r.part) else float(r.part),
                     "motif": _motif_part(r),
                 }
                 for r in self.repartition.itertuples()
             ],
             "verdict": self.verdict,
+            "libelles_tables": dict(LIBELLES_TABLES),
+            "libelles_codes": self.libelles_codes(),
             # the year each value was read at (a parameter's year the data lack is replaced)
             "annees": {
                 "echelles": {k: int(v) for k, v in self.annees_echelles.items()},
@@ -199,6 +212,29 @@ class RapportQ3(AvecVues):
             },
         }
 
+    def libelles_codes(self) -> dict[str, dict[str, str]]:
+        """French labels of the codes of the downloadable tables (column → code → label)."""
+        p = self.parametres
+        raisons = {
+            geography.REVENU_AU_DESSUS: "revenu médian au-dessus du seuil",
+            geography.TAILLE_QUARTIER: f"moins de {text.nombre(p.get('population_min_quartier'))} habitants",
+            geography.TAILLE_UU: f"unité urbaine de moins de {text.nombre(p.get('population_min_uu'))} habitants",
+            geography.INDICE_SOUS_SEUIL: "indice sous le seuil",
+            geography.ECART_NON_CREUSE: "écart à la commune non creusé",
+        }
+        out = {f"raisons_{x}": raisons for x in ("qpv2014", "zus", "dynamique")}
+        out |= {f"motif_{x}": dict(labels.MOTIF_LIBELLES) for x in ("qpv2014", "zus", "dynamique")}
+        out["observations_qpv2014"] = raisons
+        out["categorie"] = dict(CATEGORIE_LIBELLES)
+        return out
+
+
+#: French titles of the downloadable tables (results keys → CSV title).
+LIBELLES_TABLES = {
+    "eligibilite": "Éligibilité des quartiers selon les trois règles (n.d. : règle non calculable, avec son motif)",
+    "typologie": "Classe de chaque quartier dans la typologie régionale",
+    "repartition": "Personnes de la commune vivant dans ses quartiers (part en %)",
+}
 
 #: Category codes of a quartier (labels in CATEGORIE_LIBELLES).
 CATEGORIE_LIBELLES = {
@@ -391,7 +427,7 @@ def build(territoire, region, params) -> RapportQ3:
     elif montres:
         annee = max(montres)
     echelles = scales_table(territoire, annees_echelles, seuil=int(params.seuil_secret))
-    typo = labels.typologie_decrite(region.typologie)
+    typo = _avec_effectif(labels.typologie_decrite(region.typologie))
     if typo is not None and not elig.empty:
         classes = elig[["code_quartier", "nom"]].assign(classe=elig["code_quartier"].map(typo.classes))
         classes = classes.dropna(subset=["classe"]).astype({"classe": "int64"})
@@ -553,6 +589,27 @@ def build(territoire, region, params) -> RapportQ3:
     )
     _narrate(rapport, territoire, params)
     return rapport
+
+
+def description_moyenne(description: str, n: int) -> str:
+    """« … nettement en dessous de la moyenne des 105 quartiers étudiés. »: the mean is the one
+    of the set the typology is computed on, not the commune's (its last mention names it)."""
+    if "de la moyenne des quartiers étudiés" in description:
+        return description.replace(
+            "de la moyenne des quartiers étudiés", f"de la moyenne des {n} quartiers étudiés"
+        )
+    avant, sep, apres = description.rpartition("de la moyenne")
+    return f"{avant}de la moyenne des {n} quartiers étudiés{apres}" if sep else description
+
+
+def _avec_effectif(typo):
+    """The typology whose descriptions name how many quartiers its mean is taken on."""
+    if typo is None or not getattr(typo, "descriptions", None):
+        return typo
+    n = int(pd.Series(typo.classes).notna().sum())
+    return dataclasses.replace(
+        typo, descriptions={c: description_moyenne(d, n) for c, d in typo.descriptions.items()}
+    )
 
 
 def _n_annees(indicateurs: pd.DataFrame, indicateur: str) -> int:

@@ -91,6 +91,12 @@ def test_q2_and_q4_without_a_year_before_the_contract():
     r4 = q4.build(t, p)
     tout4 = " ".join([*r4.constats, *r4.reserves, *q4.sources(r4, p, t.metadata)])
     assert not _inverses(tout4), _inverses(tout4)
+    assert "Périodes comparées : aucune (aucune année avant le contrat dans les données" in tout4
+    # the meetings' years are those of the data, never « données de démonstration »
+    assert "données de démonstration" not in tout4
+    if r4.a_instances:
+        a, z = r4.instances_annee["annee"].min(), r4.instances_annee["annee"].max()
+        assert f"participants), {text.annee_periode(a, z)}." in tout4
     # with the demo's own contract year the periods are the usual ones
     r0 = q2.build(t, region_of(DEMO, base), base)
     avant = text.annee_periode(base.periode.debut, base.annee_debut_cucs - 1)

@@ -1489,14 +1489,25 @@ def sources(r: RapportQ4, params, metadata) -> list[str]:
     """The 'Sources et méthode' list, with the values actually used."""
     return [
         rapport.source_donnees(metadata),
-        f"Périodes comparées : {r.avant} et {r.pendant}. Une part est calculée sur chaque période entière "
+        (
+            f"Périodes comparées : {r.avant} et {r.pendant}."
+            if not r.sans_avant
+            else f"Périodes comparées : aucune ({text.AUCUNE_ANNEE_AVANT} : la période étudiée, "
+            f"{text.annee_periode(*r.periode)}, commence avec le contrat) ; aucune évolution avant / pendant n'est "
+            "calculée."
+        )
+        + " Une part est calculée sur chaque période entière "
         "(somme des numérateurs sur somme des dénominateurs), un montant comme une moyenne annuelle ; on ne compare "
         "jamais une première et une dernière année. L'écart affiché est calculé à partir des valeurs affichées. Une "
         f"base de moins de {text.nombre(r.base_min)} (actions-années, demandes ou réunions) dans l'une des périodes "
         "est signalée « petite base ».",
-        "Instances : réunions consignées dans les bilans (date, type, institutions présentes, participants), à partir "
-        "de 2007 dans les données de démonstration. Une réunion est dite interinstitutionnelle quand au moins deux "
-        "institutions distinctes y assistent.",
+        "Instances : réunions consignées dans les bilans (date, type, institutions présentes, participants)"
+        + (
+            f", {text.annee_periode(r.instances_annee['annee'].min(), r.instances_annee['annee'].max())}"
+            if r.a_instances and not r.instances_annee.empty and "annee" in r.instances_annee
+            else ", non renseignées pour cette commune"
+        )
+        + ". Une réunion est dite interinstitutionnelle quand au moins deux institutions distinctes y assistent.",
         "Cofinancement : une action est cofinancée une année donnée quand au moins deux institutions distinctes lui "
         "ont accordé un montant non nul. L'évolution est jugée nette quand les intervalles de confiance à 95 % "
         "(Wilson) des deux périodes ne se recouvrent pas.",

@@ -397,3 +397,11 @@ def test_youth_share_recomputed_from_indicateurs():
     r = _report("20001")
     phrase = next(s for s in r.phrases["jeunesse"] if "moins de 25 ans forment" in s)
     assert text.pourcentage(pq) in phrase and text.pourcentage(pc) in phrase
+
+
+def test_scales_notes_only_when_needed_on_the_demo():
+    """The demo has commune values and counts: no note under the scales table, gaps shown."""
+    r = _report("20001")
+    assert (r.echelles["niveau"] != "quartier").any()
+    assert r.phrases["echelles"] == []
+    assert "Écart significatif à la commune" in q3.vue_echelles(r).columns

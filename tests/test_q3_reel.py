@@ -263,3 +263,15 @@ def test_typology_says_which_mean(reel):
     assert any(f"des {n} quartiers étudiés" in s for s in r.constats)
     nb = (ROOT / "notebooks" / "q3_geographie_prioritaire.ipynb").read_text(encoding="utf-8")
     assert "dans la démonstration" not in nb
+
+
+def test_scales_table_says_what_it_cannot_show(reel):
+    """§1 promised a comparison with the commune, EPCI… but showed quartier rows only, each gap
+    « n.d. (la commune n'a pas de valeur) »: the note under the table says why, and that the
+    INSEE rates come without counts (no confidence interval)."""
+    r = reel[3]["31555"]
+    assert (r.echelles["niveau"] == "quartier").all()
+    notes = r.phrases["echelles"]
+    assert any("ne sont pas dans les données" in s for s in notes)
+    assert "Taux publiés par l'INSEE sans effectifs : pas d'intervalle de confiance." in notes
+    assert "Écart significatif à la commune" not in q3.vue_echelles(r).columns

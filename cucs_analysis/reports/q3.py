@@ -933,7 +933,8 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     elig = r.eligibilite
     n = len(elig)
     r.phrases = {
-        k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
+        k: []
+        for k in ("echelles", "echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
     }
     if r.signataire is False:
         r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "le programme d'actions du CUCS"))
@@ -1007,10 +1008,31 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         "Quelle part de l'intervention relève du quartier, de la commune ou de l'agglomération "
         "(jeunesse, emploi, mobilité), et qui en porte les moyens ?"
     )
+    r.phrases["echelles"] = notes_echelles(r)
     _phrases_par_defaut(r)
     _reserves(r, territoire, params)
     _chiffres_cles(r)
     _verdict(r)
+
+
+def notes_echelles(r: RapportQ3) -> list[str]:
+    """What the scales table cannot show, said under it: no value above the quartiers (the
+    INSEE QPV file), rates published without counts (no confidence interval)."""
+    e = r.echelles
+    if e.empty:
+        return []
+    notes = []
+    if not (e["niveau"] != "quartier").any():
+        notes.append(
+            "Les valeurs de la commune, de l'EPCI, du département et de la région ne sont pas dans les données "
+            "(le fichier INSEE des quartiers prioritaires n'en donne pas) : le tableau montre les quartiers seuls, "
+            "sans écart à la commune."
+        )
+    taux = e[(e["niveau"] == "quartier") & e["indicateur"].astype(str).str.startswith(("taux_", "part_"))]
+    # a rate with a numerator and a denominator gets its interval; none anywhere: no counts
+    if not taux.empty and ("ic_bas" not in taux or taux["ic_bas"].isna().all()):
+        notes.append("Taux publiés par l'INSEE sans effectifs : pas d'intervalle de confiance.")
+    return notes
 
 
 def phrase_typologie(r: RapportQ3) -> str | None:
@@ -2545,7 +2567,10 @@ def vue_echelles(r: RapportQ3) -> pd.DataFrame:
         )
         for i in indicateurs
     }
-    colonnes["ecarts"] = ("Écart significatif à la commune", "texte")
+    if (e["niveau"] != "quartier").any():
+        colonnes["ecarts"] = ("Écart significatif à la commune", "texte")
+    else:  # no commune value: no gap to show (said under the table, `notes_echelles`)
+        df = df.drop(columns="ecarts")
     return display.vue(df, colonnes, vide="indicateurs aux différentes échelles")
 
 

@@ -221,6 +221,11 @@ def test_no_before_period_is_said_never_reversed():
         assert "aucune année avant le contrat dans les données" in r.avant
     sources = " ".join(q1.sources(rapports[0], p, t.metadata))
     assert inverse not in sources and "aucune année avant le contrat dans les données" in sources
+    for sources in (q5.sources(rapports[1], p, t.metadata), q7.sources(rapports[3], p, t.metadata)):
+        ligne = next(x for x in sources if x.startswith("Périodes comparées"))
+        assert ligne.startswith(
+            "Périodes comparées : aucune (aucune année avant le contrat dans les données)"
+        ), ligne
 
 
 def test_q7_comparison_on_no_commune_is_nd():

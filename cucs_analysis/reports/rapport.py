@@ -127,10 +127,11 @@ def periode_avant(periode: Sequence[int], annee_debut_cucs: int) -> str:
 
 def periodes_comparees(r: Rapport) -> str:
     """« avant le CUCS (2005-2006) et pendant le CUCS (2007-2014) », or, when the contract starts
-    with the data, « aucune : aucune année avant le contrat dans les données ; seule la période
-    pendant le CUCS (2015-2023) est décrite »."""
+    with the data, « aucune (aucune année avant le contrat dans les données) ; seules les années
+    2015-2023 sont décrites »."""
     if r.sans_avant:
-        return f"aucune : {AUCUNE_ANNEE_AVANT} ; seule la période {r.pendant} est décrite"
+        annees = text.annee_periode(r.annee_debut_cucs, r.periode[1])
+        return f"aucune ({AUCUNE_ANNEE_AVANT}) ; seules les années {annees} sont décrites"
     return f"{r.avant} et {r.pendant}"
 
 

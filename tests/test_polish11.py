@@ -278,5 +278,14 @@ def test_regional_synthesis_does_not_count_communes_with_only_nd():
     assert s.constats[0].replace("\u00a0", " ").startswith("1 commune sur 2 a des résultats")
     assert any("(Toulouse) n'a que des verdicts « n.d. »" in c for c in s.constats)
     assert {c["id"]: c["valeur"] for c in s.chiffres_cles}["communes_avec_resultats"] == 1
-    seul_nd = synthese.build_regionale(resultats[:2], communes)
+    seul_nd = synthese.build_regionale(resultats[:2], communes.assign(signataire_cucs=pd.NA))
     assert seul_nd.constats[0].startswith("Aucune des 2 communes n'a de résultat calculé")
+    # no signatory status known anywhere: « ne compte aucune », never « compte aucune » or « compte 0 »
+    assert (
+        seul_nd.constats[0]
+        .replace("\u00a0", " ")
+        .endswith(
+            "la région ne compte aucune commune signataire du CUCS ni hors CUCS : ses 2 communes sont de statut "
+            "inconnu (la table des communes ne dit pas si elles ont signé)."
+        )
+    )

@@ -647,10 +647,17 @@ def build_regionale(
             if n_communes > 1
             else "La commune n'a pas de résultat calculé"
         )
-        + " ; la région compte "
-        f"{text.aucun(n_signataires, 'commune signataire', 'communes signataires', feminin=True)} du CUCS"
-        + (", " if n_inconnus else " et ")
-        + f"{text.aucun(n_hors, 'commune hors CUCS', 'communes hors CUCS', feminin=True)}{inconnus}."
+        + (
+            " ; la région compte "
+            f"{text.pluriel(n_signataires, 'commune signataire', 'communes signataires')} du CUCS"
+            + (", " if n_inconnus else " et ")
+            + f"{text.pluriel(n_hors, 'commune hors CUCS', 'communes hors CUCS')}{inconnus}."
+            if n_signataires or n_hors or not n_inconnus
+            else " ; la région ne compte aucune commune signataire du CUCS ni hors CUCS : "
+            f"{'ses' if n_inconnus > 1 else 'sa'} {text.pluriel(n_inconnus, 'commune')} "
+            f"{'sont' if n_inconnus > 1 else 'est'} de {STATUT_INCONNU} (la table des communes ne dit pas si "
+            f"{'elles ont' if n_inconnus > 1 else 'elle a'} signé)."
+        )
     )
     if seulement_nd:
         s.constats.append(

@@ -166,9 +166,12 @@ def test_index_three_states_and_no_ok_label(site):
     labels = [label for _, label in links_of(index)]
     assert "ok" not in labels and "Lire" in labels
     communes = pd.read_csv(DEMO / "communes.csv", dtype=str)
-    # every commune of the data set has a row and a page, run or not
+    # the communes run have a row, the others one sentence; every commune keeps its page
+    run = {"20001", HORS_CUCS}
+    assert set(re.findall(r'<tr data-recherche="[^"]*?(\d{5})"', index)) == run
+    autres = len(communes) - len(run)
+    assert f"{autres} autres communes du jeu de données n'ont pas été traitées dans cette exécution." in visible(index)
     for code in communes["code_commune"]:
-        assert f"communes/{code}.html" in index
         assert (site / "communes" / f"{code}.html").is_file()
     non_run = communes.loc[communes["signataire_cucs"] == "non", "code_commune"].iloc[0]
     assert "hors CUCS" in visible((site / "communes" / f"{non_run}.html").read_text(encoding="utf-8"))

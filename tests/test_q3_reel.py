@@ -119,7 +119,9 @@ def test_each_indicator_at_its_own_year(reel, code):
     assert any(phrase in s for s in r.phrases["eligibilite"])
     v = q3.vue_echelles(r)
     assert len(v) == len(r.eligibilite)  # the quartiers (the commune has no rate of its own)
-    assert (v["Écart significatif à la commune"] == "n.d. (la commune n'a pas de valeur)").all()
+    # no gap column of « n.d. » repeated on every row: the note under the table says why
+    assert "Écart significatif à la commune" not in v.columns
+    assert any("ne sont pas dans les données" in s for s in r.phrases["echelles"])
 
 
 @pytest.mark.parametrize("code", list(COMMUNES))
@@ -137,7 +139,9 @@ def test_a_typology_and_readable_maps(reel, code):
     assert fig is not None and "un point à son centre" in fig._cucs_alt
     fig = q3.carte_commune(r, dataset.load_territory(out, code))
     assert fig is not None
-    assert all(str(n) in [t.get_text() for t in fig.axes[0].texts] for n in r.eligibilite["nom"])
+    # names in the list beside the map (numbers on the quartiers: issue 11)
+    textes = "\n".join(t.get_text() for t in fig.axes[0].texts)
+    assert all(str(n) in textes for n in r.eligibilite["nom"])
     matplotlib.pyplot.close("all")
 
 
@@ -275,3 +279,35 @@ def test_scales_table_says_what_it_cannot_show(reel):
     assert any("ne sont pas dans les données" in s for s in notes)
     assert "Taux publiés par l'INSEE sans effectifs : pas d'intervalle de confiance." in notes
     assert "Écart significatif à la commune" not in q3.vue_echelles(r).columns
+
+
+def test_maps_title_whole_labels_apart_rings_thin(reel):
+    """Perpignan's title was cut and close names overlapped (Saint Assiscle / Gare); the
+    regional map's black rings hid the commune's points: numbers with a list beside the map,
+    a wrapped title, thin half-transparent rings and the départements' outlines."""
+    out, _p, reg, rapports, _qp = reel
+    r = rapports["66136"]
+    fig = q3.carte_commune(r, dataset.load_territory(out, "66136"))
+    fig.canvas.draw()
+    rend = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    fb = fig.bbox
+    t = ax.title.get_window_extent(rend)
+    assert t.x0 >= fb.x0 and t.x1 <= fb.x1 and t.y1 <= fb.y1
+    numeros = [a for a in ax.texts if a.get_text().isdigit()]
+    assert len(numeros) == len(r.eligibilite)
+    liste = [a for a in ax.texts if not a.get_text().isdigit()][0].get_text()
+    assert all(str(n) in liste for n in r.eligibilite["nom"])
+    boxes = [a.get_window_extent(rend) for a in numeros]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    fig = q3.carte_region(rapports["34172"], reg)
+    ax = fig.axes[0]
+    from matplotlib.collections import PathCollection
+
+    rings = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection) and len(c.get_facecolors()) == 0 and len(c.get_edgecolors())
+    ]
+    assert rings and all(max(c.get_linewidths()) <= 0.8 and c.get_edgecolors()[0][3] < 1 for c in rings)
+    assert any("Toulouse" == a.get_text() for a in ax.texts)

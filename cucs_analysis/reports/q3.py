@@ -2047,25 +2047,44 @@ def _couleurs_classes(r: RapportQ3) -> dict[int, str]:
     return {int(c): colors[(int(c) - 1) % len(colors)] for c in r.typologie.effectifs.index}
 
 
-def _nommer(ax, gdf, noms: pd.Series) -> None:
-    """Write each quartier's name at a point inside it, with a white halo (data stay text)."""
-    import matplotlib.patheffects as pe
-
+def _nommer(ax, gdf, noms: pd.Series) -> list[tuple[int, str]]:
+    """A number at a point inside each quartier (names of close quartiers overlapped: « Quartier
+    Gare » over « Saint Assiscle »), and the list « 1 Quartier Gare… » beside the map. Returns
+    the (number, name) pairs (data stay text)."""
+    numeros = []
     for geom, nom in zip(gdf.geometry, noms, strict=True):
         if geom is None or geom.is_empty:
             continue
         pt = geom.representative_point()
-        t = ax.annotate(
-            str(nom),
+        k = len(numeros) + 1
+        ax.annotate(
+            str(k),
             (pt.x, pt.y),
             fontsize=7,
             ha="center",
-            va="bottom",
-            xytext=(0, 4),
-            textcoords="offset points",
+            va="center",
             color="#222222",
+            bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "#222222", "lw": 0.6, "alpha": 0.9},
+            zorder=6,
         )
-        t.set_path_effects([pe.withStroke(linewidth=2.5, foreground="white")])
+        numeros.append((k, str(nom)))
+    if numeros:
+        import textwrap
+
+        fig = ax.figure
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w + 3.2, h)
+        fig.subplots_adjust(left=0.02, right=w / (w + 3.2), top=0.9, bottom=0.03)
+        lignes = [textwrap.fill(f"{k}  {nom}", 44, subsequent_indent="    ") for k, nom in numeros]
+        ax.text(1.03, 1.0, "\n".join(lignes), transform=ax.transAxes, va="top", ha="left", fontsize=8)
+    return numeros
+
+
+def _titre_carte(ax, titre: str) -> None:
+    """A title wrapped to the axes' width: a long one was cut (« (zoom sur les quartiers) »)."""
+    import textwrap
+
+    ax.set_title(textwrap.fill(titre, 55), fontsize=11)
 
 
 def carte_commune(r: RapportQ3, territoire):
@@ -2124,7 +2143,9 @@ def carte_commune(r: RapportQ3, territoire):
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         ax.set_xlim(mx - cote, mx + cote)
         ax.set_ylim(my - cote, my + cote)
-        ax.set_title(ax.get_title() + " (zoom sur les quartiers)")
+        _titre_carte(ax, ax.get_title() + " (zoom sur les quartiers)")
+    else:
+        _titre_carte(ax, ax.get_title())
     _nommer(ax, gdf, gdf["nom"])
     quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
     if par_classe:
@@ -2153,6 +2174,40 @@ def carte_commune(r: RapportQ3, territoire):
             f"{text.pluriel(n_nd, 'quartier non calculable', 'quartiers non calculables')} (gris clair)"
         )
     return plots.set_alt(fig, f"Carte {text.de(r.nom_commune)} et de {quartiers} : {text.liste_fr(parts)}.")
+
+
+def _nommer_villes(ax, points: pd.DataFrame, r: RapportQ3, communes) -> None:
+    """Name, in each département, the commune with the most inhabitants in quartiers (not the
+    commune of the page, named in bold), at its quartiers' centre."""
+    import matplotlib.patheffects as pe
+
+    e = r.eligibilite_region
+    if e is None or e.empty or communes is None or "nom" not in communes or "code_commune" not in e:
+        return
+    pts = points.merge(e[["code_quartier", "code_commune"]], on="code_quartier", how="left")
+    pop = pd.to_numeric(pts["population"], errors="coerce").fillna(0)
+    par = (
+        pts.assign(pop=pop).groupby("code_commune").agg(x=("x", "mean"), y=("y", "mean"), pop=("pop", "sum"))
+    )
+    info = communes.drop_duplicates("code_commune").set_index("code_commune")
+    par = par.join(info[[c for c in ("nom", "code_departement") if c in info]], how="inner")
+    par = par[par.index != r.code_commune]
+    if par.empty:
+        return
+    dep = par["code_departement"] if "code_departement" in par else pd.Series("", index=par.index)
+    choisies = par.assign(dep=dep.fillna("")).sort_values("pop", ascending=False).groupby("dep").head(1)
+    for _code, row in choisies.iterrows():
+        t = ax.annotate(
+            str(row["nom"]),
+            (row["x"], row["y"]),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color="#333333",
+            zorder=5,
+        )
+        t.set_path_effects([pe.withStroke(linewidth=2.5, foreground="white")])
 
 
 #: Reference sizes of the population legend of the regional map (inhabitants).
@@ -2195,7 +2250,11 @@ def carte_region(r: RapportQ3, region):
     fig.subplots_adjust(left=0.02, right=0.68, top=0.92, bottom=0.03)  # room for the legends
     communes = region.contours_communes
     if communes is not None and not communes.empty:
-        communes.plot(ax=ax, color="#F3F3F3", edgecolor="#B0B0B0", lw=0.4)
+        communes.plot(ax=ax, color="#F3F3F3", edgecolor="#D0D0D0", lw=0.3)
+        if "code_departement" in communes and communes["code_departement"].notna().any():
+            deps = communes.dropna(subset=["code_departement"]).dissolve(by="code_departement")
+            deps.boundary.plot(ax=ax, color="#707070", lw=0.8)
+    _nommer_villes(ax, gdf, r, communes)
     couleurs = _couleurs_classes(r)
     gdf = gdf.sort_values("population", ascending=False, na_position="last")  # small points on top
     nc = gdf["classe"].isna()
@@ -2221,13 +2280,14 @@ def carte_region(r: RapportQ3, region):
     )
     mine = gdf["code_quartier"].isin(r.eligibilite["code_quartier"])
     if mine.any():
+        # thin, half-transparent rings: the classes of the commune's points stay readable
         ax.scatter(
             gdf.loc[mine, "x"],
             gdf.loc[mine, "y"],
-            s=taille(gdf.loc[mine, "population"]) * 1.6,
+            s=taille(gdf.loc[mine, "population"]) * 1.5,
             facecolors="none",
-            edgecolors="black",
-            lw=1.2,
+            edgecolors=(0, 0, 0, 0.55),
+            lw=0.6,
             zorder=4,
         )
         cx, cy = gdf.loc[mine, "x"].mean(), gdf.loc[mine, "y"].max()

@@ -437,6 +437,17 @@ def _contours(dataset, layer: str, code: str) -> pd.DataFrame | None:
     return geo[[code, geo.geometry.name]].copy()
 
 
+def _contours_communes(dataset, t: dict) -> pd.DataFrame | None:
+    """The communes' outlines with their name and département (the regional map draws the
+    départements' outlines and names a few cities)."""
+    geo = _contours(dataset, "communes", "code_commune")
+    com = t.get("communes")
+    if geo is None or com is None:
+        return geo
+    cols = [c for c in ("code_commune", "nom", "code_departement") if c in com.columns]
+    return geo.merge(com[cols].drop_duplicates("code_commune"), on="code_commune", how="left")
+
+
 def _quartiers_communes(t: dict) -> pd.DataFrame | None:
     """The link table of multi-commune quartiers with each commune's name (`nom_commune`)."""
     qc = t.get("quartiers_communes")
@@ -469,7 +480,7 @@ def build(dataset, params) -> Region:
         typologie_entrees=entrees,
         quartiers_communes=_quartiers_communes(t),
         contours_quartiers=_contours(dataset, "quartiers", "code_quartier"),
-        contours_communes=_contours(dataset, "communes", "code_commune"),
+        contours_communes=_contours_communes(dataset, t),
         modeles_pilotage=pilotage_region(t, params),
         structures=structures_region(t, params),
         n_communes=int(t["communes"]["code_commune"].nunique()),

@@ -515,3 +515,14 @@ def test_papermill_p_code_commune_says_to_use_r(tmp_path, kernel_env):
     assert done.returncode != 0
     assert "passez-le comme texte avec papermill -r code_commune 20008" in done.stderr + done.stdout
     assert not (proj / "out").exists()
+
+
+@pytest.mark.parametrize(("statut", "attendu"), [(True, True), (False, False), (None, None)])
+def test_results_say_the_signatory_status_null_when_unknown(project, statut, attendu):
+    """An unknown status is written null: neither signatory (true) nor hors CUCS (false)."""
+    import json
+
+    ctx = demarrer("q1", "01001")
+    ctx.territoire.signataire = statut  # what Territory.signataire returns
+    path = ctx.ecrire_resultats(["Constat."], [], [CHIFFRE], **Q1_CLES)
+    assert json.loads(path.read_text(encoding="utf-8"))["signataire_cucs"] is attendu

@@ -358,3 +358,16 @@ def test_euros_constants_in_a_notebook_trial(root):
         params.load_params_with_seuils("20001", root, {"euros_constants": {"actif": "non"}})
     p = params.load_params_with_seuils("20001", root, {"euros_constants": {"actif": False}})
     assert p.euros_constants.actif is False and len(p.euros_constants.inflation) == 20  # rest kept
+
+
+def test_a_national_median_income_below_the_floor_is_refused(root):
+    """No QPV 2014 threshold from an implausible median: the parameter has the data's floor."""
+    from cucs_analysis.data.schema import REVENU_MEDIAN_MIN
+
+    base = load_params("20001", root).as_dict()
+    for bad in (0, 1, REVENU_MEDIAN_MIN - 1):
+        base["qpv2014"]["revenu_median_national"] = bad
+        with pytest.raises(ParamError, match="revenu_median_national"):
+            params.validate_params_dict(base, "20001")
+    base["qpv2014"]["revenu_median_national"] = REVENU_MEDIAN_MIN
+    assert params.validate_params_dict(base, "20001").qpv2014.revenu_median_national == REVENU_MEDIAN_MIN

@@ -219,9 +219,10 @@ class Contexte:
             chiffres_cles = getattr(rapport, "chiffres_cles", [])
         cles.setdefault("nom_commune", self.nom_commune)
         # Every results file says whether the commune is in a CUCS: "hors CUCS" is not "no data".
-        signataire = getattr(self.territoire, "signataire", None)
-        if signataire is not None:
-            cles.setdefault("signataire_cucs", bool(signataire))
+        # A commune of unknown status writes null (neither signatory nor hors CUCS).
+        if self.territoire is not None and hasattr(self.territoire, "signataire"):
+            signataire = self.territoire.signataire
+            cles.setdefault("signataire_cucs", None if signataire is None else bool(signataire))
         try:
             path = results.write_results(
                 self.dossier_resultats,

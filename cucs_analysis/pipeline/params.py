@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cucs_analysis.analysis.privacy import DEFAULT_THRESHOLD
-from cucs_analysis.data.schema import PATTERN_COMMUNE, PATTERN_QUARTIER
+from cucs_analysis.data.schema import MAX_REVENU, PATTERN_COMMUNE, PATTERN_QUARTIER, REVENU_MEDIAN_MIN
 
 DEFAULTS_FILE = "defaults.yaml"
 PARAMS_DIR = "params"
@@ -103,7 +103,12 @@ class Qpv2014(_Strict):
     annee_revenus: Year
     revenu_median_national: Annotated[
         float | None,
-        Field(gt=0, description="un montant en euros positif, ou null (valeur du jeu de données)"),
+        # The floor of the data's median incomes: no threshold from an implausible median.
+        Field(
+            ge=REVENU_MEDIAN_MIN,
+            le=MAX_REVENU,
+            description=f"un revenu médian en euros d'au moins {REVENU_MEDIAN_MIN} €, ou null (valeur du jeu de données)",
+        ),
     ] = None
     population_min_quartier: NonNegativeInt
     population_min_uu: NonNegativeInt

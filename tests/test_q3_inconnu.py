@@ -259,7 +259,7 @@ def test_no_commune_value_gives_nd_gaps_never_no_significant_gap():
     assert len(quartiers) == 3
     # issue 11: no level above the quartiers at all: no column of repeated « n.d. », a note
     assert "Écart significatif à la commune" not in v.columns
-    assert any("ne sont pas dans les données" in s for s in r.phrases["echelles"])
+    assert any("ne sont pas dans les données" in s for s in q3.notes_echelles(r))
     # with a commune value the gap is computed again (no interval here: « aucun écart significatif »)
     reg, r = _build(_tables(commune_pauvrete=True), _params(), national=21_000)
     ecarts = q3.vue_echelles(r).set_index("Territoire")["Écart significatif à la commune"]

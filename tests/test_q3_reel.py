@@ -121,7 +121,7 @@ def test_each_indicator_at_its_own_year(reel, code):
     assert len(v) == len(r.eligibilite)  # the quartiers (the commune has no rate of its own)
     # no gap column of « n.d. » repeated on every row: the note under the table says why
     assert "Écart significatif à la commune" not in v.columns
-    assert any("ne sont pas dans les données" in s for s in r.phrases["echelles"])
+    assert any("ne sont pas dans les données" in s for s in q3.notes_echelles(r))
 
 
 @pytest.mark.parametrize("code", list(COMMUNES))
@@ -275,7 +275,7 @@ def test_scales_table_says_what_it_cannot_show(reel):
     INSEE rates come without counts (no confidence interval)."""
     r = reel[3]["31555"]
     assert (r.echelles["niveau"] == "quartier").all()
-    notes = r.phrases["echelles"]
+    notes = q3.notes_echelles(r)
     assert any("ne sont pas dans les données" in s for s in notes)
     assert "Taux publiés par l'INSEE sans effectifs : pas d'intervalle de confiance." in notes
     assert "Écart significatif à la commune" not in q3.vue_echelles(r).columns

@@ -933,8 +933,7 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
     elig = r.eligibilite
     n = len(elig)
     r.phrases = {
-        k: []
-        for k in ("echelles", "echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
+        k: [] for k in ("echelle", "eligibilite", "entrees_sorties", "bilans", "jeunesse", "entrees")
     }
     if r.signataire is False:
         r.constats.append(labels.phrase_hors_cucs(r.nom_commune, "le programme d'actions du CUCS"))
@@ -1008,7 +1007,6 @@ def _narrate(r: RapportQ3, territoire, params) -> None:
         "Quelle part de l'intervention relève du quartier, de la commune ou de l'agglomération "
         "(jeunesse, emploi, mobilité), et qui en porte les moyens ?"
     )
-    r.phrases["echelles"] = notes_echelles(r)
     _phrases_par_defaut(r)
     _reserves(r, territoire, params)
     _chiffres_cles(r)

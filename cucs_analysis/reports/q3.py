@@ -2082,7 +2082,15 @@ def _titre_carte(ax, titre: str) -> None:
     """A title wrapped to the axes' width: a long one was cut (« (zoom sur les quartiers) »)."""
     import textwrap
 
+    for loc in ("left", "center", "right"):
+        ax.set_title("", loc=loc)
     ax.set_title(textwrap.fill(titre, 55), fontsize=11)
+
+
+def _titre_actuel(ax) -> str:
+    """The axes' title, wherever the style puts it (the house style puts it on the left: a
+    bare `get_title()` reads the empty centre one, and the title became « (zoom…) » alone)."""
+    return next((t for t in (ax.get_title(loc=x) for x in ("left", "center", "right")) if t), "")
 
 
 def carte_commune(r: RapportQ3, territoire):
@@ -2141,9 +2149,9 @@ def carte_commune(r: RapportQ3, territoire):
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         ax.set_xlim(mx - cote, mx + cote)
         ax.set_ylim(my - cote, my + cote)
-        _titre_carte(ax, ax.get_title() + " (zoom sur les quartiers)")
+        _titre_carte(ax, _titre_actuel(ax) + " (zoom sur les quartiers)")
     else:
-        _titre_carte(ax, ax.get_title())
+        _titre_carte(ax, _titre_actuel(ax))
     _nommer(ax, gdf, gdf["nom"])
     quartiers = "son quartier" if len(gdf) == 1 else f"ses {len(gdf)} quartiers"
     if par_classe:

@@ -277,3 +277,22 @@ def test_pipeline_gap_then_convergence():
     out = t.convergence(t.gap_series(q, ref), 2007, 2014)
     assert out.loc[0, "code_reference"] == "20001"
     assert out.loc[0, "convergence"] == "convergence"
+
+
+def test_rates_of_several_territories_without_counts_are_not_averaged():
+    """Published rates without their counts (INSEE QPV file) cannot be pooled over quartiers:
+    a plain mean would weigh a small quartier like a large one. One territory keeps its mean."""
+    from cucs_analysis.analysis.trends import compare_periods_auto
+
+    rows = [("A", 2017, 48.5), ("B", 2017, 31.7), ("A", 2016, 47.0), ("B", 2016, 30.0)]
+    df = pd.DataFrame(rows, columns=["code_territoire", "annee", "valeur"]).assign(indicateur="tp60")
+    kw = {"annee_debut_cucs": 2017, "debut": 2016, "fin": 2017}
+    pooled = compare_periods_auto(df, by=["indicateur"], **kw).iloc[0]
+    assert pooled["methode"] == "sans_effectifs"
+    assert pd.isna(pooled["valeur_pendant"]) and pd.isna(pooled["valeur_avant"])
+    one = compare_periods_auto(df[df["code_territoire"] == "A"], by=["indicateur"], **kw).iloc[0]
+    assert one["methode"] == "moyenne" and one["valeur_pendant"] == 48.5
+    per = compare_periods_auto(df, by=["code_territoire", "indicateur"], **kw)
+    assert set(per["methode"]) == {"moyenne"} and per["valeur_pendant"].notna().all()
+    counted = df.assign(numerateur=[485.0, 317.0, 470.0, 300.0], denominateur=1000.0)
+    assert compare_periods_auto(counted, by=["indicateur"], **kw).iloc[0]["methode"] == "taux"

@@ -538,7 +538,9 @@ def compare_periods_auto(
     """`compare_periods` per indicator, on the right base for each: pooled rates (Σ numerator /
     Σ denominator) when every kept row has its counts, mean yearly levels otherwise. Secret or
     missing values are left out. `by` must hold ``indicateur``. Adds ``methode``: ``taux``
-    (pooled rate) or ``moyenne`` (mean of yearly values)."""
+    (pooled rate), ``moyenne`` (mean of yearly values of one territory) or ``sans_effectifs``
+    (several territories pooled without their counts: a mean of their rates would weigh a
+    quartier of 1 000 inhabitants like one of 30 000, so the values are left missing)."""
     cols = [*by, *PERIODE_COLUMNS, "methode"]
     d = df[df["valeur"].notna()]
     if "secret" in d:
@@ -559,7 +561,14 @@ def compare_periods_auto(
             base_min=base_min,
             **kw,
         )
-        parts.append(res.assign(methode="taux" if counts else "moyenne"))
+        methode = "taux" if counts else "moyenne"
+        if not counts and "code_territoire" in grp and "code_territoire" not in by:
+            several = grp.groupby(list(by))["code_territoire"].nunique().gt(1).rename("_plusieurs")
+            res = res.merge(several.reset_index(), on=list(by), how="left")
+            pooled = res.pop("_plusieurs").fillna(False).astype(bool)
+            res.loc[pooled, ["valeur_avant", "valeur_pendant", "difference"]] = np.nan
+            methode = np.where(pooled, "sans_effectifs", "moyenne")
+        parts.append(res.assign(methode=methode))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=cols)

@@ -30,7 +30,7 @@ def regles_lecture(
     *, debut: int, fin: int, annee_debut_cucs: int, base_min: int = 30
 ) -> list[tuple[str, str]]:
     """The rules every page follows, as (term, definition), with the periods of the parameters."""
-    avant = text.annee_periode(debut, annee_debut_cucs - 1)
+    avant = text.periode_avant(debut, annee_debut_cucs)
     pendant = text.annee_periode(annee_debut_cucs, fin)
     return [
         (

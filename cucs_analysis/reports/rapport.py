@@ -109,20 +109,18 @@ class Rapport(Constats):
 
 
 #: What stands for the « before » period when the contract starts with the data.
-AUCUNE_ANNEE_AVANT = "aucune année avant le contrat dans les données"
+AUCUNE_ANNEE_AVANT = text.AUCUNE_ANNEE_AVANT
 
 
 def sans_annee_avant(periode: Sequence[int], annee_debut_cucs: int) -> bool:
     """No year of the period precedes the contract (`compare_periods`: `avant_testable` False)."""
-    return int(annee_debut_cucs) <= int(periode[0])
+    return text.sans_annee_avant(periode[0], annee_debut_cucs)
 
 
 def periode_avant(periode: Sequence[int], annee_debut_cucs: int) -> str:
     """The years before the contract (« 2000-2006 »), or « aucune année avant le contrat dans les
     données » when the contract starts with the data (never a reversed « 2015-2014 »)."""
-    if sans_annee_avant(periode, annee_debut_cucs):
-        return AUCUNE_ANNEE_AVANT
-    return text.annee_periode(int(periode[0]), int(annee_debut_cucs) - 1)
+    return text.periode_avant(periode[0], annee_debut_cucs)
 
 
 def periodes_comparees(r: Rapport) -> str:

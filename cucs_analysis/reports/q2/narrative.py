@@ -438,6 +438,12 @@ def _narrate_periods(r: RapportQ2) -> None:
         d = _decimales(unite)
         parts = []
         for row in grp.itertuples():
+            if getattr(row, "methode", "") == "sans_effectifs":
+                parts.append(
+                    f"{_serie_libelle(row.serie)} : n.d. (taux publiés sans leurs effectifs : une moyenne "
+                    "des quartiers compterait un petit quartier autant qu'un grand)"
+                )
+                continue
             if not row.avant_testable:
                 parts.append(
                     f"{_serie_libelle(row.serie)} {_valeur(row.valeur_pendant, unite)} pendant le CUCS (la série "

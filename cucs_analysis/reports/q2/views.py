@@ -259,7 +259,13 @@ def vue_tendances(r: RapportQ2) -> pd.DataFrame:
                 text.difference_affichee(a, b, 1) if ok else None
                 for a, b, ok in zip(p["valeur_avant"], p["valeur_pendant"], p["avant_testable"], strict=True)
             ],
-            base=p["methode"].map({"taux": "taux regroupé", "moyenne": "moyenne des taux annuels"}),
+            base=p["methode"].map(
+                {
+                    "taux": "taux regroupé",
+                    "moyenne": "moyenne des taux annuels",
+                    "sans_effectifs": "n.d. : taux publiés sans effectifs, non regroupables entre quartiers",
+                }
+            ),
             note=[
                 "avant non testable (la série commence avec le CUCS)"
                 if not ok

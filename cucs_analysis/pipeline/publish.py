@@ -875,6 +875,22 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
 
 
+def _annees_par_indicateur(data_dir: Path | None) -> dict[str, list[int]]:
+    """Indicator → the years it has in the data set (indicateurs.csv, two columns read), so the
+    Méthode page gives each indicator its own years, not the data set's span."""
+    path = data_dir / "indicateurs.csv" if data_dir is not None else None
+    try:
+        with open(path, encoding="utf-8-sig") as f:  # type: ignore[arg-type]
+            header = f.readline()
+        sep = ";" if header.count(";") > header.count(",") else ","
+        df = pd.read_csv(path, sep=sep, usecols=["indicateur", "annee"], dtype=str, encoding="utf-8-sig")
+    except (OSError, TypeError, ValueError, UnicodeDecodeError):
+        return {}
+    annees = pd.to_numeric(df["annee"], errors="coerce")
+    df = df.assign(annee=annees).dropna(subset=["annee"]).drop_duplicates()
+    return {str(k): sorted(int(a) for a in g) for k, g in df.groupby("indicateur")["annee"]}
+
+
 def _communes_from_dataset(data_dir: Path | None) -> pd.DataFrame:
     """code_commune, nom, signataire (bool or None) of every commune of the data set."""
     cols = ["code_commune", "nom", "signataire"]
@@ -1080,7 +1096,7 @@ def _methode_context(
         )
         if "annee_debut_cucs" in parametres and "periode" in parametres
         else [],
-        "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir)),
+        "catalogue": _methode.catalogue(catalogue, _metadonnees(data_dir), _annees_par_indicateur(data_dir)),
         # both optional in metadonnees.yaml: an absent or empty one is not written
         "jeu": {
             k: "" if (v := _metadonnees(data_dir).get(k)) is None else str(v).strip()

@@ -553,16 +553,43 @@ def contexte_secret(
     return {"seuil_secret": texte_seuil(seuils, noms), "phrase_secret": phrase_secret(seuils, noms)}
 
 
-def catalogue(indicateurs, metadonnees: Mapping | None = None) -> list[dict]:
-    """The indicator catalogue (`catalogue_indicateurs.csv` rows) with the data set's years:
-    indicator code, label, unit, source, years covered, definition."""
+def annees_indicateur(annees: list[int], attribuees: bool = False) -> str:
+    """An indicator's years as the Méthode page prints them: « 2017 », « 2005-2014 » (every year
+    between), « 2015, 2017 », or « aucune » ; « (attribuée à l'import) » when the source file
+    gave none and the importer set a reference year."""
+    if not annees:
+        return "aucune valeur dans les données"
+    a = sorted(set(annees))
+    if len(a) == 1:
+        dit = text.annee(a[0])
+    elif a == list(range(a[0], a[-1] + 1)):
+        dit = text.annee_periode(a[0], a[-1])
+    else:
+        dit = ", ".join(text.annee(x) for x in a)
+    if attribuees:
+        dit += " (année attribuée à l'import : le fichier source n'en donne pas)"
+    return dit
+
+
+def catalogue(
+    indicateurs, metadonnees: Mapping | None = None, annees: Mapping[str, list[int]] | None = None
+) -> list[dict]:
+    """The indicator catalogue (`catalogue_indicateurs.csv` rows) with each indicator's own years
+    in the data set (`annees`; without it, the data set's span): indicator code, label, unit,
+    source, years covered, definition."""
     if indicateurs is None or len(indicateurs) == 0:
         return []
     meta = metadonnees or {}
     debut, fin = meta.get("annee_debut"), meta.get("annee_fin")
-    annees = text.annee_periode(debut, fin) if debut and fin else "non renseignées"
+    etendue = text.annee_periode(debut, fin) if debut and fin else "non renseignées"
+    # The INSEE QPV file has no year: its importer attributed one per family of variables.
+    attribuees = isinstance(meta.get("import"), Mapping) and "insee_qpv" in meta["import"]
     rows = []
     for r in indicateurs.to_dict("records"):
+        code = str(r.get("indicateur") or "")
+        annees_dites = (
+            annees_indicateur(annees.get(code, []), attribuees and code in annees) if annees else etendue
+        )
         unite = str(r.get("unite") or "")
         rows.append(
             {
@@ -570,7 +597,7 @@ def catalogue(indicateurs, metadonnees: Mapping | None = None) -> list[dict]:
                 "libelle": str(r.get("libelle") or ""),
                 "unite": {"nombre": "effectif", "%": "%"}.get(unite, unite),
                 "source": str(r.get("source") or "non renseignée"),
-                "annees": annees,
+                "annees": annees_dites,
                 "definition": str(r.get("definition") or ""),
             }
         )

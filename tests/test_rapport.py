@@ -123,3 +123,15 @@ def test_periods_rows_for_the_results_file():
         {"valeur_pendant": 3, "motif": motifs.HORS_CUCS},
         {"valeur_pendant": 4, "motif": motifs.HORS_CUCS},
     ]
+
+
+def test_sources_say_when_the_data_follow_the_cucs():
+    """Data of 2015 and after belong to the contrats de ville: the sources line says what
+    « CUCS » means on such pages; the demo's 2005-2014 says nothing of the kind."""
+    from cucs_analysis.data.schema import DatasetMetadata
+    from cucs_analysis.reports import rapport
+
+    apres = rapport.source_donnees(DatasetMetadata(nom="QPV", annee_debut=2015, annee_fin=2023))
+    assert "Ces années suivent la fin des CUCS (2007-2014)" in apres and "contrat de ville" in apres
+    avant = rapport.source_donnees(DatasetMetadata(nom="Démo", annee_debut=2005, annee_fin=2014))
+    assert "suivent la fin des CUCS" not in avant

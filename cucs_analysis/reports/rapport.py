@@ -402,6 +402,10 @@ def ecarts_affiches(avant: pd.Series, pendant: pd.Series, decimales: int = 1) ->
     )
 
 
+#: Last year of the CUCS (2007-2014): later data belong to the contrats de ville.
+FIN_CUCS = 2014
+
+
 def source_donnees(metadata) -> str:
     """The first line of « Sources et méthode »: the data set and its years, the source files
     the importers recorded (`sources`: file, source, years) and, when the funding source holds
@@ -418,6 +422,14 @@ def source_donnees(metadata) -> str:
         fichiers.append(f"{src['fichier']} ({detail})" if detail else str(src["fichier"]))
     if fichiers:
         ligne += f" Fichiers sources : {' ; '.join(fichiers)}."
+    debut = metadata.annee_debut
+    if not text.manquant(debut) and int(debut) > FIN_CUCS:
+        # The pages speak of « CUCS »; data after 2014 belong to the contracts that followed them.
+        ligne += (
+            f" Ces années suivent la fin des CUCS (2007-{FIN_CUCS}) : dans ces pages, « CUCS » et « contrat » "
+            "désignent le contrat de la politique de la ville en vigueur sur la période (contrat de ville "
+            "depuis 2015)."
+        )
     if financements_etat_seul(metadata):
         ligne += (
             f" Financements : {RAISON_ETAT_SEUL} ; le cofinancement, la substitution, la part du droit commun "

@@ -50,3 +50,27 @@ def test_years_attributed_by_the_insee_import_are_said():
     rows = {r["indicateur"]: r["annees"] for r in methode.catalogue(CAT, meta, {"taux_pauvrete": [2017]})}
     assert rows["taux_pauvrete"].startswith("2017 (année attribuée à l'import")
     assert methode.annees_indicateur([2015, 2017]) == "2015, 2017"
+
+
+def test_methode_rules_cite_the_years_of_the_run():
+    """The DiD and QPV 2014 rules name the years this run used, not the demo's defaults."""
+    from cucs_analysis.pipeline import publish
+
+    ctx = publish._methode_context(
+        {"did": {"annee_traitement": 2017}, "qpv2014": {"annee_revenus": 2017}}, None
+    )
+    page = (
+        publish._jinja_env()
+        .get_template("methode.html.j2")
+        .render(
+            racine="",
+            titre_page="Méthode",
+            **ctx,
+            avertissements_parametres=[],
+            avertissements_donnees=[],
+            tables_carnets=publish.tables_des_carnets(),
+        )
+    )
+    assert "2017 dans cette exécution, paramètre did.annee_traitement" in page
+    assert "revenus 2017 demandés dans cette exécution" in page
+    assert "2009 par défaut" not in page and "avant 2009" not in page

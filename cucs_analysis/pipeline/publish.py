@@ -1105,7 +1105,16 @@ def _methode_context(
         "glossaire": _methode.glossaire(),
         "references": _methode.REFERENCES,
         "effet_levier": _methode.EFFET_LEVIER,
+        # the years the rules below used in this run (the shipped defaults are the demo's)
+        "annee_traitement": _annee_param(parametres, "did", "annee_traitement"),
+        "annee_revenus": _annee_param(parametres, "qpv2014", "annee_revenus"),
     }
+
+
+def _annee_param(parametres: Mapping, section: str, cle: str) -> str | None:
+    """A year of the run's parameters, as the Méthode page prints it (None: not set)."""
+    v = (parametres.get(section) or {}).get(cle) if isinstance(parametres.get(section), Mapping) else None
+    return None if v is None or _text.manquant(v) else _text.annee(v)
 
 
 def _textes(value: object) -> list[str]:

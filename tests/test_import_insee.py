@@ -16,6 +16,7 @@ import pytest
 from cucs_analysis.data import validate
 from cucs_analysis.data.errors import DataError
 from cucs_analysis.data.imports import common, geo, insee_qpv
+from tests.projet import epci_semeac_tarbes
 
 #: The INSEE QPV layout (44 columns, in the published order).
 ENTETE = (
@@ -482,14 +483,7 @@ def test_common_helpers(tmp_path):
 def occitanie(realdata, tmp_path_factory):
     src = realdata / "hackaviz2021_occitanie_qpv"
     tmp = tmp_path_factory.mktemp("occitanie")
-    # Hand-made EPCI file in the INSEE layout naming the two communes of « Séméac, Tarbes ».
-    epci = tmp / "epci.csv"
-    epci.write_text(
-        "Composition communale des EPCI\n\nCODGEO;LIBGEO;EPCI;LIBEPCI;DEP;REG\n"
-        "65417;Séméac;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n"
-        "65440;Tarbes;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n",
-        encoding="utf-8",
-    )
+    epci = epci_semeac_tarbes(tmp)
     out = tmp / "donnees"
     t0 = time.perf_counter()
     res = insee_qpv.importer(

@@ -4,7 +4,6 @@ shipped notebooks; refuses a non-empty folder without --force; French errors."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,28 +14,17 @@ from cucs_analysis import cli
 from cucs_analysis.data.dataset import load_dataset
 from cucs_analysis.pipeline import params
 from cucs_analysis.pipeline.params import ParamError
+from tests.projet import donnees_sans_programme
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
-GARDEES = {
-    "communes.csv",
-    "quartiers.csv",
-    "indicateurs.csv",
-    "catalogue_indicateurs.csv",
-    "quartiers.geojson",
-    "metadonnees.yaml",
-}
 
 
 @pytest.fixture
 def donnees(tmp_path: Path) -> Path:
     """A copy of the demo reduced to its indicators and contours (the other tables deleted),
     whose metadonnees.yaml says other years (those the indicators keep)."""
-    d = tmp_path / "donnees"
-    shutil.copytree(DEMO, d)
-    for f in d.iterdir():
-        if f.name not in GARDEES:
-            f.unlink()
+    d = donnees_sans_programme(tmp_path / "donnees")
     meta = yaml.safe_load((d / "metadonnees.yaml").read_text(encoding="utf-8"))
     meta.update(annee_debut=meta["annee_debut"] + 1, annee_fin=meta["annee_fin"] - 1)
     (d / "metadonnees.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")

@@ -17,6 +17,7 @@ from cucs_analysis.data import dataset
 from cucs_analysis.data.imports import insee_qpv
 from cucs_analysis.pipeline import params as P
 from cucs_analysis.reports import q3, region
+from tests.projet import epci_semeac_tarbes
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,14 +28,7 @@ COMMUNES = {"31555": "Toulouse", "34172": "Montpellier", "66136": "Perpignan", "
 def reel(realdata, tmp_path_factory):
     src = realdata / "hackaviz2021_occitanie_qpv"
     tmp = tmp_path_factory.mktemp("q3reel")
-    # Hand-made EPCI file in the INSEE layout naming the two communes of « Séméac, Tarbes ».
-    epci = tmp / "epci.csv"
-    epci.write_text(
-        "Composition communale des EPCI\n\nCODGEO;LIBGEO;EPCI;LIBEPCI;DEP;REG\n"
-        "65417;Séméac;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n"
-        "65440;Tarbes;200069300;CA Tarbes-Lourdes-Pyrénées;65;76\n",
-        encoding="utf-8",
-    )
+    epci = epci_semeac_tarbes(tmp)
     out = tmp / "donnees"
     insee_qpv.importer(
         src / "qp.csv", contours=src / "qp.geojson", communes=src / "communes.geojson", epci=epci, out=out

@@ -6,25 +6,16 @@ data give warnings (printed once, shown on the site), not errors. One small run.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from cucs_analysis.pipeline import runner
-from tests.projet import projet_sur
+from tests.projet import donnees_sans_programme, projet_sur
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
-GARDEES = {
-    "communes.csv",
-    "quartiers.csv",
-    "indicateurs.csv",
-    "catalogue_indicateurs.csv",
-    "quartiers.geojson",
-    "metadonnees.yaml",
-}
 CODE = "20001"
 QUESTIONS = ["q1", "q3", "synthese", "synthese_regionale"]
 AVERTISSEMENT_IMPORT = "<b>qp.csv</b> n'a pas de colonne d'année : 2015 supposée"
@@ -32,19 +23,10 @@ AVERTISSEMENT_IMPORT = "<b>qp.csv</b> n'a pas de colonne d'année : 2015 suppos�
 pytestmark = pytest.mark.slow
 
 
-def donnees_minimales(dossier: Path) -> Path:
-    """A copy of the demo without every other table (deleted, not emptied)."""
-    shutil.copytree(DEMO, dossier)
-    for f in dossier.iterdir():
-        if f.name not in GARDEES:
-            f.unlink()
-    return dossier
-
-
 @pytest.fixture(scope="module")
 def run_minimal(tmp_path_factory):
     base = tmp_path_factory.mktemp("tables")
-    data = donnees_minimales(base / "donnees")
+    data = donnees_sans_programme(base / "donnees")
     projet = projet_sur(
         data,
         base / "projet",

@@ -476,3 +476,17 @@ def test_files_with_one_name_in_two_folders_are_reported_apart(tmp_path):
     assert {k: v["doublons_retires"] for k, v in fichiers.items()} == {str(a): 1, str(b): 0}
     with pytest.raises(DataError, match="donné deux fois"):
         civille.construire([a, a], contrats=contrats)
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_data_and_warned(tmp_path):
+    """A raison sociale « =cmd|… » is written as it came (it is data, read back as data) and the
+    import warns whoever would open the CSV in a spreadsheet."""
+    nom = '=cmd|"/c calc"!A1'
+    fj = _write(tmp_path / "postes-fonjep-2023.json", [_rec("D00001", "2023", 7164, tiers=nom, nom=nom)])
+    contrats = _contrats(tmp_path / "geom_cv_ctr.json", CONTRATS)
+    res = civille.importer([fj], tmp_path / "out", contrats=contrats)
+    ops = pd.read_csv(tmp_path / "out" / "operateurs.csv", dtype=str, keep_default_na=False)
+    assert ops["nom"].tolist() == [nom]
+    assert any("operateurs.csv, colonne « nom »" in a and "formules" in a for a in res.rapport.avertissements)
+    # a negative number is not a formula
+    assert not any("montant" in a and "formules" in a for a in res.rapport.avertissements)

@@ -620,3 +620,29 @@ def test_commune_population_from_its_quartiers(fichiers, tmp_path, seconde):
         assert com.loc["31901", "population"] == "inconnu" and conflit
     else:
         assert com.loc["31901", "population"] == premiere and not conflit
+
+
+def test_a_commune_outside_the_regions_is_imported_with_an_unknown_region(tmp_path, monkeypatch):
+    """Saint-Martin (97801, « département » 978) has QPV but no region: the national file must
+    import, the region is « inconnu » with a warning, never a refusal of every quartier."""
+    import sys
+
+    module = sys.modules[__name__]
+    saint_martin = (
+        "QP978001",
+        "Quartier d'Orléans",
+        "Saint-Martin",
+        ("97801", "Saint-Martin"),
+        (-63.05, 18.07),
+    )
+    monkeypatch.setattr(module, "QUARTIERS", [*QUARTIERS, saint_martin])
+    src = tmp_path / "entrees"
+    src.mkdir()
+    f = {"qp": ecrire_qp(src / "qp.csv"), "contours": ecrire_contours(src / "qp.geojson")}
+    res = insee_qpv.importer(f["qp"], contours=f["contours"], out=tmp_path / "out")
+    communes = _lire(tmp_path / "out", "communes").set_index("code_commune")
+    assert communes.loc["97801", "code_departement"] == "978"
+    assert communes.loc["97801", "code_region"] == "inconnu"
+    assert communes.loc["31901", "code_region"] == "76"
+    assert any("97801" in a and "région « inconnu »" in a for a in res.rapport.avertissements)
+    assert not _erreurs(tmp_path / "out")

@@ -204,7 +204,7 @@ TABLES: dict[str, Table] = {
                 Column("nom", "text", "Nom de la commune"),
                 Column("code_epci", "code", "Numéro SIREN de l'EPCI", pattern=PATTERN_EPCI, inconnu=True),
                 Column("code_departement", "code", "Code du département", pattern=PATTERN_DEPARTEMENT),
-                Column("code_region", "code", "Code de la région", pattern=PATTERN_REGION),
+                Column("code_region", "code", "Code de la région", pattern=PATTERN_REGION, inconnu=True),
                 Column(
                     "population",
                     "int",

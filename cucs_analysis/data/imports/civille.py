@@ -1070,6 +1070,7 @@ def importer(
     res = construire(fichiers, contrats, regions, departements)
     with common.dossier_sortie(out, TABLES_ECRITES, force=force) as tmp:
         for nom, df in res.tables.items():
+            common.avertir_formules(res.rapport, nom, df)
             common.ecrire_table(tmp, nom, df)
         common.fusionner_metadonnees(
             tmp,

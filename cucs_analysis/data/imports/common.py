@@ -223,6 +223,27 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+#: First characters a spreadsheet reads as a formula (« =cmd|… », « @SOMME(…) »).
+DEBUT_FORMULE = ("=", "+", "-", "@")
+
+
+def avertir_formules(rapport: RapportImport, nom: str, df: pd.DataFrame) -> None:
+    """Warn about text cells of the source that a spreadsheet would run as a formula: they are
+    written unchanged (they are data, and the project reads them back as data), but whoever opens
+    the CSV in a spreadsheet must know."""
+    for col in df.columns:
+        if not (df[col].dtype == object or pd.api.types.is_string_dtype(df[col])):
+            continue
+        s = df[col].dropna().astype(str)
+        s = s[s.str.startswith(DEBUT_FORMULE) & pd.to_numeric(s, errors="coerce").isna()]
+        if len(s):
+            rapport.avertir(
+                f"{nom}.csv, colonne « {col} » : {fr.pluriel(len(s), 'valeur commence', 'valeurs commencent')} "
+                f"par « = », « + », « - » ou « @ » (ex. « {s.iloc[0][:40]} ») : ouvert dans un tableur, le "
+                "fichier les lirait comme des formules ; importez-le plutôt en texte"
+            )
+
+
 def ecrire_table(dossier: str | Path, nom: str, df: pd.DataFrame) -> Path:
     """Write table `nom` as `<dossier>/<nom>.csv` (columns in schema order when known)."""
     table = schema.TABLES.get(nom)

@@ -541,11 +541,18 @@ def importer(
     # --- communes ---------------------------------------------------------------------------------
     codes_com = list(dict.fromkeys(qc["code_commune"]))
     deps = {c: geo.departement(c) for c in codes_com}
+    sans_departement = [c for c in codes_com if deps[c] is None]
+    if sans_departement:
+        raise DataError(
+            f"code commune sans département connu : {', '.join(sans_departement)} (la région est déduite "
+            "du département, table des 101 départements)"
+        )
+    # Saint-Martin (978) and Saint-Barthélemy (977) have QPV but belong to no region: « inconnu ».
     sans_region = [c for c in codes_com if geo.region(deps[c]) is None]
     if sans_region:
-        raise DataError(
-            f"code commune sans département connu : {', '.join(sans_region)} (la région est déduite du "
-            "département, table des 101 départements)"
+        rapport.avertir(
+            f"{fr.pluriel(len(sans_region), 'commune', 'communes')} hors des 101 départements des régions "
+            f"({', '.join(sans_region)}) : région « inconnu », sans comparaison régionale"
         )
     epci_de = comp.set_index("code_commune")["code_epci"] if comp is not None else pd.Series(dtype=object)
     epci_de = epci_de[~epci_de.index.duplicated()]
@@ -596,7 +603,7 @@ def importer(
                 for c in codes_com
             ],
             "code_departement": [deps[c] for c in codes_com],
-            "code_region": [geo.region(deps[c]) for c in codes_com],
+            "code_region": [geo.region(deps[c]) or common.INCONNU for c in codes_com],
             "population": [int(pop_com[c]) if c in pop_com else common.INCONNU for c in codes_com],
             "structure_pilotage": common.INCONNU,
             "signataire_cucs": common.INCONNU,
@@ -736,6 +743,7 @@ def importer(
     fichiers = list(FICHIERS_ECRITS) + (["communes"] if gc is not None else [])
     with common.dossier_sortie(out, fichiers, force=force) as tmp:
         for nom, df in tables.items():
+            common.avertir_formules(rapport, nom, df)
             common.ecrire_table(tmp, nom, df)
         common.ecrire_geojson(tmp, "quartiers", gq)
         if gc is not None:

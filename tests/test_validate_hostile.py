@@ -307,3 +307,20 @@ def test_projected_coordinates_without_a_declared_system(tmp_path):
     found = [p for p in problems if p.fichier == "communes.geojson"]
     assert [p.regle for p in found] == ["système de coordonnées"], format_report(problems)
     assert "EPSG:2154" in found[0].message
+
+
+def test_unreadable_files_are_said_in_french_without_python_class_names(tmp_path):
+    """A damaged workbook, Parquet file or geographic layer reads « illisible (fichier abîmé ou
+    format non reconnu) », never the name of the Python exception (DataSourceError…)."""
+    from cucs_analysis.data import readers
+
+    for nom, reader in (
+        ("t.xlsx", readers.read_raw_xlsx),
+        ("t.parquet", readers.read_raw_parquet),
+        ("quartiers.geojson", readers.read_geometry),
+    ):
+        path = tmp_path / nom
+        path.write_bytes(b"\x00\x01 pas un fichier \xff")
+        _, problems = reader(path)
+        assert problems and all("Error" not in p.message for p in problems), problems
+        assert any("fichier abîmé ou format non reconnu" in p.message for p in problems)

@@ -239,12 +239,12 @@ def read_raw_xlsx(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFr
     fichier = path.name
     try:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds on corrupt files
+    except Exception:  # openpyxl raises many kinds on corrupt files
         return None, [
             Problem.whole_file(
                 fichier,
                 "fichier illisible",
-                f"classeur Excel illisible ({type(exc).__name__})",
+                "classeur Excel illisible (fichier abîmé ou format non reconnu)",
             )
         ]
     if not sheets:
@@ -276,12 +276,12 @@ def read_raw_parquet(path: str | Path) -> tuple[pd.DataFrame | None, list[Proble
     path = Path(path)
     try:
         df = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow errors vary with the damage
+    except Exception:  # pyarrow errors vary with the damage
         return None, [
             Problem.whole_file(
                 path.name,
                 "fichier illisible",
-                f"fichier Parquet illisible ({type(exc).__name__})",
+                "fichier Parquet illisible (fichier abîmé ou format non reconnu)",
             )
         ]
     out = {}
@@ -601,12 +601,12 @@ def read_geometry(path: str | Path, code_column: str | None = None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gdf = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # GDAL errors come in many types
+    except Exception:  # GDAL errors come in many types
         return None, [
             Problem.whole_file(
                 path.name,
                 "fichier illisible",
-                f"couche géographique illisible ({type(exc).__name__})",
+                "couche géographique illisible (fichier abîmé ou format non reconnu)",
             )
         ]
     if code_column and code_column in gdf.columns:

@@ -293,9 +293,11 @@ def fusionner_metadonnees(
     if path.is_file():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        except (yaml.YAMLError, UnicodeDecodeError):
             raise erreur(
-                path, "métadonnées", f"metadonnees.yaml existant illisible ({type(exc).__name__})"
+                path,
+                "métadonnées",
+                "metadonnees.yaml existant illisible (fichier abîmé ou format non reconnu)",
             ) from None
         if isinstance(loaded, dict):
             data = loaded

@@ -176,11 +176,13 @@ def lire_composition_epci(path: str | Path):
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many kinds on corrupt files
+        except Exception:  # openpyxl raises many kinds on corrupt files
             raise DataError(
                 [
                     Problem.whole_file(
-                        fichier, "fichier illisible", f"classeur Excel illisible ({type(exc).__name__})"
+                        fichier,
+                        "fichier illisible",
+                        "classeur Excel illisible (fichier abîmé ou format non reconnu)",
                     )
                 ]
             ) from None

@@ -613,7 +613,7 @@ def _illisible(classeur: Path, exc: Exception) -> DataError:
     return common.erreur(
         classeur,
         "fichier illisible",
-        f"classeur Excel illisible ({type(exc).__name__}) : enregistrez-le de nouveau au format .xlsx",
+        "classeur Excel illisible (fichier abîmé ou format non reconnu) : enregistrez-le de nouveau au format .xlsx",
     )
 
 

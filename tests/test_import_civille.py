@@ -490,3 +490,22 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_is_data_and_warned(tmp_path
     assert any("operateurs.csv, colonne « nom »" in a and "formules" in a for a in res.rapport.avertissements)
     # a negative number is not a formula
     assert not any("montant" in a and "formules" in a for a in res.rapport.avertissements)
+
+
+def test_the_summary_agrees_in_number_through_present_text(tmp_path):
+    """One file, one duplicate, one glued code, one post kept: every noun and participle singular."""
+    ar = _write(
+        tmp_path / "adulte-relais-2023.json",
+        [
+            _rec("03112R000101", 2023, 22555.73),
+            _rec("03112R000101", 2023, 22555.73),
+            _rec("97319R000100", 2023, 22555.73, code_cv="CV380CV384", dep="973", reg="03"),
+        ],
+    )
+    contrats = _contrats(tmp_path / "geom_cv_ctr.json", CONTRATS)
+    res = civille.importer([ar], tmp_path / "out", contrats=contrats, regions=["76"])
+    assert "1 fichier lu, 3 enregistrements." in res.resume
+    assert "1 doublon poste × année retiré (1 identique ; le premier est gardé)" in res.resume
+    assert "1 gardé par le filtre" in res.resume
+    assert "1 poste × année gardé ;" in res.resume
+    assert "(s)" not in res.resume

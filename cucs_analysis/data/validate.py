@@ -59,11 +59,15 @@ RULE_NAMES = {
     "plausible": "valeur invraisemblable",
     "plausible_min": "revenu médian implausible",
 }
+
+
 #: The warning given, once per table × column, for values that are unknown.
-MESSAGE_INCONNU = (
-    "{n} valeur{s} inconnue{s} (« inconnu » ou vide) : les analyses qui en ont besoin afficheront "
-    "« n.d. » avec la raison"
-)
+def message_inconnu(n: int, quoi: str = "« inconnu » ou vide") -> str:
+    """« 105 valeurs inconnues (« inconnu » ou vide) : … » (count and plural by `present.text`)."""
+    return (
+        f"{fr.pluriel(n, 'valeur inconnue', 'valeurs inconnues')} ({quoi}) : les analyses qui en ont "
+        "besoin afficheront « n.d. » avec la raison"
+    )
 
 
 @dataclass
@@ -208,9 +212,7 @@ def check_values(
                         col.name,
                         None,
                         "valeur inconnue",
-                        MESSAGE_INCONNU.format(n=fr.nombre(n), s="s" if n > 1 else "").replace(
-                            "(« inconnu » ou vide)", "(« inconnu » ; vide signifie hors CUCS)"
-                        ),
+                        message_inconnu(n, "« inconnu » ; vide signifie hors CUCS"),
                         niveau=AVERTISSEMENT,
                     )
                 )
@@ -277,7 +279,6 @@ def _unknown_values(
     problems: list[Problem] = []
     n = int((unknown & allowed).sum())
     if n:
-        s = "s" if n > 1 else ""
         problems.append(
             Problem(
                 fichier,
@@ -285,7 +286,7 @@ def _unknown_values(
                 col.name,
                 None,
                 "valeur inconnue",
-                MESSAGE_INCONNU.format(n=fr.nombre(n), s=s),
+                message_inconnu(n),
                 niveau=AVERTISSEMENT,
             )
         )

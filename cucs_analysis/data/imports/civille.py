@@ -206,8 +206,7 @@ class _Problemes:
                     None,
                     None,
                     "autres problèmes",
-                    f"… et {fr.nombre(n)} autre{'s' if n > 1 else ''} problème{'s' if n > 1 else ''} "
-                    "dans ce fichier",
+                    f"… et {fr.pluriel(n, 'autre problème', 'autres problèmes')} dans ce fichier",
                     autres=n,
                 ),
             ]
@@ -854,7 +853,7 @@ def construire(
         rapport.avertir(f"doublon aux montants différents, {msg}")
     if n_divergences > len(divergences):
         rapport.avertir(
-            f"… et {fr.nombre(n_divergences - len(divergences))} autre(s) poste(s) × année aux montants "
+            f"… et {fr.pluriel(n_divergences - len(divergences), 'autre poste', 'autres postes')} × année aux montants "
             "différents (le premier enregistrement est gardé)"
         )
     if n_divergences:
@@ -881,14 +880,17 @@ def construire(
         ]
     if ambigus:
         rapport.avertir(
-            f"{fr.nombre(ambigus)} poste(s) × année portent plusieurs contrats de territoires différents : "
+            f"{fr.pluriel(ambigus, 'poste')} × année {'porte' if ambigus < 2 else 'portent'} plusieurs contrats de territoires différents : "
             "rattachés au premier contrat (comptés une seule fois)"
         )
     n = sum(b.sans_region for _, b in lus)
     if filtre and n:
         rapport.avertir(
-            f"{fr.nombre(n)} enregistrement(s) sans région ou département (selon le filtre) écarté(s) "
-            "par le filtre"
+            fr.pluriel(
+                n,
+                "enregistrement sans région ou département écarté par le filtre",
+                "enregistrements sans région ou département écartés par le filtre",
+            )
         )
 
     annees = sorted({p.annee for p in ecrits})
@@ -953,8 +955,8 @@ def _resume(
 ) -> str:
     r = res.rapport.compteurs
     lignes = [
-        f"Import Ci.Ville (programme 147) : {fr.pluriel(len(res.bilans), 'fichier')} lu"
-        f"{'s' if len(res.bilans) > 1 else ''}, {fr.pluriel(total_lus, 'enregistrement')}."
+        f"Import Ci.Ville (programme 147) : {fr.pluriel(len(res.bilans), 'fichier lu', 'fichiers lus')}, "
+        f"{fr.pluriel(total_lus, 'enregistrement')}."
     ]
     for b in res.bilans:
         morceaux = [
@@ -965,21 +967,20 @@ def _resume(
         if b.doublons:
             quoi = []
             if b.doublons_exacts:
-                quoi.append(f"{fr.nombre(b.doublons_exacts)} identique{'s' if b.doublons_exacts > 1 else ''}")
+                quoi.append(fr.pluriel(b.doublons_exacts, "identique"))
             if b.doublons_differents:
                 n = b.doublons_differents
                 quoi.append(f"{fr.nombre(n)} avec un autre SIRET ou un autre montant")
             morceaux.append(
-                f"{fr.pluriel(b.doublons, 'doublon')} poste × année retiré{'s' if b.doublons > 1 else ''} "
+                f"{fr.pluriel(b.doublons, 'doublon poste × année retiré', 'doublons poste × année retirés')} "
                 f"({', '.join(quoi)} ; le premier est gardé)"
             )
         if b.codes_colles:
             morceaux.append(
-                f"{fr.nombre(b.codes_colles)} code{'s' if b.codes_colles > 1 else ''} de contrat collé"
-                f"{'s' if b.codes_colles > 1 else ''} séparé{'s' if b.codes_colles > 1 else ''}"
+                fr.pluriel(b.codes_colles, "code de contrat collé séparé", "codes de contrat collés séparés")
             )
         if regions or departements:
-            morceaux.append(f"{fr.nombre(b.gardes)} gardé{'s' if b.gardes > 1 else ''} par le filtre")
+            morceaux.append(f"{fr.pluriel(b.gardes, 'gardé')} par le filtre")
         lignes.append(f"  - {b.fichier} : {', '.join(morceaux)}.")
     if regions or departements:
         quoi = []
@@ -990,8 +991,9 @@ def _resume(
                 ("département " if len(departements) == 1 else "départements ") + ", ".join(departements)
             )
         lignes.append(
-            f"Filtre ({' ou '.join(quoi)}) : {fr.nombre(r['postes_annees'])} poste(s) × année gardé(s) ; "
-            f"{fr.nombre(r['hors_filtre'])} enregistrement(s) hors du territoire, "
+            f"Filtre ({' ou '.join(quoi)}) : "
+            f"{fr.pluriel(r['postes_annees'], 'poste × année gardé', 'postes × année gardés')} ; "
+            f"{fr.pluriel(r['hors_filtre'], 'enregistrement')} hors du territoire, "
             f"{fr.nombre(r['sans_region_ou_departement_ecartes'])} sans région ou département connu."
         )
     total = sum(

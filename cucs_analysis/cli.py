@@ -132,8 +132,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         out_dir=Path(args.out) if args.out else None,
         scheduler=args.scheduler,
+        executeur=args.executor,
         delai_max=args.delai_max,
         donnees=Path(args.donnees) if args.donnees else None,
+        noyau=args.noyau,
     )
     return summary.exit_code
 
@@ -296,7 +298,27 @@ def build_parser() -> FrenchParser:
     )
     p.add_argument("--resume", action="store_true", help="ne relance que ce qui a changé")
     p.add_argument("--out", default=None, help="dossier de sortie (défaut : out/)")
-    p.add_argument("--scheduler", default=None, help="adresse d'un ordonnanceur Dask (optionnel)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADRESSE",
+        help="adresse d'un ordonnanceur Dask existant (tcp://machine:8786) : les carnets s'exécutent "
+        "sur ses workers, sans disque partagé",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("processus", "dask"),
+        default="processus",
+        help="processus : processus locaux (défaut) ; dask : un cluster Dask local de --jobs "
+        "processus (sans --scheduler)",
+    )
+    p.add_argument(
+        "--noyau",
+        choices=("chaud", "standard"),
+        default=None,
+        help="chaud : noyaux dupliqués d'un processus modèle qui a déjà chargé les bibliothèques "
+        "(défaut, plus rapide) ; standard : un noyau Python neuf par carnet",
+    )
     p.add_argument(
         "--delai-max",
         type=_minutes,

@@ -10,7 +10,8 @@ at a time, so that one run can be stopped without touching the others: a task pa
 limit (``submit_run(..., delai_s=)``) or whose process died fails alone
 (:class:`DelaiDepasse`, :class:`ProcessusArrete`) while the next tasks start; ``terminate``
 stops everything (Ctrl-C). Every process a task starts (the notebook's kernel included)
-carries an environment marker, so a stopped task leaves no orphan behind.
+carries an environment marker, so a stopped task leaves no orphan behind; a warm kernel
+(forked by a template, `kernels`) is found and killed through its template instead.
 """
 
 from __future__ import annotations
@@ -29,14 +30,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cucs_analysis.pipeline.params import ParamError
-
 #: The ``scheduler`` value meaning "a pool of local processes" (also the default, ``None``).
 PROCESSES = "processes"
 
 
+#: ``--executor`` values: the local processes (default), or Dask (a LocalCluster without address).
+EXECUTEURS = ("processus", "dask")
+
+
 def open_executor(
-    scheduler: str | None = PROCESSES, workers: int = 1, initializer: Callable[[], Any] | None = None
+    scheduler: str | None = PROCESSES,
+    workers: int = 1,
+    initializer: Callable[[], Any] | None = None,
+    executeur: str = "processus",
 ) -> cf.Executor:
     """An executor for ``scheduler``: ``"processes"`` (or ``None``) or a Dask scheduler address.
 
@@ -44,12 +50,17 @@ def open_executor(
     platform allows it; ``initializer`` is run here first, so forked workers inherit what it
     imported, then once in each worker. An address (``tcp://host:8786``): the Dask client's
     executor (tasks are never cached as pure); ``workers`` and ``initializer`` do not apply, the
-    cluster has its own. Shutting the executor down also closes the Dask client.
+    cluster has its own. ``executeur="dask"`` without an address: a ``distributed.LocalCluster``
+    of ``workers`` processes (one thread each), closed with the executor. Shutting the executor
+    down also closes the Dask client. A Dask executor sends each run's inputs to the workers
+    and writes the files they return (``pipeline.distant``): no disk is shared.
 
     Raises ``ParamError`` (French message) when Dask is not installed or the scheduler cannot
     be reached.
     """
     if scheduler in (None, PROCESSES):
+        if executeur == "dask":
+            return _dask_executor(None, max(1, workers))
         return _process_pool(max(1, workers), initializer)
     return _dask_executor(str(scheduler))
 
@@ -114,8 +125,12 @@ def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, in
 
 
 def marked_processes(marqueur: str) -> list:
-    """The live processes carrying ``marqueur`` in their environment (psutil.Process objects)."""
+    """The live processes carrying ``marqueur`` in their environment (psutil.Process objects),
+    and the warm kernels a template of this process forked for it (`kernels`: a forked kernel
+    keeps the template's environment in ``/proc/<pid>/environ``)."""
     import psutil
+
+    from cucs_analysis.pipeline import kernels
 
     found = []
     for p in psutil.process_iter():
@@ -124,7 +139,20 @@ def marked_processes(marqueur: str) -> list:
                 found.append(p)
         except (psutil.Error, OSError):
             continue
-    return found
+    return found + _processes(kernels.pids_marques(marqueur), found)
+
+
+def _processes(pids: list[int], known: list) -> list:
+    import psutil
+
+    out, seen = [], {p.pid for p in known}
+    for pid in pids:
+        try:
+            if pid not in seen:
+                out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return out
 
 
 def stop_marked(marqueur: str, timeout: float = 5.0) -> int:
@@ -132,8 +160,14 @@ def stop_marked(marqueur: str, timeout: float = 5.0) -> int:
     alive after ``timeout`` seconds (0: all stopped)."""
     import psutil
 
+    from cucs_analysis.pipeline import kernels
+
     procs = marked_processes(marqueur)
+    # the warm kernels: killed (their process group) by their template, which reaps them
+    forked = set(kernels.arreter_marques(marqueur))
     for p in procs:
+        if p.pid in forked:
+            continue
         try:
             p.kill()
         except psutil.Error:
@@ -340,36 +374,9 @@ class RunProcesses(cf.Executor):
         stop_marked(slot.marqueur)
 
 
-class _ClientExecutor(cf.Executor):
-    """A Dask client's executor that also closes the client when it is shut down."""
+def _dask_executor(address: str | None, workers: int = 1) -> cf.Executor:
+    """The Dask executor (``pipeline.distant``): on the cluster at ``address``, or on a
+    LocalCluster of ``workers`` processes started for this batch when ``address`` is None."""
+    from cucs_analysis.pipeline import distant
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._executor = client.get_executor(pure=False)
-
-    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
-        return self._executor.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        try:
-            # Dask's executor cancels what is left when it does not wait
-            self._executor.shutdown(wait=wait and not cancel_futures)
-        finally:
-            self._client.close()
-
-
-def _dask_executor(address: str) -> cf.Executor:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ParamError(
-            "L'exécution sur un cluster Dask demande le paquet dask.distributed : "
-            "installez l'option « cucs-analysis[dask] » ou lancez sans --scheduler."
-        ) from None
-    try:
-        client = Client(address)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ParamError(
-            f"Ordonnanceur Dask injoignable à l'adresse « {address} » ({exc}). Rien n'a été exécuté."
-        ) from None
-    return _ClientExecutor(client)
+    return distant.ouvrir(address, workers)

@@ -1,0 +1,416 @@
+"""Warm kernels (issue 12, item 1): kernels forked from a template process (`pipeline.kernels`).
+
+(a) a batch run with `noyau="chaud"` gives the same results JSON and the same pages, byte for
+byte, as with `noyau="standard"`; (b) nothing crosses from one forked kernel to the next
+(globals, matplotlib rcParams, a `functools.cache`, the data set memo, the random states);
+(c) a crash or a cell timeout is recorded with the same French message as with a standard
+kernel, and no kernel is left behind after runs, a killed worker, a time limit, Ctrl-C
+(`terminate`) or a killed template; (d) interrupt and restart go through the provisioner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from cucs_analysis.pipeline import executors, kernels, runner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- without kernels --------------------------------------------------------------------------------
+
+
+def test_provisioner_registered_by_entry_point():
+    from importlib.metadata import entry_points
+
+    (ep,) = entry_points(group="jupyter_client.kernel_provisioners", name=kernels.PROVISIONER)
+    assert ep.load() is kernels.FourcheProvisioner
+
+
+def test_kernelspec_private_and_jupyter_path_restored(tmp_path, monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    modele = kernels.Template.__new__(kernels.Template)  # no process: only the spec is written
+    modele.dossier, modele.socket = tmp_path / "m", str(tmp_path / "m" / "modele.sock")
+    with kernels.kernelspec_dir(modele) as racine:
+        assert os.environ["JUPYTER_PATH"].split(os.pathsep) == [str(racine), str(tmp_path)]
+        spec = KernelSpecManager().get_kernel_spec(kernels.NOM_NOYAU)
+        prov = spec.metadata["kernel_provisioner"]
+        assert prov == {"provisioner_name": "cucs-fourche", "config": {"socket": modele.socket}}
+        assert racine.is_relative_to(modele.dossier)
+    assert os.environ["JUPYTER_PATH"] == str(tmp_path)
+    # never installed: outside the block, JupyterLab's kernels do not include it
+    assert kernels.NOM_NOYAU not in KernelSpecManager().find_kernel_specs()
+
+
+def test_kernel_choice():
+    assert runner._choix_noyau("standard") == "standard"
+    assert runner._choix_noyau("chaud") == "chaud"
+    assert runner._choix_noyau(None) == ("chaud" if hasattr(os, "fork") else "standard")
+    with pytest.raises(runner.ParamError, match="Noyau inconnu « tiède »"):
+        runner._choix_noyau("tiède")
+
+
+def test_cli_option():
+    from cucs_analysis.cli import build_parser
+
+    assert build_parser().parse_args(["run", "--noyau", "standard"]).noyau == "standard"
+    assert build_parser().parse_args(["run"]).noyau is None
+
+
+def test_without_fork_standard_kernel_with_a_french_warning(monkeypatch, capsys):
+    monkeypatch.setattr(kernels, "fourche_disponible", lambda: False)
+    with kernels.noyau_chaud(None) as name:
+        assert name == "python3"
+        assert "JUPYTER_PATH" not in os.environ or kernels.NOM_NOYAU not in os.environ["JUPYTER_PATH"]
+    err = capsys.readouterr().err
+    assert "Avertissement : noyaux standard utilisés" in err and "os.fork" in err
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('code_commune = "20001"\nparametres = None\ndossier_resultats = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _execute(nb: Path, kernel_name: str) -> nbformat.NotebookNode:
+    import papermill as pm
+
+    return pm.execute_notebook(
+        str(nb),
+        str(nb.with_suffix(".out.ipynb")),
+        kernel_name=kernel_name,
+        progress_bar=False,
+        cwd=str(nb.parent),
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+    )
+
+
+def _stdout(nb: nbformat.NotebookNode) -> str:
+    return "".join(
+        o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout"
+    )
+
+
+def _task(tmp: Path, nb: Path, kernel_name: str, **extra) -> dict:
+    return {
+        "code_commune": "20001",
+        "question": "q1",
+        "carnet": nb.name,
+        "notebook": str(nb),
+        "notebooks_dir": str(nb.parent),
+        "out_dir": str(tmp / "out"),
+        "results_dir": str(tmp / "out" / "results"),
+        "parametres": {"code_commune": "20001"},
+        "nom_commune": "Test",
+        "hash_entrees": "h",
+        "versions": {},
+        "resultats_requis": False,
+        "kernel_name": kernel_name,
+        **extra,
+    }
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    """The process ended and was reaped (no zombie left), within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _template_children(modele: kernels.Template) -> list:
+    try:
+        return psutil.Process(modele.process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _wait_file(path: Path, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text(encoding="utf-8").strip():
+            time.sleep(0.05)
+            return path.read_text(encoding="utf-8").strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} jamais écrit")
+
+
+@pytest.fixture(scope="module")
+def modele():
+    """A template (with the demo data set preloaded) and its kernelspec, for the module."""
+    m = kernels.Template.start(preload_data=ROOT / "data" / "demo")
+    with m, kernels.kernelspec_dir(m):
+        m.wait_ready()
+        yield m
+    assert _gone(m.process.pid)
+
+
+# --- (b) nothing crosses between forked kernels ----------------------------------------------------
+
+
+LEAK_A = """
+import hashlib, pickle, random, sys
+import numpy as np
+import matplotlib as mpl
+from cucs_analysis.data import dataset
+from cucs_analysis.pipeline import region
+etat = hashlib.sha256(pickle.dumps((np.random.get_state(), random.getstate()))).hexdigest()
+print("etat", etat)
+print("tirages", np.random.random(), random.random())
+print("fuite_avant", "FUITE" in globals(), mpl.rcParams["lines.linewidth"], region.library_digest.cache_info().currsize)
+print("memo", sorted(k[0] for k in dataset._MEMO))
+FUITE = 42
+mpl.rcParams["lines.linewidth"] = 9.5
+region.library_digest()
+ds = next(iter(dataset._MEMO.values()))
+print("nom_avant", ds.tables["communes"]["nom"].iloc[0])
+ds.tables["communes"].loc[0, "nom"] = "FUITE"
+dataset._MEMO[("FUITE", "x")] = ds
+print("modules", "geopandas" in sys.modules, "statsmodels.api" in sys.modules, "cucs_analysis.reports" in sys.modules)
+"""
+
+
+def _parse(out: str) -> dict:
+    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.splitlines() if " " in line}
+
+
+@pytest.mark.slow
+def test_nothing_crosses_from_one_forked_kernel_to_the_next(modele, tmp_path):
+    nb = _notebook(tmp_path / "fuite.ipynb", LEAK_A)
+    first = _parse(_stdout(_execute(nb, kernels.NOM_NOYAU)))
+    second = _parse(_stdout(_execute(nb, kernels.NOM_NOYAU)))
+    # the second kernel starts as the first did: no global, rcParams, cache or memo change crossed
+    assert first["fuite_avant"] == second["fuite_avant"] == "False 1.5 0"
+    assert first["memo"] == second["memo"]
+    assert "FUITE" not in second["memo"] and str((ROOT / "data" / "demo").resolve()) in second["memo"]
+    assert first["nom_avant"] == second["nom_avant"] != "FUITE"
+    # the stack came preloaded from the template
+    assert first["modules"] == "True True True"
+    # fresh random states: different from each other and from the template's
+    template_state = modele.request({"op": "etat_aleatoire"})["etat"]
+    assert len({first["etat"], second["etat"], template_state}) == 3
+    assert first["tirages"] != second["tirages"]
+    # every kernel was reaped by the template
+    assert not _template_children(modele)
+
+
+# --- (c) failures recorded as with a standard kernel, nothing left behind ---------------------------
+
+
+@pytest.mark.slow
+def test_crash_and_cell_timeout_recorded_as_with_a_standard_kernel(modele, tmp_path):
+    crash = _notebook(tmp_path / "crash.ipynb", "import os\nos._exit(1)")
+    slow = _notebook(tmp_path / "lent.ipynb", "import time\ntime.sleep(60)")
+    records = {}
+    for name in (kernels.NOM_NOYAU, "python3"):
+        records[name, "crash"] = runner.execute_run(_task(tmp_path / name, crash, name))
+        records[name, "lent"] = runner.execute_run(
+            _task(tmp_path / name, slow, name, delai_s=3, delai_par_cellule=True)
+        )
+    for kind in ("crash", "lent"):
+        warm, standard = records[kernels.NOM_NOYAU, kind], records["python3", kind]
+        assert warm["statut"] == standard["statut"] == "echec"
+        assert warm["erreur"] == standard["erreur"], kind
+    assert "le noyau Python du carnet s'est arrêté" in records[kernels.NOM_NOYAU, "crash"]["erreur"]
+    assert records[kernels.NOM_NOYAU, "lent"]["erreur"] == runner.timeout_message(3)
+    deadline = time.monotonic() + 10
+    while _template_children(modele) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _template_children(modele)
+
+
+def _sleeping(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    pid_file = tmp_path / f"{name}.pid"
+    nb = _notebook(
+        tmp_path / f"{name}.ipynb",
+        "import os, pathlib, time\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(f\"{{os.getpid()}} {{os.environ['JPY_PARENT_PID']}}\")\n"
+        "time.sleep(120)",
+    )
+    return nb, pid_file
+
+
+@pytest.mark.slow
+def test_killed_worker_time_limit_and_ctrl_c_leave_no_kernel(modele, tmp_path):
+    pool = executors.RunProcesses(2)
+    try:
+        # a killed worker: its kernel goes too
+        nb, pid_file = _sleeping(tmp_path, "tue")
+        fut = pool.submit_run(runner.execute_run, _task(tmp_path / "a", nb, kernels.NOM_NOYAU), delai_s=None)
+        kernel, worker = map(int, _wait_file(pid_file).split())
+        assert psutil.Process(kernel).ppid() == modele.process.pid  # a forked kernel indeed
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(executors.ProcessusArrete):
+            fut.result(timeout=30)
+        assert _gone(kernel)
+        # past its time limit: worker and kernel stopped
+        nb, pid_file = _sleeping(tmp_path, "delai")
+        fut = pool.submit_run(runner.execute_run, _task(tmp_path / "b", nb, kernels.NOM_NOYAU), delai_s=8)
+        kernel, worker = map(int, _wait_file(pid_file).split())
+        with pytest.raises(executors.DelaiDepasse):
+            fut.result(timeout=60)
+        assert _gone(kernel) and _gone(worker)
+        # Ctrl-C: terminate() stops the running task and its kernel
+        nb, pid_file = _sleeping(tmp_path, "ctrlc")
+        fut = pool.submit_run(runner.execute_run, _task(tmp_path / "c", nb, kernels.NOM_NOYAU), delai_s=None)
+        kernel, worker = map(int, _wait_file(pid_file).split())
+        pool.terminate()
+        with pytest.raises(executors.Interrompu):
+            fut.result(timeout=30)
+        assert _gone(kernel) and _gone(worker)
+    finally:
+        pool.terminate()
+    assert not _template_children(modele)
+
+
+@pytest.mark.slow
+def test_killed_template_leaves_no_kernel_and_the_run_fails_in_french(tmp_path):
+    m = kernels.Template.start()
+    try:
+        with kernels.kernelspec_dir(m):
+            pool = executors.RunProcesses(1)
+            try:
+                nb, pid_file = _sleeping(tmp_path, "modele")
+                fut = pool.submit_run(
+                    runner.execute_run, _task(tmp_path, nb, kernels.NOM_NOYAU), delai_s=None
+                )
+                kernel, worker = map(int, _wait_file(pid_file).split())
+                assert psutil.Process(kernel).ppid() == m.process.pid
+                os.kill(m.process.pid, signal.SIGKILL)
+                record = fut.result(timeout=60)
+                assert record["statut"] == "echec"
+                assert "le noyau Python du carnet s'est arrêté" in record["erreur"]
+                assert _gone(kernel) and _gone(worker)
+                # the next run cannot reach the template: a standard kernel, said in French
+                nb2 = _notebook(tmp_path / "apres.ipynb", "print('ok')")
+                record = pool.submit_run(
+                    runner.execute_run, _task(tmp_path / "x", nb2, kernels.NOM_NOYAU), delai_s=None
+                ).result(timeout=120)
+                assert record["statut"] == "ok", record
+            finally:
+                pool.shutdown()
+    finally:
+        m.stop()
+    assert _gone(m.process.pid)
+
+
+# --- (d) interrupt and restart through the provisioner ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_interrupt_and_restart_through_the_provisioner(modele):
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=kernels.NOM_NOYAU)
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    try:
+        assert isinstance(km.provisioner, kernels.FourcheProvisioner)
+        first = km.provisioner.pid
+        assert psutil.Process(first).ppid() == modele.process.pid
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        msg_id = kc.execute("import time\ntime.sleep(60)")
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        assert km.is_alive()
+        kc.stop_channels()
+        km.restart_kernel(now=True)
+        second = km.provisioner.pid
+        assert second != first and _gone(first)
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive("x = 6 * 7\nprint(x)", timeout=30)
+        assert reply["content"]["status"] == "ok"
+        kc.stop_channels()
+    finally:
+        km.shutdown_kernel(now=False)
+    assert _gone(second)
+
+
+# --- (a) identical outputs ---------------------------------------------------------------------------
+
+
+#: The region stage is the driver's cache, computed before any kernel and named by a key that
+#: includes the library's digest (`region.library_digest`): not a kernel's output, left out.
+ETAPE_REGION = "results/region/etape/"
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    files = {}
+    for sub in ("results", "pages"):
+        for p in sorted((out / sub).rglob("*")):
+            rel = p.relative_to(out).as_posix()
+            if p.is_file() and not p.name.startswith(".") and not rel.startswith(ETAPE_REGION):
+                files[rel] = p.read_bytes()
+    return files
+
+
+#: What legitimately differs between two runs in the manifest: when and how long, and the
+#: input hash (it covers the library's source files, which can change between the two runs
+#: when the library is edited meanwhile; the kernels play no part in it).
+HORAIRES = ("debut", "fin", "duree_s", "hash_entrees")
+
+
+@pytest.mark.slow
+def test_warm_kernels_give_the_same_results_and_pages_as_standard_kernels(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    outs = {}
+    for noyau in ("chaud", "standard"):
+        out = tmp_path / noyau
+        summary = runner.run(
+            ROOT,
+            ["20001", "20012"],
+            ["q1", "q3", "synthese"],
+            jobs=2,
+            out_dir=out,
+            progress=False,
+            noyau=noyau,
+        )
+        assert summary.exit_code == 0, summary.message
+        outs[noyau] = out
+    warm, standard = _outputs(outs["chaud"]), _outputs(outs["standard"])
+    assert sorted(warm) == sorted(standard)
+    assert any(k.startswith("results/") for k in warm) and any(k.startswith("pages/") for k in warm)
+    assert any(b"data:image/png;base64" in v or b"<svg" in v for k, v in warm.items() if "/q3" in k)
+    differ = [k for k in warm if warm[k] != standard[k]]
+    assert not differ, differ
+
+    def runs(out: Path) -> list[dict]:
+        m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return [{k: v for k, v in e.items() if k not in HORAIRES} for e in m["runs"]]
+
+    assert runs(outs["chaud"]) == runs(outs["standard"])
+    digest = hashlib.sha256(b"".join(warm[k] for k in sorted(warm))).hexdigest()
+    print(
+        f"\n[mesure] {len(warm)} fichiers identiques (chaud = standard), empreinte {digest[:12]}",
+        file=sys.stderr,
+    )

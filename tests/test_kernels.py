@@ -414,3 +414,33 @@ def test_warm_kernels_give_the_same_results_and_pages_as_standard_kernels(tmp_pa
         f"\n[mesure] {len(warm)} fichiers identiques (chaud = standard), empreinte {digest[:12]}",
         file=sys.stderr,
     )
+
+
+DRIVER = """
+import sys
+from pathlib import Path
+import papermill as pm
+from cucs_analysis.pipeline import kernels
+m = kernels.Template.start()
+Path(sys.argv[2]).write_text(str(m.process.pid))
+with kernels.kernelspec_dir(m):
+    pm.execute_notebook(sys.argv[1], sys.argv[1] + ".out.ipynb", kernel_name=kernels.NOM_NOYAU, progress_bar=False)
+"""
+
+
+@pytest.mark.slow
+def test_a_driver_killed_outright_leaves_neither_template_nor_kernel(tmp_path):
+    import subprocess
+
+    nb, pid_file = _sleeping(tmp_path, "pilote")
+    template_file = tmp_path / "modele.pid"
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(nb), str(template_file)])
+    try:
+        kernel, _ = map(int, _wait_file(pid_file).split())
+        template = int(_wait_file(template_file))
+        assert psutil.Process(kernel).ppid() == template
+        driver.kill()  # SIGKILL: no finally, no atexit
+        driver.wait()
+        assert _gone(template) and _gone(kernel)
+    finally:
+        driver.kill()

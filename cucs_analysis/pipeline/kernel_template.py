@@ -169,8 +169,20 @@ class Template:
         signal.signal(signal.SIGTERM, self._on_term)
         self.sel.register(self.listener, selectors.EVENT_READ, "listen")
         self.sel.register(self.wake_r, selectors.EVENT_READ, "wake")
+        # the driver (or Dask worker) that started us dies, even killed outright: we stop too
+        parent = os.getppid()
+        try:
+            self.parent_fd: int | None = os.pidfd_open(parent)
+            self.sel.register(self.parent_fd, selectors.EVENT_READ, "parent")
+        except (AttributeError, OSError):
+            self.parent_fd = None
         while self.running:
+            if os.getppid() != parent:
+                break
             for key, _ in self.sel.select(timeout=1.0):
+                if key.data == "parent":
+                    self.running = False
+                    break
                 if key.data == "listen":
                     self._accept()
                 elif key.data == "wake":
@@ -375,7 +387,9 @@ class Template:
             self.sel.close()
         except OSError:
             pass
-        for fd in (self.wake_r, self.wake_w):
+        for fd in (self.wake_r, self.wake_w, getattr(self, "parent_fd", None)):
+            if fd is None:
+                continue
             try:
                 os.close(fd)
             except OSError:

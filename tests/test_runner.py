@@ -272,48 +272,6 @@ def test_process_executor_is_a_concurrent_futures_executor():
     assert calls == [1]  # run once here before forking (workers inherit what it imported)
 
 
-@pytest.fixture
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
-        yield cluster
-
-
-def test_dask_executor_runs_tasks_through_the_concurrent_futures_api(dask_cluster):
-    ex = executors.open_executor(dask_cluster.scheduler_address)
-    assert isinstance(ex, cf.Executor)
-    with ex:
-        futures = [ex.submit(pow, 3, i) for i in range(4)]
-        assert all(isinstance(f, cf.Future) for f in futures)
-        assert sorted(f.result(timeout=30) for f in cf.as_completed(futures, timeout=60)) == [1, 3, 9, 27]
-    assert ex._client.status == "closed"  # shutting the executor down closes its client
-
-
-def test_runner_on_a_dask_cluster(project, monkeypatch, dask_cluster):
-    def execute_ok(task):
-        return {**runner._failed_record(task, ""), "statut": "ok", "erreur": None}
-
-    monkeypatch.setattr(runner, "execute_run", execute_ok)
-    summary = runner.run(
-        project, None, ["q1"], resume=False, progress=False, scheduler=dask_cluster.scheduler_address
-    )
-    assert summary.exit_code == 0 and summary.executes == 2
-    assert {entry(manifest(project), c, "q1")["statut"] for c in ("01001", "20002")} == {"ok"}
-
-
-def test_unreachable_dask_scheduler_is_a_french_error():
-    pytest.importorskip("distributed")
-    import dask
-
-    with (
-        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
-        pytest.raises(ParamError, match="Ordonnanceur Dask injoignable"),
-    ):
-        executors.open_executor("tcp://127.0.0.1:9")
-
-
 def test_a_kernel_that_loses_the_race_for_its_port_is_started_again(project, monkeypatch):
     """« Kernel died before replying to kernel_info » (another kernel took its TCP port): the
     run starts a new kernel instead of failing; a kernel that never starts still fails."""

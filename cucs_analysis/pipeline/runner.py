@@ -150,7 +150,10 @@ def _warm_up() -> None:
 
     importlib.import_module("cucs_analysis.pipeline.papermill_engine")
     publish = importlib.import_module("cucs_analysis.pipeline.publish")
-    publish.warm_up()
+    # the page exporter and its compiled template, built once here and inherited by the workers
+    warm_up = getattr(publish, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
 
 
 def _backup_paths(result: Path) -> tuple[Path, Path]:

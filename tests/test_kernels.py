@@ -444,3 +444,27 @@ def test_a_driver_killed_outright_leaves_neither_template_nor_kernel(tmp_path):
         assert _gone(template) and _gone(kernel)
     finally:
         driver.kill()
+
+
+PARITE = """
+import os, sys
+print("globales", sorted(k for k in globals() if not k.startswith("_")))
+print("argv", [a for a in sys.argv[1:] if not a.endswith(".json")])
+print("chemin", sys.path)
+print("principal", sys.modules["__main__"].__name__, sys.modules["__main__"] is not None)
+print("env", sorted(k for k in os.environ if k != "JPY_SESSION_NAME"))
+print("dossier", os.getcwd())
+import matplotlib
+print("matplotlib", matplotlib.get_backend(), matplotlib.is_interactive())
+"""
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_looks_like_a_standard_one(modele, tmp_path):
+    """What a notebook can see of its kernel: the same names, command line (in-memory history
+    included), import path, environment variables, folder and matplotlib backend."""
+    nb = _notebook(tmp_path / "parite.ipynb", PARITE)
+    warm = _parse(_stdout(_execute(nb, kernels.NOM_NOYAU)))
+    standard = _parse(_stdout(_execute(nb, "python3")))
+    assert warm == standard
+    assert "--HistoryManager.hist_file=:memory:" in warm["argv"]

@@ -110,8 +110,10 @@ class Template:
         deadline = time.monotonic() + ATTENTE_DEMARRAGE_S
         while not Path(modele.socket).exists():
             if process.poll() is not None or time.monotonic() > deadline:
+                code = process.poll()
                 modele.stop()
-                raise ModeleIndisponible("le processus modèle n'a pas démarré")
+                pourquoi = f"code de sortie {code}" if code is not None else "délai dépassé"
+                raise ModeleIndisponible(f"le processus modèle n'a pas démarré ({pourquoi})")
             time.sleep(0.01)
         with _actifs_lock:
             _actifs.append(modele)
@@ -383,6 +385,10 @@ class FourcheProvisioner(LocalProvisioner):  # type: ignore[misc]
     _fourche: ProcessusFourche | None = None
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        # nbclient gives an ipykernel kernel an in-memory history only when it is named python3:
+        # the same for ours (no history file shared by the kernels running at once)
+        if not any(a.startswith("--HistoryManager.hist_file") for a in cmd):
+            cmd = [*cmd, "--HistoryManager.hist_file=:memory:"]
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
         cwd = kwargs.get("cwd")

@@ -10,7 +10,7 @@ GIT_FILTER = if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	$(BIN)/nbstripout --install --attributes .gitattributes \
 	&& git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; fi
 
-.PHONY: demo test install lint format bench soak lab clean
+.PHONY: demo test install lint format bench bench-quick memoire soak lab clean
 
 # Virtualenv with the library and the test tools; re-installed when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -52,8 +52,17 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 
+# The same work three ways (naive loop, cucs run, floor without kernels) on the whole demo;
+# writes benchmarks/results.md. `make bench ARGS=--quick` or `make bench-quick`: a subset.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick $(ARGS)
+
+# A worker's memory over 100 consecutive runs of one notebook (appended to benchmarks/results.md).
+memoire: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --memoire $(ARGS)
 
 # Long fuzzing of the validator (CI runs 1,200 fixed inputs; this draws 20,000 new ones).
 soak: $(STAMP)

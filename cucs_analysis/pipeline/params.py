@@ -398,7 +398,7 @@ def _node_checks(node: yaml.Node, path: tuple) -> list[tuple[tuple, str]]:
         for i, item in enumerate(node.value):
             problems.extend(_node_checks(item, (*path, i)))
     elif isinstance(node, yaml.ScalarNode) and path and path[0] in _CODE_KEYS:
-        if node.style is None and node.tag != "tag:yaml.org,2002:str":
+        if not node.style and node.tag != "tag:yaml.org,2002:str":  # plain: None, or "" (libyaml)
             problems.append(
                 (
                     path,
@@ -407,6 +407,9 @@ def _node_checks(node: yaml.Node, path: tuple) -> list[tuple[tuple, str]]:
                 )
             )
     return problems
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_yaml(path: Path, shown: str) -> dict:
@@ -418,8 +421,14 @@ def _read_yaml(path: Path, shown: str) -> dict:
     except UnicodeDecodeError:
         raise ParamError(f"{shown} : le fichier doit être encodé en UTF-8") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:
+            # libyaml when built in (every notebook run reads params/: about ten times faster);
+            # an error is parsed again in pure Python, whose messages `_yaml_problem` translates
+            node = yaml.compose(text, Loader=_FAST_LOADER)
+            data = yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""

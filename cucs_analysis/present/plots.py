@@ -31,7 +31,6 @@ import base64
 import html
 import io
 import re
-import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -211,8 +210,10 @@ def textes_de_donnees(fig: Figure) -> Figure:
     """Every text of `fig` drawn as plain text, whoever set it: no mathtext (a ``$`` from the
     data is a dollar, even if a notebook turned ``text.parse_math`` back on), no bidirectional
     or control character (`text.sans_controles`: matplotlib has no bidi algorithm and draws
-    them as boxes; a carriage return becomes a line break). Tick labels of a categorical axis exist once the figure is drawn: they are
-    fixed to their cleaned text. Returns the figure."""
+    them as boxes; a carriage return becomes a line break). Tick labels (a categorical axis's
+    come from the data) are computed by their axis without drawing the figure (a full draw
+    cost about a third of the figure's rendering) and fixed to their cleaned text. Returns the
+    figure."""
     from matplotlib.text import Text
 
     def propre(s: str) -> str:  # a carriage return is drawn as a box: a line break instead
@@ -226,9 +227,6 @@ def textes_de_donnees(fig: Figure) -> Figure:
                 t.set_text(propre(s))
 
     nettoyer()  # before any drawing: a `$\x$` drawn as mathtext would raise
-    with warnings.catch_warnings():  # this draw only creates the tick labels, still raw
-        warnings.simplefilter("ignore", UserWarning)
-        fig.canvas.draw()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             labels = [t.get_text() for t in axis.get_ticklabels()]

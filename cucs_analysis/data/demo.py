@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from cucs_analysis.data import schema
+from cucs_analysis.data.errors import DataError
 from cucs_analysis.present import text
 
 YEARS = np.arange(2005, 2015)
@@ -341,6 +342,20 @@ _ASSOC_MOTS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Volumes:
+    """Per-tile volumes of the generated activity (the region's values never change: the
+    committed demo must keep its bytes; the national scale fills ~100,000 action-years,
+    ~300,000 funding lines and ~200,000 pathway episodes over its 50 tiles)."""
+
+    actions_quartier_en_plus: int = 0  # extra actions per signatory quartier
+    cofinanceurs_max: int = 3  # mainstream co-funders per action-year: 1 to this
+    menages_par_tuile: int = 1500  # households followed (pathways)
+
+
+_VOLUMES = {"region": _Volumes(), "national": _Volumes(2, 4, 1950)}
+
+
 def _scale_tiles(scale: str) -> tuple[int, int]:
     """(tiles with quartiers, tiles of communes only)."""
     if scale == "region":
@@ -521,7 +536,11 @@ def _operators(rng: np.random.Generator, com: pd.DataFrame) -> pd.DataFrame:
 
 
 def _actions(
-    rng: np.random.Generator, com: pd.DataFrame, qua: pd.DataFrame, ops: pd.DataFrame
+    rng: np.random.Generator,
+    com: pd.DataFrame,
+    qua: pd.DataFrame,
+    ops: pd.DataFrame,
+    volumes: _Volumes = _Volumes(),
 ) -> pd.DataFrame:
     """Distinct actions (one row each, with first and last year)."""
     rows = []
@@ -534,6 +553,7 @@ def _actions(
         reg = regional[regional["code_commune"].isin(com.loc[com["tile"] == c["tile"], "code_commune"])]
         any_pool = np.concatenate([pool["id_operateur"].to_numpy(), reg["id_operateur"].to_numpy()])
         qs = qua[qua["code_commune"] == code]
+        start = len(rows)  # this commune's rows are rows[start:]
 
         # Defaults bind this commune's values (the closure is only used inside this iteration).
         def add(kind, d, q, first, last, op, prio=None, qnom="", code=code, c=c):
@@ -561,7 +581,9 @@ def _actions(
         for d in dom:  # commune-wide core actions: specific credits in every domain, every year
             add("core", d, "", 2005, 2014, any_pool[rng.integers(0, len(any_pool))])
         for _, q in qs.iterrows():
-            n_q = (4 if q["pop2011"] >= 3000 else 3) if q["traite"] else 2
+            n_q = (
+                (4 if q["pop2011"] >= 3000 else 3) if q["traite"] else 2
+            ) + volumes.actions_quartier_en_plus
             for _ in range(n_q):
                 d = dom[rng.integers(0, len(dom))]
                 add("quartier", d, q["code_quartier"], 2005, 2014, assoc_pool[rng.integers(0, len(assoc_pool))],
@@ -585,8 +607,8 @@ def _actions(
             last = min(2014, first + rng.integers(0, 2))
             d = dom[rng.integers(0, len(dom))]
             add("non_pourvue", d, "", first, last, None, prio=k < n_np)
-        n_old_total = sum(1 for r in rows if r["code_commune"] == code and r["first"] < ANNEE_TRAITEMENT)
-        n_new_np = sum(1 for r in rows if r["code_commune"] == code and r["first"] >= ANNEE_TRAITEMENT)
+        n_old_total = sum(1 for r in rows[start:] if r["first"] < ANNEE_TRAITEMENT)
+        n_new_np = sum(1 for r in rows[start:] if r["first"] >= ANNEE_TRAITEMENT)
         # Adaptable communes introduce many actions mid-course (share ≈ 0.45), figé ones few (≈ 0.05).
         if c["adaptable"]:
             n_new = int(np.ceil(n_old_total * 0.45 / 0.55)) - n_new_np
@@ -621,15 +643,25 @@ def _distinct_titles(act: pd.DataFrame) -> pd.DataFrame:
     """Actions sharing a title in the same commune and quartier get a qualifier (a school, a
     season, a sector…), in the order of their ids, so no two actions of a quartier read alike."""
     act = act.copy()
-    dup = act.duplicated(["code_commune", "code_quartier", "intitule"], keep=False)
-    for _, grp in act[dup].groupby(["code_commune", "code_quartier", "intitule"], sort=False):
-        for k, i in enumerate(grp.index):
-            label = act.loc[i, "libelle"]
-            quals = _QUALIFICATIFS.get(label, ())
-            qual = quals[k] if k < len(quals) else f"groupe {k + 1}"
-            titled = f"{label[:-1]}, {qual})" if label.endswith(")") else f"{label} ({qual})"
-            rest = act.loc[i, "intitule"][len(label) :]
-            act.loc[i, "intitule"] = titled + rest
+    key = ["code_commune", "code_quartier", "intitule"]
+    dup = act.duplicated(key, keep=False).to_numpy()
+    if not dup.any():
+        return act
+    sub = act.loc[dup]
+    titles = act["intitule"].tolist()
+    # k: rank of the action among those sharing its title (the frame is in id order).
+    for pos, k, label, title in zip(
+        np.flatnonzero(dup),
+        sub.groupby(key, sort=False).cumcount(),
+        sub["libelle"],
+        sub["intitule"],
+        strict=True,
+    ):
+        quals = _QUALIFICATIFS.get(label, ())
+        qual = quals[k] if k < len(quals) else f"groupe {k + 1}"
+        titled = f"{label[:-1]}, {qual})" if label.endswith(")") else f"{label} ({qual})"
+        titles[pos] = titled + title[len(label) :]
+    act["intitule"] = pd.Series(titles, index=act.index, dtype=act["intitule"].dtype)
     return act
 
 
@@ -684,6 +716,7 @@ def _funding(
     ops: pd.DataFrame,
     com: pd.DataFrame,
     rng_solo: np.random.Generator,
+    volumes: _Volumes = _Volumes(),
 ) -> tuple[pd.DataFrame, list[str]]:
     """Funding rows, and the ids of the actions planted "at stake" (see `_single_funder`)."""
     funded = ay[ay["statut"] != "non pourvue"].copy()
@@ -727,7 +760,7 @@ def _funding(
     # Mainstream co-funding: leverage planted per steering structure.
     lev = funded["structure"].map(STRUCTURE_LEVIER).astype(float) * rng.uniform(0.85, 1.15, n)
     total = funded["spec"].to_numpy() * lev.to_numpy()
-    k = rng.integers(1, 4, n)
+    k = rng.integers(1, volumes.cofinanceurs_max + 1, n)
     order = rng.random((n, len(_COFINANCEURS))).argsort(axis=1)
     chosen = order < k[:, None]  # rank of each funder below k
     wts = rng.gamma(3.0, 1.0, (n, len(_COFINANCEURS))) * chosen
@@ -1618,13 +1651,14 @@ def build(scale: str = "region", seed: int = 2007) -> tuple[dict[str, pd.DataFra
     qua["tile"] = qua["code_commune"].map(com.set_index("code_commune")["tile"])
     qua["sans_donnees"] = qua["code_commune"].map(com.set_index("code_commune")["sans_donnees"]).astype(bool)
     ops = _operators(rng, com)
-    act = _actions(rng, com, qua, ops)
+    volumes = _VOLUMES[scale]
+    act = _actions(rng, com, qua, ops, volumes)
     ay, under = _action_years(rng, act, ops)
-    fin, at_stake = _funding(rng, ay, qua, ops, com, np.random.default_rng([seed, 1]))
+    fin, at_stake = _funding(rng, ay, qua, ops, com, np.random.default_rng([seed, 1]), volumes)
     dc, subst_truth = _droit_commun(rng, com)
     ind = _indicators(rng, com, qua)
     n_tiles = _scale_tiles(scale)[0]
-    par = _parcours(rng, qua, ay, 1500 * n_tiles)
+    par = _parcours(rng, qua, ay, volumes.menages_par_tuile * n_tiles)
     gup, gup_truth = _gup(rng, qua, scale)
     ins = _instances(rng, com)
     enq = _enquetes(rng, qua)
@@ -1697,8 +1731,18 @@ DEMO_TABLES = tuple(n for n in schema.TABLES if n != "quartiers_communes")
 
 
 def generate(out_dir: Path, scale: str = "region", seed: int = 2007) -> dict:
-    """Write the demo data set into `out_dir` and return the planted truths."""
+    """Write the demo data set into `out_dir` and return the planted truths.
+
+    The national scale (~150 MB, for performance trials) is never written into a `data/demo`
+    folder: that one holds the committed region (and is the default of `cucs demo --out`)."""
     out_dir = Path(out_dir)
+    _scale_tiles(scale)
+    if scale != "region" and out_dir.resolve().parts[-2:] == ("data", "demo"):
+        raise DataError(
+            f"L'échelle « {scale} » (environ 150 Mo, pour les essais de performance) ne s'écrit pas dans "
+            f"{out_dir} : ce dossier garde la région de démonstration versionnée. Donnez un autre dossier, "
+            "par exemple : cucs demo --scale national --out data/national (ignoré par git)."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, truth, extra = build(scale, seed)
     for name in DEMO_TABLES:
@@ -1746,7 +1790,10 @@ def data_readme() -> str:
         "",
         "Pour régénérer : `cucs demo --out data/demo` (ou, en Python,",
         '`cucs_analysis.data.demo.generate(Path("data/demo"))`). L\'option `--scale national` produit une',
-        "version d'environ 900 communes et 1 500 quartiers pour les essais de performance (non versionnée).",
+        "version d'environ 900 communes, 1 500 quartiers, 100 000 actions-années, 300 000 lignes de",
+        "financement et 200 000 parcours sur 10 ans (environ 150 Mo), pour les essais de performance : elle",
+        "n'est jamais versionnée et ne s'écrit pas dans `data/demo` (par exemple",
+        "`cucs demo --scale national --out data/national`, dossier ignoré par git).",
         "",
         "## Conventions des fichiers CSV",
         "",

@@ -451,6 +451,26 @@ def check_actions_epci(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]
     ]
 
 
+def _bornes_message(u: object, a: float, b: float) -> str:
+    if isinstance(u, str):
+        return (
+            f"valeur hors des bornes de l'unité « {u} » de l'indicateur : elle doit être comprise "
+            f"entre {fr.nombre_exact(a)} et {fr.nombre_exact(b)}"
+        )
+    return (
+        f"valeur invraisemblable : elle doit être comprise entre {fr.nombre_exact(a)} et {fr.nombre_exact(b)}"
+    )
+
+
+def _listed_messages(mask: np.ndarray, text: callable) -> pd.Series:
+    """Texts for the rows `problems_from_mask` lists (the first `MAX_LISTED` of `mask`), by
+    position; the other rows stay empty (never shown)."""
+    out = np.full(len(mask), None, dtype=object)
+    for i in np.flatnonzero(mask)[:MAX_LISTED]:
+        out[i] = text(int(i))
+    return pd.Series(out)
+
+
 def check_consistency(tables: dict[str, pd.DataFrame], fichiers: dict[str, str]) -> list[Problem]:
     """Rules across columns or tables: an indicator's value within the bounds of its unit
     (`schema.BORNES_UNITE`: a rate within [0, 100], ‰ within [0, 1000]), a numerator not
@@ -467,21 +487,17 @@ def check_consistency(tables: dict[str, pd.DataFrame], fichiers: dict[str, str])
             hi = unite.map({u: b[1] for u, b in schema.BORNES_UNITE.items()}).fillna(hi_default)
             v = ind["valeur"].astype("float64")
             mask = (v.notna() & ((v < lo) | (v > hi))).to_numpy()
-            msgs = pd.Series(
-                [
-                    f"valeur hors des bornes de l'unité « {u} » de l'indicateur : elle doit être comprise "
-                    f"entre {fr.nombre_exact(a)} et {fr.nombre_exact(b)}"
-                    if isinstance(u, str)
-                    else f"valeur invraisemblable : elle doit être comprise entre {fr.nombre_exact(a)} et "
-                    f"{fr.nombre_exact(b)}"
-                    for u, a, b in zip(unite, lo, hi, strict=True)
-                ],
-                index=ind.index,
+            # Messages are written for the rows listed only (a national file has 300,000 rows).
+            msgs = _listed_messages(
+                mask,
+                lambda i: _bornes_message(unite.iat[i], lo.iat[i], hi.iat[i]),
             )
             problems += problems_from_mask(fichier, ind.index, mask, "valeur", ind["valeur"], "bornes", msgs)
         num, den = ind["numerateur"].astype("float64"), ind["denominateur"].astype("float64")
         mask = (num.notna() & den.notna() & (num > den)).to_numpy()
-        shown = num.map(fr.nombre_exact) + " > " + den.map(fr.nombre_exact)
+        shown = _listed_messages(
+            mask, lambda i: f"{fr.nombre_exact(num.iat[i])} > {fr.nombre_exact(den.iat[i])}"
+        )
         problems += problems_from_mask(
             fichier,
             ind.index,

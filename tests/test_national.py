@@ -1,0 +1,315 @@
+"""National-size data (issue 12, item 4; DESIGN.md §10): `cucs demo --scale national` volumes
+and generation time, `cucs validate` time and peak memory, the territory of one commune cut
+from the cache without reading every row — and the fast paths behind them, proven equal to
+the slow ones they replace.
+
+The national data set is generated once for the module (about 10-25 s on the 2-core
+machine) by the tests marked `slow`; the other tests use small inputs. Time budgets are the
+issue's, checked with margins against a loaded CI machine (or as ratios measured in one run).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cucs_analysis.data import dataset, demo, readers
+from cucs_analysis.data.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+
+#: The issue's volumes for the national scale (±15 % accepted).
+TARGETS = {"actions": 100_000, "financements": 300_000, "parcours": 200_000}
+
+
+# --- the fast CSV path reads what the csv module reads ------------------------------------------
+
+
+def _variants() -> dict[str, str]:
+    base = (DEMO / "operateurs.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(base, newline="")))
+    lines = base.split("\n")
+
+    def written(rs, **kw) -> str:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n", **kw).writerows(rs)
+        return buf.getvalue()
+
+    quoted = [list(r) for r in rows]
+    for i, r in enumerate(quoted[1:]):
+        r[1] += (', « dit » "X"' if i % 3 == 0 else "") + ("\nsuite" if i % 7 == 0 else "")
+    spaced = [list(r) for r in rows]
+    spaced[5][1] = '  "espace" '
+    return {
+        "plain": base,
+        "crlf": base.replace("\n", "\r\n"),
+        "lone_cr": base.replace("\n", "\r"),
+        "blank_line": "\n".join(lines[:5] + [""] + lines[5:]),
+        "leading_blank": "\n\n" + base,
+        "trailing_blanks": base + "\n\n",
+        "no_final_newline": base.rstrip("\n"),
+        "ragged": "\n".join(
+            lines[:3] + [lines[3] + ",x"] + lines[4:6] + [lines[6].rsplit(",", 1)[0]] + lines[7:]
+        ),
+        "quote_inside": "\n".join(
+            lines[:3] + [lines[3].replace("Association", 'Asso"ciation', 1)] + lines[4:]
+        ),
+        "quote_then_text": "\n".join(lines[:3] + [lines[3].replace(",", ',"x"y', 1)] + lines[4:]),
+        "quote_after_space": "\n".join(lines[:3] + [lines[3].replace(",", ', "x"', 1)] + lines[4:]),
+        "quote_unclosed": "\n".join(lines[:3] + [lines[3].replace(",", ',"xy', 1)] + lines[4:]),
+        "quoted_fields": written(quoted),
+        "quoted_spaces": written(spaced),
+        "quote_all": written(rows, quoting=csv.QUOTE_ALL),
+        "bom": "\ufeff" + base,
+        "tab": base.replace(",", "\t"),
+        "duplicate_header": base.replace("nom", "id_operateur", 1),
+        "padded": base.replace(",", " , "),
+        "nbsp": base.replace(",", ",\u00a0", 3),
+        "long_field": written([r if i != 3 else [r[0], "x" * 200_000, *r[2:]] for i, r in enumerate(rows)]),
+        "spaces_line": "\n".join(lines[:5] + ["   "] + lines[5:]),
+        "empty_fields": "\n".join(lines[:5] + ["," * lines[0].count(",")] + lines[5:]),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_variants()))
+def test_fast_csv_path_reads_what_the_csv_module_reads(name, tmp_path, monkeypatch):
+    path = tmp_path / "operateurs.csv"
+    path.write_text(_variants()[name], encoding="utf-8", newline="")
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_CHARS", 0)
+    fast, fast_problems = readers.read_raw_csv(path)
+    monkeypatch.setattr(readers, "_fast_frame", lambda *a, **k: None)
+    slow, slow_problems = readers.read_raw_csv(path)
+    assert [str(p) for p in fast_problems] == [str(p) for p in slow_problems]
+    if slow is None:
+        assert fast is None
+        return
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert list(fast.dtypes) == list(slow.dtypes)
+
+
+def test_fast_csv_path_is_taken_for_well_formed_files(tmp_path, monkeypatch):
+    """Quoted fields (with separators, doubled quotes, line breaks) and Windows line ends go
+    the fast way; what validation must explain (ragged rows, stray quotes) never does."""
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_CHARS", 0)
+    v = _variants()
+    for name in ("plain", "crlf", "quoted_fields", "quoted_spaces", "bom", "tab", "padded"):
+        first = next(ln for ln in v[name].splitlines() if ln.strip())
+        assert readers._fast_frame(v[name], readers.sniff_separator(first)) is not None, name
+    for name in ("ragged", "quote_inside", "quote_unclosed", "quote_then_text", "blank_line", "long_field"):
+        assert readers._fast_frame(v[name], ",") is None, name
+
+
+# --- validation of cross-column rules writes messages for the listed rows only ------------------
+
+
+def test_bounds_and_numerator_messages_are_unchanged(tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(DEMO, d)
+    text = (d / "indicateurs.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    h = rows[0]
+    iv, inum, iden = h.index("valeur"), h.index("numerateur"), h.index("denominateur")
+    with_den = [r for r in rows[1:] if r[inum] and r[iden]][:25]
+    for r in with_den:
+        r[inum] = str(float(r[iden]) + 5)
+    with_val = [r for r in rows[1:] if r[iv] and r not in with_den][:24]
+    for r in with_val:
+        r[iv] = "-3"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (d / "indicateurs.csv").write_text(buf.getvalue(), encoding="utf-8")
+    from cucs_analysis.data import validate
+
+    problems = [p for p in validate.validate_dir(d) if p.fichier == "indicateurs.csv"]
+    num = [p for p in problems if p.regle == "numérateur ≤ dénominateur"]
+    assert len(num) == readers.MAX_LISTED + 1 and num[-1].autres == 5
+    assert all(re.fullmatch(r"[\d\s,]+ > [\d\s,]+", p.valeur) for p in num[:-1]), num[0]
+    bornes = [p for p in problems if p.regle == "bornes"]
+    assert len(bornes) == readers.MAX_LISTED + 1 and bornes[-1].autres == 4
+    unit = r"valeur hors des bornes de l'unité « [^»]+ » de l'indicateur : elle doit être comprise entre 0 et [\d\s]+"
+    assert all(re.fullmatch(unit, p.message) for p in bornes[:-1]), bornes[0].message
+
+
+# --- the territory cut --------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    dataset.clear_memo()
+    yield tmp_path / "cache"
+    dataset.clear_memo()
+
+
+def _frames(t: dataset.Territory) -> dict[str, pd.DataFrame]:
+    return {k: v for k, v in vars(t).items() if isinstance(v, pd.DataFrame)}
+
+
+def test_indexed_cut_equals_the_cut_over_every_row(cache, monkeypatch):
+    """The row index narrows each table to the rows of the commune's codes; the cut is the
+    same as the condition applied to every row (the index bypassed)."""
+    codes = list(dataset.load_dataset(DEMO).tables["communes"]["code_commune"])
+    indexed = {c: _frames(dataset.load_territory(DEMO, c)) for c in codes}
+    monkeypatch.setattr(dataset._RowIndex, "candidates", lambda self, df, table, column, codes: df)
+    for c in codes:
+        for name, frame in _frames(dataset.load_territory(DEMO, c)).items():
+            pd.testing.assert_frame_equal(indexed[c][name], frame, check_exact=True)
+
+
+def test_fingerprint_is_remembered_and_follows_every_write(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    memo = tmp_path / "empreintes"
+    monkeypatch.setattr(readers, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    files = readers.find_files(d)
+    fp = readers.fingerprint(files, memo)
+    assert fp == readers._content_fingerprint(files) and len(list(memo.iterdir())) == 1
+    # Another process: read from the memo folder, no byte hashed.
+    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    real = readers._content_fingerprint
+    monkeypatch.setattr(readers, "_content_fingerprint", lambda f: pytest.fail("hashed again"))
+    assert readers.fingerprint(readers.find_files(d), memo) == fp
+    # Same size, same modification time: the change time still moves.
+    monkeypatch.setattr(readers, "_content_fingerprint", real)
+    p = d / "gup.csv"
+    st = p.stat()
+    data = p.read_bytes()
+    k = len(data) // 2
+    p.write_bytes(data[:k] + (b"Y" if data[k : k + 1] != b"Y" else b"Z") + data[k + 1 :])
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size
+    assert readers.fingerprint(readers.find_files(d), memo) == real(readers.find_files(d)) != fp
+
+
+def test_a_file_just_written_is_always_hashed(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    calls = []
+    real = readers._content_fingerprint
+    monkeypatch.setattr(readers, "_content_fingerprint", lambda f: calls.append(1) or real(f))
+    for _ in range(2):
+        readers.fingerprint(readers.find_files(d), tmp_path / "empreintes")
+    assert len(calls) == 2 and not (tmp_path / "empreintes").exists()
+
+
+# --- the national scale -------------------------------------------------------------------------
+
+
+def test_national_is_never_written_into_data_demo(tmp_path):
+    target = tmp_path / "data" / "demo"
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match="ne s'écrit pas dans"):
+        demo.generate(target, scale="national")
+    assert time.perf_counter() - t0 < 1 and not target.exists()
+    assert "/data/national/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    out = tmp_path_factory.mktemp("national")
+    t0 = time.perf_counter()
+    truth = demo.generate(out / "nat", scale="national")  # asserts every planted truth
+    return out / "nat", time.perf_counter() - t0, truth
+
+
+def _rows(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f) - 1
+
+
+@pytest.mark.slow
+def test_national_volumes_and_generation_time(national):
+    path, seconds, truth = national
+    sizes = {name: _rows(path / f"{name}.csv") for name in TARGETS}
+    for name, target in TARGETS.items():
+        assert abs(sizes[name] - target) <= 0.15 * target, sizes
+    assert 850 <= _rows(path / "communes.csv") <= 950 and 1400 <= _rows(path / "quartiers.csv") <= 1600
+    years = pd.read_csv(path / "actions.csv", usecols=["annee"])["annee"]
+    assert (years.min(), years.max()) == (2005, 2014)
+    assert truth["operateurs_sous_performants"] and truth["actions_enjeu_reprise"]
+    assert seconds < 60, f"génération nationale : {seconds:.1f} s"
+
+
+def _child(code: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `python -c code ARGS` in a child process: (result, wall seconds)."""
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    return res, time.perf_counter() - t0
+
+
+#: Runs `cucs validate` in its own child and prints its exit code, wall time and peak RSS (the
+#: largest of this wrapper's children: the validation alone).
+_VALIDATE = """
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+r = subprocess.run([sys.executable, "-m", "cucs_analysis.cli", "validate", sys.argv[1]], capture_output=True, text=True)
+print(r.returncode, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+print(r.stdout + r.stderr)
+"""
+
+
+@pytest.mark.slow
+def test_national_validation_time_and_memory(national):
+    path, _, _ = national
+    res, _ = _child(_VALIDATE, str(path))
+    assert res.returncode == 0, res.stderr
+    head, report = res.stdout.split("\n", 1)
+    code, wall, peak = head.split()
+    assert code == "0" and "le jeu de données est valide" in report, report
+    assert float(wall) < 30, f"cucs validate national : {float(wall):.1f} s"
+    assert int(peak) < 4 * 1024**3, f"cucs validate national : {int(peak) / 1024**3:.2f} Go"
+
+
+_TERRITORY = """
+import sys, time
+from cucs_analysis.data import dataset
+data, code = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+t = dataset.load_territory(data, code)
+fresh = time.perf_counter() - t0
+cpu = []
+for c in sys.argv[3:]:
+    a = time.process_time()
+    dataset.load_territory(data, c)
+    dataset.load_dataset(data)  # what a notebook's start reads next
+    cpu.append(time.process_time() - a)
+print(fresh, min(cpu))
+"""
+
+
+@pytest.mark.slow
+def test_national_territory_loads_from_a_warm_cache(national, tmp_path, monkeypatch):
+    path, _, _ = national
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    codes = ["20001", "20013", "20145", "20001"]
+    for data in (path, DEMO):  # warm the Parquet cache
+        res, _ = _child(
+            "import sys; from cucs_analysis.data import dataset; dataset.load_dataset(sys.argv[1])", str(data)
+        )
+        assert res.returncode == 0, res.stderr
+    times = {}
+    for data in (path, DEMO, path, DEMO):  # interleaved: the machine's load hits both alike
+        res, _ = _child(_TERRITORY, str(data), "20001", *codes)
+        assert res.returncode == 0, res.stderr
+        fresh, cut = map(float, res.stdout.split())
+        old = times.get(data, (9e9, 9e9))
+        times[data] = (min(old[0], fresh), min(old[1], cut))
+    # A fresh process reads the cached tables (target < 1 s on a quiet machine; margin for CI).
+    assert times[path][0] < 3, times
+    # Once the data set is in memory (a forked kernel), cutting a commune out of the national
+    # data set costs about what it costs on the demo region, not 10 times more.
+    assert times[path][1] < 4 * times[DEMO][1] + 0.05, times

@@ -220,12 +220,24 @@ def kernelspec_dir(modele: Template) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def noyau_chaud(preload_data: str | Path | None = None) -> Iterator[str]:
-    """A template and its kernelspec for the block; yields the kernel name to give papermill
-    (``cucs-chaud``, or ``python3`` with a French warning when the template is unavailable)."""
+    """A template, ready (imports and data set loaded), and its kernelspec for the block; yields
+    the kernel name to give papermill (``cucs-chaud``, or ``python3`` with a French warning
+    when the template is unavailable)."""
     try:
         modele = Template.start(preload_data=preload_data)
     except ModeleIndisponible as exc:
         print(f"Avertissement : noyaux standard utilisés ({exc}).", file=sys.stderr)
+        yield STANDARD
+        return
+    try:
+        # ready before the first run starts: its time limit must not count the template's imports
+        modele.wait_ready()
+    except (OSError, EOFError, ValueError, KeyError) as exc:
+        modele.stop()
+        print(
+            f"Avertissement : noyaux standard utilisés (processus modèle sans réponse : {exc}).",
+            file=sys.stderr,
+        )
         yield STANDARD
         return
     with modele, kernelspec_dir(modele):

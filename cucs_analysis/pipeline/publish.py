@@ -744,8 +744,12 @@ def csv_bytes(table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | N
     CRLF line ends, UTF-8 with a byte-order mark. Excel in French reads « ; » and the decimal
     comma as its own list separator and decimal mark, and without the mark it would read the
     accents as Windows-1252; LibreOffice and Python (``encoding="utf-8-sig"``) accept the mark."""
-    table = table_publiee(table, libelles)
-    return table.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return _csv_publiee(table_publiee(table, libelles))
+
+
+def _csv_publiee(publiee: pd.DataFrame) -> bytes:
+    """`csv_bytes` of a table already through `table_publiee`."""
+    return publiee.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def description_colonne(nom: str, table: pd.DataFrame) -> str:
@@ -1238,7 +1242,9 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             if key == "colonnes":
                 continue  # the description of another table's columns: in the LISEZMOI
             rel = f"telechargements/{code}/{question}_{key}.csv"
-            atomic.write_bytes(site / rel, csv_bytes(table, codes_du_rapport))
+            # once per table: its CSV and its columns' descriptions read the same published table
+            publiee = table_publiee(table, codes_du_rapport)
+            atomic.write_bytes(site / rel, _csv_publiee(publiee))
             libelle = noms_tables.get(key) or _libelle_table(key)
             downloads.setdefault((code, question), []).append(
                 {"cle": key, "libelle": libelle, "chemin": rel, "lignes": len(table)}
@@ -1250,9 +1256,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
                 if isinstance(c, dict)
             }
             colonnes = [
-                f"{c} : {entetes[c]}"
-                if c in entetes
-                else description_colonne(str(c), table_publiee(table, codes_du_rapport))
+                f"{c} : {entetes[c]}" if c in entetes else description_colonne(str(c), publiee)
                 for c in table.columns
             ]
             dossiers.setdefault(code, []).append(

@@ -62,6 +62,8 @@ from cucs_analysis.pipeline.params import ParamError
 
 #: Name of the worker plugin (warm-up, warm kernel template).
 PLUGIN = "cucs-analysis"
+#: Above this many bytes a task's inputs are scattered rather than sent with the task.
+GROS_ENVOI = 1 << 20
 #: Keys of a task that are paths on the driver's disk: never sent to a worker.
 CHEMINS_PILOTE = ("notebook", "notebooks_dir", "out_dir", "results_dir")
 
@@ -285,7 +287,7 @@ class ExecuteurDask(cf.Executor):
             fp,
             archive,
             etape,
-            entrees_synthese(task),
+            self._entrees(task),
             pure=False,
             key=f"cucs-{task['code_commune']}-{task['question']}-{secrets.token_hex(4)}",
         )
@@ -307,12 +309,22 @@ class ExecuteurDask(cf.Executor):
             if self._cluster is not None:
                 self._cluster.close()
 
+    def _entrees(self, task: dict) -> Any:
+        """A synthesis's inputs: in the task, or scattered (straight to a worker, not through
+        the scheduler) when large: the regional synthesis of a national run reads every
+        commune's results (about 80 MB for 900 communes)."""
+        entrees = entrees_synthese(task)
+        if sum(len(v) for v in entrees.values()) < GROS_ENVOI:
+            return entrees
+        return self._client.scatter([entrees], hash=False)[0]  # one object (a dict would be one per key)
+
     # -- what the runs need from the driver's disk, sent once
     def _projet(self, root: Path) -> tuple[str, Any]:
         key = str(root)
         if key not in self._projets:
             paquet = paquet_projet(root)
-            fut = self._client.scatter(paquet["fichiers"], broadcast=True, hash=False)
+            # one object under a random key (a dict would be scattered key by key, named by them)
+            fut = self._client.scatter([paquet["fichiers"]], broadcast=True, hash=False)[0]
             self._projets[key] = (paquet["digest"], fut)
         return self._projets[key]
 

@@ -221,9 +221,11 @@ def test_national_is_never_written_into_data_demo(tmp_path):
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
     out = tmp_path_factory.mktemp("national")
-    t0 = time.perf_counter()
+    # CPU time, not wall time: a CI machine shared with other jobs stretches the wall clock
+    # (measured: 11 s alone, 23 s with the machine loaded, for 13 s of CPU).
+    t0 = time.process_time()
     truth = demo.generate(out / "nat", scale="national")  # asserts every planted truth
-    return out / "nat", time.perf_counter() - t0, truth
+    return out / "nat", time.process_time() - t0, truth
 
 
 def _rows(path: Path) -> int:
@@ -241,7 +243,7 @@ def test_national_volumes_and_generation_time(national):
     years = pd.read_csv(path / "actions.csv", usecols=["annee"])["annee"]
     assert (years.min(), years.max()) == (2005, 2014)
     assert truth["operateurs_sous_performants"] and truth["actions_enjeu_reprise"]
-    assert seconds < 60, f"génération nationale : {seconds:.1f} s"
+    assert seconds < 60, f"génération nationale : {seconds:.1f} s de calcul"
 
 
 def _child(code: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -251,13 +253,14 @@ def _child(code: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
     return res, time.perf_counter() - t0
 
 
-#: Runs `cucs validate` in its own child and prints its exit code, wall time and peak RSS (the
-#: largest of this wrapper's children: the validation alone).
+#: Runs `cucs validate` in its own child and prints its exit code, wall time, CPU time and peak
+#: RSS (the largest of this wrapper's children: the validation alone).
 _VALIDATE = """
 import resource, subprocess, sys, time
 t0 = time.perf_counter()
 r = subprocess.run([sys.executable, "-m", "cucs_analysis.cli", "validate", sys.argv[1]], capture_output=True, text=True)
-print(r.returncode, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(r.returncode, time.perf_counter() - t0, u.ru_utime + u.ru_stime, u.ru_maxrss * 1024)
 print(r.stdout + r.stderr)
 """
 
@@ -268,9 +271,12 @@ def test_national_validation_time_and_memory(national):
     res, _ = _child(_VALIDATE, str(path))
     assert res.returncode == 0, res.stderr
     head, report = res.stdout.split("\n", 1)
-    code, wall, peak = head.split()
+    code, wall, cpu, peak = head.split()
     assert code == "0" and "le jeu de données est valide" in report, report
-    assert float(wall) < 30, f"cucs validate national : {float(wall):.1f} s"
+    # CPU time for the budget (a loaded machine stretches the wall time; measured: 6-7 s of
+    # CPU, 7-9 s wall); the wall time with a wide margin.
+    assert float(cpu) < 30, f"cucs validate national : {float(cpu):.1f} s de calcul"
+    assert float(wall) < 90, f"cucs validate national : {float(wall):.1f} s"
     assert int(peak) < 4 * 1024**3, f"cucs validate national : {int(peak) / 1024**3:.2f} Go"
 
 
@@ -278,9 +284,9 @@ _TERRITORY = """
 import sys, time
 from cucs_analysis.data import dataset
 data, code = sys.argv[1], sys.argv[2]
-t0 = time.perf_counter()
+t0 = time.process_time()
 t = dataset.load_territory(data, code)
-fresh = time.perf_counter() - t0
+fresh = time.process_time() - t0
 cpu = []
 for c in sys.argv[3:]:
     a = time.process_time()
@@ -295,7 +301,7 @@ print(fresh, min(cpu))
 def test_national_territory_loads_from_a_warm_cache(national, tmp_path, monkeypatch):
     path, _, _ = national
     monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
-    codes = ["20001", "20013", "20145", "20001"]
+    codes = {path: ["20001", "20013", "20145", "20001"], DEMO: ["20001", "20002", "20005", "20001"]}
     for data in (path, DEMO):  # warm the Parquet cache
         res, _ = _child(
             "import sys; from cucs_analysis.data import dataset; dataset.load_dataset(sys.argv[1])", str(data)
@@ -303,13 +309,14 @@ def test_national_territory_loads_from_a_warm_cache(national, tmp_path, monkeypa
         assert res.returncode == 0, res.stderr
     times = {}
     for data in (path, DEMO, path, DEMO):  # interleaved: the machine's load hits both alike
-        res, _ = _child(_TERRITORY, str(data), "20001", *codes)
+        res, _ = _child(_TERRITORY, str(data), "20001", *codes[data])
         assert res.returncode == 0, res.stderr
         fresh, cut = map(float, res.stdout.split())
         old = times.get(data, (9e9, 9e9))
         times[data] = (min(old[0], fresh), min(old[1], cut))
-    # A fresh process reads the cached tables (target < 1 s on a quiet machine; margin for CI).
-    assert times[path][0] < 3, times
+    # A fresh process reads the cached tables: CPU time (the wall clock of a loaded CI machine
+    # says little); about 1 s measured with the machine loaded, the target is < 1 s wall alone.
+    assert times[path][0] < 2.5, times
     # Once the data set is in memory (a forked kernel), cutting a commune out of the national
     # data set costs about what it costs on the demo region, not 10 times more.
     assert times[path][1] < 4 * times[DEMO][1] + 0.05, times

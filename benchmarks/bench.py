@@ -368,6 +368,14 @@ class Bilan:
     def run_sur_plancher(self) -> float:
         return self.run.mur_s / (self.plancher.mur_s / self.workers)
 
+    @property
+    def cpu_naif_sur_run(self) -> float:
+        return self.naif.cpu_s / self.run.cpu_s
+
+    @property
+    def cpu_run_sur_plancher(self) -> float:
+        return self.run.cpu_s / self.plancher.cpu_s
+
 
 def tableau_mesures(mesures: list[Mesure]) -> str:
     lignes = [
@@ -389,6 +397,8 @@ def phrases_rapports(b: Bilan) -> list[str]:
         f"Boucle naïve / cucs run : {_rapport(b.naif_sur_run)} (objectif ≥ {text.nombre(CIBLE_NAIF, 0)}, {atteint}).",
         f"cucs run / (plancher ÷ {b.workers}) : {_rapport(b.run_sur_plancher)} "
         f"(objectif ≤ {text.nombre(CIBLE_PLANCHER, 0)}, {atteint2}).",
+        f"En temps CPU (moins sensible aux autres charges de la machine) : boucle naïve / cucs run "
+        f"{_rapport(b.cpu_naif_sur_run)}, cucs run / plancher {_rapport(b.cpu_run_sur_plancher)}.",
     ]
 
 

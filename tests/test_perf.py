@@ -126,3 +126,23 @@ def test_warm_up_builds_the_exporter_the_workers_inherit():
     avant = publish._exporter.cache_info().hits
     publish.render_page(_page_avec_image_sans_alt(), "q1", "20001", "Valbrune")
     assert publish._exporter.cache_info().hits == avant + 1  # reused, not rebuilt
+
+
+def test_right_to_left_blocks_hold_every_right_to_left_letter():
+    """`texte_affiche` skips the bidi lookup of a string with no character of these blocks:
+    they must hold every letter of class R or AL of this Python's Unicode database."""
+    import sys
+    import unicodedata
+
+    from cucs_analysis.present import text
+
+    hors = [
+        hex(cp)
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.bidirectional(chr(cp)) in ("R", "AL")
+        and text.sans_controles(chr(cp))
+        and not text._ECRITURES_DROITE_GAUCHE.match(chr(cp))
+    ]
+    assert hors == []
+    assert text.texte_affiche("Quartier \u05d0\u05d1 12") == "Quartier \u2068\u05d0\u05d1\u2069 12"
+    assert text.texte_affiche("Élodie Lefèvre, 12 %") == "Élodie Lefèvre, 12 %"

@@ -381,6 +381,13 @@ _CONTROLES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 ISOLAT_DEBUT = "\u2068"  # FIRST STRONG ISOLATE
 ISOLAT_FIN = "\u2069"  # POP DIRECTIONAL ISOLATE
 _DROITE_GAUCHE = frozenset(("R", "AL"))
+#: The blocks holding every right-to-left letter (classes R and AL; U+200F, the one outside
+#: them, is a control `sans_controles` removes): Hebrew to Arabic Extended, the presentation
+#: forms, the historic and Arabic-mathematical blocks. tests/test_perf.py checks it against
+#: the Unicode database of the running Python.
+_ECRITURES_DROITE_GAUCHE = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 
 
 def sans_controles(s: str) -> str:
@@ -396,6 +403,8 @@ def texte_affiche(s: str) -> str:
     31 » after an Arabic name keeps its order. Idempotent; a string without right-to-left
     letters only loses its controls."""
     s = sans_controles(s)
+    if not _ECRITURES_DROITE_GAUCHE.search(s):  # most strings: no character class to look up
+        return s
     types = [unicodedata.bidirectional(c) for c in s]
     if not _DROITE_GAUCHE.intersection(types):
         return s

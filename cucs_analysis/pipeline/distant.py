@@ -399,9 +399,11 @@ def ouvrir(address: str | None, workers: int = 1) -> ExecuteurDask:
         address = cluster.scheduler_address
     try:
         client = Client(address)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError):  # Dask's message is in English: not shown
         raise ParamError(
-            f"Ordonnanceur Dask injoignable à l'adresse « {address} » ({exc}). Rien n'a été exécuté."
+            f"Ordonnanceur Dask injoignable à l'adresse « {address} » : vérifiez l'adresse "
+            "(tcp://machine:8786) et que « dask scheduler » tourne sur cette machine. "
+            "Rien n'a été exécuté."
         ) from None
     try:
         _verifier_workers(client)

@@ -274,6 +274,7 @@ def test_a_worker_that_dies_is_a_failed_run_and_the_others_go_on(projet, cluster
     assert statuts == {("20001", "q1"): "ok", ("20001", "q2"): "echec"}, summary.message
     erreur = next(e["erreur"] for e in _manifest(out)["runs"] if e["question"] == "q2")
     assert "le processus d'exécution s'est arrêté" in erreur and "KilledWorker" in erreur
+    assert "le worker Dask tcp://" in erreur and "https://" not in erreur  # said in French
     assert not (out / "pages" / "20001" / "q2.html").exists()
     with distributed.Client(address, timeout=30) as client:
         client.wait_for_workers(2, timeout=90)  # the nanny started a new worker

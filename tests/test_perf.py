@@ -81,7 +81,7 @@ def test_figure_texts_are_cleaned_without_drawing_the_figure(monkeypatch):
     draw is the only one)."""
     fig, ax = plt.subplots()
     ax.bar(["Quartier\u202enord", "Centre\r\nville", "$x$ Est"], [1, 2, 3])
-    ax.set_title("Titre\u200f avec contrôle")
+    ax.set_title("Titre\u200f avec contrôle", loc="center")
 
     def interdit(*_a, **_k):
         raise AssertionError("textes_de_donnees ne doit pas dessiner la figure")
@@ -90,7 +90,7 @@ def test_figure_texts_are_cleaned_without_drawing_the_figure(monkeypatch):
     plots.textes_de_donnees(fig)
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["Quartiernord", "Centre\nville", "$x$ Est"]
-    assert ax.get_title() == "Titre avec contrôle"
+    assert ax.get_title(loc="center") == "Titre avec contrôle"
     assert all(not t.get_parse_math() for t in ax.get_xticklabels())
     monkeypatch.undo()
     png = plots.figure_html(fig, alt="Barres par quartier").png

@@ -149,6 +149,14 @@ class Template:
                     pass
         except Exception:
             pass
+        try:
+            # Computed once here, inherited by every kernel: the region stage's key stays the
+            # one of the library this batch started with, even if a file is edited meanwhile.
+            from cucs_analysis.pipeline.region import library_digest
+
+            library_digest()
+        except Exception:
+            pass
         if donnees:
             try:
                 from cucs_analysis.data import dataset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from cucs_analysis.analysis.impact import (
     event_study,
     funding_intensity,
     gap_convergence,
+    pre_trend_test,
     treatment_groups,
 )
 
@@ -125,6 +128,155 @@ def test_event_study_other_reference():
     assert es.set_index("annee_relative").loc[-4, "coefficient"] == 0
     assert es.set_index("annee").loc[2005, "coefficient"] == 0
     assert es.set_index("annee_relative").loc[2, "coefficient"] == pytest.approx(-3.0, abs=0.6)
+
+
+# --- the within (fixed-effects) estimator against statsmodels' dummy-variable fit -----------------
+
+
+def _statsmodels_fit(terms: list[str], data: pd.DataFrame):
+    """The reference: OLS with the quartier and year dummies, clustered by quartier, t-based."""
+    groups = pd.factorize(data["quartier"])[0]
+    formula = "y ~ " + " + ".join(terms) + " + C(quartier) + C(annee)"
+    with warnings.catch_warnings():  # rank-deficient designs are among the cases, on purpose
+        warnings.simplefilter("ignore")
+        return smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _assert_same(got, expected) -> None:
+    """Equal to 1e-8 relative or 1e-10 absolute, NaN where statsmodels gives NaN."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    assert np.array_equal(np.isnan(got), np.isnan(expected)), (got, expected)
+    ok = ~np.isnan(expected)
+    diff = np.abs(got[ok] - expected[ok])
+    assert (diff <= np.maximum(1e-10, 1e-8 * np.abs(expected[ok]))).all(), (got, expected)
+
+
+def _random_panel(seed: int, n_q: int = 10, years=range(2005, 2015), drop: float = 0.0) -> pd.DataFrame:
+    """A panel with random treatment, quartier and year effects; `drop` = share of rows removed."""
+    rng = np.random.default_rng(seed)
+    codes = [f"QV{i:05d}" for i in range(n_q)]
+    p = pd.MultiIndex.from_product([codes, list(years)], names=["quartier", "annee"]).to_frame(index=False)
+    p = p[rng.random(len(p)) >= drop].reset_index(drop=True)
+    traite = dict(zip(codes, (np.arange(n_q) % 2 == 0).astype(int), strict=True))
+    p["traite"] = p["quartier"].map(traite).astype(int)
+    p["post"] = (p["annee"] >= 2009).astype(int)
+    p["traite_post"] = p["traite"] * p["post"]
+    q_fe = dict(zip(codes, rng.normal(20, 5, n_q), strict=True))
+    p["y"] = p["quartier"].map(q_fe) + 0.3 * (p["annee"] - 2005) - 1.5 * p["traite_post"]
+    p["y"] += rng.normal(0, 1.0, len(p)) * (1 + p["traite"])  # heteroskedastic across clusters
+    p = p[["quartier", "annee", "y", "traite", "post", "traite_post"]]
+    p.attrs["annee_traitement"] = 2009
+    return p
+
+
+def _with_rows(panel: pd.DataFrame, rows: list[tuple]) -> pd.DataFrame:
+    extra = pd.DataFrame(rows, columns=["quartier", "annee", "y", "traite"])
+    extra["post"] = (extra["annee"] >= 2009).astype(int)
+    extra["traite_post"] = extra["traite"] * extra["post"]
+    out = pd.concat([panel, extra], ignore_index=True)
+    out.attrs = dict(panel.attrs)
+    return out
+
+
+def _panels() -> dict[str, pd.DataFrame]:
+    base = _random_panel(1)
+    return {
+        "balanced": base,
+        "unbalanced": _random_panel(2, n_q=14, drop=0.3),
+        # a quartier seen one year only (its dummy fits it exactly: no residual, no score)
+        "one-year quartier": _with_rows(_random_panel(3, n_q=8, drop=0.1), [("QV99999", 2010, 31.0, 1)]),
+        "few clusters": _random_panel(4, n_q=3),
+        "many clusters": _random_panel(5, n_q=60, drop=0.2),
+        "missing years": _random_panel(6, n_q=9, years=[2004, 2006, 2008, 2009, 2012, 2013]),
+        # rank-deficient dummy design: a quartier alone in a year of its own (its dummy and the
+        # year's are the same column); the terms stay identified
+        "quartier alone in its year": _with_rows(_random_panel(7, n_q=7), [("QV99999", 2020, 25.0, 1)]),
+        # no treated quartier observed in 2011: the event-study dummy of that year is all zero
+        "no treated year": _random_panel(8, n_q=10).query("not (traite == 1 and annee == 2011)"),
+        # no comparison quartier observed in 2012: that event-study dummy is the year dummy
+        "no comparison year": _random_panel(9, n_q=10).query("not (traite == 0 and annee == 2012)"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_panels()))
+def test_within_estimator_matches_statsmodels(name):
+    """did_twfe, pre_trend_test and event_study give statsmodels' dummy-variable results."""
+    panel = _panels()[name].reset_index(drop=True)
+    panel.attrs["annee_traitement"] = 2009
+    res = did_twfe(panel)
+    ref = _statsmodels_fit(["traite_post"], panel)
+    ci = ref.conf_int().loc["traite_post"]
+    _assert_same(
+        [res.estimation, res.ic_bas, res.ic_haut, res.p_value],
+        [ref.params["traite_post"], ci[0], ci[1], ref.pvalues["traite_post"]],
+    )
+    pre = panel[panel["post"] == 0]
+    pre = pre.assign(t_annee=pre["traite"] * (pre["annee"] - pre["annee"].min()))
+    _assert_same([pre_trend_test(panel)], [_statsmodels_fit(["t_annee"], pre).pvalues["t_annee"]])
+    assert res.pre_tendance_p == pre_trend_test(panel)
+
+    es = event_study(panel).set_index("annee_relative")
+    rel = panel["annee"] - 2009
+    terms, data = [], panel.copy()
+    for k in sorted(set(rel) - {-1}):
+        terms.append(f"ev_{k + 100}")
+        data[terms[-1]] = ((rel == k) & (panel["traite"] == 1)).astype(int)
+    ref = _statsmodels_fit(terms, data)
+    ci = ref.conf_int()
+    ks = sorted(set(rel) - {-1})
+    _assert_same(es.loc[ks, "coefficient"], ref.params[terms])
+    _assert_same(es.loc[ks, "ic_bas"], ci.loc[terms, 0])
+    _assert_same(es.loc[ks, "ic_haut"], ci.loc[terms, 1])
+    # An all-zero dummy (no treated quartier that year) has the exact pinv answer here: 0, a
+    # zero-width interval and no p-value; statsmodels' pinv leaves rounding noise in it (a
+    # coefficient and a standard error ~1e-16, hence an arbitrary p-value).
+    noise = (ref.bse[terms] < 1e-12).to_numpy()
+    assert (es.loc[ks, "coefficient"].to_numpy()[noise] == 0).all()
+    assert np.isnan(es.loc[ks, "p_value"].to_numpy()[noise]).all()
+    _assert_same(es.loc[ks, "p_value"].to_numpy()[~noise], ref.pvalues[terms].to_numpy()[~noise])
+    assert noise.any() == (name == "no treated year")
+
+
+def test_within_estimator_rank_deficient_terms_match_statsmodels_min_norm():
+    """Terms not identified (a duplicate, a quartier-level or a year-level one) get the
+    minimum-norm solution of the full dummy model, as statsmodels' pinv, with its sandwich."""
+    from cucs_analysis.analysis.impact import _clustered_fit
+
+    panel = _random_panel(11, n_q=12, drop=0.15)
+    rng = np.random.default_rng(0)
+    data = panel.assign(
+        x=rng.normal(size=len(panel)),
+        double=panel["traite_post"],
+        niveau_quartier=panel["traite"] * 2.0,
+        melange=panel["traite"] + (panel["annee"] == 2007) - 3.0 * (panel["annee"] == 2012),
+        zero=0,
+    )
+    for terms in (
+        ["traite_post", "double"],
+        ["traite_post", "x", "niveau_quartier"],
+        ["traite_post", "melange", "zero"],
+        ["x", "double", "niveau_quartier", "melange"],
+    ):
+        got, ref = _clustered_fit(terms, data), _statsmodels_fit(terms, data)
+        assert np.linalg.matrix_rank(ref.model.exog) < ref.model.exog.shape[1]
+        _assert_same(got.params, ref.params[terms])
+        _assert_same(got.bse, ref.bse[terms])
+        _assert_same(got.pvalues, ref.pvalues[terms])
+        _assert_same(got.conf_int(0.1).to_numpy(), ref.conf_int(0.1).loc[terms].to_numpy())
+
+
+def test_within_estimator_never_raises():
+    """Fewer observations than columns of the dummy design, or one cluster: NaN, no exception."""
+    from cucs_analysis.analysis.impact import _clustered_fit
+
+    tiny = _random_panel(12, n_q=3, years=[2008, 2009])
+    res = _clustered_fit(["traite_post"], tiny)  # 6 rows, 5 columns
+    assert np.isfinite(res.params["traite_post"])
+    one = _clustered_fit(["traite_post"], tiny[tiny["quartier"] == "QV00000"])
+    assert np.isnan(one.bse["traite_post"]) and np.isnan(one.pvalues["traite_post"])
+    exact = _clustered_fit(["traite_post"], tiny.iloc[:4].assign(traite_post=[0, 1, 0, 0]))
+    assert np.isnan(exact.bse["traite_post"])  # statsmodels divides by N - K = 0 here
+    assert did_twfe(tiny.iloc[:5]).n_obs == 5
 
 
 # --- intensity and panel ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
+from scipy import stats
 
 from cucs_analysis.analysis import trends
 
@@ -207,10 +207,104 @@ def _numpy_panel(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clustered_fit(formula: str, data: pd.DataFrame):
-    """OLS with errors clustered by quartier, t-based inference (few clusters)."""
-    groups = pd.factorize(data["quartier"])[0]
-    return smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+class _FitFE:
+    """Coefficients of the terms of interest of `_clustered_fit`, with the statsmodels-like
+    accessors the estimators use: `params`, `bse`, `pvalues` (Series by term) and
+    `conf_int(alpha)` (DataFrame, columns 0 and 1)."""
+
+    def __init__(self, terms: list[str], params, bse, df: int):
+        self.params = pd.Series(params, index=terms, dtype=float)
+        self.bse = pd.Series(bse, index=terms, dtype=float)
+        self.df_resid_inference = df
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.params.to_numpy() / self.bse.to_numpy()
+        self.tvalues = pd.Series(t, index=terms)
+        self.pvalues = pd.Series(stats.t.sf(np.abs(t), df) * 2, index=terms)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        q = stats.t.ppf(1 - alpha / 2, self.df_resid_inference)
+        lower = self.params - q * self.bse
+        upper = self.params + q * self.bse
+        return pd.DataFrame({0: lower, 1: upper})
+
+
+def _group_sums(codes: np.ndarray, x: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of `x` (n × p) by group code (0..n_groups-1): an n_groups × p array."""
+    return np.column_stack(
+        [np.bincount(codes, weights=x[:, j], minlength=n_groups) for j in range(x.shape[1])]
+    )
+
+
+def _clustered_fit(terms: Sequence[str], data: pd.DataFrame) -> _FitFE:
+    """OLS of y on `terms` + C(quartier) + C(annee), errors clustered by quartier, t-based
+    inference with n_quartiers - 1 df (few clusters): the results of statsmodels'
+    ``smf.ols("y ~ terms + C(quartier) + C(annee)").fit(cov_type="cluster", use_t=True)``
+    for the terms, without building the 1,500 quartier dummies.
+
+    The quartier effects are absorbed by the within transformation (Frisch–Waugh–Lovell): y,
+    the year dummies (first year as reference, as patsy codes them) and the terms are demeaned
+    by quartier and the demeaned regression solved by SVD. Its residuals are those of the
+    dummy-variable model, and the rows of its pseudo-inverse are the terms' rows of the full
+    model's, so the cluster sandwich Σ_g (R_g u_g)(R_g u_g)' is the full model's block; the
+    small-sample factor is statsmodels' G/(G-1)·(N-1)/(N-K), K the number of columns of the
+    dummy-variable design. A rank-deficient design gets statsmodels' (pinv) minimum-norm
+    solution of the full model: the null directions of the demeaned design are completed
+    with their quartier-effect part (intercept + quartier dummies, first quartier as
+    reference) before projecting the solution off them.
+    """
+    terms = list(terms)
+    y = data["y"].to_numpy(dtype=float)
+    n = len(y)
+    q_levels, q_codes = np.unique(data["quartier"].to_numpy(), return_inverse=True)
+    a_levels, a_codes = np.unique(data["annee"].to_numpy(), return_inverse=True)
+    n_q, n_a, k = len(q_levels), len(a_levels), len(terms)
+    df = n_q - 1
+    n_cols = 1 + (n_q - 1) + (n_a - 1) + k  # statsmodels' dummy-variable design
+    nan = np.full(k, np.nan)
+    if n_q < 2 or n == 0:
+        return _FitFE(terms, nan, nan, max(df, 1))
+    # V: the year dummies then the terms; all-zero columns (a dummy never switched on) are
+    # separable null directions: pinv gives them 0 with a zero row, as here.
+    dummies = (a_codes[:, None] == np.arange(1, n_a)[None, :]).astype(float)
+    v_all = np.hstack([dummies, data[terms].to_numpy(dtype=float)])
+    live = np.flatnonzero((v_all != 0).any(axis=0))
+    if not live.size:
+        return _FitFE(terms, np.zeros(k), np.zeros(k), df)
+    v = v_all[:, live]
+    counts = np.bincount(q_codes, minlength=n_q).astype(float)
+    v_sums = _group_sums(q_codes, v, n_q)
+    v_w = v - (v_sums / counts[:, None])[q_codes]
+    y_w = y - (np.bincount(q_codes, weights=y, minlength=n_q) / counts)[q_codes]
+    u_svd, s, vt = np.linalg.svd(v_w, full_matrices=False)
+    tol = (s.max() if s.size else 0.0) * max(v_w.shape) * np.finfo(float).eps  # matrix_rank's
+    r = int((s > tol).sum())
+    pinv = vt[:r].T @ (u_svd[:, :r] / s[:r]).T  # p × n
+    resid = y_w - v_w @ (pinv @ y_w)
+    rows = pinv
+    if r < v.shape[1]:
+        # Null directions of the full model: (w, nv) with V nv constant within each
+        # quartier (c_g) and w = -(c_ref, c_g - c_ref) on the intercept and the dummies.
+        nv = vt[r:].T  # p × m
+        c = _group_sums(q_codes, v @ nv, n_q) / counts[:, None]  # n_q × m
+        wn = np.vstack([-c[:1], -(c[1:] - c[:1])])
+        gram = wn.T @ wn + nv.T @ nv
+        # wn' applied to the quartier-effect part of a particular solution, as a linear map
+        # of y: the group-mean coefficients of y - V pinv y, weighted by kappa.
+        kappa = np.vstack([(wn[:1] - wn[1:].sum(axis=0, keepdims=True)), wn[1:]]) / counts[:, None]
+        e = kappa[q_codes].T  # m × n
+        h = e - (kappa.T @ v_sums) @ pinv
+        rows = pinv - nv @ np.linalg.solve(gram, h + nv.T @ pinv)
+    params_live = rows @ y
+    scores = _group_sums(q_codes, rows.T * resid[:, None], n_q)  # n_q × p
+    meat = scores.T @ scores
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = n_q / (n_q - 1.0) * ((n - 1.0) / (n - n_cols)) if n != n_cols else np.nan
+        bse_live = np.sqrt(np.diag(meat) * scale)
+    params = np.zeros(v_all.shape[1])
+    bse = np.zeros(v_all.shape[1])
+    params[live] = params_live
+    bse[live] = bse_live
+    return _FitFE(terms, params[n_a - 1 :], bse[n_a - 1 :], df)
 
 
 def _annee_traitement(panel: pd.DataFrame) -> int | None:
@@ -231,7 +325,7 @@ def pre_trend_test(panel: pd.DataFrame) -> float:
         return float("nan")
     pre = pre.assign(t_annee=pre["traite"] * (pre["annee"] - pre["annee"].min()))
     try:
-        res = _clustered_fit("y ~ t_annee + C(quartier) + C(annee)", pre)
+        res = _clustered_fit(["t_annee"], pre)
         return float(res.pvalues["t_annee"])
     except (ValueError, np.linalg.LinAlgError):
         return float("nan")
@@ -241,7 +335,8 @@ def did_twfe(panel: pd.DataFrame, alpha: float = 0.05, seuil_pre_tendance: float
     """Two-way fixed-effects DiD: y ~ traite_post + C(quartier) + C(annee), clustered by quartier.
 
     The interval is (1 - alpha) with Student t on n_quartiers - 1 df (statsmodels' cluster
-    covariance with small-sample correction). Pre-trend: `pre_trend_test`, ok when
+    covariance with small-sample correction; the quartier effects absorbed, `_clustered_fit`).
+    Pre-trend: `pre_trend_test`, ok when
     p >= seuil_pre_tendance. A panel without treated or comparison quartiers, or without
     pre/post years, gives NaN estimates (never an exception) with the counts filled in.
     """
@@ -259,7 +354,7 @@ def did_twfe(panel: pd.DataFrame, alpha: float = 0.05, seuil_pre_tendance: float
     est = lo = hi = p = nan
     if estimable:
         try:
-            res = _clustered_fit("y ~ traite_post + C(quartier) + C(annee)", panel)
+            res = _clustered_fit(["traite_post"], panel)
             est = float(res.params["traite_post"])
             lo, hi = (float(v) for v in res.conf_int(alpha=alpha).loc["traite_post"])
             p = float(res.pvalues["traite_post"])
@@ -290,8 +385,9 @@ def event_study(
     Relative year = annee - annee_traitement (taken from `panel.attrs`, else the first post
     year). `reference` is the calendar year normalised to 0 (default annee_traitement - 1,
     the year before treatment). Columns: annee_relative, annee, coefficient, ic_bas, ic_haut,
-    p_value (the reference row has 0, a zero-width interval and no p-value); errors clustered
-    by quartier. Empty frame when not estimable.
+    p_value (the reference row has 0, a zero-width interval and no p-value, as has a relative
+    year without any treated observation); errors clustered by quartier. Empty frame when not
+    estimable.
     """
     cols = ["annee_relative", "annee", "coefficient", "ic_bas", "ic_haut", "p_value"]
     attrs = dict(panel.attrs)
@@ -312,9 +408,8 @@ def event_study(
         {names[k]: ((rel == k) & (panel["traite"] == 1)).astype(int) for k in years}, index=panel.index
     )
     data = pd.concat([panel, dummies], axis=1)
-    formula = "y ~ " + " + ".join(names.values()) + " + C(quartier) + C(annee)"
     try:
-        res = _clustered_fit(formula, data)
+        res = _clustered_fit(list(names.values()), data)
     except (ValueError, np.linalg.LinAlgError):
         return pd.DataFrame(columns=cols)
     ci = res.conf_int(alpha=alpha)

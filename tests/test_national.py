@@ -83,10 +83,26 @@ def _variants() -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("name", sorted(_variants()))
-def test_fast_csv_path_reads_what_the_csv_module_reads(name, tmp_path, monkeypatch):
+#: The variants of a Windows export in cp1252 (the fast path re-encodes the text to UTF-8 for
+#: Arrow instead of passing the file's bytes): accents, « », € and œ are not UTF-8 bytes there.
+_CP1252 = ("plain", "crlf", "quoted_fields", "quote_all", "padded", "tab", "ragged", "quote_inside")
+
+
+def _cp1252(text: str) -> str:
+    return text.replace("Association", "Œuvre € « Association »", 5)
+
+
+@pytest.mark.parametrize(
+    "name,encoding",
+    [(n, "utf-8") for n in sorted(_variants())] + [(n, "cp1252") for n in _CP1252],
+)
+def test_fast_csv_path_reads_what_the_csv_module_reads(name, encoding, tmp_path, monkeypatch):
     path = tmp_path / "operateurs.csv"
-    path.write_text(_variants()[name], encoding="utf-8", newline="")
+    text = _variants()[name] if encoding == "utf-8" else _cp1252(_variants()[name])
+    path.write_text(text, encoding=encoding, newline="")
+    if encoding == "cp1252":
+        with pytest.raises(UnicodeDecodeError):
+            path.read_bytes().decode("utf-8")
     monkeypatch.setattr(readers, "FAST_CSV_MIN_CHARS", 0)
     fast, fast_problems = readers.read_raw_csv(path)
     monkeypatch.setattr(readers, "_fast_frame", lambda *a, **k: None)
@@ -109,6 +125,16 @@ def test_fast_csv_path_is_taken_for_well_formed_files(tmp_path, monkeypatch):
         assert readers._fast_frame(v[name], readers.sniff_separator(first)) is not None, name
     for name in ("ragged", "quote_inside", "quote_unclosed", "quote_then_text", "blank_line", "long_field"):
         assert readers._fast_frame(v[name], ",") is None, name
+    # A cp1252 file is read the fast way too (its text encoded to UTF-8 for Arrow).
+    taken = []
+    real = readers._fast_frame
+    monkeypatch.setattr(readers, "_fast_frame", lambda *a: taken.append((a[2], real(*a))) or taken[-1][1])
+    for name in ("plain", "crlf", "quoted_fields"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(_cp1252(v[name]), encoding="cp1252", newline="")
+        frame, _ = readers.read_raw_csv(path)
+        assert taken[-1][0] is None and taken[-1][1] is not None, name
+        assert frame["nom"].str.startswith("Œuvre € « Association »").sum() == 5, name
 
 
 # --- validation of cross-column rules writes messages for the listed rows only ------------------
@@ -168,42 +194,115 @@ def test_indexed_cut_equals_the_cut_over_every_row(cache, monkeypatch):
             pd.testing.assert_frame_equal(indexed[c][name], frame, check_exact=True)
 
 
-def test_fingerprint_is_remembered_and_follows_every_write(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    shutil.copytree(MINIMAL, d)
-    memo = tmp_path / "empreintes"
-    monkeypatch.setattr(readers, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
-    files = readers.find_files(d)
-    fp = readers.fingerprint(files, memo)
-    assert fp == readers._content_fingerprint(files) and len(list(memo.iterdir())) == 1
-    # Another process: read from the memo folder, no byte hashed.
-    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
-    real = readers._content_fingerprint
-    monkeypatch.setattr(readers, "_content_fingerprint", lambda f: pytest.fail("hashed again"))
-    assert readers.fingerprint(readers.find_files(d), memo) == fp
-    # Same size, same modification time: the change time still moves.
-    monkeypatch.setattr(readers, "_content_fingerprint", real)
-    p = d / "gup.csv"
+def _same_size_edit(p: Path) -> None:
+    """Change one byte of `p`, keeping its size and modification time."""
     st = p.stat()
     data = p.read_bytes()
     k = len(data) // 2
     p.write_bytes(data[:k] + (b"Y" if data[k : k + 1] != b"Y" else b"Z") + data[k + 1 :])
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert p.stat().st_size == st.st_size
-    assert readers.fingerprint(readers.find_files(d), memo) == real(readers.find_files(d)) != fp
 
 
-def test_a_file_just_written_is_always_hashed(tmp_path, monkeypatch):
+@pytest.fixture
+def fresh_fingerprints(monkeypatch):
+    """A process that has hashed nothing yet and is no task of a batch."""
+    monkeypatch.setattr(readers, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    monkeypatch.delenv(readers.ENV_FINGERPRINTS, raising=False)
+    monkeypatch.delenv(readers.ENV_TASK, raising=False)
+
+
+def test_fingerprint_is_remembered_and_follows_every_write(tmp_path, monkeypatch, fresh_fingerprints):
     d = tmp_path / "data"
     shutil.copytree(MINIMAL, d)
-    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    files = readers.find_files(d)
+    fp = readers.fingerprint(files)
+    assert fp == readers._content_fingerprint(files)
+    # The same process: remembered, no byte hashed.
+    real = readers._content_fingerprint
+    monkeypatch.setattr(readers, "_content_fingerprint", lambda f: pytest.fail("hashed again"))
+    assert readers.fingerprint(readers.find_files(d)) == fp
+    # Same size, same modification time: the change time still moves.
+    monkeypatch.setattr(readers, "_content_fingerprint", real)
+    _same_size_edit(d / "gup.csv")
+    assert readers.fingerprint(readers.find_files(d)) == real(readers.find_files(d)) != fp
+
+
+def test_a_file_just_written_is_always_hashed(tmp_path, monkeypatch, fresh_fingerprints):
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    monkeypatch.setattr(readers, "RACY_SECONDS", 2.0)
     calls = []
     real = readers._content_fingerprint
     monkeypatch.setattr(readers, "_content_fingerprint", lambda f: calls.append(1) or real(f))
     for _ in range(2):
-        readers.fingerprint(readers.find_files(d), tmp_path / "empreintes")
-    assert len(calls) == 2 and not (tmp_path / "empreintes").exists()
+        readers.fingerprint(readers.find_files(d))
+    assert len(calls) == 2
+
+
+def test_a_new_run_hashes_the_bytes_even_if_the_stat_signature_lies(
+    tmp_path, monkeypatch, cache, fresh_fingerprints
+):
+    """M6: on NFS (cached attributes) or vfat (no change time, no inode) an edit can leave the
+    stat signature unchanged. A new run (a new process, no task of a batch) hashes the bytes:
+    it reads the edited data, never the previous run's Parquet cache."""
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    monkeypatch.setattr(readers, "_stat_key", lambda files: "0" * 64)  # the lying file system
+    before = dataset.load_dataset(d)
+    p = d / "communes.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace("Villebelle", "Villebellf"), encoding="utf-8")
+    # The next run: a fresh process (its memos empty; what a parent left in the environment is
+    # not trusted outside a batch).
+    monkeypatch.setattr(readers, "_FINGERPRINTS", {})
+    dataset._MEMO.clear()
+    dataset._INDEXES.clear()
+    after = dataset.load_dataset(d)
+    assert after.fingerprint != before.fingerprint
+    assert after.fingerprint == readers._content_fingerprint(readers.find_files(d))
+    assert "Villebellf" in set(after.tables["communes"]["nom"])
+    assert not (cache / "empreintes").exists()
+
+
+_CHILD = """
+import sys
+from cucs_analysis.data import readers
+readers.RACY_SECONDS = 0.0  # the files were copied just now
+hashed = []
+real = readers._content_fingerprint
+readers._content_fingerprint = lambda f: hashed.append(1) or real(f)
+print(readers.fingerprint(readers.find_files(sys.argv[1])), len(hashed))
+"""
+
+
+def test_the_tasks_of_a_batch_reuse_the_drivers_fingerprint(tmp_path, monkeypatch, fresh_fingerprints):
+    """The driver hashes once; the processes it starts for its tasks (a standard kernel is a
+    fresh process) reuse that through the environment; any other child hashes again."""
+    from cucs_analysis.pipeline import executors
+
+    assert readers.ENV_TASK == executors.MARQUEUR
+    d = tmp_path / "data"
+    shutil.copytree(MINIMAL, d)
+    fp = readers.fingerprint(readers.find_files(d))
+    assert readers.ENV_FINGERPRINTS in os.environ
+
+    def child(task: str | None) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if k != readers.ENV_TASK}
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(d)],
+            env={**env, readers.ENV_TASK: task} if task else env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.split()
+
+    assert child("lot-1") == [fp, "0"]  # a task: no byte hashed
+    assert child(None) == [fp, "1"]  # not a task (a new `cucs run` from a notebook): hashed
+    # A file edited since: the task hashes the bytes (its stat signature changed).
+    _same_size_edit(d / "gup.csv")
+    assert child("lot-1") == [readers._content_fingerprint(readers.find_files(d)), "1"]
 
 
 # --- the national scale -------------------------------------------------------------------------

@@ -122,6 +122,24 @@ def test_tab_indentation_is_explained(root):
         load_params("20001", root)
 
 
+@pytest.mark.parametrize("fast", ["libyaml", "pur"])
+def test_a_tab_after_a_colon_is_refused_with_or_without_libyaml(root, monkeypatch, fast):
+    """libyaml reads `clé:<tab>valeur`, PyYAML refuses it: the file must be refused (with the
+    same message) whether libyaml is built in or not (JupyterLab, a Dask worker…)."""
+    import yaml
+
+    if fast == "libyaml" and not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML sans libyaml")
+    if fast == "pur":
+        monkeypatch.setattr(params, "_FAST_LOADER", yaml.SafeLoader)
+    write(root, "20001.yaml", 'code_commune: "20001"\nseuil_secret:\t15\n')
+    with pytest.raises(ParamError, match=r"params/20001.yaml, ligne 2.*tabulation"):
+        load_params("20001", root)
+    # A tab in a comment or a quoted value is no error, both ways.
+    write(root, "20001.yaml", 'code_commune: "20001"  # un\tcommentaire\ndonnees: "a\tb"\n')
+    assert load_params("20001", root).donnees == "a\tb"
+
+
 def test_duplicate_key_is_an_error(root):
     write(root, "20001.yaml", 'code_commune: "20001"\nseuil_secret: 5\nseuil_secret: 7\n')
     with pytest.raises(ParamError, match="« seuil_secret » : clé en double"):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cucs_analysis.data import schema
 from cucs_analysis.data.errors import DataError, Problem, avertissements, erreurs
-from cucs_analysis.data.readers import empty_frame, find_files, fingerprint
+from cucs_analysis.data.readers import empty_frame, find_files, fingerprint, forget_fingerprints
 
 # --- dataset -----------------------------------------------------------------------------------
 
@@ -130,7 +130,9 @@ def load_dataset(data_dir: str | Path, use_cache: bool = True) -> Dataset:
     if not path.is_dir():
         raise DataError(f"Le dossier de données « {path} » n'existe pas.")
     files = find_files(path)
-    fp = fingerprint(files, memo_dir=cache_dir() / "empreintes")
+    # The bytes are hashed on this process's first load (a run's driver); later loads, and the
+    # kernels of the same batch, reuse it while the files' stat signature is unchanged.
+    fp = fingerprint(files)
     key = (str(path.resolve()), fp)
     if use_cache:
         if key in _MEMO:
@@ -170,9 +172,11 @@ def _remember(key: tuple[str, str], ds: Dataset) -> None:
 
 
 def clear_memo() -> None:
-    """Forget the in-process memo (tests, or to force a reload)."""
+    """Forget the in-process memo and fingerprints (tests, or to force a reload: the files'
+    bytes are hashed again, as after an edit a stat signature may not show)."""
     _MEMO.clear()
     _INDEXES.clear()
+    forget_fingerprints()
 
 
 class _RowIndex:

@@ -957,11 +957,19 @@ def _fingerprint_prefix() -> bytes:
     return f"cucs-cache-{CACHE_VERSION}|{schema.TABLES!r}|{schema.SECRECY_CODES!r}".encode()
 
 
-#: Stat signature of the files → their fingerprint, in this process (see `fingerprint`).
+#: Stat signature of the files → their fingerprint, computed from the bytes by this process (or
+#: by the process it was forked from: a warm template's kernels, an executor's workers).
 _FINGERPRINTS: dict[str, str] = {}
 #: A file changed less than this many seconds ago is hashed every time: a second edit within
 #: the file system clock's granularity could leave its size and times unchanged.
 RACY_SECONDS = 2.0
+#: The fingerprints this process computed, handed to the processes it starts
+#: (``stat key=fingerprint`` pairs separated by ``;``).
+ENV_FINGERPRINTS = "CUCS_EMPREINTES"
+#: Set by the runner's executor in each task's process and inherited by the kernel it starts
+#: (pipeline.executors.MARQUEUR; not imported: the data layer does not import the pipeline).
+ENV_TASK = "CUCS_EXECUTION"
+_ENV_KEEP = 16  # entries handed down at most (one per data set loaded)
 
 
 def _stat_key(files: DataFiles) -> str | None:
@@ -978,38 +986,45 @@ def _stat_key(files: DataFiles) -> str | None:
     return h.hexdigest()
 
 
-def fingerprint(files: DataFiles, memo_dir: Path | None = None) -> str:
+def _inherited() -> dict[str, str]:
+    """The fingerprints handed down by the batch this process is a task of (else none)."""
+    if not os.environ.get(ENV_TASK):
+        return {}
+    pairs = (item.partition("=") for item in os.environ.get(ENV_FINGERPRINTS, "").split(";"))
+    return {
+        k: v for k, _, v in pairs if re.fullmatch(r"[0-9a-f]{64}", k) and re.fullmatch(r"[0-9a-f]{64}", v)
+    }
+
+
+def fingerprint(files: DataFiles) -> str:
     """sha256 over the input files' names and bytes, plus the schema and cache format.
 
-    Hashing reads every byte (0.5 s for a national-size data set, paid by every notebook that
-    loads its territory): the result is remembered against the files' stat signature (device,
-    inode, size, modification and change times, in nanoseconds) in this process and, given
-    `memo_dir`, on disk for the next processes. Any write to a file changes its change time,
-    so a changed file is hashed again; files changed in the last `RACY_SECONDS` are always
-    hashed (the clock may not have ticked between two edits).
+    Hashing reads every byte (0.1 s for a national-size data set): a process hashes the files
+    the first time it loads them, then remembers the result against their stat signature
+    (device, inode, size, modification and change times, in nanoseconds) for its own life and
+    for the processes it starts. Those only trust it as tasks of a batch (`ENV_TASK` set, as the
+    runner's executor does): a `cucs run` hashes its data once, its kernels reuse that. Nothing
+    is kept on disk: a stat signature is not trustworthy across runs on every file system (NFS
+    attribute caches, vfat without change time or inode), so each run hashes the bytes again.
+    Files changed in the last `RACY_SECONDS` are always hashed.
     """
     key = _stat_key(files)
     if key is None:
         return _content_fingerprint(files)
-    if key in _FINGERPRINTS:
-        return _FINGERPRINTS[key]
-    stored = memo_dir / key if memo_dir is not None else None
-    if stored is not None:
-        try:
-            fp = stored.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            fp = ""
-        if re.fullmatch(r"[0-9a-f]{64}", fp):
-            _FINGERPRINTS[key] = fp
-            return fp
-    fp = _content_fingerprint(files)
-    _FINGERPRINTS[key] = fp
-    if stored is not None:
-        try:
-            memo_dir.mkdir(parents=True, exist_ok=True)
-            tmp = memo_dir / f".{key}.{os.getpid()}.tmp"
-            tmp.write_text(fp + "\n", encoding="ascii")
-            os.replace(tmp, stored)
-        except OSError:
-            pass  # a read-only cache only costs the hashing
+    fp = _FINGERPRINTS.get(key) or _inherited().get(key)
+    if fp is None:
+        fp = _FINGERPRINTS[key] = _content_fingerprint(files)
+        _export()
     return fp
+
+
+def _export() -> None:
+    """Hand this process's fingerprints down to the processes it starts (workers, kernels)."""
+    mine = list(_FINGERPRINTS.items())[-_ENV_KEEP:]
+    os.environ[ENV_FINGERPRINTS] = ";".join(f"{k}={v}" for k, v in mine)
+
+
+def forget_fingerprints() -> None:
+    """Forget the remembered fingerprints: the next load hashes the files' bytes again."""
+    _FINGERPRINTS.clear()
+    os.environ.pop(ENV_FINGERPRINTS, None)

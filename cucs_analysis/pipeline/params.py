@@ -423,9 +423,12 @@ def _read_yaml(path: Path, shown: str) -> dict:
     try:
         try:
             # libyaml when built in (every notebook run reads params/: about ten times faster);
-            # an error is parsed again in pure Python, whose messages `_yaml_problem` translates
-            node = yaml.compose(text, Loader=_FAST_LOADER)
-            data = yaml.load(text, Loader=_FAST_LOADER)
+            # an error is parsed again in pure Python, whose messages `_yaml_problem` translates.
+            # libyaml accepts a tab where PyYAML refuses it (`a:<tab>1`): a text with a tab is
+            # read by PyYAML only, so a file is accepted or not whether libyaml is built in or not.
+            loader = yaml.SafeLoader if "\t" in text else _FAST_LOADER
+            node = yaml.compose(text, Loader=loader)
+            data = yaml.load(text, Loader=loader)
         except yaml.YAMLError:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)

@@ -3,6 +3,14 @@ export — each with the same outputs as before."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import logging
+import queue
+import sys
+import time
+import types
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -47,17 +55,88 @@ def test_cucs_engine_writes_the_notebook_a_few_times_with_the_same_outputs(tmp_p
     for moteur in (None, papermill_engine.NOM):
         ecritures.clear()
         out = tmp_path / f"{moteur}.ipynb"
+        t0 = time.monotonic()
         nb = pm.execute_notebook(str(source), str(out), kernel_name="python3", progress_bar=False,
                                  engine_name=moteur, shutdown_kernel="immediate")  # fmt: skip
+        duree = time.monotonic() - t0
         sorties[moteur] = [c.outputs for c in nbformat.read(out, as_version=4).cells]
         assert sorties[moteur] == [c.outputs for c in nb.cells]
         n = len(ecritures)
         if moteur is None:
             assert n >= 30  # papermill: at each cell's start and end
         else:
-            assert n <= 3  # the start, the end (and an autosave if the machine is very slow)
+            # the start, the end, and at most one autosave per `SAUVEGARDE_S` of the run
+            # (test_cucs_engine_autosaves_between_cells shows they happen when time passes)
+            assert 2 <= n <= 2 + int(duree // papermill_engine.SAUVEGARDE_S)
     assert sorties[None] == sorties[papermill_engine.NOM]
     assert sorties[None][3][1]["data"]["text/plain"] == "6"
+
+
+class Horloge:
+    """A fake clock for papermill's execution manager: time passes only when told."""
+
+    def __init__(self):
+        self.t = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+    def __call__(self, *_a):
+        return self.t
+
+    def avance(self, secondes: float) -> None:
+        self.t += datetime.timedelta(seconds=secondes)
+
+
+def test_cucs_engine_autosaves_between_cells(tmp_path, ecritures, monkeypatch):
+    """Cells of 3 s with a 5 s autosave: the notebook is written between the start and the end,
+    and the copy on disk holds the outputs of the cells done so far (a run killed from outside
+    leaves a notebook at most `SAUVEGARDE_S` old). The manager's calls are papermill's client's."""
+    horloge = Horloge()
+    monkeypatch.setattr(papermill_engine.Gestionnaire, "now", horloge)
+    nb = new_notebook(cells=[new_code_cell(f"print({i})") for i in range(4)])
+    nb.metadata["papermill"] = {}  # as papermill's `execute_notebook` leaves it
+    out = tmp_path / "essai.ipynb"
+    man = papermill_engine.Gestionnaire(nb, output_path=str(out), progress_bar=False,
+                                        autosave_cell_every=papermill_engine.SAUVEGARDE_S)  # fmt: skip
+    man.notebook_start()
+    assert len(ecritures) == 1
+    vus = []  # after each cell: the writes so far, and the outputs in the notebook on disk
+    for i, cell in enumerate(nb.cells):
+        man.cell_start(cell, i)
+        horloge.avance(3)
+        cell.outputs = [new_output("stream", name="stdout", text=f"{i}\n")]
+        man.cell_complete(cell, i)
+        sur_disque = nbformat.read(out, as_version=4).cells
+        vus.append((len(ecritures), sum(1 for c in sur_disque if c.outputs)))
+    man.notebook_complete()
+    # t = 0 (start), 6 s (end of cell 1), 12 s (end of cell 3), then the end
+    assert [n for n, _ in vus] == [1, 2, 2, 3]
+    assert [sorties for _, sorties in vus] == [0, 2, 2, 4]
+    assert len(ecritures) == 4
+    # no time passing: no write between the start and the end
+    ecritures.clear()
+    man = papermill_engine.Gestionnaire(nb, output_path=str(out), progress_bar=False,
+                                        autosave_cell_every=papermill_engine.SAUVEGARDE_S)  # fmt: skip
+    man.notebook_start()
+    for i, cell in enumerate(nb.cells):
+        man.cell_start(cell, i)
+        man.cell_complete(cell, i)
+    man.notebook_complete()
+    assert len(ecritures) == 2
+
+
+def test_cucs_engine_autosaves_during_a_long_cell(tmp_path, ecritures, monkeypatch):
+    """Outputs of one long cell (papermill's `process_message` autosave) are written every 5 s."""
+    horloge = Horloge()
+    monkeypatch.setattr(papermill_engine.Gestionnaire, "now", horloge)
+    nb = new_notebook(cells=[new_code_cell("boucle()")])
+    nb.metadata["papermill"] = {}
+    man = papermill_engine.Gestionnaire(nb, output_path=str(tmp_path / "e.ipynb"), progress_bar=False,
+                                        autosave_cell_every=papermill_engine.SAUVEGARDE_S)  # fmt: skip
+    man.notebook_start()
+    man.cell_start(nb.cells[0], 0)
+    for _ in range(6):  # an output every 2 s
+        horloge.avance(2)
+        man.autosave_cell()
+    assert len(ecritures) == 1 + 2  # at 6 s and 12 s
 
 
 @pytest.mark.slow
@@ -74,6 +153,121 @@ def test_cucs_engine_keeps_the_notebook_of_a_failed_or_dead_kernel(tmp_path):
         cells = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
         assert cells[0].outputs[0]["text"] == "avant\n"
         assert cells[2].outputs == []
+
+
+class _Canal:
+    def __init__(self, messages):
+        self.messages = list(messages)
+        self.attentes = []  # the timeouts of the reads that found nothing
+
+    def get_msg(self, timeout=None):
+        if not self.messages:
+            self.attentes.append(timeout)
+            raise queue.Empty
+        return self.messages.pop(0)
+
+
+class _Client:
+    """A kernel client's surface `papermill_engine.pret` uses, with canned messages."""
+
+    def __init__(self, shell, iopub, vivant=True):
+        self.shell_channel, self.iopub_channel, self.vivant = _Canal(shell), _Canal(iopub), vivant
+        self.infos = []
+
+    def kernel_info(self):
+        return "ki-1"
+
+    def is_alive(self):
+        return self.vivant
+
+    def _handle_kernel_info_reply(self, msg):
+        self.infos.append(msg)
+
+
+def _msg(msg_type, parent="", **content):
+    return {"msg_type": msg_type, "parent_header": {"msg_id": parent} if parent else {}, "content": content}
+
+
+def test_kernel_client_is_ready_at_the_idle_status_of_kernel_info_not_after_silence():
+    """jupyter_client waits for 0.2 s of IOPub silence after the kernel_info reply; `pret`
+    stops at that request's `idle` status: what follows stays queued (nbclient ignores
+    messages of other parents), and no read waits for nothing."""
+    import asyncio
+
+    iopub = [_msg("iopub_welcome"), _msg("status", "ki-1", execution_state="busy"),
+             _msg("status", "ki-1", execution_state="idle"), _msg("stream", "autre", text="x")]  # fmt: skip
+    kc = _Client([_msg("kernel_info_reply", "ki-1", status="ok")], iopub)
+    asyncio.run(papermill_engine.pret(kc, timeout=5))
+    assert [m["msg_type"] for m in kc.infos] == ["kernel_info_reply"]
+    assert kc.iopub_channel.messages == [iopub[-1]] and kc.iopub_channel.attentes == []
+    # the idle status lost (IOPub connected late): at most one 0.2 s wait, as jupyter_client's
+    kc = _Client([_msg("kernel_info_reply", "ki-1", status="ok")], iopub[:2])
+    asyncio.run(papermill_engine.pret(kc, timeout=5))
+    assert kc.iopub_channel.attentes == [0.2]
+
+
+def test_kernel_client_of_a_dead_kernel_fails_as_jupyter_client_does():
+    import asyncio
+
+    from cucs_analysis.pipeline import runner
+
+    kc = _Client([], [], vivant=False)
+    with pytest.raises(RuntimeError) as exc:
+        asyncio.run(papermill_engine.pret(kc, timeout=5))
+    assert str(exc.value) == "Kernel died before replying to kernel_info"
+    assert runner.kernel_failed_to_start(exc.value)  # the runner's retry still recognises it
+
+
+@pytest.mark.slow
+def test_kernel_dying_at_startup_fails_the_same_way_with_both_engines(tmp_path, monkeypatch):
+    spec = tmp_path / "kernels" / "mort"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": [sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"],
+         "display_name": "mort", "language": "python"}), encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    source = _carnet(tmp_path / "essai.ipynb", ["1"])
+    erreurs = {}
+    for moteur in (None, papermill_engine.NOM):
+        with pytest.raises(Exception) as exc:
+            pm.execute_notebook(str(source), str(tmp_path / f"{moteur}.ipynb"), kernel_name="mort",
+                                progress_bar=False, engine_name=moteur, start_timeout=20)  # fmt: skip
+        erreurs[moteur] = (type(exc.value), str(exc.value))
+    assert erreurs[None] == erreurs[papermill_engine.NOM]
+    assert erreurs[None] == (RuntimeError, "Kernel died before replying to kernel_info")
+
+
+def test_the_engine_s_client_is_the_one_papermill_uses(monkeypatch):
+    """nbclient's synchronous path binds `start_new_kernel_client` to its own coroutine: the
+    engine's client must rebind it, or `pret` is never called."""
+    from nbclient.client import NotebookClient
+
+    assert papermill_engine.ClientCucs.start_new_kernel_client is not NotebookClient.start_new_kernel_client
+    appels = []
+
+    async def espion(kc, timeout=None):
+        appels.append(timeout)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill_engine, "pret", espion)
+    client = papermill_engine.ClientCucs.__new__(papermill_engine.ClientCucs)
+    client.km, client.startup_timeout, client.log = _KM(), 7, logging.getLogger("essai")
+    nettoyages = []
+
+    async def nettoyer():
+        nettoyages.append(True)
+
+    client._async_cleanup_kernel = nettoyer
+    with pytest.raises(RuntimeError, match="before replying"):
+        client.start_new_kernel_client()
+    assert appels == [7] and nettoyages == [True]  # the kernel is cleaned up, as nbclient does
+
+
+class _KM:
+    kernel_id = "essai"
+
+    def client(self):
+        return types.SimpleNamespace(start_channels=lambda: None)
 
 
 def test_figure_texts_are_cleaned_without_drawing_the_figure(monkeypatch):

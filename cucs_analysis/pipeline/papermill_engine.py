@@ -7,14 +7,27 @@ keeps the first and the last write (the last one also after a failed cell or a d
 the notebook kept for diagnosis holds every output received) and, in between, saves at most
 every `SAUVEGARDE_S` seconds (papermill's own `autosave_cell`), so that a run stopped from
 outside (time limit, Ctrl-C) still leaves a notebook at most that old. Outputs are unchanged.
+
+The kernel client is also made ready without jupyter_client's final IOPub flush: after the
+`kernel_info` reply, `wait_for_ready` reads IOPub until 0.2 s of silence, a constant 0.2 s
+per notebook. Here IOPub is read only up to the `idle` status of that `kernel_info` request
+(the last message it causes); anything left is ignored anyway, since nbclient keeps only the
+messages whose parent is the cell's own request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
+from queue import Empty
 
+from jupyter_client.utils import ensure_async
+from nbclient.util import run_hook, run_sync
+from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
 
 NOM = "cucs"
 #: Seconds between two saves of the executed notebook while it runs.
@@ -26,11 +39,15 @@ class Gestionnaire(NotebookExecutionManager):
 
     @contextlib.contextmanager
     def _sans_ecriture(self) -> Iterator[None]:
+        # papermill's `save()` resets `last_save_time` even when it writes nothing: the time
+        # of the last real write is put back, or `autosave_cell` would never find it old
         chemin, self.output_path = self.output_path, None
+        derniere = self.last_save_time
         try:
             yield
         finally:
             self.output_path = chemin
+            self.last_save_time = derniere
 
     def cell_start(self, cell, cell_index=None, **kwargs):
         with self._sans_ecriture():
@@ -43,9 +60,81 @@ class Gestionnaire(NotebookExecutionManager):
         self.autosave_cell()
 
 
+#: Longest wait for one IOPub message after the `kernel_info` reply (jupyter_client's value).
+_ATTENTE_IOPUB_S = 0.2
+
+
+async def pret(kc, timeout: float | None = None) -> None:
+    """jupyter_client's `wait_for_ready` for a client made by its kernel manager, without the
+    final wait for 0.2 s of IOPub silence (same errors, same messages)."""
+    limite = time.time() + (float("inf") if timeout is None else timeout)
+    while True:
+        demande = kc.kernel_info()
+        try:
+            msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+        except Empty:
+            pass
+        else:
+            if msg["msg_type"] == "kernel_info_reply":
+                # IOPub is connected once a message comes through it (else start over)
+                try:
+                    iopub = await ensure_async(kc.iopub_channel.get_msg(timeout=_ATTENTE_IOPUB_S))
+                except Empty:
+                    pass
+                else:
+                    kc._handle_kernel_info_reply(msg)
+                    parent = msg["parent_header"].get("msg_id", demande)
+                    await _jusqu_au_repos(kc, iopub, parent)
+                    return
+        if not await ensure_async(kc.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.time() > limite:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+
+async def _jusqu_au_repos(kc, msg, parent: str) -> None:
+    """Reads IOPub up to the `idle` status of request `parent` (at most 0.2 s per message)."""
+    while not (
+        msg["msg_type"] == "status"
+        and msg["content"].get("execution_state") == "idle"
+        and msg["parent_header"].get("msg_id") == parent
+    ):
+        try:
+            msg = await ensure_async(kc.iopub_channel.get_msg(timeout=_ATTENTE_IOPUB_S))
+        except Empty:
+            return
+
+
+class ClientCucs(PapermillNotebookClient):
+    """papermill's notebook client whose kernel client is made ready by `pret`."""
+
+    async def async_start_new_kernel_client(self):
+        assert self.km is not None
+        try:
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await pret(self.kc, timeout=self.startup_timeout)
+        except Exception as e:
+            self.log.error(
+                "Error occurred while starting new kernel client for kernel {}: {}".format(
+                    getattr(self.km, "kernel_id", None), str(e)
+                )
+            )
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    # nbclient's synchronous `setup_kernel` (papermill's path) calls this one, bound to the
+    # coroutine of its own class
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+
 class MoteurCucs(NBClientEngine):
-    """NBClientEngine with `Gestionnaire` (papermill's `Engine.execute_notebook`, the
-    manager's class aside)."""
+    """NBClientEngine with `Gestionnaire` and `ClientCucs` (papermill's
+    `Engine.execute_notebook` and `NBClientEngine.execute_managed_notebook`, the classes
+    aside)."""
 
     @classmethod
     def execute_notebook(
@@ -72,6 +161,32 @@ class MoteurCucs(NBClientEngine):
             nb_man.cleanup_pbar()
             nb_man.notebook_complete()
         return nb_man.nb
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        **kwargs,
+    ):
+        kwargs = remove_args(["input_path"], **kwargs)
+        safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+        final_kwargs = merge_kwargs(
+            safe_kwargs,
+            timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
+        return ClientCucs(nb_man, **final_kwargs).execute()
 
 
 papermill_engines.register(NOM, MoteurCucs)

@@ -14,6 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -350,15 +352,248 @@ def test_cli_executor_option_is_in_french(capsys):
     assert "choix invalide" in capsys.readouterr().err
 
 
-def test_runner_on_a_dask_cluster(project, monkeypatch, dask_cluster):  # noqa: F811
+def test_runner_on_a_dask_cluster(project, monkeypatch, dask_cluster, tmp_path):  # noqa: F811
     """The runner's path on Dask with a stubbed run (tests/test_runner.py's project)."""
 
     def execute_ok(task):
         return {**runner._failed_record(task, ""), "statut": "ok", "erreur": None}
 
     monkeypatch.setattr(runner, "execute_run", execute_ok)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the in-process worker's TMPDIR
+    (tmp_path / "tmp").mkdir()
     summary = runner.run(
         project, None, ["q1"], resume=False, progress=False, scheduler=dask_cluster.scheduler_address
     )
     assert summary.exit_code == 0 and summary.executes == 2
     assert {entry(manifest(project), c, "q1")["statut"] for c in ("01001", "20002")} == {"ok"}
+
+
+# --- memory, private folders, clean-up (review of issue 12: S2, S3, M3, M4, M5, M8) --------------
+
+
+def _ecrit_des_octets(task):
+    """A stubbed run that writes a page and results (bytes the worker sends back)."""
+    _, page, result = runner._task_paths(task)
+    for p, data in ((page, b"<html>" + b"x" * 50_000 + b"</html>"), (result, b'{"ok": true}')):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return {**runner._failed_record(task, ""), "statut": "ok", "erreur": None}
+
+
+def test_finished_runs_are_held_neither_by_the_workers_nor_by_the_driver(
+    project,  # noqa: F811
+    monkeypatch,
+    dask_cluster,
+    tmp_path,
+):
+    """S2/M5: once a run's files are written, no task result, no data archive stays on the
+    workers, and the driver keeps neither the bytes nor the Dask futures of finished runs."""
+    monkeypatch.setattr(runner, "execute_run", _ecrit_des_octets)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    crees: list[distant._RunFuture] = []
+    init = distant._RunFuture.__init__
+
+    def suivre(self, *a, **k):
+        init(self, *a, **k)
+        crees.append(self)
+
+    monkeypatch.setattr(distant._RunFuture, "__init__", suivre)
+    vu: dict = {}
+    arret = distant.ExecuteurDask.shutdown
+
+    def observer(self, *a, **k):
+        (worker,) = dask_cluster.workers.values()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # releases reach the scheduler asynchronously
+            vu["who_has"] = {k: v for k, v in self._client.who_has().items() if v}
+            vu["data"] = dict(worker.data)
+            if not any(str(k).startswith("cucs-") for k in vu["who_has"]) and not any(
+                isinstance(v, bytes) and v[:2] == b"\x1f\x8b" for v in vu["data"].values()
+            ):
+                break
+            time.sleep(0.1)
+        vu["en_cours"] = set(self._futures)
+        return arret(self, *a, **k)
+
+    monkeypatch.setattr(distant.ExecuteurDask, "shutdown", observer)
+    summary = runner.run(
+        project, None, ["q1"], resume=False, progress=False, scheduler=dask_cluster.scheduler_address
+    )
+    assert summary.exit_code == 0 and summary.executes == 2, summary.message
+    assert (project / "out" / "pages" / "01001" / "q1.html").stat().st_size > 50_000  # written
+    assert len(crees) == 2
+    assert [k for k in vu["who_has"] if str(k).startswith("cucs-")] == []  # no run's result pinned
+    assert [k for k in vu["data"] if str(k).startswith("cucs-")] == []
+    # the data archive (gzip) was released once unpacked
+    assert not [k for k, v in vu["data"].items() if isinstance(v, bytes) and v[:2] == b"\x1f\x8b"]
+    assert vu["en_cours"] == set()  # finished runs are not kept by the executor
+    assert all(rf._envoi is None and rf.dask_future is None for rf in crees)  # no bytes kept
+
+
+def _base(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path / f"cucs-distant-{os.getuid()}"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_a_shared_or_linked_work_folder_is_refused(tmp_path, monkeypatch):
+    """S3: a work folder someone else could write in (pre-created world-writable, or a
+    symlink) is refused in French, and a `.complet` planted in it is never trusted."""
+    base = _base(tmp_path, monkeypatch)
+    plante = base / "donnees" / "empreinte" / ".complet"
+    plante.parent.mkdir(parents=True)
+    plante.write_bytes(b"")
+    base.chmod(0o777)
+    with pytest.raises(distant.ErreurWorker, match="ouvert aux autres.*refusé"):
+        distant.base_locale()
+    assert distant.donnees_presentes("empreinte") is False
+    with pytest.raises(distant.ErreurWorker, match="refusé"):
+        distant._donnees_locales("empreinte", None)
+    # a symlink to a private folder is refused too
+    shutil.rmtree(base)
+    (tmp_path / "ailleurs").mkdir(mode=0o700)
+    base.symlink_to(tmp_path / "ailleurs", target_is_directory=True)
+    with pytest.raises(distant.ErreurWorker, match="est un lien"):
+        distant.base_locale()
+    # created here: private
+    base.unlink()
+    assert distant.base_locale() == base and (base.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_run_on_a_worker_with_a_shared_folder_fails_in_french(project, monkeypatch, dask_cluster, tmp_path):  # noqa: F811
+    monkeypatch.setattr(runner, "execute_run", _ecrit_des_octets)
+    base = _base(tmp_path, monkeypatch)
+    base.mkdir()
+    base.chmod(0o777)
+    summary = runner.run(
+        project, ["01001"], ["q1"], resume=False, progress=False, scheduler=dask_cluster.scheduler_address
+    )
+    assert summary.exit_code == 1
+    e = entry(manifest(project), "01001", "q1")
+    assert e["statut"] == "echec" and "worker Dask : le dossier de travail" in e["erreur"], e["erreur"]
+    assert "refusé" in e["erreur"] and "Traceback" not in e["erreur"]
+    assert not (project / "out" / "pages" / "01001" / "q1.html").exists()
+    assert sorted(p.name for p in base.iterdir()) == []  # nothing written in it
+
+
+def test_a_symlinked_data_file_is_archived_by_content(tmp_path, monkeypatch):
+    """M3: a data file that is a symlink (here absolute) is sent as its content."""
+    vrai = tmp_path / "ailleurs" / "communes.csv"
+    vrai.parent.mkdir()
+    vrai.write_text("code_commune;nom\n20001;Ajaccio-Test\n", encoding="utf-8")
+    donnees = tmp_path / "donnees"
+    donnees.mkdir()
+    (donnees / "communes.csv").symlink_to(vrai)
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    archive = distant.archive_donnees(donnees, "empreinte")
+    _base(tmp_path / "worker", monkeypatch)
+    (tmp_path / "worker").mkdir()
+    assert distant.preparer_donnees("empreinte", archive) is None
+    local = distant._donnees_locales("empreinte", None)
+    assert not (local / "communes.csv").is_symlink()
+    assert (local / "communes.csv").read_bytes() == vrai.read_bytes()
+
+
+def test_an_archive_that_cannot_be_unpacked_is_a_french_error(tmp_path, monkeypatch):
+    _base(tmp_path, monkeypatch)
+    erreur = distant.preparer_donnees("empreinte", b"pas une archive")
+    assert erreur and "n'a pas pu être déballée" in erreur
+    # a link leaving the folder (an archive made without dereference) is refused by the filter
+    buf = __import__("io").BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("donnees/communes.csv")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    erreur = distant.preparer_donnees("empreinte2", buf.getvalue())
+    assert erreur and "n'a pas pu être déballée" in erreur
+    assert not distant.donnees_presentes("empreinte2")
+    spec = {"code_commune": "20001", "question": "q1", "nom_commune": "X", "carnet": "q1.ipynb",
+            "parametres": {"donnees": "data"}, "hash_entrees": "h", "versions": {}}  # fmt: skip
+    envoi = distant.executer_tache(None, spec, "d", {}, "empreinte2", erreur, None, {})
+    assert envoi["enregistrement"]["statut"] == "echec"
+    assert "n'a pas pu être déballée" in envoi["enregistrement"]["erreur"]
+
+
+def test_worker_disk_use_is_bounded(tmp_path, monkeypatch):
+    """M4: the most recently used data sets and projects are kept, old task folders removed."""
+    base = _base(tmp_path, monkeypatch)
+    distant.base_locale()
+    maintenant = time.time()
+    for nom in ("donnees", "projets"):
+        for i in range(5):
+            d = base / nom / f"v{i}"
+            d.mkdir(parents=True)
+            (d / ".complet").write_bytes(b"")
+            os.utime(d, (maintenant - 1000 * (5 - i), maintenant - 1000 * (5 - i)))
+    vieille, recente = base / "taches" / "vieille", base / "taches" / "recente"
+    for d in (vieille, recente):
+        d.mkdir(parents=True)
+    os.utime(vieille, (maintenant - 2 * 86400, maintenant - 2 * 86400))
+    distant.nettoyer(garder=3)
+    for nom in ("donnees", "projets"):
+        assert sorted(p.name for p in (base / nom).iterdir()) == ["v2", "v3", "v4"]
+    assert not vieille.exists() and recente.exists()
+    distant._installer(base / "donnees" / "v2", lambda tmp: None)  # used again: now the newest
+    distant.nettoyer(garder=1)
+    assert [p.name for p in (base / "donnees").iterdir()] == ["v2"]
+
+
+def test_worker_paths_are_translated_back_even_non_ascii():
+    """M8: ASCII-escaped or not, resolved data folder and project included."""
+    local = "/tmp/é/cucs-distant-0"
+    paires = [(f"{local}/taches/t/results", "/pilote/out/results"),
+              (f"{local}/donnees/fp/donnees", "/pilote/data/demo"),
+              (f"{local}/projets/p", "/pilote")]  # fmt: skip
+    for ascii_ in (False, True):
+        texte = json.dumps({"a": f"{local}/donnees/fp/donnees/x.csv", "b": f"{local}/projets/p/params"},
+                           ensure_ascii=ascii_).encode()  # fmt: skip
+        sortie = distant._traduire(texte, paires, "json").decode()
+        assert "cucs-distant" not in sortie
+        assert json.loads(sortie) == {"a": "/pilote/data/demo/x.csv", "b": "/pilote/params"}
+    assert distant._traduire(f"jeu « {local}/donnees/fp/donnees »".encode(), paires, "texte") == (
+        "jeu « /pilote/data/demo »".encode()
+    )
+
+
+def test_a_data_error_on_dask_names_the_drivers_folder(projet, cluster, tmp_path, monkeypatch):
+    """M8: a message naming the data folder as load_dataset does (resolved) names the
+    driver's, never a worker's."""
+    address, _ = cluster
+    p = tmp_path / "projet"
+    shutil.copytree(projet, p, symlinks=True)
+    nb = json.loads((p / "notebooks" / "q1_droit_commun.ipynb").read_text(encoding="utf-8"))
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": "raise ValueError(f'jeu de données « {ctx.dossier_donnees.resolve()} »')"})  # fmt: skip
+    (p / "notebooks" / "q1_droit_commun.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    summary = runner.run(p, ["20001"], ["q1"], resume=False, out_dir=out, progress=False, scheduler=address)
+    assert summary.exit_code == 1
+    erreur = _manifest(out)["runs"][0]["erreur"]
+    assert f"jeu de données « {(p / 'data' / 'demo').resolve()} »" in erreur, erreur
+    assert "cucs-distant" not in erreur
+    carnet = (out / "notebooks" / "20001" / "q1_droit_commun.ipynb").read_text(encoding="utf-8")
+    assert "cucs-distant" not in carnet
+
+
+def test_a_worker_joining_with_another_library_refuses_its_runs(monkeypatch):
+    """The library digest is checked by the plugin on every worker, joining later included."""
+    monkeypatch.setattr(runner, "_warm_up", lambda: None)
+    monkeypatch.setattr(distant, "nettoyer", lambda: None)
+    monkeypatch.setattr(distant, "_REFUS", {})
+    distant.PreparationWorker("autre-version")._preparer()
+    spec = {"code_commune": "20001", "question": "q1", "nom_commune": "X", "carnet": "q1.ipynb",
+            "parametres": {"donnees": "data"}, "hash_entrees": "h", "versions": {}}  # fmt: skip
+    envoi = distant.executer_tache(None, spec, "d", {}, "fp", None, None, {})
+    assert "pas la même version de cucs_analysis" in envoi["enregistrement"]["erreur"]
+    distant.PreparationWorker(distant._empreinte_bibliotheque())._preparer()
+    assert not distant._REFUS
+
+
+def test_worker_teardown_does_not_wait_for_a_template_start(monkeypatch):
+    monkeypatch.setattr(distant.PreparationWorker, "ATTENTE_ARRET_S", 0.2)
+    with distant._VERROU_NOYAU:  # a template being started by a run
+        t0 = time.monotonic()
+        distant.PreparationWorker().teardown(None)
+        assert time.monotonic() - t0 < 5

@@ -5,27 +5,40 @@ address or ``--executor dask``) sends each run to a worker with what it needs fr
 driver's disk, and writes what comes back into ``out/`` exactly where the local runner does:
 
 * once per worker (scattered with ``broadcast=True``, fetched once by each worker): the
-  project's ``params/`` and ``notebooks/`` files (:func:`paquet_projet`), the data folder as a
-  tar archive with the driver's Parquet cache of it (:func:`archive_donnees`; skipped when
-  every worker already holds that fingerprint) and each region stage
+  project's ``params/`` and ``notebooks/`` files (:func:`paquet_projet`) and each region stage
   (``results/region/etape/<key>.pkl``) the runs read;
+* once per data set, before the first run: the data folder as a tar archive (files by
+  content, symlinks followed) with the driver's Parquet cache of it (:func:`archive_donnees`),
+  unpacked by a task on each worker that lacks it (:func:`preparer_donnees`), then released:
+  no worker keeps the archive in memory during the batch. A worker that joins later and lacks
+  the data fails its runs with a French message (« relancez avec --resume »);
 * with each task: the run's parameters, and for a synthesis the results files it reads
   (``Contexte.lire_resultats``: its commune's, or every commune's for the regional one).
 
 On the worker (:func:`executer_tache`) everything lives under
-``$TMPDIR/cucs-distant-<uid>/``: the data unpacked once per fingerprint (``donnees/<fp>``, its
-Parquet cache put into the worker's ``$CUCS_CACHE_DIR``), a copy of the project
-(``projets/<digest>``, the data linked where ``params/defaults.yaml`` names it) and one folder
-per task (``taches/<token>``, removed at the end) where ``runner.execute_run`` writes the
-executed notebook, the page and the results. The task returns them as bytes with its record;
+``$TMPDIR/cucs-distant-<uid>/`` (:func:`base_locale`: created with mode 0700; refused with a
+French error when it is a symlink, belongs to another user or is open to the group or
+others, so nothing in it, ``.complet`` markers included, can have been planted by another
+user): the data unpacked once per fingerprint (``donnees/<fp>``, its Parquet cache put into
+the worker's ``$CUCS_CACHE_DIR``), a copy of the project (``projets/<digest>``, the data
+linked where ``params/defaults.yaml`` names it) and one folder per task (``taches/<token>``,
+removed at the end) where ``runner.execute_run`` writes the executed notebook, the page and
+the results. Only the :data:`GARDER` most recently used data sets and projects are kept, and
+task folders older than a day (a killed worker's) are removed (:func:`nettoyer`, at worker
+start and after each new data set). The task returns the files as bytes with its record;
 the worker is told no path of the driver (the task it receives has none).
+
+Memory: the driver releases each run's Dask result as soon as it has fetched it, and drops
+the returned bytes once written (``_RunFuture``); finished runs are not kept by the
+executor.
 
 The driver writes them (:func:`ecrire_sorties`) with the local runner's semantics: the
 previous results are kept aside while they are replaced (``runner._keep_previous``, undone by
 ``runner.restore_previous`` if the driver is killed midway), a failed run leaves no page nor
 results (its partly executed notebook is kept). Paths of the worker that a file mentions
-(an absolute data folder, the results, output and notebooks folders: papermill's metadata,
-« Résultats enregistrés : … ») are translated back to the driver's.
+(the data folder, given or resolved, the project, the results, output and notebooks
+folders: papermill's metadata, « Résultats enregistrés : … », a data error) are translated
+back to the driver's.
 
 A data folder given by a relative path (``donnees: data/demo``) is linked at the same place
 in the worker's copy of the project, so the notebooks receive the very same parameters. An
@@ -94,7 +107,9 @@ def archive_donnees(data_dir: Path, fingerprint: str) -> bytes:
     that fingerprint (``cache/…``) when it has one: workers then skip the validation."""
     dataset = importlib.import_module("cucs_analysis.data.dataset")
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+    # dereference: a symlinked file is stored by its content (the worker's "data" filter
+    # refuses links that leave the folder)
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1, dereference=True) as tar:
         for p in sorted(Path(data_dir).rglob("*")):
             rel = p.relative_to(data_dir)
             if p.is_file() and not any(part.startswith(".") for part in rel.parts):
@@ -136,17 +151,41 @@ def entrees_synthese(task: dict) -> dict[str, bytes]:
 
 
 def _traduire(data: bytes, paires: list[tuple[str, str]], forme: str) -> bytes:
-    """The worker's paths in a returned file replaced by the driver's (escaped as the file
-    writes them: JSON or HTML)."""
+    """The worker's paths in a returned file replaced by the driver's (as the file writes
+    them: plain text, JSON, ASCII-escaped or not, or HTML); the longest first."""
     text = data.decode("utf-8")
+    vues: dict[str, str] = {}
     for local, pilote in paires:
-        if not local or local == pilote:
-            continue
+        if local and local != pilote and local not in vues:
+            vues[local] = pilote
+    for local, pilote in sorted(vues.items(), key=lambda kv: -len(kv[0])):
         if forme == "html":
             text = text.replace(html.escape(local), html.escape(pilote))
+        elif forme == "json":
+            vers = json.dumps(pilote, ensure_ascii=False)[1:-1]
+            for ascii_ in (False, True):
+                text = text.replace(json.dumps(local, ensure_ascii=ascii_)[1:-1], vers)
         else:
-            text = text.replace(json.dumps(local)[1:-1], json.dumps(pilote, ensure_ascii=False)[1:-1])
+            text = text.replace(local, pilote)
     return text.encode("utf-8")
+
+
+def _paires(task: dict, local: dict) -> list[tuple[str, str]]:
+    """(worker path, driver path) for every folder a returned file may name."""
+    root = Path(task["notebooks_dir"]).parent
+    donnees = str(task["parametres"].get("donnees", ""))
+    data_dir = Path(donnees) if Path(donnees).is_absolute() else root / donnees
+    paires = [
+        (local.get("resultats", ""), str(task["results_dir"])),
+        (local.get("sorties", ""), str(task["out_dir"])),
+        (local.get("carnets", ""), str(task["notebooks_dir"])),
+    ]
+    if local.get("donnees"):  # an absolute data folder: the worker's in the files, the driver's back
+        paires.append((local["donnees"], donnees))
+    # the data folder as load_dataset names it (resolved): the driver's resolved one
+    paires.append((local.get("donnees_resolues", ""), str(data_dir.resolve())))
+    paires.append((local.get("projet", ""), str(root)))
+    return paires
 
 
 def ecrire_sorties(task: dict, envoi: dict) -> dict:
@@ -155,14 +194,7 @@ def ecrire_sorties(task: dict, envoi: dict) -> dict:
     from cucs_analysis.pipeline import runner
 
     record = dict(envoi["enregistrement"])
-    local = envoi.get("chemins") or {}
-    paires = [
-        (local.get("resultats", ""), str(task["results_dir"])),
-        (local.get("sorties", ""), str(task["out_dir"])),
-        (local.get("carnets", ""), str(task["notebooks_dir"])),
-    ]
-    if local.get("donnees"):  # an absolute data folder: the worker's in the files, the driver's back
-        paires.append((local["donnees"], str(task["parametres"].get("donnees", ""))))
+    paires = _paires(task, envoi.get("chemins") or {})
     fichiers = envoi.get("fichiers") or {}
     final_nb, page, result = runner._task_paths(task)
     if record.get("erreur"):
@@ -200,20 +232,26 @@ class KilledWorker(Exception):
 
 class _RunFuture(cf.Future):
     """A run's future on the driver: done when the worker returned its files; ``result()``
-    writes them into ``out/`` (in the caller's thread, once) and returns the record."""
+    writes them into ``out/`` (in the caller's thread, once) and returns the record.
 
-    def __init__(self, task: dict) -> None:
+    The Dask future is released as soon as its value is fetched (the worker forgets the
+    result) and the returned bytes are dropped once written: only the record stays."""
+
+    def __init__(self, task: dict, fini: Callable[[_RunFuture], None] | None = None) -> None:
         super().__init__()
         self.task = task
         self.dask_future: Any = None
+        self._envoi: dict | None = None
         self._ecrit: dict | None = None
         self._verrou = threading.Lock()
+        self._fini = fini
 
     def result(self, timeout: float | None = None) -> dict:
-        envoi = super().result(timeout)
+        super().result(timeout)  # raises the run's exception; the value is in _envoi
         with self._verrou:
             if self._ecrit is None:
-                self._ecrit = ecrire_sorties(self.task, envoi)
+                envoi, self._envoi = self._envoi, None
+                self._ecrit = ecrire_sorties(self.task, envoi or {"enregistrement": {}})
             return self._ecrit
 
     def cancel(self) -> bool:
@@ -222,6 +260,7 @@ class _RunFuture(cf.Future):
         return super().cancel()
 
     def _from_dask(self, fut: Any) -> None:
+        value = exc = None
         try:
             if fut.status == "finished":
                 value, exc = fut.result(), None
@@ -233,13 +272,20 @@ class _RunFuture(cf.Future):
                     exc = KilledWorker(exc)
         except BaseException as e:  # noqa: BLE001 - any failure is the run's
             value, exc = None, e
+        finally:  # the worker forgets the result (nothing pinned there for the batch)
+            with contextlib.suppress(Exception):
+                fut.release()
+            self.dask_future = None
         try:
             if exc is None:
-                self.set_result(value)
+                self._envoi = value
+                self.set_result(None)
             else:
                 self.set_exception(exc)
         except cf.InvalidStateError:  # cancelled by the driver meanwhile
-            pass
+            self._envoi = None
+        if self._fini is not None:
+            self._fini(self)
 
 
 class ExecuteurDask(cf.Executor):
@@ -258,7 +304,8 @@ class ExecuteurDask(cf.Executor):
         self._projets: dict[str, tuple[str, Any]] = {}
         self._donnees: dict[str, tuple[str, Any]] = {}
         self._etapes: dict[str, Any] = {}
-        self._futures: list[_RunFuture] = []
+        self._futures: set[_RunFuture] = set()  # the runs not finished yet
+        self._verrou = threading.Lock()
         self.mesures: dict[str, float] = {}
 
     # -- the Executor API
@@ -270,40 +317,48 @@ class ExecuteurDask(cf.Executor):
         ``result()`` writes the returned files and gives the record."""
         root = Path(task["notebooks_dir"]).parent
         projet = self._projet(root)
-        fp, archive = self._donnees_de(task, root)
+        fp, erreur_donnees = self._donnees_de(task, root)
         etape = self._etape(task, fp)
         spec = {
             **spec_distante(task),
             "delai_par_cellule": True,
             "delai_s": delai_s if delai_s is not None else task.get("delai_s"),
         }
-        rf = _RunFuture(task)
-        rf.dask_future = self._client.submit(
+        rf = _RunFuture(task, self._termine)
+        with self._verrou:
+            self._futures.add(rf)
+        dask_future = self._client.submit(
             executer_tache,
             fn,
             spec,
             projet[0],
             projet[1],
             fp,
-            archive,
+            erreur_donnees,
             etape,
             self._entrees(task),
             pure=False,
             key=f"cucs-{task['code_commune']}-{task['question']}-{secrets.token_hex(4)}",
         )
-        rf.dask_future.add_done_callback(rf._from_dask)
-        self._futures.append(rf)
+        rf.dask_future = dask_future
+        dask_future.add_done_callback(rf._from_dask)
         return rf
+
+    def _termine(self, rf: _RunFuture) -> None:
+        with self._verrou:
+            self._futures.discard(rf)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         try:
+            with self._verrou:
+                restants = list(self._futures)
             if cancel_futures:
-                for f in self._futures:
+                for f in restants:
                     f.cancel()
             # Dask's executor cancels what is left when it does not wait
             self._executor.shutdown(wait=wait and not cancel_futures)
             if wait and not cancel_futures:
-                cf.wait(self._futures)
+                cf.wait(restants)
         finally:
             self._client.close()
             if self._cluster is not None:
@@ -328,8 +383,11 @@ class ExecuteurDask(cf.Executor):
             self._projets[key] = (paquet["digest"], fut)
         return self._projets[key]
 
-    def _donnees_de(self, task: dict, root: Path) -> tuple[str, Any]:
-        """(fingerprint, the archive's future or None when every worker already has it)."""
+    def _donnees_de(self, task: dict, root: Path) -> tuple[str, str | None]:
+        """(fingerprint, None or the French reason why the workers could not unpack it).
+
+        The archive is sent to the workers that lack this data set, unpacked there by one
+        task each, then released: neither the driver nor the workers keep it."""
         donnees = str(task["parametres"].get("donnees", ""))
         data_dir = Path(donnees) if Path(donnees).is_absolute() else root / donnees
         key = str(data_dir)
@@ -337,18 +395,36 @@ class ExecuteurDask(cf.Executor):
             dataset = importlib.import_module("cucs_analysis.data.dataset")
             fp = dataset.load_dataset(data_dir).fingerprint  # the runner's memo: no reload
             presents = self._client.run(donnees_presentes, fp)
-            archive = None
-            if not presents or not all(presents.values()):
+            manquants = sorted(addr for addr, ok in presents.items() if not ok)
+            erreur = None
+            if manquants:
                 t0 = time.perf_counter()
                 data = archive_donnees(data_dir, fp)
                 t1 = time.perf_counter()
-                archive = self._client.scatter(data, broadcast=True, hash=False)
-                self.mesures.update(
-                    archive_octets=len(data),
-                    archive_s=round(t1 - t0, 2),
-                    envoi_s=round(time.perf_counter() - t1, 2),
-                )
-            self._donnees[key] = (fp, archive)
+                archive = self._client.scatter(data, workers=manquants, broadcast=True, hash=False)
+                self.mesures.update(archive_octets=len(data), archive_s=round(t1 - t0, 2))
+                del data
+                taches = [
+                    self._client.submit(
+                        preparer_donnees, fp, archive, workers=[addr], allow_other_workers=False,
+                        pure=False, key=f"cucs-donnees-{fp[:12]}-{secrets.token_hex(4)}",
+                    )
+                    for addr in manquants
+                ]  # fmt: skip
+                try:
+                    erreurs = [e for e in self._client.gather(taches) if e]
+                except Exception as exc:  # noqa: BLE001 - a worker died meanwhile: its runs will say it
+                    erreurs = [
+                        f"les données n'ont pas pu être installées sur un worker ({type(exc).__name__})"
+                    ]
+                finally:
+                    for f in taches:
+                        f.release()
+                    archive.release()
+                    del archive, taches
+                erreur = erreurs[0] if erreurs else None
+                self.mesures["envoi_s"] = round(time.perf_counter() - t1, 2)
+            self._donnees[key] = (fp, erreur)
         return self._donnees[key]
 
     def _etape(self, task: dict, fp: str) -> tuple[str, Any] | None:
@@ -406,8 +482,8 @@ def ouvrir(address: str | None, workers: int = 1) -> ExecuteurDask:
             "Rien n'a été exécuté."
         ) from None
     try:
-        _verifier_workers(client)
-        client.register_plugin(PreparationWorker(), name=PLUGIN)
+        ici = _verifier_workers(client)
+        client.register_plugin(PreparationWorker(ici), name=PLUGIN)
     except BaseException:
         client.close()
         if cluster is not None:
@@ -416,9 +492,9 @@ def ouvrir(address: str | None, workers: int = 1) -> ExecuteurDask:
     return ExecuteurDask(client, cluster)
 
 
-def _verifier_workers(client: Any) -> None:
+def _verifier_workers(client: Any) -> str:
     """Every worker must run this very library (the region stage's key and the outputs
-    depend on it)."""
+    depend on it); returns its digest (a worker joining later checks it in the plugin)."""
     from cucs_analysis.pipeline.region import library_digest
 
     try:
@@ -437,6 +513,7 @@ def _verifier_workers(client: Any) -> None:
             "poste (code différent) : installez la même version partout (pip install "
             "'cucs-analysis[dask]' de la même source). Rien n'a été exécuté."
         )
+    return ici
 
 
 def _empreinte_bibliotheque() -> str:
@@ -447,24 +524,118 @@ def _empreinte_bibliotheque() -> str:
 
 # --- worker side ----------------------------------------------------------------------------------
 
-_VERROU = threading.Lock()
+_VERROU = threading.Lock()  # the folders installed by this process
+_VERROU_NOYAU = threading.Lock()  # this process's kernel template
+#: How many data sets and project copies a machine keeps (the most recently used).
+GARDER = 3
+#: Task folders older than this (a killed worker's) are removed.
+VIEILLE_TACHE_S = 24 * 3600
+
+
+class ErreurWorker(RuntimeError):
+    """A French reason why this worker cannot run a task (its run is recorded as failed)."""
 
 
 def base_locale() -> Path:
-    """This machine's folder for the runs sent by a driver: ``$TMPDIR/cucs-distant-<uid>``."""
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"cucs-distant-{uid}"
+    """This machine's folder for the runs sent by a driver: ``$TMPDIR/cucs-distant-<uid>``,
+    created private (0700). French ``ErreurWorker`` when it is a symlink, belongs to another
+    user or is open to the group or others: another user could have planted data, a project
+    or a region stage (a pickle) in it."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    base = Path(tempfile.gettempdir()) / f"cucs-distant-{uid if uid is not None else 0}"
+    try:
+        os.mkdir(base, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ErreurWorker(f"le dossier de travail {base} ne peut pas être créé ({exc.strerror})") from None
+    st = os.lstat(base)
+    if uid is not None:
+        import stat
+
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            raise ErreurWorker(
+                f"le dossier de travail {base} est un lien ou n'est pas un dossier : refusé "
+                "(supprimez-le ou donnez au worker un autre TMPDIR)"
+            )
+        if st.st_uid != uid or st.st_mode & 0o077:
+            raise ErreurWorker(
+                f"le dossier de travail {base} appartient à un autre utilisateur ou est ouvert "
+                "aux autres (droits attendus : 700) : refusé, un autre utilisateur a pu y déposer "
+                "des fichiers (supprimez-le ou donnez au worker un autre TMPDIR)"
+            )
+    return base
 
 
 def donnees_presentes(fp: str) -> bool:
-    """True when this worker already holds the data set ``fp`` (and its Parquet cache)."""
-    return (base_locale() / "donnees" / fp / ".complet").is_file()
+    """True when this worker already holds the data set ``fp`` (and its Parquet cache) in a
+    private folder."""
+    try:
+        return (base_locale() / "donnees" / fp / ".complet").is_file()
+    except (ErreurWorker, OSError):
+        return False
+
+
+def _toucher(dossier: Path) -> None:
+    """Mark ``dossier`` as used now (the clean-up keeps the most recently used)."""
+    with contextlib.suppress(OSError):
+        os.utime(dossier)
+
+
+@contextlib.contextmanager
+def _verrou_machine(base: Path):
+    """A lock shared by this machine's worker processes (a file lock in ``base``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(base / ".verrou", "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def nettoyer(garder: int = GARDER, vieille_tache_s: float = VIEILLE_TACHE_S) -> None:
+    """Bound this machine's disk use: keep the ``garder`` most recently used data sets and
+    project copies, remove task folders older than ``vieille_tache_s`` (a killed worker's) and
+    unfinished installs left behind."""
+    try:
+        base = base_locale()
+    except ErreurWorker:
+        return
+    maintenant = time.time()
+    with _verrou_machine(base):
+        for nom in ("donnees", "projets"):
+            dossier = base / nom
+            if not dossier.is_dir():
+                continue
+            installes, abandons = [], []
+            for p in dossier.iterdir():
+                (abandons if p.name.startswith(".") else installes).append(p)
+            installes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+            for p in installes[garder:]:
+                shutil.rmtree(p, ignore_errors=True)
+            for p in abandons:  # an install interrupted (another process's lasts seconds)
+                with contextlib.suppress(OSError):
+                    if maintenant - p.stat().st_mtime > 3600:
+                        shutil.rmtree(p, ignore_errors=True)
+        taches = base / "taches"
+        if taches.is_dir():
+            for p in taches.iterdir():
+                with contextlib.suppress(OSError):
+                    if maintenant - p.stat().st_mtime > vieille_tache_s:
+                        shutil.rmtree(p, ignore_errors=True)
 
 
 def _installer(dossier: Path, remplir: Callable[[Path], None]) -> Path:
     """Build ``dossier`` once on this machine: in a temporary folder beside it, renamed into
-    place (another worker process of the machine may be doing the same)."""
+    place (another worker process of the machine may be doing the same). ``dossier`` is under
+    :func:`base_locale`, private: its ``.complet`` marker was written by this user."""
     if (dossier / ".complet").is_file():
+        _toucher(dossier)
         return dossier
     with _VERROU:
         if (dossier / ".complet").is_file():
@@ -484,34 +655,52 @@ def _installer(dossier: Path, remplir: Callable[[Path], None]) -> Path:
     return dossier
 
 
-def _donnees_locales(fp: str, archive: bytes | None) -> Path:
+def _donnees_locales(fp: str, archive: bytes | None, erreur: str | None = None) -> Path:
     dossier = base_locale() / "donnees" / fp
     if (dossier / ".complet").is_file():
+        _toucher(dossier)
         return dossier / "donnees"
     if archive is None:
-        raise RuntimeError(
-            "les données du poste pilote ne sont pas sur ce worker (arrivé après l'envoi) : "
-            "relancez la commande avec --resume"
+        raise ErreurWorker(
+            erreur
+            or "les données du poste pilote ne sont pas sur ce worker (arrivé après l'envoi ou "
+            "dossier nettoyé) : relancez la commande avec --resume"
         )
 
     def remplir(tmp: Path) -> None:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            tar.extractall(tmp, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ErreurWorker(
+                "l'archive des données envoyée par le poste pilote n'a pas pu être déballée sur "
+                f"ce worker ({type(exc).__name__} : archive abîmée, ou un lien qui sort du dossier "
+                "des données)"
+            ) from None
         (tmp / "donnees").mkdir(exist_ok=True)
         cache = tmp / "cache"
         if (cache / "meta.pkl").is_file():
             from cucs_analysis.data import dataset
 
             cible = dataset.cache_dir() / fp
-            if not cible.exists():
+            if not (cible / "meta.pkl").exists():  # another process may be installing or reading it
                 cible.parent.mkdir(parents=True, exist_ok=True)
-                try:
+                with contextlib.suppress(OSError):  # a rename only: never a copy over a reader
                     os.replace(cache, cible)
-                except OSError:
-                    shutil.copytree(cache, cible, dirs_exist_ok=True)
 
     _installer(dossier, remplir)
     return dossier / "donnees"
+
+
+def preparer_donnees(fp: str, archive: bytes) -> str | None:
+    """On a worker (one task per worker lacking the data set): unpack ``archive``, then clean
+    up older data sets; None, or the French reason why it failed."""
+    try:
+        _donnees_locales(fp, archive)
+    except ErreurWorker as exc:
+        return str(exc)
+    nettoyer()
+    return None
 
 
 def _projet_local(digest: str, fichiers: dict[str, bytes], donnees: str, data_local: Path) -> Path:
@@ -562,7 +751,7 @@ def assurer_noyau(task: dict, donnees: Path | None = None) -> str:
         kernels = importlib.import_module("cucs_analysis.pipeline.kernels")
     except ModuleNotFoundError:
         return "python3"
-    with _VERROU:
+    with _VERROU_NOYAU:  # not the folders' lock: a template start may take minutes
         modele = _NOYAU.get("modele")
         if modele is not None and not modele.alive():
             arreter_noyau()
@@ -583,25 +772,36 @@ def arreter_noyau() -> None:
         pile.close()
 
 
+#: Set by the worker plugin when this worker runs another library than the driver.
+_REFUS: dict[str, str] = {}
+
+
 def executer_tache(
     fn: Callable[[dict], dict],
     spec: dict,
     digest: str,
     fichiers: dict[str, bytes],
     fp: str,
-    archive: bytes | None,
+    erreur_donnees: str | None,
     etape: tuple[str, bytes] | None,
     entrees: dict[str, bytes],
 ) -> dict:
     """On a worker: run ``fn`` (``runner.execute_run``) on the task ``spec`` in a folder of
-    its own, return its record and its files (bytes) and the local paths they may mention."""
+    its own, return its record and its files (bytes) and the local paths they may mention.
+    A worker that cannot run it (private folder refused, data missing or not unpackable,
+    another library) returns a failed record with the French reason."""
     from cucs_analysis.pipeline import runner
 
     nom_donnees = str(spec["parametres"].get("donnees", ""))
-    data_local = _donnees_locales(fp, archive)
-    projet = _projet_local(digest, fichiers, nom_donnees, data_local)
-    _etape_locale(projet, etape)
-    tache = base_locale() / "taches" / f"{spec['code_commune']}-{spec['question']}-{secrets.token_hex(6)}"
+    try:
+        if _REFUS.get("raison"):
+            raise ErreurWorker(_REFUS["raison"])
+        data_local = _donnees_locales(fp, None, erreur_donnees)
+        projet = _projet_local(digest, fichiers, nom_donnees, data_local)
+        _etape_locale(projet, etape)
+        tache = base_locale() / "taches" / f"{spec['code_commune']}-{spec['question']}-{secrets.token_hex(6)}"
+    except ErreurWorker as exc:
+        return {"enregistrement": runner._failed_record(spec, f"worker Dask : {exc}"), "fichiers": {}}
     results_dir = tache / "results"
     try:
         for rel, data in entrees.items():
@@ -643,7 +843,9 @@ def executer_tache(
                 "resultats": str(results_dir),
                 "sorties": str(tache / "out"),
                 "carnets": str(projet / "notebooks"),
+                "projet": str(projet),
                 "donnees": str(data_local) if Path(nom_donnees).is_absolute() else "",
+                "donnees_resolues": str(data_local.resolve()),
             },
         }
     finally:
@@ -657,16 +859,41 @@ except ImportError:  # pragma: no cover - without dask no worker ever loads this
 
 
 class PreparationWorker(_WorkerPlugin):  # type: ignore[misc,valid-type]
-    """Registered by the driver on every worker (and those joining later): imports the heavy
-    modules once; stops the worker's warm kernel template with the worker."""
+    """Registered by the driver on every worker (and those joining later): checks that the
+    worker runs the driver's library (``digest``; else its runs fail with a French message),
+    cleans up this machine's old folders, imports the heavy modules once (in a thread: the
+    worker's event loop stays responsive); stops the worker's warm kernel template with the
+    worker."""
 
     name = PLUGIN
+    #: How long teardown waits for a template being started before stopping it anyway.
+    ATTENTE_ARRET_S = 10.0
 
-    def setup(self, worker: Any) -> None:
+    def __init__(self, digest: str | None = None) -> None:
+        self.digest = digest
+
+    async def setup(self, worker: Any) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self._preparer)
+
+    def _preparer(self) -> None:
         from cucs_analysis.pipeline import runner
 
+        if self.digest is not None and _empreinte_bibliotheque() != self.digest:
+            _REFUS["raison"] = (
+                "ce worker n'a pas la même version de cucs_analysis que le poste pilote (code "
+                "différent) : installez la même version partout"
+            )
+        else:
+            _REFUS.pop("raison", None)
+        nettoyer()
         runner._warm_up()
 
     def teardown(self, worker: Any) -> None:
-        with _VERROU:
+        pris = _VERROU_NOYAU.acquire(timeout=self.ATTENTE_ARRET_S)
+        try:
             arreter_noyau()
+        finally:
+            if pris:
+                _VERROU_NOYAU.release()

@@ -25,26 +25,40 @@ def bench():
     sys.modules.pop("bench", None)
 
 
-def _mesures(bench):
+def _mesures(bench, charge=0.4):
     naif = bench.Mesure("boucle naïve", 98.6, 53.6, 887 * bench.MIO, 7)
     run = bench.Mesure("cucs run (2 processus)", 32.0, 30.9, 1711 * bench.MIO, 7)
     plancher = bench.Mesure("plancher", 12.25, 9.0, 406 * bench.MIO, 7, "divisé par 2 processus : 6,1 s")
-    return bench.Bilan(naif, run, plancher, workers=2)
+    return bench.Bilan(naif, run, plancher, workers=2, charge=charge, coeurs=2)
+
+
+def _fichiers(dossier: Path) -> list[str]:
+    return sorted(p.relative_to(dossier).as_posix() for p in dossier.rglob("*") if p.is_file())
 
 
 @pytest.mark.slow
 def test_the_floor_gives_the_notebook_runs_results_and_page(bench, demo_run, tmp_path, monkeypatch):
     """One commune × one question by the floor (cells run in-process, no kernel): the same
-    results file and the same page bytes as the runner's notebook run."""
+    results file and the same page bytes as the runner's notebook run; and the same site as
+    `cucs run` (started by the bench as a subprocess) builds for the same work."""
     monkeypatch.setenv("CUCS_CACHE_DIR", str(demo_run / "cache"))
     travail = bench.Travail(ROOT, ["20001"], ["q1"])
     assert [(c, q.id) for c, q in travail.runs] == [("20001", "q1")]
-    bench.plancher(travail, tmp_path, workers=1)
+    plancher = bench.plancher(travail, tmp_path / "plancher", workers=1)
+    sortie = tmp_path / "plancher"
     attendu = json.loads((demo_run / "results" / "20001" / "q1.json").read_text(encoding="utf-8"))
-    obtenu = json.loads((tmp_path / "results" / "20001" / "q1.json").read_text(encoding="utf-8"))
+    obtenu = json.loads((sortie / "results" / "20001" / "q1.json").read_text(encoding="utf-8"))
     assert obtenu == attendu
-    page = (tmp_path / "pages" / "20001" / "q1.html").read_bytes()
+    page = (sortie / "pages" / "20001" / "q1.html").read_bytes()
     assert page == (demo_run / "pages" / "20001" / "q1.html").read_bytes()
+    run = bench.cucs_run(travail, tmp_path / "run", jobs=None)
+    assert run.nom == "cucs run (1 processus)" and run.carnets == 1
+    assert run.cpu_s > 0.5  # the subprocess, its workers and kernels (not just this process)
+    site_run = _fichiers(tmp_path / "run" / "out" / "site")
+    assert "index.html" in site_run and "methode.html" in site_run
+    assert any(f.startswith("telechargements/20001/") for f in site_run)
+    assert _fichiers(sortie / "site") == site_run
+    assert plancher.carnets == 1
 
 
 def test_cells_run_in_process_as_in_a_kernel(bench):
@@ -83,8 +97,14 @@ def test_ratios_and_table_are_in_french(bench):
     assert b.naif_sur_run == pytest.approx(98.6 / 32.0)
     assert b.run_sur_plancher == pytest.approx(32.0 / (12.25 / 2))
     phrases = bench.phrases_rapports(b)
-    assert phrases[0] == "Boucle naïve / cucs run : 3,1\u00a0× (objectif ≥ 6, non atteint)."
-    assert phrases[1] == "cucs run / (plancher ÷ 2) : 5,2\u00a0× (objectif ≤ 2, non atteint)."
+    assert phrases[0] == (
+        "Boucle naïve / cucs run : 3,1\u00a0× (objectif ≥ 6 : objectif non atteint ; "
+        "charge au départ 0,4 pour 2 cœurs)."
+    )
+    assert phrases[1] == (
+        "cucs run / (plancher ÷ 2) : 5,2\u00a0× (objectif ≤ 2 : objectif non atteint ; "
+        "charge au départ 0,4 pour 2 cœurs)."
+    )
     assert phrases[2] == (
         "En temps CPU (moins sensible aux autres charges de la machine) : boucle naïve / cucs run "
         "1,7\u00a0×, cucs run / plancher 3,4\u00a0×."
@@ -97,13 +117,59 @@ def test_ratios_and_table_are_in_french(bench):
     assert "." not in tableau.split("\n", 2)[2].replace("cucs run", "")  # no decimal point
 
 
-def test_targets_met_are_said(bench):
+def test_targets_met_are_said_only_on_a_quiet_machine(bench):
     b = _mesures(bench)
     b.run.mur_s = 10.0
     assert bench.phrases_rapports(b)[:2] == [
-        "Boucle naïve / cucs run : 9,9\u00a0× (objectif ≥ 6, atteint).",
-        "cucs run / (plancher ÷ 2) : 1,6\u00a0× (objectif ≤ 2, atteint).",
+        "Boucle naïve / cucs run : 9,9\u00a0× (objectif ≥ 6 : objectif atteint ; charge au départ 0,4 pour 2 cœurs).",
+        "cucs run / (plancher ÷ 2) : 1,6\u00a0× (objectif ≤ 2 : objectif atteint ; charge au départ 0,4 pour 2 cœurs).",
     ]
+    for charge in (10.7, 2.0, None):  # as many runnable processes as cores, or unknown: busy
+        b = _mesures(bench, charge=charge)
+        b.run.mur_s = 10.0
+        phrases = bench.phrases_rapports(b)[:2]
+        assert all(p.endswith("(mesure sous charge : à refaire).") for p in phrases), phrases
+        assert not any("atteint" in p for p in phrases)
+    assert "charge au départ 10,7 pour 2 cœurs" in bench.phrases_rapports(_mesures(bench, 10.7))[0]
+
+
+def test_workers_label_is_the_runner_s_number_of_workers(bench, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert bench.nombre_workers(None, 1) == 1  # `--communes X --questions q1`: one run, one worker
+    assert bench.nombre_workers(None, 109) == 8
+    assert bench.nombre_workers(3, 109) == 3 and bench.nombre_workers(4, 2) == 2
+
+
+def test_cucs_run_is_timed_as_the_command_a_user_types(bench, tmp_path):
+    """A subprocess of this interpreter, output in the bench's temp folder, the same scope; the
+    command line is one the CLI accepts."""
+    from cucs_analysis.cli import build_parser
+
+    travail = bench.Travail(ROOT, list(bench.QUICK_COMMUNES), list(bench.QUICK_QUESTIONS))
+    commande = bench.commande_cucs_run(travail, tmp_path / "out", jobs=3)
+    assert commande[:4] == [sys.executable, "-m", "cucs_analysis.cli", "run"]
+    args = build_parser().parse_args(commande[3:])
+    assert args.out == str(tmp_path / "out") and args.jobs == 3
+    assert args.communes == list(bench.QUICK_COMMUNES) and args.questions == list(bench.QUICK_QUESTIONS)
+    tout = bench.commande_cucs_run(bench.Travail(ROOT, ["20001"], None), tmp_path, jobs=None)
+    assert "--questions" not in tout and "--jobs" not in tout  # every notebook, one worker per core
+
+
+def test_cpu_of_a_subprocess_is_counted(bench):
+    """`cucs run` runs in a subprocess: its CPU must reach the measure (RUSAGE_CHILDREN)."""
+    brule = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass"
+    with bench.mesurer("essai", 1) as m:
+        bench._sous_processus([sys.executable, "-c", brule], ROOT, "essai")
+    assert m.cpu_s >= 0.55 and m.mur_s >= 0.55 and m.memoire_o > 0
+    with pytest.raises(SystemExit, match="essai a échoué pendant la mesure \\(code 3\\)"):
+        bench._sous_processus([sys.executable, "-c", "import sys; sys.exit(3)"], ROOT, "essai")
+
+
+@pytest.mark.slow
+def test_data_cache_is_filled_before_the_measures(bench, tmp_path, monkeypatch):
+    monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
+    bench.rechauffer_cache(ROOT)
+    assert any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
 
 
 def test_results_md_holds_machine_table_and_ratios(bench, tmp_path):
@@ -121,7 +187,7 @@ def test_results_md_holds_machine_table_and_ratios(bench, tmp_path):
     assert "- Processeur : Processeur d'essai\n- Cœurs : 2\n- Commit : abc1234" in texte
     assert "## Mesures (démo complète : 12 communes, 109 carnets)" in texte
     assert "| boucle naïve | 7 | 98,6\u00a0s | 14,09\u00a0s | 53,6\u00a0s | 887\u00a0Mio |" in texte
-    assert "- Boucle naïve / cucs run : 3,1\u00a0×" in texte
+    assert "- Boucle naïve / cucs run : 3,1\u00a0× (objectif ≥ 6 : objectif non atteint ; charge" in texte
     assert "- Plancher divisé par 2 processus : 6,1 s." in texte
     # overwritten, not appended
     bench.ecrire_resultats(_mesures(bench), infos, "autre", chemin)

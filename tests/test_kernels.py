@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,12 +55,31 @@ def test_kernelspec_private_and_jupyter_path_restored(tmp_path, monkeypatch):
     assert kernels.NOM_NOYAU not in KernelSpecManager().find_kernel_specs()
 
 
-def test_kernel_choice():
+def test_kernel_choice(capsys):
     assert runner._choix_noyau("standard") == "standard"
     assert runner._choix_noyau("chaud") == "chaud"
-    assert runner._choix_noyau(None) == ("chaud" if hasattr(os, "fork") else "standard")
+    linux = sys.platform.startswith("linux")
+    assert runner._choix_noyau(None) == ("chaud" if linux and hasattr(os, "fork") else "standard")
     with pytest.raises(runner.ParamError, match="Noyau inconnu « tiède »"):
         runner._choix_noyau("tiède")
+    if linux:  # no note where warm kernels are the default
+        assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("plateforme", ["darwin", "freebsd14"])
+def test_warm_kernels_are_an_opt_in_outside_linux(monkeypatch, capsys, plateforme):
+    """macOS: forking after numpy/matplotlib/GDAL were imported is not known to be safe, and
+    the pidfd-less branch is untested: « standard » by default, « chaud » on request with a note."""
+    monkeypatch.setattr(kernels, "fourche_disponible", lambda: True)
+    monkeypatch.setattr(sys, "platform", plateforme)
+    assert not kernels.chaud_par_defaut()
+    assert runner._choix_noyau(None) == "standard"
+    assert capsys.readouterr().err == ""
+    assert runner._choix_noyau("chaud") == "chaud"
+    err = capsys.readouterr().err
+    assert f"noyaux chauds non testés sur ce système ({plateforme})" in err and "--noyau standard" in err
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert kernels.chaud_par_defaut() and runner._choix_noyau(None) == "chaud"
 
 
 def test_cli_option():
@@ -76,6 +96,189 @@ def test_without_fork_standard_kernel_with_a_french_warning(monkeypatch, capsys)
         assert "JUPYTER_PATH" not in os.environ or kernels.NOM_NOYAU not in os.environ["JUPYTER_PATH"]
     err = capsys.readouterr().err
     assert "Avertissement : noyaux standard utilisés" in err and "os.fork" in err
+
+
+def test_stale_install_without_the_entry_point_falls_back_with_a_french_warning(monkeypatch, capsys):
+    """A `git pull` without `pip install -e .`: jupyter_client would refuse the kernelspec
+    (NoSuchKernel) for every run; the batch uses standard kernels and says how to fix it."""
+    import importlib.metadata
+
+    real = importlib.metadata.entry_points
+
+    def sans_fourche(**kw):
+        if kw.get("group") == "jupyter_client.kernel_provisioners":
+            return importlib.metadata.EntryPoints(())
+        return real(**kw)
+
+    assert kernels.fournisseur_installe()
+    monkeypatch.setattr(importlib.metadata, "entry_points", sans_fourche)
+    assert not kernels.fournisseur_installe()
+
+    def no_template(*a, **kw):
+        raise AssertionError("no template without the provisioner")
+
+    monkeypatch.setattr(kernels.Template, "start", no_template)
+    with kernels.noyau_chaud(None) as name:
+        assert name == kernels.STANDARD
+    err = capsys.readouterr().err
+    assert "Avertissement : noyaux standard utilisés (fournisseur cucs-fourche non installé" in err
+    assert "pip install -e ." in err
+
+
+def _open_fds() -> set[int]:
+    return {int(f) for f in os.listdir("/proc/self/fd")} if Path("/proc/self/fd").is_dir() else set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="/proc/self/fd (Linux)")
+@pytest.mark.parametrize("cas", ["coupe", "illisible"])
+def test_template_recv_closes_the_descriptors_of_a_broken_message(cas):
+    """The worker dies mid-message (or sends garbage) after its stdout/stderr descriptors
+    arrived: the template closes them instead of leaking them."""
+    import socket
+    import struct
+
+    from cucs_analysis.pipeline import kernel_template as proto
+
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        before = _open_fds()
+        if cas == "coupe":  # says 100 bytes, sends 10, dies
+            socket.send_fds(a, [struct.pack(">I", 100) + b"x" * 10], [1, 2])
+            a.close()
+            expected: type[BaseException] = EOFError
+        else:
+            body = b"{pas du json"
+            socket.send_fds(a, [struct.pack(">I", len(body)) + body], [1, 2])
+            expected = ValueError
+        with pytest.raises(expected):
+            proto.recv(b, with_fds=True)
+        assert _open_fds() <= before
+    finally:
+        a.close()
+        b.close()
+
+
+def test_long_tmpdir_socket_in_a_short_folder(tmp_path, monkeypatch):
+    """A TMPDIR too long for a Unix socket (HPC scratch, pytest folders): the template's
+    folder goes to /tmp instead of failing."""
+    long_dir = tmp_path / ("d" * 60) / ("e" * 60)
+    long_dir.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_dir))
+    m = kernels.Template.start()
+    try:
+        assert len(os.fsencode(m.socket)) <= kernels.SOCKET_MAX
+        assert m.dossier.parent == Path("/tmp") and Path(m.socket).exists()
+        assert (m.dossier.stat().st_mode & 0o077) == 0  # mkdtemp: private
+    finally:
+        m.stop()
+    assert not m.dossier.exists()
+
+
+def test_template_that_cannot_bind_exits_quietly_with_its_code(tmp_path):
+    """No English traceback on the user's terminal: an exit code the driver turns into French."""
+    import subprocess
+
+    from cucs_analysis.pipeline import kernel_template as proto
+
+    chemin = "/tmp/" + "x" * 150
+    done = subprocess.run(
+        [sys.executable, "-m", "cucs_analysis.pipeline.kernel_template", chemin],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(tmp_path),
+    )
+    assert done.returncode == proto.ECHEC_SOCKET
+    assert done.stderr == "" and "Traceback" not in done.stdout
+
+
+@pytest.mark.slow
+def test_template_prints_nothing_on_the_users_terminal(tmp_path):
+    """Its imports (debugpy's frozen-modules warning among them) write nothing to the driver's
+    stderr: no English text on the user's terminal."""
+    import socket
+    import subprocess
+
+    from cucs_analysis.pipeline import kernel_template as proto
+
+    chemin = str(Path(tempfile.mkdtemp(dir="/tmp")) / "m.sock")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cucs_analysis.pipeline.kernel_template",
+            chemin,
+            "--donnees",
+            str(ROOT / "data" / "demo"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(tmp_path),
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not Path(chemin).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        def ask(msg: dict) -> dict:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(300)
+                s.connect(chemin)
+                proto.send(s, msg)
+                return proto.recv(s)[0]
+
+        assert ask({"op": "ping"})["fourches"] == 0
+        assert ask({"op": "quit"}) == {"ok": True, "fourches": 0}
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0
+    assert out == "" and err == "", err
+
+
+def test_signal_without_template_reaches_the_kernels_group():
+    """The template is gone: a signal goes to the kernel's process group (its children too),
+    not to the kernel's pid alone."""
+    import socket
+    import subprocess
+
+    leader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # as a forked kernel (setsid)
+    )
+    try:
+        grandchild = int(leader.stdout.readline())
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        b.close()  # the template is gone
+        proc = kernels.ProcessusFourche(a, leader.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert leader.wait(timeout=10) == -signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the kernel's child survived")
+        proc.close()
+    finally:
+        with __import__("contextlib").suppress(Exception):
+            os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -201,10 +404,13 @@ def _parse(out: str) -> dict:
 @pytest.mark.slow
 def test_nothing_crosses_from_one_forked_kernel_to_the_next(modele, tmp_path):
     nb = _notebook(tmp_path / "fuite.ipynb", LEAK_A)
+    forks = modele.request({"op": "ping"})["fourches"]
     first = _parse(_stdout(_execute(nb, kernels.NOM_NOYAU)))
     second = _parse(_stdout(_execute(nb, kernels.NOM_NOYAU)))
-    # the second kernel starts as the first did: no global, rcParams, cache or memo change crossed
-    assert first["fuite_avant"] == second["fuite_avant"] == "False 1.5 0"
+    assert modele.request({"op": "ping"})["fourches"] == forks + 2  # both forked, none fell back
+    # the second kernel starts as the first did: no global, rcParams, cache or memo change
+    # crossed (the library digest is cached once: computed by the template, inherited)
+    assert first["fuite_avant"] == second["fuite_avant"] == "False 1.5 1"
     assert first["memo"] == second["memo"]
     assert "FUITE" not in second["memo"] and str((ROOT / "data" / "demo").resolve()) in second["memo"]
     assert first["nom_avant"] == second["nom_avant"] != "FUITE"
@@ -381,9 +587,18 @@ HORAIRES = ("debut", "fin", "duree_s", "hash_entrees")
 
 
 @pytest.mark.slow
-def test_warm_kernels_give_the_same_results_and_pages_as_standard_kernels(tmp_path, monkeypatch):
+def test_warm_kernels_give_the_same_results_and_pages_as_standard_kernels(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("CUCS_CACHE_DIR", str(tmp_path / "cache"))
-    outs = {}
+    # the proof that the warm run used warm kernels: its template forked one kernel per run
+    fourches: list[int | None] = []
+    stop = kernels.Template.stop
+
+    def stop_counted(self, *a, **kw):
+        stop(self, *a, **kw)
+        fourches.append(self.fourches)
+
+    monkeypatch.setattr(kernels.Template, "stop", stop_counted)
+    outs, errs = {}, {}
     for noyau in ("chaud", "standard"):
         out = tmp_path / noyau
         summary = runner.run(
@@ -397,6 +612,11 @@ def test_warm_kernels_give_the_same_results_and_pages_as_standard_kernels(tmp_pa
         )
         assert summary.exit_code == 0, summary.message
         outs[noyau] = out
+        errs[noyau] = capfd.readouterr().err
+    executed = sorted(p.name for p in (outs["chaud"] / "notebooks").rglob("*.ipynb"))
+    assert len(executed) >= 5, executed  # 2 communes × (q1, q3) and the synthesis
+    assert fourches == [len(executed)], (fourches, executed)
+    assert "noyaux standard" not in errs["chaud"] and "injoignable" not in errs["chaud"]
     warm, standard = _outputs(outs["chaud"]), _outputs(outs["standard"])
     assert sorted(warm) == sorted(standard)
     assert any(k.startswith("results/") for k in warm) and any(k.startswith("pages/") for k in warm)

@@ -55,13 +55,36 @@ PRELOAD = (
     "statsmodels.formula.api",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",  # imports debugpy: ~0.06 s of each kernel's IPKernelApp.initialize
+    # not matplotlib_inline.backend_inline: imported before the kernel's shell, it would turn
+    # matplotlib interactive at start, where a standard kernel does so at the first figure
     "IPython.core.pylabtools",
+    # what IPKernelApp.initialize and start import in a forked kernel (measured: the modules a
+    # forked kernel has that the template had not)
+    "ipykernel_launcher",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.logger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "faulthandler",
+    "psutil",
+    "resource",
+    "runpy",
+    "sqlite3",
+    "tornado.platform.asyncio",
     "cucs_analysis.pipeline.notebook",
     "cucs_analysis.pipeline.results",
     "cucs_analysis.present.display",
     "cucs_analysis.present.plots",
     "cucs_analysis.reports",
 )
+
+
+#: The preloaded modules a standard kernel imports before running any cell.
+KERNEL_MODULES = ("ipykernel", "IPython", "debugpy", "tornado", "psutil", "sqlite3", "faulthandler")
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -89,18 +112,27 @@ def _recv_exact(sock: socket.socket, n: int, buf: bytes = b"") -> bytes:
 def recv(sock: socket.socket, with_fds: bool = False) -> tuple[dict, list[int]]:
     """One message (and the file descriptors that came with it)."""
     fds: list[int] = []
-    if with_fds:
-        data, fds, _flags, _addr = socket.recv_fds(sock, 4, 4)
-        if not data:
-            for fd in fds:
+    try:
+        if with_fds:
+            data, fds, _flags, _addr = socket.recv_fds(sock, 4, 4)
+            if not data:
+                raise EOFError("connexion fermée")
+            head = _recv_exact(sock, 4, data)
+        else:
+            head = _recv_exact(sock, 4)
+        (n,) = struct.unpack(">I", head[:4])
+        body = _recv_exact(sock, n, head[4:])
+        msg = json.loads(body.decode())
+        if not isinstance(msg, dict):
+            raise ValueError("message inattendu")
+    except BaseException:  # the sender died mid-message, or sent garbage: its descriptors too
+        for fd in fds:
+            try:
                 os.close(fd)
-            raise EOFError("connexion fermée")
-        head = _recv_exact(sock, 4, data)
-    else:
-        head = _recv_exact(sock, 4)
-    (n,) = struct.unpack(">I", head[:4])
-    body = _recv_exact(sock, n, head[4:])
-    return json.loads(body.decode()), fds
+            except OSError:
+                pass
+        raise
+    return msg, fds
 
 
 # --- the template ---------------------------------------------------------------------------------
@@ -126,17 +158,30 @@ class Template:
         os.set_blocking(self.wake_w, False)
         os.set_blocking(self.wake_r, False)
         self.inline_preloaded = False
+        #: Variables the preloaded kernel modules set in os.environ at import (debugpy sets
+        #: PYDEVD_USE_FRAME_EVAL if absent): a standard kernel has them before its first cell,
+        #: the child sets them too. (Those the data stack sets, e.g. pyogrio's
+        #: GDAL_CURL_CA_BUNDLE, a standard kernel only has after the notebook's imports: not
+        #: replayed.)
+        self.env_imports: dict[str, str] = {}
+        self.fourches = 0  # kernels forked so far (``ping``, ``quit``: the tests check it)
 
     # -- preloading
     def preload(self, donnees: str | None) -> None:
         import importlib
 
         os.environ.setdefault("MPLBACKEND", INLINE)
+        # debugpy (ipykernel.debugger) would print an English warning about frozen modules on
+        # the driver's terminal; a standard kernel prints it nowhere the user sees
+        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         for name in PRELOAD:
+            before = set(os.environ)
             try:
                 importlib.import_module(name)
             except Exception:  # an optional module absent: the kernel imports it if it needs it
                 pass
+            if name.startswith(KERNEL_MODULES):  # what a standard kernel imports before any cell
+                self.env_imports.update({k: os.environ[k] for k in set(os.environ) - before})
         try:  # every question report, as the notebooks import them
             import pkgutil
 
@@ -260,6 +305,7 @@ class Template:
             if conn in self.by_conn:
                 return {"erreur": "connexion déjà attachée à un noyau"}
             pid = self._fork(msg, fds)
+            self.fourches += 1
             k = _Kernel(pid, str(msg.get("marqueur") or ""), conn)
             self.kernels[pid] = k
             self.by_conn[conn] = k
@@ -289,10 +335,11 @@ class Template:
             state = (np.random.get_state() if np is not None else None, random.getstate())
             return {"etat": hashlib.sha256(pickle.dumps(state)).hexdigest()}
         if op == "ping":
-            return {"pid": os.getpid(), "noyaux": sum(k.status is None for k in self.kernels.values())}
+            vivants = sum(k.status is None for k in self.kernels.values())
+            return {"pid": os.getpid(), "noyaux": vivants, "fourches": self.fourches}
         if op == "quit":
             self.running = False
-            return {"ok": True}
+            return {"ok": True, "fourches": self.fourches}
         return {"erreur": f"requête inconnue : {op}"}
 
     def _signal(self, k: _Kernel, sig: int, group: bool = True) -> None:
@@ -406,6 +453,8 @@ class Template:
         env = msg.get("env") or {}
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in env.items()})
+        for k, v in self.env_imports.items():  # as the imports a standard kernel does would set
+            os.environ.setdefault(k, v)
         if msg.get("cwd"):
             os.chdir(msg["cwd"])
         argv = list(msg["argv"])
@@ -471,6 +520,9 @@ def _watch(pid: int) -> None:
     threading.Thread(target=run, name="cucs-surveille-processus", daemon=True).start()
 
 
+#: The template's exit code when it cannot bind its socket.
+ECHEC_SOCKET = 3
+
 #: The signal handlers of a fresh interpreter, restored in every kernel.
 ORIGINAL_HANDLERS: dict[int, object] = {}
 
@@ -492,8 +544,11 @@ def main(argv: list[str] | None = None) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(args.socket)
-    listener.listen(128)
+    try:
+        listener.bind(args.socket)
+        listener.listen(128)
+    except OSError:  # e.g. a path too long for a Unix socket: the driver says it and falls back
+        return ECHEC_SOCKET
     template = Template(args.socket, listener)
     try:
         template.preload(args.donnees)

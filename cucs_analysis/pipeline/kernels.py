@@ -79,6 +79,31 @@ def fourche_disponible() -> bool:
     return hasattr(os, "fork") and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds")
 
 
+def chaud_par_defaut() -> bool:
+    """Warm kernels by default only on Linux: elsewhere (macOS) forking after numpy, matplotlib,
+    GDAL and GEOS were imported is not known to be safe (CPython's multiprocessing spawns on
+    macOS for this reason), and the driver-death detection without pidfd is untested.
+    ``--noyau chaud`` stays possible there, as an opt-in."""
+    return sys.platform.startswith("linux") and fourche_disponible()
+
+
+def fournisseur_installe() -> bool:
+    """Whether the entry point of the provisioner ``cucs-fourche`` is installed. It is missing
+    after a ``git pull`` without ``pip install -e .`` (or on a worker installed from an older
+    wheel): jupyter_client would then refuse the kernelspec (``NoSuchKernel``) for every run."""
+    import importlib.metadata
+
+    try:
+        found = importlib.metadata.entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER)
+    except Exception:
+        return False
+    return len(found) > 0
+
+
+#: The longest Unix socket path used (``sun_path`` is 108 bytes on Linux, 104 on macOS).
+SOCKET_MAX = 100
+
+
 # --- the template, seen from the driver -----------------------------------------------------------
 
 
@@ -90,6 +115,8 @@ class Template:
         self.dossier = dossier
         self.socket = str(dossier / "modele.sock")
         self.process = process
+        #: Kernels the template forked, as it said when stopped (None: not known).
+        self.fourches: int | None = None
 
     @classmethod
     def start(cls, preload_data: str | Path | None = None) -> Template:
@@ -98,6 +125,9 @@ class Template:
         if not fourche_disponible():
             raise ModeleIndisponible("ce système ne permet pas de dupliquer un processus (os.fork)")
         dossier = Path(tempfile.mkdtemp(prefix="cucs-noyaux-"))
+        if len(os.fsencode(dossier / "modele.sock")) > SOCKET_MAX:  # a long TMPDIR (HPC, pytest)
+            shutil.rmtree(dossier, ignore_errors=True)
+            dossier = Path(tempfile.mkdtemp(prefix="cucs-noyaux-", dir="/tmp"))
         cmd = [sys.executable, "-m", "cucs_analysis.pipeline.kernel_template", str(dossier / "modele.sock")]
         if preload_data is not None:
             cmd += ["--donnees", str(preload_data)]
@@ -112,7 +142,12 @@ class Template:
             if process.poll() is not None or time.monotonic() > deadline:
                 code = process.poll()
                 modele.stop()
-                pourquoi = f"code de sortie {code}" if code is not None else "délai dépassé"
+                if code == _proto.ECHEC_SOCKET:
+                    pourquoi = f"socket impossible à créer : {modele.socket}"
+                elif code is not None:
+                    pourquoi = f"code de sortie {code}"
+                else:
+                    pourquoi = "délai dépassé"
                 raise ModeleIndisponible(f"le processus modèle n'a pas démarré ({pourquoi})")
             time.sleep(0.01)
         with _actifs_lock:
@@ -155,7 +190,7 @@ class Template:
                 _actifs.remove(self)
         if self.process.poll() is None:
             try:
-                self.request({"op": "quit"}, timeout=2)
+                self.fourches = self.request({"op": "quit"}, timeout=2).get("fourches")
             except (OSError, EOFError, ValueError):
                 self.process.terminate()
             try:
@@ -223,6 +258,14 @@ def noyau_chaud(preload_data: str | Path | None = None) -> Iterator[str]:
     """A template, ready (imports and data set loaded), and its kernelspec for the block; yields
     the kernel name to give papermill (``cucs-chaud``, or ``python3`` with a French warning
     when the template is unavailable)."""
+    if not fournisseur_installe():
+        print(
+            f"Avertissement : noyaux standard utilisés (fournisseur {PROVISIONER} non installé : "
+            "réinstallez le paquet, pip install -e .).",
+            file=sys.stderr,
+        )
+        yield STANDARD
+        return
     try:
         modele = Template.start(preload_data=preload_data)
     except ModeleIndisponible as exc:
@@ -347,6 +390,11 @@ class ProcessusFourche:
             return
         reply = self._ask({"op": "signal", "sig": int(sig)})
         if reply is None and not self._gone_without_template():
+            try:  # the kernel leads its own session: its group holds its children too
+                os.killpg(self.pid, sig)
+                return
+            except OSError:
+                pass
             try:
                 if self._pidfd is not None:
                     signal.pidfd_send_signal(self._pidfd, sig)

@@ -904,11 +904,18 @@ NOYAUX = ("chaud", "standard")
 
 
 def _choix_noyau(noyau: str | None) -> str:
-    """The kernel kind of a batch: « chaud » by default where the system can fork."""
+    """The kernel kind of a batch: « chaud » by default on Linux only (`kernels.chaud_par_defaut`);
+    elsewhere « chaud » is an opt-in, with a French note that it is untested there."""
     if noyau is None:
-        return "chaud" if kernels.fourche_disponible() else "standard"
+        return "chaud" if kernels.chaud_par_defaut() else "standard"
     if noyau not in NOYAUX:
         raise ParamError(f"Noyau inconnu « {noyau} » : « chaud » ou « standard » attendu.")
+    if noyau == "chaud" and kernels.fourche_disponible() and not kernels.chaud_par_defaut():
+        print(
+            f"Remarque : noyaux chauds non testés sur ce système ({sys.platform}) ; en cas de "
+            "blocage ou d'arrêt d'un carnet, relancez avec --noyau standard.",
+            file=sys.stderr,
+        )
     return noyau
 
 

@@ -544,10 +544,18 @@ def main(argv: list[str] | None = None) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # bound and listening under a temporary name, then renamed: the driver waits for the path,
+    # and a connect between bind and listen (the template descheduled there) would be refused
+    provisoire = f"{args.socket}.{os.getpid()}"
     try:
-        listener.bind(args.socket)
+        listener.bind(provisoire)
         listener.listen(128)
+        os.rename(provisoire, args.socket)
     except OSError:  # e.g. a path too long for a Unix socket: the driver says it and falls back
+        try:
+            os.unlink(provisoire)
+        except OSError:
+            pass
         return ECHEC_SOCKET
     template = Template(args.socket, listener)
     try:

@@ -100,8 +100,9 @@ def fournisseur_installe() -> bool:
     return len(found) > 0
 
 
-#: The longest Unix socket path used (``sun_path`` is 108 bytes on Linux, 104 on macOS).
-SOCKET_MAX = 100
+#: The longest Unix socket path used (``sun_path`` is 108 bytes on Linux, 104 on macOS; the
+#: template binds first under this path plus ".<pid>", up to 8 more bytes).
+SOCKET_MAX = 90
 
 
 # --- the template, seen from the driver -----------------------------------------------------------

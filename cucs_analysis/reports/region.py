@@ -183,7 +183,7 @@ def _at(ind: pd.DataFrame, niveau: str, indicateur: str, annee: int | None, f=No
     return (f or _values)(ind, niveau, indicateur, annee)
 
 
-def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
+def eligibility(tables: dict, national: float | None, params, annees: dict | None = None) -> pd.DataFrame:
     """The three rules (ZUS-style index, QPV 2014 income, "dynamique") for every quartier.
 
     Each rule gives `regle_<r>` (pandas "boolean": True, False, or NA when it cannot be
@@ -193,12 +193,13 @@ def eligibility(tables: dict, national: float | None, params) -> pd.DataFrame:
     `signataire` says whether the quartier's commune signed a CUCS (NA when unknown);
     `dans_cucs` whether the quartier has a CUCS category (NA when the category is "inconnu").
     Each input is read at the year of its parameter when the data hold it, else at the latest
-    year they hold (`eligibility_years` says which); the "dynamique" rule needs its periods.
+    year they hold (`eligibility_years` says which, `annees` when already computed); the
+    "dynamique" rule needs its periods.
     """
     quartiers = tables["quartiers"]
     communes = tables["communes"].set_index("code_commune")
     ind = tables["indicateurs"]
-    ans = eligibility_years(ind, params)
+    ans = annees if annees is not None else eligibility_years(ind, params)
     base = quartiers[["code_quartier", "nom", "code_commune", "categorie_cucs", "veille", "qpv_2015"]].copy()
     base = base.set_index("code_quartier")
     if "signataire_cucs" in communes:
@@ -465,6 +466,7 @@ def build(dataset, params) -> Region:
     indicateurs = list(params.did.indicateurs)
     annee = latest_quartier_year(t["indicateurs"], params.periode.fin)
     entrees = typology_inputs(t, params)
+    annees = eligibility_years(t["indicateurs"], params)
     return Region(
         fingerprint=dataset.fingerprint,
         parametres=parametres_region(params),
@@ -473,10 +475,10 @@ def build(dataset, params) -> Region:
         etudes_evenement=events,
         groupes=groupes,
         series_comparaison=comparison_series(t["indicateurs"], groupes, indicateurs),
-        eligibilite=eligibility(t, national, params),
+        eligibilite=eligibility(t, national, params, annees),
         annee_typologie=annee,
         typologie=typology(t, params, annee, entrees),
-        annees_eligibilite=eligibility_years(t["indicateurs"], params),
+        annees_eligibilite=annees,
         typologie_entrees=entrees,
         quartiers_communes=_quartiers_communes(t),
         contours_quartiers=_contours(dataset, "quartiers", "code_quartier"),

@@ -317,7 +317,7 @@ def build_parser() -> FrenchParser:
         choices=("chaud", "standard"),
         default=None,
         help="chaud : noyaux dupliqués d'un processus modèle qui a déjà chargé les bibliothèques "
-        "(défaut, plus rapide) ; standard : un noyau Python neuf par carnet",
+        "(défaut sous Linux, plus rapide) ; standard : un noyau Python neuf par carnet",
     )
     p.add_argument(
         "--delai-max",

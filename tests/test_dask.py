@@ -168,7 +168,7 @@ def test_each_worker_worked_in_its_own_folders(deux_executions, cluster):
     address, dossiers = cluster
     from cucs_analysis.pipeline import kernels
 
-    if kernels.fourche_disponible():  # one warm kernel template per worker process
+    if kernels.chaud_par_defaut():  # one warm kernel template per worker process
         with distributed.Client(address, timeout=30) as client:
             noms = client.run(
                 lambda: __import__("cucs_analysis.pipeline.distant").pipeline.distant._NOYAU.get("nom")

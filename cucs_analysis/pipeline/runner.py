@@ -638,7 +638,7 @@ def run(
     the runs execute on Dask workers that share no disk with this process
     (`pipeline.distant`); the outputs are the same.
 
-    `noyau`: « chaud » (default where `os.fork` exists) runs the notebooks in kernels forked
+    `noyau`: « chaud » (default on Linux: `kernels.chaud_par_defaut`) runs the notebooks in kernels forked
     from one template process started for this batch (`pipeline.kernels`), « standard » in
     fresh `python3` kernels; the outputs are the same.
     """

@@ -331,6 +331,10 @@ def test_killed_worker_fails_alone_pending_runs_execute_resume_identical(stubs, 
 # --- 4. Ctrl-C -------------------------------------------------------------------------------------------
 
 
+def _sigint_par_defaut() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cucs_run(project: Path, *args: str) -> subprocess.Popen:
     script = STUBS + textwrap.dedent(
         """
@@ -347,6 +351,9 @@ def _cucs_run(project: Path, *args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as in a terminal
+        # Ctrl-C as in a terminal: a test suite started in the background by a non-interactive
+        # shell (`… &`) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt.
+        preexec_fn=_sigint_par_defaut,
     )
 
 

@@ -17,6 +17,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import nbformat
@@ -560,6 +561,57 @@ def test_interrupt_and_restart_through_the_provisioner(modele):
     finally:
         km.shutdown_kernel(now=False)
     assert _gone(second)
+
+
+def test_an_immediate_shutdown_does_not_wait_for_jupyter_client_s_polling(modele, monkeypatch):
+    """jupyter_client polls a killed kernel every 0.1 s from the moment it sent the signal:
+    the provisioner's kill returns once the kernel has ended, so the first poll finds it gone
+    and no run pays the 0.1 s sleep."""
+    import asyncio
+
+    from jupyter_client import manager
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=kernels.NOM_NOYAU)
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    pid = km.provisioner.pid
+    sommeils = []
+    vrai_sommeil = asyncio.sleep
+
+    async def sommeil(delai, *a, **k):
+        sommeils.append(delai)
+        return await vrai_sommeil(delai, *a, **k)
+
+    monkeypatch.setattr(manager.asyncio, "sleep", sommeil)
+    km.shutdown_kernel(now=True)
+    assert _gone(pid)
+    assert 0.1 not in sommeils
+
+
+def test_the_client_retries_connecting_to_a_starting_kernel_every_few_milliseconds():
+    """A forked kernel binds its ports about 0.05 s after the fork: ZMQ's default retry
+    interval (0.1 s) made every run wait for the second attempt."""
+    import zmq
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+    from cucs_analysis.pipeline import papermill_engine
+
+    km = AsyncKernelManager()
+    client = papermill_engine.ClientCucs(types.SimpleNamespace(nb=nbformat.v4.new_notebook()), km=km)
+    vus = []
+
+    def start_channels(kc, *a, **k):  # the sockets it would create: their retry interval
+        vus.append(kc.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL))
+
+    async def pret(kc, timeout=None):
+        pass
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(AsyncKernelClient, "start_channels", start_channels)
+        mp.setattr(papermill_engine, "pret", pret)
+        client.start_new_kernel_client()
+    assert vus == [papermill_engine.RECONNEXION_MS] and papermill_engine.RECONNEXION_MS <= 10
 
 
 # --- (a) identical outputs ---------------------------------------------------------------------------

@@ -63,6 +63,8 @@ STANDARD = "python3"
 #: template to finish its imports and the data set).
 ATTENTE_FOURCHE_S = 300.0
 ATTENTE_DEMARRAGE_S = 20.0
+#: Longest wait for a killed kernel to end before jupyter_client's own polling takes over.
+ATTENTE_FIN_S = 1.0
 
 #: The variable marking a task's processes (executors.MARQUEUR; not imported: executors imports us).
 _MARQUEUR = "CUCS_EXECUTION"
@@ -409,6 +411,20 @@ class ProcessusFourche:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+        # jupyter_client polls a killed kernel every 0.1 s until it is gone, starting at once:
+        # the kernel dies within milliseconds, so waiting for that here saves the 0.1 s
+        self._attendre_fin(ATTENTE_FIN_S)
+
+    def _attendre_fin(self, timeout: float) -> None:
+        """Wait until the kernel has ended (at most ``timeout`` seconds)."""
+        if self._pidfd is not None:
+            import select
+
+            select.select([self._pidfd], [], [], timeout)  # readable once the process has exited
+            return
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def close(self) -> None:
         """Forget the kernel: the template kills it if it still runs."""

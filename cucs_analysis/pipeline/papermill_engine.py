@@ -12,7 +12,9 @@ The kernel client is also made ready without jupyter_client's final IOPub flush:
 `kernel_info` reply, `wait_for_ready` reads IOPub until 0.2 s of silence, a constant 0.2 s
 per notebook. Here IOPub is read only up to the `idle` status of that `kernel_info` request
 (the last message it causes); anything left is ignored anyway, since nbclient keeps only the
-messages whose parent is the cell's own request.
+messages whose parent is the cell's own request. The client's sockets retry connecting every
+`RECONNEXION_MS` milliseconds instead of ZMQ's 100: a kernel forked from a warm template binds
+its ports about 0.05 s after the fork, when the client has already tried once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from collections.abc import Iterator
 from queue import Empty
 
+import zmq
 from jupyter_client.utils import ensure_async
 from nbclient.util import run_hook, run_sync
 from papermill.clientwrap import PapermillNotebookClient
@@ -62,6 +65,8 @@ class Gestionnaire(NotebookExecutionManager):
 
 #: Longest wait for one IOPub message after the `kernel_info` reply (jupyter_client's value).
 _ATTENTE_IOPUB_S = 0.2
+#: Milliseconds between two attempts of the client's sockets to connect to the kernel.
+RECONNEXION_MS = 5
 
 
 async def pret(kc, timeout: float | None = None) -> None:
@@ -112,6 +117,9 @@ class ClientCucs(PapermillNotebookClient):
         assert self.km is not None
         try:
             self.kc = self.km.client()
+            # ZMQ retries a refused connection every 0.1 s: a forked kernel binds its ports
+            # about 0.05 s after the fork, so the first retry came 0.05 s too late
+            self.kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNEXION_MS)
             await ensure_async(self.kc.start_channels())
             await pret(self.kc, timeout=self.startup_timeout)
         except Exception as e:

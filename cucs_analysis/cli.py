@@ -120,23 +120,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cucs_analysis.pipeline import runner
-    from cucs_analysis.pipeline.params import find_project_root
+    from cucs_analysis.pipeline import kernels
 
-    root = find_project_root()
-    summary = runner.run(
-        root,
-        communes=args.communes,
-        questions=args.questions,
-        jobs=args.jobs,
-        resume=args.resume,
-        out_dir=Path(args.out) if args.out else None,
-        scheduler=args.scheduler,
-        executeur=args.executor,
-        delai_max=args.delai_max,
-        donnees=Path(args.donnees) if args.donnees else None,
-        noyau=args.noyau,
-    )
+    if not args.scheduler and args.executor == "processus" and args.noyau != "standard":
+        # the warm kernels' template imports its stack while this process imports its own
+        kernels.anticiper(explicite=args.noyau == "chaud")
+    try:
+        from cucs_analysis.pipeline import runner
+        from cucs_analysis.pipeline.params import find_project_root
+
+        root = find_project_root()
+        summary = runner.run(
+            root,
+            communes=args.communes,
+            questions=args.questions,
+            jobs=args.jobs,
+            resume=args.resume,
+            out_dir=Path(args.out) if args.out else None,
+            scheduler=args.scheduler,
+            executeur=args.executor,
+            delai_max=args.delai_max,
+            donnees=Path(args.donnees) if args.donnees else None,
+            noyau=args.noyau,
+        )
+    finally:
+        kernels.abandonner_anticipe()
     return summary.exit_code
 
 

@@ -614,6 +614,68 @@ def test_the_client_retries_connecting_to_a_starting_kernel_every_few_millisecon
     assert vus == [papermill_engine.RECONNEXION_MS] and papermill_engine.RECONNEXION_MS <= 10
 
 
+def _templates_started_here() -> list:
+    return [
+        p for p in psutil.Process().children(recursive=True)
+        if "cucs_analysis.pipeline.kernel_template" in " ".join(p.cmdline())
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_an_early_template_is_the_one_the_batch_uses_with_its_data():
+    """`cucs run` starts the template before importing its own stack (`kernels.anticiper`);
+    the batch forks its kernels from that one, which loaded the data set when asked."""
+    from jupyter_client.manager import KernelManager
+
+    kernels.anticiper()
+    assert kernels._anticipe is not None
+    early = kernels._anticipe.process.pid
+    data = ROOT / "data" / "demo"
+    with kernels.noyau_chaud(data) as nom:
+        assert nom == kernels.NOM_NOYAU and kernels._anticipe is None
+        assert early in [t.process.pid for t in kernels.actifs()]
+        km = KernelManager(kernel_name=nom)
+        km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        try:
+            assert psutil.Process(km.provisioner.pid).ppid() == early
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=60)
+            sortie = []
+            kc.execute_interactive(
+                "from cucs_analysis.data import dataset\nprint(sorted({k[0] for k in dataset._MEMO}))",
+                timeout=30,
+                output_hook=lambda m: sortie.append(m["content"].get("text", "")),
+            )
+            kc.stop_channels()
+        finally:
+            km.shutdown_kernel(now=True)
+        assert str(data.resolve()) in "".join(sortie)
+    assert _gone(early)
+
+
+def test_an_early_template_nobody_took_is_stopped_at_once():
+    """Bad parameters, or nothing left to run: the early template is stopped without waiting
+    for its imports (a `quit` request would wait for them), its folder removed."""
+    kernels.anticiper()
+    modele = kernels._anticipe
+    assert modele is not None
+    debut = time.monotonic()
+    kernels.abandonner_anticipe()
+    assert time.monotonic() - debut < 3
+    assert modele.process.poll() is not None and not modele.dossier.exists()
+    assert kernels._anticipe is None and modele not in kernels.actifs()
+
+
+def test_cucs_run_refused_before_any_kernel_leaves_no_early_template(monkeypatch, capsys):
+    from cucs_analysis import cli
+
+    monkeypatch.chdir(ROOT)
+    code = cli.main(["run", "--communes", "99999", "--out", str(ROOT / ".cache" / "jamais")])
+    assert code != 0 and "99999" in capsys.readouterr().err
+    assert _templates_started_here() == [] and kernels._anticipe is None
+
+
 # --- (a) identical outputs ---------------------------------------------------------------------------
 
 

@@ -7,7 +7,9 @@ optionally loads the batch's data set into the in-process memo (`--donnees DIR`)
 the garbage collector, then serves requests one at a time (single-threaded: it forks).
 
 Protocol: each message is a 4-byte big-endian length followed by UTF-8 JSON; the reply has
-the same form. A connection that asks ``{"op": "fork", ...}`` (with the requesting worker's
+the same form. ``{"op": "precharger", "donnees": DIR}`` loads a data set after the start (a
+template started before the driver knew its data folder). A connection that asks
+``{"op": "fork", ...}`` (with the requesting worker's
 stdout and stderr passed as file descriptors) becomes that kernel's connection: ``poll``
 and ``signal`` requests on it concern that kernel, and when it closes while the kernel runs
 (the worker died, or its provisioner cleaned up) the kernel is killed. Other requests:
@@ -202,6 +204,13 @@ class Template:
             library_digest()
         except Exception:
             pass
+        self.inline_preloaded = "matplotlib_inline.backend_inline" in sys.modules
+        self.precharger(donnees)
+
+    def precharger(self, donnees: str | None) -> None:
+        """Load the batch's data set into the in-process memo (at start, or when the driver
+        asks: ``{"op": "precharger"}``, the template having been started before the driver
+        knew its data folder), then freeze what is there for the kernels to share."""
         if donnees:
             try:
                 from cucs_analysis.data import dataset
@@ -209,7 +218,6 @@ class Template:
                 dataset.load_dataset(donnees)
             except Exception:  # the notebooks will say what is wrong, as with a fresh kernel
                 pass
-        self.inline_preloaded = "matplotlib_inline.backend_inline" in sys.modules
         import gc
 
         gc.collect()
@@ -310,6 +318,9 @@ class Template:
             self.kernels[pid] = k
             self.by_conn[conn] = k
             return {"pid": pid}
+        if op == "precharger":
+            self.precharger(str(msg.get("donnees") or "") or None)
+            return {"ok": True}
         if op == "poll":
             k = self.by_conn.get(conn)
             return {"status": None if k is None else k.status, "inconnu": k is None}

@@ -622,7 +622,7 @@ def _templates_started_here() -> list:
 
 
 @pytest.mark.slow
-def test_an_early_template_is_the_one_the_batch_uses_with_its_data():
+def test_an_early_template_is_the_one_the_batch_uses_with_its_data(monkeypatch):
     """`cucs run` starts the template before importing its own stack (`kernels.anticiper`);
     the batch forks its kernels from that one, which loaded the data set when asked."""
     from jupyter_client.manager import KernelManager
@@ -631,7 +631,9 @@ def test_an_early_template_is_the_one_the_batch_uses_with_its_data():
     assert kernels._anticipe is not None
     early = kernels._anticipe.process.pid
     data = ROOT / "data" / "demo"
-    with kernels.noyau_chaud(data) as nom:
+    # a relative folder (the template runs in its own folder: it gets an absolute one)
+    monkeypatch.chdir(ROOT)
+    with kernels.noyau_chaud(Path("data") / "demo") as nom:
         assert nom == kernels.NOM_NOYAU and kernels._anticipe is None
         assert early in [t.process.pid for t in kernels.actifs()]
         km = KernelManager(kernel_name=nom)

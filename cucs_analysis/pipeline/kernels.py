@@ -133,7 +133,8 @@ class Template:
             dossier = Path(tempfile.mkdtemp(prefix="cucs-noyaux-", dir="/tmp"))
         cmd = [sys.executable, "-m", "cucs_analysis.pipeline.kernel_template", str(dossier / "modele.sock")]
         if preload_data is not None:
-            cmd += ["--donnees", str(preload_data)]
+            # absolute: the template runs in its own folder
+            cmd += ["--donnees", str(Path(preload_data).resolve())]
         try:
             process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, cwd=str(dossier))
         except OSError as exc:
@@ -294,7 +295,8 @@ def noyau_chaud(preload_data: str | Path | None = None) -> Iterator[str]:
             return
     elif preload_data is not None:
         try:
-            modele.request({"op": "precharger", "donnees": str(preload_data)}, timeout=ATTENTE_FOURCHE_S)
+            donnees = str(Path(preload_data).resolve())  # the template runs in its own folder
+            modele.request({"op": "precharger", "donnees": donnees}, timeout=ATTENTE_FOURCHE_S)
         except (OSError, EOFError, ValueError):
             pass  # the same error again just below, said in French
     try:

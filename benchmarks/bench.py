@@ -571,6 +571,28 @@ def _uss(p: Any) -> tuple[int, int]:
         return p.memory_info().rss, 0
 
 
+def propre_anonyme(pid: int) -> int | None:
+    """Bytes of a process's private dirty pages (its own heap: ``Private_Dirty`` of
+    ``/proc/<pid>/smaps_rollup``), or None where that file does not exist. Its USS also
+    counts the library and cache pages no other process happens to map at that moment: it
+    rose by 15 MiB over 100 runs while the template's resident size and heap stayed flat."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for ligne in f:
+                if ligne.startswith("Private_Dirty:"):
+                    return int(ligne.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _est_modele(p: Any) -> bool:
+    try:
+        return "kernel_template" in " ".join(p.cmdline())
+    except Exception:
+        return False
+
+
 def _tache(racine: Path, code: str, qid: str, dossier: Path, kernel_name: str) -> dict:
     """A task as `runner.run` builds it (the keys `execute_run` reads)."""
     from cucs_analysis.pipeline.params import load_params
@@ -623,12 +645,11 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
     from cucs_analysis.pipeline import executors, runner
 
     moi = psutil.Process()
-    pilote, permanents_uss, pics = [], [], []
+    pilote, pics = [], []
+    modele_rss, modele_tas, workers_rss, workers_tas = [], [], [], []
     executor = executors.open_executor(None, 1, initializer=runner._warm_up)
     with _noyau_par_defaut(racine) as kernel_name:
         tache = _tache(racine, code, qid, dossier, kernel_name)
-        # processes living across the runs (a warm kernels' template): there before the first
-        permanents = [p for p in moi.children(recursive=True)]
         for i in range(n):
             with SondeArbre(0.1) as sonde:
                 rec = executor.submit_run(runner.execute_run, tache, delai_s=tache["delai_s"]).result()
@@ -636,7 +657,15 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
                 raise SystemExit(f"exécution {i + 1} en échec : {rec['erreur']}")
             pics.append(sonde.pic_rss)
             pilote.append(_uss(moi))
-            permanents_uss.append(sum(_uss(p)[1] for p in permanents if p.is_running()))
+            # the processes living across runs, after this run: the template and, with an
+            # executor that keeps its worker processes, those (the run's kernel is gone)
+            vivants = [p for p in moi.children(recursive=True) if p.is_running()]
+            for groupe, rss, tas in (
+                ([p for p in vivants if _est_modele(p)], modele_rss, modele_tas),
+                ([p for p in vivants if not _est_modele(p)], workers_rss, workers_tas),
+            ):
+                rss.append(sum(_uss(p)[0] for p in groupe))
+                tas.append(sum(propre_anonyme(p.pid) or 0 for p in groupe))
         executor.shutdown()
 
     def ligne(nom: str, valeurs: list[float]) -> str:
@@ -649,8 +678,8 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
         f"## Mémoire sur {n} exécutions de suite ({qid}, commune {code}, un processus d'exécution)",
         "",
         f"Date : {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} ; noyau « {kernel_name} ». "
-        "Chaque exécution a son processus, issu du pilote par `fork` ; le pilote et le modèle de "
-        "noyau (s'il y en a un) vivent toute la série.",
+        "Le pilote et le modèle de noyau (s'il y en a un) vivent toute la série ; chaque exécution "
+        "a son noyau, issu du modèle par `fork`.",
         "",
         "| mesure | 1re | dernière | max. | pente par exécution |",
         "|---|---:|---:|---:|---:|",
@@ -658,8 +687,21 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
         ligne("pilote, mémoire propre (USS)", [u for _, u in pilote]),
         ligne("pic de l'arbre des processus pendant une exécution (RSS)", pics),
     ]
-    if permanents:
-        lignes.append(ligne("modèle de noyau et processus permanents, mémoire propre (USS)", permanents_uss))
+    for nom, rss, tas in (
+        ("processus d'exécution gardé d'une exécution à l'autre", workers_rss, workers_tas),
+        ("modèle de noyau", modele_rss, modele_tas),
+    ):
+        if any(rss):
+            lignes.append(ligne(f"{nom}, taille résidente", rss))
+        if any(tas):
+            lignes.append(ligne(f"{nom}, pages privées modifiées (son tas)", tas))
+    lignes += [
+        "",
+        "Pages privées modifiées : `Private_Dirty` de `/proc/<pid>/smaps_rollup`, la mémoire que le "
+        "processus a écrite et ne partage avec aucun autre. La mémoire propre (USS) compte aussi les "
+        "pages des bibliothèques et du cache qu'aucun autre processus ne lit à ce moment : elle varie "
+        "avec les autres processus de la machine, pas avec le processus mesuré.",
+    ]
     return lignes
 
 

@@ -220,3 +220,16 @@ def test_quick_subset_runs_syntheses_after_the_questions(bench):
     ]
     complet = bench.Travail(ROOT, bench.communes_demo(ROOT), None)
     assert complet.n == len(bench.communes_demo(ROOT)) * 9 + 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="Linux /proc only")
+def test_private_dirty_pages_follow_what_the_process_writes(bench):
+    """The memory probe of `--memoire`: a process's own heap (Private_Dirty), not its USS,
+    which also moves with what other processes map."""
+    avant = bench.propre_anonyme(os.getpid())
+    tampon = bytearray(64 * 1024 * 1024)
+    tampon[::4096] = b"x" * len(tampon[::4096])  # every page written
+    apres = bench.propre_anonyme(os.getpid())
+    assert avant is not None and apres - avant >= 60 * 1024 * 1024
+    del tampon
+    assert bench.propre_anonyme(-1) is None

@@ -615,6 +615,7 @@ def test_unknown_scale_is_refused(tmp_path):
         generate(tmp_path, scale="planetaire")
 
 
+@pytest.mark.slow  # generates the national data set (about 10 s)
 def test_national_scale(tmp_path):
     truth = generate(tmp_path, scale="national")
     com = pd.read_csv(tmp_path / "communes.csv", dtype=str)

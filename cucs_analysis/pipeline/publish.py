@@ -1135,7 +1135,7 @@ def run_page_path(code_commune: str, question_id: str) -> str:
 def _copy_static(site: Path) -> None:
     static = resources.files("cucs_analysis.pipeline") / "static"
     for name in STATIC_FILES:
-        atomic.write_bytes(site / "static" / name, (static / name).read_bytes())
+        atomic.write_new(site / "static" / name, (static / name).read_bytes())
 
 
 def _render(template: str, **context) -> str:
@@ -1144,8 +1144,9 @@ def _render(template: str, **context) -> str:
 
 def _write_page(path: Path, page: str, memo: dict | None = None) -> None:
     """Every published page goes out with French typography on its visible text (`memo`: the
-    text nodes already done, shared by the pages of one build)."""
-    atomic.write_text(path, typographie_html(page, memo))
+    text nodes already done, shared by the pages of one build). Like every file of the site,
+    it is written into the folder `build_site` swaps in (`atomic.write_new`)."""
+    atomic.write_new(path, typographie_html(page, memo).encode("utf-8"))
 
 
 def _methode_context(
@@ -1297,7 +1298,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
             rel = f"telechargements/{code}/{question}_{key}.csv"
             # once per table: its CSV and its columns' descriptions read the same published table
             publiee = table_publiee(table, codes_du_rapport)
-            atomic.write_bytes(site / rel, _csv_publiee(publiee))
+            atomic.write_new(site / rel, _csv_publiee(publiee))
             libelle = noms_tables.get(key) or _libelle_table(key)
             downloads.setdefault((code, question), []).append(
                 {"cle": key, "libelle": libelle, "chemin": rel, "lignes": len(table)}
@@ -1321,7 +1322,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
                 }
             )
     for code, fichiers in dossiers.items():
-        atomic.write_bytes(
+        atomic.write_new(
             site / "telechargements" / code / "LISEZMOI.txt",
             lisezmoi(fichiers, source, date).encode("utf-8-sig"),
         )

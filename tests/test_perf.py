@@ -267,7 +267,9 @@ class _KM:
     kernel_id = "essai"
 
     def client(self):
-        return types.SimpleNamespace(start_channels=lambda: None)
+        import zmq
+
+        return types.SimpleNamespace(start_channels=lambda: None, context=zmq.Context.instance())
 
 
 def test_figure_texts_are_cleaned_without_drawing_the_figure(monkeypatch):

@@ -16,16 +16,20 @@ carries an environment marker, so a stopped task leaves no orphan behind; a warm
 
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import secrets
 import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,9 +75,9 @@ def _process_pool(workers: int, initializer: Callable[[], Any] | None) -> RunPro
     return RunProcesses(workers, initializer)
 
 
-# --- local processes: one per task ---------------------------------------------------------------
+# --- local processes: one long-lived process per slot ----------------------------------------------
 
-#: Environment variable marking every process started for one task (its worker, the kernel…).
+#: Environment variable marking every process started for one task (its kernel…).
 MARQUEUR = "CUCS_EXECUTION"
 
 
@@ -97,11 +101,21 @@ class Interrompu(Exception):
     """The task was stopped by `RunProcesses.terminate` (Ctrl-C)."""
 
 
-def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, initializer: Any) -> None:
-    """Body of a task's process: run ``fn`` and send back its result (or its exception)."""
+#: How often an idle worker checks that the driver that forked it is still there (seconds).
+_VEILLE_S = 1.0
+
+
+def _worker(conn: Any, initializer: Any, inherited: list) -> None:
+    """Body of a slot's process: run the tasks the driver sends, one after the other, and send
+    back each one's result (or its exception) as soon as it is there. Ends on an empty
+    message, when the driver's end of the pipe closes, or when the driver is gone."""
     # Ctrl-C in a terminal reaches the whole process group: the driver alone decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ[MARQUEUR] = marqueur  # inherited by the kernel and anything it starts
+    # The driver's ends of the pipes (this slot's and the others'), copied by the fork: closed,
+    # so that each worker sees the end of its pipe once the driver closes or dies.
+    for c in inherited:
+        with contextlib.suppress(OSError):
+            c.close()
     # Forked from the management thread while the main one may be writing the progress bar:
     # the inherited sys.stdout/sys.stderr could hold a lock nobody will release here.
     for name, fd in (("stdout", 1), ("stderr", 2)):
@@ -111,17 +125,74 @@ def _child(conn: Any, fn: Callable, args: tuple, kwargs: dict, marqueur: str, in
         except (OSError, LookupError):
             continue
         setattr(sys, name, stream)
-    try:
-        if initializer is not None:
+    init_error: BaseException | None = None
+    if initializer is not None:  # spawned: once per process (a forked one inherited it)
+        try:
             initializer()
-        value: tuple = (True, fn(*args, **kwargs))
-    except BaseException as exc:  # sent to the driver, raised there by Future.result()
-        value = (False, exc)
+        except BaseException as exc:  # every task raises it, as when each task ran it
+            init_error = exc
+    driver = os.getppid()
+    while True:
+        try:
+            while not conn.poll(_VEILLE_S):
+                if os.getppid() != driver:
+                    return
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        if not data:
+            return
+        value = _run_task(data, init_error)
+        try:
+            out = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an exception or a value that cannot be pickled
+            out = pickle.dumps((False, RuntimeError(f"{type(exc).__name__} : {exc}")))
+        del value
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
+            conn.send_bytes(out)
+        except OSError:
+            return
+
+
+def _run_task(data: bytes, init_error: BaseException | None) -> tuple:
+    """One task in a worker: the driver's environment and folder of the moment, plus the task's
+    own marker (inherited by the kernel and anything it starts), then ``fn(*args, **kwargs)``."""
     try:
-        conn.send(value)
-    except Exception as exc:  # an exception or a value that cannot be pickled
-        conn.send((False, RuntimeError(f"{type(exc).__name__} : {exc}")))
-    conn.close()
+        marqueur, env, cwd, call = pickle.loads(data)
+        for k in [k for k in os.environ if k not in env]:
+            del os.environ[k]
+        for k, v in env.items():
+            if os.environ.get(k) != v:
+                os.environ[k] = v
+        os.environ[MARQUEUR] = marqueur
+        if cwd is not None and cwd != _cwd():
+            os.chdir(cwd)
+        if init_error is not None:
+            raise init_error
+        fn, args, kwargs = pickle.loads(call)
+        return (True, fn(*args, **kwargs))
+    except BaseException as exc:  # sent to the driver, raised there by Future.result()
+        return (False, exc)
+
+
+def _environ() -> dict[str, str]:
+    """A copy of this process's environment (another thread may change it meanwhile)."""
+    for _ in range(5):
+        try:
+            return dict(os.environ)
+        except RuntimeError:  # changed size during iteration
+            continue
+    return dict(os.environ)
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
 
 def marked_processes(marqueur: str) -> list:
@@ -193,26 +264,37 @@ def _alive(p: Any) -> bool:
 
 
 @dataclass
-class _Slot:
+class _Task:
     future: cf.Future
-    process: Any
-    conn: Any
-    marqueur: str
-    deadline: float | None
+    call: bytes  # (fn, args, kwargs), pickled at submission
     delai_s: float | None
-    message: tuple | None = None
-    started: float = field(default_factory=time.monotonic)
+    marqueur: str = field(default_factory=lambda: secrets.token_hex(12))
+    deadline: float | None = None
+
+
+@dataclass
+class _Slot:
+    """One of the ``workers`` slots: its process (None until needed, or after it was killed)
+    and the task it runs (None: idle)."""
+
+    process: Any = None
+    conn: Any = None
+    task: _Task | None = None
 
 
 class RunProcesses(cf.Executor):
-    """A ``concurrent.futures.Executor`` running each task in a new process (forked where the
-    platform allows it, so it inherits the imported modules), at most ``workers`` at a time.
+    """A ``concurrent.futures.Executor`` of ``workers`` slots, each a long-lived process (forked
+    where the platform allows it, so it inherits the imported modules) that runs its tasks one
+    after the other; the function and its arguments are pickled.
 
-    ``submit_run(fn, *args, delai_s=…)`` gives a task a time limit: past it, its processes are
-    killed and its future raises :class:`DelaiDepasse`. A task whose process dies raises
-    :class:`ProcessusArrete`; the others are not affected. ``terminate()`` kills the running
-    tasks (their futures raise :class:`Interrompu`) and cancels the pending ones. After every
-    task, the processes it left (a kernel whose worker died) are killed.
+    Each task gets a fresh marker in the worker's environment (inherited by its kernel), and
+    the driver's environment and folder as they are when it starts. ``submit_run(fn, *args,
+    delai_s=…)`` gives a task a time limit: past it, its slot's process is killed with every
+    process the task started, its future raises :class:`DelaiDepasse`, and a new process takes
+    the slot for the next task. A task whose process dies raises :class:`ProcessusArrete`; the
+    others are not affected. ``terminate()`` kills the running tasks (their futures raise
+    :class:`Interrompu`) and cancels the pending ones. After every task, the processes it left
+    (a kernel…) are killed. ``shutdown`` ends the processes once the tasks are done.
     """
 
     _POLL_S = 0.1
@@ -223,10 +305,17 @@ class RunProcesses(cf.Executor):
         self._fork = method == "fork"
         self._initializer = initializer
         self._workers = max(1, workers)
-        self._pending: collections.deque = collections.deque()
-        self._running: list[_Slot] = []
+        self._pending: collections.deque[_Task] = collections.deque()
+        self._slots = [_Slot() for _ in range(self._workers)]
         self._lock = threading.Lock()
         self._shutdown = False
+        # written to wake the management thread up (a task submitted, shutdown, terminate)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._wake_lock = threading.Lock()
+        self._wake_open = True
+        _ouverts.add(self)
         self._thread = threading.Thread(target=self._manage, name="cucs-executions", daemon=True)
         self._thread.start()
 
@@ -236,11 +325,18 @@ class RunProcesses(cf.Executor):
 
     def submit_run(self, fn, /, *args, delai_s: float | None = None, **kwargs) -> cf.Future:
         """``submit`` with a time limit in seconds (None: none)."""
+        try:
+            call = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise RuntimeError(
+                f"tâche impossible à transmettre au processus d'exécution ({type(exc).__name__} : {exc})"
+            ) from None
         future: cf.Future = cf.Future()
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("exécuteur arrêté : aucun nouveau carnet ne peut être lancé")
-            self._pending.append((future, fn, args, kwargs, delai_s))
+            self._pending.append(_Task(future, call, delai_s))
+        self._wake()
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -248,7 +344,8 @@ class RunProcesses(cf.Executor):
             self._shutdown = True
             if cancel_futures:
                 while self._pending:
-                    self._pending.popleft()[0].cancel()
+                    self._pending.popleft().future.cancel()
+        self._wake()
         if wait:
             self._thread.join()
 
@@ -258,120 +355,229 @@ class RunProcesses(cf.Executor):
         with self._lock:
             self._shutdown = True
             while self._pending:
-                self._pending.popleft()[0].cancel()
-            slots, self._running = self._running, []
-        for slot in slots:
-            self._kill(slot)
-            if not slot.future.done():
-                slot.future.set_exception(Interrompu())
+                self._pending.popleft().future.cancel()
+            taken = []
+            for slot in self._slots:
+                if slot.process is not None or slot.task is not None:
+                    taken.append((slot.process, slot.conn, slot.task))
+                slot.process = slot.conn = slot.task = None
+        for process, conn, task in taken:
+            self._kill(process, conn, task.marqueur if task is not None else None)
+            if task is not None and not task.future.done():
+                task.future.set_exception(Interrompu())
+        self._wake()
         self._thread.join(timeout=10)
-        return [s.future for s in slots]
+        return [task.future for _, _, task in taken if task is not None]
+
+    def _wake(self) -> None:
+        with self._wake_lock, contextlib.suppress(OSError):  # full: it is awake already
+            if self._wake_open:
+                os.write(self._wake_w, b"x")
 
     # -- the management thread
-    def _start(self, future, fn, args, kwargs, delai_s) -> _Slot | None:
-        if not future.set_running_or_notify_cancel():
-            return None
-        parent, child = self._ctx.Pipe(duplex=False)
-        marqueur = secrets.token_hex(12)
-        # a spawned process runs the initializer itself; a forked one inherited its imports
-        init = None if self._fork else self._initializer
-        proc = self._ctx.Process(target=_child, args=(child, fn, args, kwargs, marqueur, init), daemon=False)
-        try:
-            proc.start()
-        except Exception as exc:
-            parent.close()
-            future.set_exception(exc)
-            return None
-        finally:
-            child.close()
-        deadline = time.monotonic() + delai_s if delai_s is not None else None
-        return _Slot(future, proc, parent, marqueur, deadline, delai_s)
-
     def _manage(self) -> None:
         try:
             self._loop()
         except BaseException as exc:  # never leave a future waiting forever
             with self._lock:
                 self._shutdown = True
-                slots, self._running = self._running, []
-                pending = list(self._pending)
+                taken = [(s.process, s.conn, s.task) for s in self._slots]
+                for s in self._slots:
+                    s.process = s.conn = s.task = None
+                pending = [t.future for t in self._pending]
                 self._pending.clear()
-            for slot in slots:
-                self._kill(slot)
-            for future in [s.future for s in slots] + [p[0] for p in pending]:
+            for process, conn, task in taken:
+                self._kill(process, conn, task.marqueur if task is not None else None)
+            for future in [t.future for _, _, t in taken if t is not None] + pending:
                 if not future.done():
                     future.set_exception(exc)
+        finally:
+            with self._wake_lock:
+                self._wake_open = False
+                for fd in (self._wake_r, self._wake_w):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
 
     def _loop(self) -> None:
         while True:
             with self._lock:
-                while self._pending and len(self._running) < self._workers:
-                    slot = self._start(*self._pending.popleft())
-                    if slot is not None:
-                        self._running.append(slot)
-                running = list(self._running)
-                if not running and not self._pending and self._shutdown:
-                    return
-            if not running:
-                time.sleep(self._POLL_S)
-                continue
-            waits = [s.process.sentinel for s in running] + [s.conn for s in running if s.message is None]
+                self._dispatch()
+                watched = [(s, s.process, s.conn, s.task) for s in self._slots if s.process is not None]
+                if self._shutdown and not self._pending and all(s.task is None for s in self._slots):
+                    for s in self._slots:
+                        s.process = s.conn = None
+                    break
+            waits: list = [self._wake_r]
+            waits += [p.sentinel for _, p, _, _ in watched] + [c for _, _, c, t in watched if t is not None]
             now = time.monotonic()
-            deadlines = [s.deadline - now for s in running if s.deadline is not None]
+            deadlines = [t.deadline - now for *_, t in watched if t is not None and t.deadline is not None]
             timeout = max(0.0, min([self._POLL_S * 5, *deadlines]))
             try:
                 ready = set(multiprocessing.connection.wait(waits, timeout=timeout))
             except (OSError, ValueError):  # a slot closed by terminate() meanwhile
                 continue
-            for slot in running:
-                if slot.message is None and slot.conn in ready:
-                    self._receive(slot)
-                if slot.process.sentinel in ready:
-                    self._finish(slot)
-                elif slot.deadline is not None and time.monotonic() >= slot.deadline:
-                    self._finish(slot, timed_out=True)
+            if self._wake_r in ready:
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 4096)
+            for slot, process, conn, task in watched:
+                if task is not None and conn in ready:
+                    self._receive(slot, process, conn, task)
+                elif process.sentinel in ready:
+                    self._ended(slot, process, conn, task)
+                elif task is not None and task.deadline is not None and time.monotonic() >= task.deadline:
+                    self._timed_out(slot, process, conn, task)
+        self._close_workers([(p, c) for _, p, c, _ in watched])
 
-    def _receive(self, slot: _Slot) -> None:
-        try:
-            slot.message = slot.conn.recv()
-        except (EOFError, OSError):
-            slot.message = None
+    def _dispatch(self) -> None:
+        """Under the lock: give each idle slot the next pending task (a process if it has none)."""
+        for slot in self._slots:
+            while slot.task is None and self._pending:
+                task = self._pending.popleft()
+                if task.future.set_running_or_notify_cancel():
+                    self._send(slot, task)
 
-    def _finish(self, slot: _Slot, timed_out: bool = False) -> None:
-        with self._lock:
-            if slot not in self._running:
-                return  # terminate() took it
-            self._running.remove(slot)
-        if timed_out:
-            self._kill(slot)
-        else:
-            slot.process.join()
-            if slot.message is None and slot.conn.poll():
-                self._receive(slot)
-            slot.conn.close()
-            stop_marked(slot.marqueur)  # a kernel left behind by a worker that died
-        if slot.future.done():
+    def _send(self, slot: _Slot, task: _Task) -> None:
+        payload = pickle.dumps(
+            (task.marqueur, _environ(), _cwd(), task.call), protocol=pickle.HIGHEST_PROTOCOL
+        )
+        exitcode = None
+        for _ in range(2):  # an idle worker may have died unnoticed: a new one, once
+            if slot.process is None:
+                try:
+                    self._start(slot)
+                except Exception as exc:
+                    task.future.set_exception(exc)
+                    return
+            try:
+                slot.conn.send_bytes(payload)
+            except (OSError, ValueError):
+                process, conn = slot.process, slot.conn
+                slot.process = slot.conn = None
+                self._kill(process, conn, None)
+                exitcode = process.exitcode
+                continue
+            task.deadline = time.monotonic() + task.delai_s if task.delai_s is not None else None
+            slot.task = task
             return
-        if timed_out:
-            slot.future.set_exception(DelaiDepasse(float(slot.delai_s or 0)))
-        elif slot.message is None:
-            slot.future.set_exception(ProcessusArrete(slot.process.exitcode))
-        elif slot.message[0]:
-            slot.future.set_result(slot.message[1])
-        else:
-            slot.future.set_exception(slot.message[1])
+        task.future.set_exception(ProcessusArrete(exitcode))
 
-    def _kill(self, slot: _Slot) -> None:
+    def _start(self, slot: _Slot) -> None:
+        parent, child = self._ctx.Pipe(duplex=True)
+        # a spawned process runs the initializer itself; a forked one inherited its imports
+        init = None if self._fork else self._initializer
+        inherited = [parent, *(s.conn for s in self._slots if s.conn is not None)] if self._fork else []
+        proc = self._ctx.Process(target=_worker, args=(child, init, inherited), daemon=False)
         try:
-            slot.process.kill()
-        except (OSError, ValueError):
-            pass
-        slot.process.join(timeout=10)
+            proc.start()
+        except Exception:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        slot.process, slot.conn = proc, parent
+
+    def _receive(self, slot: _Slot, process: Any, conn: Any, task: _Task) -> None:
         try:
-            slot.conn.close()
-        except OSError:
-            pass
-        stop_marked(slot.marqueur)
+            data = conn.recv_bytes()
+        except (EOFError, OSError):  # the worker died: its sentinel tells
+            self._ended(slot, process, conn, task)
+            return
+        with self._lock:
+            if slot.task is not task:
+                return  # terminate() took it
+            slot.task = None
+        stop_marked(task.marqueur)  # a kernel the task left behind
+        self._resolve(task, data)
+
+    def _ended(self, slot: _Slot, process: Any, conn: Any, task: _Task | None) -> None:
+        """The slot's process ended (killed, out of memory…), idle or during ``task``."""
+        with self._lock:
+            if slot.process is not process:
+                return  # terminate() took it
+            slot.process = slot.conn = None
+            if task is not None and slot.task is task:
+                slot.task = None
+            else:
+                task = None
+        process.join(timeout=5)
+        if process.is_alive():  # the pipe closed, the process not (yet) gone
+            process.kill()
+            process.join(timeout=10)
+        data = None
+        with contextlib.suppress(EOFError, OSError):
+            if task is not None and conn.poll():
+                data = conn.recv_bytes()
+        with contextlib.suppress(OSError):
+            conn.close()
+        if task is None:
+            return
+        stop_marked(task.marqueur)  # a kernel left behind by a worker that died
+        if data:
+            self._resolve(task, data)
+        elif not task.future.done():
+            task.future.set_exception(ProcessusArrete(process.exitcode))
+
+    def _timed_out(self, slot: _Slot, process: Any, conn: Any, task: _Task) -> None:
+        with self._lock:
+            if slot.task is not task or slot.process is not process:
+                return  # terminate() took it
+            slot.task = None
+            slot.process = slot.conn = None
+        self._kill(process, conn, task.marqueur)
+        if not task.future.done():
+            task.future.set_exception(DelaiDepasse(float(task.delai_s or 0)))
+
+    @staticmethod
+    def _resolve(task: _Task, data: bytes) -> None:
+        try:
+            ok, value = pickle.loads(data)
+        except Exception as exc:  # a result or an exception that cannot be rebuilt here
+            ok, value = False, RuntimeError(f"{type(exc).__name__} : {exc}")
+        if task.future.done():
+            return
+        if ok:
+            task.future.set_result(value)
+        else:
+            task.future.set_exception(value)
+
+    @staticmethod
+    def _kill(process: Any, conn: Any, marqueur: str | None) -> None:
+        if process is not None:
+            try:
+                process.kill()
+            except (OSError, ValueError):
+                pass
+            process.join(timeout=10)
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+        if marqueur is not None:
+            stop_marked(marqueur)
+
+    def _close_workers(self, workers: list) -> None:
+        """Shutdown: each idle worker is asked to end, then waited for (killed past 5 s)."""
+        for _, conn in workers:
+            with contextlib.suppress(OSError, ValueError):
+                conn.send_bytes(b"")
+        deadline = time.monotonic() + 5
+        for process, conn in workers:
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                self._kill(process, None, None)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+#: The executors not shut down yet: at the interpreter's exit their tasks end and their workers
+#: are told to stop (registered after multiprocessing's own exit handler, so run before it: that
+#: one waits for every non-daemon process, idle workers included).
+_ouverts: weakref.WeakSet[RunProcesses] = weakref.WeakSet()
+
+
+@atexit.register
+def _a_la_sortie() -> None:
+    for executor in list(_ouverts):
+        executor.shutdown(wait=True)
 
 
 def _dask_executor(address: str | None, workers: int = 1) -> cf.Executor:

@@ -579,9 +579,15 @@ def _identifiers_first(table: pd.DataFrame) -> pd.DataFrame:
     """Columns of a published table in reading order: what a row is about (text columns such as
     dispositif, domaine, code_quartier) before its figures, and the reason of an absence last.
     Results files are written with sorted keys, so their own order is alphabetical."""
-    texte = [c for c in table.columns if c != "motif" and any(isinstance(v, str) for v in table[c].tolist())]
+    cellules = table.to_numpy(dtype=object)  # one array for the table, not one Series a column
+    texte = [
+        c
+        for i, c in enumerate(table.columns)
+        if c != "motif" and any(isinstance(v, str) for v in cellules[:, i].tolist())
+    ]
     autres = [c for c in table.columns if c not in texte and c != "motif"]
-    return table[texte + autres + (["motif"] if "motif" in table.columns else [])]
+    ordre = texte + autres + (["motif"] if "motif" in table.columns else [])
+    return table if ordre == list(table.columns) else table[ordre]
 
 
 _TABLE_LIBELLES = {
@@ -672,13 +678,29 @@ def table_publiee(
     (`_LIBELLES_CODES`, plus `libelles`, e.g. indicator codes), booleans « oui »/« non »,
     integers as integers, other numbers rounded per unit (`UNITES_COLONNES`; a key figure's
     `valeur` by its row's `unite`), text cells safe from formula injection."""
+    return _publier(table, libelles)[0]
+
+
+#: The largest whole number a float holds exactly: up to it, a whole column goes to ``Int64``
+#: directly, the same as through ``Float64``.
+_ENTIER_EXACT = 2**53
+
+
+def _publier(
+    table: pd.DataFrame, libelles: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """`table_publiee`, and its columns by name (what `description_colonne` reads: the site's
+    build describes them without taking them out of the table again).
+
+    A results table has a few rows, and a site thousands of columns: the facts on a column's
+    values are read from one plain list (a pandas call per fact cost more than the column), a
+    column is built from a list where `Series.map` would give the same values and type, and
+    pandas' cell-by-cell steps run only where they change something (tests/test_site_perf.py
+    compares with the previous code)."""
     codes = {**_LIBELLES_CODES, **(libelles or {})}
     out = {}
     for col in table.columns:
         s = table[col]
-        # a results table has a few rows and thousands of columns in a site: the facts on a
-        # column's values are read from one plain list (a pandas call per fact costs more than
-        # the column), and the cell-by-cell pandas steps run only where they change something
         cellules = s.tolist()
         if any(isinstance(v, list | tuple) for v in cellules):
             # a list in a record (the dispositifs of a combination) reads « ASV + PRE », never a
@@ -696,29 +718,29 @@ def table_publiee(
         if any(isinstance(v, bool | np.bool_) for v in cellules):
             valeurs = s.dropna()
             if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
-                out[col] = s.map(lambda v: None if v is None or v is pd.NA else ("oui" if v else "non"))
+
+                def oui_non(v):
+                    return None if v is None or v is pd.NA else ("oui" if v else "non")
+
+                out[col] = _serie_de(s, [oui_non(v) for v in cellules], oui_non)
                 continue
         if col in codes and not pd.api.types.is_numeric_dtype(s):
             # a label may come from the data (a quartier's name): safe from formulas too
-            out[col] = s.map(lambda v, m=codes[col]: cellule_sure(m.get(v, v)) if isinstance(v, str) else v)
+            def libelle(v, m=codes[col]):
+                return cellule_sure(m.get(v, v)) if isinstance(v, str) else v
+
+            out[col] = _serie_de(s, [libelle(v) for v in cellules], libelle)
             continue
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            num = s.astype("Float64")
             if col == "valeur" and "unite" in table.columns:
-                dec = table["unite"].map(_text.decimales_unite)
+                num = s.astype("Float64")
+                dec = [_text.decimales_unite(u) for u in table["unite"].tolist()]
                 out[col] = [
                     None if pd.isna(v) else _arrondi(v, int(d)) for v, d in zip(num, dec, strict=True)
                 ]
                 out[col] = pd.Series(out[col], index=s.index, dtype=object)
                 continue
-            entiers = _entiers(s, num)
-            u = unite_colonne(str(col))
-            if entiers and (u is None or u[1] == 0):
-                out[col] = num.round().astype("Int64")
-            else:
-                d = u[1] if u is not None else 1
-                arr = num.map(lambda v, d=d: None if pd.isna(v) else _arrondi(v, d))
-                out[col] = arr.astype("Float64") if d else arr.astype("Int64")
+            out[col] = _nombres_publies(s, str(col))
             continue
         if isinstance(s.dtype, pd.StringDtype):
             textes = [v for v in cellules if isinstance(v, str)]
@@ -733,19 +755,53 @@ def table_publiee(
     for col, serie in out.items():
         if serie.dtype == object:
             out[col] = serie.map(_nombre_dans_texte)
-    return pd.DataFrame(out, index=table.index)
+    return pd.DataFrame(out, index=table.index), out
 
 
-def _entiers(s: pd.Series, num: pd.Series) -> bool:
-    """Whether a numeric column has values and only whole ones (`num`: `s` as ``Float64``)."""
-    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":
-        return len(s) > 0  # no missing value, all whole
-    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f":
-        a = s.to_numpy(dtype=np.float64)  # what ``Float64`` holds: NaN is its missing value
-        a = a[~np.isnan(a)]
-        return bool(a.size) and bool((a == np.round(a)).all())
+def _serie_de(s: pd.Series, valeurs: list, f) -> pd.Series:
+    """``s.map(f)``, given ``valeurs``, the list of ``f(v)`` for ``v`` in ``s.tolist()``: built from
+    the list where that gives the same values and type, else `Series.map` itself.
+
+    - numpy booleans or objects mapped to « oui » / « non » and None: `Series.map` infers a text
+      column from the list, as `pd.Series` does;
+    - pyarrow text with at least one text cell, mapped to text (gaps kept): `Series.map` gives
+      the same type back (a column of gaps only would become floats: not here)."""
+    if isinstance(s.dtype, np.dtype) and all(v is None or type(v) is str for v in valeurs):
+        if any(type(v) is str for v in valeurs):
+            return pd.Series(valeurs, index=s.index)
+    elif (
+        isinstance(s.dtype, pd.StringDtype)
+        and s.dtype.storage == "pyarrow"
+        and any(type(r) is str for r in valeurs)
+        and all(type(r) is str for r, v in zip(valeurs, s.tolist(), strict=True) if isinstance(v, str))
+    ):
+        return pd.Series(valeurs, index=s.index, dtype=s.dtype)
+    return s.map(f)
+
+
+def _nombres_publies(s: pd.Series, col: str) -> pd.Series:
+    """A numeric column of a published table: whole numbers as ``Int64``, the others rounded per
+    unit (`UNITES_COLONNES`), one number of decimals per unit, as ``Float64``."""
+    u = unite_colonne(col)
+    d = u[1] if u is not None else 1
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        a = s.to_numpy(dtype=np.float64)  # what ``s.astype("Float64")`` holds, NaN for its gaps
+        presents = a[~np.isnan(a)]
+        entiers = bool(presents.size) and bool((presents == np.round(presents)).all())
+        if entiers and (u is None or u[1] == 0):
+            if bool(np.abs(presents).max() <= _ENTIER_EXACT):
+                return s.astype("Int64")  # the same whole numbers as through ``Float64``
+        elif d:
+            arrondis = [None if x != x else _arrondi(x, d) for x in a.tolist()]
+            return pd.Series(pd.array(arrondis, dtype="Float64"), index=s.index)
+    # any other numeric type (nullable ones), huge whole numbers, rounding to units
+    num = s.astype("Float64")
     valeurs = num.dropna()
-    return bool(len(s.dropna())) and bool((valeurs == valeurs.round()).all())
+    entiers = bool(len(s.dropna())) and bool((valeurs == valeurs.round()).all())
+    if entiers and (u is None or u[1] == 0):
+        return num.round().astype("Int64")
+    arr = num.map(lambda v, d=d: None if pd.isna(v) else _arrondi(v, d))
+    return arr.astype("Float64") if d else arr.astype("Int64")
 
 
 def _arrondi(valeur: float, decimales: int) -> int | float:
@@ -786,10 +842,14 @@ def _csv_publiee(publiee: pd.DataFrame) -> bytes:
 
 def description_colonne(nom: str, table: pd.DataFrame) -> str:
     """One line of a LISEZMOI: the column, its unit or the labels its codes became."""
-    s = table[nom]
+    return _description(nom, table[nom], "unite" in table.columns)
+
+
+def _description(nom: str, s: pd.Series, avec_unite: bool) -> str:
+    """`description_colonne` of the column `s` of a table (`avec_unite`: it has a column unite)."""
     if nom in _LIBELLES_CODES:
         return f"{nom} : libellé en clair (texte)"
-    if nom == "valeur" and "unite" in table.columns:
+    if nom == "valeur" and avec_unite:
         return f"{nom} : nombre, dans l'unité de la colonne unite de la même ligne"
     # every value present a boolean (none at all: not a boolean column; no pandas call then)
     if pd.api.types.is_bool_dtype(s) or (
@@ -1297,7 +1357,7 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
                 continue  # the description of another table's columns: in the LISEZMOI
             rel = f"telechargements/{code}/{question}_{key}.csv"
             # once per table: its CSV and its columns' descriptions read the same published table
-            publiee = table_publiee(table, codes_du_rapport)
+            publiee, publiees = _publier(table, codes_du_rapport)
             atomic.write_new(site / rel, _csv_publiee(publiee))
             libelle = noms_tables.get(key) or _libelle_table(key)
             downloads.setdefault((code, question), []).append(
@@ -1310,7 +1370,9 @@ def _build_into(site: Path, out_dir: Path, racine: Path | None = None) -> None:
                 if isinstance(c, dict)
             }
             colonnes = [
-                f"{c} : {entetes[c]}" if c in entetes else description_colonne(str(c), publiee)
+                f"{c} : {entetes[c]}"
+                if c in entetes
+                else _description(str(c), publiees[c], "unite" in publiee.columns)
                 for c in table.columns
             ]
             dossiers.setdefault(code, []).append(

@@ -33,11 +33,17 @@ SETTINGS = settings(
 # --- the reference: the code before the fast paths (issue 12), copied ---------------------------
 
 
+REF_JETON_HTML = re.compile(
+    r"<!--.*?-->|<!\w[^>]*>|<(?P<ferme>/?)(?P<nom>[A-Za-z][A-Za-z0-9-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[^<]+|<",
+    re.S,
+)
+
+
 def ref_typographie_html(page: str) -> str:
     out: list[str] = []
     dedans = 0
     avant = ""
-    for m in publish._JETON_HTML.finditer(page):
+    for m in REF_JETON_HTML.finditer(page):
         jeton = m.group(0)
         nom = (m.group("nom") or "").lower()
         if nom:
@@ -136,6 +142,15 @@ def ref_description_colonne(nom: str, table: pd.DataFrame) -> str:
         u = publish.unite_colonne(nom)
         return f"{nom} : nombre" + (f" ({u[0]})" if u else "")
     return f"{nom} : texte"
+
+
+REF_ID = re.compile(r'(\sid=")([^"]*)(")')
+REF_HREF = re.compile(r'(\shref=")([^"]*)(")')
+
+
+def ref_valeurs_attribut(texte: str, attribut: str, remplacer) -> str:
+    motif = REF_ID if attribut == "id" else REF_HREF
+    return motif.sub(lambda x: f"{x.group(1)}{remplacer(x.group(2))}{x.group(3)}", texte)
 
 
 def ref_identifiers_first(table: pd.DataFrame) -> pd.DataFrame:
@@ -474,3 +489,37 @@ def test_write_new_gives_the_mode_of_a_file_written_by_open(tmp_path):
     (tmp_path / "ref.txt").write_text("x")
     atomic.write_new(tmp_path / "page.html", b"x")
     assert (tmp_path / "page.html").stat().st_mode == (tmp_path / "ref.txt").stat().st_mode
+
+
+# --- a commune's dossier ------------------------------------------------------------------------------
+
+attributs = st.lists(
+    st.one_of(
+        st.sampled_from(['id="', 'href="', ' id="', ' href="', '\u00a0id="', '\x1cid="', 'data-id="']),
+        st.sampled_from(['"', " ", "\n", "x", "#a", "../../index.html", "q2.html#b", "<a", "é", "\u2003"]),
+    ),
+    max_size=25,
+).map("".join)
+
+
+@SETTINGS
+@given(attributs)
+def test_attribute_values_are_found_as_the_regex_found_them(texte):
+    for attribut in ("id", "href"):
+        attendu = ref_valeurs_attribut(texte, attribut, lambda v: f"[{v}]")
+        assert publish._valeurs_attribut(texte, attribut, lambda v: f"[{v}]") == attendu
+
+
+def test_corps_dossier_of_the_demo_pages_is_the_reference():
+    page = (
+        '<html><body><article class="carnet"><h2 id="en-bref">En bref</h2>'
+        '<a href="#en-bref">x</a> <a href="q2.html#b">y</a> <a href="q9.html">z</a>'
+        '<a href="https://ex.org/a">w</a><a href="../../methode.html#m">m</a>'
+        '<a\thref="data:x">d</a><p data-id="k" id="p&amp;1">t</p></article></body></html>'
+    )
+    obtenu = publish.corps_dossier(page, "q1", ["q1", "q2"], "20001")
+    assert obtenu == (
+        '<h2 id="q1-en-bref">En bref</h2><a href="#q1-en-bref">x</a> <a href="#q2-b">y</a> '
+        '<a href="../pages/20001/q9.html">z</a><a href="https://ex.org/a">w</a>'
+        '<a href="../methode.html#m">m</a><a\thref="data:x">d</a><p data-id="k" id="q1-p&amp;1">t</p>'
+    )

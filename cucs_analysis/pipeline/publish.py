@@ -587,7 +587,9 @@ def _identifiers_first(table: pd.DataFrame) -> pd.DataFrame:
     ]
     autres = [c for c in table.columns if c not in texte and c != "motif"]
     ordre = texte + autres + (["motif"] if "motif" in table.columns else [])
-    return table if ordre == list(table.columns) else table[ordre]
+    if ordre == list(table.columns):
+        return table
+    return table.take([table.columns.get_loc(c) for c in ordre], axis=1)  # `table[ordre]`, cheaper
 
 
 _TABLE_LIBELLES = {
@@ -790,7 +792,14 @@ def _nombres_publies(s: pd.Series, col: str) -> pd.Series:
         entiers = bool(presents.size) and bool((presents == np.round(presents)).all())
         if entiers and (u is None or u[1] == 0):
             if bool(np.abs(presents).max() <= _ENTIER_EXACT):
-                return s.astype("Int64")  # the same whole numbers as through ``Float64``
+                # ``s.astype("Int64")``: the same whole numbers as through ``Float64``
+                manque = np.isnan(a)
+                entiers_ = (
+                    np.where(manque, 0, a).astype(np.int64)
+                    if manque.any()
+                    else s.to_numpy(np.int64, copy=True)
+                )
+                return pd.Series(pd.arrays.IntegerArray(entiers_, manque), index=s.index)
         elif d:
             arrondis = [None if x != x else _arrondi(x, d) for x in a.tolist()]
             return pd.Series(pd.array(arrondis, dtype="Float64"), index=s.index)

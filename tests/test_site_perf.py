@@ -523,3 +523,17 @@ def test_corps_dossier_of_the_demo_pages_is_the_reference():
         '<a href="../pages/20001/q9.html">z</a><a href="https://ex.org/a">w</a>'
         '<a href="../methode.html#m">m</a><a\thref="data:x">d</a><p data-id="k" id="q1-p&amp;1">t</p>'
     )
+
+
+def test_the_memo_keeps_no_image(monkeypatch):
+    """A figure's tag holds its whole image: the memo of a build (thousands of pages on national
+    data) keeps short tokens only, and a bounded number of them."""
+    image = '<img alt="Figure" src="data:image/png;base64,' + "A" * 50_000 + '">'
+    page = f"<p>12 %</p>{image}<style>{'x' * 5_000}</style> : fin"
+    memo: dict = {}
+    assert publish.typographie_html(page, memo) == ref_typographie_html(page)
+    assert max(len(cle[1]) for cle in memo) <= publish._MEMO_LONGUEUR
+    monkeypatch.setattr(publish, "_MEMO_TAILLE", 2)
+    petit: dict = {}
+    assert publish.typographie_html("<p>a</p><p>b</p><p>c</p>", petit) == "<p>a</p><p>b</p><p>c</p>"
+    assert len(petit) == 2

@@ -905,6 +905,9 @@ _BALISE_HTML = re.compile(
     r"(<!--.*?-->|<!\w[^>]*>|</?[A-Za-z][A-Za-z0-9-]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|<)", re.S
 )
 _NOM_BALISE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+#: What `typographie_html`'s memo keeps: short tokens (a figure's tag holds its whole image),
+#: up to a number of them (a national site: thousands of pages, one memo).
+_MEMO_LONGUEUR, _MEMO_TAILLE = 2_000, 500_000
 
 
 def typographie_html(page: str, memo: dict | None = None) -> str:
@@ -930,15 +933,20 @@ def typographie_html(page: str, memo: dict | None = None) -> str:
             cle = (None if dedans else avant, jeton)
             fait = memo.get(cle)
             if fait is None:
-                fait = memo[cle] = _typographie_noeud(jeton, cle[0])
+                fait = _typographie_noeud(jeton, cle[0])
+                if len(jeton) <= _MEMO_LONGUEUR and len(memo) < _MEMO_TAILLE:
+                    memo[cle] = fait
             morceaux[i] = fait[0]
             if not dedans:
                 avant = fait[1]
         if i + 1 < len(morceaux):  # a tag, a comment, a declaration or a lone « < »: as is
-            balise = (0, morceaux[i + 1])  # 0: not a text node's key
-            pas = memo.get(balise)
-            if pas is None:
-                pas = memo[balise] = _pas_sans_typo(balise[1])
+            balise = morceaux[i + 1]
+            if len(balise) > _MEMO_LONGUEUR:  # an image's tag: read its name, keep nothing
+                pas = _pas_sans_typo(balise)
+            elif (pas := memo.get((0, balise))) is None:  # 0: not a text node's key
+                pas = _pas_sans_typo(balise)
+                if len(memo) < _MEMO_TAILLE:
+                    memo[(0, balise)] = pas
             if pas:
                 dedans = dedans + 1 if pas > 0 else max(0, dedans - 1)
     return "".join(morceaux)

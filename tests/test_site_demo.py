@@ -170,7 +170,10 @@ def test_index_three_states_and_no_ok_label(site):
     run = {"20001", HORS_CUCS}
     assert set(re.findall(r'<tr data-recherche="[^"]*?(\d{5})"', index)) == run
     autres = len(communes) - len(run)
-    assert f"{autres} autres communes du jeu de données n'ont pas été traitées dans cette exécution." in visible(index)
+    assert (
+        f"{autres} autres communes du jeu de données n'ont pas été traitées dans cette exécution."
+        in visible(index)
+    )
     for code in communes["code_commune"]:
         assert (site / "communes" / f"{code}.html").is_file()
     non_run = communes.loc[communes["signataire_cucs"] == "non", "code_commune"].iloc[0]

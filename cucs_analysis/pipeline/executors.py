@@ -5,11 +5,11 @@ The runner only uses the standard API on what :func:`open_executor` returns: ``s
 ``with`` block). A run whose worker died shows up as a future whose ``result()`` raises
 (:class:`ProcessusArrete` locally, ``KilledWorker`` on Dask), never as a hang.
 
-Locally (:class:`RunProcesses`) each task gets a fresh process of its own, at most ``workers``
-at a time, so that one run can be stopped without touching the others: a task past its time
-limit (``submit_run(..., delai_s=)``) or whose process died fails alone
-(:class:`DelaiDepasse`, :class:`ProcessusArrete`) while the next tasks start; ``terminate``
-stops everything (Ctrl-C). Every process a task starts (the notebook's kernel included)
+Locally (:class:`RunProcesses`) each of the ``workers`` slots is one long-lived process that
+runs task after task, replaced only when it must be, so that one run can be stopped without
+touching the others: a task past its time limit (``submit_run(..., delai_s=)``) or whose
+process died fails alone (:class:`DelaiDepasse`, :class:`ProcessusArrete`) while the next
+tasks start in a new process; ``terminate`` stops everything (Ctrl-C). Every process a task starts (the notebook's kernel included)
 carries an environment marker, so a stopped task leaves no orphan behind; a warm kernel
 (forked by a template, `kernels`) is found and killed through its template instead.
 """
@@ -50,9 +50,9 @@ def open_executor(
 ) -> cf.Executor:
     """An executor for ``scheduler``: ``"processes"`` (or ``None``) or a Dask scheduler address.
 
-    ``"processes"``: a ``ProcessPoolExecutor`` of ``workers`` processes, forked where the
-    platform allows it; ``initializer`` is run here first, so forked workers inherit what it
-    imported, then once in each worker. An address (``tcp://host:8786``): the Dask client's
+    ``"processes"``: a :class:`RunProcesses` of ``workers`` long-lived processes, forked where
+    the platform allows it; ``initializer`` is run here first, so forked workers inherit what
+    it imported (a spawned worker runs it once). An address (``tcp://host:8786``): the Dask client's
     executor (tasks are never cached as pure); ``workers`` and ``initializer`` do not apply, the
     cluster has its own. ``executeur="dask"`` without an address: a ``distributed.LocalCluster``
     of ``workers`` processes (one thread each), closed with the executor. Shutting the executor

@@ -122,10 +122,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from cucs_analysis.pipeline import kernels
 
-    if not args.scheduler and args.executor == "processus" and args.noyau != "standard":
-        # the warm kernels' template imports its stack while this process imports its own
-        kernels.anticiper(explicite=args.noyau == "chaud")
     try:
+        if not args.scheduler and args.executor == "processus" and args.noyau != "standard":
+            # the warm kernels' template imports its stack while this process imports its own
+            kernels.anticiper(explicite=args.noyau == "chaud")
         from cucs_analysis.pipeline import runner
         from cucs_analysis.pipeline.params import find_project_root
 

@@ -675,9 +675,39 @@ def test_cucs_run_refused_before_any_kernel_leaves_no_early_template(monkeypatch
 
     monkeypatch.chdir(ROOT)
     avant = {p.pid for p in _templates_started_here()}  # this module's own template, if started
+    demarres = []
+    anticiper = kernels.anticiper
+
+    def espion(*a, **k):
+        anticiper(*a, **k)
+        demarres.append(kernels._anticipe)
+
+    monkeypatch.setattr(kernels, "anticiper", espion)
     code = cli.main(["run", "--communes", "99999", "--out", str(ROOT / ".cache" / "jamais")])
     assert code != 0 and "99999" in capsys.readouterr().err
+    assert len(demarres) == 1 and demarres[0] is not None  # there was one to stop
     assert {p.pid for p in _templates_started_here()} <= avant and kernels._anticipe is None
+    assert demarres[0].process.poll() is not None
+
+
+def test_ctrl_c_while_the_early_template_loads_the_data_stops_it(monkeypatch):
+    """Ctrl-C while the early template loads a (national) data set: `noyau_chaud` had taken it
+    from `cmd_run`, so it must stop it itself."""
+    kernels.anticiper()
+    modele = kernels._anticipe
+    assert modele is not None
+    demande = kernels.Template.request
+
+    def interrompue(self, msg, timeout=10.0):
+        if msg.get("op") == "precharger":
+            raise KeyboardInterrupt
+        return demande(self, msg, timeout)
+
+    monkeypatch.setattr(kernels.Template, "request", interrompue)
+    with pytest.raises(KeyboardInterrupt), kernels.noyau_chaud(ROOT / "data" / "demo"):
+        pass
+    assert modele.process.poll() is not None and not modele.dossier.exists()
+    assert modele not in kernels.actifs() and kernels._anticipe is None
 
 
 # --- (a) identical outputs ---------------------------------------------------------------------------

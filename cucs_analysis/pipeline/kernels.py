@@ -141,6 +141,17 @@ class Template:
             shutil.rmtree(dossier, ignore_errors=True)
             raise ModeleIndisponible(f"le processus modèle n'a pas démarré ({exc})") from None
         modele = cls(dossier, process)
+        try:
+            modele._attendre_socket()
+        except BaseException:  # Ctrl-C meanwhile: nobody else knows this process
+            modele.abandonner()
+            raise
+        with _actifs_lock:
+            _actifs.append(modele)
+        return modele
+
+    def _attendre_socket(self) -> None:
+        modele, process = self, self.process
         deadline = time.monotonic() + ATTENTE_DEMARRAGE_S
         while not Path(modele.socket).exists():
             if process.poll() is not None or time.monotonic() > deadline:
@@ -154,9 +165,6 @@ class Template:
                     pourquoi = "délai dépassé"
                 raise ModeleIndisponible(f"le processus modèle n'a pas démarré ({pourquoi})")
             time.sleep(0.01)
-        with _actifs_lock:
-            _actifs.append(modele)
-        return modele
 
     def request(self, msg: dict, timeout: float = 10.0) -> dict:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -293,12 +301,8 @@ def noyau_chaud(preload_data: str | Path | None = None) -> Iterator[str]:
             print(f"Avertissement : noyaux standard utilisés ({exc}).", file=sys.stderr)
             yield STANDARD
             return
-    elif preload_data is not None:
-        try:
-            donnees = str(Path(preload_data).resolve())  # the template runs in its own folder
-            modele.request({"op": "precharger", "donnees": donnees}, timeout=ATTENTE_FOURCHE_S)
-        except (OSError, EOFError, ValueError):
-            pass  # the same error again just below, said in French
+    else:
+        modele = _anticipe_pret(modele, preload_data)
     try:
         # ready before the first run starts: its time limit must not count the template's imports
         modele.wait_ready()
@@ -310,8 +314,26 @@ def noyau_chaud(preload_data: str | Path | None = None) -> Iterator[str]:
         )
         yield STANDARD
         return
+    except BaseException:  # Ctrl-C while waiting for the imports: nobody else would stop it
+        modele.abandonner()  # nothing forked yet: at once, without waiting for its imports
+        raise
     with modele, kernelspec_dir(modele):
         yield NOM_NOYAU
+
+
+def _anticipe_pret(modele: Template, preload_data: str | Path | None) -> Template:
+    """The early template, asked to load the batch's data set (stopped if interrupted)."""
+    if preload_data is None:
+        return modele
+    try:
+        donnees = str(Path(preload_data).resolve())  # the template runs in its own folder
+        modele.request({"op": "precharger", "donnees": donnees}, timeout=ATTENTE_FOURCHE_S)
+    except (OSError, EOFError, ValueError):
+        pass  # `wait_ready` meets the same error just after and says it in French
+    except BaseException:  # Ctrl-C while a national data set loads: nobody else would stop it
+        modele.abandonner()
+        raise
+    return modele
 
 
 #: A template started early by `anticiper`, until `noyau_chaud` takes it or `abandonner_anticipe`.
@@ -330,7 +352,7 @@ def anticiper(explicite: bool = False) -> None:
     if not (explicite or chaud_par_defaut()) or not fournisseur_installe():
         return
     try:
-        _anticipe = Template.start()
+        _anticipe = Template.start()  # Template.start stops what it started if interrupted
     except ModeleIndisponible:
         _anticipe = None
 

@@ -716,3 +716,15 @@ def test_dataset_description_is_optional_and_escaped(tmp_path):
     site = publish.build_site(_out_with_data(tmp_path / "b", RUN, {"description": "Jeu <b>réel</b>"}))
     page = (site / "methode.html").read_text(encoding="utf-8")
     assert "Jeu &lt;b&gt;réel&lt;/b&gt;" in page and "<b>réel" not in page
+
+
+def test_a_boolean_a_record_lacks_is_published_empty_not_oui():
+    """json_normalize fills a key some records lack with NaN, which is true to Python: the
+    published cell stays empty (never « oui »), the others read « oui » / « non »."""
+    tables = publish.results_tables(
+        {"lignes": [{"code": "A", "eligible": True}, {"code": "B"}, {"code": "C", "eligible": False}]}
+    )
+    valeurs = publish.table_publiee(tables["lignes"])["eligible"].tolist()
+    assert valeurs[0] == "oui" and pd.isna(valeurs[1]) and valeurs[2] == "non"
+    lignes = publish.csv_bytes(tables["lignes"]).decode("utf-8-sig").split("\r\n")
+    assert lignes[1:4] == ["A;oui", "B;", "C;non"]

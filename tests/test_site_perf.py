@@ -96,7 +96,10 @@ def ref_table_publiee(table: pd.DataFrame, libelles=None) -> pd.DataFrame:
             )
         valeurs = s.dropna()
         if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
-            out[col] = s.map(lambda v: None if v is None or v is pd.NA else ("oui" if v else "non"))
+            out[col] = s.map(
+                lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                else ("oui" if v else "non")
+            )  # fmt: skip
             continue
         if col in codes and not pd.api.types.is_numeric_dtype(s):
             out[col] = s.map(

@@ -722,7 +722,9 @@ def _publier(
             if len(valeurs) and valeurs.map(lambda v: isinstance(v, bool | np.bool_)).all():
 
                 def oui_non(v):
-                    return None if v is None or v is pd.NA else ("oui" if v else "non")
+                    # NaN: a record without this key (json_normalize fills it), never « oui »
+                    manque = v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                    return None if manque else ("oui" if v else "non")
 
                 out[col] = _serie_de(s, [oui_non(v) for v in cellules], oui_non)
                 continue

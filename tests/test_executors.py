@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -48,6 +49,11 @@ def leave_traces() -> int:
 
 def what_it_sees() -> tuple[str | None, str, str | None, int]:
     return os.environ.get("CUCS_TEST_TRACE"), os.getcwd(), os.environ.get(executors.MARQUEUR), os.getpid()
+
+
+def sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def unpicklable_result() -> threading.Lock:
@@ -226,10 +232,10 @@ def test_shutdown_without_waiting_lets_the_tasks_finish(tmp_path):
 
 def test_an_unpicklable_result_or_exception_is_a_french_runtime_error_and_the_worker_goes_on(pool):
     first = pool.submit(pid).result(timeout=30)
-    with pytest.raises(RuntimeError, match=r"^TypeError : .*pickle"):
+    with pytest.raises(executors.ResultatIllisible, match=r"^TypeError : .*pickle"):
         pool.submit(unpicklable_result).result(timeout=30)
     # a result pickled in the worker that cannot be rebuilt here: the executor goes on
-    with pytest.raises(RuntimeError, match=r"^TypeError : reconstruction refusée"):
+    with pytest.raises(executors.ResultatIllisible, match=r"^TypeError : reconstruction refusée"):
         pool.submit(not_rebuilt).result(timeout=30)
     with pytest.raises(ValueError, match="mauvaise valeur"):
         pool.submit(raise_value_error).result(timeout=30)
@@ -284,3 +290,58 @@ def test_as_a_concurrent_futures_executor():
     with executors.RunProcesses(2) as ex:
         futures = [ex.submit(pow, 2, i) for i in range(6)]
         assert sorted(f.result() for f in cf.as_completed(futures)) == [1, 2, 4, 8, 16, 32]
+
+
+def test_a_done_callback_may_submit_even_when_a_task_cannot_be_sent(tmp_path):
+    """A future failed while the executor's lock was held would run its callbacks under it:
+    one that submits would deadlock the management thread (run in a child process, so that a
+    deadlock fails the test instead of hanging it)."""
+    script = tmp_path / "rappel.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from cucs_analysis.pipeline import executors\n"
+        "import test_executors as t\n"
+        "ex = executors.RunProcesses(1)\n"
+        "def refus(slot):\n"
+        "    raise OSError('pas de processus')\n"
+        "ex._start = refus\n"
+        "suivante = []\n"
+        "premiere = ex.submit(t.pid)\n"
+        "premiere.add_done_callback(lambda f: suivante.append(ex.submit(t.pid)))\n"
+        "assert isinstance(premiere.exception(timeout=10), OSError)\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not suivante and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "assert suivante, 'the callback never ran'\n"
+        "assert isinstance(suivante[0].exception(timeout=10), OSError)\n"
+        "ex.shutdown(wait=True, cancel_futures=True)\n"
+        "print('ok')\n",
+        encoding="utf-8",
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=40, cwd=tmp_path
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("deadlock: a callback that submits froze the executor") from None
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_at_exit_the_tasks_not_started_are_dropped(tmp_path):
+    """An executor never shut down: the interpreter's exit ends the running task, not the
+    whole queue."""
+    script = tmp_path / "sortie.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from cucs_analysis.pipeline import executors\n"
+        "import test_executors as t\n"
+        "ex = executors.RunProcesses(1)\n"
+        "futures = [ex.submit(t.sleep_then_pid, 1.0) for _ in range(6)]\n"
+        "time.sleep(0.5)\n",
+        encoding="utf-8",
+    )
+    debut = time.monotonic()
+    subprocess.run([sys.executable, str(script)], check=True, timeout=60, cwd=tmp_path)
+    assert time.monotonic() - debut < 4.5  # six tasks of 1 s would take over 6 s

@@ -495,3 +495,23 @@ def test_the_interruption_message_says_whether_a_previous_site_is_kept(tmp_path)
     (tmp_path / "out" / "site" / "index.html").write_text("<html></html>", encoding="utf-8")
     avec_site = runner._interrupted_message(entries, summary, manifest, tmp_path)
     assert "le site précédent est conservé tel quel" in avec_site
+
+
+def test_a_record_the_driver_cannot_read_is_said_so_not_a_stopped_process(tmp_path):
+    """`executors.ResultatIllisible`: the worker is alive, only this run's record was lost."""
+    import concurrent.futures as cf
+
+    fut: cf.Future = cf.Future()
+    fut.set_exception(executors.ResultatIllisible("TypeError : reconstruction refusée"))
+
+    class Executeur:
+        def submit_run(self, fn, task, delai_s=None):
+            return fut
+
+    task = {"code_commune": "20001", "question": "q1", "carnet": "q1.ipynb", "nom_commune": "X",
+            "out_dir": str(tmp_path), "results_dir": str(tmp_path / "results"), "hash_entrees": "h",
+            "versions": {}, "delai_s": 60}  # fmt: skip
+    (record,) = list(runner._run_phase(Executeur(), [task]))
+    assert record["statut"] == "echec"
+    assert record["erreur"].startswith("le compte rendu de l'exécution n'a pas pu être relu")
+    assert "s'est arrêté" not in record["erreur"]

@@ -97,6 +97,10 @@ class ProcessusArrete(Exception):
         super().__init__(exitcode)
 
 
+class ResultatIllisible(RuntimeError):
+    """The worker sent a result (or an exception) the driver cannot rebuild; the worker goes on."""
+
+
 class Interrompu(Exception):
     """The task was stopped by `RunProcesses.terminate` (Ctrl-C)."""
 
@@ -146,7 +150,7 @@ def _worker(conn: Any, initializer: Any, inherited: list) -> None:
         try:
             out = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # an exception or a value that cannot be pickled
-            out = pickle.dumps((False, RuntimeError(f"{type(exc).__name__} : {exc}")))
+            out = pickle.dumps((False, ResultatIllisible(f"{type(exc).__name__} : {exc}")))
         del value
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -401,12 +405,16 @@ class RunProcesses(cf.Executor):
     def _loop(self) -> None:
         while True:
             with self._lock:
-                self._dispatch()
+                echecs = self._dispatch()
                 watched = [(s, s.process, s.conn, s.task) for s in self._slots if s.process is not None]
-                if self._shutdown and not self._pending and all(s.task is None for s in self._slots):
+                fini = self._shutdown and not self._pending and all(s.task is None for s in self._slots)
+                if fini:
                     for s in self._slots:
                         s.process = s.conn = None
-                    break
+            for future, exc in echecs:
+                future.set_exception(exc)
+            if fini:
+                break
             waits: list = [self._wake_r]
             waits += [p.sentinel for _, p, _, _ in watched] + [c for _, _, c, t in watched if t is not None]
             now = time.monotonic()
@@ -428,15 +436,21 @@ class RunProcesses(cf.Executor):
                     self._timed_out(slot, process, conn, task)
         self._close_workers([(p, c) for _, p, c, _ in watched])
 
-    def _dispatch(self) -> None:
-        """Under the lock: give each idle slot the next pending task (a process if it has none)."""
+    def _dispatch(self) -> list[tuple[cf.Future, BaseException]]:
+        """Under the lock: give each idle slot the next pending task (a process if it has none).
+        Returns the futures of the tasks that could not be sent, to be failed once the lock is
+        released (a done-callback may submit)."""
+        echecs = []
         for slot in self._slots:
             while slot.task is None and self._pending:
                 task = self._pending.popleft()
                 if task.future.set_running_or_notify_cancel():
-                    self._send(slot, task)
+                    exc = self._send(slot, task)
+                    if exc is not None:
+                        echecs.append((task.future, exc))
+        return echecs
 
-    def _send(self, slot: _Slot, task: _Task) -> None:
+    def _send(self, slot: _Slot, task: _Task) -> BaseException | None:
         payload = pickle.dumps(
             (task.marqueur, _environ(), _cwd(), task.call), protocol=pickle.HIGHEST_PROTOCOL
         )
@@ -446,8 +460,7 @@ class RunProcesses(cf.Executor):
                 try:
                     self._start(slot)
                 except Exception as exc:
-                    task.future.set_exception(exc)
-                    return
+                    return exc
             try:
                 slot.conn.send_bytes(payload)
             except (OSError, ValueError):
@@ -458,8 +471,8 @@ class RunProcesses(cf.Executor):
                 continue
             task.deadline = time.monotonic() + task.delai_s if task.delai_s is not None else None
             slot.task = task
-            return
-        task.future.set_exception(ProcessusArrete(exitcode))
+            return None
+        return ProcessusArrete(exitcode)
 
     def _start(self, slot: _Slot) -> None:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -532,7 +545,7 @@ class RunProcesses(cf.Executor):
         try:
             ok, value = pickle.loads(data)
         except Exception as exc:  # a result or an exception that cannot be rebuilt here
-            ok, value = False, RuntimeError(f"{type(exc).__name__} : {exc}")
+            ok, value = False, ResultatIllisible(f"{type(exc).__name__} : {exc}")
         if task.future.done():
             return
         if ok:
@@ -577,7 +590,8 @@ _ouverts: weakref.WeakSet[RunProcesses] = weakref.WeakSet()
 @atexit.register
 def _a_la_sortie() -> None:
     for executor in list(_ouverts):
-        executor.shutdown(wait=True)
+        # what has not started is dropped: an exit must not run the rest of a queue
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask_executor(address: str | None, workers: int = 1) -> cf.Executor:

@@ -404,6 +404,12 @@ def _run_phase(executor: cf.Executor, tasks: list[dict]) -> Iterator[dict]:
             except executors.DelaiDepasse as exc:
                 _discard_outputs(t)
                 yield {**_failed_record(t, timeout_message(exc.delai_s)), "duree_s": round(exc.delai_s, 2)}
+            except executors.ResultatIllisible as exc:  # the worker is fine: only this record is lost
+                _discard_outputs(t)
+                yield _failed_record(
+                    t,
+                    f"le compte rendu de l'exécution n'a pas pu être relu ({exc}) ; les autres carnets ont continué",
+                )
             except Exception as exc:  # a worker died: record the run, go on
                 _discard_outputs(t)
                 yield _failed_record(t, _stopped_message(exc))

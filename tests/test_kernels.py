@@ -602,8 +602,10 @@ def test_the_client_retries_connecting_to_a_starting_kernel_every_few_millisecon
     client = papermill_engine.ClientCucs(types.SimpleNamespace(nb=nbformat.v4.new_notebook()), km=km)
     vus = []
 
-    def start_channels(kc, *a, **k):  # the sockets it would create: their retry interval
-        vus.append(kc.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL))
+    def start_channels(kc, *a, **k):  # the sockets it would create: their retry intervals
+        socket = kc.context.socket(zmq.DEALER)
+        vus.append((socket.getsockopt(zmq.RECONNECT_IVL), socket.getsockopt(zmq.RECONNECT_IVL_MAX)))
+        socket.close()
 
     async def pret(kc, timeout=None):
         pass
@@ -612,7 +614,8 @@ def test_the_client_retries_connecting_to_a_starting_kernel_every_few_millisecon
         mp.setattr(AsyncKernelClient, "start_channels", start_channels)
         mp.setattr(papermill_engine, "pret", pret)
         client.start_new_kernel_client()
-    assert vus == [papermill_engine.RECONNEXION_MS] and papermill_engine.RECONNEXION_MS <= 10
+    assert vus == [(papermill_engine.RECONNEXION_MS, papermill_engine.RECONNEXION_MAX_MS)]
+    assert papermill_engine.RECONNEXION_MS <= 10 and papermill_engine.RECONNEXION_MAX_MS >= 100
 
 
 def _templates_started_here() -> list:

@@ -263,13 +263,14 @@ def test_the_engine_s_client_is_the_one_papermill_uses(monkeypatch):
     assert appels == [7] and nettoyages == [True]  # the kernel is cleaned up, as nbclient does
 
 
+_CONTEXTE = __import__("zmq").Context()  # the fake client's own (never the process's global one)
+
+
 class _KM:
     kernel_id = "essai"
 
     def client(self):
-        import zmq
-
-        return types.SimpleNamespace(start_channels=lambda: None, context=zmq.Context.instance())
+        return types.SimpleNamespace(start_channels=lambda: None, context=_CONTEXTE)
 
 
 def test_figure_texts_are_cleaned_without_drawing_the_figure(monkeypatch):

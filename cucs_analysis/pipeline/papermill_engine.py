@@ -65,8 +65,10 @@ class Gestionnaire(NotebookExecutionManager):
 
 #: Longest wait for one IOPub message after the `kernel_info` reply (jupyter_client's value).
 _ATTENTE_IOPUB_S = 0.2
-#: Milliseconds between two attempts of the client's sockets to connect to the kernel.
+#: Milliseconds between two attempts of the client's sockets to connect to the kernel, at
+#: first; ZMQ doubles the interval after each failure up to `RECONNEXION_MAX_MS`.
 RECONNEXION_MS = 5
+RECONNEXION_MAX_MS = 100
 
 
 async def pret(kc, timeout: float | None = None) -> None:
@@ -120,6 +122,8 @@ class ClientCucs(PapermillNotebookClient):
             # ZMQ retries a refused connection every 0.1 s: a forked kernel binds its ports
             # about 0.05 s after the fork, so the first retry came 0.05 s too late
             self.kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNEXION_MS)
+            # backing off to ZMQ's 0.1 s: a standard kernel binds after its imports (1-2 s)
+            self.kc.context.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNEXION_MAX_MS)
             await ensure_async(self.kc.start_channels())
             await pret(self.kc, timeout=self.startup_timeout)
         except Exception as e:

@@ -586,11 +586,29 @@ def propre_anonyme(pid: int) -> int | None:
     return None
 
 
-def _est_modele(p: Any) -> bool:
+def _pids_modeles() -> set[int]:
+    """The warm kernels' templates of this process (their kernels have the same command line)."""
     try:
-        return "kernel_template" in " ".join(p.cmdline())
+        from cucs_analysis.pipeline import kernels
+
+        return {t.process.pid for t in kernels.actifs()}
     except Exception:
-        return False
+        return set()
+
+
+def _memoire_de(groupe: list) -> tuple[int, int]:
+    """Resident size and private dirty pages summed over ``groupe`` (a process that ended
+    meanwhile counts for nothing)."""
+    import psutil
+
+    rss = tas = 0
+    for p in groupe:
+        try:
+            rss += p.memory_info().rss
+        except psutil.Error:
+            continue
+        tas += propre_anonyme(p.pid) or 0
+    return rss, tas
 
 
 def _tache(racine: Path, code: str, qid: str, dossier: Path, kernel_name: str) -> dict:
@@ -658,14 +676,17 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
             pics.append(sonde.pic_rss)
             pilote.append(_uss(moi))
             # the processes living across runs, after this run: the template and, with an
-            # executor that keeps its worker processes, those (the run's kernel is gone)
-            vivants = [p for p in moi.children(recursive=True) if p.is_running()]
+            # executor that keeps its worker processes, those (the run's kernel is ending: its
+            # parent is the template, it is left out)
+            modeles = _pids_modeles()
+            enfants = moi.children(recursive=False)
             for groupe, rss, tas in (
-                ([p for p in vivants if _est_modele(p)], modele_rss, modele_tas),
-                ([p for p in vivants if not _est_modele(p)], workers_rss, workers_tas),
+                ([p for p in enfants if p.pid in modeles], modele_rss, modele_tas),
+                ([p for p in enfants if p.pid not in modeles], workers_rss, workers_tas),
             ):
-                rss.append(sum(_uss(p)[0] for p in groupe))
-                tas.append(sum(propre_anonyme(p.pid) or 0 for p in groupe))
+                r, t = _memoire_de(groupe)
+                rss.append(r)
+                tas.append(t)
         executor.shutdown()
 
     def ligne(nom: str, valeurs: list[float]) -> str:
@@ -678,8 +699,12 @@ def memoire(racine: Path, code: str, qid: str, n: int, dossier: Path) -> list[st
         f"## Mémoire sur {n} exécutions de suite ({qid}, commune {code}, un processus d'exécution)",
         "",
         f"Date : {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} ; noyau « {kernel_name} ». "
-        "Le pilote et le modèle de noyau (s'il y en a un) vivent toute la série ; chaque exécution "
-        "a son noyau, issu du modèle par `fork`.",
+        + (
+            "Le pilote et le modèle de noyau vivent toute la série ; chaque exécution a son noyau, "
+            "issu du modèle par `fork`."
+            if kernel_name != "python3"
+            else "Le pilote vit toute la série ; chaque exécution a son noyau Python neuf."
+        ),
         "",
         "| mesure | 1re | dernière | max. | pente par exécution |",
         "|---|---:|---:|---:|---:|",

@@ -907,9 +907,10 @@ _BALISE_HTML = re.compile(
     r"(<!--.*?-->|<!\w[^>]*>|</?[A-Za-z][A-Za-z0-9-]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|<)", re.S
 )
 _NOM_BALISE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
-#: What `typographie_html`'s memo keeps: short tokens (a figure's tag holds its whole image),
-#: up to a number of them (a national site: thousands of pages, one memo).
-_MEMO_LONGUEUR, _MEMO_TAILLE = 2_000, 500_000
+#: What `typographie_html`'s memo keeps: short tokens (labels, numbers, « n.d. », tags; not a
+#: figure's tag, which holds its image), up to a number of them (a national site: thousands of
+#: pages, one memo): at most 200,000 × 300 characters, the key and its result.
+_MEMO_LONGUEUR, _MEMO_TAILLE = 300, 200_000
 
 
 def typographie_html(page: str, memo: dict | None = None) -> str:
@@ -943,7 +944,7 @@ def typographie_html(page: str, memo: dict | None = None) -> str:
                 avant = fait[1]
         if i + 1 < len(morceaux):  # a tag, a comment, a declaration or a lone « < »: as is
             balise = morceaux[i + 1]
-            if len(balise) > _MEMO_LONGUEUR:  # an image's tag: read its name, keep nothing
+            if len(balise) > _MEMO_LONGUEUR:  # an image's tag, a long link: keep nothing
                 pas = _pas_sans_typo(balise)
             elif (pas := memo.get((0, balise))) is None:  # 0: not a text node's key
                 pas = _pas_sans_typo(balise)

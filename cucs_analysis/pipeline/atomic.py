@@ -132,7 +132,10 @@ def _syncfs(folder: Path) -> bool:
 
 def sync_tree(folder: Path | str) -> None:
     """Put every file under ``folder`` on disk: one ``syncfs`` on Linux (the folder's whole file
-    system, in one call), else, or if it fails, an fsync per file (which raises the error)."""
+    system, in one call), else, or if it fails, an fsync per file (which raises the error).
+
+    ``syncfs`` also flushes what other programs wrote on that file system (a long wait on a
+    busy shared disk), and before Linux 5.8 it does not report write errors as fsync does."""
     folder = Path(folder)
     if _syncfs(folder):
         return

@@ -713,6 +713,33 @@ def test_ctrl_c_while_the_early_template_loads_the_data_stops_it(monkeypatch):
     assert modele not in kernels.actifs() and kernels._anticipe is None
 
 
+def test_a_kernel_s_end_is_seen_whatever_its_descriptor_number():
+    """A driver with many open files: the pidfd of a kernel can be above 1024, where
+    select() refuses it; poll() does not."""
+    import resource
+    import subprocess
+
+    doux, dur = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if dur != resource.RLIM_INFINITY and dur < 1200:
+        pytest.skip("limite de descripteurs trop basse")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(doux, 1200), dur))
+    ouverts = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+        fd = os.pidfd_open(p.pid)
+        try:
+            assert fd > 1024
+            assert not kernels._lisible(fd, 0)
+            assert kernels._lisible(fd, 10)
+        finally:
+            os.close(fd)
+            p.wait()
+    finally:
+        for o in ouverts:
+            os.close(o)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (doux, dur))
+
+
 # --- (a) identical outputs ---------------------------------------------------------------------------
 
 

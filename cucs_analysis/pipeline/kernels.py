@@ -440,9 +440,7 @@ class ProcessusFourche:
 
     def _gone_without_template(self) -> bool:
         if self._pidfd is not None:
-            import select
-
-            return bool(select.select([self._pidfd], [], [], 0)[0])
+            return _lisible(self._pidfd, 0)
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:
@@ -501,9 +499,7 @@ class ProcessusFourche:
     def _attendre_fin(self, timeout: float) -> None:
         """Wait until the kernel has ended (at most ``timeout`` seconds)."""
         if self._pidfd is not None:
-            import select
-
-            select.select([self._pidfd], [], [], timeout)  # readable once the process has exited
+            _lisible(self._pidfd, timeout)  # readable once the process has exited
             return
         deadline = time.monotonic() + timeout
         while self.poll() is None and time.monotonic() < deadline:
@@ -522,6 +518,15 @@ class ProcessusFourche:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _lisible(fd: int, timeout: float) -> bool:
+    """Whether ``fd`` is readable within ``timeout`` seconds (poll: select refuses fds ≥ 1024)."""
+    import select
+
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    return bool(p.poll(max(0, int(timeout * 1000))))
 
 
 _averti = False

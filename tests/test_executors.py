@@ -298,17 +298,25 @@ def test_as_a_concurrent_futures_executor():
         assert sorted(f.result() for f in cf.as_completed(futures)) == [1, 2, 4, 8, 16, 32]
 
 
-def test_a_done_callback_may_submit_even_when_a_task_cannot_be_sent(tmp_path):
-    """A future failed while the executor's lock was held would run its callbacks under it:
-    one that submits would deadlock the management thread (run in a child process, so that a
-    deadlock fails the test instead of hanging it)."""
-    script = tmp_path / "rappel.py"
-    script.write_text(
+def _script(path: Path, corps: str) -> Path:
+    """A script run in a child process: this module as ``t``, an executor ``ex`` of one slot."""
+    path.write_text(
         "import sys, time\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from cucs_analysis.pipeline import executors\n"
         "import test_executors as t\n"
-        "ex = executors.RunProcesses(1)\n"
+        "ex = executors.RunProcesses(1)\n" + corps,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_done_callback_may_submit_even_when_a_task_cannot_be_sent(tmp_path):
+    """A future failed while the executor's lock was held would run its callbacks under it:
+    one that submits would deadlock the management thread (run in a child process, so that a
+    deadlock fails the test instead of hanging it)."""
+    script = _script(
+        tmp_path / "rappel.py",
         "def refus(slot):\n"
         "    raise OSError('pas de processus')\n"
         "ex._start = refus\n"
@@ -323,7 +331,6 @@ def test_a_done_callback_may_submit_even_when_a_task_cannot_be_sent(tmp_path):
         "assert isinstance(suivante[0].exception(timeout=10), OSError)\n"
         "ex.shutdown(wait=True, cancel_futures=True)\n"
         "print('ok')\n",
-        encoding="utf-8",
     )
     try:
         out = subprocess.run(
@@ -337,16 +344,9 @@ def test_a_done_callback_may_submit_even_when_a_task_cannot_be_sent(tmp_path):
 def test_at_exit_the_tasks_not_started_are_dropped(tmp_path):
     """An executor never shut down: the interpreter's exit ends the running task, not the
     whole queue."""
-    script = tmp_path / "sortie.py"
-    script.write_text(
-        "import sys, time\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from cucs_analysis.pipeline import executors\n"
-        "import test_executors as t\n"
-        "ex = executors.RunProcesses(1)\n"
-        "futures = [ex.submit(t.sleep_then_pid, 1.0) for _ in range(6)]\n"
-        "time.sleep(0.5)\n",
-        encoding="utf-8",
+    script = _script(
+        tmp_path / "sortie.py",
+        "futures = [ex.submit(t.sleep_then_pid, 1.0) for _ in range(6)]\ntime.sleep(0.5)\n",
     )
     debut = time.monotonic()
     subprocess.run([sys.executable, str(script)], check=True, timeout=60, cwd=tmp_path)

@@ -197,29 +197,28 @@ class Template:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the template and every kernel it forked; remove its folder."""
-        with _actifs_lock:
-            if self in _actifs:
-                _actifs.remove(self)
-        if self.process.poll() is None:
-            try:
-                self.fourches = self.request({"op": "quit"}, timeout=2).get("fourches")
-            except (OSError, EOFError, ValueError):
-                self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.dossier, ignore_errors=True)
+        self._arreter(timeout, demander=True)
 
     def abandonner(self, timeout: float = 5.0) -> None:
         """Stop a template that forked nothing, at once (it may still be importing: a ``quit``
         request would wait for its imports)."""
+        self._arreter(timeout, demander=False)
+
+    def _quitter(self) -> bool:
+        """Ask the template to stop its kernels and end (it says how many it forked)."""
+        try:
+            self.fourches = self.request({"op": "quit"}, timeout=2).get("fourches")
+        except (OSError, EOFError, ValueError):
+            return False
+        return True
+
+    def _arreter(self, timeout: float, demander: bool) -> None:
         with _actifs_lock:
             if self in _actifs:
                 _actifs.remove(self)
         if self.process.poll() is None:
-            self.process.terminate()
+            if not (demander and self._quitter()):
+                self.process.terminate()
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -740,6 +740,31 @@ def test_a_kernel_s_end_is_seen_whatever_its_descriptor_number():
         resource.setrlimit(resource.RLIMIT_NOFILE, (doux, dur))
 
 
+def test_a_template_whose_driver_dies_during_its_imports_ends(tmp_path):
+    """`cucs run` starts the template before its own imports: if the driver dies while the
+    template imports (seconds), the template must not outlive it (it read its parent too late
+    and served forever, reparented to init)."""
+    import subprocess
+
+    pilote = subprocess.run(
+        [sys.executable, "-c",
+         "import os\n"
+         "from cucs_analysis.pipeline import kernels\n"
+         "m = kernels.Template.start()\n"
+         "print(m.process.pid, m.dossier, flush=True)\n"
+         "os._exit(0)  # killed outright, the template still importing"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    pid, dossier = pilote.stdout.split()
+    modele = int(pid)
+    try:
+        assert _gone(modele, timeout=90), "the template outlived its driver"
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.kill(modele, signal.SIGKILL)
+        __import__("shutil").rmtree(dossier, ignore_errors=True)
+
+
 # --- (a) identical outputs ---------------------------------------------------------------------------
 
 

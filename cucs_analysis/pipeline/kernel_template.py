@@ -224,14 +224,16 @@ class Template:
         gc.freeze()
 
     # -- the loop
-    def serve(self) -> None:
+    def serve(self, parent: int | None = None) -> None:
+        """Serve until ``quit``, SIGTERM or the death of ``parent`` (the process that started
+        the template, read before the imports: one that died meanwhile is seen at once)."""
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, self._on_term)
         self.sel.register(self.listener, selectors.EVENT_READ, "listen")
         self.sel.register(self.wake_r, selectors.EVENT_READ, "wake")
         # the driver (or Dask worker) that started us dies, even killed outright: we stop too
-        parent = os.getppid()
+        parent = os.getppid() if parent is None else parent
         try:
             self.parent_fd: int | None = os.pidfd_open(parent)
             self.sel.register(self.parent_fd, selectors.EVENT_READ, "parent")
@@ -544,7 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cucs_analysis.pipeline.kernel_template")
     parser.add_argument("socket")
     parser.add_argument("--donnees", default=None)
+    # the driver's pid, given by the driver: read here, after the imports of a second or more,
+    # our parent could already be init (a driver killed meanwhile), and we would serve forever
+    parser.add_argument("--parent", type=int, default=None)
     args = parser.parse_args(argv)
+    parent = args.parent or os.getppid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
         ORIGINAL_HANDLERS[sig] = signal.getsignal(sig)
     # Ctrl-C in the terminal reaches the whole group: the driver decides when the template stops.
@@ -571,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     template = Template(args.socket, listener)
     try:
         template.preload(args.donnees)
-        template.serve()
+        template.serve(parent)
     finally:
         if os.getpid() == template_pid:
             try:

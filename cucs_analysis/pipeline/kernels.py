@@ -131,7 +131,10 @@ class Template:
         if len(os.fsencode(dossier / "modele.sock")) > SOCKET_MAX:  # a long TMPDIR (HPC, pytest)
             shutil.rmtree(dossier, ignore_errors=True)
             dossier = Path(tempfile.mkdtemp(prefix="cucs-noyaux-", dir="/tmp"))
-        cmd = [sys.executable, "-m", "cucs_analysis.pipeline.kernel_template", str(dossier / "modele.sock")]
+        cmd = [
+            sys.executable, "-m", "cucs_analysis.pipeline.kernel_template", str(dossier / "modele.sock"),
+            "--parent", str(os.getpid()),
+        ]  # fmt: skip
         if preload_data is not None:
             # absolute: the template runs in its own folder
             cmd += ["--donnees", str(Path(preload_data).resolve())]
